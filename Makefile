@@ -1,0 +1,44 @@
+# KAM — `make run` serves the app with demo data, `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6.1 needs Python 3.12 or newer: take the first one found (pyenv versions included).
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$c; break; }; done)
+
+.PHONY: run test install messages lint format vendor clean-data
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6.1)."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed messages
+
+# Compiled catalogues are build output (not committed); Babel compiles them without GNU gettext.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v '^$$'
+
+run: install
+	$(PY) -m kam.devservices run
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint
+	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the vendored front-end libraries from npm (needs Node; the result is committed).
+vendor:
+	bash bin/vendor.sh
+
+clean-data:
+	rm -rf .data
