@@ -126,10 +126,9 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Django 6.1 mailers, built from EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, consolemail://).
-_email = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
-)
+# Django 6.1 mailers from EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, consolemail://);
+# unset: the console in development, a local MTA on port 25 in production.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _mailer_options = {
     option: _email[key]
     for key, option in [
