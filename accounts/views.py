@@ -1,12 +1,341 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import services
+from accounts.coverage import open_departures, stakeholder_coverage
+from accounts.forms import (
+    AccountFilterForm,
+    AccountForm,
+    MilestoneForm,
+    RatingForm,
+    StakeholderForm,
+)
+from accounts.models import RatingCriterion
+from accounts.relationship_map import relationship_map_data
+from accounts.selectors import (
+    account_list_rows,
+    account_page_stakeholders,
+    account_revenue_summary,
+    accounts_for_user,
+    current_ratings,
+    get_account_for_user,
+    industries_for_user,
+)
+from activities.quick_log import quick_log_forms
+from activities.timeline import timeline_page
 from kam.access import admin_required
+from kam.models import Role, User
+
+PAGE_SIZE = 25
+
+
+def form_errors_into(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @require_GET
 def account_list(request):
-    return render(request, "accounts/account_list.html")
+    user = request.user
+    owners = User.objects.filter(
+        role=Role.KAM, owned_accounts__in=accounts_for_user(user)
+    ).distinct()
+    filters = AccountFilterForm(
+        request.GET or None, owners=owners, industries=industries_for_user(user)
+    )
+    params = filters.cleaned_data if filters.is_valid() else {}
+    rows = account_list_rows(
+        user,
+        search=params.get("q", ""),
+        status=params.get("status", ""),
+        owner_id=params["owner"].pk if params.get("owner") else None,
+        industry=params.get("industry", ""),
+        sort=params.get("sort") or "name",
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "can_create": True,
+    }
+    template = "accounts/account_list.html"
+    if request.htmx and request.htmx.target == "account-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+def _account_parents(user):
+    return accounts_for_user(user).order_by("name")
+
+
+@require_http_methods(["GET", "POST"])
+def account_create(request):
+    form = AccountForm(
+        request.POST or None, user=request.user, parents=_account_parents(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "version"}}
+        if not request.user.sees_all_accounts:
+            data["owner"] = request.user
+        try:
+            account = services.account_create(
+                actor=request.user, team=form.cleaned_data["team"], **data
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(request, _("Account %(name)s created.") % {"name": account.name})
+            return redirect(account)
+    return render(
+        request,
+        "accounts/account_form.html",
+        {"form": form, "account": None},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = AccountForm(
+        request.POST or None,
+        instance=account,
+        user=request.user,
+        parents=_account_parents(request.user),
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "version"}}
+        if not request.user.sees_all_accounts:
+            data.pop("owner", None)
+        expected = form.cleaned_data.get("version") or 0
+        try:
+            account = services.account_update(
+                account=get_account_for_user(request.user, pk),
+                expected_version=expected,
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                **data,
+            )
+        except services.StaleEdit as stale:
+            conflict = stale.current
+            form.add_error(
+                None,
+                _("Someone else saved this account while you were editing. Their version is "
+                  "shown below; your changes are still in the form — review and save again."),
+            )  # fmt: skip
+            form.data = form.data.copy()
+            form.data["version"] = conflict.version
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(request, _("Account saved."))
+            return redirect(account)
+    return render(
+        request,
+        "accounts/account_form.html",
+        {"form": form, "account": account, "conflict": conflict},
+        status=422 if form.errors else 200,
+    )
+
+
+def _account_page(request, account, tab: str, **context):
+    """Context every tab shares: the header, its departure flag and the tab bar."""
+    stakeholders = context.pop("stakeholders", None)
+    if stakeholders is None:
+        stakeholders = account_page_stakeholders(account)
+    return {
+        "account": account,
+        "tab": tab,
+        "stakeholders": stakeholders,
+        "departures": open_departures(stakeholders),
+        "today": timezone.localdate(),
+        **context,
+    }
+
+
+def _quick_log_context(request, account, stakeholders):
+    log_form, next_steps = quick_log_forms(
+        account=account, user=request.user, stakeholders=stakeholders
+    )
+    return {"log_form": log_form, "next_steps": next_steps}
+
+
+def _rating_rows(ratings: dict) -> list[tuple]:
+    return [(code, label, ratings.get(code)) for code, label in RatingCriterion.choices]
+
+
+@require_GET
+def account_detail(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    stakeholders = account_page_stakeholders(account)
+    entries, cursor = timeline_page(account)
+    context = _account_page(
+        request,
+        account,
+        "overview",
+        stakeholders=stakeholders,
+        revenue=account_revenue_summary(account, timezone.localdate()),
+        rating_rows=_rating_rows(current_ratings(account)),
+        coverage=stakeholder_coverage(stakeholders, timezone.now()),
+        team=list(account.team.all()),
+        subsidiaries=list(account.subsidiaries.order_by("name")),
+        entries=entries,
+        cursor=cursor,
+        rating_form=RatingForm(),
+        milestone_form=MilestoneForm(),
+        **_quick_log_context(request, account, stakeholders),
+    )
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_GET
+def account_stakeholders(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    stakeholders = account_page_stakeholders(account)
+    context = _account_page(
+        request,
+        account,
+        "stakeholders",
+        stakeholders=stakeholders,
+        coverage=stakeholder_coverage(stakeholders, timezone.now()),
+        stakeholder_url_pattern=reverse("stakeholder_edit", args=[account.pk, 0]).replace(
+            "/0/", "/{id}/"
+        ),
+    )
+    return render(request, "accounts/stakeholder_list.html", context)
+
+
+@require_GET
+def stakeholder_map(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    return JsonResponse(relationship_map_data(account_page_stakeholders(account)))
+
+
+@require_http_methods(["GET", "POST"])
+def stakeholder_create(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = StakeholderForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.stakeholder_create(
+                account=account, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(request, _("%(name)s added.") % {"name": person.name})
+            return redirect("account_stakeholders", pk=account.pk)
+    return render(
+        request,
+        "accounts/stakeholder_form.html",
+        _account_page(request, account, "stakeholders", form=form, stakeholder=None),
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def stakeholder_edit(request, pk: int, stakeholder_pk: int):
+    account = get_account_for_user(request.user, pk)
+    stakeholder = get_object_or_404(account.stakeholders, pk=stakeholder_pk)
+    form = StakeholderForm(request.POST or None, instance=stakeholder, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.stakeholder_update(
+                stakeholder=stakeholder, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": stakeholder.name})
+            return redirect("account_stakeholders", pk=account.pk)
+    return render(
+        request,
+        "accounts/stakeholder_form.html",
+        _account_page(request, account, "stakeholders", form=form, stakeholder=stakeholder),
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+def account_timeline(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    kind = request.GET.get("kind", "")
+    before = None
+    if request.GET.get("before_at") and request.GET.get("before_id"):
+        try:
+            before = (
+                timezone.datetime.fromisoformat(request.GET["before_at"]),
+                int(request.GET["before_id"]),
+            )
+        except ValueError:
+            before = None
+    entries, cursor = timeline_page(account, kind_filter=kind, before=before)
+    if request.htmx and before is not None:
+        return render(
+            request,
+            "activities/partials/timeline_items.html",
+            {"account": account, "entries": entries, "cursor": cursor, "kind": kind},
+        )
+    stakeholders = account_page_stakeholders(account)
+    context = _account_page(
+        request,
+        account,
+        "timeline",
+        stakeholders=stakeholders,
+        entries=entries,
+        cursor=cursor,
+        kind=kind,
+        **_quick_log_context(request, account, stakeholders),
+    )
+    template = "accounts/account_timeline.html"
+    if request.htmx and request.htmx.target == "timeline":
+        template += "#timeline"
+    return render(request, template, context)
+
+
+@require_POST
+def rating_set(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        services.rating_set(account=account, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Rating saved."))
+    else:
+        messages.error(
+            request, _("The rating was not saved: choose a criterion and a score from 1 to 5.")
+        )
+    return redirect(account)
+
+
+@require_POST
+def milestone_create(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = MilestoneForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            services.milestone_create(account=account, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Milestone added to the timeline."))
+    else:
+        errors = "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())
+        messages.error(request, _("The milestone was not saved — %(errors)s") % {"errors": errors})
+    return redirect(account)
 
 
 @require_GET

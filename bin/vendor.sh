@@ -8,13 +8,14 @@ cp package.json "$tmp/"
 (cd "$tmp" && npm install --no-audit --no-fund --silent)
 nm="$tmp/node_modules"
 v=static/vendor
-mkdir -p $v/bootstrap $v/htmx $v/chartjs $v/bootstrap-icons/fonts
+mkdir -p $v/bootstrap $v/htmx $v/chartjs $v/cytoscape $v/bootstrap-icons/fonts
 cp "$nm/bootstrap/dist/css/bootstrap.min.css" "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" $v/bootstrap/
 cp "$nm/htmx.org/dist/htmx.min.js" $v/htmx/
 cp "$nm/chart.js/dist/chart.umd.min.js" $v/chartjs/
+cp "$nm/cytoscape/dist/cytoscape.min.js" $v/cytoscape/
 cp "$nm/bootstrap-icons/font/bootstrap-icons.min.css" $v/bootstrap-icons/
 cp "$nm/bootstrap-icons/font/fonts/"bootstrap-icons.woff* $v/bootstrap-icons/fonts/
-for pkg in bootstrap bootstrap-icons chart.js htmx.org; do
+for pkg in bootstrap bootstrap-icons chart.js cytoscape htmx.org; do
   echo "$pkg $(node -p "require('$nm/$pkg/package.json').version")"
 done > $v/VERSIONS
 rm -rf "$tmp"

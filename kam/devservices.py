@@ -135,6 +135,8 @@ def run() -> int:
         except KeyboardInterrupt:
             print("\nStopping…", flush=True)
         finally:
+            # A second Ctrl-C while children shut down must not cut the cleanup short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for child in children.values():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)

@@ -15,3 +15,35 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.KAM
     language = "en"
     password = factory.django.Password(PASSWORD)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Account"
+
+    name = factory.Sequence(lambda n: f"Account {n:03d}")
+    industry = "Manufacturing"
+    owner = factory.SubFactory(UserFactory)
+    currency = "BRL"
+    status = "active"
+
+
+class StakeholderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Stakeholder"
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Faker("name")
+    title = "Director"
+    buying_role = "influencer"
+    influence = 3
+    stance = "neutral"
+
+
+class RevenueRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.RevenueRecord"
+
+    account = factory.SubFactory(AccountFactory)
+    booked_on = factory.Faker("date_this_year")
+    amount = 1000

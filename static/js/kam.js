@@ -3,3 +3,26 @@ document.addEventListener("change", (event) => {
   const field = event.target;
   if (field.matches("select[data-autosubmit]")) field.form.requestSubmit();
 });
+
+// Quick log: "Add another next step" clones the last row and bumps the formset counter.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-add-next-step]");
+  if (!button) return;
+  const form = button.closest("form");
+  const total = form.querySelector('input[name$="-TOTAL_FORMS"]');
+  const rows = form.querySelectorAll(".next-step-row");
+  const last = rows[rows.length - 1];
+  const index = Number(total.value);
+  const clone = last.cloneNode(true);
+  clone.querySelectorAll("[name], [id], label[for]").forEach((element) => {
+    for (const attribute of ["name", "id", "for"]) {
+      const value = element.getAttribute(attribute);
+      if (value) element.setAttribute(attribute, value.replace(/-\d+-/, `-${index}-`));
+    }
+    if (element.matches("input[type=text], input:not([type])")) element.value = "";
+  });
+  clone.querySelectorAll(".invalid-feedback, .text-danger").forEach((element) => element.remove());
+  last.after(clone);
+  total.value = index + 1;
+  clone.querySelector("input")?.focus();
+});

@@ -1,0 +1,141 @@
+"""Reads shared by views, jobs and the API. Access is decided here and only here."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Account, QualitativeRating, RatingCriterion, RevenueRecord, Stakeholder
+
+ZERO = Decimal("0")
+
+
+def accounts_for_user(user) -> QuerySet[Account]:
+    """Every account `user` may see: leaders and admins see all; a KAM sees the accounts they
+    own or are on the team of; anyone else sees none."""
+    if not user.is_authenticated or not user.is_active:
+        return Account.objects.none()
+    if user.sees_all_accounts:
+        return Account.objects.all()
+    on_team = Account.team.through.objects.filter(account=OuterRef("pk"), user=user)
+    return Account.objects.filter(Q(owner=user) | Exists(on_team))
+
+
+def get_account_for_user(user, pk: int, *, for_update: bool = False) -> Account:
+    """The account, or 404 when it does not exist or is not shared with `user`."""
+    queryset = accounts_for_user(user).select_related("owner", "parent")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    return get_object_or_404(queryset, pk=pk)
+
+
+# Sort keys the list accepts; NULLs (never touched, no renewal date) go last either way.
+ACCOUNT_SORTS = {
+    "name": F("name").asc(),
+    "-name": F("name").desc(),
+    "last_touch": F("last_touch_at").asc(nulls_last=True),
+    "-last_touch": F("last_touch_at").desc(nulls_last=True),
+    "renewal": F("renewal_date").asc(nulls_last=True),
+    "-renewal": F("renewal_date").desc(nulls_last=True),
+}
+
+
+def account_list_rows(
+    user,
+    *,
+    search: str = "",
+    status: str = "",
+    owner_id: int | None = None,
+    industry: str = "",
+    sort: str = "name",
+) -> QuerySet[Account]:
+    rows = accounts_for_user(user).select_related("owner")
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
+    if status:
+        rows = rows.filter(status=status)
+    if owner_id:
+        rows = rows.filter(owner_id=owner_id)
+    if industry:
+        rows = rows.filter(industry=industry)
+    return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
+
+
+def industries_for_user(user) -> list[str]:
+    return list(
+        accounts_for_user(user)
+        .exclude(industry="")
+        .values_list("industry", flat=True)
+        .distinct()
+        .order_by("industry")
+    )
+
+
+def account_page_stakeholders(account: Account) -> list[Stakeholder]:
+    return list(account.stakeholders.select_related("reports_to").order_by("name"))
+
+
+@dataclass(frozen=True)
+class RevenueSummary:
+    currency: str
+    last_12_months: Decimal
+    previous_12_months: Decimal
+    lifetime: Decimal
+    records_last_12_months: int
+    margin_pct: Decimal | None
+    portfolio_share_pct: Decimal | None  # of the accounts in the same currency
+
+    @property
+    def trend_pct(self) -> Decimal | None:
+        if not self.previous_12_months:
+            return None
+        change = (self.last_12_months - self.previous_12_months) / self.previous_12_months
+        return (change * 100).quantize(Decimal("0.1"))
+
+
+def account_revenue_summary(account: Account, today: date) -> RevenueSummary:
+    """Derived figures (two queries): this account's windows, and the same-currency portfolio."""
+    year_ago = today - timedelta(days=365)
+    two_years_ago = today - timedelta(days=730)
+    figures = account.revenue_records.aggregate(
+        last=Coalesce(Sum("amount", filter=Q(booked_on__gt=year_ago)), ZERO),
+        previous=Coalesce(
+            Sum("amount", filter=Q(booked_on__gt=two_years_ago, booked_on__lte=year_ago)), ZERO
+        ),
+        lifetime=Coalesce(Sum("amount"), ZERO),
+        costed_amount=Sum("amount", filter=Q(booked_on__gt=year_ago, cost__isnull=False)),
+        cost=Sum("cost", filter=Q(booked_on__gt=year_ago)),
+        count=Count("pk", filter=Q(booked_on__gt=year_ago)),
+    )
+    portfolio = RevenueRecord.objects.filter(
+        account__currency=account.currency, booked_on__gt=year_ago
+    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    margin = None
+    if figures["costed_amount"]:
+        margin = (
+            (figures["costed_amount"] - figures["cost"]) / figures["costed_amount"] * 100
+        ).quantize(Decimal("0.1"))
+    share = (figures["last"] / portfolio * 100).quantize(Decimal("0.1")) if portfolio else None
+    return RevenueSummary(
+        currency=account.currency,
+        last_12_months=figures["last"],
+        previous_12_months=figures["previous"],
+        lifetime=figures["lifetime"],
+        records_last_12_months=figures["count"],
+        margin_pct=margin,
+        portfolio_share_pct=share,
+    )
+
+
+def current_ratings(account: Account) -> dict[str, QualitativeRating]:
+    """The latest rating per criterion (one query)."""
+    latest = (
+        account.ratings.select_related("set_by")
+        .order_by("criterion", "-set_at", "-pk")
+        .distinct("criterion")
+    )
+    by_criterion = {rating.criterion: rating for rating in latest}
+    return {c: by_criterion.get(c) for c in RatingCriterion.values}

@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from activities.models import InteractionCategory, InteractionKind, Sentiment
+from kam.models import User
+
+
+def owner_choices(account, team: list[User], stakeholders) -> list:
+    """One select for both sides: our team ("u<pk>") and the client's people ("s<pk>")."""
+    return [
+        (_("Our team"), [(f"u{user.pk}", str(user)) for user in team]),
+        (_("Client"), [(f"s{person.pk}", person.name) for person in stakeholders]),
+    ]
+
+
+def resolve_owner(value: str, team: list[User], stakeholders) -> tuple[User | None, object]:
+    kind, pk = value[:1], value[1:]
+    if kind == "u":
+        return next((u for u in team if str(u.pk) == pk), None), None
+    if kind == "s":
+        return None, next((s for s in stakeholders if str(s.pk) == pk), None)
+    return None, None
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class QuickLogForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=InteractionKind.choices, initial=InteractionKind.MEETING
+    )
+    occurred_at = forms.DateTimeField(label=_("Date"), widget=DateTimeInput())
+    stakeholders = forms.MultipleChoiceField(
+        label=_("Stakeholders present"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    summary = forms.CharField(label=_("Summary"), max_length=300)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    sentiment = forms.TypedChoiceField(
+        label=_("Sentiment"), coerce=int, choices=Sentiment.choices, initial=Sentiment.NEUTRAL
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=InteractionCategory.choices,
+        initial=InteractionCategory.EVOLUTION,
+    )
+
+    def __init__(self, *args, stakeholders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stakeholder_rows = list(stakeholders)
+        self.fields["stakeholders"].choices = [
+            (str(s.pk), f"{s.name} · {s.title}" if s.title else s.name)
+            for s in self.stakeholder_rows
+        ]
+        self.initial.setdefault(
+            "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+        )
+
+    def clean_stakeholders(self):
+        chosen = set(self.cleaned_data["stakeholders"])
+        return [s for s in self.stakeholder_rows if str(s.pk) in chosen]
+
+
+class NextStepForm(forms.Form):
+    """A next step row. Blank rows are ignored; a half-filled row is an error."""
+
+    title = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    due_date = forms.DateField(
+        label=_("Due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, owner_choices, default_owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices
+        self.initial.setdefault("owner", default_owner)
+        self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("title"):
+            return cleaned
+        if not cleaned.get("owner"):
+            self.add_error("owner", _("Choose who owns this next step."))
+        if not cleaned.get("due_date"):
+            self.add_error("due_date", _("Give the next step a due date."))
+        return cleaned
+
+
+class NextStepFormSet(forms.BaseFormSet):
+    def steps_forms(self) -> list[NextStepForm]:
+        """The filled rows, in order (the service numbers its errors by this order)."""
+        return [f for f in self.forms if f.cleaned_data.get("title")]
+
+    def steps(self) -> list[dict]:
+        return [f.cleaned_data for f in self.steps_forms()]
+
+
+NextSteps = forms.formset_factory(NextStepForm, formset=NextStepFormSet, extra=1, max_num=10)
+
+
+class CommitmentForm(forms.Form):
+    title = forms.CharField(label=_("What"), max_length=300)
+    owner = forms.ChoiceField(label=_("Owner"))
+    due_date = forms.DateField(
+        label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, owner_choices, default_owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices
+        self.initial.setdefault("owner", default_owner)

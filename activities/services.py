@@ -1,0 +1,211 @@
+"""Logging interactions and keeping commitments (STYLE.md: services)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Stakeholder
+from activities.models import Commitment, CommitmentStatus, Interaction, TimelineKind
+from activities.timeline import timeline_record
+
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A next step agreed in an interaction: becomes a Commitment. Exactly one owner."""
+
+    title: str
+    due_date: date
+    owner_user: object | None = None
+    owner_stakeholder: Stakeholder | None = None
+
+
+def account_team_ids(account: Account) -> set[int]:
+    return {account.owner_id, *account.team.values_list("pk", flat=True)}
+
+
+def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str) -> None:
+    if (owner_user is None) == (owner_stakeholder is None):
+        raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
+    if owner_user is not None and owner_user.pk not in account_team_ids(account):
+        raise ValidationError(
+            {field: _("%(name)s is not on this account's team.") % {"name": owner_user}}
+        )
+    if owner_stakeholder is not None and owner_stakeholder.account_id != account.pk:
+        raise ValidationError(
+            {
+                field: _("%(name)s is not a stakeholder of this account.")
+                % {"name": owner_stakeholder}
+            }
+        )
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    account: Account,
+    actor,
+    kind: str,
+    occurred_at: datetime,
+    summary: str,
+    stakeholders: Sequence[Stakeholder] = (),
+    notes: str = "",
+    sentiment: int = 0,
+    category: str = "evolution",
+    next_steps: Sequence[NextStep] = (),
+) -> Interaction:
+    """Log one interaction with its next steps as commitments, all or nothing."""
+    if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError(
+            {"occurred_at": _("An interaction cannot be more than a day in the future.")}
+        )
+    strangers = [s.name for s in stakeholders if s.account_id != account.pk]
+    if strangers:
+        raise ValidationError(
+            {"stakeholders": _("Not stakeholders of this account: %(names)s.")
+             % {"names": ", ".join(strangers)}}
+        )  # fmt: skip
+    interaction_day = timezone.localdate(occurred_at)
+    for index, step in enumerate(next_steps):
+        if step.due_date < interaction_day:
+            raise ValidationError(
+                {
+                    f"next_steps-{index}-due_date": _(
+                        "The due date cannot be before the interaction."
+                    )
+                }
+            )
+        _check_owner(
+            account,
+            owner_user=step.owner_user,
+            owner_stakeholder=step.owner_stakeholder,
+            field=f"next_steps-{index}-owner",
+        )
+
+    interaction = Interaction(
+        account=account,
+        kind=kind,
+        occurred_at=occurred_at,
+        summary=summary,
+        notes=notes,
+        sentiment=sentiment,
+        category=category,
+        logged_by=actor,
+    )
+    interaction.full_clean()
+    interaction.save()
+    interaction.stakeholders.set(stakeholders)
+    timeline_record(
+        account=account,
+        kind=TimelineKind.INTERACTION,
+        occurred_at=occurred_at,
+        actor=actor,
+        interaction=interaction,
+    )
+    for step in next_steps:
+        commitment = Commitment.objects.create(
+            account=account,
+            title=step.title,
+            due_date=step.due_date,
+            owner_user=step.owner_user,
+            owner_stakeholder=step.owner_stakeholder,
+            source_interaction=interaction,
+            created_by=actor,
+        )
+        timeline_record(
+            account=account,
+            kind=TimelineKind.COMMITMENT_CREATED,
+            occurred_at=occurred_at,
+            actor=actor,
+            commitment=commitment,
+        )
+    # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
+    # each other (a back-dated interaction leaves a later touch in place).
+    Account.objects.filter(pk=account.pk).update(
+        last_touch_at=Greatest(Coalesce("last_touch_at", occurred_at), occurred_at)
+    )
+    Stakeholder.objects.filter(pk__in=[s.pk for s in stakeholders]).update(
+        last_interaction_at=Greatest(Coalesce("last_interaction_at", occurred_at), occurred_at)
+    )
+    return interaction
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    account: Account,
+    actor,
+    title: str,
+    due_date: date,
+    owner_user=None,
+    owner_stakeholder: Stakeholder | None = None,
+) -> Commitment:
+    _check_owner(account, owner_user=owner_user, owner_stakeholder=owner_stakeholder, field="owner")
+    commitment = Commitment(
+        account=account,
+        title=title,
+        due_date=due_date,
+        owner_user=owner_user,
+        owner_stakeholder=owner_stakeholder,
+        created_by=actor,
+    )
+    commitment.full_clean()
+    commitment.save()
+    timeline_record(
+        account=account,
+        kind=TimelineKind.COMMITMENT_CREATED,
+        occurred_at=timezone.now(),
+        actor=actor,
+        commitment=commitment,
+    )
+    return commitment
+
+
+@transaction.atomic
+def commitment_complete(*, commitment: Commitment, actor) -> Commitment:
+    """Mark done (once: a second click changes nothing) and put it on the timeline."""
+    now = timezone.now()
+    changed = Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
+        status=CommitmentStatus.DONE, done_at=now
+    )
+    commitment.refresh_from_db()
+    if changed:
+        timeline_record(
+            account=commitment.account,
+            kind=TimelineKind.COMMITMENT_DONE,
+            occurred_at=now,
+            actor=actor,
+            commitment=commitment,
+        )
+    return commitment
+
+
+@transaction.atomic
+def commitment_reopen(*, commitment: Commitment, actor) -> Commitment:
+    """Undo a completion or a cancellation: back to open, and off the timeline."""
+    changed = Commitment.objects.filter(
+        Q(status=CommitmentStatus.DONE) | Q(status=CommitmentStatus.CANCELLED), pk=commitment.pk
+    ).update(status=CommitmentStatus.OPEN, done_at=None)
+    if changed:
+        commitment.account.timeline.filter(
+            kind=TimelineKind.COMMITMENT_DONE, commitment=commitment
+        ).delete()
+    commitment.refresh_from_db()
+    return commitment
+
+
+@transaction.atomic
+def commitment_cancel(*, commitment: Commitment, actor) -> Commitment:
+    Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
+        status=CommitmentStatus.CANCELLED
+    )
+    commitment.refresh_from_db()
+    return commitment
