@@ -1,7 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, AccountStatus, RatingCriterion, Stakeholder
+from accounts.models import (
+    Account,
+    AccountStatus,
+    RatingCriterion,
+    SatisfactionEntry,
+    Stakeholder,
+    Tier,
+)
+from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from kam.models import Role, User
 
 
@@ -144,3 +152,151 @@ class MilestoneForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class SatisfactionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Survey"), choices=SatisfactionEntry.Kind.choices)
+    score = forms.IntegerField(label=_("Score"), min_value=0, max_value=10)
+    recorded_on = forms.DateField(label=_("Date"), widget=DateInput())
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+
+    def clean(self):
+        cleaned = super().clean()
+        score = cleaned.get("score")
+        if (
+            cleaned.get("kind") == SatisfactionEntry.Kind.CSAT
+            and score is not None
+            and not 1 <= score <= 5
+        ):
+            self.add_error("score", _("A CSAT score is from 1 to 5."))
+        return cleaned
+
+
+class TierReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("override", _("Override"))])
+    tier = forms.ModelChoiceField(label=_("Tier"), queryset=Tier.objects.all(), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
+
+
+def _weight_field(label):
+    return forms.IntegerField(label=label, min_value=0, max_value=1000)
+
+
+class ScoringConfigForm(forms.Form):
+    """Tiers, weights and cut-offs on one page; saving makes a new configuration version."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput)
+    healthy_min = forms.IntegerField(label=_("Healthy from (score)"), min_value=0, max_value=100)
+    watch_min = forms.IntegerField(label=_("Watch from (score)"), min_value=0, max_value=100)
+    default_touch_cadence_days = forms.IntegerField(
+        label=_("Touch cadence for accounts without a tier (days)"), min_value=1, max_value=365
+    )
+    pareto_a_pct = forms.DecimalField(
+        label=_("Class A: up to % of revenue"), min_value=1, max_value=100, decimal_places=2
+    )
+    pareto_b_pct = forms.DecimalField(
+        label=_("Class B: up to % of revenue"), min_value=1, max_value=100, decimal_places=2
+    )
+
+    TIER_FIELDS = (
+        ("name", forms.CharField, {"max_length": 60}, _("Name")),
+        (
+            "min_score",
+            forms.IntegerField,
+            {"min_value": 0, "max_value": 100},
+            _("Minimum tier score"),
+        ),
+        (
+            "touch_cadence_days",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 365},
+            _("Touch every (days)"),
+        ),
+        (
+            "qbr_cadence_days",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 730},
+            _("QBR every (days)"),
+        ),
+        (
+            "response_sla_hours",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 720},
+            _("Response SLA (hours)"),
+        ),
+        (
+            "max_accounts_per_kam",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 500},
+            _("Max accounts per KAM"),
+        ),
+        ("exec_sponsor_required", forms.BooleanField, {"required": False}, _("Executive sponsor")),
+    )
+
+    def __init__(self, *args, config, tiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.health_text import COMPONENT_LABELS
+
+        self.tiers = list(tiers)
+        self.initial.update(
+            based_on_version=config.version,
+            healthy_min=config.healthy_min,
+            watch_min=config.watch_min,
+            default_touch_cadence_days=config.default_touch_cadence_days,
+            pareto_a_pct=config.pareto_a_pct,
+            pareto_b_pct=config.pareto_b_pct,
+        )
+        for key in HEALTH_COMPONENTS:
+            self.fields[f"health_{key}"] = _weight_field(COMPONENT_LABELS[key])
+            self.initial[f"health_{key}"] = config.health_weights.get(key, 0)
+        for key in TIER_CRITERIA:
+            self.fields[f"tier_{key}"] = _weight_field(TIER_CRITERION_LABELS[key])
+            self.initial[f"tier_{key}"] = config.tier_weights.get(key, 0)
+        for tier in self.tiers:
+            for name, field_class, options, label in self.TIER_FIELDS:
+                field_name = f"tier_{tier.key}_{name}"
+                self.fields[field_name] = field_class(label=label, **options)
+                self.initial[field_name] = getattr(tier, name)
+
+    def health_fields(self):
+        return [self[f"health_{key}"] for key in HEALTH_COMPONENTS]
+
+    def tier_weight_fields(self):
+        return [self[f"tier_{key}"] for key in TIER_CRITERIA]
+
+    def tier_rows(self):
+        return [
+            (tier, [self[f"tier_{tier.key}_{name}"] for name, *_rest in self.TIER_FIELDS])
+            for tier in self.tiers
+        ]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "based_on_version": data["based_on_version"],
+            "health_weights": {k: data[f"health_{k}"] for k in HEALTH_COMPONENTS},
+            "tier_weights": {k: data[f"tier_{k}"] for k in TIER_CRITERIA},
+            "healthy_min": data["healthy_min"],
+            "watch_min": data["watch_min"],
+            "default_touch_cadence_days": data["default_touch_cadence_days"],
+            "pareto_a_pct": data["pareto_a_pct"],
+            "pareto_b_pct": data["pareto_b_pct"],
+            "tiers": [
+                {"key": t.key, "rank": t.rank}
+                | {name: data[f"tier_{t.key}_{name}"] for name, *_rest in self.TIER_FIELDS}
+                for t in self.tiers
+            ],
+        }
+
+
+TIER_CRITERION_LABELS = {
+    "revenue": _("Revenue, last 12 months"),
+    "revenue_share": _("Share of portfolio revenue"),
+    "growth": _("12-month growth"),
+    "margin": _("Margin"),
+    "pareto": _("Pareto class (A/B/C)"),
+    "growth_potential": _("Growth potential (KAM rating)"),
+    "market_influence": _("Market influence (KAM rating)"),
+    "strategic_alignment": _("Strategic alignment (KAM rating)"),
+    "referral_value": _("Referral value (KAM rating)"),
+}

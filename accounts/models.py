@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Currency(models.TextChoices):
@@ -65,6 +66,41 @@ class Account(models.Model):
     competitors = models.TextField(_("competitors"), blank=True)
     needs = models.TextField(_("client needs and pain points"), blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    tier = models.ForeignKey(
+        "Tier",
+        verbose_name=_("tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    # Written by the nightly tiering job (accounts.services.tiers_recompute).
+    pareto_class = models.CharField(_("Pareto class"), max_length=1, blank=True, editable=False)
+    tier_score = models.PositiveSmallIntegerField(
+        _("tier score"), null=True, blank=True, editable=False
+    )
+    recommended_tier = models.ForeignKey(
+        "Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    recommendation_config = models.ForeignKey(
+        "ScoringConfig",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    recommended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A leader reviewed the current recommendation (accepted or overrode it); the nightly job
+    # clears this when it recommends a different tier.
+    recommendation_reviewed = models.BooleanField(default=False, editable=False)
+    # The latest HealthScore, copied here so lists sort and filter without a join.
+    health_score = models.PositiveSmallIntegerField(
+        _("health"), null=True, blank=True, editable=False
+    )
+    health_band = models.CharField(
+        _("health band"), max_length=10, blank=True, editable=False, db_index=True
+    )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -94,6 +130,7 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["last_touch_at"]),
+            models.Index(fields=["tier", "name"]),
         ]
 
     def __str__(self) -> str:
@@ -108,6 +145,21 @@ class Account(models.Model):
         if self.last_touch_at is None:
             return None
         return (today - timezone.localdate(self.last_touch_at)).days
+
+    @property
+    def tier_mismatch(self) -> bool:
+        return self.recommended_tier_id is not None and self.recommended_tier_id != self.tier_id
+
+    def next_touch_due(self, default_cadence_days: int = 30) -> date | None:
+        """When the tier's touch cadence says the next meaningful interaction is due."""
+        cadence = self.tier.touch_cadence_days if self.tier_id else default_cadence_days
+        if self.last_touch_at is None:
+            return None
+        return timezone.localdate(self.last_touch_at) + timedelta(days=cadence)
+
+    def touch_overdue(self, today: date, default_cadence_days: int = 30) -> bool:
+        due = self.next_touch_due(default_cadence_days)
+        return due is None or due < today
 
     def is_on_team(self, user) -> bool:
         """Owner or team member (uses the prefetched team when there is one)."""
@@ -237,7 +289,7 @@ class Stance(models.TextChoices):
 class Stakeholder(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stakeholders")
     name = models.CharField(_("name"), max_length=200)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(pgettext_lazy("job title", "title"), max_length=200, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -303,3 +355,253 @@ class Stakeholder(models.Model):
     @property
     def is_key_contact(self) -> bool:
         return self.is_primary or self.buying_role in KEY_BUYING_ROLES
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiering and health
+
+
+# The default tiers; their English names are stored and shown translated until renamed.
+DEFAULT_TIER_NAMES = {
+    "strategic": ("Strategic", _("Strategic")),
+    "key": ("Key", _("Key")),
+    "growth": ("Growth", _("Growth")),
+    "maintain": ("Maintain", _("Maintain")),
+}
+
+
+class Tier(models.Model):
+    """A service level an account is owed. Thresholds map tier scores to tiers (highest rank
+    whose `min_score` the score reaches); the lowest tier takes the rest."""
+
+    key = models.SlugField(_("key"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), unique=True, help_text=_("1 is the top tier.")
+    )
+    min_score = models.PositiveSmallIntegerField(
+        _("minimum tier score"), default=0, validators=[MaxValueValidator(100)]
+    )
+    touch_cadence_days = models.PositiveSmallIntegerField(
+        _("touch cadence (days)"), validators=[MinValueValidator(1)]
+    )
+    qbr_cadence_days = models.PositiveSmallIntegerField(
+        _("QBR cadence (days)"), validators=[MinValueValidator(1)]
+    )
+    response_sla_hours = models.PositiveSmallIntegerField(
+        _("response SLA (hours)"), validators=[MinValueValidator(1)]
+    )
+    max_accounts_per_kam = models.PositiveSmallIntegerField(
+        _("maximum accounts per KAM"), validators=[MinValueValidator(1)]
+    )
+    exec_sponsor_required = models.BooleanField(_("executive sponsor required"), default=False)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["rank"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_score__lte=100), name="tier_min_score_max_100"),
+            models.CheckConstraint(
+                condition=Q(touch_cadence_days__gte=1), name="tier_touch_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(qbr_cadence_days__gte=1), name="tier_qbr_cadence_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """Default tiers follow the reader's language until an admin renames them."""
+        english, translated = DEFAULT_TIER_NAMES.get(self.key, (None, None))
+        return str(translated) if self.name == english else self.name
+
+    def policy(self) -> dict:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "rank": self.rank,
+            "min_score": self.min_score,
+            "touch_cadence_days": self.touch_cadence_days,
+            "qbr_cadence_days": self.qbr_cadence_days,
+            "response_sla_hours": self.response_sla_hours,
+            "max_accounts_per_kam": self.max_accounts_per_kam,
+            "exec_sponsor_required": self.exec_sponsor_required,
+        }
+
+
+class ScoringConfig(models.Model):
+    """One immutable version of how accounts are tiered and scored. Saving the configuration
+    writes a new version; every score and recommendation points at the version it used."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    health_weights = models.JSONField(_("health component weights"))
+    healthy_min = models.PositiveSmallIntegerField(_("healthy from"), default=70)
+    watch_min = models.PositiveSmallIntegerField(_("watch from"), default=40)
+    default_touch_cadence_days = models.PositiveSmallIntegerField(
+        _("touch cadence without a tier (days)"), default=30
+    )
+    tier_weights = models.JSONField(_("tiering criteria weights"))
+    pareto_a_pct = models.DecimalField(
+        _("class A up to (% of revenue)"), max_digits=5, decimal_places=2, default=80
+    )
+    pareto_b_pct = models.DecimalField(
+        _("class B up to (% of revenue)"), max_digits=5, decimal_places=2, default=95
+    )
+    tiers = models.JSONField(_("tier policies"), default=list)
+
+    class Meta:
+        verbose_name = _("scoring configuration")
+        verbose_name_plural = _("scoring configurations")
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(watch_min__lt=models.F("healthy_min"), healthy_min__lte=100),
+                name="config_bands_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    pareto_a_pct__gt=0,
+                    pareto_a_pct__lt=models.F("pareto_b_pct"),
+                    pareto_b_pct__lte=100,
+                ),
+                name="config_pareto_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class TierChange(models.Model):
+    """Every change of an account's tier: who (None = the nightly job), when, from, to, why."""
+
+    class Source(models.TextChoices):
+        INITIAL = "initial", _("First recommendation applied")
+        ACCEPTED = "accepted", _("Recommendation accepted")
+        OVERRIDE = "override", _("Override")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    config = models.ForeignKey(
+        ScoringConfig, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["-changed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source="override") | ~Q(reason=""), name="tier_override_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.from_tier_id} → {self.to_tier_id}"
+
+
+class HealthBand(models.TextChoices):
+    HEALTHY = "healthy", _("Healthy")
+    WATCH = "watch", _("Watch")
+    AT_RISK = "at_risk", _("At risk")
+    UNKNOWN = "unknown", _("Not enough data")
+
+
+BAND_ORDER = {"healthy": 3, "watch": 2, "at_risk": 1, "unknown": 0}
+
+
+class HealthScore(models.Model):
+    """One score per account per day, with its explanation and the version that made it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    day = models.DateField()
+    score = models.PositiveSmallIntegerField(null=True)
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
+    components = models.JSONField()
+    previous_score = models.PositiveSmallIntegerField(null=True)
+    movers = models.JSONField(default=list)
+    config = models.ForeignKey(ScoringConfig, on_delete=models.PROTECT, related_name="+")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("health score")
+        verbose_name_plural = _("health scores")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="health_one_score_per_day"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=100), name="health_score_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}: {self.score}"
+
+    @property
+    def change(self) -> int | None:
+        if self.score is None or self.previous_score is None:
+            return None
+        return self.score - self.previous_score
+
+
+class SatisfactionEntry(models.Model):
+    """An NPS (0–10) or CSAT (1–5) answer from the client."""
+
+    class Kind(models.TextChoices):
+        NPS = "nps", _("NPS (0–10)")
+        CSAT = "csat", _("CSAT (1–5)")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="satisfaction")
+    kind = models.CharField(_("survey"), max_length=4, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    recorded_on = models.DateField(_("date"))
+    stakeholder = models.ForeignKey(
+        Stakeholder,
+        verbose_name=_("respondent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("satisfaction entry")
+        verbose_name_plural = _("satisfaction entries")
+        ordering = ["-recorded_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="nps") & Q(score__lte=10))
+                | (Q(kind="csat") & Q(score__gte=1, score__lte=5)),
+                name="satisfaction_score_in_scale",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-recorded_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score}"
+
+    @property
+    def as_percent(self) -> float:
+        return self.score * 10.0 if self.kind == self.Kind.NPS else (self.score - 1) * 25.0

@@ -26,7 +26,7 @@ def accounts_for_user(user) -> QuerySet[Account]:
 
 def get_account_for_user(user, pk: int, *, for_update: bool = False) -> Account:
     """The account, or 404 when it does not exist or is not shared with `user`."""
-    queryset = accounts_for_user(user).select_related("owner", "parent")
+    queryset = accounts_for_user(user).select_related("owner", "parent", "tier", "recommended_tier")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     return get_object_or_404(queryset, pk=pk)
@@ -139,3 +139,59 @@ def current_ratings(account: Account) -> dict[str, QualitativeRating]:
     )
     by_criterion = {rating.criterion: rating for rating in latest}
     return {c: by_criterion.get(c) for c in RatingCriterion.values}
+
+
+def account_health(account: Account, today: date, days: int = 180) -> dict:
+    """The latest score with its explanation, the trend for the chart, the tier history and the
+    latest satisfaction answers: four queries."""
+    from accounts.health_text import component_label, reason_text
+    from accounts.models import HealthScore, SatisfactionEntry, TierChange
+
+    history = list(
+        HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=days))
+        .select_related("config")
+        .order_by("day")
+    )
+    latest = history[-1] if history else None
+    components = []
+    if latest:
+        for component in latest.components:
+            components.append(
+                {
+                    "label": component_label(component["key"]),
+                    "score": component["score"],
+                    "weight": component["weight"],
+                    "reason": reason_text(component["reason"]),
+                }
+            )
+        # Weakest first; components left out for lack of data at the end.
+        components.sort(key=lambda c: (c["score"] is None, c["score"] or 0))
+    movers = [
+        {"label": component_label(m["key"]), "from": m["from"], "to": m["to"]}
+        for m in (latest.movers if latest else [])
+    ]
+    return {
+        "latest": latest,
+        "components": components,
+        "movers": movers,
+        "trend": [{"day": h.day.isoformat(), "score": h.score} for h in history],
+        "tier_changes": list(
+            TierChange.objects.filter(account=account)
+            .select_related("from_tier", "to_tier", "changed_by")
+            .order_by("-changed_at", "-pk")[:10]
+        ),
+        "satisfaction": list(
+            SatisfactionEntry.objects.filter(account=account).select_related("stakeholder")[:5]
+        ),
+    }
+
+
+def tier_review_rows(user) -> QuerySet[Account]:
+    """Accounts whose tier and recommendation disagree and no leader has reviewed yet."""
+    return (
+        accounts_for_user(user)
+        .filter(recommended_tier__isnull=False, recommendation_reviewed=False)
+        .exclude(tier=F("recommended_tier"))
+        .select_related("tier", "recommended_tier", "owner")
+        .order_by("-tier_score", "name")
+    )

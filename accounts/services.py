@@ -1,7 +1,9 @@
 """Writes that touch several rows or have side effects (STYLE.md). Each validates the same
 rules as the forms, so the API and the importer get them too."""
 
+import itertools
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,7 +11,27 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Milestone, QualitativeRating, Stakeholder
+from accounts.models import (
+    BAND_ORDER,
+    Account,
+    HealthScore,
+    Milestone,
+    QualitativeRating,
+    SatisfactionEntry,
+    ScoringConfig,
+    Stakeholder,
+    Tier,
+    TierChange,
+)
+from accounts.scoring import compute_health, health_movers, recommend_tiers
+from accounts.scoring_inputs import (
+    current_config,
+    health_config,
+    health_inputs,
+    tier_config,
+    tier_inputs,
+    tiers_by_key,
+)
 from activities.models import TimelineKind
 from activities.timeline import timeline_record
 
@@ -181,3 +203,306 @@ def rating_set(*, account: Account, actor, criterion: str, score: int) -> Qualit
     rating.full_clean()
     rating.save()
     return rating
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiering and health
+
+
+HEALTH_CHUNK_SIZE = 1000
+
+
+def _check_day(day: date) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({"day": _("A score cannot be computed for a future date.")})
+
+
+@transaction.atomic
+def health_recompute(
+    *, account_ids: list[int], day: date, config: ScoringConfig | None = None
+) -> int:
+    """Score one chunk of accounts for `day`: one row per (account, day), updated in place on a
+    rerun, so reruns and concurrent workers never duplicate. Returns the rows written."""
+    from activities.models import Notification
+
+    _check_day(day)
+    config = config or current_config()
+    rules = health_config(config)
+    inputs = health_inputs(account_ids, day)
+    previous = {
+        row.account_id: row
+        for row in HealthScore.objects.filter(account_id__in=account_ids, day__lt=day)
+        .order_by("account_id", "-day")
+        .distinct("account_id")
+        .only("account_id", "score", "band", "components")
+    }
+    owners = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "owner_id"))
+    now = timezone.now()
+    rows, drops = [], []
+    for account_id, account_inputs in inputs.items():
+        result = compute_health(account_inputs, rules)
+        before = previous.get(account_id)
+        before_components = {c["key"]: c["score"] for c in before.components} if before else None
+        rows.append(
+            HealthScore(
+                account_id=account_id,
+                day=day,
+                score=result.score,
+                band=result.band,
+                components=[c.as_dict() for c in result.components],
+                previous_score=before.score if before else None,
+                movers=health_movers(result, before_components),
+                config=config,
+                computed_at=now,
+            )
+        )
+        if (
+            before
+            and BAND_ORDER[result.band] < BAND_ORDER[before.band]
+            and result.band != "unknown"
+        ):
+            drops.append(
+                Notification(
+                    user_id=owners[account_id],
+                    account_id=account_id,
+                    kind=Notification.Kind.HEALTH_BAND_DROP,
+                    params={"from": before.band, "to": result.band, "score": result.score},
+                    day=day,
+                )
+            )
+    HealthScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["account", "day"],
+        update_fields=[
+            "score",
+            "band",
+            "components",
+            "previous_score",
+            "movers",
+            "config",
+            "computed_at",
+        ],
+    )
+    Notification.objects.bulk_create(drops, ignore_conflicts=True)
+    if day == timezone.localdate():
+        # The list and filters read the latest score from the account row.
+        Account.objects.bulk_update(
+            [
+                Account(pk=row.account_id, health_score=row.score, health_band=row.band)
+                for row in rows
+            ],
+            ["health_score", "health_band"],
+        )
+    return len(rows)
+
+
+def account_id_chunks(
+    *, account_id: int | None = None, chunk_size: int = HEALTH_CHUNK_SIZE
+) -> list[list[int]]:
+    ids = list(
+        Account.objects.exclude(status="churned").order_by("pk").values_list("pk", flat=True)
+        if account_id is None
+        else Account.objects.filter(pk=account_id).values_list("pk", flat=True)
+    )
+    return [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+
+
+def health_recompute_all(*, day: date, account_id: int | None = None) -> int:
+    """Every chunk in this process (the command and the button); the nightly job fans the same
+    chunks out to workers instead."""
+    _check_day(day)
+    config = current_config()
+    return sum(
+        health_recompute(account_ids=chunk, day=day, config=config)
+        for chunk in account_id_chunks(account_id=account_id)
+    )
+
+
+@transaction.atomic
+def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
+    """Pareto class, tier score and recommended tier for every account. An account without a
+    tier takes the recommendation; otherwise a mismatch waits on the Tier review page."""
+    day = day or timezone.localdate()
+    config = current_config()
+    results = recommend_tiers(tier_inputs(day), tier_config(config))
+    tiers = tiers_by_key()
+    now = timezone.now()
+    accounts = Account.objects.filter(pk__in=results.keys()).only(
+        "pk", "tier_id", "recommended_tier_id", "recommendation_reviewed"
+    )
+    changed, initial, changes = [], 0, []
+    for account in accounts:
+        result = results[account.pk]
+        recommended = tiers.get(result.tier)
+        if recommended is None:
+            continue
+        if account.recommended_tier_id != recommended.pk:
+            account.recommendation_reviewed = False
+        account.pareto_class = result.pareto_class
+        account.tier_score = result.score
+        account.recommended_tier_id = recommended.pk
+        account.recommendation_config_id = config.pk
+        account.recommended_at = now
+        if account.tier_id is None:
+            account.tier_id = recommended.pk
+            account.recommendation_reviewed = True
+            initial += 1
+            changes.append(
+                TierChange(
+                    account_id=account.pk,
+                    from_tier=None,
+                    to_tier=recommended,
+                    source=TierChange.Source.INITIAL,
+                    config=config,
+                    changed_at=now,
+                )
+            )
+        changed.append(account)
+    Account.objects.bulk_update(
+        changed,
+        [
+            "pareto_class",
+            "tier_score",
+            "recommended_tier",
+            "recommendation_config",
+            "recommended_at",
+            "recommendation_reviewed",
+            "tier",
+        ],
+        batch_size=2000,
+    )
+    TierChange.objects.bulk_create(changes)
+    mismatches = sum(
+        1 for a in changed if a.tier_id != a.recommended_tier_id and not a.recommendation_reviewed
+    )
+    return {"accounts": len(changed), "initial": initial, "mismatches": mismatches}
+
+
+@transaction.atomic
+def tier_recommendation_review(
+    *, account: Account, actor, accept: bool, tier: Tier | None = None, reason: str = ""
+) -> TierChange:
+    """Accept the recommended tier, or override it (keep the tier or pick another) with a
+    reason. Either way the change is recorded and the mismatch leaves the review list."""
+    locked = (
+        Account.objects.select_for_update()
+        .select_related("tier", "recommended_tier")
+        .get(pk=account.pk)
+    )
+    reason = reason.strip()
+    if accept:
+        if locked.recommended_tier is None:
+            raise ValidationError({"tier": _("There is no recommendation to accept.")})
+        to_tier, source = locked.recommended_tier, TierChange.Source.ACCEPTED
+    else:
+        if not reason:
+            raise ValidationError({"reason": _("Say why you override the recommendation.")})
+        to_tier, source = (tier or locked.tier), TierChange.Source.OVERRIDE
+        if to_tier is None:
+            raise ValidationError({"tier": _("Choose the tier to keep.")})
+    change = TierChange.objects.create(
+        account=locked,
+        from_tier=locked.tier,
+        to_tier=to_tier,
+        source=source,
+        reason=reason,
+        changed_by=actor,
+        config_id=locked.recommendation_config_id,
+    )
+    locked.tier = to_tier
+    locked.recommendation_reviewed = True
+    locked.save(update_fields=["tier", "recommendation_reviewed"])
+    return change
+
+
+class StaleConfig(Exception):
+    """Another admin saved the configuration after this form was opened."""
+
+
+@transaction.atomic
+def scoring_config_save(
+    *,
+    actor,
+    based_on_version: int,
+    tiers: list[dict],
+    health_weights: dict[str, int],
+    tier_weights: dict[str, int],
+    healthy_min: int,
+    watch_min: int,
+    default_touch_cadence_days: int,
+    pareto_a_pct: Decimal,
+    pareto_b_pct: Decimal,
+) -> ScoringConfig:
+    """Save tiers and weights as a new configuration version (who, when)."""
+    latest = ScoringConfig.objects.select_for_update().order_by("-version").first()
+    if latest.version != based_on_version:
+        raise StaleConfig
+    errors = {}
+    for group, weights in (("health", health_weights), ("tier", tier_weights)):
+        for key, weight in weights.items():
+            if weight < 0:
+                errors[f"{group}_{key}"] = _("A weight cannot be negative.")
+        if not errors and sum(weights.values()) <= 0:
+            first = next(iter(weights))
+            errors[f"{group}_{first}"] = _("At least one weight must be above zero.")
+    if not 0 <= watch_min < healthy_min <= 100:
+        errors["watch_min"] = _("The watch band must start below the healthy band (0–100).")
+    if not 0 < pareto_a_pct < pareto_b_pct <= 100:
+        errors["pareto_b_pct"] = _("Class B must end above class A and at most at 100 %.")
+    ordered = sorted(tiers, key=lambda t: t["rank"])
+    for upper, lower in itertools.pairwise(ordered):
+        if lower["min_score"] >= upper["min_score"]:
+            errors[f"tier_{lower['key']}_min_score"] = _(
+                "Each tier needs a lower minimum score than the tier above it."
+            )
+    if errors:
+        raise ValidationError(errors)
+    policies = []
+    for data in ordered:
+        tier = Tier.objects.get(key=data["key"])
+        for name, value in data.items():
+            setattr(tier, name, value)
+        tier.full_clean()
+        tier.save()
+        policies.append(tier.policy())
+    return ScoringConfig.objects.create(
+        version=latest.version + 1,
+        created_by=actor,
+        health_weights=health_weights,
+        tier_weights=tier_weights,
+        healthy_min=healthy_min,
+        watch_min=watch_min,
+        default_touch_cadence_days=default_touch_cadence_days,
+        pareto_a_pct=pareto_a_pct,
+        pareto_b_pct=pareto_b_pct,
+        tiers=policies,
+    )
+
+
+def satisfaction_record(
+    *,
+    account: Account,
+    actor,
+    kind: str,
+    score: int,
+    recorded_on: date,
+    stakeholder=None,
+    comment: str = "",
+) -> SatisfactionEntry:
+    if stakeholder is not None and stakeholder.account_id != account.pk:
+        raise ValidationError({"stakeholder": _("Choose someone from this account.")})
+    if recorded_on > timezone.localdate():
+        raise ValidationError({"recorded_on": _("The date cannot be in the future.")})
+    entry = SatisfactionEntry(
+        account=account,
+        kind=kind,
+        score=score,
+        recorded_on=recorded_on,
+        stakeholder=stakeholder,
+        comment=comment,
+        recorded_by=actor,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry

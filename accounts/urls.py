@@ -22,6 +22,12 @@ urlpatterns = [
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path("accounts/<int:pk>/ratings/", views.rating_set, name="rating_set"),
     path("accounts/<int:pk>/milestones/", views.milestone_create, name="milestone_create"),
+    path(
+        "accounts/<int:pk>/health/recompute/", views.health_recompute_now, name="health_recompute"
+    ),
+    path("accounts/<int:pk>/satisfaction/", views.satisfaction_create, name="satisfaction_create"),
+    path("accounts/tier-review/", views.tier_review, name="tier_review"),
+    path("accounts/<int:pk>/tier-review/", views.tier_review_decide, name="tier_review_decide"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("configuration/", views.configuration, name="configuration"),
 ]

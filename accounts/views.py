@@ -16,11 +16,16 @@ from accounts.forms import (
     AccountForm,
     MilestoneForm,
     RatingForm,
+    SatisfactionForm,
+    ScoringConfigForm,
     StakeholderForm,
+    TierReviewForm,
 )
-from accounts.models import RatingCriterion
+from accounts.models import RatingCriterion, ScoringConfig, Tier
 from accounts.relationship_map import relationship_map_data
+from accounts.scoring_inputs import current_config
 from accounts.selectors import (
+    account_health,
     account_list_rows,
     account_page_stakeholders,
     account_revenue_summary,
@@ -28,10 +33,11 @@ from accounts.selectors import (
     current_ratings,
     get_account_for_user,
     industries_for_user,
+    tier_review_rows,
 )
 from activities.quick_log import quick_log_forms
 from activities.timeline import timeline_page
-from kam.access import admin_required
+from kam.access import admin_required, leader_required
 from kam.models import Role, User
 
 PAGE_SIZE = 25
@@ -186,6 +192,7 @@ def account_detail(request, pk: int):
     account = get_account_for_user(request.user, pk)
     stakeholders = account_page_stakeholders(account)
     entries, cursor = timeline_page(account)
+    default_cadence = current_config().default_touch_cadence_days
     context = _account_page(
         request,
         account,
@@ -193,6 +200,10 @@ def account_detail(request, pk: int):
         stakeholders=stakeholders,
         revenue=account_revenue_summary(account, timezone.localdate()),
         rating_rows=_rating_rows(current_ratings(account)),
+        health=account_health(account, timezone.localdate()),
+        satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
+        default_cadence=default_cadence,
+        next_touch_due=account.next_touch_due(default_cadence),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=list(account.team.all()),
         subsidiaries=list(account.subsidiaries.order_by("name")),
@@ -338,12 +349,108 @@ def milestone_create(request, pk: int):
     return redirect(account)
 
 
+@require_POST
+def health_recompute_now(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    services.health_recompute_all(day=timezone.localdate(), account_id=account.pk)
+    messages.success(request, _("Health recomputed with the current configuration."))
+    return redirect(account)
+
+
+@require_POST
+def satisfaction_create(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = SatisfactionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.satisfaction_record(account=account, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_into(form, error)
+    if form.errors:
+        errors = "; ".join(
+            f"{form.fields[f].label if f in form.fields else _('Satisfaction')}: {' '.join(e)}"
+            for f, e in form.errors.items()
+        )
+        messages.error(request, _("The answer was not saved — %(errors)s") % {"errors": errors})
+    else:
+        messages.success(
+            request, _("Satisfaction answer saved; it counts in the next health score.")
+        )
+    return redirect(account)
+
+
+@require_GET
+@leader_required
+def tier_review(request):
+    rows = Paginator(tier_review_rows(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/tier_review.html",
+        {"page": rows, "tiers": Tier.objects.all(), "form": TierReviewForm()},
+    )
+
+
+@require_POST
+@leader_required
+def tier_review_decide(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    form = TierReviewForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.tier_recommendation_review(
+                account=account,
+                actor=request.user,
+                accept=data["decision"] == "accept",
+                tier=data["tier"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("%(account)s is now %(tier)s.")
+                % {"account": account.name, "tier": change.to_tier},
+            )
+    else:
+        messages.error(request, _("Choose to accept or override."))
+    return redirect(request.POST.get("next") or "tier_review")
+
+
 @require_GET
 def portfolio(request):
     return render(request, "accounts/portfolio.html")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @admin_required
 def configuration(request):
-    return render(request, "accounts/configuration.html")
+    config = current_config()
+    tiers = Tier.objects.order_by("rank")
+    form = ScoringConfigForm(request.POST or None, config=config, tiers=tiers)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.scoring_config_save(actor=request.user, **form.service_kwargs())
+        except services.StaleConfig:
+            form.add_error(
+                None,
+                _("Another admin saved the configuration while you were editing. Reload the page "
+                  "to see their version, then apply your change again."),
+            )  # fmt: skip
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(
+                request,
+                _("Configuration saved as version %(version)s. Scores use it from the next "
+                  "recompute.") % {"version": saved.version},
+            )  # fmt: skip
+            return redirect("configuration")
+    versions = ScoringConfig.objects.select_related("created_by").order_by("-version")[:10]
+    return render(
+        request,
+        "accounts/configuration.html",
+        {"form": form, "config": config, "versions": versions},
+        status=422 if form.errors else 200,
+    )

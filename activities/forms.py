@@ -66,6 +66,15 @@ class QuickLogForm(forms.Form):
             "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
         )
 
+    def clean_occurred_at(self):
+        """The default is "now" to the minute; kept as that minute, a log made now would sort
+        below things that happened seconds earlier, so the current minute means now."""
+        value = self.cleaned_data["occurred_at"]
+        now = timezone.now()
+        if value.replace(second=0, microsecond=0) == now.replace(second=0, microsecond=0):
+            return now
+        return value
+
     def clean_stakeholders(self):
         chosen = set(self.cleaned_data["stakeholders"])
         return [s for s in self.stakeholder_rows if str(s.pk) in chosen]

@@ -233,3 +233,37 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """An in-app notice for one user. One per (user, account, kind, day): reruns of a nightly
+    job never notify twice."""
+
+    class Kind(models.TextChoices):
+        HEALTH_BAND_DROP = "health_band_drop", _("Health dropped a band")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    params = models.JSONField(default=dict)
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "account", "kind", "day"], name="notification_once_per_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.day}"

@@ -163,6 +163,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
 )
 
+# When the nightly tiering + health job runs, "HH:MM" in TIME_ZONE.
+SCORING_NIGHTLY_AT = env.str("SCORING_NIGHTLY_AT", default="02:00")
+SCORING_NIGHTLY_HOUR, SCORING_NIGHTLY_MINUTE = (int(part) for part in SCORING_NIGHTLY_AT.split(":"))
+
 # Production hardening, switched on behind a proxy that terminates TLS.
 SECURE = env.bool("DJANGO_SECURE", default=False)
 if SECURE:

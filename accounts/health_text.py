@@ -1,0 +1,75 @@
+"""Plain-language reasons for health components, rendered in the reader's language from the
+codes and parameters that accounts.scoring stores with each score."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+COMPONENT_LABELS = {
+    "engagement": _("Engagement recency"),
+    "coverage": _("Stakeholder coverage"),
+    "sentiment": _("Sentiment (90 days)"),
+    "satisfaction": _("Satisfaction (NPS/CSAT)"),
+    "revenue_trend": _("Revenue trend"),
+    "commitments": _("Commitments kept"),
+    "qbr": _("QBR on cadence"),
+    "risks": _("High-severity risks"),
+    "renewal": _("Renewal proximity"),
+}
+
+ROLE_LABELS = {"decision_maker": _("decision maker"), "champion": _("champion")}
+
+TEMPLATES = {
+    "engagement_never": _(
+        "No interaction logged yet; this tier expects one every %(cadence)s days."
+    ),
+    "engagement_on_cadence": _(
+        "Last interaction %(days)s days ago; this tier expects one every %(cadence)s days."
+    ),
+    "engagement_late": _("No interaction for %(days)s days; this tier expects %(cadence)s."),
+    "coverage_none": _("No active stakeholders are mapped."),
+    "coverage_ok": _("Decision maker and champion named; %(engaged)s people engaged in 90 days."),
+    "coverage_single_thread": _("Single-threaded: %(engaged)s person engaged in 90 days."),
+    "sentiment": _("Average sentiment %(average)s over %(count)s interactions in 90 days."),
+    "sentiment_no_data": _("Left out: no interactions in the last 90 days to read sentiment from."),
+    "satisfaction": _("Latest satisfaction %(score)s/100."),
+    "satisfaction_no_data": _("Left out: no NPS or CSAT recorded in the last year."),
+    "revenue_trend": _("Revenue of the last 12 months %(change_pct)s %% against the 12 before."),
+    "revenue_new": _("Left out: revenue only in the last 12 months, nothing to compare with."),
+    "revenue_no_data": _("Left out: no revenue recorded in the last two years."),
+    "commitments": _("%(kept)s commitments kept in 90 days, %(overdue)s overdue."),
+    "commitments_no_data": _("Left out: no commitments due in the last 90 days."),
+    "qbr_not_tracked": _("Left out: QBRs are not tracked yet."),
+    "qbr_on_cadence": _("QBR held on cadence."),
+    "qbr_overdue": _("QBR overdue by %(days)s days."),
+    "risks_not_tracked": _("Left out: account plan risks are not tracked yet."),
+    "risks_none": _("No open high-severity risks."),
+    "risks_open": _("%(count)s open high-severity risks."),
+    "renewal_no_date": _("Left out: no renewal date."),
+    "renewal_passed": _("Renewal date passed %(days)s days ago."),
+    "renewal_close": _("Renewal in %(days)s days."),
+    "renewal_far": _("Renewal in %(days)s days."),
+}
+
+
+def reason_text(reason: dict) -> str:
+    code, params = reason.get("code", ""), dict(reason.get("params") or {})
+    if code == "coverage_missing":
+        roles = ", ".join(str(ROLE_LABELS.get(r, r)) for r in params.get("roles", []))
+        return str(_("No %(roles)s named among active stakeholders.")) % {"roles": roles}
+    if code == "coverage_departure":
+        count = params.get("count", 1)
+        return ngettext(
+            "A key contact left and has not been replaced.",
+            "%(count)s key contacts left and have not been replaced.",
+            count,
+        ) % {"count": count}
+    template = TEMPLATES.get(code)
+    if template is None:
+        return code
+    if "change_pct" in params and params["change_pct"] > 0:
+        params["change_pct"] = f"+{params['change_pct']}"
+    return str(template) % params
+
+
+def component_label(key: str) -> str:
+    return str(COMPONENT_LABELS.get(key, key))

@@ -1,0 +1,39 @@
+"""Celery entry points for tiering and health: ids and dates in, services do the work."""
+
+from datetime import date
+
+from celery import group, shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from accounts import services
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=600,
+    soft_time_limit=540,
+    acks_late=True,
+)
+def health_chunk(account_ids: list[int], day: str) -> int:
+    """Score one chunk. A failed chunk retries alone; finished chunks are not redone, and a
+    rerun updates the same (account, day) rows."""
+    return services.health_recompute(account_ids=account_ids, day=date.fromisoformat(day))
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def tiers_recompute() -> dict:
+    return services.tiers_recompute()
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def nightly_scoring(day: str | None = None) -> int:
+    """Tiers first (health reads the tier cadence), then health fanned out in chunks so any
+    number of workers share it. Returns the number of chunks queued."""
+    day = day or timezone.localdate().isoformat()
+    services.tiers_recompute(day=date.fromisoformat(day))
+    chunks = services.account_id_chunks()
+    group(health_chunk.s(chunk, day) for chunk in chunks).apply_async()
+    return len(chunks)
