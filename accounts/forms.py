@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import (
     Account,
     AccountStatus,
+    HealthBand,
     RatingCriterion,
     SatisfactionEntry,
     Stakeholder,
@@ -92,6 +93,14 @@ class AccountFilterForm(forms.Form):
         label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("Any owner")
     )
     industry = forms.ChoiceField(label=_("Industry"), required=False)
+    tier = forms.ModelChoiceField(
+        label=_("Tier"), required=False, queryset=Tier.objects.all(), empty_label=_("Any tier")
+    )
+    band = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[("", _("Any health")), *HealthBand.choices],
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -101,6 +110,9 @@ class AccountFilterForm(forms.Form):
             ("-last_touch", _("Last touch (newest)")),
             ("last_touch", _("Last touch (oldest)")),
             ("renewal", _("Renewal (soonest)")),
+            ("health", _("Health (lowest first)")),
+            ("-health", _("Health (highest first)")),
+            ("tier", _("Tier")),
         ],
     )
 

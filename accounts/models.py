@@ -22,6 +22,13 @@ class AccountStatus(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+class HealthBand(models.TextChoices):
+    HEALTHY = "healthy", _("Healthy")
+    WATCH = "watch", _("Watch")
+    AT_RISK = "at_risk", _("At risk")
+    UNKNOWN = "unknown", _("Not enough data")
+
+
 class Account(models.Model):
     """A client company. Revenue figures are derived from RevenueRecord, never typed."""
 
@@ -99,7 +106,12 @@ class Account(models.Model):
         _("health"), null=True, blank=True, editable=False
     )
     health_band = models.CharField(
-        _("health band"), max_length=10, blank=True, editable=False, db_index=True
+        _("health band"),
+        max_length=10,
+        blank=True,
+        editable=False,
+        db_index=True,
+        choices=HealthBand.choices,
     )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
@@ -515,13 +527,6 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_tier_id} → {self.to_tier_id}"
-
-
-class HealthBand(models.TextChoices):
-    HEALTHY = "healthy", _("Healthy")
-    WATCH = "watch", _("Watch")
-    AT_RISK = "at_risk", _("At risk")
-    UNKNOWN = "unknown", _("Not enough data")
 
 
 BAND_ORDER = {"healthy": 3, "watch": 2, "at_risk": 1, "unknown": 0}

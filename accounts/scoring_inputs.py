@@ -73,9 +73,10 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             count=Count("pk", filter=Q(occurred_at__gte=since)),
         )
     }
-    # 3. stakeholder coverage; a key role counts as departed while nobody active holds it
-    active = Q(left_on__isnull=True)
-    gone = Q(left_on__isnull=False)
+    # 3. stakeholder coverage as of `day`; a key role counts as departed while nobody active
+    # holds it
+    active = Q(left_on__isnull=True) | Q(left_on__gt=day)
+    gone = Q(left_on__lte=day)
     people = {
         row["account_id"]: row
         for row in Stakeholder.objects.filter(account_id__in=account_ids)

@@ -40,6 +40,9 @@ ACCOUNT_SORTS = {
     "-last_touch": F("last_touch_at").desc(nulls_last=True),
     "renewal": F("renewal_date").asc(nulls_last=True),
     "-renewal": F("renewal_date").desc(nulls_last=True),
+    "health": F("health_score").asc(nulls_last=True),
+    "-health": F("health_score").desc(nulls_last=True),
+    "tier": F("tier__rank").asc(nulls_last=True),
 }
 
 
@@ -50,9 +53,11 @@ def account_list_rows(
     status: str = "",
     owner_id: int | None = None,
     industry: str = "",
+    tier_id: int | None = None,
+    band: str = "",
     sort: str = "name",
 ) -> QuerySet[Account]:
-    rows = accounts_for_user(user).select_related("owner")
+    rows = accounts_for_user(user).select_related("owner", "tier")
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
     if status:
@@ -61,6 +66,10 @@ def account_list_rows(
         rows = rows.filter(owner_id=owner_id)
     if industry:
         rows = rows.filter(industry=industry)
+    if tier_id:
+        rows = rows.filter(tier_id=tier_id)
+    if band:
+        rows = rows.filter(health_band=band)
     return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
 
 

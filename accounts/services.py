@@ -386,7 +386,9 @@ def tier_recommendation_review(
     """Accept the recommended tier, or override it (keep the tier or pick another) with a
     reason. Either way the change is recorded and the mismatch leaves the review list."""
     locked = (
-        Account.objects.select_for_update()
+        # Lock only the account row: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer joins to the (optional) tiers.
+        Account.objects.select_for_update(of=("self",))
         .select_related("tier", "recommended_tier")
         .get(pk=account.pk)
     )

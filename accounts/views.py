@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -68,6 +69,8 @@ def account_list(request):
         status=params.get("status", ""),
         owner_id=params["owner"].pk if params.get("owner") else None,
         industry=params.get("industry", ""),
+        tier_id=params["tier"].pk if params.get("tier") else None,
+        band=params.get("band", ""),
         sort=params.get("sort") or "name",
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -78,7 +81,7 @@ def account_list(request):
         "page": page,
         "query": query.urlencode(),
         "today": timezone.localdate(),
-        "can_create": True,
+        "default_cadence": current_config().default_touch_cadence_days,
     }
     template = "accounts/account_list.html"
     if request.htmx and request.htmx.target == "account-results":
@@ -415,7 +418,12 @@ def tier_review_decide(request, pk: int):
             )
     else:
         messages.error(request, _("Choose to accept or override."))
-    return redirect(request.POST.get("next") or "tier_review")
+    next_url = request.POST.get("next")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "tier_review"
+    return redirect(next_url)
 
 
 @require_GET

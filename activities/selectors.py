@@ -3,7 +3,18 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -13,7 +24,6 @@ from accounts.selectors import accounts_for_user
 from activities.models import Commitment, CommitmentStatus
 
 UPCOMING_DAYS = 14
-TOUCH_AFTER_DAYS = 30  # until tier cadences exist (tiering issue)
 
 
 def commitments_for_user(user) -> QuerySet[Commitment]:
@@ -41,7 +51,7 @@ class MyWork:
     departures: list[tuple[Account, list]]
 
 
-def my_work(user, today: date) -> MyWork:
+def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
     """Four queries whatever the data: my open commitments (ours, plus the client's on accounts
     I own), accounts owed a touch, and accounts with a key contact gone (+ their people)."""
     mine = Q(owner_user=user) | Q(owner_stakeholder__isnull=False, account__owner=user)
@@ -56,11 +66,18 @@ def my_work(user, today: date) -> MyWork:
     my_accounts = Account.objects.filter(
         Q(owner=user) | Q(team=user), status__in=["active", "at_risk", "prospect"]
     ).distinct()
-    touch_before = timezone.now() - timedelta(days=TOUCH_AFTER_DAYS)
+    # Owed a touch: the tier's cadence (or the configured default) has run out since the last one.
+    cadence = Coalesce("tier__touch_cadence_days", Value(default_cadence_days))
     owed_touch = list(
-        my_accounts.filter(Q(last_touch_at__lt=touch_before) | Q(last_touch_at__isnull=True))
-        .select_related("owner")
-        .order_by("last_touch_at", "name")
+        my_accounts.annotate(
+            touch_due_at=ExpressionWrapper(
+                F("last_touch_at") + cadence * Value(timedelta(days=1)),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(Q(touch_due_at__lt=timezone.now()) | Q(last_touch_at__isnull=True))
+        .select_related("owner", "tier")
+        .order_by(F("touch_due_at").asc(nulls_first=True), "name")
     )
     key_gone = Stakeholder.objects.filter(account=OuterRef("pk"), left_on__isnull=False).filter(
         Q(buying_role__in=KEY_BUYING_ROLES) | Q(is_primary=True)

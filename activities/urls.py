@@ -10,4 +10,6 @@ urlpatterns = [
     path("commitments/<int:pk>/complete/", views.commitment_complete, name="commitment_complete"),
     path("commitments/<int:pk>/reopen/", views.commitment_reopen, name="commitment_reopen"),
     path("commitments/<int:pk>/cancel/", views.commitment_cancel, name="commitment_cancel"),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
 ]

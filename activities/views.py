@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -10,7 +11,7 @@ from accounts.selectors import account_page_stakeholders, accounts_for_user, get
 from accounts.views import form_errors_into
 from activities import services
 from activities.forms import CommitmentForm, owner_choices, resolve_owner
-from activities.models import CommitmentStatus
+from activities.models import CommitmentStatus, Notification
 from activities.quick_log import quick_log_forms, quick_log_save
 from activities.selectors import account_team, get_commitment_for_user, my_work
 from activities.timeline import timeline_page
@@ -154,7 +155,12 @@ def _commitment_row(request, commitment, *, undo: bool):
     }
     if request.htmx:
         return render(request, "activities/partials/commitment_row.html", context)
-    return redirect(request.POST.get("next") or commitment.account.get_absolute_url())
+    next_url = request.POST.get("next")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = commitment.account.get_absolute_url()
+    return redirect(next_url)
 
 
 @require_POST
@@ -179,3 +185,15 @@ def commitment_cancel(request, pk: int):
         commitment=get_commitment_for_user(request.user, pk), actor=request.user
     )
     return _commitment_row(request, commitment, undo=True)
+
+
+@require_GET
+def notification_list(request):
+    notices = list(Notification.objects.filter(user=request.user).select_related("account")[:100])
+    return render(request, "activities/notification_list.html", {"notices": notices})
+
+
+@require_POST
+def notifications_mark_read(request):
+    Notification.objects.filter(user=request.user, read_at=None).update(read_at=timezone.now())
+    return redirect("notification_list")

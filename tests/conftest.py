@@ -2,13 +2,16 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.apps import apps
 from django.conf import settings
 
 from kam.models import Role
-from tests.factories import UserFactory
+from tests.factories import AccountFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 
@@ -52,8 +55,45 @@ def client_for(client):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """Start `celery worker` on a queue of its own, pointed at the test database."""
+def account(kam_user, team_member):
+    """An account owned by kam_user with team_member on its team; outsider has no link."""
+    account = AccountFactory(name="Acme Industrial", owner=kam_user)
+    account.team.add(team_member)
+    return account
+
+
+# Midday in São Paulo (the default TIME_ZONE), far from a date change in any zone we use.
+FROZEN_NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now():
+    """Freeze the clock at FROZEN_NOW for the whole test and return it."""
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        yield FROZEN_NOW
+
+
+@pytest.fixture
+def db_rows(db):
+    """db_rows() → every row of the accounts and activities tables (including the
+    many-to-many links), to compare before and after a request that must write nothing."""
+
+    def snapshot() -> dict[str, list[dict]]:
+        rows = {}
+        for app in ("accounts", "activities"):
+            for model in apps.get_app_config(app).get_models(include_auto_created=True):
+                rows[model._meta.label] = list(model.objects.order_by("pk").values())
+        return rows
+
+    return snapshot
+
+
+@pytest.fixture
+def celery_worker_process(django_db_serialized_rollback, transactional_db):
+    """Start `celery worker` on a queue of its own, pointed at the test database.
+
+    Transactional (the worker must see committed rows); serialized rollback restores the rows
+    the data migrations made (default tiers, configuration version 1) after the flush."""
     queue = f"kam-test-{uuid.uuid4().hex[:8]}"
     db = settings.DATABASES["default"]
     env = {**os.environ, "CELERY_QUEUE": queue}
