@@ -25,7 +25,13 @@ WINDOW_DAYS = 90
 
 
 def current_config() -> ScoringConfig:
-    return ScoringConfig.objects.order_by("-version").first()
+    """The configuration version in force (created with the defaults on first use)."""
+    config = ScoringConfig.objects.order_by("-version").first()
+    if config is None:
+        from accounts.services import scoring_defaults_ensure
+
+        config = scoring_defaults_ensure()
+    return config
 
 
 def health_config(config: ScoringConfig) -> HealthConfig:

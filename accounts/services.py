@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.defaults import DEFAULT_TIERS
 from accounts.models import (
     BAND_ORDER,
     Account,
@@ -23,7 +24,13 @@ from accounts.models import (
     Tier,
     TierChange,
 )
-from accounts.scoring import compute_health, health_movers, recommend_tiers
+from accounts.scoring import (
+    DEFAULT_HEALTH_WEIGHTS,
+    DEFAULT_TIER_WEIGHTS,
+    compute_health,
+    health_movers,
+    recommend_tiers,
+)
 from accounts.scoring_inputs import (
     current_config,
     health_config,
@@ -210,6 +217,38 @@ def rating_set(*, account: Account, actor, criterion: str, score: int) -> Qualit
 
 
 HEALTH_CHUNK_SIZE = 1000
+
+
+@transaction.atomic
+def scoring_defaults_ensure() -> ScoringConfig:
+    """Create the default tiers and configuration version 1 if there is no configuration yet
+    (a new installation, or a test database that was flushed). Idempotent."""
+    existing = ScoringConfig.objects.order_by("-version").first()
+    if existing is not None:
+        return existing
+    for key, name, rank, min_score, touch, qbr, sla, max_accounts, sponsor in DEFAULT_TIERS:
+        Tier.objects.get_or_create(
+            key=key,
+            defaults={
+                "name": name,
+                "rank": rank,
+                "min_score": min_score,
+                "touch_cadence_days": touch,
+                "qbr_cadence_days": qbr,
+                "response_sla_hours": sla,
+                "max_accounts_per_kam": max_accounts,
+                "exec_sponsor_required": sponsor,
+            },
+        )
+    config, _created = ScoringConfig.objects.get_or_create(
+        version=1,
+        defaults={
+            "health_weights": dict(DEFAULT_HEALTH_WEIGHTS),
+            "tier_weights": dict(DEFAULT_TIER_WEIGHTS),
+            "tiers": [tier.policy() for tier in Tier.objects.order_by("rank")],
+        },
+    )
+    return config
 
 
 def _check_day(day: date) -> None:

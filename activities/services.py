@@ -89,6 +89,16 @@ def interaction_log(
             owner_stakeholder=step.owner_stakeholder,
             field=f"next_steps-{index}-owner",
         )
+        # The commitment's own field rules (a blank or over-long title) before anything is
+        # written: failing at INSERT time would be a DataError (a 500) instead of a field error.
+        try:
+            Commitment(title=step.title, due_date=step.due_date).clean_fields(
+                exclude=["account", "owner_user", "owner_stakeholder", "created_by"]
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {f"next_steps-{index}-{name}": errors for name, errors in error.error_dict.items()}
+            ) from error
 
     interaction = Interaction(
         account=account,

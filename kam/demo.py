@@ -317,10 +317,10 @@ TIER_EMPLOYEES = {
     "prospect": (60, 1_500),
 }
 # Sized to keep the seed fast: every row goes through a service that validates it.
-TIER_STAKEHOLDERS = {"key": (8, 11), "large": (7, 10), "mid": (6, 8), "small": (5, 7)}
-TIER_INTERACTIONS = {"key": (20, 28), "large": (12, 18), "mid": (8, 13), "small": (6, 9)}
+TIER_STAKEHOLDERS = {"key": (8, 11), "large": (7, 10), "mid": (5, 8), "small": (5, 6)}
+TIER_INTERACTIONS = {"key": (18, 28), "large": (10, 16), "mid": (7, 11), "small": (6, 8)}
 TIER_STAKEHOLDERS["prospect"] = (5, 6)
-TIER_INTERACTIONS["prospect"] = (6, 8)
+TIER_INTERACTIONS["prospect"] = (6, 7)
 BIG_TIERS = ("key", "large")
 
 LEGAL_SUFFIX = {
@@ -1603,7 +1603,7 @@ class _AccountSeeder:
         }
         for criterion, middle in centre.items():
             score = max(1, min(5, middle + rng.choice([-1, 0, 0, 1])))
-            if spec.tier in BIG_TIERS and rng.random() < 0.5:
+            if spec.tier == "key" and rng.random() < 0.5:
                 # An older judgement first, so the rating history has something to show.
                 earlier = rating_set(
                     account=self.account,

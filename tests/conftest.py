@@ -89,11 +89,9 @@ def db_rows(db):
 
 
 @pytest.fixture
-def celery_worker_process(django_db_serialized_rollback, transactional_db):
-    """Start `celery worker` on a queue of its own, pointed at the test database.
-
-    Transactional (the worker must see committed rows); serialized rollback restores the rows
-    the data migrations made (default tiers, configuration version 1) after the flush."""
+def celery_worker_process(transactional_db):
+    """Start `celery worker` on a queue of its own, pointed at the test database (a
+    transactional test: the worker must see committed rows)."""
     queue = f"kam-test-{uuid.uuid4().hex[:8]}"
     db = settings.DATABASES["default"]
     env = {**os.environ, "CELERY_QUEUE": queue}

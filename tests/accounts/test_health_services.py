@@ -186,9 +186,10 @@ def test_saving_the_configuration_makes_a_new_version(db, admin_user):
     ],
 )
 def test_bad_configuration_is_refused_naming_the_field(db, admin_user, changes, field):
+    kwargs = _config_kwargs(**changes)
     before = ScoringConfig.objects.count()
     with pytest.raises(ValidationError) as error:
-        services.scoring_config_save(actor=admin_user, **_config_kwargs(**changes))
+        services.scoring_config_save(actor=admin_user, **kwargs)
     assert field in error.value.error_dict
     assert ScoringConfig.objects.count() == before
 

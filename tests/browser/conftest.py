@@ -41,8 +41,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, django_db_serialized_rollback, live_server):
-    """live_server is transactional; serialized rollback keeps the migrations' default rows."""
+def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -1,0 +1,10 @@
+"""Installation defaults for tiering and health (DESIGN.md §2.2, §2.3): the four default tiers
+with their service policy. Weights come from accounts.scoring."""
+
+DEFAULT_TIERS = [
+    # key, name, rank, min_score, touch days, QBR days, SLA hours, max per KAM, sponsor
+    ("strategic", "Strategic", 1, 75, 14, 90, 4, 5, True),
+    ("key", "Key", 2, 55, 30, 90, 8, 10, False),
+    ("growth", "Growth", 3, 35, 45, 180, 24, 15, False),
+    ("maintain", "Maintain", 4, 0, 90, 365, 48, 30, False),
+]
