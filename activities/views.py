@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.coverage import open_departures
+from accounts.scoring_inputs import current_config
 from accounts.selectors import account_page_stakeholders, accounts_for_user, get_account_for_user
 from accounts.views import form_errors_into
 from activities import services
@@ -20,9 +21,11 @@ from activities.timeline import timeline_page
 @require_GET
 def my_work_page(request):
     today = timezone.localdate()
-    return render(
-        request, "activities/my_work.html", {"work": my_work(request.user, today), "today": today}
+    # The default cadence the account list uses, so both pages agree on who is owed a touch.
+    work = my_work(
+        request.user, today, default_cadence_days=current_config().default_touch_cadence_days
     )
+    return render(request, "activities/my_work.html", {"work": work, "today": today})
 
 
 @require_GET

@@ -1,0 +1,267 @@
+"""Who may open and change an account's pages (STYLE.md: access control, every persona).
+
+Every route of accounts/urls.py that takes an account id is listed in ROUTES; a guard test
+fails when a new one is added without being listed here. Leader-only routes answer KAMs with
+the 403 page before looking at the account, so an outsider learns nothing there either."""
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from accounts import urls as account_urls
+from accounts.models import (
+    HealthScore,
+    Milestone,
+    QualitativeRating,
+    SatisfactionEntry,
+    Stakeholder,
+    Tier,
+    TierChange,
+)
+from accounts.scoring_inputs import current_config
+from kam.models import Role
+from tests.factories import AccountFactory, StakeholderFactory, UserFactory
+
+SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
+
+
+def _url(name: str, scene) -> str:
+    if name == "stakeholder_edit":
+        return reverse(name, args=[scene.account.pk, scene.stakeholder.pk])
+    return reverse(name, args=[scene.account.pk])
+
+
+def _payload(name: str, scene) -> dict:
+    """A POST body that succeeds for anyone allowed to make it."""
+    account, owner = scene.account, scene.account.owner
+    return {
+        "account_edit": {
+            "name": "Acme Renamed",
+            "currency": "BRL",
+            "status": "active",
+            "owner": owner.pk,
+            "team": [member.pk for member in account.team.all()],
+            "version": account.version,
+        },
+        "stakeholder_create": {
+            "name": "Nadia Nova",
+            "buying_role": "champion",
+            "influence": 4,
+            "stance": "supporter",
+        },
+        "stakeholder_edit": {
+            "name": "Carla Renamed",
+            "buying_role": "decision_maker",
+            "influence": 5,
+            "stance": "advocate",
+        },
+        "rating_set": {"criterion": "growth_potential", "score": "4"},
+        "milestone_create": {"happened_on": "2026-01-15", "title": "First contract signed"},
+        "health_recompute": {},
+        "satisfaction_create": {"kind": "nps", "score": "9", "recorded_on": "2026-03-01"},
+        "tier_review_decide": {
+            "decision": "override",
+            "tier": Tier.objects.get(key="strategic").pk,
+            "reason": "Strategic logo",
+        },
+    }[name]
+
+
+def _was_written(name: str, scene) -> bool:
+    """Did the POST for `name` take effect?"""
+    account = scene.account
+    if name == "account_edit":
+        account.refresh_from_db()
+        return account.name == "Acme Renamed" and account.version == 2
+    if name == "stakeholder_create":
+        return Stakeholder.objects.filter(account=account, name="Nadia Nova").exists()
+    if name == "stakeholder_edit":
+        scene.stakeholder.refresh_from_db()
+        return scene.stakeholder.name == "Carla Renamed"
+    if name == "rating_set":
+        return QualitativeRating.objects.filter(account=account, score=4).exists()
+    if name == "milestone_create":
+        return Milestone.objects.filter(account=account, title="First contract signed").exists()
+    if name == "health_recompute":
+        return HealthScore.objects.filter(account=account).exists()
+    if name == "satisfaction_create":
+        return SatisfactionEntry.objects.filter(account=account, score=9).exists()
+    if name == "tier_review_decide":
+        return TierChange.objects.filter(account=account, reason="Strategic logo").exists()
+    raise AssertionError(name)
+
+
+def _success_redirect(name: str, scene) -> str:
+    if name == "tier_review_decide":
+        return reverse("tier_review")
+    if name in {"stakeholder_create", "stakeholder_edit"}:
+        return reverse("account_stakeholders", args=[scene.account.pk])
+    return reverse("account_detail", args=[scene.account.pk])
+
+
+LEADERS_ONLY = {"tier_review_decide"}
+
+ROUTES = [
+    ("account_detail", "get"),
+    ("account_edit", "get"),
+    ("account_edit", "post"),
+    ("account_stakeholders", "get"),
+    ("stakeholder_map", "get"),
+    ("stakeholder_create", "get"),
+    ("stakeholder_create", "post"),
+    ("stakeholder_edit", "get"),
+    ("stakeholder_edit", "post"),
+    ("account_timeline", "get"),
+    ("rating_set", "post"),
+    ("milestone_create", "post"),
+    ("health_recompute", "post"),
+    ("satisfaction_create", "post"),
+    ("tier_review_decide", "post"),
+]
+
+
+class Scene:
+    def __init__(self, account, stakeholder):
+        self.account = account
+        self.stakeholder = stakeholder
+
+
+@pytest.fixture
+def scene(account):
+    # The tiers and scoring configuration are made on first use; make them now so that no
+    # request under test writes them.
+    current_config()
+    return Scene(account, StakeholderFactory(account=account, name="Carla Chefe"))
+
+
+def _request(client, name, method, scene):
+    url = _url(name, scene)
+    if method == "get":
+        return url, client.get(url)
+    return url, client.post(url, _payload(name, scene))
+
+
+def test_every_account_route_is_in_the_access_table():
+    with_account_id = {
+        pattern.name
+        for pattern in account_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and "<int:pk>" in str(pattern.pattern)
+    }
+    assert with_account_id == {name for name, _method in ROUTES}
+
+
+@pytest.mark.parametrize(("name", "method"), ROUTES)
+def test_anonymous_users_are_sent_to_login_and_nothing_is_written(
+    client, scene, db_rows, name, method
+):
+    before = db_rows()
+    url, response = _request(client, name, method, scene)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+    assert db_rows() == before
+
+
+@pytest.mark.parametrize(("name", "method"), ROUTES)
+def test_an_outsider_kam_gets_404_and_nothing_is_written(
+    client_for, outsider, scene, db_rows, now, name, method
+):
+    before = db_rows()
+    _, response = _request(client_for(outsider), name, method, scene)
+    assert response.status_code == (403 if name in LEADERS_ONLY else 404)
+    assert db_rows() == before
+
+
+ALLOWED = [
+    (persona, name, method)
+    for name, method in ROUTES
+    for persona in SEES_THE_ACCOUNT
+    if name not in LEADERS_ONLY or persona in {"leader", "admin_user"}
+]
+
+
+@pytest.mark.parametrize(("persona", "name", "method"), ALLOWED)
+def test_owner_team_member_leader_and_admin_may_use_the_route(
+    request, client_for, scene, now, persona, name, method
+):
+    user = request.getfixturevalue(persona)
+    _, response = _request(client_for(user), name, method, scene)
+    if method == "get":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    assert response.url == _success_redirect(name, scene)
+    assert _was_written(name, scene)
+
+
+@pytest.mark.parametrize("persona", ["kam_user", "team_member"])
+@pytest.mark.parametrize("name", sorted(LEADERS_ONLY))
+def test_kams_on_the_account_get_403_from_leader_only_routes(
+    request, client_for, scene, db_rows, persona, name
+):
+    before = db_rows()
+    _, response = _request(client_for(request.getfixturevalue(persona)), name, "post", scene)
+    assert response.status_code == 403
+    assert db_rows() == before
+
+
+def test_stakeholder_of_another_account_is_404_even_under_an_account_the_user_sees(
+    client_for, kam_user, scene
+):
+    elsewhere = StakeholderFactory(name="Someone Else")
+    url = reverse("stakeholder_edit", args=[scene.account.pk, elsewhere.pk])
+    assert client_for(kam_user).get(url).status_code == 404
+
+
+def test_stakeholder_map_json_has_the_accounts_people_for_the_team(client_for, team_member, scene):
+    response = client_for(team_member).get(reverse("stakeholder_map", args=[scene.account.pk]))
+    assert [node["name"] for node in response.json()["nodes"]] == ["Carla Chefe"]
+
+
+@pytest.fixture
+def three_accounts(kam_user, outsider):
+    """Own, shared (kam_user on someone else's team) and foreign (the outsider's)."""
+    colleague = UserFactory(full_name="Cora Colleague", role=Role.KAM)
+    shared = AccountFactory(name="Beta Shared", owner=colleague)
+    shared.team.add(kam_user)
+    return {
+        "own": AccountFactory(name="Alpha Own", owner=kam_user),
+        "shared": shared,
+        "foreign": AccountFactory(name="Zeta Foreign", owner=outsider),
+    }
+
+
+def _listed_names(response) -> list[str]:
+    return [account.name for account in response.context["page"].object_list]
+
+
+def test_account_list_shows_a_kam_only_their_own_and_team_accounts(
+    client_for, kam_user, three_accounts
+):
+    response = client_for(kam_user).get(reverse("account_list"))
+    assert _listed_names(response) == ["Alpha Own", "Beta Shared"]
+    page = response.content.decode()
+    assert "Zeta Foreign" not in page
+    # The owner filter offers only owners of accounts the KAM sees.
+    assert "Oscar Outsider" not in page
+
+
+def test_account_list_search_does_not_reach_other_kams_accounts(
+    client_for, kam_user, three_accounts
+):
+    response = client_for(kam_user).get(reverse("account_list"), {"q": "Zeta"})
+    assert _listed_names(response) == []
+
+
+@pytest.mark.parametrize("persona", ["leader", "admin_user"])
+def test_account_list_shows_leaders_and_admins_every_account(
+    request, client_for, three_accounts, persona
+):
+    response = client_for(request.getfixturevalue(persona)).get(reverse("account_list"))
+    assert _listed_names(response) == ["Alpha Own", "Beta Shared", "Zeta Foreign"]
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example.net/", "//evil.example.net/"])
+def test_tier_review_decision_never_redirects_off_site(client_for, leader, scene, next_url):
+    payload = {**_payload("tier_review_decide", scene), "next": next_url}
+    response = client_for(leader).post(_url("tier_review_decide", scene), payload)
+    assert response.status_code == 302
+    assert response.url == reverse("tier_review")

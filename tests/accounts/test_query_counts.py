@@ -1,0 +1,232 @@
+"""A fixed number of queries per page, whatever the data size (STYLE.md: Data).
+
+Each test measures a page over a small data set, grows the data to three times the size and
+measures again: the count must not move. A count that grows with the rows is an N+1."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Tier
+from accounts.scoring_inputs import current_config
+from accounts.services import (
+    health_recompute,
+    milestone_create,
+    rating_set,
+    satisfaction_record,
+    stakeholder_create,
+    stakeholder_mark_left,
+    tier_recommendation_review,
+)
+from activities.models import Commitment, TimelineKind
+from activities.services import NextStep, commitment_complete, interaction_log
+from kam.models import Role
+from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
+
+CRITERIA = ["growth_potential", "market_influence", "strategic_alignment", "referral_value"]
+
+
+@pytest.fixture
+def config(db):
+    # Made on first use; made here so that the first measured request does not make it.
+    return current_config()
+
+
+# --- accounts list ----------------------------------------------------------------------------
+
+
+def _grow_account_list(kam_user, outsider, start: int, units: int) -> None:
+    """Per unit: two own accounts (one tiered and touched, one never touched), one shared by a
+    colleague, and one of the outsider's that the KAM must not see."""
+    tiers = list(Tier.objects.order_by("rank"))
+    for index in range(start, start + units):
+        AccountFactory(
+            name=f"Own {index:02d}",
+            owner=kam_user,
+            tier=tiers[index % len(tiers)],
+            last_touch_at=timezone.now() - timedelta(days=index * 7),
+            health_score=60 + index,
+            health_band="watch",
+        )
+        AccountFactory(name=f"Quiet {index:02d}", owner=kam_user)
+        colleague = UserFactory(role=Role.KAM)
+        shared = AccountFactory(name=f"Shared {index:02d}", owner=colleague, industry=f"I{index}")
+        shared.team.add(kam_user)
+        AccountFactory(name=f"Foreign {index:02d}", owner=outsider)
+
+
+@pytest.mark.parametrize(("persona", "rows_per_unit"), [("kam_user", 3), ("leader", 4)])
+def test_account_list_page_one_has_a_fixed_number_of_queries(
+    request, client_for, kam_user, outsider, config, now, persona, rows_per_unit,
+    django_assert_num_queries,
+):  # fmt: skip
+    client = client_for(request.getfixturevalue(persona))
+    url = reverse("account_list")
+    _grow_account_list(kam_user, outsider, start=0, units=2)
+    client.get(url)  # warm-up
+
+    # 1 session, 2 user, 3 industries for the industry filter, 4 paginator count,
+    # 5 current scoring config (default touch cadence), 6 unread notifications (navigation
+    # bell), 7-8 owner filter options (count, then rows), 9-10 tier filter options (count,
+    # then rows), 11 the page of accounts (+ owner, tier)
+    with django_assert_num_queries(11):
+        small = client.get(url)
+    assert len(small.context["page"].object_list) == 2 * rows_per_unit
+
+    _grow_account_list(kam_user, outsider, start=2, units=4)
+    with django_assert_num_queries(11):
+        large = client.get(url)
+    assert len(large.context["page"].object_list) == 6 * rows_per_unit
+
+
+# --- account overview and timeline ------------------------------------------------------------
+
+
+def _grow_account_history(account, leader, now, start: int, units: int) -> None:
+    """Per unit, on `account`: a team member, two stakeholders (one reports to the other) and a
+    champion who left; an interaction with both, whose two next steps are owned by the new
+    team member and by a client stakeholder, one of them completed; a milestone, a rating, a
+    subsidiary, a revenue record, a satisfaction answer, a tier change and a daily health
+    score."""
+    owner = account.owner
+    tiers = list(Tier.objects.order_by("rank"))
+    for index in range(start, start + units):
+        # Each unit a day after the one before, so the newest page always holds every kind.
+        with time_machine.travel(now - timedelta(days=10 - index), tick=False):
+            _add_history_unit(account, leader, owner, tiers, index)
+
+
+def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
+    now = timezone.now()
+    member = UserFactory(role=Role.KAM)
+    account.team.add(member)
+    boss = stakeholder_create(
+        account=account, actor=owner, name=f"Boss {index:02d}", buying_role="decision_maker"
+    )
+    report = stakeholder_create(
+        account=account,
+        actor=owner,
+        name=f"Report {index:02d}",
+        buying_role="user",
+        reports_to=boss,
+    )
+    gone = stakeholder_create(
+        account=account, actor=owner, name=f"Gone {index:02d}", buying_role="champion"
+    )
+    stakeholder_mark_left(
+        stakeholder=gone, left_on=timezone.localdate() - timedelta(days=index), actor=owner
+    )
+    occurred_at = now - timedelta(hours=1)
+    interaction_log(
+        account=account,
+        actor=owner,
+        kind="meeting",
+        occurred_at=occurred_at,
+        summary=f"Meeting {index:02d}",
+        stakeholders=[boss, report],
+        next_steps=[
+            NextStep(
+                title=f"Proposal {index:02d}",
+                due_date=timezone.localdate() + timedelta(days=index),
+                owner_user=member,
+            ),
+            NextStep(
+                title=f"Client data {index:02d}",
+                due_date=timezone.localdate() + timedelta(days=index),
+                owner_stakeholder=report,
+            ),
+        ],
+    )
+    commitment_complete(
+        commitment=Commitment.objects.get(title=f"Proposal {index:02d}"), actor=member
+    )
+    milestone_create(
+        account=account,
+        actor=owner,
+        happened_on=timezone.localdate(),
+        title=f"Milestone {index:02d}",
+    )
+    rating_set(
+        account=account,
+        actor=member,
+        criterion=CRITERIA[index % len(CRITERIA)],
+        score=1 + index % 5,
+    )
+    AccountFactory(name=f"Subsidiary {index:02d}", owner=owner, parent=account)
+    RevenueRecordFactory(
+        account=account, booked_on=timezone.localdate() - timedelta(days=20 * index)
+    )
+    satisfaction_record(
+        account=account,
+        actor=owner,
+        kind="nps",
+        score=index % 11,
+        recorded_on=timezone.localdate() - timedelta(days=index),
+        stakeholder=boss,
+    )
+    tier_recommendation_review(
+        account=account,
+        actor=leader,
+        accept=False,
+        tier=tiers[index % len(tiers)],
+        reason=f"Reason {index:02d}",
+    )
+    health_recompute(account_ids=[account.pk], day=timezone.localdate())
+
+
+@pytest.fixture
+def history_account(account, leader, config, now):
+    parent = AccountFactory(name="Acme Holdings", owner=account.owner)
+    account.parent = parent
+    account.save()
+    return account
+
+
+@pytest.mark.parametrize(
+    ("url_name", "queries"),
+    [
+        # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
+        # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
+        # commitment and its owners, stakeholder, milestone), 6 stakeholders of the
+        # interactions on the page, 7 current scoring config, 8 revenue of this account,
+        # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
+        # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
+        # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
+        # 16 quick log: team for the next-step owners, 17 unread notifications
+        ("account_detail", 17),
+        # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
+        # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
+        # 8 unread notifications
+        ("account_timeline", 8),
+    ],
+)
+def test_account_pages_have_a_fixed_number_of_queries(
+    client_for,
+    kam_user,
+    leader,
+    history_account,
+    now,
+    url_name,
+    queries,
+    django_assert_num_queries,
+):
+    client = client_for(kam_user)
+    url = reverse(url_name, args=[history_account.pk])
+    _grow_account_history(history_account, leader, now, start=0, units=1)
+    client.get(url)  # warm-up
+
+    with django_assert_num_queries(queries):
+        small = client.get(url)
+    assert len(small.context["entries"]) == 9
+    assert len(small.context["stakeholders"]) == 3
+    assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
+
+    _grow_account_history(history_account, leader, now, start=1, units=2)
+    with django_assert_num_queries(queries):
+        large = client.get(url)
+    assert len(large.context["entries"]) == 20
+    assert {entry.kind for entry in large.context["entries"]} == set(TimelineKind.values)
+    assert len(large.context["stakeholders"]) == 9

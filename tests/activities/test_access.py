@@ -1,0 +1,247 @@
+"""Who may log interactions and keep commitments (STYLE.md: access control, every persona).
+
+Every route of activities/urls.py that takes an account or commitment id is listed in ROUTES;
+a guard test fails when a new one is added without being listed here."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+
+from activities import services
+from activities import urls as activity_urls
+from activities.models import Commitment, CommitmentStatus, Interaction
+from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
+
+SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
+COMMITMENT_ROUTES = {"commitment_complete", "commitment_reopen", "commitment_cancel"}
+
+
+class Scene:
+    def __init__(self, account, stakeholder, open_commitment, done_commitment):
+        self.account = account
+        self.stakeholder = stakeholder
+        self.open_commitment = open_commitment
+        self.done_commitment = done_commitment
+
+    def commitment_for(self, name: str) -> Commitment:
+        # Reopen only writes when there is something to undo.
+        return self.done_commitment if name == "commitment_reopen" else self.open_commitment
+
+
+@pytest.fixture
+def scene(account, kam_user, now):
+    stakeholder = StakeholderFactory(account=account, name="Carla Chefe")
+    due = timezone.localdate() + timedelta(days=3)
+    done = CommitmentFactory(account=account, title="Send the deck", due_date=due)
+    services.commitment_complete(commitment=done, actor=kam_user)
+    return Scene(
+        account=account,
+        stakeholder=stakeholder,
+        open_commitment=CommitmentFactory(account=account, title="Call back", due_date=due),
+        done_commitment=done,
+    )
+
+
+def _url(name: str, scene) -> str:
+    if name in COMMITMENT_ROUTES:
+        return reverse(name, args=[scene.commitment_for(name).pk])
+    return reverse(name, args=[scene.account.pk])
+
+
+def _payload(name: str, scene) -> dict:
+    """A POST body that succeeds for anyone allowed to make it."""
+    owner = scene.account.owner
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    if name == "interaction_create":
+        return {
+            "log-kind": "meeting",
+            "log-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "log-stakeholders": [scene.stakeholder.pk],
+            "log-summary": "Quarterly review",
+            "log-sentiment": "1",
+            "log-category": "evolution",
+            "next_steps-TOTAL_FORMS": "1",
+            "next_steps-INITIAL_FORMS": "0",
+            "next_steps-MIN_NUM_FORMS": "0",
+            "next_steps-MAX_NUM_FORMS": "1000",
+            "next_steps-0-title": "Send the proposal",
+            "next_steps-0-owner": f"u{owner.pk}",
+            "next_steps-0-due_date": due,
+        }
+    if name == "account_commitments":
+        return {"title": "Book the site visit", "owner": f"u{owner.pk}", "due_date": due}
+    return {}  # complete / reopen / cancel take no fields
+
+
+def _was_written(name: str, scene) -> bool:
+    account = scene.account
+    if name == "interaction_create":
+        return Interaction.objects.filter(account=account, summary="Quarterly review").exists()
+    if name == "account_commitments":
+        return account.commitments.filter(title="Book the site visit").exists()
+    commitment = scene.commitment_for(name)
+    commitment.refresh_from_db()
+    return (
+        commitment.status
+        == {
+            "commitment_complete": CommitmentStatus.DONE,
+            "commitment_reopen": CommitmentStatus.OPEN,
+            "commitment_cancel": CommitmentStatus.CANCELLED,
+        }[name]
+    )
+
+
+def _success_redirect(name: str, scene) -> str:
+    if name == "interaction_create":
+        return reverse("account_timeline", args=[scene.account.pk])
+    if name == "account_commitments":
+        return reverse("account_commitments", args=[scene.account.pk])
+    # Without a `next` field the commitment buttons go back to the account.
+    return reverse("account_detail", args=[scene.account.pk])
+
+
+ROUTES = [
+    ("interaction_create", "get"),
+    ("interaction_create", "post"),
+    ("account_commitments", "get"),
+    ("account_commitments", "post"),
+    ("commitment_complete", "post"),
+    ("commitment_reopen", "post"),
+    ("commitment_cancel", "post"),
+]
+
+
+def _request(client, name, method, scene, **extra):
+    url = _url(name, scene)
+    if method == "get":
+        return url, client.get(url, **extra)
+    return url, client.post(url, _payload(name, scene), **extra)
+
+
+def test_every_activity_route_with_an_id_is_in_the_access_table():
+    with_id = {
+        pattern.name
+        for pattern in activity_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and "<int:pk>" in str(pattern.pattern)
+    }
+    assert with_id == {name for name, _method in ROUTES}
+
+
+@pytest.mark.parametrize(("name", "method"), ROUTES)
+def test_anonymous_users_are_sent_to_login_and_nothing_is_written(
+    client, scene, db_rows, name, method
+):
+    before = db_rows()
+    url, response = _request(client, name, method, scene)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+    assert db_rows() == before
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize(("name", "method"), ROUTES)
+def test_an_outsider_kam_gets_404_and_nothing_is_written(
+    client_for, outsider, scene, db_rows, name, method, htmx
+):
+    before = db_rows()
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    _, response = _request(client_for(outsider), name, method, scene, **extra)
+    assert response.status_code == 404
+    assert db_rows() == before
+
+
+@pytest.mark.parametrize("persona", SEES_THE_ACCOUNT)
+@pytest.mark.parametrize(("name", "method"), ROUTES)
+def test_owner_team_member_leader_and_admin_may_use_the_route(
+    request, client_for, scene, persona, name, method
+):
+    user = request.getfixturevalue(persona)
+    _, response = _request(client_for(user), name, method, scene)
+    if method == "get":
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    assert response.url == _success_redirect(name, scene)
+    assert _was_written(name, scene)
+
+
+@pytest.mark.parametrize("name", sorted(COMMITMENT_ROUTES))
+def test_commitment_buttons_answer_htmx_with_the_row(client_for, team_member, scene, name):
+    url = _url(name, scene)
+    response = client_for(team_member).post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'id="commitment-{scene.commitment_for(name).pk}"' in response.content.decode()
+    assert _was_written(name, scene)
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example.net/", "//evil.example.net/"])
+def test_commitment_buttons_never_redirect_off_site(client_for, kam_user, scene, next_url):
+    response = client_for(kam_user).post(
+        reverse("commitment_complete", args=[scene.open_commitment.pk]), {"next": next_url}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("account_detail", args=[scene.account.pk])
+
+
+def test_commitment_buttons_follow_a_local_next(client_for, kam_user, scene):
+    response = client_for(kam_user).post(
+        reverse("commitment_complete", args=[scene.open_commitment.pk]),
+        {"next": reverse("my_work")},
+    )
+    assert response.url == reverse("my_work")
+
+
+@pytest.fixture
+def foreign_account(outsider):
+    return AccountFactory(name="Zeta Secret", owner=outsider)
+
+
+@pytest.mark.parametrize("query", ["", "Zeta", "Secret"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_log_search_never_lists_an_outsiders_account(
+    client_for, kam_user, account, foreign_account, query, htmx
+):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client_for(kam_user).get(reverse("log_pick_account"), {"q": query}, **extra)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Zeta Secret" not in page
+    assert reverse("interaction_create", args=[foreign_account.pk]) not in page
+    if not query:
+        assert [a.name for a in response.context["accounts"]] == ["Acme Industrial"]
+
+
+def test_log_search_finds_the_kams_own_account(client_for, team_member, account):
+    response = client_for(team_member).get(reverse("log_pick_account"), {"q": "acme"})
+    assert [a.name for a in response.context["accounts"]] == ["Acme Industrial"]
+
+
+def test_my_work_never_shows_another_kams_commitments(
+    client_for, kam_user, team_member, outsider, account, foreign_account, now
+):
+    today = timezone.localdate()
+    client_person = StakeholderFactory(account=foreign_account, name="Fiona Foreign")
+    CommitmentFactory(account=foreign_account, title="Outsider overdue", due_date=date(2026, 3, 1))
+    CommitmentFactory(account=foreign_account, title="Outsider upcoming", due_date=today)
+    CommitmentFactory(
+        account=foreign_account,
+        title="Outsider client's task",
+        owner_user=None,
+        owner_stakeholder=client_person,
+        due_date=today,
+    )
+    # Shared account, but the teammate's own to-do: not kam_user's work.
+    CommitmentFactory(
+        account=account, title="Teammate's task", owner_user=team_member, due_date=today
+    )
+    CommitmentFactory(account=account, title="My task", owner_user=kam_user, due_date=today)
+
+    response = client_for(kam_user).get(reverse("my_work"))
+
+    work = response.context["work"]
+    assert [c.title for c in work.overdue + work.upcoming] == ["My task"]
+    page = response.content.decode()
+    for title in ("Outsider", "Teammate"):
+        assert title not in page

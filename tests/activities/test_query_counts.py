@@ -1,0 +1,88 @@
+"""My work has a fixed number of queries, whatever the data size (STYLE.md: Data).
+
+Measured over a small data set, then over three times as much: the count must not move."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Tier
+from accounts.scoring_inputs import current_config
+from activities.models import Notification
+from kam.models import Role
+from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
+
+
+def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
+    """Per unit: an own account owed a touch whose champion left, with an overdue commitment of
+    ours and an upcoming one of the client's; a colleague's account the KAM is on the team of,
+    never touched, with an upcoming commitment of the KAM's; the outsider's account with
+    commitments of its own; and an unread notification."""
+    today = timezone.localdate()
+    tiers = list(Tier.objects.order_by("rank"))
+    for index in range(start, start + units):
+        own = AccountFactory(
+            name=f"Own {index:02d}",
+            owner=kam_user,
+            tier=tiers[index % len(tiers)],
+            last_touch_at=timezone.now() - timedelta(days=200 + index),
+        )
+        StakeholderFactory(
+            account=own, name=f"Gone {index:02d}", buying_role="champion", left_on=today
+        )
+        client_person = StakeholderFactory(account=own, name=f"Client {index:02d}")
+        CommitmentFactory(
+            account=own, title=f"Overdue {index:02d}", due_date=today - timedelta(days=index + 1)
+        )
+        CommitmentFactory(
+            account=own,
+            title=f"Client task {index:02d}",
+            owner_user=None,
+            owner_stakeholder=client_person,
+            due_date=today + timedelta(days=index),
+        )
+        shared = AccountFactory(name=f"Shared {index:02d}", owner=UserFactory(role=Role.KAM))
+        shared.team.add(kam_user)
+        CommitmentFactory(
+            account=shared,
+            title=f"Shared task {index:02d}",
+            owner_user=kam_user,
+            due_date=today + timedelta(days=3),
+        )
+        foreign = AccountFactory(name=f"Foreign {index:02d}", owner=outsider)
+        CommitmentFactory(account=foreign, title=f"Foreign task {index:02d}", due_date=today)
+        Notification.objects.create(
+            user=kam_user,
+            account=own,
+            kind=Notification.Kind.HEALTH_BAND_DROP,
+            params={"from": "healthy", "to": "watch", "score": 60},
+            day=today - timedelta(days=index),
+        )
+
+
+def test_my_work_has_a_fixed_number_of_queries(
+    client_for, kam_user, outsider, now, django_assert_num_queries
+):
+    current_config()  # made on first use; made now so that no measured request makes it
+    client = client_for(kam_user)
+    url = reverse("my_work")
+    _grow_my_work(kam_user, outsider, start=0, units=2)
+    client.get(url)  # warm-up
+
+    # 1 session, 2 user, 3 current scoring config (default touch cadence),
+    # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
+    # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders,
+    # 8 unread notifications (navigation bell)
+    with django_assert_num_queries(8):
+        small = client.get(url)
+    work = small.context["work"]
+    assert (len(work.overdue), len(work.upcoming)) == (2, 4)
+    assert (len(work.owed_touch), len(work.departures)) == (4, 2)
+
+    _grow_my_work(kam_user, outsider, start=2, units=4)
+    with django_assert_num_queries(8):
+        large = client.get(url)
+    work = large.context["work"]
+    assert (len(work.overdue), len(work.upcoming)) == (6, 12)
+    assert (len(work.owed_touch), len(work.departures)) == (12, 6)
