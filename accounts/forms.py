@@ -204,10 +204,16 @@ class ScoringConfigForm(forms.Form):
         label=_("Touch cadence for accounts without a tier (days)"), min_value=1, max_value=365
     )
     pareto_a_pct = forms.DecimalField(
-        label=_("Class A: up to % of revenue"), min_value=1, max_value=100, decimal_places=2
+        label=_("Class A ends at this cumulative share of revenue (percent)"),
+        min_value=1,
+        max_value=100,
+        decimal_places=2,
     )
     pareto_b_pct = forms.DecimalField(
-        label=_("Class B: up to % of revenue"), min_value=1, max_value=100, decimal_places=2
+        label=_("Class B ends at this cumulative share of revenue (percent)"),
+        min_value=1,
+        max_value=100,
+        decimal_places=2,
     )
 
     TIER_FIELDS = (

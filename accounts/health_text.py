@@ -16,8 +16,6 @@ COMPONENT_LABELS = {
     "renewal": _("Renewal proximity"),
 }
 
-ROLE_LABELS = {"decision_maker": _("decision maker"), "champion": _("champion")}
-
 TEMPLATES = {
     "engagement_never": _(
         "No interaction logged yet; this tier expects one every %(cadence)s days."
@@ -25,7 +23,9 @@ TEMPLATES = {
     "engagement_on_cadence": _(
         "Last interaction %(days)s days ago; this tier expects one every %(cadence)s days."
     ),
-    "engagement_late": _("No interaction for %(days)s days; this tier expects %(cadence)s."),
+    "engagement_late": _(
+        "No interaction for %(days)s days; this tier expects one every %(cadence)s days."
+    ),
     "coverage_none": _("No active stakeholders are mapped."),
     "coverage_ok": _("Decision maker and champion named; %(engaged)s people engaged in 90 days."),
     "coverage_single_thread": _("Single-threaded: %(engaged)s person engaged in 90 days."),
@@ -54,8 +54,12 @@ TEMPLATES = {
 def reason_text(reason: dict) -> str:
     code, params = reason.get("code", ""), dict(reason.get("params") or {})
     if code == "coverage_missing":
-        roles = ", ".join(str(ROLE_LABELS.get(r, r)) for r in params.get("roles", []))
-        return str(_("No %(roles)s named among active stakeholders.")) % {"roles": roles}
+        roles = set(params.get("roles", []))
+        if roles >= {"decision_maker", "champion"}:
+            return str(_("Neither a decision maker nor a champion among active stakeholders."))
+        if "champion" in roles:
+            return str(_("No champion among active stakeholders."))
+        return str(_("No decision maker among active stakeholders."))
     if code == "coverage_departure":
         count = params.get("count", 1)
         return ngettext(

@@ -462,10 +462,16 @@ class ScoringConfig(models.Model):
     )
     tier_weights = models.JSONField(_("tiering criteria weights"))
     pareto_a_pct = models.DecimalField(
-        _("class A up to (% of revenue)"), max_digits=5, decimal_places=2, default=80
+        _("class A: cumulative share of revenue, in percent"),
+        max_digits=5,
+        decimal_places=2,
+        default=80,
     )
     pareto_b_pct = models.DecimalField(
-        _("class B up to (% of revenue)"), max_digits=5, decimal_places=2, default=95
+        _("class B: cumulative share of revenue, in percent"),
+        max_digits=5,
+        decimal_places=2,
+        default=95,
     )
     tiers = models.JSONField(_("tier policies"), default=list)
 
@@ -498,7 +504,7 @@ class TierChange(models.Model):
     class Source(models.TextChoices):
         INITIAL = "initial", _("First recommendation applied")
         ACCEPTED = "accepted", _("Recommendation accepted")
-        OVERRIDE = "override", _("Override")
+        OVERRIDE = "override", pgettext_lazy("tier change source", "Override")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tier_changes")
     from_tier = models.ForeignKey(

@@ -41,6 +41,7 @@ from accounts.scoring_inputs import (
 )
 from activities.models import TimelineKind
 from activities.timeline import timeline_record
+from kam.validation import clean_row
 
 STAKEHOLDER_FIELDS = (
     "name",
@@ -94,7 +95,7 @@ def stakeholder_create(*, account: Account, actor, **fields) -> Stakeholder:
     stakeholder = Stakeholder(account=account, **fields)
     _check_reports_to(stakeholder)
     _check_left_on(stakeholder)
-    stakeholder.full_clean()
+    clean_row(stakeholder)
     stakeholder.save()
     timeline_record(
         account=account,
@@ -116,7 +117,7 @@ def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakehol
         setattr(locked, name, value)
     _check_reports_to(locked)
     _check_left_on(locked)
-    locked.full_clean()
+    clean_row(locked)
     locked.save()
     if was_active and locked.left_on is not None:
         _record_departure(locked, actor)
@@ -191,7 +192,7 @@ def milestone_create(
         description=description,
         created_by=actor,
     )
-    milestone.full_clean()
+    clean_row(milestone)
     milestone.save()
     timeline_record(
         account=account,
@@ -207,7 +208,7 @@ def milestone_create(
 
 def rating_set(*, account: Account, actor, criterion: str, score: int) -> QualitativeRating:
     rating = QualitativeRating(account=account, criterion=criterion, score=score, set_by=actor)
-    rating.full_clean()
+    clean_row(rating)
     rating.save()
     return rating
 
@@ -544,6 +545,6 @@ def satisfaction_record(
         comment=comment,
         recorded_by=actor,
     )
-    entry.full_clean()
+    clean_row(entry)
     entry.save()
     return entry

@@ -370,8 +370,9 @@ def satisfaction_create(request, pk: int):
         except ValidationError as error:
             form_errors_into(form, error)
     if form.errors:
+        fallback = _("Satisfaction")
         errors = "; ".join(
-            f"{form.fields[f].label if f in form.fields else _('Satisfaction')}: {' '.join(e)}"
+            f"{form.fields[f].label if f in form.fields else fallback}: {' '.join(e)}"
             for f, e in form.errors.items()
         )
         messages.error(request, _("The answer was not saved — %(errors)s") % {"errors": errors})

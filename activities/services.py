@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Stakeholder
 from activities.models import Commitment, CommitmentStatus, Interaction, TimelineKind
 from activities.timeline import timeline_record
+from kam.validation import clean_row
 
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -110,7 +111,7 @@ def interaction_log(
         category=category,
         logged_by=actor,
     )
-    interaction.full_clean()
+    clean_row(interaction)
     interaction.save()
     interaction.stakeholders.set(stakeholders)
     timeline_record(
@@ -167,7 +168,7 @@ def commitment_create(
         owner_stakeholder=owner_stakeholder,
         created_by=actor,
     )
-    commitment.full_clean()
+    clean_row(commitment)
     commitment.save()
     timeline_record(
         account=account,

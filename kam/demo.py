@@ -22,26 +22,35 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import exp, log
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import (
     Account,
     AccountStatus,
     BuyingRole,
+    HealthScore,
     Milestone,
     QualitativeRating,
     RatingCriterion,
     RevenueRecord,
+    SatisfactionEntry,
     Stakeholder,
     Stance,
+    Tier,
+    TierChange,
 )
+from accounts.scoring_inputs import current_config
 from accounts.services import (
     account_create,
+    health_recompute,
     milestone_create,
     rating_set,
     stakeholder_create,
     stakeholder_mark_left,
+    tiers_recompute,
 )
 from activities.models import (
     Commitment,
@@ -74,14 +83,20 @@ DEMO_PREFIX = "demo-"
 @transaction.atomic
 def demo_users_seed() -> dict[str, User]:
     users = {}
+    # Password hashing is slow on purpose (about a second each here). The demo password is
+    # public, so the five users share one hash: one hash to create them, one check to rerun.
+    demo_hash = ""
     for email, full_name, role, language in DEMO_USERS:
         user, created = User.objects.update_or_create(
             email=email,
             defaults={"full_name": full_name, "role": role},
             create_defaults={"full_name": full_name, "role": role, "language": language},
         )
-        if created or not user.check_password(DEMO_PASSWORD):
-            user.set_password(DEMO_PASSWORD)
+        if not demo_hash and not created and user.check_password(DEMO_PASSWORD):
+            demo_hash = user.password
+        elif user.password != demo_hash or not demo_hash:
+            demo_hash = demo_hash or make_password(DEMO_PASSWORD)
+            user.password = demo_hash
             user.save(update_fields=["password"])
         users[email] = user
     return users
@@ -108,7 +123,77 @@ def demo_seed() -> dict[str, int]:
         revenue.extend(seeder.revenue)
     # Deterministic external ids + ON CONFLICT DO NOTHING: a rerun can never double a record.
     RevenueRecord.objects.bulk_create(revenue, batch_size=1000, ignore_conflicts=True)
+    _scoring_seed(users=users, accounts=accounts, today=today)
     return demo_counts()
+
+
+# Accounts a leader once kept on another tier: their recommendation now waits on Tier review.
+REVIEW_CASES = {
+    "ferraz-atacado": ("maintain", "Kept low while the 2025 contract was renegotiated."),
+    "datavale": ("strategic", "Promised executive attention during their ERP migration."),
+}
+HISTORY_DAYS = 180
+
+
+def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today) -> None:
+    """Tiers, satisfaction answers, a pending tier review and 180 days of health history.
+    Idempotent: each step is keyed (tier changes by reason, answers per account, scores by
+    (account, day) updated in place)."""
+    satisfaction = []
+    for key, account in sorted(accounts.items()):
+        if account.status == "prospect" or account.satisfaction.exists():
+            continue
+        rng = random.Random(f"{DEMO_SEED}-satisfaction-{key}")
+        base = {"at_risk": 2, "churned": 4}.get(account.status, 8)
+        for months_ago in (10, 4, 1):
+            kind = "nps" if rng.random() < 0.7 else "csat"
+            nps = max(0, min(10, base + rng.randint(-2, 2) - (months_ago == 1 and base < 8)))
+            satisfaction.append(
+                SatisfactionEntry(
+                    account=account,
+                    kind=kind,
+                    score=nps if kind == "nps" else max(1, min(5, round(nps / 2))),
+                    recorded_on=today - timedelta(days=30 * months_ago + rng.randint(0, 9)),
+                    recorded_by=account.owner,
+                )
+            )
+    SatisfactionEntry.objects.bulk_create(satisfaction)
+
+    tiers_recompute(day=today)
+    leader = users["leader@example.com"]
+    tiers = {tier.key: tier for tier in Tier.objects.all()}
+    for key, (tier_key, reason) in REVIEW_CASES.items():
+        account = accounts.get(key)
+        if account is None or account.tier_changes.filter(reason=reason).exists():
+            continue
+        account.refresh_from_db()
+        kept = tiers[tier_key]
+        if kept.pk == account.recommended_tier_id:
+            continue  # the recommendation already agrees: nothing to review
+        TierChange.objects.create(
+            account=account,
+            from_tier=account.tier,
+            to_tier=kept,
+            source=TierChange.Source.OVERRIDE,
+            reason=reason,
+            changed_by=leader,
+            changed_at=timezone.now() - timedelta(days=200),
+        )
+        Account.objects.filter(pk=account.pk).update(tier=kept, recommendation_reviewed=False)
+
+    config = current_config()
+    ids = sorted(account.pk for account in accounts.values() if account.status != "churned")
+    scored_days = set(
+        HealthScore.objects.filter(account_id__in=ids, day__gt=today - timedelta(days=HISTORY_DAYS))
+        .values("day")
+        .annotate(accounts=Count("pk"))
+        .filter(accounts=len(ids))
+        .values_list("day", flat=True)
+    )
+    for days_ago in range(HISTORY_DAYS - 1, -1, -1):
+        day = today - timedelta(days=days_ago)
+        if day not in scored_days:  # a rerun only scores the days still missing
+            health_recompute(account_ids=ids, day=day, config=config)
 
 
 def demo_counts() -> dict[str, int]:
@@ -218,7 +303,7 @@ ACCOUNT_SPECS = [
     S("plastiform", "Plastiform Embalagens", MANUFACTURING, "Sudeste", "Sorocaba", BRAZIL,
       "BRL", ACTIVE, "small", KAM1, quiet_days=78),
     S("mare-alta", "Lojas Maré Alta", RETAIL, "Nordeste", "Recife", BRAZIL, "BRL", AT_RISK,
-      "small", KAM1, renew_in=26),
+      "small", KAM1, renew_in=26, quiet_days=200),
     S("solaris", "Solaris Geração Distribuída", ENERGY, "Sudeste", "Belo Horizonte", BRAZIL,
       "BRL", PROSPECT, "prospect", KAM1),
     S("santa-clara", "Têxtil Santa Clara", MANUFACTURING, "Sul", "Blumenau", BRAZIL, "BRL",
@@ -288,7 +373,7 @@ ACCOUNT_SPECS = [
     S("lusitana", "Lusitana Alimentos", MANUFACTURING, "Europe", "Porto", "Portugal", "EUR",
       ACTIVE, "small", KAM3, quiet_days=58),
     S("pacifico", "Pacífico Retail Group", RETAIL, "LATAM", "Lima", "Peru", "USD", AT_RISK,
-      "small", KAM3),
+      "small", KAM3, departure="champion_primary"),
     S("nuvem", "Nuvem Tropical", TECHNOLOGY, "Nordeste", "Recife", BRAZIL, "BRL", ACTIVE,
       "small", KAM3),
     S("quantica", "Quântica Software", TECHNOLOGY, "Sul", "Florianópolis", BRAZIL, "BRL",
@@ -874,9 +959,11 @@ PEOPLE_PRESENT = {CALL: (1, 2), EMAIL: (1, 2), MEETING: (2, 4), VISIT: (2, 4), N
 NEXT_STEP_CHANCE = {CALL: 0.4, EMAIL: 0.25, MEETING: 0.65, VISIT: 0.6, NOTE: 0.1}
 BASE_SENTIMENT = {ACTIVE: 0.6, AT_RISK: -0.3, PROSPECT: 0.4, CHURNED: 0.2}
 CATEGORY_SENTIMENT = {EVOLUTION: 0.0, VALUE_PLAN: 0.5, INCIDENT: -1.5}
-# Of the commitments due before today, how many were done (the rest is cancelled or overdue).
-DONE_SHARE = {ACTIVE: 0.84, AT_RISK: 0.65, PROSPECT: 0.8, CHURNED: 0.9}
-QUIET_DONE_SHARE = 0.6
+# Of the commitments due in the last month, how many are still open (overdue); older ones
+# were mostly dealt with. The rest were done, bar a few cancelled.
+OVERDUE_SHARE = {ACTIVE: 0.3, AT_RISK: 0.45, PROSPECT: 0.3, CHURNED: 0.1}
+QUIET_OVERDUE_SHARE = 0.55
+CANCELLED_SHARE = 0.04
 
 
 @dataclass
@@ -1016,15 +1103,13 @@ class _AccountSeeder:
     def _plan_people(self) -> None:
         spec, rng = self.spec, self.rng
         name_locale = NAME_LOCALE.get(spec.country, "es")
-        used: set[str] = set()
+        used: set[str] = set()  # first names and surnames already taken in this account
 
         def person(title_pair, department_pair, level, reports_to, **extra) -> int:
             female = rng.random() < 0.45
-            first = rng.choice(FIRST_NAMES[name_locale][0 if female else 1])
-            surname = rng.choice(SURNAMES[name_locale])
-            while f"{first} {surname}" in used:
-                surname = rng.choice(SURNAMES[name_locale])
-            used.add(f"{first} {surname}")
+            first = _fresh(rng, FIRST_NAMES[name_locale][0 if female else 1], used)
+            surname = _fresh(rng, SURNAMES[name_locale], used)
+            used.update((first, surname))
             title = self._text(title_pair)
             if self.locale == "pt" and female:
                 title = _feminine(title)
@@ -1075,15 +1160,13 @@ class _AccountSeeder:
     def _assign_roles(self, top, heads, managers, departments) -> None:
         rng, people, spec = self.rng, self.people, self.spec
         core = departments[0]
-        for index, someone in enumerate(people):
+        influence = {0: (5, 5), 1: (3, 5), 2: (2, 4), 3: (1, 2)}
+        for someone in people:
             someone.buying_role = BuyingRole.INFLUENCER if someone.level <= 2 else BuyingRole.USER
-            someone.influence = {0: 5, 1: rng.randint(3, 5), 2: rng.randint(2, 4)}.get(
-                someone.level, rng.randint(1, 2)
-            )
+            someone.influence = rng.randint(*influence[someone.level])
             someone.stance = self._stance()
-            if index == top:
-                someone.influence = 5
-        if rng.random() < 0.9:
+        # Early in a sale nobody is sure who signs; a few clients keep it murky too.
+        if rng.random() < (0.5 if spec.status == PROSPECT else 0.92):
             people[top].buying_role = BuyingRole.DECISION_MAKER
         if FINANCE.name in heads and rng.random() < 0.88:
             buyer = people[heads[FINANCE.name]]
@@ -1127,7 +1210,10 @@ class _AccountSeeder:
         """Appended last and reporting to a director, so nobody reports to someone gone."""
         rng, spec, today = self.rng, self.spec, self.today
         head = heads[core.name]
-        title = rng.choice(core.managers)
+        taken = {someone.title for someone in self.people}
+        title = rng.choice(
+            [t for t in core.managers if self._text(t) not in taken] or core.managers
+        )
         if spec.departure:
             left = today - timedelta(days=rng.randint(14, 35))
             person(
@@ -1271,14 +1357,19 @@ class _AccountSeeder:
         if spec.status == CHURNED:
             events[len(days) - 1] = (days[-1], "lost")
         events.sort(key=lambda event: event[0])
+        # The latest conversation with a live account agreed on something still ahead of us.
+        follow_up = spec.status in (ACTIVE, AT_RISK, PROSPECT) and not self.quiet
+        last_regular = max(
+            position for position, (_, what) in enumerate(events) if what == "regular"
+        )
         for position, (day, what) in enumerate(events):
             progress = position / max(1, len(events) - 1)
             if what == "regular":
-                self._log_regular(day, progress)
+                self._log_regular(day, progress, follow_up=follow_up and position == last_regular)
             else:
                 self._log_special(day, what)
 
-    def _log_regular(self, day: date, progress: float) -> None:
+    def _log_regular(self, day: date, progress: float, *, follow_up: bool = False) -> None:
         spec, rng = self.spec, self.rng
         weights = KIND_WEIGHTS["key" if spec.tier in BIG_TIERS else "other"]
         kind = rng.choices([k for k, _ in weights], weights=[w for _, w in weights])[0]
@@ -1305,10 +1396,14 @@ class _AccountSeeder:
         if self.quiet:
             mood -= 0.3
         steps = []
-        if rng.random() < NEXT_STEP_CHANCE[kind]:
+        if follow_up or rng.random() < NEXT_STEP_CHANCE[kind]:
             steps = [self._next_step(day, category, present, words)]
             if rng.random() < 0.3:
                 steps.append(self._next_step(day, category, present, words))
+        if follow_up:
+            step = steps[0]
+            due = max(step.due_date, self.today + timedelta(days=rng.randint(3, 20)))
+            steps[0] = NextStep(step.title, due, step.owner_user, step.owner_stakeholder)
         self._log(
             day,
             kind=kind,
@@ -1335,10 +1430,12 @@ class _AccountSeeder:
                 sentiment=-2,
             )
             return
-        gone = next(p for p in self.people if p.left_on is not None and p.buying_role == "champion")
+        gone = next(
+            p for p in self.people if p.left_on is not None and p.buying_role == BuyingRole.CHAMPION
+        )
         if what == "handover":
             successor = next(
-                p for p in self.people if p.left_on is None and p.buying_role == "champion"
+                p for p in self.people if p.left_on is None and p.buying_role == BuyingRole.CHAMPION
             )
             # The successor arrives later; until then the director holds the relationship.
             present = [p.stakeholder for p in self.people if p.level == 1][:1]
@@ -1358,7 +1455,7 @@ class _AccountSeeder:
             due_date=day + timedelta(days=rng.randint(7, 12)),
             owner_user=self.owner,
         )
-        interaction = self._log(
+        self._log(
             day,
             kind=NOTE,
             category=EVOLUTION,
@@ -1367,7 +1464,7 @@ class _AccountSeeder:
             sentiment=-1,
             next_steps=[step],
         )
-        self.forced_open.update(c.pk for c in interaction.commitments.all())
+        self.forced_open.add(self.commitments[-1][0].pk)  # nobody has found one yet
 
     def _log(self, day: date, *, next_steps=(), **fields) -> Interaction:
         rng = self.rng
@@ -1393,7 +1490,9 @@ class _AccountSeeder:
         if not active or count <= 0:
             return []
         weights = [
-            p.influence + (4 if p.is_primary else 0) + (3 if p.buying_role == "champion" else 0)
+            p.influence
+            + (4 if p.is_primary else 0)
+            + (3 if p.buying_role == BuyingRole.CHAMPION else 0)
             for p in active
         ]
         chosen: list[Person] = []
@@ -1440,17 +1539,19 @@ class _AccountSeeder:
     def _settle_commitments(self) -> None:
         """Most commitments due before today were kept; some are overdue, a few cancelled."""
         rng, today = self.rng, self.today
-        done_share = QUIET_DONE_SHARE if self.quiet else DONE_SHARE[self.spec.status]
+        overdue_share = QUIET_OVERDUE_SHARE if self.quiet else OVERDUE_SHARE[self.spec.status]
         for commitment, day, occurred_at in self.commitments:
             if commitment.pk in self.forced_open:
                 continue
             roll = rng.random()
             if commitment.due_date < today:
-                if roll < 0.04:
+                if roll < CANCELLED_SHARE:
                     commitment_cancel(commitment=commitment, actor=self.owner)
                     continue
-                if roll >= done_share:
-                    continue  # still open: overdue
+                late_by = (today - commitment.due_date).days
+                still_open = overdue_share * (1 if late_by <= 30 else 0.5 if late_by <= 90 else 0.1)
+                if roll >= 1 - still_open:
+                    continue  # overdue
                 latest = min(commitment.due_date + timedelta(days=3), today - timedelta(days=1))
             else:
                 if roll >= 0.12:
@@ -1552,7 +1653,6 @@ class _AccountSeeder:
             return
         top = self.people[0]
         start = self.contract_start
-        span = max(30, (today - start).days - 14)
         options = [
             ("Go-live of {product}", "Rolled out to {site} on schedule."),
             ("Expanded to {site}", "Second site under contract; volumes up about 30%."),
@@ -1562,12 +1662,22 @@ class _AccountSeeder:
         ]
         if spec.status == AT_RISK:
             options.append(("Price dispute escalated", "Board asked for a 12% cut at renewal."))
-        if span > 3 * 365:
+        if (today - start).days > 3 * 365 + 30:
             options.append(("Contract renewed for three years", "Renewed with a price index."))
         chosen = rng.sample(options, rng.randint(2, 3))
-        dated = sorted(
-            (start + timedelta(days=rng.randint(30, span)), title, text) for title, text in chosen
-        )
+        recent = max(start + timedelta(days=30), today - timedelta(days=3 * 365))
+        dated = []
+        for title, text in chosen:
+            if title.startswith("Go-live"):
+                happened_on = start + timedelta(days=rng.randint(45, 200))
+            elif title.startswith("Contract renewed"):
+                happened_on = _add_years(start, 3)
+            elif title.startswith("Price dispute"):
+                happened_on = today - timedelta(days=rng.randint(20, 120))
+            else:
+                happened_on = recent + timedelta(days=rng.randint(0, (today - recent).days - 14))
+            dated.append((happened_on, title, text))
+        dated.sort()
         words = self._words(today, [top.stakeholder])
         milestone_create(
             account=self.account,
@@ -1636,6 +1746,12 @@ class _AccountSeeder:
 
 def _feminine(title: str) -> str:
     return re.sub(r"\w+", lambda word: FEMININE.get(word[0], word[0]), title)
+
+
+def _fresh(rng: random.Random, names: list[str], used: set[str]) -> str:
+    """A name nobody in the account has yet, while the list lasts."""
+    unused = [name for name in names if name not in used]
+    return rng.choice(unused or names)
 
 
 def _ascii(text: str) -> str:

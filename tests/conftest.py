@@ -16,6 +16,12 @@ from tests.factories import AccountFactory, UserFactory
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests make users by the dozen: PBKDF2's deliberate slowness buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def kam_user(db):
     """The owner KAM persona."""
