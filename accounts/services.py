@@ -43,22 +43,6 @@ from activities.models import TimelineKind
 from activities.timeline import timeline_record
 from kam.validation import clean_row
 
-STAKEHOLDER_FIELDS = (
-    "name",
-    "title",
-    "department",
-    "email",
-    "phone",
-    "buying_role",
-    "influence",
-    "stance",
-    "reports_to",
-    "is_primary",
-    "left_on",
-    "notes",
-    "external_id",
-)
-
 
 class StaleEdit(Exception):
     """Someone saved the row after this edit was opened; nothing was written."""
