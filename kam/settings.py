@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -167,6 +168,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # When the nightly tiering + health job runs, "HH:MM" in TIME_ZONE.
 SCORING_NIGHTLY_AT = env.str("SCORING_NIGHTLY_AT", default="02:00")
 SCORING_NIGHTLY_HOUR, SCORING_NIGHTLY_MINUTE = (int(part) for part in SCORING_NIGHTLY_AT.split(":"))
+# The beat schedule, in code; read lazily by Celery (kam/celery.py), so importing the app
+# never needs the settings.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-scoring": {
+        "task": "accounts.tasks.nightly_scoring",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=SCORING_NIGHTLY_MINUTE),
+    },
+}
 
 # Production hardening, switched on behind a proxy that terminates TLS.
 SECURE = env.bool("DJANGO_SECURE", default=False)

@@ -37,3 +37,23 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
+
+
+def test_the_quick_start_imports_without_any_setting():
+    """`make run` imports kam (and its Celery app) before it sets anything up."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import kam.devservices"],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_beat_runs_the_nightly_scoring_at_the_configured_time(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["nightly-scoring"]
+    assert entry["task"] == "accounts.tasks.nightly_scoring"
+    assert entry["schedule"].hour == {2} and entry["schedule"].minute == {0}
