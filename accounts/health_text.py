@@ -41,7 +41,7 @@ TEMPLATES = {
     "qbr_not_tracked": _("Left out: QBRs are not tracked yet."),
     "qbr_on_cadence": _("QBR held on cadence."),
     "qbr_overdue": _("QBR overdue by %(days)s days."),
-    "risks_not_tracked": _("Left out: account plan risks are not tracked yet."),
+    "risks_no_plan": _("Left out: no active account plan to read risks from."),
     "risks_none": _("No open high-severity risks."),
     "risks_open": _("%(count)s open high-severity risks."),
     "renewal_no_date": _("Left out: no renewal date."),

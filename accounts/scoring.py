@@ -103,7 +103,7 @@ class HealthInputs:
     commitments_overdue: int
     qbr_tracked: bool = False
     qbr_days_overdue: int | None = None
-    risks_tracked: bool = False
+    risks_tracked: bool = False  # the account has an active plan to read risks from
     open_high_risks: int = 0
     days_to_renewal: int | None = None
 
@@ -256,7 +256,7 @@ def _qbr(i: HealthInputs) -> tuple[int | None, Reason]:
 
 def _risks(i: HealthInputs) -> tuple[int | None, Reason]:
     if not i.risks_tracked:
-        return None, Reason("risks_not_tracked")
+        return None, Reason("risks_no_plan")
     if i.open_high_risks == 0:
         return 100, Reason("risks_none")
     return _round(_clamp(100 - 40 * i.open_high_risks)), Reason(

@@ -59,7 +59,8 @@ def end_of_day(day: date) -> datetime:
 
 
 def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
-    """Inputs as of the end of `day`, in six queries for any number of accounts."""
+    """Inputs as of the end of `day`, in seven queries for any number of accounts. Open risks
+    are read as they are now (plans keep no per-day risk history)."""
     from activities.models import Commitment, CommitmentStatus, Interaction
 
     day_end = end_of_day(day)
@@ -143,6 +144,10 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             overdue=Count("pk", filter=Q(status=CommitmentStatus.OPEN, due_date__lt=day)),
         )
     }
+    # 7. open high-severity risks on the active plan (accounts without a plan are absent)
+    from plans.selectors import open_high_risk_counts
+
+    high_risks = open_high_risk_counts(account_ids)
     inputs = {}
     for account in accounts:
         pk = account["pk"]
@@ -179,6 +184,8 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             commitments_kept_90d=promises.get("kept", 0),
             commitments_overdue=promises.get("overdue", 0),
             days_to_renewal=(renewal - day).days if renewal else None,
+            risks_tracked=pk in high_risks,
+            open_high_risks=high_risks.get(pk, 0),
         )
     return inputs
 

@@ -22,7 +22,7 @@ from accounts.forms import (
     StakeholderForm,
     TierReviewForm,
 )
-from accounts.models import RatingCriterion, ScoringConfig, Tier
+from accounts.models import Account, RatingCriterion, ScoringConfig, Tier
 from accounts.relationship_map import relationship_map_data
 from accounts.scoring_inputs import current_config
 from accounts.selectors import (
@@ -40,6 +40,7 @@ from activities.quick_log import quick_log_forms
 from activities.timeline import timeline_page
 from kam.access import admin_required, leader_required
 from kam.models import Role, User
+from plans.selectors import stale_plans
 
 PAGE_SIZE = 25
 
@@ -207,6 +208,7 @@ def account_detail(request, pk: int):
         satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
         default_cadence=default_cadence,
         next_touch_due=account.next_touch_due(default_cadence),
+        stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=list(account.team.all()),
         subsidiaries=list(account.subsidiaries.order_by("name")),

@@ -210,3 +210,22 @@ def test_a_health_chunk_runs_through_a_real_worker(celery_worker_process, portfo
     result = health_chunk.apply_async(args=[ids, day], queue=celery_worker_process)
     assert result.get(timeout=60) == 3
     assert HealthScore.objects.filter(account_id__in=ids).count() == 3
+
+
+def test_open_high_severity_risks_on_the_active_plan_lower_the_risk_component(portfolio):
+    from tests.plans.factories import AccountPlanFactory, RiskFactory
+
+    big, mid, _small = portfolio
+    plan = AccountPlanFactory(account=big)
+    RiskFactory(plan=plan, severity=5)
+    RiskFactory(plan=plan, severity=2)
+    AccountPlanFactory(account=mid)
+    services.health_recompute_all(day=timezone.localdate())
+    risks = {
+        score.account_id: next(c for c in score.components if c["key"] == "risks")
+        for score in HealthScore.objects.all()
+    }
+    assert (risks[big.pk]["score"], risks[big.pk]["reason"]["code"]) == (60, "risks_open")
+    assert (risks[mid.pk]["score"], risks[mid.pk]["reason"]["code"]) == (100, "risks_none")
+    assert risks[_small.pk]["score"] is None  # no plan: left out, not zero
+    assert risks[_small.pk]["reason"]["code"] == "risks_no_plan"

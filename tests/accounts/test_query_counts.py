@@ -22,7 +22,13 @@ from accounts.services import (
     tier_recommendation_review,
 )
 from activities.models import Commitment, TimelineKind
-from activities.services import NextStep, commitment_complete, interaction_log
+from activities.services import (
+    NextStep,
+    commitment_complete,
+    interaction_log,
+    qbr_hold,
+    qbr_schedule,
+)
 from kam.models import Role
 from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
 
@@ -143,6 +149,11 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
     commitment_complete(
         commitment=Commitment.objects.get(title=f"Proposal {index:02d}"), actor=member
     )
+    qbr_hold(
+        qbr=qbr_schedule(account=account, actor=owner, scheduled_on=timezone.localdate()),
+        actor=owner,
+        held_at=now - timedelta(minutes=30),
+    )
     milestone_create(
         account=account,
         actor=owner,
@@ -190,13 +201,14 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone), 6 stakeholders of the
+        # commitment and its owners, stakeholder, milestone, QBR), 6 stakeholders of the
         # interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
-        # 16 quick log: team for the next-step owners, 17 unread notifications
-        ("account_detail", 17),
+        # 16 quick log: team for the next-step owners, 17 the active plan if its review is
+        # overdue, 18 unread notifications
+        ("account_detail", 18),
         # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
         # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
         # 8 unread notifications
@@ -220,7 +232,7 @@ def test_account_pages_have_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         small = client.get(url)
-    assert len(small.context["entries"]) == 9
+    assert len(small.context["entries"]) == 10
     assert len(small.context["stakeholders"]) == 3
     assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
 

@@ -95,7 +95,7 @@ def test_every_input_missing_gives_no_score_and_says_why():
         "revenue_no_data",
         "commitments_no_data",
         "qbr_not_tracked",
-        "risks_not_tracked",
+        "risks_no_plan",
         "renewal_no_date",
     }
 

@@ -1,0 +1,348 @@
+"""Reads of account plans shared by views, jobs, the QBR prep pack and the health score.
+Access goes through accounts.selectors; nothing here filters by owner by hand."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+from django.utils import formats, timezone
+
+from accounts.models import Account
+from accounts.selectors import accounts_for_user
+from plans.models import (
+    CLOSED_STAGES,
+    HIGH_SEVERITY,
+    STALE_AFTER_DAYS,
+    AccountPlan,
+    Action,
+    ActionStatus,
+    BusinessUnit,
+    Objective,
+    Opportunity,
+    PlanChange,
+    PlanStatus,
+    Product,
+    Risk,
+    RiskStatus,
+    ValueHypothesis,
+    WhitespaceCell,
+)
+
+
+def plans_for_account(account: Account) -> QuerySet[AccountPlan]:
+    """Every plan of the account, the active one first, then newest period first."""
+    return (
+        AccountPlan.objects.filter(account=account)
+        .select_related("reviewed_by")
+        .order_by(
+            Case(When(status=PlanStatus.ACTIVE, then=Value(0)), default=Value(1)),
+            "-period_start",
+            "-pk",
+        )
+    )
+
+
+def active_plan(account: Account) -> AccountPlan | None:
+    return (
+        AccountPlan.objects.filter(account=account, status=PlanStatus.ACTIVE)
+        .select_related("reviewed_by")
+        .first()
+    )
+
+
+def get_plan_for_user(user, pk: int) -> AccountPlan:
+    """The plan, or 404 when it does not exist or its account is not shared with `user`."""
+    return get_object_or_404(
+        AccountPlan.objects.select_related("account", "reviewed_by").filter(
+            account__in=accounts_for_user(user)
+        ),
+        pk=pk,
+    )
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    objectives_total: int
+    objectives_on_track: int  # on track or achieved
+    actions_open: int
+    actions_overdue: int
+    # Per currency: {"BRL": Decimal(...)}; a plan may mix currencies, so no single total.
+    expected_value: dict[str, Decimal] = field(default_factory=dict)
+    realised_value: dict[str, Decimal] = field(default_factory=dict)
+    weighted_pipeline: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def value_rows(self) -> list[tuple[str, Decimal, Decimal, int | None]]:
+        """(currency, realised, expected, realised % of expected) per currency."""
+        rows = []
+        for currency in sorted(set(self.expected_value) | set(self.realised_value)):
+            expected = self.expected_value.get(currency, Decimal(0))
+            realised = self.realised_value.get(currency, Decimal(0))
+            pct = int(realised / expected * 100) if expected else None
+            rows.append((currency, realised, expected, pct))
+        return rows
+
+
+def progress_from_rows(
+    *,
+    objectives: Iterable[Objective],
+    actions: Iterable[Action],
+    hypotheses: Iterable[ValueHypothesis],
+    opportunities: Iterable[Opportunity],
+    today: date,
+) -> PlanProgress:
+    """The progress figures from rows already loaded (no queries): the plan page uses this."""
+    objectives, actions = list(objectives), list(actions)
+    expected, realised, pipeline = defaultdict(Decimal), defaultdict(Decimal), defaultdict(Decimal)
+    for hypothesis in hypotheses:
+        expected[hypothesis.currency] += hypothesis.expected_value
+        realised[hypothesis.currency] += hypothesis.realised_value
+    for opportunity in opportunities:
+        if opportunity.is_open:
+            pipeline[opportunity.currency] += opportunity.weighted_value
+    return PlanProgress(
+        objectives_total=len(objectives),
+        objectives_on_track=sum(1 for o in objectives if o.counts_as_on_track),
+        actions_open=sum(1 for a in actions if a.is_open),
+        actions_overdue=sum(1 for a in actions if a.is_overdue(today)),
+        expected_value=dict(expected),
+        realised_value=dict(realised),
+        weighted_pipeline=dict(pipeline),
+    )
+
+
+def plan_progress(plan: AccountPlan, today: date) -> PlanProgress:
+    """Objectives on track / total, actions overdue, realised vs expected value and the
+    weighted pipeline (four queries)."""
+    return progress_from_rows(
+        objectives=plan.objectives.only("status"),
+        actions=plan.actions.only("status", "due_date"),
+        hypotheses=plan.hypotheses.only("currency", "expected_value", "realised_value"),
+        opportunities=plan.opportunities.only("stage", "currency", "amount", "probability"),
+        today=today,
+    )
+
+
+def _first(**condition):
+    """An ordering that puts the rows matching `condition` first."""
+    return Case(When(Q(**condition), then=Value(0)), default=Value(1))
+
+
+@dataclass
+class PlanRows:
+    """Everything the plan page lists, each kind loaded in one query with what it shows."""
+
+    objectives: list[Objective]
+    hypotheses: list[ValueHypothesis]
+    risks: list[Risk]
+    opportunities: list[Opportunity]
+    actions: list[Action]
+
+
+def plan_rows(plan: AccountPlan) -> PlanRows:
+    """Five queries, whatever the plan's size."""
+    return PlanRows(
+        objectives=list(plan.objectives.order_by("due_date", "pk")),
+        hypotheses=list(plan.hypotheses.select_related("objective").order_by("objective_id", "pk")),
+        risks=list(
+            plan.risks.select_related("owner").order_by(
+                _first(status=RiskStatus.OPEN), "status", "-severity", "-likelihood", "pk"
+            )
+        ),
+        opportunities=list(plan.opportunities.select_related("owner", "product")),
+        actions=list(
+            plan.actions.select_related("owner", "objective", "opportunity", "risk").order_by(
+                _first(status=ActionStatus.OPEN), "due_date", "pk"
+            )
+        ),
+    )
+
+
+def stale_plans(accounts: QuerySet[Account], today: date) -> QuerySet[AccountPlan]:
+    """Active plans of `accounts` not reviewed for 90 days (never reviewed: counted from when
+    the plan was made), oldest review first."""
+    cutoff = today - timedelta(days=STALE_AFTER_DAYS - 1)
+    return (
+        AccountPlan.objects.filter(account__in=accounts, status=PlanStatus.ACTIVE)
+        .filter(
+            Q(last_reviewed_at__date__lt=cutoff)
+            | Q(last_reviewed_at__isnull=True, created_at__date__lt=cutoff)
+        )
+        .select_related("account", "account__owner", "reviewed_by")
+        .order_by("last_reviewed_at", "created_at")
+    )
+
+
+def qbr_plan_summary(account: Account, since_date: date) -> dict:
+    """The account plan part of the QBR prep pack (four queries; one when there is no active
+    plan). Keys:
+
+    - "plan": the active AccountPlan, or None (then the lists are empty);
+    - "objectives": its objectives, each with `.gap` (target − current value, the baseline
+      when not measured yet), `.progress_pct` and the display of status;
+    - "open_risks": open risks (+ owner), highest severity × likelihood first;
+    - "open_opportunities": opportunities not won or lost (+ owner, product), soonest close
+      first;
+    - "changes_since": PlanChange rows (+ user) since `since_date` (e.g. the last QBR)."""
+    plan = active_plan(account)
+    if plan is None:
+        return {
+            "plan": None,
+            "objectives": [],
+            "open_risks": [],
+            "open_opportunities": [],
+            "changes_since": [],
+        }
+    risks = sorted(
+        plan.risks.filter(status=RiskStatus.OPEN).select_related("owner"),
+        key=lambda risk: (-risk.exposure, -risk.severity, risk.pk),
+    )
+    return {
+        "plan": plan,
+        "objectives": list(plan.objectives.order_by("due_date", "pk")),
+        "open_risks": risks,
+        "open_opportunities": list(
+            plan.opportunities.exclude(stage__in=CLOSED_STAGES)
+            .select_related("owner", "product")
+            .order_by("expected_close", "pk")
+        ),
+        "changes_since": list(
+            plan.changes.filter(changed_at__date__gte=since_date).select_related("user")
+        ),
+    }
+
+
+def open_high_risk_counts(account_ids: Iterable[int]) -> dict[int, int]:
+    """Open risks with severity ≥ 4 on each account's active plan (one query).
+
+    Only accounts WITH an active plan are keys (0 when it has no such risk): an account
+    missing from the result has no plan, so the risk input is unknown, not zero."""
+    rows = (
+        AccountPlan.objects.filter(account_id__in=list(account_ids), status=PlanStatus.ACTIVE)
+        .annotate(
+            high=Count(
+                "risks",
+                filter=Q(risks__status=RiskStatus.OPEN, risks__severity__gte=HIGH_SEVERITY),
+            )
+        )
+        .values_list("account_id", "high")
+    )
+    return dict(rows)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+ENTITY_MODELS = {
+    PlanChange.Entity.PLAN: AccountPlan,
+    PlanChange.Entity.OBJECTIVE: Objective,
+    PlanChange.Entity.HYPOTHESIS: ValueHypothesis,
+    PlanChange.Entity.RISK: Risk,
+    PlanChange.Entity.OPPORTUNITY: Opportunity,
+    PlanChange.Entity.ACTION: Action,
+}
+
+
+def _display(model, field_name: str | None, value: str | None) -> str | None:
+    """A recorded value as people read it: choice labels, local dates and numbers."""
+    if value is None or field_name is None:
+        return value
+    try:
+        model_field = model._meta.get_field(field_name)
+    except Exception:
+        return value
+    try:
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(model_field, models.DateTimeField):
+            return formats.date_format(
+                timezone.localtime(datetime.fromisoformat(value)), "SHORT_DATETIME_FORMAT"
+            )
+        if isinstance(model_field, models.DateField):
+            return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        if isinstance(model_field, models.DecimalField):
+            return formats.number_format(Decimal(value), use_l10n=True, force_grouping=True)
+    except (ValueError, ArithmeticError):
+        return value
+    return value
+
+
+def plan_history(plan: AccountPlan, limit: int = 200) -> list[PlanChange]:
+    """The plan's changes, newest first (one query), each with `.rows`: the changed fields
+    with their labels and values as shown to people."""
+    changes = list(plan.changes.select_related("user")[:limit])
+    for change in changes:
+        rows = []
+        for item in change.changes:
+            model = ENTITY_MODELS.get(item.get("entity"), AccountPlan)
+            name = item.get("field")
+            if name:
+                try:
+                    label = str(model._meta.get_field(name).verbose_name)
+                except Exception:
+                    label = name
+            else:
+                label = str(model._meta.verbose_name_plural)
+            rows.append(
+                {
+                    "label": label,
+                    "before": _display(model, name, item.get("before")),
+                    "after": _display(model, name, item.get("after")),
+                }
+            )
+        change.rows = rows
+    return changes
+
+
+def plan_fields_changed_since(plan: AccountPlan, version: int) -> dict[str, str | None]:
+    """The plan's own fields saved after `version`, each with its value AT `version` (as
+    recorded text): what an editor who opened the form at `version` started from (one query)."""
+    base: dict[str, str | None] = {}
+    later = plan.changes.filter(entity=PlanChange.Entity.PLAN, version__gt=version).order_by(
+        "version", "pk"
+    )
+    for change in later:
+        for item in change.changes:
+            if item.get("field") and item["field"] not in base:
+                base[item["field"]] = item.get("before")
+    return base
+
+
+# --- whitespace -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhitespaceRow:
+    unit: BusinessUnit
+    cells: list[tuple[Product, WhitespaceCell | None]]
+
+
+def whitespace_matrix(account: Account) -> tuple[list[Product], list[WhitespaceRow]]:
+    """Business units × products with the cell of each pair (three queries)."""
+    products = list(Product.objects.order_by("series", "name"))
+    units = list(account.business_units.order_by("name"))
+    cells = {
+        (cell.business_unit_id, cell.product_id): cell
+        for cell in WhitespaceCell.objects.filter(account=account).select_related(
+            "opportunity", "opportunity__plan"
+        )
+    }
+    rows = [
+        WhitespaceRow(unit, [(product, cells.get((unit.pk, product.pk))) for product in products])
+        for unit in units
+    ]
+    return products, rows
+
+
+def account_open_opportunities(account: Account) -> list[Opportunity]:
+    """Open opportunities of the account's draft and active plans, for linking cells."""
+    return list(
+        Opportunity.objects.filter(plan__account=account)
+        .exclude(stage__in=CLOSED_STAGES)
+        .exclude(plan__status=PlanStatus.ARCHIVED)
+        .order_by("title", "pk")
+    )
