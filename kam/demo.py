@@ -66,6 +66,7 @@ from activities.services import (
     commitment_complete,
     interaction_log,
 )
+from kam.demo_plans import demo_plans_seed
 from kam.models import Role, User
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, documented in README
@@ -180,6 +181,8 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
             changed_at=timezone.now() - timedelta(days=200),
         )
         Account.objects.filter(pk=account.pk).update(tier=kept, recommendation_reviewed=False)
+
+    demo_plans_seed(accounts=accounts, today=today)
 
     config = current_config()
     ids = sorted(account.pk for account in accounts.values() if account.status != "churned")

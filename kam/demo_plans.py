@@ -1,0 +1,179 @@
+"""Demo account plans and whitespace for `seed_demo` (called from kam/demo.py). Deterministic
+and idempotent: an account that already has a plan is left as it is."""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Account
+from kam.models import User
+from plans import services as plan_services
+from plans.models import AccountPlan, PlanStatus, Product
+
+PRODUCTS = [
+    ("Platform subscription", "Platform", Decimal("4800")),
+    ("Premium support", "Services", Decimal("1200")),
+    ("Analytics add-on", "Platform", Decimal("2500")),
+    ("Implementation services", "Services", Decimal("9000")),
+    ("Spare parts and consumables", "Supplies", Decimal("300")),
+]
+UNITS = ["Operations", "Finance", "Supply chain", "Regional stores"]
+OBJECTIVES = [
+    ("Cut unplanned downtime", "Downtime per month", "h", Decimal("40"), Decimal("10")),
+    ("Shorten order-to-delivery time", "Order-to-delivery", "days", Decimal("9"), Decimal("5")),
+    (
+        "Raise first-contact resolution",
+        "First-contact resolution",
+        "%",
+        Decimal("62"),
+        Decimal("85"),
+    ),
+    ("Reduce inventory write-offs", "Write-offs per quarter", "k", Decimal("480"), Decimal("250")),
+]
+RISKS = [
+    ("Budget freeze announced by the new CFO", 4, 3),
+    ("Competitor pilot running in a regional unit", 5, 2),
+    ("Integration delays hurt the renewal case", 3, 3),
+    ("Champion stretched across two programmes", 2, 3),
+]
+STALE_KEYS = {"ferraz-super", "helvetia-br", "serra-azul"}
+
+
+def demo_plans_seed(*, accounts: dict[str, Account], today: date) -> None:
+    products = []
+    for name, series, price in PRODUCTS:
+        product, _created = Product.objects.get_or_create(
+            name=name, defaults={"series": series, "list_price": price}
+        )
+        products.append(product)
+    tiers_with_plans = {"strategic", "key"}
+    for key, account in sorted(accounts.items()):
+        account.refresh_from_db(fields=["tier", "status"])
+        if account.status == "churned" or account.tier is None:
+            continue
+        if (
+            account.tier.key not in tiers_with_plans
+            or AccountPlan.objects.filter(account=account).exists()
+        ):
+            continue
+        _plan_for(account, key=key, today=today, products=products)
+
+
+def _plan_for(account: Account, *, key: str, today: date, products: list[Product]) -> None:
+    rng = random.Random(f"demo-plan-{key}")
+    owner: User = account.owner
+    year = today.year
+    plan = plan_services.plan_create(
+        account=account,
+        actor=owner,
+        status=PlanStatus.ACTIVE,
+        title=f"{account.name} — {year}",
+        period_start=date(year, 1, 1),
+        period_end=date(year, 12, 31),
+        swot_strengths="Trusted by operations; integrated with their ERP.",
+        swot_weaknesses="Little contact with finance; single sponsor.",
+        swot_opportunities="Regional expansion; analytics demand from the board.",
+        swot_threats="Price pressure from a low-cost competitor.",
+        governance_rhythm="Monthly operations review; quarterly business review with the sponsor.",
+        qbr_cadence_note="Quarterly",
+    )
+    objectives = []
+    for description, metric, unit, baseline, target in rng.sample(OBJECTIVES, 2):
+        progress = Decimal(str(round(rng.uniform(0.1, 0.8), 2)))
+        objectives.append(
+            plan_services.objective_create(
+                plan=plan,
+                actor=owner,
+                description=description,
+                metric=metric,
+                unit=unit,
+                baseline=baseline,
+                target=target,
+                current_value=(baseline + (target - baseline) * progress).quantize(Decimal("0.1")),
+                due_date=date(year, 12, 1),
+                status=rng.choice(["on_track", "on_track", "at_risk"]),
+            )
+        )
+    plan_services.hypothesis_create(
+        plan=plan,
+        actor=owner,
+        objective=objectives[0],
+        hypothesis="Predictive maintenance alerts remove half the unplanned stops.",
+        expected_value=Decimal(rng.randrange(80, 400) * 1000),
+        realised_value=Decimal(rng.randrange(10, 80) * 1000),
+        currency=account.currency,
+    )
+    title, severity, likelihood = RISKS[0] if account.status == "at_risk" else rng.choice(RISKS[1:])
+    risk = plan_services.risk_create(
+        plan=plan,
+        actor=owner,
+        title=title,
+        severity=severity,
+        likelihood=likelihood,
+        mitigation="Executive meeting with the sponsor; show realised value.",
+        owner=owner,
+    )
+    opportunities = []
+    for kind, product, stage, probability in [
+        ("upsell", products[2], "proposal", 50),
+        ("cross_sell", products[3], "qualified", 30),
+    ]:
+        opportunities.append(
+            plan_services.opportunity_create(
+                plan=plan,
+                actor=owner,
+                kind=kind,
+                product=product,
+                title=f"{product.name} for {account.name}",
+                amount=Decimal(rng.randrange(20, 300) * 1000),
+                currency=account.currency,
+                probability=probability,
+                stage=stage,
+                owner=owner,
+                expected_close=today + timedelta(days=rng.randint(20, 150)),
+            )
+        )
+    for title, days, link in [
+        ("Share the downtime report with operations", -5, {"objective": objectives[0]}),
+        ("Book the executive meeting on the budget risk", 10, {"risk": risk}),
+        ("Send the analytics proposal", 21, {"opportunity": opportunities[0]}),
+    ]:
+        plan_services.action_create(
+            plan=plan,
+            actor=owner,
+            title=title,
+            owner=owner,
+            due_date=today + timedelta(days=days),
+            **link,
+        )
+    units = [
+        plan_services.business_unit_create(account=account, actor=owner, name=name)
+        for name in rng.sample(UNITS, 3)
+    ]
+    for unit in units:
+        for product in products:
+            state = rng.choice(
+                ["current", "current", "opportunity", "not_a_fit", "in_progress", ""]
+            )
+            if state:
+                plan_services.whitespace_cell_set(
+                    account=account,
+                    actor=owner,
+                    business_unit=unit,
+                    product=product,
+                    state=state,
+                    opportunity=opportunities[0]
+                    if state == "opportunity" and product == products[2]
+                    else None,
+                )
+    # Most plans were reviewed recently; a few were left to go stale.
+    reviewed = today - timedelta(days=120 if key in STALE_KEYS else rng.randint(3, 40))
+    AccountPlan.objects.filter(pk=plan.pk).update(
+        last_reviewed_at=timezone.make_aware(
+            timezone.datetime.combine(reviewed, timezone.datetime.min.time())
+        ),
+        reviewed_by=owner,
+        created_at=timezone.make_aware(timezone.datetime(year, 1, 5)),
+    )
