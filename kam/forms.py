@@ -20,3 +20,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class UnixNewlinesMixin:
+    """Browsers send textarea line breaks as CRLF. Store LF, so a field the user did not touch
+    compares equal to what is stored (plan history and conflict checks diff the values)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if isinstance(value, str) and "\r" in value:
+                cleaned[name] = value.replace("\r\n", "\n").replace("\r", "\n")
+        return cleaned

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateInput
+from kam.forms import UnixNewlinesMixin
 from kam.models import User
 from plans.models import (
     AccountPlan,
@@ -17,7 +18,7 @@ from plans.models import (
 from plans.services import ITEM_FIELDS, PLAN_FIELDS
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(UnixNewlinesMixin, forms.ModelForm):
     """The plan's own fields. `version` travels with the form so a concurrent save is caught."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -51,7 +52,7 @@ class PlanForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in PLAN_FIELDS}
 
 
-class PlanItemForm(forms.ModelForm):
+class PlanItemForm(UnixNewlinesMixin, forms.ModelForm):
     """Base of the forms for a plan's rows. Choices are limited to the plan and its account:
     owners are the account owner and team; links point at rows of the same plan."""
 

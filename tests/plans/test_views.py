@@ -378,3 +378,29 @@ def test_adding_a_duplicate_business_unit_is_422_on_the_name(client_for, kam_use
     )
     assert response.status_code == 422
     assert list(response.context["unit_form"].errors) == ["name"]
+
+
+def test_an_untouched_multiline_field_is_not_recorded_as_changed(client_for, kam_user, account):
+    """Browsers post textarea line breaks as CRLF; the stored LF text must compare equal."""
+    plan = services.plan_create(
+        account=account,
+        actor=kam_user,
+        title="Plan",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        swot_strengths="Trusted on line 2\nGood references",
+    )
+    url = reverse("plan_edit", args=[account.pk, plan.pk])
+    form = client_for(kam_user).get(url).context["form"]
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data |= {
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "swot_strengths": "Trusted on line 2\r\nGood references",
+        "qbr_cadence_note": "Quarterly",
+    }
+    assert client_for(kam_user).post(url, data).status_code == 302
+    plan.refresh_from_db()
+    assert plan.swot_strengths == "Trusted on line 2\nGood references"
+    change = PlanChange.objects.filter(plan=plan).order_by("-pk").first()
+    assert [c["field"] for c in change.changes] == ["qbr_cadence_note"]
