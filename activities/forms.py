@@ -4,7 +4,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import InteractionCategory, InteractionKind, Sentiment
+from activities.models import (
+    InteractionCategory,
+    InteractionKind,
+    NotificationPreference,
+    Sentiment,
+)
 from kam.models import User
 
 
@@ -131,3 +136,91 @@ class CommitmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owner_choices
         self.initial.setdefault("owner", default_owner)
+
+
+class PeopleChoiceMixin:
+    """Checkbox lists of our people and the client's, mapped back to the loaded rows."""
+
+    def _people_fields(self, *, people, stakeholders) -> None:
+        self.people_rows = list(people)
+        self.stakeholder_rows = list(stakeholders)
+        self.fields["attendees"].choices = [(str(u.pk), str(u)) for u in self.people_rows]
+        self.fields["stakeholders"].choices = [
+            (str(s.pk), f"{s.name} · {s.title}" if s.title else s.name)
+            for s in self.stakeholder_rows
+        ]
+
+    def clean_attendees(self):
+        chosen = set(self.cleaned_data["attendees"])
+        return [u for u in self.people_rows if str(u.pk) in chosen]
+
+    def clean_stakeholders(self):
+        chosen = set(self.cleaned_data["stakeholders"])
+        return [s for s in self.stakeholder_rows if str(s.pk) in chosen]
+
+
+def _checkboxes():
+    return forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
+
+class QBRScheduleForm(PeopleChoiceMixin, forms.Form):
+    scheduled_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    scheduled_time = forms.TimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Leave empty for an all-day entry."),
+    )
+    attendees = forms.MultipleChoiceField(
+        label=_("Our attendees"), required=False, widget=_checkboxes()
+    )
+    stakeholders = forms.MultipleChoiceField(
+        label=_("Client attendees"), required=False, widget=_checkboxes()
+    )
+    agenda = forms.CharField(
+        label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, people, stakeholders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._people_fields(people=people, stakeholders=stakeholders)
+
+
+RATING_CHOICES = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
+
+
+class QBRHoldForm(PeopleChoiceMixin, forms.Form):
+    held_at = forms.DateTimeField(label=_("Held on"), widget=DateTimeInput())
+    attendees = forms.MultipleChoiceField(
+        label=_("Our attendees"), required=False, widget=_checkboxes()
+    )
+    stakeholders = forms.MultipleChoiceField(
+        label=_("Client attendees"), required=False, widget=_checkboxes()
+    )
+    outcome = forms.CharField(
+        label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Client rating (1–5)"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, qbr, people, stakeholders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._people_fields(people=people, stakeholders=stakeholders)
+        moment = qbr.starts_at()
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        self.initial.setdefault("held_at", moment if moment and moment <= now else now)
+        self.initial.setdefault("attendees", [str(u.pk) for u in qbr.attendees.all()])
+        self.initial.setdefault("stakeholders", [str(s.pk) for s in qbr.stakeholders.all()])
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["qbr_due", "qbr_overdue", "commitments_digest", "email"]

@@ -1,6 +1,8 @@
-from datetime import date
+import secrets
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +88,110 @@ class Interaction(models.Model):
         return self.summary
 
 
+# When an account has no tier, a QBR is due this many days after the last one. ScoringConfig
+# carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
+# accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
+DEFAULT_QBR_CADENCE_DAYS = 90
+
+
+class QBRStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+def qbr_next_due(baseline: date | None, cadence_days: int | None) -> date | None:
+    """When the next QBR is due: the cadence counted from the last one held (or, before any was
+    held, from the account's contract start or creation, whichever the caller passes)."""
+    if baseline is None:
+        return None
+    return baseline + timedelta(days=cadence_days or DEFAULT_QBR_CADENCE_DAYS)
+
+
+class QBR(models.Model):
+    """A quarterly business review with the client: planned, then held (with an outcome, a
+    rating and next steps that become commitments) or cancelled."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="qbrs")
+    scheduled_on = models.DateField(_("date"))
+    scheduled_time = models.TimeField(_("time"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=QBRStatus.choices, default=QBRStatus.PLANNED
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("our attendees"),
+        blank=True,
+        related_name="qbrs_attended",
+    )
+    stakeholders = models.ManyToManyField(
+        Stakeholder, verbose_name=_("client attendees"), blank=True, related_name="qbrs"
+    )
+    agenda = models.TextField(_("agenda"), blank=True)
+    outcome = models.TextField(_("outcome notes"), blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("How the client rated the review, 1 (poor) to 5 (excellent)."),
+    )
+    held_at = models.DateTimeField(_("held on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("QBR")
+        verbose_name_plural = _("QBRs")
+        ordering = ["-scheduled_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=QBRStatus.values), name="qbr_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="qbr_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="held") & Q(held_at__isnull=False))
+                | (~Q(status="held") & Q(held_at__isnull=True)),
+                name="qbr_held_at_iff_held",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "status", "scheduled_on"]),
+            models.Index(fields=["status", "scheduled_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.scheduled_on:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("qbr_detail", args=[self.pk])
+
+    @property
+    def is_planned(self) -> bool:
+        return self.status == QBRStatus.PLANNED
+
+    @property
+    def held_on(self) -> date | None:
+        return timezone.localdate(self.held_at) if self.held_at else None
+
+    def starts_at(self):
+        """The scheduled moment (aware), or None for an all-day review."""
+        if self.scheduled_time is None:
+            return None
+        return timezone.make_aware(datetime.combine(self.scheduled_on, self.scheduled_time))
+
+    def next_due(self, cadence_days: int | None) -> date | None:
+        """For a held QBR, when the next one is due under `cadence_days`."""
+        return qbr_next_due(self.held_on, cadence_days)
+
+
 class CommitmentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
@@ -120,6 +226,14 @@ class Commitment(models.Model):
     source_interaction = models.ForeignKey(
         Interaction,
         verbose_name=_("from interaction"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="commitments",
+    )
+    source_qbr = models.ForeignKey(
+        QBR,
+        verbose_name=_("from QBR"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -179,6 +293,7 @@ class TimelineKind(models.TextChoices):
     STAKEHOLDER_JOINED = "stakeholder_joined", _("Stakeholder joined")
     STAKEHOLDER_LEFT = "stakeholder_left", _("Stakeholder left")
     MILESTONE = "milestone", _("Milestone")
+    QBR_HELD = "qbr_held", _("QBR held")
 
 
 # What the timeline filter offers; each option covers one or more kinds.
@@ -187,6 +302,7 @@ TIMELINE_FILTERS = {
     "commitments": (TimelineKind.COMMITMENT_CREATED, TimelineKind.COMMITMENT_DONE),
     "stakeholders": (TimelineKind.STAKEHOLDER_JOINED, TimelineKind.STAKEHOLDER_LEFT),
     "milestones": (TimelineKind.MILESTONE,),
+    "qbrs": (TimelineKind.QBR_HELD,),
 }
 
 
@@ -215,6 +331,7 @@ class TimelineEntry(models.Model):
     milestone = models.ForeignKey(
         Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    qbr = models.ForeignKey(QBR, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -241,6 +358,9 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         HEALTH_BAND_DROP = "health_band_drop", _("Health dropped a band")
+        QBR_DUE = "qbr_due", _("QBR due soon")
+        QBR_OVERDUE = "qbr_overdue", _("QBR overdue")
+        COMMITMENTS_DIGEST = "commitments_digest", _("Commitments due")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -267,3 +387,108 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.day}"
+
+
+class ReminderKind(models.TextChoices):
+    """What the nightly reminder job sends; each kind can be switched off per user."""
+
+    QBR_DUE = "qbr_due", _("QBR due soon (to the account owner)")
+    QBR_OVERDUE = "qbr_overdue", _("QBR overdue (to leaders)")
+    COMMITMENTS_DIGEST = "commitments_digest", _("Daily digest of commitments due")
+
+
+class Reminder(models.Model):
+    """One reminder to one person, keyed by (kind, object, due date, recipient).
+
+    The job inserts candidate rows with ON CONFLICT DO NOTHING, then claims each with
+    `UPDATE … SET sent_at = now WHERE sent_at IS NULL` and sends only when it changed one row:
+    however often the job runs, and on however many workers at once, a reminder goes out once.
+    """
+
+    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    # What the reminder is about, e.g. "account:12" or "user:5" (the digest is about a day's
+    # list of one person's commitments).
+    ref = models.CharField(max_length=60)
+    due_on = models.DateField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "ref", "due_on", "recipient"], name="reminder_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["sent_at"], name="reminder_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref} {self.due_on} → {self.recipient_id}"
+
+
+class NotificationPreference(models.Model):
+    """A user's on/off switch per kind of reminder (no row: everything on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    qbr_due = models.BooleanField(_("QBR due soon"), default=True)
+    qbr_overdue = models.BooleanField(_("QBR overdue (leaders)"), default=True)
+    commitments_digest = models.BooleanField(_("Daily digest of commitments due"), default=True)
+    email = models.BooleanField(
+        _("Also send by email"),
+        default=True,
+        help_text=_("Off: reminders only appear under Notifications."),
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, kind, True))
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)  # 43 characters, 256 bits
+
+
+class CalendarToken(models.Model):
+    """The secret in a user's calendar feed URL. One live token per user; revoking keeps the
+    row (revoked_at) so an old URL stays dead."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_tokens"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar token")
+        verbose_name_plural = _("calendar tokens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_token_one_live_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'revoked' if self.revoked_at else 'live'}"

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
-from activities.models import Commitment, CommitmentStatus, Interaction, TimelineKind
+from activities.models import (
+    QBR,
+    CalendarToken,
+    Commitment,
+    CommitmentStatus,
+    Interaction,
+    QBRStatus,
+    TimelineKind,
+)
 from activities.timeline import timeline_record
 from kam.validation import clean_row
 
@@ -49,6 +57,66 @@ def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str)
         )
 
 
+def _check_next_steps(
+    account: Account, next_steps: Sequence[NextStep], *, not_before: date, too_early: str
+) -> None:
+    """Every next step is dated no earlier than `not_before`, has one owner on the team or among
+    the account's stakeholders, and fits the Commitment's fields. Errors are keyed
+    `next_steps-<index>-<field>` so forms put them on the right row."""
+    for index, step in enumerate(next_steps):
+        if step.due_date < not_before:
+            raise ValidationError({f"next_steps-{index}-due_date": too_early})
+        _check_owner(
+            account,
+            owner_user=step.owner_user,
+            owner_stakeholder=step.owner_stakeholder,
+            field=f"next_steps-{index}-owner",
+        )
+        # The commitment's own field rules (a blank or over-long title) before anything is
+        # written: failing at INSERT time would be a DataError (a 500) instead of a field error.
+        try:
+            Commitment(title=step.title, due_date=step.due_date).clean_fields(
+                exclude=["account", "owner_user", "owner_stakeholder", "created_by"]
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {f"next_steps-{index}-{name}": errors for name, errors in error.error_dict.items()}
+            ) from error
+
+
+def _commitments_from_steps(
+    account: Account,
+    next_steps: Sequence[NextStep],
+    *,
+    actor,
+    occurred_at: datetime,
+    source_interaction: Interaction | None = None,
+    source_qbr: QBR | None = None,
+) -> list[Commitment]:
+    """Create the (already checked) next steps as commitments, each on the timeline."""
+    commitments = []
+    for step in next_steps:
+        commitment = Commitment.objects.create(
+            account=account,
+            title=step.title,
+            due_date=step.due_date,
+            owner_user=step.owner_user,
+            owner_stakeholder=step.owner_stakeholder,
+            source_interaction=source_interaction,
+            source_qbr=source_qbr,
+            created_by=actor,
+        )
+        timeline_record(
+            account=account,
+            kind=TimelineKind.COMMITMENT_CREATED,
+            occurred_at=occurred_at,
+            actor=actor,
+            commitment=commitment,
+        )
+        commitments.append(commitment)
+    return commitments
+
+
 @transaction.atomic
 def interaction_log(
     *,
@@ -74,32 +142,12 @@ def interaction_log(
             {"stakeholders": _("Not stakeholders of this account: %(names)s.")
              % {"names": ", ".join(strangers)}}
         )  # fmt: skip
-    interaction_day = timezone.localdate(occurred_at)
-    for index, step in enumerate(next_steps):
-        if step.due_date < interaction_day:
-            raise ValidationError(
-                {
-                    f"next_steps-{index}-due_date": _(
-                        "The due date cannot be before the interaction."
-                    )
-                }
-            )
-        _check_owner(
-            account,
-            owner_user=step.owner_user,
-            owner_stakeholder=step.owner_stakeholder,
-            field=f"next_steps-{index}-owner",
-        )
-        # The commitment's own field rules (a blank or over-long title) before anything is
-        # written: failing at INSERT time would be a DataError (a 500) instead of a field error.
-        try:
-            Commitment(title=step.title, due_date=step.due_date).clean_fields(
-                exclude=["account", "owner_user", "owner_stakeholder", "created_by"]
-            )
-        except ValidationError as error:
-            raise ValidationError(
-                {f"next_steps-{index}-{name}": errors for name, errors in error.error_dict.items()}
-            ) from error
+    _check_next_steps(
+        account,
+        next_steps,
+        not_before=timezone.localdate(occurred_at),
+        too_early=_("The due date cannot be before the interaction."),
+    )
 
     interaction = Interaction(
         account=account,
@@ -121,23 +169,9 @@ def interaction_log(
         actor=actor,
         interaction=interaction,
     )
-    for step in next_steps:
-        commitment = Commitment.objects.create(
-            account=account,
-            title=step.title,
-            due_date=step.due_date,
-            owner_user=step.owner_user,
-            owner_stakeholder=step.owner_stakeholder,
-            source_interaction=interaction,
-            created_by=actor,
-        )
-        timeline_record(
-            account=account,
-            kind=TimelineKind.COMMITMENT_CREATED,
-            occurred_at=occurred_at,
-            actor=actor,
-            commitment=commitment,
-        )
+    _commitments_from_steps(
+        account, next_steps, actor=actor, occurred_at=occurred_at, source_interaction=interaction
+    )
     # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
     # each other (a back-dated interaction leaves a later touch in place).
     Account.objects.filter(pk=account.pk).update(
@@ -220,3 +254,124 @@ def commitment_cancel(*, commitment: Commitment, actor) -> Commitment:
     )
     commitment.refresh_from_db()
     return commitment
+
+
+# ---------------------------------------------------------------------------------------------
+# QBRs
+
+
+def _check_qbr_people(account: Account, *, attendees: Sequence, stakeholders: Sequence) -> None:
+    """Client attendees are this account's stakeholders; ours are people who see the account
+    (its team, or a leader or admin, who see every account)."""
+    strangers = [s.name for s in stakeholders if s.account_id != account.pk]
+    if strangers:
+        raise ValidationError(
+            {"stakeholders": _("Not stakeholders of this account: %(names)s.")
+             % {"names": ", ".join(strangers)}}
+        )  # fmt: skip
+    team = account_team_ids(account)
+    outside = [str(u) for u in attendees if u.pk not in team and not u.sees_all_accounts]
+    if outside:
+        raise ValidationError(
+            {"attendees": _("Not on this account's team: %(names)s.")
+             % {"names": ", ".join(outside)}}
+        )  # fmt: skip
+
+
+@transaction.atomic
+def qbr_schedule(
+    *,
+    account: Account,
+    actor,
+    scheduled_on: date,
+    scheduled_time: time | None = None,
+    agenda: str = "",
+    attendees: Sequence = (),
+    stakeholders: Sequence[Stakeholder] = (),
+) -> QBR:
+    _check_qbr_people(account, attendees=attendees, stakeholders=stakeholders)
+    qbr = QBR(
+        account=account,
+        scheduled_on=scheduled_on,
+        scheduled_time=scheduled_time,
+        agenda=agenda,
+        created_by=actor,
+    )
+    clean_row(qbr)
+    qbr.save()
+    qbr.attendees.set(attendees)
+    qbr.stakeholders.set(stakeholders)
+    return qbr
+
+
+@transaction.atomic
+def qbr_hold(
+    *,
+    qbr: QBR,
+    actor,
+    held_at: datetime,
+    outcome: str = "",
+    rating: int | None = None,
+    attendees: Sequence = (),
+    stakeholders: Sequence[Stakeholder] = (),
+    next_steps: Sequence[NextStep] = (),
+) -> QBR:
+    """Record a planned QBR as held: outcome, rating, who came, and next steps that become
+    commitments (sourced to the QBR), all on the timeline; all or nothing."""
+    # Locked so two people recording the same review at once cannot both write next steps.
+    locked = QBR.objects.select_for_update().get(pk=qbr.pk)
+    if locked.status == QBRStatus.HELD:
+        raise ValidationError(_("This QBR was already recorded as held."))
+    if locked.status == QBRStatus.CANCELLED:
+        raise ValidationError(_("This QBR was cancelled; schedule a new one."))
+    account = qbr.account
+    if held_at > timezone.now():
+        raise ValidationError({"held_at": _("A QBR cannot be held in the future.")})
+    _check_qbr_people(account, attendees=attendees, stakeholders=stakeholders)
+    _check_next_steps(
+        account,
+        next_steps,
+        not_before=timezone.localdate(held_at),
+        too_early=_("The due date cannot be before the QBR."),
+    )
+    locked.status = QBRStatus.HELD
+    locked.held_at = held_at
+    locked.outcome = outcome
+    locked.rating = rating
+    clean_row(locked)
+    locked.save(update_fields=["status", "held_at", "outcome", "rating"])
+    locked.attendees.set(attendees)
+    locked.stakeholders.set(stakeholders)
+    timeline_record(
+        account=account, kind=TimelineKind.QBR_HELD, occurred_at=held_at, actor=actor, qbr=locked
+    )
+    _commitments_from_steps(
+        account, next_steps, actor=actor, occurred_at=held_at, source_qbr=locked
+    )
+    return locked
+
+
+@transaction.atomic
+def qbr_cancel(*, qbr: QBR, actor) -> QBR:
+    """Cancel a planned QBR (a held one stays held; a second click changes nothing)."""
+    QBR.objects.filter(pk=qbr.pk, status=QBRStatus.PLANNED).update(status=QBRStatus.CANCELLED)
+    qbr.refresh_from_db()
+    return qbr
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar feed
+
+
+@transaction.atomic
+def calendar_token_regenerate(*, user) -> CalendarToken:
+    """Revoke the live token (its URL stops working) and issue a new one."""
+    calendar_token_revoke(user=user)
+    return CalendarToken.objects.create(user=user)
+
+
+@transaction.atomic
+def calendar_token_revoke(*, user) -> int:
+    return CalendarToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

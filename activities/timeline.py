@@ -20,6 +20,7 @@ def timeline_record(
     commitment=None,
     stakeholder=None,
     milestone=None,
+    qbr=None,
 ) -> TimelineEntry:
     return TimelineEntry.objects.create(
         account=account,
@@ -30,6 +31,7 @@ def timeline_record(
         commitment=commitment,
         stakeholder=stakeholder,
         milestone=milestone,
+        qbr=qbr,
     )
 
 
@@ -58,6 +60,7 @@ def timeline_page(
             "commitment__owner_stakeholder",
             "stakeholder",
             "milestone",
+            "qbr",
         )
         .prefetch_related(
             Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))

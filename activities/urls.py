@@ -12,4 +12,18 @@ urlpatterns = [
     path("commitments/<int:pk>/cancel/", views.commitment_cancel, name="commitment_cancel"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("notifications/settings/", views.notification_settings, name="notification_settings"),
+    path("accounts/<int:pk>/qbrs/", views.account_qbrs, name="account_qbrs"),
+    path("qbrs/<int:pk>/", views.qbr_detail, name="qbr_detail"),
+    path("qbrs/<int:pk>/cancel/", views.qbr_cancel, name="qbr_cancel"),
+    path("qbrs/<int:pk>/prep/", views.qbr_prep, name="qbr_prep"),
+    path("qbrs/<int:pk>/prep.pdf", views.qbr_prep_pdf, name="qbr_prep_pdf"),
+    path("calendar/", views.calendar_settings, name="calendar_settings"),
+    path(
+        "calendar/regenerate/",
+        views.calendar_token_regenerate,
+        name="calendar_token_regenerate",
+    ),
+    path("calendar/revoke/", views.calendar_token_revoke, name="calendar_token_revoke"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

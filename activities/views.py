@@ -1,8 +1,14 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -11,10 +17,35 @@ from accounts.scoring_inputs import current_config
 from accounts.selectors import account_page_stakeholders, accounts_for_user, get_account_for_user
 from accounts.views import form_errors_into
 from activities import services
-from activities.forms import CommitmentForm, owner_choices, resolve_owner
-from activities.models import CommitmentStatus, Notification
+from activities.calendar_feed import build_calendar
+from activities.forms import (
+    CommitmentForm,
+    NextSteps,
+    NotificationPreferenceForm,
+    QBRHoldForm,
+    QBRScheduleForm,
+    owner_choices,
+    resolve_owner,
+)
+from activities.models import (
+    CalendarToken,
+    CommitmentStatus,
+    Notification,
+    NotificationPreference,
+    QBRStatus,
+)
+from activities.quick_log import PREFIX as QUICK_LOG_PREFIX
 from activities.quick_log import quick_log_forms, quick_log_save
-from activities.selectors import account_team, get_commitment_for_user, my_work
+from activities.selectors import (
+    account_qbrs_list,
+    account_team,
+    calendar_items,
+    get_commitment_for_user,
+    get_qbr_for_user,
+    my_work,
+    qbr_prep_pack,
+    qbr_schedule_status,
+)
 from activities.timeline import timeline_page
 
 
@@ -200,3 +231,263 @@ def notification_list(request):
 def notifications_mark_read(request):
     Notification.objects.filter(user=request.user, read_at=None).update(read_at=timezone.now())
     return redirect("notification_list")
+
+
+# ---------------------------------------------------------------------------------------------
+# QBRs
+
+
+def _account_frame(account) -> tuple[list, dict]:
+    """The account header's context (tab, departures) and the stakeholders it was built from."""
+    stakeholders = account_page_stakeholders(account)
+    return stakeholders, {
+        "account": account,
+        "tab": "qbrs",
+        "departures": open_departures(stakeholders),
+    }
+
+
+def _qbr_people(account, user) -> list:
+    """Who may attend on our side: the account team, and the person scheduling (a leader or
+    admin who is not on the team sees the account too)."""
+    people = account_team(account)
+    if all(person.pk != user.pk for person in people):
+        people.append(user)
+    return people
+
+
+@require_http_methods(["GET", "POST"])
+def account_qbrs(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    stakeholders, context = _account_frame(account)
+    today = timezone.localdate()
+    qbrs = account_qbrs_list(account)
+    schedule = qbr_schedule_status(account, qbrs, today)
+    form = QBRScheduleForm(
+        request.POST if request.method == "POST" else None,
+        people=_qbr_people(account, request.user),
+        stakeholders=[s for s in stakeholders if s.left_on is None],
+        initial={"scheduled_on": max(schedule.due_on, today)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.qbr_schedule(
+                account=account,
+                actor=request.user,
+                scheduled_on=data["scheduled_on"],
+                scheduled_time=data["scheduled_time"],
+                agenda=data["agenda"],
+                attendees=data["attendees"],
+                stakeholders=data["stakeholders"],
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(request, _("QBR scheduled."))
+            return redirect("account_qbrs", pk=account.pk)
+    context |= {"qbrs": qbrs, "schedule": schedule, "form": form, "today": today}
+    return render(request, "activities/qbr_list.html", context, status=422 if form.errors else 200)
+
+
+def _hold_forms(request, qbr, stakeholders):
+    account = qbr.account
+    data = request.POST if request.method == "POST" else None
+    active = [s for s in stakeholders if s.left_on is None]
+    people = _qbr_people(account, request.user)
+    form = QBRHoldForm(data, qbr=qbr, people=people, stakeholders=active, prefix="hold")
+    team = account_team(account)
+    mine = any(u.pk == request.user.pk for u in team)
+    default_owner = f"u{request.user.pk}" if mine else f"u{account.owner_id}"
+    next_steps = NextSteps(
+        data,
+        prefix=QUICK_LOG_PREFIX,
+        form_kwargs={
+            "owner_choices": owner_choices(account, team, active),
+            "default_owner": default_owner,
+        },
+    )
+    next_steps.team = team
+    next_steps.stakeholder_rows = active
+    return form, next_steps
+
+
+def _hold_save(request, qbr, form, next_steps):
+    """Validate both forms and call the service; its errors land on the right field.
+    Returns the held QBR, or None when something is invalid (nothing is written)."""
+    if not (form.is_valid() and next_steps.is_valid()):
+        return None
+    steps = []
+    for row in next_steps.steps():
+        owner_user, owner_stakeholder = resolve_owner(
+            row["owner"], next_steps.team, next_steps.stakeholder_rows
+        )
+        steps.append(
+            services.NextStep(
+                title=row["title"],
+                due_date=row["due_date"],
+                owner_user=owner_user,
+                owner_stakeholder=owner_stakeholder,
+            )
+        )
+    data = form.cleaned_data
+    try:
+        return services.qbr_hold(
+            qbr=qbr,
+            actor=request.user,
+            held_at=data["held_at"],
+            outcome=data["outcome"],
+            rating=data["rating"],
+            attendees=data["attendees"],
+            stakeholders=data["stakeholders"],
+            next_steps=steps,
+        )
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            form.add_error(None, error)
+            return None
+        for field, errors in error.error_dict.items():
+            if field.startswith(f"{QUICK_LOG_PREFIX}-"):
+                _prefix, index, name = field.split("-", 2)
+                row = next_steps.steps_forms()[int(index)]
+                row.add_error(name if name in row.fields else None, errors)
+            else:
+                form.add_error(field if field in form.fields else None, errors)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def qbr_detail(request, pk: int):
+    """The QBR; while planned, the form that records it as held (with next steps)."""
+    qbr = get_qbr_for_user(request.user, pk)
+    stakeholders, context = _account_frame(qbr.account)
+    form, next_steps = _hold_forms(request, qbr, stakeholders)
+    if request.method == "POST":
+        held = _hold_save(request, qbr, form, next_steps)
+        if held is not None:
+            messages.success(request, _("QBR recorded as held."))
+            return redirect("qbr_detail", pk=qbr.pk)
+    context |= {
+        "qbr": qbr,
+        "hold_form": form,
+        "next_steps": next_steps,
+        "commitments": qbr.commitments.select_related("owner_user", "owner_stakeholder"),
+        "today": timezone.localdate(),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "activities/qbr_detail.html", context, status=status)
+
+
+@require_POST
+def qbr_cancel(request, pk: int):
+    qbr = services.qbr_cancel(qbr=get_qbr_for_user(request.user, pk), actor=request.user)
+    if qbr.status == QBRStatus.CANCELLED:
+        messages.success(request, _("QBR cancelled."))
+    return redirect("account_qbrs", pk=qbr.account_id)
+
+
+def _prep_context(request, pk: int) -> dict:
+    qbr = get_qbr_for_user(request.user, pk)
+    pack = qbr_prep_pack(qbr, timezone.localdate())
+    return {
+        "account": qbr.account,
+        "tab": "qbrs",
+        "departures": open_departures(pack.stakeholders),
+        "qbr": qbr,
+        "pack": pack,
+        # Hook for the plans app (objectives, risks, opportunities); None until it integrates.
+        "plan_section": pack.plan_section,
+    }
+
+
+@require_GET
+def qbr_prep(request, pk: int):
+    """The prep pack from live data; printable (print CSS) and as a PDF (qbr_prep_pdf)."""
+    context = _prep_context(request, pk)
+    with translation.override(request.user.language):
+        return render(request, "activities/qbr_prep.html", context)
+
+
+@require_GET
+def qbr_prep_pdf(request, pk: int):
+    from weasyprint import CSS, HTML  # heavy import, only for this page
+
+    context = _prep_context(request, pk)
+    with translation.override(request.user.language):
+        html = render_to_string("activities/qbr_prep_print.html", context, request=request)
+    stylesheet = CSS(filename=finders.find("css/qbr_prep.css"))
+    pdf = HTML(string=html).write_pdf(stylesheets=[stylesheet])
+    qbr = context["qbr"]
+    filename = f"qbr-{slugify(qbr.account.name) or qbr.account_id}-{qbr.scheduled_on:%Y-%m-%d}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Notification settings and the calendar feed
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    preference = NotificationPreference.objects.filter(user=request.user).first()
+    form = NotificationPreferenceForm(
+        request.POST if request.method == "POST" else None,
+        instance=preference or NotificationPreference(user=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Notification settings saved."))
+        return redirect("notification_settings")
+    return render(
+        request,
+        "activities/notification_settings.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+def calendar_settings(request):
+    token = CalendarToken.objects.filter(user=request.user, revoked_at__isnull=True).first()
+    feed_url = (
+        request.build_absolute_uri(reverse("calendar_feed", args=[token.token])) if token else ""
+    )
+    return render(
+        request, "activities/calendar_settings.html", {"token": token, "feed_url": feed_url}
+    )
+
+
+@require_POST
+def calendar_token_regenerate(request):
+    services.calendar_token_regenerate(user=request.user)
+    messages.success(request, _("A new calendar link was created; the old one no longer works."))
+    return redirect("calendar_settings")
+
+
+@require_POST
+def calendar_token_revoke(request):
+    if services.calendar_token_revoke(user=request.user):
+        messages.success(request, _("Calendar link revoked."))
+    return redirect("calendar_settings")
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request, token: str):
+    """The secret URL is the credential: calendar apps cannot sign in."""
+    row = get_object_or_404(
+        CalendarToken.objects.select_related("user"),
+        token=token,
+        revoked_at__isnull=True,
+        user__is_active=True,
+    )
+    user = row.user
+    qbrs, commitments = calendar_items(user, timezone.localdate())
+    body = build_calendar(
+        user, qbrs=qbrs, commitments=commitments, absolute_url=request.build_absolute_uri
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="kam.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -175,6 +175,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.nightly_scoring",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=SCORING_NIGHTLY_MINUTE),
     },
+    # QBR reminders, escalations and commitment digests (activities.reminders), before the
+    # working day starts; each reminder is sent once however often this runs.
+    "send-reminders": {
+        "task": "activities.tasks.send_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # Production hardening, switched on behind a proxy that terminates TLS.

@@ -1,6 +1,7 @@
-"""Who may log interactions and keep commitments (STYLE.md: access control, every persona).
+"""Who may log interactions, keep commitments and run QBRs (STYLE.md: access control, every
+persona).
 
-Every route of activities/urls.py that takes an account or commitment id is listed in ROUTES;
+Every route of activities/urls.py that takes an account, commitment or QBR id is listed in ROUTES;
 a guard test fails when a new one is added without being listed here."""
 
 from datetime import date, timedelta
@@ -11,19 +12,21 @@ from django.utils import timezone
 
 from activities import services
 from activities import urls as activity_urls
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import QBR, Commitment, CommitmentStatus, Interaction, QBRStatus
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
 SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
 COMMITMENT_ROUTES = {"commitment_complete", "commitment_reopen", "commitment_cancel"}
+QBR_ROUTES = {"qbr_detail", "qbr_cancel", "qbr_prep", "qbr_prep_pdf"}
 
 
 class Scene:
-    def __init__(self, account, stakeholder, open_commitment, done_commitment):
+    def __init__(self, account, stakeholder, open_commitment, done_commitment, qbr=None):
         self.account = account
         self.stakeholder = stakeholder
         self.open_commitment = open_commitment
         self.done_commitment = done_commitment
+        self.qbr = qbr
 
     def commitment_for(self, name: str) -> Commitment:
         # Reopen only writes when there is something to undo.
@@ -36,17 +39,27 @@ def scene(account, kam_user, now):
     due = timezone.localdate() + timedelta(days=3)
     done = CommitmentFactory(account=account, title="Send the deck", due_date=due)
     services.commitment_complete(commitment=done, actor=kam_user)
+    qbr = services.qbr_schedule(
+        account=account,
+        actor=kam_user,
+        scheduled_on=timezone.localdate(),
+        stakeholders=[stakeholder],
+        agenda="Review the year",
+    )
     return Scene(
         account=account,
         stakeholder=stakeholder,
         open_commitment=CommitmentFactory(account=account, title="Call back", due_date=due),
         done_commitment=done,
+        qbr=qbr,
     )
 
 
 def _url(name: str, scene) -> str:
     if name in COMMITMENT_ROUTES:
         return reverse(name, args=[scene.commitment_for(name).pk])
+    if name in QBR_ROUTES:
+        return reverse(name, args=[scene.qbr.pk])
     return reverse(name, args=[scene.account.pk])
 
 
@@ -72,6 +85,22 @@ def _payload(name: str, scene) -> dict:
         }
     if name == "account_commitments":
         return {"title": "Book the site visit", "owner": f"u{owner.pk}", "due_date": due}
+    if name == "account_qbrs":
+        return {"scheduled_on": due, "scheduled_time": "10:00", "agenda": "Access check QBR"}
+    if name == "qbr_detail":
+        return {
+            "hold-held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "hold-stakeholders": [scene.stakeholder.pk],
+            "hold-outcome": "Renewal agreed in principle",
+            "hold-rating": "4",
+            "next_steps-TOTAL_FORMS": "1",
+            "next_steps-INITIAL_FORMS": "0",
+            "next_steps-MIN_NUM_FORMS": "0",
+            "next_steps-MAX_NUM_FORMS": "1000",
+            "next_steps-0-title": "Send the renewal draft",
+            "next_steps-0-owner": f"u{owner.pk}",
+            "next_steps-0-due_date": due,
+        }
     return {}  # complete / reopen / cancel take no fields
 
 
@@ -81,6 +110,19 @@ def _was_written(name: str, scene) -> bool:
         return Interaction.objects.filter(account=account, summary="Quarterly review").exists()
     if name == "account_commitments":
         return account.commitments.filter(title="Book the site visit").exists()
+    if name == "account_qbrs":
+        return QBR.objects.filter(account=account, agenda="Access check QBR").exists()
+    if name == "qbr_detail":
+        scene.qbr.refresh_from_db()
+        return (
+            scene.qbr.status == QBRStatus.HELD
+            and account.commitments.filter(
+                title="Send the renewal draft", source_qbr=scene.qbr
+            ).exists()
+        )
+    if name == "qbr_cancel":
+        scene.qbr.refresh_from_db()
+        return scene.qbr.status == QBRStatus.CANCELLED
     commitment = scene.commitment_for(name)
     commitment.refresh_from_db()
     return (
@@ -98,6 +140,10 @@ def _success_redirect(name: str, scene) -> str:
         return reverse("account_timeline", args=[scene.account.pk])
     if name == "account_commitments":
         return reverse("account_commitments", args=[scene.account.pk])
+    if name in ("account_qbrs", "qbr_cancel"):
+        return reverse("account_qbrs", args=[scene.account.pk])
+    if name == "qbr_detail":
+        return reverse("qbr_detail", args=[scene.qbr.pk])
     # Without a `next` field the commitment buttons go back to the account.
     return reverse("account_detail", args=[scene.account.pk])
 
@@ -110,6 +156,13 @@ ROUTES = [
     ("commitment_complete", "post"),
     ("commitment_reopen", "post"),
     ("commitment_cancel", "post"),
+    ("account_qbrs", "get"),
+    ("account_qbrs", "post"),
+    ("qbr_detail", "get"),
+    ("qbr_detail", "post"),
+    ("qbr_cancel", "post"),
+    ("qbr_prep", "get"),
+    ("qbr_prep_pdf", "get"),
 ]
 
 

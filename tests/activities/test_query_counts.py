@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Tier
 from accounts.scoring_inputs import current_config
-from activities.models import Notification
+from activities.models import QBR, Notification, QBRStatus
 from kam.models import Role
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
 
@@ -18,7 +18,8 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
     """Per unit: an own account owed a touch whose champion left, with an overdue commitment of
     ours and an upcoming one of the client's; a colleague's account the KAM is on the team of,
     never touched, with an upcoming commitment of the KAM's; the outsider's account with
-    commitments of its own; and an unread notification."""
+    commitments of its own; and an unread notification. The own account's last QBR was held
+    400 days ago: overdue whatever its tier."""
     today = timezone.localdate()
     tiers = list(Tier.objects.order_by("rank"))
     for index in range(start, start + units):
@@ -34,6 +35,12 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         client_person = StakeholderFactory(account=own, name=f"Client {index:02d}")
         CommitmentFactory(
             account=own, title=f"Overdue {index:02d}", due_date=today - timedelta(days=index + 1)
+        )
+        QBR.objects.create(
+            account=own,
+            scheduled_on=today - timedelta(days=400),
+            status=QBRStatus.HELD,
+            held_at=timezone.now() - timedelta(days=400),
         )
         CommitmentFactory(
             account=own,
@@ -72,17 +79,19 @@ def test_my_work_has_a_fixed_number_of_queries(
 
     # 1 session, 2 user, 3 current scoring config (default touch cadence),
     # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
-    # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders,
-    # 8 unread notifications (navigation bell)
-    with django_assert_num_queries(8):
+    # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
+    # with no QBR scheduled (+ last held QBR, owner, tier), 9 unread notifications (bell)
+    with django_assert_num_queries(9):
         small = client.get(url)
     work = small.context["work"]
     assert (len(work.overdue), len(work.upcoming)) == (2, 4)
     assert (len(work.owed_touch), len(work.departures)) == (4, 2)
+    assert len(work.qbrs_due) == 2
 
     _grow_my_work(kam_user, outsider, start=2, units=4)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         large = client.get(url)
     work = large.context["work"]
     assert (len(work.overdue), len(work.upcoming)) == (6, 12)
     assert (len(work.owed_touch), len(work.departures)) == (12, 6)
+    assert len(work.qbrs_due) == 6

@@ -1,0 +1,207 @@
+"""The nightly reminder job (STYLE.md: jobs are idempotent).
+
+Three kinds, each sent once per (kind, object, due date, recipient) however often the job runs
+and on however many workers at once:
+
+- `qbr_due`: an account's next QBR falls within QBR_REMINDER_LEAD_DAYS and none is scheduled →
+  its owner KAM;
+- `qbr_overdue`: the due date has passed and none is held or scheduled → every leader;
+- `commitments_digest`: one list a day per person of their commitments due tomorrow or overdue.
+
+How "once" holds: every candidate is INSERTed into Reminder with ON CONFLICT DO NOTHING, then
+claimed with `UPDATE … SET sent_at = now WHERE <key> AND sent_at IS NULL`. Only the run whose
+UPDATE changed one row sends (a concurrent run's UPDATE waits on the row lock, then finds
+sent_at set and changes nothing). Claim, in-app notification and email share one transaction:
+if the email fails the claim is rolled back and the next run tries again."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.models import Account
+from activities.models import (
+    Commitment,
+    CommitmentStatus,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    ReminderKind,
+)
+from activities.selectors import (
+    QBR_ACCOUNT_STATUSES,  # noqa: F401 (re-exported: the job's knobs live with the job)
+    QBR_REMINDER_LEAD_DAYS,  # noqa: F401
+    qbr_due_rows,
+    qbr_lead_days,
+)
+from kam.models import Role, User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Candidate:
+    kind: str
+    ref: str
+    due_on: date
+    recipient: User
+    account: Account | None = None
+    params: dict = field(default_factory=dict)
+    commitments: list[Commitment] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.ref, self.due_on, self.recipient.pk)
+
+
+def qbr_candidates(today: date) -> list[Candidate]:
+    """QBR reminders and escalations due today (two queries: accounts with their last held
+    QBR and whether one is scheduled, and the leaders)."""
+    accounts = Account.objects.all()
+    leaders = None
+    candidates = []
+    lead = qbr_lead_days()
+    for account, due_on in qbr_due_rows(accounts, today):
+        ref = f"account:{account.pk}"
+        if due_on < today:
+            if leaders is None:
+                leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+            params = {
+                "due_on": due_on.isoformat(),
+                "days_overdue": (today - due_on).days,
+                "owner": str(account.owner),
+            }
+            candidates += [
+                Candidate(ReminderKind.QBR_OVERDUE, ref, due_on, leader, account, params)
+                for leader in leaders
+            ]
+        elif (due_on - today).days <= lead and account.owner.is_active:
+            params = {"due_on": due_on.isoformat(), "days_left": (due_on - today).days}
+            candidates.append(
+                Candidate(ReminderKind.QBR_DUE, ref, due_on, account.owner, account, params)
+            )
+    return candidates
+
+
+def digest_candidates(today: date) -> list[Candidate]:
+    """One digest per person with commitments due tomorrow or overdue: theirs, plus the
+    client's on accounts they own (as My work counts them). One query."""
+    rows = (
+        Commitment.objects.filter(
+            status=CommitmentStatus.OPEN, due_date__lte=today + timedelta(days=1)
+        )
+        .select_related("account", "account__owner", "owner_user", "owner_stakeholder")
+        .order_by("due_date", "pk")
+    )
+    by_user: dict[int, Candidate] = {}
+    for commitment in rows.iterator(chunk_size=1000):
+        person = commitment.owner_user or commitment.account.owner
+        if not person.is_active:
+            continue
+        candidate = by_user.get(person.pk)
+        if candidate is None:
+            candidate = by_user[person.pk] = Candidate(
+                ReminderKind.COMMITMENTS_DIGEST, f"user:{person.pk}", today, person
+            )
+        candidate.commitments.append(commitment)
+    for candidate in by_user.values():
+        overdue = sum(1 for c in candidate.commitments if c.due_date < today)
+        candidate.params = {"overdue": overdue, "due_soon": len(candidate.commitments) - overdue}
+    return list(by_user.values())
+
+
+def _wanted(candidates: list[Candidate]) -> list[Candidate]:
+    """Drop what the recipient switched off (no row: everything on). One query."""
+    preferences = {
+        p.user_id: p
+        for p in NotificationPreference.objects.filter(
+            user__in={c.recipient.pk for c in candidates}
+        )
+    }
+    for candidate in candidates:
+        preference = preferences.get(candidate.recipient.pk)
+        candidate.recipient.wants_email = preference is None or preference.email
+    return [
+        c
+        for c in candidates
+        if c.recipient.pk not in preferences or preferences[c.recipient.pk].wants(c.kind)
+    ]
+
+
+def _email(candidate: Candidate) -> EmailMessage:
+    """Subject and body in the recipient's language."""
+    context = {
+        "recipient": candidate.recipient,
+        "account": candidate.account,
+        "due_on": candidate.due_on,
+        "params": candidate.params,
+        "commitments": candidate.commitments,
+        "site_url": getattr(settings, "SITE_URL", "").rstrip("/"),
+    }
+    with translation.override(candidate.recipient.language):
+        subject = render_to_string(f"activities/email/{candidate.kind}_subject.txt", context)
+        body = render_to_string(f"activities/email/{candidate.kind}_body.txt", context)
+    return EmailMessage(
+        subject=" ".join(subject.split()), body=body.strip() + "\n", to=[candidate.recipient.email]
+    )
+
+
+def _claim_and_send(candidate: Candidate, today: date) -> bool:
+    kind, ref, due_on, recipient_id = candidate.key
+    with transaction.atomic():
+        claimed = Reminder.objects.filter(
+            kind=kind, ref=ref, due_on=due_on, recipient_id=recipient_id, sent_at__isnull=True
+        ).update(sent_at=timezone.now())
+        if claimed != 1:
+            return False
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user=candidate.recipient,
+                    account=candidate.account,
+                    kind=kind,
+                    params=candidate.params,
+                    day=today,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        if candidate.recipient.wants_email and candidate.recipient.email:
+            _email(candidate).send()
+    return True
+
+
+def reminders_send(*, today: date) -> dict[str, int]:
+    """Send today's reminders; returns how many of each kind this run sent."""
+    candidates = _wanted(qbr_candidates(today) + digest_candidates(today))
+    # INSERT … ON CONFLICT DO NOTHING: rows another run (or an earlier run) made stay as they are.
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                kind=c.kind,
+                ref=c.ref,
+                due_on=c.due_on,
+                recipient=c.recipient,
+                account=c.account,
+                params=c.params,
+            )
+            for c in candidates
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    sent = dict.fromkeys(ReminderKind.values, 0)
+    for candidate in candidates:
+        try:
+            if _claim_and_send(candidate, today):
+                sent[candidate.kind] += 1
+        except Exception:
+            # One bad address must not stop everyone else's reminders; the claim was rolled
+            # back, so the next run retries this one.
+            logger.exception("Reminder %s could not be sent", candidate.key)
+    return sent

@@ -1,0 +1,24 @@
+"""Celery entry points for activities: dates in, services do the work."""
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from activities.reminders import reminders_send
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=900,
+    soft_time_limit=840,
+    acks_late=True,
+)
+def send_reminders(day: str | None = None) -> dict[str, int]:
+    """QBR reminders, escalations and commitment digests. Safe to retry or run twice: each
+    reminder is claimed before it is sent (activities.reminders)."""
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    return reminders_send(today=today)
