@@ -248,7 +248,7 @@ def _qbr(i: HealthInputs) -> tuple[int | None, Reason]:
     if not i.qbr_tracked:
         return None, Reason("qbr_not_tracked")
     if i.qbr_days_overdue is None or i.qbr_days_overdue <= 0:
-        return 100, Reason("qbr_on_cadence")
+        return 100, Reason("qbr_on_cadence", {"days": -(i.qbr_days_overdue or 0)})
     return _round(_clamp(100 - i.qbr_days_overdue * 2)), Reason(
         "qbr_overdue", {"days": i.qbr_days_overdue}
     )

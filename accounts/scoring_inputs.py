@@ -59,7 +59,7 @@ def end_of_day(day: date) -> datetime:
 
 
 def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
-    """Inputs as of the end of `day`, in seven queries for any number of accounts. Open risks
+    """Inputs as of the end of `day`, in eight queries for any number of accounts. Open risks
     are read as they are now (plans keep no per-day risk history)."""
     from activities.models import Commitment, CommitmentStatus, Interaction
 
@@ -67,7 +67,13 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     since = day_end - timedelta(days=WINDOW_DAYS)
     # 1. the accounts with their tier cadence and renewal date
     accounts = Account.objects.filter(pk__in=account_ids).values(
-        "pk", "renewal_date", "tier__touch_cadence_days"
+        "pk",
+        "status",
+        "renewal_date",
+        "contract_start",
+        "created_at",
+        "tier__touch_cadence_days",
+        "tier__qbr_cadence_days",
     )
     # 2. last touch, and sentiment over the window
     touches = {
@@ -148,6 +154,16 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     from plans.selectors import open_high_risk_counts
 
     high_risks = open_high_risk_counts(account_ids)
+    # 8. the last QBR held by the end of the day
+    from activities.models import DEFAULT_QBR_CADENCE_DAYS, QBR, QBRStatus
+    from activities.selectors import QBR_ACCOUNT_STATUSES, qbr_due_on
+
+    last_qbr = dict(
+        QBR.objects.filter(account_id__in=account_ids, status=QBRStatus.HELD, held_at__lt=day_end)
+        .values("account_id")
+        .annotate(last=Max("held_at"))
+        .values_list("account_id", "last")
+    )
     inputs = {}
     for account in accounts:
         pk = account["pk"]
@@ -166,6 +182,17 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             if who.get(gone_key) and not who.get(held_key)
         )
         renewal = account["renewal_date"]
+        qbr_tracked = account["status"] in QBR_ACCOUNT_STATUSES
+        qbr_days_overdue = None
+        if qbr_tracked:
+            held = last_qbr.get(pk)
+            due_on = qbr_due_on(
+                last_held_on=timezone.localdate(held) if held else None,
+                contract_start=account["contract_start"],
+                created_on=timezone.localdate(account["created_at"]),
+                cadence_days=account["tier__qbr_cadence_days"] or DEFAULT_QBR_CADENCE_DAYS,
+            )
+            qbr_days_overdue = (day - due_on).days
         inputs[pk] = HealthInputs(
             days_since_touch=(day - timezone.localdate(last)).days if last else None,
             touch_cadence_days=account["tier__touch_cadence_days"],
@@ -184,6 +211,8 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             commitments_kept_90d=promises.get("kept", 0),
             commitments_overdue=promises.get("overdue", 0),
             days_to_renewal=(renewal - day).days if renewal else None,
+            qbr_tracked=qbr_tracked,
+            qbr_days_overdue=qbr_days_overdue,
             risks_tracked=pk in high_risks,
             open_high_risks=high_risks.get(pk, 0),
         )

@@ -266,7 +266,7 @@ class PrepPack:
     stakeholders: list[Stakeholder]
     revenue: RevenueSummary
     schedule: QbrSchedule
-    plan_section: object = None  # filled by the plans app when it integrates (see template)
+    plan_section: dict | None = None  # plans.selectors.qbr_plan_summary
 
 
 SPARK_WIDTH, SPARK_HEIGHT = 300, 60
@@ -309,6 +309,8 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     )
     health = account_health(account, today)
     stakeholders = account_page_stakeholders(account)
+    from plans.selectors import qbr_plan_summary  # plans builds on activities' neighbours
+
     return PrepPack(
         qbr=qbr,
         today=today,
@@ -328,6 +330,7 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
         stakeholders=stakeholders,
         revenue=account_revenue_summary(account, today),
         schedule=schedule,
+        plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
     )
 
 

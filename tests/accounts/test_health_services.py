@@ -100,7 +100,7 @@ def test_the_score_stores_its_explanation_and_config_version(portfolio):
     assert score.config == current_config()
     codes = {c["key"]: c["reason"]["code"] for c in score.components}
     assert codes["engagement"] == "engagement_on_cadence"
-    assert codes["qbr"] == "qbr_not_tracked"
+    assert codes["qbr"] == "qbr_on_cadence"  # a new account: the first QBR is not due yet
     big.refresh_from_db()
     assert (big.health_score, big.health_band) == (score.score, score.band)
 
@@ -229,3 +229,20 @@ def test_open_high_severity_risks_on_the_active_plan_lower_the_risk_component(po
     assert (risks[mid.pk]["score"], risks[mid.pk]["reason"]["code"]) == (100, "risks_none")
     assert risks[_small.pk]["score"] is None  # no plan: left out, not zero
     assert risks[_small.pk]["reason"]["code"] == "risks_no_plan"
+
+
+def test_an_overdue_qbr_lowers_the_qbr_component_and_holding_one_restores_it(portfolio, kam_user):
+    from activities.services import qbr_hold, qbr_schedule
+
+    big, *_ = portfolio
+    services.tiers_recompute()
+    today = timezone.localdate()
+    Account.objects.filter(pk=big.pk).update(contract_start=today - timedelta(days=400))
+    services.health_recompute_all(day=today, account_id=big.pk)
+    qbr = next(c for c in HealthScore.objects.get(account=big).components if c["key"] == "qbr")
+    assert qbr["reason"]["code"] == "qbr_overdue"
+    planned = qbr_schedule(account=big, actor=kam_user, scheduled_on=today)
+    qbr_hold(qbr=planned, actor=kam_user, held_at=timezone.now() - timedelta(minutes=5), rating=4)
+    services.health_recompute_all(day=today, account_id=big.pk)
+    qbr = next(c for c in HealthScore.objects.get(account=big).components if c["key"] == "qbr")
+    assert (qbr["score"], qbr["reason"]["code"]) == (100, "qbr_on_cadence")

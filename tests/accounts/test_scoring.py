@@ -234,3 +234,19 @@ def test_tier_weights_of_zero_leave_only_the_weighted_criteria():
     config = TierConfig(weights={"pareto": 1})
     results = recommend_tiers([TierInputs(1, Decimal(10), Decimal(0), None, {})], config)
     assert results[1].score == 100  # the only account is class A
+
+
+@pytest.mark.parametrize(
+    ("tracked", "overdue", "score", "code"),
+    [
+        (False, None, None, "qbr_not_tracked"),
+        (True, -20, 100, "qbr_on_cadence"),
+        (True, 0, 100, "qbr_on_cadence"),
+        (True, 10, 80, "qbr_overdue"),
+        (True, 80, 0, "qbr_overdue"),
+    ],
+)
+def test_qbr_component_follows_the_cadence(tracked, overdue, score, code):
+    inputs = replace(HEALTHY, qbr_tracked=tracked, qbr_days_overdue=overdue)
+    component = _component(compute_health(inputs, CONFIG), "qbr")
+    assert (component.score, component.reason.code) == (score, code)

@@ -13,6 +13,12 @@ from accounts.scoring_inputs import current_config
 from activities.models import CommitmentStatus, QBRStatus
 from activities.services import NextStep, commitment_complete, qbr_hold, qbr_schedule
 from tests.factories import CommitmentFactory, RevenueRecordFactory, StakeholderFactory
+from tests.plans.factories import (
+    AccountPlanFactory,
+    ObjectiveFactory,
+    OpportunityFactory,
+    RiskFactory,
+)
 
 # FROZEN_NOW (tests/conftest.py) is 2026-03-10 12:00 in São Paulo.
 TODAY = date(2026, 3, 10)
@@ -81,7 +87,7 @@ def test_the_prep_pack_is_built_from_live_data(client_for, kam_user, pack_scene)
     assert pack.trend_points
     assert pack.coverage.missing  # economic buyer, influencer, user: nobody
     assert pack.revenue.last_12_months == 125000
-    assert response.context["plan_section"] is None
+    assert response.context["plan_section"]["plan"] is None  # no active plan: said so
     assert response.context["tab"] == "qbrs"
     page = response.content.decode()
     for text in (
@@ -226,6 +232,8 @@ def test_the_prep_pack_has_a_fixed_number_of_queries(
 ):
     client = client_for(kam_user)
     _grow(account, kam_user, units=2)
+    plan = AccountPlanFactory(account=account)
+    _grow_plan(plan, units=1)
     planned = qbr_schedule(account=account, actor=kam_user, scheduled_on=TODAY)
     url = reverse("qbr_prep", args=[planned.pk])
     client.get(url)  # warm-up
@@ -234,12 +242,34 @@ def test_the_prep_pack_has_a_fixed_number_of_queries(
     # QBRs (+ counts), 5 their attendees, 6 their client attendees, 7 commitments done, overdue
     # and from the last QBR, 8-10 health (scores with their config, tier changes, satisfaction),
     # 11 stakeholders, 12-13 revenue (account, portfolio), 14 unread notifications (bell),
-    # 15 this QBR's attendees, 16 its client attendees
-    with django_assert_num_queries(16):
+    # 15-19 the account plan (active plan, objectives, open risks, open opportunities,
+    # changes since the last QBR), 20 this QBR's attendees, 21 its client attendees
+    with django_assert_num_queries(21):
         small = client.get(url)
     assert len(small.context["pack"].overdue) == 2
+    assert len(small.context["plan_section"]["objectives"]) == 1
 
     _grow(account, kam_user, units=4)
-    with django_assert_num_queries(16):
+    _grow_plan(plan, units=3)
+    with django_assert_num_queries(21):
         large = client.get(url)
     assert len(large.context["pack"].overdue) == 6
+    assert len(large.context["plan_section"]["objectives"]) == 4
+
+
+def _grow_plan(plan, *, units: int) -> None:
+    for _ in range(units):
+        ObjectiveFactory(plan=plan)
+        RiskFactory(plan=plan, severity=4)
+        OpportunityFactory(plan=plan)
+
+
+def test_the_prep_pack_shows_results_against_the_plan(client_for, kam_user, account, now):
+    plan = AccountPlanFactory(account=account)
+    ObjectiveFactory(plan=plan, description="Cut unplanned downtime", baseline=40, target=10)
+    RiskFactory(plan=plan, title="Budget freeze", severity=5)
+    planned = qbr_schedule(account=account, actor=kam_user, scheduled_on=TODAY)
+    page = client_for(kam_user).get(reverse("qbr_prep", args=[planned.pk])).content.decode()
+    assert "Results against the client" in page
+    assert "Cut unplanned downtime" in page
+    assert "Budget freeze" in page
