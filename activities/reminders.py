@@ -141,7 +141,7 @@ def _email(candidate: Candidate) -> EmailMessage:
         "due_on": candidate.due_on,
         "params": candidate.params,
         "commitments": candidate.commitments,
-        "site_url": getattr(settings, "SITE_URL", "").rstrip("/"),
+        "site_url": settings.SITE_URL.rstrip("/"),
     }
     with translation.override(candidate.recipient.language):
         subject = render_to_string(f"activities/email/{candidate.kind}_subject.txt", context)

@@ -67,6 +67,7 @@ from activities.services import (
     interaction_log,
 )
 from kam.demo_plans import demo_plans_seed
+from kam.demo_qbrs import demo_qbrs_seed
 from kam.models import Role, User
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, documented in README
@@ -183,6 +184,7 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
         Account.objects.filter(pk=account.pk).update(tier=kept, recommendation_reviewed=False)
 
     demo_plans_seed(accounts=accounts, today=today)
+    demo_qbrs_seed(accounts=accounts, today=today)
 
     config = current_config()
     ids = sorted(account.pk for account in accounts.values() if account.status != "churned")
