@@ -147,7 +147,7 @@ def test_karina_has_overdue_open_and_done_commitments(seeded, karina):
 
 def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
     commitments = Commitment.objects.select_related(
-        "account", "owner_stakeholder", "source_interaction"
+        "account", "owner_stakeholder", "source_interaction", "source_qbr"
     )
     team_ids = {}
     for commitment in commitments:
@@ -158,10 +158,15 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
             assert commitment.owner_user_id in team_ids[account.pk]
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
-        interaction_day = timezone.localdate(commitment.source_interaction.occurred_at)
-        assert commitment.due_date >= interaction_day
+        # A next step comes from an interaction or a QBR; it is never due before it happened.
+        source_at = (
+            commitment.source_interaction.occurred_at
+            if commitment.source_interaction
+            else commitment.source_qbr.held_at
+        )
+        assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
-            assert commitment.done_at >= commitment.source_interaction.occurred_at
+            assert commitment.done_at >= source_at
 
 
 def test_a_year_of_interactions_with_a_few_accounts_owed_a_touch(demo_accounts):
@@ -245,3 +250,25 @@ def test_demo_has_180_days_of_history_with_a_visible_drop(demo_accounts):
         if scores and max(scores) - scores[-1] >= 15:
             drops += 1
     assert drops >= 2
+
+
+def test_demo_has_plans_a_few_stale_and_whitespace(seeded, db):
+    from plans.models import AccountPlan, WhitespaceCell
+    from plans.selectors import stale_plans
+
+    active = AccountPlan.objects.filter(status="active")
+    assert active.count() >= 10
+    assert 1 <= stale_plans(Account.objects.all(), timezone.localdate()).count() < active.count()
+    assert WhitespaceCell.objects.filter(state="opportunity").exists()
+
+
+def test_demo_has_qbr_history_with_ratings_and_qbrs_due_and_overdue(seeded, db):
+    from activities.models import QBR
+    from activities.selectors import qbr_due_rows
+
+    assert QBR.objects.filter(status="held", rating__isnull=False).count() >= 20
+    assert QBR.objects.filter(status="planned").exists()
+    today = timezone.localdate()
+    due = [due_on for _account, due_on in qbr_due_rows(Account.objects.all(), today)]
+    assert any(due_on < today for due_on in due)  # overdue: escalation material
+    assert any(today <= due_on <= today + timedelta(days=14) for due_on in due)  # due soon
