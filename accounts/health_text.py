@@ -1,6 +1,7 @@
 """Plain-language reasons for health components, rendered in the reader's language from the
 codes and parameters that accounts.scoring stores with each score."""
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -70,8 +71,11 @@ def reason_text(reason: dict) -> str:
     template = TEMPLATES.get(code)
     if template is None:
         return code
-    if "change_pct" in params and params["change_pct"] > 0:
-        params["change_pct"] = f"+{params['change_pct']}"
+    sign = "+" if params.get("change_pct", 0) > 0 else ""
+    # Decimals in the reader's format ("0,8" in Portuguese).
+    params = {k: number_format(v) if isinstance(v, float) else v for k, v in params.items()}
+    if sign:
+        params["change_pct"] = sign + params["change_pct"]
     return str(template) % params
 
 
