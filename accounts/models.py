@@ -234,7 +234,15 @@ class RevenueRecord(models.Model):
                 condition=Q(cost__isnull=True) | Q(cost__gte=0), name="revenue_cost_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["account", "booked_on"])]
+        indexes = [
+            # Includes the amount so revenue windows (health, tiering) are index-only scans
+            # (bench/README.md).
+            models.Index(
+                fields=["account", "booked_on"],
+                include=["amount"],
+                name="revenue_account_booked_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.booked_on} {self.amount}"

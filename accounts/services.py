@@ -2,12 +2,13 @@
 rules as the forms, so the API and the importer get them too."""
 
 import itertools
+import json
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Func, JSONField, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from accounts.scoring import (
     recommend_tiers,
 )
 from accounts.scoring_inputs import (
+    InArray,
     current_config,
     health_config,
     health_inputs,
@@ -253,35 +255,31 @@ def health_recompute(
     config = config or current_config()
     rules = health_config(config)
     inputs = health_inputs(account_ids, day)
-    previous = {
-        row.account_id: row
-        for row in HealthScore.objects.filter(pk__in=_latest_scores_before(account_ids, day)).only(
-            "account_id", "score", "band", "components"
-        )
-    }
-    owners = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "owner_id"))
+    previous = {row["account_id"]: row for row in _latest_scores_before(account_ids, day)}
+    owners = dict(
+        Account.objects.filter(InArray(F("pk"), account_ids)).values_list("pk", "owner_id")
+    )
     now = timezone.now()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
         result = compute_health(account_inputs, rules)
         before = previous.get(account_id)
-        before_components = {c["key"]: c["score"] for c in before.components} if before else None
+        before_components = (
+            dict(zip(before["keys"], before["scores"], strict=True)) if before else None
+        )
         rows.append(
-            HealthScore(
-                account_id=account_id,
-                day=day,
-                score=result.score,
-                band=result.band,
-                components=[c.as_dict() for c in result.components],
-                previous_score=before.score if before else None,
-                movers=health_movers(result, before_components),
-                config=config,
-                computed_at=now,
-            )
+            {
+                "account_id": account_id,
+                "score": result.score,
+                "band": result.band,
+                "components": [c.as_dict() for c in result.components],
+                "previous_score": before["score"] if before else None,
+                "movers": health_movers(result, before_components),
+            }
         )
         if (
             before
-            and BAND_ORDER[result.band] < BAND_ORDER[before.band]
+            and BAND_ORDER[result.band] < BAND_ORDER[before["band"]]
             and result.band != "unknown"
         ):
             drops.append(
@@ -289,24 +287,11 @@ def health_recompute(
                     user_id=owners[account_id],
                     account_id=account_id,
                     kind=Notification.Kind.HEALTH_BAND_DROP,
-                    params={"from": before.band, "to": result.band, "score": result.score},
+                    params={"from": before["band"], "to": result.band, "score": result.score},
                     day=day,
                 )
             )
-    HealthScore.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["account", "day"],
-        update_fields=[
-            "score",
-            "band",
-            "components",
-            "previous_score",
-            "movers",
-            "config",
-            "computed_at",
-        ],
-    )
+    _health_scores_upsert(rows, day=day, config=config, computed_at=now)
     Notification.objects.bulk_create(drops, ignore_conflicts=True)
     if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
@@ -314,22 +299,74 @@ def health_recompute(
     return len(rows)
 
 
+# A chunk is read and written in a constant number of statements. The helpers below replace
+# ORM calls (DISTINCT ON, bulk_create, bulk_update) that made up most of a chunk's time at
+# 100,000 accounts, in Python or in PostgreSQL (measurements in bench/README.md).
+
+
 def _latest_scores_before(account_ids: list[int], day: date):
-    """Each account's latest score before `day`, as one index probe per account on (account,
-    day): a DISTINCT ON over the chunk would read and sort every earlier score of every
-    account, so its cost would grow with each day of history (bench/README.md)."""
+    """Each account's latest score before `day`, with its component keys and scores only.
+
+    One index probe per account on (account, day): a DISTINCT ON over the chunk would read
+    and sort every earlier score of every account, so its cost grew with each day of history.
+    The two small arrays replace decoding each stored explanation in full."""
     latest = (
         HealthScore.objects.filter(account_id=OuterRef("pk"), day__lt=day)
         .order_by("-day")
         .values("pk")[:1]
     )
-    return Account.objects.filter(pk__in=account_ids).values(latest=Subquery(latest))
+    return HealthScore.objects.filter(
+        pk__in=Account.objects.filter(InArray(F("pk"), account_ids)).values(latest=Subquery(latest))
+    ).values(
+        "account_id",
+        "score",
+        "band",
+        keys=_json_path_array("components", "$[*].key"),
+        scores=_json_path_array("components", "$[*].score"),
+    )
 
 
-def _account_health_update(rows: list[HealthScore]) -> None:
+def _json_path_array(field: str, path: str) -> Func:
+    return Func(F(field), Value(path), function="jsonb_path_query_array", output_field=JSONField())
+
+
+def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -> None:
+    """Insert the chunk's scores, or update them in place on a rerun (what
+    bulk_create(update_conflicts=True) on (account, day) does), sending the rows as one JSON
+    document instead of building a model instance and ten parameters per row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_healthscore
+                (account_id, day, score, band, components, previous_score, movers, config_id,
+                 computed_at)
+            SELECT r.account_id, %(day)s, r.score, r.band, r.components, r.previous_score,
+                   r.movers, %(config)s, %(computed_at)s
+            FROM jsonb_to_recordset(%(rows)s::jsonb) AS r (
+                account_id bigint, score smallint, band varchar, components jsonb,
+                previous_score smallint, movers jsonb)
+            ON CONFLICT (account_id, day) DO UPDATE SET
+                score = EXCLUDED.score,
+                band = EXCLUDED.band,
+                components = EXCLUDED.components,
+                previous_score = EXCLUDED.previous_score,
+                movers = EXCLUDED.movers,
+                config_id = EXCLUDED.config_id,
+                computed_at = EXCLUDED.computed_at
+            """,
+            {
+                "day": day,
+                "config": config.pk,
+                "computed_at": computed_at,
+                "rows": json.dumps(rows, separators=(",", ":")),
+            },
+        )
+
+
+def _account_health_update(rows: list[dict]) -> None:
     """Copy the scores to their accounts in one UPDATE from three arrays, skipping unchanged
-    rows. bulk_update would build a CASE WHEN per account and field: most of a chunk's time
-    at 1,000 accounts, in Python and in PostgreSQL (bench/README.md)."""
+    rows; bulk_update would build a CASE WHEN per account and field, slow in Python and in
+    PostgreSQL alike."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -339,9 +376,9 @@ def _account_health_update(rows: list[HealthScore]) -> None:
               AND (a.health_score, a.health_band) IS DISTINCT FROM (v.score, v.band)
             """,
             [
-                [row.account_id for row in rows],
-                [row.score for row in rows],
-                [row.band for row in rows],
+                [row["account_id"] for row in rows],
+                [row["score"] for row in rows],
+                [row["band"] for row in rows],
             ],
         )
 
@@ -377,7 +414,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
     results = recommend_tiers(tier_inputs(day), tier_config(config))
     tiers = tiers_by_key()
     now = timezone.now()
-    accounts = Account.objects.filter(pk__in=results.keys()).only(
+    accounts = Account.objects.filter(InArray(F("pk"), results.keys())).only(
         "pk", "tier_id", "recommended_tier_id", "recommendation_reviewed"
     )
     changed, initial, changes = [], 0, []
@@ -408,24 +445,45 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
                 )
             )
         changed.append(account)
-    Account.objects.bulk_update(
-        changed,
-        [
-            "pareto_class",
-            "tier_score",
-            "recommended_tier",
-            "recommendation_config",
-            "recommended_at",
-            "recommendation_reviewed",
-            "tier",
-        ],
-        batch_size=2000,
-    )
+    _accounts_tier_update(changed, config=config, recommended_at=now)
     TierChange.objects.bulk_create(changes)
     mismatches = sum(
         1 for a in changed if a.tier_id != a.recommended_tier_id and not a.recommendation_reviewed
     )
     return {"accounts": len(changed), "initial": initial, "mismatches": mismatches}
+
+
+def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) -> None:
+    """Write the recommendation fields of every account in one UPDATE from arrays:
+    bulk_update's CASE WHEN per account and field took minutes at 100,000 accounts
+    (bench/README.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE accounts_account AS a
+            SET pareto_class = v.pareto_class,
+                tier_score = v.tier_score,
+                recommended_tier_id = v.recommended_tier_id,
+                recommendation_config_id = %s,
+                recommended_at = %s,
+                recommendation_reviewed = v.reviewed,
+                tier_id = v.tier_id
+            FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::bigint[], %s::boolean[],
+                        %s::bigint[])
+                AS v (id, pareto_class, tier_score, recommended_tier_id, reviewed, tier_id)
+            WHERE a.id = v.id
+            """,
+            [
+                config.pk,
+                recommended_at,
+                [a.pk for a in accounts],
+                [a.pareto_class for a in accounts],
+                [a.tier_score for a in accounts],
+                [a.recommended_tier_id for a in accounts],
+                [a.recommendation_reviewed for a in accounts],
+                [a.tier_id for a in accounts],
+            ],
+        )
 
 
 @transaction.atomic

@@ -82,7 +82,15 @@ class Interaction(models.Model):
                 name="interaction_external_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["account", "-occurred_at"])]
+        indexes = [
+            # Includes sentiment so the health score reads last touch, sentiment and count in
+            # an index-only scan (bench/README.md).
+            models.Index(
+                fields=["account", "-occurred_at"],
+                include=["sentiment"],
+                name="interaction_account_recent_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.summary
@@ -267,7 +275,13 @@ class Commitment(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["owner_user", "status", "due_date"]),
-            models.Index(fields=["account", "status", "due_date"]),
+            # Includes the owner so the health score counts kept/overdue commitments in an
+            # index-only scan (bench/README.md).
+            models.Index(
+                fields=["account", "status", "due_date"],
+                include=["owner_user"],
+                name="commitment_account_status_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,372 @@
+"""Time the nightly health recompute in one process (= one worker), see bench/README.md.
+
+    DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/kam_bench \
+        .venv/bin/python bench/health_recompute.py
+
+Runs tiers_recompute once (health reads the tier cadence), then times
+services.health_recompute_all(day=today) twice: the first run writes today's scores (today's
+rows from an earlier bench run are deleted first, unless --keep), the second shows that a
+rerun updates the same rows in place. Every SQL statement is counted and timed per chunk
+through connection.execute_wrapper; the slowest statements of one chunk are then run again
+under EXPLAIN (ANALYZE, BUFFERS), writes inside a rolled-back transaction.
+
+DJANGO_DEBUG=true is only needed for the settings to load without production secrets; the
+script turns settings.DEBUG off again so that Django does not keep a log of every query (as
+in production), which would otherwise add its own overhead to the figures."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import gc
+import io
+import os
+import platform
+import pstats
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts import services  # noqa: E402
+from accounts.models import Account, HealthScore  # noqa: E402
+from accounts.scoring_inputs import current_config  # noqa: E402
+from activities.models import Notification  # noqa: E402
+
+settings.DEBUG = False  # no query log, as in production (see the module docstring)
+
+TABLES = [
+    "kam_user",
+    "accounts_account",
+    "accounts_stakeholder",
+    "accounts_revenuerecord",
+    "accounts_satisfactionentry",
+    "accounts_qualitativerating",
+    "activities_interaction",
+    "activities_interaction_stakeholders",
+    "activities_commitment",
+    "activities_qbr",
+    "accounts_healthscore",
+    "activities_notification",
+]
+
+
+def log(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def scalar(sql: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def statement_label(sql: str) -> str:
+    verb = sql.lstrip().split(None, 1)[0].upper()
+    pattern = {"INSERT": r'INTO "?(\w+)', "UPDATE": r'UPDATE "?(\w+)'}.get(verb, r'FROM "?(\w+)')
+    match = re.search(pattern, sql)
+    return f"{verb} {match.group(1) if match else '?'}"
+
+
+class ChunkRecorder:
+    """Counts and times every statement, per chunk of health_recompute. The text and
+    parameters are kept for one chunk only (`keep`, for EXPLAIN): keeping every chunk's would
+    grow the heap and make Python's garbage collector, hence the figures, slower."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.chunks: list[dict] = []
+        self.current: dict | None = None
+        self.kept: dict | None = None
+
+    def wrap_recompute(self, original):
+        @functools.wraps(original)
+        def recompute(*, account_ids, **kwargs):
+            self.current = {
+                "accounts": len(account_ids),
+                "ids": account_ids,
+                "statements": [],
+                "texts": [],
+            }
+            started = time.perf_counter()
+            try:
+                return original(account_ids=account_ids, **kwargs)
+            finally:
+                self.current["seconds"] = time.perf_counter() - started
+                if len(self.chunks) == self.keep:
+                    self.current["number"] = len(self.chunks) + 1
+                    self.kept = self.current
+                else:
+                    del self.current["texts"], self.current["ids"]
+                self.chunks.append(self.current)
+                self.current = None
+
+        return recompute
+
+    def wrap_commit(self, original):
+        """Times each chunk's COMMIT (the WAL flush), which no statement wrapper sees."""
+
+        def commit():
+            started = time.perf_counter()
+            try:
+                return original()
+            finally:
+                if self.current is not None:
+                    self.current["commit"] = time.perf_counter() - started
+
+        return commit
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if self.current is not None:
+                took = time.perf_counter() - started
+                self.current["statements"].append((statement_label(sql), took))
+                if len(self.chunks) == self.keep:
+                    self.current["texts"].append((sql, params))
+
+
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (same machine)."""
+    pid = scalar("SELECT pg_backend_pid()")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_run(day, label: str, chunk_size: int | None) -> tuple[int, float, ChunkRecorder]:
+    chunks = services.account_id_chunks(chunk_size=chunk_size or services.HEALTH_CHUNK_SIZE)
+    recorder = ChunkRecorder(keep=len(chunks) // 2)
+    del chunks
+    original = services.health_recompute
+    original_chunks = services.account_id_chunks
+    services.health_recompute = recorder.wrap_recompute(original)
+    if chunk_size:
+        services.account_id_chunks = functools.partial(original_chunks, chunk_size=chunk_size)
+    try:
+        backend_before = backend_cpu_seconds()
+        connection._commit = recorder.wrap_commit(connection._commit)
+        with connection.execute_wrapper(recorder):
+            cpu_started = time.process_time()
+            started = time.perf_counter()
+            count = services.health_recompute_all(day=day)
+            elapsed = time.perf_counter() - started
+            recorder.python_cpu = time.process_time() - cpu_started
+        recorder.backend_cpu = backend_cpu_seconds() - backend_before
+    finally:
+        del connection._commit  # back to the class's method
+        services.health_recompute = original
+        services.account_id_chunks = original_chunks
+    report(label, count, elapsed, recorder)
+    return count, elapsed, recorder
+
+
+def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder) -> None:
+    chunks = recorder.chunks
+    per_chunk = [len(c["statements"]) for c in chunks]
+    seconds = [c["seconds"] for c in chunks]
+    log(f"\n== {label}")
+    log(f"accounts scored        {count}")
+    log(f"chunks                 {len(chunks)} (largest {max(c['accounts'] for c in chunks)})")
+    log(f"total                  {elapsed:.2f} s")
+    log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
+    log(f"accounts/second        {count / elapsed:,.0f}")
+    log(
+        f"SQL statements/chunk   min {min(per_chunk)}, max {max(per_chunk)}"
+        f" (distinct counts: {sorted(set(per_chunk))})"
+    )
+    log(
+        f"seconds/chunk          min {min(seconds):.3f}, median {statistics.median(seconds):.3f},"
+        f" max {max(seconds):.3f}"
+    )
+    by_position: dict[tuple[int, str], float] = defaultdict(float)
+    database = 0.0
+    for chunk in chunks:
+        for position, (name, took) in enumerate(chunk["statements"], 1):
+            by_position[(position, name)] += took
+            database += took
+    commit = sum(chunk.get("commit", 0) for chunk in chunks)
+    log(
+        f"time in SQL            {database:.2f} s ({100 * database / elapsed:.0f} %) + COMMITs"
+        f" {commit:.2f} s, Python {elapsed - database - commit:.2f} s"
+    )
+    python, backend = recorder.python_cpu, recorder.backend_cpu
+    log(
+        f"CPU used               Python process {python:.2f} s + its PostgreSQL backend"
+        f" {backend:.2f} s = {python + backend:.2f} s"
+    )
+    log("SQL time by statement (position in the chunk, summed over all chunks):")
+    for (position, name), took in sorted(by_position.items()):
+        log(f"  {position:>2}. {name:<38} {took:7.2f} s")
+
+
+def explain(recorder: ChunkRecorder, top: int, day, before: dict | None) -> None:
+    """Replay the statements of run 1's middle chunk, in order, under EXPLAIN (ANALYZE,
+    BUFFERS) in a transaction that is rolled back, after putting the chunk back as it was
+    before run 1 (no score for the day, the accounts' previous health fields), so that writes
+    are explained as they happened in run 1 and not as no-op reruns. Prints the slowest."""
+    chunk = recorder.kept
+    ids = chunk["ids"]
+    plans = []
+    with transaction.atomic():
+        if before is not None:
+            HealthScore.objects.filter(account_id__in=ids, day=day).delete()
+            Notification.objects.filter(account_id__in=ids, day=day).delete()
+            for pk, (score, band) in before.items():
+                Account.objects.filter(pk=pk).update(health_score=score, health_band=band)
+        with connection.cursor() as cursor:
+            for position, ((name, took), (sql, params)) in enumerate(
+                zip(chunk["statements"], chunk["texts"], strict=True), 1
+            ):
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plans.append((position, name, took, [row[0] for row in cursor.fetchall()]))
+        transaction.set_rollback(True)  # EXPLAIN ANALYZE of a write really writes
+    state = "as before run 1" if before is not None else "as left by the last run (--keep)"
+    log(
+        f"\n== EXPLAIN (ANALYZE, BUFFERS) of run 1's chunk {chunk['number']} "
+        f"({chunk['accounts']} accounts) replayed {state}; the {top} slowest statements"
+    )
+    for position, name, took, lines in sorted(plans, key=lambda plan: -plan[2])[:top]:
+        log(f"\n-- {position}. {name}  ({took * 1000:.0f} ms in the timed run)")
+        for line in lines[:28]:
+            log(f"   {line[:160]}")
+        if len(lines) > 28:
+            log(f"   ... ({len(lines) - 28} more lines)")
+
+
+def environment(chunk_size: int | None) -> None:
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+    log("== Machine and settings")
+    log(f"CPUs (nproc)           {os.cpu_count()}")
+    log(f"memory                 {int(meminfo[1]) / 1024 / 1024:.1f} GiB")
+    log(f"Python / Django        {platform.python_version()} / {django.get_version()}")
+    log(f"PostgreSQL             {scalar('SHOW server_version')}")
+    for name in ("shared_buffers", "work_mem", "effective_cache_size", "jit"):
+        log(f"  {name:<20} {scalar(f'SHOW {name}')}")
+    log(f"HEALTH_CHUNK_SIZE      {chunk_size or services.HEALTH_CHUNK_SIZE}")
+    log(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    log("\n== Data")
+    for table in TABLES:
+        log(f"{table:<40} {scalar(f'SELECT count(*) FROM {table}'):>10,}")  # noqa: S608
+    log(
+        f"database size                            {
+            scalar('SELECT pg_size_pretty(pg_database_size(current_database()))')
+        }"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep today's rows from a past run")
+    parser.add_argument("--explain", type=int, default=4, help="statements to EXPLAIN (0: none)")
+    parser.add_argument("--chunk-size", type=int, help="override HEALTH_CHUNK_SIZE")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile N more chunks at the end"
+    )
+    parser.add_argument("--no-rerun", action="store_true", help="skip the second run")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() before the runs (what a worker can do once after start-up)",
+    )
+    parser.add_argument(
+        "--skip-tiers", action="store_true", help="skip tiers_recompute (tiers already set)"
+    )
+    args = parser.parse_args()
+
+    day = timezone.localdate()
+    environment(args.chunk_size)
+    if not args.keep:
+        # Back to the night before: no score for today yet, and every account row showing
+        # yesterday's stored score, as the previous nightly run left it.
+        HealthScore.objects.filter(day=day).delete()
+        Notification.objects.filter(kind=Notification.Kind.HEALTH_BAND_DROP, day=day).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE accounts_account a SET health_score = h.score, health_band = h.band
+                FROM accounts_healthscore h
+                WHERE h.account_id = a.id AND h.day = %s
+                  AND (a.health_score, a.health_band) IS DISTINCT FROM (h.score, h.band)
+                """,
+                [day - timedelta(days=1)],
+            )
+    with connection.cursor() as cursor:  # start from clean tables, like a nightly run
+        cursor.execute(
+            "VACUUM ANALYZE accounts_account, accounts_healthscore, activities_notification"
+        )
+
+    if not args.skip_tiers:
+        started = time.perf_counter()
+        tiers = services.tiers_recompute(day=day)
+        log(f"\n== tiers_recompute: {time.perf_counter() - started:.2f} s, {tiers}")
+
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()  # start-up objects leave the collector's generations
+    scored = Account.objects.exclude(status="churned").count()
+    chunks = services.account_id_chunks(chunk_size=args.chunk_size or services.HEALTH_CHUNK_SIZE)
+    before = (
+        None
+        if args.keep
+        else {
+            pk: (score, band)
+            for pk, score, band in Account.objects.filter(
+                pk__in=chunks[len(chunks) // 2]
+            ).values_list("pk", "health_score", "health_band")
+        }
+    )
+    del chunks
+    count, _elapsed, recorder = timed_run(
+        day, f"health_recompute_all(day={day}), run 1", args.chunk_size
+    )
+    notices = Notification.objects.filter(kind=Notification.Kind.HEALTH_BAND_DROP, day=day).count()
+    log(f"band-drop notifications {notices}")
+    ids_before = set(HealthScore.objects.filter(day=day).values_list("pk", flat=True))
+
+    if not args.no_rerun:
+        timed_run(day, "run 2 (rerun, updates in place)", args.chunk_size)
+        ids_after = set(HealthScore.objects.filter(day=day).values_list("pk", flat=True))
+        log(
+            f"HealthScore rows for {day}: {len(ids_after)} (accounts to score: {scored});"
+            f" same rows as run 1: {ids_after == ids_before}"
+        )
+        assert len(ids_after) == scored == count and ids_after == ids_before
+
+    if args.explain:
+        explain(recorder, args.explain, day, before)
+
+    if args.profile:
+        config = current_config()
+        chunks = services.account_id_chunks()[: args.profile]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for chunk in chunks:
+            services.health_recompute(account_ids=chunk, day=day, config=config)
+        profiler.disable()
+        for sort in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(35)
+            log(f"\n== cProfile of {len(chunks)} more chunks, by {sort}")
+            log(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
