@@ -173,6 +173,10 @@ class Account(models.Model):
         due = self.next_touch_due(default_cadence_days)
         return due is None or due < today
 
+    def team_member_ids(self) -> set[int]:
+        """Who may own our side of a commitment, risk or action: the owner and the team."""
+        return {self.owner_id, *self.team.values_list("pk", flat=True)}
+
     def is_on_team(self, user) -> bool:
         """Owner or team member (uses the prefetched team when there is one)."""
         return user.pk == self.owner_id or any(member.pk == user.pk for member in self.team.all())

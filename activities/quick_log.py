@@ -10,27 +10,26 @@ from activities.services import NextStep, interaction_log
 PREFIX = "next_steps"
 
 
-def quick_log_forms(*, account, user, stakeholders, data=None):
-    active = [s for s in stakeholders if s.left_on is None]
+def next_step_forms(*, account, user, active_stakeholders, data=None):
+    """The next-step rows (quick log and QBR outcome): owners are our team or the client's
+    active people; the default owner is the user when on the team, else the account owner."""
     team = account_team(account)
-    choices = owner_choices(account, team, active)
-    default_owner = f"u{user.pk}" if any(u.pk == user.pk for u in team) else f"u{account.owner_id}"
-    form = QuickLogForm(data, stakeholders=active, prefix="log")
+    mine = any(member.pk == user.pk for member in team)
     next_steps = NextSteps(
         data,
         prefix=PREFIX,
-        form_kwargs={"owner_choices": choices, "default_owner": default_owner},
+        form_kwargs={
+            "owner_choices": owner_choices(account, team, active_stakeholders),
+            "default_owner": f"u{user.pk}" if mine else f"u{account.owner_id}",
+        },
     )
     next_steps.team = team
-    next_steps.stakeholder_rows = active
-    return form, next_steps
+    next_steps.stakeholder_rows = active_stakeholders
+    return next_steps
 
 
-def quick_log_save(*, account, user, form, next_steps):
-    """Validate both forms, call the service; service errors land on the right field.
-    Returns the interaction, or None when something is invalid (nothing is written)."""
-    if not (form.is_valid() and next_steps.is_valid()):
-        return None
+def next_steps_cleaned(next_steps) -> list[NextStep]:
+    """The filled rows of a valid next-step formset, as the services take them."""
     steps = []
     for row in next_steps.steps():
         owner_user, owner_stakeholder = resolve_owner(
@@ -44,6 +43,22 @@ def quick_log_save(*, account, user, form, next_steps):
                 owner_stakeholder=owner_stakeholder,
             )
         )
+    return steps
+
+
+def quick_log_forms(*, account, user, stakeholders, data=None):
+    active = [s for s in stakeholders if s.left_on is None]
+    form = QuickLogForm(data, stakeholders=active, prefix="log")
+    next_steps = next_step_forms(account=account, user=user, active_stakeholders=active, data=data)
+    return form, next_steps
+
+
+def quick_log_save(*, account, user, form, next_steps):
+    """Validate both forms, call the service; service errors land on the right field.
+    Returns the interaction, or None when something is invalid (nothing is written)."""
+    if not (form.is_valid() and next_steps.is_valid()):
+        return None
+    steps = next_steps_cleaned(next_steps)
     data = form.cleaned_data
     try:
         return interaction_log(
@@ -59,11 +74,15 @@ def quick_log_save(*, account, user, form, next_steps):
             next_steps=steps,
         )
     except ValidationError as error:
-        _errors_to_forms(error, form, next_steps)
+        errors_to_forms(error, form, next_steps)
         return None
 
 
-def _errors_to_forms(error: ValidationError, form, next_steps) -> None:
+def errors_to_forms(error: ValidationError, form, next_steps) -> None:
+    """A service's ValidationError onto the main form or the next-step row it names."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
     for field, messages in error.error_dict.items():
         if field.startswith(f"{PREFIX}-"):
             _prefix, index, name = field.split("-", 2)

@@ -37,14 +37,10 @@ class NextStep:
     owner_stakeholder: Stakeholder | None = None
 
 
-def account_team_ids(account: Account) -> set[int]:
-    return {account.owner_id, *account.team.values_list("pk", flat=True)}
-
-
 def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str) -> None:
     if (owner_user is None) == (owner_stakeholder is None):
         raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
-    if owner_user is not None and owner_user.pk not in account_team_ids(account):
+    if owner_user is not None and owner_user.pk not in account.team_member_ids():
         raise ValidationError(
             {field: _("%(name)s is not on this account's team.") % {"name": owner_user}}
         )
@@ -269,7 +265,7 @@ def _check_qbr_people(account: Account, *, attendees: Sequence, stakeholders: Se
             {"stakeholders": _("Not stakeholders of this account: %(names)s.")
              % {"names": ", ".join(strangers)}}
         )  # fmt: skip
-    team = account_team_ids(account)
+    team = account.team_member_ids()
     outside = [str(u) for u in attendees if u.pk not in team and not u.sees_all_accounts]
     if outside:
         raise ValidationError(

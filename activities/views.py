@@ -20,7 +20,6 @@ from activities import services
 from activities.calendar_feed import build_calendar
 from activities.forms import (
     CommitmentForm,
-    NextSteps,
     NotificationPreferenceForm,
     QBRHoldForm,
     QBRScheduleForm,
@@ -34,8 +33,13 @@ from activities.models import (
     NotificationPreference,
     QBRStatus,
 )
-from activities.quick_log import PREFIX as QUICK_LOG_PREFIX
-from activities.quick_log import quick_log_forms, quick_log_save
+from activities.quick_log import (
+    errors_to_forms,
+    next_step_forms,
+    next_steps_cleaned,
+    quick_log_forms,
+    quick_log_save,
+)
 from activities.selectors import (
     account_qbrs_list,
     account_team,
@@ -291,24 +295,13 @@ def account_qbrs(request, pk: int):
 
 
 def _hold_forms(request, qbr, stakeholders):
-    account = qbr.account
     data = request.POST if request.method == "POST" else None
     active = [s for s in stakeholders if s.left_on is None]
-    people = _qbr_people(account, request.user)
+    people = _qbr_people(qbr.account, request.user)
     form = QBRHoldForm(data, qbr=qbr, people=people, stakeholders=active, prefix="hold")
-    team = account_team(account)
-    mine = any(u.pk == request.user.pk for u in team)
-    default_owner = f"u{request.user.pk}" if mine else f"u{account.owner_id}"
-    next_steps = NextSteps(
-        data,
-        prefix=QUICK_LOG_PREFIX,
-        form_kwargs={
-            "owner_choices": owner_choices(account, team, active),
-            "default_owner": default_owner,
-        },
+    next_steps = next_step_forms(
+        account=qbr.account, user=request.user, active_stakeholders=active, data=data
     )
-    next_steps.team = team
-    next_steps.stakeholder_rows = active
     return form, next_steps
 
 
@@ -317,19 +310,7 @@ def _hold_save(request, qbr, form, next_steps):
     Returns the held QBR, or None when something is invalid (nothing is written)."""
     if not (form.is_valid() and next_steps.is_valid()):
         return None
-    steps = []
-    for row in next_steps.steps():
-        owner_user, owner_stakeholder = resolve_owner(
-            row["owner"], next_steps.team, next_steps.stakeholder_rows
-        )
-        steps.append(
-            services.NextStep(
-                title=row["title"],
-                due_date=row["due_date"],
-                owner_user=owner_user,
-                owner_stakeholder=owner_stakeholder,
-            )
-        )
+    steps = next_steps_cleaned(next_steps)
     data = form.cleaned_data
     try:
         return services.qbr_hold(
@@ -343,16 +324,7 @@ def _hold_save(request, qbr, form, next_steps):
             next_steps=steps,
         )
     except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            form.add_error(None, error)
-            return None
-        for field, errors in error.error_dict.items():
-            if field.startswith(f"{QUICK_LOG_PREFIX}-"):
-                _prefix, index, name = field.split("-", 2)
-                row = next_steps.steps_forms()[int(index)]
-                row.add_error(name if name in row.fields else None, errors)
-            else:
-                form.add_error(field if field in form.fields else None, errors)
+        errors_to_forms(error, form, next_steps)
         return None
 
 

@@ -136,14 +136,10 @@ def _record(
 # --- checks -----------------------------------------------------------------------------------
 
 
-def account_team_ids(account: Account) -> set[int]:
-    return {account.owner_id, *account.team.values_list("pk", flat=True)}
-
-
 def _check_owner(account: Account, owner, field: str = "owner") -> None:
     if owner is None:
         raise ValidationError({field: _("Choose an owner.")})
-    if owner.pk not in account_team_ids(account):
+    if owner.pk not in account.team_member_ids():
         raise ValidationError(
             {field: _("%(name)s is not the account owner or on the account team.")
              % {"name": owner}}

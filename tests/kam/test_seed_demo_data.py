@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.coverage import open_departures
 from accounts.models import Account, AccountStatus, BuyingRole, RatingCriterion
 from activities.models import Commitment, CommitmentStatus, Interaction
-from activities.services import account_team_ids
 from kam.demo import demo_counts, demo_seed
 from kam.models import User
 
@@ -154,7 +153,7 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         account = commitment.account
         if commitment.owner_user_id:
             if account.pk not in team_ids:
-                team_ids[account.pk] = account_team_ids(account)
+                team_ids[account.pk] = account.team_member_ids()
             assert commitment.owner_user_id in team_ids[account.pk]
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
