@@ -41,3 +41,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("plans.urls")),
 ]
+
+handler500 = "kam.views.server_error"

@@ -1,12 +1,20 @@
+import logging
+import sys
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseRedirect, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from kam.forms import LanguageForm
+from kam.forms import EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
+
+logger = logging.getLogger(__name__)
 
 
 @login_not_required
@@ -48,3 +56,41 @@ def set_language(request):
             secure=settings.SESSION_COOKIE_SECURE,
         )
     return response
+
+
+def axes_username(request, credentials: dict | None = None) -> str:
+    """The email a login attempt is counted against (django-axes): the login form posts it as
+    `username`, DRF basic auth as `email`; case does not make a different person."""
+    source = credentials or getattr(request, "data", None) or request.POST
+    return (source.get("username") or source.get("email") or "").strip().lower()
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout response: the login page again, saying why and for how long."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    form = EmailAuthenticationForm(request, initial={"username": axes_username(request)})
+    response = render(
+        request,
+        "registration/login.html",
+        {"form": form, "locked_out_minutes": minutes, "next": request.POST.get("next", "")},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+# Errors that mean "the database is unreachable or the connection broke", not a bug.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def server_error(request):
+    """handler500. When the database is down, a friendly 503 page that asks to retry (rendered
+    without the request context, so not one query runs); other errors get the plain 500 page.
+    Never a stack trace: DEBUG is off in production and this page shows none."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_DOWN):
+        logger.warning("Database unavailable: %s", error.__class__.__name__)
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = "60"
+        return response
+    return HttpResponseServerError(loader.render_to_string("500.html"))
