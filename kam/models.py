@@ -57,6 +57,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Validated against zoneinfo in forms; no `choices` so tzdata updates need no migration.
     time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
+    # Sales organisation, as imported from a sales-team file (dataio): who leads this person,
+    # and their regional office.
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    region = models.CharField(_("regional office"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("Django admin access"), default=False, editable=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

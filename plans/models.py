@@ -381,6 +381,8 @@ class Opportunity(models.Model):
         related_name="plan_opportunities",
     )
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    # The deal's id in the system it was imported from (dataio): re-imports update, not add.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -398,6 +400,11 @@ class Opportunity(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=OpportunityKind.values), name="opportunity_kind_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "external_id"],
+                condition=~Q(external_id=""),
+                name="opportunity_external_id_unique",
             ),
         ]
 
