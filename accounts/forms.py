@@ -84,10 +84,16 @@ class AccountForm(forms.ModelForm):
         return cleaned
 
 
+# Renewal windows the list offers (the dashboard links to 90).
+RENEWAL_DAYS = (30, 60, 90, 180)
+
+
 class AccountFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any status")), *AccountStatus.choices]
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), ("live", _("Any but churned")), *AccountStatus.choices],
     )
     owner = forms.ModelChoiceField(
         label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("Any owner")
@@ -100,6 +106,44 @@ class AccountFilterForm(forms.Form):
         label=_("Health"),
         required=False,
         choices=[("", _("Any health")), *HealthBand.choices],
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    pareto = forms.ChoiceField(
+        label=_("Pareto class"),
+        required=False,
+        choices=[("", _("Any class")), ("A", "A"), ("B", "B"), ("C", "C")],
+    )
+    # The flags below are what the portfolio dashboard's figures link to.
+    touch = forms.ChoiceField(
+        label=_("Touch"), required=False, choices=[("", _("Any")), ("overdue", _("Overdue"))]
+    )
+    qbr = forms.ChoiceField(
+        label=_("QBR"), required=False, choices=[("", _("Any")), ("overdue", _("Overdue"))]
+    )
+    renewal = forms.TypedChoiceField(
+        label=_("Renewal"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+    )
+    commitments = forms.ChoiceField(
+        label=_("Commitments"),
+        required=False,
+        choices=[("", _("Any")), ("overdue", _("Some overdue"))],
+    )
+    pipeline = forms.ChoiceField(
+        label=_("Expansion"),
+        required=False,
+        choices=[("", _("Any")), ("open", _("Open opportunities"))],
+    )
+    revenue = forms.ChoiceField(
+        label=_("Revenue"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("last_12m", _("In the last 12 months")),
+            ("prev_12m", _("In the 12 months before (retention base)")),
+        ],
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),
@@ -116,10 +160,35 @@ class AccountFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, owners, industries, **kwargs):
+    def __init__(self, *args, owners, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["industry"].choices = [("", _("Any industry"))] + [(i, i) for i in industries]
+        self.fields["region"].choices = [("", _("Any region"))] + [(r, r) for r in regions]
+        self.fields["renewal"].choices = [("", _("Any date"))] + [
+            (str(days), _("In the next %(days)s days") % {"days": days}) for days in RENEWAL_DAYS
+        ]
+
+    def list_filters(self) -> dict:
+        """The cleaned filters as accounts.selectors.account_list_rows arguments."""
+        data = self.cleaned_data
+        return {
+            "search": data.get("q", ""),
+            "status": data.get("status", ""),
+            "owner_id": data["owner"].pk if data.get("owner") else None,
+            "industry": data.get("industry", ""),
+            "region": data.get("region", ""),
+            "tier_id": data["tier"].pk if data.get("tier") else None,
+            "band": data.get("band", ""),
+            "pareto_class": data.get("pareto", ""),
+            "touch_overdue": data.get("touch") == "overdue",
+            "qbr_overdue": data.get("qbr") == "overdue",
+            "renewal_within_days": data.get("renewal"),
+            "commitments_overdue": data.get("commitments") == "overdue",
+            "open_pipeline": data.get("pipeline") == "open",
+            "revenue": data.get("revenue", ""),
+            "sort": data.get("sort") or "name",
+        }
 
 
 class StakeholderForm(forms.ModelForm):

@@ -115,6 +115,20 @@ class Account(models.Model):
     )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
+    # Revenue windows in the account's currency, written by the nightly job
+    # (accounts.services.account_revenue_refresh) so the portfolio dashboard sums 20,000
+    # accounts instead of a million revenue records.
+    revenue_last_12m = models.DecimalField(
+        _("revenue, last 12 months"), max_digits=16, decimal_places=2, default=0, editable=False
+    )
+    revenue_prev_12m = models.DecimalField(
+        _("revenue, the 12 months before"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        editable=False,
+    )
+    revenue_as_of = models.DateField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -628,3 +642,70 @@ class SatisfactionEntry(models.Model):
     @property
     def as_percent(self) -> float:
         return self.score * 10.0 if self.kind == self.Kind.NPS else (self.score - 1) * 25.0
+
+
+class HealthMonth(models.Model):
+    """Each account's health at the end of a month (the latest score of that month), kept by
+    accounts.services.health_recompute so the portfolio trend reads 12 rows per account
+    instead of 365 daily scores."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_months")
+    month = models.DateField(help_text="First day of the month.")
+    day = models.DateField(help_text="The day the score is from.")
+    score = models.PositiveSmallIntegerField(null=True)
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
+
+    class Meta:
+        verbose_name = _("monthly health")
+        verbose_name_plural = _("monthly health")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"], name="health_one_row_per_month"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["month"], include=["score", "band", "account"], name="health_month_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m}: {self.score}"
+
+
+class ExchangeRate(models.Model):
+    """What one unit of `currency` is worth in the reporting currency (settings
+    REPORTING_CURRENCY) from `valid_from` on, until a later rate for the same currency."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("Value of one unit of the currency in the reporting currency."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "valid_from"], name="exchange_rate_one_per_day"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__in=Currency.values), name="exchange_rate_currency_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} ({self.valid_from})"

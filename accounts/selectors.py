@@ -46,6 +46,97 @@ ACCOUNT_SORTS = {
 }
 
 
+# The list's status filter also takes "live": every account but the churned ones, which is
+# what the portfolio dashboard counts as under management.
+LIVE = "live"
+# Accounts whose QBRs are tracked: prospects have none yet, churned ones no more.
+QBR_TRACKED_STATUSES = ("active", "at_risk")
+
+
+def touch_overdue_q(today: date, default_cadence_days: int) -> Q:
+    """Not churned, and never touched or the tier's touch cadence (the configured default
+    without a tier) ran out before `today`: Account.touch_overdue as a filter."""
+    from django.db.models import DateField, ExpressionWrapper, Value
+    from django.db.models.functions import TruncDate
+    from django.db.models.lookups import LessThan
+    from django.utils import timezone
+
+    cadence = Coalesce("tier__touch_cadence_days", Value(default_cadence_days))
+    due = ExpressionWrapper(
+        TruncDate("last_touch_at", tzinfo=timezone.get_current_timezone())
+        + cadence * Value(timedelta(days=1)),
+        output_field=DateField(),
+    )
+    return ~Q(status="churned") & (Q(last_touch_at__isnull=True) | Q(LessThan(due, today)))
+
+
+def qbr_overdue_q(today: date) -> Q:
+    """Active or at-risk, no QBR planned from `today` on, and the next QBR was due before
+    `today`: a cadence after the last one held, or before any, after the contract start (or the
+    account's creation), as activities.selectors.qbr_due_on. A set (hashed once per query),
+    not a subquery per account."""
+    from django.db.models.expressions import RawSQL
+    from django.utils import timezone
+
+    from activities.models import DEFAULT_QBR_CADENCE_DAYS
+
+    tz = str(timezone.get_current_timezone())
+    sql = """
+        SELECT a.id FROM accounts_account a
+        LEFT JOIN accounts_tier t ON t.id = a.tier_id
+        LEFT JOIN (
+            SELECT account_id, MAX(held_at) AS held_at FROM activities_qbr
+            WHERE status = 'held' GROUP BY account_id
+        ) h ON h.account_id = a.id
+        WHERE a.status IN ('active', 'at_risk')
+          AND NOT EXISTS (
+            SELECT 1 FROM activities_qbr p
+            WHERE p.account_id = a.id AND p.status = 'planned' AND p.scheduled_on >= %s
+          )
+          AND COALESCE((h.held_at AT TIME ZONE %s)::date, a.contract_start,
+                       (a.created_at AT TIME ZONE %s)::date)
+              + COALESCE(t.qbr_cadence_days, %s) < %s
+    """
+    params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters
+
+
+def renewal_within_q(today: date, days: int) -> Q:
+    """Not churned, renewal date from today to `days` ahead (inclusive)."""
+    return ~Q(status="churned") & Q(
+        renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days)
+    )
+
+
+def commitments_overdue_q(today: date) -> Q:
+    """At least one open commitment (ours or the client's) past its due date."""
+    from activities.models import Commitment, CommitmentStatus
+
+    overdue = Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
+    return Q(pk__in=overdue.values("account_id"))
+
+
+def open_opportunities():
+    """Opportunities still open, in plans that are not archived: the expansion pipeline."""
+    from plans.models import CLOSED_STAGES, Opportunity, PlanStatus
+
+    return Opportunity.objects.exclude(stage__in=CLOSED_STAGES).exclude(
+        plan__status=PlanStatus.ARCHIVED
+    )
+
+
+def open_pipeline_q() -> Q:
+    return Q(pk__in=open_opportunities().values("plan__account_id"))
+
+
+# The list's revenue filter: accounts with revenue booked in the last 12 months, or the
+# retention cohort (revenue in the 12 months before those), from the nightly revenue windows.
+REVENUE_FILTERS = {
+    "last_12m": Q(revenue_last_12m__gt=0),
+    "prev_12m": Q(revenue_prev_12m__gt=0),
+}
+
+
 def account_list_rows(
     user,
     *,
@@ -53,34 +144,69 @@ def account_list_rows(
     status: str = "",
     owner_id: int | None = None,
     industry: str = "",
+    region: str = "",
     tier_id: int | None = None,
     band: str = "",
+    pareto_class: str = "",
+    touch_overdue: bool = False,
+    qbr_overdue: bool = False,
+    renewal_within_days: int | None = None,
+    commitments_overdue: bool = False,
+    open_pipeline: bool = False,
+    revenue: str = "",
+    today: date | None = None,
+    default_cadence_days: int = 30,
     sort: str = "name",
 ) -> QuerySet[Account]:
+    """The accounts list, and the accounts behind every figure of the portfolio dashboard
+    (accounts.portfolio builds its counts from the same filters)."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
     rows = accounts_for_user(user).select_related("owner", "tier")
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
-    if status:
+    if status == LIVE:
+        rows = rows.exclude(status="churned")
+    elif status:
         rows = rows.filter(status=status)
     if owner_id:
         rows = rows.filter(owner_id=owner_id)
     if industry:
         rows = rows.filter(industry=industry)
+    if region:
+        rows = rows.filter(region=region)
     if tier_id:
         rows = rows.filter(tier_id=tier_id)
-    if band:
+    if band == "unknown":  # not enough data, or not scored yet
+        rows = rows.filter(health_band__in=["unknown", ""])
+    elif band:
         rows = rows.filter(health_band=band)
+    if pareto_class:
+        rows = rows.filter(pareto_class=pareto_class)
+    if touch_overdue:
+        rows = rows.filter(touch_overdue_q(today, default_cadence_days))
+    if qbr_overdue:
+        rows = rows.filter(qbr_overdue_q(today))
+    if renewal_within_days is not None:
+        rows = rows.filter(renewal_within_q(today, renewal_within_days))
+    if commitments_overdue:
+        rows = rows.filter(commitments_overdue_q(today))
+    if open_pipeline:
+        rows = rows.filter(open_pipeline_q())
+    if revenue in REVENUE_FILTERS:
+        rows = rows.filter(REVENUE_FILTERS[revenue])
     return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
 
 
-def industries_for_user(user) -> list[str]:
-    return list(
-        accounts_for_user(user)
-        .exclude(industry="")
-        .values_list("industry", flat=True)
-        .distinct()
-        .order_by("industry")
-    )
+def industries_and_regions_for_user(user) -> tuple[list[str], list[str]]:
+    """The industries and the regions of the accounts `user` sees, for filters: one query."""
+    pairs = accounts_for_user(user).values_list("industry", "region").order_by().distinct()
+    industries, regions = set(), set()
+    for industry, region in pairs:
+        industries.add(industry)
+        regions.add(region)
+    return sorted(industries - {""}), sorted(regions - {""})
 
 
 def account_page_stakeholders(account: Account) -> list[Stakeholder]:

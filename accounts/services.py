@@ -3,7 +3,7 @@ rules as the forms, so the API and the importer get them too."""
 
 import itertools
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -292,6 +292,7 @@ def health_recompute(
                 )
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
+    _health_months_upsert(rows, day=day)
     Notification.objects.bulk_create(drops, ignore_conflicts=True)
     if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
@@ -361,6 +362,83 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
                 "rows": json.dumps(rows, separators=(",", ":")),
             },
         )
+
+
+def _health_months_upsert(rows: list[dict], *, day: date) -> None:
+    """Keep each account's month row on its latest scored day, so the portfolio trend reads one
+    row per account and month. Scoring an earlier day of the month (a backfill) leaves a later
+    day's row alone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_healthmonth AS m (account_id, month, day, score, band)
+            SELECT v.id, %s, %s, v.score, v.band
+            FROM unnest(%s::bigint[], %s::smallint[], %s::varchar[]) AS v (id, score, band)
+            ON CONFLICT (account_id, month) DO UPDATE
+                SET day = EXCLUDED.day, score = EXCLUDED.score, band = EXCLUDED.band
+                WHERE m.day <= EXCLUDED.day
+            """,
+            [
+                day.replace(day=1),
+                day,
+                [row["account_id"] for row in rows],
+                [row["score"] for row in rows],
+                [row["band"] for row in rows],
+            ],
+        )
+
+
+@transaction.atomic
+def health_months_rebuild() -> int:
+    """Rebuild every month row from the daily scores (after a bulk load or a restore that
+    wrote HealthScore directly). One statement; returns the rows written."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_healthmonth")
+        cursor.execute(
+            """
+            INSERT INTO accounts_healthmonth (account_id, month, day, score, band)
+            SELECT DISTINCT ON (account_id, date_trunc('month', day))
+                   account_id, date_trunc('month', day)::date, day, score, band
+            FROM accounts_healthscore
+            ORDER BY account_id, date_trunc('month', day), day DESC
+            """
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def account_revenue_refresh(*, day: date | None = None) -> int:
+    """Copy each account's revenue of the 12 months up to `day` and of the 12 before onto the
+    account (in its currency), in one UPDATE; accounts whose figures did not move are not
+    rewritten. Run nightly; the dashboard shows `revenue_as_of`. Returns the rows changed."""
+    day = day or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE accounts_account AS a
+            SET revenue_last_12m = COALESCE(r.last, 0),
+                revenue_prev_12m = COALESCE(r.previous, 0),
+                revenue_as_of = %(day)s
+            FROM accounts_account AS b
+            LEFT JOIN (
+                SELECT account_id,
+                       SUM(amount) FILTER (WHERE booked_on > %(year_ago)s) AS last,
+                       SUM(amount) FILTER (WHERE booked_on <= %(year_ago)s) AS previous
+                FROM accounts_revenuerecord
+                WHERE booked_on <= %(day)s AND booked_on > %(two_years_ago)s
+                GROUP BY account_id
+            ) AS r ON r.account_id = b.id
+            WHERE a.id = b.id
+              AND (a.revenue_last_12m, a.revenue_prev_12m, a.revenue_as_of)
+                  IS DISTINCT FROM (COALESCE(r.last, 0), COALESCE(r.previous, 0), %(day)s)
+            """,
+            {
+                "day": day,
+                "year_ago": day - timedelta(days=365),
+                "two_years_ago": day - timedelta(days=730),
+            },
+        )
+        return cursor.rowcount
 
 
 def _account_health_update(rows: list[dict]) -> None:

@@ -30,10 +30,13 @@ def tiers_recompute() -> dict:
 
 @shared_task(time_limit=1800, soft_time_limit=1700)
 def nightly_scoring(day: str | None = None) -> int:
-    """Tiers first (health reads the tier cadence), then health fanned out in chunks so any
-    number of workers share it. Returns the number of chunks queued."""
+    """Tiers first (health reads the tier cadence), then the revenue windows the portfolio
+    dashboard sums, then health fanned out in chunks so any number of workers share it (each
+    chunk also updates its accounts' month rows for the dashboard trend). Returns the number of
+    chunks queued."""
     day = day or timezone.localdate().isoformat()
     services.tiers_recompute(day=date.fromisoformat(day))
+    services.account_revenue_refresh(day=date.fromisoformat(day))
     chunks = services.account_id_chunks()
     group(health_chunk.s(chunk, day) for chunk in chunks).apply_async()
     return len(chunks)

@@ -29,5 +29,6 @@ urlpatterns = [
     path("accounts/tier-review/", views.tier_review, name="tier_review"),
     path("accounts/<int:pk>/tier-review/", views.tier_review_decide, name="tier_review_decide"),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio_export"),
     path("configuration/", views.configuration, name="configuration"),
 ]

@@ -2,11 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +23,12 @@ from accounts.forms import (
     TierReviewForm,
 )
 from accounts.models import Account, RatingCriterion, ScoringConfig, Tier
+from accounts.portfolio import (
+    portfolio_filters_from_query,
+    portfolio_options,
+    portfolio_summary,
+)
+from accounts.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
 from accounts.relationship_map import relationship_map_data
 from accounts.scoring_inputs import current_config
 from accounts.selectors import (
@@ -33,12 +39,13 @@ from accounts.selectors import (
     accounts_for_user,
     current_ratings,
     get_account_for_user,
-    industries_for_user,
+    industries_and_regions_for_user,
     tier_review_rows,
 )
 from activities.quick_log import quick_log_forms
 from activities.timeline import timeline_page
 from kam.access import admin_required, leader_required
+from kam.exports import FORMATS, table_response
 from kam.models import Role, User
 from plans.selectors import stale_plans
 
@@ -60,20 +67,13 @@ def account_list(request):
     owners = User.objects.filter(
         role=Role.KAM, owned_accounts__in=accounts_for_user(user)
     ).distinct()
+    industries, regions = industries_and_regions_for_user(user)
     filters = AccountFilterForm(
-        request.GET or None, owners=owners, industries=industries_for_user(user)
+        request.GET or None, owners=owners, industries=industries, regions=regions
     )
-    params = filters.cleaned_data if filters.is_valid() else {}
-    rows = account_list_rows(
-        user,
-        search=params.get("q", ""),
-        status=params.get("status", ""),
-        owner_id=params["owner"].pk if params.get("owner") else None,
-        industry=params.get("industry", ""),
-        tier_id=params["tier"].pk if params.get("tier") else None,
-        band=params.get("band", ""),
-        sort=params.get("sort") or "name",
-    )
+    default_cadence = current_config().default_touch_cadence_days
+    params = filters.list_filters() if filters.is_valid() else {}
+    rows = account_list_rows(user, default_cadence_days=default_cadence, **params)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -82,7 +82,7 @@ def account_list(request):
         "page": page,
         "query": query.urlencode(),
         "today": timezone.localdate(),
-        "default_cadence": current_config().default_touch_cadence_days,
+        "default_cadence": default_cadence,
     }
     template = "accounts/account_list.html"
     if request.htmx and request.htmx.target == "account-results":
@@ -431,7 +431,37 @@ def tier_review_decide(request, pk: int):
 
 @require_GET
 def portfolio(request):
-    return render(request, "accounts/portfolio.html")
+    """The portfolio dashboard; an htmx request for #portfolio-results gets the figures only."""
+    options = portfolio_options(request.user)
+    filters, notices = portfolio_filters_from_query(request.GET, options)
+    summary = portfolio_summary(request.user, filters, options=options)
+    template = "accounts/portfolio.html"
+    if request.htmx and request.htmx.target == "portfolio-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "summary": summary,
+            "options": options,
+            "filters": filters,
+            "notices": notices,
+            "chart": portfolio_chart_data(summary),
+            "export_query": urlencode(filters.as_query()),
+        },
+    )
+
+
+@require_GET
+def portfolio_export(request, table: str, fmt: str):
+    """One dashboard table as CSV or XLSX: the rows the page shows, same filters, same access."""
+    if table not in PORTFOLIO_TABLES or fmt not in FORMATS:
+        raise Http404
+    options = portfolio_options(request.user)
+    filters, _notices = portfolio_filters_from_query(request.GET, options)
+    summary = portfolio_summary(request.user, filters, options=options)
+    headers, rows = portfolio_table(summary, table)
+    return table_response(fmt, headers, rows, filename=f"portfolio-{table}-{summary.today}")
 
 
 @require_http_methods(["GET", "POST"])

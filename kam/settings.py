@@ -157,6 +157,9 @@ MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mailer_op
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KAM <kam@localhost>")
 # Where people reach the app; links in emails and the calendar feed start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The currency the portfolio dashboard reports in; other currencies are converted with the
+# exchange rates admins set under Configuration.
+REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="BRL")
 
 # Celery: JSON only, bounded tasks, schedule kept in code (kam/celery.py).
 CELERY_BROKER_URL = REDIS_URL

@@ -1,0 +1,620 @@
+"""The portfolio dashboard's figures (DESIGN.md §2.6), for the page, its CSV exports and the
+API. Stable entry points:
+
+    options = portfolio_options(user)                       # 3 queries: owners, tiers, places
+    filters, notices = portfolio_filters_from_query(query, options)   # no query
+    summary = portfolio_summary(user, filters, options=options)       # 11 queries
+
+`portfolio_summary(user, filters, *, today=None, options=None) -> PortfolioSummary` reads only
+accounts `user` may see (accounts_for_user); leaders and admins see everyone, a KAM their own
+and their team's accounts. It runs a fixed number of set-based queries whatever the data size
+(14 with the options): no loop over accounts. Amounts are in `summary.rates.reporting_currency`
+converted with the rates in force today (accounts.currency); amounts in a currency without a
+rate are left out and `summary.rates.missing` says which.
+
+What the figures are built from (docs/portfolio.md explains each one):
+- revenue windows copied nightly onto each account (Account.revenue_last_12m/prev_12m, as of
+  `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
+- the denormalised tier, Pareto class, health band and last touch on the account row;
+- one health row per account and month (accounts.HealthMonth) for the 12-month trend;
+- commitments, QBRs and opportunities through set filters shared with the accounts list
+  (accounts.selectors: touch_overdue_q, qbr_overdue_q, …), so that every figure's link
+  (`drill(...)`) lists exactly the accounts it counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Least
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.currency import Rates, converted, rates_on
+from accounts.health_text import component_label, reason_text
+from accounts.models import Account, HealthBand, HealthMonth, HealthScore, Tier
+from accounts.scoring_inputs import current_config
+from accounts.selectors import (
+    LIVE,
+    accounts_for_user,
+    open_opportunities,
+    qbr_overdue_q,
+    renewal_within_q,
+    touch_overdue_q,
+)
+from kam.models import User
+
+ZERO = Decimal("0")
+RENEWAL_DAYS = 90
+TABLE_ROWS = 10
+TREND_MONTHS = 12
+PARETO_BARS = 20
+BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioFilters:
+    owner_id: int | None = None
+    tier_id: int | None = None
+    industry: str = ""
+    region: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as URL parameters, for the page URL and the accounts-list links."""
+        query = {
+            "owner": str(self.owner_id or ""),
+            "tier": str(self.tier_id or ""),
+            "industry": self.industry,
+            "region": self.region,
+        }
+        return {key: value for key, value in query.items() if value}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.as_query())
+
+
+@dataclass(frozen=True)
+class PortfolioOptions:
+    owners: list[tuple[int, str]]
+    tiers: list[Tier]
+    industries: list[str]
+    regions: list[str]
+
+
+def portfolio_options(user) -> PortfolioOptions:
+    """What the filters offer: the owners, industries and regions of the accounts `user` sees,
+    and every tier (three queries)."""
+    visible = accounts_for_user(user)
+    owners = list(
+        User.objects.filter(pk__in=visible.values("owner_id"))
+        .order_by("full_name", "pk")
+        .values_list("pk", "full_name")
+    )
+    industries, regions = set(), set()
+    for industry, region in visible.values_list("industry", "region").order_by().distinct():
+        industries.add(industry)
+        regions.add(region)
+    return PortfolioOptions(
+        owners=owners,
+        tiers=list(Tier.objects.order_by("rank")),
+        industries=sorted(industries - {""}),
+        regions=sorted(regions - {""}),
+    )
+
+
+FILTER_KEYS = ("owner", "tier", "industry", "region")
+
+
+def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[PortfolioFilters, list]:
+    """Filters from a query string (a QueryDict or a dict). An unknown value, a malformed one
+    or one outside what `user` sees drops every filter: the caller shows the unfiltered page
+    with the notices returned."""
+    notices = []
+    values = {}
+    for key in FILTER_KEYS:
+        raw = query.getlist(key) if hasattr(query, "getlist") else [query.get(key, "")]
+        raw = [value for value in raw if value not in ("", None)]
+        if len(raw) > 1:
+            notices.append(_("Only one %(filter)s can be chosen.") % {"filter": key})
+        elif raw:
+            values[key] = str(raw[0]).strip()
+    known = {
+        "owner": {str(pk) for pk, _name in options.owners},
+        "tier": {str(tier.pk) for tier in options.tiers},
+        "industry": set(options.industries),
+        "region": set(options.regions),
+    }
+    labels = {
+        "owner": _("KAM"),
+        "tier": _("tier"),
+        "industry": _("industry"),
+        "region": _("region"),
+    }
+    for key, value in values.items():
+        if value not in known[key]:
+            notices.append(
+                _("Unknown %(filter)s “%(value)s”.") % {"filter": labels[key], "value": value[:60]}
+            )
+    if notices:
+        notices.append(_("Showing the whole portfolio instead."))
+        return PortfolioFilters(), notices
+    return (
+        PortfolioFilters(
+            owner_id=int(values["owner"]) if "owner" in values else None,
+            tier_id=int(values["tier"]) if "tier" in values else None,
+            industry=values.get("industry", ""),
+            region=values.get("region", ""),
+        ),
+        [],
+    )
+
+
+def filtered_accounts(user, filters: PortfolioFilters) -> QuerySet[Account]:
+    accounts = accounts_for_user(user)
+    if filters.owner_id:
+        accounts = accounts.filter(owner_id=filters.owner_id)
+    if filters.tier_id:
+        accounts = accounts.filter(tier_id=filters.tier_id)
+    if filters.industry:
+        accounts = accounts.filter(industry=filters.industry)
+    if filters.region:
+        accounts = accounts.filter(region=filters.region)
+    return accounts
+
+
+def drill(filters: PortfolioFilters, **extra) -> str:
+    """The accounts list filtered to the accounts behind a figure: the dashboard's filters
+    plus `extra` (accounts list parameters)."""
+    query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
+    return reverse("account_list") + ("?" + urlencode(query) if query else "")
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """A number and the accounts list URL of the accounts behind it."""
+
+    value: object
+    url: str
+    accounts: int | None = None
+
+
+@dataclass
+class TierRow:
+    tier_id: int | None
+    name: str
+    accounts: Figure
+    bands: dict[str, Figure]  # band -> accounts of that tier in that band
+    revenue: Decimal
+    max: int | None = None  # the tier policy's maximum accounts per KAM
+
+
+@dataclass
+class ParetoBar:
+    label: str  # "1–25": the accounts' ranks by revenue
+    accounts: int
+    revenue: Decimal
+    cumulative_pct: float
+    band: str  # "A", "B" or "C": where the bar ends on the cumulative curve
+
+
+@dataclass
+class TrendPoint:
+    month: date
+    median: float | None
+    at_risk_pct: float | None
+    scored: int
+
+
+@dataclass
+class AtRiskRow:
+    account: Account
+    revenue: Decimal | None
+    reasons: list[dict]  # {"label", "reason"}, weakest first
+
+
+@dataclass
+class RenewalRow:
+    account: Account
+    revenue: Decimal | None
+
+
+@dataclass
+class OpportunityRow:
+    opportunity: object
+    weighted: Decimal | None
+    amount: Decimal | None
+
+
+@dataclass
+class LoadCell:
+    tier_id: int
+    accounts: Figure
+    max: int  # the tier policy's maximum accounts per KAM
+
+    @property
+    def over(self) -> bool:
+        return self.accounts.value > self.max
+
+
+@dataclass
+class LoadRow:
+    owner_id: int
+    name: str
+    accounts: Figure
+    cells: list[LoadCell]  # one per tier, in rank order
+    over: list[str]  # tiers above their maximum accounts per KAM
+
+    @property
+    def over_policy(self) -> bool:
+        return bool(self.over)
+
+
+@dataclass
+class PortfolioSummary:
+    today: date
+    filters: PortfolioFilters
+    rates: Rates
+    revenue_as_of: date | None
+    accounts: Figure  # not churned
+    revenue: Figure  # last 12 months, accounts not churned
+    revenue_at_risk: Figure
+    at_risk: Figure
+    touch_overdue: Figure
+    qbr_overdue: Figure
+    renewals: Figure  # accounts renewing in the next RENEWAL_DAYS
+    renewals_revenue: Decimal
+    pipeline_weighted: Figure
+    pipeline_open: int  # open opportunities
+    commitments_overdue: Figure  # value = commitments, accounts = accounts with any
+    nrr_pct: Figure
+    grr_pct: Figure
+    retention_base: Decimal  # revenue of the 12 months before, of the retention cohort
+    retention_current: Decimal
+    retention_kept: Decimal
+    pareto_classes: dict[str, Figure]  # stored class -> accounts (value = revenue)
+    pareto: list[ParetoBar] = field(default_factory=list)
+    tiers: list[TierRow] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+    at_risk_rows: list[AtRiskRow] = field(default_factory=list)
+    renewal_rows: list[RenewalRow] = field(default_factory=list)
+    opportunity_rows: list[OpportunityRow] = field(default_factory=list)
+    load: list[LoadRow] = field(default_factory=list)
+    pareto_a_pct: float = 80.0
+    pareto_b_pct: float = 95.0
+
+    @property
+    def unconverted(self) -> list[str]:
+        return self.rates.missing
+
+
+class Median(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _pct(part: Decimal, whole: Decimal) -> float | None:
+    return round(float(part / whole * 100), 1) if whole else None
+
+
+def portfolio_summary(
+    user,
+    filters: PortfolioFilters,
+    *,
+    today: date | None = None,
+    options: PortfolioOptions | None = None,
+) -> PortfolioSummary:
+    """Every figure of the dashboard for the accounts `user` sees that match `filters`:
+    eleven queries (see the numbered comments), plus three for `options` when not given."""
+    today = today or timezone.localdate()
+    options = options or portfolio_options(user)
+    tiers = {tier.pk: tier for tier in options.tiers}
+    # 1. the exchange rates in force, 2. the scoring configuration (cadence, Pareto bands)
+    rates = rates_on(today)
+    config = current_config()
+    accounts = filtered_accounts(user, filters)
+    live = ~Q(status="churned")
+    revenue = converted("revenue_last_12m", rates)
+    previous = converted("revenue_prev_12m", rates)
+    cohort = Q(revenue_prev_12m__gt=0)
+    touch_q = touch_overdue_q(today, config.default_touch_cadence_days)
+    qbr_q = qbr_overdue_q(today)
+    renewal_q = renewal_within_q(today, RENEWAL_DAYS)
+
+    # 3. one pass over the accounts, grouped by tier, band and stored Pareto class
+    groups = list(
+        accounts.values("tier_id", "health_band", "pareto_class")
+        .annotate(
+            live_accounts=Count("pk", filter=live),
+            live_revenue=Sum(revenue, filter=live),
+            touch=Count("pk", filter=touch_q),
+            qbr=Count("pk", filter=qbr_q),
+            renewals=Count("pk", filter=renewal_q),
+            renewals_revenue=Sum(revenue, filter=renewal_q),
+            cohort_base=Sum(previous, filter=cohort),
+            cohort_current=Sum(revenue, filter=cohort),
+            cohort_kept=Sum(
+                converted(Least(F("revenue_last_12m"), F("revenue_prev_12m")), rates),
+                filter=cohort,
+            ),
+            as_of=Aggregate("revenue_as_of", function="MAX"),
+        )
+        .order_by()
+    )
+
+    def total(key, rows=groups):
+        return sum((row[key] or 0 for row in rows), start=0)
+
+    def url(**extra):
+        return drill(filters, **extra)
+
+    at_risk_groups = [g for g in groups if g["health_band"] == HealthBand.AT_RISK]
+    tier_rows = []
+    for tier_id in [*tiers, None]:
+        rows = [g for g in groups if g["tier_id"] == tier_id]
+        count = total("live_accounts", rows)
+        if tier_id is None and not count:
+            continue
+        tier_param = tier_id or ""
+        tier_rows.append(
+            TierRow(
+                tier_id=tier_id,
+                name=str(tiers[tier_id]) if tier_id else _("No tier"),
+                accounts=Figure(count, url(status=LIVE, tier=tier_param) if tier_id else ""),
+                bands={
+                    band: Figure(
+                        total("live_accounts", [g for g in rows if g["health_band"] == band]),
+                        url(status=LIVE, tier=tier_param, band=band) if tier_id else "",
+                    )
+                    for band in BANDS
+                },
+                revenue=total("live_revenue", rows),
+                max=tiers[tier_id].max_accounts_per_kam if tier_id else None,
+            )
+        )
+    # Accounts without a band yet ("" before the first score) count as "not enough data", as
+    # in the accounts list's health filter.
+    for row in tier_rows:
+        unscored = [g for g in groups if g["tier_id"] == row.tier_id and not g["health_band"]]
+        row.bands[HealthBand.UNKNOWN].value += total("live_accounts", unscored)
+
+    base, current = total("cohort_base"), total("cohort_current")
+    kept = total("cohort_kept")
+    summary = PortfolioSummary(
+        today=today,
+        filters=filters,
+        rates=rates,
+        revenue_as_of=max((g["as_of"] for g in groups if g["as_of"]), default=None),
+        accounts=Figure(total("live_accounts"), url(status=LIVE)),
+        revenue=Figure(total("live_revenue"), url(status=LIVE, revenue="last_12m")),
+        revenue_at_risk=Figure(
+            total("live_revenue", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        at_risk=Figure(
+            total("live_accounts", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        touch_overdue=Figure(total("touch"), url(touch="overdue")),
+        qbr_overdue=Figure(total("qbr"), url(qbr="overdue")),
+        renewals=Figure(total("renewals"), url(renewal=RENEWAL_DAYS, sort="renewal")),
+        renewals_revenue=total("renewals_revenue"),
+        pipeline_weighted=Figure(ZERO, url(pipeline="open")),
+        pipeline_open=0,
+        commitments_overdue=Figure(0, url(commitments="overdue")),
+        nrr_pct=Figure(_pct(current, base), url(revenue="prev_12m")),
+        grr_pct=Figure(_pct(kept, base), url(revenue="prev_12m")),
+        retention_base=base,
+        retention_current=current,
+        retention_kept=kept,
+        pareto_classes={
+            cls: Figure(
+                total("live_revenue", [g for g in groups if g["pareto_class"] == cls]),
+                url(status=LIVE, pareto=cls),
+                accounts=total("live_accounts", [g for g in groups if g["pareto_class"] == cls]),
+            )
+            for cls in ("A", "B", "C")
+        },
+        tiers=tier_rows,
+        pareto_a_pct=float(config.pareto_a_pct),
+        pareto_b_pct=float(config.pareto_b_pct),
+    )
+    live_accounts = accounts.filter(live)
+    # 4. the Pareto curve
+    summary.pareto = _pareto_bars(live_accounts, revenue, summary)
+    # 5. median health and share at risk per month
+    summary.trend = _health_trend(accounts, today)
+    # 6. at-risk accounts, largest revenue first, with their latest reasons
+    summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
+    # 7. the next renewals
+    summary.renewal_rows = [
+        RenewalRow(account=account, revenue=account.revenue_converted)
+        for account in accounts.filter(renewal_q)
+        .select_related("owner", "tier")
+        .annotate(revenue_converted=revenue)
+        .order_by("renewal_date", "name", "pk")[:TABLE_ROWS]
+    ]
+    # 8. the weighted pipeline, 9. its largest opportunities
+    opportunities = open_opportunities().filter(plan__account__in=accounts)
+    weighted = converted(F("amount") * F("probability") / 100, rates)
+    pipeline = opportunities.aggregate(weighted=Sum(weighted), count=Count("pk"))
+    summary.pipeline_weighted.value = (pipeline["weighted"] or ZERO).quantize(Decimal("0.01"))
+    summary.pipeline_open = pipeline["count"]
+    summary.opportunity_rows = [
+        OpportunityRow(opportunity=o, weighted=o.weighted_converted, amount=o.amount_converted)
+        for o in opportunities.select_related("plan__account", "owner")
+        .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
+        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")[:TABLE_ROWS]
+    ]
+    # 10. commitments overdue and the accounts that have them
+    from activities.models import Commitment, CommitmentStatus
+
+    overdue = Commitment.objects.filter(
+        status=CommitmentStatus.OPEN, due_date__lt=today, account__in=accounts
+    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
+    summary.commitments_overdue.value = overdue["count"]
+    summary.commitments_overdue.accounts = overdue["accounts"]
+    # 11. accounts per KAM and tier against the tier policy
+    summary.load = _load_rows(live_accounts, tiers, filters)
+    return summary
+
+
+def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[ParetoBar]:
+    """Accounts by revenue, largest first, in up to PARETO_BARS bars of equal account count,
+    with the cumulative share of revenue; a bar is A, B or C by where the curve is when it
+    starts (the configured class thresholds)."""
+    ranked = live_accounts.annotate(converted_revenue=revenue).filter(converted_revenue__gt=0)
+    inner, params = ranked.values("converted_revenue").query.sql_with_params()
+    sql = f"""
+        SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
+            SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
+                SELECT r.converted_revenue AS rev,
+                       ROW_NUMBER() OVER (ORDER BY r.converted_revenue DESC) AS rank,
+                       COUNT(*) OVER () AS total
+                FROM ({inner}) AS r
+            ) AS ranked
+        ) AS bucketed
+        GROUP BY bucket ORDER BY bucket
+    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (PARETO_BARS, *params))
+        rows = cursor.fetchall()
+    grand = sum((row[2] for row in rows), start=ZERO)
+    bars, running = [], ZERO
+    for _bucket, count, amount, first, last in rows:
+        start_pct = float(running / grand * 100) if grand else 0.0
+        running += amount
+        band = "A" if start_pct < summary.pareto_a_pct else "B"
+        if start_pct >= summary.pareto_b_pct:
+            band = "C"
+        bars.append(
+            ParetoBar(
+                label=f"{first}–{last}" if first != last else str(first),
+                accounts=count,
+                revenue=amount.quantize(Decimal("0.01")),
+                cumulative_pct=round(float(running / grand * 100), 1) if grand else 0.0,
+                band=band,
+            )
+        )
+    return bars
+
+
+def _months_back(today: date, months: int) -> date:
+    month = today.replace(day=1)
+    for _step in range(months - 1):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+def _health_trend(accounts, today: date) -> list[TrendPoint]:
+    first = _months_back(today, TREND_MONTHS)
+    rows = (
+        HealthMonth.objects.filter(account__in=accounts.values("pk"), month__gte=first)
+        .exclude(band=HealthBand.UNKNOWN)
+        .values("month")
+        .annotate(
+            median=Median("score"),
+            scored=Count("pk"),
+            at_risk=Count("pk", filter=Q(band=HealthBand.AT_RISK)),
+        )
+        .order_by("month")
+    )
+    return [
+        TrendPoint(
+            month=row["month"],
+            median=round(row["median"], 1) if row["median"] is not None else None,
+            at_risk_pct=round(row["at_risk"] * 100 / row["scored"], 1) if row["scored"] else None,
+            scored=row["scored"],
+        )
+        for row in rows
+    ]
+
+
+def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
+    from django.db.models import OuterRef, Subquery
+
+    latest = HealthScore.objects.filter(account=OuterRef("pk")).order_by("-day")
+    rows = (
+        live_accounts.filter(health_band=HealthBand.AT_RISK)
+        .select_related("owner", "tier")
+        .annotate(
+            revenue_converted=revenue,
+            latest_components=Subquery(latest.values("components")[:1]),
+        )
+        .order_by(F("revenue_converted").desc(nulls_last=True), "health_score", "pk")[:TABLE_ROWS]
+    )
+    return [
+        AtRiskRow(
+            account=account,
+            revenue=account.revenue_converted,
+            reasons=top_reasons(account.latest_components or []),
+        )
+        for account in rows
+    ]
+
+
+def top_reasons(components: list[dict], count: int = 2) -> list[dict]:
+    """The weakest scored components of a health score, in plain language."""
+    scored = sorted((c for c in components if c.get("score") is not None), key=lambda c: c["score"])
+    return [
+        {"label": component_label(c["key"]), "reason": reason_text(c.get("reason") or {})}
+        for c in scored[:count]
+    ]
+
+
+def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
+    counts = defaultdict(dict)
+    names = {}
+    for row in (
+        live_accounts.values("owner_id", "owner__full_name", "tier_id")
+        .annotate(accounts=Count("pk"))
+        .order_by()
+    ):
+        counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
+        names[row["owner_id"]] = row["owner__full_name"]
+    rows = []
+    for owner_id, by_tier in counts.items():
+        over = [
+            str(tiers[tier_id])
+            for tier_id, count in by_tier.items()
+            if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+        ]
+        owner_filters = PortfolioFilters(
+            owner_id=owner_id,
+            tier_id=filters.tier_id,
+            industry=filters.industry,
+            region=filters.region,
+        )
+        rows.append(
+            LoadRow(
+                owner_id=owner_id,
+                name=names[owner_id],
+                accounts=Figure(sum(by_tier.values()), drill(owner_filters, status=LIVE)),
+                cells=[
+                    LoadCell(
+                        tier_id=tier_id,
+                        accounts=Figure(
+                            by_tier.get(tier_id, 0),
+                            drill(owner_filters, status=LIVE, tier=tier_id),
+                        ),
+                        max=tier.max_accounts_per_kam,
+                    )
+                    for tier_id, tier in tiers.items()
+                ],
+                over=over,
+            )
+        )
+    rows.sort(key=lambda r: (-r.accounts.value, r.name))
+    return rows
