@@ -32,3 +32,11 @@ class UnixNewlinesMixin:
             if isinstance(value, str) and "\r" in value:
                 cleaned[name] = value.replace("\r\n", "\n").replace("\r", "\n")
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_('What uses it, e.g. "BI export" or "ERP sync".'),
+    )

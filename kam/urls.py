@@ -36,10 +36,14 @@ urlpatterns = [
     *auth_urls,
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("", include("activities.urls")),
     path("", include("accounts.urls")),
     path("", include("plans.urls")),
+    path("", include("dataio.urls")),
 ]
 
 handler500 = "kam.views.server_error"

@@ -2,16 +2,21 @@ import logging
 import sys
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kam.forms import EmailAuthenticationForm, LanguageForm
+from api.selectors import api_tokens_for_user
+from api.services import api_token_create, api_token_revoke
+from kam.forms import ApiTokenForm, EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
 
 logger = logging.getLogger(__name__)
@@ -94,3 +99,47 @@ def server_error(request):
         response["Retry-After"] = "60"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def _profile_page(request, *, form=None, new_token=None, secret="", status=200):
+    return render(
+        request,
+        "kam/profile.html",
+        {
+            "form": form or ApiTokenForm(),
+            "tokens": api_tokens_for_user(request.user),
+            "new_token": new_token,
+            "secret": secret,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """Who I am, and my API tokens: create one with a name (its secret is shown this once), see
+    when each was last used, revoke."""
+    if request.method == "GET":
+        return _profile_page(request)
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # Rendered, not redirected: the secret exists only in this response.
+            response = _profile_page(request, new_token=token, secret=secret)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _profile_page(request, form=form, status=422)
+
+
+@require_POST
+def api_token_revoke_view(request, pk: int):
+    if api_token_revoke(user=request.user, token_id=pk):
+        messages.success(request, _("Token revoked: requests with it are now refused."))
+    else:
+        messages.error(request, _("That token does not exist or was already revoked."))
+    return redirect("profile")

@@ -1,0 +1,668 @@
+"""What the API reads and writes. Output serializers render rows the selectors loaded (no
+queries of their own); input serializers check shapes and types and resolve ids through the
+caller's access, then the views hand the values to the services, which own the rules."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.health_text import component_label, reason_text
+from accounts.models import Account, HealthScore, Stakeholder, Tier, TierChange
+from activities.models import QBR, Commitment, Interaction
+from kam.models import Role, User
+from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
+from plans.services import ITEM_FIELDS, PLAN_FIELDS
+
+MAX_NEXT_STEPS = 10  # as the quick log's formset (activities.forms.NextSteps)
+
+
+# --- shared pieces ----------------------------------------------------------------------------
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email"]
+
+
+class TierRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Tier
+        fields = ["id", "key", "name", "rank"]
+
+
+class VersionSerializer(serializers.Serializer):
+    """Optimistic concurrency: the `version` the client read; a stale one is refused (409)."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text=_("The version you read; if someone saved since, the update is refused."),
+    )
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PortfolioSummarySerializer(serializers.Serializer):
+    accounts = serializers.IntegerField()
+    by_tier = serializers.DictField(child=serializers.IntegerField())
+    by_health_band = serializers.DictField(child=serializers.IntegerField())
+    by_pareto_class = serializers.DictField(child=serializers.IntegerField())
+    revenue_12m = serializers.DictField(
+        child=serializers.DecimalField(max_digits=16, decimal_places=2),
+        help_text=_("Revenue of the last 12 months per currency."),
+    )
+    touches_overdue = serializers.IntegerField()
+    commitments_overdue = serializers.IntegerField()
+    renewals_next_90_days = serializers.IntegerField()
+
+
+def visible_accounts(context):
+    from accounts.selectors import accounts_for_user
+
+    return accounts_for_user(context["request"].user)
+
+
+class ScopedField(serializers.PrimaryKeyRelatedField):
+    """An id resolved in `model`'s rows the caller may see (get_queryset); any other id reads
+    as "does not exist". The unscoped queryset only tells the schema what the id points at."""
+
+    model = None
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", self.model._default_manager.all())
+        super().__init__(**kwargs)
+
+
+class VisibleAccountField(ScopedField):
+    """An account id the caller may see."""
+
+    model = Account
+
+    def get_queryset(self):
+        return visible_accounts(self.context).select_related("owner")
+
+
+class VisibleStakeholderField(ScopedField):
+    model = Stakeholder
+
+    def get_queryset(self):
+        return Stakeholder.objects.filter(account__in=visible_accounts(self.context))
+
+
+class ActiveUserField(ScopedField):
+    model = User
+
+    def get_queryset(self):
+        return User.objects.filter(is_active=True)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(read_only=True)
+    team = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    tier = TierRefSerializer(read_only=True, allow_null=True)
+    recommended_tier = TierRefSerializer(read_only=True, allow_null=True)
+    revenue_12m = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Revenue booked in the last 12 months, in the account's currency."),
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "tax_id",
+            "industry",
+            "employees",
+            "website",
+            "hq_city",
+            "hq_country",
+            "region",
+            "parent",
+            "currency",
+            "status",
+            "owner",
+            "team",
+            "contract_start",
+            "renewal_date",
+            "first_purchase_date",
+            "competitors",
+            "needs",
+            "external_id",
+            "tier",
+            "recommended_tier",
+            "pareto_class",
+            "tier_score",
+            "health_score",
+            "health_band",
+            "revenue_12m",
+            "last_touch_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+ACCOUNT_INPUT_FIELDS = [
+    "name",
+    "legal_name",
+    "tax_id",
+    "industry",
+    "employees",
+    "website",
+    "hq_city",
+    "hq_country",
+    "region",
+    "parent",
+    "currency",
+    "status",
+    "owner",
+    "team",
+    "contract_start",
+    "renewal_date",
+    "first_purchase_date",
+    "competitors",
+    "needs",
+    "external_id",
+]
+
+
+class AccountInputSerializer(serializers.ModelSerializer):
+    parent = VisibleAccountField(required=False, allow_null=True)
+    owner = ActiveUserField(
+        required=False,
+        help_text=_("User id of the owner KAM. Leaders and admins only; a KAM owns what they "
+                    "create."),
+    )  # fmt: skip
+    team = ActiveUserField(many=True, required=False)
+
+    class Meta:
+        model = Account
+        fields = ACCOUNT_INPUT_FIELDS
+
+    def validate_owner(self, owner):
+        if owner.role != Role.KAM and owner.pk != getattr(self.instance, "owner_id", None):
+            raise serializers.ValidationError(_("The owner must be a key account manager."))
+        return owner
+
+    def validate(self, attrs):
+        start = attrs.get("contract_start", getattr(self.instance, "contract_start", None))
+        renewal = attrs.get("renewal_date", getattr(self.instance, "renewal_date", None))
+        if start and renewal and renewal < start:
+            raise serializers.ValidationError(
+                {"renewal_date": _("The renewal date cannot be before the contract start.")}
+            )
+        return attrs
+
+
+class AccountUpdateSerializer(AccountInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text=_("The version you read; if someone saved since, the update is refused."),
+    )
+
+    class Meta(AccountInputSerializer.Meta):
+        fields = [*ACCOUNT_INPUT_FIELDS, "version"]
+
+
+# --- stakeholders -----------------------------------------------------------------------------
+
+
+STAKEHOLDER_FIELDS = [
+    "name",
+    "title",
+    "department",
+    "email",
+    "phone",
+    "buying_role",
+    "influence",
+    "stance",
+    "reports_to",
+    "is_primary",
+    "left_on",
+    "notes",
+    "external_id",
+]
+
+
+class StakeholderSerializer(serializers.ModelSerializer):
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Stakeholder
+        fields = [
+            "id",
+            "account",
+            *STAKEHOLDER_FIELDS,
+            "is_active",
+            "last_interaction_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StakeholderInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    reports_to = VisibleStakeholderField(required=False, allow_null=True)
+
+    class Meta:
+        model = Stakeholder
+        fields = ["account", *STAKEHOLDER_FIELDS]
+
+
+class StakeholderUpdateSerializer(StakeholderInputSerializer):
+    class Meta(StakeholderInputSerializer.Meta):
+        fields = STAKEHOLDER_FIELDS
+
+
+# --- interactions and commitments -------------------------------------------------------------
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    logged_by = UserRefSerializer(read_only=True, allow_null=True)
+    stakeholders = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    commitments = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text=_("Commitments made from this interaction's next steps."),
+    )
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "occurred_at",
+            "summary",
+            "notes",
+            "sentiment",
+            "category",
+            "stakeholders",
+            "logged_by",
+            "commitments",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NextStepInputSerializer(serializers.Serializer):
+    """A next step becomes a commitment: exactly one owner, on our team or the client's."""
+
+    title = serializers.CharField(max_length=300)
+    due_date = serializers.DateField()
+    owner_user = ActiveUserField(required=False, allow_null=True)
+    owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if (attrs.get("owner_user") is None) == (attrs.get("owner_stakeholder") is None):
+            raise serializers.ValidationError(
+                {"owner_user": _("Choose one owner: one of us or a client stakeholder.")}
+            )
+        return attrs
+
+
+class InteractionInputSerializer(serializers.ModelSerializer):
+    """The quick log: one interaction and its next steps, written all or nothing."""
+
+    account = VisibleAccountField()
+    stakeholders = VisibleStakeholderField(many=True, required=False)
+    next_steps = NextStepInputSerializer(many=True, required=False, max_length=MAX_NEXT_STEPS)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "account",
+            "kind",
+            "occurred_at",
+            "summary",
+            "notes",
+            "sentiment",
+            "category",
+            "stakeholders",
+            "next_steps",
+        ]
+
+    def validate(self, attrs):
+        account = attrs["account"]
+        # The quick log offers the account's active people only (present, or owning a step).
+        for person in attrs.get("stakeholders", []):
+            if person.account_id != account.pk or not person.is_active:
+                raise serializers.ValidationError(
+                    {"stakeholders": _("%(name)s is not an active stakeholder of this account.")
+                     % {"name": person.name}}
+                )  # fmt: skip
+        for index, step in enumerate(attrs.get("next_steps", [])):
+            person = step.get("owner_stakeholder")
+            if person is not None and not person.is_active:
+                raise serializers.ValidationError(
+                    {"next_steps": [{} for _i in range(index)]
+                     + [{"owner_stakeholder": _("%(name)s has left the company.")
+                         % {"name": person.name}}]}
+                )  # fmt: skip
+        return attrs
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    owner_user = UserRefSerializer(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "account",
+            "title",
+            "owner_user",
+            "owner_stakeholder",
+            "due_date",
+            "status",
+            "is_overdue",
+            "source_interaction",
+            "source_qbr",
+            "done_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, commitment) -> bool:
+        return commitment.is_overdue()
+
+
+class CommitmentInputSerializer(NextStepInputSerializer):
+    account = VisibleAccountField()
+
+
+# --- QBRs -------------------------------------------------------------------------------------
+
+
+class QBRSerializer(serializers.ModelSerializer):
+    attendees = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    stakeholders = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = QBR
+        fields = [
+            "id",
+            "account",
+            "scheduled_on",
+            "scheduled_time",
+            "status",
+            "attendees",
+            "stakeholders",
+            "agenda",
+            "outcome",
+            "rating",
+            "held_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class QBRScheduleSerializer(serializers.Serializer):
+    account = VisibleAccountField()
+    scheduled_on = serializers.DateField()
+    scheduled_time = serializers.TimeField(required=False, allow_null=True)
+    agenda = serializers.CharField(required=False, allow_blank=True, default="")
+    attendees = ActiveUserField(many=True, required=False)
+    stakeholders = VisibleStakeholderField(many=True, required=False)
+
+
+class QBRHoldSerializer(serializers.Serializer):
+    held_at = serializers.DateTimeField()
+    outcome = serializers.CharField(required=False, allow_blank=True, default="")
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    attendees = ActiveUserField(many=True, required=False)
+    stakeholders = VisibleStakeholderField(many=True, required=False)
+    next_steps = NextStepInputSerializer(many=True, required=False, max_length=MAX_NEXT_STEPS)
+
+
+# --- health and tiers -------------------------------------------------------------------------
+
+
+class HealthReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    params = serializers.DictField()
+    text = serializers.CharField(help_text=_("The reason in plain words, in your language."))
+
+
+class HealthComponentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    score = serializers.IntegerField(
+        allow_null=True, help_text=_("Null: left out for lack of data.")
+    )
+    weight = serializers.FloatField()
+    reason = HealthReasonSerializer()
+
+
+class HealthMoverSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    from_score = serializers.IntegerField()
+    to_score = serializers.IntegerField()
+
+
+class HealthScoreSerializer(serializers.ModelSerializer):
+    components = serializers.SerializerMethodField()
+    movers = serializers.SerializerMethodField()
+    change = serializers.IntegerField(read_only=True, allow_null=True)
+    config_version = serializers.IntegerField(source="config.version", read_only=True)
+
+    class Meta:
+        model = HealthScore
+        fields = [
+            "id",
+            "account",
+            "day",
+            "score",
+            "band",
+            "previous_score",
+            "change",
+            "components",
+            "movers",
+            "config_version",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(HealthComponentSerializer(many=True))
+    def get_components(self, score):
+        return [
+            {
+                "key": component["key"],
+                "label": component_label(component["key"]),
+                "score": component["score"],
+                "weight": component["weight"],
+                "reason": {
+                    "code": component["reason"].get("code", ""),
+                    "params": component["reason"].get("params") or {},
+                    "text": reason_text(component["reason"]),
+                },
+            }
+            for component in score.components
+        ]
+
+    @extend_schema_field(HealthMoverSerializer(many=True))
+    def get_movers(self, score):
+        return [
+            {
+                "key": mover["key"],
+                "label": component_label(mover["key"]),
+                "from_score": mover["from"],
+                "to_score": mover["to"],
+            }
+            for mover in score.movers
+        ]
+
+
+class TierChangeSerializer(serializers.ModelSerializer):
+    from_tier = TierRefSerializer(read_only=True, allow_null=True)
+    to_tier = TierRefSerializer(read_only=True)
+    changed_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TierChange
+        fields = [
+            "id",
+            "account",
+            "from_tier",
+            "to_tier",
+            "source",
+            "reason",
+            "changed_by",
+            "changed_at",
+        ]
+        read_only_fields = fields
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    progress_pct = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = ["id", "plan", *ITEM_FIELDS[Objective], "progress_pct", "version"]
+        read_only_fields = fields
+
+
+class RiskSerializer(serializers.ModelSerializer):
+    exposure = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Risk
+        fields = ["id", "plan", *ITEM_FIELDS[Risk], "exposure", "version"]
+        read_only_fields = fields
+
+
+class OpportunitySerializer(serializers.ModelSerializer):
+    weighted_value = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Opportunity
+        fields = ["id", "plan", *ITEM_FIELDS[Opportunity], "weighted_value", "version"]
+        read_only_fields = fields
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Action
+        fields = ["id", "plan", *ITEM_FIELDS[Action], "version"]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccountPlan
+        fields = [
+            "id",
+            "account",
+            *PLAN_FIELDS,
+            "status",
+            "last_reviewed_at",
+            "reviewed_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSerializer):
+    objectives = ObjectiveSerializer(many=True, read_only=True)
+    opportunities = OpportunitySerializer(many=True, read_only=True)
+    risks = RiskSerializer(many=True, read_only=True)
+    actions = ActionSerializer(many=True, read_only=True)
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "objectives", "opportunities", "risks", "actions"]
+        read_only_fields = fields
+
+
+class PlanInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    status = serializers.ChoiceField(
+        choices=[("draft", _("Draft")), ("active", _("Active"))], required=False, default="draft"
+    )
+
+    class Meta:
+        model = AccountPlan
+        fields = ["account", *PLAN_FIELDS, "status"]
+
+
+class PlanUpdateSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+
+    class Meta:
+        model = AccountPlan
+        fields = [*PLAN_FIELDS, "version"]
+
+
+class VisiblePlanField(ScopedField):
+    model = AccountPlan
+
+    def get_queryset(self):
+        return AccountPlan.objects.filter(
+            account__in=visible_accounts(self.context)
+        ).select_related("account")
+
+
+def plan_row_input(model, *, update: bool):
+    """The input serializer of one kind of plan row: its editable fields (ITEM_FIELDS, as the
+    web forms), the plan on create, the version read on update. Links to other rows and owners
+    resolve through the caller's access; the services check they belong to the plan and team."""
+
+    fields = list(ITEM_FIELDS[model])
+    declared = {}
+    if "owner" in fields:
+        declared["owner"] = ActiveUserField(required=not update)
+    for link, link_model in (
+        ("objective", Objective),
+        ("opportunity", Opportunity),
+        ("risk", Risk),
+    ):
+        if link in fields:
+            declared[link] = _plan_row_field(link_model)
+    if "product" in fields:
+        declared["product"] = serializers.PrimaryKeyRelatedField(
+            queryset=Product.objects.all(), required=False, allow_null=True
+        )
+    if update:
+        declared["version"] = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+        fields.append("version")
+    else:
+        declared["plan"] = VisiblePlanField()
+        fields.insert(0, "plan")
+    meta = type("Meta", (), {"model": model, "fields": fields})
+    name = f"{model.__name__}{'Update' if update else 'Input'}Serializer"
+    return type(name, (serializers.ModelSerializer,), {"Meta": meta, **declared})
+
+
+def _plan_row_field(model):
+    class VisibleRowField(ScopedField):
+        def get_queryset(self):
+            return model.objects.filter(plan__account__in=visible_accounts(self.context))
+
+    VisibleRowField.model = model
+    return VisibleRowField(required=False, allow_null=True)

@@ -1,0 +1,550 @@
+"""REST API v1 (docs/api.md). Thin views: every queryset comes from api.selectors (built on
+accounts_for_user), input serializers check types, and writes go through the app services so
+the API keeps the same rules as the web. A row the caller cannot see is a 404."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services as account_services
+from activities import services as activity_services
+from activities.services import NextStep
+from api import filters, selectors, serializers
+from plans import services as plan_services
+from plans.models import Action, Objective, Opportunity, Risk
+
+NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="Not found, or not yours.")
+CONFLICT = OpenApiResponse(
+    serializers.ConflictSerializer, description="Someone saved since you read `version`."
+)
+BAD_REQUEST = OpenApiResponse(description="Field errors: {field: [messages]}.")
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Reads through the resource's selector; writes answer with the row as read back."""
+
+    output_serializer = None
+
+    def get_serializer_class(self):
+        return self.output_serializer
+
+    def output(self, instance, *, status_code=status.HTTP_200_OK):
+        row = self.get_queryset().get(pk=instance.pk)
+        return Response(
+            self.output_serializer(row, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+    def validated(self, serializer_class, *, instance=None, partial=False) -> dict:
+        serializer = serializer_class(
+            instance=instance,
+            data=self.request.data,
+            partial=partial,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+def _next_steps(rows) -> list[NextStep]:
+    return [
+        NextStep(
+            title=row["title"],
+            due_date=row["due_date"],
+            owner_user=row.get("owner_user"),
+            owner_stakeholder=row.get("owner_stakeholder"),
+        )
+        for row in rows
+    ]
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List accounts"),
+    retrieve=extend_schema(
+        summary="Get an account", responses={200: serializers.AccountSerializer, 404: NOT_FOUND}
+    ),
+)
+class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Accounts you own or are on the team of (leaders and admins: all). Tier, Pareto class and
+    health are computed by the nightly jobs and read-only here; `revenue_12m` is in the
+    account's currency."""
+
+    output_serializer = serializers.AccountSerializer
+    filterset_class = filters.AccountFilter
+    ordering_fields = ["name", "id", "created_at", "updated_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.api_accounts(self.request.user, timezone.localdate())
+
+    @extend_schema(
+        summary="Create an account",
+        request=serializers.AccountInputSerializer,
+        responses={201: serializers.AccountSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.AccountInputSerializer)
+        team = data.pop("team", [])
+        if not request.user.sees_all_accounts:
+            owner = data.get("owner")
+            if owner is not None and owner.pk != request.user.pk:
+                raise ValidationError(
+                    {"owner": [_("A key account manager creates accounts for themselves.")]}
+                )
+            data["owner"] = request.user
+        elif "owner" not in data:
+            raise ValidationError({"owner": [_("This field is required.")]})
+        account = account_services.account_create(actor=request.user, team=team, **data)
+        return self.output(account, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Update an account",
+        request=serializers.AccountUpdateSerializer,
+        responses={
+            200: serializers.AccountSerializer,
+            400: BAD_REQUEST,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def partial_update(self, request, pk=None):
+        account = self.get_object()
+        data = self.validated(serializers.AccountUpdateSerializer, instance=account, partial=True)
+        if "version" not in data:
+            raise ValidationError({"version": [_("This field is required.")]})
+        expected = data.pop("version")
+        team = data.pop("team", None)
+        owner = data.get("owner")
+        if (
+            owner is not None
+            and owner.pk != account.owner_id
+            and not request.user.sees_all_accounts
+        ):
+            raise ValidationError(
+                {"owner": [_("Only leaders and admins hand an account over to another owner.")]}
+            )
+        account = account_services.account_update(
+            account=account, expected_version=expected, actor=request.user, team=team, **data
+        )
+        return self.output(account)
+
+
+# --- stakeholders -----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List stakeholders"),
+    retrieve=extend_schema(
+        summary="Get a stakeholder",
+        responses={200: serializers.StakeholderSerializer, 404: NOT_FOUND},
+    ),
+)
+class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.StakeholderSerializer
+    filterset_class = filters.StakeholderFilter
+    ordering_fields = ["name", "id", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.api_stakeholders(self.request.user)
+
+    @extend_schema(
+        summary="Add a stakeholder",
+        request=serializers.StakeholderInputSerializer,
+        responses={201: serializers.StakeholderSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.StakeholderInputSerializer)
+        person = account_services.stakeholder_create(actor=request.user, **data)
+        return self.output(person, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Update a stakeholder",
+        request=serializers.StakeholderUpdateSerializer,
+        responses={200: serializers.StakeholderSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    def partial_update(self, request, pk=None):
+        person = self.get_object()
+        data = self.validated(
+            serializers.StakeholderUpdateSerializer, instance=person, partial=True
+        )
+        person = account_services.stakeholder_update(stakeholder=person, actor=request.user, **data)
+        return self.output(person)
+
+
+# --- interactions and commitments -------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List interactions"),
+    retrieve=extend_schema(
+        summary="Get an interaction",
+        responses={200: serializers.InteractionSerializer, 404: NOT_FOUND},
+    ),
+)
+class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.InteractionSerializer
+    filterset_class = filters.InteractionFilter
+    ordering_fields = ["occurred_at", "id"]
+    ordering = ["-occurred_at"]
+
+    def get_queryset(self):
+        return selectors.api_interactions(self.request.user)
+
+    @extend_schema(
+        summary="Log an interaction with its next steps",
+        description="As the quick log: the interaction and one commitment per next step are "
+        "written together, or nothing is. Owners of next steps are the account's team or its "
+        "active stakeholders; due dates are not before the interaction.",
+        request=serializers.InteractionInputSerializer,
+        responses={201: serializers.InteractionSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.InteractionInputSerializer)
+        interaction = activity_services.interaction_log(
+            account=data["account"],
+            actor=request.user,
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            summary=data["summary"],
+            stakeholders=data.get("stakeholders", []),
+            notes=data.get("notes", ""),
+            sentiment=data.get("sentiment", 0),
+            category=data.get("category", "evolution"),
+            next_steps=_next_steps(data.get("next_steps", [])),
+        )
+        return self.output(interaction, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List commitments"),
+    retrieve=extend_schema(
+        summary="Get a commitment",
+        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+    ),
+)
+class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.CommitmentSerializer
+    filterset_class = filters.CommitmentFilter
+    ordering_fields = ["due_date", "id", "created_at"]
+    ordering = ["due_date"]
+
+    def get_queryset(self):
+        return selectors.api_commitments(self.request.user)
+
+    @extend_schema(
+        summary="Make a commitment",
+        request=serializers.CommitmentInputSerializer,
+        responses={201: serializers.CommitmentSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.CommitmentInputSerializer)
+        commitment = activity_services.commitment_create(actor=request.user, **data)
+        return self.output(commitment, status_code=status.HTTP_201_CREATED)
+
+    def _transition(self, service):
+        commitment = service(commitment=self.get_object(), actor=self.request.user)
+        return self.output(commitment)
+
+    @extend_schema(
+        summary="Mark done",
+        request=None,
+        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._transition(activity_services.commitment_complete)
+
+    @extend_schema(
+        summary="Reopen",
+        request=None,
+        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._transition(activity_services.commitment_reopen)
+
+    @extend_schema(
+        summary="Cancel",
+        request=None,
+        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(activity_services.commitment_cancel)
+
+
+# --- QBRs -------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List QBRs"),
+    retrieve=extend_schema(
+        summary="Get a QBR", responses={200: serializers.QBRSerializer, 404: NOT_FOUND}
+    ),
+)
+class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.QBRSerializer
+    filterset_class = filters.QBRFilter
+    ordering_fields = ["scheduled_on", "id"]
+    ordering = ["-scheduled_on"]
+
+    def get_queryset(self):
+        return selectors.api_qbrs(self.request.user)
+
+    @extend_schema(
+        summary="Schedule a QBR",
+        request=serializers.QBRScheduleSerializer,
+        responses={201: serializers.QBRSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.QBRScheduleSerializer)
+        qbr = activity_services.qbr_schedule(actor=request.user, **data)
+        return self.output(qbr, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record a QBR as held, with next steps",
+        request=serializers.QBRHoldSerializer,
+        responses={200: serializers.QBRSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        qbr = self.get_object()
+        data = self.validated(serializers.QBRHoldSerializer)
+        data["next_steps"] = _next_steps(data.get("next_steps", []))
+        qbr = activity_services.qbr_hold(qbr=qbr, actor=request.user, **data)
+        return self.output(qbr)
+
+    @extend_schema(
+        summary="Cancel a planned QBR",
+        request=None,
+        responses={200: serializers.QBRSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        qbr = activity_services.qbr_cancel(qbr=self.get_object(), actor=request.user)
+        return self.output(qbr)
+
+
+# --- health and tiers (read-only) -------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List health scores"),
+    retrieve=extend_schema(
+        summary="Get a health score",
+        responses={200: serializers.HealthScoreSerializer, 404: NOT_FOUND},
+    ),
+)
+class HealthScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """One score per account per day, with its components and the reasons in plain words."""
+
+    output_serializer = serializers.HealthScoreSerializer
+    filterset_class = filters.HealthScoreFilter
+    ordering_fields = ["day", "id"]
+    ordering = ["-day"]
+
+    def get_queryset(self):
+        return selectors.api_health_scores(self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tier changes"),
+    retrieve=extend_schema(
+        summary="Get a tier change",
+        responses={200: serializers.TierChangeSerializer, 404: NOT_FOUND},
+    ),
+)
+class TierChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.TierChangeSerializer
+    filterset_class = filters.TierChangeFilter
+    ordering_fields = ["changed_at", "id"]
+    ordering = ["-changed_at"]
+
+    def get_queryset(self):
+        return selectors.api_tier_changes(self.request.user)
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List account plans"),
+    retrieve=extend_schema(
+        summary="Get a plan with its objectives, opportunities, risks and actions",
+        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    output_serializer = serializers.PlanSerializer
+    filterset_class = filters.PlanFilter
+    ordering_fields = ["period_start", "id", "updated_at"]
+    ordering = ["-period_start"]
+
+    def get_queryset(self):
+        plans = selectors.api_plans(self.request.user)
+        if self.action != "list":
+            plans = plans.prefetch_related("objectives", "opportunities", "risks", "actions")
+        return plans
+
+    def get_serializer_class(self):
+        return (
+            serializers.PlanSerializer
+            if self.action == "list"
+            else serializers.PlanDetailSerializer
+        )
+
+    def output(self, instance, *, status_code=status.HTTP_200_OK):
+        row = self.get_queryset().get(pk=instance.pk)
+        serializer = serializers.PlanDetailSerializer(row, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
+
+    @extend_schema(
+        summary="Create a plan",
+        request=serializers.PlanInputSerializer,
+        responses={201: serializers.PlanDetailSerializer, 400: BAD_REQUEST},
+    )
+    def create(self, request):
+        data = self.validated(serializers.PlanInputSerializer)
+        plan = plan_services.plan_create(actor=request.user, **data)
+        return self.output(plan, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Update a plan's own fields",
+        request=serializers.PlanUpdateSerializer,
+        responses={
+            200: serializers.PlanDetailSerializer,
+            400: BAD_REQUEST,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def partial_update(self, request, pk=None):
+        plan = self.get_object()
+        data = self.validated(serializers.PlanUpdateSerializer, instance=plan, partial=True)
+        if "version" not in data:
+            raise ValidationError({"version": [_("This field is required.")]})
+        expected = data.pop("version")
+        plan = plan_services.plan_update(
+            plan=plan, expected_version=expected, actor=request.user, **data
+        )
+        return self.output(plan)
+
+    def _transition(self, service):
+        plan = service(plan=self.get_object(), actor=self.request.user)
+        return self.output(plan)
+
+    @extend_schema(
+        summary="Make this the account's active plan",
+        request=None,
+        responses={200: serializers.PlanDetailSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._transition(plan_services.plan_activate)
+
+    @extend_schema(
+        summary="Archive the plan",
+        request=None,
+        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return self._transition(plan_services.plan_archive)
+
+    @extend_schema(
+        summary="Mark the plan reviewed",
+        request=None,
+        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        return self._transition(plan_services.plan_mark_reviewed)
+
+
+def plan_row_viewset(model, output_serializer, noun: str):
+    """Objectives, opportunities, risks and actions: list, get, add, change (with the
+    `version` read), remove; each through its plans.services function."""
+    create_service, update_service, delete_service, keyword = plan_services.ITEM_SERVICES[model]
+    input_serializer = serializers.plan_row_input(model, update=False)
+    update_serializer = serializers.plan_row_input(model, update=True)
+
+    @extend_schema_view(
+        list=extend_schema(summary=f"List {noun}s"),
+        retrieve=extend_schema(
+            summary=f"Get an {noun}" if noun[0] in "aeiou" else f"Get a {noun}",
+            responses={200: output_serializer, 404: NOT_FOUND},
+        ),
+        create=extend_schema(
+            summary=f"Add to a plan ({noun})",
+            request=input_serializer,
+            responses={201: output_serializer, 400: BAD_REQUEST},
+        ),
+        partial_update=extend_schema(
+            summary=f"Change ({noun})",
+            request=update_serializer,
+            responses={200: output_serializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
+        ),
+        destroy=extend_schema(
+            summary=f"Remove ({noun})", responses={204: None, 400: BAD_REQUEST, 404: NOT_FOUND}
+        ),
+    )
+    class PlanRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+        filterset_class = filters.PlanRowFilter
+        ordering_fields = ["id"]
+        ordering = ["id"]
+
+        def get_queryset(self):
+            return selectors.api_plan_rows(self.request.user, model)
+
+        def create(self, request):
+            data = self.validated(input_serializer)
+            row = create_service(actor=request.user, **data)
+            return self.output(row, status_code=status.HTTP_201_CREATED)
+
+        def partial_update(self, request, pk=None):
+            row = self.get_object()
+            data = self.validated(update_serializer, instance=row, partial=True)
+            if "version" not in data:
+                raise ValidationError({"version": [_("This field is required.")]})
+            expected = data.pop("version")
+            row = update_service(
+                **{keyword: row}, actor=request.user, expected_version=expected, **data
+            )
+            return self.output(row)
+
+        def destroy(self, request, pk=None):
+            delete_service(**{keyword: self.get_object()}, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+
+    PlanRowViewSet.output_serializer = output_serializer
+    PlanRowViewSet.__name__ = PlanRowViewSet.__qualname__ = f"{model.__name__}ViewSet"
+    return PlanRowViewSet
+
+
+ObjectiveViewSet = plan_row_viewset(Objective, serializers.ObjectiveSerializer, "objective")
+OpportunityViewSet = plan_row_viewset(Opportunity, serializers.OpportunitySerializer, "opportunity")
+RiskViewSet = plan_row_viewset(Risk, serializers.RiskSerializer, "risk")
+ActionViewSet = plan_row_viewset(Action, serializers.ActionSerializer, "action")
+
+
+# --- portfolio --------------------------------------------------------------------------------
+
+
+class PortfolioSummaryView(APIView):
+    """Figures over the accounts you see (leaders and admins: the whole portfolio)."""
+
+    @extend_schema(
+        summary="Portfolio summary", responses={200: serializers.PortfolioSummarySerializer}
+    )
+    def get(self, request):
+        summary = selectors.api_portfolio_summary(request.user, timezone.localdate())
+        return Response(serializers.PortfolioSummarySerializer(summary).data)
