@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import (
     Account,
     AccountStatus,
+    Currency,
+    ExchangeRate,
     HealthBand,
     RatingCriterion,
     SatisfactionEntry,
@@ -387,3 +389,43 @@ TIER_CRITERION_LABELS = {
     "strategic_alignment": _("Strategic alignment (KAM rating)"),
     "referral_value": _("Referral value (KAM rating)"),
 }
+
+
+class ExchangeRateForm(forms.ModelForm):
+    """A rate from a date on. Errors name the field they are about."""
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "rate", "valid_from"]
+        widgets = {"valid_from": DateInput()}
+
+    def __init__(self, *args, reporting_currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reporting_currency = reporting_currency
+        self.fields["currency"].choices = [
+            (code, label) for code, label in Currency.choices if code != reporting_currency
+        ]
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and rate <= 0:
+            raise forms.ValidationError(_("The rate must be greater than zero."))
+        return rate
+
+    def clean(self):
+        cleaned = super().clean()
+        currency, valid_from = cleaned.get("currency"), cleaned.get("valid_from")
+        if currency and valid_from:
+            taken = ExchangeRate.objects.filter(currency=currency, valid_from=valid_from)
+            if taken.exists():
+                self.add_error(
+                    "valid_from",
+                    _("%(currency)s already has a rate from this date; delete it first.")
+                    % {"currency": currency},
+                )
+        return cleaned
+
+    def validate_constraints(self):
+        # The field errors above already say what is wrong in the user's words.
+        if not self._errors:
+            super().validate_constraints()

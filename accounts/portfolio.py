@@ -52,6 +52,7 @@ from accounts.selectors import (
 from kam.models import User
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 RENEWAL_DAYS = 90
 TABLE_ROWS = 10
 TREND_MONTHS = 12
@@ -357,7 +358,8 @@ def portfolio_summary(
     )
 
     def total(key, rows=groups):
-        return sum((row[key] or 0 for row in rows), start=0)
+        value = sum((row[key] or 0 for row in rows), start=0)
+        return value.quantize(CENT) if isinstance(value, Decimal) else value
 
     def url(**extra):
         return drill(filters, **extra)

@@ -31,4 +31,10 @@ urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
     path("portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio_export"),
     path("configuration/", views.configuration, name="configuration"),
+    path("configuration/exchange-rates/", views.exchange_rates, name="exchange_rates"),
+    path(
+        "configuration/exchange-rates/<int:pk>/delete/",
+        views.exchange_rate_delete,
+        name="exchange_rate_delete",
+    ),
 ]

@@ -6,15 +6,18 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
 from accounts.coverage import open_departures, stakeholder_coverage
+from accounts.currency import rates_on, reporting_currency
 from accounts.forms import (
     AccountFilterForm,
     AccountForm,
+    ExchangeRateForm,
     MilestoneForm,
     RatingForm,
     SatisfactionForm,
@@ -22,7 +25,7 @@ from accounts.forms import (
     StakeholderForm,
     TierReviewForm,
 )
-from accounts.models import Account, RatingCriterion, ScoringConfig, Tier
+from accounts.models import Account, ExchangeRate, RatingCriterion, ScoringConfig, Tier
 from accounts.portfolio import (
     portfolio_filters_from_query,
     portfolio_options,
@@ -495,3 +498,48 @@ def configuration(request):
         {"form": form, "config": config, "versions": versions},
         status=422 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def exchange_rates(request):
+    """Admins set what each currency is worth in the reporting currency, from a date on."""
+    reporting = reporting_currency()
+    form = ExchangeRateForm(request.POST or None, reporting_currency=reporting)
+    if request.method == "POST" and form.is_valid():
+        rate = form.save(commit=False)
+        rate.set_by = request.user
+        rate.save()
+        messages.success(
+            request,
+            _("Rate saved: 1 %(currency)s = %(rate)s %(reporting)s from %(day)s.")
+            % {
+                "currency": rate.currency,
+                "rate": rate.rate.normalize(),
+                "reporting": reporting,
+                "day": date_format(rate.valid_from, "SHORT_DATE_FORMAT"),
+            },
+        )
+        return redirect("exchange_rates")
+    return render(
+        request,
+        "accounts/exchange_rates.html",
+        {
+            "form": form,
+            "reporting_currency": reporting,
+            "rates": ExchangeRate.objects.select_related("set_by").order_by(
+                "currency", "-valid_from"
+            ),
+            "in_use": rates_on(timezone.localdate()).shown,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@admin_required
+def exchange_rate_delete(request, pk: int):
+    rate = get_object_or_404(ExchangeRate, pk=pk)
+    rate.delete()
+    messages.success(request, _("Rate deleted."))
+    return redirect("exchange_rates")

@@ -31,6 +31,7 @@ from accounts.models import (
     Account,
     AccountStatus,
     BuyingRole,
+    ExchangeRate,
     HealthScore,
     Milestone,
     QualitativeRating,
@@ -45,6 +46,7 @@ from accounts.models import (
 from accounts.scoring_inputs import current_config
 from accounts.services import (
     account_create,
+    account_revenue_refresh,
     health_recompute,
     milestone_create,
     rating_set,
@@ -199,6 +201,37 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
         day = today - timedelta(days=days_ago)
         if day not in scored_days:  # a rerun only scores the days still missing
             health_recompute(account_ids=ids, day=day, config=config)
+    # Before the daily history, one score at the end of each month, so the portfolio's
+    # 12-month health trend is full.
+    month_end = (today - timedelta(days=HISTORY_DAYS)).replace(day=1) - timedelta(days=1)
+    for _month in range(TREND_BACKFILL_MONTHS):
+        if not HealthScore.objects.filter(account_id__in=ids, day=month_end).exists():
+            health_recompute(account_ids=ids, day=month_end, config=config)
+        month_end = month_end.replace(day=1) - timedelta(days=1)
+    _exchange_rates_seed(users=users, today=today)
+    account_revenue_refresh(day=today)
+
+
+TREND_BACKFILL_MONTHS = 6
+# What one unit is worth in BRL; the rates stored are relative to the reporting currency.
+DEMO_BRL_VALUE = {"BRL": Decimal("1"), "USD": Decimal("5.35"), "EUR": Decimal("5.80")}
+
+
+def _exchange_rates_seed(*, users: dict[str, User], today: date) -> None:
+    """A rate for each foreign currency from the start of the year (once: a currency that
+    already has a rate is left to the admins)."""
+    from django.conf import settings
+
+    reporting = settings.REPORTING_CURRENCY
+    for currency, brl_value in DEMO_BRL_VALUE.items():
+        if currency == reporting or ExchangeRate.objects.filter(currency=currency).exists():
+            continue
+        ExchangeRate.objects.create(
+            currency=currency,
+            rate=(brl_value / DEMO_BRL_VALUE[reporting]).quantize(Decimal("0.000001")),
+            valid_from=today.replace(month=1, day=1),
+            set_by=users["admin@example.com"],
+        )
 
 
 def demo_counts() -> dict[str, int]:
