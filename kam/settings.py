@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +200,53 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {
         "task": "activities.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=0),
+    },
+}
+
+# REST API v1 (api/, docs/api.md): named personal tokens or the browser session, JSON only,
+# cursor pagination; the OpenAPI schema and Swagger UI (assets from the sidecar package, no CDN).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KAM API",
+    "DESCRIPTION": "Key account management: accounts, stakeholders, interactions, commitments, "
+    "plans, QBRs, health and tiers. Authenticate with a personal token "
+    "(`Authorization: Bearer <token>`, created on your profile page) or the browser session.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set (several models have a `status` or a `kind`).
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "HealthBandEnum": "accounts.models.HealthBand",
+        "InteractionKindEnum": "activities.models.InteractionKind",
+        "WorkStatusEnum": "activities.models.CommitmentStatus",
+        "QBRStatusEnum": "activities.models.QBRStatus",
+        "PlanStatusEnum": "plans.models.PlanStatus",
+        "NewPlanStatusEnum": [("draft", "Draft"), ("active", "Active")],
+        "ObjectiveStatusEnum": "plans.models.ObjectiveStatus",
+        "RiskStatusEnum": "plans.models.RiskStatus",
+        "OpportunityKindEnum": "plans.models.OpportunityKind",
     },
 }
 
