@@ -37,6 +37,15 @@ class Account(models.Model):
     tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True, db_index=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    # The client's own size, not our revenue from them (that is RevenueRecord).
+    annual_revenue_musd = models.DecimalField(
+        _("client's annual revenue (USD millions)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    founded_year = models.PositiveSmallIntegerField(_("year established"), null=True, blank=True)
     hq_city = models.CharField(_("HQ city"), max_length=100, blank=True)
     hq_country = models.CharField(_("HQ country"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "plans",
     "activities",
+    "dataio",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -221,6 +222,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Errors of list items keyed by index ({"next_steps": {"1": {...}}}), DRF 3.20's format.
+    "LIST_SERIALIZER_ERRORS_AS_DICT": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KAM API",

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import tiers_recompute
 
@@ -6,8 +8,21 @@ from accounts.services import tiers_recompute
 class Command(BaseCommand):
     help = "Recommend a tier for every account (Pareto class + tier score); same code as nightly."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--date",
+            help="Compute as of this day (YYYY-MM-DD), e.g. the end of an imported history; "
+            "default today.",
+        )
+
     def handle(self, *args, **options):
-        summary = tiers_recompute()
+        day = None
+        if options.get("date"):
+            try:
+                day = date.fromisoformat(options["date"])
+            except ValueError as error:
+                raise CommandError(f"--date takes YYYY-MM-DD, not {options['date']!r}") from error
+        summary = tiers_recompute(day=day)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Tiers recommended for {summary['accounts']} accounts: "

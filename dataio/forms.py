@@ -1,0 +1,66 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Currency
+from dataio.importers import IMPORTERS
+from dataio.models import ImportEntity, ImportJob
+from dataio.parsing import MAX_BYTES, ImportFileError
+from dataio.services import check_mapping
+
+
+class UploadForm(forms.Form):
+    entity = forms.ChoiceField(label=_("What the rows are"), choices=ImportEntity.choices)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (any common encoding; comma, semicolon, tab or pipe) or XLSX, up to "
+                    "20 MB. The first row holds the column names."),
+    )  # fmt: skip
+    currency = forms.ChoiceField(
+        label=_("Currency of new accounts and products"),
+        choices=[("", _("Default (BRL)")), *Currency.choices],
+        required=False,
+        help_text=_("Used only when the file has no currency column."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(
+                _("The file is %(size)s MB; the limit is 20 MB."),
+                params={"size": round(upload.size / 1024 / 1024, 1)},
+            )
+        return upload
+
+
+class MappingForm(forms.Form):
+    """One select per column of the file: the field it feeds, or ignored."""
+
+    def __init__(self, *args, job: ImportJob, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.job = job
+        importer = IMPORTERS[job.entity]
+        choices = [("", _("— ignore this column —"))]
+        choices += [
+            (spec.name, f"{spec.label}{' *' if spec.required else ''}") for spec in importer.fields
+        ]
+        for index, header in enumerate(job.headers):
+            if not header:
+                continue
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header, choices=choices, required=False, initial=job.mapping.get(header, "")
+            )
+
+    def clean(self):
+        data = super().clean()
+        mapping = {
+            self.job.headers[int(name.removeprefix("col_"))]: target
+            for name, target in data.items()
+            if target
+        }
+        try:
+            check_mapping(self.job.entity, mapping, self.job.headers)
+        except ImportFileError as error:
+            raise ValidationError(str(error)) from error
+        data["mapping"] = mapping
+        return data

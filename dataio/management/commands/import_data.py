@@ -1,0 +1,94 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dataio.importers import IMPORTERS
+from dataio.models import ImportEntity
+from dataio.parsing import ImportFileError
+from dataio.services import import_file
+from kam.models import Role, User
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV or XLSX file of accounts, stakeholders, deals, interactions, users or "
+        "products. Columns are mapped from their headers; --map COLUMN=FIELD corrects that. "
+        "Same code as the import wizard (docs/import.md)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("entity", choices=ImportEntity.values)
+        parser.add_argument("file")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN=FIELD",
+            help="Map a column to a field (FIELD empty to ignore the column). Repeatable.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report; write nothing."
+        )
+        parser.add_argument(
+            "--user",
+            help="Email of the user the import acts as (owner of new accounts when the file "
+            "names none). Default: the first active admin.",
+        )
+        parser.add_argument("--currency", default="", help="Currency of new accounts/products.")
+
+    def handle(self, *args, entity, file, map, dry_run, user, currency, **options):
+        # Users and products have no owner; everything else needs someone to act as.
+        actor = self._actor(user, required=entity not in ("users", "products"))
+        overrides = {}
+        for item in map:
+            column, sep, target = item.partition("=")
+            if not sep:
+                raise CommandError(f"--map takes COLUMN=FIELD, not {item!r}")
+            overrides[column.strip()] = target.strip()
+        path = Path(file)
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}") from error
+        try:
+            table, mapping, result = import_file(
+                entity=entity, content=content, filename=path.name, actor=actor,
+                dry_run=dry_run, mapping_overrides=overrides, currency=currency,
+            )  # fmt: skip
+        except ImportFileError as error:
+            raise CommandError(str(error)) from error
+        labels = IMPORTERS[entity].field_labels()
+        self.stdout.write(
+            f"{path.name}: {len(table.rows)} rows ({table.kind}"
+            + (f", {table.encoding}, delimiter {table.delimiter!r}" if table.kind == "csv" else "")
+            + ")"
+        )
+        for column in table.headers:
+            target = mapping.get(column)
+            shown = f"{target} ({labels[target]})" if target else "(ignored)"
+            self.stdout.write(f"  {column} -> {shown}")
+        counts = result.counts
+        prefix = "DRY RUN, nothing written. " if dry_run else ""
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{prefix}created {counts['created']}, updated {counts['updated']}, "
+                f"unchanged {counts['unchanged']}, rejected {counts['rejected']}"
+            )
+        )
+        for note in result.notes:
+            self.stdout.write(note)
+        for reject in result.rejects:
+            self.stdout.write(f"row {reject['row']}: {reject['reason']}")
+
+    def _actor(self, email: str | None, *, required: bool) -> User | None:
+        if email:
+            actor = User.objects.filter(email__iexact=email, is_active=True).first()
+            if actor is None:
+                raise CommandError(f"No active user {email}.")
+            return actor
+        actor = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+        if actor is None and required:
+            raise CommandError(
+                "No active admin to act as: create one (manage.py createsuperuser) or pass --user."
+            )
+        return actor

@@ -1,0 +1,285 @@
+"""Imports (STYLE.md: services). `import_table` runs one importer over a parsed table: every row
+is checked first (reads only, in a fixed number of queries), then, unless it is a dry run, the
+accepted rows are written in one transaction: all of them or, on any database error, none.
+
+The same functions serve `manage.py import_data`, the wizard and the Celery job."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dataio.importers import ACTIONS, IMPORTERS, REJECTED, UNCHANGED, Importer, Planned
+from dataio.mapping import autodetect
+from dataio.models import ImportJob, ImportStatus
+from dataio.parsing import ImportFileError, Table, read_table
+from dataio.values import RowReject, text
+
+PROGRESS_EVERY = 250
+
+
+@dataclass
+class ImportResult:
+    outcomes: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(o["action"] for o in self.outcomes)
+        return {action: counted.get(action, 0) for action in ACTIONS}
+
+    @property
+    def rejects(self) -> list[dict]:
+        return [o for o in self.outcomes if o["action"] == REJECTED]
+
+
+def check_mapping(entity: str, mapping: dict[str, str], headers: list[str]) -> None:
+    """Every mapped column exists, targets a field of `entity` once, and required fields are
+    mapped. Raises ImportFileError (nothing is read or written yet)."""
+    importer = IMPORTERS[entity]
+    names = importer.field_names()
+    labels = importer.field_labels()
+    used: dict[str, str] = {}
+    for column, target in mapping.items():
+        if column not in headers:
+            raise ImportFileError(_("The file has no column “%(column)s”.") % {"column": column})
+        if target not in names:
+            raise ImportFileError(
+                _("“%(field)s” is not a field of %(entity)s; choose one of: %(fields)s.")
+                % {"field": target, "entity": importer.label, "fields": ", ".join(names)}
+            )
+        if target in used:
+            raise ImportFileError(
+                _("Columns “%(first)s” and “%(second)s” both map to %(field)s.")
+                % {"first": used[target], "second": column, "field": labels[target]}
+            )
+        used[target] = column
+    missing = [
+        str(spec.label) for spec in importer.fields if spec.required and spec.name not in used
+    ]
+    if missing:
+        raise ImportFileError(_("Map a column to: %(fields)s.") % {"fields": ", ".join(missing)})
+
+
+def import_table(
+    *,
+    entity: str,
+    table: Table,
+    mapping: dict[str, str],
+    actor,
+    dry_run: bool,
+    currency: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Check every row, then (unless `dry_run`) write the accepted ones in one transaction."""
+    check_mapping(entity, mapping, table.headers)
+    importer: Importer = IMPORTERS[entity](actor=actor, currency=currency)
+    records = [
+        (row, {target: cells.get(column) for column, target in mapping.items()})
+        for row, cells in table.records()
+    ]
+    importer.prepare(records)
+    result = ImportResult()
+    accepted: list[Planned] = []
+    first_row_of_key: dict[tuple, int] = {}
+    for index, (row, values) in enumerate(records, start=1):
+        try:
+            planned = importer.resolve(row, values)
+            if planned.key in first_row_of_key:
+                raise RowReject(
+                    _("Same record as row %(row)s; only the first is imported.")
+                    % {"row": first_row_of_key[planned.key]}
+                )
+            first_row_of_key[planned.key] = row
+        except RowReject as reject:
+            result.outcomes.append(
+                {
+                    "row": row,
+                    "action": REJECTED,
+                    "label": _row_label(values),
+                    "reason": str(reject),
+                    "values": {
+                        column: text(table_value)
+                        for column, table_value in zip(
+                            table.headers, table.rows[index - 1][1], strict=False
+                        )
+                    },
+                }
+            )
+        else:
+            accepted.append(planned)
+            result.outcomes.append(
+                {
+                    "row": row,
+                    "action": planned.action,
+                    "label": planned.label,
+                    "reason": "",
+                    "changes": planned.changes,
+                }
+            )
+        if progress and index % PROGRESS_EVERY == 0:
+            progress(index)
+    if not dry_run:
+        with transaction.atomic():
+            importer.write([p for p in accepted if p.action != UNCHANGED])
+    result.notes = [str(note) for note in importer.notes]
+    return result
+
+
+def _row_label(values: dict) -> str:
+    for name in ("name", "full_name", "account", "summary", "external_id"):
+        if text(values.get(name)):
+            return text(values[name])
+    return ""
+
+
+def import_file(
+    *,
+    entity: str,
+    content: bytes,
+    filename: str,
+    actor,
+    dry_run: bool,
+    mapping_overrides: dict[str, str] | None = None,
+    currency: str = "",
+) -> tuple[Table, dict[str, str], ImportResult]:
+    """Read, map (auto-detected, then `mapping_overrides` on top; a blank field unmaps the
+    column) and import one file: the management command's path."""
+    table = read_table(content, filename)
+    mapping = autodetect(entity, table.headers)
+    for column, target in (mapping_overrides or {}).items():
+        if column not in table.headers:
+            raise ImportFileError(_("The file has no column “%(column)s”.") % {"column": column})
+        mapping = {c: t for c, t in mapping.items() if t != target or c == column}
+        if target:
+            mapping[column] = target
+        else:
+            mapping.pop(column, None)
+    result = import_table(
+        entity=entity,
+        table=table,
+        mapping=mapping,
+        actor=actor,
+        dry_run=dry_run,
+        currency=currency,
+    )
+    return table, mapping, result
+
+
+# --- wizard jobs ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(
+    *, actor, entity: str, filename: str, content: bytes, currency: str = ""
+) -> ImportJob:
+    """Read the upload (any ImportFileError reaches the form before anything is stored) and keep
+    it with the auto-detected mapping."""
+    table = read_table(content, filename)
+    return ImportJob.objects.create(
+        created_by=actor,
+        entity=entity,
+        filename=filename[:255],
+        content=content,
+        size=len(content),
+        kind=table.kind,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        headers=table.headers,
+        mapping=autodetect(entity, table.headers),
+        currency=currency,
+        total_rows=len(table.rows),
+    )
+
+
+def _job_table(job: ImportJob) -> Table:
+    return read_table(bytes(job.content), job.filename)
+
+
+@transaction.atomic
+def import_job_preview(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    """Save the mapping and the dry run's row-by-row outcome."""
+    table = _job_table(job)
+    check_mapping(job.entity, mapping, table.headers)
+    result = import_table(
+        entity=job.entity,
+        table=table,
+        mapping=mapping,
+        actor=job.created_by,
+        dry_run=True,
+        currency=job.currency,
+    )
+    job.mapping = mapping
+    job.outcomes = result.outcomes
+    job.counts = result.counts
+    job.notes = result.notes
+    job.status = ImportStatus.PREVIEWED
+    job.save(update_fields=["mapping", "outcomes", "counts", "notes", "status"])
+    return job
+
+
+# Files up to this many rows are imported while the browser waits; bigger ones by a worker.
+INLINE_MAX_ROWS = 1000
+
+
+def import_job_confirm(*, job: ImportJob) -> bool:
+    """Start the previewed import: small files now, large ones on a Celery worker (queued after
+    commit). False when the job was not waiting for confirmation (a second click)."""
+    from dataio.tasks import import_job_task
+
+    with transaction.atomic():
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+            status=ImportStatus.QUEUED, processed_rows=0
+        )
+        if claimed and job.total_rows > INLINE_MAX_ROWS:
+            transaction.on_commit(lambda: import_job_task.delay(job.pk))
+    if claimed and job.total_rows <= INLINE_MAX_ROWS:
+        import_job_run(job_id=job.pk)
+    return bool(claimed)
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """The real run of a confirmed job. Not one transaction on purpose: progress is saved as the
+    rows are checked so the page can show it; the writes are one transaction inside
+    import_table. Safe to rerun: a job already done is left alone, and the import is
+    idempotent anyway."""
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), processed_rows=0)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def progress(rows: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=rows)
+
+    try:
+        result = import_table(
+            entity=job.entity,
+            table=_job_table(job),
+            mapping=job.mapping,
+            actor=job.created_by,
+            dry_run=False,
+            currency=job.currency,
+            progress=progress,
+        )
+    except Exception as error:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    job.outcomes = result.outcomes
+    job.counts = result.counts
+    job.notes = result.notes
+    job.status = ImportStatus.DONE
+    job.processed_rows = job.total_rows
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=["outcomes", "counts", "notes", "status", "processed_rows", "finished_at"]
+    )
+    return job

@@ -1,0 +1,155 @@
+"""The import wizard: upload → column mapping → dry-run preview → confirm → progress → result.
+Admins and sales leaders only."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dataio import services
+from dataio.forms import MappingForm, UploadForm
+from dataio.importers import ACTIONS, IMPORTERS
+from dataio.models import ImportStatus
+from dataio.parsing import ImportFileError
+from dataio.selectors import get_import_job_for_user, import_jobs_for_user
+from kam.access import leader_required
+from kam.exports import FORMATS, table_response
+
+PREVIEW_PAGE_SIZE = 100
+ACTION_CLASSES = {
+    "created": "text-bg-success",
+    "updated": "text-bg-info",
+    "unchanged": "text-bg-light",
+    "rejected": "text-bg-danger",
+}
+
+
+@require_http_methods(["GET", "POST"])
+@leader_required
+def import_start(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.import_job_create(
+                actor=request.user,
+                entity=form.cleaned_data["entity"],
+                filename=upload.name,
+                content=upload.read(),
+                currency=form.cleaned_data["currency"],
+            )
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("import_mapping", job.pk)
+    jobs = import_jobs_for_user(request.user)[:20]
+    return render(request, "dataio/import_start.html", {"form": form, "jobs": jobs})
+
+
+@require_http_methods(["GET", "POST"])
+@leader_required
+def import_mapping(request, pk: int):
+    job = get_import_job_for_user(request.user, pk)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
+        return redirect("import_job", job.pk)
+    form = MappingForm(request.POST or None, job=job)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_job_preview(job=job, mapping=form.cleaned_data["mapping"])
+        except ImportFileError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("import_preview", job.pk)
+    importer = IMPORTERS[job.entity]
+    return render(
+        request,
+        "dataio/import_mapping.html",
+        {"job": job, "form": form, "importer": importer},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@leader_required
+def import_preview(request, pk: int):
+    job = get_import_job_for_user(request.user, pk)
+    if request.method == "POST":
+        if job.status == ImportStatus.PREVIEWED:
+            services.import_job_confirm(job=job)
+        return redirect("import_job", job.pk)
+    if job.status == ImportStatus.UPLOADED:
+        return redirect("import_mapping", job.pk)
+    return render(request, "dataio/import_preview.html", _outcome_context(request, job))
+
+
+def _action_labels() -> dict[str, str]:
+    return {
+        "created": _("Created"),
+        "updated": _("Updated"),
+        "unchanged": _("Unchanged"),
+        "rejected": _("Rejected"),
+    }
+
+
+def _outcome_context(request, job) -> dict:
+    """One page of the row-by-row outcome, optionally one kind of outcome only."""
+    show = request.GET.get("show", "")
+    rows = [o for o in job.outcomes if o["action"] == show] if show in ACTIONS else job.outcomes
+    page = Paginator(rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    field_labels = IMPORTERS[job.entity].field_labels()
+    action_labels = _action_labels()
+    page.object_list = [
+        {
+            **outcome,
+            "action_label": action_labels[outcome["action"]],
+            "action_class": ACTION_CLASSES[outcome["action"]],
+            "changed_labels": [str(field_labels.get(n, n)) for n in outcome.get("changes", [])],
+        }
+        for outcome in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "job": job,
+        "page": page,
+        "show": show,
+        "query": query.urlencode(),
+        "tabs": [(a, action_labels[a], job.counts.get(a, 0)) for a in ACTIONS],
+    }
+
+
+@require_GET
+@leader_required
+def import_job(request, pk: int):
+    """Progress while the worker runs (the bar polls this view), the result when done."""
+    job = get_import_job_for_user(request.user, pk)
+    if job.status in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
+        return redirect("import_preview", job.pk)
+    if request.htmx and request.htmx.target == "import-progress":
+        response = render(request, "dataio/import_job.html#progress", {"job": job})
+        if job.is_finished:
+            # The result is a different page (rejects table, downloads): load it whole.
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "dataio/import_job.html", _outcome_context(request, job))
+
+
+@require_GET
+@leader_required
+def import_rejects(request, pk: int, fmt: str):
+    """The rejected rows as they were in the file, with the row number and the reason."""
+    if fmt not in FORMATS:
+        raise Http404
+    job = get_import_job_for_user(request.user, pk)
+    rejects = job.rejects
+    headers = [_("row"), _("reason"), *job.headers]
+    rows = (
+        [
+            reject["row"],
+            reject["reason"],
+            *(reject.get("values", {}).get(h, "") for h in job.headers),
+        ]
+        for reject in rejects
+    )
+    stem = job.filename.rsplit(".", 1)[0] or "import"
+    return table_response(fmt, headers, rows, filename=f"{stem}-rejects")
