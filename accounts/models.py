@@ -114,12 +114,15 @@ class Account(models.Model):
     health_score = models.PositiveSmallIntegerField(
         _("health"), null=True, blank=True, editable=False
     )
+    # Not indexed, on purpose: four values (a scan of the owner's or the whole table is as
+    # quick), and with no index on the nightly health columns their update can be HOT (a new
+    # row version on the same page, the 15 indexes untouched) thanks to the table's fillfactor
+    # (migration 0006). bench/README.md.
     health_band = models.CharField(
         _("health band"),
         max_length=10,
         blank=True,
         editable=False,
-        db_index=True,
         choices=HealthBand.choices,
     )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.

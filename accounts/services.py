@@ -3,6 +3,7 @@ rules as the forms, so the API and the importer get them too."""
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -249,6 +250,10 @@ def health_recompute(
 ) -> int:
     """Score one chunk of accounts for `day`: one row per (account, day), updated in place on a
     rerun, so reruns and concurrent workers never duplicate. Returns the rows written."""
+# Chunks scored at once by the command and the button. A chunk spends about half its time in
+# PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
+# other's statements run (psycopg2 releases the GIL while it waits). bench/README.md.
+HEALTH_THREADS = 2
     from activities.models import Notification
 
     _check_day(day)
@@ -472,15 +477,29 @@ def account_id_chunks(
     return [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
 
 
-def health_recompute_all(*, day: date, account_id: int | None = None) -> int:
+def health_recompute_all(
+    *, day: date, account_id: int | None = None, threads: int = HEALTH_THREADS
+) -> int:
     """Every chunk in this process (the command and the button); the nightly job fans the same
-    chunks out to workers instead."""
+    chunks out to workers instead. Chunks are shared by `threads` threads, each on its own
+    database connection; inside a caller's transaction (which other connections cannot see)
+    they run one after the other on the caller's connection."""
     _check_day(day)
     config = current_config()
-    return sum(
-        health_recompute(account_ids=chunk, day=day, config=config)
-        for chunk in account_id_chunks(account_id=account_id)
-    )
+    chunks = account_id_chunks(account_id=account_id)
+    if threads <= 1 or len(chunks) <= 1 or connection.in_atomic_block:
+        return sum(health_recompute(account_ids=chunk, day=day, config=config) for chunk in chunks)
+
+    def score(share: list[list[int]]) -> int:
+        try:
+            return sum(
+                health_recompute(account_ids=chunk, day=day, config=config) for chunk in share
+            )
+        finally:
+            connection.close()  # this thread's connection, opened by its first chunk
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(score, [chunks[i::threads] for i in range(threads)]))
 
 
 @transaction.atomic

@@ -21,12 +21,14 @@ import cProfile
 import functools
 import gc
 import io
+import itertools
 import os
 import platform
 import pstats
 import re
 import statistics
 import sys
+import threading
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -85,42 +87,63 @@ def statement_label(sql: str) -> str:
 
 
 class ChunkRecorder:
-    """Counts and times every statement, per chunk of health_recompute. The text and
-    parameters are kept for one chunk only (`keep`, for EXPLAIN): keeping every chunk's would
-    grow the heap and make Python's garbage collector, hence the figures, slower."""
+    """Counts and times every statement, per chunk of health_recompute, on whichever thread
+    (and so database connection) scores the chunk. The text and parameters are kept for one
+    chunk only (`keep`, for EXPLAIN): keeping every chunk's would grow the heap and make
+    Python's garbage collector, hence the figures, slower."""
 
     def __init__(self, keep: int):
         self.keep = keep
         self.chunks: list[dict] = []
-        self.current: dict | None = None
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.backend_seconds: dict[int, float] = {}  # backend pid → CPU seconds used so far
+        self.backend_start: dict[int, float] = {}
+        self.numbers = itertools.count()
         self.kept: dict | None = None
+
+    @property
+    def current(self) -> dict | None:
+        return getattr(self.local, "current", None)
 
     def wrap_recompute(self, original):
         @functools.wraps(original)
         def recompute(*, account_ids, **kwargs):
-            self.current = {
+            number = next(self.numbers)  # in start order; thread-safe in CPython
+            self.local.current = {
                 "accounts": len(account_ids),
                 "ids": account_ids,
                 "statements": [],
                 "texts": [],
+                "keep": number == self.keep,
             }
+            self._wrap_commit_once()
+            pid = scalar("SELECT pg_backend_pid()")  # not counted: the wrapper is not on yet
+            self.backend_start.setdefault(pid, backend_cpu_seconds(pid))
             started = time.perf_counter()
             try:
-                return original(account_ids=account_ids, **kwargs)
+                with connection.execute_wrapper(self):
+                    return original(account_ids=account_ids, **kwargs)
             finally:
-                self.current["seconds"] = time.perf_counter() - started
-                if len(self.chunks) == self.keep:
-                    self.current["number"] = len(self.chunks) + 1
-                    self.kept = self.current
-                else:
-                    del self.current["texts"], self.current["ids"]
-                self.chunks.append(self.current)
-                self.current = None
+                current = self.local.current
+                current["seconds"] = time.perf_counter() - started
+                self.backend_seconds[pid] = backend_cpu_seconds(pid)
+                with self.lock:
+                    if current.pop("keep"):
+                        current["number"] = number + 1
+                        self.kept = current
+                    else:
+                        del current["texts"], current["ids"]
+                    self.chunks.append(current)
+                self.local.current = None
 
         return recompute
 
-    def wrap_commit(self, original):
+    def _wrap_commit_once(self) -> None:
         """Times each chunk's COMMIT (the WAL flush), which no statement wrapper sees."""
+        if getattr(connection, "_bench_commit", False):
+            return
+        original = connection._commit
 
         def commit():
             started = time.perf_counter()
@@ -130,28 +153,37 @@ class ChunkRecorder:
                 if self.current is not None:
                     self.current["commit"] = time.perf_counter() - started
 
-        return commit
+        connection._commit = commit
+        connection._bench_commit = True
+
+    @property
+    def backend_cpu(self) -> float:
+        return sum(
+            self.backend_seconds[pid] - self.backend_start[pid] for pid in self.backend_seconds
+        )
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            if self.current is not None:
+            current = self.current
+            if current is not None:
                 took = time.perf_counter() - started
-                self.current["statements"].append((statement_label(sql), took))
-                if len(self.chunks) == self.keep:
-                    self.current["texts"].append((sql, params))
+                current["statements"].append((statement_label(sql), took))
+                if current["keep"]:
+                    current["texts"].append((sql, params))
 
 
-def backend_cpu_seconds() -> float:
-    """CPU time used so far by this connection's PostgreSQL backend (same machine)."""
-    pid = scalar("SELECT pg_backend_pid()")
+def backend_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a PostgreSQL backend (same machine)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_run(day, label: str, chunk_size: int | None) -> tuple[int, float, ChunkRecorder]:
+def timed_run(
+    day, label: str, chunk_size: int | None, threads: int
+) -> tuple[int, float, ChunkRecorder]:
     chunks = services.account_id_chunks(chunk_size=chunk_size or services.HEALTH_CHUNK_SIZE)
     recorder = ChunkRecorder(keep=len(chunks) // 2)
     del chunks
@@ -161,30 +193,28 @@ def timed_run(day, label: str, chunk_size: int | None) -> tuple[int, float, Chun
     if chunk_size:
         services.account_id_chunks = functools.partial(original_chunks, chunk_size=chunk_size)
     try:
-        backend_before = backend_cpu_seconds()
-        connection._commit = recorder.wrap_commit(connection._commit)
-        with connection.execute_wrapper(recorder):
-            cpu_started = time.process_time()
-            started = time.perf_counter()
-            count = services.health_recompute_all(day=day)
-            elapsed = time.perf_counter() - started
-            recorder.python_cpu = time.process_time() - cpu_started
-        recorder.backend_cpu = backend_cpu_seconds() - backend_before
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        count = services.health_recompute_all(day=day, threads=threads)
+        elapsed = time.perf_counter() - started
+        recorder.python_cpu = time.process_time() - cpu_started
     finally:
-        del connection._commit  # back to the class's method
+        if getattr(connection, "_bench_commit", False):
+            del connection._commit, connection._bench_commit  # back to the class's method
         services.health_recompute = original
         services.account_id_chunks = original_chunks
-    report(label, count, elapsed, recorder)
+    report(label, count, elapsed, recorder, threads)
     return count, elapsed, recorder
 
 
-def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder) -> None:
+def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder, threads: int) -> None:
     chunks = recorder.chunks
     per_chunk = [len(c["statements"]) for c in chunks]
     seconds = [c["seconds"] for c in chunks]
     log(f"\n== {label}")
     log(f"accounts scored        {count}")
     log(f"chunks                 {len(chunks)} (largest {max(c['accounts'] for c in chunks)})")
+    log(f"threads                {threads} (one process, one connection each)")
     log(f"total                  {elapsed:.2f} s")
     log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     log(f"accounts/second        {count / elapsed:,.0f}")
@@ -203,13 +233,15 @@ def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder) -> N
             by_position[(position, name)] += took
             database += took
     commit = sum(chunk.get("commit", 0) for chunk in chunks)
+    busy = sum(seconds)  # summed over the threads
     log(
-        f"time in SQL            {database:.2f} s ({100 * database / elapsed:.0f} %) + COMMITs"
-        f" {commit:.2f} s, Python {elapsed - database - commit:.2f} s"
+        f"time in SQL            {database:.2f} s ({100 * database / busy:.0f} % of the chunks'"
+        f" {busy:.2f} s summed over threads) + COMMITs {commit:.2f} s,"
+        f" Python {busy - database - commit:.2f} s"
     )
     python, backend = recorder.python_cpu, recorder.backend_cpu
     log(
-        f"CPU used               Python process {python:.2f} s + its PostgreSQL backend"
+        f"CPU used               Python process {python:.2f} s + its PostgreSQL backends"
         f" {backend:.2f} s = {python + backend:.2f} s"
     )
     log("SQL time by statement (position in the chunk, summed over all chunks):")
@@ -282,6 +314,12 @@ def main() -> None:
     )
     parser.add_argument("--no-rerun", action="store_true", help="skip the second run")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=services.HEALTH_THREADS,
+        help=f"threads sharing the chunks (default {services.HEALTH_THREADS}, as the command)",
+    )
+    parser.add_argument(
         "--gc-freeze",
         action="store_true",
         help="gc.freeze() before the runs (what a worker can do once after start-up)",
@@ -335,14 +373,14 @@ def main() -> None:
     )
     del chunks
     count, _elapsed, recorder = timed_run(
-        day, f"health_recompute_all(day={day}), run 1", args.chunk_size
+        day, f"health_recompute_all(day={day}), run 1", args.chunk_size, args.threads
     )
     notices = Notification.objects.filter(kind=Notification.Kind.HEALTH_BAND_DROP, day=day).count()
     log(f"band-drop notifications {notices}")
     ids_before = set(HealthScore.objects.filter(day=day).values_list("pk", flat=True))
 
     if not args.no_rerun:
-        timed_run(day, "run 2 (rerun, updates in place)", args.chunk_size)
+        timed_run(day, "run 2 (rerun, updates in place)", args.chunk_size, args.threads)
         ids_after = set(HealthScore.objects.filter(day=day).values_list("pk", flat=True))
         log(
             f"HealthScore rows for {day}: {len(ids_after)} (accounts to score: {scored});"

@@ -1,5 +1,6 @@
 """Tiering and health services against the real database (and one real Celery worker)."""
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -90,6 +91,23 @@ def test_health_recompute_twice_leaves_one_score_per_account_per_day(portfolio):
     call_command("recompute_health")
     assert HealthScore.objects.filter(day=today).count() == 3
     assert {s.account_id: s.pk for s in HealthScore.objects.all()} == first  # updated in place
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_share_the_chunks_and_score_as_one_thread_does(portfolio, monkeypatch):
+    """Committed data (no test transaction), so each thread's own connection sees it."""
+    monkeypatch.setattr(
+        services,
+        "account_id_chunks",
+        functools.partial(services.account_id_chunks, chunk_size=1),
+    )
+    services.tiers_recompute()
+    today = timezone.localdate()
+    assert services.health_recompute_all(day=today, threads=2) == 3
+    threaded = set(HealthScore.objects.filter(day=today).values_list("pk", "account_id", "score"))
+    assert len(threaded) == 3
+    assert services.health_recompute_all(day=today, threads=1) == 3
+    assert set(HealthScore.objects.values_list("pk", "account_id", "score")) == threaded
 
 
 def test_the_score_stores_its_explanation_and_config_version(portfolio):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.services import health_recompute_all
+from accounts.services import HEALTH_THREADS, health_recompute_all
 
 
 class Command(BaseCommand):
@@ -13,6 +13,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--account", type=int, help="only this account id")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=HEALTH_THREADS,
+            help=f"chunks scored at once, each on its own connection (default {HEALTH_THREADS})",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -20,7 +26,11 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--date: expected YYYY-MM-DD, got {options['date']!r}") from error
         try:
-            count = health_recompute_all(day=day, account_id=options["account"])
+            if options["threads"] < 1:
+                raise CommandError("--threads: expected 1 or more")
+            count = health_recompute_all(
+                day=day, account_id=options["account"], threads=options["threads"]
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         self.stdout.write(self.style.SUCCESS(f"Health scored for {count} accounts on {day}."))
