@@ -77,9 +77,16 @@ def account_list(request):
     default_cadence = current_config().default_touch_cadence_days
     params = filters.list_filters() if filters.is_valid() else {}
     rows = account_list_rows(user, default_cadence_days=default_cadence, **params)
+    if request.GET.get("export") in FORMATS:
+        # The same rows as the page, every page of them (dataio/exports.py).
+        from dataio.exports import account_rows
+
+        headers, export_rows = account_rows(rows)
+        return table_response(request.GET["export"], headers, export_rows, filename="accounts")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("export", None)
     context = {
         "filters": filters,
         "page": page,

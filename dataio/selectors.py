@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from dataio.models import ImportJob
 
 
-def import_jobs_for_user(user) -> QuerySet[ImportJob]:
+def _jobs_for_user(user) -> QuerySet[ImportJob]:
     """Admins see every import; a leader sees their own (the file may hold anything)."""
-    jobs = ImportJob.objects.select_related("created_by").defer("content", "outcomes")
+    jobs = ImportJob.objects.select_related("created_by")
     if user.is_admin:
         return jobs
     if user.is_leader:
@@ -16,5 +16,10 @@ def import_jobs_for_user(user) -> QuerySet[ImportJob]:
     return jobs.none()
 
 
+def import_jobs_for_user(user) -> QuerySet[ImportJob]:
+    """For lists: without the file and the row-by-row outcome."""
+    return _jobs_for_user(user).defer("content", "outcomes")
+
+
 def get_import_job_for_user(user, pk: int) -> ImportJob:
-    return get_object_or_404(import_jobs_for_user(user).undefer("outcomes"), pk=pk)
+    return get_object_or_404(_jobs_for_user(user), pk=pk)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("import/<int:pk>/preview/", views.import_preview, name="import_preview"),
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("import/<int:pk>/rejects.<str:fmt>", views.import_rejects, name="import_rejects"),
+    path("exports/<str:entity>.<str:fmt>", views.export_table, name="export_table"),
 ]

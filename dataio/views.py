@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dataio import services
+from accounts.selectors import get_account_for_user
+from dataio import exports, services
 from dataio.forms import MappingForm, UploadForm
 from dataio.importers import ACTIONS, IMPORTERS
 from dataio.models import ImportStatus
@@ -153,3 +154,38 @@ def import_rejects(request, pk: int, fmt: str):
     )
     stem = job.filename.rsplit(".", 1)[0] or "import"
     return table_response(fmt, headers, rows, filename=f"{stem}-rejects")
+
+
+# --- exports of the lists ---------------------------------------------------------------------
+
+EXPORTS = {
+    "stakeholders": exports.stakeholder_rows,
+    "interactions": exports.interaction_rows,
+    "commitments": exports.commitment_rows,
+    "opportunities": exports.opportunity_rows,
+}
+
+
+@require_GET
+def export_table(request, entity: str, fmt: str):
+    """Stakeholders, interactions, commitments or opportunities of every account the user may
+    see, or of one (`?account=<id>`, 404 when not theirs), with the list page's filters
+    (`status` for commitments, `kind` for interactions, `plan` for opportunities)."""
+    if entity not in EXPORTS or fmt not in FORMATS:
+        raise Http404
+    account = None
+    if request.GET.get("account"):
+        try:
+            account = get_account_for_user(request.user, int(request.GET["account"]))
+        except ValueError as error:
+            raise Http404 from error
+    filters = {}
+    if entity == "commitments":
+        filters["status"] = request.GET.get("status", "")
+    elif entity == "interactions":
+        filters["kind"] = request.GET.get("kind", "")
+    elif entity == "opportunities" and request.GET.get("plan", "").isdigit():
+        filters["plan_id"] = int(request.GET["plan"])
+    headers, rows = EXPORTS[entity](request.user, account=account, **filters)
+    stem = entity if account is None else f"{entity}-{account.pk}"
+    return table_response(fmt, headers, rows, filename=stem)

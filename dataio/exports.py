@@ -1,0 +1,234 @@
+"""What each list exports: the column headings and the rows, read through the access selectors
+(accounts_for_user / get_account_for_user) so an export never holds more than its page shows.
+Files are written by kam.exports.table_response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Stakeholder
+from accounts.selectors import accounts_for_user
+from activities.models import Commitment, CommitmentStatus, Interaction
+from plans.models import Opportunity
+
+CHUNK = 2000
+
+
+def account_rows(accounts: QuerySet[Account]) -> tuple[list[str], Iterator[list]]:
+    """The accounts list as filtered on /accounts/ (the view passes its queryset)."""
+    headers = [
+        _("id"),
+        _("name"),
+        _("external id"),
+        _("industry"),
+        _("owner"),
+        _("status"),
+        _("tier"),
+        _("Pareto class"),
+        _("health"),
+        _("health band"),
+        _("last touch"),
+        _("renewal date"),
+        _("currency"),
+        _("HQ country"),
+        _("parent account"),
+        _("employees"),
+        _("client's annual revenue (USD millions)"),
+    ]
+    rows = (
+        [
+            a.pk,
+            a.name,
+            a.external_id,
+            a.industry,
+            a.owner.email,
+            a.get_status_display(),
+            a.tier.name if a.tier else "",
+            a.pareto_class,
+            a.health_score,
+            a.get_health_band_display() if a.health_band else "",
+            a.last_touch_at,
+            a.renewal_date,
+            a.currency,
+            a.hq_country,
+            a.parent.name if a.parent else "",
+            a.employees,
+            a.annual_revenue_musd,
+        ]
+        for a in accounts.select_related("owner", "tier", "parent").iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
+
+
+def _scope(user, account: Account | None) -> QuerySet[Account]:
+    return Account.objects.filter(pk=account.pk) if account else accounts_for_user(user)
+
+
+def stakeholder_rows(user, *, account: Account | None = None):
+    headers = [
+        _("id"),
+        _("account"),
+        _("name"),
+        _("job title"),
+        _("department"),
+        _("email"),
+        _("phone"),
+        _("buying role"),
+        _("influence"),
+        _("stance"),
+        _("reports to"),
+        _("primary contact"),
+        _("left the company on"),
+        _("last interaction"),
+        _("external id"),
+    ]
+    stakeholders = (
+        Stakeholder.objects.filter(account__in=_scope(user, account))
+        .select_related("account", "reports_to")
+        .order_by("account__name", "name", "pk")
+    )
+    rows = (
+        [
+            s.pk,
+            s.account.name,
+            s.name,
+            s.title,
+            s.department,
+            s.email,
+            s.phone,
+            s.get_buying_role_display(),
+            s.influence,
+            s.get_stance_display(),
+            s.reports_to.name if s.reports_to else "",
+            s.is_primary,
+            s.left_on,
+            s.last_interaction_at,
+            s.external_id,
+        ]
+        for s in stakeholders.iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
+
+
+def interaction_rows(user, *, account: Account | None = None, kind: str = ""):
+    headers = [
+        _("id"),
+        _("account"),
+        _("date"),
+        _("type"),
+        _("summary"),
+        _("notes"),
+        _("sentiment"),
+        _("category"),
+        _("logged by"),
+        _("stakeholders present"),
+        _("external id"),
+    ]
+    interactions = (
+        Interaction.objects.filter(account__in=_scope(user, account))
+        .select_related("account", "logged_by")
+        .prefetch_related(
+            Prefetch("stakeholders", queryset=Stakeholder.objects.order_by("name").only("name"))
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+    if kind:
+        interactions = interactions.filter(kind=kind)
+    rows = (
+        [
+            i.pk,
+            i.account.name,
+            i.occurred_at,
+            i.get_kind_display(),
+            i.summary,
+            i.notes,
+            i.get_sentiment_display(),
+            i.get_category_display(),
+            i.logged_by.email if i.logged_by else "",
+            "; ".join(s.name for s in i.stakeholders.all()),
+            i.external_id,
+        ]
+        for i in interactions.iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
+
+
+def commitment_rows(user, *, account: Account | None = None, status: str = ""):
+    headers = [
+        _("id"),
+        _("account"),
+        _("what"),
+        _("owner"),
+        _("due date"),
+        _("status"),
+        _("from interaction"),
+    ]
+    commitments = (
+        Commitment.objects.filter(account__in=_scope(user, account))
+        .select_related("account", "owner_user", "owner_stakeholder", "source_interaction")
+        .order_by("due_date", "pk")
+    )
+    if status in CommitmentStatus.values:
+        commitments = commitments.filter(status=status)
+    rows = (
+        [
+            c.pk,
+            c.account.name,
+            c.title,
+            str(c.owner_user or c.owner_stakeholder or ""),
+            c.due_date,
+            c.get_status_display(),
+            c.source_interaction.summary if c.source_interaction else "",
+        ]
+        for c in commitments.iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
+
+
+def opportunity_rows(user, *, account: Account | None = None, plan_id: int | None = None):
+    headers = [
+        _("id"),
+        _("account"),
+        _("plan"),
+        _("title"),
+        _("kind"),
+        _("product"),
+        _("amount"),
+        _("currency"),
+        _("probability (%)"),
+        _("weighted value"),
+        _("stage"),
+        _("owner"),
+        _("expected close"),
+        _("external id"),
+    ]
+    opportunities = (
+        Opportunity.objects.filter(plan__account__in=_scope(user, account))
+        .select_related("plan__account", "product", "owner")
+        .order_by("plan__account__name", "expected_close", "pk")
+    )
+    if plan_id:
+        opportunities = opportunities.filter(plan_id=plan_id)
+    rows = (
+        [
+            o.pk,
+            o.plan.account.name,
+            o.plan.title,
+            o.title,
+            o.get_kind_display(),
+            o.product.name if o.product else "",
+            o.amount,
+            o.currency,
+            o.probability,
+            o.weighted_value,
+            o.get_stage_display(),
+            o.owner.email,
+            o.expected_close,
+            o.external_id,
+        ]
+        for o in opportunities.iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
