@@ -44,6 +44,8 @@ from accounts.scoring_inputs import (
 )
 from activities.models import TimelineKind
 from activities.timeline import timeline_record
+from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
+from kam.models import AuditEvent
 from kam.validation import clean_row
 
 
@@ -84,6 +86,7 @@ def stakeholder_create(*, account: Account, actor, **fields) -> Stakeholder:
     _check_left_on(stakeholder)
     clean_row(stakeholder)
     stakeholder.save()
+    _audit_stakeholder(stakeholder, actor, Action.CREATED, created(snapshot(stakeholder, fields)))
     timeline_record(
         account=account,
         kind=TimelineKind.STAKEHOLDER_JOINED,
@@ -100,15 +103,30 @@ def stakeholder_create(*, account: Account, actor, **fields) -> Stakeholder:
 def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakeholder:
     locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
     was_active = locked.left_on is None
+    before = snapshot(locked, fields)
     for name, value in fields.items():
         setattr(locked, name, value)
     _check_reports_to(locked)
     _check_left_on(locked)
     clean_row(locked)
     locked.save()
+    if changes := changes_between(before, snapshot(locked, fields)):
+        _audit_stakeholder(locked, actor, Action.UPDATED, changes)
     if was_active and locked.left_on is not None:
         _record_departure(locked, actor)
     return locked
+
+
+def _audit_stakeholder(stakeholder: Stakeholder, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="stakeholder",
+        object_id=stakeholder.pk,
+        label=stakeholder.name,
+        account_id=stakeholder.account_id,
+        changes=changes,
+    )
 
 
 def stakeholder_mark_left(*, stakeholder: Stakeholder, left_on: date, actor) -> Stakeholder:
@@ -134,7 +152,27 @@ def account_create(*, actor, team=(), **fields) -> Account:
     account.full_clean()
     account.save()
     account.team.set(team)
+    changes = created(snapshot(account, fields))
+    if team:
+        changes["team"] = [None, as_team_text(team)]
+    _audit_account(account, actor, Action.CREATED, changes)
     return account
+
+
+def as_team_text(team) -> str:
+    return ", ".join(sorted(str(member) for member in team))
+
+
+def _audit_account(account: Account, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="account",
+        object_id=account.pk,
+        label=account.name,
+        account_id=account.pk,
+        changes=changes,
+    )
 
 
 @transaction.atomic
@@ -145,6 +183,8 @@ def account_update(
     carrying the row as it is now, so the user sees the other change and loses nothing."""
     if "parent" in fields:
         _check_parent(account, fields["parent"])
+    before = snapshot(account, fields)
+    team_before = as_team_text(account.team.all()) if team is not None else None
     for name, value in fields.items():
         setattr(account, name, value)
     account.full_clean()
@@ -156,6 +196,11 @@ def account_update(
     if team is not None:
         account.team.set(team)
     account.refresh_from_db()
+    changes = changes_between(before, snapshot(account, fields))
+    if team is not None and team_before != (team_after := as_team_text(team)):
+        changes["team"] = [team_before, team_after]
+    if changes:
+        _audit_account(account, actor, Action.UPDATED, changes)
     return account
 
 
@@ -544,6 +589,20 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
         changed.append(account)
     _accounts_tier_update(changed, config=config, recommended_at=now)
     TierChange.objects.bulk_create(changes)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=now,
+                action=Action.TIER,
+                object_type="account",
+                object_id=change.account_id,
+                account_id=change.account_id,
+                changes={"tier": [None, change.to_tier.name], "source": [None, change.source]},
+            )
+            for change in changes
+        ],
+        batch_size=1000,
+    )
     mismatches = sum(
         1 for a in changed if a.tier_id != a.recommended_tier_id and not a.recommendation_reviewed
     )
@@ -616,6 +675,12 @@ def tier_recommendation_review(
         changed_by=actor,
         config_id=locked.recommendation_config_id,
     )
+    audit_changes = {"source": [None, source]}
+    if locked.tier_id != to_tier.pk:
+        audit_changes["tier"] = [as_text(locked.tier), to_tier.name]
+    if reason:
+        audit_changes["reason"] = [None, reason]
+    _audit_account(locked, actor, Action.TIER, audit_changes)
     locked.tier = to_tier
     locked.recommendation_reviewed = True
     locked.save(update_fields=["tier", "recommendation_reviewed"])
@@ -664,14 +729,41 @@ def scoring_config_save(
             )
     if errors:
         raise ValidationError(errors)
-    policies = []
+    policies, audit_changes = [], {}
     for data in ordered:
         tier = Tier.objects.get(key=data["key"])
+        before = snapshot(tier, data)
         for name, value in data.items():
             setattr(tier, name, value)
         tier.full_clean()
         tier.save()
         policies.append(tier.policy())
+        for name, pair in changes_between(before, snapshot(tier, data)).items():
+            audit_changes[f"{tier.key}.{name}"] = pair
+    new_values = {
+        "healthy_min": healthy_min,
+        "watch_min": watch_min,
+        "default_touch_cadence_days": default_touch_cadence_days,
+        "pareto_a_pct": pareto_a_pct,
+        "pareto_b_pct": pareto_b_pct,
+        **{f"health_weights.{key}": value for key, value in health_weights.items()},
+        **{f"tier_weights.{key}": value for key, value in tier_weights.items()},
+    }
+    old_values = {
+        **snapshot(latest, ["healthy_min", "watch_min", "default_touch_cadence_days",
+                            "pareto_a_pct", "pareto_b_pct"]),
+        **{f"health_weights.{key}": value for key, value in latest.health_weights.items()},
+        **{f"tier_weights.{key}": value for key, value in latest.tier_weights.items()},
+    }  # fmt: skip
+    audit_changes.update(changes_between(old_values, new_values))
+    audit_record(
+        actor=actor,
+        action=Action.UPDATED,
+        object_type="scoring_config",
+        object_id=latest.version + 1,
+        label=f"v{latest.version + 1}",
+        changes=audit_changes,
+    )
     return ScoringConfig.objects.create(
         version=latest.version + 1,
         created_by=actor,

@@ -22,6 +22,36 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
+class AuditFilterForm(forms.Form):
+    """Filters of the audit page (GET); every field optional."""
+
+    object_type = forms.ChoiceField(label=_("What"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.ModelChoiceField(label=_("Who"), queryset=None, required=False)
+    account = forms.IntegerField(label=_("Account id"), required=False, min_value=1)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from kam.audit import OBJECT_TYPES
+        from kam.models import AuditEvent, User
+
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["object_type"].choices = everything + list(OBJECT_TYPES.items())
+        self.fields["action"].choices = everything + AuditEvent.Action.choices
+        self.fields["actor"].queryset = User.objects.order_by("full_name", "email")
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
+
 class UnixNewlinesMixin:
     """Browsers send textarea line breaks as CRLF. Store LF, so a field the user did not touch
     compares equal to what is stored (plan history and conflict checks diff the values)."""

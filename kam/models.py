@@ -118,3 +118,51 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def sees_all_accounts(self) -> bool:
         return self.role in (Role.LEADER, Role.ADMIN)
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when: one row per change to an account, stakeholder, plan, tier or the
+    scoring configuration, written by the service in the same transaction as the change.
+    Rows outlive what they describe (no foreign keys to it), so deleting an account or a plan
+    row keeps its history."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        DELETED = "deleted", _("Deleted")
+        STATUS = "status", _("Status changed")
+        TIER = "tier", _("Tier changed")
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The email at the time, kept if the user is deleted; empty for the nightly jobs.
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    object_type = models.CharField(_("what"), max_length=40)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    object_label = models.CharField(max_length=300, blank=True)
+    account_id = models.BigIntegerField(_("account"), null=True, blank=True)
+    # {field: [before, after]} as text, the way a person reads it.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_at"),
+            models.Index(fields=["account_id", "-at"], name="audit_account_at"),
+            models.Index(fields=["object_type", "-at"], name="audit_type_at"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or '-'} {self.object_type} {self.action}"
+        )

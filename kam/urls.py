@@ -36,6 +36,7 @@ urlpatterns = [
     *auth_urls,
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
+    path("configuration/audit/", views.audit_log, name="audit_log"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from api.selectors import api_tokens_for_user
 from api.services import api_token_create, api_token_revoke
-from kam.forms import ApiTokenForm, EmailAuthenticationForm, LanguageForm
+from kam.access import admin_required
+from kam.audit import audit_events, audit_rows
+from kam.forms import AuditFilterForm, ApiTokenForm, EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,31 @@ def server_error(request):
         response["Retry-After"] = "60"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+@admin_required
+def audit_log(request):
+    """Who changed what and when (admins): accounts, stakeholders, plans, tiers and the scoring
+    configuration, newest first, filtered and paginated."""
+    filters = AuditFilterForm(request.GET or None)
+    params = filters.cleaned_data if filters.is_valid() else {}
+    page = Paginator(audit_events(**params), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "kam/audit_log.html",
+        {
+            "filters": filters,
+            "page": page,
+            "rows": audit_rows(page.object_list),
+            "query": query.urlencode(),
+        },
+    )
 
 
 def _profile_page(request, *, form=None, new_token=None, secret="", status=200):

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.services import StaleEdit
+from kam.audit import audit_record
+from kam.models import AuditEvent
 from kam.validation import clean_row
 from plans.models import (
     CLOSED_STAGES,
@@ -122,6 +124,7 @@ def _record(
         version=F("version") + 1, updated_at=timezone.now()
     )
     plan.version = AccountPlan.objects.values_list("version", flat=True).get(pk=plan.pk)
+    _audit_plan(plan, actor=actor, entity=entity, verb=verb, label=label, changes=changes)
     return PlanChange.objects.create(
         plan=plan,
         user=actor,
@@ -130,6 +133,30 @@ def _record(
         label=str(label)[:300],
         changes=changes,
         version=plan.version,
+    )
+
+
+AUDIT_ACTION = {
+    PlanChange.Verb.CREATED: AuditEvent.Action.CREATED,
+    PlanChange.Verb.UPDATED: AuditEvent.Action.UPDATED,
+    PlanChange.Verb.DELETED: AuditEvent.Action.DELETED,
+}
+
+
+def _audit_plan(plan: AccountPlan, *, actor, entity: str, verb: str, label, changes) -> None:
+    """The audit trail (kam.audit) files a plan's rows under their plan: object_id is the
+    plan's, the kind of row is the object type."""
+    audit_changes = {change["field"]: [change["before"], change["after"]] for change in changes}
+    if verb not in AUDIT_ACTION:
+        audit_changes.setdefault("event", [None, verb])
+    audit_record(
+        actor=actor,
+        action=AUDIT_ACTION.get(verb, AuditEvent.Action.STATUS),
+        object_type=entity,
+        object_id=plan.pk,
+        label=label,
+        account_id=plan.account_id,
+        changes=audit_changes,
     )
 
 
@@ -223,6 +250,18 @@ def plan_create(
     if status == PlanStatus.ACTIVE:
         _check_no_other_active(plan)
     _save_guarding_active(plan)
+    _audit_plan(
+        plan,
+        actor=actor,
+        entity=PlanChange.Entity.PLAN,
+        verb=PlanChange.Verb.CREATED,
+        label=plan.title,
+        changes=[
+            {"field": name, "before": None, "after": as_text(value)}
+            for name, value in fields.items()
+            if value not in (None, "")
+        ],
+    )
     PlanChange.objects.create(
         plan=plan,
         user=actor,
