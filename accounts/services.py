@@ -250,6 +250,10 @@ def rating_set(*, account: Account, actor, criterion: str, score: int) -> Qualit
 
 
 HEALTH_CHUNK_SIZE = 1000
+# Chunks scored at once by the command and the button. A chunk spends about half its time in
+# PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
+# other's statements run (psycopg2 releases the GIL while it waits). bench/README.md.
+HEALTH_THREADS = 2
 
 
 @transaction.atomic
@@ -295,10 +299,6 @@ def health_recompute(
 ) -> int:
     """Score one chunk of accounts for `day`: one row per (account, day), updated in place on a
     rerun, so reruns and concurrent workers never duplicate. Returns the rows written."""
-# Chunks scored at once by the command and the button. A chunk spends about half its time in
-# PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
-# other's statements run (psycopg2 releases the GIL while it waits). bench/README.md.
-HEALTH_THREADS = 2
     from activities.models import Notification
 
     _check_day(day)
