@@ -19,7 +19,7 @@ from api.selectors import api_tokens_for_user
 from api.services import api_token_create, api_token_revoke
 from kam.access import admin_required
 from kam.audit import audit_events, audit_rows
-from kam.forms import AuditFilterForm, ApiTokenForm, EmailAuthenticationForm, LanguageForm
+from kam.forms import ApiTokenForm, AuditFilterForm, EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
 
 logger = logging.getLogger(__name__)
