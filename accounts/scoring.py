@@ -10,6 +10,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 # ---------------------------------------------------------------------------------------------
 # Configuration
@@ -125,11 +126,13 @@ class ComponentScore:
     reason: Reason
 
     def as_dict(self) -> dict:
+        # Built in one literal (not through Reason.as_dict): nine per account every night.
+        reason = self.reason
         return {
             "key": self.key,
             "score": self.score,
             "weight": self.weight,
-            "reason": self.reason.as_dict(),
+            "reason": {"code": reason.code, "params": dict(reason.params)},
         }
 
 
@@ -293,16 +296,19 @@ def compute_health(inputs: HealthInputs, config: HealthConfig) -> HealthResult:
         "risks": _risks(inputs),
         "renewal": _renewal(inputs),
     }
-    components = tuple(
-        ComponentScore(key, score, float(config.weights.get(key, 0)), reason)
-        for key, (score, reason) in raw.items()
-    )
-    counted = [c for c in components if c.score is not None and c.weight > 0]
-    total_weight = sum(c.weight for c in counted)
-    if not counted or total_weight <= 0:
-        return HealthResult(None, "unknown", components)
-    score = _round(sum(c.score * c.weight for c in counted) / total_weight)
-    return HealthResult(score, band_for(score, config), components)
+    weights = config.weights
+    components = []
+    total_weight = weighted = 0.0
+    for key, (score, reason) in raw.items():
+        weight = float(weights.get(key, 0))
+        components.append(ComponentScore(key, score, weight, reason))
+        if score is not None and weight > 0:
+            total_weight += weight
+            weighted += score * weight
+    if total_weight <= 0:
+        return HealthResult(None, "unknown", tuple(components))
+    score = _round(weighted / total_weight)
+    return HealthResult(score, band_for(score, config), tuple(components))
 
 
 def health_movers(
@@ -316,8 +322,11 @@ def health_movers(
         before = previous_components.get(component.key)
         if component.score is None or before is None or component.score == before:
             continue
-        moves.append({"key": component.key, "from": before, "to": component.score})
-    return sorted(moves, key=lambda m: abs(m["to"] - m["from"]), reverse=True)
+        moves.append((abs(component.score - before), component.key, before, component.score))
+    if not moves:
+        return []
+    moves.sort(key=itemgetter(0), reverse=True)  # stable: ties keep the component order
+    return [{"key": key, "from": before, "to": after} for _, key, before, after in moves]
 
 
 # ---------------------------------------------------------------------------------------------
