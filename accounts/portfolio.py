@@ -308,6 +308,10 @@ class Median(Aggregate):
     output_field = FloatField()
 
 
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
+
+
 def _pct(part: Decimal, whole: Decimal) -> float | None:
     return round(float(part / whole * 100), 1) if whole else None
 
@@ -442,7 +446,7 @@ def portfolio_summary(
     summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
     # 7. the next renewals
     summary.renewal_rows = [
-        RenewalRow(account=account, revenue=account.revenue_converted)
+        RenewalRow(account=account, revenue=_money(account.revenue_converted))
         for account in accounts.filter(renewal_q)
         .select_related("owner", "tier")
         .annotate(revenue_converted=revenue)
@@ -455,7 +459,11 @@ def portfolio_summary(
     summary.pipeline_weighted.value = (pipeline["weighted"] or ZERO).quantize(Decimal("0.01"))
     summary.pipeline_open = pipeline["count"]
     summary.opportunity_rows = [
-        OpportunityRow(opportunity=o, weighted=o.weighted_converted, amount=o.amount_converted)
+        OpportunityRow(
+            opportunity=o,
+            weighted=_money(o.weighted_converted),
+            amount=_money(o.amount_converted),
+        )
         for o in opportunities.select_related("plan__account", "owner")
         .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
         .order_by(F("weighted_converted").desc(nulls_last=True), "pk")[:TABLE_ROWS]
@@ -560,7 +568,7 @@ def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
     return [
         AtRiskRow(
             account=account,
-            revenue=account.revenue_converted,
+            revenue=_money(account.revenue_converted),
             reasons=top_reasons(account.latest_components or []),
         )
         for account in rows

@@ -33,7 +33,7 @@ urlpatterns = [
     path("configuration/", views.configuration, name="configuration"),
     path("configuration/exchange-rates/", views.exchange_rates, name="exchange_rates"),
     path(
-        "configuration/exchange-rates/<int:pk>/delete/",
+        "configuration/exchange-rates/<int:rate_pk>/delete/",
         views.exchange_rate_delete,
         name="exchange_rate_delete",
     ),

@@ -545,8 +545,8 @@ def exchange_rates(request):
 
 @require_POST
 @admin_required
-def exchange_rate_delete(request, pk: int):
-    rate = get_object_or_404(ExchangeRate, pk=pk)
+def exchange_rate_delete(request, rate_pk: int):
+    rate = get_object_or_404(ExchangeRate, pk=rate_pk)
     rate.delete()
     messages.success(request, _("Rate deleted."))
     return redirect("exchange_rates")
