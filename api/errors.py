@@ -13,7 +13,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.services import StaleEdit
 
-# The services key next-step errors "next_steps-<index>-<field>" (for the web's formsets).
+# The services key next-step errors "next_steps-<index>-<field>" (for the web's formsets); the
+# API keys them as DRF keys list items: {"next_steps": {index: {field: [...]}}}.
 NEXT_STEP_KEY = re.compile(r"^next_steps-(\d+)-(\w+)$")
 
 
@@ -26,9 +27,8 @@ def validation_detail(error: DjangoValidationError) -> dict | list:
         match = NEXT_STEP_KEY.match(field)
         if match:
             index, name = int(match[1]), match[2]
-            rows = detail.setdefault("next_steps", [])
-            rows.extend({} for _i in range(index + 1 - len(rows)))
-            rows[index].setdefault(name, []).extend(messages)
+            rows = detail.setdefault("next_steps", {})
+            rows.setdefault(index, {}).setdefault(name, []).extend(messages)
         elif field == "__all__":
             detail.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(messages)
         else:

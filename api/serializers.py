@@ -52,18 +52,99 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class PortfolioSummarySerializer(serializers.Serializer):
+class ParetoClassSerializer(serializers.Serializer):
     accounts = serializers.IntegerField()
-    by_tier = serializers.DictField(child=serializers.IntegerField())
-    by_health_band = serializers.DictField(child=serializers.IntegerField())
-    by_pareto_class = serializers.DictField(child=serializers.IntegerField())
-    revenue_12m = serializers.DictField(
-        child=serializers.DecimalField(max_digits=16, decimal_places=2),
-        help_text=_("Revenue of the last 12 months per currency."),
-    )
+    revenue = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PortfolioTierSerializer(serializers.Serializer):
+    tier = serializers.IntegerField(allow_null=True, help_text=_("Tier id; null: no tier yet."))
+    name = serializers.CharField()
+    accounts = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=18, decimal_places=2)
+    health_bands = serializers.DictField(child=serializers.IntegerField())
+
+
+class AtRiskReasonSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class AtRiskAccountSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    name = serializers.CharField()
+    revenue = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    reasons = AtRiskReasonSerializer(many=True)
+
+
+class PortfolioSummarySerializer(serializers.Serializer):
+    """The dashboard's headline figures (accounts.portfolio.portfolio_summary). Money is in
+    the reporting currency; amounts in a currency without an exchange rate are left out and
+    that currency is listed in `unconverted_currencies`."""
+
+    reporting_currency = serializers.CharField()
+    unconverted_currencies = serializers.ListField(child=serializers.CharField())
+    revenue_as_of = serializers.DateField(allow_null=True)
+    accounts = serializers.IntegerField(help_text=_("Accounts not churned."))
+    revenue_12m = serializers.DecimalField(max_digits=18, decimal_places=2)
+    revenue_at_risk = serializers.DecimalField(max_digits=18, decimal_places=2)
+    accounts_at_risk = serializers.IntegerField()
     touches_overdue = serializers.IntegerField()
-    commitments_overdue = serializers.IntegerField()
+    qbrs_overdue = serializers.IntegerField()
     renewals_next_90_days = serializers.IntegerField()
+    renewals_revenue = serializers.DecimalField(max_digits=18, decimal_places=2)
+    pipeline_weighted = serializers.DecimalField(max_digits=18, decimal_places=2)
+    pipeline_open = serializers.IntegerField()
+    commitments_overdue = serializers.IntegerField()
+    nrr_pct = serializers.FloatField(allow_null=True)
+    grr_pct = serializers.FloatField(allow_null=True)
+    pareto_classes = serializers.DictField(child=ParetoClassSerializer())
+    tiers = PortfolioTierSerializer(many=True)
+    at_risk = AtRiskAccountSerializer(many=True)
+
+    @staticmethod
+    def from_summary(summary) -> dict:
+        return {
+            "reporting_currency": summary.rates.reporting_currency,
+            "unconverted_currencies": summary.unconverted,
+            "revenue_as_of": summary.revenue_as_of,
+            "accounts": summary.accounts.value,
+            "revenue_12m": summary.revenue.value,
+            "revenue_at_risk": summary.revenue_at_risk.value,
+            "accounts_at_risk": summary.at_risk.value,
+            "touches_overdue": summary.touch_overdue.value,
+            "qbrs_overdue": summary.qbr_overdue.value,
+            "renewals_next_90_days": summary.renewals.value,
+            "renewals_revenue": summary.renewals_revenue,
+            "pipeline_weighted": summary.pipeline_weighted.value,
+            "pipeline_open": summary.pipeline_open,
+            "commitments_overdue": summary.commitments_overdue.value,
+            "nrr_pct": summary.nrr_pct.value,
+            "grr_pct": summary.grr_pct.value,
+            "pareto_classes": {
+                cls: {"accounts": figure.accounts or 0, "revenue": figure.value}
+                for cls, figure in summary.pareto_classes.items()
+            },
+            "tiers": [
+                {
+                    "tier": row.tier_id,
+                    "name": row.name,
+                    "accounts": row.accounts.value,
+                    "revenue": row.revenue,
+                    "health_bands": {band: fig.value for band, fig in row.bands.items()},
+                }
+                for row in summary.tiers
+            ],
+            "at_risk": [
+                {
+                    "account": row.account.pk,
+                    "name": row.account.name,
+                    "revenue": row.revenue,
+                    "reasons": row.reasons,
+                }
+                for row in summary.at_risk_rows
+            ],
+        }
 
 
 def visible_accounts(context):
@@ -196,6 +277,8 @@ class AccountInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
         fields = ACCOUNT_INPUT_FIELDS
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
 
     def validate_owner(self, owner):
         if owner.role != Role.KAM and owner.pk != getattr(self.instance, "owner_id", None):
@@ -266,6 +349,8 @@ class StakeholderInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Stakeholder
         fields = ["account", *STAKEHOLDER_FIELDS]
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
 
 
 class StakeholderUpdateSerializer(StakeholderInputSerializer):
@@ -341,6 +426,8 @@ class InteractionInputSerializer(serializers.ModelSerializer):
             "stakeholders",
             "next_steps",
         ]
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
 
     def validate(self, attrs):
         account = attrs["account"]
@@ -354,11 +441,10 @@ class InteractionInputSerializer(serializers.ModelSerializer):
         for index, step in enumerate(attrs.get("next_steps", [])):
             person = step.get("owner_stakeholder")
             if person is not None and not person.is_active:
+                message = _("%(name)s has left the company.") % {"name": person.name}
                 raise serializers.ValidationError(
-                    {"next_steps": [{} for _i in range(index)]
-                     + [{"owner_stakeholder": _("%(name)s has left the company.")
-                         % {"name": person.name}}]}
-                )  # fmt: skip
+                    {"next_steps": {index: {"owner_stakeholder": [message]}}}
+                )
         return attrs
 
 
@@ -609,6 +695,8 @@ class PlanInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccountPlan
         fields = ["account", *PLAN_FIELDS, "status"]
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
 
 
 class PlanUpdateSerializer(serializers.ModelSerializer):
@@ -617,6 +705,8 @@ class PlanUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccountPlan
         fields = [*PLAN_FIELDS, "version"]
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
 
 
 class VisiblePlanField(ScopedField):
@@ -654,7 +744,7 @@ def plan_row_input(model, *, update: bool):
     else:
         declared["plan"] = VisiblePlanField()
         fields.insert(0, "plan")
-    meta = type("Meta", (), {"model": model, "fields": fields})
+    meta = type("Meta", (), {"model": model, "fields": fields, "validators": []})
     name = f"{model.__name__}{'Update' if update else 'Input'}Serializer"
     return type(name, (serializers.ModelSerializer,), {"Meta": meta, **declared})
 

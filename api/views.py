@@ -2,9 +2,14 @@
 accounts_for_user), input serializers check types, and writes go through the app services so
 the API keeps the same rules as the web. A row the caller cannot see is a 404."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as account_services
+from accounts.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
 from activities import services as activity_services
 from activities.services import NextStep
 from api import filters, selectors, serializers
@@ -25,7 +31,18 @@ CONFLICT = OpenApiResponse(
 BAD_REQUEST = OpenApiResponse(description="Field errors: {field: [messages]}.")
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class UserLanguageMixin:
+    """Labels, reasons and errors in the caller's saved language, as on the web. The web's
+    middleware cannot do it for API requests: DRF authenticates a token inside the view."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.user.is_authenticated and request.user.language:
+            translation.activate(request.user.language)
+            request.LANGUAGE_CODE = translation.get_language()
+
+
+class ApiViewSet(UserLanguageMixin, viewsets.GenericViewSet):
     """Reads through the resource's selector; writes answer with the row as read back."""
 
     output_serializer = None
@@ -539,12 +556,26 @@ ActionViewSet = plan_row_viewset(Action, serializers.ActionSerializer, "action")
 # --- portfolio --------------------------------------------------------------------------------
 
 
-class PortfolioSummaryView(APIView):
-    """Figures over the accounts you see (leaders and admins: the whole portfolio)."""
+class PortfolioSummaryView(UserLanguageMixin, APIView):
+    """The portfolio dashboard's figures over the accounts you see (leaders and admins: the
+    whole portfolio), optionally narrowed to one KAM, tier, industry or region."""
 
     @extend_schema(
-        summary="Portfolio summary", responses={200: serializers.PortfolioSummarySerializer}
+        summary="Portfolio summary",
+        parameters=[
+            OpenApiParameter("owner", int, description="Owner user id"),
+            OpenApiParameter("tier", int, description="Tier id"),
+            OpenApiParameter("industry", str),
+            OpenApiParameter("region", str),
+        ],
+        responses={200: serializers.PortfolioSummarySerializer, 400: BAD_REQUEST},
     )
     def get(self, request):
-        summary = selectors.api_portfolio_summary(request.user, timezone.localdate())
-        return Response(serializers.PortfolioSummarySerializer(summary).data)
+        options = portfolio_options(request.user)
+        filters, notices = portfolio_filters_from_query(request.query_params, options)
+        if notices:
+            # The page falls back to the whole portfolio; a program asked for something else.
+            raise ValidationError({"filters": notices[:-1]})
+        summary = portfolio_summary(request.user, filters, options=options)
+        data = serializers.PortfolioSummarySerializer.from_summary(summary)
+        return Response(serializers.PortfolioSummarySerializer(data).data)

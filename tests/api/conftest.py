@@ -7,7 +7,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.scoring_inputs import current_config
-from accounts.services import health_recompute_all, stakeholder_create, tiers_recompute
+from accounts.services import (
+    account_revenue_refresh,
+    health_recompute_all,
+    stakeholder_create,
+    tiers_recompute,
+)
 from activities.models import QBR, Commitment, Interaction
 from activities.services import NextStep, interaction_log, qbr_hold, qbr_schedule
 from plans import services as plan_services
@@ -17,7 +22,9 @@ from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFac
 
 @pytest.fixture
 def api():
-    return APIClient()
+    client = APIClient()
+    client.default_format = "json"  # the API parses JSON only
+    return client
 
 
 @pytest.fixture
@@ -153,8 +160,9 @@ def build_book(account, actor, today: date) -> Book:
 
 
 def score(today: date) -> None:
-    """The nightly jobs: tiers (with the initial tier changes), then health."""
+    """The nightly jobs: tiers (with the initial tier changes), revenue windows, health."""
     tiers_recompute(day=today)
+    account_revenue_refresh(day=today)
     health_recompute_all(day=today - timedelta(days=1))
     health_recompute_all(day=today)
 
