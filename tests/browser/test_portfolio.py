@@ -1,0 +1,65 @@
+"""The portfolio dashboard in a real Chromium (issue 6, 'Done when'): a leader sees every block,
+filters in place, and the at-risk count opens the list of exactly those accounts."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.accounts.portfolio_data import build_portfolio
+from tests.browser.conftest import screenshot
+from tests.factories import PASSWORD, UserFactory
+
+BLOCKS = [
+    "Revenue concentration (Pareto)",
+    "Accounts and health by tier",
+    "Portfolio health, last 12 months",
+    "Revenue retention, trailing 12 months",
+    "At-risk accounts",
+    "Renewals in the next 90 days",
+    "Top expansion opportunities",
+    "Load per KAM against the tier policy",
+]
+
+
+def account_names(page) -> list[str]:
+    rows = page.locator("#account-results tbody tr td:first-child a")
+    return sorted(rows.all_inner_texts())
+
+
+def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(
+    page, login, transactional_db, now, kam_user, outsider, team_member
+):
+    leader = UserFactory(email="leader@example.com", full_name="Luciana Leader", role="leader")
+    build_portfolio(kam_user=kam_user, outsider=outsider, team_member=team_member, leader=leader)
+    login("leader@example.com", PASSWORD)
+    page.goto("/portfolio/")
+    for heading in BLOCKS:
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.locator("#kpi-revenue")).to_have_text("1,500")
+    expect(page.locator("#kpi-nrr")).to_have_text("57.7 %")
+    expect(page.locator("#portfolio-rates")).to_contain_text("1 USD = 5 BRL")
+    for chart in ("pareto-chart", "tiers-chart", "trend-chart"):
+        drawn = page.evaluate(f"!!window.Chart.getChart(document.getElementById('{chart}'))")
+        assert drawn, chart
+    screenshot(page, "portfolio-dashboard")
+
+    at_risk = page.locator("#kpi-at-risk")
+    expect(at_risk).to_have_text("2 accounts at risk")
+    at_risk.click()
+    expect(page).to_have_url(re.compile(r"/accounts/\?.*band=at_risk"))
+    expect(page.locator("#account-results")).to_contain_text("2 accounts")
+    assert account_names(page) == ["Bravo", "Echo"]
+
+    # Filters change the figures in place and stay in the URL; the link follows them.
+    page.go_back()
+    page.get_by_label("Region").select_option("Norte")
+    expect(page).to_have_url(re.compile(r"/portfolio/\?.*region=Norte"))
+    expect(page.locator("#kpi-at-risk")).to_have_text("1 account at risk")
+    for chart in ("pareto-chart", "tiers-chart"):
+        drawn = page.evaluate(f"!!window.Chart.getChart(document.getElementById('{chart}'))")
+        assert drawn, chart
+    page.locator("#kpi-at-risk").click()
+    expect(page).to_have_url(re.compile(r"region=Norte"))
+    expect(page.locator("#account-results")).to_contain_text("1 account")
+    assert account_names(page) == ["Bravo"]
+    screenshot(page, "portfolio-at-risk-list")
