@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refresh static/vendor from the npm packages pinned in package.json. Run by hand when a version
+# Refresh static/vendor (and tests/browser/vendor) from the npm packages pinned in package.json. Run by hand when a version
 # changes (`make vendor`); the copied files are committed so the app runs offline with no Node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,10 @@ cp "$nm/chart.js/dist/chart.umd.min.js" $v/chartjs/
 cp "$nm/cytoscape/dist/cytoscape.min.js" $v/cytoscape/
 cp "$nm/bootstrap-icons/font/bootstrap-icons.min.css" $v/bootstrap-icons/
 cp "$nm/bootstrap-icons/font/fonts/"bootstrap-icons.woff* $v/bootstrap-icons/fonts/
+# axe-core is for the browser tests only (tests/browser/test_accessibility.py), never served.
+mkdir -p tests/browser/vendor
+cp "$nm/axe-core/axe.min.js" tests/browser/vendor/
+echo "axe-core $(node -p "require('$nm/axe-core/package.json').version")" > tests/browser/vendor/VERSIONS
 for pkg in bootstrap bootstrap-icons chart.js cytoscape htmx.org; do
   echo "$pkg $(node -p "require('$nm/$pkg/package.json').version")"
 done > $v/VERSIONS
