@@ -124,6 +124,8 @@ def import_table(
             )
         if progress and index % PROGRESS_EVERY == 0:
             progress(index)
+    if progress:
+        progress(len(records))
     if not dry_run:
         with transaction.atomic():
             importer.write([p for p in accepted if p.action != UNCHANGED])

@@ -92,9 +92,9 @@ def _action_labels() -> dict[str, str]:
     }
 
 
-def _outcome_context(request, job) -> dict:
+def _outcome_context(request, job, *, default_show: str = "") -> dict:
     """One page of the row-by-row outcome, optionally one kind of outcome only."""
-    show = request.GET.get("show", "")
+    show = request.GET.get("show", default_show)
     rows = [o for o in job.outcomes if o["action"] == show] if show in ACTIONS else job.outcomes
     page = Paginator(rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     field_labels = IMPORTERS[job.entity].field_labels()
@@ -132,7 +132,11 @@ def import_job(request, pk: int):
             # The result is a different page (rejects table, downloads): load it whole.
             response["HX-Refresh"] = "true"
         return response
-    return render(request, "dataio/import_job.html", _outcome_context(request, job))
+    # The result opens on the rejected rows, when there are any: they are what needs work.
+    default_show = "rejected" if job.counts.get("rejected") else ""
+    return render(
+        request, "dataio/import_job.html", _outcome_context(request, job, default_show=default_show)
+    )
 
 
 @require_GET

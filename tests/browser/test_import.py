@@ -1,0 +1,81 @@
+"""The import wizard in a real Chromium with a real Celery worker (issue 7, 'Done when'):
+sales_pipeline.csv is uploaded, mapped, previewed, confirmed, and the progress bar runs until
+the result lists the rejected rows."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from dataio.services import import_file
+from dataio.tasks import import_job_task
+from kam.models import Role
+from tests.browser.conftest import screenshot
+from tests.factories import PASSWORD, UserFactory
+
+MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven-crm"
+
+
+@pytest.fixture
+def maven_base(transactional_db):
+    """Users, products and accounts in, as `import_data` would; the deals are the test."""
+    if not MAVEN.exists():
+        pytest.skip(f"Maven data set not found at {MAVEN}")
+    admin = UserFactory(email="admin@example.com", full_name="Ada Admin", role=Role.ADMIN)
+    for entity, name in (("users", "sales_teams.csv"), ("products", "products.csv"),
+                         ("accounts", "accounts.csv")):  # fmt: skip
+        import_file(entity=entity, content=(MAVEN / name).read_bytes(), filename=name,
+                    actor=admin, dry_run=False)  # fmt: skip
+    return admin
+
+
+def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
+    page, login, maven_base, celery_worker_process, monkeypatch
+):
+    # The live server runs in this process: send the job to the test worker's own queue.
+    monkeypatch.setattr(
+        import_job_task,
+        "delay",
+        lambda job_id: import_job_task.apply_async(args=[job_id], queue=celery_worker_process),
+    )
+    login("admin@example.com", PASSWORD)
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_role("link", name="Import").click()
+    expect(page.get_by_role("heading", name="Import data")).to_be_visible()
+
+    page.get_by_label("What the rows are").select_option(label="Deals (revenue and opportunities)")
+    page.get_by_label("File").set_input_files(str(MAVEN / "sales_pipeline.csv"))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Map the columns"))).to_be_visible()
+    expect(page.get_by_text("8800 rows of Deals")).to_be_visible()
+    expect(page.get_by_label("deal_stage")).to_have_value("stage")
+    expect(page.get_by_label("close_value")).to_have_value("amount")
+    expect(page.get_by_label("sales_agent")).to_have_value("owner")
+    page.get_by_role("button", name="Preview (dry run)").click()
+
+    status = page.get_by_role("status")
+    expect(status).to_contain_text(
+        "7375 to create, 0 to update, 0 unchanged, 1425 rejected", timeout=60_000
+    )
+    page.get_by_role("link", name=re.compile(r"^Rejected")).click()
+    expect(page.get_by_role("cell", name="account: no account given.").first).to_be_visible()
+    screenshot(page, "import-preview")
+
+    page.get_by_role("button", name="Confirm and import").click()
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_be_visible()
+    expect(page.get_by_text(re.compile("Waiting for a worker|Checking rows|Done"))).to_be_visible()
+    screenshot(page, "import-progress")
+    # The bar polls in place; when the job is done the page reloads with the result.
+    expect(page.get_by_role("status")).to_contain_text(
+        "Imported: 7375 created, 0 updated, 0 unchanged, 1425 rejected", timeout=120_000
+    )
+    expect(bar).to_have_attribute("aria-valuenow", "100")
+    expect(page.get_by_role("button", name="Rejected rows")).to_be_visible()
+    # The result opens on the rejected rows, each with its row number and reason.
+    expect(
+        page.get_by_role("row", name=re.compile(r"^11 Rejected .*no account given"))
+    ).to_be_visible()
+    screenshot(page, "import-result")
