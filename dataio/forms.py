@@ -23,6 +23,13 @@ class UploadForm(forms.Form):
         help_text=_("Used only when the file has no currency column."),
     )
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_admin:
+            self.fields["entity"].choices = [
+                choice for choice in ImportEntity.choices if choice[0] != ImportEntity.USERS
+            ]
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:

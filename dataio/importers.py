@@ -451,10 +451,13 @@ class AccountImporter(Importer):
         new = [p.instance for p in planned if p.action == CREATED]
         Account.objects.bulk_create(new)
         changed = [p for p in planned if p.action == UPDATED]
+        now = timezone.now()
         for p in changed:
             p.instance.version += 1
+            # bulk_update does not run auto_now.
+            p.instance.updated_at = now
         names = sorted({n for p in changed for n in p.changes if n != "parent"})
-        if names:
+        if changed:
             Account.objects.bulk_update(
                 [p.instance for p in changed], [*names, "version", "updated_at"], batch_size=500
             )
@@ -826,7 +829,8 @@ class DealImporter(Importer):
         }
         label = f"{account.name}: {product_name or _('won deal')} {external_id}".strip()
         if external_id:
-            key = ("revenue", account.pk, external_id)
+            # One key per deal id, whether it is won, open or lost in this file.
+            key = ("deal", account.pk, external_id)
             existing = self.revenue.get((account.pk, external_id))
             if existing is None:
                 record = RevenueRecord(account_id=account.pk, external_id=external_id)
@@ -847,8 +851,22 @@ class DealImporter(Importer):
             diff(record, attrs)
             action, changes = (UNCHANGED if key[1:] in self.revenue_plain else CREATED), []
         clean_or_reject(record)
+        extra = {}
+        # A deal imported open earlier and won now: its opportunity is closed as won too.
+        earlier = self.opportunities.get((account.pk, "external_id", external_id))
+        if external_id and earlier is not None and earlier.stage != OpportunityStage.WON:
+            extra["won_opportunity"] = earlier
+            changes = [*changes, "stage"]
+            if action == UNCHANGED:
+                action = UPDATED
         return Planned(
-            row=row, key=key, label=label, instance=record, action=action, changes=changes
+            row=row,
+            key=key,
+            label=label,
+            instance=record,
+            action=action,
+            changes=changes,
+            extra=extra,
         )
 
     def _opportunity(
@@ -894,7 +912,7 @@ class DealImporter(Importer):
         if kind:
             attrs["kind"] = kind
         if external_id:
-            key = ("opportunity", account.pk, "external_id", external_id)
+            key = ("deal", account.pk, external_id)
             existing = self.opportunities.get((account.pk, "external_id", external_id))
         else:
             key = ("opportunity", account.pk, "title", normalise(title))
@@ -929,10 +947,30 @@ class DealImporter(Importer):
         RevenueRecord.objects.bulk_create(
             [p.instance for p in revenue if p.action == CREATED], batch_size=1000
         )
-        changed = [p for p in revenue if p.action == UPDATED]
-        names = sorted({n for p in changed for n in p.changes})
+        changed = [p for p in revenue if p.action == UPDATED and p.instance.pk]
+        names = sorted({n for p in changed for n in p.changes if n != "stage"})
         if names:
             RevenueRecord.objects.bulk_update([p.instance for p in changed], names, batch_size=500)
+        won = []
+        for p in revenue:
+            if "won_opportunity" in p.extra:
+                opportunity = p.extra["won_opportunity"]
+                opportunity.stage = OpportunityStage.WON
+                opportunity.probability = 100
+                opportunity.amount = p.instance.amount
+                opportunity.expected_close = p.instance.booked_on
+                opportunity.version += 1
+                won.append(
+                    Planned(
+                        row=p.row, key=p.key, label=p.label, instance=opportunity, action=UPDATED
+                    )
+                )
+        Opportunity.objects.bulk_update(
+            [p.instance for p in won],
+            ["stage", "probability", "amount", "expected_close", "version"],
+            batch_size=500,
+        )
+        self._record_plan_changes(won)
 
         opportunities = [p for p in planned if isinstance(p.instance, Opportunity)]
         if not opportunities:

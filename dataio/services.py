@@ -38,6 +38,12 @@ class ImportResult:
         return [o for o in self.outcomes if o["action"] == REJECTED]
 
 
+def check_entity_allowed(actor, entity: str) -> None:
+    """Users carry roles: only an admin imports them (a leader could otherwise make admins)."""
+    if entity == "users" and not (actor is None or actor.is_admin):
+        raise ImportFileError(_("Only an admin can import users."))
+
+
 def check_mapping(entity: str, mapping: dict[str, str], headers: list[str]) -> None:
     """Every mapped column exists, targets a field of `entity` once, and required fields are
     mapped. Raises ImportFileError (nothing is read or written yet)."""
@@ -77,6 +83,7 @@ def import_table(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Check every row, then (unless `dry_run`) write the accepted ones in one transaction."""
+    check_entity_allowed(actor, entity)
     check_mapping(entity, mapping, table.headers)
     importer: Importer = IMPORTERS[entity](actor=actor, currency=currency)
     records = [
@@ -182,6 +189,7 @@ def import_job_create(
 ) -> ImportJob:
     """Read the upload (any ImportFileError reaches the form before anything is stored) and keep
     it with the auto-detected mapping."""
+    check_entity_allowed(actor, entity)
     table = read_table(content, filename)
     return ImportJob.objects.create(
         created_by=actor,

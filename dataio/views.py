@@ -29,7 +29,7 @@ ACTION_CLASSES = {
 @require_http_methods(["GET", "POST"])
 @leader_required
 def import_start(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

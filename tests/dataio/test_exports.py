@@ -158,3 +158,19 @@ def test_export_menus_are_on_the_list_pages(client_for, kam_user, account):
             ).encode()
             in client.get(reverse(name, args=[account.pk])).content
         )
+
+
+def test_export_queries_do_not_grow_with_the_rows(
+    client_for, leader, account, django_assert_num_queries
+):
+    client = client_for(leader)
+    url = reverse("export_table", args=["interactions", "csv"])
+    for count in (2, 20):
+        for n in range(count):
+            interaction = InteractionFactory(account=account, summary=f"Touch {count}-{n}")
+            interaction.stakeholders.add(StakeholderFactory(account=account))
+        # 1 session, 2 user, 3 the account (access), 4 interactions with account and author,
+        # 5 their stakeholders (prefetch)
+        with django_assert_num_queries(5):
+            rows = _csv(client.get(url, {"account": account.pk}))
+        assert len(rows) > count

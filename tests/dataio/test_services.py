@@ -7,7 +7,7 @@ from accounts.models import Account, RevenueRecord, Stakeholder
 from activities.models import Interaction, TimelineEntry
 from dataio import importers
 from dataio.parsing import ImportFileError
-from kam.models import Role
+from kam.models import Role, User
 from plans.models import AccountPlan, Opportunity, PlanChange, Product
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
@@ -306,3 +306,53 @@ def test_importers_are_registered_for_every_entity():
         "users",
         "products",
     }
+
+
+def test_an_open_deal_won_in_a_later_file_closes_its_opportunity(
+    run_import, account, team_member, products
+):
+    run_import("deals", DEALS)
+    won_now = DEALS.replace(
+        "D2,Tereza Team,GTX Pro,Acme Industrial,Engaging,2025-10-25,,-1",
+        "D2,Tereza Team,GTX Pro,Acme Industrial,Won,2025-10-25,2026-02-10,5000",
+    )
+    result = run_import("deals", won_now)
+    assert result.counts["created"] == 1  # the revenue record
+    opportunity = Opportunity.objects.get(external_id="D2")
+    assert (opportunity.stage, opportunity.probability, opportunity.amount) == (
+        "won",
+        100,
+        Decimal("5000.00"),
+    )
+    assert RevenueRecord.objects.get(external_id="D2").booked_on == date(2026, 2, 10)
+    assert run_import("deals", won_now).counts["created"] == 0
+    assert run_import("deals", won_now).counts["updated"] == 0
+
+
+def test_only_an_admin_imports_users(run_import, leader):
+    with pytest.raises(ImportFileError, match="Only an admin"):
+        run_import("users", "name,role\nEve,admin\n", actor=leader)
+    assert not User.objects.filter(full_name="Eve").exists()
+
+
+def test_xlsx_deals_with_real_dates_and_numbers(run_import, account, products):
+    import io
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Deal ID", "Account", "Stage", "Close date", "Value"])
+    sheet.append(["X1", "Acme Industrial", "Closed Won", datetime(2026, 2, 1), 1234.5])
+    sheet.append(["X2", "Acme Industrial", "Closed Won", "not a date", 10])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_import("deals", buffer.getvalue(), "deals.xlsx")
+    assert result.counts["created"] == 1 and result.rejects[0]["row"] == 3
+    record = RevenueRecord.objects.get()
+    assert (record.external_id, record.booked_on, record.amount) == (
+        "X1",
+        date(2026, 2, 1),
+        Decimal("1234.50"),
+    )

@@ -223,3 +223,10 @@ def test_preview_queries_do_not_grow_with_the_rows(admin_user, django_assert_num
             )
         assert job.counts["created"] == rows
     assert owner.owned_accounts.count() == 0
+
+
+def test_a_leader_cannot_import_users(client_for, leader):
+    client = client_for(leader)
+    assert b'value="users"' not in client.get(reverse("import_start")).content
+    response = _upload(client, b"name\nEve\n", entity="users")
+    assert response.status_code == 200 and not ImportJob.objects.exists()
