@@ -1,15 +1,37 @@
 """Query filters for the list endpoints (django-filter). Related rows are filtered by id
 (`?account=12`), never looked up: an id the caller cannot see simply matches nothing."""
 
+from datetime import UTC
+
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from accounts.models import AccountStatus, BuyingRole, HealthBand, Stance
 from activities.models import CommitmentStatus, InteractionCategory, InteractionKind, QBRStatus
 from plans.models import PlanStatus
 
 MAX_ID = 2**63 - 1
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset Python accepts, compared in UTC: PostgreSQL refuses offsets
+    beyond ±15:59 ("+23:37"), which would be a server error instead of a valid filter."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None or value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as error:
+            raise ValidationError(_("Date and time out of range."), code="invalid") from error
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def id_filter(field_name: str, label=None):
@@ -28,7 +50,7 @@ class AccountFilter(filters.FilterSet):
     industry = filters.CharFilter()
     region = filters.CharFilter()
     external_id = filters.CharFilter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     def search(self, queryset, name, value):
         from django.db.models import Q
@@ -50,8 +72,8 @@ class InteractionFilter(filters.FilterSet):
     account = id_filter("account_id", _("Account id"))
     kind = filters.ChoiceFilter(choices=InteractionKind.choices)
     category = filters.ChoiceFilter(choices=InteractionCategory.choices)
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
 
 class CommitmentFilter(filters.FilterSet):
@@ -84,7 +106,7 @@ class HealthScoreFilter(filters.FilterSet):
 
 class TierChangeFilter(filters.FilterSet):
     account = id_filter("account_id", _("Account id"))
-    changed_after = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
+    changed_after = IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
 
 
 class PlanFilter(filters.FilterSet):

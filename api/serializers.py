@@ -191,6 +191,7 @@ class ActiveUserField(ScopedField):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    website = serializers.CharField(read_only=True, help_text=_("A URL, or empty."))
     owner = UserRefSerializer(read_only=True)
     team = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     tier = TierRefSerializer(read_only=True, allow_null=True)
@@ -327,6 +328,7 @@ STAKEHOLDER_FIELDS = [
 
 
 class StakeholderSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text=_("An email address, or empty."))
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -482,6 +484,10 @@ class CommitmentInputSerializer(NextStepInputSerializer):
 
 
 class QBRSerializer(serializers.ModelSerializer):
+    # Local wall-clock time ("10:00:00"); OpenAPI's "time" format would demand an offset.
+    scheduled_time = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("HH:MM:SS, local time; null: all day.")
+    )
     attendees = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     stakeholders = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 

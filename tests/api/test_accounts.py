@@ -246,3 +246,14 @@ def test_put_and_delete_are_not_offered(api_as, kam_user, account):
     client = api_as(kam_user)
     assert client.put(f"{URL}{account.pk}/", {}, format="json").status_code == 405
     assert client.delete(f"{URL}{account.pk}/").status_code == 405
+
+
+def test_datetime_filters_take_any_offset_python_parses(api_as, leader, account):
+    # PostgreSQL refuses offsets past ±15:59; the filter compares in UTC instead.
+    client = api_as(leader)
+    response = client.get(URL, {"updated_since": "0717-06-07T20:33:00+23:37"})
+    assert response.status_code == 200
+    assert names(response) == ["Acme Industrial"]
+    response = client.get(URL, {"updated_since": "0001-01-01T00:00:00+23:00"})
+    assert response.status_code == 400
+    assert "updated_since" in response.json()
