@@ -404,7 +404,8 @@ class AccountImporter(Importer):
                 },
             )
         if "owner" in values and not is_null(values["owner"]):
-            attrs["owner"] = self._user(values["owner"], labels["owner"])
+            # Ids, not instances: reading a relation on a copied row queries it, once per row.
+            attrs["owner_id"] = self._user(values["owner"], labels["owner"]).pk
         parent_key = self._parent_key(values.get("parent")) if "parent" in values else None
 
         existing = self._existing(external_id, name)
@@ -901,7 +902,7 @@ class DealImporter(Importer):
         title = title or " ".join(filter(None, [product_name, external_id])) or _("Deal")
         attrs = {
             "title": title[:200],
-            "product": product,
+            "product_id": product.pk if product else None,
             "amount": (amount or Decimal(0)).quantize(Decimal("0.01")),
             "probability": probability,
             "stage": stage,
@@ -1388,7 +1389,9 @@ class UserImporter(Importer):
                 user.set_unusable_password()
                 user.save()
             elif p.action == UPDATED:
-                user.save(update_fields=[*p.changes])
+                # The role decides Django admin access (User.save): save both with it.
+                staff = ["is_staff", "is_superuser"] if "role" in p.changes else []
+                user.save(update_fields=[*p.changes, *staff])
 
 
 def normalise_spaces(name: str) -> str:

@@ -104,7 +104,9 @@ def _outcome_context(request, job, *, default_show: str = "") -> dict:
             **outcome,
             "action_label": action_labels[outcome["action"]],
             "action_class": ACTION_CLASSES[outcome["action"]],
-            "changed_labels": [str(field_labels.get(n, n)) for n in outcome.get("changes", [])],
+            "changed_labels": [
+                str(field_labels.get(n.removesuffix("_id"), n)) for n in outcome.get("changes", [])
+            ],
         }
         for outcome in page.object_list
     ]

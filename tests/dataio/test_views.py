@@ -230,3 +230,31 @@ def test_a_leader_cannot_import_users(client_for, leader):
     assert b'value="users"' not in client.get(reverse("import_start")).content
     response = _upload(client, b"name\nEve\n", entity="users")
     assert response.status_code == 200 and not ImportJob.objects.exists()
+
+
+def test_preview_of_a_reimport_does_not_query_per_row(admin_user, django_assert_num_queries):
+    """Existing rows compare by ids: no query for each row's owner, product or plan."""
+    from decimal import Decimal
+
+    from plans.models import Product
+    from tests.factories import AccountFactory
+
+    agent = UserFactory(email="agent@example.com", full_name="Sam Agent")
+    Product.objects.create(name="GTX Pro", list_price=Decimal(10))
+    for rows in (3, 30):
+        account = AccountFactory(owner=agent)
+        content = ("id,account,stage,sales_agent,product\n" + "".join(
+            f"{account.pk}-{n},{account.name},Engaging,Sam Agent,GTXPro\n" for n in range(rows)
+        )).encode()  # fmt: skip
+        job = services.import_job_create(
+            actor=admin_user, entity="deals", filename="d.csv", content=content
+        )
+        services.import_table(entity="deals", table=services._job_table(job),
+                              mapping=job.mapping, actor=admin_user, dry_run=False)  # fmt: skip
+        # 1 savepoint, 2 users, 3 accounts, 4 products, 5 revenue records with an external id,
+        # 6 revenue records without, 7 opportunities with their plan, 8 team memberships,
+        # 9 save the preview, 10 release savepoint
+        with django_assert_num_queries(10):
+            services.import_job_preview(job=job, mapping=job.mapping)
+        job.refresh_from_db()
+        assert job.counts["unchanged"] == rows
