@@ -972,6 +972,9 @@ class DealImporter(Importer):
             batch_size=500,
         )
         self._record_plan_changes(won)
+        if any(p.action in (CREATED, UPDATED) for p in revenue):
+            # The revenue windows the lists and the dashboard read (else stale until tonight).
+            account_services.account_revenue_refresh()
 
         opportunities = [p for p in planned if isinstance(p.instance, Opportunity)]
         if not opportunities:

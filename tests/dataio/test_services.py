@@ -356,3 +356,19 @@ def test_xlsx_deals_with_real_dates_and_numbers(run_import, account, products):
         date(2026, 2, 1),
         Decimal("1234.50"),
     )
+
+
+def test_won_deals_refresh_the_accounts_revenue_windows(run_import, account, products, now):
+    run_import(
+        "deals", "id,account,stage,close_date,amount\nW1,Acme Industrial,won,2026-02-01,900\n"
+    )
+    account.refresh_from_db()
+    assert account.revenue_last_12m == Decimal(900)
+
+
+def test_a_role_change_keeps_django_admin_access_consistent(run_import, admin_user):
+    boss = UserFactory(email="boss2@example.com", full_name="Bo Boss", role=Role.ADMIN)
+    result = run_import("users", "email,name,role\nboss2@example.com,Bo Boss,kam\n")
+    assert result.counts["updated"] == 1
+    boss.refresh_from_db()
+    assert (boss.role, boss.is_staff, boss.is_superuser) == (Role.KAM, False, False)
