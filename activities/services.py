@@ -22,6 +22,7 @@ from activities.models import (
     TimelineKind,
 )
 from activities.timeline import timeline_record
+from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -176,6 +177,9 @@ def interaction_log(
     Stakeholder.objects.filter(pk__in=[s.pk for s in stakeholders]).update(
         last_interaction_at=Greatest(Coalesce("last_interaction_at", occurred_at), occurred_at)
     )
+    # The account's health reflects the new touch within seconds, not at night; through the
+    # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
+    outbox_enqueue("accounts.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
     return interaction
 
 

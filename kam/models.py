@@ -166,3 +166,30 @@ class AuditEvent(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or '-'} {self.object_type} {self.action}"
         )
+
+
+class OutboxTask(models.Model):
+    """A Celery task to send once the transaction that asked for it commits (kam.outbox).
+    Sent right after the commit when the broker answers; kept and retried by the drain (every
+    minute from beat, or `manage.py drain_outbox`) when it does not, so a Redis outage delays
+    background work but never fails a request or loses the work."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(sent_at__isnull=True), name="outbox_pending"
+            ),
+            models.Index(fields=["sent_at"], name="outbox_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {'sent' if self.sent_at else 'pending'}"

@@ -1,0 +1,102 @@
+"""Background work that survives a broker outage (a transactional outbox).
+
+A service that wants a Celery task run calls `outbox_enqueue` inside its transaction: the
+task is stored as a row of that transaction, and sent to the broker right after the commit.
+If the broker (Redis) does not answer, the request still succeeds and the row stays pending;
+the drain (`outbox_drain`: every minute from Celery beat, or `manage.py drain_outbox`) sends
+it once the broker is back. A task may therefore run more than once (sent, then the process
+died before marking it): every task queued this way must be idempotent, as all KAM jobs are.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kam.models import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+# A web request waits at most this long (seconds) for a broker that does not answer.
+BROKER_TIMEOUT = 2
+DRAIN_BATCH = 500
+
+
+def outbox_enqueue(task: str, *args, **kwargs) -> OutboxTask:
+    """Queue `task` (its dotted name) with JSON arguments, to be sent after the commit."""
+    row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs)
+    transaction.on_commit(partial(_send_after_commit, row.pk))
+    return row
+
+
+def _send_after_commit(pk: int) -> None:
+    """Never raises: the change is already committed; a failed send waits for the drain."""
+    try:
+        _send(OutboxTask.objects.filter(pk=pk))
+    except Exception:  # a bug here must not turn a saved change into an error page
+        logger.exception("Outbox: sending task %s failed; the drain will retry", pk)
+
+
+def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
+    """Send pending tasks, oldest first; returns how many were sent. Rows another process is
+    sending are skipped (SKIP LOCKED), so drains may overlap."""
+    return _send(OutboxTask.objects.all(), limit=limit)
+
+
+def _connection():
+    return current_app.connection_for_write(
+        settings.CELERY_BROKER_URL,
+        connect_timeout=BROKER_TIMEOUT,
+        transport_options={
+            "socket_connect_timeout": BROKER_TIMEOUT,
+            "socket_timeout": BROKER_TIMEOUT,
+            "max_retries": 0,
+        },
+    )
+
+
+@transaction.atomic
+def _send(rows, *, limit: int = DRAIN_BATCH) -> int:
+    pending = list(
+        rows.filter(sent_at=None).select_for_update(skip_locked=True).order_by("pk")[:limit]
+    )
+    if not pending:
+        return 0
+    sent: list[int] = []
+    try:
+        with _connection() as connection:
+            for row in pending:
+                current_app.send_task(
+                    row.task,
+                    args=row.args,
+                    kwargs=row.kwargs,
+                    connection=connection,
+                    queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                    retry=False,
+                    ignore_result=True,
+                )
+                sent.append(row.pk)
+    except Exception as error:  # broker down or refusing: keep the rest for the next drain
+        failed = [row.pk for row in pending if row.pk not in set(sent)]
+        logger.warning("Outbox: broker unavailable (%s); %d task(s) wait", error, len(failed))
+        OutboxTask.objects.filter(pk__in=failed).update(
+            attempts=F("attempts") + 1, last_error=f"{error.__class__.__name__}: {error}"[:300]
+        )
+    OutboxTask.objects.filter(pk__in=sent).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    return len(sent)
+
+
+def outbox_prune(*, days: int = 7) -> int:
+    """Delete rows sent more than `days` ago (the drain calls it; pending rows are kept)."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = OutboxTask.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted
