@@ -299,19 +299,6 @@ AXES_USERNAME_CALLABLE = "kam.views.axes_username"
 AXES_LOCKOUT_CALLABLE = "kam.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one email, that
-# email cannot sign in for AXES_COOLOFF_MINUTES (the login page says so). Keyed on the email,
-# not the address: behind a proxy every client shares one IP, and an attacker has many.
-AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_USERNAME_FORM_FIELD = "username"  # the login form's email field (kam/forms.py)
-AXES_USERNAME_CALLABLE = "kam.views.axes_username"
-AXES_LOCKOUT_CALLABLE = "kam.views.login_locked_out"
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
 # axes.W006 asks for the IP address as a lockout key too. Deliberately not: axes has one failure
 # limit for every key, so five typos behind one office NAT or proxy would lock the whole office
 # out; and the warning's concern (rotating user agents or cookies) does not apply, as neither
