@@ -53,6 +53,7 @@ def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
     expect(page.get_by_label("deal_stage")).to_have_value("stage")
     expect(page.get_by_label("close_value")).to_have_value("amount")
     expect(page.get_by_label("sales_agent")).to_have_value("owner")
+    screenshot(page, "import-mapping")
     page.get_by_role("button", name="Preview (dry run)").click()
 
     status = page.get_by_role("status")

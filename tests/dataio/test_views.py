@@ -258,3 +258,10 @@ def test_preview_of_a_reimport_does_not_query_per_row(admin_user, django_assert_
             services.import_job_preview(job=job, mapping=job.mapping)
         job.refresh_from_db()
         assert job.counts["unchanged"] == rows
+
+
+def test_a_file_over_the_limit_is_refused_by_the_form(client_for, admin_user, monkeypatch):
+    monkeypatch.setattr("dataio.forms.MAX_BYTES", 10)
+    response = _upload(client_for(admin_user), b"name\nA long enough file\n")
+    assert "the limit is 20 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
