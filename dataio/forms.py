@@ -43,7 +43,7 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One select per column of the file: the field it feeds, or ignored."""
 
-    def __init__(self, *args, job: ImportJob, **kwargs):
+    def __init__(self, *args, job: ImportJob, samples: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.job = job
         importer = IMPORTERS[job.entity]
@@ -55,7 +55,11 @@ class MappingForm(forms.Form):
             if not header:
                 continue
             self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=header, choices=choices, required=False, initial=job.mapping.get(header, "")
+                label=header,
+                choices=choices,
+                required=False,
+                initial=job.mapping.get(header, ""),
+                help_text=(samples or {}).get(header, ""),
             )
 
     def clean(self):

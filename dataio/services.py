@@ -211,6 +211,19 @@ def _job_table(job: ImportJob) -> Table:
     return read_table(bytes(job.content), job.filename)
 
 
+def import_job_samples(*, job: ImportJob, rows: int = 20) -> dict[str, str]:
+    """The first non-blank value of each column (in its first rows), to show while mapping."""
+    samples: dict[str, str] = {}
+    for _row, cells in _job_table(job).records():
+        for header, value in cells.items():
+            if header not in samples and text(value):
+                samples[header] = text(value)[:60]
+        rows -= 1
+        if rows == 0:
+            break
+    return samples
+
+
 @transaction.atomic
 def import_job_preview(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
     """Save the mapping and the dry run's row-by-row outcome."""

@@ -54,7 +54,7 @@ def import_mapping(request, pk: int):
     job = get_import_job_for_user(request.user, pk)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
         return redirect("import_job", job.pk)
-    form = MappingForm(request.POST or None, job=job)
+    form = MappingForm(request.POST or None, job=job, samples=services.import_job_samples(job=job))
     if request.method == "POST" and form.is_valid():
         try:
             services.import_job_preview(job=job, mapping=form.cleaned_data["mapping"])

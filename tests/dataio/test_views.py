@@ -53,6 +53,7 @@ def test_wizard_upload_map_preview_confirm_result(client_for, admin_user, kam_us
     page = client.get(reverse("import_mapping", args=[job.pk]))
     assert page.status_code == 200
     assert b'<option value="industry" selected>' in page.content
+    assert b'<td class="text-body-secondary small">retail</td>' in page.content  # an example
 
     # Edit the mapping: ignore the sector column.
     response = client.post(
