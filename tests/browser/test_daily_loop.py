@@ -56,7 +56,7 @@ def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(page, login, tr
     page.get_by_role("link", name="My work").click()
     upcoming = page.get_by_role("region", name=re.compile("Due in the next 14 days"))
     expect(upcoming).to_contain_text("Send the revised proposal")
-    upcoming.get_by_role("button", name="Mark “Send the revised proposal” done").click()
+    upcoming.get_by_role("button", name="Done: Send the revised proposal").click()
     expect(upcoming.get_by_role("button", name="Undo")).to_be_visible()
 
     page.goto(f"/accounts/{account.pk}/timeline/")

@@ -1,0 +1,70 @@
+"""The money filter: amounts in the reader's language (issue 9, Portuguese formatting)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from kam.templatetags.kam_tags import money
+from tests.factories import RevenueRecordFactory
+
+NBSP = "\xa0"  # CLDR puts a no-break space between a Portuguese symbol and the amount
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "currency", "expected"),
+    [
+        ("pt-br", Decimal("1234.56"), "BRL", f"R${NBSP}1.234,56"),
+        ("pt-br", Decimal("1234567.8"), "BRL", f"R${NBSP}1.234.567,80"),
+        ("pt-br", Decimal("-99.5"), "BRL", f"-R${NBSP}99,50"),
+        ("pt-br", Decimal("1234.56"), "USD", f"US${NBSP}1.234,56"),
+        ("pt-br", Decimal("0"), "EUR", f"€{NBSP}0,00"),
+        ("pt-br", Decimal("1234.56"), "", "1.234,56"),
+        ("en", Decimal("1234.56"), "BRL", "R$1,234.56"),
+        ("en", Decimal("1234567.8"), "BRL", "R$1,234,567.80"),
+        ("en", Decimal("1234.56"), "USD", "$1,234.56"),
+        ("en", Decimal("1234.56"), "EUR", "€1,234.56"),
+        ("en", 1234, "BRL", "R$1,234.00"),
+        ("en", Decimal("1234.56"), "", "1,234.56"),
+    ],
+)
+def test_money_formats_the_amount_the_way_the_language_writes_it(
+    language, amount, currency, expected
+):
+    with translation.override(language):
+        assert money(amount, currency) == expected
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_money_shows_a_dash_for_no_amount(empty):
+    with translation.override("pt-br"):
+        assert money(empty, "BRL") == "—"
+
+
+def test_money_in_a_template_follows_the_active_language():
+    template = Template("{% load kam_tags %}{{ amount|money:currency }}")
+    context = Context({"amount": Decimal("1234.56"), "currency": "BRL"})
+    with translation.override("pt-br"):
+        assert template.render(context) == f"R${NBSP}1.234,56"
+    with translation.override("en"):
+        assert template.render(context) == "R$1,234.56"
+
+
+@pytest.mark.parametrize(
+    ("language", "revenue", "renewal"),
+    [("pt-br", f"R${NBSP}1.234,56", "23/11/2026"), ("en", "R$1,234.56", "11/23/2026")],
+)
+def test_the_account_page_shows_money_and_dates_in_the_readers_format(
+    client_for, kam_user, account, language, revenue, renewal
+):
+    kam_user.language = language
+    kam_user.save()
+    account.renewal_date = date(2026, 11, 23)
+    account.save()
+    RevenueRecordFactory(account=account, booked_on=timezone.localdate(), amount=Decimal("1234.56"))
+    page = client_for(kam_user).get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert revenue in page  # last 12 months and lifetime
+    assert renewal in page
