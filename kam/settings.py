@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations tagged by resource ("accounts"), not by the version prefix.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One schema name per choice set (several models have a `status` or a `kind`).
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.AccountStatus",
