@@ -1,0 +1,53 @@
+"""The app as bench/web.py serves it under gunicorn: kam.wsgi, plus a timing header.
+
+Each response carries `X-Bench: <ms>;<sql ms>;<queries>;<cpu ms>`, measured in the worker
+around the whole Django request (middleware, view, template rendering): wall time, time
+spent in SQL statements (connection.execute_wrapper), their count, and the CPU time the
+worker process used. Nothing in the app changes; only the benchmark loads this module.
+
+DJANGO_DEBUG=true is needed for the settings to load without production secrets; DEBUG is
+turned off again here, as in production (no query log, no debug templates)."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
+
+django_application = get_wsgi_application()
+settings.DEBUG = False
+
+
+class _SqlTimer:
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
+def application(environ, start_response):
+    started, cpu_started = time.perf_counter(), time.process_time()
+    timer = _SqlTimer()
+
+    def timed_start_response(status, headers, exc_info=None):
+        # Django calls this once the response is complete (rendered, middleware done).
+        elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.process_time() - cpu_started) * 1000
+        value = f"{elapsed:.2f};{timer.seconds * 1000:.2f};{timer.count};{cpu:.2f}"
+        return start_response(status, [*headers, ("X-Bench", value)], exc_info)
+
+    with connection.execute_wrapper(timer):
+        return django_application(environ, timed_start_response)

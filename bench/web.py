@@ -1,0 +1,398 @@
+"""Page speed at 20,000 accounts, measured server side under gunicorn (see bench/README.md).
+
+    DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/kam_large_bench \
+        .venv/bin/python bench/web.py
+
+Expects the large demo (`manage.py seed_demo --scale large`). Starts gunicorn on the
+configured database (bench/bench_wsgi.py: the app with DEBUG off and an X-Bench timing
+header), logs in as leader@example.com and kam@example.com, and for each scenario sends
+--warmup requests, then --requests measured ones, one at a time. Prints, per scenario, the
+server-side time (p50/p95/max), the time in SQL, the SQL statements per request and the CPU
+time of the worker, next to the target; then runs the SQL behind the dashboard directly in
+PostgreSQL (statements captured from one in-process request) and prints app time / SQL time.
+The load averages are printed with every scenario: the machine is shared.
+
+Requests rotate over different accounts (the leader's pages over a deterministic sample of
+all accounts, the KAM's over their own), so the figures are not one account's cached pages.
+The quick log POSTs write interactions (as a KAM on their own accounts, as the account page's
+htmx form does); --no-writes skips them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Account, Tier  # noqa: E402
+from kam.models import User  # noqa: E402
+
+settings.DEBUG = False
+PASSWORD = "demo"  # noqa: S105 - the demo users' public password
+
+
+def log(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def loadavg() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+class Server:
+    def __init__(self, port: int, workers: int):
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DJANGO_DEBUG": "true", "PYTHONUNBUFFERED": "1"}
+        self.log_path = Path(tempfile.gettempdir()) / f"kam-bench-web-{port}.log"
+        self.log_file = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(BASE_DIR / ".venv/bin/gunicorn"),
+                "bench.bench_wsgi:application",
+                "--chdir",
+                str(BASE_DIR),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "120",
+            ],
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for _ in range(300):
+            try:
+                requests.get(f"{self.url}/healthz", timeout=30)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit(f"gunicorn did not start; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.log_file.close()
+
+
+def login(base: str, email: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{base}/login/",
+        data={"csrfmiddlewaretoken": token, "username": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    if response.status_code != 302:
+        sys.exit(f"could not log in as {email} (HTTP {response.status_code})")
+    return session
+
+
+def bench_header(response) -> tuple[float, float, int, float]:
+    ms, sql_ms, queries, cpu_ms = response.headers["X-Bench"].split(";")
+    return float(ms), float(sql_ms), int(queries), float(cpu_ms)
+
+
+class Scenario:
+    def __init__(self, name, session, target_ms, urls, *, method="GET", data=None, htmx=False):
+        self.name = name
+        self.session = session
+        self.target_ms = target_ms
+        self.urls = urls  # a list, used round robin
+        self.method = method
+        self.data = data  # callable(url) -> form data for POSTs
+        self.htmx = htmx
+
+    def send(self, base: str, n: int):
+        url = self.urls[n % len(self.urls)]
+        headers = {"HX-Request": "true"} if self.htmx else {}
+        if self.method == "POST":
+            headers["X-CSRFToken"] = self.session.cookies["csrftoken"]
+            headers["Referer"] = base + url
+            response = self.session.post(
+                base + url, data=self.data(n), headers=headers, allow_redirects=False
+            )
+        else:
+            response = self.session.get(base + url, headers=headers, allow_redirects=False)
+        if response.status_code != 200:
+            raise RuntimeError(f"{self.name}: {url} answered HTTP {response.status_code}")
+        return response
+
+
+def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict:
+    for n in range(warmup):
+        scenario.send(base, n)
+    rows = []
+    for n in range(count):
+        rows.append(bench_header(scenario.send(base, warmup + n)))
+    ms = [row[0] for row in rows]
+    return {
+        "name": scenario.name,
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "max": max(ms),
+        "sql_p50": statistics.median(row[1] for row in rows),
+        "queries": (min(row[2] for row in rows), max(row[2] for row in rows)),
+        "cpu_p50": statistics.median(row[3] for row in rows),
+        "target": scenario.target_ms,
+        "load": loadavg(),
+    }
+
+
+def print_result(result: dict) -> None:
+    low, high = result["queries"]
+    queries = f"{low}" if low == high else f"{low}-{high}"
+    verdict = "ok" if result["p95"] <= result["target"] else "SLOW"
+    log(
+        f"{result['name']:<44} {result['p50']:7.1f} {result['p95']:7.1f} {result['max']:7.1f} "
+        f"{result['sql_p50']:7.1f} {queries:>7} {result['cpu_p50']:7.1f} "
+        f"{result['target']:>6} {verdict:<4}  {result['load']}"
+    )
+
+
+def scenarios(args, leader, kam) -> list[Scenario]:
+    kam_user = User.objects.get(email="kam@example.com")
+    rng = random.Random(7)
+    all_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    sample = rng.sample(all_ids, min(100, len(all_ids)))
+    own = list(
+        Account.objects.filter(owner=kam_user)
+        .exclude(status="churned")
+        .values_list("pk", flat=True)
+    )
+    tiers = dict(Tier.objects.values_list("key", "pk"))
+    some_kam = Account.objects.exclude(owner=kam_user).values_list("owner_id", flat=True).first()
+    result = []
+
+    def lists(name, session, query, pages=(1, 500)):
+        for page in pages:
+            params = {**query, "page": page} if page != 1 else query
+            suffix = f"?{urlencode(params)}" if params else ""
+            result.append(Scenario(f"list {name} p{page}", session, 150, [f"/accounts/{suffix}"]))
+
+    if "dashboard" in args.only:
+        for name, query in [
+            ("", {}),
+            ("tier=strategic", {"tier": tiers.get("strategic")}),
+            ("region=Southeast", {"region": "Southeast"}),
+            ("industry=Retail", {"industry": "Retail"}),
+            ("owner", {"owner": some_kam}),
+            ("tier+industry+region", {"tier": tiers.get("key"), "industry": "Banking",
+                                      "region": "South"}),
+        ]:  # fmt: skip
+            suffix = f"?{urlencode(query)}" if query else ""
+            result.append(
+                Scenario(f"dashboard leader {name}".strip(), leader, 250, [f"/portfolio/{suffix}"])
+            )
+        result.append(Scenario("dashboard kam", kam, 250, ["/portfolio/"]))
+    if "list" in args.only:
+        lists("leader name", leader, {})
+        for sort in ["-last_touch", "renewal", "-health", "tier"]:
+            lists(f"leader sort={sort}", leader, {"sort": sort})
+        lists("leader status=at_risk", leader, {"status": "at_risk"})
+        lists("leader band=at_risk -health", leader, {"band": "at_risk", "sort": "-health"})
+        lists("leader tier=growth", leader, {"tier": tiers.get("growth")})
+        lists("leader industry=Retail renewal", leader, {"industry": "Retail", "sort": "renewal"})
+        lists("leader owner", leader, {"owner": some_kam}, pages=(1,))
+        lists("leader q=Account 01", leader, {"q": "Account 01"})
+        lists("kam name", kam, {}, pages=(1,))
+        lists("kam -last_touch", kam, {"sort": "-last_touch"}, pages=(1,))
+    if "account" in args.only:
+        result.append(
+            Scenario("account page leader", leader, 150, [f"/accounts/{pk}/" for pk in sample])
+        )
+        result.append(Scenario("account page kam", kam, 150, [f"/accounts/{pk}/" for pk in own]))
+    if "timeline" in args.only:
+        result.append(
+            Scenario("timeline leader", leader, 150, [f"/accounts/{pk}/timeline/" for pk in sample])
+        )
+        result.append(
+            Scenario("timeline kam", kam, 150, [f"/accounts/{pk}/timeline/" for pk in own])
+        )
+    if "quicklog" in args.only and not args.no_writes:
+        urls = [f"/accounts/{pk}/log/" for pk in own]
+
+        def form(n):
+            return {
+                "log-kind": "call",
+                "log-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                "log-summary": f"Bench call {n}",
+                "log-notes": "",
+                "log-sentiment": "1",
+                "log-category": "evolution",
+                "next_steps-TOTAL_FORMS": "1",
+                "next_steps-INITIAL_FORMS": "0",
+                "next_steps-MIN_NUM_FORMS": "0",
+                "next_steps-MAX_NUM_FORMS": "1000",
+                "next_steps-0-title": f"Send the proposal {n}" if n % 2 else "",
+                "next_steps-0-due_date": (
+                    timezone.localdate() + timezone.timedelta(days=7)
+                ).isoformat(),
+                "next_steps-0-owner": f"u{kam_user.pk}" if n % 2 else "",
+            }
+
+        result.append(
+            Scenario("quick log POST kam (htmx)", kam, 100, urls, method="POST", data=form,
+                     htmx=True)
+        )  # fmt: skip
+    return result
+
+
+def dashboard_sql(args) -> None:
+    """Capture the dashboard's statements from one in-process request, then run each one
+    directly (median of five) and compare with the page's own time."""
+    leader = User.objects.get(email="leader@example.com")
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(leader)
+    client.get("/portfolio/")  # warm up
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/portfolio/")
+    app_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        log(f"dashboard answered HTTP {response.status_code}; SQL check skipped")
+        return
+    statements = [q["sql"] for q in captured.captured_queries]
+    log(f"\nDashboard SQL run directly ({len(statements)} statements, median of 5 runs each):")
+    total = 0.0
+    with connection.cursor() as cursor:
+        for sql in statements:
+            times = []
+            for _ in range(5):
+                began = time.perf_counter()
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+                times.append((time.perf_counter() - began) * 1000)
+            took = statistics.median(times)
+            total += took
+            text = " ".join(sql.split())
+            log(f"  {took:7.2f} ms  {text[:110]}")
+    log(f"app time (in-process request, captured) {app_ms:.1f} ms; SQL time {total:.1f} ms; "
+        f"app / SQL {app_ms / total if total else float('inf'):.2f}")  # fmt: skip
+
+
+def explain(url: str, email: str, top: int) -> None:
+    """Every statement of one in-process request with its time; EXPLAIN (ANALYZE, BUFFERS)
+    of the slowest `top`."""
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(User.objects.get(email=email))
+    client.get(url)  # warm up
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    log(f"{url} as {email}: HTTP {response.status_code}, {len(captured)} statements")
+    queries = captured.captured_queries
+    for number, query in enumerate(queries, 1):
+        text = " ".join(query["sql"].split())[:150]
+        log(f"  #{number:<2} {float(query['time']) * 1000:8.1f} ms  {text}")
+    slowest = sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:top]
+    with connection.cursor() as cursor:
+        for query in slowest:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            log(f"\nEXPLAIN (ANALYZE, BUFFERS) {' '.join(sql.split())[:2000]}")
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            for (line,) in cursor.fetchall():
+                log(f"    {line}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8764)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["dashboard", "list", "account", "timeline", "quicklog"],
+        help="scenario groups: dashboard list account timeline quicklog",
+    )
+    parser.add_argument("--match", default="", help="only scenarios whose name contains this")
+    parser.add_argument("--no-writes", action="store_true", help="skip the quick log POSTs")
+    parser.add_argument("--no-sql", action="store_true", help="skip the dashboard SQL check")
+    parser.add_argument("--explain", metavar="URL", help="only EXPLAIN the statements of URL")
+    parser.add_argument("--as", dest="email", default="leader@example.com")
+    parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
+    args = parser.parse_args()
+    if args.explain:
+        explain(args.explain, args.email, args.top)
+        return
+
+    log(f"database {settings.DATABASES['default']['NAME']}: "
+        f"{Account.objects.count()} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
+    cpu_started = os.times()
+    server = Server(args.port, args.workers)
+    try:
+        for _ in range(args.workers * 2):  # let every worker load the app before timing
+            requests.get(f"{server.url}/healthz", timeout=60)
+        leader = login(server.url, "leader@example.com")
+        kam = login(server.url, "kam@example.com")
+        log(f"gunicorn {args.workers} workers on {server.url}; {args.warmup} warm-up + "
+            f"{args.requests} measured requests per scenario; ms, server side")  # fmt: skip
+        log(f"{'scenario':<44} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>7} {'queries':>7} "
+            f"{'cpu p50':>7} {'target':>6}")  # fmt: skip
+        results = []
+        for scenario in scenarios(args, leader, kam):
+            if args.match and args.match not in scenario.name:
+                continue
+            result = run_scenario(server.url, scenario, args.warmup, args.requests)
+            print_result(result)
+            results.append(result)
+        slow = [r["name"] for r in results if r["p95"] > r["target"]]
+        log(f"\n{len(results) - len(slow)} of {len(results)} scenarios within target"
+            + (f"; slow: {', '.join(slow)}" if slow else ""))  # fmt: skip
+    finally:
+        server.stop()
+    if "dashboard" in args.only and not args.no_sql:
+        dashboard_sql(args)
+    used = os.times()
+    own = used.user - cpu_started.user + used.system - cpu_started.system
+    workers = (
+        used.children_user - cpu_started.children_user
+        + used.children_system - cpu_started.children_system
+    )  # fmt: skip
+    log(f"\nCPU: this process (client, SQL check) {own:.1f} s; gunicorn {workers:.1f} s; "
+        f"{loadavg()}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
