@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -647,9 +648,22 @@ class StakeholderImporter(Importer):
                 boss = by_name.get((p.extra["account"].pk, p.extra["boss_key"]))
                 if p.extra["boss_key"] is None and p.instance.reports_to_id is None:
                     continue
-                account_services.stakeholder_update(
-                    stakeholder=p.instance, actor=self.actor, reports_to=boss
-                )
+                if boss is not None:
+                    # Fresh, with the links set by earlier rows: the service's loop check
+                    # walks them.
+                    boss = Stakeholder.objects.get(pk=boss.pk)
+                try:
+                    # Its own savepoint: a refused link (a reporting loop the file makes) is
+                    # reported and the rest of the batch still goes in.
+                    with transaction.atomic():
+                        account_services.stakeholder_update(
+                            stakeholder=p.instance, actor=self.actor, reports_to=boss
+                        )
+                except ValidationError as error:
+                    self.notes.append(
+                        _("Row %(row)s: “reports to” not set: %(reason)s")
+                        % {"row": p.row, "reason": _validation_reason(error)}
+                    )
 
 
 # --- deals ----------------------------------------------------------------------------------

@@ -372,3 +372,14 @@ def test_a_role_change_keeps_django_admin_access_consistent(run_import, admin_us
     assert result.counts["updated"] == 1
     boss.refresh_from_db()
     assert (boss.role, boss.is_staff, boss.is_superuser) == (Role.KAM, False, False)
+
+
+def test_a_reporting_loop_in_the_file_is_reported_and_the_rest_goes_in(run_import, account):
+    rows = ("account,name,reports_to\nAcme Industrial,Ana,Bia\nAcme Industrial,Bia,Ana\n"
+            "Acme Industrial,Caio,Ana\n")  # fmt: skip
+    result = run_import("stakeholders", rows)
+    assert result.counts["created"] == 3
+    assert "Row 3: “reports to” not set" in result.notes[0] and "loop" in result.notes[0]
+    assert Stakeholder.objects.get(name="Ana").reports_to.name == "Bia"
+    assert Stakeholder.objects.get(name="Caio").reports_to.name == "Ana"
+    assert Stakeholder.objects.get(name="Bia").reports_to is None
