@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,8 @@ from dataio.parsing import ImportFileError, Table, read_table
 from dataio.values import RowReject, text
 
 PROGRESS_EVERY = 250
+# Longer than the Celery task's hard time limit (dataio.tasks).
+ABANDONED_AFTER = timedelta(minutes=31)
 
 
 @dataclass
@@ -271,9 +275,15 @@ def import_job_run(*, job_id: int) -> ImportJob:
     rows are checked so the page can show it; the writes are one transaction inside
     import_table. Safe to rerun: a job already done is left alone, and the import is
     idempotent anyway."""
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]
-    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), processed_rows=0)
+    now = timezone.now()
+    # A run older than the task's hard time limit died with its worker (its transaction rolled
+    # back): a redelivered task takes the job over. A live run is left alone.
+    abandoned = Q(status=ImportStatus.RUNNING, started_at__lt=now - ABANDONED_AFTER)
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(Q(status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]) | abandoned)
+        .update(status=ImportStatus.RUNNING, started_at=now, processed_rows=0)
+    )
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job

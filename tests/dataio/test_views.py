@@ -266,3 +266,21 @@ def test_a_file_over_the_limit_is_refused_by_the_form(client_for, admin_user, mo
     response = _upload(client_for(admin_user), b"name\nA long enough file\n")
     assert "the limit is 20 MB" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_run_abandoned_by_a_dead_worker_is_taken_over_but_a_live_one_is_not(admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = services.import_job_create(
+        actor=admin_user, entity="accounts", filename="a.csv", content=_big_file(2)
+    )
+    services.import_job_preview(job=job, mapping={"name": "name"})
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    import_job_task(job.pk)  # someone is running it: nothing happens
+    assert not Account.objects.exists()
+    ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert import_job_task(job.pk)["created"] == 2
