@@ -12,7 +12,7 @@ def test_kam_logs_in_switches_to_portuguese_and_logs_out(page, login, transactio
 
     page.get_by_label("Language").select_option("pt-br")
     expect(page.get_by_role("heading", name="Meu trabalho")).to_be_visible()
-    expect(page.get_by_role("link", name="Contas")).to_be_visible()
+    expect(page.get_by_role("link", name="Contas", exact=True)).to_be_visible()
     screenshot(page, "shell-pt-br")
 
     page.get_by_role("button", name="Sair").click()
