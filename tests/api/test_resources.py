@@ -364,6 +364,21 @@ def test_portfolio_summary_covers_what_the_user_sees(api_as, leader, kam_user, o
     assert sum(row["accounts"] for row in everything["tiers"]) == 2
 
 
+def test_portfolio_summary_query_count_does_not_grow(
+    api_as, leader, kam_user, django_assert_num_queries, now
+):
+    client = api_as(leader)
+    _grow(kam_user, 1)
+    # The dashboard's selector (accounts.portfolio): 3 for the filter options (owners, tiers,
+    # industries and regions), 11 for the figures (rates, configuration, the grouped pass,
+    # Pareto, trend, at-risk rows, renewals, pipeline and its rows, commitments, load).
+    with django_assert_num_queries(14):
+        assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 1
+    _grow(kam_user, 2)
+    with django_assert_num_queries(14):
+        assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 3
+
+
 def test_portfolio_summary_filters_and_bad_filters(api_as, leader, kam_user, outsider, book):
     AccountFactory(owner=outsider, name="Elsewhere")
     client = api_as(leader)

@@ -150,3 +150,18 @@ def test_token_auth_costs_one_query_per_request(kam_user, account, django_assert
     # 1. the token with its user, 2. accounts, 3. their teams.
     with django_assert_num_queries(3):
         assert client.get(URL).status_code == 200
+
+
+def test_admin_lists_tokens_and_revokes_a_leaked_one(client_for, admin_user, kam_user, account):
+    token, secret = api_token_create(user=kam_user, name="Leaked")
+    client = client_for(admin_user)
+    page = client.get("/admin/api/apitoken/")
+    assert page.status_code == 200
+    assert "Leaked" in page.content.decode()
+    assert secret not in page.content.decode()
+    response = client.post(
+        "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert bearer(secret).get(URL).status_code == 401
+    assert client.get("/admin/api/apitoken/add/").status_code == 403
