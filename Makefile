@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
-.PHONY: run test install messages lint format vendor clean-data
+.PHONY: run test install messages lint security format vendor clean-data
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6.1)."; exit 1; }
@@ -28,11 +28,16 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Static security scan: no medium or high finding (each exception carries `# nosec` and why).
+security: $(VENV)/.installed
+	$(VENV)/bin/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' \
+		manage.py kam accounts activities plans api dataio
+
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install lint
+test: install lint security
 	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -497,7 +497,7 @@ def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[Pare
             ) AS ranked
         ) AS bucketed
         GROUP BY bucket ORDER BY bucket
-    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately
+    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, (PARETO_BARS, *params))
         rows = cursor.fetchall()

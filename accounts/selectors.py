@@ -98,7 +98,7 @@ def qbr_overdue_q(today: date) -> Q:
               + COALESCE(t.qbr_cadence_days, %s) < %s
     """
     params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
-    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters  # nosec B611
 
 
 def renewal_within_q(today: date, days: int) -> Q:

@@ -271,6 +271,11 @@ if SECURE:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Uploads: a form body (files aside) up to 2.5 MB, else 400; files above 2.5 MB spool to disk;
+# the importer refuses files over 20 MB before reading them (dataio/forms.py); the proxy
+# refuses any body over 25 MB (docs/deploy.md, client_max_body_size).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Content-Security-Policy: scripts, styles, images and fonts from this site only; no inline
 # script or style, no eval, no plugins, no framing. Data for charts travels in
 # <script type="application/json"> blocks (json_script), which browsers never run.

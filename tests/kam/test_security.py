@@ -225,3 +225,42 @@ def test_only_the_justified_check_is_silenced(settings):
     """check --deploy runs clean (tests/kam/test_settings.py) with one check silenced, on purpose
     and explained in kam/settings.py; silencing another needs the same care."""
     assert settings.SILENCED_SYSTEM_CHECKS == ["axes.W006"]
+
+
+# --- Upload limits --------------------------------------------------------------------------
+
+
+def _upload(client, name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("import_start"),
+        {"entity": "accounts", "file": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_an_import_file_over_20_mb_is_refused_before_it_is_read(client_for, leader):
+    from dataio.models import ImportJob
+
+    response = _upload(client_for(leader), "big.csv", b"name\n" + b"x" * (20 * 1024 * 1024))
+    assert "the limit is 20 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_file_that_is_not_a_table_is_refused(client_for, leader):
+    from dataio.models import ImportJob
+
+    fake_xlsx = b"PK\x03\x04 not really a workbook"
+    response = _upload(client_for(leader), "accounts.xlsx", fake_xlsx)
+    assert response.status_code in (200, 422)
+    assert not ImportJob.objects.exists()
+
+
+def test_a_form_body_over_the_limit_is_refused(client_for, kam_user, settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 2_621_440
+    client = client_for(kam_user)
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("account_create"), {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    )
+    assert response.status_code == 400
