@@ -95,10 +95,21 @@ def seeded(transactional_db, kam_user, team_member, now):
     return account
 
 
+def _client_path() -> str:
+    """PATH with PostgreSQL client tools as new as the server: the embedded server's own (the
+    quick start, a socket in OPTIONS) first, else the machine's, with pgserver's as a fallback."""
+    import pgserver
+
+    bundled = str(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    embedded = bool(settings.DATABASES["default"].get("OPTIONS", {}).get("host"))
+    system = os.environ.get("PATH", "")
+    return f"{bundled}:{system}" if embedded else f"{system}:{bundled}"
+
+
 def _run(script: str, *args: str, database_url: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BASE_DIR / "bin" / script), *args],
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, "PATH": _client_path()},
         capture_output=True,
         text=True,
         timeout=120,
