@@ -33,14 +33,14 @@ class TierRefSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "name", "rank"]
 
 
-class VersionSerializer(serializers.Serializer):
+def version_field():
     """Optimistic concurrency: the `version` the client read; a stale one is refused (409)."""
-
-    version = serializers.IntegerField(
+    return serializers.IntegerField(
         min_value=1,
         max_value=2_147_483_647,
-        help_text=_("The version you read; if someone saved since, the update is refused."),
-    )
+        help_text=_("Required: the version you read. If someone saved since, nothing is "
+                    "written and the answer is 409 with the current version."),
+    )  # fmt: skip
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -297,11 +297,7 @@ class AccountInputSerializer(serializers.ModelSerializer):
 
 
 class AccountUpdateSerializer(AccountInputSerializer):
-    version = serializers.IntegerField(
-        min_value=1,
-        max_value=2_147_483_647,
-        help_text=_("The version you read; if someone saved since, the update is refused."),
-    )
+    version = version_field()
 
     class Meta(AccountInputSerializer.Meta):
         fields = [*ACCOUNT_INPUT_FIELDS, "version"]
@@ -706,7 +702,7 @@ class PlanInputSerializer(serializers.ModelSerializer):
 
 
 class PlanUpdateSerializer(serializers.ModelSerializer):
-    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    version = version_field()
 
     class Meta:
         model = AccountPlan
@@ -745,7 +741,7 @@ def plan_row_input(model, *, update: bool):
             queryset=Product.objects.all(), required=False, allow_null=True
         )
     if update:
-        declared["version"] = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+        declared["version"] = version_field()
         fields.append("version")
     else:
         declared["plan"] = VisiblePlanField()
