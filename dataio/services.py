@@ -21,6 +21,7 @@ from dataio.mapping import autodetect
 from dataio.models import ImportJob, ImportStatus
 from dataio.parsing import ImportFileError, Table, read_table
 from dataio.values import RowReject, text
+from kam.outbox import outbox_enqueue
 
 PROGRESS_EVERY = 250
 # Longer than the Celery task's hard time limit (dataio.tasks).
@@ -257,14 +258,14 @@ INLINE_MAX_ROWS = 1000
 def import_job_confirm(*, job: ImportJob) -> bool:
     """Start the previewed import: small files now, large ones on a Celery worker (queued after
     commit). False when the job was not waiting for confirmation (a second click)."""
-    from dataio.tasks import import_job_task
-
     with transaction.atomic():
         claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
             status=ImportStatus.QUEUED, processed_rows=0
         )
         if claimed and job.total_rows > INLINE_MAX_ROWS:
-            transaction.on_commit(lambda: import_job_task.delay(job.pk))
+            # Through the outbox: with Redis down the job waits and is sent once it is back,
+            # instead of an error page and a job queued forever (kam/outbox.py).
+            outbox_enqueue("dataio.tasks.import_job_task", job.pk)
     if claimed and job.total_rows <= INLINE_MAX_ROWS:
         import_job_run(job_id=job.pk)
     return bool(claimed)

@@ -514,3 +514,27 @@ def test_the_drain_forgets_tasks_sent_a_week_ago(db):
     assert outbox_prune() == 1
     assert set(OutboxTask.objects.values_list("pk", flat=True)) == {recent.pk, pending.pk}
     assert not OutboxTask.objects.filter(pk=old.pk).exists()
+
+
+def test_confirming_a_large_import_with_redis_down_keeps_the_job_for_later(
+    transactional_db, settings, admin_user
+):
+    from dataio import services as import_services
+    from dataio.models import ImportJob, ImportStatus
+
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens
+    rows = import_services.INLINE_MAX_ROWS + 1
+    content = ("name\n" + "".join(f"Account {n}\n" for n in range(rows))).encode()
+    job = import_services.import_job_create(
+        actor=admin_user, entity="accounts", filename="big.csv", content=content
+    )
+    job = import_services.import_job_preview(job=job, mapping={"name": "name"})
+    assert import_services.import_job_confirm(job=job) is True  # no error for the user
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.QUEUED
+    waiting = OutboxTask.objects.get()
+    assert (waiting.task, waiting.args, waiting.sent_at) == (
+        "dataio.tasks.import_job_task",
+        [job.pk],
+        None,
+    )
+    assert "Error" in waiting.last_error
