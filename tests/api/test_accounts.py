@@ -257,3 +257,19 @@ def test_datetime_filters_take_any_offset_python_parses(api_as, leader, account)
     response = client.get(URL, {"updated_since": "0001-01-01T00:00:00+23:00"})
     assert response.status_code == 400
     assert "updated_since" in response.json()
+
+
+def test_session_writes_need_the_csrf_token(kam_user, account):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(kam_user)
+    data = {"name": "Acme Group", "version": account.version}
+    url = f"{URL}{account.pk}/"
+    refused = client.patch(url, data, content_type="application/json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    client.get("/")  # the page sets the CSRF cookie, as the docs page does
+    token = client.cookies["csrftoken"].value
+    saved = client.patch(url, data, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert saved.status_code == 200
