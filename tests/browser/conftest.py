@@ -4,10 +4,14 @@ They run wherever /usr/bin/chromium exists (`make test` locally, always in CI, w
 installs it and a missing browser is a failure, not a skip)."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.browser.labels import t
 
 CHROMIUM = os.environ.get("KAM_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -40,9 +44,23 @@ def browser():
         browser.close()
 
 
+# The browser asks for the user's language too, so the login page is already in it.
+BROWSER_LOCALES = {"en": "en-US", "pt-br": "pt-BR"}
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
+def ui_language():
+    """The language the test's user reads the app in; journeys parametrize it (en, pt-br)."""
+    return "en"
+
+
+@pytest.fixture
+def page(browser, live_server, ui_language):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1440, "height": 900},
+        locale=BROWSER_LOCALES[ui_language],
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -50,12 +68,13 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def login(page):
+def login(page, ui_language):
     def do_login(email: str, password: str):
         page.goto("/login/")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_label(t(ui_language, "Email")).fill(email)
+        page.get_by_label(t(ui_language, "Password")).fill(password)
+        page.get_by_role("button", name=t(ui_language, "Log in"), exact=True).click()
+        expect(page).not_to_have_url(re.compile(r"/login/"))
         return page
 
     return do_login

@@ -1,11 +1,14 @@
 """The KAM's daily loop in a real Chromium (issue: daily loop, 'Done when')."""
 
 import re
+from functools import partial
 
+import pytest
 from playwright.sync_api import expect
 
 from accounts.services import stakeholder_create
 from tests.browser.conftest import screenshot
+from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
 
@@ -25,43 +28,55 @@ def _account_with_people(owner):
     return account
 
 
-def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(page, login, transactional_db):
-    owner = UserFactory(email="karina@example.com", full_name="Karina Almeida")
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(
+    page, login, transactional_db, ui_language
+):
+    """My work → the account → log a meeting with a next step → the commitment is in My work
+    → done → the account's timeline says so; every step found by its label, in both languages."""
+    _ = partial(t, ui_language)
+    owner = UserFactory(
+        email="karina@example.com", full_name="Karina Almeida", language=ui_language
+    )
     account = _account_with_people(owner)
     login("karina@example.com", PASSWORD)
 
-    page.get_by_role("link", name="Accounts").click()
-    page.get_by_role("link", name="Acme Brasil").click()
-    page.get_by_role("link", name="Timeline").click()
+    expect(page.get_by_role("heading", name=_("My work"))).to_be_visible()
+    owed = page.get_by_role("region", name=_("Accounts owed a touch"))
+    owed.get_by_role("link", name="Acme Brasil").click()
+    page.get_by_role("link", name=_("Timeline"), exact=True).click()
     before_url = page.url
 
-    page.get_by_label("Type").select_option("meeting")
-    page.get_by_label("Ana Lima · CFO").check()
-    page.get_by_label("Bruno Reis · IT manager").check()
-    page.get_by_label("Summary").fill("Quarterly roadmap review")
-    page.get_by_label("Next step").fill("Send the revised proposal")
-    page.get_by_role("button", name="Save interaction").click()
+    quick_log = page.get_by_role("form", name=_("Log an interaction"))
+    quick_log.get_by_label(_("Type")).select_option("meeting")
+    quick_log.get_by_label("Ana Lima · CFO").check()
+    quick_log.get_by_label("Bruno Reis · IT manager").check()
+    quick_log.get_by_label(_("Summary")).fill("Quarterly roadmap review")
+    quick_log.get_by_label(_("Next step")).fill("Send the revised proposal")
+    quick_log.get_by_role("button", name=_("Save interaction")).click()
 
-    timeline = page.get_by_role("list", name="Timeline, newest first")
-    expect(
-        page.get_by_role("status").filter(has_text="Logged: Quarterly roadmap review")
-    ).to_be_visible()
+    timeline = page.get_by_role("list", name=_("Timeline, newest first"))
+    logged = _("Logged: {summary}", summary="Quarterly roadmap review")
+    expect(page.get_by_role("status").filter(has_text=logged)).to_be_visible()
     expect(timeline.get_by_role("listitem").first).to_contain_text("Send the revised proposal")
     expect(timeline).to_contain_text("Quarterly roadmap review")
-    expect(timeline).to_contain_text("With Ana Lima, Bruno Reis")
+    expect(timeline).to_contain_text(_("With {names}", names="Ana Lima, Bruno Reis"))
     assert page.url == before_url  # updated in place, no reload
-    expect(page.get_by_label("Summary")).to_have_value("")
-    screenshot(page, "daily-loop-timeline")
+    expect(quick_log.get_by_label(_("Summary"))).to_have_value("")
+    screenshot(page, f"daily-loop-timeline-{ui_language}")
 
-    page.get_by_role("link", name="My work").click()
-    upcoming = page.get_by_role("region", name=re.compile("Due in the next 14 days"))
+    page.get_by_role("link", name=_("My work")).click()
+    upcoming = page.get_by_role("region", name=re.compile(_("Due in the next 14 days")))
     expect(upcoming).to_contain_text("Send the revised proposal")
-    upcoming.get_by_role("button", name="Done: Send the revised proposal").click()
-    expect(upcoming.get_by_role("button", name="Undo")).to_be_visible()
+    upcoming.get_by_role(
+        "button", name=_("Done “{title}”", title="Send the revised proposal")
+    ).click()
+    expect(upcoming.get_by_role("button", name=_("Undo"))).to_be_visible()
 
-    page.goto(f"/accounts/{account.pk}/timeline/")
-    first = page.get_by_role("list", name="Timeline, newest first").get_by_role("listitem").first
-    expect(first).to_contain_text("Completed")
+    upcoming.get_by_role("link", name="Acme Brasil").click()
+    page.get_by_role("link", name=_("Timeline"), exact=True).click()
+    first = page.get_by_role("list", name=_("Timeline, newest first")).get_by_role("listitem").first
+    expect(first).to_contain_text(_("Completed"))
     expect(first).to_contain_text("Send the revised proposal")
     assert account.commitments.get().status == "done"
 

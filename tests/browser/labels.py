@@ -1,0 +1,59 @@
+"""What a Brazilian user reads on screen, so each journey runs in both languages.
+
+The Portuguese strings are written out here, not fetched from the catalogue at run time: a
+missing or wrong translation must make a journey fail, not fall back to English."""
+
+PT_BR = {
+    # Shell and login
+    "Email": "E-mail",
+    "Password": "Senha",
+    "Log in": "Entrar",
+    "My work": "Meu trabalho",
+    "Accounts": "Contas",
+    "Portfolio": "Carteira",
+    "Tier review": "Revisão de níveis",
+    "Configuration": "Configuração",
+    # Account tabs and quick log
+    "Timeline": "Linha do tempo",
+    "Commitments": "Compromissos",
+    "Accounts owed a touch": "Contas sem contato recente",
+    "Log an interaction": "Registrar uma interação",
+    "Type": "Tipo",
+    "Summary": "Resumo",
+    "Next step": "Próximo passo",
+    "Save interaction": "Salvar interação",
+    "Logged: {summary}": "Interação registrada: {summary}",
+    "Timeline, newest first": "Linha do tempo, mais recentes primeiro",
+    "With {names}": "Com {names}",
+    "Due in the next 14 days": "Vencem nos próximos 14 dias",
+    "Done “{title}”": "Concluir “{title}”",
+    "Undo": "Desfazer",
+    "Completed": "Concluído",
+    # Dashboard and tiering
+    "{count} account at risk": "{count} conta em risco",
+    "{count} account": "{count} conta",
+    "Tier and service policy": "Nível e política de atendimento",
+    "awaiting review": "aguardando revisão",
+    "Reason for {name}": "Motivo para {name}",
+    "Accept {tier} for {name}": "Aceitar {tier} para {name}",
+    "{account} is now {tier}.": "{account} agora está no nível {tier}.",
+    "Recommendation accepted": "Recomendação aceita",
+    "No mismatches": "Nenhuma divergência",
+    # Health
+    "Account health": "Saúde da conta",
+    "Recompute now": "Recalcular agora",
+    "Health recomputed with the current configuration.": (
+        "Saúde recalculada com a configuração atual."
+    ),
+    "with configuration version {version}": "com a versão {version} da configuração",
+    "Health components, weakest first": "Componentes da saúde, do mais fraco ao mais forte",
+    "Engagement recency": "Recência do engajamento",
+    "Save as a new version": "Salvar como nova versão",
+    "Configuration saved as version {version}": "Configuração salva como versão {version}",
+}
+
+
+def t(language: str, english: str, **values) -> str:
+    """The label a user reading `language` sees for the English `english`, filled in."""
+    text = english if language == "en" else PT_BR[english]
+    return text.format(**values)
