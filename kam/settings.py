@@ -317,4 +317,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; lockouts (WARNING) are the ones worth reading.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

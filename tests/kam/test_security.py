@@ -82,6 +82,13 @@ def pages(account, kam_user, now):
         reverse("product_list"),
         reverse("notification_list"),
         reverse("calendar_settings"),
+        reverse("profile"),
+        reverse("audit_log"),
+        reverse("exchange_rates"),
+        reverse("import_start"),
+        reverse("api_docs"),
+        reverse("admin:index"),
+        reverse("admin:kam_user_change", args=[kam_user.pk]),
     ]
 
 
@@ -264,3 +271,38 @@ def test_a_form_body_over_the_limit_is_refused(client_for, kam_user, settings):
         reverse("account_create"), {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
     )
     assert response.status_code == 400
+
+
+def test_script_posted_through_the_quick_log_comes_back_escaped(client_for, account, kam_user, now):
+    stakeholder = StakeholderFactory(account=account, name="Carla Chefe")
+    client = client_for(kam_user)
+    due = (timezone.localdate() + timedelta(days=3)).isoformat()
+    response = client.post(
+        reverse("interaction_create", args=[account.pk]),
+        {
+            "log-kind": "meeting",
+            "log-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "log-stakeholders": [stakeholder.pk],
+            "log-summary": PAYLOAD,
+            "log-notes": PAYLOAD,
+            "log-sentiment": "0",
+            "log-category": "evolution",
+            "next_steps-TOTAL_FORMS": "1",
+            "next_steps-INITIAL_FORMS": "0",
+            "next_steps-MIN_NUM_FORMS": "0",
+            "next_steps-MAX_NUM_FORMS": "1000",
+            "next_steps-0-title": PAYLOAD,
+            "next_steps-0-owner": f"u{kam_user.pk}",
+            "next_steps-0-due_date": due,
+        },
+    )
+    assert response.status_code == 302
+    for url in [
+        reverse("account_timeline", args=[account.pk]),
+        reverse("account_detail", args=[account.pk]),
+        reverse("account_commitments", args=[account.pk]),
+        reverse("my_work"),
+    ]:
+        html = client.get(url).content.decode()
+        assert "&lt;script&gt;alert(" in html, url
+        assert "<script>alert" not in html and "<img src=x" not in html, url
