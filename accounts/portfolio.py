@@ -31,7 +31,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
@@ -50,11 +50,14 @@ from accounts.selectors import (
     touch_overdue_q,
 )
 from kam.models import User
+from plans.models import Opportunity
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 RENEWAL_DAYS = 90
 TABLE_ROWS = 10
+# KAMs the load table shows (and links); its CSV has every KAM.
+LOAD_ROWS = 20
 TREND_MONTHS = 12
 PARETO_BARS = 20
 BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
@@ -178,7 +181,11 @@ def drill(filters: PortfolioFilters, **extra) -> str:
     """The accounts list filtered to the accounts behind a figure: the dashboard's filters
     plus `extra` (accounts list parameters)."""
     query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
-    return reverse("account_list") + ("?" + urlencode(query) if query else "")
+    return _account_list_url() + ("?" + urlencode(query) if query else "")
+
+
+def _account_list_url() -> str:
+    return reverse("account_list")
 
 
 # --- the summary ------------------------------------------------------------------------------
@@ -301,11 +308,9 @@ class PortfolioSummary:
     def unconverted(self) -> list[str]:
         return self.rates.missing
 
-
-class Median(Aggregate):
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    @property
+    def load_shown(self) -> list[LoadRow]:
+        return self.load[:LOAD_ROWS]
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -332,34 +337,46 @@ def portfolio_summary(
     rates = rates_on(today)
     config = current_config()
     accounts = filtered_accounts(user, filters)
+    # A leader's unfiltered view reads whole tables: no join to "the accounts in view".
+    narrowed = not (user.sees_all_accounts and not filters.is_filtered)
+
+    def scoped(rows, account_field="account"):
+        """`rows` of the accounts in view; everyone's without a join when nothing narrows."""
+        if not narrowed:
+            return rows
+        return rows.filter(**{f"{account_field}__in": accounts.values("pk")})
+
     live = ~Q(status="churned")
     revenue = converted("revenue_last_12m", rates)
-    previous = converted("revenue_prev_12m", rates)
     cohort = Q(revenue_prev_12m__gt=0)
-    touch_q = touch_overdue_q(today, config.default_touch_cadence_days)
-    qbr_q = qbr_overdue_q(today)
+    touch_q = touch_overdue_q(today, config.default_touch_cadence_days, tiers=list(tiers.values()))
+    qbr_q = qbr_overdue_q(today, among=accounts if narrowed else None)
     renewal_q = renewal_within_q(today, RENEWAL_DAYS)
 
-    # 3. one pass over the accounts, grouped by tier, band and stored Pareto class
+    # 3. one pass over the accounts, grouped by tier, band, stored Pareto class and currency;
+    # amounts are summed in each currency and converted here (a CASE per account cost more).
+    last, previous = F("revenue_last_12m"), F("revenue_prev_12m")
     groups = list(
-        accounts.values("tier_id", "health_band", "pareto_class")
+        accounts.values("tier_id", "health_band", "pareto_class", "currency")
         .annotate(
             live_accounts=Count("pk", filter=live),
-            live_revenue=Sum(revenue, filter=live),
+            live_revenue=Sum(last, filter=live),
             touch=Count("pk", filter=touch_q),
             qbr=Count("pk", filter=qbr_q),
             renewals=Count("pk", filter=renewal_q),
-            renewals_revenue=Sum(revenue, filter=renewal_q),
+            renewals_revenue=Sum(last, filter=renewal_q),
             cohort_base=Sum(previous, filter=cohort),
-            cohort_current=Sum(revenue, filter=cohort),
-            cohort_kept=Sum(
-                converted(Least(F("revenue_last_12m"), F("revenue_prev_12m")), rates),
-                filter=cohort,
-            ),
+            cohort_current=Sum(last, filter=cohort),
+            cohort_kept=Sum(Least(last, previous), filter=cohort),
             as_of=Aggregate("revenue_as_of", function="MAX"),
         )
         .order_by()
     )
+    money = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
+    for group in groups:
+        for key in money:
+            if group[key] is not None:
+                group[key] = rates.convert(group[key], group["currency"])
 
     def total(key, rows=groups):
         value = sum((row[key] or 0 for row in rows), start=0)
@@ -441,7 +458,7 @@ def portfolio_summary(
     # 4. the Pareto curve
     summary.pareto = _pareto_bars(live_accounts, revenue, summary)
     # 5. median health and share at risk per month
-    summary.trend = _health_trend(accounts, today)
+    summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
     # 6. at-risk accounts, largest revenue first, with their latest reasons
     summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
     # 7. the next renewals
@@ -452,27 +469,42 @@ def portfolio_summary(
         .annotate(revenue_converted=revenue)
         .order_by("renewal_date", "name", "pk")[:TABLE_ROWS]
     ]
-    # 8. the weighted pipeline, 9. its largest opportunities
-    opportunities = open_opportunities().filter(plan__account__in=accounts)
+    # 8. the weighted pipeline, per currency (converted here: no CASE per opportunity)
+    opportunities = scoped(open_opportunities(), "plan__account")
+    weighted_total, open_count = ZERO, 0
+    for currency, weighted_sum, count in (
+        opportunities.values_list("currency")
+        .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
+        .order_by()
+    ):
+        open_count += count
+        converted_sum = rates.convert(weighted_sum / 100, currency)
+        weighted_total += converted_sum or ZERO
+    summary.pipeline_weighted.value = weighted_total.quantize(CENT)
+    summary.pipeline_open = open_count
+    # 9. its largest opportunities: the inner query sorts narrow rows, the outer reads ten
     weighted = converted(F("amount") * F("probability") / 100, rates)
-    pipeline = opportunities.aggregate(weighted=Sum(weighted), count=Count("pk"))
-    summary.pipeline_weighted.value = (pipeline["weighted"] or ZERO).quantize(Decimal("0.01"))
-    summary.pipeline_open = pipeline["count"]
+    top_ids = (
+        opportunities.annotate(weighted_converted=weighted)
+        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
+        .values("pk")[:TABLE_ROWS]
+    )
     summary.opportunity_rows = [
         OpportunityRow(
             opportunity=o,
             weighted=_money(o.weighted_converted),
             amount=_money(o.amount_converted),
         )
-        for o in opportunities.select_related("plan__account", "owner")
+        for o in Opportunity.objects.filter(pk__in=top_ids)
+        .select_related("plan__account", "owner")
         .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
-        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")[:TABLE_ROWS]
+        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
     ]
     # 10. commitments overdue and the accounts that have them
     from activities.models import Commitment, CommitmentStatus
 
-    overdue = Commitment.objects.filter(
-        status=CommitmentStatus.OPEN, due_date__lt=today, account__in=accounts
+    overdue = scoped(
+        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
     ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
     summary.commitments_overdue.value = overdue["count"]
     summary.commitments_overdue.accounts = overdue["accounts"]
@@ -486,7 +518,8 @@ def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[Pare
     with the cumulative share of revenue; a bar is A, B or C by where the curve is when it
     starts (the configured class thresholds)."""
     ranked = live_accounts.annotate(converted_revenue=revenue).filter(converted_revenue__gt=0)
-    inner, params = ranked.values("converted_revenue").query.sql_with_params()
+    # .order_by(): the model's ordering by name would sort every account for nothing.
+    inner, params = ranked.values("converted_revenue").order_by().query.sql_with_params()
     sql = f"""
         SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
             SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
@@ -528,28 +561,54 @@ def _months_back(today: date, months: int) -> date:
     return month
 
 
-def _health_trend(accounts, today: date) -> list[TrendPoint]:
+def _health_trend(months, today: date) -> list[TrendPoint]:
+    """Counts per month, band and score (at most 12 × 3 × 101 rows, a hash aggregate); the
+    median and the share at risk are worked out from them here. percentile_cont in SQL
+    sorted every account's twelve rows instead (bench/README.md)."""
     first = _months_back(today, TREND_MONTHS)
-    rows = (
-        HealthMonth.objects.filter(account__in=accounts.values("pk"), month__gte=first)
+    counts = (
+        months.filter(month__gte=first)
         .exclude(band=HealthBand.UNKNOWN)
-        .values("month")
-        .annotate(
-            median=Median("score"),
-            scored=Count("pk"),
-            at_risk=Count("pk", filter=Q(band=HealthBand.AT_RISK)),
-        )
-        .order_by("month")
+        .exclude(score=None)
+        .values_list("month", "band", "score")
+        .annotate(accounts=Count("pk"))
+        .order_by()
     )
-    return [
-        TrendPoint(
-            month=row["month"],
-            median=round(row["median"], 1) if row["median"] is not None else None,
-            at_risk_pct=round(row["at_risk"] * 100 / row["scored"], 1) if row["scored"] else None,
-            scored=row["scored"],
+    months: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    at_risk: dict[date, int] = defaultdict(int)
+    for month, band, score, number in counts:
+        months[month][score] += number
+        if band == HealthBand.AT_RISK:
+            at_risk[month] += number
+    points = []
+    for month in sorted(months):
+        histogram = months[month]
+        scored = sum(histogram.values())
+        points.append(
+            TrendPoint(
+                month=month,
+                median=_median(histogram, scored),
+                at_risk_pct=round(at_risk[month] * 100 / scored, 1),
+                scored=scored,
+            )
         )
-        for row in rows
-    ]
+    return points
+
+
+def _median(histogram: dict[int, int], total: int) -> float:
+    """The median of `total` values given as {value: how many}, the middle two averaged
+    (percentile_cont(0.5))."""
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    lower = upper = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if lower is None and seen > lower_rank:
+            lower = value
+        if seen > upper_rank:
+            upper = value
+            break
+    return round((lower + upper) / 2, 1)
 
 
 def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
@@ -594,37 +653,50 @@ def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
     ):
         counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
         names[row["owner_id"]] = row["owner__full_name"]
+    # Over-policy KAMs first, then the most loaded. Only the rows the page shows get links
+    # (the CSV has every KAM; 280 KAMs × 5 links cost more than every query together).
+    order = sorted(
+        counts.items(),
+        key=lambda item: (
+            not any(
+                tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+                for tier_id, count in item[1].items()
+            ),
+            -sum(item[1].values()),
+            names[item[0]] or "",
+        ),
+    )
     rows = []
-    for owner_id, by_tier in counts.items():
-        over = [
-            str(tiers[tier_id])
-            for tier_id, count in by_tier.items()
-            if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
-        ]
+    for index, (owner_id, by_tier) in enumerate(order):
+        linked = index < LOAD_ROWS
         owner_filters = PortfolioFilters(
             owner_id=owner_id,
             tier_id=filters.tier_id,
             industry=filters.industry,
             region=filters.region,
         )
+
+        def url(owner_filters=owner_filters, linked=linked, **extra):
+            return drill(owner_filters, status=LIVE, **extra) if linked else ""
+
         rows.append(
             LoadRow(
                 owner_id=owner_id,
                 name=names[owner_id],
-                accounts=Figure(sum(by_tier.values()), drill(owner_filters, status=LIVE)),
+                accounts=Figure(sum(by_tier.values()), url()),
                 cells=[
                     LoadCell(
                         tier_id=tier_id,
-                        accounts=Figure(
-                            by_tier.get(tier_id, 0),
-                            drill(owner_filters, status=LIVE, tier=tier_id),
-                        ),
+                        accounts=Figure(by_tier.get(tier_id, 0), url(tier=tier_id)),
                         max=tier.max_accounts_per_kam,
                     )
                     for tier_id, tier in tiers.items()
                 ],
-                over=over,
+                over=[
+                    str(tiers[tier_id])
+                    for tier_id, count in by_tier.items()
+                    if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+                ],
             )
         )
-    rows.sort(key=lambda r: (-r.accounts.value, r.name))
     return rows

@@ -53,28 +53,37 @@ LIVE = "live"
 QBR_TRACKED_STATUSES = ("active", "at_risk")
 
 
-def touch_overdue_q(today: date, default_cadence_days: int) -> Q:
+def touch_overdue_q(today: date, default_cadence_days: int, *, tiers=None) -> Q:
     """Not churned, and never touched or the tier's touch cadence (the configured default
-    without a tier) ran out before `today`: Account.touch_overdue as a filter."""
-    from django.db.models import DateField, ExpressionWrapper, Value
-    from django.db.models.functions import TruncDate
-    from django.db.models.lookups import LessThan
+    without a tier) ran out before `today`: Account.touch_overdue as a filter. One cut-off
+    instant per tier, so the database compares timestamps instead of converting each
+    account's last touch to a local date. `tiers` saves the query for them."""
+    from datetime import datetime, time
+
     from django.utils import timezone
 
-    cadence = Coalesce("tier__touch_cadence_days", Value(default_cadence_days))
-    due = ExpressionWrapper(
-        TruncDate("last_touch_at", tzinfo=timezone.get_current_timezone())
-        + cadence * Value(timedelta(days=1)),
-        output_field=DateField(),
-    )
-    return ~Q(status="churned") & (Q(last_touch_at__isnull=True) | Q(LessThan(due, today)))
+    from accounts.models import Tier
+
+    if tiers is None:
+        tiers = Tier.objects.only("pk", "touch_cadence_days")
+
+    def cutoff(cadence_days: int):
+        # Overdue when the local date of the last touch + cadence < today, i.e. the last touch
+        # happened before the start of (today - cadence) in the local time zone.
+        return timezone.make_aware(datetime.combine(today - timedelta(days=cadence_days), time.min))
+
+    late = Q(tier__isnull=True, last_touch_at__lt=cutoff(default_cadence_days))
+    for tier in tiers:
+        late |= Q(tier_id=tier.pk, last_touch_at__lt=cutoff(tier.touch_cadence_days))
+    return ~Q(status="churned") & (Q(last_touch_at__isnull=True) | late)
 
 
-def qbr_overdue_q(today: date) -> Q:
+def qbr_overdue_q(today: date, *, among: QuerySet[Account] | None = None) -> Q:
     """Active or at-risk, no QBR planned from `today` on, and the next QBR was due before
     `today`: a cadence after the last one held, or before any, after the contract start (or the
     account's creation), as activities.selectors.qbr_due_on. A set (hashed once per query),
-    not a subquery per account."""
+    not a subquery per account; `among` limits the set to those accounts (a KAM's seventy
+    instead of the whole portfolio)."""
     from django.db.models.expressions import RawSQL
     from django.utils import timezone
 
@@ -98,6 +107,10 @@ def qbr_overdue_q(today: date) -> Q:
               + COALESCE(t.qbr_cadence_days, %s) < %s
     """
     params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
+    if among is not None:
+        among_sql, among_params = among.values("pk").order_by().query.sql_with_params()
+        sql += f" AND a.id IN ({among_sql})"
+        params = (*params, *among_params)
     return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters  # nosec B611
 
 

@@ -365,3 +365,17 @@ def test_admin_deletes_a_rate(client_for, admin_user, kam_user, data):
     assert client_for(kam_user).post(url).status_code == 403
     assert client_for(admin_user).post(url).status_code == 302
     assert not ExchangeRate.objects.filter(pk=rate.pk).exists()
+
+
+def test_load_table_shows_the_most_loaded_kams_and_the_csv_every_kam(
+    client_for, leader, kam_user, data, monkeypatch
+):
+    monkeypatch.setattr("accounts.portfolio.LOAD_ROWS", 1)
+    client = client_for(leader)
+    response = client.get(reverse("portfolio"))
+    summary = response.context["summary"]
+    assert [row.name for row in summary.load_shown] == [kam_user.full_name]  # over the policy
+    assert summary.load[1].accounts.url == ""  # not shown, not linked
+    assert "The 1 most loaded of 2 KAMs" in response.content.decode()
+    rows = read_csv(client.get(reverse("portfolio_export", args=["load", "csv"])))
+    assert len(rows) == 3
