@@ -14,3 +14,12 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "A personal API token from your profile page: "
             "`Authorization: Bearer kam_…`.",
         }
+
+
+def version_required(result, generator, request, public):
+    """drf-spectacular marks every field of a PATCH body optional; `version` is not (the view
+    answers 400 without it), so the schema says so. Registered in POSTPROCESSING_HOOKS."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Patched") and "version" in component.get("properties", {}):
+            component["required"] = sorted({*component.get("required", []), "version"})
+    return result

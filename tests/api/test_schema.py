@@ -38,3 +38,11 @@ def test_docs_page_has_no_inline_script_or_style_and_no_outside_assets(client, d
     script = client.get("/api/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_updates_require_the_version_in_the_schema(client, db):
+    schemas = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for name in ["PatchedAccountUpdateRequest", "PatchedPlanUpdateRequest",
+                 "PatchedRiskUpdateRequest"]:  # fmt: skip
+        assert schemas[name]["required"] == ["version"], name
+    assert "required" not in schemas["PatchedStakeholderUpdateRequest"]
