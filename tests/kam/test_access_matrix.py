@@ -119,7 +119,7 @@ ROUTES: dict[str, Route] = {
     "portfolio_export": Route(PAGE, lambda s: {"table": "at-risk", "fmt": "csv"}),
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),
-    "exchange_rate_delete": Route(ADMIN, lambda s: {"pk": s.exchange_rate.pk}, "post"),
+    "exchange_rate_delete": Route(ADMIN, lambda s: {"rate_pk": s.exchange_rate.pk}, "post"),
     # kam/urls.py: the audit trail
     "audit_log": Route(ADMIN),
     # dataio/urls.py: imports are for leaders (each sees their own jobs; admins all)
