@@ -7,31 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kam', '0002_user_manager_region'),
+        ("kam", "0002_user_manager_region"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('action', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('deleted', 'Deleted'), ('status', 'Status changed'), ('tier', 'Tier changed')], max_length=10, verbose_name='action')),
-                ('object_type', models.CharField(max_length=40, verbose_name='what')),
-                ('object_id', models.BigIntegerField(blank=True, null=True)),
-                ('object_label', models.CharField(blank=True, max_length=300)),
-                ('account_id', models.BigIntegerField(blank=True, null=True, verbose_name='account')),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="when"),
+                ),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("updated", "Updated"),
+                            ("deleted", "Deleted"),
+                            ("status", "Status changed"),
+                            ("tier", "Tier changed"),
+                        ],
+                        max_length=10,
+                        verbose_name="action",
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=40, verbose_name="what")),
+                ("object_id", models.BigIntegerField(blank=True, null=True)),
+                ("object_label", models.CharField(blank=True, max_length=300)),
+                (
+                    "account_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="account"),
+                ),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['-at', '-id'], name='audit_at'), models.Index(fields=['account_id', '-at'], name='audit_account_at'), models.Index(fields=['object_type', '-at'], name='audit_type_at')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["-at", "-id"], name="audit_at"),
+                    models.Index(fields=["account_id", "-at"], name="audit_account_at"),
+                    models.Index(fields=["object_type", "-at"], name="audit_type_at"),
+                ],
             },
         ),
     ]
