@@ -44,7 +44,8 @@ from dataio.values import (
     to_decimal,
     to_int,
 )
-from kam.models import Role, User
+from kam.audit import audit_record_many, changes_between, created, snapshot
+from kam.models import AuditEvent, Role, User
 from kam.validation import clean_row
 from plans import services as plan_services
 from plans.models import AccountPlan, Opportunity, OpportunityStage, PlanChange, PlanStatus, Product
@@ -446,7 +447,14 @@ class AccountImporter(Importer):
             instance=account,
             action=action,
             changes=changes,
-            extra={"parent_key": parent_key, "parent_mapped": "parent" in values},
+            extra={
+                "parent_key": parent_key,
+                "parent_mapped": "parent" in values,
+                # For the audit trail: the fields a new row got, or the old values of changed ones.
+                "audit": list(attrs)
+                if existing is None
+                else {name_: getattr(existing, name_) for name_ in changes if name_ in attrs},
+            },
         )
 
     def write(self, planned) -> None:
@@ -477,6 +485,36 @@ class AccountImporter(Importer):
                 )
                 with_parent.append(p.instance)
         Account.objects.bulk_update(with_parent, ["parent"], batch_size=500)
+        _audit_accounts(self.actor, planned)
+
+
+def _audit_accounts(actor, planned) -> None:
+    """Imported accounts in the audit trail (kam.audit), in the import's transaction: one row
+    per created or changed account, marked as coming from an import."""
+    events = []
+    for p in planned:
+        if p.action == CREATED:
+            action = AuditEvent.Action.CREATED
+            changes = created(snapshot(p.instance, p.extra["audit"]))
+        elif p.action == UPDATED:
+            before = p.extra["audit"]
+            action = AuditEvent.Action.UPDATED
+            changes = changes_between(before, snapshot(p.instance, before))
+        else:
+            continue
+        events.append(
+            AuditEvent(
+                actor=actor,
+                actor_email=getattr(actor, "email", "") or "",
+                action=action,
+                object_type="account",
+                object_id=p.instance.pk,
+                object_label=p.instance.name[:300],
+                account_id=p.instance.pk,
+                changes={**changes, "source": [None, "import"]},
+            )
+        )
+    audit_record_many(events)
 
 
 # --- stakeholders ---------------------------------------------------------------------------

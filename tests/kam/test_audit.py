@@ -269,3 +269,28 @@ def test_the_trail_page_runs_a_fixed_number_of_queries(
         # session, user, count of events, page of events, their accounts' names, unread
         # notifications (nav), users for the "who" filter
         client.get(reverse("audit_log"))
+
+
+def _import_accounts(text: str, actor, *, dry_run: bool = False):
+    from dataio.services import import_file
+
+    return import_file(
+        entity="accounts", content=text.encode(), filename="a.csv", actor=actor, dry_run=dry_run
+    )
+
+
+def test_imported_accounts_are_in_the_trail_as_coming_from_an_import(admin_user):
+    _import_accounts("name,industry\nBorealis,Mining\n", admin_user)
+    _import_accounts("name,industry\nBorealis,Energy\n", admin_user)
+    created, updated = AuditEvent.objects.order_by("pk")
+    account = Account.objects.get(name="Borealis")
+    assert (created.action, created.actor, created.object_id) == ("created", admin_user, account.pk)
+    assert created.changes["name"] == [None, "Borealis"]
+    assert created.changes["source"] == [None, "import"]
+    assert updated.changes == {"industry": ["Mining", "Energy"], "source": [None, "import"]}
+
+
+def test_an_import_dry_run_leaves_no_trail(admin_user):
+    _import_accounts("name\nBorealis\n", admin_user, dry_run=True)
+    assert not Account.objects.exists()
+    assert not AuditEvent.objects.exists()
