@@ -126,11 +126,17 @@ def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[Port
     with the notices returned."""
     notices = []
     values = {}
+    labels = {
+        "owner": _("KAM"),
+        "tier": _("tier"),
+        "industry": _("industry"),
+        "region": _("region"),
+    }
     for key in FILTER_KEYS:
         raw = query.getlist(key) if hasattr(query, "getlist") else [query.get(key, "")]
         raw = [value for value in raw if value not in ("", None)]
         if len(raw) > 1:
-            notices.append(_("Only one %(filter)s can be chosen.") % {"filter": key})
+            notices.append(_("Only one %(filter)s can be chosen.") % {"filter": labels[key]})
         elif raw:
             values[key] = str(raw[0]).strip()
     known = {
@@ -138,12 +144,6 @@ def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[Port
         "tier": {str(tier.pk) for tier in options.tiers},
         "industry": set(options.industries),
         "region": set(options.regions),
-    }
-    labels = {
-        "owner": _("KAM"),
-        "tier": _("tier"),
-        "industry": _("industry"),
-        "region": _("region"),
     }
     for key, value in values.items():
         if value not in known[key]:
