@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Account, QualitativeRating, RatingCriterion, RevenueRecord, Stakeholder
+from accounts.models import Account, QualitativeRating, RatingCriterion, Stakeholder
 
 ZERO = Decimal("0")
 
@@ -20,8 +20,12 @@ def accounts_for_user(user) -> QuerySet[Account]:
         return Account.objects.none()
     if user.sees_all_accounts:
         return Account.objects.all()
-    on_team = Account.team.through.objects.filter(account=OuterRef("pk"), user=user)
-    return Account.objects.filter(Q(owner=user) | Exists(on_team))
+    # One id set (owned UNION ALL on the team), probed by primary key: "owner = user OR
+    # EXISTS(team row)" cannot use an index and read all 20,000 accounts for every query of a
+    # KAM's page (13 ms each; bench/README.md).
+    owned = Account.objects.filter(owner=user).values("pk")
+    on_team = Account.team.through.objects.filter(user=user).values("account_id")
+    return Account.objects.filter(pk__in=owned.union(on_team, all=True))
 
 
 def get_account_for_user(user, pk: int, *, for_update: bool = False) -> Account:
@@ -212,6 +216,16 @@ def account_list_rows(
     return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
 
 
+def account_owners_for_user(user) -> QuerySet:
+    """The KAMs who own an account `user` sees, for the owner filter. A probe of the owner
+    index per KAM: joining every visible account and de-duplicating the user rows took
+    ~0.4 s per query at 20,000 accounts (bench/README.md)."""
+    from kam.models import Role, User
+
+    owns = accounts_for_user(user).filter(owner=OuterRef("pk"))
+    return User.objects.filter(Exists(owns), role=Role.KAM)
+
+
 def industries_and_regions_for_user(user) -> tuple[list[str], list[str]]:
     """The industries and the regions of the accounts `user` sees, for filters: one query."""
     pairs = accounts_for_user(user).values_list("industry", "region").order_by().distinct()
@@ -258,15 +272,21 @@ def account_revenue_summary(account: Account, today: date) -> RevenueSummary:
         cost=Sum("cost", filter=Q(booked_on__gt=year_ago)),
         count=Count("pk", filter=Q(booked_on__gt=year_ago)),
     )
-    portfolio = RevenueRecord.objects.filter(
-        account__currency=account.currency, booked_on__gt=year_ago
-    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    # The share compares the nightly revenue windows (Account.revenue_last_12m, kept by
+    # services.account_revenue_refresh) of this account and of every account in its currency:
+    # summing the revenue records themselves read ~400,000 rows per page view at 20,000
+    # accounts (bench/README.md).
+    portfolio = Account.objects.filter(currency=account.currency).aggregate(
+        total=Coalesce(Sum("revenue_last_12m"), ZERO)
+    )["total"]
     margin = None
     if figures["costed_amount"]:
         margin = (
             (figures["costed_amount"] - figures["cost"]) / figures["costed_amount"] * 100
         ).quantize(Decimal("0.1"))
-    share = (figures["last"] / portfolio * 100).quantize(Decimal("0.1")) if portfolio else None
+    share = None
+    if portfolio and account.revenue_as_of is not None:
+        share = (account.revenue_last_12m / portfolio * 100).quantize(Decimal("0.1"))
     return RevenueSummary(
         currency=account.currency,
         last_12_months=figures["last"],

@@ -37,6 +37,7 @@ from accounts.scoring_inputs import current_config
 from accounts.selectors import (
     account_health,
     account_list_rows,
+    account_owners_for_user,
     account_page_stakeholders,
     account_revenue_summary,
     accounts_for_user,
@@ -49,7 +50,7 @@ from activities.quick_log import quick_log_forms
 from activities.timeline import timeline_page
 from kam.access import admin_required, leader_required
 from kam.exports import FORMATS, table_response
-from kam.models import Role, User
+from kam.pagination import DeferredJoinPaginator
 from plans.selectors import stale_plans
 
 PAGE_SIZE = 25
@@ -67,9 +68,7 @@ def form_errors_into(form, error: ValidationError) -> None:
 @require_GET
 def account_list(request):
     user = request.user
-    owners = User.objects.filter(
-        role=Role.KAM, owned_accounts__in=accounts_for_user(user)
-    ).distinct()
+    owners = account_owners_for_user(user)
     industries, regions = industries_and_regions_for_user(user)
     filters = AccountFilterForm(
         request.GET or None, owners=owners, industries=industries, regions=regions
@@ -83,7 +82,7 @@ def account_list(request):
 
         headers, export_rows = account_rows(rows)
         return table_response(request.GET["export"], headers, export_rows, filename="accounts")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)

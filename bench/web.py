@@ -231,7 +231,16 @@ def scenarios(args, leader, kam) -> list[Scenario]:
         lists("leader tier=growth", leader, {"tier": tiers.get("growth")})
         lists("leader industry=Retail renewal", leader, {"industry": "Retail", "sort": "renewal"})
         lists("leader owner", leader, {"owner": some_kam}, pages=(1,))
-        lists("leader q=Account 01", leader, {"q": "Account 01"})
+        # The dashboard's drill-downs (every figure links to the list filtered like this).
+        lists("leader at risk (live)", leader, {"band": "at_risk", "status": "live"})
+        lists("leader touch=overdue", leader, {"touch": "overdue"})
+        lists("leader qbr=overdue", leader, {"qbr": "overdue"})
+        lists("leader renewal=90", leader, {"renewal": 90, "sort": "renewal"})
+        lists("leader commitments=overdue", leader, {"commitments": "overdue"})
+        lists("leader pipeline=open", leader, {"pipeline": "open"})
+        lists("leader pareto=A revenue", leader, {"pareto": "A", "revenue": "last_12m"})
+        lists("leader q=Ltda (every account)", leader, {"q": "Ltda"})
+        lists("leader q=Account 01234", leader, {"q": "Account 01234"}, pages=(1,))
         lists("kam name", kam, {}, pages=(1,))
         lists("kam -last_touch", kam, {"sort": "-last_touch"}, pages=(1,))
     if "account" in args.only:

@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+import pytest
+from django.core.paginator import Paginator
+from django.utils import timezone
+
+from accounts.selectors import ACCOUNT_SORTS, account_list_rows, account_owners_for_user
+from kam.pagination import DeferredJoinPaginator
+from tests.factories import AccountFactory
+
+
+@pytest.fixture
+def accounts(kam_user, team_member):
+    now = timezone.now()
+    rows = []
+    for n in range(21):  # pages of 5, the last one with the orphan
+        rows.append(
+            AccountFactory(
+                name=f"Account {n % 7}",  # ties, broken by id
+                owner=kam_user if n % 3 else team_member,
+                last_touch_at=None if n % 5 == 0 else now - timedelta(days=n % 4),
+                renewal_date=None if n % 4 == 0 else timezone.localdate() + timedelta(days=n % 6),
+                health_score=None if n % 6 == 0 else n % 5 * 20,
+                status="at_risk" if n % 2 else "active",
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize("sort", sorted(ACCOUNT_SORTS))
+def test_deferred_join_pages_match_plain_pagination_for_every_sort(leader, accounts, sort):
+    rows = account_list_rows(leader, sort=sort)
+    plain, deferred = Paginator(rows, 5, orphans=1), DeferredJoinPaginator(rows, 5, orphans=1)
+    assert deferred.num_pages == plain.num_pages == 4
+    for number in plain.page_range:
+        assert list(deferred.page(number)) == list(plain.page(number))
+
+
+def test_deferred_join_pages_keep_filters_and_joins(leader, accounts, django_assert_num_queries):
+    rows = account_list_rows(leader, status="at_risk", sort="-last_touch")
+    page = DeferredJoinPaginator(rows, 5).page(2)
+    with django_assert_num_queries(1):  # the page's rows with owner and tier, in one query
+        names = [(a.pk, a.owner.email, a.tier) for a in page]
+    assert [pk for pk, _email, _tier in names] == [a.pk for a in list(Paginator(rows, 5).page(2))]
+    assert all(a.status == "at_risk" for a in page)
+
+
+def test_owner_filter_lists_the_kams_owning_visible_accounts(
+    kam_user, team_member, outsider, leader, accounts
+):
+    assert set(account_owners_for_user(leader)) == {kam_user, team_member}
+    assert set(account_owners_for_user(kam_user)) == {kam_user}
+    assert list(account_owners_for_user(outsider)) == []
