@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -309,21 +309,33 @@ def current_ratings(account: Account) -> dict[str, QualitativeRating]:
     return {c: by_criterion.get(c) for c in RatingCriterion.values}
 
 
+_CONFIG_JSON = ("health_weights", "tier_weights", "tiers")
+
+
 def account_health(account: Account, today: date, days: int = 180) -> dict:
     """The latest score with its explanation, the trend for the chart, the tier history and the
     latest satisfaction answers: four queries."""
     from accounts.health_text import component_label, reason_text
     from accounts.models import HealthScore, SatisfactionEntry, TierChange
 
+    window = HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=days))
+    latest_day = Subquery(window.order_by("-day").values("day")[:1])
     history = list(
-        HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=days))
-        .select_related("config")
+        window.select_related("config")
+        # Only the latest day's explanation is shown: decoding every day's components and the
+        # configuration's JSON took ~20 ms of CPU per page with 180 days of history
+        # (bench/README.md). The latest day's come as annotations of the same query.
+        .defer("components", "movers", *(f"config__{name}" for name in _CONFIG_JSON))
+        .annotate(
+            latest_components=Case(When(day=latest_day, then=F("components")), default=None),
+            latest_movers=Case(When(day=latest_day, then=F("movers")), default=None),
+        )
         .order_by("day")
     )
     latest = history[-1] if history else None
     components = []
     if latest:
-        for component in latest.components:
+        for component in latest.latest_components:
             components.append(
                 {
                     "label": component_label(component["key"]),
@@ -336,7 +348,7 @@ def account_health(account: Account, today: date, days: int = 180) -> dict:
         components.sort(key=lambda c: (c["score"] is None, c["score"] or 0))
     movers = [
         {"label": component_label(m["key"]), "from": m["from"], "to": m["to"]}
-        for m in (latest.movers if latest else [])
+        for m in (latest.latest_movers if latest else [])
     ]
     return {
         "latest": latest,
