@@ -156,7 +156,12 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
     # inside chunk 3's transaction (its scores written, not committed) until it is killed.
     db = settings.DATABASES["default"]
     locker = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or None, port=db["PORT"] or None
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db.get("PASSWORD") or None,
+        # The quick start's embedded server listens on a socket named in OPTIONS.
+        host=db.get("HOST") or db.get("OPTIONS", {}).get("host") or None,
+        port=db.get("PORT") or None,
     )
     locker.cursor().execute(
         "SELECT 1 FROM accounts_account WHERE id = ANY(%s) FOR UPDATE", [chunks[2]]
