@@ -37,3 +37,16 @@ function applyProgressWidths(root) {
 }
 document.addEventListener("DOMContentLoaded", () => applyProgressWidths(document));
 document.addEventListener("htmx:load", (event) => applyProgressWidths(event.target));
+
+// Tables wider than the screen scroll sideways inside their box. A box that scrolls takes the
+// keyboard focus so the arrow keys scroll it too (WCAG 2.1.1); one that fits stays out of the
+// tab order.
+function markScrollers() {
+  document.querySelectorAll(".table-responsive, .prep-pack .prep-section").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute("tabindex");
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollers);
+document.addEventListener("htmx:load", markScrollers);
+window.addEventListener("resize", markScrollers);

@@ -39,6 +39,10 @@ PT_BR = {
     "{account} is now {tier}.": "{account} agora está no nível {tier}.",
     "Recommendation accepted": "Recomendação aceita",
     "No mismatches": "Nenhuma divergência",
+    # Account overview
+    "Revenue": "Receita",
+    "Skip to main content": "Pular para o conteúdo principal",
+    "Meeting": "Reunião",
     # Health
     "Account health": "Saúde da conta",
     "Recompute now": "Recalcular agora",
