@@ -393,15 +393,17 @@ def portfolio_summary(
         if tier_id is None and not count:
             continue
         tier_param = tier_id or ""
+        # Under a tier filter the other tiers' rows are empty: no link to their accounts.
+        linked = tier_id and filters.tier_id in (None, tier_id)
         tier_rows.append(
             TierRow(
                 tier_id=tier_id,
                 name=str(tiers[tier_id]) if tier_id else _("No tier"),
-                accounts=Figure(count, url(status=LIVE, tier=tier_param) if tier_id else ""),
+                accounts=Figure(count, url(status=LIVE, tier=tier_param) if linked else ""),
                 bands={
                     band: Figure(
                         total("live_accounts", [g for g in rows if g["health_band"] == band]),
-                        url(status=LIVE, tier=tier_param, band=band) if tier_id else "",
+                        url(status=LIVE, tier=tier_param, band=band) if linked else "",
                     )
                     for band in BANDS
                 },
@@ -687,7 +689,10 @@ def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
                 cells=[
                     LoadCell(
                         tier_id=tier_id,
-                        accounts=Figure(by_tier.get(tier_id, 0), url(tier=tier_id)),
+                        accounts=Figure(
+                            by_tier.get(tier_id, 0),
+                            url(tier=tier_id) if filters.tier_id in (None, tier_id) else "",
+                        ),
                         max=tier.max_accounts_per_kam,
                     )
                     for tier_id, tier in tiers.items()
