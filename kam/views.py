@@ -1,8 +1,10 @@
 import logging
 import sys
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -71,6 +73,16 @@ def axes_username(request, credentials: dict | None = None) -> str:
     `username`, DRF basic auth as `email`; case does not make a different person."""
     source = credentials or getattr(request, "data", None) or request.POST
     return (source.get("username") or source.get("email") or "").strip().lower()
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from the emailed link also lifts a login lockout for that
+    email (the lockout message offers the reset as the way out)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.email.lower())
+        return response
 
 
 def login_locked_out(request, original_response=None, credentials=None):

@@ -306,3 +306,22 @@ def test_script_posted_through_the_quick_log_comes_back_escaped(client_for, acco
         html = client.get(url).content.decode()
         assert "&lt;script&gt;alert(" in html, url
         assert "<script>alert" not in html and "<img src=x" not in html, url
+
+
+def test_setting_a_new_password_from_the_emailed_link_lifts_the_lockout(client, kam_user):
+    from django.core import mail
+
+    for _attempt in range(5):
+        _login(client, "owner@example.com", "wrong")
+    assert _login(client, "owner@example.com", PASSWORD).status_code == 429
+
+    client.post(reverse("password_reset"), {"email": "owner@example.com"})
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line)
+    form_page = client.get(link.split("testserver", 1)[1], follow=True)
+    new_password = "A fresh pass 2026!"
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert done.status_code == 302
+    assert _login(client, "owner@example.com", new_password).status_code == 302
