@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import Account, Tier
 from accounts.services import health_recompute, stakeholder_create, tiers_recompute
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
@@ -117,6 +118,10 @@ def _scene(language: str) -> dict[str, int]:
     ProductFactory(name="Managed services")
     ProductFactory(name="Field support")
     tiers_recompute()
+    # A recommendation awaiting review, so Tier review shows a row with its form.
+    Account.objects.filter(pk=account.pk).update(
+        tier=Tier.objects.order_by("-rank").first(), recommendation_reviewed=False
+    )
     health_recompute(account_ids=[account.pk], day=today)
     qbr = qbr_schedule(account=account, actor=admin, scheduled_on=today + timedelta(days=7))
     reminders_send(today=today)
