@@ -319,7 +319,7 @@ def test_htmx_fragment_has_the_same_query_count(
 @pytest.mark.parametrize(
     ("persona", "status"), [("kam_user", 403), ("leader", 403), ("admin_user", 200)]
 )
-def test_only_admins_manage_rates(request, client_for, persona, status):
+def test_only_admins_manage_rates(request, db, client_for, persona, status):
     client = client_for(request.getfixturevalue(persona))
     assert client.get(reverse("exchange_rates")).status_code == status
     response = client.post(
@@ -385,3 +385,16 @@ def test_load_table_shows_the_most_loaded_kams_and_the_csv_every_kam(
     assert "The 1 most loaded of 2 KAMs" in response.content.decode()
     rows = read_csv(client.get(reverse("portfolio_export", args=["load", "csv"])))
     assert len(rows) == 3
+
+
+@pytest.mark.parametrize("persona", ["leader", "outsider"])
+def test_an_empty_portfolio_renders_with_dashes(request, db, client_for, now, persona):
+    response = client_for(request.getfixturevalue(persona)).get(reverse("portfolio"))
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert (summary.accounts.value, summary.revenue.value, summary.nrr_pct.value) == (0, 0, None)
+    assert summary.pareto == [] and summary.trend == [] and summary.load == []
+    body = response.content.decode()
+    assert "No revenue in the last 12 months." in body
+    assert "No health history yet." in body
+    assert 'id="kpi-nrr" href="/accounts/?revenue=prev_12m">—</a>' in body
