@@ -110,7 +110,12 @@ def server_error(request):
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_DOWN):
         logger.warning("Database unavailable: %s", error.__class__.__name__)
-        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        if request.path.startswith("/api/"):
+            # API clients read JSON, in the API's error shape ({"detail": ...}).
+            message = _("The service is temporarily unavailable. Try again in a minute.")
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = "60"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))

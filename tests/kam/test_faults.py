@@ -549,3 +549,22 @@ def test_confirming_a_large_import_with_redis_down_keeps_the_job_for_later(
         None,
     )
     assert "Error" in waiting.last_error
+
+
+def test_an_api_call_with_the_database_down_gets_a_json_503(db, client_for, kam_user, monkeypatch):
+    from django.db import InterfaceError
+
+    from api import views as api_views
+
+    def broken(*args, **kwargs):
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(api_views.AccountViewSet, "list", broken)
+    client = client_for(kam_user)
+    client.raise_request_exception = False
+    response = client.get(reverse("account-list"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert response.json() == {
+        "detail": "The service is temporarily unavailable. Try again in a minute."
+    }
