@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -313,6 +314,21 @@ def scene(account, kam_user, leader, now):
     )  # fmt: skip
 
 
+DENIED = {OBJECT, API_OBJECT, LEADER, ADMIN}
+DATA_APPS = ("kam", "accounts", "activities", "plans", "api", "dataio")
+
+
+def _rows() -> dict[str, list[dict]]:
+    """Every row of the apps' tables (the scene is small): a refused request changes none."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for app in DATA_APPS
+        for model in apps.get_app_config(app).get_models(include_auto_created=True)
+        # Signing in stamps last_login; that is the login, not the request under test.
+        if model._meta.label != "kam.User"
+    }
+
+
 def _request(client, route: Route, url: str):
     if route.method == "get":
         return client.get(url)
@@ -347,6 +363,7 @@ def test_access_matrix(name, scene, client, outsider, kam_user, leader, admin_us
         assert _is_login_redirect(anonymous), f"{name}: anonymous got {anonymous}"
 
     client.force_login(outsider)
+    before = _rows() if route.kind in DENIED else None
     denied = _request(client, route, url)
     if route.kind in (OBJECT, API_OBJECT):
         assert denied.status_code in (403, 404), f"{name}: outsider got {denied}"
@@ -354,6 +371,8 @@ def test_access_matrix(name, scene, client, outsider, kam_user, leader, admin_us
         assert denied.status_code == 403, f"{name}: a KAM got {denied}"
     else:
         assert denied.status_code < 400, f"{name}: a signed-in KAM got {denied}"
+    if before is not None:
+        assert _rows() == before, f"{name}: a refused request wrote something"
     if route.kind == OWN:
         scene.token.refresh_from_db()
         assert scene.token.revoked_at is None, f"{name}: an outsider changed another's row"
