@@ -68,6 +68,11 @@ MAIN_PAGES = {
     "products": "/configuration/products/",
     "audit-log": "/configuration/audit/",
     "notifications": "/notifications/",
+    "notification-settings": "/notifications/settings/",
+    "calendar": "/calendar/",
+    "log-pick-account": "/log/",
+    "account-edit": "/accounts/{account}/edit/",
+    "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
     "profile": "/profile/",
 }
