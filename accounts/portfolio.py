@@ -31,7 +31,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
@@ -181,11 +181,7 @@ def drill(filters: PortfolioFilters, **extra) -> str:
     """The accounts list filtered to the accounts behind a figure: the dashboard's filters
     plus `extra` (accounts list parameters)."""
     query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
-    return _account_list_url() + ("?" + urlencode(query) if query else "")
-
-
-def _account_list_url() -> str:
-    return reverse("account_list")
+    return reverse("account_list") + ("?" + urlencode(query) if query else "")
 
 
 # --- the summary ------------------------------------------------------------------------------
@@ -368,7 +364,7 @@ def portfolio_summary(
             cohort_base=Sum(previous, filter=cohort),
             cohort_current=Sum(last, filter=cohort),
             cohort_kept=Sum(Least(last, previous), filter=cohort),
-            as_of=Aggregate("revenue_as_of", function="MAX"),
+            as_of=Max("revenue_as_of"),
         )
         .order_by()
     )
