@@ -42,6 +42,7 @@ PT_BR = {
     # Account overview
     "Revenue": "Receita",
     "Skip to main content": "Pular para o conteúdo principal",
+    "Toggle navigation": "Abrir ou fechar a navegação",
     "Meeting": "Reunião",
     # Health
     "Account health": "Saúde da conta",

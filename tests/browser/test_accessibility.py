@@ -242,6 +242,23 @@ def test_quick_log_works_with_the_keyboard_alone(
 
 
 @pytest.mark.parametrize("ui_language", ["pt-br"])
+def test_on_a_phone_the_menu_opens_and_leads_to_the_accounts(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    UserFactory(email="karina@example.com", language=ui_language)
+    AccountFactory(name="Acme Brasil")
+    page.set_viewport_size(PHONE)
+    login("karina@example.com", PASSWORD)
+    accounts = page.get_by_role("link", name=_("Accounts"), exact=True)
+    expect(accounts).to_be_hidden()  # folded away behind the menu button
+    page.get_by_role("button", name=_("Toggle navigation")).click()
+    accounts.click()
+    expect(page.get_by_role("heading", name=_("Accounts"), level=1)).to_be_visible()
+    assert _sideways_scroll(page) == 0
+
+
+@pytest.mark.parametrize("ui_language", ["pt-br"])
 def test_the_account_page_writes_money_and_dates_the_brazilian_way(
     page, login, transactional_db, ui_language
 ):
