@@ -568,3 +568,41 @@ def test_an_api_call_with_the_database_down_gets_a_json_503(db, client_for, kam_
     assert response.json() == {
         "detail": "The service is temporarily unavailable. Try again in a minute."
     }
+
+
+def test_one_transaction_queues_a_task_once_and_sends_its_tasks_together(
+    transactional_db, settings, private_redis
+):
+    import redis as redis_client
+    from django.db import transaction
+
+    from kam.outbox import outbox_enqueue
+
+    settings.CELERY_BROKER_URL = private_redis.url
+    with transaction.atomic():
+        for _ in range(50):
+            outbox_enqueue("kam.tasks.ping", "a")
+        outbox_enqueue("kam.tasks.ping", "b")
+        with transaction.atomic():
+            outbox_enqueue("kam.tasks.ping", "c")  # in a savepoint that is kept
+        assert OutboxTask.objects.count() == 3
+    assert OutboxTask.objects.filter(sent_at__isnull=False).count() == 3
+    queue = redis_client.Redis.from_url(private_redis.url)
+    assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 3
+    queue.close()
+
+
+def test_a_task_queued_in_a_rolled_back_savepoint_is_queued_again(transactional_db, settings):
+    from django.db import transaction
+
+    from kam.outbox import outbox_enqueue
+
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens
+    with transaction.atomic():
+        outbox_enqueue("kam.tasks.ping", "first")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_enqueue("kam.tasks.ping", "x")
+            raise RuntimeError("this row is refused")  # the queued row goes with it
+        outbox_enqueue("kam.tasks.ping", "x")  # a later row queues the same task again
+    pending = sorted(OutboxTask.objects.values_list("args", flat=True))
+    assert pending == [["first"], ["x"]]
