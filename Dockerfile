@@ -6,9 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1
 
-# pg_dump/pg_restore for bin/backup.sh and bin/restore.sh (match the server's major version).
+# pg_dump/pg_restore for bin/backup.sh and bin/restore.sh (match the server's major version);
+# Pango, HarfBuzz and a font for WeasyPrint (the QBR prep pack PDF).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /app kam
