@@ -16,6 +16,15 @@ from tests.factories import AccountFactory, UserFactory
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items):
+    """Every test is a database test. Personas often come through request.getfixturevalue()
+    (the access tables), which pytest-django cannot see when it decides which test databases
+    to set up: run alone, such a test would talk to the real database."""
+    for item in items:
+        if item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests make users by the dozen: PBKDF2's deliberate slowness buys nothing here."""
