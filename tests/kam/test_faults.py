@@ -504,7 +504,7 @@ def test_other_errors_keep_the_plain_500_page(db, client_for, kam_user, monkeypa
     assert "bug" not in response.content.decode()
 
 
-def test_the_outbox_keeps_a_task_when_the_transaction_rolls_back_nothing(db):
+def test_a_task_queued_by_a_failed_transaction_is_dropped_with_it(db):
     """Queued in a transaction that fails → nothing is queued (the row goes with it)."""
     from django.db import transaction
 
