@@ -345,7 +345,7 @@ def _is_login_redirect(response) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_access_matrix(name, scene, client, outsider, kam_user, leader, admin_user):
+def test_access_matrix(name, scene, client, outsider, kam_user, team_member, leader, admin_user):
     route = ROUTES[name]
     url = reverse(name, kwargs=route.kwargs(scene)) + route.query(scene)
 
@@ -377,11 +377,16 @@ def test_access_matrix(name, scene, client, outsider, kam_user, leader, admin_us
         scene.token.refresh_from_db()
         assert scene.token.revoked_at is None, f"{name}: an outsider changed another's row"
 
-    allowed_user = {LEADER: leader, ADMIN: admin_user}.get(route.kind, kam_user)
-    client.force_login(allowed_user)
-    allowed = _request(client, route, url)
-    assert allowed.status_code not in (403, 404), f"{name}: {allowed_user.role} got {allowed}"
-    assert allowed.status_code < 500, name
+    allowed_users = [{LEADER: leader, ADMIN: admin_user}.get(route.kind, kam_user)]
+    if route.kind in (OBJECT, API_OBJECT) and route.method == "get":
+        # Reads only (a write by one would change what the next one finds): the account's
+        # team and the leaders see what its owner sees.
+        allowed_users += [team_member, leader]
+    for user in allowed_users:
+        client.force_login(user)
+        allowed = _request(client, route, url)
+        assert allowed.status_code not in (403, 404), f"{name}: {user} got {allowed}"
+        assert allowed.status_code < 500, name
 
 
 @pytest.mark.parametrize("url_name", ["admin:index", "admin:kam_user_changelist"])
@@ -395,16 +400,6 @@ def test_the_django_admin_is_for_admins_only(url_name, client, outsider, leader,
         assert client.get(url)["Location"].startswith(admin_login), user.role
     client.force_login(admin_user)
     assert client.get(url).status_code == 200
-
-
-def test_a_leader_sees_every_account_page(scene, client, leader):
-    client.force_login(leader)
-    assert client.get(reverse("account_detail", args=[scene.account.pk])).status_code == 200
-
-
-def test_a_team_member_sees_the_account(scene, client, team_member):
-    client.force_login(team_member)
-    assert client.get(reverse("account_detail", args=[scene.account.pk])).status_code == 200
 
 
 def test_an_inactive_user_is_treated_as_anonymous(scene, client):
