@@ -20,6 +20,7 @@ from accounts.models import Account, Tier
 from accounts.services import health_recompute, stakeholder_create, tiers_recompute
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
+from dataio.services import import_job_create, import_job_preview
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.labels import t
 from tests.factories import (
@@ -74,6 +75,8 @@ MAIN_PAGES = {
     "account-edit": "/accounts/{account}/edit/",
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
+    "import-mapping": "/import/{job}/mapping/",
+    "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
 }
 
@@ -130,7 +133,12 @@ def _scene(language: str) -> dict[str, int]:
     health_recompute(account_ids=[account.pk], day=today)
     qbr = qbr_schedule(account=account, actor=admin, scheduled_on=today + timedelta(days=7))
     reminders_send(today=today)
-    return {"account": account.pk, "qbr": qbr.pk}
+    upload = "name,owner,industry\nNova Química,ada@example.com,Chemicals\n,nobody@example.com,\n"
+    job = import_job_create(
+        actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()
+    )
+    import_job_preview(job=job, mapping=job.mapping)
+    return {"account": account.pk, "qbr": qbr.pk, "job": job.pk}
 
 
 def _axe_violations(page) -> list[str]:
