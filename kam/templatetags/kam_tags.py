@@ -1,5 +1,6 @@
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.utils.translation import get_language, to_locale
@@ -18,6 +19,17 @@ def money(amount, currency: str):
     """{{ amount|money:currency }} — an amount in the reader's language, with the currency's
     symbol where that language puts it: `R$ 1.234,56` in Portuguese, `R$1,234.56` in English,
     `US$ 1.234,56` for dollars in Portuguese. No amount shows a dash; no currency, the number."""
+    return _money(amount, currency, whole=False)
+
+
+@register.filter
+def money_whole(amount, currency: str):
+    """{{ amount|money_whole:currency }} — as `money`, rounded to whole units (`R$ 1.235`),
+    for headline figures."""
+    return _money(amount, currency, whole=True)
+
+
+def _money(amount, currency: str, *, whole: bool) -> str:
     if amount is None or amount == "":
         return "—"
     try:
@@ -25,6 +37,14 @@ def money(amount, currency: str):
     except InvalidOperation:
         return amount
     locale = to_locale(get_language() or "en")
+    if whole:
+        number = number.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     if not currency:
-        return format_decimal(number, format="#,##0.00", locale=locale)
-    return format_currency(number, currency, locale=locale)
+        return format_decimal(number, format="#,##0" if whole else "#,##0.00", locale=locale)
+    if not whole:
+        return format_currency(number, currency, locale=locale)
+    # The language's own currency pattern (symbol position, spacing) without the decimals.
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    return format_currency(
+        number, currency, format=pattern.replace(".00", ""), locale=locale, currency_digits=False
+    )

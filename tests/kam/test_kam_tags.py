@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from kam.templatetags.kam_tags import money
+from kam.templatetags.kam_tags import money, money_whole
 from tests.factories import RevenueRecordFactory
 
 NBSP = "\xa0"  # CLDR puts a no-break space between a Portuguese symbol and the amount
@@ -36,6 +36,23 @@ def test_money_formats_the_amount_the_way_the_language_writes_it(
 ):
     with translation.override(language):
         assert money(amount, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "currency", "expected"),
+    [
+        ("pt-br", Decimal("1234567.5"), "BRL", f"R${NBSP}1.234.568"),
+        ("pt-br", Decimal("2.5"), "USD", f"US${NBSP}3"),  # halves round up, as floatformat does
+        ("pt-br", Decimal("1234.4"), "", "1.234"),
+        ("en", Decimal("1234567.5"), "BRL", "R$1,234,568"),
+        ("en", Decimal("-2.5"), "USD", "-$3"),
+    ],
+)
+def test_money_whole_rounds_to_whole_units_in_the_languages_pattern(
+    language, amount, currency, expected
+):
+    with translation.override(language):
+        assert money_whole(amount, currency) == expected
 
 
 @pytest.mark.parametrize("empty", [None, ""])
