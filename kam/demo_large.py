@@ -74,7 +74,7 @@ def demo_large_seed(
     out=bulk_load.log,
 ) -> dict[str, int]:
     """Load the large demo; returns the row counts of what it loaded."""
-    from kam.demo import demo_users_seed
+    from kam.demo import _exchange_rates_seed, demo_users_seed
 
     counts = large_counts(scale_factor)
     today = today or timezone.localdate()
@@ -92,6 +92,8 @@ def demo_large_seed(
     with Step("reset (truncate accounts and dependants)", out):
         bulk_load.reset()
         demo_users = demo_users_seed()
+        # The same rates as the normal demo, so USD and EUR accounts count in BRL totals.
+        _exchange_rates_seed(users=demo_users, today=today)
         indexes = bulk_load.drop_secondary_indexes(tables)
     defaults = bulk_load.set_column_defaults([*tables, "kam_user"])
     # Skip the per-row foreign-key triggers while loading (superuser only): every key is

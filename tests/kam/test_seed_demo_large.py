@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Account, HealthMonth, HealthScore, Stakeholder
+from accounts.models import Account, ExchangeRate, HealthMonth, HealthScore, Stakeholder
 from activities.models import QBR, Commitment, Interaction, TimelineEntry
 from kam.bulk_load import LARGE_TABLES, LOADED_TABLES
 from kam.demo_large import DEMO_KAMS, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
@@ -102,6 +102,7 @@ def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was(
     assert not live.filter(health_score__isnull=True).exists()
     assert not live.filter(pareto_class="").exists()
     assert not Account.objects.exclude(revenue_as_of=timezone.localdate()).exists()
+    assert set(ExchangeRate.objects.values_list("currency", flat=True)) == {"USD", "EUR"}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(DISTINCT (account_id, date_trunc('month', day))) "
