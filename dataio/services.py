@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dataio.importers import ACTIONS, IMPORTERS, REJECTED, UNCHANGED, Importer, Planned
@@ -293,15 +293,18 @@ def import_job_run(*, job_id: int) -> ImportJob:
         ImportJob.objects.filter(pk=job_id).update(processed_rows=rows)
 
     try:
-        result = import_table(
-            entity=job.entity,
-            table=_job_table(job),
-            mapping=job.mapping,
-            actor=job.created_by,
-            dry_run=False,
-            currency=job.currency,
-            progress=progress,
-        )
+        # Reasons are stored as text: in the language of the person who runs the import (a
+        # worker has no request to take it from).
+        with translation.override(job.created_by.language if job.created_by else None):
+            result = import_table(
+                entity=job.entity,
+                table=_job_table(job),
+                mapping=job.mapping,
+                actor=job.created_by,
+                dry_run=False,
+                currency=job.currency,
+                progress=progress,
+            )
     except Exception as error:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()

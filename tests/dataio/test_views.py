@@ -282,3 +282,22 @@ def test_a_run_abandoned_by_a_dead_worker_is_taken_over_but_a_live_one_is_not(ad
     assert not Account.objects.exists()
     ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=1))
     assert import_job_task(job.pk)["created"] == 2
+
+
+def test_a_worker_writes_the_reasons_in_the_language_of_who_imports(admin_user):
+    from django.utils import translation
+
+    admin_user.language = "pt-br"
+    admin_user.save(update_fields=["language"])
+    job = services.import_job_create(
+        actor=admin_user, entity="accounts", filename="a.csv", content=b"account,sector\n,retail\n"
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    assert import_job_task(job.pk)["rejected"] == 1
+    job.refresh_from_db()
+    with translation.override("pt-br"):
+        expected = translation.gettext("%(field)s is required.") % {
+            "field": translation.gettext("Name")
+        }
+    reasons = [outcome["reason"] for outcome in job.outcomes if outcome.get("reason")]
+    assert [reason.lower() for reason in reasons] == [expected.lower()]
