@@ -24,18 +24,23 @@ What the figures are built from (docs/portfolio.md explains each one):
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Least
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from accounts.currency import Rates, converted, rates_on
 from accounts.health_text import component_label, reason_text
@@ -52,6 +57,7 @@ from accounts.selectors import (
 from kam.models import User
 from plans.models import Opportunity
 
+logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 RENEWAL_DAYS = 90
@@ -299,6 +305,8 @@ class PortfolioSummary:
     load: list[LoadRow] = field(default_factory=list)
     pareto_a_pct: float = 80.0
     pareto_b_pct: float = 95.0
+    computed_at: datetime | None = None  # when these figures were computed (they may be cached)
+    from_cache: bool = False
 
     @property
     def unconverted(self) -> list[str]:
@@ -508,6 +516,80 @@ def portfolio_summary(
     summary.commitments_overdue.accounts = overdue["accounts"]
     # 11. accounts per KAM and tier against the tier policy
     summary.load = _load_rows(live_accounts, tiers, filters)
+    summary.computed_at = timezone.now()
+    return summary
+
+
+# --- cache ------------------------------------------------------------------------------------
+# The unfiltered leader view reads the whole portfolio (17 statements, ~270 ms of SQL at 20,000
+# accounts, bench/README.md) while most of its inputs change once a night. Figures are kept for
+# PORTFOLIO_CACHE_SECONDS in the shared (Redis) cache, per audience (everyone, or one KAM),
+# filters, day and language, and the page says when they were computed, with a Refresh button.
+# A generation number in the key lets the nightly job and rate changes drop every entry at once.
+# Redis down costs only speed: every cache error falls back to computing.
+
+GENERATION_KEY = "portfolio:generation"
+
+
+def _shared_cache():
+    return caches["shared"]
+
+
+def portfolio_cache_reset() -> None:
+    """Forget every cached dashboard (new generation); old entries expire on their own."""
+    try:
+        _shared_cache().set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except RedisError:
+        logger.warning("Portfolio cache not reset: Redis is unreachable", exc_info=True)
+
+
+def _cache_key(user, filters: PortfolioFilters, today: date, generation: str) -> str:
+    audience = "all" if user.sees_all_accounts else f"user{user.pk}"
+    return ":".join(
+        [
+            "portfolio",
+            generation,
+            audience,
+            today.isoformat(),
+            translation.get_language() or "",
+            urlencode(filters.as_query()),
+        ]
+    )
+
+
+def portfolio_summary_cached(
+    user,
+    filters: PortfolioFilters,
+    *,
+    options: PortfolioOptions | None = None,
+    refresh: bool = False,
+) -> PortfolioSummary:
+    """portfolio_summary through the shared cache (see above); `refresh` recomputes and
+    stores. The summary says when it was computed and whether it came from the cache."""
+    seconds = settings.PORTFOLIO_CACHE_SECONDS
+    if seconds <= 0:
+        return portfolio_summary(user, filters, options=options)
+    today = timezone.localdate()
+    cache = _shared_cache()
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            generation = uuid.uuid4().hex
+            cache.add(GENERATION_KEY, generation, None)
+            generation = cache.get(GENERATION_KEY, generation)
+        key = _cache_key(user, filters, today, generation)
+        cached = None if refresh else cache.get(key)
+    except RedisError:
+        logger.warning("Portfolio cache unreachable; computing", exc_info=True)
+        return portfolio_summary(user, filters, today=today, options=options)
+    if cached is not None:
+        cached.from_cache = True
+        return cached
+    summary = portfolio_summary(user, filters, today=today, options=options)
+    try:
+        cache.set(key, summary, seconds)
+    except RedisError:
+        logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
     return summary
 
 

@@ -7,6 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts import services
+from accounts.portfolio import portfolio_cache_reset
 
 
 @shared_task(
@@ -37,6 +38,7 @@ def nightly_scoring(day: str | None = None) -> int:
     day = day or timezone.localdate().isoformat()
     services.tiers_recompute(day=date.fromisoformat(day))
     services.account_revenue_refresh(day=date.fromisoformat(day))
+    portfolio_cache_reset()  # new tiers and revenue windows: no dashboard from yesterday
     chunks = services.account_id_chunks()
     group(health_chunk.s(chunk, day) for chunk in chunks).apply_async()
     return len(chunks)

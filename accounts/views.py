@@ -27,9 +27,10 @@ from accounts.forms import (
 )
 from accounts.models import Account, ExchangeRate, RatingCriterion, ScoringConfig, Tier
 from accounts.portfolio import (
+    portfolio_cache_reset,
     portfolio_filters_from_query,
     portfolio_options,
-    portfolio_summary,
+    portfolio_summary_cached,
 )
 from accounts.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
 from accounts.relationship_map import relationship_map_data
@@ -443,7 +444,9 @@ def portfolio(request):
     """The portfolio dashboard; an htmx request for #portfolio-results gets the figures only."""
     options = portfolio_options(request.user)
     filters, notices = portfolio_filters_from_query(request.GET, options)
-    summary = portfolio_summary(request.user, filters, options=options)
+    summary = portfolio_summary_cached(
+        request.user, filters, options=options, refresh=request.GET.get("refresh") == "1"
+    )
     template = "accounts/portfolio.html"
     if request.htmx and request.htmx.target == "portfolio-results":
         template += "#results"
@@ -457,6 +460,7 @@ def portfolio(request):
             "notices": notices,
             "chart": portfolio_chart_data(summary),
             "export_query": urlencode(filters.as_query()),
+            "refresh_query": urlencode({**filters.as_query(), "refresh": "1"}),
         },
     )
 
@@ -468,7 +472,7 @@ def portfolio_export(request, table: str, fmt: str):
         raise Http404
     options = portfolio_options(request.user)
     filters, _notices = portfolio_filters_from_query(request.GET, options)
-    summary = portfolio_summary(request.user, filters, options=options)
+    summary = portfolio_summary_cached(request.user, filters, options=options)
     headers, rows = portfolio_table(summary, table)
     return table_response(fmt, headers, rows, filename=f"portfolio-{table}-{summary.today}")
 
@@ -516,6 +520,7 @@ def exchange_rates(request):
         rate = form.save(commit=False)
         rate.set_by = request.user
         rate.save()
+        portfolio_cache_reset()  # the dashboard converts with the new rate at once
         messages.success(
             request,
             _("Rate saved: 1 %(currency)s = %(rate)s %(reporting)s from %(day)s.")
@@ -547,5 +552,6 @@ def exchange_rates(request):
 def exchange_rate_delete(request, rate_pk: int):
     rate = get_object_or_404(ExchangeRate, pk=rate_pk)
     rate.delete()
+    portfolio_cache_reset()
     messages.success(request, _("Rate deleted."))
     return redirect("exchange_rates")

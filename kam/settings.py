@@ -166,6 +166,20 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The currency the portfolio dashboard reports in; other currencies are converted with the
 # exchange rates admins set under Configuration.
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="BRL")
+# The dashboard's figures are kept this many seconds in Redis (shared by every web process),
+# shown with the time they were computed and a Refresh button; 0 turns the cache off.
+PORTFOLIO_CACHE_SECONDS = env.int("PORTFOLIO_CACHE_SECONDS", default=300)
+# "default" stays in process memory (nothing depends on Redis being up); "shared" is Redis,
+# for what every web process should see alike, used so that an outage only costs speed.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "kam",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
 
 # Celery: JSON only, bounded tasks, schedule kept in code (kam/celery.py).
 CELERY_BROKER_URL = REDIS_URL

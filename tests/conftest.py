@@ -26,6 +26,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def portfolio_cache_off(settings):
+    """Figures are computed on every request in tests (a cached dashboard from one test must
+    not answer another); tests/accounts/test_portfolio_cache.py turns the cache on."""
+    settings.PORTFOLIO_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests make users by the dozen: PBKDF2's deliberate slowness buys nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
