@@ -236,6 +236,11 @@ def test_with_redis_down_pages_render_logs_are_kept_and_the_work_runs_when_it_is
     settings, private_redis, start_worker, client
 ):
     settings.CELERY_BROKER_URL = private_redis.url
+    # The shared cache (portfolio figures) lives in the same Redis.
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {**settings.CACHES["shared"], "LOCATION": private_redis.url},
+    }
     owner = UserFactory(role=Role.KAM)
     scoring_defaults_ensure()
     account = Account.objects.create(name="Acme", owner=owner, currency="BRL", status="active")
@@ -247,7 +252,7 @@ def test_with_redis_down_pages_render_logs_are_kept_and_the_work_runs_when_it_is
     health = client.get(reverse("healthz"))
     assert health.status_code == 503
     assert health.json()["broker"] != "ok" and health.json()["database"] == "ok"
-    pages = [reverse("my_work"), reverse("account_list")]
+    pages = [reverse("my_work"), reverse("account_list"), reverse("portfolio")]
     for url in [*pages, reverse("account_detail", args=[account.pk])]:
         assert client.get(url).status_code == 200, url
 
