@@ -9,7 +9,6 @@ import pytest
 from playwright.sync_api import expect
 
 from dataio.services import import_file
-from dataio.tasks import import_job_task
 from kam.models import Role
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, UserFactory
@@ -31,14 +30,11 @@ def maven_base(transactional_db):
 
 
 def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
-    page, login, maven_base, celery_worker_process, monkeypatch
+    page, login, maven_base, celery_worker_process, settings
 ):
-    # The live server runs in this process: send the job to the test worker's own queue.
-    monkeypatch.setattr(
-        import_job_task,
-        "delay",
-        lambda job_id: import_job_task.apply_async(args=[job_id], queue=celery_worker_process),
-    )
+    # The live server runs in this process: the outbox sends the job to the test worker's
+    # own queue (kam/outbox.py sends to CELERY_TASK_DEFAULT_QUEUE).
+    settings.CELERY_TASK_DEFAULT_QUEUE = celery_worker_process
     login("admin@example.com", PASSWORD)
     page.get_by_role("link", name="Accounts").click()
     page.get_by_role("link", name="Import").click()
