@@ -54,7 +54,7 @@ from accounts.selectors import (
     renewal_within_q,
     touch_overdue_q,
 )
-from kam.models import User
+from kam.models import Role, User
 from plans.models import Opportunity
 
 logger = logging.getLogger(__name__)
@@ -591,6 +591,26 @@ def portfolio_summary_cached(
     except RedisError:
         logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
     return summary
+
+
+def portfolio_cache_warm() -> int:
+    """Compute and store everyone's unfiltered dashboard (what leaders and admins open first)
+    in each language, so that this page, the slowest to compute, is served from the cache.
+    Beat runs it a little more often than the cache expires. Returns the entries stored."""
+    if settings.PORTFOLIO_CACHE_SECONDS <= 0:
+        return 0
+    viewer = (
+        User.objects.filter(is_active=True, role__in=[Role.LEADER, Role.ADMIN])
+        .order_by("pk")
+        .first()
+    )
+    if viewer is None:
+        return 0
+    options = portfolio_options(viewer)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            portfolio_summary_cached(viewer, PortfolioFilters(), options=options, refresh=True)
+    return len(settings.LANGUAGES)
 
 
 def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[ParetoBar]:

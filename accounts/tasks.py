@@ -7,7 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts import services
-from accounts.portfolio import portfolio_cache_reset
+from accounts.portfolio import portfolio_cache_reset, portfolio_cache_warm
 
 
 @shared_task(
@@ -42,3 +42,9 @@ def nightly_scoring(day: str | None = None) -> int:
     chunks = services.account_id_chunks()
     group(health_chunk.s(chunk, day) for chunk in chunks).apply_async()
     return len(chunks)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def portfolio_warm() -> int:
+    """Keep everyone's unfiltered dashboard in the cache (accounts.portfolio)."""
+    return portfolio_cache_warm()

@@ -216,6 +216,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Everyone's unfiltered dashboard, recomputed before its cached copy expires, so the
+    # slowest page to compute is always served from the cache (accounts.portfolio).
+    "portfolio-warm": {
+        "task": "accounts.tasks.portfolio_warm",
+        "schedule": max(60, PORTFOLIO_CACHE_SECONDS - 60),
+    },
     # Background tasks that could not reach the broker when they were queued (kam/outbox.py).
     "outbox-drain": {
         "task": "kam.tasks.outbox_drain",

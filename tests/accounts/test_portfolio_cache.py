@@ -86,3 +86,26 @@ def test_with_redis_unreachable_the_page_is_computed(client_for, leader, data, s
     response = client_for(leader).get(reverse("portfolio"))
     assert at_risk(response) == 2
     assert not response.context["summary"].from_cache
+
+
+def test_the_warm_task_stores_everyones_dashboard_in_each_language(
+    client, leader, admin_user, data, django_assert_max_num_queries
+):
+    from accounts.tasks import portfolio_warm
+
+    assert portfolio_warm() == 2  # English and Portuguese
+    for user, language in ((leader, "en"), (admin_user, "pt-br")):
+        user.language = language
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        with django_assert_max_num_queries(6):
+            response = client.get(reverse("portfolio"))
+        assert response.context["summary"].from_cache
+        assert at_risk(response) == 2
+
+
+def test_the_warm_task_does_nothing_with_the_cache_off(leader, data, settings):
+    from accounts.tasks import portfolio_warm
+
+    settings.PORTFOLIO_CACHE_SECONDS = 0
+    assert portfolio_warm() == 0
