@@ -20,6 +20,7 @@ from accounts.models import (
     HealthScore,
     Milestone,
     QualitativeRating,
+    RevenueRecord,
     SatisfactionEntry,
     ScoringConfig,
     Stakeholder,
@@ -550,8 +551,13 @@ def health_recompute_all(
 @transaction.atomic
 def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
     """Pareto class, tier score and recommended tier for every account. An account without a
-    tier takes the recommendation; otherwise a mismatch waits on the Tier review page."""
-    day = day or timezone.localdate()
+    tier takes the recommendation; otherwise a mismatch waits on the Tier review page.
+
+    The revenue criteria look at the 12 months up to `day` (default today); when the whole
+    portfolio has no revenue in them but has some before (an imported history, such as the
+    Maven data set's 2017 deals), the window ends on the last day with revenue instead, and
+    `as_of` in the result says so: otherwise every account would be a C with no revenue."""
+    day = tiering_day(day or timezone.localdate())
     config = current_config()
     results = recommend_tiers(tier_inputs(day), tier_config(config))
     tiers = tiers_by_key()
@@ -606,7 +612,25 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
     mismatches = sum(
         1 for a in changed if a.tier_id != a.recommended_tier_id and not a.recommendation_reviewed
     )
-    return {"accounts": len(changed), "initial": initial, "mismatches": mismatches}
+    return {
+        "accounts": len(changed),
+        "initial": initial,
+        "mismatches": mismatches,
+        "as_of": day.isoformat(),
+    }
+
+
+def tiering_day(day: date) -> date:
+    """`day`, or the last day with revenue when the portfolio has none in the year to `day`."""
+    last = (
+        RevenueRecord.objects.filter(booked_on__lte=day)
+        .order_by("-booked_on")
+        .values_list("booked_on", flat=True)
+        .first()
+    )
+    if last is not None and last <= day - timedelta(days=365):
+        return last
+    return day
 
 
 def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) -> None:

@@ -264,3 +264,14 @@ def test_an_overdue_qbr_lowers_the_qbr_component_and_holding_one_restores_it(por
     services.health_recompute_all(day=today, account_id=big.pk)
     qbr = next(c for c in HealthScore.objects.get(account=big).components if c["key"] == "qbr")
     assert (qbr["score"], qbr["reason"]["code"]) == (100, "qbr_on_cadence")
+
+
+def test_tiers_look_at_the_last_year_or_at_the_last_day_with_revenue_if_it_is_older(kam_user):
+    today = timezone.localdate()
+    account = AccountFactory(owner=kam_user)
+    assert services.tiering_day(today) == today  # no revenue at all
+    old = RevenueRecordFactory(account=account, booked_on=today - timedelta(days=800))
+    assert services.tiering_day(today) == old.booked_on
+    assert services.tiers_recompute()["as_of"] == old.booked_on.isoformat()
+    RevenueRecordFactory(account=account, booked_on=today - timedelta(days=300))
+    assert services.tiering_day(today) == today

@@ -1,14 +1,14 @@
 """The Maven CRM sample (../shared/datasets/maven-crm): imports with no mapping flags."""
 
+import io
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Sum
 
 from accounts.models import Account, RevenueRecord
-from accounts.services import tiers_recompute
 from kam.models import Role, User
 from plans.models import Opportunity, Product
 from tests.dataio.conftest import maven_import
@@ -63,8 +63,12 @@ def test_maven_imports_whole_and_a_second_run_changes_nothing(maven, admin_user)
 
 def test_maven_tiers_and_pareto_follow_won_revenue(maven, admin_user):
     maven_import(maven, admin_user)
-    # The data set's deals close in 2017: tier as of its last day.
-    tiers_recompute(day=date(2017, 12, 31))
+    # The data set's deals close in 2017: with no revenue in the last 12 months, `recompute_tiers`
+    # with no flag tiers as of the last day with revenue.
+    out = io.StringIO()
+    call_command("recompute_tiers", stdout=out)
+    last = RevenueRecord.objects.order_by("-booked_on").values_list("booked_on", flat=True)[0]
+    assert last.year == 2017 and f"as of {last.isoformat()}" in out.getvalue()
     revenue = dict(
         RevenueRecord.objects.values("account_id")
         .annotate(total=Sum("amount"))

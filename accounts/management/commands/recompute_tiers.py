@@ -11,8 +11,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--date",
-            help="Compute as of this day (YYYY-MM-DD), e.g. the end of an imported history; "
-            "default today.",
+            help="Compute as of this day (YYYY-MM-DD); default today, or the last day with "
+            "revenue when there is none in the last 12 months (an imported history).",
         )
 
     def handle(self, *args, **options):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         summary = tiers_recompute(day=day)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Tiers recommended for {summary['accounts']} accounts: "
+                f"Tiers recommended for {summary['accounts']} accounts as of {summary['as_of']}: "
                 f"{summary['initial']} got their first tier, {summary['mismatches']} await review."
             )
         )
