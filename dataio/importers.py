@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -93,6 +94,27 @@ def clean_or_reject(instance) -> None:
         clean_row(instance)
     except ValidationError as error:
         raise RowReject(_validation_reason(error)) from error
+
+
+def instance_for(existing, attrs: dict, new: Callable[[], Model]) -> tuple[Model, list[str]]:
+    """The instance a row writes, with `attrs` set, and the fields that change: `new()` when
+    nothing exists yet, else a copy of `existing` (which keeps what the database holds, for
+    comparisons)."""
+    if existing is None:
+        instance = new()
+        diff(instance, attrs)
+        return instance, []
+    model = type(existing)
+    instance = model(
+        **{field.attname: getattr(existing, field.attname) for field in model._meta.concrete_fields}
+    )
+    return instance, diff(instance, attrs)
+
+
+def action_for(existing, changes: list[str]) -> str:
+    if existing is None:
+        return CREATED
+    return UPDATED if changes else UNCHANGED
 
 
 def diff(instance, attrs: dict) -> list[str]:
@@ -411,29 +433,25 @@ class AccountImporter(Importer):
         parent_key = self._parent_key(values.get("parent")) if "parent" in values else None
 
         existing = self._existing(external_id, name)
-        if existing is None:
-            account = Account(owner=self.actor, currency=self.currency or Currency.BRL)
-            diff(account, attrs)
-            action, changes = CREATED, []
-        else:
-            account = Account(
-                **{f.attname: getattr(existing, f.attname) for f in Account._meta.concrete_fields}
-            )
-            changes = diff(account, attrs)
-            if "parent" in values:
-                current = self.key_of(existing.parent) if existing.parent else None
-                if current != parent_key and not (
-                    # The same parent named by name while it has an external id, or vice versa.
-                    existing.parent
-                    and parent_key
-                    and parent_key
-                    in {
-                        ("name", normalise(existing.parent.name)),
-                        ("external_id", existing.parent.external_id),
-                    }
-                ):
-                    changes.append("parent")
-            action = UPDATED if changes else UNCHANGED
+        account, changes = instance_for(
+            existing,
+            attrs,
+            lambda: Account(owner=self.actor, currency=self.currency or Currency.BRL),
+        )
+        if existing is not None and "parent" in values:
+            current = self.key_of(existing.parent) if existing.parent else None
+            if current != parent_key and not (
+                # The same parent named by name while it has an external id, or vice versa.
+                existing.parent
+                and parent_key
+                and parent_key
+                in {
+                    ("name", normalise(existing.parent.name)),
+                    ("external_id", existing.parent.external_id),
+                }
+            ):
+                changes.append("parent")
+        action = action_for(existing, changes)
         if parent_key is not None and parent_key in {
             ("name", normalise(name)),
             ("external_id", external_id),
@@ -623,23 +641,12 @@ class StakeholderImporter(Importer):
                 and existing.external_id not in ("", external_id)
             ):
                 existing = None
-        if existing is None:
-            instance = Stakeholder(account=account)
-            diff(instance, attrs)
-            action, changes = CREATED, []
-        else:
-            instance = Stakeholder(
-                **{
-                    f.attname: getattr(existing, f.attname)
-                    for f in Stakeholder._meta.concrete_fields
-                }
-            )
-            changes = diff(instance, attrs)
-            if "reports_to" in values:
-                current = normalise(existing.reports_to.name) if existing.reports_to else None
-                if current != boss_key:
-                    changes.append("reports_to")
-            action = UPDATED if changes else UNCHANGED
+        instance, changes = instance_for(existing, attrs, lambda: Stakeholder(account=account))
+        if existing is not None and "reports_to" in values:
+            current = normalise(existing.reports_to.name) if existing.reports_to else None
+            if current != boss_key:
+                changes.append("reports_to")
+        action = action_for(existing, changes)
         clean_or_reject(instance)
         key = (
             (account.pk, "external_id", external_id)
@@ -885,19 +892,12 @@ class DealImporter(Importer):
             # One key per deal id, whether it is won, open or lost in this file.
             key = ("deal", account.pk, external_id)
             existing = self.revenue.get((account.pk, external_id))
-            if existing is None:
-                record = RevenueRecord(account_id=account.pk, external_id=external_id)
-                diff(record, attrs)
-                action, changes = CREATED, []
-            else:
-                record = RevenueRecord(
-                    **{
-                        f.attname: getattr(existing, f.attname)
-                        for f in RevenueRecord._meta.concrete_fields
-                    }
-                )
-                changes = diff(record, attrs)
-                action = UPDATED if changes else UNCHANGED
+            record, changes = instance_for(
+                existing,
+                attrs,
+                lambda: RevenueRecord(account_id=account.pk, external_id=external_id),
+            )
+            action = action_for(existing, changes)
         else:
             key = ("revenue", account.pk, close_date, attrs["amount"], normalise(product_name))
             record = RevenueRecord(account_id=account.pk)
@@ -970,19 +970,10 @@ class DealImporter(Importer):
         else:
             key = ("opportunity", account.pk, "title", normalise(title))
             existing = self.opportunities.get((account.pk, "title", normalise(title)))
-        if existing is None:
-            opportunity = Opportunity(external_id=external_id, currency=account.currency)
-            diff(opportunity, attrs)
-            action, changes = CREATED, []
-        else:
-            opportunity = Opportunity(
-                **{
-                    f.attname: getattr(existing, f.attname)
-                    for f in Opportunity._meta.concrete_fields
-                }
-            )
-            changes = diff(opportunity, attrs)
-            action = UPDATED if changes else UNCHANGED
+        opportunity, changes = instance_for(
+            existing, attrs, lambda: Opportunity(external_id=external_id, currency=account.currency)
+        )
+        action = action_for(existing, changes)
         clean_or_reject(opportunity)
         label = f"{account.name}: {title}"
         return Planned(
@@ -1250,21 +1241,14 @@ class InteractionImporter(Importer):
         else:
             key = (account.pk, "moment", occurred_at, normalise(summary))
         existing = self.existing.get(key)
-        if existing is None:
-            instance = Interaction(
+        instance, changes = instance_for(
+            existing,
+            attrs,
+            lambda: Interaction(
                 account_id=account.pk, logged_by=logged_by, external_id=external_id
-            )
-            diff(instance, attrs)
-            action, changes = CREATED, []
-        else:
-            instance = Interaction(
-                **{
-                    f.attname: getattr(existing, f.attname)
-                    for f in Interaction._meta.concrete_fields
-                }
-            )
-            changes = diff(instance, attrs)
-            action = UPDATED if changes else UNCHANGED
+            ),
+        )
+        action = action_for(existing, changes)
         clean_or_reject(instance)
         return Planned(
             row=row,
@@ -1393,16 +1377,10 @@ class UserImporter(Importer):
         if manager is not None and normalise(manager.full_name) == normalise(name):
             raise RowReject(_("A user cannot be their own manager."))
         existing = self._find(email, name)
-        if existing is None:
-            user = User(email=email or self._email_for(name), role=Role.KAM)
-            diff(user, attrs)
-            action, changes = CREATED, []
-        else:
-            user = User(
-                **{f.attname: getattr(existing, f.attname) for f in User._meta.concrete_fields}
-            )
-            changes = diff(user, attrs)
-            action = UPDATED if changes else UNCHANGED
+        user, changes = instance_for(
+            existing, attrs, lambda: User(email=email or self._email_for(name), role=Role.KAM)
+        )
+        action = action_for(existing, changes)
         if "manager" in values and existing is not None:
             current = normalise(existing.manager.full_name) if existing.manager else None
             if current != (normalise(manager.full_name) if manager else None):
@@ -1496,16 +1474,10 @@ class ProductImporter(Importer):
         if "currency" in values and not is_null(values["currency"]):
             attrs["currency"] = to_choice(values["currency"], labels["currency"], Currency.choices)
         existing = self.existing.get(normalise(name))
-        if existing is None:
-            product = Product(name=name, currency=self.currency or Currency.BRL)
-            diff(product, attrs)
-            action, changes = CREATED, []
-        else:
-            product = Product(
-                **{f.attname: getattr(existing, f.attname) for f in Product._meta.concrete_fields}
-            )
-            changes = diff(product, attrs)
-            action = UPDATED if changes else UNCHANGED
+        product, changes = instance_for(
+            existing, attrs, lambda: Product(name=name, currency=self.currency or Currency.BRL)
+        )
+        action = action_for(existing, changes)
         clean_or_reject(product)
         return Planned(
             row=row,
