@@ -212,6 +212,21 @@ def _f(name, label, *aliases, required=False) -> FieldSpec:
     return FieldSpec(name, label, aliases, required)
 
 
+# The column that names a row's account (deals, interactions), as people head it.
+ACCOUNT_REFERENCE = _f(
+    "account",
+    gettext_lazy("account"),
+    "account_name",
+    "company",
+    "client",
+    "customer",
+    "cliente",
+    "empresa",
+    "conta",
+    required=True,
+)
+
+
 def _required_text(values: dict, name: str, label) -> str:
     value = text(values.get(name))
     if is_null(value):
@@ -765,18 +780,7 @@ class DealImporter(Importer):
             "opportunity",
             "deal",
         ),
-        _f(
-            "account",
-            gettext_lazy("account"),
-            "account_name",
-            "company",
-            "client",
-            "customer",
-            "cliente",
-            "empresa",
-            "conta",
-            required=True,
-        ),
+        ACCOUNT_REFERENCE,
         _f("stage", gettext_lazy("stage"), "deal_stage", "status", "etapa", "fase", required=True),
         _f(
             "owner",
@@ -1112,18 +1116,7 @@ class InteractionImporter(Importer):
     entity = "interactions"
     label = gettext_lazy("Interactions")
     fields = (
-        _f(
-            "account",
-            gettext_lazy("account"),
-            "account_name",
-            "company",
-            "client",
-            "customer",
-            "cliente",
-            "empresa",
-            "conta",
-            required=True,
-        ),
+        ACCOUNT_REFERENCE,
         _f("external_id", gettext_lazy("external id"), "id", "activity_id", "interaction_id"),
         _f("kind", gettext_lazy("type"), "type", "activity_type", "channel", "tipo"),
         _f(
