@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
+    ACCOUNT_PROFILE_FIELDS,
     Account,
     AccountStatus,
     Currency,
@@ -30,27 +31,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [
-            "name",
-            "legal_name",
-            "tax_id",
-            "industry",
-            "employees",
-            "website",
-            "hq_city",
-            "hq_country",
-            "region",
-            "parent",
-            "currency",
-            "status",
-            "owner",
-            "team",
-            "contract_start",
-            "renewal_date",
-            "first_purchase_date",
-            "competitors",
-            "needs",
-        ]
+        fields = ACCOUNT_PROFILE_FIELDS
         widgets = {
             "contract_start": DateInput(),
             "renewal_date": DateInput(),

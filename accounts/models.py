@@ -29,6 +29,31 @@ class HealthBand(models.TextChoices):
     UNKNOWN = "unknown", _("Not enough data")
 
 
+# What a person edits on an account (the form and the API); the rest is computed or kept by
+# the services.
+ACCOUNT_PROFILE_FIELDS = [
+    "name",
+    "legal_name",
+    "tax_id",
+    "industry",
+    "employees",
+    "website",
+    "hq_city",
+    "hq_country",
+    "region",
+    "parent",
+    "currency",
+    "status",
+    "owner",
+    "team",
+    "contract_start",
+    "renewal_date",
+    "first_purchase_date",
+    "competitors",
+    "needs",
+]
+
+
 class Account(models.Model):
     """A client company. Revenue figures are derived from RevenueRecord, never typed."""
 

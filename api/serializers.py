@@ -7,7 +7,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.health_text import component_label, reason_text
-from accounts.models import Account, HealthScore, Stakeholder, Tier, TierChange
+from accounts.models import (
+    ACCOUNT_PROFILE_FIELDS,
+    Account,
+    HealthScore,
+    Stakeholder,
+    Tier,
+    TierChange,
+)
 from activities.models import QBR, Commitment, Interaction
 from kam.models import Role, User
 from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
@@ -207,25 +214,7 @@ class AccountSerializer(serializers.ModelSerializer):
         model = Account
         fields = [
             "id",
-            "name",
-            "legal_name",
-            "tax_id",
-            "industry",
-            "employees",
-            "website",
-            "hq_city",
-            "hq_country",
-            "region",
-            "parent",
-            "currency",
-            "status",
-            "owner",
-            "team",
-            "contract_start",
-            "renewal_date",
-            "first_purchase_date",
-            "competitors",
-            "needs",
+            *ACCOUNT_PROFILE_FIELDS,
             "external_id",
             "tier",
             "recommended_tier",
@@ -242,28 +231,7 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-ACCOUNT_INPUT_FIELDS = [
-    "name",
-    "legal_name",
-    "tax_id",
-    "industry",
-    "employees",
-    "website",
-    "hq_city",
-    "hq_country",
-    "region",
-    "parent",
-    "currency",
-    "status",
-    "owner",
-    "team",
-    "contract_start",
-    "renewal_date",
-    "first_purchase_date",
-    "competitors",
-    "needs",
-    "external_id",
-]
+ACCOUNT_INPUT_FIELDS = [*ACCOUNT_PROFILE_FIELDS, "external_id"]
 
 
 class AccountInputSerializer(serializers.ModelSerializer):
