@@ -3,7 +3,6 @@ sales_pipeline.csv is uploaded, mapped, previewed, confirmed, and the progress b
 the result lists the rejected rows."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,20 +10,18 @@ from playwright.sync_api import expect
 from dataio.services import import_file
 from kam.models import Role
 from tests.browser.conftest import screenshot
+from tests.dataio.conftest import maven_dir
 from tests.factories import PASSWORD, UserFactory
-
-MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven-crm"
 
 
 @pytest.fixture
 def maven_base(transactional_db):
     """Users, products and accounts in, as `import_data` would; the deals are the test."""
-    if not MAVEN.exists():
-        pytest.skip(f"Maven data set not found at {MAVEN}")
+    maven = maven_dir()
     admin = UserFactory(email="admin@example.com", full_name="Ada Admin", role=Role.ADMIN)
     for entity, name in (("users", "sales_teams.csv"), ("products", "products.csv"),
                          ("accounts", "accounts.csv")):  # fmt: skip
-        import_file(entity=entity, content=(MAVEN / name).read_bytes(), filename=name,
+        import_file(entity=entity, content=(maven / name).read_bytes(), filename=name,
                     actor=admin, dry_run=False)  # fmt: skip
     return admin
 
@@ -41,7 +38,7 @@ def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
     expect(page.get_by_role("heading", name="Import data")).to_be_visible()
 
     page.get_by_label("What the rows are").select_option(label="Deals (revenue and opportunities)")
-    page.get_by_label("File").set_input_files(str(MAVEN / "sales_pipeline.csv"))
+    page.get_by_label("File").set_input_files(str(maven_dir() / "sales_pipeline.csv"))
     page.get_by_role("button", name="Upload and map columns").click()
 
     expect(page.get_by_role("heading", name=re.compile("Map the columns"))).to_be_visible()
