@@ -152,6 +152,11 @@ class Account(models.Model):
     )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
+    # The latest QBR held, kept by activities.services.qbr_hold, so "QBR overdue" (lists and the
+    # dashboard) reads the account row instead of every QBR.
+    last_qbr_held_at = models.DateTimeField(
+        _("last QBR held"), null=True, blank=True, editable=False
+    )
     # Revenue windows in the account's currency, written by the nightly job
     # (accounts.services.account_revenue_refresh) so the portfolio dashboard sums 20,000
     # accounts instead of a million revenue records.

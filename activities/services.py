@@ -340,6 +340,9 @@ def qbr_hold(
     locked.rating = rating
     clean_row(locked)
     locked.save(update_fields=["status", "held_at", "outcome", "rating"])
+    Account.objects.filter(pk=locked.account_id).filter(
+        Q(last_qbr_held_at__isnull=True) | Q(last_qbr_held_at__lt=held_at)
+    ).update(last_qbr_held_at=held_at)
     locked.attendees.set(attendees)
     locked.stakeholders.set(stakeholders)
     timeline_record(

@@ -525,7 +525,7 @@ def load_ratings(p: dict) -> int:
 def load_qbrs(p: dict) -> int:
     # Held QBRs of active and at-risk accounts over two years, one per tier QBR cadence,
     # a quarter of them skipped, dates ± 10 days.
-    return execute(
+    held = execute(
         """
         INSERT INTO activities_qbr
             (scheduled_on, status, agenda, outcome, rating, held_at, created_at, account_id,
@@ -548,6 +548,16 @@ def load_qbrs(p: dict) -> int:
         """,
         p,
     )
+    # What activities.services.qbr_hold keeps on the account.
+    execute(
+        """
+        UPDATE accounts_account a SET last_qbr_held_at = h.held_at
+        FROM (SELECT account_id, max(held_at) AS held_at
+              FROM activities_qbr WHERE status = 'held' GROUP BY account_id) h
+        WHERE a.id = h.account_id
+        """
+    )
+    return held
 
 
 def load_last_touch() -> int:

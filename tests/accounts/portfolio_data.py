@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.models import ExchangeRate, HealthMonth, HealthScore, Tier
+from accounts.models import Account, ExchangeRate, HealthMonth, HealthScore, Tier
 from accounts.scoring_inputs import current_config
 from accounts.services import account_revenue_refresh
 from activities.models import QBR
@@ -128,6 +128,8 @@ def build_portfolio(*, kam_user, outsider, team_member, leader) -> dict:
         status="held",
         held_at=now - timedelta(days=10),
     )
+    # What activities.services.qbr_hold keeps on the account (the QBR is made directly here).
+    Account.objects.filter(pk=alpha.pk).update(last_qbr_held_at=now - timedelta(days=10))
     QBR.objects.create(account=charlie, scheduled_on=today + timedelta(days=5))
 
     # Commitments: 3 overdue and open on 2 accounts.

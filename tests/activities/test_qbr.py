@@ -366,3 +366,16 @@ def test_my_work_lists_qbrs_due_until_one_is_scheduled(client_for, kam_user, acc
 
     qbr_schedule(account=account, actor=kam_user, scheduled_on=date(2026, 3, 20))
     assert client.get(reverse("my_work")).context["work"].qbrs_due == []
+
+
+def test_the_account_keeps_its_latest_qbr_held_even_when_an_older_one_is_recorded_later(
+    planned, account, kam_user, now
+):
+    latest = timezone.now() - timedelta(hours=1)
+    _hold(planned, kam_user, held_at=latest)
+    account.refresh_from_db()
+    assert account.last_qbr_held_at == latest
+    older = qbr_schedule(account=account, actor=kam_user, scheduled_on=TODAY - timedelta(30))
+    _hold(older, kam_user, held_at=latest - timedelta(days=30))
+    account.refresh_from_db()
+    assert account.last_qbr_held_at == latest
