@@ -225,10 +225,16 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def report(out: Path, run_seconds: float) -> dict[str, dict]:
+def report(out: Path, run_seconds: float, *, settle: float = 0) -> dict[str, dict]:
     """The figures per request type as a Markdown table (bench/README.md takes it as is), from
-    the locustfile's record of every request; req/s over the run time (ramp-up included)."""
+    the locustfile's record of every request; req/s over the run time (ramp-up included).
+    With `settle`, only the requests started that many seconds after the first one."""
     records = json.loads((out / "records.json").read_text())
+    if settle:
+        first = min(record[7] for record in records)
+        records = [record for record in records if record[7] - first >= settle]
+        run_seconds -= settle
+        log(f"\nAfter the first {settle:.0f} s (the sign-ins):")
     groups: dict[str, list] = {}
     for record in records:
         method, name = record[0], record[1]
@@ -293,7 +299,13 @@ def main() -> None:
     parser.add_argument("--kams", type=int, default=37, help="generated KAMs given a password")
     parser.add_argument("--port", type=int, default=8771)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--settle", type=float, default=30, help="second table: from N s on")
+    parser.add_argument("--report", type=Path, help="only print the figures of the run in DIR")
     args = parser.parse_args()
+    if args.report:
+        report(args.report, parse_seconds(args.time))
+        report(args.report, parse_seconds(args.time), settle=args.settle)
+        return
     out = args.out or Path(tempfile.gettempdir()) / f"kam-load-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -330,6 +342,7 @@ def main() -> None:
             server.stop()
         worker.stop()
     stats = report(out, parse_seconds(args.time))
+    report(out, parse_seconds(args.time), settle=args.settle)
 
     logged = Interaction.objects.filter(
         created_at__gte=started_at, summary__startswith="Load test:"
