@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from api.models import ApiToken
 
@@ -27,5 +28,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(
-            request, _("%(count)s tokens revoked.") % {"count": count}, messages.SUCCESS
+            request,
+            ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
         )

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import services as account_services
 from accounts.models import (
@@ -1040,7 +1040,12 @@ class DealImporter(Importer):
         )
         if missing:
             self.notes.append(
-                _("%(count)s deal owners joined an account team.") % {"count": len(missing)}
+                ngettext(
+                    "%(count)s deal owner joined an account team.",
+                    "%(count)s deal owners joined an account team.",
+                    len(missing),
+                )
+                % {"count": len(missing)}
             )
         plans = self._plans({p.extra["account"].pk for p in opportunities if p.action == CREATED})
         for p in opportunities:
@@ -1103,7 +1108,10 @@ class DealImporter(Importer):
                 entity=PlanChange.Entity.OPPORTUNITY,
                 verb=verb,
                 version=versions[plan_id],
-                label=_("Import: %(count)s opportunities") % {"count": count},
+                label=ngettext(
+                    "Import: %(count)s opportunity", "Import: %(count)s opportunities", count
+                )
+                % {"count": count},
             )
             for (plan_id, verb), count in sorted(counts.items())
         )
@@ -1404,7 +1412,11 @@ class UserImporter(Importer):
             manager.save()
         if managers:
             self.notes.append(
-                _("%(count)s managers created as sales leaders: %(names)s.")
+                ngettext(
+                    "%(count)s manager created as a sales leader: %(names)s.",
+                    "%(count)s managers created as sales leaders: %(names)s.",
+                    len(managers),
+                )
                 % {"count": len(managers), "names": ", ".join(m.full_name for m in managers)}
             )
         for p in planned:
