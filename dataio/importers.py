@@ -8,6 +8,7 @@ dataio.services runs them; nothing here opens a transaction or decides about dry
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,7 +128,9 @@ def diff(instance, attrs: dict) -> list[str]:
     return changed
 
 
-class Importer:
+class Importer(ABC):
+    """One entity's rows: `resolve` plans each row (or rejects it), `write` writes the plan."""
+
     entity: str = ""
     label: object = ""
     fields: tuple[FieldSpec, ...] = ()
@@ -145,14 +148,17 @@ class Importer:
     def field_labels(cls) -> dict[str, object]:
         return {spec.name: spec.label for spec in cls.fields}
 
+    @abstractmethod
     def prepare(self, records: list[tuple[int, dict]]) -> None:
         """Load lookups for the whole file (`records` are the mapped rows)."""
 
+    @abstractmethod
     def resolve(self, row: int, values: dict) -> Planned:
-        raise NotImplementedError
+        """What the row becomes (created / updated / unchanged), or RowReject with the reason."""
 
+    @abstractmethod
     def write(self, planned: list[Planned]) -> None:
-        raise NotImplementedError
+        """Write the planned rows (inside the caller's transaction)."""
 
     # --- lookups shared by importers ----------------------------------------------------------
 

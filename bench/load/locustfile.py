@@ -35,6 +35,7 @@ import json
 import os
 import random
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -96,13 +97,11 @@ class Person(HttpUser):
     abstract = True
     wait_time = between(*THINK)
     persona: dict
+    personas: Iterator[dict]  # each subclass's pool of sign-ins, shared by its users
     accounts: list[int]
 
-    def next_persona(self) -> dict:
-        raise NotImplementedError
-
     def on_start(self) -> None:
-        self.persona = self.next_persona()
+        self.persona = next(self.personas)
         self.csrf = ""
         self.accounts = list(self.persona.get("accounts", []))
         with self.client.get(
@@ -181,8 +180,7 @@ class Person(HttpUser):
 class Kam(Person):
     weight = 4
 
-    def next_persona(self) -> dict:
-        return next(_kams)
+    personas = _kams
 
     @task(3)
     def my_work(self) -> None:
@@ -275,8 +273,7 @@ class Kam(Person):
 class Leader(Person):
     weight = 1
 
-    def next_persona(self) -> dict:
-        return next(_leaders)
+    personas = _leaders
 
     def landing(self) -> None:
         self.page("/", "my work")
