@@ -64,7 +64,10 @@ def account_rows(accounts: QuerySet[Account]) -> tuple[list[str], Iterator[list]
 
 
 def _scope(user, account: Account | None) -> QuerySet[Account]:
-    return Account.objects.filter(pk=account.pk) if account else accounts_for_user(user)
+    """The accounts `user` sees, or the one of them asked for (access decided by the selector
+    either way)."""
+    visible = accounts_for_user(user)
+    return visible.filter(pk=account.pk) if account else visible
 
 
 def stakeholder_rows(user, *, account: Account | None = None):
