@@ -27,11 +27,12 @@ run: install
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Static security scan: no medium or high finding (each exception carries `# nosec` and why).
 security: $(VENV)/.installed
 	$(VENV)/bin/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' \
-		manage.py kam accounts activities plans api dataio
+		manage.py kam accounts activities plans insights api dataio demo
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

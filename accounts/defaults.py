@@ -8,3 +8,20 @@ DEFAULT_TIERS = [
     ("growth", "Growth", 3, 35, 45, 180, 24, 15, False),
     ("maintain", "Maintain", 4, 0, 90, 365, 48, 30, False),
 ]
+
+TIER_POLICY_FIELDS = (
+    "key",
+    "name",
+    "rank",
+    "min_score",
+    "touch_cadence_days",
+    "qbr_cadence_days",
+    "response_sla_hours",
+    "max_accounts_per_kam",
+    "exec_sponsor_required",
+)
+
+
+def default_tier_policies() -> list[dict]:
+    """The default tiers as Tier.policy() dicts (what a configuration version stores)."""
+    return [dict(zip(TIER_POLICY_FIELDS, row, strict=True)) for row in DEFAULT_TIERS]

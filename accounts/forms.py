@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.health_text import COMPONENT_LABELS
 from accounts.models import (
     ACCOUNT_PROFILE_FIELDS,
     Account,
@@ -305,7 +306,6 @@ class ScoringConfigForm(forms.Form):
 
     def __init__(self, *args, config, tiers, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.health_text import COMPONENT_LABELS
 
         self.tiers = list(tiers)
         self.initial.update(

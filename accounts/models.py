@@ -115,7 +115,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="accounts",
     )
-    # Written by the nightly tiering job (accounts.services.tiers_recompute).
+    # Written by the nightly tiering job (insights.services.tiers_recompute).
     pareto_class = models.CharField(_("Pareto class"), max_length=1, blank=True, editable=False)
     tier_score = models.PositiveSmallIntegerField(
         _("tier score"), null=True, blank=True, editable=False
@@ -691,7 +691,7 @@ class SatisfactionEntry(models.Model):
 
 class HealthMonth(models.Model):
     """Each account's health at the end of a month (the latest score of that month), kept by
-    accounts.services.health_recompute so the portfolio trend reads 12 rows per account
+    insights.services.health_recompute so the portfolio trend reads 12 rows per account
     instead of 365 daily scores."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_months")
@@ -754,3 +754,76 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} ({self.valid_from})"
+
+
+class TimelineKind(models.TextChoices):
+    INTERACTION = "interaction", _("Interaction")
+    COMMITMENT_CREATED = "commitment_created", _("Commitment made")
+    COMMITMENT_DONE = "commitment_done", _("Commitment completed")
+    STAKEHOLDER_JOINED = "stakeholder_joined", _("Stakeholder joined")
+    STAKEHOLDER_LEFT = "stakeholder_left", _("Stakeholder left")
+    MILESTONE = "milestone", _("Milestone")
+    QBR_HELD = "qbr_held", _("QBR held")
+
+
+# What the timeline filter offers; each option covers one or more kinds.
+TIMELINE_FILTERS = {
+    "interactions": (TimelineKind.INTERACTION,),
+    "commitments": (TimelineKind.COMMITMENT_CREATED, TimelineKind.COMMITMENT_DONE),
+    "stakeholders": (TimelineKind.STAKEHOLDER_JOINED, TimelineKind.STAKEHOLDER_LEFT),
+    "milestones": (TimelineKind.MILESTONE,),
+    "qbrs": (TimelineKind.QBR_HELD,),
+}
+
+
+class TimelineEntry(models.Model):
+    """One line of an account's timeline, written by the service that made the change.
+
+    A single indexed table (instead of a UNION over every source) keeps the timeline one query
+    per page whatever the history size; the text is rendered from `kind` and the linked row so
+    it follows the reader's language.
+
+    It lives with the account (the lowest layer that every writer can import); the rows it
+    links in activities are named by string, so no import points up."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=30, choices=TimelineKind.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    interaction = models.ForeignKey(
+        "activities.Interaction", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    commitment = models.ForeignKey(
+        "activities.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    stakeholder = models.ForeignKey(
+        Stakeholder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    qbr = models.ForeignKey(
+        "activities.QBR", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Kept from when the model lived in activities: the upgrade moves no rows.
+        db_table = "activities_timelineentry"
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at", "-id"]),
+            models.Index(fields=["account", "kind", "-occurred_at", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.occurred_at:%Y-%m-%d}"

@@ -8,7 +8,22 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Account, QualitativeRating, RatingCriterion, Stakeholder
+from accounts.defaults import default_tier_policies
+from accounts.health_text import component_label, reason_text
+from accounts.models import (
+    Account,
+    HealthScore,
+    QualitativeRating,
+    RatingCriterion,
+    SatisfactionEntry,
+    ScoringConfig,
+    Stakeholder,
+    Tier,
+    TierChange,
+)
+from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
+from kam.audit import OBJECT_TYPES
+from kam.models import AuditEvent, Role, User
 
 ZERO = Decimal("0")
 
@@ -36,20 +51,6 @@ def get_account_for_user(user, pk: int, *, for_update: bool = False) -> Account:
     return get_object_or_404(queryset, pk=pk)
 
 
-# Sort keys the list accepts; NULLs (never touched, no renewal date) go last either way.
-ACCOUNT_SORTS = {
-    "name": F("name").asc(),
-    "-name": F("name").desc(),
-    "last_touch": F("last_touch_at").asc(nulls_last=True),
-    "-last_touch": F("last_touch_at").desc(nulls_last=True),
-    "renewal": F("renewal_date").asc(nulls_last=True),
-    "-renewal": F("renewal_date").desc(nulls_last=True),
-    "health": F("health_score").asc(nulls_last=True),
-    "-health": F("health_score").desc(nulls_last=True),
-    "tier": F("tier__rank").asc(nulls_last=True),
-}
-
-
 # The list's status filter also takes "live": every account but the churned ones, which is
 # what the portfolio dashboard counts as under management.
 LIVE = "live"
@@ -66,8 +67,6 @@ def touch_overdue_q(today: date, default_cadence_days: int, *, tiers=None) -> Q:
 
     from django.utils import timezone
 
-    from accounts.models import Tier
-
     if tiers is None:
         tiers = Tier.objects.only("pk", "touch_cadence_days")
 
@@ -82,41 +81,6 @@ def touch_overdue_q(today: date, default_cadence_days: int, *, tiers=None) -> Q:
     return ~Q(status="churned") & (Q(last_touch_at__isnull=True) | late)
 
 
-def qbr_overdue_q(today: date, *, among: QuerySet[Account] | None = None) -> Q:
-    """Active or at-risk, no QBR planned from `today` on, and the next QBR was due before
-    `today`: a cadence after the last one held, or before any, after the contract start (or the
-    account's creation), as activities.selectors.qbr_due_on. A set (hashed once per query),
-    not a subquery per account; `among` limits the set to those accounts (a KAM's seventy
-    instead of the whole portfolio)."""
-    from django.db.models.expressions import RawSQL
-    from django.utils import timezone
-
-    from activities.models import DEFAULT_QBR_CADENCE_DAYS
-
-    tz = str(timezone.get_current_timezone())
-    # The last QBR held is read from the account row (kept by activities.services.qbr_hold):
-    # the maximum over every QBR, twice per list page, cost the "QBR overdue" list ~70 ms at
-    # 20,000 accounts (bench/README.md).
-    sql = """
-        SELECT a.id FROM accounts_account a
-        LEFT JOIN accounts_tier t ON t.id = a.tier_id
-        WHERE a.status IN ('active', 'at_risk')
-          AND NOT EXISTS (
-            SELECT 1 FROM activities_qbr p
-            WHERE p.account_id = a.id AND p.status = 'planned' AND p.scheduled_on >= %s
-          )
-          AND COALESCE((a.last_qbr_held_at AT TIME ZONE %s)::date, a.contract_start,
-                       (a.created_at AT TIME ZONE %s)::date)
-              + COALESCE(t.qbr_cadence_days, %s) < %s
-    """
-    params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
-    if among is not None:
-        among_sql, among_params = among.values("pk").order_by().query.sql_with_params()
-        sql += f" AND a.id IN ({among_sql})"
-        params = (*params, *among_params)
-    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters  # nosec B611
-
-
 def renewal_within_q(today: date, days: int) -> Q:
     """Not churned, renewal date from today to `days` ahead (inclusive)."""
     return ~Q(status="churned") & Q(
@@ -124,102 +88,10 @@ def renewal_within_q(today: date, days: int) -> Q:
     )
 
 
-def commitments_overdue_q(today: date) -> Q:
-    """At least one open commitment (ours or the client's) past its due date."""
-    from activities.models import Commitment, CommitmentStatus
-
-    overdue = Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
-    return Q(pk__in=overdue.values("account_id"))
-
-
-def open_opportunities():
-    """Opportunities still open, in plans that are not archived: the expansion pipeline."""
-    from plans.models import CLOSED_STAGES, Opportunity, PlanStatus
-
-    return Opportunity.objects.exclude(stage__in=CLOSED_STAGES).exclude(
-        plan__status=PlanStatus.ARCHIVED
-    )
-
-
-def open_pipeline_q() -> Q:
-    return Q(pk__in=open_opportunities().values("plan__account_id"))
-
-
-# The list's revenue filter: accounts with revenue booked in the last 12 months, or the
-# retention cohort (revenue in the 12 months before those), from the nightly revenue windows.
-REVENUE_FILTERS = {
-    "last_12m": Q(revenue_last_12m__gt=0),
-    "prev_12m": Q(revenue_prev_12m__gt=0),
-}
-
-
-def account_list_rows(
-    user,
-    *,
-    search: str = "",
-    status: str = "",
-    owner_id: int | None = None,
-    industry: str = "",
-    region: str = "",
-    tier_id: int | None = None,
-    band: str = "",
-    pareto_class: str = "",
-    touch_overdue: bool = False,
-    qbr_overdue: bool = False,
-    renewal_within_days: int | None = None,
-    commitments_overdue: bool = False,
-    open_pipeline: bool = False,
-    revenue: str = "",
-    today: date | None = None,
-    default_cadence_days: int = 30,
-    sort: str = "name",
-) -> QuerySet[Account]:
-    """The accounts list, and the accounts behind every figure of the portfolio dashboard
-    (accounts.portfolio builds its counts from the same filters)."""
-    from django.utils import timezone
-
-    today = today or timezone.localdate()
-    rows = accounts_for_user(user).select_related("owner", "tier")
-    if search:
-        rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
-    if status == LIVE:
-        rows = rows.exclude(status="churned")
-    elif status:
-        rows = rows.filter(status=status)
-    if owner_id:
-        rows = rows.filter(owner_id=owner_id)
-    if industry:
-        rows = rows.filter(industry=industry)
-    if region:
-        rows = rows.filter(region=region)
-    if tier_id:
-        rows = rows.filter(tier_id=tier_id)
-    if band == "unknown":  # not enough data, or not scored yet
-        rows = rows.filter(health_band__in=["unknown", ""])
-    elif band:
-        rows = rows.filter(health_band=band)
-    if pareto_class:
-        rows = rows.filter(pareto_class=pareto_class)
-    if touch_overdue:
-        rows = rows.filter(touch_overdue_q(today, default_cadence_days))
-    if qbr_overdue:
-        rows = rows.filter(qbr_overdue_q(today))
-    if renewal_within_days is not None:
-        rows = rows.filter(renewal_within_q(today, renewal_within_days))
-    if commitments_overdue:
-        rows = rows.filter(commitments_overdue_q(today))
-    if open_pipeline:
-        rows = rows.filter(open_pipeline_q())
-    if revenue in REVENUE_FILTERS:
-        rows = rows.filter(REVENUE_FILTERS[revenue])
-    return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
-
-
 def account_owners_for_user(user) -> QuerySet:
     """The KAMs who own an account `user` sees, for the owner filter. A probe of the owner
     index per KAM: joining every visible account and de-duplicating the user rows took
     ~0.4 s per query at 20,000 accounts (bench/README.md)."""
-    from kam.models import Role, User
 
     owns = accounts_for_user(user).filter(owner=OuterRef("pk"))
     return User.objects.filter(Exists(owns), role=Role.KAM)
@@ -314,8 +186,6 @@ _CONFIG_JSON = ("health_weights", "tier_weights", "tiers")
 def account_health(account: Account, today: date, days: int = 180) -> dict:
     """The latest score with its explanation, the trend for the chart, the tier history and the
     latest satisfaction answers: four queries."""
-    from accounts.health_text import component_label, reason_text
-    from accounts.models import HealthScore, SatisfactionEntry, TierChange
 
     window = HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=days))
     latest_day = Subquery(window.order_by("-day").values("day")[:1])
@@ -374,3 +244,42 @@ def tier_review_rows(user) -> QuerySet[Account]:
         .select_related("tier", "recommended_tier", "owner")
         .order_by("-tier_score", "name")
     )
+
+
+def current_config() -> ScoringConfig:
+    """The configuration version in force. Before the first one is saved (the first scoring run
+    or configuration save creates it, accounts.services.scoring_defaults_ensure) the defaults,
+    unsaved: a read never writes."""
+    config = ScoringConfig.objects.order_by("-version").first()
+    if config is not None:
+        return config
+    return ScoringConfig(
+        version=1,
+        health_weights=dict(DEFAULT_HEALTH_WEIGHTS),
+        tier_weights=dict(DEFAULT_TIER_WEIGHTS),
+        tiers=default_tier_policies(),
+    )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    type_label: str
+    account_name: str | None
+    changes: list[tuple[str, str | None, str | None]]
+
+
+def audit_rows(events) -> list[AuditRow]:
+    """The page's rows with their accounts' names: one query for all the accounts."""
+    events = list(events)
+    ids = {event.account_id for event in events if event.account_id}
+    names = dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    return [
+        AuditRow(
+            event=event,
+            type_label=OBJECT_TYPES.get(event.object_type, event.object_type),
+            account_name=names.get(event.account_id),
+            changes=[(field, pair[0], pair[1]) for field, pair in sorted(event.changes.items())],
+        )
+        for event in events
+    ]

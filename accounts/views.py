@@ -2,22 +2,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
 from accounts.coverage import open_departures, stakeholder_coverage
-from accounts.currency import rates_on, reporting_currency
 from accounts.forms import (
-    AccountFilterForm,
     AccountForm,
-    ExchangeRateForm,
     MilestoneForm,
     RatingForm,
     SatisfactionForm,
@@ -25,34 +21,19 @@ from accounts.forms import (
     StakeholderForm,
     TierReviewForm,
 )
-from accounts.models import Account, ExchangeRate, RatingCriterion, ScoringConfig, Tier
-from accounts.portfolio import (
-    portfolio_cache_reset,
-    portfolio_filters_from_query,
-    portfolio_options,
-    portfolio_summary_cached,
-)
-from accounts.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
+from accounts.models import ScoringConfig, Tier
 from accounts.relationship_map import relationship_map_data
-from accounts.scoring_inputs import current_config
 from accounts.selectors import (
-    account_health,
-    account_list_rows,
-    account_owners_for_user,
     account_page_stakeholders,
-    account_revenue_summary,
     accounts_for_user,
-    current_ratings,
+    audit_rows,
+    current_config,
     get_account_for_user,
-    industries_and_regions_for_user,
     tier_review_rows,
 )
-from activities.quick_log import quick_log_forms
-from activities.timeline import timeline_page
 from kam.access import admin_required, leader_required
-from kam.exports import FORMATS, table_response
-from kam.pagination import DeferredJoinPaginator
-from plans.selectors import stale_plans
+from kam.audit import audit_events
+from kam.forms import AuditFilterForm
 
 PAGE_SIZE = 25
 
@@ -64,40 +45,6 @@ def form_errors_into(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-@require_GET
-def account_list(request):
-    user = request.user
-    owners = account_owners_for_user(user)
-    industries, regions = industries_and_regions_for_user(user)
-    filters = AccountFilterForm(
-        request.GET or None, owners=owners, industries=industries, regions=regions
-    )
-    default_cadence = current_config().default_touch_cadence_days
-    params = filters.list_filters() if filters.is_valid() else {}
-    rows = account_list_rows(user, default_cadence_days=default_cadence, **params)
-    if request.GET.get("export") in FORMATS:
-        # The same rows as the page, every page of them (dataio/exports.py).
-        from dataio.exports import account_rows
-
-        headers, export_rows = account_rows(rows)
-        return table_response(request.GET["export"], headers, export_rows, filename="accounts")
-    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("export", None)
-    context = {
-        "filters": filters,
-        "page": page,
-        "query": query.urlencode(),
-        "today": timezone.localdate(),
-        "default_cadence": default_cadence,
-    }
-    template = "accounts/account_list.html"
-    if request.htmx and request.htmx.target == "account-results":
-        template += "#results"
-    return render(request, template, context)
 
 
 def _account_parents(user):
@@ -175,7 +122,7 @@ def account_edit(request, pk: int):
     )
 
 
-def _account_page(request, account, tab: str, **context):
+def account_page_context(request, account, tab: str, **context):
     """Context every tab shares: the header, its departure flag and the tab bar."""
     stakeholders = context.pop("stakeholders", None)
     if stakeholders is None:
@@ -190,52 +137,11 @@ def _account_page(request, account, tab: str, **context):
     }
 
 
-def _quick_log_context(request, account, stakeholders):
-    log_form, next_steps = quick_log_forms(
-        account=account, user=request.user, stakeholders=stakeholders
-    )
-    return {"log_form": log_form, "next_steps": next_steps}
-
-
-def _rating_rows(ratings: dict) -> list[tuple]:
-    return [(code, label, ratings.get(code)) for code, label in RatingCriterion.choices]
-
-
-@require_GET
-def account_detail(request, pk: int):
-    account = get_account_for_user(request.user, pk)
-    stakeholders = account_page_stakeholders(account)
-    entries, cursor = timeline_page(account)
-    default_cadence = current_config().default_touch_cadence_days
-    context = _account_page(
-        request,
-        account,
-        "overview",
-        stakeholders=stakeholders,
-        revenue=account_revenue_summary(account, timezone.localdate()),
-        rating_rows=_rating_rows(current_ratings(account)),
-        health=account_health(account, timezone.localdate()),
-        satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
-        default_cadence=default_cadence,
-        next_touch_due=account.next_touch_due(default_cadence),
-        stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
-        coverage=stakeholder_coverage(stakeholders, timezone.now()),
-        team=list(account.team.all()),
-        subsidiaries=list(account.subsidiaries.order_by("name")),
-        entries=entries,
-        cursor=cursor,
-        rating_form=RatingForm(),
-        milestone_form=MilestoneForm(),
-        **_quick_log_context(request, account, stakeholders),
-    )
-    return render(request, "accounts/account_detail.html", context)
-
-
 @require_GET
 def account_stakeholders(request, pk: int):
     account = get_account_for_user(request.user, pk)
     stakeholders = account_page_stakeholders(account)
-    context = _account_page(
+    context = account_page_context(
         request,
         account,
         "stakeholders",
@@ -271,7 +177,7 @@ def stakeholder_create(request, pk: int):
     return render(
         request,
         "accounts/stakeholder_form.html",
-        _account_page(request, account, "stakeholders", form=form, stakeholder=None),
+        account_page_context(request, account, "stakeholders", form=form, stakeholder=None),
         status=422 if form.errors else 200,
     )
 
@@ -294,46 +200,9 @@ def stakeholder_edit(request, pk: int, stakeholder_pk: int):
     return render(
         request,
         "accounts/stakeholder_form.html",
-        _account_page(request, account, "stakeholders", form=form, stakeholder=stakeholder),
+        account_page_context(request, account, "stakeholders", form=form, stakeholder=stakeholder),
         status=422 if form.errors else 200,
     )
-
-
-@require_GET
-def account_timeline(request, pk: int):
-    account = get_account_for_user(request.user, pk)
-    kind = request.GET.get("kind", "")
-    before = None
-    if request.GET.get("before_at") and request.GET.get("before_id"):
-        try:
-            before = (
-                timezone.datetime.fromisoformat(request.GET["before_at"]),
-                int(request.GET["before_id"]),
-            )
-        except ValueError:
-            before = None
-    entries, cursor = timeline_page(account, kind_filter=kind, before=before)
-    if request.htmx and before is not None:
-        return render(
-            request,
-            "activities/partials/timeline_items.html",
-            {"account": account, "entries": entries, "cursor": cursor, "kind": kind},
-        )
-    stakeholders = account_page_stakeholders(account)
-    context = _account_page(
-        request,
-        account,
-        "timeline",
-        stakeholders=stakeholders,
-        entries=entries,
-        cursor=cursor,
-        kind=kind,
-        **_quick_log_context(request, account, stakeholders),
-    )
-    template = "accounts/account_timeline.html"
-    if request.htmx and request.htmx.target == "timeline":
-        template += "#timeline"
-    return render(request, template, context)
 
 
 @require_POST
@@ -361,14 +230,6 @@ def milestone_create(request, pk: int):
     else:
         errors = "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())
         messages.error(request, _("The milestone was not saved — %(errors)s") % {"errors": errors})
-    return redirect(account)
-
-
-@require_POST
-def health_recompute_now(request, pk: int):
-    account = get_account_for_user(request.user, pk)
-    services.health_recompute_all(day=timezone.localdate(), account_id=account.pk)
-    messages.success(request, _("Health recomputed with the current configuration."))
     return redirect(account)
 
 
@@ -439,44 +300,6 @@ def tier_review_decide(request, pk: int):
     return redirect(next_url)
 
 
-@require_GET
-def portfolio(request):
-    """The portfolio dashboard; an htmx request for #portfolio-results gets the figures only."""
-    options = portfolio_options(request.user)
-    filters, notices = portfolio_filters_from_query(request.GET, options)
-    summary = portfolio_summary_cached(
-        request.user, filters, options=options, refresh=request.GET.get("refresh") == "1"
-    )
-    template = "accounts/portfolio.html"
-    if request.htmx and request.htmx.target == "portfolio-results":
-        template += "#results"
-    return render(
-        request,
-        template,
-        {
-            "summary": summary,
-            "options": options,
-            "filters": filters,
-            "notices": notices,
-            "chart": portfolio_chart_data(summary),
-            "export_query": urlencode(filters.as_query()),
-            "refresh_query": urlencode({**filters.as_query(), "refresh": "1"}),
-        },
-    )
-
-
-@require_GET
-def portfolio_export(request, table: str, fmt: str):
-    """One dashboard table as CSV or XLSX: the rows the page shows, same filters, same access."""
-    if table not in PORTFOLIO_TABLES or fmt not in FORMATS:
-        raise Http404
-    options = portfolio_options(request.user)
-    filters, _notices = portfolio_filters_from_query(request.GET, options)
-    summary = portfolio_summary_cached(request.user, filters, options=options)
-    headers, rows = portfolio_table(summary, table)
-    return table_response(fmt, headers, rows, filename=f"portfolio-{table}-{summary.today}")
-
-
 @require_http_methods(["GET", "POST"])
 @admin_required
 def configuration(request):
@@ -510,48 +333,26 @@ def configuration(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
 @admin_required
-def exchange_rates(request):
-    """Admins set what each currency is worth in the reporting currency, from a date on."""
-    reporting = reporting_currency()
-    form = ExchangeRateForm(request.POST or None, reporting_currency=reporting)
-    if request.method == "POST" and form.is_valid():
-        rate = form.save(commit=False)
-        rate.set_by = request.user
-        rate.save()
-        portfolio_cache_reset()  # the dashboard converts with the new rate at once
-        messages.success(
-            request,
-            _("Rate saved: 1 %(currency)s = %(rate)s %(reporting)s from %(day)s.")
-            % {
-                "currency": rate.currency,
-                "rate": rate.rate.normalize(),
-                "reporting": reporting,
-                "day": date_format(rate.valid_from, "SHORT_DATE_FORMAT"),
-            },
-        )
-        return redirect("exchange_rates")
+def audit_log(request):
+    """Who changed what and when (admins): accounts, stakeholders, plans, tiers and the scoring
+    configuration, newest first, filtered and paginated."""
+    filters = AuditFilterForm(request.GET or None)
+    params = filters.cleaned_data if filters.is_valid() else {}
+    page = Paginator(audit_events(**params), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
-        "accounts/exchange_rates.html",
+        "kam/audit_log.html",
         {
-            "form": form,
-            "reporting_currency": reporting,
-            "rates": ExchangeRate.objects.select_related("set_by").order_by(
-                "currency", "-valid_from"
-            ),
-            "in_use": rates_on(timezone.localdate()).shown,
+            "filters": filters,
+            "page": page,
+            "rows": audit_rows(page.object_list),
+            "query": query.urlencode(),
         },
-        status=422 if form.errors else 200,
     )
-
-
-@require_POST
-@admin_required
-def exchange_rate_delete(request, rate_pk: int):
-    rate = get_object_or_404(ExchangeRate, pk=rate_pk)
-    rate.delete()
-    portfolio_cache_reset()
-    messages.success(request, _("Rate deleted."))
-    return redirect("exchange_rates")

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Milestone, Stakeholder
+from accounts.models import Account, Stakeholder
 
 
 class InteractionKind(models.TextChoices):
@@ -298,72 +298,6 @@ class Commitment(models.Model):
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.status == CommitmentStatus.OPEN and self.due_date < today
-
-
-class TimelineKind(models.TextChoices):
-    INTERACTION = "interaction", _("Interaction")
-    COMMITMENT_CREATED = "commitment_created", _("Commitment made")
-    COMMITMENT_DONE = "commitment_done", _("Commitment completed")
-    STAKEHOLDER_JOINED = "stakeholder_joined", _("Stakeholder joined")
-    STAKEHOLDER_LEFT = "stakeholder_left", _("Stakeholder left")
-    MILESTONE = "milestone", _("Milestone")
-    QBR_HELD = "qbr_held", _("QBR held")
-
-
-# What the timeline filter offers; each option covers one or more kinds.
-TIMELINE_FILTERS = {
-    "interactions": (TimelineKind.INTERACTION,),
-    "commitments": (TimelineKind.COMMITMENT_CREATED, TimelineKind.COMMITMENT_DONE),
-    "stakeholders": (TimelineKind.STAKEHOLDER_JOINED, TimelineKind.STAKEHOLDER_LEFT),
-    "milestones": (TimelineKind.MILESTONE,),
-    "qbrs": (TimelineKind.QBR_HELD,),
-}
-
-
-class TimelineEntry(models.Model):
-    """One line of an account's timeline, written by the service that made the change.
-
-    A single indexed table (instead of a UNION over every source) keeps the timeline one query
-    per page whatever the history size; the text is rendered from `kind` and the linked row so
-    it follows the reader's language."""
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
-    kind = models.CharField(max_length=30, choices=TimelineKind.choices)
-    occurred_at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    interaction = models.ForeignKey(
-        Interaction, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    commitment = models.ForeignKey(
-        Commitment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    stakeholder = models.ForeignKey(
-        Stakeholder, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    qbr = models.ForeignKey(QBR, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("timeline entry")
-        verbose_name_plural = _("timeline entries")
-        ordering = ["-occurred_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["account", "-occurred_at", "-id"]),
-            models.Index(fields=["account", "kind", "-occurred_at", "-id"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.account_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
 
 
 class Notification(models.Model):

@@ -22,13 +22,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.coverage import Coverage, open_departures, stakeholder_coverage
+from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
 from accounts.selectors import (
-    RevenueSummary,
-    account_health,
-    account_page_stakeholders,
-    account_revenue_summary,
     accounts_for_user,
 )
 from activities.models import (
@@ -251,87 +247,7 @@ def account_qbrs_list(account: Account) -> list[QBR]:
     )
 
 
-@dataclass
-class PrepPack:
-    qbr: QBR
-    today: date
-    since: date | None  # the last QBR held before this one
-    last_qbr: QBR | None
-    done: list[Commitment]
-    overdue: list[Commitment]
-    from_last_qbr: list[Commitment]
-    health: dict
-    trend_points: str  # SVG polyline points for the printable sparkline
-    coverage: Coverage
-    stakeholders: list[Stakeholder]
-    revenue: RevenueSummary
-    schedule: QbrSchedule
-    plan_section: dict | None = None  # plans.selectors.qbr_plan_summary
-
-
 SPARK_WIDTH, SPARK_HEIGHT = 300, 60
-
-
-def _spark_points(trend: list[dict]) -> str:
-    if len(trend) < 2:
-        return ""
-    step = SPARK_WIDTH / (len(trend) - 1)
-    return " ".join(
-        f"{index * step:.1f},{SPARK_HEIGHT - point['score'] * SPARK_HEIGHT / 100:.1f}"
-        for index, point in enumerate(trend)
-    )
-
-
-def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
-    """Live data for a QBR's prep pack, in a fixed number of queries: the account's QBRs,
-    the commitments, health (four), stakeholders and revenue (two)."""
-    account = qbr.account
-    qbrs = account_qbrs_list(account)
-    schedule = qbr_schedule_status(account, qbrs, today)
-    # The review before this one: for a held QBR, the one held before it.
-    cutoff = qbr.held_at or timezone.now()
-    earlier = [
-        q for q in qbrs if q.status == QBRStatus.HELD and q.pk != qbr.pk and q.held_at <= cutoff
-    ]
-    last_qbr = max(earlier, key=lambda q: q.held_at, default=None)
-    since = last_qbr.held_on if last_qbr else None
-    wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(status=CommitmentStatus.DONE)
-    if since is not None:
-        wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(
-            status=CommitmentStatus.DONE, done_at__date__gte=since
-        )
-    if last_qbr is not None:
-        wanted |= Q(source_qbr=last_qbr)
-    commitments = list(
-        account.commitments.filter(wanted)
-        .select_related("owner_user", "owner_stakeholder")
-        .order_by("due_date", "pk")
-    )
-    health = account_health(account, today)
-    stakeholders = account_page_stakeholders(account)
-    from plans.selectors import qbr_plan_summary  # plans builds on activities' neighbours
-
-    return PrepPack(
-        qbr=qbr,
-        today=today,
-        since=since,
-        last_qbr=last_qbr,
-        done=[
-            c
-            for c in commitments
-            if c.status == CommitmentStatus.DONE
-            and (since is None or timezone.localdate(c.done_at) >= since)
-        ],
-        overdue=[c for c in commitments if c.is_overdue(today)],
-        from_last_qbr=[c for c in commitments if last_qbr and c.source_qbr_id == last_qbr.pk],
-        health=health,
-        trend_points=_spark_points(health["trend"]),
-        coverage=stakeholder_coverage(stakeholders, timezone.now()),
-        stakeholders=stakeholders,
-        revenue=account_revenue_summary(account, today),
-        schedule=schedule,
-        plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,3 +273,43 @@ def calendar_items(user, today: date, *, past_days: int = 30) -> tuple[list[QBR]
         .order_by("due_date", "pk")
     )
     return qbrs, commitments
+
+
+def qbr_overdue_q(today: date, *, among: QuerySet[Account] | None = None) -> Q:
+    """Active or at-risk, no QBR planned from `today` on, and the next QBR was due before
+    `today`: a cadence after the last one held, or before any, after the contract start (or the
+    account's creation), as activities.selectors.qbr_due_on. A set (hashed once per query),
+    not a subquery per account; `among` limits the set to those accounts (a KAM's seventy
+    instead of the whole portfolio)."""
+    from django.db.models.expressions import RawSQL
+    from django.utils import timezone
+
+    tz = str(timezone.get_current_timezone())
+    # The last QBR held is read from the account row (kept by activities.services.qbr_hold):
+    # the maximum over every QBR, twice per list page, cost the "QBR overdue" list ~70 ms at
+    # 20,000 accounts (bench/README.md).
+    sql = """
+        SELECT a.id FROM accounts_account a
+        LEFT JOIN accounts_tier t ON t.id = a.tier_id
+        WHERE a.status IN ('active', 'at_risk')
+          AND NOT EXISTS (
+            SELECT 1 FROM activities_qbr p
+            WHERE p.account_id = a.id AND p.status = 'planned' AND p.scheduled_on >= %s
+          )
+          AND COALESCE((a.last_qbr_held_at AT TIME ZONE %s)::date, a.contract_start,
+                       (a.created_at AT TIME ZONE %s)::date)
+              + COALESCE(t.qbr_cadence_days, %s) < %s
+    """
+    params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
+    if among is not None:
+        among_sql, among_params = among.values("pk").order_by().query.sql_with_params()
+        sql += f" AND a.id IN ({among_sql})"
+        params = (*params, *among_params)
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters  # nosec B611
+
+
+def commitments_overdue_q(today: date) -> Q:
+    """At least one open commitment (ours or the client's) past its due date."""
+
+    overdue = Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
+    return Q(pk__in=overdue.values("account_id"))

@@ -11,7 +11,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Stakeholder
+from accounts.models import Account, Stakeholder, TimelineKind
+from accounts.timeline import timeline_record
 from activities.models import (
     QBR,
     CalendarToken,
@@ -19,9 +20,7 @@ from activities.models import (
     CommitmentStatus,
     Interaction,
     QBRStatus,
-    TimelineKind,
 )
-from activities.timeline import timeline_record
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -179,7 +178,7 @@ def interaction_log(
     )
     # The account's health reflects the new touch within seconds, not at night; through the
     # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
-    outbox_enqueue("accounts.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
+    outbox_enqueue("insights.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
     return interaction
 
 

@@ -16,8 +16,6 @@ urlpatterns = [
     path("accounts/<int:pk>/qbrs/", views.account_qbrs, name="account_qbrs"),
     path("qbrs/<int:pk>/", views.qbr_detail, name="qbr_detail"),
     path("qbrs/<int:pk>/cancel/", views.qbr_cancel, name="qbr_cancel"),
-    path("qbrs/<int:pk>/prep/", views.qbr_prep, name="qbr_prep"),
-    path("qbrs/<int:pk>/prep.pdf", views.qbr_prep_pdf, name="qbr_prep_pdf"),
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     path(
         "calendar/regenerate/",

@@ -1,20 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.coverage import open_departures
-from accounts.scoring_inputs import current_config
-from accounts.selectors import account_page_stakeholders, accounts_for_user, get_account_for_user
+from accounts.selectors import (
+    account_page_stakeholders,
+    accounts_for_user,
+    current_config,
+    get_account_for_user,
+)
+from accounts.timeline import timeline_page
 from accounts.views import form_errors_into
 from activities import services
 from activities.calendar_feed import build_calendar
@@ -47,10 +49,8 @@ from activities.selectors import (
     get_commitment_for_user,
     get_qbr_for_user,
     my_work,
-    qbr_prep_pack,
     qbr_schedule_status,
 )
-from activities.timeline import timeline_page
 
 
 @require_GET
@@ -356,44 +356,6 @@ def qbr_cancel(request, pk: int):
     if qbr.status == QBRStatus.CANCELLED:
         messages.success(request, _("QBR cancelled."))
     return redirect("account_qbrs", pk=qbr.account_id)
-
-
-def _prep_context(request, pk: int) -> dict:
-    qbr = get_qbr_for_user(request.user, pk)
-    pack = qbr_prep_pack(qbr, timezone.localdate())
-    return {
-        "account": qbr.account,
-        "tab": "qbrs",
-        "departures": open_departures(pack.stakeholders),
-        "qbr": qbr,
-        "pack": pack,
-        # Hook for the plans app (objectives, risks, opportunities); None until it integrates.
-        "plan_section": pack.plan_section,
-    }
-
-
-@require_GET
-def qbr_prep(request, pk: int):
-    """The prep pack from live data; printable (print CSS) and as a PDF (qbr_prep_pdf)."""
-    context = _prep_context(request, pk)
-    with translation.override(request.user.language):
-        return render(request, "activities/qbr_prep.html", context)
-
-
-@require_GET
-def qbr_prep_pdf(request, pk: int):
-    from weasyprint import CSS, HTML  # heavy import, only for this page
-
-    context = _prep_context(request, pk)
-    with translation.override(request.user.language):
-        html = render_to_string("activities/qbr_prep_print.html", context, request=request)
-    stylesheet = CSS(filename=finders.find("css/qbr_prep.css"))
-    pdf = HTML(string=html).write_pdf(stylesheets=[stylesheet])
-    qbr = context["qbr"]
-    filename = f"qbr-{slugify(qbr.account.name) or qbr.account_id}-{qbr.scheduled_on:%Y-%m-%d}.pdf"
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------------------------------------

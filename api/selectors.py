@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import HealthScore, RevenueRecord, Stakeholder, TierChange
 from accounts.selectors import accounts_for_user
-from activities.models import Interaction
+from activities.models import Commitment, Interaction
 from activities.selectors import commitments_for_user, qbrs_for_user
 from api.models import ApiToken
 from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
@@ -57,7 +57,6 @@ def api_interactions(user) -> QuerySet[Interaction]:
 
 
 def _only_pk_and(field: str):
-    from activities.models import Commitment
 
     return Commitment.objects.only("pk", field)
 

@@ -15,6 +15,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
+from accounts.selectors import accounts_for_user
 from activities.models import QBR, Commitment, Interaction
 from kam.models import Role, User
 from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
@@ -85,7 +86,7 @@ class AtRiskAccountSerializer(serializers.Serializer):
 
 
 class PortfolioSummarySerializer(serializers.Serializer):
-    """The dashboard's headline figures (accounts.portfolio.portfolio_summary). Money is in
+    """The dashboard's headline figures (insights.portfolio.portfolio_summary). Money is in
     the reporting currency; amounts in a currency without an exchange rate are left out and
     that currency is listed in `unconverted_currencies`."""
 
@@ -155,7 +156,6 @@ class PortfolioSummarySerializer(serializers.Serializer):
 
 
 def visible_accounts(context):
-    from accounts.selectors import accounts_for_user
 
     return accounts_for_user(context["request"].user)
 

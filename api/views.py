@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as account_services
-from accounts.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
 from activities import services as activity_services
 from activities.services import NextStep
 from api import filters, selectors, serializers
+from insights.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
 from plans import services as plan_services
 from plans.models import Action, Objective, Opportunity, Risk
 

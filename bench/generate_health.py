@@ -40,8 +40,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.scoring_inputs import current_config  # noqa: E402
-from kam.bulk_load import (  # noqa: E402
+from accounts.services import scoring_defaults_ensure  # noqa: E402
+from demo.bulk_load import (  # noqa: E402
     LOADED_TABLES,
     Step,
     check_foreign_keys,
@@ -113,7 +113,7 @@ def main() -> None:
     with Step("migrate"):
         call_command("migrate", verbosity=0, interactive=False)
     # The default tiers and configuration version 1 (made on first use if missing).
-    config_id = current_config().pk
+    config_id = scoring_defaults_ensure().pk
     execute("SET synchronous_commit = off")
     execute("SET jit = off")  # compiling costs more than it saves on these statements
     execute("SET work_mem = '256MB'")

@@ -4,7 +4,7 @@
         .venv/bin/python bench/health_recompute.py
 
 Runs tiers_recompute once (health reads the tier cadence), then times
-services.health_recompute_all(day=today) twice: the first run writes today's scores (today's
+health_recompute_all(day=today) twice: the first run writes today's scores (today's
 rows from an earlier bench run are deleted first, unless --keep), the second shows that a
 rerun updates the same rows in place. Every SQL statement is counted and timed per chunk
 through connection.execute_wrapper; the slowest statements of one chunk are then run again
@@ -46,10 +46,10 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts import services  # noqa: E402
 from accounts.models import Account, HealthScore  # noqa: E402
-from accounts.scoring_inputs import current_config  # noqa: E402
+from accounts.services import scoring_defaults_ensure  # noqa: E402
 from activities.models import Notification  # noqa: E402
+from insights import services as health_services  # noqa: E402
 
 settings.DEBUG = False  # no query log, as in production (see the module docstring)
 
@@ -184,25 +184,29 @@ def backend_cpu_seconds(pid: int) -> float:
 def timed_run(
     day, label: str, chunk_size: int | None, threads: int
 ) -> tuple[int, float, ChunkRecorder]:
-    chunks = services.account_id_chunks(chunk_size=chunk_size or services.HEALTH_CHUNK_SIZE)
+    chunks = health_services.account_id_chunks(
+        chunk_size=chunk_size or health_services.HEALTH_CHUNK_SIZE
+    )
     recorder = ChunkRecorder(keep=len(chunks) // 2)
     del chunks
-    original = services.health_recompute
-    original_chunks = services.account_id_chunks
-    services.health_recompute = recorder.wrap_recompute(original)
+    original = health_services.health_recompute
+    original_chunks = health_services.account_id_chunks
+    health_services.health_recompute = recorder.wrap_recompute(original)
     if chunk_size:
-        services.account_id_chunks = functools.partial(original_chunks, chunk_size=chunk_size)
+        health_services.account_id_chunks = functools.partial(
+            original_chunks, chunk_size=chunk_size
+        )
     try:
         cpu_started = time.process_time()
         started = time.perf_counter()
-        count = services.health_recompute_all(day=day, threads=threads)
+        count = health_services.health_recompute_all(day=day, threads=threads)
         elapsed = time.perf_counter() - started
         recorder.python_cpu = time.process_time() - cpu_started
     finally:
         if getattr(connection, "_bench_commit", False):
             del connection._commit, connection._bench_commit  # back to the class's method
-        services.health_recompute = original
-        services.account_id_chunks = original_chunks
+        health_services.health_recompute = original
+        health_services.account_id_chunks = original_chunks
     report(label, count, elapsed, recorder, threads)
     return count, elapsed, recorder
 
@@ -292,7 +296,7 @@ def environment(chunk_size: int | None) -> None:
     log(f"PostgreSQL             {scalar('SHOW server_version')}")
     for name in ("shared_buffers", "work_mem", "effective_cache_size", "jit"):
         log(f"  {name:<20} {scalar(f'SHOW {name}')}")
-    log(f"HEALTH_CHUNK_SIZE      {chunk_size or services.HEALTH_CHUNK_SIZE}")
+    log(f"HEALTH_CHUNK_SIZE      {chunk_size or health_services.HEALTH_CHUNK_SIZE}")
     log(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     log("\n== Data")
     for table in TABLES:
@@ -316,8 +320,8 @@ def main() -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=services.HEALTH_THREADS,
-        help=f"threads sharing the chunks (default {services.HEALTH_THREADS}, as the command)",
+        default=health_services.HEALTH_THREADS,
+        help=f"threads sharing the chunks (default {health_services.HEALTH_THREADS})",
     )
     parser.add_argument(
         "--gc-freeze",
@@ -353,14 +357,16 @@ def main() -> None:
 
     if not args.skip_tiers:
         started = time.perf_counter()
-        tiers = services.tiers_recompute(day=day)
+        tiers = health_services.tiers_recompute(day=day)
         log(f"\n== tiers_recompute: {time.perf_counter() - started:.2f} s, {tiers}")
 
     if args.gc_freeze:
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's generations
     scored = Account.objects.exclude(status="churned").count()
-    chunks = services.account_id_chunks(chunk_size=args.chunk_size or services.HEALTH_CHUNK_SIZE)
+    chunks = health_services.account_id_chunks(
+        chunk_size=args.chunk_size or health_services.HEALTH_CHUNK_SIZE
+    )
     before = (
         None
         if args.keep
@@ -392,12 +398,12 @@ def main() -> None:
         explain(recorder, args.explain, day, before)
 
     if args.profile:
-        config = current_config()
-        chunks = services.account_id_chunks()[: args.profile]
+        config = scoring_defaults_ensure()
+        chunks = health_services.account_id_chunks()[: args.profile]
         profiler = cProfile.Profile()
         profiler.enable()
         for chunk in chunks:
-            services.health_recompute(account_ids=chunk, day=day, config=config)
+            health_services.health_recompute(account_ids=chunk, day=day, config=config)
         profiler.disable()
         for sort in ("tottime", "cumulative"):
             out = io.StringIO()

@@ -68,7 +68,7 @@ PASSWORD = "demo"  # noqa: S105 - the demo users' public password
 DEMO_KAMS = ["kam@example.com", "kam2@example.com", "kam3@example.com"]
 DEMO_LEADER = "leader@example.com"
 LOCUSTFILE = BASE_DIR / "bench" / "load" / "locustfile.py"
-HEALTH_TASK = "accounts.tasks.health_chunk"
+HEALTH_TASK = "insights.tasks.health_chunk"
 
 
 def prepare_personas(out: Path, kams: int) -> Path:

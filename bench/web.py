@@ -222,7 +222,7 @@ def scenarios(args, leader, kam) -> list[Scenario]:
                 Scenario(f"dashboard leader {name}".strip(), leader, 250, [f"/portfolio/{suffix}"])
             )
         result.append(Scenario("dashboard kam", kam, 250, ["/portfolio/"]))
-        # The figures are cached for a few minutes (accounts.portfolio): refresh=1 computes
+        # The figures are cached for a few minutes (insights.portfolio): refresh=1 computes
         # them on every request, as the first view after a change or an expiry does.
         for name, query in [
             ("", {}),

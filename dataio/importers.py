@@ -50,7 +50,15 @@ from kam.audit import audit_record_many, changes_between, created, snapshot
 from kam.models import AuditEvent, Role, User
 from kam.validation import clean_row
 from plans import services as plan_services
-from plans.models import AccountPlan, Opportunity, OpportunityStage, PlanChange, PlanStatus, Product
+from plans.models import (
+    AccountPlan,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStage,
+    PlanChange,
+    PlanStatus,
+    Product,
+)
 
 CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
 ACTIONS = (CREATED, UPDATED, UNCHANGED, REJECTED)
@@ -957,8 +965,6 @@ class DealImporter(Importer):
             probability = to_int(values["probability"], labels["probability"])
         kind = None
         if "kind" in values and not is_null(values["kind"]):
-            from plans.models import OpportunityKind
-
             kind = to_choice(values["kind"], labels["kind"], OpportunityKind.choices)
         title = "" if is_null(values.get("title")) else text(values["title"])
         title = title or " ".join(filter(None, [product_name, external_id])) or _("Deal")

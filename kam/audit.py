@@ -5,7 +5,6 @@ as a person reads them); the page at /configuration/audit/ lists them for admins
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -120,29 +119,3 @@ def audit_events(
     if until:
         events = events.filter(at__date__lte=until)
     return events
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    event: AuditEvent
-    type_label: str
-    account_name: str | None
-    changes: list[tuple[str, str | None, str | None]]
-
-
-def audit_rows(events) -> list[AuditRow]:
-    """The page's rows with their accounts' names: one query for all the accounts."""
-    from accounts.models import Account
-
-    events = list(events)
-    ids = {event.account_id for event in events if event.account_id}
-    names = dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
-    return [
-        AuditRow(
-            event=event,
-            type_label=OBJECT_TYPES.get(event.object_type, event.object_type),
-            account_name=names.get(event.account_id),
-            changes=[(field, pair[0], pair[1]) for field, pair in sorted(event.changes.items())],
-        )
-        for event in events
-    ]

@@ -3,6 +3,9 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from kam.audit import OBJECT_TYPES
+from kam.models import AuditEvent, User
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     """Login by email; one generic message whichever of the two was wrong."""
@@ -37,8 +40,6 @@ class AuditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from kam.audit import OBJECT_TYPES
-        from kam.models import AuditEvent, User
 
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "plans",
     "activities",
     "dataio",
+    "insights",
+    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -207,7 +209,7 @@ SCORING_NIGHTLY_HOUR, SCORING_NIGHTLY_MINUTE = (int(part) for part in SCORING_NI
 # never needs the settings.
 CELERY_BEAT_SCHEDULE = {
     "nightly-scoring": {
-        "task": "accounts.tasks.nightly_scoring",
+        "task": "insights.tasks.nightly_scoring",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=SCORING_NIGHTLY_MINUTE),
     },
     # QBR reminders, escalations and commitment digests (activities.reminders), before the
@@ -217,9 +219,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=0),
     },
     # Everyone's unfiltered dashboard, recomputed before its cached copy expires, so the
-    # slowest page to compute is always served from the cache (accounts.portfolio).
+    # slowest page to compute is always served from the cache (insights.portfolio).
     "portfolio-warm": {
-        "task": "accounts.tasks.portfolio_warm",
+        "task": "insights.tasks.portfolio_warm",
         "schedule": max(60, PORTFOLIO_CACHE_SECONDS - 60),
     },
     # Background tasks that could not reach the broker when they were queued (kam/outbox.py).

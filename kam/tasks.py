@@ -1,5 +1,8 @@
 from celery import shared_task
 
+from kam.outbox import outbox_drain as drain
+from kam.outbox import outbox_prune
+
 
 @shared_task(time_limit=30, soft_time_limit=25)
 def ping(value: str = "pong") -> str:
@@ -11,8 +14,6 @@ def ping(value: str = "pong") -> str:
 def outbox_drain() -> int:
     """Every minute from beat: send what could not be sent when the broker was down, and
     forget what was sent a week ago."""
-    from kam.outbox import outbox_drain as drain
-    from kam.outbox import outbox_prune
 
     sent = drain()
     outbox_prune()

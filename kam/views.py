@@ -3,25 +3,18 @@ import sys
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from api.selectors import api_tokens_for_user
-from api.services import api_token_create, api_token_revoke
-from kam.access import admin_required
-from kam.audit import audit_events, audit_rows
-from kam.forms import ApiTokenForm, AuditFilterForm, EmailAuthenticationForm, LanguageForm
+from kam.forms import EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
 
 logger = logging.getLogger(__name__)
@@ -119,72 +112,3 @@ def server_error(request):
         response["Retry-After"] = "60"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))
-
-
-AUDIT_PAGE_SIZE = 50
-
-
-@require_GET
-@admin_required
-def audit_log(request):
-    """Who changed what and when (admins): accounts, stakeholders, plans, tiers and the scoring
-    configuration, newest first, filtered and paginated."""
-    filters = AuditFilterForm(request.GET or None)
-    params = filters.cleaned_data if filters.is_valid() else {}
-    page = Paginator(audit_events(**params), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "kam/audit_log.html",
-        {
-            "filters": filters,
-            "page": page,
-            "rows": audit_rows(page.object_list),
-            "query": query.urlencode(),
-        },
-    )
-
-
-def _profile_page(request, *, form=None, new_token=None, secret="", status=200):
-    return render(
-        request,
-        "kam/profile.html",
-        {
-            "form": form or ApiTokenForm(),
-            "tokens": api_tokens_for_user(request.user),
-            "new_token": new_token,
-            "secret": secret,
-        },
-        status=status,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def profile(request):
-    """Who I am, and my API tokens: create one with a name (its secret is shown this once), see
-    when each was last used, revoke."""
-    if request.method == "GET":
-        return _profile_page(request)
-    form = ApiTokenForm(request.POST)
-    if form.is_valid():
-        try:
-            token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            # Rendered, not redirected: the secret exists only in this response.
-            response = _profile_page(request, new_token=token, secret=secret)
-            response["Cache-Control"] = "no-store"
-            return response
-    return _profile_page(request, form=form, status=422)
-
-
-@require_POST
-def api_token_revoke_view(request, pk: int):
-    if api_token_revoke(user=request.user, token_id=pk):
-        messages.success(request, _("Token revoked: requests with it are now refused."))
-    else:
-        messages.error(request, _("That token does not exist or was already revoked."))
-    return redirect("profile")

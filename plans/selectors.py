@@ -346,3 +346,15 @@ def account_open_opportunities(account: Account) -> list[Opportunity]:
         .exclude(plan__status=PlanStatus.ARCHIVED)
         .order_by("title", "pk")
     )
+
+
+def open_opportunities():
+    """Opportunities still open, in plans that are not archived: the expansion pipeline."""
+
+    return Opportunity.objects.exclude(stage__in=CLOSED_STAGES).exclude(
+        plan__status=PlanStatus.ARCHIVED
+    )
+
+
+def open_pipeline_q() -> Q:
+    return Q(pk__in=open_opportunities().values("plan__account_id"))

@@ -17,7 +17,8 @@ from accounts.models import (
     Tier,
     TierChange,
 )
-from accounts.scoring_inputs import current_config
+from accounts.services import scoring_defaults_ensure
+from insights import urls as insights_urls
 from kam.models import Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
@@ -129,7 +130,7 @@ class Scene:
 def scene(account):
     # The tiers and scoring configuration are made on first use; make them now so that no
     # request under test writes them.
-    current_config()
+    scoring_defaults_ensure()
     return Scene(account, StakeholderFactory(account=account, name="Carla Chefe"))
 
 
@@ -143,8 +144,8 @@ def _request(client, name, method, scene):
 def test_every_account_route_is_in_the_access_table():
     with_account_id = {
         pattern.name
-        for pattern in account_urls.urlpatterns
-        if isinstance(pattern, URLPattern) and "<int:pk>" in str(pattern.pattern)
+        for pattern in [*account_urls.urlpatterns, *insights_urls.urlpatterns]
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("accounts/<int:pk>")
     }
     assert with_account_id == {name for name, _method in ROUTES}
 

@@ -10,18 +10,17 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Tier
-from accounts.scoring_inputs import current_config
+from accounts.models import Tier, TimelineKind
 from accounts.services import (
-    health_recompute,
     milestone_create,
     rating_set,
     satisfaction_record,
+    scoring_defaults_ensure,
     stakeholder_create,
     stakeholder_mark_left,
     tier_recommendation_review,
 )
-from activities.models import Commitment, TimelineKind
+from activities.models import Commitment
 from activities.services import (
     NextStep,
     commitment_complete,
@@ -29,6 +28,7 @@ from activities.services import (
     qbr_hold,
     qbr_schedule,
 )
+from insights.services import health_recompute
 from kam.models import Role
 from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
 
@@ -38,7 +38,7 @@ CRITERIA = ["growth_potential", "market_influence", "strategic_alignment", "refe
 @pytest.fixture
 def config(db):
     # Made on first use; made here so that the first measured request does not make it.
-    return current_config()
+    return scoring_defaults_ensure()
 
 
 # --- accounts list ----------------------------------------------------------------------------

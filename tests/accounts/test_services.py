@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import Account, Stakeholder
+from accounts.models import Account, Stakeholder, TimelineEntry
 from accounts.services import (
     StaleEdit,
     account_update,
@@ -13,7 +13,6 @@ from accounts.services import (
     stakeholder_mark_left,
     stakeholder_update,
 )
-from activities.models import TimelineEntry
 from tests.factories import AccountFactory, StakeholderFactory
 
 # FROZEN_NOW (tests/conftest.py) is 2026-03-10 in São Paulo.

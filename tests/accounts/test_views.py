@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.models import Account
 from accounts.services import milestone_create, stakeholder_create
+from accounts.timeline import PAGE_SIZE
 from activities.services import interaction_log
-from activities.timeline import PAGE_SIZE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

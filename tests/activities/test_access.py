@@ -13,6 +13,7 @@ from django.utils import timezone
 from activities import services
 from activities import urls as activity_urls
 from activities.models import QBR, Commitment, CommitmentStatus, Interaction, QBRStatus
+from insights import urls as insights_urls
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
 SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
@@ -178,6 +179,10 @@ def test_every_activity_route_with_an_id_is_in_the_access_table():
         pattern.name
         for pattern in activity_urls.urlpatterns
         if isinstance(pattern, URLPattern) and "<int:pk>" in str(pattern.pattern)
+    } | {
+        pattern.name
+        for pattern in insights_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("qbrs/")
     }
     assert with_id == {name for name, _method in ROUTES}
 

@@ -8,17 +8,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Tier
-from accounts.scoring_inputs import current_config
-from activities.models import (
-    DEFAULT_QBR_CADENCE_DAYS,
-    QBR,
-    Commitment,
-    QBRStatus,
-    TimelineEntry,
-    TimelineKind,
-    qbr_next_due,
-)
+from accounts.models import Tier, TimelineEntry, TimelineKind
+from accounts.services import scoring_defaults_ensure
+from activities.models import DEFAULT_QBR_CADENCE_DAYS, QBR, Commitment, QBRStatus, qbr_next_due
 from activities.selectors import my_work, qbr_due_on, qbr_schedule_status
 from activities.services import NextStep, qbr_cancel, qbr_hold, qbr_schedule
 from kam.models import Role
@@ -88,7 +80,7 @@ def test_a_held_qbr_knows_when_the_next_one_is_due(now):
 
 
 def test_the_schedule_uses_the_tier_cadence_and_flags_an_overdue_qbr(account, kam_user, now):
-    current_config()
+    scoring_defaults_ensure()
     account.tier = Tier.objects.get(key="growth")  # 180 days
     account.contract_start = date(2025, 1, 1)
     account.save()
@@ -225,7 +217,7 @@ def test_the_database_refuses_a_held_qbr_without_a_date(planned):
 
 
 def test_the_qbr_list_shows_the_next_due_date_and_the_qbrs(client_for, kam_user, account, now):
-    current_config()
+    scoring_defaults_ensure()
     account.tier = Tier.objects.get(key="key")  # 90 days
     account.save()
     held = _hold(
@@ -349,7 +341,7 @@ def test_holding_from_the_page_then_the_commitments_are_in_my_work(
 
 
 def test_my_work_lists_qbrs_due_until_one_is_scheduled(client_for, kam_user, account, now):
-    current_config()
+    scoring_defaults_ensure()
     account.tier = Tier.objects.get(key="key")  # 90 days
     account.save()
     _hold(

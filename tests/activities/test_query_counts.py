@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Tier
-from accounts.scoring_inputs import current_config
+from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Notification, QBRStatus
 from kam.models import Role
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
@@ -71,7 +71,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
 def test_my_work_has_a_fixed_number_of_queries(
     client_for, kam_user, outsider, now, django_assert_num_queries
 ):
-    current_config()  # made on first use; made now so that no measured request makes it
+    scoring_defaults_ensure()  # made on first use; made now so that no measured request makes it
     client = client_for(kam_user)
     url = reverse("my_work")
     _grow_my_work(kam_user, outsider, start=0, units=2)

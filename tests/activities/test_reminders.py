@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from accounts.models import Tier
-from accounts.scoring_inputs import current_config
+from accounts.services import scoring_defaults_ensure
 from activities.models import (
     CommitmentStatus,
     Notification,
@@ -68,7 +68,7 @@ def sent(kind: str, to=None) -> list:
 def qbr_account(clock, kam_user):
     """A "key" tier account (QBR every 90 days) whose last QBR was held on 15 January; the
     contract started long ago, so only the held QBR sets the due date."""
-    current_config()
+    scoring_defaults_ensure()
     account = AccountFactory(
         name="Acme Industrial",
         owner=kam_user,
@@ -332,7 +332,7 @@ def test_two_concurrent_runs_still_send_each_reminder_once(kam_user, team_member
     """Two workers at once, each with its own database connection: the unique key makes the
     second INSERT a no-op and the conditional UPDATE lets only one of them claim each row."""
     with time_machine.travel(_noon(date(2026, 1, 15)), tick=False) as clock:
-        current_config()
+        scoring_defaults_ensure()
         account = AccountFactory(
             owner=kam_user, tier=Tier.objects.get(key="key"), contract_start=date(2020, 1, 1)
         )

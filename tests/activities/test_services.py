@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 
-from activities.models import Commitment, CommitmentStatus, Interaction, TimelineEntry
+from accounts.models import TimelineEntry
+from activities.models import Commitment, CommitmentStatus, Interaction
 from activities.services import (
     NextStep,
     commitment_complete,

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, ScoringConfig
-from accounts.scoring_inputs import current_config
-from activities.models import Commitment, CommitmentStatus, Interaction, TimelineEntry
+from accounts.models import Account, ScoringConfig, TimelineEntry
+from accounts.services import scoring_defaults_ensure
+from activities.models import Commitment, CommitmentStatus, Interaction
 from activities.services import NextStep, interaction_log
 from tests.factories import StakeholderFactory
 
@@ -274,7 +274,7 @@ def test_my_work_and_the_account_list_agree_on_the_configured_touch_cadence(
     client_for, kam_user, account, now
 ):
     # No tier: the configured default cadence applies, here 45 days instead of the usual 30.
-    config = current_config()
+    config = scoring_defaults_ensure()
     ScoringConfig.objects.filter(pk=config.pk).update(default_touch_cadence_days=45)
     Account.objects.filter(pk=account.pk).update(last_touch_at=now - timedelta(days=35))
     client = client_for(kam_user)

@@ -6,15 +6,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.scoring_inputs import current_config
-from accounts.services import (
-    account_revenue_refresh,
-    health_recompute_all,
-    stakeholder_create,
-    tiers_recompute,
-)
+from accounts.services import account_revenue_refresh, scoring_defaults_ensure, stakeholder_create
 from activities.models import QBR, Commitment, Interaction
 from activities.services import NextStep, interaction_log, qbr_hold, qbr_schedule
+from insights.services import health_recompute_all, tiers_recompute
 from plans import services as plan_services
 from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
@@ -58,7 +53,7 @@ class Book:
 
 
 def build_book(account, actor, today: date) -> Book:
-    current_config()
+    scoring_defaults_ensure()
     champion = stakeholder_create(
         account=account,
         actor=actor,

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from activities.models import Commitment, Interaction, TimelineEntry
+from accounts.models import TimelineEntry
+from activities.models import Commitment, Interaction
 from activities.services import interaction_log
 from kam.models import Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory

@@ -369,7 +369,7 @@ def test_portfolio_summary_query_count_does_not_grow(
 ):
     client = api_as(leader)
     _grow(kam_user, 1)
-    # The dashboard's selector (accounts.portfolio): 3 for the filter options (owners, tiers,
+    # The dashboard's selector (insights.portfolio): 3 for the filter options (owners, tiers,
     # industries and regions), 11 for the figures (rates, configuration, the grouped pass,
     # Pareto, trend, at-risk rows, renewals, pipeline and its rows, commitments, load).
     with django_assert_num_queries(14):

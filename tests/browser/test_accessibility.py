@@ -17,10 +17,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Account, Tier
-from accounts.services import health_recompute, stakeholder_create, tiers_recompute
+from accounts.services import stakeholder_create
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
 from dataio.services import import_job_create, import_job_preview
+from insights.services import health_recompute, tiers_recompute
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.labels import t
 from tests.factories import (

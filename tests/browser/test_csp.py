@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts import services as account_services
+from insights import services as insights_services
 from kam.models import Role
 from plans import services as plan_services
 from tests.factories import (
@@ -38,9 +38,9 @@ def test_the_main_pages_run_under_the_csp_without_a_violation(page, login, trans
         plan=plan, actor=admin, description="Cut downtime", metric="h",
         baseline=40, target=20, current_value=30, status="on_track",
     )  # fmt: skip
-    account_services.tiers_recompute()
+    insights_services.tiers_recompute()
     for days_ago in (2, 1, 0):
-        account_services.health_recompute_all(day=timezone.localdate() - timedelta(days=days_ago))
+        insights_services.health_recompute_all(day=timezone.localdate() - timedelta(days=days_ago))
 
     violations = []
     page.on(

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.accounts.portfolio_data import build_portfolio
+from tests.insights.portfolio_data import build_portfolio
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, UserFactory
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from accounts.services import health_recompute, stakeholder_create
+from accounts.services import stakeholder_create
 from activities.models import QBR, CommitmentStatus
 from activities.services import qbr_schedule
+from insights.services import health_recompute
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, AccountFactory, CommitmentFactory, UserFactory
 

@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from accounts import services
 from accounts.models import Account, HealthScore, Tier
-from accounts.scoring_inputs import current_config
+from accounts.services import scoring_defaults_ensure
 from activities.services import interaction_log
+from insights import services as insights_services
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
 from tests.factories import (
@@ -93,14 +93,14 @@ def test_leader_goes_from_the_at_risk_count_to_the_account_and_accepts_its_tier(
     account = AccountFactory(name="Big Client")
     RevenueRecordFactory(account=account, booked_on=timezone.localdate(), amount=500_000)
     AccountFactory(name="Calm Client")  # healthy: not in the at-risk list
-    services.tiers_recompute()
+    insights_services.tiers_recompute()
     lowest = Tier.objects.order_by("-rank").first()
     Account.objects.filter(pk=account.pk).update(
         tier=lowest, recommendation_reviewed=False, health_band="at_risk", health_score=25
     )
     Account.objects.exclude(pk=account.pk).update(health_band="healthy", health_score=80)
     account.refresh_from_db()
-    assert account.recommended_tier != lowest and current_config()
+    assert account.recommended_tier != lowest and scoring_defaults_ensure()
     with translation.override(ui_language):
         recommended, current = str(account.recommended_tier), str(lowest)
     reason = "Revenue doubled this year" if ui_language == "en" else "A receita dobrou este ano"

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Account, RevenueRecord, Stakeholder
-from activities.models import Interaction, TimelineEntry
+from accounts.models import Account, RevenueRecord, Stakeholder, TimelineEntry
+from activities.models import Interaction
 from dataio import importers
 from dataio.parsing import ImportFileError
 from kam.models import Role, User

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, Tier
-from accounts.scoring_inputs import current_config
+from accounts.services import scoring_defaults_ensure
+from insights import services as insights_services
 from kam.models import AuditEvent
 from plans import services as plan_services
 from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
@@ -151,7 +152,7 @@ def two_tiers(kam_user):
 
 
 def test_initial_tiers_from_the_nightly_job_are_recorded_without_an_actor(two_tiers):
-    services.tiers_recompute()
+    insights_services.tiers_recompute()
     events = AuditEvent.objects.filter(action="tier")
     assert events.count() == 2
     assert all(e.actor is None and e.changes["tier"][0] is None for e in events)
@@ -159,7 +160,7 @@ def test_initial_tiers_from_the_nightly_job_are_recorded_without_an_actor(two_ti
 
 def test_a_tier_decision_records_from_to_and_reason(two_tiers, leader):
     big, _small = two_tiers
-    services.tiers_recompute()
+    insights_services.tiers_recompute()
     lowest = Tier.objects.order_by("-rank").first()
     Account.objects.filter(pk=big.pk).update(tier=lowest, recommendation_reviewed=False)
     big.refresh_from_db()
@@ -172,7 +173,7 @@ def test_a_tier_decision_records_from_to_and_reason(two_tiers, leader):
 
 
 def test_a_configuration_save_records_each_changed_weight_and_policy(db, admin_user):
-    config = current_config()
+    config = scoring_defaults_ensure()
     tiers = [dict(t) for t in config.tiers]
     tiers[0]["touch_cadence_days"] += 1
     before_cadence = config.tiers[0]["touch_cadence_days"]

@@ -26,9 +26,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, HealthScore
+from accounts.models import Account, HealthScore, TimelineEntry
 from accounts.services import scoring_defaults_ensure
-from activities.models import Interaction, TimelineEntry
+from activities.models import Interaction
 from kam.celery import app as celery_app
 from kam.models import OutboxTask, Role
 from kam.outbox import outbox_drain
@@ -170,7 +170,7 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
     with celery_app.connection_for_write(private_redis.url) as broker:
         for chunk in chunks:
             celery_app.send_task(
-                "accounts.tasks.health_chunk", args=[chunk, today], connection=broker,
+                "insights.tasks.health_chunk", args=[chunk, today], connection=broker,
                 queue=settings.CELERY_TASK_DEFAULT_QUEUE, ignore_result=True,
             )  # fmt: skip
 
@@ -199,7 +199,7 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
     rerun_started = timezone.now()
     with celery_app.connection_for_write(private_redis.url) as broker:
         celery_app.send_task(
-            "accounts.tasks.nightly_scoring", args=[today], connection=broker,
+            "insights.tasks.nightly_scoring", args=[today], connection=broker,
             queue=settings.CELERY_TASK_DEFAULT_QUEUE, ignore_result=True,
         )  # fmt: skip
     _wait_until(
@@ -263,7 +263,7 @@ def test_with_redis_down_pages_render_logs_are_kept_and_the_work_runs_when_it_is
     assert Interaction.objects.filter(summary="Logged while Redis was down").exists()
     pending = OutboxTask.objects.get()
     assert (pending.task, pending.sent_at, pending.attempts) == (
-        "accounts.tasks.health_chunk",
+        "insights.tasks.health_chunk",
         None,
         1,
     )
@@ -480,7 +480,7 @@ def test_with_the_database_down_pages_say_503_kindly_and_healthz_says_503(web_wi
 def test_a_database_error_inside_a_view_gets_the_503_page(db, client_for, kam_user, monkeypatch):
     from django.db import OperationalError
 
-    from accounts import views
+    from insights import views
 
     def broken(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
@@ -495,7 +495,7 @@ def test_a_database_error_inside_a_view_gets_the_503_page(db, client_for, kam_us
 
 
 def test_other_errors_keep_the_plain_500_page(db, client_for, kam_user, monkeypatch):
-    from accounts import views
+    from insights import views
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

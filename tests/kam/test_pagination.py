@@ -4,7 +4,8 @@ import pytest
 from django.core.paginator import Paginator
 from django.utils import timezone
 
-from accounts.selectors import ACCOUNT_SORTS, account_list_rows, account_owners_for_user
+from accounts.selectors import account_owners_for_user
+from insights.selectors import ACCOUNT_SORTS, account_list_rows
 from kam.pagination import DeferredJoinPaginator
 from tests.factories import AccountFactory
 

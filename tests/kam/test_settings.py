@@ -55,5 +55,5 @@ def test_the_quick_start_imports_without_any_setting():
 
 def test_beat_runs_the_nightly_scoring_at_the_configured_time(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["nightly-scoring"]
-    assert entry["task"] == "accounts.tasks.nightly_scoring"
+    assert entry["task"] == "insights.tasks.nightly_scoring"
     assert entry["schedule"].hour == {2} and entry["schedule"].minute == {0}

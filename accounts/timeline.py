@@ -1,0 +1,72 @@
+"""Writing to and reading from the account timeline (TimelineEntry)."""
+
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import TIMELINE_FILTERS, Account, Stakeholder, TimelineEntry, TimelineKind
+
+PAGE_SIZE = 20
+
+
+def timeline_record(
+    *,
+    account: Account,
+    kind: TimelineKind,
+    occurred_at: datetime,
+    actor=None,
+    interaction=None,
+    commitment=None,
+    stakeholder=None,
+    milestone=None,
+    qbr=None,
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        account=account,
+        kind=kind,
+        occurred_at=occurred_at,
+        actor=actor,
+        interaction=interaction,
+        commitment=commitment,
+        stakeholder=stakeholder,
+        milestone=milestone,
+        qbr=qbr,
+    )
+
+
+def timeline_page(
+    account: Account, *, kind_filter: str = "", before: tuple[datetime, int] | None = None
+) -> tuple[list[TimelineEntry], tuple[datetime, int] | None]:
+    """One page, newest first, and the cursor for the next page (None when there is none).
+
+    Two queries whatever the history: the entries with their linked rows, and the
+    stakeholders of the interactions on the page."""
+    entries: QuerySet[TimelineEntry] = TimelineEntry.objects.filter(account=account)
+    if kind_filter in TIMELINE_FILTERS:
+        entries = entries.filter(kind__in=TIMELINE_FILTERS[kind_filter])
+    if before is not None:
+        occurred_at, pk = before
+        entries = entries.filter(
+            Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, pk__lt=pk)
+        )
+    rows = list(
+        entries.select_related(
+            "actor",
+            "interaction",
+            "interaction__logged_by",
+            "commitment",
+            "commitment__owner_user",
+            "commitment__owner_stakeholder",
+            "stakeholder",
+            "milestone",
+            "qbr",
+        )
+        .prefetch_related(
+            Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))
+        )
+        .order_by("-occurred_at", "-pk")[: PAGE_SIZE + 1]
+    )
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    cursor = (rows[-1].occurred_at, rows[-1].pk) if has_more else None
+    return rows, cursor

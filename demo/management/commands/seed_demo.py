@@ -1,0 +1,39 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from demo.demo import demo_seed
+from demo.large import demo_large_seed, refuse_unless_disposable
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or refresh the demo data (idempotent: running it twice leaves the same rows). "
+        "--scale large replaces every account with a 20,000-account portfolio instead "
+        "(kam/demo_large.py, bench/README.md)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=["normal", "large"], default="normal")
+        parser.add_argument(
+            "--scale-factor",
+            type=float,
+            default=1.0,
+            help="large only: multiply every count (0.01 = 200 accounts)",
+        )
+        parser.add_argument("--seed", type=int, default=42, help="large only")
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="large only: replace the accounts of a database whose name lacks 'bench'",
+        )
+
+    def handle(self, *args, scale="normal", scale_factor=1.0, seed=42, yes=False, **options):
+        if scale == "large":
+            try:
+                refuse_unless_disposable(yes=yes)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            counts = demo_large_seed(scale_factor=scale_factor, seed=seed, out=self.stdout.write)
+        else:
+            counts = demo_seed()
+        summary = ", ".join(f"{name}: {count}" for name, count in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({summary})."))

@@ -1,0 +1,279 @@
+"""Set-based gathering of tiering and health inputs: a fixed number of queries per chunk of
+accounts, whatever its size (no per-account loops)."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, Lookup, Max, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    BuyingRole,
+    QualitativeRating,
+    RevenueRecord,
+    SatisfactionEntry,
+    ScoringConfig,
+    Stakeholder,
+    Tier,
+)
+from accounts.scoring import HealthConfig, HealthInputs, TierConfig, TierInputs
+from activities.models import (
+    DEFAULT_QBR_CADENCE_DAYS,
+    QBR,
+    Commitment,
+    CommitmentStatus,
+    Interaction,
+    QBRStatus,
+)
+from activities.selectors import QBR_ACCOUNT_STATUSES, qbr_due_on
+from plans.selectors import open_high_risk_counts
+
+ZERO = Decimal(0)
+WINDOW_DAYS = 90
+
+
+class InArray(Lookup):
+    """`column = ANY(%s)` with the ids as one array parameter, for a chunk's queries:
+    `account_id__in=ids` prepares and sends each of the 1,000 ids as its own parameter, in
+    Python, in every query (bench/README.md). Same rows, same plans.
+    Use it as a filter: InArray(F("account_id"), ids)."""
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, list(self.rhs))
+
+
+def health_config(config: ScoringConfig) -> HealthConfig:
+    return HealthConfig(
+        weights=config.health_weights,
+        healthy_min=config.healthy_min,
+        watch_min=config.watch_min,
+        default_touch_cadence_days=config.default_touch_cadence_days,
+    )
+
+
+def tier_config(config: ScoringConfig) -> TierConfig:
+    tiers = sorted(config.tiers, key=lambda t: t["rank"])
+    return TierConfig(
+        weights=config.tier_weights,
+        pareto_a_pct=float(config.pareto_a_pct),
+        pareto_b_pct=float(config.pareto_b_pct),
+        thresholds=tuple((t["key"], t["min_score"]) for t in tiers[:-1]),
+        fallback_tier=tiers[-1]["key"],
+    )
+
+
+def end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
+    """Inputs as of the end of `day`, in eight queries for any number of accounts. Open risks
+    are read as they are now (plans keep no per-day risk history)."""
+
+    day_end = end_of_day(day)
+    since = day_end - timedelta(days=WINDOW_DAYS)
+    in_chunk = InArray(F("account_id"), account_ids)
+    tz = timezone.get_current_timezone()  # once, not three times per account
+    # 1. the accounts with their tier cadence and renewal date
+    accounts = Account.objects.filter(InArray(F("pk"), account_ids)).values(
+        "pk",
+        "status",
+        "renewal_date",
+        "contract_start",
+        "created_at",
+        "tier__touch_cadence_days",
+        "tier__qbr_cadence_days",
+    )
+    # 2. last touch, and sentiment over the window. Only columns of the (account, occurred_at)
+    # index that includes sentiment, so it is an index-only scan: rows are counted on the
+    # (never null) occurred_at, not on the id
+    touches = {
+        row["account_id"]: row
+        for row in Interaction.objects.filter(in_chunk, occurred_at__lt=day_end)
+        .values("account_id")
+        .annotate(
+            last=Max("occurred_at"),
+            sentiment=Avg("sentiment", filter=Q(occurred_at__gte=since)),
+            count=Count("occurred_at", filter=Q(occurred_at__gte=since)),
+        )
+    }
+    # 3. stakeholder coverage as of `day`; a key role counts as departed while nobody active
+    # holds it
+    active = Q(left_on__isnull=True) | Q(left_on__gt=day)
+    gone = Q(left_on__lte=day)
+    people = {
+        row["account_id"]: row
+        for row in Stakeholder.objects.filter(in_chunk)
+        .values("account_id")
+        .annotate(
+            active=Count("pk", filter=active),
+            decision_makers=Count("pk", filter=active & Q(buying_role=BuyingRole.DECISION_MAKER)),
+            champions=Count("pk", filter=active & Q(buying_role=BuyingRole.CHAMPION)),
+            primaries=Count("pk", filter=active & Q(is_primary=True)),
+            engaged=Count("pk", filter=active & Q(last_interaction_at__gte=since)),
+            gone_decision_makers=Count(
+                "pk", filter=gone & Q(buying_role=BuyingRole.DECISION_MAKER)
+            ),
+            gone_champions=Count("pk", filter=gone & Q(buying_role=BuyingRole.CHAMPION)),
+            gone_primaries=Count("pk", filter=gone & Q(is_primary=True)),
+        )
+    }
+    # 4. the latest satisfaction answer of the last year
+    satisfaction = {
+        entry.account_id: entry.as_percent
+        for entry in SatisfactionEntry.objects.filter(
+            in_chunk,
+            recorded_on__lte=day,
+            recorded_on__gt=day - timedelta(days=365),
+        )
+        .order_by("account_id", "-recorded_on", "-pk")
+        .distinct("account_id")
+        .only("account_id", "kind", "score")
+    }
+    # 5. revenue windows
+    revenue = {
+        row["account_id"]: row
+        for row in RevenueRecord.objects.filter(
+            in_chunk, booked_on__lte=day, booked_on__gt=day - timedelta(days=730)
+        )
+        .values("account_id")
+        .annotate(
+            last=Coalesce(Sum("amount", filter=Q(booked_on__gt=day - timedelta(days=365))), ZERO),
+            previous=Coalesce(
+                Sum("amount", filter=Q(booked_on__lte=day - timedelta(days=365))), ZERO
+            ),
+        )
+    }
+    # 6. our commitments: kept in the window vs overdue now (counted on the never-null
+    # due_date so the (account, status, due_date) index that includes the owner is enough)
+    commitments = {
+        row["account_id"]: row
+        for row in Commitment.objects.filter(in_chunk, owner_user__isnull=False)
+        .values("account_id")
+        .annotate(
+            kept=Count(
+                "due_date",
+                filter=Q(
+                    status=CommitmentStatus.DONE,
+                    due_date__gt=day - timedelta(days=WINDOW_DAYS),
+                    due_date__lte=day,
+                ),
+            ),
+            overdue=Count("due_date", filter=Q(status=CommitmentStatus.OPEN, due_date__lt=day)),
+        )
+    }
+    # 7. open high-severity risks on the active plan (accounts without a plan are absent)
+
+    high_risks = open_high_risk_counts(account_ids)
+    # 8. the last QBR held by the end of the day
+
+    last_qbr = dict(
+        QBR.objects.filter(in_chunk, status=QBRStatus.HELD, held_at__lt=day_end)
+        .values("account_id")
+        .annotate(last=Max("held_at"))
+        .values_list("account_id", "last")
+    )
+    inputs = {}
+    for account in accounts:
+        pk = account["pk"]
+        touch = touches.get(pk, {})
+        who = people.get(pk, {})
+        money = revenue.get(pk, {})
+        promises = commitments.get(pk, {})
+        last = touch.get("last")
+        departures = sum(
+            1
+            for gone_key, held_key in (
+                ("gone_decision_makers", "decision_makers"),
+                ("gone_champions", "champions"),
+                ("gone_primaries", "primaries"),
+            )
+            if who.get(gone_key) and not who.get(held_key)
+        )
+        renewal = account["renewal_date"]
+        qbr_tracked = account["status"] in QBR_ACCOUNT_STATUSES
+        qbr_days_overdue = None
+        if qbr_tracked:
+            held = last_qbr.get(pk)
+            due_on = qbr_due_on(
+                last_held_on=timezone.localdate(held, tz) if held else None,
+                contract_start=account["contract_start"],
+                created_on=timezone.localdate(account["created_at"], tz),
+                cadence_days=account["tier__qbr_cadence_days"] or DEFAULT_QBR_CADENCE_DAYS,
+            )
+            qbr_days_overdue = (day - due_on).days
+        inputs[pk] = HealthInputs(
+            days_since_touch=(day - timezone.localdate(last, tz)).days if last else None,
+            touch_cadence_days=account["tier__touch_cadence_days"],
+            active_stakeholders=who.get("active", 0),
+            has_decision_maker=bool(who.get("decision_makers")),
+            has_champion=bool(who.get("champions")),
+            engaged_stakeholders_90d=who.get("engaged", 0),
+            open_departures=departures,
+            sentiment_avg_90d=float(touch["sentiment"])
+            if touch.get("sentiment") is not None
+            else None,
+            interactions_90d=touch.get("count", 0),
+            satisfaction_pct=satisfaction.get(pk),
+            revenue_last_12m=money.get("last", ZERO),
+            revenue_prev_12m=money.get("previous", ZERO),
+            commitments_kept_90d=promises.get("kept", 0),
+            commitments_overdue=promises.get("overdue", 0),
+            days_to_renewal=(renewal - day).days if renewal else None,
+            qbr_tracked=qbr_tracked,
+            qbr_days_overdue=qbr_days_overdue,
+            risks_tracked=pk in high_risks,
+            open_high_risks=high_risks.get(pk, 0),
+        )
+    return inputs
+
+
+def tier_inputs(day: date) -> list[TierInputs]:
+    """Every account's tiering inputs (Pareto needs the whole portfolio): three queries."""
+    year_ago = day - timedelta(days=365)
+    revenue = {
+        row["account_id"]: row
+        for row in RevenueRecord.objects.filter(
+            booked_on__lte=day, booked_on__gt=day - timedelta(days=730)
+        )
+        .values("account_id")
+        .annotate(
+            last=Coalesce(Sum("amount", filter=Q(booked_on__gt=year_ago)), ZERO),
+            previous=Coalesce(Sum("amount", filter=Q(booked_on__lte=year_ago)), ZERO),
+            costed=Sum("amount", filter=Q(booked_on__gt=year_ago, cost__isnull=False)),
+            cost=Sum("cost", filter=Q(booked_on__gt=year_ago)),
+        )
+    }
+    ratings: dict[int, dict[str, int]] = {}
+    for account_id, criterion, score in (
+        QualitativeRating.objects.order_by("account_id", "criterion", "-set_at", "-pk")
+        .distinct("account_id", "criterion")
+        .values_list("account_id", "criterion", "score")
+    ):
+        ratings.setdefault(account_id, {})[criterion] = score
+    portfolio = []
+    for account_id in Account.objects.exclude(status="churned").values_list("pk", flat=True):
+        money = revenue.get(account_id, {})
+        margin = None
+        if money.get("costed"):
+            margin = float((money["costed"] - money["cost"]) / money["costed"] * 100)
+        portfolio.append(
+            TierInputs(
+                account_id=account_id,
+                revenue_last_12m=money.get("last", ZERO),
+                revenue_prev_12m=money.get("previous", ZERO),
+                margin_pct=margin,
+                ratings=ratings.get(account_id, {}),
+            )
+        )
+    return portfolio
+
+
+def tiers_by_key() -> dict[str, Tier]:
+    return {tier.key: tier for tier in Tier.objects.all()}

@@ -1,0 +1,805 @@
+"""The portfolio dashboard's figures (DESIGN.md §2.6), for the page, its CSV exports and the
+API. Stable entry points:
+
+    options = portfolio_options(user)                       # 3 queries: owners, tiers, places
+    filters, notices = portfolio_filters_from_query(query, options)   # no query
+    summary = portfolio_summary(user, filters, options=options)       # 11 queries
+
+`portfolio_summary(user, filters, *, today=None, options=None) -> PortfolioSummary` reads only
+accounts `user` may see (accounts_for_user); leaders and admins see everyone, a KAM their own
+and their team's accounts. It runs a fixed number of set-based queries whatever the data size
+(14 with the options): no loop over accounts. Amounts are in `summary.rates.reporting_currency`
+converted with the rates in force today (accounts.currency); amounts in a currency without a
+rate are left out and `summary.rates.missing` says which.
+
+What the figures are built from (docs/portfolio.md explains each one):
+- revenue windows copied nightly onto each account (Account.revenue_last_12m/prev_12m, as of
+  `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
+- the denormalised tier, Pareto class, health band and last touch on the account row;
+- one health row per account and month (accounts.HealthMonth) for the 12-month trend;
+- commitments, QBRs and opportunities through set filters shared with the accounts list
+  (accounts.selectors: touch_overdue_q, qbr_overdue_q, …), so that every figure's link
+  (`drill(...)`) lists exactly the accounts it counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Least
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
+
+from accounts.currency import Rates, converted, rates_on
+from accounts.health_text import component_label, reason_text
+from accounts.models import Account, HealthBand, HealthMonth, HealthScore, Tier
+from accounts.selectors import (
+    LIVE,
+    accounts_for_user,
+    current_config,
+    renewal_within_q,
+    touch_overdue_q,
+)
+from activities.models import Commitment, CommitmentStatus
+from activities.selectors import qbr_overdue_q
+from kam.models import Role, User
+from plans.models import Opportunity
+from plans.selectors import open_opportunities
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+RENEWAL_DAYS = 90
+TABLE_ROWS = 10
+# KAMs the load table shows (and links); its CSV has every KAM.
+LOAD_ROWS = 20
+TREND_MONTHS = 12
+PARETO_BARS = 20
+BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioFilters:
+    owner_id: int | None = None
+    tier_id: int | None = None
+    industry: str = ""
+    region: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as URL parameters, for the page URL and the accounts-list links."""
+        query = {
+            "owner": str(self.owner_id or ""),
+            "tier": str(self.tier_id or ""),
+            "industry": self.industry,
+            "region": self.region,
+        }
+        return {key: value for key, value in query.items() if value}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.as_query())
+
+
+@dataclass(frozen=True)
+class PortfolioOptions:
+    owners: list[tuple[int, str]]
+    tiers: list[Tier]
+    industries: list[str]
+    regions: list[str]
+
+
+def portfolio_options(user) -> PortfolioOptions:
+    """What the filters offer: the owners, industries and regions of the accounts `user` sees,
+    and every tier (three queries)."""
+    visible = accounts_for_user(user)
+    owners = list(
+        User.objects.filter(pk__in=visible.values("owner_id"))
+        .order_by("full_name", "pk")
+        .values_list("pk", "full_name")
+    )
+    industries, regions = set(), set()
+    for industry, region in visible.values_list("industry", "region").order_by().distinct():
+        industries.add(industry)
+        regions.add(region)
+    return PortfolioOptions(
+        owners=owners,
+        tiers=list(Tier.objects.order_by("rank")),
+        industries=sorted(industries - {""}),
+        regions=sorted(regions - {""}),
+    )
+
+
+FILTER_KEYS = ("owner", "tier", "industry", "region")
+
+
+def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[PortfolioFilters, list]:
+    """Filters from a query string (a QueryDict or a dict). An unknown value, a malformed one
+    or one outside what `user` sees drops every filter: the caller shows the unfiltered page
+    with the notices returned."""
+    notices = []
+    values = {}
+    labels = {
+        "owner": _("KAM"),
+        "tier": _("tier"),
+        "industry": _("industry"),
+        "region": _("region"),
+    }
+    for key in FILTER_KEYS:
+        raw = query.getlist(key) if hasattr(query, "getlist") else [query.get(key, "")]
+        raw = [value for value in raw if value not in ("", None)]
+        if len(raw) > 1:
+            notices.append(_("Only one %(filter)s can be chosen.") % {"filter": labels[key]})
+        elif raw:
+            values[key] = str(raw[0]).strip()
+    known = {
+        "owner": {str(pk) for pk, _name in options.owners},
+        "tier": {str(tier.pk) for tier in options.tiers},
+        "industry": set(options.industries),
+        "region": set(options.regions),
+    }
+    for key, value in values.items():
+        if value not in known[key]:
+            notices.append(
+                _("Unknown %(filter)s “%(value)s”.") % {"filter": labels[key], "value": value[:60]}
+            )
+    if notices:
+        notices.append(_("Showing the whole portfolio instead."))
+        return PortfolioFilters(), notices
+    return (
+        PortfolioFilters(
+            owner_id=int(values["owner"]) if "owner" in values else None,
+            tier_id=int(values["tier"]) if "tier" in values else None,
+            industry=values.get("industry", ""),
+            region=values.get("region", ""),
+        ),
+        [],
+    )
+
+
+def filtered_accounts(user, filters: PortfolioFilters) -> QuerySet[Account]:
+    accounts = accounts_for_user(user)
+    if filters.owner_id:
+        accounts = accounts.filter(owner_id=filters.owner_id)
+    if filters.tier_id:
+        accounts = accounts.filter(tier_id=filters.tier_id)
+    if filters.industry:
+        accounts = accounts.filter(industry=filters.industry)
+    if filters.region:
+        accounts = accounts.filter(region=filters.region)
+    return accounts
+
+
+def drill(filters: PortfolioFilters, **extra) -> str:
+    """The accounts list filtered to the accounts behind a figure: the dashboard's filters
+    plus `extra` (accounts list parameters)."""
+    query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
+    return reverse("account_list") + ("?" + urlencode(query) if query else "")
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """A number and the accounts list URL of the accounts behind it."""
+
+    value: object
+    url: str
+    accounts: int | None = None
+
+
+@dataclass
+class TierRow:
+    tier_id: int | None
+    name: str
+    accounts: Figure
+    bands: dict[str, Figure]  # band -> accounts of that tier in that band
+    revenue: Decimal
+    max: int | None = None  # the tier policy's maximum accounts per KAM
+
+
+@dataclass
+class ParetoBar:
+    label: str  # "1–25": the accounts' ranks by revenue
+    accounts: int
+    revenue: Decimal
+    cumulative_pct: float
+    band: str  # "A", "B" or "C": where the bar ends on the cumulative curve
+
+
+@dataclass
+class TrendPoint:
+    month: date
+    median: float | None
+    at_risk_pct: float | None
+    scored: int
+
+
+@dataclass
+class AtRiskRow:
+    account: Account
+    revenue: Decimal | None
+    reasons: list[dict]  # {"label", "reason"}, weakest first
+
+
+@dataclass
+class RenewalRow:
+    account: Account
+    revenue: Decimal | None
+
+
+@dataclass
+class OpportunityRow:
+    opportunity: object
+    weighted: Decimal | None
+    amount: Decimal | None
+
+
+@dataclass
+class LoadCell:
+    tier_id: int
+    accounts: Figure
+    max: int  # the tier policy's maximum accounts per KAM
+
+    @property
+    def over(self) -> bool:
+        return self.accounts.value > self.max
+
+
+@dataclass
+class LoadRow:
+    owner_id: int
+    name: str
+    accounts: Figure
+    cells: list[LoadCell]  # one per tier, in rank order
+    over: list[str]  # tiers above their maximum accounts per KAM
+
+    @property
+    def over_policy(self) -> bool:
+        return bool(self.over)
+
+
+@dataclass
+class PortfolioSummary:
+    today: date
+    filters: PortfolioFilters
+    rates: Rates
+    revenue_as_of: date | None
+    accounts: Figure  # not churned
+    revenue: Figure  # last 12 months, accounts not churned
+    revenue_at_risk: Figure
+    at_risk: Figure
+    touch_overdue: Figure
+    qbr_overdue: Figure
+    renewals: Figure  # accounts renewing in the next RENEWAL_DAYS
+    renewals_revenue: Decimal
+    pipeline_weighted: Figure
+    pipeline_open: int  # open opportunities
+    commitments_overdue: Figure  # value = commitments, accounts = accounts with any
+    nrr_pct: Figure
+    grr_pct: Figure
+    retention_base: Decimal  # revenue of the 12 months before, of the retention cohort
+    retention_current: Decimal
+    retention_kept: Decimal
+    pareto_classes: dict[str, Figure]  # stored class -> accounts (value = revenue)
+    pareto: list[ParetoBar] = field(default_factory=list)
+    tiers: list[TierRow] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+    at_risk_rows: list[AtRiskRow] = field(default_factory=list)
+    renewal_rows: list[RenewalRow] = field(default_factory=list)
+    opportunity_rows: list[OpportunityRow] = field(default_factory=list)
+    load: list[LoadRow] = field(default_factory=list)
+    pareto_a_pct: float = 80.0
+    pareto_b_pct: float = 95.0
+    computed_at: datetime | None = None  # when these figures were computed (they may be cached)
+    from_cache: bool = False
+
+    @property
+    def unconverted(self) -> list[str]:
+        return self.rates.missing
+
+    @property
+    def load_shown(self) -> list[LoadRow]:
+        return self.load[:LOAD_ROWS]
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
+
+
+def _pct(part: Decimal, whole: Decimal) -> float | None:
+    return round(float(part / whole * 100), 1) if whole else None
+
+
+def portfolio_summary(
+    user,
+    filters: PortfolioFilters,
+    *,
+    today: date | None = None,
+    options: PortfolioOptions | None = None,
+) -> PortfolioSummary:
+    """Every figure of the dashboard for the accounts `user` sees that match `filters`:
+    eleven queries (see the numbered comments), plus three for `options` when not given."""
+    today = today or timezone.localdate()
+    options = options or portfolio_options(user)
+    tiers = {tier.pk: tier for tier in options.tiers}
+    # 1. the exchange rates in force, 2. the scoring configuration (cadence, Pareto bands)
+    rates = rates_on(today)
+    config = current_config()
+    accounts = filtered_accounts(user, filters)
+    # A leader's unfiltered view reads whole tables: no join to "the accounts in view".
+    narrowed = not (user.sees_all_accounts and not filters.is_filtered)
+
+    def scoped(rows, account_field="account"):
+        """`rows` of the accounts in view; everyone's without a join when nothing narrows."""
+        if not narrowed:
+            return rows
+        return rows.filter(**{f"{account_field}__in": accounts.values("pk")})
+
+    live = ~Q(status="churned")
+    revenue = converted("revenue_last_12m", rates)
+    cohort = Q(revenue_prev_12m__gt=0)
+    touch_q = touch_overdue_q(today, config.default_touch_cadence_days, tiers=list(tiers.values()))
+    qbr_q = qbr_overdue_q(today, among=accounts if narrowed else None)
+    renewal_q = renewal_within_q(today, RENEWAL_DAYS)
+
+    # 3. one pass over the accounts, grouped by tier, band, stored Pareto class and currency;
+    # amounts are summed in each currency and converted here (a CASE per account cost more).
+    last, previous = F("revenue_last_12m"), F("revenue_prev_12m")
+    groups = list(
+        accounts.values("tier_id", "health_band", "pareto_class", "currency")
+        .annotate(
+            live_accounts=Count("pk", filter=live),
+            live_revenue=Sum(last, filter=live),
+            touch=Count("pk", filter=touch_q),
+            qbr=Count("pk", filter=qbr_q),
+            renewals=Count("pk", filter=renewal_q),
+            renewals_revenue=Sum(last, filter=renewal_q),
+            cohort_base=Sum(previous, filter=cohort),
+            cohort_current=Sum(last, filter=cohort),
+            cohort_kept=Sum(Least(last, previous), filter=cohort),
+            as_of=Max("revenue_as_of"),
+        )
+        .order_by()
+    )
+    money = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
+    for group in groups:
+        for key in money:
+            if group[key] is not None:
+                group[key] = rates.convert(group[key], group["currency"])
+
+    def total(key, rows=groups):
+        value = sum((row[key] or 0 for row in rows), start=0)
+        return value.quantize(CENT) if isinstance(value, Decimal) else value
+
+    def url(**extra):
+        return drill(filters, **extra)
+
+    at_risk_groups = [g for g in groups if g["health_band"] == HealthBand.AT_RISK]
+    tier_rows = []
+    for tier_id in [*tiers, None]:
+        rows = [g for g in groups if g["tier_id"] == tier_id]
+        count = total("live_accounts", rows)
+        if tier_id is None and not count:
+            continue
+        tier_param = tier_id or ""
+        # Under a tier filter the other tiers' rows are empty: no link to their accounts.
+        linked = tier_id and filters.tier_id in (None, tier_id)
+        tier_rows.append(
+            TierRow(
+                tier_id=tier_id,
+                name=str(tiers[tier_id]) if tier_id else _("No tier"),
+                accounts=Figure(count, url(status=LIVE, tier=tier_param) if linked else ""),
+                bands={
+                    band: Figure(
+                        total("live_accounts", [g for g in rows if g["health_band"] == band]),
+                        url(status=LIVE, tier=tier_param, band=band) if linked else "",
+                    )
+                    for band in BANDS
+                },
+                revenue=total("live_revenue", rows),
+                max=tiers[tier_id].max_accounts_per_kam if tier_id else None,
+            )
+        )
+    # Accounts without a band yet ("" before the first score) count as "not enough data", as
+    # in the accounts list's health filter.
+    for row in tier_rows:
+        unscored = [g for g in groups if g["tier_id"] == row.tier_id and not g["health_band"]]
+        row.bands[HealthBand.UNKNOWN].value += total("live_accounts", unscored)
+
+    base, current = total("cohort_base"), total("cohort_current")
+    kept = total("cohort_kept")
+    summary = PortfolioSummary(
+        today=today,
+        filters=filters,
+        rates=rates,
+        revenue_as_of=max((g["as_of"] for g in groups if g["as_of"]), default=None),
+        accounts=Figure(total("live_accounts"), url(status=LIVE)),
+        revenue=Figure(total("live_revenue"), url(status=LIVE, revenue="last_12m")),
+        revenue_at_risk=Figure(
+            total("live_revenue", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        at_risk=Figure(
+            total("live_accounts", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        touch_overdue=Figure(total("touch"), url(touch="overdue")),
+        qbr_overdue=Figure(total("qbr"), url(qbr="overdue")),
+        renewals=Figure(total("renewals"), url(renewal=RENEWAL_DAYS, sort="renewal")),
+        renewals_revenue=total("renewals_revenue"),
+        pipeline_weighted=Figure(ZERO, url(pipeline="open")),
+        pipeline_open=0,
+        commitments_overdue=Figure(0, url(commitments="overdue")),
+        nrr_pct=Figure(_pct(current, base), url(revenue="prev_12m")),
+        grr_pct=Figure(_pct(kept, base), url(revenue="prev_12m")),
+        retention_base=base,
+        retention_current=current,
+        retention_kept=kept,
+        pareto_classes={
+            cls: Figure(
+                total("live_revenue", [g for g in groups if g["pareto_class"] == cls]),
+                url(status=LIVE, pareto=cls),
+                accounts=total("live_accounts", [g for g in groups if g["pareto_class"] == cls]),
+            )
+            for cls in ("A", "B", "C")
+        },
+        tiers=tier_rows,
+        pareto_a_pct=float(config.pareto_a_pct),
+        pareto_b_pct=float(config.pareto_b_pct),
+    )
+    live_accounts = accounts.filter(live)
+    # 4. the Pareto curve
+    summary.pareto = _pareto_bars(live_accounts, revenue, summary)
+    # 5. median health and share at risk per month
+    summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
+    # 6. at-risk accounts, largest revenue first, with their latest reasons
+    summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
+    # 7. the next renewals
+    summary.renewal_rows = [
+        RenewalRow(account=account, revenue=_money(account.revenue_converted))
+        for account in accounts.filter(renewal_q)
+        .select_related("owner", "tier")
+        .annotate(revenue_converted=revenue)
+        .order_by("renewal_date", "name", "pk")[:TABLE_ROWS]
+    ]
+    # 8. the weighted pipeline, per currency (converted here: no CASE per opportunity)
+    opportunities = scoped(open_opportunities(), "plan__account")
+    weighted_total, open_count = ZERO, 0
+    for currency, weighted_sum, count in (
+        opportunities.values_list("currency")
+        .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
+        .order_by()
+    ):
+        open_count += count
+        converted_sum = rates.convert(weighted_sum / 100, currency)
+        weighted_total += converted_sum or ZERO
+    summary.pipeline_weighted.value = weighted_total.quantize(CENT)
+    summary.pipeline_open = open_count
+    # 9. its largest opportunities: the inner query sorts narrow rows, the outer reads ten
+    weighted = converted(F("amount") * F("probability") / 100, rates)
+    top_ids = (
+        opportunities.annotate(weighted_converted=weighted)
+        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
+        .values("pk")[:TABLE_ROWS]
+    )
+    summary.opportunity_rows = [
+        OpportunityRow(
+            opportunity=o,
+            weighted=_money(o.weighted_converted),
+            amount=_money(o.amount_converted),
+        )
+        for o in Opportunity.objects.filter(pk__in=top_ids)
+        .select_related("plan__account", "owner")
+        .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
+        .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
+    ]
+    # 10. commitments overdue and the accounts that have them
+
+    overdue = scoped(
+        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
+    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
+    summary.commitments_overdue.value = overdue["count"]
+    summary.commitments_overdue.accounts = overdue["accounts"]
+    # 11. accounts per KAM and tier against the tier policy
+    summary.load = _load_rows(live_accounts, tiers, filters)
+    summary.computed_at = timezone.now()
+    return summary
+
+
+# --- cache ------------------------------------------------------------------------------------
+# The unfiltered leader view reads the whole portfolio (17 statements, ~270 ms of SQL at 20,000
+# accounts, bench/README.md) while most of its inputs change once a night. Figures are kept for
+# PORTFOLIO_CACHE_SECONDS in the shared (Redis) cache, per audience (everyone, or one KAM),
+# filters, day and language, and the page says when they were computed, with a Refresh button.
+# A generation number in the key lets the nightly job and rate changes drop every entry at once.
+# Redis down costs only speed: every cache error falls back to computing.
+
+GENERATION_KEY = "portfolio:generation"
+
+
+def _shared_cache():
+    return caches["shared"]
+
+
+def portfolio_cache_reset() -> None:
+    """Forget every cached dashboard (new generation); old entries expire on their own."""
+    try:
+        _shared_cache().set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except RedisError:
+        logger.warning("Portfolio cache not reset: Redis is unreachable", exc_info=True)
+
+
+def _cache_key(user, filters: PortfolioFilters, today: date, generation: str) -> str:
+    audience = "all" if user.sees_all_accounts else f"user{user.pk}"
+    return ":".join(
+        [
+            "portfolio",
+            generation,
+            audience,
+            today.isoformat(),
+            translation.get_language() or "",
+            urlencode(filters.as_query()),
+        ]
+    )
+
+
+def portfolio_summary_cached(
+    user,
+    filters: PortfolioFilters,
+    *,
+    options: PortfolioOptions | None = None,
+    refresh: bool = False,
+) -> PortfolioSummary:
+    """portfolio_summary through the shared cache (see above); `refresh` recomputes and
+    stores. The summary says when it was computed and whether it came from the cache."""
+    seconds = settings.PORTFOLIO_CACHE_SECONDS
+    if seconds <= 0:
+        return portfolio_summary(user, filters, options=options)
+    today = timezone.localdate()
+    cache = _shared_cache()
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            generation = uuid.uuid4().hex
+            cache.add(GENERATION_KEY, generation, None)
+            generation = cache.get(GENERATION_KEY, generation)
+        key = _cache_key(user, filters, today, generation)
+        cached = None if refresh else cache.get(key)
+    except RedisError:
+        logger.warning("Portfolio cache unreachable; computing", exc_info=True)
+        return portfolio_summary(user, filters, today=today, options=options)
+    if cached is not None:
+        cached.from_cache = True
+        return cached
+    summary = portfolio_summary(user, filters, today=today, options=options)
+    try:
+        cache.set(key, summary, seconds)
+    except RedisError:
+        logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
+    return summary
+
+
+def portfolio_cache_warm() -> int:
+    """Compute and store everyone's unfiltered dashboard (what leaders and admins open first)
+    in each language, so that this page, the slowest to compute, is served from the cache.
+    Beat runs it a little more often than the cache expires. Returns the entries stored."""
+    if settings.PORTFOLIO_CACHE_SECONDS <= 0:
+        return 0
+    viewer = (
+        User.objects.filter(is_active=True, role__in=[Role.LEADER, Role.ADMIN])
+        .order_by("pk")
+        .first()
+    )
+    if viewer is None:
+        return 0
+    options = portfolio_options(viewer)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            portfolio_summary_cached(viewer, PortfolioFilters(), options=options, refresh=True)
+    return len(settings.LANGUAGES)
+
+
+def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[ParetoBar]:
+    """Accounts by revenue, largest first, in up to PARETO_BARS bars of equal account count,
+    with the cumulative share of revenue; a bar is A, B or C by where the curve is when it
+    starts (the configured class thresholds)."""
+    ranked = live_accounts.annotate(converted_revenue=revenue).filter(converted_revenue__gt=0)
+    # .order_by(): the model's ordering by name would sort every account for nothing.
+    inner, params = ranked.values("converted_revenue").order_by().query.sql_with_params()
+    sql = f"""
+        SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
+            SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
+                SELECT r.converted_revenue AS rev,
+                       ROW_NUMBER() OVER (ORDER BY r.converted_revenue DESC) AS rank,
+                       COUNT(*) OVER () AS total
+                FROM ({inner}) AS r
+            ) AS ranked
+        ) AS bucketed
+        GROUP BY bucket ORDER BY bucket
+    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (PARETO_BARS, *params))
+        rows = cursor.fetchall()
+    grand = sum((row[2] for row in rows), start=ZERO)
+    bars, running = [], ZERO
+    for _bucket, count, amount, first, last in rows:
+        start_pct = float(running / grand * 100) if grand else 0.0
+        running += amount
+        band = "A" if start_pct < summary.pareto_a_pct else "B"
+        if start_pct >= summary.pareto_b_pct:
+            band = "C"
+        bars.append(
+            ParetoBar(
+                label=f"{first}–{last}" if first != last else str(first),
+                accounts=count,
+                revenue=amount.quantize(Decimal("0.01")),
+                cumulative_pct=round(float(running / grand * 100), 1) if grand else 0.0,
+                band=band,
+            )
+        )
+    return bars
+
+
+def _months_back(today: date, months: int) -> date:
+    month = today.replace(day=1)
+    for _step in range(months - 1):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+def _health_trend(months, today: date) -> list[TrendPoint]:
+    """Counts per month, band and score (at most 12 × 3 × 101 rows, a hash aggregate); the
+    median and the share at risk are worked out from them here. percentile_cont in SQL
+    sorted every account's twelve rows instead (bench/README.md)."""
+    first = _months_back(today, TREND_MONTHS)
+    counts = (
+        months.filter(month__gte=first)
+        .exclude(band=HealthBand.UNKNOWN)
+        .exclude(score=None)
+        .values_list("month", "band", "score")
+        .annotate(accounts=Count("pk"))
+        .order_by()
+    )
+    months: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    at_risk: dict[date, int] = defaultdict(int)
+    for month, band, score, number in counts:
+        months[month][score] += number
+        if band == HealthBand.AT_RISK:
+            at_risk[month] += number
+    points = []
+    for month in sorted(months):
+        histogram = months[month]
+        scored = sum(histogram.values())
+        points.append(
+            TrendPoint(
+                month=month,
+                median=_median(histogram, scored),
+                at_risk_pct=round(at_risk[month] * 100 / scored, 1),
+                scored=scored,
+            )
+        )
+    return points
+
+
+def _median(histogram: dict[int, int], total: int) -> float:
+    """The median of `total` values given as {value: how many}, the middle two averaged
+    (percentile_cont(0.5))."""
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    lower = upper = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if lower is None and seen > lower_rank:
+            lower = value
+        if seen > upper_rank:
+            upper = value
+            break
+    return round((lower + upper) / 2, 1)
+
+
+def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
+    from django.db.models import OuterRef, Subquery
+
+    latest = HealthScore.objects.filter(account=OuterRef("pk")).order_by("-day")
+    rows = (
+        live_accounts.filter(health_band=HealthBand.AT_RISK)
+        .select_related("owner", "tier")
+        .annotate(
+            revenue_converted=revenue,
+            latest_components=Subquery(latest.values("components")[:1]),
+        )
+        .order_by(F("revenue_converted").desc(nulls_last=True), "health_score", "pk")[:TABLE_ROWS]
+    )
+    return [
+        AtRiskRow(
+            account=account,
+            revenue=_money(account.revenue_converted),
+            reasons=top_reasons(account.latest_components or []),
+        )
+        for account in rows
+    ]
+
+
+def top_reasons(components: list[dict], count: int = 2) -> list[dict]:
+    """The weakest scored components of a health score, in plain language."""
+    scored = sorted((c for c in components if c.get("score") is not None), key=lambda c: c["score"])
+    return [
+        {"label": component_label(c["key"]), "reason": reason_text(c.get("reason") or {})}
+        for c in scored[:count]
+    ]
+
+
+def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
+    counts = defaultdict(dict)
+    names = {}
+    for row in (
+        live_accounts.values("owner_id", "owner__full_name", "tier_id")
+        .annotate(accounts=Count("pk"))
+        .order_by()
+    ):
+        counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
+        names[row["owner_id"]] = row["owner__full_name"]
+    # Over-policy KAMs first, then the most loaded. Only the rows the page shows get links
+    # (the CSV has every KAM; 280 KAMs × 5 links cost more than every query together).
+    order = sorted(
+        counts.items(),
+        key=lambda item: (
+            not any(
+                tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+                for tier_id, count in item[1].items()
+            ),
+            -sum(item[1].values()),
+            names[item[0]] or "",
+        ),
+    )
+    rows = []
+    for index, (owner_id, by_tier) in enumerate(order):
+        linked = index < LOAD_ROWS
+        owner_filters = PortfolioFilters(
+            owner_id=owner_id,
+            tier_id=filters.tier_id,
+            industry=filters.industry,
+            region=filters.region,
+        )
+
+        def url(owner_filters=owner_filters, linked=linked, **extra):
+            return drill(owner_filters, status=LIVE, **extra) if linked else ""
+
+        rows.append(
+            LoadRow(
+                owner_id=owner_id,
+                name=names[owner_id],
+                accounts=Figure(sum(by_tier.values()), url()),
+                cells=[
+                    LoadCell(
+                        tier_id=tier_id,
+                        accounts=Figure(
+                            by_tier.get(tier_id, 0),
+                            url(tier=tier_id) if filters.tier_id in (None, tier_id) else "",
+                        ),
+                        max=tier.max_accounts_per_kam,
+                    )
+                    for tier_id, tier in tiers.items()
+                ],
+                over=[
+                    str(tiers[tier_id])
+                    for tier_id, count in by_tier.items()
+                    if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+                ],
+            )
+        )
+    return rows

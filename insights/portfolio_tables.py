@@ -1,0 +1,183 @@
+"""The dashboard's tables as header + rows (for the CSV/XLSX exports, through kam.exports) and
+its charts as JSON-ready data. Both read a PortfolioSummary: the rows are the page's rows."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import HealthBand
+from insights.portfolio import BANDS, PortfolioSummary
+
+PORTFOLIO_TABLES = {
+    "tiers": gettext_lazy("Accounts and health by tier"),
+    "pareto": gettext_lazy("Revenue concentration"),
+    "trend": gettext_lazy("Portfolio health by month"),
+    "at-risk": gettext_lazy("At-risk accounts"),
+    "renewals": gettext_lazy("Renewals"),
+    "opportunities": gettext_lazy("Top opportunities"),
+    "load": gettext_lazy("Load per KAM"),
+}
+
+
+def portfolio_table(summary: PortfolioSummary, table: str) -> tuple[list[str], list[list]]:
+    money = summary.rates.reporting_currency
+    band_labels = dict(HealthBand.choices)
+    if table == "tiers":
+        headers = [
+            _("Tier"),
+            _("Accounts"),
+            *(str(band_labels[band]) for band in BANDS),
+            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+        ]
+        rows = [
+            [
+                row.name,
+                row.accounts.value,
+                *(row.bands[band].value for band in BANDS),
+                row.revenue,
+            ]
+            for row in summary.tiers
+        ]
+    elif table == "pareto":
+        headers = [
+            _("Accounts (rank by revenue)"),
+            _("Number of accounts"),
+            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+            _("Cumulative share of revenue (%)"),
+            _("Class"),
+        ]
+        rows = [
+            [bar.label, bar.accounts, bar.revenue, bar.cumulative_pct, bar.band]
+            for bar in summary.pareto
+        ]
+    elif table == "trend":
+        headers = [_("Month"), _("Median health score"), _("Share at risk (%)"), _("Scored")]
+        rows = [
+            [point.month.strftime("%Y-%m"), point.median, point.at_risk_pct, point.scored]
+            for point in summary.trend
+        ]
+    elif table == "at-risk":
+        headers = [
+            _("Account"),
+            _("Owner"),
+            _("Tier"),
+            _("Health score"),
+            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+            _("Top reasons"),
+        ]
+        rows = [
+            [
+                row.account.name,
+                row.account.owner.full_name,
+                str(row.account.tier or ""),
+                row.account.health_score,
+                row.revenue,
+                " / ".join(f"{r['label']}: {r['reason']}" for r in row.reasons),
+            ]
+            for row in summary.at_risk_rows
+        ]
+    elif table == "renewals":
+        headers = [
+            _("Account"),
+            _("Owner"),
+            _("Tier"),
+            _("Renewal date"),
+            _("Health score"),
+            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+        ]
+        rows = [
+            [
+                row.account.name,
+                row.account.owner.full_name,
+                str(row.account.tier or ""),
+                row.account.renewal_date,
+                row.account.health_score,
+                row.revenue,
+            ]
+            for row in summary.renewal_rows
+        ]
+    elif table == "opportunities":
+        headers = [
+            _("Opportunity"),
+            _("Account"),
+            _("Stage"),
+            _("Probability (%)"),
+            _("Amount"),
+            _("Currency"),
+            _("Amount (%(currency)s)") % {"currency": money},
+            _("Weighted (%(currency)s)") % {"currency": money},
+            _("Expected close"),
+        ]
+        rows = [
+            [
+                row.opportunity.title,
+                row.opportunity.plan.account.name,
+                row.opportunity.get_stage_display(),
+                row.opportunity.probability,
+                row.opportunity.amount,
+                row.opportunity.currency,
+                row.amount,
+                row.weighted,
+                row.opportunity.expected_close,
+            ]
+            for row in summary.opportunity_rows
+        ]
+    elif table == "load":
+        tiers = {row.tier_id: row.name for row in summary.tiers if row.tier_id}
+        cells = summary.load[0].cells if summary.load else []
+        headers = [
+            _("KAM"),
+            _("Accounts"),
+            *(
+                _("%(tier)s (max %(max)s)") % {"tier": tiers.get(c.tier_id, ""), "max": c.max}
+                for c in cells
+            ),
+            _("Over the tier policy"),
+        ]
+        rows = [
+            [
+                row.name,
+                row.accounts.value,
+                *(cell.accounts.value for cell in row.cells),
+                ", ".join(row.over),
+            ]
+            for row in summary.load
+        ]
+    else:
+        raise KeyError(table)
+    return headers, rows
+
+
+def portfolio_chart_data(summary: PortfolioSummary) -> dict:
+    """What static/js/portfolio_charts.js draws (numbers as floats, labels translated)."""
+    band_labels = dict(HealthBand.choices)
+    tiers = summary.tiers
+    return {
+        "currency": summary.rates.reporting_currency,
+        "pareto": {
+            "labels": [bar.label for bar in summary.pareto],
+            "revenue": [float(bar.revenue) for bar in summary.pareto],
+            "cumulative": [bar.cumulative_pct for bar in summary.pareto],
+            "bands": [bar.band for bar in summary.pareto],
+            "revenue_label": _("Revenue (%(currency)s)")
+            % {"currency": summary.rates.reporting_currency},
+            "cumulative_label": _("Cumulative share (%)"),
+        },
+        "tiers": {
+            "labels": [row.name for row in tiers],
+            "series": [
+                {
+                    "band": band,
+                    "label": str(band_labels[band]),
+                    "data": [row.bands[band].value for row in tiers],
+                }
+                for band in BANDS
+            ],
+        },
+        "trend": {
+            "labels": [point.month.strftime("%Y-%m") for point in summary.trend],
+            "median": [point.median for point in summary.trend],
+            "at_risk": [point.at_risk_pct for point in summary.trend],
+            "median_label": _("Median health score"),
+            "at_risk_label": _("Share at risk (%)"),
+        },
+    }

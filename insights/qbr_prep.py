@@ -1,0 +1,100 @@
+"""The QBR prep pack: built from live data of every app (activities, plans, health)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.coverage import Coverage, stakeholder_coverage
+from accounts.models import Stakeholder
+from accounts.selectors import (
+    RevenueSummary,
+    account_health,
+    account_page_stakeholders,
+    account_revenue_summary,
+)
+from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
+from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
+from plans.selectors import qbr_plan_summary
+
+SPARK_WIDTH, SPARK_HEIGHT = 300, 60
+
+
+@dataclass
+class PrepPack:
+    qbr: QBR
+    today: date
+    since: date | None  # the last QBR held before this one
+    last_qbr: QBR | None
+    done: list[Commitment]
+    overdue: list[Commitment]
+    from_last_qbr: list[Commitment]
+    health: dict
+    trend_points: str  # SVG polyline points for the printable sparkline
+    coverage: Coverage
+    stakeholders: list[Stakeholder]
+    revenue: RevenueSummary
+    schedule: QbrSchedule
+    plan_section: dict | None = None  # plans.selectors.qbr_plan_summary
+
+
+def _spark_points(trend: list[dict]) -> str:
+    if len(trend) < 2:
+        return ""
+    step = SPARK_WIDTH / (len(trend) - 1)
+    return " ".join(
+        f"{index * step:.1f},{SPARK_HEIGHT - point['score'] * SPARK_HEIGHT / 100:.1f}"
+        for index, point in enumerate(trend)
+    )
+
+
+def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
+    """Live data for a QBR's prep pack, in a fixed number of queries: the account's QBRs,
+    the commitments, health (four), stakeholders and revenue (two)."""
+    account = qbr.account
+    qbrs = account_qbrs_list(account)
+    schedule = qbr_schedule_status(account, qbrs, today)
+    # The review before this one: for a held QBR, the one held before it.
+    cutoff = qbr.held_at or timezone.now()
+    earlier = [
+        q for q in qbrs if q.status == QBRStatus.HELD and q.pk != qbr.pk and q.held_at <= cutoff
+    ]
+    last_qbr = max(earlier, key=lambda q: q.held_at, default=None)
+    since = last_qbr.held_on if last_qbr else None
+    wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(status=CommitmentStatus.DONE)
+    if since is not None:
+        wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(
+            status=CommitmentStatus.DONE, done_at__date__gte=since
+        )
+    if last_qbr is not None:
+        wanted |= Q(source_qbr=last_qbr)
+    commitments = list(
+        account.commitments.filter(wanted)
+        .select_related("owner_user", "owner_stakeholder")
+        .order_by("due_date", "pk")
+    )
+    health = account_health(account, today)
+    stakeholders = account_page_stakeholders(account)
+
+    return PrepPack(
+        qbr=qbr,
+        today=today,
+        since=since,
+        last_qbr=last_qbr,
+        done=[
+            c
+            for c in commitments
+            if c.status == CommitmentStatus.DONE
+            and (since is None or timezone.localdate(c.done_at) >= since)
+        ],
+        overdue=[c for c in commitments if c.is_overdue(today)],
+        from_last_qbr=[c for c in commitments if last_qbr and c.source_qbr_id == last_qbr.pk],
+        health=health,
+        trend_points=_spark_points(health["trend"]),
+        coverage=stakeholder_coverage(stakeholders, timezone.now()),
+        stakeholders=stakeholders,
+        revenue=account_revenue_summary(account, today),
+        schedule=schedule,
+        plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
+    )

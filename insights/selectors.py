@@ -1,0 +1,94 @@
+"""Reads over every app: the accounts list with its filters (the drill-down of every dashboard
+figure)."""
+
+from datetime import date
+
+from django.db.models import F, Q, QuerySet
+
+from accounts.models import Account
+from accounts.selectors import LIVE, accounts_for_user, renewal_within_q, touch_overdue_q
+from activities.selectors import commitments_overdue_q, qbr_overdue_q
+from plans.selectors import open_pipeline_q
+
+# Sort keys the list accepts; NULLs (never touched, no renewal date) go last either way.
+ACCOUNT_SORTS = {
+    "name": F("name").asc(),
+    "-name": F("name").desc(),
+    "last_touch": F("last_touch_at").asc(nulls_last=True),
+    "-last_touch": F("last_touch_at").desc(nulls_last=True),
+    "renewal": F("renewal_date").asc(nulls_last=True),
+    "-renewal": F("renewal_date").desc(nulls_last=True),
+    "health": F("health_score").asc(nulls_last=True),
+    "-health": F("health_score").desc(nulls_last=True),
+    "tier": F("tier__rank").asc(nulls_last=True),
+}
+
+
+# The list's revenue filter: accounts with revenue booked in the last 12 months, or the
+# retention cohort (revenue in the 12 months before those), from the nightly revenue windows.
+REVENUE_FILTERS = {
+    "last_12m": Q(revenue_last_12m__gt=0),
+    "prev_12m": Q(revenue_prev_12m__gt=0),
+}
+
+
+def account_list_rows(
+    user,
+    *,
+    search: str = "",
+    status: str = "",
+    owner_id: int | None = None,
+    industry: str = "",
+    region: str = "",
+    tier_id: int | None = None,
+    band: str = "",
+    pareto_class: str = "",
+    touch_overdue: bool = False,
+    qbr_overdue: bool = False,
+    renewal_within_days: int | None = None,
+    commitments_overdue: bool = False,
+    open_pipeline: bool = False,
+    revenue: str = "",
+    today: date | None = None,
+    default_cadence_days: int = 30,
+    sort: str = "name",
+) -> QuerySet[Account]:
+    """The accounts list, and the accounts behind every figure of the portfolio dashboard
+    (insights.portfolio builds its counts from the same filters)."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    rows = accounts_for_user(user).select_related("owner", "tier")
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
+    if status == LIVE:
+        rows = rows.exclude(status="churned")
+    elif status:
+        rows = rows.filter(status=status)
+    if owner_id:
+        rows = rows.filter(owner_id=owner_id)
+    if industry:
+        rows = rows.filter(industry=industry)
+    if region:
+        rows = rows.filter(region=region)
+    if tier_id:
+        rows = rows.filter(tier_id=tier_id)
+    if band == "unknown":  # not enough data, or not scored yet
+        rows = rows.filter(health_band__in=["unknown", ""])
+    elif band:
+        rows = rows.filter(health_band=band)
+    if pareto_class:
+        rows = rows.filter(pareto_class=pareto_class)
+    if touch_overdue:
+        rows = rows.filter(touch_overdue_q(today, default_cadence_days))
+    if qbr_overdue:
+        rows = rows.filter(qbr_overdue_q(today))
+    if renewal_within_days is not None:
+        rows = rows.filter(renewal_within_q(today, renewal_within_days))
+    if commitments_overdue:
+        rows = rows.filter(commitments_overdue_q(today))
+    if open_pipeline:
+        rows = rows.filter(open_pipeline_q())
+    if revenue in REVENUE_FILTERS:
+        rows = rows.filter(REVENUE_FILTERS[revenue])
+    return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")

@@ -1,0 +1,51 @@
+"""Celery entry points for tiering and health: ids and dates in, services do the work."""
+
+from datetime import date
+
+from celery import group, shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from accounts import services
+from insights import services as insights_services
+from insights.portfolio import portfolio_cache_reset, portfolio_cache_warm
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=600,
+    soft_time_limit=540,
+    acks_late=True,
+)
+def health_chunk(account_ids: list[int], day: str) -> int:
+    """Score one chunk. A failed chunk retries alone; finished chunks are not redone, and a
+    rerun updates the same (account, day) rows."""
+    return insights_services.health_recompute(account_ids=account_ids, day=date.fromisoformat(day))
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def tiers_recompute() -> dict:
+    return insights_services.tiers_recompute()
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def nightly_scoring(day: str | None = None) -> int:
+    """Tiers first (health reads the tier cadence), then the revenue windows the portfolio
+    dashboard sums, then health fanned out in chunks so any number of workers share it (each
+    chunk also updates its accounts' month rows for the dashboard trend). Returns the number of
+    chunks queued."""
+    day = day or timezone.localdate().isoformat()
+    insights_services.tiers_recompute(day=date.fromisoformat(day))
+    services.account_revenue_refresh(day=date.fromisoformat(day))
+    portfolio_cache_reset()  # new tiers and revenue windows: no dashboard from yesterday
+    chunks = insights_services.account_id_chunks()
+    group(health_chunk.s(chunk, day) for chunk in chunks).apply_async()
+    return len(chunks)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def portfolio_warm() -> int:
+    """Keep everyone's unfiltered dashboard in the cache (insights.portfolio)."""
+    return portfolio_cache_warm()

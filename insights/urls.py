@@ -1,0 +1,22 @@
+from django.urls import path
+
+from insights import views
+
+urlpatterns = [
+    path("accounts/", views.account_list, name="account_list"),
+    path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
+    path(
+        "accounts/<int:pk>/health/recompute/", views.health_recompute_now, name="health_recompute"
+    ),
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio_export"),
+    path("configuration/exchange-rates/", views.exchange_rates, name="exchange_rates"),
+    path(
+        "configuration/exchange-rates/<int:rate_pk>/delete/",
+        views.exchange_rate_delete,
+        name="exchange_rate_delete",
+    ),
+    path("qbrs/<int:pk>/prep/", views.qbr_prep, name="qbr_prep"),
+    path("qbrs/<int:pk>/prep.pdf", views.qbr_prep_pdf, name="qbr_prep_pdf"),
+]

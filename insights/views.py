@@ -1,0 +1,295 @@
+"""Pages that read every app: the accounts list, the account overview and timeline, the portfolio
+dashboard, the QBR prep pack."""
+
+from django.contrib import messages
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.coverage import open_departures, stakeholder_coverage
+from accounts.currency import rates_on, reporting_currency
+from accounts.exports import account_rows
+from accounts.forms import (
+    AccountFilterForm,
+    ExchangeRateForm,
+    MilestoneForm,
+    RatingForm,
+    SatisfactionForm,
+)
+from accounts.models import Account, ExchangeRate, RatingCriterion
+from accounts.selectors import (
+    account_health,
+    account_owners_for_user,
+    account_page_stakeholders,
+    account_revenue_summary,
+    current_config,
+    current_ratings,
+    get_account_for_user,
+    industries_and_regions_for_user,
+)
+from accounts.timeline import timeline_page
+from accounts.views import PAGE_SIZE, account_page_context
+from activities.quick_log import quick_log_forms
+from activities.selectors import get_qbr_for_user
+from insights import services
+from insights.portfolio import (
+    portfolio_cache_reset,
+    portfolio_filters_from_query,
+    portfolio_options,
+    portfolio_summary_cached,
+)
+from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
+from insights.qbr_prep import qbr_prep_pack
+from insights.selectors import account_list_rows
+from kam.access import admin_required
+from kam.exports import FORMATS, table_response
+from kam.pagination import DeferredJoinPaginator
+from plans.selectors import stale_plans
+
+
+@require_GET
+def account_list(request):
+    user = request.user
+    owners = account_owners_for_user(user)
+    industries, regions = industries_and_regions_for_user(user)
+    filters = AccountFilterForm(
+        request.GET or None, owners=owners, industries=industries, regions=regions
+    )
+    default_cadence = current_config().default_touch_cadence_days
+    params = filters.list_filters() if filters.is_valid() else {}
+    rows = account_list_rows(user, default_cadence_days=default_cadence, **params)
+    if request.GET.get("export") in FORMATS:
+        # The same rows as the page, every page of them.
+        headers, export_rows = account_rows(rows)
+        return table_response(request.GET["export"], headers, export_rows, filename="accounts")
+    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "default_cadence": default_cadence,
+    }
+    template = "accounts/account_list.html"
+    if request.htmx and request.htmx.target == "account-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+def _quick_log_context(request, account, stakeholders):
+    log_form, next_steps = quick_log_forms(
+        account=account, user=request.user, stakeholders=stakeholders
+    )
+    return {"log_form": log_form, "next_steps": next_steps}
+
+
+def _rating_rows(ratings: dict) -> list[tuple]:
+    return [(code, label, ratings.get(code)) for code, label in RatingCriterion.choices]
+
+
+@require_GET
+def account_detail(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    stakeholders = account_page_stakeholders(account)
+    entries, cursor = timeline_page(account)
+    default_cadence = current_config().default_touch_cadence_days
+    context = account_page_context(
+        request,
+        account,
+        "overview",
+        stakeholders=stakeholders,
+        revenue=account_revenue_summary(account, timezone.localdate()),
+        rating_rows=_rating_rows(current_ratings(account)),
+        health=account_health(account, timezone.localdate()),
+        satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
+        default_cadence=default_cadence,
+        next_touch_due=account.next_touch_due(default_cadence),
+        stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
+        coverage=stakeholder_coverage(stakeholders, timezone.now()),
+        team=list(account.team.all()),
+        subsidiaries=list(account.subsidiaries.order_by("name")),
+        entries=entries,
+        cursor=cursor,
+        rating_form=RatingForm(),
+        milestone_form=MilestoneForm(),
+        **_quick_log_context(request, account, stakeholders),
+    )
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_GET
+def account_timeline(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    kind = request.GET.get("kind", "")
+    before = None
+    if request.GET.get("before_at") and request.GET.get("before_id"):
+        try:
+            before = (
+                timezone.datetime.fromisoformat(request.GET["before_at"]),
+                int(request.GET["before_id"]),
+            )
+        except ValueError:
+            before = None
+    entries, cursor = timeline_page(account, kind_filter=kind, before=before)
+    if request.htmx and before is not None:
+        return render(
+            request,
+            "activities/partials/timeline_items.html",
+            {"account": account, "entries": entries, "cursor": cursor, "kind": kind},
+        )
+    stakeholders = account_page_stakeholders(account)
+    context = account_page_context(
+        request,
+        account,
+        "timeline",
+        stakeholders=stakeholders,
+        entries=entries,
+        cursor=cursor,
+        kind=kind,
+        **_quick_log_context(request, account, stakeholders),
+    )
+    template = "accounts/account_timeline.html"
+    if request.htmx and request.htmx.target == "timeline":
+        template += "#timeline"
+    return render(request, template, context)
+
+
+@require_POST
+def health_recompute_now(request, pk: int):
+    account = get_account_for_user(request.user, pk)
+    services.health_recompute_all(day=timezone.localdate(), account_id=account.pk)
+    messages.success(request, _("Health recomputed with the current configuration."))
+    return redirect(account)
+
+
+@require_GET
+def portfolio(request):
+    """The portfolio dashboard; an htmx request for #portfolio-results gets the figures only."""
+    options = portfolio_options(request.user)
+    filters, notices = portfolio_filters_from_query(request.GET, options)
+    summary = portfolio_summary_cached(
+        request.user, filters, options=options, refresh=request.GET.get("refresh") == "1"
+    )
+    template = "accounts/portfolio.html"
+    if request.htmx and request.htmx.target == "portfolio-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "summary": summary,
+            "options": options,
+            "filters": filters,
+            "notices": notices,
+            "chart": portfolio_chart_data(summary),
+            "export_query": urlencode(filters.as_query()),
+            "refresh_query": urlencode({**filters.as_query(), "refresh": "1"}),
+        },
+    )
+
+
+@require_GET
+def portfolio_export(request, table: str, fmt: str):
+    """One dashboard table as CSV or XLSX: the rows the page shows, same filters, same access."""
+    if table not in PORTFOLIO_TABLES or fmt not in FORMATS:
+        raise Http404
+    options = portfolio_options(request.user)
+    filters, _notices = portfolio_filters_from_query(request.GET, options)
+    summary = portfolio_summary_cached(request.user, filters, options=options)
+    headers, rows = portfolio_table(summary, table)
+    return table_response(fmt, headers, rows, filename=f"portfolio-{table}-{summary.today}")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def exchange_rates(request):
+    """Admins set what each currency is worth in the reporting currency, from a date on."""
+    reporting = reporting_currency()
+    form = ExchangeRateForm(request.POST or None, reporting_currency=reporting)
+    if request.method == "POST" and form.is_valid():
+        rate = form.save(commit=False)
+        rate.set_by = request.user
+        rate.save()
+        portfolio_cache_reset()  # the dashboard converts with the new rate at once
+        messages.success(
+            request,
+            _("Rate saved: 1 %(currency)s = %(rate)s %(reporting)s from %(day)s.")
+            % {
+                "currency": rate.currency,
+                "rate": rate.rate.normalize(),
+                "reporting": reporting,
+                "day": date_format(rate.valid_from, "SHORT_DATE_FORMAT"),
+            },
+        )
+        return redirect("exchange_rates")
+    return render(
+        request,
+        "accounts/exchange_rates.html",
+        {
+            "form": form,
+            "reporting_currency": reporting,
+            "rates": ExchangeRate.objects.select_related("set_by").order_by(
+                "currency", "-valid_from"
+            ),
+            "in_use": rates_on(timezone.localdate()).shown,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@admin_required
+def exchange_rate_delete(request, rate_pk: int):
+    rate = get_object_or_404(ExchangeRate, pk=rate_pk)
+    rate.delete()
+    portfolio_cache_reset()
+    messages.success(request, _("Rate deleted."))
+    return redirect("exchange_rates")
+
+
+def _prep_context(request, pk: int) -> dict:
+    qbr = get_qbr_for_user(request.user, pk)
+    pack = qbr_prep_pack(qbr, timezone.localdate())
+    return {
+        "account": qbr.account,
+        "tab": "qbrs",
+        "departures": open_departures(pack.stakeholders),
+        "qbr": qbr,
+        "pack": pack,
+        # Hook for the plans app (objectives, risks, opportunities); None until it integrates.
+        "plan_section": pack.plan_section,
+    }
+
+
+@require_GET
+def qbr_prep(request, pk: int):
+    """The prep pack from live data; printable (print CSS) and as a PDF (qbr_prep_pdf)."""
+    context = _prep_context(request, pk)
+    with translation.override(request.user.language):
+        return render(request, "activities/qbr_prep.html", context)
+
+
+@require_GET
+def qbr_prep_pdf(request, pk: int):
+    from weasyprint import CSS, HTML  # heavy import, only for this page
+
+    context = _prep_context(request, pk)
+    with translation.override(request.user.language):
+        html = render_to_string("activities/qbr_prep_print.html", context, request=request)
+    stylesheet = CSS(filename=finders.find("css/qbr_prep.css"))
+    pdf = HTML(string=html).write_pdf(stylesheets=[stylesheet])
+    qbr = context["qbr"]
+    filename = f"qbr-{slugify(qbr.account.name) or qbr.account_id}-{qbr.scheduled_on:%Y-%m-%d}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,141 @@
+"""`seed_demo --scale large` at a tiny scale factor: the same bulk loader as the 20,000-account
+portfolio (kam/demo_large.py, kam/bulk_load.py), against the test database."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    ExchangeRate,
+    HealthMonth,
+    HealthScore,
+    Stakeholder,
+    TimelineEntry,
+)
+from activities.models import QBR, Commitment, Interaction
+from demo.bulk_load import LARGE_TABLES, LOADED_TABLES
+from demo.large import DEMO_KAMS, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
+from kam.models import User
+from plans.models import AccountPlan, Opportunity
+
+SCALE = 0.002  # 40 accounts, 2,000 interactions, 400 commitments, 200 opportunities
+TABLES = LOADED_TABLES + LARGE_TABLES
+
+
+def _indexes() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [TABLES]
+        )
+        return set(cursor.fetchall())
+
+
+def _column_defaults() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT table_name, column_name FROM information_schema.columns
+            WHERE table_name = ANY(%s) AND column_default IS NOT NULL
+              AND is_identity = 'NO'
+            """,
+            [[*TABLES, "kam_user"]],
+        )
+        return cursor.fetchall()
+
+
+def _seed_large():
+    call_command("seed_demo", scale="large", scale_factor=SCALE, yes=True, stdout=io.StringIO())
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "accounts": Account.objects.count(),
+        "stakeholders": Stakeholder.objects.count(),
+        "interactions": Interaction.objects.count(),
+        "commitments": Commitment.objects.count(),
+        "opportunities": Opportunity.objects.count(),
+        "scores": HealthScore.objects.count(),
+        "timeline": TimelineEntry.objects.count(),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was():
+    indexes_before = _indexes()
+    defaults_before = _column_defaults()
+    expected = large_counts(SCALE)
+
+    _seed_large()
+
+    accounts = expected["accounts"]
+    assert Account.objects.count() == accounts == 40
+    assert Account.objects.filter(status="churned").count() == expected["churned"] == 1
+    assert Interaction.objects.count() == expected["interactions"] == 2_000
+    assert Commitment.objects.count() == expected["commitments"] == 400
+    assert AccountPlan.objects.exists()
+    assert Opportunity.objects.count() == expected["opportunities"] == 200
+    live = Account.objects.exclude(status="churned")
+    # A year of history, and today's scores computed by the nightly service.
+    assert HealthScore.objects.count() == accounts * 365 + live.count()
+    assert HealthScore.objects.filter(day=timezone.localdate()).count() == live.count()
+    per_account = Stakeholder.objects.values("account").distinct().count()
+    assert per_account == accounts
+    assert (
+        STAKEHOLDERS_MIN * accounts
+        <= Stakeholder.objects.count()
+        <= (STAKEHOLDERS_MIN + STAKEHOLDERS_SPREAD - 1) * accounts
+    )
+    # The timeline holds what the services would have written for those rows.
+    assert TimelineEntry.objects.count() == (
+        Interaction.objects.count()
+        + Commitment.objects.count()
+        + Commitment.objects.filter(status="done").count()
+        + Stakeholder.objects.count()
+        + Stakeholder.objects.filter(left_on__isnull=False).count()
+        + QBR.objects.filter(status="held").count()
+    )
+    # The demo users are in it; each demo KAM owns its share of the accounts.
+    assert User.objects.filter(email__endswith="@bench.example", role="kam").count() == 3
+    for email in DEMO_KAMS:
+        owner = User.objects.get(email=email)
+        assert owner.check_password("demo")
+        assert Account.objects.filter(owner=owner).count() == expected["demo_kam_accounts"]
+    assert User.objects.get(email="leader@example.com").check_password("demo")
+    # What the nightly jobs leave: latest score on the account, tiers, portfolio aggregates.
+    assert not live.filter(health_score__isnull=True).exists()
+    assert not live.filter(pareto_class="").exists()
+    assert not Account.objects.exclude(revenue_as_of=timezone.localdate()).exists()
+    assert set(ExchangeRate.objects.values_list("currency", flat=True)) == {"USD", "EUR"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT (account_id, date_trunc('month', day))) "
+            "FROM accounts_healthscore"
+        )
+        assert HealthMonth.objects.count() == cursor.fetchone()[0]
+    # Indexes and unique constraints rebuilt, temporary column defaults gone.
+    assert _indexes() == indexes_before
+    assert _column_defaults() == defaults_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_large_gives_the_same_rows_when_run_again():
+    _seed_large()
+    first = _counts()
+    first_names = list(Account.objects.order_by("pk").values_list("pk", "name", "owner__email"))
+    _seed_large()
+    assert _counts() == first
+    assert (
+        list(Account.objects.order_by("pk").values_list("pk", "name", "owner__email"))
+        == first_names
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_large_refuses_a_database_not_named_bench_without_yes():
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("seed_demo", scale="large", scale_factor=SCALE, stdout=io.StringIO())
+    assert not Account.objects.exists()

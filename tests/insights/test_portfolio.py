@@ -1,0 +1,261 @@
+"""Portfolio figures (insights.portfolio) on a hand-made portfolio: every figure worked out by
+hand in tests/accounts/portfolio_data.py."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+from django.utils import timezone
+
+from accounts.models import Account, HealthMonth
+from accounts.services import account_revenue_refresh
+from insights.portfolio import (
+    PortfolioFilters,
+    portfolio_filters_from_query,
+    portfolio_options,
+    portfolio_summary,
+)
+from insights.services import health_months_rebuild, health_recompute
+from tests.insights.portfolio_data import build_portfolio
+from tests.factories import AccountFactory, RevenueRecordFactory
+
+
+@pytest.fixture
+def data(now, kam_user, outsider, team_member, leader):
+    return build_portfolio(
+        kam_user=kam_user, outsider=outsider, team_member=team_member, leader=leader
+    )
+
+
+def test_leader_sees_every_figure_of_the_whole_portfolio(data, leader):
+    s = portfolio_summary(leader, PortfolioFilters())
+    assert s.accounts.value == 4  # Delta churned
+    assert s.revenue.value == Decimal("1500.00")  # 1,000 BRL + 100 USD × 5; EUR left out
+    assert s.unconverted == ["EUR"]
+    assert s.revenue_at_risk.value == Decimal("500.00")
+    assert s.at_risk.value == 2
+    assert s.touch_overdue.value == 2
+    assert s.qbr_overdue.value == 1
+    assert s.renewals.value == 2
+    assert s.renewals_revenue == Decimal("1000.00")
+    assert s.pipeline_weighted.value == Decimal("600.00")  # 500 + 20 USD × 5
+    assert s.pipeline_open == 2
+    assert (s.commitments_overdue.value, s.commitments_overdue.accounts) == (3, 2)
+    assert s.retention_base == Decimal("2600.00")
+    assert s.retention_current == Decimal("1500.00")
+    assert s.retention_kept == Decimal("1300.00")
+    assert s.nrr_pct.value == 57.7
+    assert s.grr_pct.value == 50.0
+    assert s.revenue_as_of == date(2026, 3, 10)
+    assert {c: (f.accounts, f.value) for c, f in s.pareto_classes.items()} == {
+        "A": (1, Decimal("1000.00")),
+        "B": (1, Decimal("500.00")),
+        "C": (1, Decimal("0.00")),
+    }
+
+
+def test_tiers_count_live_accounts_by_health_band(data, leader):
+    s = portfolio_summary(leader, PortfolioFilters())
+    rows = {
+        row.name: (row.accounts.value, {b: f.value for b, f in row.bands.items()})
+        for row in s.tiers
+    }
+    assert rows == {
+        "Strategic": (1, {"healthy": 1, "watch": 0, "at_risk": 0, "unknown": 0}),
+        "Key": (2, {"healthy": 0, "watch": 1, "at_risk": 1, "unknown": 0}),
+        "Growth": (0, {"healthy": 0, "watch": 0, "at_risk": 0, "unknown": 0}),
+        "Maintain": (1, {"healthy": 0, "watch": 0, "at_risk": 1, "unknown": 0}),
+    }
+
+
+def test_pareto_bars_rank_accounts_with_the_cumulative_share(data, leader):
+    s = portfolio_summary(leader, PortfolioFilters())
+    assert [(b.label, b.accounts, b.revenue, b.cumulative_pct, b.band) for b in s.pareto] == [
+        ("1", 1, Decimal("1000.00"), 66.7, "A"),
+        ("2", 1, Decimal("500.00"), 100.0, "A"),  # starts at 66.7 %, under the 80 % line
+    ]
+
+
+def test_pareto_groups_many_accounts_into_twenty_bars(now, leader):
+    for index in range(45):
+        account = AccountFactory(name=f"P{index:02d}")
+        RevenueRecordFactory(
+            account=account, amount=9000 // (index + 1), booked_on=date(2026, 3, 1)
+        )
+    account_revenue_refresh(day=date(2026, 3, 10))
+    bars = portfolio_summary(leader, PortfolioFilters()).pareto
+    assert len(bars) == 20
+    assert sum(bar.accounts for bar in bars) == 45
+    assert bars[0].label == "1–2"  # rank × 20 ÷ 45, rounded up: ranks 1 and 2 make bar 1
+    assert bars[-1].cumulative_pct == 100.0
+    assert [bar.band for bar in bars] == sorted(bar.band for bar in bars)  # A, then B, then C
+    assert bars[-1].band == "C"
+
+
+def test_health_trend_is_the_median_and_share_at_risk_per_month(data, leader, kam_user):
+    trend = portfolio_summary(leader, PortfolioFilters()).trend
+    assert [(p.month, p.median, p.at_risk_pct, p.scored) for p in trend] == [
+        (date(2026, 2, 1), 50.0, 33.3, 3),
+        (date(2026, 3, 1), 35.0, 66.7, 3),  # Charlie's "unknown" is not counted
+    ]
+    trend = portfolio_summary(kam_user, PortfolioFilters()).trend
+    assert [(p.median, p.at_risk_pct) for p in trend] == [(50.0, 33.3), (45.0, 50.0)]
+
+
+def test_tables_list_the_accounts_behind_the_figures(data, leader):
+    s = portfolio_summary(leader, PortfolioFilters())
+    assert [(r.account.name, r.revenue) for r in s.at_risk_rows] == [
+        ("Bravo", Decimal("500.00")),
+        ("Echo", None),  # no EUR rate
+    ]
+    assert s.at_risk_rows[0].reasons == [
+        {
+            "label": "Engagement recency",
+            "reason": "No interaction logged yet; this tier expects one every 30 days.",
+        },
+        {"label": "Commitments kept", "reason": "0 commitments kept in 90 days, 2 overdue."},
+    ]
+    assert [r.account.name for r in s.renewal_rows] == ["Charlie", "Alpha"]
+    assert [(r.opportunity.title, r.weighted) for r in s.opportunity_rows] == [
+        ("Alpha upsell", Decimal("500.00")),
+        ("Bravo cross-sell", Decimal("100.00")),
+    ]
+
+
+def test_load_per_kam_flags_tiers_over_their_maximum(data, leader, kam_user, outsider):
+    load = portfolio_summary(leader, PortfolioFilters()).load
+    assert [(r.name, r.accounts.value, r.over) for r in load] == [
+        (kam_user.full_name, 3, ["Key"]),
+        (outsider.full_name, 1, []),
+    ]
+    cells = {cell.tier_id: (cell.accounts.value, cell.over) for cell in load[0].cells}
+    tiers = data["tiers"]
+    assert cells[tiers["key"].pk] == (2, True)
+    assert cells[tiers["strategic"].pk] == (1, False)
+
+
+def test_a_kam_sees_their_own_portfolio_only(data, kam_user, team_member, outsider):
+    mine = portfolio_summary(kam_user, PortfolioFilters())
+    assert (mine.accounts.value, mine.revenue.value, mine.at_risk.value) == (3, 1500, 1)
+    assert [r.name for r in mine.load] == [kam_user.full_name]
+    team = portfolio_summary(team_member, PortfolioFilters())
+    assert (team.accounts.value, team.revenue.value, team.renewals.value) == (1, 1000, 1)
+    assert [r.account.name for r in team.at_risk_rows] == []
+    theirs = portfolio_summary(outsider, PortfolioFilters())
+    assert (theirs.accounts.value, theirs.at_risk.value) == (1, 1)
+    assert [r.account.name for r in theirs.at_risk_rows] == ["Echo"]
+    assert theirs.pipeline_open == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "accounts", "revenue", "nrr", "grr"),
+    [
+        ({"industry": "Retail"}, 2, Decimal("1000.00"), 62.5, 50.0),
+        ({"region": "Norte"}, 2, Decimal("500.00"), 38.5, 38.5),
+        ({"tier": "key"}, 2, Decimal("500.00"), 38.5, 38.5),
+        ({"owner": "outsider"}, 1, Decimal("0.00"), None, None),
+        ({"industry": "Retail", "region": "Sul"}, 1, Decimal("1000.00"), 76.9, 61.5),
+    ],
+)
+def test_filters_narrow_every_figure(data, leader, outsider, filters, accounts, revenue, nrr, grr):
+    if "tier" in filters:
+        filters["tier"] = str(data["tiers"][filters["tier"]].pk)
+    if "owner" in filters:
+        filters["owner"] = str(outsider.pk)
+    options = portfolio_options(leader)
+    parsed, notices = portfolio_filters_from_query(filters, options)
+    assert notices == []
+    s = portfolio_summary(leader, parsed, options=options)
+    assert (s.accounts.value, s.revenue.value, s.nrr_pct.value, s.grr_pct.value) == (
+        accounts,
+        revenue,
+        nrr,
+        grr,
+    )
+
+
+def test_options_offer_what_the_user_sees(data, kam_user, outsider, leader):
+    mine = portfolio_options(kam_user)
+    assert [name for _pk, name in mine.owners] == [kam_user.full_name]
+    assert (mine.industries, mine.regions) == (["Energy", "Retail"], ["Norte", "Sul"])
+    assert len(portfolio_options(leader).owners) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tier=abc",
+        "tier=999999",
+        "owner=-1",
+        "owner=1e3",
+        "industry=Nowhere",
+        "region=%FF%FE",
+        "industry=Retail&industry=Energy",
+        "owner=" + "9" * 40,
+    ],
+)
+def test_unknown_or_malformed_filters_give_the_whole_portfolio_with_a_notice(data, leader, query):
+    options = portfolio_options(leader)
+    filters, notices = portfolio_filters_from_query(QueryDict(query), options)
+    assert filters == PortfolioFilters()
+    assert notices and "whole portfolio" in notices[-1]
+
+
+def test_a_kam_naming_another_kam_gets_their_own_accounts(data, kam_user, outsider):
+    options = portfolio_options(kam_user)
+    filters, notices = portfolio_filters_from_query(QueryDict(f"owner={outsider.pk}"), options)
+    assert filters == PortfolioFilters() and notices
+    summary = portfolio_summary(kam_user, filters, options=options)
+    assert summary.accounts.value == 3
+    assert "Echo" not in [r.account.name for r in summary.at_risk_rows]
+
+
+# --- what the nightly job keeps for the dashboard ------------------------------------------
+
+
+def test_revenue_refresh_copies_both_windows_and_clears_old_ones(now, kam_user):
+    account = AccountFactory(owner=kam_user)
+    RevenueRecordFactory(account=account, amount=10, booked_on=date(2026, 3, 10))
+    RevenueRecordFactory(account=account, amount=20, booked_on=date(2025, 3, 11))
+    RevenueRecordFactory(account=account, amount=40, booked_on=date(2025, 3, 10))  # year before
+    RevenueRecordFactory(account=account, amount=80, booked_on=date(2024, 3, 10))  # too old
+    RevenueRecordFactory(account=account, amount=160, booked_on=date(2026, 3, 11))  # future
+    assert account_revenue_refresh(day=date(2026, 3, 10)) == 1
+    account.refresh_from_db()
+    assert (account.revenue_last_12m, account.revenue_prev_12m) == (30, 40)
+    assert account.revenue_as_of == date(2026, 3, 10)
+    assert account_revenue_refresh(day=date(2026, 3, 10)) == 0  # nothing moved
+    account.revenue_records.all().delete()
+    account_revenue_refresh(day=date(2026, 3, 10))
+    account.refresh_from_db()
+    assert (account.revenue_last_12m, account.revenue_prev_12m) == (0, 0)
+
+
+def test_health_recompute_keeps_each_months_latest_score(now, kam_user):
+    account = AccountFactory(owner=kam_user)
+    today = timezone.localdate()
+    health_recompute(account_ids=[account.pk], day=today)
+    row = HealthMonth.objects.get(account=account)
+    assert (row.month, row.day) == (date(2026, 3, 1), today)
+    # Scoring an earlier day of the month (a backfill) leaves the later row alone.
+    health_recompute(account_ids=[account.pk], day=today - timedelta(days=3))
+    row.refresh_from_db()
+    assert row.day == today
+    health_recompute(account_ids=[account.pk], day=date(2026, 2, 27))
+    health_recompute(account_ids=[account.pk], day=date(2026, 2, 3))
+    months = dict(HealthMonth.objects.filter(account=account).values_list("month", "day"))
+    assert months == {date(2026, 3, 1): today, date(2026, 2, 1): date(2026, 2, 27)}
+    # Rebuilt from the daily scores, the same rows come back.
+    HealthMonth.objects.all().delete()
+    assert health_months_rebuild() == 2
+    assert dict(HealthMonth.objects.values_list("month", "day")) == months
+
+
+def test_summary_reads_a_fixed_number_of_queries(data, leader, django_assert_num_queries):
+    options = portfolio_options(leader)
+    # 1 rates, 2 config, 3 accounts grouped, 4 Pareto, 5 trend, 6 at-risk rows, 7 renewals,
+    # 8 pipeline total, 9 top opportunities, 10 commitments overdue, 11 load per KAM
+    with django_assert_num_queries(11):
+        portfolio_summary(leader, PortfolioFilters(), options=options)
+    assert Account.objects.count() == 5

@@ -1,0 +1,111 @@
+"""The dashboard's figures through the shared (Redis) cache: computed once, shown with their
+time, recomputed on Refresh or when the generation changes, per audience, and computed anyway
+when Redis is unreachable."""
+
+import pytest
+from django.urls import reverse
+
+from insights.portfolio import portfolio_cache_reset
+from tests.insights.portfolio_data import build_portfolio
+from tests.factories import AccountFactory
+
+
+@pytest.fixture
+def data(now, kam_user, outsider, team_member, leader, settings):
+    settings.PORTFOLIO_CACHE_SECONDS = 300
+    portfolio_cache_reset()  # a generation of this test's own
+    return build_portfolio(
+        kam_user=kam_user, outsider=outsider, team_member=team_member, leader=leader
+    )
+
+
+def at_risk(response) -> int:
+    assert response.status_code == 200
+    return response.context["summary"].at_risk.value
+
+
+def test_a_second_view_comes_from_the_cache_with_its_time(
+    client_for, leader, data, django_assert_max_num_queries
+):
+    client = client_for(leader)
+    first = client.get(reverse("portfolio"))
+    assert not first.context["summary"].from_cache
+    assert "Figures as of" in first.content.decode()
+    # session, user, the three filter options and the navigation bell: no figure query
+    with django_assert_max_num_queries(6):
+        second = client.get(reverse("portfolio"))
+    assert second.context["summary"].from_cache
+    assert at_risk(second) == at_risk(first) == 2
+
+
+def test_refresh_recomputes_what_changed_since(client_for, leader, kam_user, data):
+    client = client_for(leader)
+    assert at_risk(client.get(reverse("portfolio"))) == 2
+    AccountFactory(owner=kam_user, health_band="at_risk", health_score=10)
+    assert at_risk(client.get(reverse("portfolio"))) == 2  # cached
+    refreshed = client.get(reverse("portfolio"), {"refresh": "1"})
+    assert not refreshed.context["summary"].from_cache
+    assert at_risk(refreshed) == 3
+    assert at_risk(client.get(reverse("portfolio"))) == 3  # the refreshed figures are kept
+
+
+def test_a_new_generation_drops_every_cached_dashboard(client_for, leader, kam_user, data):
+    client = client_for(leader)
+    client.get(reverse("portfolio"))
+    AccountFactory(owner=kam_user, health_band="at_risk", health_score=10)
+    portfolio_cache_reset()
+    assert at_risk(client.get(reverse("portfolio"))) == 3
+
+
+def test_a_kam_never_gets_the_leaders_cached_figures(client, leader, kam_user, outsider, data):
+    client.force_login(leader)
+    assert at_risk(client.get(reverse("portfolio"))) == 2
+    client.force_login(outsider)
+    assert at_risk(client.get(reverse("portfolio"))) == 1  # Echo, theirs alone
+    client.force_login(kam_user)
+    assert at_risk(client.get(reverse("portfolio"))) == 1  # Bravo
+
+
+def test_filters_have_their_own_entries(client_for, leader, data):
+    client = client_for(leader)
+    everyone = at_risk(client.get(reverse("portfolio")))
+    north = at_risk(client.get(reverse("portfolio"), {"region": "Norte"}))
+    assert north != everyone
+    assert at_risk(client.get(reverse("portfolio"))) == everyone
+    assert at_risk(client.get(reverse("portfolio"), {"region": "Norte"})) == north
+
+
+def test_with_redis_unreachable_the_page_is_computed(client_for, leader, data, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            **settings.CACHES["shared"],
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        },
+    }
+    response = client_for(leader).get(reverse("portfolio"))
+    assert at_risk(response) == 2
+    assert not response.context["summary"].from_cache
+
+
+def test_the_warm_task_stores_everyones_dashboard_in_each_language(
+    client, leader, admin_user, data, django_assert_max_num_queries
+):
+    from insights.tasks import portfolio_warm
+
+    assert portfolio_warm() == 2  # English and Portuguese
+    for user, language in ((leader, "en"), (admin_user, "pt-br")):
+        user.language = language
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        with django_assert_max_num_queries(6):
+            response = client.get(reverse("portfolio"))
+        assert response.context["summary"].from_cache
+        assert at_risk(response) == 2
+
+
+def test_the_warm_task_does_nothing_with_the_cache_off(leader, data, settings):
+    from insights.tasks import portfolio_warm
+
+    settings.PORTFOLIO_CACHE_SECONDS = 0
+    assert portfolio_warm() == 0
