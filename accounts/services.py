@@ -341,6 +341,37 @@ class StaleConfig(Exception):
     """Another admin saved the configuration after this form was opened."""
 
 
+def _scoring_config_errors(
+    *,
+    ordered: list[dict],
+    health_weights: dict[str, int],
+    tier_weights: dict[str, int],
+    healthy_min: int,
+    watch_min: int,
+    pareto_a_pct: Decimal,
+    pareto_b_pct: Decimal,
+) -> dict[str, str]:
+    """What is wrong with a configuration, by form field (empty when it can be saved)."""
+    errors = {}
+    for group, weights in (("health", health_weights), ("tier", tier_weights)):
+        for key, weight in weights.items():
+            if weight < 0:
+                errors[f"{group}_{key}"] = _("A weight cannot be negative.")
+        if not errors and sum(weights.values()) <= 0:
+            first = next(iter(weights))
+            errors[f"{group}_{first}"] = _("At least one weight must be above zero.")
+    if not 0 <= watch_min < healthy_min <= 100:
+        errors["watch_min"] = _("The watch band must start below the healthy band (0–100).")
+    if not 0 < pareto_a_pct < pareto_b_pct <= 100:
+        errors["pareto_b_pct"] = _("Class B must end above class A and at most at 100 %.")
+    for upper, lower in itertools.pairwise(ordered):
+        if lower["min_score"] >= upper["min_score"]:
+            errors[f"tier_{lower['key']}_min_score"] = _(
+                "Each tier needs a lower minimum score than the tier above it."
+            )
+    return errors
+
+
 @transaction.atomic
 def scoring_config_save(
     *,
@@ -360,24 +391,16 @@ def scoring_config_save(
     latest = ScoringConfig.objects.select_for_update().order_by("-version").first()
     if latest.version != based_on_version:
         raise StaleConfig
-    errors = {}
-    for group, weights in (("health", health_weights), ("tier", tier_weights)):
-        for key, weight in weights.items():
-            if weight < 0:
-                errors[f"{group}_{key}"] = _("A weight cannot be negative.")
-        if not errors and sum(weights.values()) <= 0:
-            first = next(iter(weights))
-            errors[f"{group}_{first}"] = _("At least one weight must be above zero.")
-    if not 0 <= watch_min < healthy_min <= 100:
-        errors["watch_min"] = _("The watch band must start below the healthy band (0–100).")
-    if not 0 < pareto_a_pct < pareto_b_pct <= 100:
-        errors["pareto_b_pct"] = _("Class B must end above class A and at most at 100 %.")
     ordered = sorted(tiers, key=lambda t: t["rank"])
-    for upper, lower in itertools.pairwise(ordered):
-        if lower["min_score"] >= upper["min_score"]:
-            errors[f"tier_{lower['key']}_min_score"] = _(
-                "Each tier needs a lower minimum score than the tier above it."
-            )
+    errors = _scoring_config_errors(
+        ordered=ordered,
+        health_weights=health_weights,
+        tier_weights=tier_weights,
+        healthy_min=healthy_min,
+        watch_min=watch_min,
+        pareto_a_pct=pareto_a_pct,
+        pareto_b_pct=pareto_b_pct,
+    )
     if errors:
         raise ValidationError(errors)
     policies, audit_changes = [], {}

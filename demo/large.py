@@ -68,6 +68,26 @@ def refuse_unless_disposable(*, yes: bool) -> None:
         )
 
 
+# What the load copies after the users and accounts, in order (each reads what came before).
+LOAD_STEPS = [
+    ("stakeholders", bulk_load.load_stakeholders),
+    ("revenue records", bulk_load.load_revenue),
+    ("interactions", bulk_load.load_interactions),
+    ("interaction stakeholders", bulk_load.load_interaction_stakeholders),
+    ("commitments", bulk_load.load_commitments),
+    ("satisfaction entries", bulk_load.load_satisfaction),
+    ("qualitative ratings", bulk_load.load_ratings),
+    ("QBRs held", bulk_load.load_qbrs),
+    ("QBRs planned", bulk_load.load_planned_qbrs),
+    ("account team members", bulk_load.load_account_team),
+    ("products", bulk_load.load_products),
+    ("account plans", bulk_load.load_plans),
+    ("opportunities", bulk_load.load_opportunities),
+    ("risks", bulk_load.load_risks),
+    ("timeline entries", bulk_load.load_timeline),
+]
+
+
 def demo_large_seed(
     *,
     scale_factor: float = 1.0,
@@ -111,41 +131,18 @@ def demo_large_seed(
                 [demo_users[email].pk for email in DEMO_KAMS], counts["demo_kam_accounts"]
             )
         bulk_load.define_helpers(seed)
-        params = {
-            "today": today,
-            "anchor": anchor,
-            "tz": settings.TIME_ZONE,
-            "accounts": counts["accounts"],
-            "interactions": counts["interactions"],
-            "commitments": counts["commitments"],
-            "opportunities": counts["opportunities"],
-            "products": PRODUCTS,
-            "history_days": history_days,
-            "history_churned": True,
-            "stakeholders_min": STAKEHOLDERS_MIN,
-            "stakeholders_spread": STAKEHOLDERS_SPREAD,
-            "config_id": config_id,
-        }
+        params = _load_params(
+            counts,
+            today=today,
+            anchor=anchor,
+            history_days=history_days,
+            config_id=config_id,
+        )
         loaded = {"users": len(kam_ids), "accounts": counts["accounts"]}
-        steps = [
-            ("stakeholders", bulk_load.load_stakeholders),
-            ("revenue records", bulk_load.load_revenue),
-            ("interactions", bulk_load.load_interactions),
-            ("interaction stakeholders", bulk_load.load_interaction_stakeholders),
-            ("commitments", bulk_load.load_commitments),
-            ("satisfaction entries", bulk_load.load_satisfaction),
-            ("qualitative ratings", bulk_load.load_ratings),
-            ("QBRs held", bulk_load.load_qbrs),
-            ("QBRs planned", bulk_load.load_planned_qbrs),
-            ("account team members", bulk_load.load_account_team),
-            ("products", bulk_load.load_products),
-            ("account plans", bulk_load.load_plans),
-            ("opportunities", bulk_load.load_opportunities),
-            ("risks", bulk_load.load_risks),
-            ("timeline entries", bulk_load.load_timeline),
+        for name, load in [
+            *LOAD_STEPS,
             (f"health scores ({history_days} days)", bulk_load.load_history),
-        ]
-        for name, load in steps:
+        ]:
             with Step(name, out):
                 loaded[name] = load(params)
         with Step("accounts.last_touch_at", out):
@@ -168,6 +165,27 @@ def demo_large_seed(
     execute("RESET ALL")
     out(f"total: {time.perf_counter() - started:.1f} s")
     return loaded
+
+
+def _load_params(
+    counts: dict, *, today: date, anchor: datetime, history_days: int, config_id: int
+) -> dict:
+    """The parameters every SQL load step reads (bulk_load)."""
+    return {
+        "today": today,
+        "anchor": anchor,
+        "tz": settings.TIME_ZONE,
+        "accounts": counts["accounts"],
+        "interactions": counts["interactions"],
+        "commitments": counts["commitments"],
+        "opportunities": counts["opportunities"],
+        "products": PRODUCTS,
+        "history_days": history_days,
+        "history_churned": True,
+        "stakeholders_min": STAKEHOLDERS_MIN,
+        "stakeholders_spread": STAKEHOLDERS_SPREAD,
+        "config_id": config_id,
+    }
 
 
 def _assign_demo_kams(user_ids: list[int], per_kam: int) -> None:

@@ -79,6 +79,24 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
         governance_rhythm="Monthly operations review; quarterly business review with the sponsor.",
         qbr_cadence_note="Quarterly",
     )
+    objectives = _objectives(plan, owner=owner, rng=rng, year=year, currency=account.currency)
+    risk, opportunities = _risk_and_opportunities(
+        plan, account=account, owner=owner, rng=rng, today=today, products=products
+    )
+    _actions(plan, owner=owner, today=today, links=(objectives[0], risk, opportunities[0]))
+    _whitespace(account, owner=owner, rng=rng, products=products, opportunity=opportunities[0])
+    # Most plans were reviewed recently; a few were left to go stale.
+    reviewed = today - timedelta(days=120 if key in STALE_KEYS else rng.randint(3, 40))
+    AccountPlan.objects.filter(pk=plan.pk).update(
+        last_reviewed_at=timezone.make_aware(
+            timezone.datetime.combine(reviewed, timezone.datetime.min.time())
+        ),
+        reviewed_by=owner,
+        created_at=timezone.make_aware(timezone.datetime(year, 1, 5)),
+    )
+
+
+def _objectives(plan, *, owner, rng, year: int, currency: str) -> list:
     objectives = []
     for description, metric, unit, baseline, target in rng.sample(OBJECTIVES, 2):
         progress = Decimal(str(round(rng.uniform(0.1, 0.8), 2)))
@@ -103,8 +121,12 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
         hypothesis="Predictive maintenance alerts remove half the unplanned stops.",
         expected_value=Decimal(rng.randrange(80, 400) * 1000),
         realised_value=Decimal(rng.randrange(10, 80) * 1000),
-        currency=account.currency,
+        currency=currency,
     )
+    return objectives
+
+
+def _risk_and_opportunities(plan, *, account, owner, rng, today: date, products: list) -> tuple:
     title, severity, likelihood = RISKS[0] if account.status == "at_risk" else rng.choice(RISKS[1:])
     risk = plan_services.risk_create(
         plan=plan,
@@ -135,10 +157,15 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
                 expected_close=today + timedelta(days=rng.randint(20, 150)),
             )
         )
+    return risk, opportunities
+
+
+def _actions(plan, *, owner, today: date, links: tuple) -> None:
+    objective, risk, opportunity = links
     for title, days, link in [
-        ("Share the downtime report with operations", -5, {"objective": objectives[0]}),
+        ("Share the downtime report with operations", -5, {"objective": objective}),
         ("Book the executive meeting on the budget risk", 10, {"risk": risk}),
-        ("Send the analytics proposal", 21, {"opportunity": opportunities[0]}),
+        ("Send the analytics proposal", 21, {"opportunity": opportunity}),
     ]:
         plan_services.action_create(
             plan=plan,
@@ -148,6 +175,9 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
             due_date=today + timedelta(days=days),
             **link,
         )
+
+
+def _whitespace(account, *, owner, rng, products: list, opportunity) -> None:
     units = [
         plan_services.business_unit_create(account=account, actor=owner, name=name)
         for name in rng.sample(UNITS, 3)
@@ -164,16 +194,7 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
                     business_unit=unit,
                     product=product,
                     state=state,
-                    opportunity=opportunities[0]
+                    opportunity=opportunity
                     if state == "opportunity" and product == products[2]
                     else None,
                 )
-    # Most plans were reviewed recently; a few were left to go stale.
-    reviewed = today - timedelta(days=120 if key in STALE_KEYS else rng.randint(3, 40))
-    AccountPlan.objects.filter(pk=plan.pk).update(
-        last_reviewed_at=timezone.make_aware(
-            timezone.datetime.combine(reviewed, timezone.datetime.min.time())
-        ),
-        reviewed_by=owner,
-        created_at=timezone.make_aware(timezone.datetime(year, 1, 5)),
-    )
