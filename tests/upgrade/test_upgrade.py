@@ -215,9 +215,12 @@ def write_activities(apps, people: dict, rows: dict) -> dict:
         account=account, kind="meeting", occurred_at=now, summary="Kick-off", logged_by=owner
     )
     interaction.stakeholders.add(boss, champion)
+    # Planned first and held later, as the app does: every moment comes after the row's creation.
     qbr = apps.get_model("activities", "QBR").objects.create(
-        account=account, scheduled_on=DAY, status="held", held_at=now, rating=4, created_by=owner
+        account=account, scheduled_on=DAY, created_by=owner
     )
+    qbr.status, qbr.held_at, qbr.rating = "held", timezone.now(), 4
+    qbr.save()
     qbr.attendees.add(owner)
     qbr.stakeholders.add(boss)
     commitment_model = apps.get_model("activities", "Commitment")
@@ -226,11 +229,11 @@ def write_activities(apps, people: dict, rows: dict) -> dict:
         title="Send the proposal",
         owner_user=owner,
         due_date=DAY,
-        status="done",
-        done_at=now,
         source_interaction=interaction,
         created_by=owner,
     )
+    done.status, done.done_at = "done", timezone.now()
+    done.save()
     commitment_model.objects.create(
         account=account,
         title="Sign the order",
@@ -250,7 +253,7 @@ def write_activities(apps, people: dict, rows: dict) -> dict:
     }
     for kind, link in links.items():
         entry.create(account=account, kind=kind, occurred_at=now, actor=owner, **link)
-    account.last_touch_at = account.last_qbr_held_at = now
+    account.last_touch_at, account.last_qbr_held_at = now, qbr.held_at
     account.save(update_fields=["last_touch_at", "last_qbr_held_at"])
     apps.get_model("activities", "Notification").objects.create(
         user=owner, account=account, kind="qbr_due", params={"days": 7}, day=DAY
