@@ -37,7 +37,7 @@ def accounts_for_user(user) -> QuerySet[Account]:
         return Account.objects.all()
     # One id set (owned UNION ALL on the team), probed by primary key: "owner = user OR
     # EXISTS(team row)" cannot use an index and read all 20,000 accounts for every query of a
-    # KAM's page (13 ms each; bench/README.md).
+    # KAM's page (bench/README.md).
     owned = Account.objects.filter(owner=user).values("pk")
     on_team = Account.team.through.objects.filter(user=user).values("account_id")
     return Account.objects.filter(pk__in=owned.union(on_team, all=True))
@@ -91,7 +91,7 @@ def renewal_within_q(today: date, days: int) -> Q:
 def account_owners_for_user(user) -> QuerySet:
     """The KAMs who own an account `user` sees, for the owner filter. A probe of the owner
     index per KAM: joining every visible account and de-duplicating the user rows took
-    ~0.4 s per query at 20,000 accounts (bench/README.md)."""
+    a full pass per query at 20,000 accounts (bench/README.md)."""
 
     owns = accounts_for_user(user).filter(owner=OuterRef("pk"))
     return User.objects.filter(Exists(owns), role=Role.KAM)
@@ -192,7 +192,7 @@ def account_health(account: Account, today: date, days: int = 180) -> dict:
     history = list(
         window.select_related("config")
         # Only the latest day's explanation is shown: decoding every day's components and the
-        # configuration's JSON took ~20 ms of CPU per page with 180 days of history
+        # configuration's JSON cost CPU on every page with 180 days of history
         # (bench/README.md). The latest day's come as annotations of the same query.
         .defer("components", "movers", *(f"config__{name}" for name in _CONFIG_JSON))
         .annotate(

@@ -286,7 +286,7 @@ def qbr_overdue_q(today: date, *, among: QuerySet[Account] | None = None) -> Q:
 
     tz = str(timezone.get_current_timezone())
     # The last QBR held is read from the account row (kept by activities.services.qbr_hold):
-    # the maximum over every QBR, twice per list page, cost the "QBR overdue" list ~70 ms at
+    # the maximum over every QBR, twice per list page, made "QBR overdue" the slowest list at
     # 20,000 accounts (bench/README.md).
     sql = """
         SELECT a.id FROM accounts_account a

@@ -521,7 +521,7 @@ def portfolio_summary(
 
 
 # --- cache ------------------------------------------------------------------------------------
-# The unfiltered leader view reads the whole portfolio (17 statements, ~270 ms of SQL at 20,000
+# The unfiltered leader view reads the whole portfolio (17 statements over all of 20,000
 # accounts, bench/README.md) while most of its inputs change once a night. Figures are kept for
 # PORTFOLIO_CACHE_SECONDS in the shared (Redis) cache, per audience (everyone, or one KAM),
 # filters, day and language, and the page says when they were computed, with a Refresh button.

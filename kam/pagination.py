@@ -13,8 +13,8 @@ class DeferredJoinPaginator(Paginator):
 
     Paginating the joined query sorts every matching row in full width before the OFFSET,
     and a misestimated filter (a search matching half the accounts) can turn its joins into
-    nested loops over every row: 80–2,000 ms for page 500 of 20,000 accounts against a few
-    milliseconds here (bench/README.md). Same rows, same order and number of queries as
+    nested loops over every row, on every page; here only the ids are sorted and the joins touch
+    the page's 25 rows (bench/README.md). Same rows, same order and number of queries as
     Paginator; querysets with annotations are paginated as Paginator does."""
 
     def page(self, number):

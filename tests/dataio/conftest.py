@@ -5,12 +5,22 @@ import pytest
 
 from dataio.services import import_file
 
-# The shared data set sits next to the checkout (../shared); a clone elsewhere on the machine
-# finds it at its fixed place, or where KAM_MAVEN_DIR says.
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def checkouts() -> list[Path]:
+    """This checkout and, when it is a git worktree, the main checkout it belongs to."""
+    places = [REPOSITORY]
+    git = REPOSITORY / ".git"
+    if git.is_file():  # a worktree's .git reads "gitdir: <main checkout>/.git/worktrees/<name>"
+        places.append(Path(git.read_text().split(":", 1)[1].strip()).parents[2])
+    return places
+
+
+# The shared data set sits next to the checkout (../shared), or where KAM_MAVEN_DIR says.
 MAVEN_PLACES = [
     Path(os.environ["KAM_MAVEN_DIR"]) if os.environ.get("KAM_MAVEN_DIR") else None,
-    Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven-crm",
-    Path("/work/shared/datasets/maven-crm"),
+    *(checkout.parent / "shared" / "datasets" / "maven-crm" for checkout in checkouts()),
 ]
 
 
