@@ -17,8 +17,8 @@ from insights.portfolio import (
     portfolio_summary,
 )
 from insights.services import health_months_rebuild, health_recompute
-from tests.insights.portfolio_data import build_portfolio
 from tests.factories import AccountFactory, RevenueRecordFactory
+from tests.insights.portfolio_data import build_portfolio
 
 
 @pytest.fixture

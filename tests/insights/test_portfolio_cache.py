@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from insights.portfolio import portfolio_cache_reset
-from tests.insights.portfolio_data import build_portfolio
 from tests.factories import AccountFactory
+from tests.insights.portfolio_data import build_portfolio
 
 
 @pytest.fixture
