@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kam.dates import date_in_range, date_range_check
+from kam.models import Role
 
 
 class Currency(models.TextChoices):
@@ -253,6 +254,11 @@ class Account(models.Model):
         from django.urls import reverse
 
         return reverse("account_detail", args=[self.pk])
+
+    def may_be_owned_by(self, user) -> bool:
+        """Who may become the owner: a key account manager, or whoever owns it now (a leader
+        who owns an account keeps it through an edit). Asked before the owner changes."""
+        return user.role == Role.KAM or (self.owner_id is not None and user.pk == self.owner_id)
 
     def clean(self) -> None:
         """Rules within the row, for every write path (services, forms, API, importer); the

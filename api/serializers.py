@@ -18,7 +18,7 @@ from accounts.models import (
 from accounts.selectors import accounts_for_user
 from activities.models import QBR, Commitment, Interaction
 from kam.dates import date_in_range, datetime_in_range
-from kam.models import Role, User
+from kam.models import User
 from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
 from plans.services import ITEM_FIELDS, PLAN_FIELDS
 
@@ -251,7 +251,7 @@ class AccountInputSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate_owner(self, owner):
-        if owner.role != Role.KAM and owner.pk != getattr(self.instance, "owner_id", None):
+        if not (self.instance or Account()).may_be_owned_by(owner):
             raise serializers.ValidationError(_("The owner must be a key account manager."))
         return owner
 

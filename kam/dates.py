@@ -24,7 +24,10 @@ LATEST_MOMENT = datetime.combine(LATEST + timedelta(days=2), datetime.min.time()
 
 # For <input type="date"> and <input type="datetime-local">: the browser offers the same range.
 DATE_INPUT_ATTRS = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
-DATETIME_INPUT_ATTRS = {"min": f"{EARLIEST.isoformat()}T00:00", "max": f"{LATEST.isoformat()}T23:59"}
+DATETIME_INPUT_ATTRS = {
+    "min": f"{EARLIEST.isoformat()}T00:00",
+    "max": f"{LATEST.isoformat()}T23:59",
+}
 
 OUT_OF_RANGE = _("Enter a date between %(earliest)s and %(latest)s.")
 

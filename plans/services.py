@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.services import StaleEdit
-from kam.audit import audit_record
+from kam.audit import audit_record, changes_between, created, snapshot
 from kam.models import AuditEvent
 from kam.validation import clean_row
 from plans.models import (
@@ -650,3 +650,54 @@ def whitespace_cell_set(
         },
     )
     return cell
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "series", "list_price", "currency")
+
+
+@transaction.atomic
+def product_create(*, actor, **fields) -> Product:
+    """A product in the catalogue (the admin and the importer)."""
+    product = Product(**fields)
+    product.full_clean()
+    product.save()
+    _audit_product(product, actor, AuditEvent.Action.CREATED, created(snapshot(product, fields)))
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, actor, **fields) -> Product:
+    before = snapshot(product, fields)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    if changes := changes_between(before, snapshot(product, fields)):
+        _audit_product(product, actor, AuditEvent.Action.UPDATED, changes)
+    return product
+
+
+def _audit_product(product: Product, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="product",
+        object_id=product.pk,
+        label=product.name,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def product_delete(*, product: Product, actor) -> None:
+    """Opportunities keep their text and lose the link; whitespace cells of it go (CASCADE)."""
+    before = snapshot(product, PRODUCT_FIELDS)
+    _audit_product(
+        product,
+        actor,
+        AuditEvent.Action.DELETED,
+        {name: [text, None] for name, [_none, text] in created(before).items()},
+    )
+    product.delete()

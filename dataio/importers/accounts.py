@@ -7,9 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import (
+    PARENT_LOOP_MESSAGE,
     Account,
     AccountStatus,
     Currency,
+    parent_makes_loop,
 )
 from dataio.importers.base import (
     CREATED,
@@ -157,6 +159,43 @@ class AccountImporter(Importer):
                 self.file_keys.add(("external_id", text(values["external_id"])))
             if not is_null(values.get("name")):
                 self.file_keys.add(("name", normalise(values["name"])))
+        self._prepare_parent_map(records)
+
+    def _prepare_parent_map(self, records) -> None:
+        """The hierarchy as the database holds it, for parent_makes_loop over the whole file:
+        each account is one node, whether a row names it by external id or by name, and each
+        accepted row's parent replaces the stored one as the rows are read."""
+        self.node_of: dict[tuple, tuple] = {}
+        self.parent_of: dict[tuple, tuple | None] = {}
+        for account in self.existing_by_pk.values():
+            node = ("pk", account.pk)
+            self.parent_of[node] = ("pk", account.parent_id) if account.parent_id else None
+            if account.external_id:
+                self.node_of[("external_id", account.external_id)] = node
+            self.node_of.setdefault(("name", normalise(account.name)), node)
+        for _row, values in records:
+            if is_null(values.get("name")):
+                continue
+            external_id = "" if is_null(values.get("external_id")) else text(values["external_id"])
+            name_key = ("name", normalise(values["name"]))
+            if external_id and ("external_id", external_id) not in self.node_of:
+                self.node_of[("external_id", external_id)] = self.node_of.get(
+                    name_key, ("external_id", external_id)
+                )
+            self.node_of.setdefault(name_key, name_key)
+        self.parent_rows: set[tuple] = set()
+
+    def _check_parent_loop(self, key: tuple, existing: Account | None, parent_key) -> None:
+        """Refuse a parent that closes a loop with the database or the rows accepted so far (a
+        2-cycle across two rows is refused at the second row)."""
+        node = ("pk", existing.pk) if existing is not None else self.node_of.get(key, key)
+        if node in self.parent_rows:
+            return  # a repeated row; dataio.services rejects it
+        parent = self.node_of.get(parent_key, parent_key) if parent_key else None
+        if parent_makes_loop(node, parent, self.parent_of.get):
+            raise RowReject(f"{_('parent account')}: {PARENT_LOOP_MESSAGE}")
+        self.parent_rows.add(node)
+        self.parent_of[node] = parent
 
     def _parent_key(self, value) -> tuple | None:
         if is_null(value):
@@ -243,7 +282,8 @@ class AccountImporter(Importer):
             )
         if "owner" in values and not is_null(values["owner"]):
             # Ids, not instances: reading a relation on a copied row queries it, once per row.
-            attrs["owner_id"] = self._user(values["owner"], labels["owner"]).pk
+            owner = self._user(values["owner"], labels["owner"])
+            attrs["owner_id"] = owner.pk
         parent_key = self._parent_key(values.get("parent")) if "parent" in values else None
 
         existing = self._existing(external_id, name)
@@ -266,15 +306,17 @@ class AccountImporter(Importer):
             ):
                 changes.append("parent")
         action = action_for(existing, changes)
-        if parent_key is not None and parent_key in {
-            ("name", normalise(name)),
-            ("external_id", external_id),
-        }:
-            raise RowReject(_("An account cannot be its own parent."))
+        if "owner_id" in attrs and not (existing or Account()).may_be_owned_by(owner):
+            raise RowReject(f"{labels['owner']}: {_('The owner must be a key account manager.')}")
+        # The same rules as every other write: field validators (dates in range), Account.clean
+        # (renewal not before start), then the parent loop over the whole file.
         clean_or_reject(account)
+        key = ("external_id", external_id) if external_id else ("name", normalise(name))
+        if "parent" in values:
+            self._check_parent_loop(key, existing, parent_key)
         return Planned(
             row=row,
-            key=("external_id", external_id) if external_id else ("name", normalise(name)),
+            key=key,
             label=name,
             instance=account,
             action=action,

@@ -32,6 +32,7 @@ from dataio.values import (
 from plans.models import (
     Product,
 )
+from plans.services import PRODUCT_FIELDS, product_create, product_update
 
 
 class ProductImporter(Importer):
@@ -85,8 +86,15 @@ class ProductImporter(Importer):
         )
 
     def write(self, planned) -> None:
-        Product.objects.bulk_create([p.instance for p in planned if p.action == CREATED])
-        changed = [p for p in planned if p.action == UPDATED]
-        names = sorted({n for p in changed for n in p.changes})
-        if names:
-            Product.objects.bulk_update([p.instance for p in changed], names)
+        # Row by row through the services (a catalogue is a few hundred rows at most): the
+        # audit trail gets each product.
+        for p in planned:
+            if p.action == CREATED:
+                values = {name: getattr(p.instance, name) for name in PRODUCT_FIELDS}
+                p.instance = product_create(actor=self.actor, **values)
+            elif p.action == UPDATED:
+                p.instance = product_update(
+                    product=self.existing[p.key[1]],
+                    actor=self.actor,
+                    **{name: getattr(p.instance, name) for name in p.changes},
+                )
