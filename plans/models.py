@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -122,6 +123,14 @@ class AccountPlan(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("plan_detail", args=[self.account_id, self.pk])
 
+    def clean(self) -> None:
+        """The period's order, for the form, the API and the services alike (the database's
+        copy is plan_period_ordered)."""
+        super().clean()
+        start, end = self.period_start, self.period_end
+        if isinstance(start, date) and isinstance(end, date) and end <= start:
+            raise ValidationError({"period_end": _("The period must end after it starts.")})
+
     @property
     def is_active(self) -> bool:
         return self.status == PlanStatus.ACTIVE
@@ -167,9 +176,7 @@ class Objective(models.Model):
         _("current value"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     unit = models.CharField(_("unit"), max_length=30, blank=True)
-    due_date = models.DateField(
-        _("due date"), null=True, blank=True, validators=[date_in_range]
-    )
+    due_date = models.DateField(_("due date"), null=True, blank=True, validators=[date_in_range])
     status = models.CharField(
         _("status"),
         max_length=10,

@@ -208,11 +208,6 @@ def _check_item(plan: AccountPlan, row: models.Model) -> None:
             _check_same_plan(plan, getattr(row, name), name)
 
 
-def _check_period(start: date | None, end: date | None) -> None:
-    if start and end and end <= start:
-        raise ValidationError({"period_end": _("The period must end after it starts.")})
-
-
 def _check_no_other_active(plan: AccountPlan) -> None:
     other = (
         AccountPlan.objects.filter(account_id=plan.account_id, status=PlanStatus.ACTIVE)
@@ -245,8 +240,7 @@ def plan_create(
     *, account: Account, actor, status: str = PlanStatus.DRAFT, **fields
 ) -> AccountPlan:
     plan = AccountPlan(account=account, status=status, created_by=actor, **fields)
-    _check_period(plan.period_start, plan.period_end)
-    clean_row(plan)
+    clean_row(plan)  # runs AccountPlan.clean (the period's order)
     if status == PlanStatus.ACTIVE:
         _check_no_other_active(plan)
     _save_guarding_active(plan)
@@ -287,8 +281,7 @@ def plan_update(*, plan: AccountPlan, expected_version: int, actor, **fields) ->
     before = _snapshot(locked, fields)
     for name, value in fields.items():
         setattr(locked, name, value)
-    _check_period(locked.period_start, locked.period_end)
-    clean_row(locked)
+    clean_row(locked)  # runs AccountPlan.clean (the period's order)
     changes = _diff(PlanChange.Entity.PLAN, before, fields)
     if not changes:
         return locked

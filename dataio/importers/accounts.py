@@ -178,11 +178,11 @@ class AccountImporter(Importer):
                 continue
             external_id = "" if is_null(values.get("external_id")) else text(values["external_id"])
             name_key = ("name", normalise(values["name"]))
-            if external_id and ("external_id", external_id) not in self.node_of:
-                self.node_of[("external_id", external_id)] = self.node_of.get(
-                    name_key, ("external_id", external_id)
-                )
-            self.node_of.setdefault(name_key, name_key)
+            id_key = ("external_id", external_id) if external_id else None
+            node = self.node_of.get(id_key) or self.node_of.get(name_key) or id_key or name_key
+            if id_key:
+                self.node_of.setdefault(id_key, node)
+            self.node_of.setdefault(name_key, node)
         self.parent_rows: set[tuple] = set()
 
     def _check_parent_loop(self, key: tuple, existing: Account | None, parent_key) -> None:
@@ -354,9 +354,14 @@ class AccountImporter(Importer):
         with_parent = []
         for p in planned:
             if p.extra["parent_mapped"] and (p.action == CREATED or "parent" in p.changes):
-                p.instance.parent_id = (
-                    by_key[p.extra["parent_key"]] if p.extra["parent_key"] else None
-                )
+                parent_key = p.extra["parent_key"]
+                if parent_key and parent_key not in by_key:
+                    # The parent's own row was rejected (a loop, a bad value): no parent.
+                    self.notes.append(
+                        _("Row %(row)s: parent not set: its row was not imported.") % {"row": p.row}
+                    )
+                    continue
+                p.instance.parent_id = by_key[parent_key] if parent_key else None
                 with_parent.append(p.instance)
         Account.objects.bulk_update(with_parent, ["parent"], batch_size=500)
         _audit_accounts(self.actor, planned)
