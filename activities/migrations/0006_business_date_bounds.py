@@ -9,48 +9,89 @@ import kam.dates
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_business_date_bounds'),
-        ('activities', '0005_timelineentry_moved_from_activities'),
+        ("accounts", "0010_business_date_bounds"),
+        ("activities", "0005_timelineentry_moved_from_activities"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='commitment',
-            name='due_date',
-            field=models.DateField(validators=[kam.dates.date_in_range], verbose_name='due date'),
+            model_name="commitment",
+            name="due_date",
+            field=models.DateField(validators=[kam.dates.date_in_range], verbose_name="due date"),
         ),
         migrations.AlterField(
-            model_name='interaction',
-            name='occurred_at',
-            field=models.DateTimeField(validators=[kam.dates.datetime_in_range], verbose_name='date'),
+            model_name="interaction",
+            name="occurred_at",
+            field=models.DateTimeField(
+                validators=[kam.dates.datetime_in_range], verbose_name="date"
+            ),
         ),
         migrations.AlterField(
-            model_name='qbr',
-            name='held_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[kam.dates.datetime_in_range], verbose_name='held on'),
+            model_name="qbr",
+            name="held_at",
+            field=models.DateTimeField(
+                blank=True,
+                null=True,
+                validators=[kam.dates.datetime_in_range],
+                verbose_name="held on",
+            ),
         ),
         migrations.AlterField(
-            model_name='qbr',
-            name='scheduled_on',
-            field=models.DateField(validators=[kam.dates.date_in_range], verbose_name='date'),
+            model_name="qbr",
+            name="scheduled_on",
+            field=models.DateField(validators=[kam.dates.date_in_range], verbose_name="date"),
         ),
         migrations.AddConstraint(
-            model_name='commitment',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__range', (datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)))), name='commitment_due_date_range'),
+            model_name="commitment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("due_date__range", (datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)))
+                ),
+                name="commitment_due_date_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interaction',
-            constraint=models.CheckConstraint(condition=models.Q(('occurred_at__gte', datetime.datetime(1989, 12, 31, 0, 0, tzinfo=datetime.UTC)), ('occurred_at__lt', datetime.datetime(2101, 1, 2, 0, 0, tzinfo=datetime.UTC))), name='interaction_occurred_at_range'),
+            model_name="interaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "occurred_at__gte",
+                        datetime.datetime(1989, 12, 31, 0, 0, tzinfo=datetime.UTC),
+                    ),
+                    ("occurred_at__lt", datetime.datetime(2101, 1, 2, 0, 0, tzinfo=datetime.UTC)),
+                ),
+                name="interaction_occurred_at_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='qbr',
-            constraint=models.CheckConstraint(condition=models.Q(('scheduled_on__range', (datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)))), name='qbr_scheduled_on_range'),
+            model_name="qbr",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "scheduled_on__range",
+                        (datetime.date(1990, 1, 1), datetime.date(2100, 12, 31)),
+                    )
+                ),
+                name="qbr_scheduled_on_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='qbr',
-            constraint=models.CheckConstraint(condition=models.Q(('held_at__isnull', True), models.Q(('held_at__gte', datetime.datetime(1989, 12, 31, 0, 0, tzinfo=datetime.UTC)), ('held_at__lt', datetime.datetime(2101, 1, 2, 0, 0, tzinfo=datetime.UTC))), _connector='OR'), name='qbr_held_at_range'),
+            model_name="qbr",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("held_at__isnull", True),
+                    models.Q(
+                        (
+                            "held_at__gte",
+                            datetime.datetime(1989, 12, 31, 0, 0, tzinfo=datetime.UTC),
+                        ),
+                        ("held_at__lt", datetime.datetime(2101, 1, 2, 0, 0, tzinfo=datetime.UTC)),
+                    ),
+                    _connector="OR",
+                ),
+                name="qbr_held_at_range",
+            ),
         ),
     ]
