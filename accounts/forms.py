@@ -15,14 +15,38 @@ from accounts.models import (
     Tier,
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
+from kam.dates import DATE_INPUT_ATTRS, DATETIME_INPUT_ATTRS, date_in_range, datetime_in_range
 from kam.models import Role, User
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker limited to the dates the models accept (kam.dates)."""
+
     input_type = "date"
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(attrs={**DATE_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker limited to the dates the models accept (kam.dates)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(
+            attrs={**DATETIME_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%dT%H:%M", **kwargs
+        )
+
+
+def date_field(**kwargs) -> forms.DateField:
+    """A plain form's date field with the models' range (kam.dates)."""
+    return forms.DateField(widget=DateInput(), validators=[date_in_range], **kwargs)
+
+
+def datetime_field(**kwargs) -> forms.DateTimeField:
+    """A plain form's date-and-time field with the models' range (kam.dates)."""
+    return forms.DateTimeField(widget=DateTimeInput(), validators=[datetime_in_range], **kwargs)
 
 
 class AccountForm(forms.ModelForm):
@@ -57,15 +81,8 @@ class AccountForm(forms.ModelForm):
                 self.initial["owner"] = user.pk
         if self.instance.pk:
             self.initial["version"] = self.instance.version
-
-    def clean(self):
-        cleaned = super().clean()
-        start, renewal = cleaned.get("contract_start"), cleaned.get("renewal_date")
-        if start and renewal and renewal < start:
-            self.add_error(
-                "renewal_date", _("The renewal date cannot be before the contract start.")
-            )
-        return cleaned
+        # Renewal before start and dates out of range: Account.clean and the fields'
+        # validators, which the ModelForm runs.
 
 
 # Renewal windows the list offers (the dashboard links to 90).
@@ -212,7 +229,7 @@ class RatingForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    happened_on = forms.DateField(label=_("Date"), widget=DateInput())
+    happened_on = date_field(label=_("Date"))
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -222,7 +239,7 @@ class MilestoneForm(forms.Form):
 class SatisfactionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Survey"), choices=SatisfactionEntry.Kind.choices)
     score = forms.IntegerField(label=_("Score"), min_value=0, max_value=10)
-    recorded_on = forms.DateField(label=_("Date"), widget=DateInput())
+    recorded_on = date_field(label=_("Date"))
     comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
 
     def clean(self):

@@ -1,12 +1,17 @@
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from kam.dates import date_in_range, date_range_check
+from kam.models import Role
 
 
 class Currency(models.TextChoices):
@@ -52,6 +57,26 @@ ACCOUNT_PROFILE_FIELDS = [
     "competitors",
     "needs",
 ]
+
+
+PARENT_LOOP_MESSAGE = _("An account cannot be its own parent or ancestor.")
+
+
+def parent_makes_loop(
+    child: Hashable, parent: Hashable | None, parent_of: Callable[[Hashable], Hashable | None]
+) -> bool:
+    """Whether making `parent` the parent of `child` closes a loop of any length. `parent_of`
+    gives a node's current parent (None at the top): the account service walks the database,
+    the importer a map of the database and the file. A loop already stored above `parent`
+    counts as one too, so the walk always ends."""
+    seen = {child}
+    node = parent
+    while node is not None:
+        if node in seen:
+            return True
+        seen.add(node)
+        node = parent_of(node)
+    return False
 
 
 class Account(models.Model):
@@ -101,9 +126,15 @@ class Account(models.Model):
         blank=True,
         related_name="team_accounts",
     )
-    contract_start = models.DateField(_("contract start"), null=True, blank=True)
-    renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
-    first_purchase_date = models.DateField(_("first purchase date"), null=True, blank=True)
+    contract_start = models.DateField(
+        _("contract start"), null=True, blank=True, validators=[date_in_range]
+    )
+    renewal_date = models.DateField(
+        _("renewal date"), null=True, blank=True, validators=[date_in_range]
+    )
+    first_purchase_date = models.DateField(
+        _("first purchase date"), null=True, blank=True, validators=[date_in_range]
+    )
     competitors = models.TextField(_("competitors"), blank=True)
     needs = models.TextField(_("client needs and pain points"), blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
@@ -194,6 +225,18 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__in=Currency.values), name="account_currency_valid"
             ),
+            date_range_check("contract_start", nullable=True, name="account_contract_start_range"),
+            date_range_check("renewal_date", nullable=True, name="account_renewal_date_range"),
+            date_range_check(
+                "first_purchase_date", nullable=True, name="account_first_purchase_range"
+            ),
+            # Account.clean says it in words.
+            models.CheckConstraint(
+                condition=Q(contract_start__isnull=True)
+                | Q(renewal_date__isnull=True)
+                | Q(renewal_date__gte=models.F("contract_start")),
+                name="account_renewal_not_before_start",
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "name"]),
@@ -211,6 +254,21 @@ class Account(models.Model):
         from django.urls import reverse
 
         return reverse("account_detail", args=[self.pk])
+
+    def may_be_owned_by(self, user) -> bool:
+        """Who may become the owner: a key account manager, or whoever owns it now (a leader
+        who owns an account keeps it through an edit). Asked before the owner changes."""
+        return user.role == Role.KAM or (self.owner_id is not None and user.pk == self.owner_id)
+
+    def clean(self) -> None:
+        """Rules within the row, for every write path (services, forms, API, importer); the
+        database holds the same as the constraint account_renewal_not_before_start."""
+        super().clean()
+        start, renewal = self.contract_start, self.renewal_date
+        if isinstance(start, date) and isinstance(renewal, date) and renewal < start:
+            raise ValidationError(
+                {"renewal_date": _("The renewal date cannot be before the contract start.")}
+            )
 
     def days_since_last_touch(self, today: date) -> int | None:
         if self.last_touch_at is None:
@@ -245,7 +303,7 @@ class Milestone(models.Model):
     """A moment in the relationship's history (first contract, merger, new CEO…)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="milestones")
-    happened_on = models.DateField(_("date"))
+    happened_on = models.DateField(_("date"), validators=[date_in_range])
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     created_by = models.ForeignKey(
@@ -257,6 +315,7 @@ class Milestone(models.Model):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["-happened_on"]
+        constraints = [date_range_check("happened_on", name="milestone_happened_on_range")]
 
     def __str__(self) -> str:
         return self.title
@@ -272,7 +331,7 @@ class RevenueRecord(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue_records")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INVOICE)
-    booked_on = models.DateField(_("date"))
+    booked_on = models.DateField(_("date"), validators=[date_in_range])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     cost = models.DecimalField(
         _("cost"), max_digits=14, decimal_places=2, null=True, blank=True,
@@ -296,6 +355,7 @@ class RevenueRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(cost__isnull=True) | Q(cost__gte=0), name="revenue_cost_not_negative"
             ),
+            date_range_check("booked_on", name="revenue_booked_on_range"),
         ]
         indexes = [
             # Includes the amount so revenue windows (health, tiering) are index-only scans
@@ -394,7 +454,9 @@ class Stakeholder(models.Model):
         related_name="direct_reports",
     )
     is_primary = models.BooleanField(_("primary contact"), default=False)
-    left_on = models.DateField(_("left the company on"), null=True, blank=True)
+    left_on = models.DateField(
+        _("left the company on"), null=True, blank=True, validators=[date_in_range]
+    )
     notes = models.TextField(_("notes"), blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     # Kept up to date by activities.services.interaction_log.
@@ -425,6 +487,7 @@ class Stakeholder(models.Model):
                 condition=~Q(external_id=""),
                 name="stakeholder_external_id_unique",
             ),
+            date_range_check("left_on", nullable=True, name="stakeholder_left_on_range"),
         ]
         indexes = [models.Index(fields=["account", "name"])]
 
@@ -653,7 +716,7 @@ class SatisfactionEntry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="satisfaction")
     kind = models.CharField(_("survey"), max_length=4, choices=Kind.choices)
     score = models.PositiveSmallIntegerField(_("score"))
-    recorded_on = models.DateField(_("date"))
+    recorded_on = models.DateField(_("date"), validators=[date_in_range])
     stakeholder = models.ForeignKey(
         Stakeholder,
         verbose_name=_("respondent"),
@@ -678,6 +741,7 @@ class SatisfactionEntry(models.Model):
                 | (Q(kind="csat") & Q(score__gte=1, score__lte=5)),
                 name="satisfaction_score_in_scale",
             ),
+            date_range_check("recorded_on", name="satisfaction_recorded_on_range"),
         ]
         indexes = [models.Index(fields=["account", "-recorded_on"])]
 
@@ -727,7 +791,7 @@ class ExchangeRate(models.Model):
         decimal_places=8,
         help_text=_("Value of one unit of the currency in the reporting currency."),
     )
-    valid_from = models.DateField(_("valid from"))
+    valid_from = models.DateField(_("valid from"), validators=[date_in_range])
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("set by"),
@@ -750,6 +814,7 @@ class ExchangeRate(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__in=Currency.values), name="exchange_rate_currency_valid"
             ),
+            date_range_check("valid_from", name="exchange_rate_valid_from_range"),
         ]
 
     def __str__(self) -> str:

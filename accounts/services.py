@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.defaults import default_tier_policies
 from accounts.models import (
+    PARENT_LOOP_MESSAGE,
     Account,
     Milestone,
     QualitativeRating,
@@ -22,6 +23,7 @@ from accounts.models import (
     Tier,
     TierChange,
     TimelineKind,
+    parent_makes_loop,
 )
 from accounts.scoring import (
     DEFAULT_HEALTH_WEIGHTS,
@@ -165,7 +167,7 @@ def account_update(
     """Save only if nobody saved since `expected_version` was read; else raise StaleEdit
     carrying the row as it is now, so the user sees the other change and loses nothing."""
     if "parent" in fields:
-        _check_parent(account, fields["parent"])
+        account_parent_check(account, fields["parent"])
     before = snapshot(account, fields)
     team_before = as_team_text(account.team.all()) if team is not None else None
     for name, value in fields.items():
@@ -187,13 +189,17 @@ def account_update(
     return account
 
 
-def _check_parent(account: Account, parent: Account | None) -> None:
-    seen = {account.pk}
-    while parent is not None:
-        if parent.pk in seen:
-            raise ValidationError({"parent": _("An account cannot be its own parent or ancestor.")})
-        seen.add(parent.pk)
-        parent = parent.parent
+def account_parent_check(account: Account, parent: Account | None) -> None:
+    """Refuse a parent that would make a loop of any length (accounts.models.parent_makes_loop,
+    which the importer runs over its whole file too)."""
+    if parent is None:
+        return
+
+    def parent_of(pk: int) -> int | None:
+        return Account.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
+
+    if parent_makes_loop(account.pk, parent.pk, parent_of):
+        raise ValidationError({"parent": PARENT_LOOP_MESSAGE})
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import date_field, datetime_field
 from activities.models import (
     InteractionCategory,
     InteractionKind,
@@ -30,18 +31,11 @@ def resolve_owner(value: str, team: list[User], stakeholders) -> tuple[User | No
     return None, None
 
 
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
 class QuickLogForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"), choices=InteractionKind.choices, initial=InteractionKind.MEETING
     )
-    occurred_at = forms.DateTimeField(label=_("Date"), widget=DateTimeInput())
+    occurred_at = datetime_field(label=_("Date"))
     stakeholders = forms.MultipleChoiceField(
         label=_("Stakeholders present"),
         required=False,
@@ -90,11 +84,7 @@ class NextStepForm(forms.Form):
 
     title = forms.CharField(label=_("Next step"), max_length=300, required=False)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    due_date = forms.DateField(
-        label=_("Due"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    due_date = date_field(label=_("Due"), required=False)
 
     def __init__(self, *args, owner_choices, default_owner, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,9 +118,7 @@ NextSteps = forms.formset_factory(NextStepForm, formset=NextStepFormSet, extra=1
 class CommitmentForm(forms.Form):
     title = forms.CharField(label=_("What"), max_length=300)
     owner = forms.ChoiceField(label=_("Owner"))
-    due_date = forms.DateField(
-        label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    due_date = date_field(label=_("Due date"))
 
     def __init__(self, *args, owner_choices, default_owner, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,9 +152,7 @@ def _checkboxes():
 
 
 class QBRScheduleForm(PeopleChoiceMixin, forms.Form):
-    scheduled_on = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    scheduled_on = date_field(label=_("Date"))
     scheduled_time = forms.TimeField(
         label=_("Time"),
         required=False,
@@ -192,7 +178,7 @@ RATING_CHOICES = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
 
 
 class QBRHoldForm(PeopleChoiceMixin, forms.Form):
-    held_at = forms.DateTimeField(label=_("Held on"), widget=DateTimeInput())
+    held_at = datetime_field(label=_("Held on"))
     attendees = forms.MultipleChoiceField(
         label=_("Our attendees"), required=False, widget=_checkboxes()
     )

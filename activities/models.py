@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Stakeholder
+from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
 
 
 class InteractionKind(models.TextChoices):
@@ -36,7 +37,7 @@ class InteractionCategory(models.TextChoices):
 class Interaction(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(_("type"), max_length=10, choices=InteractionKind.choices)
-    occurred_at = models.DateTimeField(_("date"))
+    occurred_at = models.DateTimeField(_("date"), validators=[datetime_in_range])
     stakeholders = models.ManyToManyField(
         Stakeholder, verbose_name=_("stakeholders present"), blank=True, related_name="interactions"
     )
@@ -81,6 +82,7 @@ class Interaction(models.Model):
                 condition=~Q(external_id=""),
                 name="interaction_external_id_unique",
             ),
+            datetime_range_check("occurred_at", name="interaction_occurred_at_range"),
         ]
         indexes = [
             # Includes sentiment so the health score reads last touch, sentiment and count in
@@ -121,7 +123,7 @@ class QBR(models.Model):
     rating and next steps that become commitments) or cancelled."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="qbrs")
-    scheduled_on = models.DateField(_("date"))
+    scheduled_on = models.DateField(_("date"), validators=[date_in_range])
     scheduled_time = models.TimeField(_("time"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=QBRStatus.choices, default=QBRStatus.PLANNED
@@ -144,7 +146,9 @@ class QBR(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("How the client rated the review, 1 (poor) to 5 (excellent)."),
     )
-    held_at = models.DateTimeField(_("held on"), null=True, blank=True)
+    held_at = models.DateTimeField(
+        _("held on"), null=True, blank=True, validators=[datetime_in_range]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -167,6 +171,8 @@ class QBR(models.Model):
                 | (~Q(status="held") & Q(held_at__isnull=True)),
                 name="qbr_held_at_iff_held",
             ),
+            date_range_check("scheduled_on", name="qbr_scheduled_on_range"),
+            datetime_range_check("held_at", nullable=True, name="qbr_held_at_range"),
         ]
         indexes = [
             models.Index(fields=["account", "status", "scheduled_on"]),
@@ -227,7 +233,7 @@ class Commitment(models.Model):
         on_delete=models.PROTECT,
         related_name="commitments",
     )
-    due_date = models.DateField(_("due date"))
+    due_date = models.DateField(_("due date"), validators=[date_in_range])
     status = models.CharField(
         _("status"), max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
     )
@@ -271,6 +277,7 @@ class Commitment(models.Model):
                 | (~Q(status="done") & Q(done_at__isnull=True)),
                 name="commitment_done_at_iff_done",
             ),
+            date_range_check("due_date", name="commitment_due_date_range"),
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),

@@ -19,6 +19,7 @@ from activities.models import (
     Commitment,
     CommitmentStatus,
     Interaction,
+    Notification,
     QBRStatus,
 )
 from kam.outbox import outbox_enqueue
@@ -377,3 +378,9 @@ def calendar_token_revoke(*, user) -> int:
     return CalendarToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+@transaction.atomic
+def notifications_mark_read(*, user) -> int:
+    """Mark every unread notification of `user` read; returns how many."""
+    return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())

@@ -233,7 +233,7 @@ def notification_list(request):
 
 @require_POST
 def notifications_mark_read(request):
-    Notification.objects.filter(user=request.user, read_at=None).update(read_at=timezone.now())
+    services.notifications_mark_read(user=request.user)
     return redirect("notification_list")
 
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from api import services
 from api.models import ApiToken
 
 
@@ -26,7 +26,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = services.api_tokens_revoke(
+            actor=request.user, token_ids=queryset.values_list("pk", flat=True)
+        )
         self.message_user(
             request,
             ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count)

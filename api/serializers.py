@@ -17,7 +17,8 @@ from accounts.models import (
 )
 from accounts.selectors import accounts_for_user
 from activities.models import QBR, Commitment, Interaction
-from kam.models import Role, User
+from kam.dates import date_in_range, datetime_in_range
+from kam.models import User
 from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
 from plans.services import ITEM_FIELDS, PLAN_FIELDS
 
@@ -250,18 +251,11 @@ class AccountInputSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate_owner(self, owner):
-        if owner.role != Role.KAM and owner.pk != getattr(self.instance, "owner_id", None):
+        if not (self.instance or Account()).may_be_owned_by(owner):
             raise serializers.ValidationError(_("The owner must be a key account manager."))
         return owner
 
-    def validate(self, attrs):
-        start = attrs.get("contract_start", getattr(self.instance, "contract_start", None))
-        renewal = attrs.get("renewal_date", getattr(self.instance, "renewal_date", None))
-        if start and renewal and renewal < start:
-            raise serializers.ValidationError(
-                {"renewal_date": _("The renewal date cannot be before the contract start.")}
-            )
-        return attrs
+    # Renewal before start: Account.clean, which the services run (a 400 naming renewal_date).
 
 
 class AccountUpdateSerializer(AccountInputSerializer):
@@ -360,7 +354,7 @@ class NextStepInputSerializer(serializers.Serializer):
     """A next step becomes a commitment: exactly one owner, on our team or the client's."""
 
     title = serializers.CharField(max_length=300)
-    due_date = serializers.DateField()
+    due_date = serializers.DateField(validators=[date_in_range])
     owner_user = ActiveUserField(required=False, allow_null=True)
     owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
 
@@ -476,7 +470,7 @@ class QBRSerializer(serializers.ModelSerializer):
 
 class QBRScheduleSerializer(serializers.Serializer):
     account = VisibleAccountField()
-    scheduled_on = serializers.DateField()
+    scheduled_on = serializers.DateField(validators=[date_in_range])
     scheduled_time = serializers.TimeField(required=False, allow_null=True)
     agenda = serializers.CharField(required=False, allow_blank=True, default="")
     attendees = ActiveUserField(many=True, required=False)
@@ -484,7 +478,7 @@ class QBRScheduleSerializer(serializers.Serializer):
 
 
 class QBRHoldSerializer(serializers.Serializer):
-    held_at = serializers.DateTimeField()
+    held_at = serializers.DateTimeField(validators=[datetime_in_range])
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     attendees = ActiveUserField(many=True, required=False)

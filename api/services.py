@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import TOKEN_PREFIX, ApiToken, token_digest
+from kam.audit import Action, audit_record
 from kam.validation import clean_row
 
 MAX_LIVE_TOKENS = 20
@@ -46,3 +47,26 @@ def api_token_revoke(*, user, token_id: int) -> bool:
             revoked_at=timezone.now()
         )
     )
+
+
+@transaction.atomic
+def api_tokens_revoke(*, actor, token_ids) -> int:
+    """An admin revokes tokens of anyone (a leaked one); each revocation is in the audit trail.
+    Returns how many live tokens were revoked."""
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(pk__in=list(token_ids), revoked_at__isnull=True)
+        .select_related("user")
+    )
+    now = timezone.now()
+    ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).update(revoked_at=now)
+    for token in tokens:
+        audit_record(
+            actor=actor,
+            action=Action.UPDATED,
+            object_type="api_token",
+            object_id=token.pk,
+            label=f"{token.name} ({token.user.email})",
+            changes={"revoked_at": [None, now.isoformat()]},
+        )
+    return len(tokens)

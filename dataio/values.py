@@ -8,8 +8,11 @@ import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from kam.dates import date_in_range
 
 # Cells that mean "no value" in exports from other tools.
 NULLS = {"", "null", "none", "n/a", "na", "-", "#n/a", "nan"}
@@ -44,7 +47,22 @@ def is_null(value: object) -> bool:
     return value is None or text(value).casefold() in NULLS
 
 
+def in_range(day: date | datetime, label: str) -> None:
+    """The models' date range (kam.dates), with the column named in the reason."""
+    try:
+        date_in_range(day)
+    except ValidationError as error:
+        raise RowReject(f"{label}: {' '.join(error.messages)}") from error
+
+
 def to_date(value: object, label: str) -> date | None:
+    day = _parse_date(value, label)
+    if day is not None:
+        in_range(day, label)
+    return day
+
+
+def _parse_date(value: object, label: str) -> date | None:
     if is_null(value):
         return None
     if isinstance(value, datetime):
@@ -82,6 +100,7 @@ def to_datetime(value: object, label: str) -> datetime | None:
                 continue
         if moment is None:
             moment = datetime.combine(to_date(raw, label), time(12))
+    in_range(moment, label)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

@@ -1,8 +1,11 @@
-"""Health scoring and tiering runs: they read every app, so they live above them."""
+"""Health scoring and tiering runs: they read every app, so they live above them. Exchange
+rates are written here too: a new or deleted rate resets the portfolio dashboard's cache, which
+is this app's (accounts, below, cannot reach it)."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -13,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     BAND_ORDER,
     Account,
+    ExchangeRate,
     HealthScore,
     RevenueRecord,
     ScoringConfig,
@@ -29,7 +33,8 @@ from insights.health_inputs import (
     tier_inputs,
     tiers_by_key,
 )
-from kam.audit import Action
+from insights.portfolio import portfolio_cache_reset
+from kam.audit import Action, audit_record, created, snapshot
 from kam.models import AuditEvent
 
 # Chunks scored at once by the command and the button. A chunk spends about half its time in
@@ -37,6 +42,46 @@ from kam.models import AuditEvent
 # other's statements run (psycopg2 releases the GIL while it waits). bench/README.md.
 HEALTH_THREADS = 2
 HEALTH_CHUNK_SIZE = 1000
+
+
+@transaction.atomic
+def exchange_rate_set(*, actor, currency: str, rate: Decimal, valid_from: date) -> ExchangeRate:
+    """A currency's rate from a day on (one per currency and day: the model's constraint)."""
+    exchange_rate = ExchangeRate(currency=currency, rate=rate, valid_from=valid_from, set_by=actor)
+    exchange_rate.full_clean()
+    exchange_rate.save()
+    _audit_rate(exchange_rate, actor, Action.CREATED, created(snapshot(exchange_rate, RATE_FIELDS)))
+    # The dashboard converts with the new rate at once (after the commit: a rolled-back rate
+    # must not be cached either).
+    transaction.on_commit(portfolio_cache_reset)
+    return exchange_rate
+
+
+@transaction.atomic
+def exchange_rate_delete(*, actor, exchange_rate: ExchangeRate) -> None:
+    before = snapshot(exchange_rate, RATE_FIELDS)
+    _audit_rate(
+        exchange_rate,
+        actor,
+        Action.DELETED,
+        {name: [text, None] for name, [_none, text] in created(before).items()},
+    )
+    exchange_rate.delete()
+    transaction.on_commit(portfolio_cache_reset)
+
+
+RATE_FIELDS = ("currency", "rate", "valid_from")
+
+
+def _audit_rate(exchange_rate: ExchangeRate, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="exchange_rate",
+        object_id=exchange_rate.pk,
+        label=str(exchange_rate),
+        changes=changes,
+    )
 
 
 def _check_day(day: date) -> None:

@@ -40,7 +40,6 @@ from activities.quick_log import quick_log_forms
 from activities.selectors import get_qbr_for_user
 from insights import services
 from insights.portfolio import (
-    portfolio_cache_reset,
     portfolio_filters_from_query,
     portfolio_options,
     portfolio_summary_cached,
@@ -217,10 +216,7 @@ def exchange_rates(request):
     reporting = reporting_currency()
     form = ExchangeRateForm(request.POST or None, reporting_currency=reporting)
     if request.method == "POST" and form.is_valid():
-        rate = form.save(commit=False)
-        rate.set_by = request.user
-        rate.save()
-        portfolio_cache_reset()  # the dashboard converts with the new rate at once
+        rate = services.exchange_rate_set(actor=request.user, **form.cleaned_data)
         messages.success(
             request,
             _("Rate saved: 1 %(currency)s = %(rate)s %(reporting)s from %(day)s.")
@@ -251,8 +247,7 @@ def exchange_rates(request):
 @admin_required
 def exchange_rate_delete(request, rate_pk: int):
     rate = get_object_or_404(ExchangeRate, pk=rate_pk)
-    rate.delete()
-    portfolio_cache_reset()
+    services.exchange_rate_delete(actor=request.user, exchange_rate=rate)
     messages.success(request, _("Rate deleted."))
     return redirect("exchange_rates")
 

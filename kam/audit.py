@@ -91,6 +91,9 @@ OBJECT_TYPES = {
     "opportunity": _("Opportunity"),
     "action": _("Action"),
     "scoring_config": _("Scoring configuration"),
+    "exchange_rate": _("Exchange rate"),
+    "product": _("Product"),
+    "api_token": _("API token"),
 }
 
 

@@ -41,12 +41,7 @@ class PlanForm(UnixNewlinesMixin, forms.ModelForm):
         if self.instance.pk:
             self.initial["version"] = self.instance.version
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and end <= start:
-            self.add_error("period_end", _("The period must end after it starts."))
-        return cleaned
+    # The period's order and range: AccountPlan.clean and the fields' validators.
 
     def plan_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in PLAN_FIELDS}

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Currency
+from kam.dates import date_in_range, date_range_check
 
 # A plan nobody has reviewed for a quarter is flagged as stale.
 STALE_AFTER_DAYS = 90
@@ -60,8 +62,8 @@ class AccountPlan(models.Model):
         verbose_name=_("account"),
     )
     title = models.CharField(_("title"), max_length=200)
-    period_start = models.DateField(_("period start"))
-    period_end = models.DateField(_("period end"))
+    period_start = models.DateField(_("period start"), validators=[date_in_range])
+    period_end = models.DateField(_("period end"), validators=[date_in_range])
     status = models.CharField(
         _("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
     )
@@ -110,6 +112,8 @@ class AccountPlan(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
             ),
+            date_range_check("period_start", name="plan_period_start_range"),
+            date_range_check("period_end", name="plan_period_end_range"),
         ]
         indexes = [models.Index(fields=["account", "-period_start"])]
 
@@ -118,6 +122,14 @@ class AccountPlan(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("plan_detail", args=[self.account_id, self.pk])
+
+    def clean(self) -> None:
+        """The period's order, for the form, the API and the services alike (the database's
+        copy is plan_period_ordered)."""
+        super().clean()
+        start, end = self.period_start, self.period_end
+        if isinstance(start, date) and isinstance(end, date) and end <= start:
+            raise ValidationError({"period_end": _("The period must end after it starts.")})
 
     @property
     def is_active(self) -> bool:
@@ -164,7 +176,7 @@ class Objective(models.Model):
         _("current value"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     unit = models.CharField(_("unit"), max_length=30, blank=True)
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, validators=[date_in_range])
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -184,6 +196,7 @@ class Objective(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ObjectiveStatus.values), name="objective_status_valid"
             ),
+            date_range_check("due_date", nullable=True, name="objective_due_date_range"),
         ]
 
     def __str__(self) -> str:
@@ -380,7 +393,9 @@ class Opportunity(models.Model):
         on_delete=models.PROTECT,
         related_name="plan_opportunities",
     )
-    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    expected_close = models.DateField(
+        _("expected close"), null=True, blank=True, validators=[date_in_range]
+    )
     # The deal's id in the system it was imported from (dataio): re-imports update, not add.
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -405,6 +420,9 @@ class Opportunity(models.Model):
                 fields=["plan", "external_id"],
                 condition=~Q(external_id=""),
                 name="opportunity_external_id_unique",
+            ),
+            date_range_check(
+                "expected_close", nullable=True, name="opportunity_expected_close_range"
             ),
         ]
 
@@ -437,7 +455,7 @@ class Action(models.Model):
         on_delete=models.PROTECT,
         related_name="plan_actions",
     )
-    due_date = models.DateField(_("due date"))
+    due_date = models.DateField(_("due date"), validators=[date_in_range])
     status = models.CharField(
         _("status"), max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN
     )
@@ -483,6 +501,7 @@ class Action(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ActionStatus.values), name="action_status_valid"
             ),
+            date_range_check("due_date", name="action_due_date_range"),
         ]
         indexes = [models.Index(fields=["plan", "status", "due_date"])]
 

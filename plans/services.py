@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.services import StaleEdit
-from kam.audit import audit_record
+from kam.audit import audit_record, changes_between, created, snapshot
 from kam.models import AuditEvent
 from kam.validation import clean_row
 from plans.models import (
@@ -208,11 +208,6 @@ def _check_item(plan: AccountPlan, row: models.Model) -> None:
             _check_same_plan(plan, getattr(row, name), name)
 
 
-def _check_period(start: date | None, end: date | None) -> None:
-    if start and end and end <= start:
-        raise ValidationError({"period_end": _("The period must end after it starts.")})
-
-
 def _check_no_other_active(plan: AccountPlan) -> None:
     other = (
         AccountPlan.objects.filter(account_id=plan.account_id, status=PlanStatus.ACTIVE)
@@ -245,8 +240,7 @@ def plan_create(
     *, account: Account, actor, status: str = PlanStatus.DRAFT, **fields
 ) -> AccountPlan:
     plan = AccountPlan(account=account, status=status, created_by=actor, **fields)
-    _check_period(plan.period_start, plan.period_end)
-    clean_row(plan)
+    clean_row(plan)  # runs AccountPlan.clean (the period's order)
     if status == PlanStatus.ACTIVE:
         _check_no_other_active(plan)
     _save_guarding_active(plan)
@@ -287,8 +281,7 @@ def plan_update(*, plan: AccountPlan, expected_version: int, actor, **fields) ->
     before = _snapshot(locked, fields)
     for name, value in fields.items():
         setattr(locked, name, value)
-    _check_period(locked.period_start, locked.period_end)
-    clean_row(locked)
+    clean_row(locked)  # runs AccountPlan.clean (the period's order)
     changes = _diff(PlanChange.Entity.PLAN, before, fields)
     if not changes:
         return locked
@@ -650,3 +643,54 @@ def whitespace_cell_set(
         },
     )
     return cell
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "series", "list_price", "currency")
+
+
+@transaction.atomic
+def product_create(*, actor, **fields) -> Product:
+    """A product in the catalogue (the admin and the importer)."""
+    product = Product(**fields)
+    product.full_clean()
+    product.save()
+    _audit_product(product, actor, AuditEvent.Action.CREATED, created(snapshot(product, fields)))
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, actor, **fields) -> Product:
+    before = snapshot(product, fields)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    if changes := changes_between(before, snapshot(product, fields)):
+        _audit_product(product, actor, AuditEvent.Action.UPDATED, changes)
+    return product
+
+
+def _audit_product(product: Product, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="product",
+        object_id=product.pk,
+        label=product.name,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def product_delete(*, product: Product, actor) -> None:
+    """Opportunities keep their text and lose the link; whitespace cells of it go (CASCADE)."""
+    before = snapshot(product, PRODUCT_FIELDS)
+    _audit_product(
+        product,
+        actor,
+        AuditEvent.Action.DELETED,
+        {name: [text, None] for name, [_none, text] in created(before).items()},
+    )
+    product.delete()

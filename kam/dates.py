@@ -1,0 +1,72 @@
+"""The one range of dates a person or an import may set (docs/deploy.md): 1990-01-01 to
+2100-12-31. Every business date and moment is held to it by a model field validator (so
+full_clean, ModelForms, DRF ModelSerializers and the importer refuse with the field's name) and
+by a CheckConstraint in the database.
+
+Why a range at all: a stored 9999-12-31 plus a cadence overflows `date` arithmetic, and a
+1900 date is a typo, never a contract. With LATEST at 2100-12-31, adding any cadence the
+configuration allows (at most 730 days) still gives a valid date."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import CheckConstraint, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+EARLIEST = date(1990, 1, 1)
+LATEST = date(2100, 12, 31)
+
+# The database holds moments in UTC and knows no time zone: its bounds for datetime columns
+# are a day wider on each side, so a moment that is in range in any local time zone fits.
+EARLIEST_MOMENT = datetime.combine(EARLIEST - timedelta(days=1), datetime.min.time(), UTC)
+LATEST_MOMENT = datetime.combine(LATEST + timedelta(days=2), datetime.min.time(), UTC)
+
+# For <input type="date"> and <input type="datetime-local">: the browser offers the same range.
+DATE_INPUT_ATTRS = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+DATETIME_INPUT_ATTRS = {
+    "min": f"{EARLIEST.isoformat()}T00:00",
+    "max": f"{LATEST.isoformat()}T23:59",
+}
+
+OUT_OF_RANGE = _("Enter a date between %(earliest)s and %(latest)s.")
+
+
+def in_range(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
+def date_in_range(value: date | None) -> None:
+    """Validator for a DateField (or a date form field)."""
+    if value is None:
+        return
+    if isinstance(value, datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    if not in_range(value):
+        raise ValidationError(
+            OUT_OF_RANGE,
+            code="date_out_of_range",
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
+
+
+def datetime_in_range(value: datetime | None) -> None:
+    """Validator for a DateTimeField: its local day must be in range."""
+    date_in_range(value)
+
+
+def date_range_check(field: str, *, name: str, nullable: bool = False) -> CheckConstraint:
+    """The database's copy of `date_in_range` for one DateField column."""
+    condition = Q(**{f"{field}__range": (EARLIEST, LATEST)})
+    if nullable:
+        condition = Q(**{f"{field}__isnull": True}) | condition
+    return CheckConstraint(condition=condition, name=name)
+
+
+def datetime_range_check(field: str, *, name: str, nullable: bool = False) -> CheckConstraint:
+    """The database's copy of `datetime_in_range` for one DateTimeField column (in UTC, a day
+    wider each side: see EARLIEST_MOMENT)."""
+    condition = Q(**{f"{field}__gte": EARLIEST_MOMENT, f"{field}__lt": LATEST_MOMENT})
+    if nullable:
+        condition = Q(**{f"{field}__isnull": True}) | condition
+    return CheckConstraint(condition=condition, name=name)

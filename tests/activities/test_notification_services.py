@@ -1,0 +1,31 @@
+"""Marking notifications read is activities.services.notifications_mark_read."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from activities.models import Notification
+from activities.services import notifications_mark_read
+
+
+def _notify(user):
+    return Notification.objects.create(
+        user=user, kind=Notification.Kind.QBR_DUE, day=timezone.localdate()
+    )
+
+
+def test_marking_read_touches_only_my_unread_notifications(client_for, kam_user, outsider):
+    mine, theirs = _notify(kam_user), _notify(outsider)
+    assert notifications_mark_read(user=kam_user) == 1
+    assert notifications_mark_read(user=kam_user) == 0
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at is not None
+    assert theirs.read_at is None
+
+
+def test_the_page_button_uses_the_service(client_for, kam_user):
+    note = _notify(kam_user)
+    response = client_for(kam_user).post(reverse("notifications_mark_read"))
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is not None
