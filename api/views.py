@@ -1,6 +1,7 @@
 """REST API v1 (docs/api.md). Thin views: every queryset comes from api.selectors (built on
 accounts_for_user), input serializers check types, and writes go through the app services so
-the API keeps the same rules as the web. A row the caller cannot see is a 404."""
+the API keeps the same rules as the web. A row the caller cannot see is a 404; a change they
+may not make to one they see (accounts.selectors.account_permits) is a 403."""
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
