@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import URLPattern, reverse
 
+from accounts import selectors
 from accounts import urls as account_urls
 from accounts.models import (
     Account,
@@ -356,3 +357,43 @@ def test_a_team_members_edit_is_answered_without_another_query(
     with django_assert_num_queries(1):  # the account, with "is on the team" as a column
         found = get_account_for_user(team_member, account.pk, action=Access.EDIT)
         assert not account_permits(team_member, found, Access.CHANGE_TEAM)
+
+
+def test_a_kam_creating_an_account_for_someone_else_is_refused(client_for, kam_user, outsider):
+    before = Account.objects.count()
+    response = client_for(kam_user).post(
+        reverse("account_create"),
+        {"name": "Nova", "currency": "BRL", "status": "prospect", "owner": outsider.pk},
+    )
+    assert response.status_code == 403
+    assert "owner" in response.context["form"].errors
+    assert Account.objects.count() == before
+
+
+def test_a_kam_creates_an_account_they_own_with_a_team(client_for, kam_user, team_member):
+    response = client_for(kam_user).post(
+        reverse("account_create"),
+        {"name": "Nova", "currency": "BRL", "status": "prospect", "team": [team_member.pk]},
+    )
+    assert response.status_code == 302
+    nova = Account.objects.get(name="Nova")
+    assert nova.owner == kam_user
+    assert list(nova.team.all()) == [team_member]
+
+
+@pytest.fixture
+def only_owners_edit(monkeypatch):
+    """A stricter rule of the day: the page's buttons and routes follow it, whatever it is."""
+    grants = {**selectors.KAM_GRANTS, Access.EDIT: selectors.KAM_GRANTS[Access.CHANGE_TEAM]}
+    monkeypatch.setattr(selectors, "KAM_GRANTS", grants)
+
+
+def test_the_edit_button_shows_only_to_those_the_rule_lets_edit(
+    client_for, kam_user, team_member, scene, only_owners_edit
+):
+    url = reverse("account_detail", args=[scene.account.pk])
+    edit_url = reverse("account_edit", args=[scene.account.pk])
+    assert edit_url in client_for(kam_user).get(url).content.decode()
+    team_client = client_for(team_member)
+    assert edit_url not in team_client.get(url).content.decode()
+    assert team_client.get(edit_url).status_code == 403
