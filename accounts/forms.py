@@ -15,6 +15,7 @@ from accounts.models import (
     Tier,
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
+from accounts.selectors import REFUSALS, Access, account_permits
 from kam.dates import DATE_INPUT_ATTRS, DATETIME_INPUT_ATTRS, date_in_range, datetime_in_range
 from kam.models import Role, User
 
@@ -49,6 +50,12 @@ def datetime_field(**kwargs) -> forms.DateTimeField:
     return forms.DateTimeField(widget=DateTimeInput(), validators=[datetime_in_range], **kwargs)
 
 
+def _ids(value) -> set[str]:
+    """The ids a choice field's value names (a pk, a row, or a list of either)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return {str(getattr(item, "pk", item)) for item in values if item not in (None, "")}
+
+
 class AccountForm(forms.ModelForm):
     """Profile fields. `version` travels with the form so a concurrent save is detected."""
 
@@ -74,15 +81,44 @@ class AccountForm(forms.ModelForm):
         )
         self.fields["team"].queryset = people
         self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
-        if not user.sees_all_accounts:
-            # A KAM creates accounts for themselves; handing one over is a leader's call.
-            self.fields["owner"].disabled = True
-            if not self.instance.pk:
-                self.initial["owner"] = user.pk
+        # A new account is asked about as if `user` owned it: a KAM creates accounts for
+        # themselves (and picks their team); handing one over is a leader's call.
+        subject = self.instance if self.instance.pk else Account(owner=user)
+        self.locked = {}
+        for name, action in (("owner", Access.CHANGE_OWNER), ("team", Access.CHANGE_TEAM)):
+            if not account_permits(user, subject, action):
+                self.locked[name] = REFUSALS[action]
+                self.fields[name].disabled = True
+        if "owner" in self.locked and not self.instance.pk:
+            self.initial["owner"] = user.pk
         if self.instance.pk:
             self.initial["version"] = self.instance.version
         # Renewal before start and dates out of range: Account.clean and the fields'
         # validators, which the ModelForm runs.
+
+    @property
+    def refused(self) -> bool:
+        """A locked field came with a different value: a change the user may not make."""
+        return any(name in self.errors for name in self.locked)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, reason in self.locked.items():
+            # A disabled field keeps its initial value; a browser does not send it at all. One
+            # sent with another value is a change refused, said on the field, not ignored.
+            key = self.add_prefix(name)
+            if key in self.data:
+                field = self.fields[name]
+                sent = field.widget.value_from_datadict(self.data, self.files, key)
+                # Field.has_changed says "unchanged" for every disabled field: compare the ids.
+                if _ids(sent) != _ids(self.get_initial_for_field(field, name)):
+                    self.add_error(name, reason)
+        start, renewal = cleaned.get("contract_start"), cleaned.get("renewal_date")
+        if start and renewal and renewal < start:
+            self.add_error(
+                "renewal_date", _("The renewal date cannot be before the contract start.")
+            )
+        return cleaned
 
 
 # Renewal windows the list offers (the dashboard links to 90).

@@ -3,10 +3,14 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.defaults import default_tier_policies
 from accounts.health_text import component_label, reason_text
@@ -28,27 +32,170 @@ from kam.models import AuditEvent, Role, User
 ZERO = Decimal("0")
 
 
-def accounts_for_user(user) -> QuerySet[Account]:
-    """Every account `user` may see: leaders and admins see all; a KAM sees the accounts they
-    own or are on the team of; anyone else sees none."""
+class Access(StrEnum):
+    """What a user may do to an account and to the rows hanging off it (stakeholders,
+    interactions, commitments, QBRs, plans and their rows, whitespace)."""
+
+    VIEW = "view"
+    # The profile fields but the owner and the team, and every row hanging off the account:
+    # adding, changing and removing them (a plan row's removal is an edit of the plan).
+    EDIT = "edit"
+    CHANGE_TEAM = "change_team"
+    CHANGE_OWNER = "change_owner"
+    # The account itself (no route deletes one yet).
+    DELETE = "delete"
+
+
+class _Link(StrEnum):
+    """How a user is tied to an account."""
+
+    EVERY = "every"  # the role reaches every account
+    OWNER = "owner"
+    TEAM = "team"
+
+
+# The rule, once (docs/architecture.md, "One permission check"). Leaders and admins may do
+# everything to every account. For anyone else, the links to the account that allow each action:
+# a KAM sees and works on the accounts they own or are on the team of; only the owner changes
+# the team; handing an account over and deleting one are for leaders and admins.
+KAM_GRANTS: dict[Access, frozenset[_Link]] = {
+    Access.VIEW: frozenset({_Link.OWNER, _Link.TEAM}),
+    Access.EDIT: frozenset({_Link.OWNER, _Link.TEAM}),
+    Access.CHANGE_TEAM: frozenset({_Link.OWNER}),
+    Access.CHANGE_OWNER: frozenset(),
+    Access.DELETE: frozenset(),
+}
+
+
+def _granting_links(user, action: Access) -> frozenset[_Link]:
+    """The links to an account that allow `user` to do `action` on it."""
     if not user.is_authenticated or not user.is_active:
-        return Account.objects.none()
+        return frozenset()
     if user.sees_all_accounts:
+        return frozenset({_Link.EVERY})
+    return KAM_GRANTS[Access(action)]
+
+
+def accounts_for_user(user, action: Access = Access.VIEW) -> QuerySet[Account]:
+    """Every account `user` may do `action` on (by default: see). The same rule as
+    account_permits, as a queryset."""
+    links = _granting_links(user, action)
+    if _Link.EVERY in links:
         return Account.objects.all()
     # One id set (owned UNION ALL on the team), probed by primary key: "owner = user OR
     # EXISTS(team row)" cannot use an index and read all 20,000 accounts for every query of a
     # KAM's page (bench/README.md).
-    owned = Account.objects.filter(owner=user).values("pk")
-    on_team = Account.team.through.objects.filter(user=user).values("account_id")
-    return Account.objects.filter(pk__in=owned.union(on_team, all=True))
+    ids = []
+    if _Link.OWNER in links:
+        ids.append(Account.objects.filter(owner=user).values("pk"))
+    if _Link.TEAM in links:
+        ids.append(Account.team.through.objects.filter(user=user).values("account_id"))
+    if not ids:
+        return Account.objects.none()
+    return Account.objects.filter(pk__in=ids[0].union(*ids[1:], all=True))
 
 
-def get_account_for_user(user, pk: int, *, for_update: bool = False) -> Account:
-    """The account, or 404 when it does not exist or is not shared with `user`."""
-    queryset = accounts_for_user(user).select_related("owner", "parent", "tier", "recommended_tier")
+def account_permits(user, account: Account, action: Access) -> bool:
+    """May `user` do `action` on `account`? The same rule as accounts_for_user, for one row
+    (an unsaved account counts as having no team). At most one query, for the team, and none
+    when the account came from get_account_for_user or with its team prefetched."""
+    links = _granting_links(user, action)
+    if _Link.EVERY in links:
+        return True
+    if _Link.OWNER in links and account.owner_id is not None and account.owner_id == user.pk:
+        return True
+    return _Link.TEAM in links and _on_team(user, account)
+
+
+def _on_team(user, account: Account) -> bool:
+    if account.pk is None:
+        return False
+    # Set by the read that loaded the row (get_account_for_user, get_row_for_user) or by the
+    # first answer: it is not updated by a team change later in the same request, so after one
+    # ask accounts_for_user again (accounts.views.account_edit does).
+    known = getattr(account, "_access_on_team", None)
+    if known is not None and known[0] == user.pk:
+        return known[1]
+    prefetched = getattr(account, "_prefetched_objects_cache", {}).get("team")
+    if prefetched is not None:
+        on_team = any(member.pk == user.pk for member in prefetched)
+    else:
+        on_team = Account.team.through.objects.filter(account_id=account.pk, user=user).exists()
+    account._access_on_team = (user.pk, on_team)
+    return on_team
+
+
+def ensure_permitted(user, account: Account, action: Access) -> None:
+    """Raise PermissionDenied (the 403 page, or a 403 from the API) unless `user` may do
+    `action` on `account`. For rows reached through a queryset of what `user` sees, so a
+    refusal means "yours to see, not to change" and never reveals a row."""
+    if not account_permits(user, account, action):
+        raise PermissionDenied(REFUSALS.get(action, _("You may not do this on this account.")))
+
+
+REFUSALS = {
+    Access.CHANGE_TEAM: gettext_lazy(
+        "Only the account's owner, leaders and admins change its team."
+    ),
+    Access.CHANGE_OWNER: gettext_lazy(
+        "Only leaders and admins hand an account over to another owner."
+    ),
+}
+
+
+def account_change_refusals(user, account: Account, *, owner=None, team=None) -> dict[str, str]:
+    """The owner and team changes in an edit of `account` that `user` may not make, as
+    {field: reason}. `owner` and `team` are the values asked for; None means "not asked"."""
+    refused = {}
+    if (
+        owner is not None
+        and owner.pk != account.owner_id
+        and not account_permits(user, account, Access.CHANGE_OWNER)
+    ):
+        refused["owner"] = str(REFUSALS[Access.CHANGE_OWNER])
+    # team.all(): the prefetched team when there is one (the API's accounts).
+    if (
+        team is not None
+        and {member.pk for member in team} != {member.pk for member in account.team.all()}
+        and not account_permits(user, account, Access.CHANGE_TEAM)
+    ):
+        refused["team"] = str(REFUSALS[Access.CHANGE_TEAM])
+    return refused
+
+
+def get_account_for_user(
+    user, pk: int, *, action: Access = Access.VIEW, for_update: bool = False
+) -> Account:
+    """The account, or 404 when it does not exist or `user` may not see it; 403 when they see
+    it but may not do `action` on it."""
+    on_team = Account.team.through.objects.filter(account=OuterRef("pk"), user_id=user.pk)
+    queryset = (
+        accounts_for_user(user)
+        .select_related("owner", "parent", "tier", "recommended_tier")
+        .annotate(access_on_team=Exists(on_team))
+    )
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
-    return get_object_or_404(queryset, pk=pk)
+    account = get_object_or_404(queryset, pk=pk)
+    account._access_on_team = (user.pk, account.access_on_team)
+    ensure_permitted(user, account, action)
+    return account
+
+
+def get_row_for_user(
+    rows: QuerySet, user, pk: int, *, action: Access = Access.VIEW, via: str = "account"
+):
+    """A row hanging off an account (a commitment, a QBR, a plan row…) from `rows`, a queryset
+    already narrowed to what `user` sees, with its account joined at `via` ("plan__account"):
+    404 when it is not there; 403 when `user` may not do `action` on its account."""
+    on_team = Account.team.through.objects.filter(account=OuterRef(via), user_id=user.pk)
+    row = get_object_or_404(rows.annotate(access_on_team=Exists(on_team)), pk=pk)
+    account = row
+    for name in via.split("__"):
+        account = getattr(account, name)
+    account._access_on_team = (user.pk, row.access_on_team)
+    ensure_permitted(user, account, action)
+    return row
 
 
 # The list's status filter also takes "live": every account but the churned ones, which is

@@ -24,6 +24,7 @@ from accounts.forms import (
 from accounts.models import ScoringConfig, Tier
 from accounts.relationship_map import relationship_map_data
 from accounts.selectors import (
+    Access,
     account_page_stakeholders,
     accounts_for_user,
     audit_rows,
@@ -58,7 +59,7 @@ def account_create(request):
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "version"}}
-        if not request.user.sees_all_accounts:
+        if "owner" in form.locked:
             data["owner"] = request.user
         try:
             account = services.account_create(
@@ -73,13 +74,22 @@ def account_create(request):
         request,
         "accounts/account_form.html",
         {"form": form, "account": None},
-        status=422 if form.errors else 200,
+        status=_form_status(form),
     )
+
+
+def _form_status(form) -> int:
+    """403 when the form asked for a change the user may not make, 422 for other errors."""
+    if form.refused:
+        return 403
+    return 422 if form.errors else 200
 
 
 @require_http_methods(["GET", "POST"])
 def account_edit(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    """The profile. The owner and team fields are locked for those who may not change them
+    (accounts.selectors.account_permits); a change sent to a locked field is refused (403)."""
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = AccountForm(
         request.POST or None,
         instance=account,
@@ -88,16 +98,15 @@ def account_edit(request, pk: int):
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in {"team", "version"}}
-        if not request.user.sees_all_accounts:
-            data.pop("owner", None)
+        skip = {"team", "version", *form.locked}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in skip}
         expected = form.cleaned_data.get("version") or 0
         try:
             account = services.account_update(
-                account=get_account_for_user(request.user, pk),
+                account=get_account_for_user(request.user, pk, action=Access.EDIT),
                 expected_version=expected,
                 actor=request.user,
-                team=form.cleaned_data["team"],
+                team=None if "team" in form.locked else form.cleaned_data["team"],
                 **data,
             )
         except services.StaleEdit as stale:
@@ -113,12 +122,17 @@ def account_edit(request, pk: int):
             form_errors_into(form, error)
         else:
             messages.success(request, _("Account saved."))
+            if not accounts_for_user(request.user).filter(pk=account.pk).exists():
+                # The save took the account out of the user's sight (they left its team).
+                messages.info(request, _("You are no longer on the team of %(name)s.")
+                              % {"name": account.name})  # fmt: skip
+                return redirect("account_list")
             return redirect(account)
     return render(
         request,
         "accounts/account_form.html",
         {"form": form, "account": account, "conflict": conflict},
-        status=422 if form.errors else 200,
+        status=_form_status(form),
     )
 
 
@@ -162,7 +176,7 @@ def stakeholder_map(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def stakeholder_create(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = StakeholderForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -184,7 +198,7 @@ def stakeholder_create(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def stakeholder_edit(request, pk: int, stakeholder_pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     stakeholder = get_object_or_404(account.stakeholders, pk=stakeholder_pk)
     form = StakeholderForm(request.POST or None, instance=stakeholder, account=account)
     if request.method == "POST" and form.is_valid():
@@ -207,7 +221,7 @@ def stakeholder_edit(request, pk: int, stakeholder_pk: int):
 
 @require_POST
 def rating_set(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = RatingForm(request.POST)
     if form.is_valid():
         services.rating_set(account=account, actor=request.user, **form.cleaned_data)
@@ -221,7 +235,7 @@ def rating_set(request, pk: int):
 
 @require_POST
 def milestone_create(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = MilestoneForm(request.POST)
     if form.is_valid():
         with transaction.atomic():
@@ -235,7 +249,7 @@ def milestone_create(request, pk: int):
 
 @require_POST
 def satisfaction_create(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = SatisfactionForm(request.POST)
     if form.is_valid():
         try:
@@ -270,7 +284,7 @@ def tier_review(request):
 @require_POST
 @leader_required
 def tier_review_decide(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = TierReviewForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

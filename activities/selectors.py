@@ -19,14 +19,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
-from accounts.selectors import (
-    accounts_for_user,
-)
+from accounts.selectors import Access, accounts_for_user, get_row_for_user
 from activities.models import (
     DEFAULT_QBR_CADENCE_DAYS,
     QBR,
@@ -53,10 +50,13 @@ def commitments_for_user(user) -> QuerySet[Commitment]:
     return Commitment.objects.filter(account__in=accounts_for_user(user))
 
 
-def get_commitment_for_user(user, pk: int) -> Commitment:
-    return get_object_or_404(
+def get_commitment_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Commitment:
+    """404 unless `user` sees the commitment's account; 403 if they may not do `action`."""
+    return get_row_for_user(
         commitments_for_user(user).select_related("account", "owner_user", "owner_stakeholder"),
-        pk=pk,
+        user,
+        pk,
+        action=action,
     )
 
 
@@ -141,12 +141,15 @@ def qbrs_for_user(user) -> QuerySet[QBR]:
     return QBR.objects.filter(account__in=accounts_for_user(user))
 
 
-def get_qbr_for_user(user, pk: int) -> QBR:
-    return get_object_or_404(
+def get_qbr_for_user(user, pk: int, *, action: Access = Access.VIEW) -> QBR:
+    """404 unless `user` sees the QBR's account; 403 if they may not do `action`."""
+    return get_row_for_user(
         qbrs_for_user(user).select_related(
             "account", "account__owner", "account__parent", "account__tier", "created_by"
         ),
-        pk=pk,
+        user,
+        pk,
+        action=action,
     )
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.coverage import open_departures
 from accounts.selectors import (
+    Access,
     account_page_stakeholders,
     accounts_for_user,
     current_config,
@@ -53,6 +54,11 @@ from activities.selectors import (
 )
 
 
+def _read_or_write(request) -> Access:
+    """A page that lists on GET and adds on POST asks to see, or to edit."""
+    return Access.EDIT if request.method == "POST" else Access.VIEW
+
+
 @require_GET
 def my_work_page(request):
     today = timezone.localdate()
@@ -81,7 +87,7 @@ def log_pick_account(request):
 def interaction_create(request, pk: int):
     """Quick log. Full page at /accounts/<id>/log/; on the account pages the same form posts
     here with htmx and gets back a fresh form plus the updated timeline (out of band)."""
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     stakeholders = account_page_stakeholders(account)
     form, next_steps = quick_log_forms(
         account=account,
@@ -140,7 +146,7 @@ def _commitment_form(request, account, data=None):
 
 @require_http_methods(["GET", "POST"])
 def account_commitments(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=_read_or_write(request))
     form, team, stakeholders = _commitment_form(
         request, account, request.POST if request.method == "POST" else None
     )
@@ -204,7 +210,7 @@ def _commitment_row(request, commitment, *, undo: bool):
 @require_POST
 def commitment_complete(request, pk: int):
     commitment = services.commitment_complete(
-        commitment=get_commitment_for_user(request.user, pk), actor=request.user
+        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
     )
     return _commitment_row(request, commitment, undo=True)
 
@@ -212,7 +218,7 @@ def commitment_complete(request, pk: int):
 @require_POST
 def commitment_reopen(request, pk: int):
     commitment = services.commitment_reopen(
-        commitment=get_commitment_for_user(request.user, pk), actor=request.user
+        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
     )
     return _commitment_row(request, commitment, undo=False)
 
@@ -220,7 +226,7 @@ def commitment_reopen(request, pk: int):
 @require_POST
 def commitment_cancel(request, pk: int):
     commitment = services.commitment_cancel(
-        commitment=get_commitment_for_user(request.user, pk), actor=request.user
+        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
     )
     return _commitment_row(request, commitment, undo=True)
 
@@ -262,7 +268,7 @@ def _qbr_people(account, user) -> list:
 
 @require_http_methods(["GET", "POST"])
 def account_qbrs(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=_read_or_write(request))
     stakeholders, context = _account_frame(account)
     today = timezone.localdate()
     qbrs = account_qbrs_list(account)
@@ -331,7 +337,7 @@ def _hold_save(request, qbr, form, next_steps):
 @require_http_methods(["GET", "POST"])
 def qbr_detail(request, pk: int):
     """The QBR; while planned, the form that records it as held (with next steps)."""
-    qbr = get_qbr_for_user(request.user, pk)
+    qbr = get_qbr_for_user(request.user, pk, action=_read_or_write(request))
     stakeholders, context = _account_frame(qbr.account)
     form, next_steps = _hold_forms(request, qbr, stakeholders)
     if request.method == "POST":
@@ -352,7 +358,9 @@ def qbr_detail(request, pk: int):
 
 @require_POST
 def qbr_cancel(request, pk: int):
-    qbr = services.qbr_cancel(qbr=get_qbr_for_user(request.user, pk), actor=request.user)
+    qbr = services.qbr_cancel(
+        qbr=get_qbr_for_user(request.user, pk, action=Access.EDIT), actor=request.user
+    )
     if qbr.status == QBRStatus.CANCELLED:
         messages.success(request, _("QBR cancelled."))
     return redirect("account_qbrs", pk=qbr.account_id)

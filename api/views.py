@@ -1,6 +1,7 @@
 """REST API v1 (docs/api.md). Thin views: every queryset comes from api.selectors (built on
 accounts_for_user), input serializers check types, and writes go through the app services so
-the API keeps the same rules as the web. A row the caller cannot see is a 404."""
+the API keeps the same rules as the web. A row the caller cannot see is a 404; a change they
+may not make to one they see (accounts.selectors.account_permits) is a 403."""
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -12,11 +13,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as account_services
+from accounts.models import Account
+from accounts.selectors import Access, account_change_refusals, account_permits, ensure_permitted
 from activities import services as activity_services
 from activities.services import NextStep
 from api import filters, selectors, serializers
@@ -29,6 +32,10 @@ CONFLICT = OpenApiResponse(
     serializers.ConflictSerializer, description="Someone saved since you read `version`."
 )
 BAD_REQUEST = OpenApiResponse(description="Field errors: {field: [messages]}.")
+FORBIDDEN = OpenApiResponse(
+    description="You see the account but may not make this change: {field: [reason]} or "
+    "{detail: reason}."
+)
 
 
 class UserLanguageMixin:
@@ -43,19 +50,47 @@ class UserLanguageMixin:
 
 
 class ApiViewSet(UserLanguageMixin, viewsets.GenericViewSet):
-    """Reads through the resource's selector; writes answer with the row as read back."""
+    """Reads through the resource's selector; writes answer with the row as read back. A row
+    is seen through its account (at `account_path`, "" for an account itself), and changed
+    only by who may edit that account (accounts.selectors.account_permits): else 403."""
 
     output_serializer = None
+    account_path = "account"
 
     def get_serializer_class(self):
         return self.output_serializer
 
+    def read_back(self, instance):
+        """The row as the caller now sees it, or None when their own write took it out of
+        their sight (they left the account's team)."""
+        return self.get_queryset().filter(pk=instance.pk).first()
+
     def output(self, instance, *, status_code=status.HTTP_200_OK):
-        row = self.get_queryset().get(pk=instance.pk)
+        row = self.read_back(instance)
+        if row is None:
+            # Done, and nothing of it left to show them: never a 500 after the commit.
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(
             self.output_serializer(row, context=self.get_serializer_context()).data,
             status=status_code,
         )
+
+    def account_of(self, row) -> Account:
+        for name in filter(None, self.account_path.split("__")):
+            row = getattr(row, name)
+        return row
+
+    def get_object_to(self, action: Access = Access.EDIT):
+        """The row (404 when the caller does not see it), if they may do `action` on its
+        account (else 403)."""
+        row = self.get_object()
+        ensure_permitted(self.request.user, self.account_of(row), action)
+        return row
+
+    def permit(self, account: Account, action: Access = Access.EDIT) -> None:
+        """For a row about to be added to `account` (one the caller sees): 403 unless they
+        may do `action` on it."""
+        ensure_permitted(self.request.user, account, action)
 
     def validated(self, serializer_class, *, instance=None, partial=False) -> dict:
         serializer = serializer_class(
@@ -95,6 +130,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     account's currency."""
 
     output_serializer = serializers.AccountSerializer
+    account_path = ""
     filterset_class = filters.AccountFilter
     ordering_fields = ["name", "id", "created_at", "updated_at"]
     ordering = ["name"]
@@ -110,7 +146,8 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def create(self, request):
         data = self.validated(serializers.AccountInputSerializer)
         team = data.pop("team", [])
-        if not request.user.sees_all_accounts:
+        # Asked as if the caller owned the new account: may they hand it to someone else?
+        if not account_permits(request.user, Account(owner=request.user), Access.CHANGE_OWNER):
             owner = data.get("owner")
             if owner is not None and owner.pk != request.user.pk:
                 raise ValidationError(
@@ -128,26 +165,23 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         responses={
             200: serializers.AccountSerializer,
             400: BAD_REQUEST,
+            403: FORBIDDEN,
             404: NOT_FOUND,
             409: CONFLICT,
         },
     )
     def partial_update(self, request, pk=None):
-        account = self.get_object()
+        account = self.get_object_to(Access.EDIT)
         data = self.validated(serializers.AccountUpdateSerializer, instance=account, partial=True)
         if "version" not in data:
             raise ValidationError({"version": [_("This field is required.")]})
+        refused = account_change_refusals(
+            request.user, account, owner=data.get("owner"), team=data.get("team")
+        )
+        if refused:
+            raise PermissionDenied({field: [reason] for field, reason in refused.items()})
         expected = data.pop("version")
         team = data.pop("team", None)
-        owner = data.get("owner")
-        if (
-            owner is not None
-            and owner.pk != account.owner_id
-            and not request.user.sees_all_accounts
-        ):
-            raise ValidationError(
-                {"owner": [_("Only leaders and admins hand an account over to another owner.")]}
-            )
         account = account_services.account_update(
             account=account, expected_version=expected, actor=request.user, team=team, **data
         )
@@ -180,6 +214,7 @@ class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     )
     def create(self, request):
         data = self.validated(serializers.StakeholderInputSerializer)
+        self.permit(data["account"])
         person = account_services.stakeholder_create(actor=request.user, **data)
         return self.output(person, status_code=status.HTTP_201_CREATED)
 
@@ -189,7 +224,7 @@ class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         responses={200: serializers.StakeholderSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
     def partial_update(self, request, pk=None):
-        person = self.get_object()
+        person = self.get_object_to(Access.EDIT)
         data = self.validated(
             serializers.StakeholderUpdateSerializer, instance=person, partial=True
         )
@@ -226,6 +261,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     )
     def create(self, request):
         data = self.validated(serializers.InteractionInputSerializer)
+        self.permit(data["account"])
         interaction = activity_services.interaction_log(
             account=data["account"],
             actor=request.user,
@@ -264,11 +300,12 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     )
     def create(self, request):
         data = self.validated(serializers.CommitmentInputSerializer)
+        self.permit(data["account"])
         commitment = activity_services.commitment_create(actor=request.user, **data)
         return self.output(commitment, status_code=status.HTTP_201_CREATED)
 
     def _transition(self, service):
-        commitment = service(commitment=self.get_object(), actor=self.request.user)
+        commitment = service(commitment=self.get_object_to(Access.EDIT), actor=self.request.user)
         return self.output(commitment)
 
     @extend_schema(
@@ -324,6 +361,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     )
     def create(self, request):
         data = self.validated(serializers.QBRScheduleSerializer)
+        self.permit(data["account"])
         qbr = activity_services.qbr_schedule(actor=request.user, **data)
         return self.output(qbr, status_code=status.HTTP_201_CREATED)
 
@@ -334,7 +372,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     )
     @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
-        qbr = self.get_object()
+        qbr = self.get_object_to(Access.EDIT)
         data = self.validated(serializers.QBRHoldSerializer)
         data["next_steps"] = _next_steps(data.get("next_steps", []))
         qbr = activity_services.qbr_hold(qbr=qbr, actor=request.user, **data)
@@ -347,7 +385,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        qbr = activity_services.qbr_cancel(qbr=self.get_object(), actor=request.user)
+        qbr = activity_services.qbr_cancel(qbr=self.get_object_to(Access.EDIT), actor=request.user)
         return self.output(qbr)
 
 
@@ -420,7 +458,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         )
 
     def output(self, instance, *, status_code=status.HTTP_200_OK):
-        row = self.get_queryset().get(pk=instance.pk)
+        row = self.read_back(instance)
+        if row is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         serializer = serializers.PlanDetailSerializer(row, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
@@ -431,6 +471,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     )
     def create(self, request):
         data = self.validated(serializers.PlanInputSerializer)
+        self.permit(data["account"])
         plan = plan_services.plan_create(actor=request.user, **data)
         return self.output(plan, status_code=status.HTTP_201_CREATED)
 
@@ -445,7 +486,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         },
     )
     def partial_update(self, request, pk=None):
-        plan = self.get_object()
+        plan = self.get_object_to(Access.EDIT)
         data = self.validated(serializers.PlanUpdateSerializer, instance=plan, partial=True)
         if "version" not in data:
             raise ValidationError({"version": [_("This field is required.")]})
@@ -456,7 +497,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return self.output(plan)
 
     def _transition(self, service):
-        plan = service(plan=self.get_object(), actor=self.request.user)
+        plan = service(plan=self.get_object_to(Access.EDIT), actor=self.request.user)
         return self.output(plan)
 
     @extend_schema(
@@ -516,6 +557,7 @@ def plan_row_viewset(model, output_serializer, noun: str):
     )
     class PlanRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         filterset_class = filters.PlanRowFilter
+        account_path = "plan__account"
         ordering_fields = ["id"]
         ordering = ["id"]
 
@@ -524,11 +566,12 @@ def plan_row_viewset(model, output_serializer, noun: str):
 
         def create(self, request):
             data = self.validated(input_serializer)
+            self.permit(data["plan"].account)
             row = create_service(actor=request.user, **data)
             return self.output(row, status_code=status.HTTP_201_CREATED)
 
         def partial_update(self, request, pk=None):
-            row = self.get_object()
+            row = self.get_object_to(Access.EDIT)
             data = self.validated(update_serializer, instance=row, partial=True)
             if "version" not in data:
                 raise ValidationError({"version": [_("This field is required.")]})
@@ -539,7 +582,8 @@ def plan_row_viewset(model, output_serializer, noun: str):
             return self.output(row)
 
         def destroy(self, request, pk=None):
-            delete_service(**{keyword: self.get_object()}, actor=request.user)
+            # Removing a row of the plan is an edit of the account's plan (docs/architecture.md).
+            delete_service(**{keyword: self.get_object_to(Access.EDIT)}, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
 
     PlanRowViewSet.output_serializer = output_serializer

@@ -25,6 +25,7 @@ from accounts.forms import (
 )
 from accounts.models import Account, ExchangeRate, RatingCriterion
 from accounts.selectors import (
+    Access,
     account_health,
     account_owners_for_user,
     account_page_stakeholders,
@@ -165,7 +166,7 @@ def account_timeline(request, pk: int):
 
 @require_POST
 def health_recompute_now(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     services.health_recompute_all(day=timezone.localdate(), account_id=account.pk)
     messages.success(request, _("Health recomputed with the current configuration."))
     return redirect(account)

@@ -1,5 +1,6 @@
-"""Role checks for whole pages. What a user may see of accounts is decided in
-accounts/selectors.py (`accounts_for_user`, `get_account_for_user`), nowhere else."""
+"""Role checks for whole pages. What a user may see and do on accounts is decided in
+accounts/selectors.py (`Access`, `accounts_for_user`, `account_permits`,
+`get_account_for_user`), nowhere else."""
 
 from collections.abc import Callable
 from functools import wraps

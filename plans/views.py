@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.coverage import open_departures
-from accounts.selectors import account_page_stakeholders, get_account_for_user
+from accounts.selectors import Access, account_page_stakeholders, get_account_for_user
 from accounts.services import StaleEdit
 from accounts.views import form_errors_into
 from kam.access import admin_required
@@ -87,8 +87,8 @@ def _account_page(account, tab: str, **context) -> dict:
     }
 
 
-def _plan_of(request, pk: int, plan_pk: int):
-    account = get_account_for_user(request.user, pk)
+def _plan_of(request, pk: int, plan_pk: int, *, action: Access = Access.VIEW):
+    account = get_account_for_user(request.user, pk, action=action)
     plan = get_object_or_404(plans_for_account(account), pk=plan_pk)
     plan.account = account
     return account, plan
@@ -175,7 +175,7 @@ def _default_period():
 
 @require_http_methods(["GET", "POST"])
 def plan_create(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     start, end = _default_period()
     form = PlanForm(
         request.POST or None,
@@ -231,7 +231,7 @@ def _merge_their_changes(form, current, *, expected: int) -> None:
 
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk: int, plan_pk: int):
-    account, plan = _plan_of(request, pk, plan_pk)
+    account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     form = PlanForm(request.POST or None, instance=plan)
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -269,7 +269,7 @@ def plan_history_page(request, pk: int, plan_pk: int):
 
 
 def _plan_action(request, pk: int, plan_pk: int, service, success: str):
-    _account, plan = _plan_of(request, pk, plan_pk)
+    _account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     try:
         result = service(plan=plan, actor=request.user)
     except ValidationError as error:
@@ -324,7 +324,7 @@ def _kind(kind: str) -> ItemKind:
 def plan_item_create(request, pk: int, plan_pk: int, kind: str):
     """Adds a row. From the plan page (htmx) the plan body comes back, with the form's errors
     in place and status 422 when it was refused; without JavaScript, a redirect or the page."""
-    account, plan = _plan_of(request, pk, plan_pk)
+    account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     item_kind = _kind(kind)
     team = _team(account)
     form = _item_form(item_kind, plan, team, request, data=request.POST or None)
@@ -360,7 +360,7 @@ def _conflict_rows(form, current) -> list[tuple[str, object]]:
 
 @require_http_methods(["GET", "POST"])
 def plan_item_edit(request, pk: int, plan_pk: int, kind: str, item_pk: int):
-    account, plan = _plan_of(request, pk, plan_pk)
+    account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     item_kind = _kind(kind)
     item = get_object_or_404(item_kind.model.objects.filter(plan=plan), pk=item_pk)
     team = _team(account)
@@ -407,7 +407,7 @@ def plan_item_edit(request, pk: int, plan_pk: int, kind: str, item_pk: int):
 
 @require_POST
 def plan_item_delete(request, pk: int, plan_pk: int, kind: str, item_pk: int):
-    account, plan = _plan_of(request, pk, plan_pk)
+    account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     item_kind = _kind(kind)
     item = get_object_or_404(item_kind.model.objects.filter(plan=plan), pk=item_pk)
     try:
@@ -446,7 +446,7 @@ def account_whitespace(request, pk: int):
 
 @require_POST
 def business_unit_create(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = BusinessUnitForm(request.POST)
     if form.is_valid():
         try:
@@ -468,7 +468,7 @@ def business_unit_create(request, pk: int):
 
 @require_POST
 def whitespace_cell_set(request, pk: int):
-    account = get_account_for_user(request.user, pk)
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = WhitespaceCellForm(request.POST, account=account)
     cell = None
     if form.is_valid():

@@ -13,6 +13,7 @@ from accounts.models import (
     Currency,
     parent_makes_loop,
 )
+from accounts.selectors import REFUSALS, Access, account_permits
 from dataio.importers.base import (
     CREATED,
     UPDATED,
@@ -287,6 +288,12 @@ class AccountImporter(Importer):
         parent_key = self._parent_key(values.get("parent")) if "parent" in values else None
 
         existing = self._existing(external_id, name)
+        if (
+            existing is not None
+            and attrs.get("owner_id", existing.owner_id) != existing.owner_id
+            and not account_permits(self.actor, existing, Access.CHANGE_OWNER)
+        ):
+            raise RowReject(str(REFUSALS[Access.CHANGE_OWNER]))
         account, changes = instance_for(
             existing,
             attrs,

@@ -5,10 +5,15 @@ fails when a new one is added without being listed here. Leader-only routes answ
 the 403 page before looking at the account, so an outsider learns nothing there either."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import URLPattern, reverse
 
+from accounts import selectors
 from accounts import urls as account_urls
 from accounts.models import (
+    Account,
     HealthScore,
     Milestone,
     QualitativeRating,
@@ -17,6 +22,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
+from accounts.selectors import Access, account_permits, accounts_for_user, get_account_for_user
 from accounts.services import scoring_defaults_ensure
 from insights import urls as insights_urls
 from kam.models import Role
@@ -266,3 +272,128 @@ def test_tier_review_decision_never_redirects_off_site(client_for, leader, scene
     response = client_for(leader).post(_url("tier_review_decide", scene), payload)
     assert response.status_code == 302
     assert response.url == reverse("tier_review")
+
+
+# --- One rule, two forms: the queryset and the per-row answer agree ----------------------------
+
+ACTIONS = list(Access)
+EVERY_PERSONA = ["anonymous", "outsider", "kam_user", "team_member", "leader", "admin_user"]
+
+
+def _persona(request, name):
+    if name == "anonymous":
+        return AnonymousUser()
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def linked_accounts(account, kam_user, team_member, outsider):
+    """The conftest account (kam_user owns, team_member on the team), one kam_user is only on
+    the team of, the outsider's own, and one with nobody's team on it."""
+    colleague = UserFactory(full_name="Cora Colleague", role=Role.KAM)
+    shared = AccountFactory(name="Beta Shared", owner=colleague)
+    shared.team.add(kam_user, outsider)
+    return [
+        account,
+        shared,
+        AccountFactory(name="Zeta Foreign", owner=outsider),
+        AccountFactory(name="Omega Alone", owner=colleague),
+    ]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("persona", EVERY_PERSONA)
+def test_accounts_for_user_and_account_permits_agree(request, linked_accounts, persona, action):
+    user = _persona(request, persona)
+    listed = set(accounts_for_user(user, action).values_list("pk", flat=True))
+    # Fresh rows, so the per-row answer asks the database and not what a read left behind.
+    answered = {
+        account.pk
+        for account in Account.objects.filter(pk__in=[a.pk for a in linked_accounts])
+        if account_permits(user, account, action)
+    }
+    assert listed == answered
+
+
+def test_an_inactive_user_may_do_nothing(linked_accounts):
+    gone = UserFactory(role=Role.LEADER, is_active=False)
+    for action in ACTIONS:
+        assert not accounts_for_user(gone, action).exists()
+        assert not any(account_permits(gone, a, action) for a in linked_accounts)
+
+
+# The rule written out (a change to accounts.selectors.KAM_GRANTS must fail here): what each
+# persona may do on the conftest account.
+MAY = {
+    "anonymous": set(),
+    "outsider": set(),
+    "kam_user": {"view", "edit", "change_team"},
+    "team_member": {"view", "edit"},
+    "leader": {"view", "edit", "change_team", "change_owner", "delete"},
+    "admin_user": {"view", "edit", "change_team", "change_owner", "delete"},
+}
+
+
+@pytest.mark.parametrize("persona", EVERY_PERSONA)
+def test_what_each_persona_may_do_on_an_account(request, account, persona):
+    user = _persona(request, persona)
+    fresh = Account.objects.get(pk=account.pk)
+    assert {str(action) for action in Access if account_permits(user, fresh, action)} == (
+        MAY[persona]
+    )
+
+
+def test_get_account_for_user_is_404_unseen_403_seen_but_refused(kam_user, outsider, account):
+    with pytest.raises(Http404):
+        get_account_for_user(outsider, account.pk, action=Access.EDIT)
+    with pytest.raises(PermissionDenied):
+        get_account_for_user(kam_user, account.pk, action=Access.CHANGE_OWNER)
+    assert get_account_for_user(kam_user, account.pk, action=Access.CHANGE_TEAM) == account
+
+
+def test_a_team_members_edit_is_answered_without_another_query(
+    team_member, account, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # the account, with "is on the team" as a column
+        found = get_account_for_user(team_member, account.pk, action=Access.EDIT)
+        assert not account_permits(team_member, found, Access.CHANGE_TEAM)
+
+
+def test_a_kam_creating_an_account_for_someone_else_is_refused(client_for, kam_user, outsider):
+    before = Account.objects.count()
+    response = client_for(kam_user).post(
+        reverse("account_create"),
+        {"name": "Nova", "currency": "BRL", "status": "prospect", "owner": outsider.pk},
+    )
+    assert response.status_code == 403
+    assert "owner" in response.context["form"].errors
+    assert Account.objects.count() == before
+
+
+def test_a_kam_creates_an_account_they_own_with_a_team(client_for, kam_user, team_member):
+    response = client_for(kam_user).post(
+        reverse("account_create"),
+        {"name": "Nova", "currency": "BRL", "status": "prospect", "team": [team_member.pk]},
+    )
+    assert response.status_code == 302
+    nova = Account.objects.get(name="Nova")
+    assert nova.owner == kam_user
+    assert list(nova.team.all()) == [team_member]
+
+
+@pytest.fixture
+def only_owners_edit(monkeypatch):
+    """A stricter rule of the day: the page's buttons and routes follow it, whatever it is."""
+    grants = {**selectors.KAM_GRANTS, Access.EDIT: selectors.KAM_GRANTS[Access.CHANGE_TEAM]}
+    monkeypatch.setattr(selectors, "KAM_GRANTS", grants)
+
+
+def test_the_edit_button_shows_only_to_those_the_rule_lets_edit(
+    client_for, kam_user, team_member, scene, only_owners_edit
+):
+    url = reverse("account_detail", args=[scene.account.pk])
+    edit_url = reverse("account_edit", args=[scene.account.pk])
+    assert edit_url in client_for(kam_user).get(url).content.decode()
+    team_client = client_for(team_member)
+    assert edit_url not in team_client.get(url).content.decode()
+    assert team_client.get(edit_url).status_code == 403

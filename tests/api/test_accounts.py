@@ -230,7 +230,9 @@ def test_kam_cannot_hand_the_account_over(api_as, kam_user, team_member, account
     response = api_as(kam_user).patch(
         f"{URL}{account.pk}/", {"owner": team_member.pk, "version": 1}, format="json"
     )
-    assert response.status_code == 400
+    # Theirs to see and edit, not to hand over: 403 with the reason on the field.
+    assert response.status_code == 403
+    assert "owner" in response.json()
     assert Account.objects.get(pk=account.pk).owner_id == kam_user.pk
 
 

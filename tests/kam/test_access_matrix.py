@@ -19,16 +19,21 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from accounts.models import ExchangeRate, HealthScore, Tier, TierChange
+from accounts.models import Account, ExchangeRate, HealthScore, Tier, TierChange
+from accounts.selectors import KAM_GRANTS, Access
 from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
+from activities.models import QBR, Commitment
 from api.services import api_token_create
 from dataio.services import import_job_create
 from kam.models import Role
 from plans import services as plan_services
+from plans.models import AccountPlan, Objective
 from tests.factories import CommitmentFactory, InteractionFactory, StakeholderFactory, UserFactory
 from tests.plans.factories import ActionFactory, OpportunityFactory, RiskFactory
 
@@ -407,3 +412,350 @@ def test_an_inactive_user_is_treated_as_anonymous(scene, client):
     client.force_login(gone)
     response = client.get(reverse("account_detail", args=[scene.account.pk]))
     assert _is_login_redirect(response)
+
+
+# --- Who may do what: every write route, per action and persona ------------------------------
+#
+# The rule (docs/architecture.md, "One permission check"; decided by accounts.selectors
+# KAM_GRANTS) written out here, so that a change to it fails a test: view and edit are for the
+# owner, the team, leaders and admins; the team for the owner, leaders and admins; the owner
+# for leaders and admins. Refused: 404 when the user does not see the account, 403 when they
+# see it; either way nothing is written.
+
+OK, FORBIDDEN, HIDDEN = "ok", "forbidden", "hidden"
+PERSONAS = ["outsider", "kam_user", "team_member", "leader", "admin_user"]
+EXPECTED = {
+    "edit": {"outsider": HIDDEN, "kam_user": OK, "team_member": OK, "leader": OK,
+             "admin_user": OK},
+    "change_team": {"outsider": HIDDEN, "kam_user": OK, "team_member": FORBIDDEN, "leader": OK,
+                    "admin_user": OK},
+    "change_owner": {"outsider": HIDDEN, "kam_user": FORBIDDEN, "team_member": FORBIDDEN,
+                     "leader": OK, "admin_user": OK},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write request: `url` and `body` from the scene and a newcomer KAM (who joins teams
+    and takes accounts over); `done` says whether it took effect."""
+
+    action: str
+    method: str
+    url: Callable
+    done: Callable
+    body: Callable = field(default=lambda scene, newcomer: {})
+    api: bool = False
+    # What a user who does not see the account gets: 404, or 400 ("no such account") when the
+    # account is named in the body of an API create.
+    hidden_status: int = 404
+
+
+def _profile(scene, **changes) -> dict:
+    """The account form as shown, with `changes`."""
+    account = scene.account
+    account.refresh_from_db()
+    return {
+        "name": account.name,
+        "currency": account.currency,
+        "status": account.status,
+        "owner": account.owner_id,
+        "team": [member.pk for member in account.team.all()],
+        "version": account.version,
+        **changes,
+    }
+
+
+def _team_pks(scene) -> set[int]:
+    return set(scene.account.team.values_list("pk", flat=True))
+
+
+def _owner_pk(scene) -> int:
+    return Account.objects.values_list("owner", flat=True).get(pk=scene.account.pk)
+
+
+def _account_url(scene, newcomer) -> str:
+    return reverse("account_edit", args=[scene.account.pk])
+
+
+def _api_account_url(scene, newcomer) -> str:
+    return f"/api/v1/accounts/{scene.account.pk}/"
+
+
+def _version(scene) -> int:
+    return Account.objects.values_list("version", flat=True).get(pk=scene.account.pk)
+
+
+def _team_member_pk(scene) -> int:
+    return scene.account.team.get().pk
+
+
+WRITES: dict[str, Write] = {
+    # The account form (accounts.views.account_edit)
+    "web: edit a profile field": Write(
+        "edit", "post", _account_url,
+        body=lambda s, n: _profile(s, name="Acme Renamed"),
+        done=lambda s, n: Account.objects.get(pk=s.account.pk).name == "Acme Renamed",
+    ),
+    "web: add someone to the team": Write(
+        "change_team", "post", _account_url,
+        body=lambda s, n: _profile(s, team=[_team_member_pk(s), n.pk]),
+        done=lambda s, n: n.pk in _team_pks(s),
+    ),
+    "web: take the team member off the team": Write(
+        "change_team", "post", _account_url,
+        body=lambda s, n: _profile(s, team=[n.pk]),
+        done=lambda s, n: _team_pks(s) == {n.pk},
+    ),
+    "web: hand the account over": Write(
+        "change_owner", "post", _account_url,
+        body=lambda s, n: _profile(s, owner=n.pk),
+        done=lambda s, n: _owner_pk(s) == n.pk,
+    ),
+    # Rows hanging off the account, on the web
+    "web: add a stakeholder": Write(
+        "edit", "post", lambda s, n: reverse("stakeholder_create", args=[s.account.pk]),
+        body=lambda s, n: {"name": "Nadia Nova", "buying_role": "champion", "influence": 4,
+                           "stance": "supporter"},
+        done=lambda s, n: s.account.stakeholders.filter(name="Nadia Nova").exists(),
+    ),
+    "web: remove a plan row": Write(
+        "edit", "post", lambda s, n: reverse("plan_item_delete", kwargs=item_kw(s)),
+        done=lambda s, n: not Objective.objects.filter(pk=s.objective.pk).exists(),
+    ),
+    "web: complete a commitment": Write(
+        "edit", "post", lambda s, n: reverse("commitment_complete", args=[s.commitment.pk]),
+        done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "done",
+    ),
+    "web: cancel a commitment": Write(
+        "edit", "post", lambda s, n: reverse("commitment_cancel", args=[s.commitment.pk]),
+        done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
+    ),
+    "web: schedule a QBR": Write(
+        "edit", "post", lambda s, n: reverse("account_qbrs", args=[s.account.pk]),
+        body=lambda s, n: {"scheduled_on": "2026-04-20", "agenda": "Renewal"},
+        done=lambda s, n: QBR.objects.filter(account=s.account, agenda="Renewal").exists(),
+    ),
+    "web: cancel a QBR": Write(
+        "edit", "post", lambda s, n: reverse("qbr_cancel", args=[s.qbr.pk]),
+        done=lambda s, n: QBR.objects.get(pk=s.qbr.pk).status == "cancelled",
+    ),
+    # The API's account
+    "api: change a profile field": Write(
+        "edit", "patch", _api_account_url, api=True,
+        body=lambda s, n: {"name": "Acme Renamed", "version": _version(s)},
+        done=lambda s, n: Account.objects.get(pk=s.account.pk).name == "Acme Renamed",
+    ),
+    "api: add someone to the team": Write(
+        "change_team", "patch", _api_account_url, api=True,
+        body=lambda s, n: {"team": [_team_member_pk(s), n.pk], "version": _version(s)},
+        done=lambda s, n: n.pk in _team_pks(s),
+    ),
+    "api: empty the team": Write(
+        "change_team", "patch", _api_account_url, api=True,
+        body=lambda s, n: {"team": [], "version": _version(s)},
+        done=lambda s, n: _team_pks(s) == set(),
+    ),
+    "api: hand the account over": Write(
+        "change_owner", "patch", _api_account_url, api=True,
+        body=lambda s, n: {"owner": n.pk, "version": _version(s)},
+        done=lambda s, n: _owner_pk(s) == n.pk,
+    ),
+    # Rows hanging off the account, through the API
+    "api: add a stakeholder": Write(
+        "edit", "post", lambda s, n: "/api/v1/stakeholders/", api=True, hidden_status=400,
+        body=lambda s, n: {"account": s.account.pk, "name": "Nadia Nova"},
+        done=lambda s, n: s.account.stakeholders.filter(name="Nadia Nova").exists(),
+    ),
+    "api: change a stakeholder": Write(
+        "edit", "patch", lambda s, n: f"/api/v1/stakeholders/{s.stakeholder.pk}/", api=True,
+        body=lambda s, n: {"title": "CFO"},
+        done=lambda s, n: s.account.stakeholders.filter(title="CFO").exists(),
+    ),
+    "api: make a commitment": Write(
+        "edit", "post", lambda s, n: "/api/v1/commitments/", api=True, hidden_status=400,
+        body=lambda s, n: {"account": s.account.pk, "title": "Send the deck",
+                           "due_date": "2026-03-20", "owner_stakeholder": s.stakeholder.pk},
+        done=lambda s, n: Commitment.objects.filter(title="Send the deck").exists(),
+    ),
+    "api: complete a commitment": Write(
+        "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/complete/",
+        api=True,
+        done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "done",
+    ),
+    "api: cancel a commitment": Write(
+        "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/cancel/",
+        api=True,
+        done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
+    ),
+    "api: schedule a QBR": Write(
+        "edit", "post", lambda s, n: "/api/v1/qbrs/", api=True, hidden_status=400,
+        body=lambda s, n: {"account": s.account.pk, "scheduled_on": "2026-04-20",
+                           "agenda": "Renewal"},
+        done=lambda s, n: QBR.objects.filter(account=s.account, agenda="Renewal").exists(),
+    ),
+    "api: change the plan": Write(
+        "edit", "patch", lambda s, n: f"/api/v1/plans/{s.plan.pk}/", api=True,
+        body=lambda s, n: {"title": "Acme 2026 v2", "version": s.plan.version},
+        done=lambda s, n: AccountPlan.objects.filter(title="Acme 2026 v2").exists(),
+    ),
+    "api: add a plan row": Write(
+        "edit", "post", lambda s, n: "/api/v1/objectives/", api=True, hidden_status=400,
+        body=lambda s, n: {"plan": s.plan.pk, "description": "Grow exports",
+                           "metric": "Export share", "baseline": "10", "target": "25"},
+        done=lambda s, n: Objective.objects.filter(description="Grow exports").exists(),
+    ),
+    "api: change a plan row": Write(
+        "edit", "patch", lambda s, n: f"/api/v1/objectives/{s.objective.pk}/", api=True,
+        body=lambda s, n: {"description": "Cut downtime more", "version": s.objective.version},
+        done=lambda s, n: Objective.objects.filter(description="Cut downtime more").exists(),
+    ),
+    "api: remove a plan row": Write(
+        "edit", "delete", lambda s, n: f"/api/v1/objectives/{s.objective.pk}/", api=True,
+        done=lambda s, n: not Objective.objects.filter(pk=s.objective.pk).exists(),
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture
+def newcomer(db):
+    return UserFactory(email="new@example.com", full_name="Nina Newcomer", role=Role.KAM)
+
+
+def _send(client, write: Write, url: str, body: dict):
+    if write.api:
+        return getattr(client, write.method)(url, body, format="json")
+    return client.post(url, body)
+
+
+def _client_for(user, *, api: bool):
+    if api:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", sorted(WRITES))
+def test_each_write_route_answers_each_persona_by_the_rule(
+    request, scene, newcomer, now, case, persona
+):
+    write = WRITES[case]
+    user = request.getfixturevalue(persona)
+    url, body = write.url(scene, newcomer), write.body(scene, newcomer)
+    expected = EXPECTED[write.action][persona]
+    before = _rows()
+
+    response = _send(_client_for(user, api=write.api), write, url, body)
+
+    assert response.status_code < 500, f"{case}: {persona} got {response}"
+    if expected == OK:
+        assert response.status_code in (200, 201, 204, 302), f"{case}: {persona} got {response}"
+        assert write.done(scene, newcomer), f"{case}: {persona}'s request did not take effect"
+        return
+    status = 403 if expected == FORBIDDEN else write.hidden_status
+    assert response.status_code == status, f"{case}: {persona} got {response}"
+    assert not write.done(scene, newcomer)
+    assert _rows() == before, f"{case}: {persona}'s refused request wrote something"
+
+
+CHANGES_TEAM_OR_OWNER = sorted(
+    name for name, write in WRITES.items() if write.action in ("change_team", "change_owner")
+)
+
+
+@pytest.mark.parametrize("case", CHANGES_TEAM_OR_OWNER)
+def test_a_team_member_who_is_not_the_owner_cannot_change_the_team_or_owner(
+    team_member, scene, newcomer, now, case
+):
+    write = WRITES[case]
+    before = _rows()
+    response = _send(
+        _client_for(team_member, api=write.api),
+        write,
+        write.url(scene, newcomer),
+        write.body(scene, newcomer),
+    )
+    assert response.status_code == 403
+    assert _rows() == before
+    if not write.api:
+        # The form says why, on the field.
+        assert response.context["form"].errors.keys() & {"team", "owner"}
+
+
+def test_the_team_and_owner_fields_are_locked_for_those_who_may_not_change_them(
+    client, scene, kam_user, team_member, leader
+):
+    url = reverse("account_edit", args=[scene.account.pk])
+    locked = {}
+    for user in (kam_user, team_member, leader):
+        client.force_login(user)
+        form = client.get(url).context["form"]
+        locked[user.email] = {name for name in ("owner", "team") if form.fields[name].disabled}
+    assert locked == {
+        "owner@example.com": {"owner"},
+        "team@example.com": {"owner", "team"},
+        "boss@example.com": set(),
+    }
+
+
+def test_a_locked_field_left_out_of_the_post_is_left_as_it_is(client, scene, team_member):
+    """A browser does not send a disabled field: the rest of the form still saves."""
+    client.force_login(team_member)
+    body = _profile(scene, name="Acme Renamed")
+    del body["team"], body["owner"]
+    response = client.post(reverse("account_edit", args=[scene.account.pk]), body)
+    assert response.status_code == 302
+    scene.account.refresh_from_db()
+    assert scene.account.name == "Acme Renamed"
+    assert _team_pks(scene) == {team_member.pk}
+
+
+# --- Removing oneself from a team never answers 500 ------------------------------------------
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["web", "api"])
+def test_removing_oneself_from_the_team_is_refused_not_a_server_error(scene, team_member, now, api):
+    colleague = UserFactory(role=Role.KAM)
+    before = _rows()
+    client = _client_for(team_member, api=api)
+    if api:
+        body = {"team": [], "version": _version(scene)}
+        response = client.patch(f"/api/v1/accounts/{scene.account.pk}/", body, format="json")
+    else:
+        body = _profile(scene, team=[colleague.pk])
+        response = client.post(reverse("account_edit", args=[scene.account.pk]), body)
+    assert response.status_code == 403
+    assert _rows() == before
+
+
+@pytest.fixture
+def team_may_change_the_team(monkeypatch):
+    """A rule that lets team members change the team, so that one can leave it: the answer
+    after such a save must not depend on the rule of the day."""
+    grants = {**KAM_GRANTS, Access.CHANGE_TEAM: KAM_GRANTS[Access.EDIT]}
+    monkeypatch.setattr("accounts.selectors.KAM_GRANTS", grants)
+
+
+def test_leaving_the_team_through_the_api_answers_204_after_the_save(
+    scene, team_member, now, team_may_change_the_team
+):
+    client = _client_for(team_member, api=True)
+    body = {"team": [], "version": _version(scene)}
+    response = client.patch(f"/api/v1/accounts/{scene.account.pk}/", body, format="json")
+    assert response.status_code == 204
+    assert _team_pks(scene) == set()
+
+
+def test_leaving_the_team_on_the_web_goes_back_to_the_account_list_with_a_message(
+    client, scene, team_member, now, team_may_change_the_team
+):
+    client.force_login(team_member)
+    colleague = UserFactory(full_name="Cora Colleague", role=Role.KAM)
+    body = _profile(scene, team=[colleague.pk])
+    response = client.post(reverse("account_edit", args=[scene.account.pk]), body, follow=True)
+    assert response.redirect_chain == [(reverse("account_list"), 302)]
+    assert "You are no longer on the team of Acme Industrial." in response.content.decode()
+    assert _team_pks(scene) == {colleague.pk}
