@@ -113,11 +113,6 @@ class AccountForm(forms.ModelForm):
                 # Field.has_changed says "unchanged" for every disabled field: compare the ids.
                 if _ids(sent) != _ids(self.get_initial_for_field(field, name)):
                     self.add_error(name, reason)
-        start, renewal = cleaned.get("contract_start"), cleaned.get("renewal_date")
-        if start and renewal and renewal < start:
-            self.add_error(
-                "renewal_date", _("The renewal date cannot be before the contract start.")
-            )
         return cleaned
 
 
