@@ -102,6 +102,16 @@ def test_the_schedule_uses_the_tier_cadence_and_flags_an_overdue_qbr(account, ka
     assert not schedule.is_overdue
 
 
+@pytest.mark.parametrize("status", ["prospect", "churned"])
+def test_the_qbr_tab_never_calls_a_prospect_or_churned_account_overdue(status, account, now):
+    account.status = status
+    account.contract_start = date(2020, 1, 1)
+    account.save()
+    schedule = qbr_schedule_status(account, [], TODAY)
+    assert schedule.due_on < TODAY
+    assert not schedule.is_overdue
+
+
 # --- services --------------------------------------------------------------------------------
 
 
