@@ -5,9 +5,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.insights.portfolio_data import build_portfolio
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, UserFactory
+from tests.insights.portfolio_data import build_portfolio
 
 BLOCKS = [
     "Revenue concentration (Pareto)",
