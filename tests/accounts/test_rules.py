@@ -23,7 +23,7 @@ from accounts.models import (
 )
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, QBRStatus
-from activities.selectors import my_work
+from activities.selectors import my_work, qbr_due_rows
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.selectors import account_list_rows
 from kam.models import Role
@@ -131,7 +131,12 @@ def test_each_rule_gives_the_same_accounts_for_many_rows_as_for_one(
         assert _ids(mine.touch_overdue(today, DEFAULT_CADENCE, tiers=fresh_tiers)) == touch
         due = dict(mine.with_qbr_due().values_list("pk", "next_qbr_due_on"))
         assert due == {a.pk: a.qbr_due_on() for a in rows}
-        assert _ids(mine.qbr_overdue(today)) == {a.pk for a in rows if a.qbr_overdue(today)}
+        qbr_overdue = {a.pk for a in rows if a.qbr_overdue(today)}
+        assert _ids(mine.qbr_overdue(today)) == qbr_overdue
+        # The reminders and My work read the due dates of the accounts with nothing planned.
+        assert {a.pk for a, due_on in qbr_due_rows(mine, today) if due_on < today} == qbr_overdue
+        owed = my_work(owner, today, default_cadence_days=DEFAULT_CADENCE).owed_touch
+        assert {a.pk for a in owed} == touch
         assert _ids(mine.renewal_within(today, renewal_days)) == {
             a.pk for a in rows if a.renews_within(today, renewal_days)
         }
