@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
@@ -75,10 +74,10 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
     )
     my_accounts = Account.objects.filter(Q(owner=user) | Q(team=user)).live().distinct()
     # Owed a touch: the same rule as the accounts list's touch filter and the dashboard count.
-    owed_touch = list(
-        my_accounts.touch_overdue(today, default_cadence_days)
-        .select_related("owner", "tier")
-        .order_by(F("last_touch_at").asc(nulls_first=True), "name")
+    owed_touch = sorted(
+        my_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier"),
+        # Never touched first, then the longest overdue (Account.next_touch_due).
+        key=lambda a: (a.next_touch_due(default_cadence_days) or date.min, a.name),
     )
     key_gone = Stakeholder.objects.filter(account=OuterRef("pk"), left_on__isnull=False).filter(
         Q(buying_role__in=KEY_BUYING_ROLES) | Q(is_primary=True)
