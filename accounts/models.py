@@ -1,11 +1,22 @@
-from collections.abc import Callable, Hashable
-from datetime import date, timedelta
+from collections.abc import Callable, Hashable, Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import (
+    DateField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -23,15 +34,177 @@ class Currency(models.TextChoices):
 class AccountStatus(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
     ACTIVE = "active", _("Active")
-    AT_RISK = "at_risk", _("At risk")
+    # Set by the KAM; not the health band of the same name (HealthBand.AT_RISK). Each has its
+    # own context, so their translations differ ("Sinalizada em risco" / "Saúde: em risco").
+    # The English labels stay as the migrations recorded them (a label change is a migration).
+    AT_RISK = "at_risk", pgettext_lazy("account status", "At risk")
     CHURNED = "churned", _("Churned")
 
 
 class HealthBand(models.TextChoices):
     HEALTHY = "healthy", _("Healthy")
     WATCH = "watch", _("Watch")
-    AT_RISK = "at_risk", _("At risk")
+    AT_RISK = "at_risk", pgettext_lazy("health band", "At risk")
     UNKNOWN = "unknown", _("Not enough data")
+
+
+# "Live": under management, i.e. every status but churned. What the dashboard counts, the
+# accounts list's status=live, My work and the touch and renewal rules read.
+LIVE_STATUSES = (AccountStatus.PROSPECT, AccountStatus.ACTIVE, AccountStatus.AT_RISK)
+# Accounts whose QBRs are tracked: prospects have none yet, churned ones no more.
+QBR_TRACKED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.AT_RISK)
+# When an account has no tier, a QBR is due this many days after the last one. ScoringConfig
+# carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
+# accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
+DEFAULT_QBR_CADENCE_DAYS = 90
+# activities.QBRStatus.PLANNED: QBRs live in a higher layer, read here through the reverse
+# relation `Account.qbrs` without importing them.
+_QBR_PLANNED = "planned"
+
+
+def business_tz() -> ZoneInfo:
+    """The business time zone (settings.TIME_ZONE). Account rules count days in it whatever
+    time zone the viewer picked, so every page gives the same answer at the same moment."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def business_date(moment: datetime | None = None) -> date:
+    """The date of `moment` (now by default) in the business time zone."""
+    return timezone.localdate(moment, business_tz())
+
+
+def qbr_due_from(
+    *, last_held_on: date | None, contract_start: date | None, created_on: date, cadence_days
+) -> date:
+    """THE QBR due rule: a cadence (the tier's, else DEFAULT_QBR_CADENCE_DAYS) after the last
+    QBR held; before the first, after the contract start, else the account's creation.
+    Account.qbr_due_on and AccountQuerySet.with_qbr_due apply it; health inputs apply it as of
+    a past day."""
+    baseline = last_held_on or contract_start or created_on
+    return baseline + timedelta(days=cadence_days or DEFAULT_QBR_CADENCE_DAYS)
+
+
+class AccountQuerySet(models.QuerySet):
+    """The account rules for many rows. Each condition sits next to the Account method that
+    answers it for one row (tests/accounts/test_rules.py checks that the two agree); the
+    `*_q` builders give the same condition for aggregates (`Count(filter=...)`)."""
+
+    # -- live / QBR tracked ----------------------------------------------------------------
+    @staticmethod
+    def live_q() -> Q:
+        return Q(status__in=LIVE_STATUSES)
+
+    def live(self) -> "AccountQuerySet":
+        return self.filter(self.live_q())
+
+    def qbr_tracked(self) -> "AccountQuerySet":
+        return self.filter(status__in=QBR_TRACKED_STATUSES)
+
+    # -- touch -----------------------------------------------------------------------------
+    @staticmethod
+    def touch_overdue_q(today: date, default_cadence_days: int, *, tiers=None) -> Q:
+        """Account.touch_overdue as a condition: local date of the last touch + cadence <
+        today, i.e. the last touch happened before the start of (today - cadence) in the
+        business time zone. The database compares timestamps instead of converting each
+        account's last touch to a local date.
+
+        With `tiers` (each with `touch_cadence_days`, as the dashboard has them) the cut-offs
+        are constants, one per tier, which the last-touch index can use; without, the same
+        cut-off is worked out per row from the tier joined, at no extra query."""
+        zone = business_tz()
+        never = Q(last_touch_at__isnull=True)
+        if tiers is None:
+            cadence = Coalesce(F("tier__touch_cadence_days"), Value(default_cadence_days))
+            due_day = ExpressionWrapper(Value(today) - cadence, output_field=DateField())
+            cutoff = Func(
+                Value(str(zone)),
+                Func(due_day, template="(%(expressions)s)::timestamp"),
+                function="timezone",
+                output_field=DateTimeField(),
+            )
+            return AccountQuerySet.live_q() & (never | Q(LessThan(F("last_touch_at"), cutoff)))
+
+        def cutoff_at(cadence_days: int) -> datetime:
+            return datetime.combine(today - timedelta(days=cadence_days), time.min, zone)
+
+        late = Q(tier__isnull=True, last_touch_at__lt=cutoff_at(default_cadence_days))
+        for tier in tiers:
+            late |= Q(tier_id=tier.pk, last_touch_at__lt=cutoff_at(tier.touch_cadence_days))
+        return AccountQuerySet.live_q() & (never | late)
+
+    def touch_overdue(
+        self, today: date, default_cadence_days: int, tiers=None
+    ) -> "AccountQuerySet":
+        return self.filter(self.touch_overdue_q(today, default_cadence_days, tiers=tiers))
+
+    # -- QBR -------------------------------------------------------------------------------
+    @staticmethod
+    def qbr_due_expression() -> ExpressionWrapper:
+        """qbr_due_from in SQL, from the account row (last_qbr_held_at is kept by
+        activities.services.qbr_hold): no aggregate over every QBR."""
+        zone = business_tz()
+        baseline = Coalesce(
+            TruncDate("last_qbr_held_at", tzinfo=zone),
+            F("contract_start"),
+            TruncDate("created_at", tzinfo=zone),
+            output_field=DateField(),
+        )
+        cadence = Coalesce(F("tier__qbr_cadence_days"), Value(DEFAULT_QBR_CADENCE_DAYS))
+        return ExpressionWrapper(baseline + cadence, output_field=DateField())
+
+    def with_qbr_due(self) -> "AccountQuerySet":
+        """Each account with `next_qbr_due_on` (Account.qbr_due_on)."""
+        return self.annotate(next_qbr_due_on=self.qbr_due_expression())
+
+    @classmethod
+    def qbr_planned_ahead_q(cls, today: date) -> Q:
+        """A QBR planned for today or later. An uncorrelated set of account ids (hashed once
+        per query) rather than a subquery per account, so it is cheap inside aggregates."""
+        qbrs = Account._meta.get_field("qbrs").related_model.objects
+        planned = qbrs.filter(status=_QBR_PLANNED, scheduled_on__gte=today)
+        return Q(pk__in=planned.values("account_id"))
+
+    @classmethod
+    def qbr_overdue_q(cls, today: date) -> Q:
+        """Account.qbr_overdue as a condition."""
+        return (
+            Q(status__in=QBR_TRACKED_STATUSES)
+            & ~cls.qbr_planned_ahead_q(today)
+            & Q(LessThan(cls.qbr_due_expression(), Value(today)))
+        )
+
+    def qbr_overdue(self, today: date) -> "AccountQuerySet":
+        return self.filter(self.qbr_overdue_q(today))
+
+    def qbr_unscheduled(self, today: date) -> "AccountQuerySet":
+        """QBR-tracked accounts with nothing planned from `today` on, with `next_qbr_due_on`: the
+        reminders and My work pick those due soon or overdue."""
+        return self.qbr_tracked().exclude(self.qbr_planned_ahead_q(today)).with_qbr_due()
+
+    # -- renewal ---------------------------------------------------------------------------
+    @staticmethod
+    def renewal_within_q(today: date, days: int) -> Q:
+        """Account.renews_within as a condition."""
+        return AccountQuerySet.live_q() & Q(
+            renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days)
+        )
+
+    def renewal_within(self, today: date, days: int) -> "AccountQuerySet":
+        return self.filter(self.renewal_within_q(today, days))
+
+    # -- health band / Pareto class --------------------------------------------------------
+    @staticmethod
+    def band_values(band: str) -> list[str]:
+        """The stored values of a band: "unknown" includes accounts not scored yet ("")."""
+        return [HealthBand.UNKNOWN, ""] if band == HealthBand.UNKNOWN else [band]
+
+    def in_band(self, band: str) -> "AccountQuerySet":
+        """Accounts in the health band accounts.scoring.band_for gave them (Account.band)."""
+        return self.filter(health_band__in=self.band_values(band))
+
+    def in_pareto_class(self, pareto_class: str) -> "AccountQuerySet":
+        """Stored by insights.services.tiers_recompute."""
+        return self.filter(pareto_class=pareto_class)
 
 
 # What a person edits on an account (the form and the API); the rest is computed or kept by
@@ -206,6 +379,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AccountQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -273,22 +448,73 @@ class Account(models.Model):
     def days_since_last_touch(self, today: date) -> int | None:
         if self.last_touch_at is None:
             return None
-        return (today - timezone.localdate(self.last_touch_at)).days
+        return (today - business_date(self.last_touch_at)).days
 
     @property
     def tier_mismatch(self) -> bool:
         return self.recommended_tier_id is not None and self.recommended_tier_id != self.tier_id
 
+    # -- the account rules for one row (AccountQuerySet has the same for many) ----------------
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def is_qbr_tracked(self) -> bool:
+        return self.status in QBR_TRACKED_STATUSES
+
     def next_touch_due(self, default_cadence_days: int = 30) -> date | None:
-        """When the tier's touch cadence says the next meaningful interaction is due."""
-        cadence = self.tier.touch_cadence_days if self.tier_id else default_cadence_days
+        """When the tier's touch cadence (the configured default without a tier) says the next
+        meaningful interaction is due: a date in the business time zone; None if never
+        touched."""
         if self.last_touch_at is None:
             return None
-        return timezone.localdate(self.last_touch_at) + timedelta(days=cadence)
+        cadence = self.tier.touch_cadence_days if self.tier_id else default_cadence_days
+        return business_date(self.last_touch_at) + timedelta(days=cadence)
 
     def touch_overdue(self, today: date, default_cadence_days: int = 30) -> bool:
+        """Live, and never touched or the next touch was due before `today`
+        (AccountQuerySet.touch_overdue)."""
+        if not self.is_live:
+            return False
         due = self.next_touch_due(default_cadence_days)
         return due is None or due < today
+
+    @property
+    def qbr_cadence_days(self) -> int:
+        return self.tier.qbr_cadence_days if self.tier_id else DEFAULT_QBR_CADENCE_DAYS
+
+    def qbr_due_on(self) -> date:
+        """When the next QBR is due (AccountQuerySet.with_qbr_due)."""
+        return qbr_due_from(
+            last_held_on=business_date(self.last_qbr_held_at) if self.last_qbr_held_at else None,
+            contract_start=self.contract_start,
+            created_on=business_date(self.created_at),
+            cadence_days=self.qbr_cadence_days,
+        )
+
+    def qbr_overdue(self, today: date, qbrs: Iterable | None = None) -> bool:
+        """QBR-tracked, no QBR planned from `today` on, and the next one was due before `today`
+        (AccountQuerySet.qbr_overdue). `qbrs`: the account's QBRs already loaded; by default
+        `self.qbrs.all()` (prefetched or one query)."""
+        if not self.is_qbr_tracked:
+            return False
+        qbrs = self.qbrs.all() if qbrs is None else qbrs
+        if any(q.status == _QBR_PLANNED and q.scheduled_on >= today for q in qbrs):
+            return False
+        return self.qbr_due_on() < today
+
+    def renews_within(self, today: date, days: int) -> bool:
+        """Live and renewing from `today` to `days` ahead, inclusive
+        (AccountQuerySet.renewal_within)."""
+        return (
+            self.is_live
+            and self.renewal_date is not None
+            and today <= self.renewal_date <= today + timedelta(days=days)
+        )
+
+    def in_band(self, band: str) -> bool:
+        return self.health_band in AccountQuerySet.band_values(band)
 
     def team_member_ids(self) -> set[int]:
         """Who may own our side of a commitment, risk or action: the owner and the team."""

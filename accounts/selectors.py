@@ -22,7 +22,6 @@ from accounts.models import (
     SatisfactionEntry,
     ScoringConfig,
     Stakeholder,
-    Tier,
     TierChange,
 )
 from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
@@ -198,41 +197,9 @@ def get_row_for_user(
     return row
 
 
-# The list's status filter also takes "live": every account but the churned ones, which is
-# what the portfolio dashboard counts as under management.
+# The list's status filter also takes "live" (accounts.models.LIVE_STATUSES): what the
+# portfolio dashboard counts as under management.
 LIVE = "live"
-# Accounts whose QBRs are tracked: prospects have none yet, churned ones no more.
-QBR_TRACKED_STATUSES = ("active", "at_risk")
-
-
-def touch_overdue_q(today: date, default_cadence_days: int, *, tiers=None) -> Q:
-    """Not churned, and never touched or the tier's touch cadence (the configured default
-    without a tier) ran out before `today`: Account.touch_overdue as a filter. One cut-off
-    instant per tier, so the database compares timestamps instead of converting each
-    account's last touch to a local date. `tiers` saves the query for them."""
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
-    if tiers is None:
-        tiers = Tier.objects.only("pk", "touch_cadence_days")
-
-    def cutoff(cadence_days: int):
-        # Overdue when the local date of the last touch + cadence < today, i.e. the last touch
-        # happened before the start of (today - cadence) in the local time zone.
-        return timezone.make_aware(datetime.combine(today - timedelta(days=cadence_days), time.min))
-
-    late = Q(tier__isnull=True, last_touch_at__lt=cutoff(default_cadence_days))
-    for tier in tiers:
-        late |= Q(tier_id=tier.pk, last_touch_at__lt=cutoff(tier.touch_cadence_days))
-    return ~Q(status="churned") & (Q(last_touch_at__isnull=True) | late)
-
-
-def renewal_within_q(today: date, days: int) -> Q:
-    """Not churned, renewal date from today to `days` ahead (inclusive)."""
-    return ~Q(status="churned") & Q(
-        renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days)
-    )
 
 
 def account_owners_for_user(user) -> QuerySet:

@@ -1,5 +1,5 @@
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Stakeholder
+from accounts.models import Account, Stakeholder, qbr_due_from
 from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
 
 
@@ -98,24 +98,10 @@ class Interaction(models.Model):
         return self.summary
 
 
-# When an account has no tier, a QBR is due this many days after the last one. ScoringConfig
-# carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
-# accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
-DEFAULT_QBR_CADENCE_DAYS = 90
-
-
 class QBRStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     HELD = "held", _("Held")
     CANCELLED = "cancelled", _("Cancelled")
-
-
-def qbr_next_due(baseline: date | None, cadence_days: int | None) -> date | None:
-    """When the next QBR is due: the cadence counted from the last one held (or, before any was
-    held, from the account's contract start or creation, whichever the caller passes)."""
-    if baseline is None:
-        return None
-    return baseline + timedelta(days=cadence_days or DEFAULT_QBR_CADENCE_DAYS)
 
 
 class QBR(models.Model):
@@ -202,8 +188,16 @@ class QBR(models.Model):
         return timezone.make_aware(datetime.combine(self.scheduled_on, self.scheduled_time))
 
     def next_due(self, cadence_days: int | None) -> date | None:
-        """For a held QBR, when the next one is due under `cadence_days`."""
-        return qbr_next_due(self.held_on, cadence_days)
+        """For a held QBR, when the next one is due under `cadence_days`
+        (accounts.models.qbr_due_from)."""
+        if self.held_on is None:
+            return None
+        return qbr_due_from(
+            last_held_on=self.held_on,
+            contract_start=None,
+            created_on=self.held_on,
+            cadence_days=cadence_days,
+        )
 
 
 class CommitmentStatus(models.TextChoices):

@@ -34,8 +34,7 @@ from activities.models import (
     ReminderKind,
 )
 from activities.selectors import (
-    QBR_ACCOUNT_STATUSES,  # noqa: F401 (re-exported: the job's knobs live with the job)
-    QBR_REMINDER_LEAD_DAYS,  # noqa: F401
+    QBR_REMINDER_LEAD_DAYS,  # noqa: F401 (re-exported: the job's knobs live with the job)
     qbr_due_rows,
     qbr_lead_days,
 )
@@ -68,6 +67,8 @@ def qbr_candidates(today: date) -> list[Candidate]:
     lead = qbr_lead_days()
     for account, due_on in qbr_due_rows(accounts, today):
         ref = f"account:{account.pk}"
+        # qbr_due_rows has only accounts with no QBR planned ahead, so a past due date is
+        # Account.qbr_overdue.
         if due_on < today:
             if leaders is None:
                 leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))

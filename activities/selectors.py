@@ -7,39 +7,23 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db.models import (
     Count,
-    DateTimeField,
     Exists,
-    ExpressionWrapper,
-    F,
-    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
 from accounts.selectors import Access, accounts_for_user, get_row_for_user
-from activities.models import (
-    DEFAULT_QBR_CADENCE_DAYS,
-    QBR,
-    Commitment,
-    CommitmentStatus,
-    QBRStatus,
-    qbr_next_due,
-)
+from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
 from kam.models import User
 
 UPCOMING_DAYS = 14
 # How long before a QBR falls due its owner is reminded (the tiers carry no lead time of
 # their own); QBR_REMINDER_LEAD_DAYS in settings overrides it.
 QBR_REMINDER_LEAD_DAYS = 14
-# Accounts whose QBRs are tracked: prospects have none yet, churned ones no more.
-QBR_ACCOUNT_STATUSES = ("active", "at_risk")
 
 
 def qbr_lead_days() -> int:
@@ -88,21 +72,12 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
         .select_related("account", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
-    my_accounts = Account.objects.filter(
-        Q(owner=user) | Q(team=user), status__in=["active", "at_risk", "prospect"]
-    ).distinct()
-    # Owed a touch: the tier's cadence (or the configured default) has run out since the last one.
-    cadence = Coalesce("tier__touch_cadence_days", Value(default_cadence_days))
-    owed_touch = list(
-        my_accounts.annotate(
-            touch_due_at=ExpressionWrapper(
-                F("last_touch_at") + cadence * Value(timedelta(days=1)),
-                output_field=DateTimeField(),
-            )
-        )
-        .filter(Q(touch_due_at__lt=timezone.now()) | Q(last_touch_at__isnull=True))
-        .select_related("owner", "tier")
-        .order_by(F("touch_due_at").asc(nulls_first=True), "name")
+    my_accounts = Account.objects.filter(Q(owner=user) | Q(team=user)).live().distinct()
+    # Owed a touch: the same rule as the accounts list's touch filter and the dashboard count.
+    owed_touch = sorted(
+        my_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier"),
+        # Never touched first, then the longest overdue (Account.next_touch_due).
+        key=lambda a: (a.next_touch_due(default_cadence_days) or date.min, a.name),
     )
     key_gone = Stakeholder.objects.filter(account=OuterRef("pk"), left_on__isnull=False).filter(
         Q(buying_role__in=KEY_BUYING_ROLES) | Q(is_primary=True)
@@ -153,43 +128,12 @@ def get_qbr_for_user(user, pk: int, *, action: Access = Access.VIEW) -> QBR:
     )
 
 
-def qbr_cadence_days(account: Account) -> int:
-    return account.tier.qbr_cadence_days if account.tier_id else DEFAULT_QBR_CADENCE_DAYS
-
-
-def qbr_due_on(
-    *, last_held_on: date | None, contract_start: date | None, created_on: date, cadence_days: int
-) -> date:
-    """The next QBR is due a cadence after the last one held; before the first, a cadence after
-    the contract started (or the account was created)."""
-    baseline = last_held_on or contract_start or created_on
-    return qbr_next_due(baseline, cadence_days)
-
-
 def qbr_due_rows(accounts: QuerySet[Account], today: date) -> Iterator[tuple[Account, date]]:
-    """(account, next QBR due date) for the tracked accounts among `accounts` that have no QBR
-    scheduled from today on, in one query (the last held QBR is an aggregate)."""
-    upcoming = QBR.objects.filter(
-        account=OuterRef("pk"), status=QBRStatus.PLANNED, scheduled_on__gte=today
-    )
-    rows = (
-        accounts.filter(status__in=QBR_ACCOUNT_STATUSES)
-        .select_related("owner", "tier")
-        .annotate(
-            last_held_at=Max("qbrs__held_at", filter=Q(qbrs__status=QBRStatus.HELD)),
-            scheduled=Exists(upcoming),
-        )
-        .filter(scheduled=False)
-        .order_by("pk")
-    )
+    """(account, next QBR due date) for the QBR-tracked accounts among `accounts` with no QBR
+    planned from today on, in one query (AccountQuerySet.qbr_unscheduled)."""
+    rows = accounts.qbr_unscheduled(today).select_related("owner", "tier").order_by("pk")
     for account in rows.iterator(chunk_size=500):
-        due_on = qbr_due_on(
-            last_held_on=timezone.localdate(account.last_held_at) if account.last_held_at else None,
-            contract_start=account.contract_start,
-            created_on=timezone.localdate(account.created_at),
-            cadence_days=qbr_cadence_days(account),
-        )
-        yield account, due_on
+        yield account, account.next_qbr_due_on
 
 
 @dataclass
@@ -201,10 +145,7 @@ class QbrSchedule:
     next_planned: QBR | None
     due_on: date
     today: date
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.next_planned is None and self.due_on < self.today
+    is_overdue: bool  # Account.qbr_overdue: never for prospects and churned accounts
 
     @property
     def days_to_due(self) -> int:
@@ -217,22 +158,16 @@ class QbrSchedule:
 
 def qbr_schedule_status(account: Account, qbrs: list[QBR], today: date) -> QbrSchedule:
     """From the account's QBRs already loaded (no query): the last held, the next planned
-    (today or later) and the due date."""
+    (today or later), the due date and whether it is overdue (the Account rules)."""
     held = [q for q in qbrs if q.status == QBRStatus.HELD]
-    last_held = max(held, key=lambda q: q.held_at, default=None)
     planned = [q for q in qbrs if q.status == QBRStatus.PLANNED and q.scheduled_on >= today]
-    cadence = qbr_cadence_days(account)
     return QbrSchedule(
-        cadence_days=cadence,
-        last_held=last_held,
+        cadence_days=account.qbr_cadence_days,
+        last_held=max(held, key=lambda q: q.held_at, default=None),
         next_planned=min(planned, key=lambda q: (q.scheduled_on, q.pk), default=None),
-        due_on=qbr_due_on(
-            last_held_on=last_held.held_on if last_held else None,
-            contract_start=account.contract_start,
-            created_on=timezone.localdate(account.created_at),
-            cadence_days=cadence,
-        ),
+        due_on=account.qbr_due_on(),
         today=today,
+        is_overdue=account.qbr_overdue(today, qbrs),
     )
 
 
@@ -276,39 +211,6 @@ def calendar_items(user, today: date, *, past_days: int = 30) -> tuple[list[QBR]
         .order_by("due_date", "pk")
     )
     return qbrs, commitments
-
-
-def qbr_overdue_q(today: date, *, among: QuerySet[Account] | None = None) -> Q:
-    """Active or at-risk, no QBR planned from `today` on, and the next QBR was due before
-    `today`: a cadence after the last one held, or before any, after the contract start (or the
-    account's creation), as activities.selectors.qbr_due_on. A set (hashed once per query),
-    not a subquery per account; `among` limits the set to those accounts (a KAM's seventy
-    instead of the whole portfolio)."""
-    from django.db.models.expressions import RawSQL
-    from django.utils import timezone
-
-    tz = str(timezone.get_current_timezone())
-    # The last QBR held is read from the account row (kept by activities.services.qbr_hold):
-    # the maximum over every QBR, twice per list page, made "QBR overdue" the slowest list at
-    # 20,000 accounts (bench/README.md).
-    sql = """
-        SELECT a.id FROM accounts_account a
-        LEFT JOIN accounts_tier t ON t.id = a.tier_id
-        WHERE a.status IN ('active', 'at_risk')
-          AND NOT EXISTS (
-            SELECT 1 FROM activities_qbr p
-            WHERE p.account_id = a.id AND p.status = 'planned' AND p.scheduled_on >= %s
-          )
-          AND COALESCE((a.last_qbr_held_at AT TIME ZONE %s)::date, a.contract_start,
-                       (a.created_at AT TIME ZONE %s)::date)
-              + COALESCE(t.qbr_cadence_days, %s) < %s
-    """
-    params = (today, tz, tz, DEFAULT_QBR_CADENCE_DAYS, today)
-    if among is not None:
-        among_sql, among_params = among.values("pk").order_by().query.sql_with_params()
-        sql += f" AND a.id IN ({among_sql})"
-        params = (*params, *among_params)
-    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - constant SQL, values as parameters  # nosec B611
 
 
 def commitments_overdue_q(today: date) -> Q:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.coverage import open_departures
+from accounts.models import business_date
 from accounts.selectors import (
     Access,
     account_page_stakeholders,
@@ -61,8 +62,9 @@ def _read_or_write(request) -> Access:
 
 @require_GET
 def my_work_page(request):
-    today = timezone.localdate()
-    # The default cadence the account list uses, so both pages agree on who is owed a touch.
+    # The business date and the default cadence the account list and the dashboard use, so
+    # the three agree on who is owed a touch.
+    today = business_date()
     work = my_work(
         request.user, today, default_cadence_days=current_config().default_touch_cadence_days
     )
@@ -270,7 +272,7 @@ def _qbr_people(account, user) -> list:
 def account_qbrs(request, pk: int):
     account = get_account_for_user(request.user, pk, action=_read_or_write(request))
     stakeholders, context = _account_frame(account)
-    today = timezone.localdate()
+    today = business_date()
     qbrs = account_qbrs_list(account)
     schedule = qbr_schedule_status(account, qbrs, today)
     form = QBRScheduleForm(

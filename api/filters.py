@@ -45,8 +45,10 @@ class AccountFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=AccountStatus.choices)
     owner = id_filter("owner_id", _("Owner user id"))
     tier = filters.CharFilter(field_name="tier__key", label=_("Tier key"))
-    health_band = filters.ChoiceFilter(choices=HealthBand.choices)
-    pareto_class = filters.ChoiceFilter(choices=[("A", "A"), ("B", "B"), ("C", "C")])
+    health_band = filters.ChoiceFilter(choices=HealthBand.choices, method="filter_band")
+    pareto_class = filters.ChoiceFilter(
+        choices=[("A", "A"), ("B", "B"), ("C", "C")], method="filter_pareto_class"
+    )
     industry = filters.CharFilter()
     region = filters.CharFilter()
     external_id = filters.CharFilter()
@@ -56,6 +58,13 @@ class AccountFilter(filters.FilterSet):
         from django.db.models import Q
 
         return queryset.filter(Q(name__icontains=value) | Q(legal_name__icontains=value))
+
+    def filter_band(self, queryset, name, value):
+        # "unknown" includes accounts not scored yet, as on the accounts list.
+        return queryset.in_band(value)
+
+    def filter_pareto_class(self, queryset, name, value):
+        return queryset.in_pareto_class(value)
 
 
 class StakeholderFilter(filters.FilterSet):

@@ -620,7 +620,10 @@ def load_history(p: dict) -> int:
                 (day, score, band, components, previous_score, movers, computed_at,
                  account_id, config_id)
             SELECT h.day, h.score,
-                   CASE WHEN h.score >= 70 THEN 'healthy' WHEN h.score >= 40 THEN 'watch'
+                   -- accounts.scoring.band_for, with the thresholds of the configuration
+                   -- the scores point at (not fixed numbers).
+                   CASE WHEN h.score >= c.healthy_min THEN 'healthy'
+                        WHEN h.score >= c.watch_min THEN 'watch'
                         ELSE 'at_risk' END,
                    h.components, NULL, '[]'::jsonb,
                    h.day::timestamp AT TIME ZONE %(tz)s + interval '2 hours', h.id, %(config_id)s
@@ -631,6 +634,7 @@ def load_history(p: dict) -> int:
                            AS score
                 FROM bench_history b
             ) h
+            JOIN accounts_scoringconfig c ON c.id = %(config_id)s
             """,
             {**p, "d": d},
         )

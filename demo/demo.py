@@ -183,7 +183,7 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
     demo_qbrs_seed(accounts=accounts, today=today)
 
     config = scoring_defaults_ensure()
-    ids = sorted(account.pk for account in accounts.values() if account.status != "churned")
+    ids = sorted(account.pk for account in accounts.values() if account.is_live)
     scored_days = set(
         HealthScore.objects.filter(account_id__in=ids, day__gt=today - timedelta(days=HISTORY_DAYS))
         .values("day")

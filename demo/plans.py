@@ -51,7 +51,7 @@ def demo_plans_seed(*, accounts: dict[str, Account], today: date) -> None:
     tiers_with_plans = {"strategic", "key"}
     for key, account in sorted(accounts.items()):
         account.refresh_from_db(fields=["tier", "status"])
-        if account.status == "churned" or account.tier is None:
+        if not account.is_live or account.tier is None:
             continue
         if (
             account.tier.key not in tiers_with_plans

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import (
+    QBR_TRACKED_STATUSES,
     Account,
     BuyingRole,
     QualitativeRating,
@@ -17,17 +18,17 @@ from accounts.models import (
     ScoringConfig,
     Stakeholder,
     Tier,
+    business_tz,
+    qbr_due_from,
 )
 from accounts.scoring import HealthConfig, HealthInputs, TierConfig, TierInputs
 from activities.models import (
-    DEFAULT_QBR_CADENCE_DAYS,
     QBR,
     Commitment,
     CommitmentStatus,
     Interaction,
     QBRStatus,
 )
-from activities.selectors import QBR_ACCOUNT_STATUSES, qbr_due_on
 from plans.selectors import open_high_risk_counts
 
 ZERO = Decimal(0)
@@ -79,7 +80,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     day_end = end_of_day(day)
     since = day_end - timedelta(days=WINDOW_DAYS)
     in_chunk = InArray(F("account_id"), account_ids)
-    tz = timezone.get_current_timezone()  # once, not three times per account
+    tz = business_tz()  # once, not three times per account
     # 1. the accounts with their tier cadence and renewal date
     accounts = Account.objects.filter(InArray(F("pk"), account_ids)).values(
         "pk",
@@ -197,15 +198,16 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             if who.get(gone_key) and not who.get(held_key)
         )
         renewal = account["renewal_date"]
-        qbr_tracked = account["status"] in QBR_ACCOUNT_STATUSES
+        qbr_tracked = account["status"] in QBR_TRACKED_STATUSES
         qbr_days_overdue = None
         if qbr_tracked:
             held = last_qbr.get(pk)
-            due_on = qbr_due_on(
+            # As of `day`, so from the QBRs held by then rather than Account.last_qbr_held_at.
+            due_on = qbr_due_from(
                 last_held_on=timezone.localdate(held, tz) if held else None,
                 contract_start=account["contract_start"],
                 created_on=timezone.localdate(account["created_at"], tz),
-                cadence_days=account["tier__qbr_cadence_days"] or DEFAULT_QBR_CADENCE_DAYS,
+                cadence_days=account["tier__qbr_cadence_days"],
             )
             qbr_days_overdue = (day - due_on).days
         inputs[pk] = HealthInputs(
@@ -258,7 +260,7 @@ def tier_inputs(day: date) -> list[TierInputs]:
     ):
         ratings.setdefault(account_id, {})[criterion] = score
     portfolio = []
-    for account_id in Account.objects.exclude(status="churned").values_list("pk", flat=True):
+    for account_id in Account.objects.live().values_list("pk", flat=True):
         money = revenue.get(account_id, {})
         margin = None
         if money.get("costed"):

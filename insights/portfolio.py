@@ -17,9 +17,9 @@ What the figures are built from (docs/portfolio.md explains each one):
   `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
 - the denormalised tier, Pareto class, health band and last touch on the account row;
 - one health row per account and month (accounts.HealthMonth) for the 12-month trend;
-- commitments, QBRs and opportunities through set filters shared with the accounts list
-  (accounts.selectors: touch_overdue_q, qbr_overdue_q, …), so that every figure's link
-  (`drill(...)`) lists exactly the accounts it counts.
+- the account rules of accounts.models.AccountQuerySet (live, touch and QBR overdue,
+  renewals, health bands, Pareto classes), which the accounts list filters with too, so that
+  every figure's link (`drill(...)`) lists exactly the accounts it counts.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,16 +44,17 @@ from redis.exceptions import RedisError
 
 from accounts.currency import Rates, converted, rates_on
 from accounts.health_text import component_label, reason_text
-from accounts.models import Account, HealthBand, HealthMonth, HealthScore, Tier
-from accounts.selectors import (
-    LIVE,
-    accounts_for_user,
-    current_config,
-    renewal_within_q,
-    touch_overdue_q,
+from accounts.models import (
+    Account,
+    AccountQuerySet,
+    HealthBand,
+    HealthMonth,
+    HealthScore,
+    Tier,
+    business_date,
 )
+from accounts.selectors import LIVE, accounts_for_user, current_config
 from activities.models import Commitment, CommitmentStatus
-from activities.selectors import qbr_overdue_q
 from kam.models import Role, User
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
@@ -334,8 +335,10 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
 ) -> PortfolioSummary:
     """Every figure of the dashboard for the accounts `user` sees that match `filters`:
-    eleven queries (see the numbered comments), plus three for `options` when not given."""
-    today = today or timezone.localdate()
+    eleven queries (numbered below), plus three for `options` when not given. One function
+    per block of the page; the account rules (live, touch and QBR overdue, renewals, bands,
+    Pareto classes) are AccountQuerySet's, as on the accounts list the figures link to."""
+    today = today or business_date()
     options = options or portfolio_options(user)
     tiers = {tier.pk: tier for tier in options.tiers}
     # 1. the exchange rates in force, 2. the scoring configuration (cadence, Pareto bands)
@@ -351,15 +354,56 @@ def portfolio_summary(
             return rows
         return rows.filter(**{f"{account_field}__in": accounts.values("pk")})
 
-    live = ~Q(status="churned")
     revenue = converted("revenue_last_12m", rates)
-    cohort = Q(revenue_prev_12m__gt=0)
-    touch_q = touch_overdue_q(today, config.default_touch_cadence_days, tiers=list(tiers.values()))
-    qbr_q = qbr_overdue_q(today, among=accounts if narrowed else None)
-    renewal_q = renewal_within_q(today, RENEWAL_DAYS)
+    # 3. one pass over the accounts, grouped by tier, band, stored Pareto class and currency
+    groups = _account_groups(accounts, today, config, tiers, rates)
+    summary = PortfolioSummary(
+        today=today,
+        filters=filters,
+        rates=rates,
+        revenue_as_of=max((g["as_of"] for g in groups if g["as_of"]), default=None),
+        **_kpi_figures(groups, filters),
+        pareto_classes=_pareto_classes(groups, filters),
+        tiers=_tier_rows(groups, tiers, filters),
+        pareto_a_pct=float(config.pareto_a_pct),
+        pareto_b_pct=float(config.pareto_b_pct),
+    )
+    live_accounts = accounts.live()
+    # 4. the Pareto curve
+    summary.pareto = _pareto_bars(live_accounts, revenue, summary)
+    # 5. median health and share at risk per month
+    summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
+    # 6. accounts in the at-risk health band, largest revenue first, with their latest reasons
+    summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
+    # 7. the next renewals
+    summary.renewal_rows = _renewal_rows(accounts, today, revenue)
+    # 8. the weighted pipeline, 9. its largest opportunities
+    opportunities = scoped(open_opportunities(), "plan__account")
+    summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(opportunities, rates)
+    summary.opportunity_rows = _opportunity_rows(opportunities, rates)
+    # 10. commitments overdue and the accounts that have them
+    overdue = scoped(
+        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
+    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
+    summary.commitments_overdue.value = overdue["count"]
+    summary.commitments_overdue.accounts = overdue["accounts"]
+    # 11. accounts per KAM and tier against the tier policy
+    summary.load = _load_rows(live_accounts, tiers, filters)
+    summary.computed_at = timezone.now()
+    return summary
 
-    # 3. one pass over the accounts, grouped by tier, band, stored Pareto class and currency;
-    # amounts are summed in each currency and converted here (a CASE per account cost more).
+
+def _account_groups(accounts, today: date, config, tiers: dict[int, Tier], rates) -> list[dict]:
+    """Live accounts and revenue, touch and QBR overdue, renewals and the retention cohort per
+    (tier, band, Pareto class, currency): one query. Amounts are summed in each currency and
+    converted here (a CASE per account cost more)."""
+    live = AccountQuerySet.live_q()
+    cohort = Q(revenue_prev_12m__gt=0)
+    touch_q = AccountQuerySet.touch_overdue_q(
+        today, config.default_touch_cadence_days, tiers=list(tiers.values())
+    )
+    qbr_q = AccountQuerySet.qbr_overdue_q(today)
+    renewal_q = AccountQuerySet.renewal_within_q(today, RENEWAL_DAYS)
     last, previous = F("revenue_last_12m"), F("revenue_prev_12m")
     groups = list(
         accounts.values("tier_id", "health_band", "pareto_class", "currency")
@@ -382,102 +426,115 @@ def portfolio_summary(
         for key in money:
             if group[key] is not None:
                 group[key] = rates.convert(group[key], group["currency"])
+    return groups
 
-    def total(key, rows=groups):
-        value = sum((row[key] or 0 for row in rows), start=0)
-        return value.quantize(CENT) if isinstance(value, Decimal) else value
+
+def _total(groups: list[dict], key: str):
+    value = sum((row[key] or 0 for row in groups), start=0)
+    return value.quantize(CENT) if isinstance(value, Decimal) else value
+
+
+def _in_band(groups: list[dict], band: str) -> list[dict]:
+    """The groups of a health band, as the accounts list's band filter (in_band) reads it."""
+    values = AccountQuerySet.band_values(band)
+    return [g for g in groups if g["health_band"] in values]
+
+
+def _kpi_figures(groups: list[dict], filters: PortfolioFilters) -> dict[str, object]:
+    """The headline figures, each with the accounts-list link that lists what it counts (the
+    pipeline and commitments are filled in later)."""
 
     def url(**extra):
         return drill(filters, **extra)
 
-    at_risk_groups = [g for g in groups if g["health_band"] == HealthBand.AT_RISK]
+    at_risk = _in_band(groups, HealthBand.AT_RISK)
+    base, current = _total(groups, "cohort_base"), _total(groups, "cohort_current")
+    kept = _total(groups, "cohort_kept")
+    return {
+        "accounts": Figure(_total(groups, "live_accounts"), url(status=LIVE)),
+        "revenue": Figure(_total(groups, "live_revenue"), url(status=LIVE, revenue="last_12m")),
+        # The health band, not the status a KAM sets: the link filters band=at_risk.
+        "revenue_at_risk": Figure(
+            _total(at_risk, "live_revenue"), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        "at_risk": Figure(
+            _total(at_risk, "live_accounts"), url(status=LIVE, band=HealthBand.AT_RISK)
+        ),
+        "touch_overdue": Figure(_total(groups, "touch"), url(touch="overdue")),
+        "qbr_overdue": Figure(_total(groups, "qbr"), url(qbr="overdue")),
+        "renewals": Figure(_total(groups, "renewals"), url(renewal=RENEWAL_DAYS, sort="renewal")),
+        "renewals_revenue": _total(groups, "renewals_revenue"),
+        "pipeline_weighted": Figure(ZERO, url(pipeline="open")),
+        "pipeline_open": 0,
+        "commitments_overdue": Figure(0, url(commitments="overdue")),
+        "nrr_pct": Figure(_pct(current, base), url(revenue="prev_12m")),
+        "grr_pct": Figure(_pct(kept, base), url(revenue="prev_12m")),
+        "retention_base": base,
+        "retention_current": current,
+        "retention_kept": kept,
+    }
+
+
+def _pareto_classes(groups: list[dict], filters: PortfolioFilters) -> dict[str, Figure]:
+    """Live revenue and accounts per stored Pareto class (in_pareto_class)."""
+    classes = {}
+    for cls in ("A", "B", "C"):
+        rows = [g for g in groups if g["pareto_class"] == cls]
+        classes[cls] = Figure(
+            _total(rows, "live_revenue"),
+            drill(filters, status=LIVE, pareto=cls),
+            accounts=_total(rows, "live_accounts"),
+        )
+    return classes
+
+
+def _tier_rows(
+    groups: list[dict], tiers: dict[int, Tier], filters: PortfolioFilters
+) -> list[TierRow]:
+    """Live accounts per tier and health band, with the tier's revenue (no query)."""
     tier_rows = []
     for tier_id in [*tiers, None]:
         rows = [g for g in groups if g["tier_id"] == tier_id]
-        count = total("live_accounts", rows)
+        count = _total(rows, "live_accounts")
         if tier_id is None and not count:
             continue
         tier_param = tier_id or ""
         # Under a tier filter the other tiers' rows are empty: no link to their accounts.
         linked = tier_id and filters.tier_id in (None, tier_id)
+
+        def url(linked=linked, tier_param=tier_param, **extra):
+            return drill(filters, status=LIVE, tier=tier_param, **extra) if linked else ""
+
         tier_rows.append(
             TierRow(
                 tier_id=tier_id,
                 name=str(tiers[tier_id]) if tier_id else _("No tier"),
-                accounts=Figure(count, url(status=LIVE, tier=tier_param) if linked else ""),
+                accounts=Figure(count, url()),
                 bands={
-                    band: Figure(
-                        total("live_accounts", [g for g in rows if g["health_band"] == band]),
-                        url(status=LIVE, tier=tier_param, band=band) if linked else "",
-                    )
+                    band: Figure(_total(_in_band(rows, band), "live_accounts"), url(band=band))
                     for band in BANDS
                 },
-                revenue=total("live_revenue", rows),
+                revenue=_total(rows, "live_revenue"),
                 max=tiers[tier_id].max_accounts_per_kam if tier_id else None,
             )
         )
-    # Accounts without a band yet ("" before the first score) count as "not enough data", as
-    # in the accounts list's health filter.
-    for row in tier_rows:
-        unscored = [g for g in groups if g["tier_id"] == row.tier_id and not g["health_band"]]
-        row.bands[HealthBand.UNKNOWN].value += total("live_accounts", unscored)
+    return tier_rows
 
-    base, current = total("cohort_base"), total("cohort_current")
-    kept = total("cohort_kept")
-    summary = PortfolioSummary(
-        today=today,
-        filters=filters,
-        rates=rates,
-        revenue_as_of=max((g["as_of"] for g in groups if g["as_of"]), default=None),
-        accounts=Figure(total("live_accounts"), url(status=LIVE)),
-        revenue=Figure(total("live_revenue"), url(status=LIVE, revenue="last_12m")),
-        revenue_at_risk=Figure(
-            total("live_revenue", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
-        ),
-        at_risk=Figure(
-            total("live_accounts", at_risk_groups), url(status=LIVE, band=HealthBand.AT_RISK)
-        ),
-        touch_overdue=Figure(total("touch"), url(touch="overdue")),
-        qbr_overdue=Figure(total("qbr"), url(qbr="overdue")),
-        renewals=Figure(total("renewals"), url(renewal=RENEWAL_DAYS, sort="renewal")),
-        renewals_revenue=total("renewals_revenue"),
-        pipeline_weighted=Figure(ZERO, url(pipeline="open")),
-        pipeline_open=0,
-        commitments_overdue=Figure(0, url(commitments="overdue")),
-        nrr_pct=Figure(_pct(current, base), url(revenue="prev_12m")),
-        grr_pct=Figure(_pct(kept, base), url(revenue="prev_12m")),
-        retention_base=base,
-        retention_current=current,
-        retention_kept=kept,
-        pareto_classes={
-            cls: Figure(
-                total("live_revenue", [g for g in groups if g["pareto_class"] == cls]),
-                url(status=LIVE, pareto=cls),
-                accounts=total("live_accounts", [g for g in groups if g["pareto_class"] == cls]),
-            )
-            for cls in ("A", "B", "C")
-        },
-        tiers=tier_rows,
-        pareto_a_pct=float(config.pareto_a_pct),
-        pareto_b_pct=float(config.pareto_b_pct),
-    )
-    live_accounts = accounts.filter(live)
-    # 4. the Pareto curve
-    summary.pareto = _pareto_bars(live_accounts, revenue, summary)
-    # 5. median health and share at risk per month
-    summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
-    # 6. at-risk accounts, largest revenue first, with their latest reasons
-    summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
-    # 7. the next renewals
-    summary.renewal_rows = [
+
+def _renewal_rows(accounts, today: date, revenue) -> list[RenewalRow]:
+    """The next renewals (renewal_within), soonest first: one query."""
+    return [
         RenewalRow(account=account, revenue=_money(account.revenue_converted))
-        for account in accounts.filter(renewal_q)
+        for account in accounts.renewal_within(today, RENEWAL_DAYS)
         .select_related("owner", "tier")
         .annotate(revenue_converted=revenue)
         .order_by("renewal_date", "name", "pk")[:TABLE_ROWS]
     ]
-    # 8. the weighted pipeline, per currency (converted here: no CASE per opportunity)
-    opportunities = scoped(open_opportunities(), "plan__account")
+
+
+def _pipeline_totals(opportunities, rates) -> tuple[Decimal, int]:
+    """The weighted pipeline and the count of open opportunities: one query, per currency
+    (converted here: no CASE per opportunity)."""
     weighted_total, open_count = ZERO, 0
     for currency, weighted_sum, count in (
         opportunities.values_list("currency")
@@ -487,16 +544,19 @@ def portfolio_summary(
         open_count += count
         converted_sum = rates.convert(weighted_sum / 100, currency)
         weighted_total += converted_sum or ZERO
-    summary.pipeline_weighted.value = weighted_total.quantize(CENT)
-    summary.pipeline_open = open_count
-    # 9. its largest opportunities: the inner query sorts narrow rows, the outer reads ten
+    return weighted_total.quantize(CENT), open_count
+
+
+def _opportunity_rows(opportunities, rates) -> list[OpportunityRow]:
+    """The largest open opportunities by weighted amount: one query (the inner query sorts
+    narrow rows, the outer reads ten)."""
     weighted = converted(F("amount") * F("probability") / 100, rates)
     top_ids = (
         opportunities.annotate(weighted_converted=weighted)
         .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
         .values("pk")[:TABLE_ROWS]
     )
-    summary.opportunity_rows = [
+    return [
         OpportunityRow(
             opportunity=o,
             weighted=_money(o.weighted_converted),
@@ -507,17 +567,6 @@ def portfolio_summary(
         .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
         .order_by(F("weighted_converted").desc(nulls_last=True), "pk")
     ]
-    # 10. commitments overdue and the accounts that have them
-
-    overdue = scoped(
-        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
-    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
-    summary.commitments_overdue.value = overdue["count"]
-    summary.commitments_overdue.accounts = overdue["accounts"]
-    # 11. accounts per KAM and tier against the tier policy
-    summary.load = _load_rows(live_accounts, tiers, filters)
-    summary.computed_at = timezone.now()
-    return summary
 
 
 # --- cache ------------------------------------------------------------------------------------
@@ -569,7 +618,7 @@ def portfolio_summary_cached(
     seconds = settings.PORTFOLIO_CACHE_SECONDS
     if seconds <= 0:
         return portfolio_summary(user, filters, options=options)
-    today = timezone.localdate()
+    today = business_date()
     cache = _shared_cache()
     try:
         generation = cache.get(GENERATION_KEY)
@@ -712,11 +761,9 @@ def _median(histogram: dict[int, int], total: int) -> float:
 
 
 def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
-    from django.db.models import OuterRef, Subquery
-
     latest = HealthScore.objects.filter(account=OuterRef("pk")).order_by("-day")
     rows = (
-        live_accounts.filter(health_band=HealthBand.AT_RISK)
+        live_accounts.in_band(HealthBand.AT_RISK)
         .select_related("owner", "tier")
         .annotate(
             revenue_converted=revenue,

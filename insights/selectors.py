@@ -5,9 +5,9 @@ from datetime import date
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.models import Account
-from accounts.selectors import LIVE, accounts_for_user, renewal_within_q, touch_overdue_q
-from activities.selectors import commitments_overdue_q, qbr_overdue_q
+from accounts.models import Account, business_date
+from accounts.selectors import LIVE, accounts_for_user
+from activities.selectors import commitments_overdue_q
 from plans.selectors import open_pipeline_q
 
 # Sort keys the list accepts; NULLs (never touched, no renewal date) go last either way.
@@ -54,15 +54,13 @@ def account_list_rows(
     sort: str = "name",
 ) -> QuerySet[Account]:
     """The accounts list, and the accounts behind every figure of the portfolio dashboard
-    (insights.portfolio builds its counts from the same filters)."""
-    from django.utils import timezone
-
-    today = today or timezone.localdate()
+    (insights.portfolio builds its counts from the same AccountQuerySet rules)."""
+    today = today or business_date()
     rows = accounts_for_user(user).select_related("owner", "tier")
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
     if status == LIVE:
-        rows = rows.exclude(status="churned")
+        rows = rows.live()
     elif status:
         rows = rows.filter(status=status)
     if owner_id:
@@ -73,18 +71,16 @@ def account_list_rows(
         rows = rows.filter(region=region)
     if tier_id:
         rows = rows.filter(tier_id=tier_id)
-    if band == "unknown":  # not enough data, or not scored yet
-        rows = rows.filter(health_band__in=["unknown", ""])
-    elif band:
-        rows = rows.filter(health_band=band)
+    if band:
+        rows = rows.in_band(band)
     if pareto_class:
-        rows = rows.filter(pareto_class=pareto_class)
+        rows = rows.in_pareto_class(pareto_class)
     if touch_overdue:
-        rows = rows.filter(touch_overdue_q(today, default_cadence_days))
+        rows = rows.touch_overdue(today, default_cadence_days)
     if qbr_overdue:
-        rows = rows.filter(qbr_overdue_q(today))
+        rows = rows.qbr_overdue(today)
     if renewal_within_days is not None:
-        rows = rows.filter(renewal_within_q(today, renewal_within_days))
+        rows = rows.renewal_within(today, renewal_within_days)
     if commitments_overdue:
         rows = rows.filter(commitments_overdue_q(today))
     if open_pipeline:

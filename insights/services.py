@@ -270,7 +270,7 @@ def account_id_chunks(
     *, account_id: int | None = None, chunk_size: int = HEALTH_CHUNK_SIZE
 ) -> list[list[int]]:
     ids = list(
-        Account.objects.exclude(status="churned").order_by("pk").values_list("pk", flat=True)
+        Account.objects.live().order_by("pk").values_list("pk", flat=True)
         if account_id is None
         else Account.objects.filter(pk=account_id).values_list("pk", flat=True)
     )

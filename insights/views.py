@@ -23,7 +23,7 @@ from accounts.forms import (
     RatingForm,
     SatisfactionForm,
 )
-from accounts.models import Account, ExchangeRate, RatingCriterion
+from accounts.models import Account, ExchangeRate, RatingCriterion, business_date
 from accounts.selectors import (
     Access,
     account_health,
@@ -77,7 +77,8 @@ def account_list(request):
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
-        "today": timezone.localdate(),
+        # The account rules count days in the business time zone (accounts.models).
+        "today": business_date(),
         "default_cadence": default_cadence,
     }
     template = "accounts/account_list.html"
@@ -114,6 +115,7 @@ def account_detail(request, pk: int):
         satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
         default_cadence=default_cadence,
         next_touch_due=account.next_touch_due(default_cadence),
+        touch_overdue=account.touch_overdue(business_date(), default_cadence),
         stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=list(account.team.all()),

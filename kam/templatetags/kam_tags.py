@@ -14,6 +14,18 @@ def next_touch_due(account, default_cadence_days: int):
     return account.next_touch_due(default_cadence_days)
 
 
+@register.simple_tag
+def touch_state(account, today, default_cadence_days: int) -> dict:
+    """{% touch_state account today default_cadence as touch %}: the account's touch rule
+    (Account.next_touch_due / touch_overdue) for a template, which cannot pass two
+    arguments; templates never compare the dates themselves."""
+    return {
+        "live": account.is_live,
+        "due": account.next_touch_due(default_cadence_days),
+        "overdue": account.touch_overdue(today, default_cadence_days),
+    }
+
+
 @register.filter
 def money(amount, currency: str):
     """{{ amount|money:currency }} — an amount in the reader's language, with the currency's

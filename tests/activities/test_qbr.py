@@ -8,10 +8,16 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Tier, TimelineEntry, TimelineKind
+from accounts.models import (
+    DEFAULT_QBR_CADENCE_DAYS,
+    Tier,
+    TimelineEntry,
+    TimelineKind,
+    qbr_due_from,
+)
 from accounts.services import scoring_defaults_ensure
-from activities.models import DEFAULT_QBR_CADENCE_DAYS, QBR, Commitment, QBRStatus, qbr_next_due
-from activities.selectors import my_work, qbr_due_on, qbr_schedule_status
+from activities.models import QBR, Commitment, QBRStatus
+from activities.selectors import my_work, qbr_schedule_status
 from activities.services import NextStep, qbr_cancel, qbr_hold, qbr_schedule
 from kam.models import Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
@@ -58,7 +64,7 @@ def _hold(qbr, actor, **overrides):
 def test_next_qbr_is_due_a_cadence_after_the_last_held_or_the_contract_start(
     last_held, contract_start, cadence, expected
 ):
-    due = qbr_due_on(
+    due = qbr_due_from(
         last_held_on=last_held,
         contract_start=contract_start,
         created_on=date(2025, 7, 2),
@@ -69,8 +75,10 @@ def test_next_qbr_is_due_a_cadence_after_the_last_held_or_the_contract_start(
 
 def test_without_a_tier_the_default_cadence_of_90_days_applies():
     assert DEFAULT_QBR_CADENCE_DAYS == 90
-    assert qbr_next_due(date(2026, 1, 1), None) == date(2026, 4, 1)
-    assert qbr_next_due(None, 30) is None
+    due = qbr_due_from(
+        last_held_on=date(2026, 1, 1), contract_start=None, created_on=TODAY, cadence_days=None
+    )
+    assert due == date(2026, 4, 1)
 
 
 def test_a_held_qbr_knows_when_the_next_one_is_due(now):
@@ -88,8 +96,19 @@ def test_the_schedule_uses_the_tier_cadence_and_flags_an_overdue_qbr(account, ka
     assert (schedule.cadence_days, schedule.due_on) == (180, date(2025, 6, 30))
     assert schedule.is_overdue
     held = _hold(qbr_schedule(account=account, actor=kam_user, scheduled_on=TODAY), kam_user)
+    account.refresh_from_db()  # qbr_hold keeps last_qbr_held_at, which the due date reads
     schedule = qbr_schedule_status(account, [held], TODAY)
     assert schedule.due_on == TODAY + timedelta(days=180)
+    assert not schedule.is_overdue
+
+
+@pytest.mark.parametrize("status", ["prospect", "churned"])
+def test_the_qbr_tab_never_calls_a_prospect_or_churned_account_overdue(status, account, now):
+    account.status = status
+    account.contract_start = date(2020, 1, 1)
+    account.save()
+    schedule = qbr_schedule_status(account, [], TODAY)
+    assert schedule.due_on < TODAY
     assert not schedule.is_overdue
 
 

@@ -28,6 +28,8 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
             owner=kam_user,
             tier=tiers[index % len(tiers)],
             last_touch_at=timezone.now() - timedelta(days=200 + index),
+            # As activities.services.qbr_hold keeps it for the QBR held below.
+            last_qbr_held_at=timezone.now() - timedelta(days=400),
         )
         StakeholderFactory(
             account=own, name=f"Gone {index:02d}", buying_role="champion", left_on=today
@@ -80,7 +82,7 @@ def test_my_work_has_a_fixed_number_of_queries(
     # 1 session, 2 user, 3 current scoring config (default touch cadence),
     # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
     # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
-    # with no QBR scheduled (+ last held QBR, owner, tier), 9 unread notifications (bell)
+    # with no QBR scheduled (+ due date from the row, owner, tier), 9 unread notifications (bell)
     with django_assert_num_queries(9):
         small = client.get(url)
     work = small.context["work"]

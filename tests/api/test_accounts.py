@@ -101,6 +101,15 @@ def test_filters_and_ordering(api_as, leader, kam_user, outsider):
     assert names(client.get(URL, {"q": "amm"})) == ["Gamma"]
 
 
+def test_health_band_unknown_includes_accounts_not_scored_yet_as_on_the_list(api_as, leader):
+    AccountFactory(name="Scored", health_band="unknown")
+    AccountFactory(name="Never scored", health_band="")
+    AccountFactory(name="Healthy", health_band="healthy")
+    client = api_as(leader)
+    assert names(client.get(URL, {"health_band": "unknown"})) == ["Never scored", "Scored"]
+    assert names(client.get(URL, {"health_band": "healthy"})) == ["Healthy"]
+
+
 def test_bad_filter_values_are_400_with_the_field(api_as, leader):
     response = api_as(leader).get(URL, {"status": "sleeping", "owner": "abc"})
     assert response.status_code == 400

@@ -30,7 +30,7 @@ PT_BR = {
     "Undo": "Desfazer",
     "Completed": "Concluído",
     # Dashboard and tiering
-    "{count} account at risk": "{count} conta em risco",
+    "{count} account with health at risk": "{count} conta com saúde em risco",
     "{count} account": "{count} conta",
     "Tier and service policy": "Nível e política de atendimento",
     "awaiting review": "aguardando revisão",

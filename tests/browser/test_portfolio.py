@@ -14,7 +14,7 @@ BLOCKS = [
     "Accounts and health by tier",
     "Portfolio health, last 12 months",
     "Revenue retention, trailing 12 months",
-    "At-risk accounts",
+    "Accounts with health at risk",
     "Renewals in the next 90 days",
     "Top expansion opportunities",
     "Load per KAM against the tier policy",
@@ -44,7 +44,7 @@ def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(
     screenshot(page, "portfolio-dashboard")
 
     at_risk = page.locator("#kpi-at-risk")
-    expect(at_risk).to_have_text("2 accounts at risk")
+    expect(at_risk).to_have_text("2 accounts with health at risk")
     at_risk.click()
     expect(page).to_have_url(re.compile(r"/accounts/\?.*band=at_risk"))
     expect(page.locator("#account-results")).to_contain_text("2 accounts")
@@ -54,7 +54,7 @@ def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(
     page.go_back()
     page.get_by_label("Region").select_option("Norte")
     expect(page).to_have_url(re.compile(r"/portfolio/\?.*region=Norte"))
-    expect(page.locator("#kpi-at-risk")).to_have_text("1 account at risk")
+    expect(page.locator("#kpi-at-risk")).to_have_text("1 account with health at risk")
     for chart in ("pareto-chart", "tiers-chart"):
         drawn = page.evaluate(f"!!window.Chart.getChart(document.getElementById('{chart}'))")
         assert drawn, chart

@@ -107,7 +107,7 @@ def test_leader_goes_from_the_at_risk_count_to_the_account_and_accepts_its_tier(
 
     login("leo@example.com", PASSWORD)
     page.get_by_role("link", name=_("Portfolio"), exact=True).click()
-    page.get_by_role("link", name=_("{count} account at risk", count=1)).click()
+    page.get_by_role("link", name=_("{count} account with health at risk", count=1)).click()
     expect(page).to_have_url(re.compile(r"/accounts/\?.*band=at_risk"))
     expect(page.get_by_text(_("{count} account", count=1), exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Calm Client")).to_have_count(0)
