@@ -26,6 +26,7 @@ from activities.models import (
     CommitmentStatus,
     Interaction,
     QBRStatus,
+    commitment_overdue_q,
 )
 from activities.selectors import QBR_ACCOUNT_STATUSES, qbr_due_on
 from plans.selectors import open_high_risk_counts
@@ -165,7 +166,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
                     due_date__lte=day,
                 ),
             ),
-            overdue=Count("due_date", filter=Q(status=CommitmentStatus.OPEN, due_date__lt=day)),
+            overdue=Count("due_date", filter=commitment_overdue_q(day)),
         )
     }
     # 7. open high-severity risks on the active plan (accounts without a plan are absent)

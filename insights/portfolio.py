@@ -52,7 +52,7 @@ from accounts.selectors import (
     renewal_within_q,
     touch_overdue_q,
 )
-from activities.models import Commitment, CommitmentStatus
+from activities.models import Commitment
 from activities.selectors import qbr_overdue_q
 from kam.models import Role, User
 from plans.models import Opportunity
@@ -509,9 +509,9 @@ def portfolio_summary(
     ]
     # 10. commitments overdue and the accounts that have them
 
-    overdue = scoped(
-        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
-    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
+    overdue = scoped(Commitment.objects.overdue(today)).aggregate(
+        count=Count("pk"), accounts=Count("account_id", distinct=True)
+    )
     summary.commitments_overdue.value = overdue["count"]
     summary.commitments_overdue.accounts = overdue["accounts"]
     # 11. accounts per KAM and tier against the tier policy
