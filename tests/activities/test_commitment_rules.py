@@ -131,3 +131,19 @@ def test_templates_and_health_inputs_use_the_same_answer(accounts, rows, clock):
 )
 def test_is_overdue_on_an_unsaved_commitment(status, due, overdue):
     assert Commitment(status=status, due_date=due).is_overdue(BASE) is overdue
+
+
+@pytest.mark.parametrize("minutes", [-30, 30])  # 23:30 the day before, then 00:30 on BASE
+def test_the_api_field_and_filter_turn_overdue_at_local_midnight(
+    client, kam_user, accounts, minutes
+):
+    yesterday = CommitmentFactory(account=accounts[0], due_date=BASE - timedelta(days=1))
+    today = CommitmentFactory(account=accounts[0], due_date=BASE)
+    client.force_login(kam_user)
+    with time_machine.travel(_instant(0, minutes), tick=False):
+        listed = client.get("/api/v1/commitments/").json()["results"]
+        flagged = client.get("/api/v1/commitments/", {"overdue": "true"}).json()["results"]
+    field = {row["id"]: row["is_overdue"] for row in listed}
+    # Before midnight nothing is late yet; after it, only what was due yesterday.
+    assert field == {yesterday.pk: minutes > 0, today.pk: False}
+    assert [row["id"] for row in flagged] == ([yesterday.pk] if minutes > 0 else [])
