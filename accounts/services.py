@@ -278,7 +278,7 @@ def account_revenue_refresh(*, day: date | None = None) -> int:
             WHERE a.id = b.id
               AND (a.revenue_last_12m, a.revenue_prev_12m, a.revenue_as_of)
                   IS DISTINCT FROM (COALESCE(r.last, 0), COALESCE(r.previous, 0), %s)
-            """,  # noqa: S608 - the subquery is Django's SQL, every value a parameter
+            """,  # noqa: S608 - the subquery is Django's SQL, values as parameters  # nosec B608
             (day, *totals_params, day),
         )
         return cursor.rowcount
