@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts import revenue
 from kam.dates import date_in_range, date_range_check
 from kam.models import Role
 
@@ -547,6 +548,52 @@ class Milestone(models.Model):
         return self.title
 
 
+def revenue_window_q(window: revenue.Window) -> Q:
+    """Records booked in `window` (accounts.revenue.windows): after its start, up to its end."""
+    return Q(booked_on__gt=window.start, booked_on__lte=window.end)
+
+
+def revenue_window_sums(day: date, *, margin: bool = False) -> dict:
+    """Aggregates over revenue records as of `day`: `last` and `previous` (the two 12-month
+    windows, 0 when empty) and, with `margin`, `costed` (amount of the last window's records
+    that have a cost) and `cost` (their cost), for accounts.revenue.margin_pct."""
+    zero = models.Value(revenue.ZERO)
+    last, previous = revenue.windows(day)
+    sums = {
+        "last": models.functions.Coalesce(
+            models.Sum("amount", filter=revenue_window_q(last)), zero
+        ),
+        "previous": models.functions.Coalesce(
+            models.Sum("amount", filter=revenue_window_q(previous)), zero
+        ),
+    }
+    if margin:
+        costed = revenue_window_q(last) & Q(cost__isnull=False)
+        sums["costed"] = models.Sum("amount", filter=costed)
+        sums["cost"] = models.Sum("cost", filter=costed)
+    return sums
+
+
+class RevenueRecordQuerySet(models.QuerySet):
+    def in_window(self, window: revenue.Window) -> "RevenueRecordQuerySet":
+        return self.filter(revenue_window_q(window))
+
+    def in_windows(self, day: date) -> "RevenueRecordQuerySet":
+        """Records in either 12-month window as of `day` (none booked after it)."""
+        last, previous = revenue.windows(day)
+        return self.filter(booked_on__gt=previous.start, booked_on__lte=last.end)
+
+    def window_totals(self, day: date, *, margin: bool = False) -> "RevenueRecordQuerySet":
+        """One row per account: account_id, last, previous (and costed, cost with `margin`), as
+        revenue_window_sums; RevenueRecord.window answers for one record."""
+        return (
+            self.in_windows(day)
+            .order_by()
+            .values("account_id")
+            .annotate(**revenue_window_sums(day, margin=margin))
+        )
+
+
 class RevenueRecord(models.Model):
     """A won deal, order or invoice, in the account's currency."""
 
@@ -566,6 +613,8 @@ class RevenueRecord(models.Model):
     product = models.CharField(_("product"), max_length=200, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RevenueRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("revenue record")
@@ -595,6 +644,10 @@ class RevenueRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.booked_on} {self.amount}"
+
+    def window(self, day: date) -> str | None:
+        """The 12-month window this record counts in as of `day` (accounts.revenue.window_of)."""
+        return revenue.window_of(self.booked_on, day)
 
 
 class RatingCriterion(models.TextChoices):

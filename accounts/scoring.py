@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
+from accounts.revenue import growth_pct, share_pct
+
 # ---------------------------------------------------------------------------------------------
 # Configuration
 
@@ -234,10 +236,10 @@ def _revenue_trend(i: HealthInputs) -> tuple[int | None, Reason]:
         if i.revenue_last_12m:
             return None, Reason("revenue_new")
         return None, Reason("revenue_no_data")
-    change = float((i.revenue_last_12m - i.revenue_prev_12m) / i.revenue_prev_12m)
+    change_pct = float(growth_pct(i.revenue_last_12m, i.revenue_prev_12m))
     # Flat revenue scores 50; +50 % or better scores 100; −50 % or worse scores 0.
-    return _round(_clamp(50 + change * 100)), Reason(
-        "revenue_trend", {"change_pct": round(change * 100, 1)}
+    return _round(_clamp(50 + change_pct)), Reason(
+        "revenue_trend", {"change_pct": round(change_pct, 1)}
     )
 
 
@@ -399,13 +401,11 @@ def recommend_tiers(portfolio: list[TierInputs], config: TierConfig) -> dict[int
         criteria: dict[str, float | None] = {
             "revenue": revenue_rank.get(item.account_id) if item.revenue_last_12m > 0 else 0.0,
             # Share scaled so that 10 % of the portfolio or more is full marks.
-            "revenue_share": _clamp(float(item.revenue_last_12m / total) * 1000) if total else None,
+            "revenue_share": _clamp(float(share_pct(item.revenue_last_12m, total)) * 10)
+            if total
+            else None,
             "growth": (
-                _clamp(
-                    50
-                    + float((item.revenue_last_12m - item.revenue_prev_12m) / item.revenue_prev_12m)
-                    * 100
-                )
+                _clamp(50 + float(growth_pct(item.revenue_last_12m, item.revenue_prev_12m)))
                 if item.revenue_prev_12m
                 else None
             ),

@@ -12,10 +12,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import revenue
 from accounts.defaults import default_tier_policies
 from accounts.health_text import component_label, reason_text
 from accounts.models import (
     Account,
+    AccountStatus,
     HealthScore,
     QualitativeRating,
     RatingCriterion,
@@ -23,12 +25,15 @@ from accounts.models import (
     ScoringConfig,
     Stakeholder,
     TierChange,
+    revenue_window_q,
+    revenue_window_sums,
 )
 from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
 from kam.audit import OBJECT_TYPES
 from kam.models import AuditEvent, Role, User
 
 ZERO = Decimal("0")
+TENTH = Decimal("0.1")
 
 
 class Access(StrEnum):
@@ -237,49 +242,40 @@ class RevenueSummary:
 
     @property
     def trend_pct(self) -> Decimal | None:
-        if not self.previous_12_months:
-            return None
-        change = (self.last_12_months - self.previous_12_months) / self.previous_12_months
-        return (change * 100).quantize(Decimal("0.1"))
+        growth = revenue.growth_pct(self.last_12_months, self.previous_12_months)
+        return None if growth is None else growth.quantize(TENTH)
 
 
 def account_revenue_summary(account: Account, today: date) -> RevenueSummary:
-    """Derived figures (two queries): this account's windows, and the same-currency portfolio."""
-    year_ago = today - timedelta(days=365)
-    two_years_ago = today - timedelta(days=730)
+    """Derived figures (two queries): this account's windows (accounts.revenue; nothing booked
+    after `today` counts, lifetime included), and the share of the portfolio in its currency."""
+    last = revenue.windows(today).last
     figures = account.revenue_records.aggregate(
-        last=Coalesce(Sum("amount", filter=Q(booked_on__gt=year_ago)), ZERO),
-        previous=Coalesce(
-            Sum("amount", filter=Q(booked_on__gt=two_years_ago, booked_on__lte=year_ago)), ZERO
-        ),
-        lifetime=Coalesce(Sum("amount"), ZERO),
-        costed_amount=Sum("amount", filter=Q(booked_on__gt=year_ago, cost__isnull=False)),
-        cost=Sum("cost", filter=Q(booked_on__gt=year_ago)),
-        count=Count("pk", filter=Q(booked_on__gt=year_ago)),
+        **revenue_window_sums(today, margin=True),
+        lifetime=Coalesce(Sum("amount", filter=Q(booked_on__lte=today)), ZERO),
+        count=Count("pk", filter=revenue_window_q(last)),
     )
     # The share compares the nightly revenue windows (Account.revenue_last_12m, kept by
-    # services.account_revenue_refresh) of this account and of every account in its currency:
-    # summing the revenue records themselves read ~400,000 rows per page view at 20,000
-    # accounts (bench/README.md).
-    portfolio = Account.objects.filter(currency=account.currency).aggregate(
-        total=Coalesce(Sum("revenue_last_12m"), ZERO)
-    )["total"]
-    margin = None
-    if figures["costed_amount"]:
-        margin = (
-            (figures["costed_amount"] - figures["cost"]) / figures["costed_amount"] * 100
-        ).quantize(Decimal("0.1"))
+    # services.account_revenue_refresh) of this account and of the live accounts in its
+    # currency (accounts.revenue explains why): summing the revenue records themselves would read
+    # every record of the currency on each page view (bench/README.md).
+    portfolio = (
+        Account.objects.live()
+        .filter(currency=account.currency)
+        .aggregate(total=Coalesce(Sum("revenue_last_12m"), ZERO))["total"]
+    )
+    margin = revenue.margin_pct(figures["costed"], figures["cost"])
     share = None
-    if portfolio and account.revenue_as_of is not None:
-        share = (account.revenue_last_12m / portfolio * 100).quantize(Decimal("0.1"))
+    if account.revenue_as_of is not None and account.status != AccountStatus.CHURNED:
+        share = revenue.share_pct(account.revenue_last_12m, portfolio)
     return RevenueSummary(
         currency=account.currency,
         last_12_months=figures["last"],
         previous_12_months=figures["previous"],
         lifetime=figures["lifetime"],
         records_last_12_months=figures["count"],
-        margin_pct=margin,
-        portfolio_share_pct=share,
+        margin_pct=None if margin is None else margin.quantize(TENTH),
+        portfolio_share_pct=None if share is None else share.quantize(TENTH),
     )
 
 

@@ -2,7 +2,7 @@
 rules as the forms, so the API and the importer get them too."""
 
 import itertools
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from accounts.models import (
     Account,
     Milestone,
     QualitativeRating,
+    RevenueRecord,
     SatisfactionEntry,
     ScoringConfig,
     Stakeholder,
@@ -265,35 +266,26 @@ def scoring_defaults_ensure() -> ScoringConfig:
 
 @transaction.atomic
 def account_revenue_refresh(*, day: date | None = None) -> int:
-    """Copy each account's revenue of the 12 months up to `day` and of the 12 before onto the
-    account (in its currency), in one UPDATE; accounts whose figures did not move are not
-    rewritten. Run nightly; the dashboard shows `revenue_as_of`. Returns the rows changed."""
+    """Copy each account's revenue of the 12 months up to `day` and of the 12 before
+    (RevenueRecord.objects.window_totals, in its currency) onto the account, in one UPDATE;
+    accounts whose figures did not move are not rewritten. Run nightly; the dashboard shows
+    `revenue_as_of`. Returns the rows changed."""
     day = day or timezone.localdate()
+    totals, totals_params = RevenueRecord.objects.window_totals(day).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE accounts_account AS a
             SET revenue_last_12m = COALESCE(r.last, 0),
                 revenue_prev_12m = COALESCE(r.previous, 0),
-                revenue_as_of = %(day)s
+                revenue_as_of = %s
             FROM accounts_account AS b
-            LEFT JOIN (
-                SELECT account_id,
-                       SUM(amount) FILTER (WHERE booked_on > %(year_ago)s) AS last,
-                       SUM(amount) FILTER (WHERE booked_on <= %(year_ago)s) AS previous
-                FROM accounts_revenuerecord
-                WHERE booked_on <= %(day)s AND booked_on > %(two_years_ago)s
-                GROUP BY account_id
-            ) AS r ON r.account_id = b.id
+            LEFT JOIN ({totals}) AS r ON r.account_id = b.id
             WHERE a.id = b.id
               AND (a.revenue_last_12m, a.revenue_prev_12m, a.revenue_as_of)
-                  IS DISTINCT FROM (COALESCE(r.last, 0), COALESCE(r.previous, 0), %(day)s)
-            """,
-            {
-                "day": day,
-                "year_ago": day - timedelta(days=365),
-                "two_years_ago": day - timedelta(days=730),
-            },
+                  IS DISTINCT FROM (COALESCE(r.last, 0), COALESCE(r.previous, 0), %s)
+            """,  # noqa: S608 - the subquery is Django's SQL, values as parameters  # nosec B608
+            (day, *totals_params, day),
         )
         return cursor.rowcount
 

@@ -206,6 +206,26 @@ class CommitmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+def commitment_overdue_q(today: date) -> Q:
+    """The one definition of an overdue commitment, as a condition: still open and due before
+    `today` (the caller's local date; a commitment due today is not overdue yet).
+    Commitment.is_overdue answers the same for one row; tests/activities/test_commitment_rules.py
+    checks that they agree."""
+    return Q(status=CommitmentStatus.OPEN, due_date__lt=today)
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def open(self) -> "CommitmentQuerySet":
+        return self.filter(status=CommitmentStatus.OPEN)
+
+    def overdue(self, today: date) -> "CommitmentQuerySet":
+        """Open and due before `today`: Commitment.is_overdue as a filter."""
+        return self.filter(commitment_overdue_q(today))
+
+    def not_overdue(self, today: date) -> "CommitmentQuerySet":
+        return self.exclude(commitment_overdue_q(today))
+
+
 class Commitment(models.Model):
     """What was agreed, owned either by one of our users or by a client stakeholder."""
 
@@ -253,6 +273,8 @@ class Commitment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CommitmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
@@ -296,8 +318,8 @@ class Commitment(models.Model):
     def is_ours(self) -> bool:
         return self.owner_user_id is not None
 
-    def is_overdue(self, today: date | None = None) -> bool:
-        today = today or timezone.localdate()
+    def is_overdue(self, today: date) -> bool:
+        """Still open and due before `today` (commitment_overdue_q for one row)."""
         return self.status == CommitmentStatus.OPEN and self.due_date < today
 
 

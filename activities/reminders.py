@@ -27,7 +27,6 @@ from django.utils import timezone, translation
 from accounts.models import Account
 from activities.models import (
     Commitment,
-    CommitmentStatus,
     Notification,
     NotificationPreference,
     Reminder,
@@ -93,9 +92,8 @@ def digest_candidates(today: date) -> list[Candidate]:
     """One digest per person with commitments due tomorrow or overdue: theirs, plus the
     client's on accounts they own (as My work counts them). One query."""
     rows = (
-        Commitment.objects.filter(
-            status=CommitmentStatus.OPEN, due_date__lte=today + timedelta(days=1)
-        )
+        Commitment.objects.open()
+        .filter(due_date__lte=today + timedelta(days=1))
         .select_related("account", "account__owner", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
@@ -111,7 +109,7 @@ def digest_candidates(today: date) -> list[Candidate]:
             )
         candidate.commitments.append(commitment)
     for candidate in by_user.values():
-        overdue = sum(1 for c in candidate.commitments if c.due_date < today)
+        overdue = sum(1 for c in candidate.commitments if c.is_overdue(today))
         candidate.params = {"overdue": overdue, "due_soon": len(candidate.commitments) - overdue}
     return list(by_user.values())
 

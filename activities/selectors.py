@@ -17,7 +17,7 @@ from django.db.models import (
 from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
 from accounts.selectors import Access, accounts_for_user, get_row_for_user
-from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
+from activities.models import QBR, Commitment, QBRStatus
 from kam.models import User
 
 UPCOMING_DAYS = 14
@@ -66,9 +66,8 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
     mine = Q(owner_user=user) | Q(owner_stakeholder__isnull=False, account__owner=user)
     open_commitments = list(
         commitments_for_user(user)
-        .filter(
-            mine, status=CommitmentStatus.OPEN, due_date__lte=today + timedelta(days=UPCOMING_DAYS)
-        )
+        .open()
+        .filter(mine, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
         .select_related("account", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
@@ -99,8 +98,8 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
         if due_on <= horizon
     ]
     return MyWork(
-        overdue=[c for c in open_commitments if c.due_date < today],
-        upcoming=[c for c in open_commitments if c.due_date >= today],
+        overdue=[c for c in open_commitments if c.is_overdue(today)],
+        upcoming=[c for c in open_commitments if not c.is_overdue(today)],
         owed_touch=owed_touch,
         departures=departures,
         qbrs_due=sorted(qbrs_due, key=lambda row: (row[1], row[0].name)),
@@ -206,7 +205,8 @@ def calendar_items(user, today: date, *, past_days: int = 30) -> tuple[list[QBR]
     mine = Q(owner_user=user) | Q(owner_stakeholder__isnull=False, account__owner=user)
     commitments = list(
         commitments_for_user(user)
-        .filter(mine, status=CommitmentStatus.OPEN, due_date__gte=since)
+        .open()
+        .filter(mine, due_date__gte=since)
         .select_related("account", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
@@ -214,7 +214,6 @@ def calendar_items(user, today: date, *, past_days: int = 30) -> tuple[list[QBR]
 
 
 def commitments_overdue_q(today: date) -> Q:
-    """At least one open commitment (ours or the client's) past its due date."""
-
-    overdue = Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
-    return Q(pk__in=overdue.values("account_id"))
+    """Accounts with at least one overdue commitment (ours or the client's), as a filter on
+    accounts: Commitment.objects.overdue decides which commitments are."""
+    return Q(pk__in=Commitment.objects.overdue(today).values("account_id"))

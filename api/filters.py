@@ -95,8 +95,7 @@ class CommitmentFilter(filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         today = timezone.localdate()
-        overdue = {"status": CommitmentStatus.OPEN, "due_date__lt": today}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+        return queryset.overdue(today) if value else queryset.not_overdue(today)
 
 
 class QBRFilter(filters.FilterSet):

@@ -2,13 +2,14 @@
 app selectors built on it), with what the serializers read joined or prefetched so a list
 page is a fixed number of queries."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import HealthScore, RevenueRecord, Stakeholder, TierChange
+from accounts.revenue import windows
 from accounts.selectors import accounts_for_user
 from activities.models import Commitment, Interaction
 from activities.selectors import commitments_for_user, qbrs_for_user
@@ -17,12 +18,11 @@ from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
 
 
 def api_accounts(user, today: date) -> QuerySet:
-    """Accounts with their owner, tiers and revenue of the last 12 months (a subquery, so the
-    list stays one query plus the team)."""
+    """Accounts with their owner, tiers and revenue of the last 12 months as of `today`
+    (accounts.revenue.windows; a subquery, so the list stays one query plus the team)."""
     revenue = (
-        RevenueRecord.objects.filter(
-            account=OuterRef("pk"), booked_on__gt=today - timedelta(days=365)
-        )
+        RevenueRecord.objects.filter(account=OuterRef("pk"))
+        .in_window(windows(today).last)
         .order_by()
         .values("account")
         .annotate(total=Sum("amount"))

@@ -431,7 +431,8 @@ class CommitmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_overdue(self, commitment) -> bool:
-        return commitment.is_overdue()
+        # One date for the whole response (CommitmentViewSet puts it in the context).
+        return commitment.is_overdue(self.context["today"])
 
 
 class CommitmentInputSerializer(NextStepInputSerializer):

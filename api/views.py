@@ -293,6 +293,9 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def get_queryset(self):
         return selectors.api_commitments(self.request.user)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
     @extend_schema(
         summary="Make a commitment",
         request=serializers.CommitmentInputSerializer,

@@ -4,8 +4,7 @@ accounts, whatever its size (no per-account loops)."""
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Lookup, Max, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, F, Lookup, Max, Q
 from django.utils import timezone
 
 from accounts.models import (
@@ -21,6 +20,7 @@ from accounts.models import (
     business_tz,
     qbr_due_from,
 )
+from accounts.revenue import margin_pct
 from accounts.scoring import HealthConfig, HealthInputs, TierConfig, TierInputs
 from activities.models import (
     QBR,
@@ -28,6 +28,7 @@ from activities.models import (
     CommitmentStatus,
     Interaction,
     QBRStatus,
+    commitment_overdue_q,
 )
 from plans.selectors import open_high_risk_counts
 
@@ -73,30 +74,37 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
-    """Inputs as of the end of `day`, in eight queries for any number of accounts. Open risks
-    are read as they are now (plans keep no per-day risk history)."""
+# One function per query below, each keyed by account id, over a chunk of account ids; every
+# reading is as of the end of `day`. health_inputs puts them together: eight queries a chunk.
 
+
+def account_rows(account_ids: list[int]) -> dict[int, dict]:
+    """The accounts with their tier cadences, renewal and QBR baseline dates."""
+    return {
+        row["pk"]: row
+        for row in Account.objects.filter(InArray(F("pk"), account_ids)).values(
+            "pk",
+            "status",
+            "renewal_date",
+            "contract_start",
+            "created_at",
+            "tier__touch_cadence_days",
+            "tier__qbr_cadence_days",
+        )
+    }
+
+
+def touch_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
+    """Last touch (`last`), and mean `sentiment` and `count` of interactions over the window.
+    Only columns of the (account, occurred_at) index that includes sentiment, so it is an
+    index-only scan: rows are counted on the (never null) occurred_at, not on the id."""
     day_end = end_of_day(day)
     since = day_end - timedelta(days=WINDOW_DAYS)
-    in_chunk = InArray(F("account_id"), account_ids)
-    tz = business_tz()  # once, not three times per account
-    # 1. the accounts with their tier cadence and renewal date
-    accounts = Account.objects.filter(InArray(F("pk"), account_ids)).values(
-        "pk",
-        "status",
-        "renewal_date",
-        "contract_start",
-        "created_at",
-        "tier__touch_cadence_days",
-        "tier__qbr_cadence_days",
-    )
-    # 2. last touch, and sentiment over the window. Only columns of the (account, occurred_at)
-    # index that includes sentiment, so it is an index-only scan: rows are counted on the
-    # (never null) occurred_at, not on the id
-    touches = {
+    return {
         row["account_id"]: row
-        for row in Interaction.objects.filter(in_chunk, occurred_at__lt=day_end)
+        for row in Interaction.objects.filter(
+            InArray(F("account_id"), account_ids), occurred_at__lt=day_end
+        )
         .values("account_id")
         .annotate(
             last=Max("occurred_at"),
@@ -104,13 +112,18 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             count=Count("occurred_at", filter=Q(occurred_at__gte=since)),
         )
     }
-    # 3. stakeholder coverage as of `day`; a key role counts as departed while nobody active
-    # holds it
+
+
+def coverage_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
+    """Stakeholder coverage as of `day`: people active, holding each key role, engaged in the
+    window, and gone from each key role (health_inputs counts a role as departed while nobody
+    active holds it)."""
+    since = end_of_day(day) - timedelta(days=WINDOW_DAYS)
     active = Q(left_on__isnull=True) | Q(left_on__gt=day)
     gone = Q(left_on__lte=day)
-    people = {
+    return {
         row["account_id"]: row
-        for row in Stakeholder.objects.filter(in_chunk)
+        for row in Stakeholder.objects.filter(InArray(F("account_id"), account_ids))
         .values("account_id")
         .annotate(
             active=Count("pk", filter=active),
@@ -125,11 +138,14 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             gone_primaries=Count("pk", filter=gone & Q(is_primary=True)),
         )
     }
-    # 4. the latest satisfaction answer of the last year
-    satisfaction = {
+
+
+def satisfaction_inputs(account_ids: list[int], day: date) -> dict[int, float]:
+    """The latest satisfaction answer of the last year, as a percentage."""
+    return {
         entry.account_id: entry.as_percent
         for entry in SatisfactionEntry.objects.filter(
-            in_chunk,
+            InArray(F("account_id"), account_ids),
             recorded_on__lte=day,
             recorded_on__gt=day - timedelta(days=365),
         )
@@ -137,25 +153,27 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
         .distinct("account_id")
         .only("account_id", "kind", "score")
     }
-    # 5. revenue windows
-    revenue = {
+
+
+def revenue_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
+    """`last` and `previous` 12-month revenue (RevenueRecord.objects.window_totals)."""
+    return {
         row["account_id"]: row
         for row in RevenueRecord.objects.filter(
-            in_chunk, booked_on__lte=day, booked_on__gt=day - timedelta(days=730)
-        )
-        .values("account_id")
-        .annotate(
-            last=Coalesce(Sum("amount", filter=Q(booked_on__gt=day - timedelta(days=365))), ZERO),
-            previous=Coalesce(
-                Sum("amount", filter=Q(booked_on__lte=day - timedelta(days=365))), ZERO
-            ),
-        )
+            InArray(F("account_id"), account_ids)
+        ).window_totals(day)
     }
-    # 6. our commitments: kept in the window vs overdue now (counted on the never-null
-    # due_date so the (account, status, due_date) index that includes the owner is enough)
-    commitments = {
+
+
+def commitment_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
+    """Our side's commitments: `kept` (done, due in the window) and `overdue` as of `day`
+    (Commitment.objects.overdue's rule). Counted on the never-null due_date so the
+    (account, status, due_date) index that includes the owner is enough."""
+    return {
         row["account_id"]: row
-        for row in Commitment.objects.filter(in_chunk, owner_user__isnull=False)
+        for row in Commitment.objects.filter(
+            InArray(F("account_id"), account_ids), owner_user__isnull=False
+        )
         .values("account_id")
         .annotate(
             kept=Count(
@@ -166,37 +184,58 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
                     due_date__lte=day,
                 ),
             ),
-            overdue=Count("due_date", filter=Q(status=CommitmentStatus.OPEN, due_date__lt=day)),
+            overdue=Count("due_date", filter=commitment_overdue_q(day)),
         )
     }
-    # 7. open high-severity risks on the active plan (accounts without a plan are absent)
 
-    high_risks = open_high_risk_counts(account_ids)
-    # 8. the last QBR held by the end of the day
 
-    last_qbr = dict(
-        QBR.objects.filter(in_chunk, status=QBRStatus.HELD, held_at__lt=day_end)
+def last_qbr_held(account_ids: list[int], day: date) -> dict[int, datetime]:
+    """When the last QBR was held, by the end of `day`."""
+    return dict(
+        QBR.objects.filter(
+            InArray(F("account_id"), account_ids),
+            status=QBRStatus.HELD,
+            held_at__lt=end_of_day(day),
+        )
         .values("account_id")
         .annotate(last=Max("held_at"))
         .values_list("account_id", "last")
     )
+
+
+def _open_departures(who: dict) -> int:
+    """Key roles (decision maker, champion, primary contact) someone left and nobody holds."""
+    return sum(
+        1
+        for gone_key, held_key in (
+            ("gone_decision_makers", "decision_makers"),
+            ("gone_champions", "champions"),
+            ("gone_primaries", "primaries"),
+        )
+        if who.get(gone_key) and not who.get(held_key)
+    )
+
+
+def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
+    """Inputs as of the end of `day`, in eight queries for any number of accounts (one per
+    function above, plus the open high-severity risks on the active plan, read as they are
+    now: plans keep no per-day risk history; accounts without a plan are absent)."""
+    accounts = account_rows(account_ids)
+    touches = touch_inputs(account_ids, day)
+    people = coverage_inputs(account_ids, day)
+    satisfaction = satisfaction_inputs(account_ids, day)
+    revenue = revenue_inputs(account_ids, day)
+    commitments = commitment_inputs(account_ids, day)
+    high_risks = open_high_risk_counts(account_ids)
+    last_qbr = last_qbr_held(account_ids, day)
+    tz = business_tz()  # once, not three times per account
     inputs = {}
-    for account in accounts:
-        pk = account["pk"]
+    for pk, account in accounts.items():
         touch = touches.get(pk, {})
         who = people.get(pk, {})
         money = revenue.get(pk, {})
         promises = commitments.get(pk, {})
         last = touch.get("last")
-        departures = sum(
-            1
-            for gone_key, held_key in (
-                ("gone_decision_makers", "decision_makers"),
-                ("gone_champions", "champions"),
-                ("gone_primaries", "primaries"),
-            )
-            if who.get(gone_key) and not who.get(held_key)
-        )
         renewal = account["renewal_date"]
         qbr_tracked = account["status"] in QBR_TRACKED_STATUSES
         qbr_days_overdue = None
@@ -217,7 +256,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             has_decision_maker=bool(who.get("decision_makers")),
             has_champion=bool(who.get("champions")),
             engaged_stakeholders_90d=who.get("engaged", 0),
-            open_departures=departures,
+            open_departures=_open_departures(who),
             sentiment_avg_90d=float(touch["sentiment"])
             if touch.get("sentiment") is not None
             else None,
@@ -238,19 +277,8 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
 
 def tier_inputs(day: date) -> list[TierInputs]:
     """Every account's tiering inputs (Pareto needs the whole portfolio): three queries."""
-    year_ago = day - timedelta(days=365)
     revenue = {
-        row["account_id"]: row
-        for row in RevenueRecord.objects.filter(
-            booked_on__lte=day, booked_on__gt=day - timedelta(days=730)
-        )
-        .values("account_id")
-        .annotate(
-            last=Coalesce(Sum("amount", filter=Q(booked_on__gt=year_ago)), ZERO),
-            previous=Coalesce(Sum("amount", filter=Q(booked_on__lte=year_ago)), ZERO),
-            costed=Sum("amount", filter=Q(booked_on__gt=year_ago, cost__isnull=False)),
-            cost=Sum("cost", filter=Q(booked_on__gt=year_ago)),
-        )
+        row["account_id"]: row for row in RevenueRecord.objects.window_totals(day, margin=True)
     }
     ratings: dict[int, dict[str, int]] = {}
     for account_id, criterion, score in (
@@ -262,15 +290,13 @@ def tier_inputs(day: date) -> list[TierInputs]:
     portfolio = []
     for account_id in Account.objects.live().values_list("pk", flat=True):
         money = revenue.get(account_id, {})
-        margin = None
-        if money.get("costed"):
-            margin = float((money["costed"] - money["cost"]) / money["costed"] * 100)
+        margin = margin_pct(money.get("costed"), money.get("cost"))
         portfolio.append(
             TierInputs(
                 account_id=account_id,
                 revenue_last_12m=money.get("last", ZERO),
                 revenue_prev_12m=money.get("previous", ZERO),
-                margin_pct=margin,
+                margin_pct=None if margin is None else float(margin),
                 ratings=ratings.get(account_id, {}),
             )
         )

@@ -54,7 +54,7 @@ from accounts.models import (
     business_date,
 )
 from accounts.selectors import LIVE, accounts_for_user, current_config
-from activities.models import Commitment, CommitmentStatus
+from activities.models import Commitment
 from kam.models import Role, User
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
@@ -382,9 +382,9 @@ def portfolio_summary(
     summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(opportunities, rates)
     summary.opportunity_rows = _opportunity_rows(opportunities, rates)
     # 10. commitments overdue and the accounts that have them
-    overdue = scoped(
-        Commitment.objects.filter(status=CommitmentStatus.OPEN, due_date__lt=today)
-    ).aggregate(count=Count("pk"), accounts=Count("account_id", distinct=True))
+    overdue = scoped(Commitment.objects.overdue(today)).aggregate(
+        count=Count("pk"), accounts=Count("account_id", distinct=True)
+    )
     summary.commitments_overdue.value = overdue["count"]
     summary.commitments_overdue.accounts = overdue["accounts"]
     # 11. accounts per KAM and tier against the tier policy

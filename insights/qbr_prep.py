@@ -14,7 +14,7 @@ from accounts.selectors import (
     account_page_stakeholders,
     account_revenue_summary,
 )
-from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
+from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus, commitment_overdue_q
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
 from plans.selectors import qbr_plan_summary
 
@@ -62,11 +62,10 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     ]
     last_qbr = max(earlier, key=lambda q: q.held_at, default=None)
     since = last_qbr.held_on if last_qbr else None
-    wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(status=CommitmentStatus.DONE)
+    kept = Q(status=CommitmentStatus.DONE)
     if since is not None:
-        wanted = Q(status=CommitmentStatus.OPEN, due_date__lt=today) | Q(
-            status=CommitmentStatus.DONE, done_at__date__gte=since
-        )
+        kept &= Q(done_at__date__gte=since)
+    wanted = commitment_overdue_q(today) | kept
     if last_qbr is not None:
         wanted |= Q(source_qbr=last_qbr)
     commitments = list(

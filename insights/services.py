@@ -4,7 +4,7 @@ is this app's (accounts, below, cannot reach it)."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from accounts.models import (
     ScoringConfig,
     TierChange,
 )
+from accounts.revenue import windows
 from accounts.scoring import compute_health, health_movers, recommend_tiers
 from accounts.services import scoring_defaults_ensure
 from activities.models import Notification
@@ -375,14 +376,15 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
 
 
 def tiering_day(day: date) -> date:
-    """`day`, or the last day with revenue when the portfolio has none in the year to `day`."""
+    """`day`, or the last day with revenue when the portfolio has none in the 12 months to
+    `day` (accounts.revenue.windows)."""
     last = (
         RevenueRecord.objects.filter(booked_on__lte=day)
         .order_by("-booked_on")
         .values_list("booked_on", flat=True)
         .first()
     )
-    if last is not None and last <= day - timedelta(days=365):
+    if last is not None and not windows(day).last.contains(last):
         return last
     return day
 

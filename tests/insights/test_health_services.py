@@ -15,6 +15,7 @@ from accounts.services import scoring_defaults_ensure
 from activities.models import Notification
 from activities.services import NextStep, interaction_log
 from insights import services as insights_services
+from insights.health_inputs import health_inputs, tier_inputs
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
 
 
@@ -276,3 +277,20 @@ def test_tiers_look_at_the_last_year_or_at_the_last_day_with_revenue_if_it_is_ol
     assert insights_services.tiers_recompute()["as_of"] == old.booked_on.isoformat()
     RevenueRecordFactory(account=account, booked_on=today - timedelta(days=300))
     assert insights_services.tiering_day(today) == today
+
+
+def test_health_inputs_take_eight_queries_and_tier_inputs_three(
+    portfolio, django_assert_num_queries
+):
+    today = timezone.localdate()
+    ids = [account.pk for account in portfolio]
+    # 1 accounts, 2 touches, 3 stakeholder coverage, 4 satisfaction, 5 revenue windows,
+    # 6 commitments, 7 open high risks, 8 last QBR held
+    with django_assert_num_queries(8):
+        inputs = health_inputs(ids, today)
+    assert set(inputs) == set(ids)
+    assert inputs[portfolio[0].pk].revenue_last_12m == Decimal(800_000)
+    assert inputs[portfolio[0].pk].commitments_overdue == 0
+    # 1 revenue windows, 2 latest ratings, 3 live accounts
+    with django_assert_num_queries(3):
+        assert len(tier_inputs(today)) == 3
