@@ -35,17 +35,16 @@ class Currency(models.TextChoices):
 class AccountStatus(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
     ACTIVE = "active", _("Active")
-    # Set by the KAM; not the health band of the same name (HealthBand.AT_RISK). Each has its
-    # own context, so their translations differ ("Sinalizada em risco" / "Saúde: em risco").
-    # The English labels stay as the migrations recorded them (a label change is a migration).
-    AT_RISK = "at_risk", pgettext_lazy("account status", "At risk")
+    # Set by the KAM; not the health band (HealthBand.AT_RISK, "Health at risk"). Each has its
+    # own label and context in both languages ("Sinalizada em risco" / "Saúde: em risco").
+    AT_RISK = "at_risk", pgettext_lazy("account status", "Flagged at risk")
     CHURNED = "churned", _("Churned")
 
 
 class HealthBand(models.TextChoices):
     HEALTHY = "healthy", _("Healthy")
     WATCH = "watch", _("Watch")
-    AT_RISK = "at_risk", pgettext_lazy("health band", "At risk")
+    AT_RISK = "at_risk", pgettext_lazy("health band", "Health at risk")
     UNKNOWN = "unknown", _("Not enough data")
 
 
