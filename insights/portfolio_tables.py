@@ -19,132 +19,168 @@ PORTFOLIO_TABLES = {
 
 
 def portfolio_table(summary: PortfolioSummary, table: str) -> tuple[list[str], list[list]]:
+    """The headings and rows of one dashboard table (KeyError for an unknown table)."""
+    return _TABLE_ROWS[table](summary)
+
+
+def _tiers_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
     money = summary.rates.reporting_currency
     band_labels = dict(HealthBand.choices)
-    if table == "tiers":
-        headers = [
-            _("Tier"),
-            _("Accounts"),
-            *(str(band_labels[band]) for band in BANDS),
-            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+    headers = [
+        _("Tier"),
+        _("Accounts"),
+        *(str(band_labels[band]) for band in BANDS),
+        _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+    ]
+    rows = [
+        [
+            row.name,
+            row.accounts.value,
+            *(row.bands[band].value for band in BANDS),
+            row.revenue,
         ]
-        rows = [
-            [
-                row.name,
-                row.accounts.value,
-                *(row.bands[band].value for band in BANDS),
-                row.revenue,
-            ]
-            for row in summary.tiers
-        ]
-    elif table == "pareto":
-        headers = [
-            _("Accounts (rank by revenue)"),
-            _("Number of accounts"),
-            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
-            _("Cumulative share of revenue (%)"),
-            _("Class"),
-        ]
-        rows = [
-            [bar.label, bar.accounts, bar.revenue, bar.cumulative_pct, bar.band]
-            for bar in summary.pareto
-        ]
-    elif table == "trend":
-        headers = [_("Month"), _("Median health score"), _("Share at risk (%)"), _("Scored")]
-        rows = [
-            [point.month.strftime("%Y-%m"), point.median, point.at_risk_pct, point.scored]
-            for point in summary.trend
-        ]
-    elif table == "at-risk":
-        headers = [
-            _("Account"),
-            _("Owner"),
-            _("Tier"),
-            _("Health score"),
-            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
-            _("Top reasons"),
-        ]
-        rows = [
-            [
-                row.account.name,
-                row.account.owner.full_name,
-                str(row.account.tier or ""),
-                row.account.health_score,
-                row.revenue,
-                " / ".join(f"{r['label']}: {r['reason']}" for r in row.reasons),
-            ]
-            for row in summary.at_risk_rows
-        ]
-    elif table == "renewals":
-        headers = [
-            _("Account"),
-            _("Owner"),
-            _("Tier"),
-            _("Renewal date"),
-            _("Health score"),
-            _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
-        ]
-        rows = [
-            [
-                row.account.name,
-                row.account.owner.full_name,
-                str(row.account.tier or ""),
-                row.account.renewal_date,
-                row.account.health_score,
-                row.revenue,
-            ]
-            for row in summary.renewal_rows
-        ]
-    elif table == "opportunities":
-        headers = [
-            _("Opportunity"),
-            _("Account"),
-            _("Stage"),
-            _("Probability (%)"),
-            _("Amount"),
-            _("Currency"),
-            _("Amount (%(currency)s)") % {"currency": money},
-            _("Weighted (%(currency)s)") % {"currency": money},
-            _("Expected close"),
-        ]
-        rows = [
-            [
-                row.opportunity.title,
-                row.opportunity.plan.account.name,
-                row.opportunity.get_stage_display(),
-                row.opportunity.probability,
-                row.opportunity.amount,
-                row.opportunity.currency,
-                row.amount,
-                row.weighted,
-                row.opportunity.expected_close,
-            ]
-            for row in summary.opportunity_rows
-        ]
-    elif table == "load":
-        tiers = {row.tier_id: row.name for row in summary.tiers if row.tier_id}
-        cells = summary.load[0].cells if summary.load else []
-        headers = [
-            _("KAM"),
-            _("Accounts"),
-            *(
-                _("%(tier)s (max %(max)s)") % {"tier": tiers.get(c.tier_id, ""), "max": c.max}
-                for c in cells
-            ),
-            _("Over the tier policy"),
-        ]
-        rows = [
-            [
-                row.name,
-                row.accounts.value,
-                *(cell.accounts.value for cell in row.cells),
-                ", ".join(row.over),
-            ]
-            for row in summary.load
-        ]
-    else:
-        raise KeyError(table)
+        for row in summary.tiers
+    ]
     return headers, rows
+
+
+def _pareto_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    money = summary.rates.reporting_currency
+    headers = [
+        _("Accounts (rank by revenue)"),
+        _("Number of accounts"),
+        _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+        _("Cumulative share of revenue (%)"),
+        _("Class"),
+    ]
+    rows = [
+        [bar.label, bar.accounts, bar.revenue, bar.cumulative_pct, bar.band]
+        for bar in summary.pareto
+    ]
+    return headers, rows
+
+
+def _trend_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    headers = [_("Month"), _("Median health score"), _("Share at risk (%)"), _("Scored")]
+    rows = [
+        [point.month.strftime("%Y-%m"), point.median, point.at_risk_pct, point.scored]
+        for point in summary.trend
+    ]
+    return headers, rows
+
+
+def _at_risk_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    money = summary.rates.reporting_currency
+    headers = [
+        _("Account"),
+        _("Owner"),
+        _("Tier"),
+        _("Health score"),
+        _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+        _("Top reasons"),
+    ]
+    rows = [
+        [
+            row.account.name,
+            row.account.owner.full_name,
+            str(row.account.tier or ""),
+            row.account.health_score,
+            row.revenue,
+            " / ".join(f"{r['label']}: {r['reason']}" for r in row.reasons),
+        ]
+        for row in summary.at_risk_rows
+    ]
+    return headers, rows
+
+
+def _renewals_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    money = summary.rates.reporting_currency
+    headers = [
+        _("Account"),
+        _("Owner"),
+        _("Tier"),
+        _("Renewal date"),
+        _("Health score"),
+        _("Revenue, last 12 months (%(currency)s)") % {"currency": money},
+    ]
+    rows = [
+        [
+            row.account.name,
+            row.account.owner.full_name,
+            str(row.account.tier or ""),
+            row.account.renewal_date,
+            row.account.health_score,
+            row.revenue,
+        ]
+        for row in summary.renewal_rows
+    ]
+    return headers, rows
+
+
+def _opportunities_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    money = summary.rates.reporting_currency
+    headers = [
+        _("Opportunity"),
+        _("Account"),
+        _("Stage"),
+        _("Probability (%)"),
+        _("Amount"),
+        _("Currency"),
+        _("Amount (%(currency)s)") % {"currency": money},
+        _("Weighted (%(currency)s)") % {"currency": money},
+        _("Expected close"),
+    ]
+    rows = [
+        [
+            row.opportunity.title,
+            row.opportunity.plan.account.name,
+            row.opportunity.get_stage_display(),
+            row.opportunity.probability,
+            row.opportunity.amount,
+            row.opportunity.currency,
+            row.amount,
+            row.weighted,
+            row.opportunity.expected_close,
+        ]
+        for row in summary.opportunity_rows
+    ]
+    return headers, rows
+
+
+def _load_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    tiers = {row.tier_id: row.name for row in summary.tiers if row.tier_id}
+    cells = summary.load[0].cells if summary.load else []
+    headers = [
+        _("KAM"),
+        _("Accounts"),
+        *(
+            _("%(tier)s (max %(max)s)") % {"tier": tiers.get(c.tier_id, ""), "max": c.max}
+            for c in cells
+        ),
+        _("Over the tier policy"),
+    ]
+    rows = [
+        [
+            row.name,
+            row.accounts.value,
+            *(cell.accounts.value for cell in row.cells),
+            ", ".join(row.over),
+        ]
+        for row in summary.load
+    ]
+    return headers, rows
+
+
+# One function per dashboard table; the key is the table's name in the export URL.
+_TABLE_ROWS = {
+    "tiers": _tiers_table,
+    "pareto": _pareto_table,
+    "trend": _trend_table,
+    "at-risk": _at_risk_table,
+    "renewals": _renewals_table,
+    "opportunities": _opportunities_table,
+    "load": _load_table,
+}
 
 
 def portfolio_chart_data(summary: PortfolioSummary) -> dict:
