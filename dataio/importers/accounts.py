@@ -235,10 +235,9 @@ class AccountImporter(Importer):
             )
         return self.existing_by_pk[matches[0].pk] if matches else None
 
-    def resolve(self, row, values) -> Planned:
-        labels = self.field_labels()
-        name = _required_text(values, "name", labels["name"])
-        external_id = "" if is_null(values.get("external_id")) else text(values["external_id"])
+    def _row_attrs(self, values, labels, *, name: str, external_id: str) -> tuple[dict, object]:
+        """The account fields a row sets, parsed and named by their column, and its owner."""
+        owner = None
         attrs: dict = {"name": name}
         if external_id:
             attrs["external_id"] = external_id
@@ -285,6 +284,26 @@ class AccountImporter(Importer):
             # Ids, not instances: reading a relation on a copied row queries it, once per row.
             owner = self._user(values["owner"], labels["owner"])
             attrs["owner_id"] = owner.pk
+        return attrs, owner
+
+    def _parent_changed(self, existing: Account, parent_key) -> bool:
+        current = self.key_of(existing.parent) if existing.parent else None
+        return current != parent_key and not (
+            # The same parent named by name while it has an external id, or vice versa.
+            existing.parent
+            and parent_key
+            and parent_key
+            in {
+                ("name", normalise(existing.parent.name)),
+                ("external_id", existing.parent.external_id),
+            }
+        )
+
+    def resolve(self, row, values) -> Planned:
+        labels = self.field_labels()
+        name = _required_text(values, "name", labels["name"])
+        external_id = "" if is_null(values.get("external_id")) else text(values["external_id"])
+        attrs, owner = self._row_attrs(values, labels, name=name, external_id=external_id)
         parent_key = self._parent_key(values.get("parent")) if "parent" in values else None
 
         existing = self._existing(external_id, name)
@@ -299,19 +318,12 @@ class AccountImporter(Importer):
             attrs,
             lambda: Account(owner=self.actor, currency=self.currency or Currency.BRL),
         )
-        if existing is not None and "parent" in values:
-            current = self.key_of(existing.parent) if existing.parent else None
-            if current != parent_key and not (
-                # The same parent named by name while it has an external id, or vice versa.
-                existing.parent
-                and parent_key
-                and parent_key
-                in {
-                    ("name", normalise(existing.parent.name)),
-                    ("external_id", existing.parent.external_id),
-                }
-            ):
-                changes.append("parent")
+        if (
+            existing is not None
+            and "parent" in values
+            and self._parent_changed(existing, parent_key)
+        ):
+            changes.append("parent")
         action = action_for(existing, changes)
         if "owner_id" in attrs and not (existing or Account()).may_be_owned_by(owner):
             raise RowReject(f"{labels['owner']}: {_('The owner must be a key account manager.')}")
