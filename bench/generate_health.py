@@ -92,6 +92,9 @@ def ensure_database() -> None:
 
 
 def main() -> None:
+    """The arguments, then each bulk step in order with its timing. Long on purpose: the
+    steps share one connection and its session settings, and read top to bottom as the
+    data is built."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000, help="accounts that are scored")
     parser.add_argument("--churned", type=int, default=2_000, help="extra churned accounts")

@@ -188,6 +188,9 @@ def print_result(result: dict) -> None:
 
 
 def scenarios(args, leader, kam) -> list[Scenario]:
+    """Every measured page, in the order bench/README.md reports them. Long on purpose: one
+    flat list that reads like the README's table is easier to keep in step with it than helpers
+    that build it in pieces."""
     kam_user = User.objects.get(email="kam@example.com")
     rng = random.Random(7)
     all_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
