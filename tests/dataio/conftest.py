@@ -9,11 +9,19 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def checkouts() -> list[Path]:
-    """This checkout and, when it is a git worktree, the main checkout it belongs to."""
+    """This checkout; when it is a git worktree, the main checkout it belongs to; when it is a
+    clone of a checkout on this machine (CI clones one), that checkout."""
     places = [REPOSITORY]
     git = REPOSITORY / ".git"
     if git.is_file():  # a worktree's .git reads "gitdir: <main checkout>/.git/worktrees/<name>"
         places.append(Path(git.read_text().split(":", 1)[1].strip()).parents[2])
+    config = git / "config"
+    if config.is_file():
+        for line in config.read_text().splitlines():
+            key, _sep, value = line.partition("=")
+            origin = Path(value.strip())
+            if key.strip() == "url" and origin.is_absolute() and origin.is_dir():
+                places.append(origin)
     return places
 
 
