@@ -5,7 +5,7 @@ from datetime import date
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.models import Account, business_date
+from accounts.models import Account, Tier, business_date
 from accounts.selectors import LIVE, accounts_for_user
 from activities.selectors import commitments_overdue_q
 from plans.selectors import open_pipeline_q
@@ -76,7 +76,10 @@ def account_list_rows(
     if pareto_class:
         rows = rows.in_pareto_class(pareto_class)
     if touch_overdue:
-        rows = rows.touch_overdue(today, default_cadence_days)
+        # The tiers' cut-offs as constants (one query), which the last-touch index can use over
+        # the whole portfolio; worked out per row from the joined tier, the filter reads it all.
+        tiers = list(Tier.objects.only("pk", "touch_cadence_days"))
+        rows = rows.touch_overdue(today, default_cadence_days, tiers=tiers)
     if qbr_overdue:
         rows = rows.qbr_overdue(today)
     if renewal_within_days is not None:

@@ -75,6 +75,8 @@ def _make(specs, tier_list, cadence_pairs, today: date, owner) -> list[Account]:
         Tier.objects.filter(pk=tier.pk).update(touch_cadence_days=touch, qbr_cadence_days=qbr)
     for spec in specs:
         renewal, start, created = spec["renewal"], spec["contract_start"], spec["created"]
+        if renewal is not None and start is not None:
+            renewal = max(renewal, start)  # the database refuses a renewal before the start
         account = AccountFactory(
             owner=owner,
             status=spec["status"],
