@@ -3,9 +3,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import get_language, to_locale
 
+from kam.dates import DATE_INPUT_ATTRS
+
 register = template.Library()
+
+
+@register.simple_tag
+def date_bounds() -> str:
+    """min/max of a hand-written date input: the range the models accept (kam.dates)."""
+    return format_html('min="{}" max="{}"', DATE_INPUT_ATTRS["min"], DATE_INPUT_ATTRS["max"])
 
 
 @register.filter
