@@ -238,12 +238,13 @@ def test_the_calendar_feed_is_an_inline_kam_ics(client, kam_user, now):
     assert only_filename(response["Content-Disposition"], "inline", "ics") == "kam.ics"
 
 
-@pytest.mark.parametrize("version", [*HOSTILE, "1", ""])
-@pytest.mark.parametrize(("fmt", "extension"), [("json", "json"), ("yaml", "yaml")])
-def test_the_api_schema_ignores_a_hostile_version(client, version, fmt, extension):
+# (The schema takes a second to generate: the tricks that matter, once each.)
+@pytest.mark.parametrize(
+    ("version", "fmt"),
+    [(HOSTILE[0], "json"), (HOSTILE[1], "json"), (HOSTILE[2], "yaml"), ("1", "yaml")],
+)
+def test_the_api_schema_ignores_a_hostile_version(client, version, fmt):
     """drf-spectacular used to write `?version=` into the header as given (a line break: 500)."""
     response = client.get(reverse("api_schema"), {"version": version, "format": fmt})
     assert response.status_code == 200
-    assert only_filename(response["Content-Disposition"], "inline", extension) == (
-        f"kam-api.{extension}"
-    )
+    assert only_filename(response["Content-Disposition"], "inline", fmt) == f"kam-api.{fmt}"
