@@ -1,21 +1,26 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Currency
 from dataio.importers import IMPORTERS
 from dataio.models import ImportEntity, ImportJob
-from dataio.parsing import MAX_BYTES, ImportFileError
+from dataio.parsing import (
+    MAX_BYTES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MEGABYTE,
+    ImportFileError,
+    check_size,
+)
 from dataio.services import check_mapping
 
 
 class UploadForm(forms.Form):
     entity = forms.ChoiceField(label=_("What the rows are"), choices=ImportEntity.choices)
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("CSV (any common encoding; comma, semicolon, tab or pipe) or XLSX, up to "
-                    "20 MB. The first row holds the column names."),
-    )  # fmt: skip
+    file = forms.FileField(label=_("File"))
     currency = forms.ChoiceField(
         label=_("Currency of new accounts and products"),
         choices=[("", _("Default (BRL)")), *Currency.choices],
@@ -25,6 +30,15 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "CSV (any common encoding; comma, semicolon, tab or pipe) or XLSX, up to "
+            "%(size)s MB, %(rows)s rows and %(columns)s columns. The first row holds the column "
+            "names."
+        ) % {
+            "size": number_format(MAX_BYTES // MEGABYTE),
+            "rows": number_format(MAX_ROWS, force_grouping=True),
+            "columns": number_format(MAX_COLUMNS),
+        }
         if not user.is_admin:
             self.fields["entity"].choices = [
                 choice for choice in ImportEntity.choices if choice[0] != ImportEntity.USERS
@@ -32,11 +46,11 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise ValidationError(
-                _("The file is %(size)s MB; the limit is 20 MB."),
-                params={"size": round(upload.size / 1024 / 1024, 1)},
-            )
+        # Before anything reads the file (Django has spooled a large upload to disk).
+        try:
+            check_size(upload.size)
+        except ImportFileError as error:
+            raise ValidationError(str(error)) from error
         return upload
 
 

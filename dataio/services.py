@@ -212,20 +212,18 @@ def import_job_create(
     )
 
 
-def _job_table(job: ImportJob) -> Table:
-    return read_table(bytes(job.content), job.filename)
+def _job_table(job: ImportJob, *, sample_rows: int | None = None) -> Table:
+    return read_table(bytes(job.content), job.filename, sample_rows=sample_rows)
 
 
 def import_job_samples(*, job: ImportJob, rows: int = 20) -> dict[str, str]:
-    """The first non-blank value of each column (in its first rows), to show while mapping."""
+    """The first non-blank value of each column (in its first rows), to show while mapping.
+    Reads those rows only: the mapping page need not parse the whole file again."""
     samples: dict[str, str] = {}
-    for _row, cells in _job_table(job).records():
+    for _row, cells in _job_table(job, sample_rows=rows).records():
         for header, value in cells.items():
             if header not in samples and text(value):
                 samples[header] = text(value)[:60]
-        rows -= 1
-        if rows == 0:
-            break
     return samples
 
 

@@ -12,7 +12,7 @@ from dataio import exports, services
 from dataio.forms import MappingForm, UploadForm
 from dataio.importers import ACTIONS, IMPORTERS
 from dataio.models import ImportStatus
-from dataio.parsing import ImportFileError
+from dataio.parsing import ImportFileError, read_upload
 from dataio.selectors import get_import_job_for_user, import_jobs_for_user
 from kam.access import leader_required
 from kam.exports import FORMATS, table_response
@@ -37,7 +37,7 @@ def import_start(request):
                 actor=request.user,
                 entity=form.cleaned_data["entity"],
                 filename=upload.name,
-                content=upload.read(),
+                content=read_upload(upload),
                 currency=form.cleaned_data["currency"],
             )
         except ImportFileError as error:

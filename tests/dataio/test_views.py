@@ -259,10 +259,16 @@ def test_preview_of_a_reimport_does_not_query_per_row(admin_user, django_assert_
         assert job.counts["unchanged"] == rows
 
 
-def test_a_file_over_the_limit_is_refused_by_the_form(client_for, admin_user, monkeypatch):
-    monkeypatch.setattr("dataio.forms.MAX_BYTES", 10)
-    response = _upload(client_for(admin_user), b"name\nA long enough file\n")
-    assert "the limit is 20 MB" in response.content.decode()
+def test_a_file_over_the_limit_is_refused_by_the_form_before_it_is_read(
+    client_for, admin_user, monkeypatch
+):
+    def never(upload):
+        raise AssertionError("the view read a file over the limit")
+
+    monkeypatch.setattr("dataio.parsing.MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr("dataio.views.read_upload", never)
+    response = _upload(client_for(admin_user), b"name\n" + b"x" * 1024 * 1024)
+    assert "The file is 1.1 MB; the limit is 1 MB" in response.content.decode()
     assert not ImportJob.objects.exists()
 
 

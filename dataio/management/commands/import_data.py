@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dataio.importers import IMPORTERS
 from dataio.models import ImportEntity
-from dataio.parsing import ImportFileError
+from dataio.parsing import ImportFileError, read_upload
 from dataio.services import import_file
 from kam.models import Role, User
 
@@ -47,9 +47,13 @@ class Command(BaseCommand):
             overrides[column.strip()] = target.strip()
         path = Path(file)
         try:
-            content = path.read_bytes()
+            # At most one byte over the size limit is read, whatever the file is (a pipe too).
+            with path.open("rb") as stream:
+                content = read_upload(stream)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from error
+        except ImportFileError as error:
+            raise CommandError(str(error)) from error
         try:
             table, mapping, result = import_file(
                 entity=entity, content=content, filename=path.name, actor=actor,
