@@ -1,6 +1,6 @@
 """Reading an uploaded table: CSV in any common encoding and delimiter, or the first sheet of
 an XLSX workbook. Everything that can be wrong with the file as a whole is an ImportFileError
-raised here, before any row is looked at (and so before anything is written).
+raised here, before any row is imported (and so before anything is written).
 
 The limits below are checked while the file is read, so a file over one of them costs no more
 than reading up to the point where it goes over (docs/import.md, "Limits"): the bytes before
@@ -114,10 +114,14 @@ def check_size(size: int) -> None:
 
 def read_upload(stream: BinaryIO) -> bytes:
     """The bytes of an uploaded or local file, never reading more than MAX_BYTES + 1 of them
-    (a pipe or a file still growing has no size to check first)."""
-    content = stream.read(MAX_BYTES + 1)
-    check_size(len(content))
-    return content
+    (a pipe or a file still growing has no size to check first). In chunks: read(MAX_BYTES)
+    on a file sets aside MAX_BYTES first, whatever the file's size."""
+    chunks, size = [], 0
+    while size <= MAX_BYTES and (chunk := stream.read(min(MEGABYTE, MAX_BYTES + 1 - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    check_size(size)
+    return b"".join(chunks)
 
 
 def read_table(content: bytes, filename: str, *, sample_rows: int | None = None) -> Table:
