@@ -55,6 +55,14 @@ class WholeNumberField(forms.IntegerField):
         return super().to_python(value)
 
 
+def refuse_repeated(query_params) -> None:
+    """Each query parameter takes one value (the schema's); sent twice, which would count?"""
+    repeated = sorted(name for name, values in query_params.lists() if len(values) > 1)
+    if repeated:
+        message = _("Send this parameter once.")
+        raise exceptions.ValidationError({name: [message] for name in repeated})
+
+
 class IdFilter(filters.NumberFilter):
     field_class = WholeNumberField
     # What api.schema.FilterParameters writes in the schema for this parameter.

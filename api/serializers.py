@@ -119,14 +119,62 @@ def check_row(model, instance, attrs: dict, *, written: set[str]) -> None:
         raise DjangoValidationError(errors)
 
 
+def json_type_error(field, value) -> str | None:
+    """Why `value`, as parsed from JSON, is not the type the schema gives `field`; None if it
+    is. DRF alone reads more than the schema says (a number as a string, "5" as an integer or
+    an id, "yes" as a boolean, a number as a decimal), which a client cannot tell from it."""
+    if value is None:
+        return None  # allowed or not: the field says
+    if isinstance(field, serializers.ManyRelatedField):
+        items = value if isinstance(value, list) else []  # not a list: DRF refuses it
+        errors = (json_type_error(field.child_relation, item) for item in items)
+        return next(filter(None, errors), None)
+    is_integer = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        ok, message, params = is_integer, "incorrect_type", {"data_type": type(value).__name__}
+    elif isinstance(field, serializers.ChoiceField):
+        ok, message, params = (
+            type(value) in {type(key) for key in field.choices},
+            "invalid_choice",
+            {"input": value},
+        )
+    elif isinstance(field, serializers.BooleanField):
+        ok, message, params = isinstance(value, bool), "invalid", {}
+    elif isinstance(field, serializers.IntegerField):
+        integral = isinstance(value, float) and value.is_integer()
+        ok, message, params = is_integer or integral, "invalid", {}
+    elif isinstance(field, serializers.DecimalField):
+        if isinstance(value, str):
+            return None
+        return str(_('Send the number as a string, such as "12500.00".'))
+    elif isinstance(field, serializers.CharField):
+        ok, message, params = isinstance(value, str), "invalid", {}
+    else:
+        return None  # dates and times parse strings only; nested serializers check themselves
+    return None if ok else str(field.error_messages[message]).format(**params)
+
+
 class RowRules:
-    """For every input serializer that writes a row of `Meta.model`: once its own fields and
-    validate() pass, the row must pass check_row, so a value the database would refuse is a
-    400 naming the field, never a server error. tests/api/test_constraints.py walks every
-    CheckConstraint of every model to prove it."""
+    """For every input serializer of the API (each writes a row of `Meta.model`): the JSON
+    types the schema gives its fields (json_type_error), then, once its own fields and
+    validate() pass, the row as it would be saved checked against its model's rules
+    (check_row), so a value the database would refuse is a 400 naming the field, never a
+    server error. tests/api/test_constraints.py walks every constraint of every model."""
 
     def written_fields(self) -> set[str]:
         return {field.source for field in self.fields.values() if not field.read_only}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    message = json_type_error(field, data[name])
+                    if message:
+                        errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
     def run_validation(self, data=empty):
         value = super().run_validation(data)

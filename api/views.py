@@ -73,6 +73,7 @@ class ApiViewSet(UserLanguageMixin, viewsets.GenericViewSet):
         # finds the row whatever the query string says.
         if self.action != "list":
             return queryset
+        filters.refuse_repeated(self.request.query_params)
         return super().filter_queryset(queryset)
 
     def read_back(self, instance):
@@ -618,11 +619,12 @@ class PortfolioSummaryView(UserLanguageMixin, APIView):
         responses={200: serializers.PortfolioSummarySerializer},
     )
     def get(self, request):
+        filters.refuse_repeated(request.query_params)
         options = portfolio_options(request.user)
-        filters, notices = portfolio_filters_from_query(request.query_params, options)
+        chosen, notices = portfolio_filters_from_query(request.query_params, options)
         if notices:
             # The page falls back to the whole portfolio; a program asked for something else.
             raise ValidationError({"filters": notices[:-1]})
-        summary = portfolio_summary(request.user, filters, options=options)
+        summary = portfolio_summary(request.user, chosen, options=options)
         data = serializers.PortfolioSummarySerializer.from_summary(summary)
         return Response(serializers.PortfolioSummarySerializer(data).data)

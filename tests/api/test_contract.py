@@ -133,6 +133,65 @@ def test_a_filter_value_outside_its_schema_is_a_400_naming_it(wire, url, query, 
     assert list(response.json()) == [parameter]
 
 
+def test_a_parameter_sent_twice_is_a_400_naming_it(wire):
+    for url in [*LIST_URLS, "/api/v1/portfolio/summary/"]:
+        response = wire.get(f"{url}?ordering=id&ordering=-id&region=a&region=b")
+        assert response.status_code == 400, url
+        assert response.json() == {
+            "ordering": ["Send this parameter once."],
+            "region": ["Send this parameter once."],
+        }
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"name": 3.5}, {"name": ["Not a valid string."]}),
+        ({"name": "Co", "employees": "12"}, {"employees": ["A valid integer is required."]}),
+        ({"name": "Co", "employees": True}, {"employees": ["A valid integer is required."]}),
+        ({"name": "Co", "status": 1}, {"status": ['"1" is not a valid choice.']}),
+        (
+            {"name": "Co", "team": ["1"]},
+            {"team": ["Incorrect type. Expected pk value, received str."]},
+        ),
+        (
+            {"name": "Co", "parent": "1"},
+            {"parent": ["Incorrect type. Expected pk value, received str."]},
+        ),
+    ],
+)
+def test_body_values_of_another_json_type_than_the_schema_says_are_refused(wire, body, errors):
+    response = wire.post("/api/v1/accounts/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_numbers_and_booleans_are_read_only_as_json_numbers_and_booleans(wire, kam_user, book):
+    deal = {"plan": book.plan.pk, "title": "Deal", "owner": kam_user.pk}
+    response = wire.post(
+        "/api/v1/opportunities/", json.dumps({**deal, "amount": 10.5}),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.json() == {"amount": ['Send the number as a string, such as "12500.00".']}
+    response = wire.post(
+        "/api/v1/opportunities/", json.dumps({**deal, "amount": "10.50", "probability": 40.0}),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201  # 40.0 is a JSON integer
+    response = wire.post(
+        "/api/v1/interactions/",
+        json.dumps({"account": book.account.pk, "kind": "call", "summary": "Call",
+                    "occurred_at": "2026-03-09T10:00:00-03:00", "sentiment": "1"}),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.json() == {"sentiment": ['"1" is not a valid choice.']}
+    response = wire.patch(
+        f"/api/v1/stakeholders/{book.champion.pk}/", json.dumps({"is_primary": "yes"}),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.json() == {"is_primary": ["Must be a valid boolean."]}
+
+
 @pytest.mark.parametrize(
     ("urls", "query"),
     [
