@@ -1,4 +1,5 @@
-# KAM — `make run` serves the app with demo data, `make test` runs every check.
+# KAM — `make run` serves the app with demo data (DEBUG off), `make dev` the same for developers
+# (DEBUG on, autoreload), `make test` runs every check.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$c; break; }; done)
 
-.PHONY: run test install messages lint security format vendor clean-data
+.PHONY: run dev test install messages lint security format vendor clean-data
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6.1)."; exit 1; }
@@ -21,8 +22,13 @@ install: $(VENV)/.installed messages
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v '^$$'
 
+# DEBUG off, as in production: gunicorn, static files collected and served by WhiteNoise.
 run: install
 	$(PY) -m kam.devservices run
+
+# DEBUG on (tracebacks in the browser), runserver reloading the code on save: never expose it.
+dev: install
+	$(PY) -m kam.devservices dev
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

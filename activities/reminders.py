@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import Account
@@ -37,6 +35,7 @@ from activities.selectors import (
     qbr_due_rows,
     qbr_lead_days,
 )
+from kam.mail import email_message
 from kam.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -132,8 +131,8 @@ def _wanted(candidates: list[Candidate]) -> list[Candidate]:
     ]
 
 
-def _email(candidate: Candidate) -> EmailMessage:
-    """Subject and body in the recipient's language."""
+def _email(candidate: Candidate):
+    """Subject and body in the recipient's language, as plain text (kam.mail)."""
     context = {
         "recipient": candidate.recipient,
         "account": candidate.account,
@@ -143,11 +142,12 @@ def _email(candidate: Candidate) -> EmailMessage:
         "site_url": settings.SITE_URL.rstrip("/"),
     }
     with translation.override(candidate.recipient.language):
-        subject = render_to_string(f"activities/email/{candidate.kind}_subject.txt", context)
-        body = render_to_string(f"activities/email/{candidate.kind}_body.txt", context)
-    return EmailMessage(
-        subject=" ".join(subject.split()), body=body.strip() + "\n", to=[candidate.recipient.email]
-    )
+        return email_message(
+            subject_template=f"activities/email/{candidate.kind}_subject.txt",
+            body_template=f"activities/email/{candidate.kind}_body.txt",
+            context=context,
+            to=[candidate.recipient.email],
+        )
 
 
 def _claim_and_send(candidate: Candidate, today: date) -> bool:

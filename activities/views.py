@@ -53,6 +53,7 @@ from activities.selectors import (
     my_work,
     qbr_schedule_status,
 )
+from kam.downloads import name_download
 
 
 def _read_or_write(request) -> Access:
@@ -432,6 +433,6 @@ def calendar_feed(request, token: str):
         user, qbrs=qbrs, commitments=commitments, absolute_url=request.build_absolute_uri
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="kam.ics"'
+    name_download(response, "kam", "ics", inline=True)
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -7,4 +7,5 @@ class ApiConfig(AppConfig):
     verbose_name = _("API")
 
     def ready(self):
-        from api import schema  # noqa: F401  (registers the schema's token auth scheme)
+        # Registers the schema's token auth scheme; connects to the core's signals.
+        from api import schema, signals  # noqa: F401

@@ -50,6 +50,15 @@ def api_token_revoke(*, user, token_id: int) -> bool:
 
 
 @transaction.atomic
+def api_tokens_revoke_all(*, user) -> int:
+    """Revoke every live token of `user` (their password changed: api.signals); returns how
+    many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
 def api_tokens_revoke(*, actor, token_ids) -> int:
     """An admin revokes tokens of anyone (a leaked one); each revocation is in the audit trail.
     Returns how many live tokens were revoked."""

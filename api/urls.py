@@ -1,8 +1,9 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api import views
+from api.schema import SchemaView
 
 
 class Router(DefaultRouter):
@@ -37,6 +38,6 @@ urlpatterns = [
         "v1/portfolio/summary/", views.PortfolioSummaryView.as_view(), name="api_portfolio_summary"
     ),
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("schema/", SchemaView.as_view(), name="api_schema"),
     path("docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -15,6 +15,10 @@ cp "$nm/chart.js/dist/chart.umd.min.js" $v/chartjs/
 cp "$nm/cytoscape/dist/cytoscape.min.js" $v/cytoscape/
 cp "$nm/bootstrap-icons/font/bootstrap-icons.min.css" $v/bootstrap-icons/
 cp "$nm/bootstrap-icons/font/fonts/"bootstrap-icons.woff* $v/bootstrap-icons/fonts/
+# The source maps are not shipped: drop the comments naming them, or collectstatic's manifest
+# storage (DEBUG off: `make run`, production) stops at the missing .map files.
+sed -i '/^\/[/*]# sourceMappingURL=/d' $v/bootstrap/* $v/htmx/* $v/chartjs/* $v/cytoscape/* \
+  $v/bootstrap-icons/*.css
 # axe-core is for the browser tests only (tests/browser/test_accessibility.py), never served.
 mkdir -p tests/browser/vendor
 cp "$nm/axe-core/axe.min.js" tests/browser/vendor/

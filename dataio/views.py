@@ -158,8 +158,8 @@ def import_rejects(request, pk: int, fmt: str):
         ]
         for reject in rejects
     )
-    stem = job.filename.rsplit(".", 1)[0] or "import"
-    return table_response(fmt, headers, rows, filename=f"{stem}-rejects")
+    stem = job.filename.rsplit(".", 1)[0]
+    return table_response(fmt, headers, rows, filename=(stem, "rejects"))
 
 
 # --- exports of the lists ---------------------------------------------------------------------

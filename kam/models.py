@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kam.signals import password_changed
 
 
 class Role(models.TextChoices):
@@ -95,11 +97,34 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    # set_unusable_password() was called since the last save (see save()).
+    _password_disabled = False
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
         # Django admin access is a consequence of the role, never set by hand.
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
-        super().save(*args, **kwargs)
+        # Every way of setting a password ends in set_password() (the reset and change forms,
+        # the admin, `changepassword`), which keeps the new one in _password until the save;
+        # a hash upgrade at login clears it again (AbstractBaseUser.check_password), so it is
+        # not a change. A new user has nothing to revoke yet.
+        update_fields = kwargs.get("update_fields")
+        password_changed_now = (
+            (self._password is not None or self._password_disabled)
+            and not self._state.adding
+            and (update_fields is None or "password" in update_fields)
+        )
+        if not password_changed_now:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self._password_disabled = False
+            password_changed.send(sender=type(self), user=self)
 
     def get_full_name(self) -> str:
         return self.full_name

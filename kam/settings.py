@@ -248,6 +248,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One version, in the URL. Also what /api/schema/?version= may name (api.schema.SchemaView).
+    "ALLOWED_VERSIONS": ["1"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # Errors of list items keyed by index ({"next_steps": {"1": {...}}}), DRF 3.20's format.
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,

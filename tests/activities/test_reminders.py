@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from accounts.models import Tier
+from accounts.models import Account, Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import (
     CommitmentStatus,
@@ -138,6 +138,31 @@ def test_a_scheduled_qbr_means_no_reminder_and_no_escalation(clock, qbr_account,
         assert sent_today[ReminderKind.QBR_DUE] == sent_today[ReminderKind.QBR_OVERDUE] == 0
     # The planned date passed without the QBR being held: no longer counts as scheduled.
     assert run_on(clock, date(2026, 4, 21))[ReminderKind.QBR_OVERDUE] == 1
+
+
+NAME = "Ferraz & Filhos <b>"
+
+
+def test_names_reach_subjects_and_bodies_as_written_not_html_escaped(
+    clock, qbr_account, kam_user, leader
+):
+    """Text emails are not HTML: `&` stays `&` (kam.mail renders them without escaping)."""
+    Account.objects.filter(pk=qbr_account.pk).update(name=NAME)  # (the instance is stale)
+    CommitmentFactory(account=qbr_account, title="Quote <v2> & terms", due_date=DUE)
+    run_on(clock, REMINDER_DAY)
+    run_on(clock, DUE + timedelta(days=1))
+    due, overdue, digest = (
+        sent(ReminderKind.QBR_DUE)[0],
+        sent(ReminderKind.QBR_OVERDUE, to=leader)[0],
+        sent(ReminderKind.COMMITMENTS_DIGEST)[0],
+    )
+    assert due.subject == f"QBR due for {NAME} by 04/15/2026"
+    assert overdue.subject == f"QBR overdue: {NAME}"
+    for email in (due, overdue, digest):
+        assert NAME in email.body
+        assert "&amp;" not in email.subject + email.body
+        assert "&lt;" not in email.subject + email.body
+    assert "Quote <v2> & terms" in digest.body
 
 
 # --- QBR overdue: every leader, once ---------------------------------------------------------

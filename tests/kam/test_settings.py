@@ -1,7 +1,10 @@
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
+
+from kam import devservices
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -57,3 +60,59 @@ def test_beat_runs_the_nightly_scoring_at_the_configured_time(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["nightly-scoring"]
     assert entry["task"] == "insights.tasks.nightly_scoring"
     assert entry["schedule"].hour == {2} and entry["schedule"].minute == {0}
+
+
+def test_the_quick_start_serves_with_debug_off_and_keeps_a_private_key(tmp_path, monkeypatch):
+    """`make run` (kam.devservices.run): DEBUG off even when the shell says otherwise, plain
+    http, a secret key made once under .data/ and readable by this user only."""
+    monkeypatch.setattr(devservices, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(devservices, "SECRET_KEY_FILE", tmp_path / "secret_key")
+    env = devservices.quick_start_env({"DJANGO_DEBUG": "true", "DJANGO_SECURE": "true"})
+    assert (env["DJANGO_DEBUG"], env["DJANGO_SECURE"]) == ("false", "false")
+    assert env["DJANGO_ALLOWED_HOSTS"] == "127.0.0.1,localhost"
+    assert env["EMAIL_URL"] == "consolemail://"
+    key = env["DJANGO_SECRET_KEY"]
+    assert len(key) >= 50
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert devservices.quick_start_env({})["DJANGO_SECRET_KEY"] == key  # kept across starts
+    given = {"DJANGO_SECRET_KEY": "k" * 60, "DJANGO_ALLOWED_HOSTS": "kam.lan", "EMAIL_URL": "x://"}
+    assert devservices.quick_start_env(given).items() >= given.items()
+
+
+def test_the_quick_start_settings_load_with_debug_off_and_cookies_for_http(tmp_path, monkeypatch):
+    monkeypatch.setattr(devservices, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(devservices, "SECRET_KEY_FILE", tmp_path / "secret_key")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from django.conf import settings as s; "
+         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.ALLOWED_HOSTS, "
+         "s.STORAGES['staticfiles']['BACKEND'])"],
+        cwd=BASE_DIR,
+        env=devservices.quick_start_env(clean),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == (
+        "False False False ['127.0.0.1', 'localhost'] "
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+
+
+def test_collectstatic_runs_again_only_when_the_static_files_change(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(devservices, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(devservices, "STATIC_STAMP", tmp_path / "collectstatic.stamp")
+    monkeypatch.setattr(devservices, "_manage", lambda env, *args: calls.append(args))
+    monkeypatch.setattr(devservices, "_static_fingerprint", lambda: fingerprint)
+    monkeypatch.setattr(devservices, "BASE_DIR", tmp_path)
+    (tmp_path / "staticfiles").mkdir()
+    fingerprint = "a"
+    devservices.collect_static({})  # no manifest yet
+    (tmp_path / "staticfiles" / "staticfiles.json").write_text("{}")
+    devservices.collect_static({})  # nothing changed
+    fingerprint = "b"
+    devservices.collect_static({})  # a static file or a package changed
+    assert len(calls) == 2 and calls[0][0] == "collectstatic"
