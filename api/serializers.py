@@ -165,16 +165,24 @@ class RowRules:
         return {field.source for field in self.fields.values() if not field.read_only}
 
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            errors = {}
-            for name, field in self.fields.items():
-                if not field.read_only and name in data:
-                    message = json_type_error(field, data[name])
-                    if message:
-                        errors[name] = [message]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)  # DRF refuses what is not an object
+        wrong_type = {}
+        for name, field in self.fields.items():
+            if not field.read_only and name in data:
+                message = json_type_error(field, data[name])
+                if message:
+                    wrong_type[name] = [message]
+        if not wrong_type:
+            return super().to_internal_value(data)
+        # Along with the other fields' errors, as DRF reports them all at once.
+        try:
+            super().to_internal_value({k: v for k, v in data.items() if k not in wrong_type})
+        except serializers.ValidationError as error:
+            others = error.detail if isinstance(error.detail, dict) else {}
+        else:
+            others = {}
+        raise serializers.ValidationError({**others, **wrong_type})
 
     def run_validation(self, data=empty):
         value = super().run_validation(data)
