@@ -437,8 +437,11 @@ class Account(models.Model):
 
     def clean(self) -> None:
         """Rules within the row, for every write path (services, forms, API, importer); the
-        database holds the same as the constraint account_renewal_not_before_start."""
+        database holds the same as the constraints account_not_own_parent and
+        account_renewal_not_before_start. Longer parent loops: account_parent_check."""
         super().clean()
+        if self.pk is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": PARENT_LOOP_MESSAGE})
         start, renewal = self.contract_start, self.renewal_date
         if isinstance(start, date) and isinstance(renewal, date) and renewal < start:
             raise ValidationError(
@@ -771,6 +774,13 @@ class Stakeholder(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The database's stakeholder_not_own_manager, worded; loops through others are
+        refused by the service (accounts.services._check_reports_to)."""
+        super().clean()
+        if self.pk is not None and self.reports_to_id == self.pk:
+            raise ValidationError({"reports_to": _("A stakeholder cannot report to themselves.")})
 
     @property
     def is_active(self) -> bool:

@@ -1,13 +1,20 @@
-"""Query filters for the list endpoints (django-filter). Related rows are filtered by id
-(`?account=12`), never looked up: an id the caller cannot see simply matches nothing."""
+"""Query parameters of the list endpoints: the filters (django-filter) and `?ordering=`.
+Related rows are filtered by id (`?account=12`), never looked up: an id the caller cannot see
+simply matches nothing. A value the schema does not allow is a 400 naming the parameter, never
+read loosely (`1.5` as 1, `yes` as no filter) nor ignored."""
 
+import re
 from datetime import UTC
 
 import django_filters as filters
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter
 
 from accounts.models import AccountStatus, BuyingRole, HealthBand, Stance
 from activities.models import CommitmentStatus, InteractionCategory, InteractionKind, QBRStatus
@@ -34,10 +41,89 @@ class IsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class WholeNumberField(forms.IntegerField):
+    """An integer written in ASCII digits: "1.5", "1.0", "1e3" or "²" is not read as a number
+    (Django's IntegerField would take "1.0", and int() takes non-ASCII digits)."""
+
+    DIGITS = re.compile(r"-?[0-9]+")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not self.DIGITS.fullmatch(str(value).strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def refuse_repeated(query_params) -> None:
+    """Each query parameter takes one value (the schema's); sent twice, which would count?"""
+    repeated = sorted(name for name, values in query_params.lists() if len(values) > 1)
+    if repeated:
+        message = _("Send this parameter once.")
+        raise exceptions.ValidationError({name: [message] for name in repeated})
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = WholeNumberField
+    # What api.schema.FilterParameters writes in the schema for this parameter.
+    openapi_schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 def id_filter(field_name: str, label=None):
-    return filters.NumberFilter(
-        field_name=field_name, min_value=1, max_value=MAX_ID, label=label or _("Id")
-    )
+    return IdFilter(field_name=field_name, min_value=1, max_value=MAX_ID, label=label or _("Id"))
+
+
+class TrueFalseField(forms.Field):
+    """`true` or `false` (any case), the schema's boolean; anything else is refused, where
+    django-filter's own boolean filter would silently not filter."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": _("Enter true or false.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        answer = {"true": True, "false": False}.get(str(value).strip().lower())
+        if answer is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return answer
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = TrueFalseField
+
+
+class Ordering(OrderingFilter):
+    """`?ordering=` takes one of the fields the list names (`-` for descending), listed in the
+    schema; anything else is a 400 naming the parameter (DRF's filter would ignore it).
+    One field only: the cursor pagination positions on it."""
+
+    def choices(self, view) -> list[str]:
+        fields = getattr(view, "ordering_fields", None) or []
+        return [term for field in fields for term in (field, f"-{field}")]
+
+    def get_ordering(self, request, queryset, view):
+        term = request.query_params.get(self.ordering_param)
+        if term in (None, ""):
+            return self.get_default_ordering(view)
+        choices = self.choices(view)
+        if term not in choices:
+            raise exceptions.ValidationError(
+                {self.ordering_param: [_("Order by one of: %(fields)s.")
+                                       % {"fields": ", ".join(choices)}]}
+            )  # fmt: skip
+        return [term]
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": str(_("The field to order by; a leading `-` for descending.")),
+                "schema": {"type": "string", "enum": self.choices(view)},
+            }
+        ]
 
 
 class AccountFilter(filters.FilterSet):
@@ -55,8 +141,6 @@ class AccountFilter(filters.FilterSet):
     updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(name__icontains=value) | Q(legal_name__icontains=value))
 
     def filter_band(self, queryset, name, value):
@@ -71,10 +155,10 @@ class StakeholderFilter(filters.FilterSet):
     account = id_filter("account_id", _("Account id"))
     buying_role = filters.ChoiceFilter(choices=BuyingRole.choices)
     stance = filters.ChoiceFilter(choices=Stance.choices)
-    active = filters.BooleanFilter(
+    active = BooleanFilter(
         field_name="left_on", lookup_expr="isnull", label=_("Still with the company")
     )
-    is_primary = filters.BooleanFilter()
+    is_primary = BooleanFilter()
 
 
 class InteractionFilter(filters.FilterSet):
@@ -91,7 +175,7 @@ class CommitmentFilter(filters.FilterSet):
     owner_user = id_filter("owner_user_id", _("Owner user id"))
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("Open and past due"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("Open and past due"))
 
     def filter_overdue(self, queryset, name, value):
         today = timezone.localdate()

@@ -1,15 +1,23 @@
 """What the API reads and writes. Output serializers render rows the selectors loaded (no
-queries of their own); input serializers check shapes and types and resolve ids through the
-caller's access, then the views hand the values to the services, which own the rules."""
+queries of their own); input serializers check shapes and types, resolve ids through the
+caller's access and check the row against its model's rules (RowRules), then the views hand the
+values to the services, which own the rules across rows."""
 
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
 
 from accounts.health_text import component_label, reason_text
 from accounts.models import (
     ACCOUNT_PROFILE_FIELDS,
     Account,
+    HealthBand,
     HealthScore,
     Stakeholder,
     Tier,
@@ -52,13 +60,139 @@ def version_field():
     )  # fmt: skip
 
 
-class ConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    current_version = serializers.IntegerField()
+class ComputedChoiceField(serializers.ChoiceField):
+    """A choice the nightly jobs compute (health band, Pareto class): null until they have, not
+    the blank string the column holds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+# --- the model's rules, before the service writes ---------------------------------------------
+
+
+def _blamed_field(model, constraint, written: set[str]) -> str:
+    """The field a broken constraint is reported on: the last of its fields, in the model's
+    order, that the request wrote (the one the rule is about: renewal after start, the external
+    id within its account); else the whole request."""
+    referenced = set(getattr(constraint, "fields", ()))
+    condition = getattr(constraint, "condition", None)
+    if condition is not None:
+        referenced |= models.Q(condition).referenced_base_fields
+    names = [f.name for f in model._meta.concrete_fields if f.name in referenced & written]
+    return names[-1] if names else api_settings.NON_FIELD_ERRORS_KEY
+
+
+def _violation_message(model, row, constraint) -> str:
+    if constraint.violation_error_message != constraint.default_violation_error_message:
+        return constraint.get_violation_error_message()
+    if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
+        return row.unique_error_message(model, constraint.fields).messages[0]
+    # A CheckConstraint whose rule has no field validator or Model.clean() to word it.
+    return _("Enter a valid value.")
+
+
+def check_row(model, instance, attrs: dict, *, written: set[str]) -> None:
+    """Raise a Django ValidationError keyed by field if the row as it would be saved (`instance`
+    changed by `attrs`, or a new row of `attrs`) breaks a rule of its model: Model.clean() (the
+    rules across fields, worded), then every CheckConstraint and UniqueConstraint (what the
+    database would refuse with an IntegrityError). On a new row, fields this request does not
+    write are left out (Django skips the constraints on them): the service sets those."""
+    concrete = {field.name: field for field in model._meta.concrete_fields}
+    row = copy.copy(instance) if instance is not None else model()
+    for name, value in attrs.items():
+        if name in concrete and concrete[name].editable:
+            setattr(row, name, value)
+    row.clean()
+    exclude = set() if instance is not None else set(concrete) - written
+    errors: dict[str, list[str]] = {}
+    for constraint in model._meta.constraints:
+        try:
+            constraint.validate(model, row, exclude=exclude)
+        except DjangoValidationError:
+            field = _blamed_field(model, constraint, written)
+            errors.setdefault(field, []).append(_violation_message(model, row, constraint))
+    if errors:
+        raise DjangoValidationError(errors)
+
+
+def json_type_error(field, value) -> str | None:
+    """Why `value`, as parsed from JSON, is not the type the schema gives `field`; None if it
+    is. DRF alone reads more than the schema says (a number as a string, "5" as an integer or
+    an id, "yes" as a boolean, a number as a decimal), which a client cannot tell from it."""
+    if value is None:
+        return None  # allowed or not: the field says
+    if isinstance(field, serializers.ManyRelatedField):
+        items = value if isinstance(value, list) else []  # not a list: DRF refuses it
+        errors = (json_type_error(field.child_relation, item) for item in items)
+        return next(filter(None, errors), None)
+    is_integer = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        ok, message, params = is_integer, "incorrect_type", {"data_type": type(value).__name__}
+    elif isinstance(field, serializers.ChoiceField):
+        ok, message, params = (
+            type(value) in {type(key) for key in field.choices},
+            "invalid_choice",
+            {"input": value},
+        )
+    elif isinstance(field, serializers.BooleanField):
+        ok, message, params = isinstance(value, bool), "invalid", {}
+    elif isinstance(field, serializers.IntegerField):
+        integral = isinstance(value, float) and value.is_integer()
+        ok, message, params = is_integer or integral, "invalid", {}
+    elif isinstance(field, serializers.DecimalField):
+        if isinstance(value, str):
+            return None
+        return str(_('Send the number as a string, such as "12500.00".'))
+    elif isinstance(field, serializers.CharField):
+        ok, message, params = isinstance(value, str), "invalid", {}
+    else:
+        return None  # dates and times parse strings only; nested serializers check themselves
+    return None if ok else str(field.error_messages[message]).format(**params)
+
+
+class RowRules:
+    """For every input serializer of the API (each writes a row of `Meta.model`): the JSON
+    types the schema gives its fields (json_type_error), then, once its own fields and
+    validate() pass, the row as it would be saved checked against its model's rules
+    (check_row), so a value the database would refuse is a 400 naming the field, never a
+    server error. tests/api/test_constraints.py walks every constraint of every model."""
+
+    def written_fields(self) -> set[str]:
+        return {field.source for field in self.fields.values() if not field.read_only}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)  # DRF refuses what is not an object
+        wrong_type = {}
+        for name, field in self.fields.items():
+            if not field.read_only and name in data:
+                message = json_type_error(field, data[name])
+                if message:
+                    wrong_type[name] = [message]
+        if not wrong_type:
+            return super().to_internal_value(data)
+        # Along with the other fields' errors, as DRF reports them all at once.
+        try:
+            super().to_internal_value({k: v for k, v in data.items() if k not in wrong_type})
+        except serializers.ValidationError as error:
+            others = error.detail if isinstance(error.detail, dict) else {}
+        else:
+            others = {}
+        raise serializers.ValidationError({**others, **wrong_type})
+
+    def run_validation(self, data=empty):
+        value = super().run_validation(data)
+        if value is None:
+            return value  # an allowed null
+        try:
+            check_row(self.Meta.model, self.instance, value, written=self.written_fields())
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
+        return value
 
 
 class ParetoClassSerializer(serializers.Serializer):
@@ -200,6 +334,15 @@ class ActiveUserField(ScopedField):
 
 class AccountSerializer(serializers.ModelSerializer):
     website = serializers.CharField(read_only=True, help_text=_("A URL, or empty."))
+    pareto_class = ComputedChoiceField(
+        choices=[("A", "A"), ("B", "B"), ("C", "C")],
+        help_text=_("Null until the nightly tiering has run."),
+    )
+    health_band = ComputedChoiceField(
+        choices=HealthBand.choices,
+        help_text=_("Null until the account is first scored (the `unknown` filter includes "
+                    "those accounts)."),
+    )  # fmt: skip
     owner = UserRefSerializer(read_only=True)
     team = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     tier = TierRefSerializer(read_only=True, allow_null=True)
@@ -235,7 +378,7 @@ class AccountSerializer(serializers.ModelSerializer):
 ACCOUNT_INPUT_FIELDS = [*ACCOUNT_PROFILE_FIELDS, "external_id"]
 
 
-class AccountInputSerializer(serializers.ModelSerializer):
+class AccountInputSerializer(RowRules, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     owner = ActiveUserField(
         required=False,
@@ -302,7 +445,7 @@ class StakeholderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StakeholderInputSerializer(serializers.ModelSerializer):
+class StakeholderInputSerializer(RowRules, serializers.ModelSerializer):
     account = VisibleAccountField()
     reports_to = VisibleStakeholderField(required=False, allow_null=True)
 
@@ -350,13 +493,16 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NextStepInputSerializer(serializers.Serializer):
+class NextStepInputSerializer(RowRules, serializers.Serializer):
     """A next step becomes a commitment: exactly one owner, on our team or the client's."""
 
     title = serializers.CharField(max_length=300)
     due_date = serializers.DateField(validators=[date_in_range])
     owner_user = ActiveUserField(required=False, allow_null=True)
     owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
+
+    class Meta:
+        model = Commitment
 
     def validate(self, attrs):
         if (attrs.get("owner_user") is None) == (attrs.get("owner_stakeholder") is None):
@@ -366,7 +512,7 @@ class NextStepInputSerializer(serializers.Serializer):
         return attrs
 
 
-class InteractionInputSerializer(serializers.ModelSerializer):
+class InteractionInputSerializer(RowRules, serializers.ModelSerializer):
     """The quick log: one interaction and its next steps, written all or nothing."""
 
     account = VisibleAccountField()
@@ -469,7 +615,7 @@ class QBRSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QBRScheduleSerializer(serializers.Serializer):
+class QBRScheduleSerializer(RowRules, serializers.Serializer):
     account = VisibleAccountField()
     scheduled_on = serializers.DateField(validators=[date_in_range])
     scheduled_time = serializers.TimeField(required=False, allow_null=True)
@@ -477,14 +623,20 @@ class QBRScheduleSerializer(serializers.Serializer):
     attendees = ActiveUserField(many=True, required=False)
     stakeholders = VisibleStakeholderField(many=True, required=False)
 
+    class Meta:
+        model = QBR
 
-class QBRHoldSerializer(serializers.Serializer):
+
+class QBRHoldSerializer(RowRules, serializers.Serializer):
     held_at = serializers.DateTimeField(validators=[datetime_in_range])
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     attendees = ActiveUserField(many=True, required=False)
     stakeholders = VisibleStakeholderField(many=True, required=False)
     next_steps = NextStepInputSerializer(many=True, required=False, max_length=MAX_NEXT_STEPS)
+
+    class Meta:
+        model = QBR
 
 
 # --- health and tiers -------------------------------------------------------------------------
@@ -651,7 +803,7 @@ class PlanDetailSerializer(PlanSerializer):
         read_only_fields = fields
 
 
-class PlanInputSerializer(serializers.ModelSerializer):
+class PlanInputSerializer(RowRules, serializers.ModelSerializer):
     account = VisibleAccountField()
     status = serializers.ChoiceField(
         choices=[("draft", _("Draft")), ("active", _("Active"))], required=False, default="draft"
@@ -664,7 +816,7 @@ class PlanInputSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class PlanUpdateSerializer(serializers.ModelSerializer):
+class PlanUpdateSerializer(RowRules, serializers.ModelSerializer):
     version = version_field()
 
     class Meta:
@@ -711,7 +863,7 @@ def plan_row_input(model, *, update: bool):
         fields.insert(0, "plan")
     meta = type("Meta", (), {"model": model, "fields": fields, "validators": []})
     name = f"{model.__name__}{'Update' if update else 'Input'}Serializer"
-    return type(name, (serializers.ModelSerializer,), {"Meta": meta, **declared})
+    return type(name, (RowRules, serializers.ModelSerializer), {"Meta": meta, **declared})
 
 
 def _plan_row_field(model):

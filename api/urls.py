@@ -11,7 +11,7 @@ class Router(DefaultRouter):
     include_format_suffixes = False
 
 
-router = Router()
+router = Router(use_regex_path=False)
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("stakeholders", views.StakeholderViewSet, basename="stakeholder")
 router.register("interactions", views.InteractionViewSet, basename="interaction")

@@ -5,12 +5,8 @@ may not make to one they see (accounts.selectors.account_permits) is a 403."""
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from django.utils.translation.trans_real import parse_accept_lang_header
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -27,25 +23,34 @@ from insights.portfolio import portfolio_filters_from_query, portfolio_options, 
 from plans import services as plan_services
 from plans.models import Action, Objective, Opportunity, Risk
 
-NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="Not found, or not yours.")
-CONFLICT = OpenApiResponse(
-    serializers.ConflictSerializer, description="Someone saved since you read `version`."
-)
-BAD_REQUEST = OpenApiResponse(description="Field errors: {field: [messages]}.")
-FORBIDDEN = OpenApiResponse(
-    description="You see the account but may not make this change: {field: [reason]} or "
-    "{detail: reason}."
-)
+# Error responses are documented for every operation in one place: api.schema.error_responses.
+
+
+def asked_language(request) -> str | None:
+    """The first language of the request's Accept-Language that the app speaks, if any."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
 
 
 class UserLanguageMixin:
-    """Labels, reasons and errors in the caller's saved language, as on the web. The web's
-    middleware cannot do it for API requests: DRF authenticates a token inside the view."""
+    """Labels, reasons and errors in the language the request asks for (Accept-Language), else
+    the caller's saved one, as on the web. The web's middleware cannot do it for API requests:
+    DRF authenticates a token inside the view."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.user.is_authenticated and request.user.language:
-            translation.activate(request.user.language)
+        language = asked_language(request)
+        if language is None and request.user.is_authenticated:
+            language = request.user.language
+        if language:
+            translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
 
 
@@ -56,9 +61,20 @@ class ApiViewSet(UserLanguageMixin, viewsets.GenericViewSet):
 
     output_serializer = None
     account_path = "account"
+    # Ids are integers (Django's `int` path converter): any other {id} ("0.5", "abc", "²") is
+    # no route, a JSON 404 (kam.views.page_not_found).
+    lookup_value_converter = "int"
 
     def get_serializer_class(self):
         return self.output_serializer
+
+    def filter_queryset(self, queryset):
+        # Filters and ?ordering= are the list's parameters (the schema's); a row's own URL
+        # finds the row whatever the query string says.
+        if self.action != "list":
+            return queryset
+        filters.refuse_repeated(self.request.query_params)
+        return super().filter_queryset(queryset)
 
     def read_back(self, instance):
         """The row as the caller now sees it, or None when their own write took it out of
@@ -121,7 +137,7 @@ def _next_steps(rows) -> list[NextStep]:
 @extend_schema_view(
     list=extend_schema(summary="List accounts"),
     retrieve=extend_schema(
-        summary="Get an account", responses={200: serializers.AccountSerializer, 404: NOT_FOUND}
+        summary="Get an account", responses={200: serializers.AccountSerializer}
     ),
 )
 class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -141,7 +157,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(
         summary="Create an account",
         request=serializers.AccountInputSerializer,
-        responses={201: serializers.AccountSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.AccountSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.AccountInputSerializer)
@@ -162,13 +178,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(
         summary="Update an account",
         request=serializers.AccountUpdateSerializer,
-        responses={
-            200: serializers.AccountSerializer,
-            400: BAD_REQUEST,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={200: serializers.AccountSerializer},
     )
     def partial_update(self, request, pk=None):
         account = self.get_object_to(Access.EDIT)
@@ -195,7 +205,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     list=extend_schema(summary="List stakeholders"),
     retrieve=extend_schema(
         summary="Get a stakeholder",
-        responses={200: serializers.StakeholderSerializer, 404: NOT_FOUND},
+        responses={200: serializers.StakeholderSerializer},
     ),
 )
 class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -210,7 +220,7 @@ class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     @extend_schema(
         summary="Add a stakeholder",
         request=serializers.StakeholderInputSerializer,
-        responses={201: serializers.StakeholderSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.StakeholderSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.StakeholderInputSerializer)
@@ -221,7 +231,7 @@ class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     @extend_schema(
         summary="Update a stakeholder",
         request=serializers.StakeholderUpdateSerializer,
-        responses={200: serializers.StakeholderSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        responses={200: serializers.StakeholderSerializer},
     )
     def partial_update(self, request, pk=None):
         person = self.get_object_to(Access.EDIT)
@@ -239,7 +249,7 @@ class StakeholderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     list=extend_schema(summary="List interactions"),
     retrieve=extend_schema(
         summary="Get an interaction",
-        responses={200: serializers.InteractionSerializer, 404: NOT_FOUND},
+        responses={200: serializers.InteractionSerializer},
     ),
 )
 class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -257,7 +267,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         "written together, or nothing is. Owners of next steps are the account's team or its "
         "active stakeholders; due dates are not before the interaction.",
         request=serializers.InteractionInputSerializer,
-        responses={201: serializers.InteractionSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.InteractionSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.InteractionInputSerializer)
@@ -281,7 +291,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     list=extend_schema(summary="List commitments"),
     retrieve=extend_schema(
         summary="Get a commitment",
-        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+        responses={200: serializers.CommitmentSerializer},
     ),
 )
 class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -299,7 +309,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @extend_schema(
         summary="Make a commitment",
         request=serializers.CommitmentInputSerializer,
-        responses={201: serializers.CommitmentSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.CommitmentSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.CommitmentInputSerializer)
@@ -314,7 +324,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @extend_schema(
         summary="Mark done",
         request=None,
-        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+        responses={200: serializers.CommitmentSerializer},
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
@@ -323,7 +333,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @extend_schema(
         summary="Reopen",
         request=None,
-        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+        responses={200: serializers.CommitmentSerializer},
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
@@ -332,7 +342,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @extend_schema(
         summary="Cancel",
         request=None,
-        responses={200: serializers.CommitmentSerializer, 404: NOT_FOUND},
+        responses={200: serializers.CommitmentSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -344,9 +354,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
 @extend_schema_view(
     list=extend_schema(summary="List QBRs"),
-    retrieve=extend_schema(
-        summary="Get a QBR", responses={200: serializers.QBRSerializer, 404: NOT_FOUND}
-    ),
+    retrieve=extend_schema(summary="Get a QBR", responses={200: serializers.QBRSerializer}),
 )
 class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     output_serializer = serializers.QBRSerializer
@@ -360,7 +368,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Schedule a QBR",
         request=serializers.QBRScheduleSerializer,
-        responses={201: serializers.QBRSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.QBRSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.QBRScheduleSerializer)
@@ -371,7 +379,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Record a QBR as held, with next steps",
         request=serializers.QBRHoldSerializer,
-        responses={200: serializers.QBRSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        responses={200: serializers.QBRSerializer},
     )
     @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
@@ -384,7 +392,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Cancel a planned QBR",
         request=None,
-        responses={200: serializers.QBRSerializer, 404: NOT_FOUND},
+        responses={200: serializers.QBRSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -399,7 +407,7 @@ class QBRViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     list=extend_schema(summary="List health scores"),
     retrieve=extend_schema(
         summary="Get a health score",
-        responses={200: serializers.HealthScoreSerializer, 404: NOT_FOUND},
+        responses={200: serializers.HealthScoreSerializer},
     ),
 )
 class HealthScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -418,7 +426,7 @@ class HealthScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     list=extend_schema(summary="List tier changes"),
     retrieve=extend_schema(
         summary="Get a tier change",
-        responses={200: serializers.TierChangeSerializer, 404: NOT_FOUND},
+        responses={200: serializers.TierChangeSerializer},
     ),
 )
 class TierChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -438,7 +446,7 @@ class TierChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     list=extend_schema(summary="List account plans"),
     retrieve=extend_schema(
         summary="Get a plan with its objectives, opportunities, risks and actions",
-        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+        responses={200: serializers.PlanDetailSerializer},
     ),
 )
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -470,7 +478,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Create a plan",
         request=serializers.PlanInputSerializer,
-        responses={201: serializers.PlanDetailSerializer, 400: BAD_REQUEST},
+        responses={201: serializers.PlanDetailSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.PlanInputSerializer)
@@ -481,12 +489,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Update a plan's own fields",
         request=serializers.PlanUpdateSerializer,
-        responses={
-            200: serializers.PlanDetailSerializer,
-            400: BAD_REQUEST,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses={200: serializers.PlanDetailSerializer},
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object_to(Access.EDIT)
@@ -506,7 +509,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Make this the account's active plan",
         request=None,
-        responses={200: serializers.PlanDetailSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+        responses={200: serializers.PlanDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
@@ -515,7 +518,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Archive the plan",
         request=None,
-        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+        responses={200: serializers.PlanDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
@@ -524,7 +527,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @extend_schema(
         summary="Mark the plan reviewed",
         request=None,
-        responses={200: serializers.PlanDetailSerializer, 404: NOT_FOUND},
+        responses={200: serializers.PlanDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
@@ -542,21 +545,19 @@ def plan_row_viewset(model, output_serializer, noun: str):
         list=extend_schema(summary=f"List {noun}s"),
         retrieve=extend_schema(
             summary=f"Get an {noun}" if noun[0] in "aeiou" else f"Get a {noun}",
-            responses={200: output_serializer, 404: NOT_FOUND},
+            responses={200: output_serializer},
         ),
         create=extend_schema(
             summary=f"Add to a plan ({noun})",
             request=input_serializer,
-            responses={201: output_serializer, 400: BAD_REQUEST},
+            responses={201: output_serializer},
         ),
         partial_update=extend_schema(
             summary=f"Change ({noun})",
             request=update_serializer,
-            responses={200: output_serializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
+            responses={200: output_serializer},
         ),
-        destroy=extend_schema(
-            summary=f"Remove ({noun})", responses={204: None, 400: BAD_REQUEST, 404: NOT_FOUND}
-        ),
+        destroy=extend_schema(summary=f"Remove ({noun})", responses={204: None}),
     )
     class PlanRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         filterset_class = filters.PlanRowFilter
@@ -615,14 +616,15 @@ class PortfolioSummaryView(UserLanguageMixin, APIView):
             OpenApiParameter("industry", str),
             OpenApiParameter("region", str),
         ],
-        responses={200: serializers.PortfolioSummarySerializer, 400: BAD_REQUEST},
+        responses={200: serializers.PortfolioSummarySerializer},
     )
     def get(self, request):
+        filters.refuse_repeated(request.query_params)
         options = portfolio_options(request.user)
-        filters, notices = portfolio_filters_from_query(request.query_params, options)
+        chosen, notices = portfolio_filters_from_query(request.query_params, options)
         if notices:
             # The page falls back to the whole portfolio; a program asked for something else.
             raise ValidationError({"filters": notices[:-1]})
-        summary = portfolio_summary(request.user, filters, options=options)
+        summary = portfolio_summary(request.user, chosen, options=options)
         data = serializers.PortfolioSummarySerializer.from_summary(summary)
         return Response(serializers.PortfolioSummarySerializer(data).data)

@@ -53,4 +53,7 @@ urlpatterns = [
     path("", include("dataio.urls")),
 ]
 
+handler400 = "kam.views.bad_request"
+handler403 = "kam.views.permission_denied"
+handler404 = "kam.views.page_not_found"
 handler500 = "kam.views.server_error"

@@ -5,12 +5,14 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -92,6 +94,46 @@ def login_locked_out(request, original_response=None, credentials=None):
     return response
 
 
+# --- error responses (handler400, handler403, handler404, handler500 in kam/urls.py) ---------
+#
+# Errors raised before or around a view: the router finding no URL, Django refusing a request
+# (SuspiciousOperation: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a bad Host...), an uncaught
+# exception. Under /api/ they answer JSON in the API's error shape, {"detail": "..."}, as the
+# API's own errors do (DRF, api/errors.py); pages get the HTML templates.
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def bad_request(request, exception):
+    if not is_api_request(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return api_error(
+            _("The request body is too large: at most %(size)s bytes.")
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            413,
+        )
+    return api_error(_("The request could not be read."), 400)
+
+
+def permission_denied(request, exception):
+    if not is_api_request(request):
+        return defaults.permission_denied(request, exception)
+    return api_error(_("You do not have permission to perform this action."), 403)
+
+
+def page_not_found(request, exception):
+    if not is_api_request(request):
+        return defaults.page_not_found(request, exception)
+    return api_error(_("Not found."), 404)
+
+
 # Errors that mean "the database is unreachable or the connection broke", not a bug.
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -103,12 +145,13 @@ def server_error(request):
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_DOWN):
         logger.warning("Database unavailable: %s", error.__class__.__name__)
-        if request.path.startswith("/api/"):
-            # API clients read JSON, in the API's error shape ({"detail": ...}).
+        if is_api_request(request):
             message = _("The service is temporarily unavailable. Try again in a minute.")
-            response = JsonResponse({"detail": message}, status=503)
+            response = api_error(message, 503)
         else:
             response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = "60"
         return response
+    if is_api_request(request):
+        return api_error(_("Something went wrong on our side"), 500)
     return HttpResponseServerError(loader.render_to_string("500.html"))

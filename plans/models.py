@@ -202,6 +202,15 @@ class Objective(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    def clean(self) -> None:
+        """The database's objective_target_differs_from_baseline, worded for every write path."""
+        super().clean()
+        if self.target is not None and self.target == self.baseline:
+            raise ValidationError(
+                {"target": _("The target must differ from the baseline, or there is nothing "
+                             "to achieve.")}
+            )  # fmt: skip
+
     @property
     def title(self) -> str:
         return self.description
@@ -374,7 +383,9 @@ class Opportunity(models.Model):
         related_name="opportunities",
     )
     title = models.CharField(_("title"), max_length=200)
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.BRL
     )
@@ -507,6 +518,17 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """The database's action_links_at_most_one, worded for every write path."""
+        super().clean()
+        links = [
+            name for name in ("objective", "opportunity", "risk") if getattr(self, f"{name}_id")
+        ]
+        if len(links) > 1:
+            raise ValidationError(
+                {links[1]: _("Link the action to one objective, opportunity or risk at most.")}
+            )
 
     @property
     def is_open(self) -> bool:

@@ -184,12 +184,8 @@ def _check_editable(plan: AccountPlan) -> None:
 
 
 def _check_item(plan: AccountPlan, row: models.Model) -> None:
-    """The cross-row rules of one plan row, with the messages a user can act on."""
-    if isinstance(row, Objective) and row.target is not None and row.target == row.baseline:
-        raise ValidationError(
-                {"target": _("The target must differ from the baseline, or there is nothing "
-                             "to achieve.")}
-            )  # fmt: skip
+    """The cross-row rules of one plan row, with the messages a user can act on (the rules
+    within the row are its model's clean(), which clean_row runs)."""
     if isinstance(row, Opportunity) and not 0 <= (row.probability or 0) <= 100:
         raise ValidationError({"probability": _("Probability is a percentage from 0 to 100.")})
     if isinstance(row, Opportunity | Risk | Action):
@@ -199,12 +195,7 @@ def _check_item(plan: AccountPlan, row: models.Model) -> None:
             raise ValidationError({"objective": _("Choose the objective this hypothesis moves.")})
         _check_same_plan(plan, row.objective, "objective")
     if isinstance(row, Action):
-        links = [name for name in ("objective", "opportunity", "risk") if getattr(row, name)]
-        if len(links) > 1:
-            raise ValidationError(
-                {links[1]: _("Link the action to one objective, opportunity or risk at most.")}
-            )
-        for name in links:
+        for name in ("objective", "opportunity", "risk"):
             _check_same_plan(plan, getattr(row, name), name)
 
 
