@@ -1,14 +1,21 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against live_server.
 
 They run wherever /usr/bin/chromium exists (`make test` locally, always in CI, where .ci/run
-installs it and a missing browser is a failure, not a skip)."""
+installs it and a missing browser is a failure, not a skip).
+
+No test reads the page and then asserts on what it read when that state is reached
+asynchronously (an htmx swap, a chart, a fetch, a navigation, a console message): it waits for
+it with an auto-waiting `expect(...)`, `page.wait_for_url` (which also waits for the new page's
+`load`, so its deferred scripts — htmx, Bootstrap, kam.js — are running before the test uses
+them; a click returns once the navigation it started is committed, not loaded) or
+`page.wait_for_function`. No fixed sleeps."""
 
 import os
-import re
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.labels import t
@@ -19,6 +26,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Playwright's sync API runs an event loop in this thread; Django's ORM is used from the same
 # thread by fixtures, which is safe here because nothing else runs concurrently in it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# One timeout for actions (the context's default, below) and assertions (5 s unless told):
+# a loaded CI machine answers an htmx request in more than 5 s now and then.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -54,30 +66,72 @@ def ui_language():
     return "en"
 
 
+def new_page(browser, base_url: str, language: str = "en"):
+    """A page in a context of its own (its own cookies: one person); close its context."""
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": 1440, "height": 900},
+        locale=BROWSER_LOCALES[language],
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser, live_server, ui_language):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 1440, "height": 900},
-        locale=BROWSER_LOCALES[ui_language],
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    page = new_page(browser, live_server.url, ui_language)
     yield page
-    context.close()
+    page.context.close()
+
+
+def log_in(page, email: str, password: str, language: str = "en"):
+    """Log in through the form and wait for the page it leads to to be loaded (its scripts
+    running: the next step may be an htmx form or a select that submits itself)."""
+    page.goto("/login/")
+    page.get_by_label(t(language, "Email")).fill(email)
+    page.get_by_label(t(language, "Password")).fill(password)
+    page.get_by_role("button", name=t(language, "Log in"), exact=True).click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    return page
 
 
 @pytest.fixture
 def login(page, ui_language):
     def do_login(email: str, password: str):
-        page.goto("/login/")
-        page.get_by_label(t(ui_language, "Email")).fill(email)
-        page.get_by_label(t(ui_language, "Password")).fill(password)
-        page.get_by_role("button", name=t(ui_language, "Log in"), exact=True).click()
-        expect(page).not_to_have_url(re.compile(r"/login/"))
-        return page
+        return log_in(page, email, password, ui_language)
 
     return do_login
+
+
+def wait_for(page, condition: str, what: str, arg=None) -> None:
+    """Wait until the JavaScript `condition` (a function of `arg`) holds in the page; fail
+    naming `what` if it does not within the timeout."""
+    try:
+        page.wait_for_function(condition, arg=arg)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"{what}: still not true after {TIMEOUT_MS} ms") from None
+
+
+def expect_chart_drawn(page, canvas_id: str) -> None:
+    """Chart.js has drawn a chart on the canvas now in the page. Scripts draw the charts (on
+    DOMContentLoaded, and again on htmx:afterSettle after a swap replaced the canvases)."""
+    wait_for(
+        page,
+        "id => !!(window.Chart && window.Chart.getChart(document.getElementById(id)))",
+        f"a chart drawn on #{canvas_id}",
+        arg=canvas_id,
+    )
+
+
+# Loaded, nothing loading (the relationship map is aria-busy until drawn) and no htmx request,
+# swap or settle under way.
+QUIET = """() => document.readyState === "complete" && !document.querySelector(
+    '[aria-busy="true"], .htmx-request, .htmx-swapping, .htmx-settling')"""
+
+
+def wait_until_quiet(page) -> None:
+    """Before reading the page as a whole (axe, layout): everything asynchronous has landed."""
+    wait_for(page, QUIET, f"{page.url} settled")
 
 
 def screenshot(page, name: str) -> None:

@@ -45,7 +45,9 @@ def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(
     owed = page.get_by_role("region", name=_("Accounts owed a touch"))
     owed.get_by_role("link", name="Acme Brasil").click()
     page.get_by_role("link", name=_("Timeline"), exact=True).click()
+    page.wait_for_url(re.compile(rf"/accounts/{account.pk}/timeline/$"))  # htmx is running
     before_url = page.url
+    page.evaluate("window.notReloaded = true")  # gone if the save reloads the page
 
     quick_log = page.get_by_role("form", name=_("Log an interaction"))
     quick_log.get_by_label(_("Type")).select_option("meeting")
@@ -65,10 +67,12 @@ def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(
     expect(timeline).to_contain_text("Quarterly roadmap review")
     expect(timeline).to_contain_text(_("With {names}", names="Ana Lima, Bruno Reis"))
     assert page.url == before_url  # updated in place, no reload
+    assert page.evaluate("window.notReloaded") is True
     expect(quick_log.get_by_label(_("Summary"))).to_have_value("")
     screenshot(page, f"daily-loop-timeline-{ui_language}")
 
     page.get_by_role("link", name=_("My work")).click()
+    page.wait_for_url("/")  # loaded: “Done” is an htmx form
     upcoming = page.get_by_role("region", name=re.compile(_("Due in the next 14 days")))
     expect(upcoming).to_contain_text("Send the revised proposal")
     upcoming.get_by_role(

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from plans import services
 from plans.models import AccountPlan
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, new_page, screenshot
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
 
@@ -40,14 +40,6 @@ def _history(page):
     return page.get_by_role("listitem").filter(has_text=re.compile(r"^\s*v\d+\s"))
 
 
-def _log_in(page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="My work")).to_be_visible()
-
-
 def test_kam_builds_a_plan_and_the_history_lists_every_change(page, login, transactional_db):
     owner = UserFactory(email="karina@example.com", full_name="Karina Almeida")
     account = AccountFactory(name="Acme Brasil", owner=owner)
@@ -62,6 +54,8 @@ def test_kam_builds_a_plan_and_the_history_lists_every_change(page, login, trans
     page.get_by_label("Period start").fill("2026-01-01")
     page.get_by_label("Period end").fill("2026-12-31")
     page.get_by_role("button", name="Create plan").click()
+    # Loaded before the “Add …” buttons (Bootstrap) and forms (htmx) are used.
+    page.wait_for_url(re.compile(rf"/accounts/{account.pk}/plans/\d+/$"))
     expect(page.get_by_role("alert").filter(has_text="Plan created as a draft")).to_be_visible()
     expect(page.get_by_role("heading", name="Acme growth plan 2026")).to_be_visible()
     plan_url = page.url
@@ -187,16 +181,10 @@ def test_two_people_save_the_same_plan_and_nothing_is_lost(browser, live_server,
         swot_strengths="Trusted on line 2",
     )
 
-    contexts = [
-        browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
-        for _ in range(2)
-    ]
+    karina, rafael = (new_page(browser, live_server.url) for _ in range(2))
     try:
-        karina, rafael = (context.new_page() for context in contexts)
-        for context in contexts:
-            context.set_default_timeout(10_000)
         for window, email in ((karina, "karina@example.com"), (rafael, "rafael@example.com")):
-            _log_in(window, email)
+            log_in(window, email, PASSWORD)
             window.goto(f"/accounts/{account.pk}/")
             window.get_by_role("link", name="Account plan").click()
             window.get_by_role("link", name="Edit plan").click()
@@ -266,5 +254,5 @@ def test_two_people_save_the_same_plan_and_nothing_is_lost(browser, live_server,
             changes.nth(1).get_by_role("row", name=re.compile("Governance rhythm"))
         ).to_contain_text("Monthly steering with the COO")
     finally:
-        for context in contexts:
-            context.close()
+        for window in (karina, rafael):
+            window.context.close()
