@@ -73,6 +73,27 @@ def test_a_body_over_the_upload_limit_is_a_json_413(wire, settings, account):
     assert response.json() == {"detail": "The request body is too large: at most 1000 bytes."}
 
 
+def test_django_refusing_a_request_under_api_answers_json(wire):
+    """A SuspiciousOperation (here a Host outside ALLOWED_HOSTS) is Django's 400: JSON too."""
+    response = wire.get("/api/v1/accounts/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request could not be read."}
+
+
+@pytest.mark.parametrize(
+    ("method", "extra", "status"),
+    [
+        ("delete", {}, 405),
+        ("get", {"HTTP_ACCEPT": "text/html"}, 406),
+        ("post", {"data": "name=x", "content_type": "text/plain"}, 415),
+    ],
+)
+def test_drf_refusals_are_json_too(wire, method, extra, status):
+    response = getattr(wire, method)("/api/v1/accounts/", **extra)
+    assert response.status_code == status
+    assert list(response.json()) == ["detail"]
+
+
 def test_a_body_nested_too_deeply_is_a_400_not_a_server_error(wire):
     body = "[" * 50_000 + "]" * 50_000
     response = wire.post("/api/v1/accounts/", body, content_type="application/json")
