@@ -112,7 +112,16 @@ class NextStepFormSet(forms.BaseFormSet):
         return [f.cleaned_data for f in self.steps_forms()]
 
 
-NextSteps = forms.formset_factory(NextStepForm, formset=NextStepFormSet, extra=1, max_num=10)
+# absolute_max: a posted TOTAL_FORMS is believed up to this many rows (Django's default, 1,010,
+# builds and renders a thousand forms for one hostile number).
+NextSteps = forms.formset_factory(
+    NextStepForm,
+    formset=NextStepFormSet,
+    extra=1,
+    max_num=10,
+    absolute_max=10,
+    validate_max=True,
+)
 
 
 class CommitmentForm(forms.Form):
