@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("dataio.urls")),
 ]
 
+handler400 = "kam.views.bad_request"
 handler500 = "kam.views.server_error"

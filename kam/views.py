@@ -9,13 +9,14 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.forms import EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
+from kam.params import InvalidParameter, next_param
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,7 @@ def set_language(request):
     """Save the language on the user (it follows them to every device) and in a cookie
     (so the login page speaks it too)."""
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(next_param(request, default="/"))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
@@ -112,3 +108,16 @@ def server_error(request):
         response["Retry-After"] = "60"
         return response
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def bad_request(request, exception):
+    """handler400. A parameter we refused (kam.params.InvalidParameter, and the request-level
+    guard kam.middleware.UnstorableInputMiddleware) is answered with its message: JSON in the
+    API's error shape under /api/, else a page in the user's language. Other 400s (a
+    disallowed host, a broken multipart body) keep Django's plain page, rendered without the
+    request, which may be what was wrong."""
+    if not isinstance(exception, InvalidParameter):
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": exception.message}, status=400)
+    return render(request, "400.html", {"message": exception.message}, status=400)
