@@ -4,13 +4,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import date_field, datetime_field
 from activities.models import (
     InteractionCategory,
     InteractionKind,
     NotificationPreference,
     Sentiment,
 )
+from kam.forms import date_field, datetime_field
 from kam.models import User
 
 
