@@ -1,35 +1,33 @@
 """Values a view reads by hand from a query string or a form (request.GET / request.POST): whole
-numbers, dates, moments and the timeline's cursor.
+numbers, moments and the timeline's cursor. (Dates come through forms: kam.forms.date_field.)
 
 One rule for all of them: an empty or missing value is the default; a value that is not what
 the parameter takes is refused with InvalidParameter, a 400 whose message names the parameter
 (`kam.views.bad_request` renders it as a page in the user's language, or as `{"detail": ...}`
 under /api/). Nothing malformed reaches the database: numbers are ASCII digits within
-PostgreSQL's bigint, dates and moments within kam.dates' range (so date arithmetic cannot
-overflow either), moments are compared in UTC (PostgreSQL refuses offsets beyond ±15:59).
+PostgreSQL's bigint, moments within kam.dates' range (so date arithmetic cannot overflow
+either) and compared in UTC (PostgreSQL refuses offsets beyond ±15:59).
 
 The parse_* functions answer None for "not valid"; the *_param functions read a QueryDict.
 A `next` URL a form posts back to is one more such value (next_param): a local path, or the
 view's default."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import BadRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from kam.dates import EARLIEST, EARLIEST_MOMENT, LATEST, LATEST_MOMENT, in_range
+from kam.dates import EARLIEST, EARLIEST_MOMENT, LATEST, LATEST_MOMENT
 
-# PostgreSQL's integer types: a whole number outside them is an error in any query.
-INTEGER_MAX = 2**31 - 1
+# PostgreSQL's bigint (every id): a whole number outside it is an error in any query.
 BIGINT_MAX = 2**63 - 1
 
 # ASCII digits only: str.isdigit() and int() accept other scripts' digits ("²" passes isdigit()
 # and fails int(); "٣" is 3 to int()), which no form or link of ours sends.
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # What datetime.fromisoformat takes, narrowed to ASCII and to one string length.
 ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,+\-Z]{2,40}", re.ASCII)
 
@@ -49,18 +47,6 @@ def parse_int(text: str, *, minimum: int = 1, maximum: int = BIGINT_MAX) -> int 
         return None
     value = int(text)
     return value if minimum <= value <= maximum else None
-
-
-def parse_date(text: str) -> date | None:
-    """A day written YYYY-MM-DD within kam.dates' range, or None."""
-    text = text.strip()
-    if not ISO_DATE.fullmatch(text):
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:  # 2026-02-30
-        return None
-    return day if in_range(day) else None
 
 
 def parse_moment(text: str) -> datetime | None:
@@ -97,21 +83,6 @@ def int_param(
         raise InvalidParameter(
             _("“%(name)s” must be a whole number from %(minimum)s to %(maximum)s.")
             % {"name": name, "minimum": minimum, "maximum": maximum}
-        )
-    return value
-
-
-def date_param(query, name: str, *, default: date | None = None) -> date | None:
-    """`query[name]` as a day (YYYY-MM-DD): `default` when missing or empty, InvalidParameter
-    when it is not a real day within kam.dates' range."""
-    raw = _raw(query, name)
-    if not raw.strip():
-        return default
-    value = parse_date(raw)
-    if value is None:
-        raise InvalidParameter(
-            _("“%(name)s” must be a date (YYYY-MM-DD) between %(earliest)s and %(latest)s.")
-            % {"name": name, "earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
         )
     return value
 

@@ -12,16 +12,14 @@ from django.utils.dateformat import format as date_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kam.dates import EARLIEST, EARLIEST_MOMENT, LATEST, LATEST_MOMENT
+from kam.dates import EARLIEST_MOMENT, LATEST_MOMENT
 from kam.params import (
     BIGINT_MAX,
     InvalidParameter,
     cursor_param,
-    date_param,
     int_param,
     moment_param,
     next_param,
-    parse_date,
     parse_int,
     parse_moment,
 )
@@ -70,20 +68,6 @@ def test_parse_int_refuses_numbers_out_of_range(number):
 def test_parse_int_refuses_digits_of_other_scripts(head, digit):
     """str.isdigit() takes "²", which int() refuses; int("٣") is 3: neither is a number here."""
     assert parse_int(head + digit) is None
-
-
-@PROPERTIES
-@given(text=hostile_text)
-def test_parse_date_answers_a_day_in_range_or_none(text):
-    day = parse_date(text)
-    assert day is None or EARLIEST <= day <= LATEST
-
-
-@PROPERTIES
-@given(day=st.dates())
-def test_parse_date_reads_exactly_the_days_in_range(day):
-    expected = day if EARLIEST <= day <= LATEST else None
-    assert parse_date(day.isoformat()) == expected
 
 
 @PROPERTIES
@@ -160,16 +144,7 @@ def test_int_param_reads_a_number_and_defaults_when_empty():
     assert int_param(QueryDict(""), "plan") is None
 
 
-@pytest.mark.parametrize(
-    "raw", ["0001-01-01", "9999-12-31", "2026-02-30", "2026-1-1", "٢٠٢٦-01-01"]
-)
-def test_date_param_refuses_days_out_of_range_or_impossible(raw):
-    with pytest.raises(InvalidParameter):
-        date_param({"since": raw}, "since")
-
-
-def test_date_and_moment_params_read_valid_values():
-    assert date_param(QueryDict("since=2026-03-10"), "since") == date(2026, 3, 10)
+def test_moment_param_reads_a_valid_value():
     assert moment_param(QueryDict("at=2026-03-10T12:00:00-03:00"), "at") == datetime(
         2026, 3, 10, 15, 0, tzinfo=UTC
     )
