@@ -16,38 +16,8 @@ from accounts.models import (
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
-from kam.dates import DATE_INPUT_ATTRS, DATETIME_INPUT_ATTRS, date_in_range, datetime_in_range
+from kam.forms import DateInput, date_field
 from kam.models import Role, User
-
-
-class DateInput(forms.DateInput):
-    """A browser date picker limited to the dates the models accept (kam.dates)."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None, **kwargs):
-        super().__init__(attrs={**DATE_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    """A browser date-and-time picker limited to the dates the models accept (kam.dates)."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None, **kwargs):
-        super().__init__(
-            attrs={**DATETIME_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%dT%H:%M", **kwargs
-        )
-
-
-def date_field(**kwargs) -> forms.DateField:
-    """A plain form's date field with the models' range (kam.dates)."""
-    return forms.DateField(widget=DateInput(), validators=[date_in_range], **kwargs)
-
-
-def datetime_field(**kwargs) -> forms.DateTimeField:
-    """A plain form's date-and-time field with the models' range (kam.dates)."""
-    return forms.DateTimeField(widget=DateTimeInput(), validators=[datetime_in_range], **kwargs)
 
 
 def _ids(value) -> set[str]:

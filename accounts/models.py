@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts import revenue
-from kam.dates import date_in_range, date_range_check
+from kam.dates import date_in_range, date_range_check, datetime_range_check
 from kam.models import Role
 
 
@@ -404,6 +404,14 @@ class Account(models.Model):
             date_range_check("renewal_date", nullable=True, name="account_renewal_date_range"),
             date_range_check(
                 "first_purchase_date", nullable=True, name="account_first_purchase_range"
+            ),
+            # Derived from interactions and QBRs (both in range), held to the range here too:
+            # the touch and QBR rules add a cadence to them.
+            datetime_range_check(
+                "last_touch_at", nullable=True, name="account_last_touch_at_range"
+            ),
+            datetime_range_check(
+                "last_qbr_held_at", nullable=True, name="account_last_qbr_held_at_range"
             ),
             # Account.clean says it in words.
             models.CheckConstraint(

@@ -6,7 +6,6 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,6 +34,7 @@ from accounts.selectors import (
 from kam.access import admin_required, leader_required
 from kam.audit import audit_events
 from kam.forms import AuditFilterForm
+from kam.params import next_param
 
 PAGE_SIZE = 25
 
@@ -306,12 +306,7 @@ def tier_review_decide(request, pk: int):
             )
     else:
         messages.error(request, _("Choose to accept or override."))
-    next_url = request.POST.get("next")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "tier_review"
-    return redirect(next_url)
+    return redirect(next_param(request, default=reverse("tier_review")))
 
 
 @require_http_methods(["GET", "POST"])

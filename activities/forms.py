@@ -4,13 +4,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import date_field, datetime_field
 from activities.models import (
     InteractionCategory,
     InteractionKind,
     NotificationPreference,
     Sentiment,
 )
+from kam.forms import date_field, datetime_field
 from kam.models import User
 
 
@@ -112,7 +112,16 @@ class NextStepFormSet(forms.BaseFormSet):
         return [f.cleaned_data for f in self.steps_forms()]
 
 
-NextSteps = forms.formset_factory(NextStepForm, formset=NextStepFormSet, extra=1, max_num=10)
+# absolute_max: a posted TOTAL_FORMS is believed up to this many rows (Django's default, 1,010,
+# builds and renders a thousand forms for one hostile number).
+NextSteps = forms.formset_factory(
+    NextStepForm,
+    formset=NextStepFormSet,
+    extra=1,
+    max_num=10,
+    absolute_max=10,
+    validate_max=True,
+)
 
 
 class CommitmentForm(forms.Form):

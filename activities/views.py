@@ -5,7 +5,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,6 +53,7 @@ from activities.selectors import (
     qbr_schedule_status,
 )
 from kam.downloads import name_download
+from kam.params import next_param
 
 
 def _read_or_write(request) -> Access:
@@ -202,12 +202,7 @@ def _commitment_row(request, commitment, *, undo: bool):
     }
     if request.htmx:
         return render(request, "activities/partials/commitment_row.html", context)
-    next_url = request.POST.get("next")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = commitment.account.get_absolute_url()
-    return redirect(next_url)
+    return redirect(next_param(request, default=commitment.account.get_absolute_url()))
 
 
 @require_POST

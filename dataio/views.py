@@ -16,6 +16,7 @@ from dataio.parsing import ImportFileError, read_upload
 from dataio.selectors import get_import_job_for_user, import_jobs_for_user
 from kam.access import leader_required
 from kam.exports import FORMATS, table_response
+from kam.params import int_param
 
 PREVIEW_PAGE_SIZE = 100
 ACTION_CLASSES = {
@@ -179,19 +180,15 @@ def export_table(request, entity: str, fmt: str):
     (`status` for commitments, `kind` for interactions, `plan` for opportunities)."""
     if entity not in EXPORTS or fmt not in FORMATS:
         raise Http404
-    account = None
-    if request.GET.get("account"):
-        try:
-            account = get_account_for_user(request.user, int(request.GET["account"]))
-        except ValueError as error:
-            raise Http404 from error
+    account_id = int_param(request.GET, "account")
+    account = None if account_id is None else get_account_for_user(request.user, account_id)
     filters = {}
     if entity == "commitments":
         filters["status"] = request.GET.get("status", "")
     elif entity == "interactions":
         filters["kind"] = request.GET.get("kind", "")
-    elif entity == "opportunities" and request.GET.get("plan", "").isdigit():
-        filters["plan_id"] = int(request.GET["plan"])
+    elif entity == "opportunities":
+        filters["plan_id"] = int_param(request.GET, "plan")
     headers, rows = EXPORTS[entity](request.user, account=account, **filters)
     stem = entity if account is None else f"{entity}-{account.pk}"
     return table_response(fmt, headers, rows, filename=stem)

@@ -51,6 +51,7 @@ from kam.access import admin_required
 from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
 from kam.pagination import DeferredJoinPaginator
+from kam.params import cursor_param
 from plans.selectors import stale_plans
 
 
@@ -133,15 +134,7 @@ def account_detail(request, pk: int):
 def account_timeline(request, pk: int):
     account = get_account_for_user(request.user, pk)
     kind = request.GET.get("kind", "")
-    before = None
-    if request.GET.get("before_at") and request.GET.get("before_id"):
-        try:
-            before = (
-                timezone.datetime.fromisoformat(request.GET["before_at"]),
-                int(request.GET["before_id"]),
-            )
-        except ValueError:
-            before = None
+    before = cursor_param(request.GET)
     entries, cursor = timeline_page(account, kind_filter=kind, before=before)
     if request.htmx and before is not None:
         return render(

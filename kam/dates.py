@@ -40,14 +40,19 @@ def date_in_range(value: date | None) -> None:
     """Validator for a DateField (or a date form field)."""
     if value is None:
         return
+    out_of_range = ValidationError(
+        OUT_OF_RANGE,
+        code="date_out_of_range",
+        params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+    )
     if isinstance(value, datetime):
-        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+        try:
+            value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+        except OverflowError as error:
+            # 9999-12-31T23:59-05:00 is past the calendar's last day in UTC or local time.
+            raise out_of_range from error
     if not in_range(value):
-        raise ValidationError(
-            OUT_OF_RANGE,
-            code="date_out_of_range",
-            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
-        )
+        raise out_of_range
 
 
 def datetime_in_range(value: datetime | None) -> None:

@@ -7,8 +7,41 @@ from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from kam.audit import OBJECT_TYPES
+from kam.dates import DATE_INPUT_ATTRS, DATETIME_INPUT_ATTRS, date_in_range, datetime_in_range
 from kam.mail import email_message
 from kam.models import AuditEvent, User
+from kam.params import BIGINT_MAX
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker limited to the dates the models accept (kam.dates)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(attrs={**DATE_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker limited to the dates the models accept (kam.dates)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(
+            attrs={**DATETIME_INPUT_ATTRS, **(attrs or {})}, format="%Y-%m-%dT%H:%M", **kwargs
+        )
+
+
+def date_field(**kwargs) -> forms.DateField:
+    """A plain form's date field with the models' range (kam.dates)."""
+    return forms.DateField(widget=DateInput(), validators=[date_in_range], **kwargs)
+
+
+def datetime_field(**kwargs) -> forms.DateTimeField:
+    """A plain form's date-and-time field with the models' range (kam.dates)."""
+    return forms.DateTimeField(widget=DateTimeInput(), validators=[datetime_in_range], **kwargs)
+
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +97,11 @@ class AuditFilterForm(forms.Form):
     object_type = forms.ChoiceField(label=_("What"), required=False)
     action = forms.ChoiceField(label=_("Action"), required=False)
     actor = forms.ModelChoiceField(label=_("Who"), queryset=None, required=False)
-    account = forms.IntegerField(label=_("Account id"), required=False, min_value=1)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    account = forms.IntegerField(
+        label=_("Account id"), required=False, min_value=1, max_value=BIGINT_MAX
     )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = date_field(label=_("From"), required=False)
+    until = date_field(label=_("To"), required=False)
 
     def __init__(self, *args, **kwargs):
 

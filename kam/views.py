@@ -10,7 +10,6 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kam.forms import EmailAuthenticationForm, LanguageForm
 from kam.health import broker_status, database_status
+from kam.params import InvalidParameter, next_param
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,7 @@ def set_language(request):
     """Save the language on the user (it follows them to every device) and in a cookie
     (so the login page speaks it too)."""
     form = LanguageForm(request.POST)
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(next_param(request, default="/"))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
@@ -110,18 +105,6 @@ def api_error(detail: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def bad_request(request, exception):
-    if not is_api_request(request):
-        return defaults.bad_request(request, exception)
-    if isinstance(exception, RequestDataTooBig):
-        return api_error(
-            _("The request body is too large: at most %(size)s bytes.")
-            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
-            413,
-        )
-    return api_error(_("The request could not be read."), 400)
-
-
 def permission_denied(request, exception):
     if not is_api_request(request):
         return defaults.permission_denied(request, exception)
@@ -155,3 +138,25 @@ def server_error(request):
     if is_api_request(request):
         return api_error(_("Something went wrong on our side"), 500)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def bad_request(request, exception):
+    """handler400. A parameter we refused (kam.params.InvalidParameter, and the request-level
+    guard kam.middleware.UnstorableInputMiddleware) is answered with its message: JSON in the
+    API's error shape under /api/, else a page in the user's language. Under /api/ every other
+    400 is JSON too (a body over the upload limit is a 413); pages keep Django's plain page,
+    rendered without the request, which may be what was wrong (a disallowed host, a broken
+    multipart body)."""
+    if isinstance(exception, InvalidParameter):
+        if is_api_request(request):
+            return api_error(exception.message, 400)
+        return render(request, "400.html", {"message": exception.message}, status=400)
+    if not is_api_request(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return api_error(
+            _("The request body is too large: at most %(size)s bytes.")
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            413,
+        )
+    return api_error(_("The request could not be read."), 400)

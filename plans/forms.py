@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import DateInput
-from kam.forms import UnixNewlinesMixin
+from kam.forms import DateInput, UnixNewlinesMixin
 from kam.models import User
 from plans.models import (
     AccountPlan,

@@ -221,10 +221,12 @@ def test_load_more_keeps_the_kind_filter(client_for, kam_user, long_history, now
     assert len(_kinds(first)) + len(_kinds(second)) == PAGE_SIZE + 5
 
 
-def test_a_broken_cursor_shows_the_first_page(client_for, kam_user, long_history):
+def test_a_broken_cursor_is_a_bad_request_naming_it(client_for, kam_user, long_history):
+    """One rule for hand-read parameters (kam.params): not a valid value, a 400 that says
+    which, rather than a page that silently shows something else."""
     response = client_for(kam_user).get(
         reverse("account_timeline", args=[long_history.pk]),
         {"before_at": "not-a-date", "before_id": "x"},
     )
-    assert response.status_code == 200
-    assert _summaries(response.context["entries"])[0] == "Entry 00"
+    assert response.status_code == 400
+    assert "“before_at” must be a date and time" in response.content.decode()

@@ -135,12 +135,15 @@ def test_unknown_entity_or_format_is_404(client_for, leader):
     client = client_for(leader)
     assert client.get(reverse("export_table", args=["users", "csv"])).status_code == 404
     assert client.get(reverse("export_table", args=["stakeholders", "pdf"])).status_code == 404
-    assert (
-        client.get(
-            reverse("export_table", args=["stakeholders", "csv"]), {"account": "x"}
-        ).status_code
-        == 404
+
+
+@pytest.mark.parametrize("account", ["x", "1.5", "²", "99999999999999999999"])
+def test_an_account_that_is_not_an_id_is_a_bad_request_naming_it(client_for, leader, account):
+    response = client_for(leader).get(
+        reverse("export_table", args=["stakeholders", "csv"]), {"account": account}
     )
+    assert response.status_code == 400
+    assert "“account” must be a whole number" in response.content.decode()
 
 
 def test_anonymous_export_goes_to_login(client):

@@ -3,13 +3,16 @@ and 1900-01-01 with the field named and write nothing (the importer: tests/datai
 test_importer_rules.py); the database refuses them too; and the largest date allowed breaks no
 page, feed or job."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as timezone_of
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts.models import Account
@@ -200,3 +203,26 @@ def test_the_last_day_allowed_breaks_no_page_feed_or_job(client, client_for, kam
     assert kam.get(reverse("account_qbrs", args=[account.pk])).status_code == 200
     assert kam.get(reverse("account_commitments", args=[account.pk])).status_code == 200
     assert kam.get(reverse("account_detail", args=[account.pk])).status_code == 200
+
+
+# --- moments at the ends of the calendar ------------------------------------------------------
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(
+    moment=st.datetimes(timezones=st.just(UTC)),
+    offset_minutes=st.integers(-(24 * 60 - 1), 24 * 60 - 1),
+)
+def test_a_moment_anywhere_in_the_calendar_is_in_range_or_refused(moment, offset_minutes):
+    """A form or the API may parse 9999-12-31T23:59-05:00, which is past the calendar in UTC
+    and local time: refused like any date out of range, never an OverflowError."""
+    try:
+        moment = moment.astimezone(timezone_of(timedelta(minutes=offset_minutes)))
+    except OverflowError:
+        return
+    try:
+        datetime_in_range(moment)
+    except ValidationError as refused:
+        assert refused.code == "date_out_of_range"
+    else:
+        assert EARLIEST <= timezone.localdate(moment) <= LATEST
