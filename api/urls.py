@@ -21,7 +21,6 @@ router.register("plans", views.PlanViewSet, basename="plan")
 router.register("objectives", views.ObjectiveViewSet, basename="objective")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")
 router.register("risks", views.RiskViewSet, basename="risk")
-router.register("actions", views.ActionViewSet, basename="action")
 router.register("health-scores", views.HealthScoreViewSet, basename="healthscore")
 router.register("tier-changes", views.TierChangeViewSet, basename="tierchange")
 

@@ -78,10 +78,14 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
 
 
 class ActionFactory(factory.django.DjangoModelFactory):
+    """A plan action: an agreed item of the plan's account (activities.Commitment)."""
+
     class Meta:
-        model = "plans.Action"
+        model = "activities.Commitment"
 
     plan = factory.SubFactory(AccountPlanFactory)
+    account = factory.SelfAttribute("plan.account")
+    source = "plan"
     title = factory.Sequence(lambda n: f"Action {n:03d}")
-    owner = factory.SelfAttribute("plan.account.owner")
+    owner_user = factory.SelfAttribute("plan.account.owner")
     due_date = date(2026, 4, 1)
