@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,13 @@ from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
 FUTURE_TOLERANCE = timedelta(days=1)
+
+# Sent inside the transaction after an agreed item was created, changed (fields or status) or
+# deleted, with `item`, `actor`, `verb` ("created" | "updated" | "deleted") and `changes`
+# ([{"field", "before", "after"}], values as text). The apps above that keep their own record
+# of items connect here: the plans app files a plan action's changes on the plan's history,
+# whichever screen, job or API call made them.
+agreed_item_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -222,6 +230,15 @@ def _event(commitment: Commitment, verb: str, actor, *, reason: str = "", change
     )
 
 
+def _announce(item: Commitment, actor, verb: str, changes: list[dict]) -> None:
+    agreed_item_changed.send(sender=Commitment, item=item, actor=actor, verb=verb, changes=changes)
+
+
+def _status_change(item: Commitment, actor, before: str) -> None:
+    _announce(item, actor, "updated", [{"field": "status", "before": before,
+                                        "after": item.status}])  # fmt: skip
+
+
 def _check_links(account: Account, links: dict) -> None:
     """A plan action's links stay inside one plan of the item's account."""
     unknown = set(links) - LINK_FIELDS
@@ -279,6 +296,12 @@ def commitment_create(
         actor=actor,
         commitment=commitment,
     )
+    _announce(commitment, actor, "created", [
+        {"field": name, "before": None, "after": _as_text(getattr(commitment, name))}
+        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
+                     "opportunity", "risk")
+        if getattr(commitment, name) not in (None, "")
+    ])  # fmt: skip
     if status == CommitmentStatus.DONE:
         commitment = commitment_complete(commitment=commitment, actor=actor)
     elif status == CommitmentStatus.CANCELLED:
@@ -361,6 +384,7 @@ def commitment_update(
         else:
             verb = CommitmentEvent.Verb.EDITED
         _event(locked, verb, actor, reason=reason, changes=changes)
+        _announce(locked, actor, "updated", changes)
     if status is not None and status != locked.status:
         transition = {
             CommitmentStatus.DONE: commitment_complete,
@@ -387,6 +411,7 @@ def commitment_complete(*, commitment: Commitment, actor) -> Commitment:
     commitment.refresh_from_db()
     if changed:
         _event(commitment, CommitmentEvent.Verb.COMPLETED, actor)
+        _status_change(commitment, actor, CommitmentStatus.OPEN)
         timeline_record(
             account=commitment.account,
             kind=TimelineKind.COMMITMENT_DONE,
@@ -400,6 +425,7 @@ def commitment_complete(*, commitment: Commitment, actor) -> Commitment:
 @transaction.atomic
 def commitment_reopen(*, commitment: Commitment, actor, reason: str = "") -> Commitment:
     """Undo a completion or a cancellation: back to open, and off the timeline."""
+    before = Commitment.objects.values_list("status", flat=True).get(pk=commitment.pk)
     changed = Commitment.objects.filter(
         Q(status=CommitmentStatus.DONE) | Q(status=CommitmentStatus.CANCELLED), pk=commitment.pk
     ).update(status=CommitmentStatus.OPEN, done_at=None, version=F("version") + 1)
@@ -409,6 +435,8 @@ def commitment_reopen(*, commitment: Commitment, actor, reason: str = "") -> Com
         ).delete()
         _event(commitment, CommitmentEvent.Verb.REOPENED, actor, reason=reason)
     commitment.refresh_from_db()
+    if changed:
+        _status_change(commitment, actor, before)
     return commitment
 
 
@@ -422,6 +450,7 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str = "") -> Com
     commitment.refresh_from_db()
     if changed:
         _event(commitment, CommitmentEvent.Verb.CANCELLED, actor, reason=reason)
+        _status_change(commitment, actor, CommitmentStatus.OPEN)
     return commitment
 
 
@@ -429,7 +458,16 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str = "") -> Com
 def commitment_delete(*, commitment: Commitment, actor) -> None:
     """Remove an item entered by mistake (a plan's "remove action"); its history goes with it.
     Anything agreed with the client is cancelled with a reason instead."""
-    _locked(commitment, None).delete()
+    locked = _locked(commitment, None)
+    changes = [
+        {"field": name, "before": _as_text(getattr(locked, name)), "after": None}
+        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "status")
+        if getattr(locked, name) not in (None, "")
+    ]
+    pk = locked.pk
+    locked.delete()
+    locked.pk = pk
+    _announce(locked, actor, "deleted", changes)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -561,36 +561,46 @@ def opportunity_delete(*, opportunity: Opportunity, actor) -> None:
     _item_delete(opportunity, actor=actor)
 
 
-def _action_snapshot(action: Commitment) -> dict:
-    return _snapshot(action, ITEM_FIELDS[Commitment])
+VERBS = {
+    "created": PlanChange.Verb.CREATED,
+    "updated": PlanChange.Verb.UPDATED,
+    "deleted": PlanChange.Verb.DELETED,
+}
+
+
+def action_changed_record(*, item: Commitment, actor, verb: str, changes: list[dict]) -> None:
+    """File a plan action's change on its plan's history (and bump the plan's version), from
+    whichever screen, job or API call made it: activities.services announces every change of
+    an agreed item (agreed_item_changed) and plans/signals.py calls this for a plan's."""
+    if item.plan_id is None or not changes:
+        return
+    plan = AccountPlan.objects.get(pk=item.plan_id)
+    entity = ENTITY[Commitment]
+    _record(
+        plan, actor=actor, entity=entity, verb=VERBS[verb], label=item.title,
+        changes=[{"entity": entity, **change} for change in changes],
+    )  # fmt: skip
+
+
+def _check_action(plan: AccountPlan, fields: dict) -> None:
+    _check_editable(plan)
+    if "owner_user" in fields:
+        _check_owner(plan.account, fields["owner_user"], "owner_user")
+    for name in ("objective", "opportunity", "risk"):
+        if name in fields:
+            _check_same_plan(plan, fields[name], name)
 
 
 @transaction.atomic
 def action_create(*, plan: AccountPlan, actor, **fields) -> Commitment:
     """A plan action is an agreed item of the plan's account (activities.services writes it,
-    so it is chased like any commitment); the plan records the change."""
+    so it is chased like any other; the plan's history records it through the signal)."""
     plan = AccountPlan.objects.select_related("account").get(pk=plan.pk)
-    _check_editable(plan)
-    _check_owner(plan.account, fields.get("owner_user"), "owner_user")
-    for name in ("objective", "opportunity", "risk"):
-        _check_same_plan(plan, fields.get(name), name)
-    action = commitment_create(
+    fields.setdefault("owner_user", None)
+    _check_action(plan, fields)
+    return commitment_create(
         account=plan.account, actor=actor, source=CommitmentSource.PLAN, plan=plan, **fields
     )
-    entity = ENTITY[Commitment]
-    _record(
-        plan,
-        actor=actor,
-        entity=entity,
-        verb=PlanChange.Verb.CREATED,
-        label=action.title,
-        changes=[
-            {"entity": entity, "field": name, "before": None, "after": as_text(value)}
-            for name, value in _action_snapshot(action).items()
-            if value not in (None, "")
-        ],
-    )
-    return action
 
 
 @transaction.atomic
@@ -602,44 +612,19 @@ def action_update(
     reason: str = "",
     **fields,
 ) -> Commitment:
+    """The plan page's edit of an action (not once the plan is archived)."""
     plan = AccountPlan.objects.select_related("account").get(pk=action.plan_id)
-    _check_editable(plan)
-    if "owner_user" in fields:
-        _check_owner(plan.account, fields["owner_user"], "owner_user")
-    for name in ("objective", "opportunity", "risk"):
-        if name in fields:
-            _check_same_plan(plan, fields[name], name)
-    before = _action_snapshot(action)
-    updated = commitment_update(
+    _check_action(plan, fields)
+    return commitment_update(
         commitment=action, actor=actor, expected_version=expected_version, reason=reason,
         **fields,
     )  # fmt: skip
-    entity = ENTITY[Commitment]
-    changes = _diff(entity, before, _action_snapshot(updated))
-    if changes:
-        _record(
-            plan, actor=actor, entity=entity, verb=PlanChange.Verb.UPDATED,
-            label=updated.title, changes=changes,
-        )  # fmt: skip
-    return updated
 
 
 @transaction.atomic
 def action_delete(*, action: Commitment, actor) -> None:
-    plan = AccountPlan.objects.get(pk=action.plan_id)
-    _check_editable(plan)
-    entity = ENTITY[Commitment]
-    changes = [
-        {"entity": entity, "field": name, "before": as_text(value), "after": None}
-        for name, value in _action_snapshot(action).items()
-        if value not in (None, "")
-    ]
-    label = action.title
+    _check_editable(AccountPlan.objects.get(pk=action.plan_id))
     commitment_delete(commitment=action, actor=actor)
-    _record(
-        plan, actor=actor, entity=entity, verb=PlanChange.Verb.DELETED, label=label,
-        changes=changes,
-    )  # fmt: skip
 
 
 # The views dispatch on the URL's kind; each entry is (create, update, delete) taking the row

@@ -392,6 +392,8 @@ def test_two_concurrent_runs_still_send_each_reminder_once(kam_user, team_member
     assert not errors
     totals = {kind: sum(r[kind] for r in results) for kind in ReminderKind.values}
     assert totals == {
+        ReminderKind.ITEM_ESCALATED: 0,
+        ReminderKind.CLIENT_ITEM_CHASE: 0,
         ReminderKind.QBR_DUE: 0,
         ReminderKind.QBR_OVERDUE: 1,  # one leader
         ReminderKind.COMMITMENTS_DIGEST: 2,  # two owners

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from tests.factories import AccountFactory
 
@@ -89,3 +90,5 @@ class ActionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Action {n:03d}")
     owner_user = factory.SelfAttribute("plan.account.owner")
     due_date = date(2026, 4, 1)
+    status = "open"
+    done_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == "done" else None)
