@@ -266,4 +266,11 @@ class QBRHoldForm(PeopleChoiceMixin, forms.Form):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["qbr_due", "qbr_overdue", "commitments_digest", "email"]
+        fields = [
+            "qbr_due",
+            "qbr_overdue",
+            "commitments_digest",
+            "item_escalated",
+            "client_item_chase",
+            "email",
+        ]

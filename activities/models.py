@@ -1,5 +1,5 @@
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -207,6 +207,11 @@ class CommitmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Days an agreed item of an account without a tier may stay overdue before its leader is told
+# (a tier sets its own: Tier.escalation_grace_days).
+DEFAULT_ESCALATION_GRACE_DAYS = 3
+
+
 class CommitmentSource(models.TextChoices):
     """Where an agreed item came from (one list whatever the source)."""
 
@@ -237,6 +242,20 @@ class CommitmentQuerySet(models.QuerySet):
 
     def not_overdue(self, today: date) -> "CommitmentQuerySet":
         return self.exclude(commitment_overdue_q(today))
+
+    def past_grace(self, today: date, tiers) -> "CommitmentQuerySet":
+        """Open and overdue by more than the account tier's escalation grace
+        (Commitment.is_past_grace for one row; no tier: DEFAULT_ESCALATION_GRACE_DAYS)."""
+        late = Q(
+            account__tier__isnull=True,
+            due_date__lt=today - timedelta(days=DEFAULT_ESCALATION_GRACE_DAYS),
+        )
+        for tier in tiers:
+            late |= Q(
+                account__tier_id=tier.pk,
+                due_date__lt=today - timedelta(days=tier.escalation_grace_days),
+            )
+        return self.filter(late, status=CommitmentStatus.OPEN)
 
     def due_between(self, first: date, last: date) -> "CommitmentQuerySet":
         """Open and due from `first` to `last` (inclusive)."""
@@ -399,6 +418,15 @@ class Commitment(models.Model):
     def is_overdue(self, today: date) -> bool:
         """Still open and due before `today` (commitment_overdue_q for one row)."""
         return self.status == CommitmentStatus.OPEN and self.due_date < today
+
+    def is_past_grace(self, today: date) -> bool:
+        """Overdue by more than its account tier's escalation grace: the leader is told
+        (CommitmentQuerySet.past_grace for many rows)."""
+        account = self.account
+        grace = (
+            account.tier.escalation_grace_days if account.tier_id else DEFAULT_ESCALATION_GRACE_DAYS
+        )
+        return self.is_overdue(today - timedelta(days=grace))
 
     @property
     def is_open(self) -> bool:

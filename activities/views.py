@@ -73,7 +73,16 @@ def my_work_page(request):
     work = my_work(
         request.user, today, default_cadence_days=current_config().default_touch_cadence_days
     )
-    return render(request, "activities/my_work.html", {"work": work, "today": today})
+    groups = [
+        ("overdue", _("Overdue"), work.overdue, _("Nothing overdue. Well done."), "danger"),
+        ("today", _("Due today"), work.due_today, _("Nothing due today."), "warning"),
+        ("week", _("This week"), work.this_week, _("Nothing else due this week."), "primary"),
+        ("later", _("Next two weeks"), work.later, _("Nothing else due in the next two weeks."),
+         "secondary"),
+    ]  # fmt: skip
+    return render(
+        request, "activities/my_work.html", {"work": work, "today": today, "groups": groups}
+    )
 
 
 @require_GET
