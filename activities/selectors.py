@@ -240,3 +240,31 @@ def commitments_overdue_q(today: date) -> Q:
     """Accounts with at least one overdue commitment (ours or the client's), as a filter on
     accounts: Commitment.objects.overdue decides which commitments are."""
     return Q(pk__in=Commitment.objects.overdue(today).values("account_id"))
+
+
+@dataclass
+class FollowThrough:
+    """An account's agreed items that need attention: overdue, due within a week, and how
+    many of those the client owns (to chase). Every source counts (commitments, plan actions,
+    QBR next steps, playbook steps): they are one model."""
+
+    overdue: list[Commitment]
+    this_week: list[Commitment]
+
+    @property
+    def to_chase(self) -> int:
+        return sum(1 for c in self.overdue + self.this_week if c.owner_stakeholder_id)
+
+
+def account_follow_through(account: Account, today: date) -> FollowThrough:
+    """One query."""
+    rows = list(
+        account.commitments.open()
+        .filter(due_date__lte=today + timedelta(days=7))
+        .select_related("account", "owner_user", "owner_stakeholder")
+        .order_by("due_date", "pk")
+    )
+    return FollowThrough(
+        overdue=[c for c in rows if c.is_overdue(today)],
+        this_week=[c for c in rows if not c.is_overdue(today)],
+    )

@@ -37,7 +37,7 @@ from accounts.selectors import (
 from accounts.timeline import timeline_page
 from accounts.views import PAGE_SIZE, account_page_context
 from activities.quick_log import quick_log_forms
-from activities.selectors import get_qbr_for_user
+from activities.selectors import account_follow_through, get_qbr_for_user
 from insights import services
 from insights.portfolio import (
     portfolio_filters_from_query,
@@ -125,6 +125,7 @@ def account_detail(request, pk: int):
         cursor=cursor,
         rating_form=RatingForm(),
         milestone_form=MilestoneForm(),
+        follow_through=account_follow_through(account, business_date()),
         **_quick_log_context(request, account, stakeholders),
     )
     return render(request, "accounts/account_detail.html", context)
