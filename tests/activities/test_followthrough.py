@@ -1,0 +1,283 @@
+"""Follow-through: commitments, plan actions, QBR next steps and playbook steps are one kind of
+agreed item. One rule for overdue, one write path (activities.services) with a kept history,
+changes in place from every row, escalation to the leader after the tier's grace, and a chase
+reminder for what the client owns."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Tier
+from accounts.services import StaleEdit, scoring_defaults_ensure
+from activities import services
+from activities.models import (
+    Commitment,
+    CommitmentEvent,
+    CommitmentSource,
+    CommitmentStatus,
+    Reminder,
+    ReminderKind,
+)
+from activities.reminders import reminders_send
+from activities.selectors import account_follow_through, my_work
+from insights.portfolio import PortfolioFilters, portfolio_summary
+from insights.qbr_prep import qbr_prep_pack
+from plans import services as plan_services
+from plans.models import PlanChange
+from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
+from tests.plans.factories import AccountPlanFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def plan(account):
+    return AccountPlanFactory(account=account, status="active")
+
+
+@pytest.fixture
+def late_action(plan, kam_user, now):
+    """A plan action due yesterday (the issue's "overdue since 28/11")."""
+    return plan_services.action_create(
+        plan=plan,
+        actor=kam_user,
+        title="Send the savings study",
+        owner_user=kam_user,
+        due_date=timezone.localdate() - timedelta(days=1),
+    )
+
+
+# --- one list --------------------------------------------------------------------------------
+
+
+def test_a_late_plan_action_is_overdue_in_my_work_the_overview_the_prep_pack_and_dashboard(
+    late_action, account, kam_user, leader, now
+):
+    today = timezone.localdate()
+    assert late_action.source == CommitmentSource.PLAN
+    assert [c.title for c in my_work(kam_user, today).overdue] == ["Send the savings study"]
+    assert [c.title for c in account_follow_through(account, today).overdue] == [
+        "Send the savings study"
+    ]
+    qbr = services.qbr_schedule(account=account, actor=kam_user, scheduled_on=today)
+    pack = qbr_prep_pack(qbr, today)
+    assert [c.title for c in pack.overdue] == ["Send the savings study"]
+    summary = portfolio_summary(leader, PortfolioFilters(), today=today)
+    assert summary.commitments_overdue.value == 1
+
+
+def test_the_account_page_shows_the_follow_through_card(client_for, kam_user, late_action):
+    response = client_for(kam_user).get(reverse("account_detail", args=[late_action.account_id]))
+    body = response.content.decode()
+    assert 'id="follow-through-heading"' in body
+    assert f'id="commitment-{late_action.pk}"' in body
+
+
+def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
+    today = timezone.localdate()
+    client_side = StakeholderFactory(account=account, name="Carla Cliente")
+    for title, days in [("Late", -2), ("Today", 0), ("In five days", 5), ("In ten days", 10)]:
+        CommitmentFactory(
+            account=account, title=title, owner_user=kam_user, due_date=today + timedelta(days)
+        )
+    CommitmentFactory(
+        account=account,
+        title="Client sends the forecast",
+        owner_user=None,
+        owner_stakeholder=client_side,
+        due_date=today,
+    )
+    work = my_work(kam_user, today)
+    assert [c.title for c in work.overdue] == ["Late"]
+    assert sorted(c.title for c in work.due_today) == ["Client sends the forecast", "Today"]
+    assert [c.title for c in work.this_week] == ["In five days"]
+    assert [c.title for c in work.later] == ["In ten days"]
+    assert work.to_chase == 1
+    body = client_for(kam_user).get(reverse("my_work")).content.decode()
+    for heading in ("overdue-heading", "today-heading", "week-heading", "later-heading"):
+        assert f'id="{heading}"' in body
+
+
+# --- changes in place, with a history ---------------------------------------------------------
+
+
+def test_reschedule_needs_a_reason_and_keeps_it_on_the_item_and_plan_history(
+    client_for, kam_user, late_action
+):
+    client = client_for(kam_user)
+    url = reverse("commitment_reschedule", args=[late_action.pk])
+    new_due = (timezone.localdate() + timedelta(days=10)).isoformat()
+
+    refused = client.post(url, {"due_date": new_due, "row": ""}, **HTMX)
+    assert refused.status_code == 422
+    assert refused["HX-Retarget"] == f"#follow-up-{late_action.pk}"
+    late_action.refresh_from_db()
+    assert late_action.due_date == timezone.localdate() - timedelta(days=1)
+
+    saved = client.post(url, {"due_date": new_due, "reason": "Waiting for their data"}, **HTMX)
+    assert saved.status_code == 200
+    assert f'id="commitment-{late_action.pk}"' in saved.content.decode()
+    late_action.refresh_from_db()
+    assert late_action.due_date.isoformat() == new_due
+    event = late_action.events.get(verb=CommitmentEvent.Verb.RESCHEDULED)
+    assert event.reason == "Waiting for their data"
+    assert event.actor == kam_user
+    assert event.changes[0]["field"] == "due_date"
+    # The plan's history follows, whichever screen made the change.
+    change = PlanChange.objects.filter(plan=late_action.plan, entity="action").first()
+    assert change.verb == PlanChange.Verb.UPDATED
+    assert change.changes[0]["field"] == "due_date"
+
+    history = client.get(reverse("commitment_history", args=[late_action.pk]), **HTMX)
+    assert "Waiting for their data" in history.content.decode()
+
+
+def test_reassign_to_the_client_and_cancel_with_a_reason(client_for, kam_user, account, now):
+    person = StakeholderFactory(account=account, name="Carla Cliente")
+    item = CommitmentFactory(account=account, owner_user=kam_user)
+    client = client_for(kam_user)
+    client.post(reverse("commitment_reassign", args=[item.pk]), {"owner": f"s{person.pk}"}, **HTMX)
+    item.refresh_from_db()
+    assert (item.owner_user, item.owner_stakeholder) == (None, person)
+    assert item.events.filter(verb=CommitmentEvent.Verb.REASSIGNED).exists()
+
+    refused = client.post(reverse("commitment_cancel", args=[item.pk]), {"reason": ""}, **HTMX)
+    assert refused.status_code == 422
+    item.refresh_from_db()
+    assert item.status == CommitmentStatus.OPEN
+
+    client.post(reverse("commitment_cancel", args=[item.pk]), {"reason": "Scope dropped"}, **HTMX)
+    item.refresh_from_db()
+    assert item.status == CommitmentStatus.CANCELLED
+    assert item.events.get(verb=CommitmentEvent.Verb.CANCELLED).reason == "Scope dropped"
+
+
+def test_a_reassignment_off_the_team_is_refused_on_the_owner_field(
+    client_for, kam_user, outsider, account, now
+):
+    item = CommitmentFactory(account=account, owner_user=kam_user)
+    response = client_for(kam_user).post(
+        reverse("commitment_reassign", args=[item.pk]), {"owner": f"u{outsider.pk}"}, **HTMX
+    )
+    assert response.status_code == 422
+    item.refresh_from_db()
+    assert item.owner_user == kam_user
+
+
+def test_a_concurrent_edit_is_caught_not_overwritten(kam_user, account, now):
+    item = CommitmentFactory(account=account, owner_user=kam_user, title="First")
+    opened_at = item.version
+    services.commitment_update(commitment=item, actor=kam_user, title="Theirs")
+    with pytest.raises(StaleEdit):
+        services.commitment_update(
+            commitment=item, actor=kam_user, expected_version=opened_at, title="Mine"
+        )
+    item.refresh_from_db()
+    assert item.title == "Theirs"
+
+
+def test_complete_and_reopen_are_on_the_history(kam_user, account, now):
+    item = CommitmentFactory(account=account, owner_user=kam_user)
+    services.commitment_complete(commitment=item, actor=kam_user)
+    services.commitment_reopen(commitment=item, actor=kam_user, reason="Not received after all")
+    verbs = list(item.events.order_by("at", "pk").values_list("verb", flat=True))
+    assert verbs[-2:] == ["completed", "reopened"]
+    assert item.events.get(verb="reopened").reason == "Not received after all"
+
+
+# --- escalation and chasing -------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiers(db):
+    scoring_defaults_ensure()
+    return {tier.key: tier for tier in Tier.objects.all()}
+
+
+def test_escalation_waits_for_the_tier_grace_then_tells_the_leader_once(
+    tiers, kam_user, leader, now
+):
+    kam_user.manager = leader
+    kam_user.save()
+    today = timezone.localdate()
+    strategic = AccountFactory(owner=kam_user, tier=tiers["strategic"])  # grace 1 day
+    growth = AccountFactory(owner=kam_user, tier=tiers["growth"])  # grace 3 days
+    for account in (strategic, growth):
+        CommitmentFactory(account=account, owner_user=kam_user, due_date=today - timedelta(2))
+
+    first = reminders_send(today=today)
+    assert first[ReminderKind.ITEM_ESCALATED] == 1
+    rows = Reminder.objects.filter(kind=ReminderKind.ITEM_ESCALATED)
+    assert [(r.account_id, r.recipient_id) for r in rows] == [(strategic.pk, leader.pk)]
+    assert reminders_send(today=today)[ReminderKind.ITEM_ESCALATED] == 0
+
+    later = today + timedelta(days=2)  # now the growth account's item is past its grace too
+    assert reminders_send(today=later)[ReminderKind.ITEM_ESCALATED] == 1
+    assert Reminder.objects.filter(kind=ReminderKind.ITEM_ESCALATED).count() == 2
+
+
+def test_a_reschedule_starts_a_new_escalation_clock(tiers, kam_user, leader, now):
+    today = timezone.localdate()
+    account = AccountFactory(owner=kam_user, tier=tiers["strategic"])
+    item = CommitmentFactory(account=account, owner_user=kam_user, due_date=today - timedelta(3))
+    assert reminders_send(today=today)[ReminderKind.ITEM_ESCALATED] == 1
+    services.commitment_update(
+        commitment=item, actor=kam_user, due_date=today - timedelta(2), reason="Agreed a delay"
+    )
+    assert reminders_send(today=today)[ReminderKind.ITEM_ESCALATED] == 1
+
+
+def test_client_items_remind_the_owner_to_chase_once(tiers, kam_user, account, now):
+    person = StakeholderFactory(account=account)
+    CommitmentFactory(
+        account=account,
+        owner_user=None,
+        owner_stakeholder=person,
+        due_date=timezone.localdate(),
+        title="Send the volume forecast",
+    )
+    assert reminders_send(today=timezone.localdate())[ReminderKind.CLIENT_ITEM_CHASE] == 1
+    assert reminders_send(today=timezone.localdate())[ReminderKind.CLIENT_ITEM_CHASE] == 0
+    reminder = Reminder.objects.get(kind=ReminderKind.CLIENT_ITEM_CHASE)
+    assert reminder.recipient == kam_user
+    assert CommitmentEvent.objects.filter(verb="chased").count() == 1
+
+
+grace_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["strategic", "key", "growth", "maintain", None]),
+        st.sampled_from(CommitmentStatus.values),
+        st.integers(min_value=-8, max_value=2),
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=grace_rows)
+def test_past_grace_agrees_with_the_row_rule(tiers, kam_user, rows):
+    """CommitmentQuerySet.past_grace and Commitment.is_past_grace answer alike."""
+    today = date(2026, 3, 10)
+    Commitment.objects.all().delete()
+    for key, status, days in rows:
+        account = AccountFactory(owner=kam_user, tier=tiers[key] if key else None)
+        CommitmentFactory(
+            account=account,
+            owner_user=kam_user,
+            status=status,
+            done_at=timezone.now() if status == "done" else None,
+            due_date=today + timedelta(days),
+        )
+    many = set(
+        Commitment.objects.past_grace(today, Tier.objects.all()).values_list("pk", flat=True)
+    )
+    one = {
+        c.pk for c in Commitment.objects.select_related("account__tier") if c.is_past_grace(today)
+    }
+    assert many == one
