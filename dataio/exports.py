@@ -4,12 +4,12 @@ Files are written by kam.exports.table_response."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
 from accounts.selectors import accounts_for_user
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import Commitment, CommitmentEvent, CommitmentStatus, Interaction
 from plans.models import Opportunity
 
 CHUNK = 2000
@@ -119,11 +119,26 @@ def commitment_rows(user, *, account: Account | None = None, status: str = ""):
         _("owner"),
         _("due date"),
         _("status"),
+        _("client side"),
+        _("source"),
         _("from interaction"),
+        _("account plan"),
+        _("done at"),
+        _("last reason given"),
     ]
+    # Every agreed item (commitments, plan actions, QBR next steps, playbook steps), with the
+    # reason of its latest reschedule or cancellation.
+    last_reason = (
+        CommitmentEvent.objects.filter(commitment=OuterRef("pk"))
+        .exclude(reason="")
+        .filter(verb__in=["rescheduled", "cancelled", "reopened"])
+        .order_by("-at", "-pk")
+        .values("reason")[:1]
+    )
     commitments = (
         Commitment.objects.filter(account__in=_scope(user, account))
-        .select_related("account", "owner_user", "owner_stakeholder", "source_interaction")
+        .select_related("account", "owner_user", "owner_stakeholder", "source_interaction", "plan")
+        .annotate(last_reason=Subquery(last_reason))
         .order_by("due_date", "pk")
     )
     if status in CommitmentStatus.values:
@@ -136,7 +151,12 @@ def commitment_rows(user, *, account: Account | None = None, status: str = ""):
             str(c.owner_user or c.owner_stakeholder or ""),
             c.due_date,
             c.get_status_display(),
+            _("yes") if c.owner_stakeholder_id else _("no"),
+            c.get_source_display(),
             c.source_interaction.summary if c.source_interaction else "",
+            c.plan.title if c.plan else "",
+            c.done_at,
+            c.last_reason or "",
         ]
         for c in commitments.iterator(chunk_size=CHUNK)
     )
