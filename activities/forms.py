@@ -175,6 +175,18 @@ class ReopenForm(CompactForm):
     reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
 
 
+class AgreedItemForm(CompactForm):
+    """My work's quick add: something I agreed to do for one of my accounts."""
+
+    account = forms.ModelChoiceField(label=_("Account"), queryset=None)
+    title = forms.CharField(label=_("What"), max_length=300)
+    due_date = date_field(label=_("Due date"))
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts
+
+
 FOLLOW_UP_FORMS = {
     "reschedule": RescheduleForm,
     "reassign": ReassignForm,

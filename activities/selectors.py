@@ -81,6 +81,11 @@ class MyWork:
         return sum(1 for c in self.overdue + self.due_today if c.owner_stakeholder_id is not None)
 
 
+def my_accounts(user) -> QuerySet[Account]:
+    """The live accounts `user` owns or is on the team of (My work's scope)."""
+    return Account.objects.filter(Q(owner=user) | Q(team=user)).live().distinct()
+
+
 def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
     """Five queries whatever the data: my open commitments (ours, plus the client's on accounts
     I own), accounts owed a touch, accounts with a key contact gone (+ their people), and
@@ -93,17 +98,17 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
         .select_related("account", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
-    my_accounts = Account.objects.filter(Q(owner=user) | Q(team=user)).live().distinct()
+    mine_accounts = my_accounts(user)
     # Owed a touch: the same rule as the accounts list's touch filter and the dashboard count.
     owed_touch = sorted(
-        my_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier"),
+        mine_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier"),
         # Never touched first, then the longest overdue (Account.next_touch_due).
         key=lambda a: (a.next_touch_due(default_cadence_days) or date.min, a.name),
     )
     key_gone = Stakeholder.objects.filter(account=OuterRef("pk"), left_on__isnull=False).filter(
         Q(buying_role__in=KEY_BUYING_ROLES) | Q(is_primary=True)
     )
-    flagged = my_accounts.filter(Exists(key_gone)).prefetch_related(
+    flagged = mine_accounts.filter(Exists(key_gone)).prefetch_related(
         Prefetch("stakeholders", queryset=Stakeholder.objects.order_by("name"))
     )
     departures = []
@@ -115,7 +120,7 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
     qbrs_due = [
         (account, due_on)
         for account, due_on in qbr_due_rows(
-            Account.objects.filter(pk__in=my_accounts.values("pk")), today
+            Account.objects.filter(pk__in=mine_accounts.values("pk")), today
         )
         if due_on <= horizon
     ]

@@ -5,6 +5,7 @@ from activities import views
 urlpatterns = [
     path("", views.my_work_page, name="my_work"),
     path("log/", views.log_pick_account, name="log_pick_account"),
+    path("agreed-items/", views.agreed_item_create, name="agreed_item_create"),
     path("accounts/<int:pk>/log/", views.interaction_create, name="interaction_create"),
     path("accounts/<int:pk>/commitments/", views.account_commitments, name="account_commitments"),
     path("commitments/<int:pk>/complete/", views.commitment_complete, name="commitment_complete"),

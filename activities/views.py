@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -24,6 +26,7 @@ from activities import services
 from activities.calendar_feed import build_calendar
 from activities.forms import (
     FOLLOW_UP_FORMS,
+    AgreedItemForm,
     CommitmentForm,
     NotificationPreferenceForm,
     QBRHoldForm,
@@ -53,6 +56,7 @@ from activities.selectors import (
     calendar_items,
     get_commitment_for_user,
     get_qbr_for_user,
+    my_accounts,
     my_work,
     qbr_schedule_status,
 )
@@ -80,9 +84,57 @@ def my_work_page(request):
         ("later", _("Next two weeks"), work.later, _("Nothing else due in the next two weeks."),
          "secondary"),
     ]  # fmt: skip
-    return render(
-        request, "activities/my_work.html", {"work": work, "today": today, "groups": groups}
+    add_form = AgreedItemForm(
+        accounts=my_accounts(request.user).order_by("name"),
+        initial={"due_date": today + timedelta(days=7)},
+        prefix="item",
     )
+    return render(
+        request,
+        "activities/my_work.html",
+        {"work": work, "today": today, "groups": groups, "add_form": add_form},
+    )
+
+
+@require_POST
+def agreed_item_create(request):
+    """My work's quick add: an item I owe on one of my accounts. htmx gets the new row (or the
+    form with its errors, 422); without JavaScript, back to My work."""
+    form = AgreedItemForm(
+        request.POST, accounts=my_accounts(request.user).order_by("name"), prefix="item"
+    )
+    if form.is_valid():
+        account = get_account_for_user(
+            request.user, form.cleaned_data["account"].pk, action=Access.EDIT
+        )
+        try:
+            item = services.commitment_create(
+                account=account,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                due_date=form.cleaned_data["due_date"],
+                owner_user=request.user,
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            if request.htmx:
+                return render(
+                    request,
+                    "activities/partials/commitment_row.html",
+                    {"commitment": item, "today": business_date(), "show_account": True},
+                )
+            messages.success(request, _("Added to your agreed items."))
+            return redirect("my_work")
+    if request.htmx:
+        response = render(
+            request, "activities/partials/agreed_item_form.html", {"add_form": form}, status=422
+        )
+        response["HX-Retarget"] = "#agreed-item-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    messages.error(request, _("Not added: check the fields."))
+    return redirect("my_work")
 
 
 @require_GET

@@ -281,3 +281,29 @@ def test_past_grace_agrees_with_the_row_rule(tiers, kam_user, rows):
         c.pk for c in Commitment.objects.select_related("account__tier") if c.is_past_grace(today)
     }
     assert many == one
+
+
+def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
+    client_for, kam_user, outsider, account, now
+):
+    client = client_for(kam_user)
+    due = (timezone.localdate() + timedelta(days=4)).isoformat()
+    response = client.post(
+        reverse("agreed_item_create"),
+        {"item-account": account.pk, "item-title": "Send the price table", "item-due_date": due},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    item = Commitment.objects.get(title="Send the price table")
+    assert (item.account, item.owner_user, item.source) == (account, kam_user, "manual")
+    assert f'id="commitment-{item.pk}"' in response.content.decode()
+
+    # Someone else's account is not a choice: refused on the field, nothing written.
+    foreign = AccountFactory(owner=outsider)
+    refused = client.post(
+        reverse("agreed_item_create"),
+        {"item-account": foreign.pk, "item-title": "Sneak in", "item-due_date": due},
+        **HTMX,
+    )
+    assert refused.status_code == 422
+    assert not Commitment.objects.filter(title="Sneak in").exists()
