@@ -320,6 +320,30 @@ class ScoringConfigForm(forms.Form):
             _("Max accounts per KAM"),
         ),
         ("exec_sponsor_required", forms.BooleanField, {"required": False}, _("Executive sponsor")),
+        (
+            "resolution_urgent_hours",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 2000},
+            _("Resolve urgent requests in (business hours)"),
+        ),
+        (
+            "resolution_high_hours",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 2000},
+            _("Resolve high-priority requests in (business hours)"),
+        ),
+        (
+            "resolution_normal_hours",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 2000},
+            _("Resolve normal requests in (business hours)"),
+        ),
+        (
+            "resolution_low_hours",
+            forms.IntegerField,
+            {"min_value": 1, "max_value": 2000},
+            _("Resolve low-priority requests in (business hours)"),
+        ),
     )
 
     def __init__(self, *args, config, tiers, **kwargs):

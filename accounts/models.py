@@ -57,6 +57,13 @@ QBR_TRACKED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.AT_RISK)
 # carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
 # accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
 DEFAULT_QBR_CADENCE_DAYS = 90
+# Client requests (activities.ClientRequest): the SLA targets of an account without a tier. Like
+# the QBR cadence above, ScoringConfig carries none of its own, so these constants are the one
+# default: the first response within a working day and a half, and a resolution target per
+# priority (business hours, activities.sla).
+DEFAULT_RESPONSE_SLA_HOURS = 24
+REQUEST_PRIORITIES = ("low", "normal", "high", "urgent")
+DEFAULT_RESOLUTION_HOURS = {"urgent": 24, "high": 48, "normal": 90, "low": 180}
 # activities.QBRStatus.PLANNED: QBRs live in a higher layer, read here through the reverse
 # relation `Account.qbrs` without importing them.
 _QBR_PLANNED = "planned"
@@ -837,6 +844,28 @@ class Tier(models.Model):
         _("maximum accounts per KAM"), validators=[MinValueValidator(1)]
     )
     exec_sponsor_required = models.BooleanField(_("executive sponsor required"), default=False)
+    # Resolution targets of client requests, per priority, in business hours (the first
+    # response target is response_sla_hours). Defaults per tier: accounts.defaults.
+    resolution_urgent_hours = models.PositiveSmallIntegerField(
+        _("resolution, urgent (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["urgent"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_high_hours = models.PositiveSmallIntegerField(
+        _("resolution, high (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["high"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_normal_hours = models.PositiveSmallIntegerField(
+        _("resolution, normal (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["normal"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_low_hours = models.PositiveSmallIntegerField(
+        _("resolution, low (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["low"],
+        validators=[MinValueValidator(1)],
+    )
 
     class Meta:
         verbose_name = _("tier")
@@ -849,6 +878,16 @@ class Tier(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(qbr_cadence_days__gte=1), name="tier_qbr_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    response_sla_hours__gte=1,
+                    resolution_urgent_hours__gte=1,
+                    resolution_high_hours__gte=1,
+                    resolution_normal_hours__gte=1,
+                    resolution_low_hours__gte=1,
+                ),
+                name="tier_sla_hours_positive",
             ),
         ]
 
@@ -872,7 +911,23 @@ class Tier(models.Model):
             "response_sla_hours": self.response_sla_hours,
             "max_accounts_per_kam": self.max_accounts_per_kam,
             "exec_sponsor_required": self.exec_sponsor_required,
+            **{
+                f"resolution_{priority}_hours": self.resolution_hours(priority)
+                for priority in REQUEST_PRIORITIES
+            },
         }
+
+    def resolution_hours(self, priority: str) -> int:
+        """The resolution target of a request of `priority`, in business hours."""
+        return getattr(self, f"resolution_{priority}_hours")
+
+
+def sla_hours(tier: Tier | None, priority: str) -> tuple[int, int]:
+    """(first response, resolution) targets in business hours for a request of `priority` on an
+    account of `tier`; without a tier, the defaults above."""
+    if tier is None:
+        return DEFAULT_RESPONSE_SLA_HOURS, DEFAULT_RESOLUTION_HOURS[priority]
+    return tier.response_sla_hours, tier.resolution_hours(priority)
 
 
 class ScoringConfig(models.Model):
@@ -1125,6 +1180,8 @@ class TimelineKind(models.TextChoices):
     STAKEHOLDER_LEFT = "stakeholder_left", _("Stakeholder left")
     MILESTONE = "milestone", _("Milestone")
     QBR_HELD = "qbr_held", _("QBR held")
+    REQUEST_RECEIVED = "request_received", _("Client request received")
+    REQUEST_RESOLVED = "request_resolved", _("Client request resolved")
 
 
 # What the timeline filter offers; each option covers one or more kinds.
@@ -1134,6 +1191,7 @@ TIMELINE_FILTERS = {
     "stakeholders": (TimelineKind.STAKEHOLDER_JOINED, TimelineKind.STAKEHOLDER_LEFT),
     "milestones": (TimelineKind.MILESTONE,),
     "qbrs": (TimelineKind.QBR_HELD,),
+    "requests": (TimelineKind.REQUEST_RECEIVED, TimelineKind.REQUEST_RESOLVED),
 }
 
 
@@ -1167,6 +1225,13 @@ class TimelineEntry(models.Model):
     )
     qbr = models.ForeignKey(
         "activities.QBR", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    client_request = models.ForeignKey(
+        "activities.ClientRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -32,7 +32,12 @@ from accounts.scoring import (
 )
 from accounts.timeline import timeline_record
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
+from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
+
+# Recomputes the due moments of open client requests (activities.services
+# requests_deadlines_refresh) for some accounts (a list of ids) or all (None).
+REQUEST_DEADLINES_TASK = "activities.tasks.refresh_request_deadlines"
 
 
 class StaleEdit(Exception):
@@ -183,6 +188,8 @@ def account_update(
         account.team.set(team)
     account.refresh_from_db()
     changes = changes_between(before, snapshot(account, fields))
+    if "tier" in changes:
+        outbox_enqueue(REQUEST_DEADLINES_TASK, [account.pk])
     if team is not None and team_before != (team_after := as_team_text(team)):
         changes["team"] = [team_before, team_after]
     if changes:
@@ -329,6 +336,8 @@ def tier_recommendation_review(
     if reason:
         audit_changes["reason"] = [None, reason]
     _audit_account(locked, actor, Action.TIER, audit_changes)
+    if locked.tier_id != to_tier.pk:
+        outbox_enqueue(REQUEST_DEADLINES_TASK, [locked.pk])
     locked.tier = to_tier
     locked.recommendation_reviewed = True
     locked.save(update_fields=["tier", "recommendation_reviewed"])
@@ -428,6 +437,10 @@ def scoring_config_save(
         **{f"tier_weights.{key}": value for key, value in latest.tier_weights.items()},
     }  # fmt: skip
     audit_changes.update(changes_between(old_values, new_values))
+    if any(".response_sla_hours" in name or ".resolution_" in name for name in audit_changes):
+        # The running SLA clocks of open client requests follow the new targets (by name: the
+        # requests live in a higher layer).
+        outbox_enqueue(REQUEST_DEADLINES_TASK, None)
     audit_record(
         actor=actor,
         action=Action.UPDATED,

@@ -94,6 +94,7 @@ OBJECT_TYPES = {
     "exchange_rate": _("Exchange rate"),
     "product": _("Product"),
     "api_token": _("API token"),
+    "client_request": _("Client request"),
 }
 
 
