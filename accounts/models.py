@@ -1285,7 +1285,6 @@ class WorkingCalendar(models.Model):
         _("working days"),
         default=weekday_mask(MONDAY_TO_FRIDAY),
         validators=[weekday_mask_is_valid],
-        help_text=_("Bit n set: weekday n is a working day (0 = Monday)."),
     )
     subdivision = models.CharField(
         _("state"),
@@ -1340,6 +1339,10 @@ class WorkingCalendar(models.Model):
     @property
     def weekdays(self) -> frozenset[int]:
         return weekdays_of(self.weekday_mask)
+
+    @property
+    def weekday_labels(self) -> list[str]:
+        return [str(Weekday(day).label) for day in sorted(self.weekdays)]
 
     def as_business_calendar(self, extra_holidays: Iterable[date] = ()) -> BusinessCalendar:
         return BusinessCalendar(
