@@ -88,7 +88,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         )
 
 
-MY_WORK_QUERIES = 10
+MY_WORK_QUERIES = 13
 
 
 def test_my_work_has_a_fixed_number_of_queries(
@@ -104,7 +104,9 @@ def test_my_work_has_a_fixed_number_of_queries(
     # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
     # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
     # with no QBR scheduled (+ due date from the row, owner, tier), 9 my requests awaiting an
-    # answer (+ account, owner, requester), 10 unread notifications (bell)
+    # answer (+ account, owner, requester), 10-12 their accounts' working calendars (owners,
+    # calendars, company holidays: accounts.selectors.calendars_by_account), 13 unread
+    # notifications (bell)
     with django_assert_num_queries(MY_WORK_QUERIES):
         small = client.get(url)
     work = small.context["work"]

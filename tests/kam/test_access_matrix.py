@@ -24,7 +24,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Account, ExchangeRate, HealthScore, Tier, TierChange
+from accounts.models import (
+    Account,
+    CompanyHoliday,
+    ExchangeRate,
+    HealthScore,
+    Tier,
+    TierChange,
+    WorkingCalendar,
+)
 from accounts.selectors import KAM_GRANTS, Access
 from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
@@ -130,6 +138,11 @@ ROUTES: dict[str, Route] = {
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),
     "exchange_rate_delete": Route(ADMIN, lambda s: {"rate_pk": s.exchange_rate.pk}, "post"),
+    "working_calendar_list": Route(ADMIN),
+    "working_calendar_create": Route(ADMIN),
+    "working_calendar_edit": Route(ADMIN, lambda s: {"pk": s.working_calendar.pk}),
+    "company_holiday_add": Route(ADMIN, lambda s: {"pk": s.working_calendar.pk}, "post"),
+    "company_holiday_delete": Route(ADMIN, lambda s: {"holiday_pk": s.company_holiday.pk}, "post"),
     # kam/urls.py: the audit trail
     "audit_log": Route(ADMIN),
     # dataio/urls.py: imports are for leaders (each sees their own jobs; admins all)
@@ -262,6 +275,8 @@ class Scene:
     import_job: object
     exchange_rate: object
     client_request: object = None
+    working_calendar: object = None
+    company_holiday: object = None
 
 
 @pytest.fixture
@@ -296,6 +311,9 @@ def scene(account, kam_user, leader, now):
     commitment = CommitmentFactory(account=account, due_date=timezone.localdate())
     config = scoring_defaults_ensure()
     tier = Tier.objects.order_by("rank").first()
+    working_calendar = WorkingCalendar.objects.create(
+        name="Recife", time_zone="America/Recife", subdivision="PE"
+    )
     return Scene(
         account,
         stakeholder,
@@ -320,6 +338,10 @@ def scene(account, kam_user, leader, now):
         ),
         exchange_rate=ExchangeRate.objects.create(
             currency="USD", rate=Decimal("5.1"), valid_from=date(2026, 1, 1)
+        ),
+        working_calendar=working_calendar,
+        company_holiday=CompanyHoliday.objects.create(
+            calendar=working_calendar, date=date(2026, 12, 24), name="Christmas Eve"
         ),
         client_request=activity_services.request_create(
             account=account, actor=kam_user, subject="Copy of the invoice",
