@@ -147,3 +147,13 @@ def test_the_export_lists_the_visible_requests_with_their_clocks(
 
 def _body(response) -> str:
     return b"".join(response.streaming_content).decode()
+
+
+def test_the_tab_speaks_portuguese(client_for, account, clock):
+    _request(account)
+    account.owner.language = "pt-br"
+    account.owner.save()
+    page = client_for(account.owner).get(reverse("account_requests", args=[account.pk]))
+    text = page.content.decode()
+    assert "Novo pedido" in text and "Aguardando resposta" in text
+    assert "horas úteis" in text
