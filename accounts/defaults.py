@@ -10,6 +10,15 @@ DEFAULT_TIERS = [
     ("maintain", "Maintain", 4, 0, 90, 365, 48, 30, False, 5),
 ]
 
+# Resolution targets of client requests per tier and priority, in business hours (a working day
+# is 9 hours in the default calendar): strategic urgent requests within a working day.
+DEFAULT_RESOLUTION_HOURS = {
+    "strategic": {"urgent": 8, "high": 18, "normal": 45, "low": 90},
+    "key": {"urgent": 12, "high": 27, "normal": 63, "low": 135},
+    "growth": {"urgent": 24, "high": 45, "normal": 90, "low": 180},
+    "maintain": {"urgent": 36, "high": 72, "normal": 135, "low": 270},
+}
+
 TIER_POLICY_FIELDS = (
     "key",
     "name",
@@ -26,4 +35,8 @@ TIER_POLICY_FIELDS = (
 
 def default_tier_policies() -> list[dict]:
     """The default tiers as Tier.policy() dicts (what a configuration version stores)."""
-    return [dict(zip(TIER_POLICY_FIELDS, row, strict=True)) for row in DEFAULT_TIERS]
+    policies = [dict(zip(TIER_POLICY_FIELDS, row, strict=True)) for row in DEFAULT_TIERS]
+    for policy in policies:
+        for priority, hours in DEFAULT_RESOLUTION_HOURS[policy["key"]].items():
+            policy[f"resolution_{priority}_hours"] = hours
+    return policies

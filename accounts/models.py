@@ -1,6 +1,7 @@
+import functools
 from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts import revenue
+from accounts.business_hours import BusinessCalendar
 from kam.dates import date_in_range, date_range_check, datetime_range_check
 from kam.models import Role
 
@@ -57,6 +59,13 @@ QBR_TRACKED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.AT_RISK)
 # carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
 # accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
 DEFAULT_QBR_CADENCE_DAYS = 90
+# Client requests (activities.ClientRequest): the SLA targets of an account without a tier. Like
+# the QBR cadence above, ScoringConfig carries none of its own, so these constants are the one
+# default: the first response within a working day and a half, and a resolution target per
+# priority (business hours, activities.sla).
+DEFAULT_RESPONSE_SLA_HOURS = 24
+REQUEST_PRIORITIES = ("low", "normal", "high", "urgent")
+DEFAULT_RESOLUTION_HOURS = {"urgent": 24, "high": 48, "normal": 90, "low": 180}
 # activities.QBRStatus.PLANNED: QBRs live in a higher layer, read here through the reverse
 # relation `Account.qbrs` without importing them.
 _QBR_PLANNED = "planned"
@@ -843,6 +852,28 @@ class Tier(models.Model):
         help_text=_("Days an agreed item may stay overdue before its account's leader is told."),
     )
     exec_sponsor_required = models.BooleanField(_("executive sponsor required"), default=False)
+    # Resolution targets of client requests, per priority, in business hours (the first
+    # response target is response_sla_hours). Defaults per tier: accounts.defaults.
+    resolution_urgent_hours = models.PositiveSmallIntegerField(
+        _("resolution, urgent (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["urgent"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_high_hours = models.PositiveSmallIntegerField(
+        _("resolution, high (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["high"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_normal_hours = models.PositiveSmallIntegerField(
+        _("resolution, normal (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["normal"],
+        validators=[MinValueValidator(1)],
+    )
+    resolution_low_hours = models.PositiveSmallIntegerField(
+        _("resolution, low (hours)"),
+        default=DEFAULT_RESOLUTION_HOURS["low"],
+        validators=[MinValueValidator(1)],
+    )
 
     class Meta:
         verbose_name = _("tier")
@@ -855,6 +886,16 @@ class Tier(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(qbr_cadence_days__gte=1), name="tier_qbr_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    response_sla_hours__gte=1,
+                    resolution_urgent_hours__gte=1,
+                    resolution_high_hours__gte=1,
+                    resolution_normal_hours__gte=1,
+                    resolution_low_hours__gte=1,
+                ),
+                name="tier_sla_hours_positive",
             ),
         ]
 
@@ -879,7 +920,23 @@ class Tier(models.Model):
             "max_accounts_per_kam": self.max_accounts_per_kam,
             "escalation_grace_days": self.escalation_grace_days,
             "exec_sponsor_required": self.exec_sponsor_required,
+            **{
+                f"resolution_{priority}_hours": self.resolution_hours(priority)
+                for priority in REQUEST_PRIORITIES
+            },
         }
+
+    def resolution_hours(self, priority: str) -> int:
+        """The resolution target of a request of `priority`, in business hours."""
+        return getattr(self, f"resolution_{priority}_hours")
+
+
+def sla_hours(tier: Tier | None, priority: str) -> tuple[int, int]:
+    """(first response, resolution) targets in business hours for a request of `priority` on an
+    account of `tier`; without a tier, the defaults above."""
+    if tier is None:
+        return DEFAULT_RESPONSE_SLA_HOURS, DEFAULT_RESOLUTION_HOURS[priority]
+    return tier.response_sla_hours, tier.resolution_hours(priority)
 
 
 class ScoringConfig(models.Model):
@@ -1132,6 +1189,8 @@ class TimelineKind(models.TextChoices):
     STAKEHOLDER_LEFT = "stakeholder_left", _("Stakeholder left")
     MILESTONE = "milestone", _("Milestone")
     QBR_HELD = "qbr_held", _("QBR held")
+    REQUEST_RECEIVED = "request_received", _("Client request received")
+    REQUEST_RESOLVED = "request_resolved", _("Client request resolved")
 
 
 # What the timeline filter offers; each option covers one or more kinds.
@@ -1141,6 +1200,7 @@ TIMELINE_FILTERS = {
     "stakeholders": (TimelineKind.STAKEHOLDER_JOINED, TimelineKind.STAKEHOLDER_LEFT),
     "milestones": (TimelineKind.MILESTONE,),
     "qbrs": (TimelineKind.QBR_HELD,),
+    "requests": (TimelineKind.REQUEST_RECEIVED, TimelineKind.REQUEST_RESOLVED),
 }
 
 
@@ -1175,6 +1235,13 @@ class TimelineEntry(models.Model):
     qbr = models.ForeignKey(
         "activities.QBR", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    client_request = models.ForeignKey(
+        "activities.ClientRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -1195,3 +1262,216 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Working calendars (business hours for response SLAs: accounts/business_hours.py)
+
+
+class BrazilianState(models.TextChoices):
+    """The 27 federative units; their names are proper nouns, the same in both languages."""
+
+    AC = "AC", "AC – Acre"
+    AL = "AL", "AL – Alagoas"
+    AM = "AM", "AM – Amazonas"
+    AP = "AP", "AP – Amapá"
+    BA = "BA", "BA – Bahia"
+    CE = "CE", "CE – Ceará"
+    DF = "DF", "DF – Distrito Federal"
+    ES = "ES", "ES – Espírito Santo"
+    GO = "GO", "GO – Goiás"
+    MA = "MA", "MA – Maranhão"
+    MG = "MG", "MG – Minas Gerais"
+    MS = "MS", "MS – Mato Grosso do Sul"
+    MT = "MT", "MT – Mato Grosso"
+    PA = "PA", "PA – Pará"
+    PB = "PB", "PB – Paraíba"
+    PE = "PE", "PE – Pernambuco"
+    PI = "PI", "PI – Piauí"
+    PR = "PR", "PR – Paraná"
+    RJ = "RJ", "RJ – Rio de Janeiro"
+    RN = "RN", "RN – Rio Grande do Norte"
+    RO = "RO", "RO – Rondônia"
+    RR = "RR", "RR – Roraima"
+    RS = "RS", "RS – Rio Grande do Sul"
+    SC = "SC", "SC – Santa Catarina"
+    SE = "SE", "SE – Sergipe"
+    SP = "SP", "SP – São Paulo"
+    TO = "TO", "TO – Tocantins"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+ALL_WEEKDAYS = frozenset(day.value for day in Weekday)
+MONDAY_TO_FRIDAY = frozenset({0, 1, 2, 3, 4})
+# Working days are stored as a bitmask: bit n set = weekday n (0 = Monday) is a working day.
+WEEKDAY_MASK_ALL = 0b1111111
+
+
+def weekday_mask(weekdays: Iterable[int]) -> int:
+    return sum(1 << day for day in set(weekdays))
+
+
+def weekdays_of(mask: int) -> frozenset[int]:
+    return frozenset(day for day in ALL_WEEKDAYS if mask >> day & 1)
+
+
+def time_zone_is_known(value: str) -> None:
+    if value not in known_time_zones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone."),
+            code="unknown_time_zone",
+            params={"value": value},
+        )
+
+
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def weekday_mask_is_valid(value: int | None) -> None:
+    if value is None or not 1 <= value <= WEEKDAY_MASK_ALL:
+        raise ValidationError(_("Choose at least one working day."), code="no_working_day")
+
+
+class WorkingCalendar(models.Model):
+    """When a team works: the hours, days, time zone and state whose holidays apply. Response
+    SLAs of an account are counted in its owner's calendar (or the default one)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/Sao_Paulo", validators=[time_zone_is_known]
+    )
+    opens = models.TimeField(_("opens at"), default=time(9))
+    closes = models.TimeField(_("closes at"), default=time(18))
+    weekday_mask = models.PositiveSmallIntegerField(
+        _("working days"),
+        default=weekday_mask(MONDAY_TO_FRIDAY),
+        validators=[weekday_mask_is_valid],
+    )
+    subdivision = models.CharField(
+        _("state"),
+        max_length=2,
+        choices=BrazilianState.choices,
+        blank=True,
+        help_text=_("Its state holidays apply; national holidays always do."),
+    )
+    is_default = models.BooleanField(
+        _("default calendar"),
+        default=False,
+        help_text=_("Used for accounts whose owner is in no calendar."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="CalendarMembership",
+        verbose_name=_("members"),
+        blank=True,
+        related_name="working_calendars",
+    )
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")), name="working_calendar_closes_after_opens"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday_mask__gte=1, weekday_mask__lte=WEEKDAY_MASK_ALL),
+                name="working_calendar_some_working_day",
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="working_calendar_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.opens is not None and self.closes is not None and self.closes <= self.opens:
+            raise ValidationError(
+                {"closes": _("The closing time must be after the opening time.")},
+                code="closes_before_opens",
+            )
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return weekdays_of(self.weekday_mask)
+
+    @property
+    def weekday_labels(self) -> list[str]:
+        return [str(Weekday(day).label) for day in sorted(self.weekdays)]
+
+    def as_business_calendar(self, extra_holidays: Iterable[date] = ()) -> BusinessCalendar:
+        return BusinessCalendar(
+            time_zone=self.time_zone,
+            opens=self.opens,
+            closes=self.closes,
+            weekdays=self.weekdays,
+            subdivision=self.subdivision or None,
+            extra_holidays=frozenset(extra_holidays),
+        )
+
+
+class CalendarMembership(models.Model):
+    """A user whose accounts a calendar covers; a user is in one calendar at most."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_membership"
+    )
+
+    class Meta:
+        verbose_name = _("calendar member")
+        verbose_name_plural = _("calendar members")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.calendar}"
+
+
+class CompanyHoliday(models.Model):
+    """A day the company closes: in one calendar, or in every calendar when none is set."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="company_holidays",
+        help_text=_("Empty: every calendar."),
+    )
+    date = models.DateField(_("date"), validators=[date_in_range])
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("company holiday")
+        verbose_name_plural = _("company holidays")
+        ordering = ["date"]
+        constraints = [
+            date_range_check("date", name="company_holiday_date_in_range"),
+            models.UniqueConstraint(
+                fields=["calendar", "date"],
+                nulls_distinct=False,
+                name="company_holiday_one_per_calendar_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"

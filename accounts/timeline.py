@@ -20,6 +20,7 @@ def timeline_record(
     stakeholder=None,
     milestone=None,
     qbr=None,
+    client_request=None,
 ) -> TimelineEntry:
     return TimelineEntry.objects.create(
         account=account,
@@ -31,6 +32,7 @@ def timeline_record(
         stakeholder=stakeholder,
         milestone=milestone,
         qbr=qbr,
+        client_request=client_request,
     )
 
 
@@ -60,6 +62,7 @@ def timeline_page(
             "stakeholder",
             "milestone",
             "qbr",
+            "client_request",
         )
         .prefetch_related(
             Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))

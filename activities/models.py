@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -492,6 +492,314 @@ class CommitmentEvent(models.Model):
         return f"{self.commitment_id} {self.verb}"
 
 
+# ---------------------------------------------------------------------------------------------
+# Client requests and their SLA clocks
+
+
+class RequestChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    MEETING = "meeting", _("Meeting")
+    PORTAL = "portal", _("Portal")
+
+
+class RequestPriority(models.TextChoices):
+    # The values are accounts.models.REQUEST_PRIORITIES (the tier's resolution targets).
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class RequestStatus(models.TextChoices):
+    """Derived from the moments, never stored: awaiting an answer, answered (being worked on),
+    resolved."""
+
+    AWAITING = "awaiting", _("Awaiting an answer")
+    ANSWERED = "answered", _("Answered")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# THE SLA rules. Each is a condition here (ClientRequestQuerySet applies it, and aggregates can
+# count with it: `Count("pk", filter=first_response_met_q())`) next to the ClientRequest method
+# that answers it for one row; tests/activities/test_request_rules.py checks they agree.
+# A due moment is the last one still on time: answered at the due moment is met.
+
+
+def request_open_q() -> Q:
+    return Q(resolved_at__isnull=True)
+
+
+def request_awaiting_response_q() -> Q:
+    return Q(resolved_at__isnull=True, first_response_at__isnull=True)
+
+
+def request_status_q(status: str) -> Q:
+    if status == RequestStatus.RESOLVED:
+        return Q(resolved_at__isnull=False)
+    if status == RequestStatus.ANSWERED:
+        return Q(resolved_at__isnull=True, first_response_at__isnull=False)
+    return request_awaiting_response_q()
+
+
+def first_response_met_q() -> Q:
+    return Q(first_response_at__isnull=False, first_response_at__lte=F("first_response_due_at"))
+
+
+def first_response_breached_q(now: datetime) -> Q:
+    """Answered after the due moment, or still unanswered with the due moment past."""
+    return Q(first_response_at__isnull=False, first_response_at__gt=F("first_response_due_at")) | Q(
+        first_response_at__isnull=True, first_response_due_at__lt=now
+    )
+
+
+def resolution_met_q() -> Q:
+    return Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
+
+
+def resolution_breached_q(now: datetime) -> Q:
+    return Q(resolved_at__isnull=False, resolved_at__gt=F("resolution_due_at")) | Q(
+        resolved_at__isnull=True, resolution_due_at__lt=now
+    )
+
+
+def first_response_warning_q(now: datetime) -> Q:
+    """Still unanswered and past 75 % of its first-response target (activities.sla)."""
+    return request_awaiting_response_q() & Q(first_response_warning_at__lte=now)
+
+
+def resolution_warning_q(now: datetime) -> Q:
+    return request_open_q() & Q(resolution_warning_at__lte=now)
+
+
+class ClientRequestQuerySet(models.QuerySet):
+    def open(self) -> "ClientRequestQuerySet":
+        """Not resolved yet (ClientRequest.is_open)."""
+        return self.filter(request_open_q())
+
+    def awaiting_response(self) -> "ClientRequestQuerySet":
+        """Open and never answered (ClientRequest.is_awaiting_response)."""
+        return self.filter(request_awaiting_response_q())
+
+    def in_status(self, status: str) -> "ClientRequestQuerySet":
+        """ClientRequest.status == `status`."""
+        return self.filter(request_status_q(status))
+
+    def first_response_met(self) -> "ClientRequestQuerySet":
+        """Answered by the due moment (ClientRequest.first_response_met)."""
+        return self.filter(first_response_met_q())
+
+    def first_response_breached(self, now: datetime) -> "ClientRequestQuerySet":
+        """ClientRequest.is_first_response_breached(now)."""
+        return self.filter(first_response_breached_q(now))
+
+    def resolution_met(self) -> "ClientRequestQuerySet":
+        return self.filter(resolution_met_q())
+
+    def resolution_breached(self, now: datetime) -> "ClientRequestQuerySet":
+        """ClientRequest.is_resolution_breached(now)."""
+        return self.filter(resolution_breached_q(now))
+
+    def breached(self, now: datetime) -> "ClientRequestQuerySet":
+        """Either clock breached (ClientRequest.is_breached)."""
+        return self.filter(first_response_breached_q(now) | resolution_breached_q(now))
+
+    def first_response_warning_due(self, now: datetime) -> "ClientRequestQuerySet":
+        return self.filter(first_response_warning_q(now))
+
+    def resolution_warning_due(self, now: datetime) -> "ClientRequestQuerySet":
+        return self.filter(resolution_warning_q(now))
+
+
+class ClientRequest(models.Model):
+    """Something a client asked of us, with two SLA clocks in business hours: the first
+    response and the resolution. The due moments (and the 75 % warning moments) are stored when
+    the request is created and recomputed by activities.services when what they depend on
+    changes (received_at, priority, the tier's policy, the account's tier)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="client_requests")
+    requester = models.ForeignKey(
+        Stakeholder,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="client_requests",
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=RequestChannel.choices, default=RequestChannel.EMAIL
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    details = models.TextField(_("details"), blank=True)
+    priority = models.CharField(
+        _("priority"),
+        max_length=10,
+        choices=RequestPriority.choices,
+        default=RequestPriority.NORMAL,
+    )
+    received_at = models.DateTimeField(_("received at"), validators=[datetime_in_range])
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="client_requests",
+    )
+    first_response_at = models.DateTimeField(
+        _("first response at"), null=True, blank=True, validators=[datetime_in_range]
+    )
+    first_response_interaction = models.ForeignKey(
+        Interaction,
+        verbose_name=_("answered in"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_requests",
+    )
+    resolved_at = models.DateTimeField(
+        _("resolved at"), null=True, blank=True, validators=[datetime_in_range]
+    )
+    first_response_due_at = models.DateTimeField(_("first response due"), editable=False)
+    first_response_warning_at = models.DateTimeField(editable=False)
+    resolution_due_at = models.DateTimeField(_("resolution due"), editable=False)
+    resolution_warning_at = models.DateTimeField(editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ClientRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client request")
+        verbose_name_plural = _("client requests")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=RequestChannel.values), name="client_request_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=RequestPriority.values),
+                name="client_request_priority_valid",
+            ),
+            datetime_range_check("received_at", name="client_request_received_at_range"),
+            datetime_range_check(
+                "first_response_at", nullable=True, name="client_request_first_response_range"
+            ),
+            datetime_range_check(
+                "resolved_at", nullable=True, name="client_request_resolved_at_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True)
+                | Q(first_response_at__gte=F("received_at")),
+                name="client_request_response_not_before_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("received_at")),
+                name="client_request_resolved_not_before_received",
+            ),
+            # A resolution answers the client: resolving an unanswered request stamps the
+            # first response too (activities.services.request_resolve).
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(first_response_at__isnull=False),
+                name="client_request_resolved_was_answered",
+            ),
+            # The due moments follow from received_at (activities.sla, always after it); the
+            # warning comes before the breach.
+            models.CheckConstraint(
+                condition=Q(
+                    first_response_warning_at__lte=F("first_response_due_at"),
+                    resolution_warning_at__lte=F("resolution_due_at"),
+                ),
+                name="client_request_warning_before_due",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-received_at"], name="client_request_account_idx"),
+            # My work and the SLA check read the open requests by due moment.
+            models.Index(
+                fields=["owner", "first_response_due_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="client_request_owner_open_idx",
+            ),
+            models.Index(
+                fields=["first_response_warning_at"],
+                condition=Q(resolved_at__isnull=True, first_response_at__isnull=True),
+                name="client_request_awaiting_idx",
+            ),
+            models.Index(
+                fields=["resolution_warning_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="client_request_unresolved_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    # -- the SLA rules for one row (ClientRequestQuerySet has the same for many) -----------------
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def is_awaiting_response(self) -> bool:
+        return self.resolved_at is None and self.first_response_at is None
+
+    @property
+    def status(self) -> str:
+        if self.resolved_at is not None:
+            return RequestStatus.RESOLVED
+        if self.first_response_at is not None:
+            return RequestStatus.ANSWERED
+        return RequestStatus.AWAITING
+
+    def get_status_display(self) -> str:
+        return RequestStatus(self.status).label
+
+    @property
+    def first_response_met(self) -> bool:
+        """Answered by the due moment (False while unanswered)."""
+        return self.first_response_at is not None and (
+            self.first_response_at <= self.first_response_due_at
+        )
+
+    def is_first_response_breached(self, now: datetime) -> bool:
+        if self.first_response_at is not None:
+            return self.first_response_at > self.first_response_due_at
+        return self.first_response_due_at < now
+
+    @property
+    def resolution_met(self) -> bool:
+        return self.resolved_at is not None and self.resolved_at <= self.resolution_due_at
+
+    def is_resolution_breached(self, now: datetime) -> bool:
+        if self.resolved_at is not None:
+            return self.resolved_at > self.resolution_due_at
+        return self.resolution_due_at < now
+
+    def is_breached(self, now: datetime) -> bool:
+        return self.is_first_response_breached(now) or self.is_resolution_breached(now)
+
+    def is_first_response_warning_due(self, now: datetime) -> bool:
+        return self.is_awaiting_response and self.first_response_warning_at <= now
+
+    def is_resolution_warning_due(self, now: datetime) -> bool:
+        return self.is_open and self.resolution_warning_at <= now
+
+    @property
+    def current_due_at(self) -> datetime:
+        """The clock that runs now: the first response while unanswered, else the
+        resolution."""
+        return (
+            self.first_response_due_at
+            if self.first_response_at is None
+            else (self.resolution_due_at)
+        )
+
+
 class Notification(models.Model):
     """An in-app notice for one user. One per (user, account, kind, day): reruns of a nightly
     job never notify twice."""
@@ -503,6 +811,8 @@ class Notification(models.Model):
         COMMITMENTS_DIGEST = "commitments_digest", _("Commitments due")
         ITEM_ESCALATED = "item_escalated", _("Agreed item overdue past its grace")
         CLIENT_ITEM_CHASE = "client_item_chase", _("Client's agreed item to chase")
+        SLA_WARNING = "sla_warning", _("Request close to its SLA")
+        SLA_BREACH = "sla_breach", _("Request SLA breached")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -511,6 +821,9 @@ class Notification(models.Model):
         Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Tells apart notices of one kind about different rows of one account on one day (two
+    # requests breaching the same day); empty for the per-account notices.
+    ref = models.CharField(max_length=60, blank=True, default="")
     params = models.JSONField(default=dict)
     day = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -522,7 +835,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "account", "kind", "day"], name="notification_once_per_day"
+                fields=["user", "account", "kind", "day", "ref"],
+                name="notification_once_per_day",
             ),
         ]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
@@ -539,6 +853,8 @@ class ReminderKind(models.TextChoices):
     COMMITMENTS_DIGEST = "commitments_digest", _("Daily digest of commitments due")
     ITEM_ESCALATED = "item_escalated", _("Agreed item overdue past its tier's grace (to leaders)")
     CLIENT_ITEM_CHASE = "client_item_chase", _("Client's agreed item due: chase it (to the owner)")
+    SLA_WARNING = "sla_warning", _("Client request close to its SLA (to the owner)")
+    SLA_BREACH = "sla_breach", _("Client request SLA breached (to the owner and the leader)")
 
 
 class Reminder(models.Model):
@@ -595,6 +911,8 @@ class NotificationPreference(models.Model):
         _("Agreed items overdue past their grace (leaders)"), default=True
     )
     client_item_chase = models.BooleanField(_("Client's agreed items to chase"), default=True)
+    sla_warning = models.BooleanField(_("Client request close to its SLA"), default=True)
+    sla_breach = models.BooleanField(_("Client request SLA breached"), default=True)
     email = models.BooleanField(
         _("Also send by email"),
         default=True,

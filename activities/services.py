@@ -12,12 +12,15 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Stakeholder, TimelineKind
+from accounts.business_hours import BusinessCalendar
+from accounts.models import Account, Stakeholder, TimelineKind, sla_hours
+from accounts.selectors import calendar_for_account, calendars_by_account
 from accounts.services import StaleEdit
 from accounts.timeline import timeline_record
 from activities.models import (
     QBR,
     CalendarToken,
+    ClientRequest,
     Commitment,
     CommitmentEvent,
     CommitmentSource,
@@ -26,6 +29,8 @@ from activities.models import (
     Notification,
     QBRStatus,
 )
+from activities.sla import request_deadlines
+from kam.audit import Action, audit_record, changes_between, created, snapshot
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -140,8 +145,12 @@ def interaction_log(
     sentiment: int = 0,
     category: str = "evolution",
     next_steps: Sequence[NextStep] = (),
+    answers_request: ClientRequest | None = None,
+    resolves_request: bool = False,
 ) -> Interaction:
-    """Log one interaction with its next steps as commitments, all or nothing."""
+    """Log one interaction with its next steps as commitments, all or nothing. With
+    `answers_request` (an open request of this account) the interaction is its first response
+    (request_respond, stamped once) and, with `resolves_request`, also resolves it."""
     if occurred_at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError(
             {"occurred_at": _("An interaction cannot be more than a day in the future.")}
@@ -182,6 +191,12 @@ def interaction_log(
     _commitments_from_steps(
         account, next_steps, actor=actor, occurred_at=occurred_at, source_interaction=interaction
     )
+    if answers_request is not None:
+        if answers_request.account_id != account.pk:
+            raise ValidationError({"answers_request": _("Choose a request of this account.")})
+        _stamp_response(answers_request, at=occurred_at, actor=actor, interaction=interaction)
+        if resolves_request:
+            _resolve(answers_request, at=occurred_at, actor=actor)
     # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
     # each other (a back-dated interaction leaves a later touch in place).
     Account.objects.filter(pk=account.pk).update(
@@ -598,3 +613,304 @@ def calendar_token_revoke(*, user) -> int:
 def notifications_mark_read(*, user) -> int:
     """Mark every unread notification of `user` read; returns how many."""
     return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Client requests and their SLA clocks
+
+# The fields a person edits on a request (forms, the API and request_update use this list).
+REQUEST_FIELDS = (
+    "requester",
+    "channel",
+    "subject",
+    "details",
+    "priority",
+    "received_at",
+    "owner",
+)
+# What the due moments depend on: changing one recomputes them.
+DEADLINE_INPUTS = {"received_at", "priority"}
+
+
+def _check_request(request: ClientRequest, account: Account) -> None:
+    """The owner may own our side of the account's commitments (its owner or team); the
+    requester is one of its stakeholders; the request did not arrive in the future."""
+    if request.owner_id is not None and request.owner_id not in account.team_member_ids():
+        raise ValidationError(
+            {"owner": _("%(name)s is not on this account's team.") % {"name": request.owner}}
+        )
+    if request.requester is not None and request.requester.account_id != account.pk:
+        raise ValidationError(
+            {"requester": _("%(name)s is not a stakeholder of this account.")
+             % {"name": request.requester}}
+        )  # fmt: skip
+    if request.received_at is not None and request.received_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError(
+            {"received_at": _("A request cannot arrive more than a day in the future.")}
+        )
+
+
+def _apply_deadlines(
+    request: ClientRequest,
+    calendar: BusinessCalendar,
+    tier,
+    *,
+    response: bool = True,
+    resolution: bool = True,
+) -> None:
+    """Set the due and warning moments of the clocks asked for from the tier's targets."""
+    response_hours, resolution_hours = sla_hours(tier, request.priority)
+    deadlines = request_deadlines(
+        calendar,
+        request.received_at,
+        response_hours=response_hours,
+        resolution_hours=resolution_hours,
+    )
+    if response:
+        request.first_response_due_at = deadlines.first_response_due_at
+        request.first_response_warning_at = deadlines.first_response_warning_at
+    if resolution:
+        request.resolution_due_at = deadlines.resolution_due_at
+        request.resolution_warning_at = deadlines.resolution_warning_at
+
+
+def _audit_request(request: ClientRequest, actor, action: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="client_request",
+        object_id=request.pk,
+        label=request.subject,
+        account_id=request.account_id,
+        changes=changes,
+    )
+
+
+def _check_moment(request: ClientRequest, at: datetime, field: str) -> None:
+    if at < request.received_at:
+        raise ValidationError({field: _("This cannot be before the request was received.")})
+    if at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({field: _("This cannot be more than a day in the future.")})
+
+
+@transaction.atomic
+def request_create(
+    *,
+    account: Account,
+    actor,
+    subject: str,
+    received_at: datetime,
+    channel: str = "email",
+    priority: str = "normal",
+    requester: Stakeholder | None = None,
+    details: str = "",
+    owner=None,
+) -> ClientRequest:
+    """Record a client request; its SLA clocks start at `received_at` (the account's working
+    calendar and tier targets). The owner defaults to the account's owner."""
+    request = ClientRequest(
+        account=account,
+        requester=requester,
+        channel=channel,
+        subject=subject,
+        details=details,
+        priority=priority,
+        received_at=received_at,
+        owner=owner if owner is not None else account.owner,
+        created_by=actor,
+    )
+    clean_row(request)
+    _check_request(request, account)
+    _apply_deadlines(request, calendar_for_account(account), account.tier)
+    request.save()
+    _audit_request(request, actor, Action.CREATED, created(snapshot(request, REQUEST_FIELDS)))
+    timeline_record(
+        account=account,
+        kind=TimelineKind.REQUEST_RECEIVED,
+        occurred_at=received_at,
+        actor=actor,
+        client_request=request,
+    )
+    return request
+
+
+def _locked_request(request: ClientRequest) -> ClientRequest:
+    # Only the request's row: the account and tier are read, not locked (FOR UPDATE refuses
+    # the nullable side of the join to the optional tier).
+    return (
+        ClientRequest.objects.select_for_update(of=("self",))
+        .select_related("account", "account__tier", "owner", "requester")
+        .get(pk=request.pk)
+    )
+
+
+def _refresh(request: ClientRequest, locked: ClientRequest) -> ClientRequest:
+    """Copy the saved row onto the caller's instance (views and the API keep using it)."""
+    for field in ClientRequest._meta.concrete_fields:
+        setattr(request, field.attname, getattr(locked, field.attname))
+    return locked
+
+
+@transaction.atomic
+def request_update(
+    *, client_request: ClientRequest, actor, expected_version: int, **fields
+) -> ClientRequest:
+    """Save the request's own fields only if nobody saved it since `expected_version` was read;
+    else raise StaleEdit carrying the request as it is now. Changing when it arrived or its
+    priority recomputes both clocks' due moments."""
+    unknown = set(fields) - set(REQUEST_FIELDS)
+    if unknown:
+        raise TypeError(f"not request fields: {sorted(unknown)}")
+    locked = _locked_request(client_request)
+    if locked.version != expected_version:
+        raise StaleEdit(locked)
+    account = locked.account
+    before = snapshot(locked, fields)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    clean_row(locked)
+    _check_request(locked, account)
+    for moment in ("first_response_at", "resolved_at"):
+        if getattr(locked, moment) is not None and getattr(locked, moment) < locked.received_at:
+            raise ValidationError(
+                {"received_at": _("The request was answered or resolved before this moment.")}
+            )
+    changes = changes_between(before, snapshot(locked, fields))
+    if not changes:
+        return _refresh(client_request, locked)
+    if DEADLINE_INPUTS & set(changes):
+        _apply_deadlines(locked, calendar_for_account(account), account.tier)
+    if "received_at" in changes:
+        account.timeline.filter(kind=TimelineKind.REQUEST_RECEIVED, client_request=locked).update(
+            occurred_at=locked.received_at
+        )
+    locked.version += 1
+    locked.save()
+    _audit_request(locked, actor, Action.UPDATED, changes)
+    return _refresh(client_request, locked)
+
+
+def _stamp_response(
+    request: ClientRequest, *, at: datetime, actor, interaction: Interaction | None
+) -> ClientRequest:
+    locked = _locked_request(request)
+    if locked.first_response_at is not None:
+        return _refresh(request, locked)
+    if locked.resolved_at is not None:
+        return _refresh(request, locked)
+    _check_moment(locked, at, "first_response_at")
+    locked.first_response_at = at
+    locked.first_response_interaction = interaction
+    locked.version += 1
+    locked.save(update_fields=["first_response_at", "first_response_interaction", "version",
+                               "updated_at"])  # fmt: skip
+    _audit_request(locked, actor, Action.STATUS, {"first_response_at": [None, at.isoformat()]})
+    return _refresh(request, locked)
+
+
+def _resolve(request: ClientRequest, *, at: datetime, actor) -> ClientRequest:
+    locked = _locked_request(request)
+    if locked.resolved_at is not None:
+        return _refresh(request, locked)
+    _check_moment(locked, at, "resolved_at")
+    changes = {"resolved_at": [None, at.isoformat()]}
+    if locked.first_response_at is None:
+        # The answer that solves it is also the first answer.
+        locked.first_response_at = at
+        changes["first_response_at"] = [None, at.isoformat()]
+    elif at < locked.first_response_at:
+        raise ValidationError(
+            {"resolved_at": _("A request cannot be resolved before its first response.")}
+        )
+    locked.resolved_at = at
+    locked.version += 1
+    locked.save(update_fields=["first_response_at", "resolved_at", "version", "updated_at"])
+    _audit_request(locked, actor, Action.STATUS, changes)
+    timeline_record(
+        account=locked.account,
+        kind=TimelineKind.REQUEST_RESOLVED,
+        occurred_at=at,
+        actor=actor,
+        client_request=locked,
+    )
+    return _refresh(request, locked)
+
+
+@transaction.atomic
+def request_respond(
+    *, client_request: ClientRequest, at: datetime, actor, interaction: Interaction | None = None
+) -> ClientRequest:
+    """Stamp the first response at `at` (once: a request already answered, or resolved, stays
+    as it is), optionally linked to the interaction that carried it."""
+    if interaction is not None and interaction.account_id != client_request.account_id:
+        raise ValidationError({"interaction": _("Choose an interaction of this account.")})
+    return _stamp_response(client_request, at=at, actor=actor, interaction=interaction)
+
+
+@transaction.atomic
+def request_resolve(*, client_request: ClientRequest, at: datetime, actor) -> ClientRequest:
+    """Resolve at `at` (once); an unanswered request is answered by its resolution."""
+    return _resolve(client_request, at=at, actor=actor)
+
+
+@transaction.atomic
+def request_reopen(*, client_request: ClientRequest, actor) -> ClientRequest:
+    """Back to open (the first response stays): the resolution clock runs again against its
+    due moment, and the resolution leaves the timeline."""
+    locked = _locked_request(client_request)
+    if locked.resolved_at is None:
+        return _refresh(client_request, locked)
+    changes = {"resolved_at": [locked.resolved_at.isoformat(), None]}
+    locked.resolved_at = None
+    locked.version += 1
+    locked.save(update_fields=["resolved_at", "version", "updated_at"])
+    locked.account.timeline.filter(
+        kind=TimelineKind.REQUEST_RESOLVED, client_request=locked
+    ).delete()
+    _audit_request(locked, actor, Action.STATUS, changes)
+    return _refresh(client_request, locked)
+
+
+REFRESH_CHUNK = 500
+
+
+@transaction.atomic
+def requests_deadlines_refresh(*, account_ids: Sequence[int] | None = None) -> int:
+    """Recompute the due moments of the clocks still running (an unanswered request's first
+    response, an open request's resolution) after the tier policy, an account's tier or its
+    calendar changed; a clock that stopped keeps the target it was measured against. Returns
+    how many requests changed. Idempotent."""
+    rows = ClientRequest.objects.open().select_related("account__tier").order_by("pk")
+    if account_ids is not None:
+        rows = rows.filter(account_id__in=list(account_ids))
+    changed = []
+    fields = [
+        "first_response_due_at",
+        "first_response_warning_at",
+        "resolution_due_at",
+        "resolution_warning_at",
+    ]
+    batch: list[ClientRequest] = []
+
+    def flush() -> None:
+        calendars = calendars_by_account({r.account_id for r in batch})
+        for request in batch:
+            before = [getattr(request, name) for name in fields]
+            _apply_deadlines(
+                request,
+                calendars[request.account_id],
+                request.account.tier,
+                response=request.first_response_at is None,
+            )
+            if [getattr(request, name) for name in fields] != before:
+                changed.append(request)
+        batch.clear()
+
+    for request in rows.iterator(chunk_size=REFRESH_CHUNK):
+        batch.append(request)
+        if len(batch) >= REFRESH_CHUNK:
+            flush()
+    if batch:
+        flush()
+    ClientRequest.objects.bulk_update(changed, fields, batch_size=REFRESH_CHUNK)
+    return len(changed)

@@ -26,6 +26,7 @@ from accounts.revenue import windows
 from accounts.scoring import compute_health, health_movers, recommend_tiers
 from accounts.services import scoring_defaults_ensure
 from activities.models import Notification
+from activities.services import requests_deadlines_refresh
 from insights.health_inputs import (
     InArray,
     health_config,
@@ -349,6 +350,9 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
             )
         changed.append(account)
     _accounts_tier_update(changed, config=config, recommended_at=now)
+    if changes:
+        # Open client requests of accounts that just got their first tier follow its targets.
+        requests_deadlines_refresh(account_ids=[change.account_id for change in changes])
     TierChange.objects.bulk_create(changes)
     AuditEvent.objects.bulk_create(
         [

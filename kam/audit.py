@@ -94,6 +94,9 @@ OBJECT_TYPES = {
     "exchange_rate": _("Exchange rate"),
     "product": _("Product"),
     "api_token": _("API token"),
+    "client_request": _("Client request"),
+    "working_calendar": _("Working calendar"),
+    "company_holiday": _("Company holiday"),
 }
 
 

@@ -35,7 +35,7 @@ def actions_to_agreed_items(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("plans", "0004_opportunity_amount_not_negative"),
-        ("activities", "0007_agreed_items"),
+        ("activities", "0008_agreed_items"),
     ]
 
     operations = [

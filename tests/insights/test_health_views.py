@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, HealthScore, SatisfactionEntry, ScoringConfig, Tier
-from accounts.services import scoring_defaults_ensure
+from accounts.services import REQUEST_DEADLINES_TASK, scoring_defaults_ensure
 from insights import services as insights_services
+from kam.models import OutboxTask
 from tests.factories import AccountFactory, RevenueRecordFactory
 
 
@@ -30,6 +31,10 @@ def _config_post(**changes) -> dict:
             "qbr_cadence_days",
             "response_sla_hours",
             "max_accounts_per_kam",
+            "resolution_urgent_hours",
+            "resolution_high_hours",
+            "resolution_normal_hours",
+            "resolution_low_hours",
         ):
             data[f"tier_{tier.key}_{name}"] = getattr(tier, name)
         if tier.exec_sponsor_required:
@@ -49,6 +54,17 @@ def test_admin_saves_a_new_configuration_version(client_for, admin_user):
     assert latest.health_weights["engagement"] == 40
     assert Tier.objects.get(key="key").touch_cadence_days == 21
     assert next(t for t in latest.tiers if t["key"] == "key")["touch_cadence_days"] == 21
+
+
+def test_admin_edits_a_resolution_target_and_open_requests_follow(client_for, admin_user):
+    scoring_defaults_ensure()
+    response = client_for(admin_user).post(
+        reverse("configuration"), _config_post(tier_strategic_resolution_urgent_hours=5)
+    )
+    assert response.status_code == 302
+    assert Tier.objects.get(key="strategic").resolution_urgent_hours == 5
+    # The running clocks are recomputed in the background (accounts.services).
+    assert OutboxTask.objects.filter(task=REQUEST_DEADLINES_TASK, args=[None]).exists()
 
 
 @pytest.mark.parametrize(

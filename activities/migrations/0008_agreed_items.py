@@ -8,8 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0013_tier_escalation_grace"),
-        ("activities", "0006_business_date_bounds"),
+        ("accounts", "0017_tier_escalation_grace"),
+        ("activities", "0007_client_requests_sla"),
         ("plans", "0004_opportunity_amount_not_negative"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

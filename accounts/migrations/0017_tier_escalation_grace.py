@@ -15,7 +15,7 @@ def default_grace(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0012_derived_moments_in_range"),
+        ("accounts", "0016_timeline_client_requests"),
     ]
 
     operations = [
