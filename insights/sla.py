@@ -66,6 +66,11 @@ class SlaCompliance:
     first_response: Compliance = Compliance()
     resolution: Compliance = Compliance()
 
+    @property
+    def clocks(self) -> tuple[Compliance, Compliance]:
+        """First response, then resolution (the order of the tables' columns)."""
+        return (self.first_response, self.resolution)
+
     def __add__(self, other: SlaCompliance) -> SlaCompliance:
         return SlaCompliance(
             self.days,
@@ -201,6 +206,10 @@ class AccountSla:
     windows: dict[int, SlaCompliance]
     open_breached: int  # open requests with a clock past due now, whenever received
     open_requests: int
+
+    @property
+    def window_list(self) -> list[SlaCompliance]:
+        return [self.windows[days] for days in sorted(self.windows)]
 
     @property
     def has_requests(self) -> bool:

@@ -207,8 +207,9 @@ def history_account(account, leader, config, now):
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
         # 16 quick log: team for the next-step owners, 17 the active plan if its review is
-        # overdue, 18 unread notifications
-        ("account_detail", 18),
+        # overdue, 18 unread notifications, 19 the SLA card (the account's client requests
+        # counted per window, one aggregate)
+        ("account_detail", 19),
         # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
         # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
         # 8 unread notifications
