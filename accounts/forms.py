@@ -4,8 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.health_text import COMPONENT_LABELS
 from accounts.models import (
     ACCOUNT_PROFILE_FIELDS,
+    MONDAY_TO_FRIDAY,
     Account,
     AccountStatus,
+    CompanyHoliday,
     Currency,
     ExchangeRate,
     HealthBand,
@@ -13,6 +15,10 @@ from accounts.models import (
     SatisfactionEntry,
     Stakeholder,
     Tier,
+    Weekday,
+    WorkingCalendar,
+    known_time_zones,
+    weekday_mask,
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
@@ -464,3 +470,112 @@ class ExchangeRateForm(forms.ModelForm):
         # The field errors above already say what is wrong in the user's words.
         if not self._errors:
             super().validate_constraints()
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None, **kwargs):
+        super().__init__(attrs=attrs, format="%H:%M", **kwargs)
+
+
+class WorkingCalendarForm(forms.ModelForm):
+    """A working calendar: its hours, days, zone, state, default flag and members."""
+
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one working day.")},
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_(
+            "The users whose accounts this calendar covers. A user in another calendar moves "
+            "to this one."
+        ),
+    )
+
+    class Meta:
+        model = WorkingCalendar
+        fields = ["name", "time_zone", "opens", "closes", "subdivision", "is_default"]
+        widgets = {"opens": TimeInput(), "closes": TimeInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(known_time_zones())]
+        self.fields["members"].queryset = User.objects.filter(is_active=True).order_by(
+            "full_name", "email"
+        )
+        if self.instance.pk:
+            self.initial.setdefault("weekdays", sorted(self.instance.weekdays))
+            self.initial.setdefault(
+                "members", list(self.instance.members.values_list("pk", flat=True))
+            )
+        else:
+            self.initial.setdefault("weekdays", sorted(MONDAY_TO_FRIDAY))
+        self.order_fields(
+            ["name", "time_zone", "opens", "closes", "weekdays", "subdivision", "is_default"]
+        )
+
+    def _post_clean(self):
+        # The weekday bitmask is not a form field: set it before the model's validation runs.
+        self.instance.weekday_mask = weekday_mask(self.cleaned_data.get("weekdays") or ())
+        super()._post_clean()
+
+    def _get_validation_exclusions(self):
+        # Marking this calendar default takes the flag from the current default (the service
+        # does it), so "one default at most" is not this form's error.
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "time_zone": data["time_zone"],
+            "opens": data["opens"],
+            "closes": data["closes"],
+            "weekdays": data["weekdays"],
+            "subdivision": data["subdivision"],
+            "is_default": data["is_default"],
+            "members": list(data["members"]),
+        }
+
+
+class CompanyHolidayForm(forms.ModelForm):
+    """A company holiday added from a calendar's page: this calendar, or every calendar."""
+
+    every_calendar = forms.BooleanField(label=_("In every calendar"), required=False)
+
+    class Meta:
+        model = CompanyHoliday
+        fields = ["date", "name"]
+        widgets = {"date": DateInput()}
+
+    def __init__(self, *args, calendar: WorkingCalendar, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calendar = calendar
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("date")
+        calendar = None if cleaned.get("every_calendar") else self.calendar
+        if day and CompanyHoliday.objects.filter(calendar=calendar, date=day).exists():
+            self.add_error("date", _("This day is already a company holiday there."))
+        return cleaned
+
+    def _post_clean(self):
+        self.instance.calendar = None if self.cleaned_data.get("every_calendar") else self.calendar
+        super()._post_clean()
+
+    def service_kwargs(self) -> dict:
+        return {
+            "calendar": self.instance.calendar,
+            "date": self.cleaned_data["date"],
+            "name": self.cleaned_data["name"],
+        }

@@ -1,6 +1,7 @@
+import functools
 from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts import revenue
+from accounts.business_hours import BusinessCalendar
 from kam.dates import date_in_range, date_range_check, datetime_range_check
 from kam.models import Role
 
@@ -1253,3 +1255,216 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Working calendars (business hours for response SLAs: accounts/business_hours.py)
+
+
+class BrazilianState(models.TextChoices):
+    """The 27 federative units; their names are proper nouns, the same in both languages."""
+
+    AC = "AC", "AC – Acre"
+    AL = "AL", "AL – Alagoas"
+    AM = "AM", "AM – Amazonas"
+    AP = "AP", "AP – Amapá"
+    BA = "BA", "BA – Bahia"
+    CE = "CE", "CE – Ceará"
+    DF = "DF", "DF – Distrito Federal"
+    ES = "ES", "ES – Espírito Santo"
+    GO = "GO", "GO – Goiás"
+    MA = "MA", "MA – Maranhão"
+    MG = "MG", "MG – Minas Gerais"
+    MS = "MS", "MS – Mato Grosso do Sul"
+    MT = "MT", "MT – Mato Grosso"
+    PA = "PA", "PA – Pará"
+    PB = "PB", "PB – Paraíba"
+    PE = "PE", "PE – Pernambuco"
+    PI = "PI", "PI – Piauí"
+    PR = "PR", "PR – Paraná"
+    RJ = "RJ", "RJ – Rio de Janeiro"
+    RN = "RN", "RN – Rio Grande do Norte"
+    RO = "RO", "RO – Rondônia"
+    RR = "RR", "RR – Roraima"
+    RS = "RS", "RS – Rio Grande do Sul"
+    SC = "SC", "SC – Santa Catarina"
+    SE = "SE", "SE – Sergipe"
+    SP = "SP", "SP – São Paulo"
+    TO = "TO", "TO – Tocantins"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+ALL_WEEKDAYS = frozenset(day.value for day in Weekday)
+MONDAY_TO_FRIDAY = frozenset({0, 1, 2, 3, 4})
+# Working days are stored as a bitmask: bit n set = weekday n (0 = Monday) is a working day.
+WEEKDAY_MASK_ALL = 0b1111111
+
+
+def weekday_mask(weekdays: Iterable[int]) -> int:
+    return sum(1 << day for day in set(weekdays))
+
+
+def weekdays_of(mask: int) -> frozenset[int]:
+    return frozenset(day for day in ALL_WEEKDAYS if mask >> day & 1)
+
+
+def time_zone_is_known(value: str) -> None:
+    if value not in known_time_zones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone."),
+            code="unknown_time_zone",
+            params={"value": value},
+        )
+
+
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def weekday_mask_is_valid(value: int | None) -> None:
+    if value is None or not 1 <= value <= WEEKDAY_MASK_ALL:
+        raise ValidationError(_("Choose at least one working day."), code="no_working_day")
+
+
+class WorkingCalendar(models.Model):
+    """When a team works: the hours, days, time zone and state whose holidays apply. Response
+    SLAs of an account are counted in its owner's calendar (or the default one)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/Sao_Paulo", validators=[time_zone_is_known]
+    )
+    opens = models.TimeField(_("opens at"), default=time(9))
+    closes = models.TimeField(_("closes at"), default=time(18))
+    weekday_mask = models.PositiveSmallIntegerField(
+        _("working days"),
+        default=weekday_mask(MONDAY_TO_FRIDAY),
+        validators=[weekday_mask_is_valid],
+    )
+    subdivision = models.CharField(
+        _("state"),
+        max_length=2,
+        choices=BrazilianState.choices,
+        blank=True,
+        help_text=_("Its state holidays apply; national holidays always do."),
+    )
+    is_default = models.BooleanField(
+        _("default calendar"),
+        default=False,
+        help_text=_("Used for accounts whose owner is in no calendar."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="CalendarMembership",
+        verbose_name=_("members"),
+        blank=True,
+        related_name="working_calendars",
+    )
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")), name="working_calendar_closes_after_opens"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday_mask__gte=1, weekday_mask__lte=WEEKDAY_MASK_ALL),
+                name="working_calendar_some_working_day",
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="working_calendar_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.opens is not None and self.closes is not None and self.closes <= self.opens:
+            raise ValidationError(
+                {"closes": _("The closing time must be after the opening time.")},
+                code="closes_before_opens",
+            )
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return weekdays_of(self.weekday_mask)
+
+    @property
+    def weekday_labels(self) -> list[str]:
+        return [str(Weekday(day).label) for day in sorted(self.weekdays)]
+
+    def as_business_calendar(self, extra_holidays: Iterable[date] = ()) -> BusinessCalendar:
+        return BusinessCalendar(
+            time_zone=self.time_zone,
+            opens=self.opens,
+            closes=self.closes,
+            weekdays=self.weekdays,
+            subdivision=self.subdivision or None,
+            extra_holidays=frozenset(extra_holidays),
+        )
+
+
+class CalendarMembership(models.Model):
+    """A user whose accounts a calendar covers; a user is in one calendar at most."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_membership"
+    )
+
+    class Meta:
+        verbose_name = _("calendar member")
+        verbose_name_plural = _("calendar members")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.calendar}"
+
+
+class CompanyHoliday(models.Model):
+    """A day the company closes: in one calendar, or in every calendar when none is set."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="company_holidays",
+        help_text=_("Empty: every calendar."),
+    )
+    date = models.DateField(_("date"), validators=[date_in_range])
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("company holiday")
+        verbose_name_plural = _("company holidays")
+        ordering = ["date"]
+        constraints = [
+            date_range_check("date", name="company_holiday_date_in_range"),
+            models.UniqueConstraint(
+                fields=["calendar", "date"],
+                nulls_distinct=False,
+                name="company_holiday_one_per_calendar_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"

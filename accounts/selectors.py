@@ -1,23 +1,40 @@
 """Reads shared by views, jobs and the API. Access is decided here and only here."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import revenue
+from accounts.business_hours import BusinessCalendar, package_holidays_between
 from accounts.defaults import default_tier_policies
 from accounts.health_text import component_label, reason_text
 from accounts.models import (
     Account,
     AccountStatus,
+    CompanyHoliday,
     HealthScore,
     QualitativeRating,
     RatingCriterion,
@@ -25,6 +42,7 @@ from accounts.models import (
     ScoringConfig,
     Stakeholder,
     TierChange,
+    WorkingCalendar,
     revenue_window_q,
     revenue_window_sums,
 )
@@ -393,3 +411,89 @@ def audit_rows(events) -> list[AuditRow]:
         )
         for event in events
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Working calendars: which business hours an account's response SLAs are counted in
+
+
+def fallback_calendar(extra_holidays: Iterable[date] = ()) -> BusinessCalendar:
+    """When no calendar is marked default: Monday to Friday 09:00–18:00 in TIME_ZONE, national
+    holidays only."""
+    return BusinessCalendar(time_zone=settings.TIME_ZONE, extra_holidays=frozenset(extra_holidays))
+
+
+def calendars_for_users(user_ids: Iterable[int | None]) -> dict[int | None, BusinessCalendar]:
+    """{user id: the calendar their accounts are counted in}, plus the key None for the default
+    (or fallback) calendar. Two queries whatever the number of users: the calendars (the users'
+    and the default, with the members among `user_ids`), then the company holidays."""
+    wanted = sorted({user_id for user_id in user_ids if user_id is not None})
+    calendars = list(
+        WorkingCalendar.objects.filter(Q(is_default=True) | Q(memberships__user_id__in=wanted))
+        .annotate(
+            member_ids=ArrayAgg(
+                "memberships__user_id",
+                filter=Q(memberships__user_id__in=wanted),
+                default=Value([]),
+            )
+        )
+        .order_by("pk")
+    )
+    holidays: dict[int | None, set[date]] = {}
+    for calendar_id, day in CompanyHoliday.objects.filter(
+        Q(calendar__isnull=True) | Q(calendar__in=[calendar.pk for calendar in calendars])
+    ).values_list("calendar_id", "date"):
+        holidays.setdefault(calendar_id, set()).add(day)
+    everywhere = holidays.get(None, set())
+    found: dict[int | None, BusinessCalendar] = {None: fallback_calendar(everywhere)}
+    for calendar in calendars:
+        business = calendar.as_business_calendar(everywhere | holidays.get(calendar.pk, set()))
+        if calendar.is_default:
+            found[None] = business
+        for user_id in calendar.member_ids:
+            found[user_id] = business
+    for user_id in wanted:
+        found.setdefault(user_id, found[None])
+    return found
+
+
+def calendar_for_user(user_id: int | None) -> BusinessCalendar:
+    """The calendar of a user's accounts: theirs, else the default, else the fallback."""
+    return calendars_for_users([user_id])[user_id]
+
+
+def calendar_for_account(account: Account) -> BusinessCalendar:
+    """The calendar the account's response SLAs are counted in: its owner's calendar, else the
+    default calendar, else the fallback (two queries)."""
+    return calendar_for_user(account.owner_id)
+
+
+def calendars_by_account(account_ids: Iterable[int]) -> dict[int, BusinessCalendar]:
+    """{account id: calendar} for many accounts in three queries whatever their number: the
+    accounts' owners, the calendars, the company holidays. Unknown ids are left out."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    owners = dict(Account.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
+    by_user = calendars_for_users(owners.values())
+    return {account_id: by_user[owner_id] for account_id, owner_id in owners.items()}
+
+
+def holidays_ahead(
+    calendar: WorkingCalendar, *, since: date, count: int = 10, language_code: str | None = None
+) -> list[tuple[date, str]]:
+    """The calendar's next `count` holidays from `since` (the package's for its state and the
+    company's), names in the reader's language. Two years ahead always holds ten."""
+    company = list(
+        CompanyHoliday.objects.filter(Q(calendar__isnull=True) | Q(calendar=calendar))
+        .filter(date__gte=since)
+        .order_by("date")
+        .values_list("date", "name")[:count]
+    )
+    business = calendar.as_business_calendar()
+    last = since.replace(year=min(since.year + 2, date.max.year), month=12, day=31)
+    package = package_holidays_between(business, since, last, language_code=language_code)
+    merged: dict[date, list[str]] = {}
+    for day, name in [*package, *company]:
+        merged.setdefault(day, []).append(name)
+    return [(day, "; ".join(names)) for day, names in sorted(merged.items())[:count]]

@@ -2,7 +2,8 @@
 rules as the forms, so the API and the importer get them too."""
 
 import itertools
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,8 @@ from accounts.defaults import default_tier_policies
 from accounts.models import (
     PARENT_LOOP_MESSAGE,
     Account,
+    CalendarMembership,
+    CompanyHoliday,
     Milestone,
     QualitativeRating,
     RevenueRecord,
@@ -24,7 +27,9 @@ from accounts.models import (
     Tier,
     TierChange,
     TimelineKind,
+    WorkingCalendar,
     parent_makes_loop,
+    weekday_mask,
 )
 from accounts.scoring import (
     DEFAULT_HEALTH_WEIGHTS,
@@ -32,6 +37,7 @@ from accounts.scoring import (
 )
 from accounts.timeline import timeline_record
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
+from kam.models import User
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -489,3 +495,120 @@ def satisfaction_record(
     clean_row(entry)
     entry.save()
     return entry
+
+
+# ---------------------------------------------------------------------------------------------
+# Working calendars and company holidays (configuration, audited)
+
+CALENDAR_FIELDS = ("name", "time_zone", "opens", "closes", "subdivision", "is_default")
+
+
+def _calendar_values(calendar: WorkingCalendar, members) -> dict:
+    return {
+        **snapshot(calendar, CALENDAR_FIELDS),
+        "weekdays": sorted(calendar.weekdays),
+        "members": sorted(member.email for member in members),
+    }
+
+
+@transaction.atomic
+def working_calendar_save(
+    *,
+    actor,
+    calendar: WorkingCalendar | None = None,
+    name: str,
+    time_zone: str,
+    opens: time,
+    closes: time,
+    weekdays: Iterable[int],
+    subdivision: str = "",
+    is_default: bool = False,
+    members: Iterable = (),
+) -> WorkingCalendar:
+    """Create (calendar=None) or change a working calendar. Marking it default takes the flag
+    from the previous default; members chosen here leave the calendar they were in (a user is
+    in one calendar at most), and members left out leave this one."""
+    members = list(members)
+    if calendar is None:
+        calendar, before = WorkingCalendar(), None
+    else:
+        calendar = WorkingCalendar.objects.select_for_update().get(pk=calendar.pk)
+        before = _calendar_values(
+            calendar, User.objects.filter(calendar_membership__calendar=calendar)
+        )
+    calendar.name = name
+    calendar.time_zone = time_zone
+    calendar.opens = opens
+    calendar.closes = closes
+    calendar.weekday_mask = weekday_mask(weekdays)
+    calendar.subdivision = subdivision or ""
+    calendar.is_default = is_default
+    if is_default:
+        # Lock the current default first so two admins cannot both end up default.
+        previous = list(
+            WorkingCalendar.objects.select_for_update()
+            .filter(is_default=True)
+            .exclude(pk=calendar.pk)
+        )
+        WorkingCalendar.objects.filter(pk__in=[row.pk for row in previous]).update(is_default=False)
+    calendar.full_clean()
+    calendar.save()
+    CalendarMembership.objects.filter(calendar=calendar).exclude(user__in=members).delete()
+    moved = CalendarMembership.objects.filter(user__in=members).exclude(calendar=calendar)
+    moved.update(calendar=calendar)
+    CalendarMembership.objects.bulk_create(
+        [CalendarMembership(calendar=calendar, user=member) for member in members],
+        ignore_conflicts=True,
+    )
+    after = _calendar_values(calendar, members)
+    changes = created(after) if before is None else changes_between(before, after)
+    if changes:
+        audit_record(
+            actor=actor,
+            action=Action.CREATED if before is None else Action.UPDATED,
+            object_type="working_calendar",
+            object_id=calendar.pk,
+            label=calendar.name,
+            changes=changes,
+        )
+    return calendar
+
+
+HOLIDAY_FIELDS = ("calendar", "date", "name")
+
+
+def _holiday_label(holiday: CompanyHoliday) -> str:
+    return f"{holiday.date.isoformat()} {holiday.name}"
+
+
+@transaction.atomic
+def company_holiday_add(
+    *, actor, calendar: WorkingCalendar | None, date: date, name: str
+) -> CompanyHoliday:
+    """A day the company closes, in one calendar or (calendar=None) in every calendar."""
+    holiday = CompanyHoliday(calendar=calendar, date=date, name=name)
+    holiday.full_clean()
+    holiday.save()
+    audit_record(
+        actor=actor,
+        action=Action.CREATED,
+        object_type="company_holiday",
+        object_id=holiday.pk,
+        label=_holiday_label(holiday),
+        changes=created(snapshot(holiday, HOLIDAY_FIELDS)),
+    )
+    return holiday
+
+
+@transaction.atomic
+def company_holiday_delete(*, actor, holiday: CompanyHoliday) -> None:
+    before = created(snapshot(holiday, HOLIDAY_FIELDS))
+    audit_record(
+        actor=actor,
+        action=Action.DELETED,
+        object_type="company_holiday",
+        object_id=holiday.pk,
+        label=_holiday_label(holiday),
+        changes={name: [text, None] for name, [_none, text] in before.items()},
+    )
+    holiday.delete()

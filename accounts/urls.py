@@ -24,4 +24,25 @@ urlpatterns = [
     path("accounts/<int:pk>/tier-review/", views.tier_review_decide, name="tier_review_decide"),
     path("configuration/", views.configuration, name="configuration"),
     path("configuration/audit/", views.audit_log, name="audit_log"),
+    path("configuration/calendars/", views.working_calendar_list, name="working_calendar_list"),
+    path(
+        "configuration/calendars/new/",
+        views.working_calendar_create,
+        name="working_calendar_create",
+    ),
+    path(
+        "configuration/calendars/<int:pk>/",
+        views.working_calendar_edit,
+        name="working_calendar_edit",
+    ),
+    path(
+        "configuration/calendars/<int:pk>/holidays/",
+        views.company_holiday_add,
+        name="company_holiday_add",
+    ),
+    path(
+        "configuration/calendars/holidays/<int:holiday_pk>/delete/",
+        views.company_holiday_delete,
+        name="company_holiday_delete",
+    ),
 ]

@@ -1,11 +1,17 @@
+import copy
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,14 +19,16 @@ from accounts import services
 from accounts.coverage import open_departures, stakeholder_coverage
 from accounts.forms import (
     AccountForm,
+    CompanyHolidayForm,
     MilestoneForm,
     RatingForm,
     SatisfactionForm,
     ScoringConfigForm,
     StakeholderForm,
     TierReviewForm,
+    WorkingCalendarForm,
 )
-from accounts.models import ScoringConfig, Tier
+from accounts.models import CompanyHoliday, ScoringConfig, Tier, WorkingCalendar
 from accounts.relationship_map import relationship_map_data
 from accounts.selectors import (
     Access,
@@ -29,6 +37,7 @@ from accounts.selectors import (
     audit_rows,
     current_config,
     get_account_for_user,
+    holidays_ahead,
     tier_review_rows,
 )
 from kam.access import admin_required, leader_required
@@ -365,3 +374,111 @@ def audit_log(request):
             "query": query.urlencode(),
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Working calendars (admins)
+
+
+@require_GET
+@admin_required
+def working_calendar_list(request):
+    calendars = WorkingCalendar.objects.annotate(
+        member_count=Count("memberships", distinct=True),
+        holiday_count=Count("company_holidays", distinct=True),
+    ).order_by("-is_default", "name")
+    return render(
+        request,
+        "accounts/working_calendar_list.html",
+        {
+            "calendars": calendars,
+            "everywhere": CompanyHoliday.objects.filter(calendar__isnull=True).order_by("date"),
+        },
+    )
+
+
+def _calendar_page(request, calendar, form, holiday_form=None, *, status=200):
+    context = {"calendar": calendar, "form": form}
+    if calendar is not None:
+        today = timezone.localdate(timezone=ZoneInfo(calendar.time_zone))
+        context.update(
+            holiday_form=holiday_form or CompanyHolidayForm(calendar=calendar),
+            holidays=CompanyHoliday.objects.filter(
+                Q(calendar=calendar) | Q(calendar__isnull=True)
+            ).order_by("date"),
+            holidays_ahead=holidays_ahead(calendar, since=today, language_code=get_language()),
+            today=today,
+        )
+    return render(request, "accounts/working_calendar_form.html", context, status=status)
+
+
+def _save_calendar(request, calendar, form):
+    try:
+        saved = services.working_calendar_save(
+            actor=request.user, calendar=calendar, **form.service_kwargs()
+        )
+    except ValidationError as error:
+        form_errors_into(form, error)
+        return None
+    messages.success(request, _("Calendar “%(name)s” saved.") % {"name": saved.name})
+    return redirect("working_calendar_edit", pk=saved.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def working_calendar_create(request):
+    form = WorkingCalendarForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (saved := _save_calendar(request, None, form))
+    ):
+        return saved
+    return _calendar_page(request, None, form, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def working_calendar_edit(request, pk: int):
+    calendar = get_object_or_404(WorkingCalendar, pk=pk)
+    # The form edits a copy: the page's heading and preview keep the stored values.
+    form = WorkingCalendarForm(request.POST or None, instance=copy.copy(calendar))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (saved := _save_calendar(request, calendar, form))
+    ):
+        return saved
+    return _calendar_page(request, calendar, form, status=422 if form.errors else 200)
+
+
+@require_POST
+@admin_required
+def company_holiday_add(request, pk: int):
+    calendar = get_object_or_404(WorkingCalendar, pk=pk)
+    holiday_form = CompanyHolidayForm(request.POST, calendar=calendar)
+    if holiday_form.is_valid():
+        try:
+            holiday = services.company_holiday_add(
+                actor=request.user, **holiday_form.service_kwargs()
+            )
+        except ValidationError as error:
+            form_errors_into(holiday_form, error)
+        else:
+            messages.success(
+                request,
+                _("Company holiday added: %(name)s, %(day)s.")
+                % {"name": holiday.name, "day": date_format(holiday.date, "SHORT_DATE_FORMAT")},
+            )
+            return redirect("working_calendar_edit", pk=calendar.pk)
+    form = WorkingCalendarForm(instance=calendar)
+    return _calendar_page(request, calendar, form, holiday_form, status=422)
+
+
+@require_POST
+@admin_required
+def company_holiday_delete(request, holiday_pk: int):
+    holiday = get_object_or_404(CompanyHoliday, pk=holiday_pk)
+    services.company_holiday_delete(actor=request.user, holiday=holiday)
+    messages.success(request, _("Company holiday removed."))
+    return redirect(next_param(request, default=reverse("working_calendar_list")))

@@ -8,6 +8,8 @@ from activities.models import (
     InteractionCategory,
     InteractionKind,
     NotificationPreference,
+    RequestChannel,
+    RequestPriority,
     Sentiment,
 )
 from kam.forms import date_field, datetime_field
@@ -54,8 +56,15 @@ class QuickLogForm(forms.Form):
         initial=InteractionCategory.EVOLUTION,
     )
 
-    def __init__(self, *args, stakeholders, **kwargs):
+    answers_request = forms.ChoiceField(label=_("This answers request"), required=False)
+    resolves_request = forms.BooleanField(label=_("…and resolves it"), required=False)
+
+    def __init__(self, *args, stakeholders, open_requests=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.request_rows = list(open_requests)
+        self.fields["answers_request"].choices = [("", "—")] + [
+            (str(r.pk), f"#{r.pk} {r.subject}") for r in self.request_rows
+        ]
         self.stakeholder_rows = list(stakeholders)
         self.fields["stakeholders"].choices = [
             (str(s.pk), f"{s.name} · {s.title}" if s.title else s.name)
@@ -77,6 +86,16 @@ class QuickLogForm(forms.Form):
     def clean_stakeholders(self):
         chosen = set(self.cleaned_data["stakeholders"])
         return [s for s in self.stakeholder_rows if str(s.pk) in chosen]
+
+    def clean_answers_request(self):
+        chosen = self.cleaned_data["answers_request"]
+        return next((r for r in self.request_rows if str(r.pk) == chosen), None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("resolves_request") and not cleaned.get("answers_request"):
+            self.add_error("answers_request", _("Choose the request this resolves."))
+        return cleaned
 
 
 class NextStepForm(forms.Form):
@@ -218,4 +237,60 @@ class QBRHoldForm(PeopleChoiceMixin, forms.Form):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["qbr_due", "qbr_overdue", "commitments_digest", "email"]
+        fields = [
+            "qbr_due",
+            "qbr_overdue",
+            "commitments_digest",
+            "sla_warning",
+            "sla_breach",
+            "email",
+        ]
+
+
+class ClientRequestForm(forms.Form):
+    """A new client request: who asked, how, what, how urgent, when it arrived, and who on our
+    side owns the answer (the account's team; the owner by default)."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    requester = forms.ChoiceField(label=_("Requested by"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=RequestChannel.choices, initial=RequestChannel.EMAIL
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=RequestPriority.choices, initial=RequestPriority.NORMAL
+    )
+    received_at = datetime_field(label=_("Received at"))
+    owner = forms.ChoiceField(label=_("Owner"))
+    details = forms.CharField(
+        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, team: list[User], stakeholders, default_owner: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = list(team)
+        self.stakeholder_rows = list(stakeholders)
+        self.fields["owner"].choices = [(str(user.pk), str(user)) for user in self.team]
+        self.fields["requester"].choices = [("", "—")] + [
+            (str(s.pk), f"{s.name} · {s.title}" if s.title else s.name)
+            for s in self.stakeholder_rows
+        ]
+        self.initial.setdefault("owner", str(default_owner.pk))
+        self.initial.setdefault(
+            "received_at", timezone.localtime().replace(second=0, microsecond=0)
+        )
+
+    def clean_owner(self):
+        return next(u for u in self.team if str(u.pk) == self.cleaned_data["owner"])
+
+    def clean_requester(self):
+        chosen = self.cleaned_data["requester"]
+        return next((s for s in self.stakeholder_rows if str(s.pk) == chosen), None)
+
+
+class RequestMomentForm(forms.Form):
+    """When a request was answered or resolved (now by default)."""
+
+    at = datetime_field(label=_("When"), required=False)
+
+    def clean_at(self):
+        return self.cleaned_data["at"] or timezone.now()

@@ -4,7 +4,7 @@ the global "Log interaction" page."""
 from django.core.exceptions import ValidationError
 
 from activities.forms import NextSteps, QuickLogForm, owner_choices, resolve_owner
-from activities.selectors import account_team
+from activities.selectors import account_team, open_requests_for_quick_log
 from activities.services import NextStep, interaction_log
 
 PREFIX = "next_steps"
@@ -48,7 +48,12 @@ def next_steps_cleaned(next_steps) -> list[NextStep]:
 
 def quick_log_forms(*, account, user, stakeholders, data=None):
     active = [s for s in stakeholders if s.left_on is None]
-    form = QuickLogForm(data, stakeholders=active, prefix="log")
+    form = QuickLogForm(
+        data,
+        stakeholders=active,
+        open_requests=open_requests_for_quick_log(account),
+        prefix="log",
+    )
     next_steps = next_step_forms(account=account, user=user, active_stakeholders=active, data=data)
     return form, next_steps
 
@@ -72,6 +77,8 @@ def quick_log_save(*, account, user, form, next_steps):
             sentiment=data["sentiment"],
             category=data["category"],
             next_steps=steps,
+            answers_request=data["answers_request"],
+            resolves_request=data["resolves_request"],
         )
     except ValidationError as error:
         errors_to_forms(error, form, next_steps)

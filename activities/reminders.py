@@ -8,6 +8,12 @@ and on however many workers at once:
 - `qbr_overdue`: the due date has passed and none is held or scheduled → every leader;
 - `commitments_digest`: one list a day per person of their commitments due tomorrow or overdue.
 
+And, every 15 minutes (`sla_check`, `manage.py check_sla`), the SLA clocks of client requests:
+
+- `sla_warning`: 75 % of a first-response or resolution target is gone → the request's owner;
+- `sla_breach`: the target is missed → the owner and the leader (their manager, else every
+  leader).
+
 How "once" holds: every candidate is INSERTed into Reminder with ON CONFLICT DO NOTHING, then
 claimed with `UPDATE … SET sent_at = now WHERE <key> AND sent_at IS NULL`. Only the run whose
 UPDATE changed one row sends (a concurrent run's UPDATE waits on the row lock, then finds
@@ -16,19 +22,22 @@ if the email fails the claim is rolled back and the next run tries again."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from accounts.models import Account
+from accounts.models import Account, business_date
 from activities.models import (
+    ClientRequest,
     Commitment,
     Notification,
     NotificationPreference,
     Reminder,
     ReminderKind,
+    first_response_warning_q,
+    resolution_warning_q,
 )
 from activities.selectors import (
     QBR_REMINDER_LEAD_DAYS,  # noqa: F401 (re-exported: the job's knobs live with the job)
@@ -50,6 +59,7 @@ class Candidate:
     account: Account | None = None
     params: dict = field(default_factory=dict)
     commitments: list[Commitment] = field(default_factory=list)
+    client_request: ClientRequest | None = None
 
     @property
     def key(self) -> tuple:
@@ -139,6 +149,7 @@ def _email(candidate: Candidate):
         "due_on": candidate.due_on,
         "params": candidate.params,
         "commitments": candidate.commitments,
+        "client_request": candidate.client_request,
         "site_url": settings.SITE_URL.rstrip("/"),
     }
     with translation.override(candidate.recipient.language):
@@ -148,6 +159,13 @@ def _email(candidate: Candidate):
             context=context,
             to=[candidate.recipient.email],
         )
+
+
+# The SLA notices of client requests (sla_check) are about one request each: their in-app
+# notification carries the reminder's ref, so two requests of one account on one day are two
+# notices.
+SLA_KINDS = (ReminderKind.SLA_WARNING, ReminderKind.SLA_BREACH)
+DAILY_KINDS = (ReminderKind.QBR_DUE, ReminderKind.QBR_OVERDUE, ReminderKind.COMMITMENTS_DIGEST)
 
 
 def _claim_and_send(candidate: Candidate, today: date) -> bool:
@@ -166,6 +184,7 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
                     kind=kind,
                     params=candidate.params,
                     day=today,
+                    ref=candidate.ref if candidate.kind in SLA_KINDS else "",
                 )
             ],
             ignore_conflicts=True,
@@ -178,7 +197,12 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
 def reminders_send(*, today: date) -> dict[str, int]:
     """Send today's reminders; returns how many of each kind this run sent."""
     candidates = _wanted(qbr_candidates(today) + digest_candidates(today))
-    # INSERT … ON CONFLICT DO NOTHING: rows another run (or an earlier run) made stay as they are.
+    return _send(candidates, today, kinds=DAILY_KINDS)
+
+
+def _send(candidates: list[Candidate], today: date, *, kinds) -> dict[str, int]:
+    """Insert the candidates' rows (ON CONFLICT DO NOTHING: rows another run, or an earlier
+    one, made stay as they are), then claim and send each; how many of each kind were sent."""
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -194,7 +218,7 @@ def reminders_send(*, today: date) -> dict[str, int]:
         ignore_conflicts=True,
         batch_size=500,
     )
-    sent = dict.fromkeys(ReminderKind.values, 0)
+    sent = dict.fromkeys(kinds, 0)
     for candidate in candidates:
         try:
             if _claim_and_send(candidate, today):
@@ -204,3 +228,84 @@ def reminders_send(*, today: date) -> dict[str, int]:
             # back, so the next run retries this one.
             logger.exception("Reminder %s could not be sent", candidate.key)
     return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# SLA clocks of client requests (check_sla, every 15 minutes)
+
+
+def _leaders_for(owner, leaders: list[User]) -> list[User]:
+    """Who hears of a breach besides the owner: the owner's manager when they have an active
+    one, else every active leader (as QBR escalations)."""
+    manager = owner.manager
+    if manager is not None and manager.is_active and manager.pk != owner.pk:
+        return [manager]
+    return [leader for leader in leaders if leader.pk != owner.pk]
+
+
+def sla_candidates(now: datetime) -> list[Candidate]:
+    """Warnings (WARNING_SHARE of a target gone, not breached yet) to the owner, and breaches
+    to the owner and the leader, for each clock still running: two queries (the open requests
+    past a warning moment, and the leaders when a breach needs them)."""
+    rows = (
+        ClientRequest.objects.filter(first_response_warning_q(now) | resolution_warning_q(now))
+        .select_related("account", "owner", "owner__manager")
+        .order_by("pk")
+    )
+    leaders = None
+    candidates = []
+    for request in rows.iterator(chunk_size=1000):
+        clocks = (
+            ("response", request.first_response_due_at, request.is_first_response_warning_due,
+             request.is_first_response_breached),
+            ("resolution", request.resolution_due_at, request.is_resolution_warning_due,
+             request.is_resolution_breached),
+        )  # fmt: skip
+        for clock, due_at, warning_due, breached in clocks:
+            if not warning_due(now):
+                continue
+            ref = f"request:{request.pk}:{clock}"
+            params = {
+                "request": request.pk,
+                "subject": request.subject,
+                "clock": clock,
+                "due_at": due_at.isoformat(),
+                "owner": str(request.owner),
+            }
+            due_on = business_date(due_at)
+            if breached(now):
+                if leaders is None:
+                    leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+                recipients = [request.owner, *_leaders_for(request.owner, leaders)]
+                kind = ReminderKind.SLA_BREACH
+            else:
+                recipients, kind = [request.owner], ReminderKind.SLA_WARNING
+            candidates += [
+                Candidate(kind, ref, due_on, person, request.account, dict(params), [], request)
+                for person in recipients
+                if person.is_active
+            ]
+    return candidates
+
+
+def _not_sent_yet(candidates: list[Candidate]) -> list[Candidate]:
+    """Leave out what an earlier run already sent (one query), so a breach that stays open
+    for days costs no claim every 15 minutes; the claim still decides (a concurrent run)."""
+    if not candidates:
+        return []
+    sent = set(
+        Reminder.objects.filter(
+            kind__in=SLA_KINDS,
+            ref__in={c.ref for c in candidates},
+            sent_at__isnull=False,
+        ).values_list("kind", "ref", "due_on", "recipient_id")
+    )
+    return [c for c in candidates if c.key not in sent]
+
+
+def sla_check(*, now: datetime) -> dict[str, int]:
+    """Send the SLA warnings and breach notices due at `now`, each once per (clock, due day,
+    recipient) however often and on however many workers this runs; returns how many of each
+    this run sent."""
+    candidates = _wanted(_not_sent_yet(sla_candidates(now)))
+    return _send(candidates, business_date(now), kinds=SLA_KINDS)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
@@ -13,11 +13,19 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
-from accounts.selectors import Access, accounts_for_user, get_row_for_user
-from activities.models import QBR, Commitment, QBRStatus
+from accounts.selectors import (
+    Access,
+    accounts_for_user,
+    calendar_for_account,
+    calendars_by_account,
+    get_row_for_user,
+)
+from activities.models import QBR, ClientRequest, Commitment, QBRStatus, RequestStatus
+from activities.sla import business_hours_left
 from kam.models import User
 
 UPCOMING_DAYS = 14
@@ -57,12 +65,16 @@ class MyWork:
     owed_touch: list[Account]
     departures: list[tuple[Account, list]]
     qbrs_due: list[tuple[Account, date]] = field(default_factory=list)
+    requests_awaiting: list[ClientRequest] = field(default_factory=list)
 
 
-def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
-    """Five queries whatever the data: my open commitments (ours, plus the client's on accounts
-    I own), accounts owed a touch, accounts with a key contact gone (+ their people), and
-    accounts whose QBR is due within the lead time or overdue with none scheduled."""
+def my_work(
+    user, today: date, *, default_cadence_days: int = 30, now: datetime | None = None
+) -> MyWork:
+    """A fixed number of queries whatever the data: my open commitments (ours, plus the
+    client's on accounts I own), accounts owed a touch, accounts with a key contact gone (+
+    their people), accounts whose QBR is due within the lead time or overdue with none
+    scheduled, and the client requests I own still awaiting an answer (+ their calendars)."""
     mine = Q(owner_user=user) | Q(owner_stakeholder__isnull=False, account__owner=user)
     open_commitments = list(
         commitments_for_user(user)
@@ -103,6 +115,7 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
         owed_touch=owed_touch,
         departures=departures,
         qbrs_due=sorted(qbrs_due, key=lambda row: (row[1], row[0].name)),
+        requests_awaiting=requests_awaiting(user, now or timezone.now()),
     )
 
 
@@ -217,3 +230,95 @@ def commitments_overdue_q(today: date) -> Q:
     """Accounts with at least one overdue commitment (ours or the client's), as a filter on
     accounts: Commitment.objects.overdue decides which commitments are."""
     return Q(pk__in=Commitment.objects.overdue(today).values("account_id"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Client requests
+
+
+def requests_for_user(user) -> QuerySet[ClientRequest]:
+    """Requests are seen through their account (accounts_for_user decides)."""
+    return ClientRequest.objects.filter(account__in=accounts_for_user(user))
+
+
+def get_request_for_user(user, pk: int, *, action: Access = Access.VIEW) -> ClientRequest:
+    """404 unless `user` sees the request's account; 403 if they may not do `action`."""
+    return get_row_for_user(
+        requests_for_user(user).select_related(
+            "account", "account__tier", "owner", "requester", "first_response_interaction"
+        ),
+        user,
+        pk,
+        action=action,
+    )
+
+
+@dataclass(frozen=True)
+class RequestClock:
+    """Where the running clock of an open request stands, in business hours."""
+
+    due_at: datetime
+    hours_left: float  # negative: overdue by that many business hours
+    responding: bool  # the first-response clock (else the resolution's)
+
+    @property
+    def overdue(self) -> bool:
+        return self.hours_left < 0
+
+    @property
+    def hours_overdue(self) -> float:
+        return -self.hours_left
+
+
+def with_clocks(requests: list[ClientRequest], now: datetime, calendars: dict) -> list:
+    """Attach `clock` (a RequestClock, None once resolved) to each request; no query."""
+    for request in requests:
+        if not request.is_open:
+            request.clock = None
+            continue
+        due_at = request.current_due_at
+        request.clock = RequestClock(
+            due_at=due_at,
+            hours_left=business_hours_left(calendars[request.account_id], due_at, now),
+            responding=request.first_response_at is None,
+        )
+    return requests
+
+
+def requests_awaiting(user, now: datetime) -> list[ClientRequest]:
+    """The requests `user` owns that still await a first answer, soonest due first, with
+    their clocks: one query (+ account, owner, requester), plus the calendars of their
+    accounts."""
+    rows = list(
+        requests_for_user(user)
+        .awaiting_response()
+        .filter(owner=user)
+        .select_related("account", "owner", "requester")
+        .order_by("first_response_due_at", "pk")
+    )
+    calendars = calendars_by_account({r.account_id for r in rows}) if rows else {}
+    return with_clocks(rows, now, calendars)
+
+
+RECENT_DAYS = 30
+REQUEST_FILTERS = ("open", *RequestStatus.values, "all")
+
+
+def account_requests(account: Account, *, now: datetime, status: str = "") -> list:
+    """The account's requests with their clocks: by default the open ones and those resolved
+    within RECENT_DAYS; `status` one of REQUEST_FILTERS. One query plus the calendar."""
+    rows = account.client_requests.select_related("owner", "requester")
+    if status == "open":
+        rows = rows.open()
+    elif status in RequestStatus.values:
+        rows = rows.in_status(status)
+    elif status != "all":
+        rows = rows.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - timedelta(
+            days=RECENT_DAYS)))  # fmt: skip
+    rows = list(rows.order_by("-received_at", "-pk"))
+    return with_clocks(rows, now, {account.pk: calendar_for_account(account)})
+
+
+def open_requests_for_quick_log(account: Account) -> list[ClientRequest]:
+    """What "this answers request #…" offers: the account's open requests, oldest first."""
+    return list(account.client_requests.open().order_by("received_at", "pk"))

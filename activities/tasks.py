@@ -1,12 +1,12 @@
 """Celery entry points for activities: dates in, services do the work."""
 
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from activities.reminders import reminders_send
+from activities.reminders import reminders_send, sla_check
 from activities.services import requests_deadlines_refresh
 
 
@@ -37,3 +37,18 @@ def refresh_request_deadlines(account_ids: list[int] | None = None) -> int:
     """Recompute the running SLA clocks of open client requests after a tier policy, tier or
     calendar change (queued through the outbox by accounts.services). Idempotent."""
     return requests_deadlines_refresh(account_ids=account_ids)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=600,
+    soft_time_limit=540,
+    acks_late=True,
+)
+def check_sla(at: str | None = None) -> dict[str, int]:
+    """SLA warnings and breach notices of client requests (every 15 minutes from beat). Safe to
+    retry or run twice: each notice is claimed before it is sent (activities.reminders)."""
+    now = datetime.fromisoformat(at) if at else timezone.now()
+    return sla_check(now=now)

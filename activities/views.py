@@ -14,6 +14,7 @@ from accounts.selectors import (
     Access,
     account_page_stakeholders,
     accounts_for_user,
+    calendar_for_account,
     current_config,
     get_account_for_user,
 )
@@ -22,10 +23,12 @@ from accounts.views import form_errors_into
 from activities import services
 from activities.calendar_feed import build_calendar
 from activities.forms import (
+    ClientRequestForm,
     CommitmentForm,
     NotificationPreferenceForm,
     QBRHoldForm,
     QBRScheduleForm,
+    RequestMomentForm,
     owner_choices,
     resolve_owner,
 )
@@ -35,6 +38,7 @@ from activities.models import (
     Notification,
     NotificationPreference,
     QBRStatus,
+    RequestStatus,
 )
 from activities.quick_log import (
     errors_to_forms,
@@ -44,13 +48,17 @@ from activities.quick_log import (
     quick_log_save,
 )
 from activities.selectors import (
+    REQUEST_FILTERS,
     account_qbrs_list,
+    account_requests,
     account_team,
     calendar_items,
     get_commitment_for_user,
     get_qbr_for_user,
+    get_request_for_user,
     my_work,
     qbr_schedule_status,
+    with_clocks,
 )
 from kam.downloads import name_download
 from kam.params import next_param
@@ -431,3 +439,107 @@ def calendar_feed(request, token: str):
     name_download(response, "kam", "ics", inline=True)
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Client requests
+
+
+@require_http_methods(["GET", "POST"])
+def account_requests_page(request, pk: int):
+    """The account's Requests tab: open and recent requests with their SLA clocks, and the
+    form that records a new one."""
+    account = get_account_for_user(request.user, pk, action=_read_or_write(request))
+    stakeholders = account_page_stakeholders(account)
+    form = ClientRequestForm(
+        request.POST if request.method == "POST" else None,
+        team=account_team(account),
+        stakeholders=[s for s in stakeholders if s.left_on is None],
+        default_owner=account.owner,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            created_request = services.request_create(
+                account=account, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            messages.success(
+                request, _("Request #%(number)s recorded.") % {"number": created_request.pk}
+            )
+            return redirect("account_requests", pk=account.pk)
+    status_filter = request.GET.get("status", "")
+    if status_filter not in REQUEST_FILTERS:
+        status_filter = ""
+    context = {
+        "account": account,
+        "tab": "requests",
+        "requests": account_requests(account, now=timezone.now(), status=status_filter),
+        "status_filter": status_filter,
+        "status_choices": [
+            ("open", _("Open")),
+            *RequestStatus.choices,
+            ("all", _("All")),
+        ],
+        "form": form,
+        "departures": open_departures(stakeholders),
+    }
+    return render(
+        request, "activities/request_list.html", context, status=422 if form.errors else 200
+    )
+
+
+def _request_row(request, client_request, *, error: str = ""):
+    """The row again (htmx) or back to where the button was."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(
+            next_param(
+                request, default=reverse("account_requests", args=[client_request.account_id])
+            )
+        )
+    with_clocks(
+        [client_request],
+        timezone.now(),
+        {client_request.account_id: calendar_for_account(client_request.account)},
+    )
+    return render(
+        request,
+        "activities/partials/request_row.html",
+        {
+            "client_request": client_request,
+            "error": error,
+            "show_account": bool(request.POST.get("show_account")),
+        },
+    )
+
+
+def _request_action(request, pk: int, action) -> HttpResponse:
+    client_request = get_request_for_user(request.user, pk, action=Access.EDIT)
+    form = RequestMomentForm(request.POST)
+    if not form.is_valid():
+        return _request_row(request, client_request, error=" ".join(form.errors["at"]))
+    try:
+        action(client_request=client_request, at=form.cleaned_data["at"], actor=request.user)
+    except ValidationError as error:
+        return _request_row(request, client_request, error=" ".join(error.messages))
+    return _request_row(request, client_request)
+
+
+@require_POST
+def request_respond(request, pk: int):
+    return _request_action(request, pk, services.request_respond)
+
+
+@require_POST
+def request_resolve(request, pk: int):
+    return _request_action(request, pk, services.request_resolve)
+
+
+@require_POST
+def request_reopen(request, pk: int):
+    client_request = get_request_for_user(request.user, pk, action=Access.EDIT)
+    services.request_reopen(client_request=client_request, actor=request.user)
+    return _request_row(request, client_request)

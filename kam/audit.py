@@ -95,6 +95,8 @@ OBJECT_TYPES = {
     "product": _("Product"),
     "api_token": _("API token"),
     "client_request": _("Client request"),
+    "working_calendar": _("Working calendar"),
+    "company_holiday": _("Company holiday"),
 }
 
 

@@ -221,6 +221,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activities.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    # SLA warnings and breach notices of client requests (activities.reminders.sla_check);
+    # each goes out once however often this runs.
+    "check-sla": {
+        "task": "activities.tasks.check_sla",
+        "schedule": crontab(minute="*/15"),
+    },
     # Everyone's unfiltered dashboard, recomputed before its cached copy expires, so the
     # slowest page to compute is always served from the cache (insights.portfolio).
     "portfolio-warm": {

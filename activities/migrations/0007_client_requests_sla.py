@@ -11,7 +11,7 @@ import kam.dates
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0013_tier_resolution_targets"),
+        ("accounts", "0015_tier_resolution_targets"),
         ("activities", "0006_business_date_bounds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

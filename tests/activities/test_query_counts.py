@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Notification, QBRStatus
+from activities.services import request_create, request_respond
 from kam.models import Role
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
 
@@ -61,6 +62,23 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         )
         foreign = AccountFactory(name=f"Foreign {index:02d}", owner=outsider)
         CommitmentFactory(account=foreign, title=f"Foreign task {index:02d}", due_date=today)
+        # A request awaiting an answer on each of the KAM's accounts (theirs to answer), one
+        # answered already, and the outsider's.
+        for target in (own, shared):
+            request_create(
+                account=target,
+                actor=kam_user,
+                subject=f"Question {target.name}",
+                received_at=timezone.now() - timedelta(hours=index + 1),
+                owner=kam_user,
+            )
+        answered = request_create(
+            account=own, actor=kam_user, subject="Answered", received_at=timezone.now()
+        )
+        request_respond(client_request=answered, at=timezone.now(), actor=kam_user)
+        request_create(
+            account=foreign, actor=outsider, subject="Foreign", received_at=timezone.now()
+        )
         Notification.objects.create(
             user=kam_user,
             account=own,
@@ -68,6 +86,9 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
             params={"from": "healthy", "to": "watch", "score": 60},
             day=today - timedelta(days=index),
         )
+
+
+MY_WORK_QUERIES = 13
 
 
 def test_my_work_has_a_fixed_number_of_queries(
@@ -82,18 +103,25 @@ def test_my_work_has_a_fixed_number_of_queries(
     # 1 session, 2 user, 3 current scoring config (default touch cadence),
     # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
     # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
-    # with no QBR scheduled (+ due date from the row, owner, tier), 9 unread notifications (bell)
-    with django_assert_num_queries(9):
+    # with no QBR scheduled (+ due date from the row, owner, tier), 9 my requests awaiting an
+    # answer (+ account, owner, requester), 10-12 their accounts' working calendars (owners,
+    # calendars, company holidays: accounts.selectors.calendars_by_account), 13 unread
+    # notifications (bell)
+    with django_assert_num_queries(MY_WORK_QUERIES):
         small = client.get(url)
     work = small.context["work"]
+    assert len(work.requests_awaiting) == 4
     assert (len(work.overdue), len(work.upcoming)) == (2, 4)
     assert (len(work.owed_touch), len(work.departures)) == (4, 2)
     assert len(work.qbrs_due) == 2
 
     _grow_my_work(kam_user, outsider, start=2, units=4)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(MY_WORK_QUERIES):
         large = client.get(url)
     work = large.context["work"]
+    assert len(work.requests_awaiting) == 12
+    dues = [r.first_response_due_at for r in work.requests_awaiting]
+    assert dues == sorted(dues)
     assert (len(work.overdue), len(work.upcoming)) == (6, 12)
     assert (len(work.owed_touch), len(work.departures)) == (12, 6)
     assert len(work.qbrs_due) == 6

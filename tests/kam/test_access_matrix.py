@@ -24,11 +24,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Account, ExchangeRate, HealthScore, Tier, TierChange
+from accounts.models import (
+    Account,
+    CompanyHoliday,
+    ExchangeRate,
+    HealthScore,
+    Tier,
+    TierChange,
+    WorkingCalendar,
+)
 from accounts.selectors import KAM_GRANTS, Access
 from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
-from activities.models import QBR, Commitment
+from activities.models import QBR, ClientRequest, Commitment
 from api.services import api_token_create
 from dataio.services import import_job_create
 from kam.models import Role
@@ -90,6 +98,10 @@ ROUTES: dict[str, Route] = {
     "commitment_complete": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment_reopen": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment_cancel": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
+    "account_requests": Route(OBJECT, account_kw),
+    "request_respond": Route(OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
+    "request_resolve": Route(OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
+    "request_reopen": Route(OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
     "notification_list": Route(PAGE),
     "notifications_mark_read": Route(PAGE, method="post"),
     "notification_settings": Route(PAGE),
@@ -126,6 +138,11 @@ ROUTES: dict[str, Route] = {
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),
     "exchange_rate_delete": Route(ADMIN, lambda s: {"rate_pk": s.exchange_rate.pk}, "post"),
+    "working_calendar_list": Route(ADMIN),
+    "working_calendar_create": Route(ADMIN),
+    "working_calendar_edit": Route(ADMIN, lambda s: {"pk": s.working_calendar.pk}),
+    "company_holiday_add": Route(ADMIN, lambda s: {"pk": s.working_calendar.pk}, "post"),
+    "company_holiday_delete": Route(ADMIN, lambda s: {"holiday_pk": s.company_holiday.pk}, "post"),
     # kam/urls.py: the audit trail
     "audit_log": Route(ADMIN),
     # dataio/urls.py: imports are for leaders (each sees their own jobs; admins all)
@@ -257,6 +274,9 @@ class Scene:
     token: object
     import_job: object
     exchange_rate: object
+    client_request: object = None
+    working_calendar: object = None
+    company_holiday: object = None
 
 
 @pytest.fixture
@@ -291,6 +311,9 @@ def scene(account, kam_user, leader, now):
     commitment = CommitmentFactory(account=account, due_date=timezone.localdate())
     config = scoring_defaults_ensure()
     tier = Tier.objects.order_by("rank").first()
+    working_calendar = WorkingCalendar.objects.create(
+        name="Recife", time_zone="America/Recife", subdivision="PE"
+    )
     return Scene(
         account,
         stakeholder,
@@ -315,6 +338,14 @@ def scene(account, kam_user, leader, now):
         ),
         exchange_rate=ExchangeRate.objects.create(
             currency="USD", rate=Decimal("5.1"), valid_from=date(2026, 1, 1)
+        ),
+        working_calendar=working_calendar,
+        company_holiday=CompanyHoliday.objects.create(
+            calendar=working_calendar, date=date(2026, 12, 24), name="Christmas Eve"
+        ),
+        client_request=activity_services.request_create(
+            account=account, actor=kam_user, subject="Copy of the invoice",
+            received_at=timezone.now() - timedelta(hours=2), requester=stakeholder,
         ),
     )  # fmt: skip
 
@@ -529,6 +560,17 @@ WRITES: dict[str, Write] = {
     "web: cancel a commitment": Write(
         "edit", "post", lambda s, n: reverse("commitment_cancel", args=[s.commitment.pk]),
         done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
+    ),
+    "web: resolve a client request": Write(
+        "edit", "post", lambda s, n: reverse("request_resolve", args=[s.client_request.pk]),
+        done=lambda s, n: ClientRequest.objects.get(pk=s.client_request.pk).resolved_at
+        is not None,
+    ),
+    "web: record a client request": Write(
+        "edit", "post", lambda s, n: reverse("account_requests", args=[s.account.pk]),
+        body=lambda s, n: {"subject": "New laptop", "channel": "email", "priority": "high",
+                           "received_at": "2026-03-10T09:00", "owner": s.account.owner_id},
+        done=lambda s, n: ClientRequest.objects.filter(subject="New laptop").exists(),
     ),
     "web: schedule a QBR": Write(
         "edit", "post", lambda s, n: reverse("account_qbrs", args=[s.account.pk]),

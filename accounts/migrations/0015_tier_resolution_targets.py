@@ -24,7 +24,7 @@ def set_defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0012_derived_moments_in_range"),
+        ("accounts", "0014_default_working_calendar"),
     ]
 
     operations = [

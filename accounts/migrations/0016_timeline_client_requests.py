@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0013_tier_resolution_targets"),
+        ("accounts", "0015_tier_resolution_targets"),
         ("activities", "0007_client_requests_sla"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

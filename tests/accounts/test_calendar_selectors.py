@@ -1,0 +1,138 @@
+"""Which calendar an account's business hours are counted in (accounts/selectors.py)."""
+
+from datetime import date, time
+
+import pytest
+from django.db import IntegrityError
+
+from accounts.business_hours import BusinessCalendar
+from accounts.models import (
+    CalendarMembership,
+    CompanyHoliday,
+    WorkingCalendar,
+    weekday_mask,
+)
+from accounts.selectors import (
+    calendar_for_account,
+    calendars_by_account,
+    calendars_for_users,
+    fallback_calendar,
+    holidays_ahead,
+)
+from kam.models import Role
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def default_calendar():
+    """The São Paulo calendar the data migration creates."""
+    return WorkingCalendar.objects.get(is_default=True)
+
+
+@pytest.fixture
+def manaus(db):
+    return WorkingCalendar.objects.create(
+        name="Manaus",
+        time_zone="America/Manaus",
+        opens=time(8),
+        closes=time(17),
+        weekday_mask=weekday_mask({0, 1, 2, 3, 4, 5}),
+        subdivision="AM",
+    )
+
+
+def test_the_migration_creates_the_sao_paulo_default(default_calendar):
+    assert default_calendar.name == "São Paulo"
+    assert default_calendar.as_business_calendar() == BusinessCalendar(
+        time_zone="America/Sao_Paulo", subdivision="SP"
+    )
+
+
+def test_an_owner_in_a_calendar_gets_it_with_its_and_everyones_company_holidays(
+    account, kam_user, manaus
+):
+    CalendarMembership.objects.create(calendar=manaus, user=kam_user)
+    CompanyHoliday.objects.create(calendar=manaus, date=date(2026, 10, 24), name="Manaus day")
+    CompanyHoliday.objects.create(calendar=None, date=date(2026, 12, 24), name="Christmas Eve")
+    calendar = calendar_for_account(account)
+    assert calendar.time_zone == "America/Manaus"
+    assert calendar.weekdays == frozenset({0, 1, 2, 3, 4, 5})
+    assert (calendar.opens, calendar.closes, calendar.subdivision) == (time(8), time(17), "AM")
+    assert calendar.extra_holidays == {date(2026, 10, 24), date(2026, 12, 24)}
+
+
+def test_an_owner_in_no_calendar_gets_the_default(account, default_calendar, manaus):
+    CompanyHoliday.objects.create(calendar=manaus, date=date(2026, 10, 24), name="Manaus day")
+    CompanyHoliday.objects.create(
+        calendar=default_calendar, date=date(2026, 1, 2), name="Bridge day"
+    )
+    calendar = calendar_for_account(account)
+    assert calendar.time_zone == "America/Sao_Paulo"
+    assert calendar.subdivision == "SP"
+    assert calendar.extra_holidays == {date(2026, 1, 2)}
+
+
+def test_without_a_default_calendar_the_fallback_is_national_in_the_business_zone(
+    account, settings
+):
+    WorkingCalendar.objects.all().delete()
+    CompanyHoliday.objects.create(calendar=None, date=date(2026, 12, 24), name="Christmas Eve")
+    assert calendar_for_account(account) == BusinessCalendar(
+        time_zone=settings.TIME_ZONE, extra_holidays=frozenset({date(2026, 12, 24)})
+    )
+    assert fallback_calendar().subdivision is None
+
+
+def test_calendars_by_account_takes_three_queries_whatever_the_number_of_accounts(
+    django_assert_num_queries, default_calendar, manaus
+):
+    in_manaus = UserFactory.create_batch(3, role=Role.KAM)
+    elsewhere = UserFactory.create_batch(3, role=Role.KAM)
+    for user in in_manaus:
+        CalendarMembership.objects.create(calendar=manaus, user=user)
+    CompanyHoliday.objects.create(calendar=manaus, date=date(2026, 10, 24), name="Manaus day")
+    manaus_accounts = [AccountFactory(owner=user).pk for user in in_manaus for _ in range(4)]
+    other_accounts = [AccountFactory(owner=user).pk for user in elsewhere for _ in range(4)]
+
+    # 1: the accounts' owners; 2: the calendars with their members; 3: the company holidays.
+    with django_assert_num_queries(3):
+        found = calendars_by_account([*manaus_accounts, *other_accounts, 999_999_999])
+
+    assert set(found) == {*manaus_accounts, *other_accounts}
+    assert {found[pk].time_zone for pk in manaus_accounts} == {"America/Manaus"}
+    assert {found[pk].extra_holidays for pk in manaus_accounts} == {frozenset({date(2026, 10, 24)})}
+    assert {found[pk] for pk in other_accounts} == {default_calendar.as_business_calendar()}
+    with django_assert_num_queries(3):
+        calendars_by_account(manaus_accounts[:1])
+    with django_assert_num_queries(0):
+        assert calendars_by_account([]) == {}
+
+
+def test_calendars_for_users_keys_the_default_as_none(kam_user, manaus, default_calendar):
+    CalendarMembership.objects.create(calendar=manaus, user=kam_user)
+    found = calendars_for_users([kam_user.pk, None])
+    assert found[kam_user.pk].time_zone == "America/Manaus"
+    assert found[None] == default_calendar.as_business_calendar()
+
+
+def test_a_user_is_in_one_calendar_at_most(kam_user, manaus, default_calendar):
+    CalendarMembership.objects.create(calendar=manaus, user=kam_user)
+    with pytest.raises(IntegrityError):
+        CalendarMembership.objects.create(calendar=default_calendar, user=kam_user)
+
+
+def test_the_next_holidays_merge_the_states_and_the_companys(default_calendar):
+    CompanyHoliday.objects.create(
+        calendar=default_calendar, date=date(2026, 7, 10), name="Bridge day"
+    )
+    CompanyHoliday.objects.create(calendar=None, date=date(2026, 12, 24), name="Christmas Eve")
+    ahead = holidays_ahead(default_calendar, since=date(2026, 6, 1), language_code="en")
+    assert len(ahead) == 10
+    assert ahead[:3] == [
+        (date(2026, 6, 4), "Corpus Christi"),
+        (date(2026, 7, 9), "Constitutionalist Revolution"),
+        (date(2026, 7, 10), "Bridge day"),
+    ]
+    assert (date(2026, 12, 24), "Christmas Eve") in ahead
