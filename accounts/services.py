@@ -571,6 +571,8 @@ def working_calendar_save(
             label=calendar.name,
             changes=changes,
         )
+        # Hours, days, zone, holidays or members moved: the running SLA clocks follow.
+        outbox_enqueue(REQUEST_DEADLINES_TASK, None)
     return calendar
 
 
@@ -597,6 +599,7 @@ def company_holiday_add(
         label=_holiday_label(holiday),
         changes=created(snapshot(holiday, HOLIDAY_FIELDS)),
     )
+    outbox_enqueue(REQUEST_DEADLINES_TASK, None)
     return holiday
 
 
@@ -612,3 +615,4 @@ def company_holiday_delete(*, actor, holiday: CompanyHoliday) -> None:
         changes={name: [text, None] for name, [_none, text] in before.items()},
     )
     holiday.delete()
+    outbox_enqueue(REQUEST_DEADLINES_TASK, None)

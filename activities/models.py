@@ -584,16 +584,14 @@ class ClientRequest(models.Model):
                 condition=Q(resolved_at__isnull=True) | Q(first_response_at__isnull=False),
                 name="client_request_resolved_was_answered",
             ),
+            # The due moments follow from received_at (activities.sla, always after it); the
+            # warning comes before the breach.
             models.CheckConstraint(
                 condition=Q(
-                    first_response_due_at__gte=F("received_at"),
-                    first_response_warning_at__gte=F("received_at"),
                     first_response_warning_at__lte=F("first_response_due_at"),
-                    resolution_due_at__gte=F("received_at"),
-                    resolution_warning_at__gte=F("received_at"),
                     resolution_warning_at__lte=F("resolution_due_at"),
                 ),
-                name="client_request_deadlines_ordered",
+                name="client_request_warning_before_due",
             ),
         ]
         indexes = [

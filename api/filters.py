@@ -17,7 +17,15 @@ from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
 from accounts.models import AccountStatus, BuyingRole, HealthBand, Stance
-from activities.models import CommitmentStatus, InteractionCategory, InteractionKind, QBRStatus
+from activities.models import (
+    CommitmentStatus,
+    InteractionCategory,
+    InteractionKind,
+    QBRStatus,
+    RequestChannel,
+    RequestPriority,
+    RequestStatus,
+)
 from plans.models import PlanStatus
 
 MAX_ID = 2**63 - 1
@@ -180,6 +188,26 @@ class CommitmentFilter(filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         today = timezone.localdate()
         return queryset.overdue(today) if value else queryset.not_overdue(today)
+
+
+class ClientRequestFilter(filters.FilterSet):
+    account = id_filter("account_id", _("Account id"))
+    owner = id_filter("owner_id", _("Owner user id"))
+    status = filters.ChoiceFilter(
+        choices=[("open", _("Open")), *RequestStatus.choices], method="filter_status"
+    )
+    priority = filters.ChoiceFilter(choices=RequestPriority.choices)
+    channel = filters.ChoiceFilter(choices=RequestChannel.choices)
+    received_after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lte")
+    breached = BooleanFilter(method="filter_breached", label=_("Either SLA clock breached (now)"))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.open() if value == "open" else queryset.in_status(value)
+
+    def filter_breached(self, queryset, name, value):
+        breached = queryset.breached(timezone.now())
+        return breached if value else queryset.exclude(pk__in=breached.values("pk"))
 
 
 class QBRFilter(filters.FilterSet):

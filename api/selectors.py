@@ -12,7 +12,7 @@ from accounts.models import HealthScore, RevenueRecord, Stakeholder, TierChange
 from accounts.revenue import windows
 from accounts.selectors import accounts_for_user
 from activities.models import Commitment, Interaction
-from activities.selectors import commitments_for_user, qbrs_for_user
+from activities.selectors import commitments_for_user, qbrs_for_user, requests_for_user
 from api.models import ApiToken
 from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
 
@@ -67,6 +67,10 @@ def api_commitments(user) -> QuerySet:
 
 def api_qbrs(user) -> QuerySet:
     return qbrs_for_user(user).prefetch_related("attendees", "stakeholders")
+
+
+def api_requests(user) -> QuerySet:
+    return requests_for_user(user).select_related("owner")
 
 
 def api_health_scores(user) -> QuerySet[HealthScore]:

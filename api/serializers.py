@@ -24,7 +24,8 @@ from accounts.models import (
     TierChange,
 )
 from accounts.selectors import accounts_for_user
-from activities.models import QBR, Commitment, Interaction
+from activities.models import QBR, ClientRequest, Commitment, Interaction, RequestStatus
+from activities.services import REQUEST_FIELDS
 from kam.dates import date_in_range, datetime_in_range
 from kam.models import User
 from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
@@ -637,6 +638,101 @@ class QBRHoldSerializer(RowRules, serializers.Serializer):
 
     class Meta:
         model = QBR
+
+
+# --- client requests --------------------------------------------------------------------------
+
+
+class ClientRequestSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(read_only=True)
+    status = serializers.ChoiceField(
+        choices=RequestStatus.choices,
+        read_only=True,
+        help_text=_("awaiting: no answer yet; answered: answered, not resolved; resolved."),
+    )
+    first_response_met = serializers.BooleanField(
+        read_only=True, help_text=_("Answered by the first-response due moment.")
+    )
+    first_response_breached = serializers.SerializerMethodField(
+        help_text=_("Answered after the due moment, or still unanswered past it.")
+    )
+    resolution_met = serializers.BooleanField(
+        read_only=True, help_text=_("Resolved by the resolution due moment.")
+    )
+    resolution_breached = serializers.SerializerMethodField(
+        help_text=_("Resolved after the due moment, or still open past it.")
+    )
+
+    class Meta:
+        model = ClientRequest
+        fields = [
+            "id",
+            "account",
+            "requester",
+            "channel",
+            "subject",
+            "details",
+            "priority",
+            "received_at",
+            "owner",
+            "status",
+            "first_response_at",
+            "first_response_due_at",
+            "first_response_met",
+            "first_response_breached",
+            "first_response_interaction",
+            "resolved_at",
+            "resolution_due_at",
+            "resolution_met",
+            "resolution_breached",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_first_response_breached(self, request) -> bool:
+        # One moment for the whole response (ClientRequestViewSet puts it in the context).
+        return request.is_first_response_breached(self.context["now"])
+
+    def get_resolution_breached(self, request) -> bool:
+        return request.is_resolution_breached(self.context["now"])
+
+
+class ClientRequestInputSerializer(RowRules, serializers.ModelSerializer):
+    account = VisibleAccountField()
+    requester = VisibleStakeholderField(required=False, allow_null=True)
+    owner = ActiveUserField(
+        required=False,
+        help_text=_("One of the account's team; the account's owner when left out."),
+    )
+
+    class Meta:
+        model = ClientRequest
+        fields = ["account", *REQUEST_FIELDS]
+        # The services own the rules across rows (and word them); no model validators.
+        validators = []
+
+
+class ClientRequestUpdateSerializer(ClientRequestInputSerializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        write_only=True,
+        help_text=_("The version you read: a change saved since then answers 409."),
+    )
+
+    class Meta(ClientRequestInputSerializer.Meta):
+        fields = [*REQUEST_FIELDS, "version"]
+
+
+class RequestMomentSerializer(RowRules, serializers.Serializer):
+    at = serializers.DateTimeField(
+        required=False,
+        validators=[datetime_in_range],
+        help_text=_("When it happened; now when left out."),
+    )
+
+    class Meta:
+        model = ClientRequest
 
 
 # --- health and tiers -------------------------------------------------------------------------

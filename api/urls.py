@@ -17,6 +17,7 @@ router.register("stakeholders", views.StakeholderViewSet, basename="stakeholder"
 router.register("interactions", views.InteractionViewSet, basename="interaction")
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("qbrs", views.QBRViewSet, basename="qbr")
+router.register("requests", views.ClientRequestViewSet, basename="request")
 router.register("plans", views.PlanViewSet, basename="plan")
 router.register("objectives", views.ObjectiveViewSet, basename="objective")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")

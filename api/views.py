@@ -349,6 +349,97 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return self._transition(activity_services.commitment_cancel)
 
 
+# --- client requests --------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List client requests"),
+    retrieve=extend_schema(
+        summary="Get a client request",
+        responses={200: serializers.ClientRequestSerializer},
+    ),
+)
+class ClientRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Client requests with their SLA clocks (first response and resolution), due moments in
+    business hours of the account's working calendar and targets from its tier."""
+
+    output_serializer = serializers.ClientRequestSerializer
+    filterset_class = filters.ClientRequestFilter
+    ordering_fields = ["received_at", "first_response_due_at", "resolution_due_at", "id"]
+    ordering = ["-received_at"]
+
+    def get_queryset(self):
+        return selectors.api_requests(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @extend_schema(
+        summary="Record a client request",
+        request=serializers.ClientRequestInputSerializer,
+        responses={201: serializers.ClientRequestSerializer},
+    )
+    def create(self, request):
+        data = self.validated(serializers.ClientRequestInputSerializer)
+        self.permit(data["account"])
+        created = activity_services.request_create(actor=request.user, **data)
+        return self.output(created, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Update a client request",
+        request=serializers.ClientRequestUpdateSerializer,
+        responses={200: serializers.ClientRequestSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        row = self.get_object_to(Access.EDIT)
+        data = self.validated(serializers.ClientRequestUpdateSerializer, instance=row, partial=True)
+        if "version" not in data:
+            raise ValidationError({"version": [_("This field is required.")]})
+        expected = data.pop("version")
+        row = activity_services.request_update(
+            client_request=row, actor=request.user, expected_version=expected, **data
+        )
+        return self.output(row)
+
+    def _moment(self, service):
+        row = self.get_object_to(Access.EDIT)
+        data = self.validated(serializers.RequestMomentSerializer)
+        row = service(
+            client_request=row, at=data.get("at") or timezone.now(), actor=self.request.user
+        )
+        return self.output(row)
+
+    @extend_schema(
+        summary="Record the first response (once)",
+        request=serializers.RequestMomentSerializer,
+        responses={200: serializers.ClientRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        return self._moment(activity_services.request_respond)
+
+    @extend_schema(
+        summary="Resolve (an unanswered request is answered by it)",
+        request=serializers.RequestMomentSerializer,
+        responses={200: serializers.ClientRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._moment(activity_services.request_resolve)
+
+    @extend_schema(
+        summary="Reopen a resolved request",
+        request=None,
+        responses={200: serializers.ClientRequestSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        row = activity_services.request_reopen(
+            client_request=self.get_object_to(Access.EDIT), actor=request.user
+        )
+        return self.output(row)
+
+
 # --- QBRs -------------------------------------------------------------------------------------
 
 

@@ -371,14 +371,10 @@ class Migration(migrations.Migration):
             model_name="clientrequest",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    ("first_response_due_at__gte", models.F("received_at")),
-                    ("first_response_warning_at__gte", models.F("received_at")),
                     ("first_response_warning_at__lte", models.F("first_response_due_at")),
-                    ("resolution_due_at__gte", models.F("received_at")),
-                    ("resolution_warning_at__gte", models.F("received_at")),
                     ("resolution_warning_at__lte", models.F("resolution_due_at")),
                 ),
-                name="client_request_deadlines_ordered",
+                name="client_request_warning_before_due",
             ),
         ),
     ]

@@ -204,3 +204,15 @@ def test_an_interaction_cannot_answer_another_accounts_request(strategic, clock)
     foreign.refresh_from_db()
     assert foreign.first_response_at is None
     assert InteractionFactory._meta.model.objects.count() == 0
+
+
+def test_a_company_holiday_moves_the_running_clock(strategic, admin_user, clock):
+    from accounts.services import company_holiday_add
+
+    request = _create(strategic)
+    company_holiday_add(actor=admin_user, calendar=None, date=datetime(2026, 3, 9).date(),
+                        name="Company day")  # fmt: skip
+    services.requests_deadlines_refresh()  # what the queued task runs
+    request.refresh_from_db()
+    # Monday is off: Fri 2 h + Tue 9 h + Wed 1 h.
+    assert request.first_response_due_at == datetime(2026, 3, 11, 10, 0, tzinfo=SP)

@@ -7,8 +7,16 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services import account_revenue_refresh, scoring_defaults_ensure, stakeholder_create
-from activities.models import QBR, Commitment, Interaction
-from activities.services import NextStep, interaction_log, qbr_hold, qbr_schedule
+from activities.models import QBR, ClientRequest, Commitment, Interaction
+from activities.services import (
+    NextStep,
+    interaction_log,
+    qbr_hold,
+    qbr_schedule,
+    request_create,
+    request_resolve,
+    request_respond,
+)
 from insights.services import health_recompute_all, tiers_recompute
 from plans import services as plan_services
 from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
@@ -50,6 +58,8 @@ class Book:
     action: Action
     qbr: QBR
     held_qbr: QBR
+    client_request: ClientRequest  # answered, open
+    resolved_request: ClientRequest
 
 
 def build_book(account, actor, today: date) -> Book:
@@ -138,6 +148,21 @@ def build_book(account, actor, today: date) -> Book:
         attendees=[actor],
         stakeholders=[champion],
     )
+    received = timezone.now() - timedelta(days=2)
+    client_request = request_create(
+        account=account,
+        actor=actor,
+        subject="Copy of the invoice",
+        received_at=received,
+        requester=champion,
+        channel="email",
+        priority="high",
+    )
+    request_respond(client_request=client_request, at=received + timedelta(hours=1), actor=actor)
+    resolved_request = request_create(
+        account=account, actor=actor, subject="New contact", received_at=received
+    )
+    request_resolve(client_request=resolved_request, at=received + timedelta(hours=2), actor=actor)
     return Book(
         account=account,
         champion=champion,
@@ -151,6 +176,8 @@ def build_book(account, actor, today: date) -> Book:
         action=action,
         qbr=qbr,
         held_qbr=held,
+        client_request=client_request,
+        resolved_request=resolved_request,
     )
 
 

@@ -6,7 +6,7 @@ The input serializers check the row against its model's rules before the service
 (api.serializers.RowRules); a constraint added to a model fails here until it is listed as one
 the API can break (BREAKS, with a request that breaks it)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.apps import apps
 from django.db import models, transaction
@@ -90,6 +90,11 @@ def breaks(book, kam_user):
     deal = {"plan": plan.pk, "title": "Deal", "amount": "10.00", "owner": kam_user.pk}
     action = {"plan": plan.pk, "title": "Do", "owner": kam_user.pk, "due_date": "2026-04-01"}
     hold = f"/api/v1/qbrs/{book.qbr.pk}/hold/"
+    new_request = {"account": account.pk, "subject": "Copy", "received_at": HELD}
+    answered = book.client_request
+    answered_url = f"/api/v1/requests/{answered.pk}/"
+    resolved_url = f"/api/v1/requests/{book.resolved_request.pk}/"
+    after = lambda row: (row.first_response_at + timedelta(hours=1)).isoformat()  # noqa: E731
     account_url = f"/api/v1/accounts/{account.pk}/"
     champion_url = f"/api/v1/stakeholders/{book.champion.pk}/"
     return {
@@ -194,6 +199,23 @@ def breaks(book, kam_user):
                                 {"status"}),
         "action_due_date_range": ("post", "/api/v1/actions/", {**action, "due_date": FAR},
                                   {"due_date"}),
+        "client_request_channel_valid": ("post", "/api/v1/requests/",
+                                         {**new_request, "channel": "x"}, {"channel"}),
+        "client_request_priority_valid": ("post", "/api/v1/requests/",
+                                          {**new_request, "priority": "x"}, {"priority"}),
+        "client_request_received_at_range": ("post", "/api/v1/requests/",
+                                             {**new_request, "received_at": "1900-01-01T10:00Z"},
+                                             {"received_at"}),
+        "client_request_response_not_before_received": (
+            "patch", answered_url, {"received_at": after(answered), "version": answered.version},
+            {"received_at"},
+        ),
+        "client_request_resolved_not_before_received": (
+            "patch", resolved_url,
+            {"received_at": after(book.resolved_request),
+             "version": book.resolved_request.version},
+            {"received_at"},
+        ),
     }  # fmt: skip
 
 

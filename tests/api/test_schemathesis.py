@@ -96,6 +96,7 @@ def real_ids(book) -> dict[str, int]:
         "interactions": book.interaction.pk,
         "commitments": book.commitment.pk,
         "qbrs": book.qbr.pk,
+        "requests": book.client_request.pk,
         "plans": book.plan.pk,
         "objectives": book.objective.pk,
         "opportunities": book.opportunity.pk,

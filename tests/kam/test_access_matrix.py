@@ -190,6 +190,11 @@ ROUTES: dict[str, Route] = {
     "commitment-complete": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment-reopen": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment-cancel": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
+    "request-list": Route(API_PAGE),
+    "request-detail": Route(API_OBJECT, lambda s: {"pk": s.client_request.pk}),
+    "request-respond": Route(API_OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
+    "request-resolve": Route(API_OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
+    "request-reopen": Route(API_OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
     "qbr-list": Route(API_PAGE),
     "qbr-detail": Route(API_OBJECT, lambda s: {"pk": s.qbr.pk}),
     "qbr-cancel": Route(API_OBJECT, lambda s: {"pk": s.qbr.pk}, "post"),
@@ -623,6 +628,18 @@ WRITES: dict[str, Write] = {
         "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/complete/",
         api=True,
         done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "done",
+    ),
+    "api: record a client request": Write(
+        "edit", "post", lambda s, n: "/api/v1/requests/", api=True, hidden_status=400,
+        body=lambda s, n: {"account": s.account.pk, "subject": "API request",
+                           "received_at": "2026-03-10T09:00:00-03:00"},
+        done=lambda s, n: ClientRequest.objects.filter(subject="API request").exists(),
+    ),
+    "api: resolve a client request": Write(
+        "edit", "post", lambda s, n: f"/api/v1/requests/{s.client_request.pk}/resolve/",
+        api=True,
+        done=lambda s, n: ClientRequest.objects.get(pk=s.client_request.pk).resolved_at
+        is not None,
     ),
     "api: cancel a commitment": Write(
         "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/cancel/",
