@@ -32,6 +32,7 @@ from insights.sla import (
 from kam.models import Role
 from tests.factories import AccountFactory, UserFactory
 from tests.insights.sla_data import make_request
+from tests.insights.test_health_views import _config_post
 
 SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=SP)
@@ -500,3 +501,13 @@ def test_the_sla_tables_export_as_csv(client_for, leader, dashboard):
         client_for(dashboard["ana"]).get(reverse("portfolio_export", args=["sla-kams", "csv"]))
     )
     assert "Bruno KAM" not in text
+
+
+def test_the_sla_weight_is_set_on_the_configuration_page(client_for, admin_user):
+    client = client_for(admin_user)
+    page = client.get(reverse("configuration")).content.decode()
+    assert 'name="health_sla"' in page
+    assert "Response times (SLA)" in page
+    response = client.post(reverse("configuration"), _config_post(health_sla=12))
+    assert response.status_code == 302
+    assert scoring_defaults_ensure().health_weights["sla"] == 12
