@@ -94,16 +94,19 @@ def _expected(made, days, clock) -> tuple[Compliance, Compliance]:
 
 
 @rule_settings
-@given(rows=request_rows)
-def test_outcome_annotation_and_window_agree_with_the_row_answers(account, rows):
+@given(rows=request_rows, hours_back=st.integers(min_value=0, max_value=72))
+def test_outcome_annotation_and_window_agree_with_the_row_answers(account, rows, hours_back):
     made = {r.pk: r for r in _make_rows(account, rows)}
-    for row in ClientRequest.objects.with_sla_outcomes(NOW):
-        assert row.first_response_outcome == made[row.pk].first_response_outcome(NOW)
-        assert row.resolution_outcome == made[row.pk].resolution_outcome(NOW)
+    # Any clock up to three days back, on the hour or half past (due moments fall on the hour).
+    clock = NOW - timedelta(hours=hours_back, minutes=30 * (hours_back % 2))
+    for row in ClientRequest.objects.with_sla_outcomes(clock):
+        assert row.first_response_outcome == made[row.pk].first_response_outcome(clock)
+        assert row.resolution_outcome == made[row.pk].resolution_outcome(clock)
     for days in (30, 90):
-        assert set(
-            ClientRequest.objects.received_within(NOW, days).values_list("pk", flat=True)
-        ) == {pk for pk, r in made.items() if r.received_within(NOW, days)}
+        received = ClientRequest.objects.received_within(clock, days)
+        assert set(received.values_list("pk", flat=True)) == {
+            pk for pk, r in made.items() if r.received_within(clock, days)
+        }
 
 
 @rule_settings
@@ -511,3 +514,12 @@ def test_the_sla_weight_is_set_on_the_configuration_page(client_for, admin_user)
     response = client.post(reverse("configuration"), _config_post(health_sla=12))
     assert response.status_code == 302
     assert scoring_defaults_ensure().health_weights["sla"] == 12
+
+
+def test_the_sla_blocks_read_in_portuguese(client_for, leader, dashboard):
+    leader.language = "pt-br"
+    leader.save()
+    page = client_for(leader).get(reverse("portfolio")).content.decode()
+    assert "Cumprimento do SLA por nível" in page
+    assert "Cumprimento do SLA por KAM" in page
+    assert "SLA compliance by tier" not in page
