@@ -5,11 +5,13 @@ Files are written by kam.exports.table_response."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
 from accounts.selectors import accounts_for_user
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import ClientRequest, Commitment, CommitmentStatus, Interaction
+from activities.selectors import REQUEST_FILTERS
 from plans.models import Opportunity
 
 CHUNK = 2000
@@ -185,5 +187,60 @@ def opportunity_rows(user, *, account: Account | None = None, plan_id: int | Non
             o.external_id,
         ]
         for o in opportunities.iterator(chunk_size=CHUNK)
+    )
+    return headers, rows
+
+
+def request_rows(user, *, account: Account | None = None, status: str = ""):
+    """Client requests with their SLA clocks; `status` as the Requests tab's filter (open,
+    awaiting, answered, resolved; anything else: all)."""
+    headers = [
+        _("id"),
+        _("account"),
+        _("subject"),
+        _("requested by"),
+        _("channel"),
+        _("priority"),
+        _("received at"),
+        _("owner"),
+        _("status"),
+        _("first response due"),
+        _("first response at"),
+        _("first response on time"),
+        _("resolution due"),
+        _("resolved at"),
+        _("resolved on time"),
+        _("SLA breached"),
+    ]
+    now = timezone.now()
+    requests = (
+        ClientRequest.objects.filter(account__in=_scope(user, account))
+        .select_related("account", "owner", "requester")
+        .order_by("-received_at", "-pk")
+    )
+    if status == "open":
+        requests = requests.open()
+    elif status in REQUEST_FILTERS and status != "all":
+        requests = requests.in_status(status)
+    rows = (
+        [
+            r.pk,
+            r.account.name,
+            r.subject,
+            r.requester.name if r.requester else "",
+            r.get_channel_display(),
+            r.get_priority_display(),
+            r.received_at,
+            r.owner.email,
+            r.get_status_display(),
+            r.first_response_due_at,
+            r.first_response_at,
+            r.first_response_met if r.first_response_at else None,
+            r.resolution_due_at,
+            r.resolved_at,
+            r.resolution_met if r.resolved_at else None,
+            r.is_breached(now),
+        ]
+        for r in requests.iterator(chunk_size=CHUNK)
     )
     return headers, rows

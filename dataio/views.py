@@ -170,20 +170,22 @@ EXPORTS = {
     "interactions": exports.interaction_rows,
     "commitments": exports.commitment_rows,
     "opportunities": exports.opportunity_rows,
+    "requests": exports.request_rows,
 }
 
 
 @require_GET
 def export_table(request, entity: str, fmt: str):
-    """Stakeholders, interactions, commitments or opportunities of every account the user may
-    see, or of one (`?account=<id>`, 404 when not theirs), with the list page's filters
-    (`status` for commitments, `kind` for interactions, `plan` for opportunities)."""
+    """Stakeholders, interactions, commitments, opportunities or client requests of every
+    account the user may see, or of one (`?account=<id>`, 404 when not theirs), with the list
+    page's filters (`status` for commitments and requests, `kind` for interactions, `plan` for
+    opportunities)."""
     if entity not in EXPORTS or fmt not in FORMATS:
         raise Http404
     account_id = int_param(request.GET, "account")
     account = None if account_id is None else get_account_for_user(request.user, account_id)
     filters = {}
-    if entity == "commitments":
+    if entity in ("commitments", "requests"):
         filters["status"] = request.GET.get("status", "")
     elif entity == "interactions":
         filters["kind"] = request.GET.get("kind", "")

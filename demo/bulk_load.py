@@ -478,6 +478,55 @@ def load_commitments(p: dict) -> int:
     )
 
 
+def load_requests(p: dict) -> int:
+    # Client requests received over the last 60 days in working hours, from the account's
+    # first stakeholder, owned by its owner: 85 % answered (within two days), three in four of
+    # those resolved (within five more). The due moments are first set in calendar hours
+    # (24 h to answer, 72 h to resolve); the nightly step recomputes those of the clocks still
+    # running in business hours with the real targets (requests_deadlines_refresh).
+    return execute(
+        """
+        INSERT INTO activities_clientrequest
+            (account_id, requester_id, channel, subject, details, priority, received_at,
+             owner_id, first_response_at, first_response_interaction_id, resolved_at,
+             first_response_due_at, first_response_warning_at, resolution_due_at,
+             resolution_warning_at, created_by_id, created_at, updated_at, version)
+        SELECT a.id, a.first_sh,
+               (ARRAY['email', 'phone', 'whatsapp', 'meeting', 'portal'])
+                   [1 + floor(pg_temp.u(r.g, 72) * 5)::int],
+               'Request ' || r.g, '',
+               (ARRAY['low', 'normal', 'normal', 'high', 'urgent'])
+                   [1 + floor(pg_temp.u(r.g, 73) * 5)::int],
+               r.received, a.owner_id,
+               CASE WHEN r.answered
+                    THEN least(r.received + r.answer_after, %(anchor)s - interval '1 minute')
+               END,
+               NULL,
+               CASE WHEN r.answered AND r.resolved
+                    THEN least(r.received + r.answer_after + r.resolve_after,
+                               %(anchor)s - interval '1 minute')
+               END,
+               r.received + interval '24 hours', r.received + interval '18 hours',
+               r.received + interval '72 hours', r.received + interval '54 hours',
+               a.owner_id, r.received, r.received, 1
+        FROM (
+            SELECT g, floor(%(accounts)s * pg_temp.u(g, 70) ^ 1.2)::int AS idx,
+                   ((%(today)s - 1 - floor(pg_temp.u(g, 71) * 60)::int)::timestamp
+                     + make_interval(mins => 540 + floor(pg_temp.u(g, 74) * 480)::int))
+                     AT TIME ZONE %(tz)s AS received,
+                   pg_temp.u(g, 75) < 0.85 AS answered,
+                   pg_temp.u(g, 76) < 0.75 AS resolved,
+                   make_interval(mins => floor(pg_temp.u(g, 77) * 2880)::int) AS answer_after,
+                   make_interval(mins => floor(pg_temp.u(g, 78) * 7200)::int) AS resolve_after
+            FROM generate_series(1, %(requests)s) g
+        ) r
+        JOIN bench_acc a ON a.idx = r.idx
+        ORDER BY r.received, r.g
+        """,
+        p,
+    )
+
+
 def load_satisfaction(p: dict) -> int:
     # 60 % of accounts have 1–4 answers over two years, NPS or CSAT.
     return execute(
@@ -929,6 +978,7 @@ LARGE_TABLES = [
     "plans_accountplan",
     "plans_opportunity",
     "plans_risk",
+    "activities_clientrequest",
 ]
 
 

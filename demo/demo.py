@@ -54,7 +54,13 @@ from accounts.services import (
     stakeholder_create,
     stakeholder_mark_left,
 )
-from activities.models import Commitment, Interaction, InteractionCategory, InteractionKind
+from activities.models import (
+    ClientRequest,
+    Commitment,
+    Interaction,
+    InteractionCategory,
+    InteractionKind,
+)
 from activities.services import (
     NextStep,
     commitment_cancel,
@@ -63,6 +69,7 @@ from activities.services import (
 )
 from demo.plans import demo_plans_seed
 from demo.qbrs import demo_qbrs_seed
+from demo.requests import demo_requests_seed
 from insights.services import health_recompute, tiers_recompute
 from kam.models import Role, User
 
@@ -181,6 +188,7 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
 
     demo_plans_seed(accounts=accounts, today=today)
     demo_qbrs_seed(accounts=accounts, today=today)
+    demo_requests_seed(accounts=accounts, now=timezone.now())
 
     config = scoring_defaults_ensure()
     ids = sorted(account.pk for account in accounts.values() if account.is_live)
@@ -240,6 +248,7 @@ def demo_counts() -> dict[str, int]:
         "revenue_records": RevenueRecord.objects.filter(account__in=demo_accounts).count(),
         "milestones": Milestone.objects.filter(account__in=demo_accounts).count(),
         "ratings": QualitativeRating.objects.filter(account__in=demo_accounts).count(),
+        "client_requests": ClientRequest.objects.filter(account__in=demo_accounts).count(),
     }
 
 

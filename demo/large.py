@@ -5,7 +5,8 @@ about 200,000 stakeholders, a million interactions over two years, 200,000 commi
 years of monthly revenue, two years of QBRs held plus the next ones planned, account plans
 for the strategic, key and most growth accounts with 100,000 opportunities and their risks,
 the timeline the services would have written, and 365 days of health history for every
-account (7.3 million scores) plus today's, computed by the real scoring. The demo users
+account (7.3 million scores) plus today's, computed by the real scoring; 40,000 client
+requests over the last 60 days. The demo users
 (kam@, kam2@, kam3@, leader@, admin@example.com, password "demo") are in it: each demo KAM
 owns 70 accounts spread over every tier and status.
 
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.services import scoring_defaults_ensure
+from activities.services import requests_deadlines_refresh
 from demo import bulk_load
 from demo.bulk_load import Step, execute
 from demo.demo import _exchange_rates_seed, demo_users_seed
@@ -40,6 +42,7 @@ LARGE_COUNTS = {
     "kams": 280,
     "interactions": 1_000_000,
     "commitments": 200_000,
+    "requests": 40_000,
     "opportunities": 100_000,
 }
 CHURNED_SHARE = 0.02
@@ -75,6 +78,7 @@ LOAD_STEPS = [
     ("interactions", bulk_load.load_interactions),
     ("interaction stakeholders", bulk_load.load_interaction_stakeholders),
     ("commitments", bulk_load.load_commitments),
+    ("client requests", bulk_load.load_requests),
     ("satisfaction entries", bulk_load.load_satisfaction),
     ("qualitative ratings", bulk_load.load_ratings),
     ("QBRs held", bulk_load.load_qbrs),
@@ -178,6 +182,7 @@ def _load_params(
         "accounts": counts["accounts"],
         "interactions": counts["interactions"],
         "commitments": counts["commitments"],
+        "requests": counts["requests"],
         "opportunities": counts["opportunities"],
         "products": PRODUCTS,
         "history_days": history_days,
@@ -212,5 +217,7 @@ def _nightly(today: date) -> None:
     # Today's scores from the real inputs, so the latest explanations, movers and band drops
     # are what the app computes (the history before today is synthetic).
     insights_services.health_recompute_all(day=today)
+    # The open requests' clocks in business hours of each owner's calendar, tier targets.
+    requests_deadlines_refresh()
     services.account_revenue_refresh(day=today)
     insights_services.health_months_rebuild()

@@ -126,3 +126,34 @@ def test_the_quick_log_answers_and_resolves_a_request(client_for, account, clock
     assert request.first_response_at == datetime(2026, 3, 10, 10, 0, tzinfo=SP)
     assert request.resolved_at == request.first_response_at
     assert request.first_response_interaction.summary == "Sent the copy"
+
+
+def test_the_export_lists_the_visible_requests_with_their_clocks(
+    client_for, account, outsider, clock
+):
+    request = _request(account, subject="Price list")
+    services.request_resolve(
+        client_request=request, at=datetime(2026, 3, 9, 10, tzinfo=SP), actor=account.owner
+    )
+    _request(account, subject="Still open")
+    url = reverse("export_table", args=["requests", "csv"])
+    client = client_for(account.owner)
+    text = _body(client.get(url, {"account": account.pk, "status": "resolved"}))
+    assert "Price list" in text and "Still open" not in text
+    assert "Resolved" in text
+    assert "Still open" in _body(client.get(url))
+    assert "Price list" not in _body(client_for(outsider).get(url))
+
+
+def _body(response) -> str:
+    return b"".join(response.streaming_content).decode()
+
+
+def test_the_tab_speaks_portuguese(client_for, account, clock):
+    _request(account)
+    account.owner.language = "pt-br"
+    account.owner.save()
+    page = client_for(account.owner).get(reverse("account_requests", args=[account.pk]))
+    text = page.content.decode()
+    assert "Novo pedido" in text and "Aguardando resposta" in text
+    assert "horas úteis" in text

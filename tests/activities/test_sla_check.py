@@ -187,3 +187,16 @@ def test_two_concurrent_runs_still_send_each_notice_once(kam_user, team_member, 
     assert len(mail.outbox) == 6
     assert Reminder.objects.filter(sent_at__isnull=False).count() == 6
     assert Notification.objects.count() == 6
+
+
+def test_a_portuguese_speaker_is_told_in_portuguese(strategic_request, kam_user, leader):
+    kam_user.language = "pt-br"
+    kam_user.save()
+    sla_check(now=datetime(2026, 3, 10, 11, 0, tzinfo=SP))
+    to_owner = next(m for m in mail.outbox if m.to == [kam_user.email])
+    assert to_owner.subject == (
+        f"Prazo de resposta perdido: pedido nº {strategic_request.pk} (Acme Industrial)"
+    )
+    assert "10/03/2026 10:00" in to_owner.body
+    to_leader = next(m for m in mail.outbox if m.to == [leader.email])
+    assert to_leader.subject.startswith("Response deadline missed")

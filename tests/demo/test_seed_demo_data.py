@@ -271,3 +271,20 @@ def test_demo_has_qbr_history_with_ratings_and_qbrs_due_and_overdue(seeded, db):
     due = [due_on for _account, due_on in qbr_due_rows(Account.objects.all(), today)]
     assert any(due_on < today for due_on in due)  # overdue: escalation material
     assert any(today <= due_on <= today + timedelta(days=14) for due_on in due)  # due soon
+
+
+def test_client_requests_show_every_sla_outcome_across_tiers(seeded, karina, db):
+    from activities.models import ClientRequest
+    from activities.selectors import requests_awaiting
+
+    now = timezone.now()
+    requests = ClientRequest.objects.filter(account__external_id__startswith="demo-")
+    assert requests.count() == seeded["client_requests"] > 20
+    assert requests.open().count() > 0
+    assert requests.first_response_met().count() > 0
+    assert requests.first_response_breached(now).exclude(first_response_at=None).count() > 0
+    assert requests.awaiting_response().first_response_breached(now).count() > 0
+    assert requests.resolution_met().count() > 0
+    tiers = set(requests.values_list("account__tier__key", flat=True))
+    assert {"strategic", "key"} <= tiers and len(tiers) >= 3
+    assert requests_awaiting(karina, now)  # My work has some to answer

@@ -2,10 +2,12 @@
 portfolio (kam/demo_large.py, kam/bulk_load.py), against the test database."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import (
@@ -16,7 +18,7 @@ from accounts.models import (
     Stakeholder,
     TimelineEntry,
 )
-from activities.models import QBR, Commitment, Interaction
+from activities.models import QBR, ClientRequest, Commitment, Interaction
 from demo.bulk_load import LARGE_TABLES, LOADED_TABLES
 from demo.large import DEMO_KAMS, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
 from kam.models import User
@@ -76,6 +78,13 @@ def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was(
     assert Account.objects.filter(status="churned").count() == expected["churned"] == 1
     assert Interaction.objects.count() == expected["interactions"] == 2_000
     assert Commitment.objects.count() == expected["commitments"] == 400
+    assert ClientRequest.objects.count() == expected["requests"] == 80
+    # The open clocks were recomputed in business hours (not the loader's calendar hours).
+    awaiting = ClientRequest.objects.awaiting_response()
+    assert awaiting.exists()
+    assert not awaiting.filter(
+        first_response_due_at=F("received_at") + timedelta(hours=24)
+    ).exists()
     assert AccountPlan.objects.exists()
     assert Opportunity.objects.count() == expected["opportunities"] == 200
     live = Account.objects.exclude(status="churned")

@@ -274,7 +274,7 @@ def test_health_recompute_scores_the_sla_component_and_explains_it(account, now)
         )
     with translation.override("pt-br"):
         assert reason_text(component["reason"]) == (
-            "1 de 2 solicitações respondidas com atraso e 1 de 2 resolvidas com atraso em "
+            "1 de 2 pedidos respondidos com atraso e 1 de 2 resolvidos com atraso em "
             "90 dias (50 % no prazo; metas do nível)."
         )
         assert component_label("sla") == "Tempo de resposta (SLA)"
@@ -285,7 +285,7 @@ def test_health_recompute_scores_the_sla_component_and_explains_it(account, now)
     assert nothing["reason"]["code"] == "sla_no_data"
     with translation.override("pt-br"):
         assert reason_text(nothing["reason"]) == (
-            "Fora do cálculo: nenhuma solicitação de cliente nos últimos 90 dias."
+            "Fora do cálculo: nenhum pedido do cliente nos últimos 90 dias."
         )
 
 

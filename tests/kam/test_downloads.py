@@ -188,7 +188,9 @@ def test_the_rejects_download_of_the_reported_file_name(client_for, admin_user):
     )
 
 
-@pytest.mark.parametrize("entity", ["stakeholders", "interactions", "commitments", "opportunities"])
+@pytest.mark.parametrize(
+    "entity", ["stakeholders", "interactions", "commitments", "opportunities", "requests"]
+)
 def test_list_exports_name_the_file_after_the_list(client_for, kam_user, entity):
     account = AccountFactory(name=HOSTILE[0], owner=kam_user)
     client = client_for(kam_user)
