@@ -144,6 +144,17 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any")), ("open", _("Open opportunities"))],
     )
+    sla = forms.TypedChoiceField(
+        label=_("Response SLA"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", _("Any")),
+            ("30", _("Missed in the last 30 days")),
+            ("90", _("Missed in the last 90 days")),
+        ],
+    )
     revenue = forms.ChoiceField(
         label=_("Revenue"),
         required=False,
@@ -195,6 +206,7 @@ class AccountFilterForm(forms.Form):
             "commitments_overdue": data.get("commitments") == "overdue",
             "open_pipeline": data.get("pipeline") == "open",
             "revenue": data.get("revenue", ""),
+            "sla_missed_days": data.get("sla"),
             "sort": data.get("sort") or "name",
         }
 

@@ -15,6 +15,7 @@ COMPONENT_LABELS = {
     "qbr": _("QBR on cadence"),
     "risks": _("High-severity risks"),
     "renewal": _("Renewal proximity"),
+    "sla": _("Response times (SLA)"),
 }
 
 TEMPLATES = {
@@ -49,6 +50,14 @@ TEMPLATES = {
     "renewal_passed": _("Renewal date passed %(days)s days ago."),
     "renewal_close": _("Renewal in %(days)s days."),
     "renewal_far": _("Renewal in %(days)s days."),
+    "sla": _(
+        "%(late)s of %(responses)s requests answered late and %(late_resolved)s of "
+        "%(resolutions)s resolved late in 90 days (%(pct)s %% on time; targets from the tier)."
+    ),
+    "sla_pending": _(
+        "Left out: %(count)s requests in the last 90 days, all still within their targets."
+    ),
+    "sla_no_data": _("Left out: no client requests in the last 90 days."),
 }
 
 

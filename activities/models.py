@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -564,6 +564,41 @@ def resolution_breached_q(now: datetime) -> Q:
     )
 
 
+class SlaOutcome(models.TextChoices):
+    """Where one SLA clock of a request stands for compliance: met (answered or resolved by
+    the due moment), missed (late, or still open with the due moment past), pending (still
+    open inside its target: not counted either way)."""
+
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+    PENDING = "pending", _("Pending")
+
+
+def _outcome(met: Q, missed: Q) -> Case:
+    return Case(
+        When(met, then=Value(SlaOutcome.MET)),
+        When(missed, then=Value(SlaOutcome.MISSED)),
+        default=Value(SlaOutcome.PENDING),
+        output_field=models.CharField(),
+    )
+
+
+def first_response_outcome_expr(now: datetime) -> Case:
+    """ClientRequest.first_response_outcome(now) as an expression (met: first_response_met_q,
+    missed: first_response_breached_q, else pending)."""
+    return _outcome(first_response_met_q(), first_response_breached_q(now))
+
+
+def resolution_outcome_expr(now: datetime) -> Case:
+    """ClientRequest.resolution_outcome(now) as an expression."""
+    return _outcome(resolution_met_q(), resolution_breached_q(now))
+
+
+def request_received_within_q(now: datetime, days: int) -> Q:
+    """Received in the `days` days up to `now` (the compliance window)."""
+    return Q(received_at__gt=now - timedelta(days=days), received_at__lte=now)
+
+
 def first_response_warning_q(now: datetime) -> Q:
     """Still unanswered and past 75 % of its first-response target (activities.sla)."""
     return request_awaiting_response_q() & Q(first_response_warning_at__lte=now)
@@ -604,6 +639,18 @@ class ClientRequestQuerySet(models.QuerySet):
     def breached(self, now: datetime) -> "ClientRequestQuerySet":
         """Either clock breached (ClientRequest.is_breached)."""
         return self.filter(first_response_breached_q(now) | resolution_breached_q(now))
+
+    def received_within(self, now: datetime, days: int) -> "ClientRequestQuerySet":
+        """ClientRequest.received_within(now, days)."""
+        return self.filter(request_received_within_q(now, days))
+
+    def with_sla_outcomes(self, now: datetime) -> "ClientRequestQuerySet":
+        """Annotates `first_response_outcome` and `resolution_outcome` (SlaOutcome values), as
+        ClientRequest.first_response_outcome(now) / resolution_outcome(now) answer them."""
+        return self.annotate(
+            first_response_outcome=first_response_outcome_expr(now),
+            resolution_outcome=resolution_outcome_expr(now),
+        )
 
     def first_response_warning_due(self, now: datetime) -> "ClientRequestQuerySet":
         return self.filter(first_response_warning_q(now))
@@ -782,6 +829,25 @@ class ClientRequest(models.Model):
 
     def is_breached(self, now: datetime) -> bool:
         return self.is_first_response_breached(now) or self.is_resolution_breached(now)
+
+    def received_within(self, now: datetime, days: int) -> bool:
+        return now - timedelta(days=days) < self.received_at <= now
+
+    def first_response_outcome(self, now: datetime) -> str:
+        """SlaOutcome of the first-response clock at `now` (first_response_outcome_expr)."""
+        if self.first_response_met:
+            return SlaOutcome.MET
+        if self.is_first_response_breached(now):
+            return SlaOutcome.MISSED
+        return SlaOutcome.PENDING
+
+    def resolution_outcome(self, now: datetime) -> str:
+        """SlaOutcome of the resolution clock at `now` (resolution_outcome_expr)."""
+        if self.resolution_met:
+            return SlaOutcome.MET
+        if self.is_resolution_breached(now):
+            return SlaOutcome.MISSED
+        return SlaOutcome.PENDING
 
     def is_first_response_warning_due(self, now: datetime) -> bool:
         return self.is_awaiting_response and self.first_response_warning_at <= now

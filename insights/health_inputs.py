@@ -24,12 +24,14 @@ from accounts.revenue import margin_pct
 from accounts.scoring import HealthConfig, HealthInputs, TierConfig, TierInputs
 from activities.models import (
     QBR,
+    ClientRequest,
     Commitment,
     CommitmentStatus,
     Interaction,
     QBRStatus,
     commitment_overdue_q,
 )
+from insights.sla import sla_compliance_by_account
 from plans.selectors import open_high_risk_counts
 
 ZERO = Decimal(0)
@@ -75,7 +77,7 @@ def end_of_day(day: date) -> datetime:
 
 
 # One function per query below, each keyed by account id, over a chunk of account ids; every
-# reading is as of the end of `day`. health_inputs puts them together: eight queries a chunk.
+# reading is as of the end of `day`. health_inputs puts them together: nine queries a chunk.
 
 
 def account_rows(account_ids: list[int]) -> dict[int, dict]:
@@ -203,6 +205,17 @@ def last_qbr_held(account_ids: list[int], day: date) -> dict[int, datetime]:
     )
 
 
+def sla_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
+    """SLA compliance of the requests received in the WINDOW_DAYS up to the end of `day`
+    (insights.sla's rule), as of then, or as of now while `day` is today: a clock due later
+    today is not missed yet."""
+    as_of = min(end_of_day(day), timezone.now())
+    rows = sla_compliance_by_account(
+        ClientRequest.objects.filter(InArray(F("account_id"), account_ids)), as_of, [WINDOW_DAYS]
+    )
+    return {pk: windows[WINDOW_DAYS] for pk, windows in rows.items()}
+
+
 def _open_departures(who: dict) -> int:
     """Key roles (decision maker, champion, primary contact) someone left and nobody holds."""
     return sum(
@@ -217,7 +230,7 @@ def _open_departures(who: dict) -> int:
 
 
 def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
-    """Inputs as of the end of `day`, in eight queries for any number of accounts (one per
+    """Inputs as of the end of `day`, in nine queries for any number of accounts (one per
     function above, plus the open high-severity risks on the active plan, read as they are
     now: plans keep no per-day risk history; accounts without a plan are absent)."""
     accounts = account_rows(account_ids)
@@ -228,6 +241,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     commitments = commitment_inputs(account_ids, day)
     high_risks = open_high_risk_counts(account_ids)
     last_qbr = last_qbr_held(account_ids, day)
+    sla = sla_inputs(account_ids, day)
     tz = business_tz()  # once, not three times per account
     inputs = {}
     for pk, account in accounts.items():
@@ -237,6 +251,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
         promises = commitments.get(pk, {})
         last = touch.get("last")
         renewal = account["renewal_date"]
+        requests = sla.get(pk)
         qbr_tracked = account["status"] in QBR_TRACKED_STATUSES
         qbr_days_overdue = None
         if qbr_tracked:
@@ -272,6 +287,12 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             risks_tracked=pk in high_risks,
             open_high_risks=high_risks.get(pk, 0),
         )
+        if requests is not None:
+            inputs[pk].sla_requests_90d = requests.requests
+            inputs[pk].sla_responses_met = requests.first_response.met
+            inputs[pk].sla_responses_missed = requests.first_response.missed
+            inputs[pk].sla_resolutions_met = requests.resolution.met
+            inputs[pk].sla_resolutions_missed = requests.resolution.missed
     return inputs
 
 

@@ -3,12 +3,12 @@ API. Stable entry points:
 
     options = portfolio_options(user)                       # 3 queries: owners, tiers, places
     filters, notices = portfolio_filters_from_query(query, options)   # no query
-    summary = portfolio_summary(user, filters, options=options)       # 11 queries
+    summary = portfolio_summary(user, filters, options=options)       # 12 queries
 
 `portfolio_summary(user, filters, *, today=None, options=None) -> PortfolioSummary` reads only
 accounts `user` may see (accounts_for_user); leaders and admins see everyone, a KAM their own
 and their team's accounts. It runs a fixed number of set-based queries whatever the data size
-(14 with the options): no loop over accounts. Amounts are in `summary.rates.reporting_currency`
+(15 with the options): no loop over accounts. Amounts are in `summary.rates.reporting_currency`
 converted with the rates in force today (accounts.currency); amounts in a currency without a
 rate are left out and `summary.rates.missing` says which.
 
@@ -54,7 +54,8 @@ from accounts.models import (
     business_date,
 )
 from accounts.selectors import LIVE, accounts_for_user, current_config
-from activities.models import Commitment
+from activities.models import ClientRequest, Commitment
+from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
 from kam.models import Role, User
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
@@ -276,6 +277,23 @@ class LoadRow:
 
 
 @dataclass
+class SlaRow:
+    """SLA compliance of one tier or one KAM over each window (insights.sla); `missed` links
+    to the accounts with a missed target in that window."""
+
+    key: int | None
+    name: str
+    windows: dict[int, SlaCompliance]
+    accounts: str  # the accounts of this tier or KAM
+    missed: dict[int, str]  # window → the accounts with a missed target in it
+
+    @property
+    def window_cells(self) -> list[tuple[SlaCompliance, str]]:
+        """Each window's compliance with the link to its accounts with a missed target."""
+        return [(self.windows[days], self.missed.get(days, "")) for days in WINDOWS]
+
+
+@dataclass
 class PortfolioSummary:
     today: date
     filters: PortfolioFilters
@@ -305,6 +323,8 @@ class PortfolioSummary:
     renewal_rows: list[RenewalRow] = field(default_factory=list)
     opportunity_rows: list[OpportunityRow] = field(default_factory=list)
     load: list[LoadRow] = field(default_factory=list)
+    sla_tiers: list[SlaRow] = field(default_factory=list)
+    sla_kams: list[SlaRow] = field(default_factory=list)
     pareto_a_pct: float = 80.0
     pareto_b_pct: float = 95.0
     computed_at: datetime | None = None  # when these figures were computed (they may be cached)
@@ -317,6 +337,14 @@ class PortfolioSummary:
     @property
     def load_shown(self) -> list[LoadRow]:
         return self.load[:LOAD_ROWS]
+
+    @property
+    def sla_windows(self) -> tuple[int, ...]:
+        return WINDOWS
+
+    @property
+    def sla_kams_shown(self) -> list[SlaRow]:
+        return self.sla_kams[:LOAD_ROWS]
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -335,7 +363,7 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
 ) -> PortfolioSummary:
     """Every figure of the dashboard for the accounts `user` sees that match `filters`:
-    eleven queries (numbered below), plus three for `options` when not given. One function
+    twelve queries (numbered below), plus three for `options` when not given. One function
     per block of the page; the account rules (live, touch and QBR overdue, renewals, bands,
     Pareto classes) are AccountQuerySet's, as on the accounts list the figures link to."""
     today = today or business_date()
@@ -389,6 +417,10 @@ def portfolio_summary(
     summary.commitments_overdue.accounts = overdue["accounts"]
     # 11. accounts per KAM and tier against the tier policy
     summary.load = _load_rows(live_accounts, tiers, filters)
+    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days
+    summary.sla_tiers, summary.sla_kams = _sla_rows(
+        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now()
+    )
     summary.computed_at = timezone.now()
     return summary
 
@@ -850,3 +882,64 @@ def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
             )
         )
     return rows
+
+
+def _sla_rows(requests, tiers: dict[int, Tier], filters: PortfolioFilters, now: datetime):
+    """Per tier (rank order, every tier) and per KAM (lowest 90-day first-response compliance
+    first): one query (insights.sla.sla_breakdown). The figures link to the accounts behind
+    them: the tier's or KAM's accounts, and those with a missed target in the window."""
+    breakdown = sla_breakdown(requests, now)
+    empty = {days: SlaCompliance(days) for days in WINDOWS}
+
+    def links(row_filters: PortfolioFilters, linked: bool) -> tuple[str, dict[int, str]]:
+        if not linked:
+            return "", {}
+        return drill(row_filters), {days: drill(row_filters, sla=days) for days in WINDOWS}
+
+    tier_rows = []
+    for tier_id in [*tiers, None]:
+        windows = breakdown.by_tier.get(tier_id)
+        if tier_id is None and windows is None:
+            continue
+        linked = bool(tier_id) and filters.tier_id in (None, tier_id)
+        row_filters = PortfolioFilters(
+            owner_id=filters.owner_id,
+            tier_id=tier_id,
+            industry=filters.industry,
+            region=filters.region,
+        )
+        accounts, missed = links(row_filters, linked)
+        tier_rows.append(
+            SlaRow(
+                key=tier_id,
+                name=str(tiers[tier_id]) if tier_id else _("No tier"),
+                windows=windows or empty,
+                accounts=accounts,
+                missed=missed,
+            )
+        )
+
+    def kam_order(item):
+        pct = item[1][max(WINDOWS)].first_response.pct
+        return (pct is None, pct if pct is not None else 0, breakdown.kam_names[item[0]] or "")
+
+    kam_rows = []
+    # Links on the rows the page shows only, as on the load table (the CSV has every KAM).
+    for index, (owner_id, windows) in enumerate(sorted(breakdown.by_kam.items(), key=kam_order)):
+        row_filters = PortfolioFilters(
+            owner_id=owner_id,
+            tier_id=filters.tier_id,
+            industry=filters.industry,
+            region=filters.region,
+        )
+        accounts, missed = links(row_filters, index < LOAD_ROWS)
+        kam_rows.append(
+            SlaRow(
+                key=owner_id,
+                name=breakdown.kam_names[owner_id],
+                windows=windows,
+                accounts=accounts,
+                missed=missed,
+            )
+        )
+    return tier_rows, kam_rows

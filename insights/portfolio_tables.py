@@ -5,7 +5,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import HealthBand
-from insights.portfolio import BANDS, PortfolioSummary
+from insights.portfolio import BANDS, PortfolioSummary, SlaRow
+from insights.sla import WINDOWS
 
 PORTFOLIO_TABLES = {
     "tiers": gettext_lazy("Accounts and health by tier"),
@@ -15,6 +16,8 @@ PORTFOLIO_TABLES = {
     "renewals": gettext_lazy("Renewals"),
     "opportunities": gettext_lazy("Top opportunities"),
     "load": gettext_lazy("Load per KAM"),
+    "sla-tiers": gettext_lazy("SLA compliance by tier"),
+    "sla-kams": gettext_lazy("SLA compliance by KAM"),
 }
 
 
@@ -171,6 +174,45 @@ def _load_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
+def _sla_table(first_heading: str, rows: list[SlaRow]) -> tuple[list[str], list[list]]:
+    headers = [first_heading]
+    for days in WINDOWS:
+        values = {"days": days}
+        headers += [
+            _("Requests, %(days)s days") % values,
+            _("First response on time, %(days)s days (%%)") % values,
+            _("First responses met, %(days)s days") % values,
+            _("First responses missed, %(days)s days") % values,
+            _("Resolution on time, %(days)s days (%%)") % values,
+            _("Resolutions met, %(days)s days") % values,
+            _("Resolutions missed, %(days)s days") % values,
+        ]
+    table = []
+    for row in rows:
+        cells = [row.name]
+        for window, _url in row.window_cells:
+            first, resolution = window.first_response, window.resolution
+            cells += [
+                window.requests,
+                first.pct,
+                first.met,
+                first.missed,
+                resolution.pct,
+                resolution.met,
+                resolution.missed,
+            ]
+        table.append(cells)
+    return headers, table
+
+
+def _sla_tiers_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    return _sla_table(_("Tier"), summary.sla_tiers)
+
+
+def _sla_kams_table(summary: PortfolioSummary) -> tuple[list[str], list[list]]:
+    return _sla_table(_("KAM"), summary.sla_kams)
+
+
 # One function per dashboard table; the key is the table's name in the export URL.
 _TABLE_ROWS = {
     "tiers": _tiers_table,
@@ -180,6 +222,8 @@ _TABLE_ROWS = {
     "renewals": _renewals_table,
     "opportunities": _opportunities_table,
     "load": _load_table,
+    "sla-tiers": _sla_tiers_table,
+    "sla-kams": _sla_kams_table,
 }
 
 
@@ -215,5 +259,21 @@ def portfolio_chart_data(summary: PortfolioSummary) -> dict:
             "at_risk": [point.at_risk_pct for point in summary.trend],
             "median_label": _("Median health score"),
             "at_risk_label": _("Share at risk (%)"),
+        },
+        "sla": {
+            "labels": [row.name for row in summary.sla_tiers],
+            "series": [
+                {
+                    "clock": clock,
+                    "days": days,
+                    "label": label % {"days": days},
+                    "data": [getattr(row.windows[days], clock).pct for row in summary.sla_tiers],
+                }
+                for clock, label in (
+                    ("first_response", _("First response on time, %(days)s days (%%)")),
+                    ("resolution", _("Resolution on time, %(days)s days (%%)")),
+                )
+                for days in WINDOWS
+            ],
         },
     }

@@ -1,7 +1,7 @@
 """The QBR prep pack: built from live data of every app (activities, plans, health)."""
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -14,11 +14,28 @@ from accounts.selectors import (
     account_page_stakeholders,
     account_revenue_summary,
 )
-from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus, commitment_overdue_q
+from activities.models import (
+    QBR,
+    ClientRequest,
+    Commitment,
+    CommitmentStatus,
+    QBRStatus,
+    commitment_overdue_q,
+)
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
+from insights.sla import SlaCompliance, breached_requests, sla_compliance
 from plans.selectors import qbr_plan_summary
 
+SLA_DAYS = 90
+
 SPARK_WIDTH, SPARK_HEIGHT = 300, 60
+
+
+@dataclass
+class BreachedRequest:
+    request: ClientRequest
+    first_response_missed: bool
+    resolution_missed: bool
 
 
 @dataclass
@@ -37,6 +54,15 @@ class PrepPack:
     revenue: RevenueSummary
     schedule: QbrSchedule
     plan_section: dict | None = None  # plans.selectors.qbr_plan_summary
+    # Response times: compliance over SLA_DAYS and the requests received since the last QBR
+    # (or in SLA_DAYS when none was held) that missed a target (insights.sla).
+    sla: SlaCompliance | None = None
+    breached_requests: list[BreachedRequest] = field(default_factory=list)
+    breached_since: datetime | None = None
+
+    @property
+    def sla_windows(self) -> list[SlaCompliance]:
+        return [self.sla] if self.sla else []
 
 
 def _spark_points(trend: list[dict]) -> str:
@@ -51,7 +77,7 @@ def _spark_points(trend: list[dict]) -> str:
 
 def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     """Live data for a QBR's prep pack, in a fixed number of queries: the account's QBRs,
-    the commitments, health (four), stakeholders and revenue (two)."""
+    the commitments, health (four), stakeholders, revenue (two) and response times (two)."""
     account = qbr.account
     qbrs = account_qbrs_list(account)
     schedule = qbr_schedule_status(account, qbrs, today)
@@ -75,6 +101,9 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     )
     health = account_health(account, today)
     stakeholders = account_page_stakeholders(account)
+    now = timezone.now()
+    requests = ClientRequest.objects.filter(account=account)
+    breached_since = last_qbr.held_at if last_qbr else now - timedelta(days=SLA_DAYS)
 
     return PrepPack(
         qbr=qbr,
@@ -96,4 +125,14 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
         revenue=account_revenue_summary(account, today),
         schedule=schedule,
         plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
+        sla=sla_compliance(requests, now, days=SLA_DAYS),
+        breached_requests=[
+            BreachedRequest(
+                request,
+                request.is_first_response_breached(now),
+                request.is_resolution_breached(now),
+            )
+            for request in breached_requests(requests, now, since=breached_since)
+        ],
+        breached_since=breached_since,
     )

@@ -1,12 +1,14 @@
 """Reads over every app: the accounts list with its filters (the drill-down of every dashboard
 figure)."""
 
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Account, Tier, business_date
 from accounts.selectors import LIVE, accounts_for_user
+from activities.models import ClientRequest
 from activities.selectors import commitments_overdue_q
 from plans.selectors import open_pipeline_q
 
@@ -49,7 +51,9 @@ def account_list_rows(
     commitments_overdue: bool = False,
     open_pipeline: bool = False,
     revenue: str = "",
+    sla_missed_days: int | None = None,
     today: date | None = None,
+    now: datetime | None = None,
     default_cadence_days: int = 30,
     sort: str = "name",
 ) -> QuerySet[Account]:
@@ -90,4 +94,19 @@ def account_list_rows(
         rows = rows.filter(open_pipeline_q())
     if revenue in REVENUE_FILTERS:
         rows = rows.filter(REVENUE_FILTERS[revenue])
+    if sla_missed_days:
+        rows = rows.filter(sla_missed_q(now or timezone.now(), sla_missed_days))
     return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
+
+
+def sla_missed_q(now: datetime, days: int) -> Q:
+    """Accounts with a client request received in the last `days` days that missed a target
+    (ClientRequest.is_breached: late, or open past due): the accounts behind the dashboard's
+    missed SLA figures (insights.sla)."""
+    return Q(
+        Exists(
+            ClientRequest.objects.filter(account=OuterRef("pk"))
+            .received_within(now, days)
+            .breached(now)
+        )
+    )

@@ -47,6 +47,7 @@ from insights.portfolio import (
 from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
 from insights.qbr_prep import qbr_prep_pack
 from insights.selectors import account_list_rows
+from insights.sla import account_sla
 from kam.access import admin_required
 from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
@@ -113,6 +114,7 @@ def account_detail(request, pk: int):
         revenue=account_revenue_summary(account, timezone.localdate()),
         rating_rows=_rating_rows(current_ratings(account)),
         health=account_health(account, timezone.localdate()),
+        sla=account_sla(account, timezone.now()),
         satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
         default_cadence=default_cadence,
         next_touch_due=account.next_touch_due(default_cadence),

@@ -3,6 +3,11 @@
 (() => {
   const BAND_COLOURS = { healthy: "#198754", watch: "#ffc107", at_risk: "#dc3545", unknown: "#6c757d" };
   const CLASS_COLOURS = { A: "#0d6efd", B: "#6ea8fe", C: "#adb5bd" };
+  // SLA bars: first response blue, resolution green; the 30-day bar darker than the 90-day one.
+  const SLA_COLOURS = {
+    first_response: { 30: "#0d6efd", 90: "#9ec5fe" },
+    resolution: { 30: "#198754", 90: "#a3cfbb" },
+  };
 
   function draw(id, config) {
     const canvas = document.getElementById(id);
@@ -66,6 +71,23 @@
       },
       options: { animation: false, maintainAspectRatio: false, scales: { y: { min: 0, max: 100 } } },
     });
+    if (data.sla) {
+      draw("sla-chart", {
+        type: "bar",
+        data: {
+          labels: data.sla.labels,
+          datasets: data.sla.series.map((series) => ({
+            label: series.label, data: series.data,
+            backgroundColor: (SLA_COLOURS[series.clock] || {})[series.days] || "#6c757d",
+          })),
+        },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          scales: { y: { min: 0, max: 100, ticks: { callback: (value) => `${value} %` } } },
+        },
+      });
+    }
   }
 
   document.addEventListener("DOMContentLoaded", render);

@@ -27,6 +27,8 @@ from activities.services import (
     interaction_log,
     qbr_hold,
     qbr_schedule,
+    request_create,
+    request_resolve,
 )
 from insights.services import health_recompute
 from kam.models import Role
@@ -185,6 +187,14 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         tier=tiers[index % len(tiers)],
         reason=f"Reason {index:02d}",
     )
+    request = request_create(
+        account=account,
+        actor=owner,
+        subject=f"Request {index:02d}",
+        received_at=now - timedelta(hours=2),
+        requester=boss,
+    )
+    request_resolve(client_request=request, at=now - timedelta(minutes=20), actor=owner)
     health_recompute(account_ids=[account.pk], day=timezone.localdate())
 
 
@@ -207,13 +217,14 @@ def history_account(account, leader, config, now):
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
         # 16 quick log: team for the next-step owners, 17 the active plan if its review is
-        # overdue, 18 the agreed items overdue or due this week (+ owners), 19 unread
-        # notifications
-        ("account_detail", 19),
+        # overdue, 18 the agreed items overdue or due this week (+ owners), 19 the SLA card
+        # (the account's client requests counted per window, one aggregate), 20 quick log: the
+        # account's open requests ("this answers request #"), 21 unread notifications
+        ("account_detail", 21),
         # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
         # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
-        # 8 unread notifications
-        ("account_timeline", 8),
+        # 8 quick log: the account's open requests, 9 unread notifications
+        ("account_timeline", 9),
     ],
 )
 def test_account_pages_have_a_fixed_number_of_queries(
@@ -233,7 +244,7 @@ def test_account_pages_have_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         small = client.get(url)
-    assert len(small.context["entries"]) == 10
+    assert len(small.context["entries"]) == 12
     assert len(small.context["stakeholders"]) == 3
     assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
 

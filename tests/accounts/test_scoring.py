@@ -250,3 +250,59 @@ def test_qbr_component_follows_the_cadence(tracked, overdue, score, code):
     inputs = replace(HEALTHY, qbr_tracked=tracked, qbr_days_overdue=overdue)
     component = _component(compute_health(inputs, CONFIG), "qbr")
     assert (component.score, component.reason.code) == (score, code)
+
+
+@pytest.mark.parametrize(
+    ("counts", "score", "code"),
+    [
+        # (requests, responses met, missed, resolutions met, missed)
+        ((0, 0, 0, 0, 0), None, "sla_no_data"),
+        ((3, 0, 0, 0, 0), None, "sla_pending"),  # all still inside their targets
+        ((10, 7, 3, 0, 0), 70, "sla"),
+        ((10, 7, 3, 6, 2), 72, "sla"),  # 13 of 18 clocks met
+        ((4, 4, 0, 4, 0), 100, "sla"),
+        ((2, 0, 2, 0, 1), 0, "sla"),
+    ],
+)
+def test_sla_component_scores_the_share_of_clocks_met(counts, score, code):
+    requests, fr_met, fr_missed, res_met, res_missed = counts
+    inputs = replace(
+        HEALTHY,
+        sla_requests_90d=requests,
+        sla_responses_met=fr_met,
+        sla_responses_missed=fr_missed,
+        sla_resolutions_met=res_met,
+        sla_resolutions_missed=res_missed,
+    )
+    component = _component(compute_health(inputs, CONFIG), "sla")
+    assert (component.score, component.reason.code) == (score, code)
+    assert component.weight == 5
+
+
+def test_sla_reason_carries_late_counts_and_the_share_on_time():
+    inputs = replace(
+        HEALTHY,
+        sla_requests_90d=10,
+        sla_responses_met=7,
+        sla_responses_missed=3,
+        sla_resolutions_met=0,
+        sla_resolutions_missed=0,
+    )
+    reason = _component(compute_health(inputs, CONFIG), "sla").reason
+    assert reason.params == {
+        "late": 3,
+        "responses": 10,
+        "late_resolved": 0,
+        "resolutions": 0,
+        "pct": 70,
+    }
+
+
+def test_an_account_without_requests_is_scored_as_if_sla_were_not_configured():
+    without_sla = HealthConfig(weights={**DEFAULT_HEALTH_WEIGHTS, "sla": 0})
+    assert compute_health(HEALTHY, CONFIG).score == compute_health(HEALTHY, without_sla).score
+
+
+def test_default_health_weights_still_sum_to_100():
+    assert sum(DEFAULT_HEALTH_WEIGHTS.values()) == 100
+    assert DEFAULT_HEALTH_WEIGHTS["sla"] == 5

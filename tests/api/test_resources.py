@@ -370,12 +370,13 @@ def test_portfolio_summary_query_count_does_not_grow(
     client = api_as(leader)
     _grow(kam_user, 1)
     # The dashboard's selector (insights.portfolio): 3 for the filter options (owners, tiers,
-    # industries and regions), 11 for the figures (rates, configuration, the grouped pass,
-    # Pareto, trend, at-risk rows, renewals, pipeline and its rows, commitments, load).
-    with django_assert_num_queries(14):
+    # industries and regions), 12 for the figures (rates, configuration, the grouped pass,
+    # Pareto, trend, at-risk rows, renewals, pipeline and its rows, commitments, load, and the
+    # SLA compliance per tier and KAM the dashboard's SLA blocks added).
+    with django_assert_num_queries(15):
         assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 1
     _grow(kam_user, 2)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 3
 
 

@@ -291,8 +291,9 @@ def test_dashboard_has_the_same_query_count_with_any_filters(
     # 6 exchange rates, 7 scoring configuration, 8 accounts grouped by tier/band/class,
     # 9 Pareto bars, 10 monthly health, 11 at-risk rows with their latest reasons,
     # 12 renewals, 13 pipeline total, 14 top opportunities, 15 commitments overdue,
-    # 16 load per KAM, 17 unread notifications (navigation)
-    with django_assert_num_queries(17):
+    # 16 load per KAM, 17 SLA compliance per tier and KAM (added with the SLA blocks),
+    # 18 unread notifications (navigation)
+    with django_assert_num_queries(18):
         response = client.get(reverse("portfolio"), query)
     assert response.status_code == 200
     assert not response.context["notices"]
@@ -303,8 +304,8 @@ def test_htmx_fragment_has_the_same_query_count(
 ):
     client = client_for(leader)
     client.get(reverse("portfolio"))  # warm-up
-    # The 17 above (the navigation bell's count comes from a context processor).
-    with django_assert_num_queries(17):
+    # The 18 above (the navigation bell's count comes from a context processor).
+    with django_assert_num_queries(18):
         response = client.get(
             reverse("portfolio"),
             {"region": "Sul"},

@@ -243,15 +243,17 @@ def test_the_prep_pack_has_a_fixed_number_of_queries(
     # and from the last QBR, 8-10 health (scores with their config, tier changes, satisfaction),
     # 11 stakeholders, 12-13 revenue (account, portfolio), 14 unread notifications (bell),
     # 15-19 the account plan (active plan, objectives, open risks, open opportunities,
-    # changes since the last QBR), 20 this QBR's attendees, 21 its client attendees
-    with django_assert_num_queries(21):
+    # changes since the last QBR), 20-21 response times (compliance over 90 days, requests
+    # that missed a target; added with that section), 22 this QBR's attendees, 23 its client
+    # attendees
+    with django_assert_num_queries(23):
         small = client.get(url)
     assert len(small.context["pack"].overdue) == 2
     assert len(small.context["plan_section"]["objectives"]) == 1
 
     _grow(account, kam_user, units=4)
     _grow_plan(plan, units=3)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(23):
         large = client.get(url)
     assert len(large.context["pack"].overdue) == 6
     assert len(large.context["plan_section"]["objectives"]) == 4

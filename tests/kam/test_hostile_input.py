@@ -92,6 +92,10 @@ HAND_READ: dict[str, dict[str, tuple[str, str]]] = {
     "commitment_complete": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "commitment_reopen": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "commitment_cancel": {"show_account": (ANY, "1"), "next": (ANY, "/")},
+    "account_requests": {"status": (CHOICE, "")},
+    "request_respond": {"show_account": (ANY, "1"), "next": (ANY, "/")},
+    "request_resolve": {"show_account": (ANY, "1"), "next": (ANY, "/")},
+    "request_reopen": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "account_list": {"export": (CHOICE, ""), "page": (NUMBER, "1")},
     "account_timeline": {
         "kind": (CHOICE, ""),
@@ -137,7 +141,7 @@ HAND_READ: dict[str, dict[str, tuple[str, str]]] = {
 VARIANTS: dict[str, Callable[[matrix.Scene], list[dict]]] = {
     "export_table": lambda s: [
         {"entity": entity, "fmt": "csv"}
-        for entity in ("interactions", "commitments", "opportunities")
+        for entity in ("interactions", "commitments", "opportunities", "requests")
     ],
     "plan_item_create": lambda s: [
         {**matrix.plan_kw(s), "kind": kind}
