@@ -20,6 +20,7 @@ def timeline_record(
     stakeholder=None,
     milestone=None,
     qbr=None,
+    playbook_firing=None,
 ) -> TimelineEntry:
     return TimelineEntry.objects.create(
         account=account,
@@ -31,6 +32,7 @@ def timeline_record(
         stakeholder=stakeholder,
         milestone=milestone,
         qbr=qbr,
+        playbook_firing=playbook_firing,
     )
 
 
@@ -60,6 +62,7 @@ def timeline_page(
             "stakeholder",
             "milestone",
             "qbr",
+            "playbook_firing__playbook",
         )
         .prefetch_related(
             Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))

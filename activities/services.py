@@ -41,7 +41,13 @@ class NextStep:
 def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str) -> None:
     if (owner_user is None) == (owner_stakeholder is None):
         raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
-    if owner_user is not None and owner_user.pk not in account.team_member_ids():
+    # Leaders and admins see every account, so they may own our side too (a playbook step
+    # for the leader); anyone else must be on the account's team.
+    if (
+        owner_user is not None
+        and not owner_user.sees_all_accounts
+        and owner_user.pk not in account.team_member_ids()
+    ):
         raise ValidationError(
             {field: _("%(name)s is not on this account's team.") % {"name": owner_user}}
         )
@@ -192,6 +198,7 @@ def commitment_create(
     due_date: date,
     owner_user=None,
     owner_stakeholder: Stakeholder | None = None,
+    playbook_firing=None,
 ) -> Commitment:
     _check_owner(account, owner_user=owner_user, owner_stakeholder=owner_stakeholder, field="owner")
     commitment = Commitment(
@@ -200,6 +207,7 @@ def commitment_create(
         due_date=due_date,
         owner_user=owner_user,
         owner_stakeholder=owner_stakeholder,
+        playbook_firing=playbook_firing,
         created_by=actor,
     )
     clean_row(commitment)

@@ -37,6 +37,7 @@ from insights.health_inputs import (
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
 from kam.models import AuditEvent
+from kam.outbox import outbox_enqueue
 
 # Chunks scored at once by the command and the button. A chunk spends about half its time in
 # PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
@@ -143,6 +144,15 @@ def health_recompute(
     if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
         _account_health_update(rows)
+        # A band that changed can start or end a playbook episode: evaluated for those
+        # accounts right away (insights.playbooks), not only at night.
+        moved = [
+            row["account_id"]
+            for row in rows
+            if (before := previous.get(row["account_id"])) is None or before["band"] != row["band"]
+        ]
+        if moved:
+            outbox_enqueue("insights.tasks.playbooks_evaluate_accounts", moved)
     return len(rows)
 
 

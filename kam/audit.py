@@ -94,6 +94,8 @@ OBJECT_TYPES = {
     "exchange_rate": _("Exchange rate"),
     "product": _("Product"),
     "api_token": _("API token"),
+    "playbook": _("Playbook"),
+    "playbook_firing": _("Playbook started"),
 }
 
 
