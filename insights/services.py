@@ -103,9 +103,13 @@ def health_recompute(
     rules = health_config(config)
     inputs = health_inputs(account_ids, day)
     previous = {row["account_id"]: row for row in _latest_scores_before(account_ids, day)}
-    owners = dict(
-        Account.objects.filter(InArray(F("pk"), account_ids)).values_list("pk", "owner_id")
-    )
+    stored = {
+        pk: (owner_id, band)
+        for pk, owner_id, band in Account.objects.filter(InArray(F("pk"), account_ids)).values_list(
+            "pk", "owner_id", "health_band"
+        )
+    }
+    owners = {pk: owner_id for pk, (owner_id, _band) in stored.items()}
     now = timezone.now()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
@@ -146,11 +150,7 @@ def health_recompute(
         _account_health_update(rows)
         # A band that changed can start or end a playbook episode: evaluated for those
         # accounts right away (insights.playbooks), not only at night.
-        moved = [
-            row["account_id"]
-            for row in rows
-            if (before := previous.get(row["account_id"])) is None or before["band"] != row["band"]
-        ]
+        moved = [row["account_id"] for row in rows if stored[row["account_id"]][1] != row["band"]]
         if moved:
             outbox_enqueue("insights.tasks.playbooks_evaluate_accounts", moved)
     return len(rows)
