@@ -38,14 +38,17 @@ class NextStep:
     owner_stakeholder: Stakeholder | None = None
 
 
-def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str) -> None:
+def _check_owner(
+    account: Account, *, owner_user, owner_stakeholder, field: str, allow_leaders: bool = False
+) -> None:
+    """One owner, on the team or among the account's stakeholders. `allow_leaders`: a leader
+    or admin off the team may own it too (a playbook step addressed to the leader); what people
+    type themselves stays with the team."""
     if (owner_user is None) == (owner_stakeholder is None):
         raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
-    # Leaders and admins see every account, so they may own our side too (a playbook step
-    # for the leader); anyone else must be on the account's team.
     if (
         owner_user is not None
-        and not owner_user.sees_all_accounts
+        and not (allow_leaders and owner_user.sees_all_accounts)
         and owner_user.pk not in account.team_member_ids()
     ):
         raise ValidationError(
@@ -200,7 +203,13 @@ def commitment_create(
     owner_stakeholder: Stakeholder | None = None,
     playbook_firing=None,
 ) -> Commitment:
-    _check_owner(account, owner_user=owner_user, owner_stakeholder=owner_stakeholder, field="owner")
+    _check_owner(
+        account,
+        owner_user=owner_user,
+        owner_stakeholder=owner_stakeholder,
+        field="owner",
+        allow_leaders=playbook_firing is not None,
+    )
     commitment = Commitment(
         account=account,
         title=title,

@@ -34,6 +34,7 @@ from accounts.models import (
 )
 from accounts.selectors import current_config
 from accounts.timeline import timeline_record
+from activities.defaults import DEFAULT_PLAYBOOKS
 from activities.models import (
     Playbook,
     PlaybookFiring,
@@ -407,3 +408,24 @@ def playbook_delete(*, actor, playbook: Playbook) -> None:
         changes={"name": [playbook.name, None]},
     )
     playbook.delete()
+
+
+@transaction.atomic
+def playbook_defaults_ensure() -> list[Playbook]:
+    """The shipped playbooks (activities.defaults), created if missing (by key); ones that
+    exist are left as the admins made them. Migration 0008 ships them; this puts them back on
+    a database emptied since (the demo seed, tests)."""
+    made = []
+    for spec in DEFAULT_PLAYBOOKS:
+        if Playbook.objects.filter(key=spec["key"]).exists():
+            continue
+        fields = {name: value for name, value in spec.items() if name != "steps"}
+        playbook = Playbook.objects.create(**fields)
+        PlaybookStep.objects.bulk_create(
+            PlaybookStep(
+                playbook=playbook, order=order, title=title, owner_role=role, due_offset_days=days
+            )
+            for order, (title, role, days) in enumerate(spec["steps"], start=1)
+        )
+        made.append(playbook)
+    return made

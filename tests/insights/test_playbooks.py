@@ -23,12 +23,24 @@ from activities.models import (
     StepOwner,
 )
 from insights import tasks
-from insights.playbooks import StepSpec, playbook_save, playbooks_evaluate
+from insights.playbooks import (
+    StepSpec,
+    playbook_defaults_ensure,
+    playbook_save,
+    playbooks_evaluate,
+)
 from insights.services import health_recompute
 from kam.models import AuditEvent, OutboxTask, Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
 TASK = "insights.tasks.playbooks_evaluate_accounts"
+
+
+@pytest.fixture
+def defaults(db):
+    """The shipped playbooks (migration 0008; put back here after a transactional test emptied
+    the database)."""
+    playbook_defaults_ensure()
 
 
 @pytest.fixture
@@ -293,7 +305,7 @@ def test_a_firing_is_on_the_timeline_and_audited(only_ours, now):
     assert event.changes["playbook"] == [None, playbook.name]
 
 
-def test_the_shipped_playbooks_are_there_and_shown_in_the_readers_language(db):
+def test_the_shipped_playbooks_are_there_and_shown_in_the_readers_language(defaults):
     keys = set(Playbook.objects.exclude(key="").values_list("key", flat=True))
     assert keys == {"at_risk_recovery", "champion_departure", "renewal_preparation"}
     playbook = Playbook.objects.get(key="champion_departure")
@@ -308,7 +320,7 @@ def test_the_shipped_playbooks_are_there_and_shown_in_the_readers_language(db):
 
 @override_settings(LANGUAGE_CODE="pt-br")
 def test_the_default_champion_departure_fires_when_a_champion_is_marked_as_left(
-    now, account, kam_user, leader
+    defaults, now, account, kam_user, leader
 ):
     champion = account_services.stakeholder_create(
         account=account, actor=kam_user, name="Carla", buying_role="champion"
