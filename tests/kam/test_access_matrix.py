@@ -31,6 +31,7 @@ from activities import services as activity_services
 from activities.models import QBR, Commitment
 from api.services import api_token_create
 from dataio.services import import_job_create
+from insights.playbooks import StepSpec, playbook_save
 from kam.models import Role
 from plans import services as plan_services
 from plans.models import AccountPlan, Objective
@@ -125,6 +126,10 @@ ROUTES: dict[str, Route] = {
     "portfolio_export": Route(PAGE, lambda s: {"table": "at-risk", "fmt": "csv"}),
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),
+    "playbook_list": Route(ADMIN),
+    "playbook_create": Route(ADMIN),
+    "playbook_edit": Route(ADMIN, lambda s: {"pk": s.playbook.pk}),
+    "playbook_toggle": Route(ADMIN, lambda s: {"pk": s.playbook.pk}, "post"),
     "exchange_rate_delete": Route(ADMIN, lambda s: {"rate_pk": s.exchange_rate.pk}, "post"),
     # kam/urls.py: the audit trail
     "audit_log": Route(ADMIN),
@@ -257,6 +262,7 @@ class Scene:
     token: object
     import_job: object
     exchange_rate: object
+    playbook: object = None
 
 
 @pytest.fixture
@@ -315,6 +321,10 @@ def scene(account, kam_user, leader, now):
         ),
         exchange_rate=ExchangeRate.objects.create(
             currency="USD", rate=Decimal("5.1"), valid_from=date(2026, 1, 1)
+        ),
+        playbook=playbook_save(
+            actor=None, name="Renewal push", trigger="renewal_within", days=90,
+            steps=[StepSpec("Prepare the proposal")],
         ),
     )  # fmt: skip
 
