@@ -199,6 +199,11 @@ ROUTES: dict[str, Route] = {
     "healthscore-detail": Route(API_OBJECT, lambda s: {"pk": s.health_score.pk}),
     "tierchange-list": Route(API_PAGE),
     "tierchange-detail": Route(API_OBJECT, lambda s: {"pk": s.tier_change.pk}),
+    # Playbooks are configuration: everyone signed in reads them (admins alone write, tested in
+    # tests/api/test_playbooks.py); the firings list shows only the accounts the user sees.
+    "playbook-list": Route(API_PAGE),
+    "playbook-detail": Route(API_PAGE, lambda s: {"pk": s.playbook.pk}),
+    "playbook-firings": Route(API_PAGE, lambda s: {"pk": s.playbook.pk}),
 }
 
 # Whole namespaces with their own sign-in: the Django admin lets in admins only (the role makes
