@@ -54,7 +54,13 @@ from accounts.services import (
     stakeholder_create,
     stakeholder_mark_left,
 )
-from activities.models import Commitment, Interaction, InteractionCategory, InteractionKind
+from activities.models import (
+    Commitment,
+    Interaction,
+    InteractionCategory,
+    InteractionKind,
+    PlaybookFiring,
+)
 from activities.services import (
     NextStep,
     commitment_cancel,
@@ -63,6 +69,7 @@ from activities.services import (
 )
 from demo.plans import demo_plans_seed
 from demo.qbrs import demo_qbrs_seed
+from insights.playbooks import playbook_defaults_ensure, playbooks_evaluate
 from insights.services import health_recompute, tiers_recompute
 from kam.models import Role, User
 
@@ -204,6 +211,10 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
         month_end = month_end.replace(day=1) - timedelta(days=1)
     _exchange_rates_seed(users=users, today=today)
     account_revenue_refresh(day=today)
+    # The shipped playbooks run over the demo as the nightly job would: the accounts at risk,
+    # with a champion gone or a renewal near get their items (a rerun fires nothing twice).
+    playbook_defaults_ensure()
+    playbooks_evaluate(today=today)
 
 
 TREND_BACKFILL_MONTHS = 6
@@ -237,6 +248,7 @@ def demo_counts() -> dict[str, int]:
         "stakeholders": Stakeholder.objects.filter(account__in=demo_accounts).count(),
         "interactions": Interaction.objects.filter(account__in=demo_accounts).count(),
         "commitments": Commitment.objects.filter(account__in=demo_accounts).count(),
+        "playbook_firings": PlaybookFiring.objects.filter(account__in=demo_accounts).count(),
         "revenue_records": RevenueRecord.objects.filter(account__in=demo_accounts).count(),
         "milestones": Milestone.objects.filter(account__in=demo_accounts).count(),
         "ratings": QualitativeRating.objects.filter(account__in=demo_accounts).count(),

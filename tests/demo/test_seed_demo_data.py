@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import Account, AccountStatus, BuyingRole, RatingCriterion
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import Commitment, CommitmentStatus, Interaction, PlaybookFiring
 from demo.demo import demo_counts, demo_seed
 from kam.models import User
 
@@ -146,7 +146,12 @@ def test_karina_has_overdue_open_and_done_commitments(seeded, karina):
 
 def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
     commitments = Commitment.objects.select_related(
-        "account", "owner_stakeholder", "source_interaction", "source_qbr"
+        "account",
+        "owner_user",
+        "owner_stakeholder",
+        "source_interaction",
+        "source_qbr",
+        "playbook_firing",
     )
     team_ids = {}
     for commitment in commitments:
@@ -154,15 +159,19 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         if commitment.owner_user_id:
             if account.pk not in team_ids:
                 team_ids[account.pk] = account.team_member_ids()
-            assert commitment.owner_user_id in team_ids[account.pk]
+            # A playbook's leader step goes to a leader, who sees every account.
+            assert commitment.owner_user_id in team_ids[account.pk] or (
+                commitment.playbook_firing_id and commitment.owner_user.sees_all_accounts
+            )
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
-        # A next step comes from an interaction or a QBR; it is never due before it happened.
-        source_at = (
-            commitment.source_interaction.occurred_at
-            if commitment.source_interaction
-            else commitment.source_qbr.held_at
-        )
+        # A next step comes from an interaction, a QBR or a playbook; it is never due before.
+        if commitment.source_interaction:
+            source_at = commitment.source_interaction.occurred_at
+        elif commitment.source_qbr:
+            source_at = commitment.source_qbr.held_at
+        else:
+            source_at = commitment.playbook_firing.fired_at
         assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
@@ -271,3 +280,11 @@ def test_demo_has_qbr_history_with_ratings_and_qbrs_due_and_overdue(seeded, db):
     due = [due_on for _account, due_on in qbr_due_rows(Account.objects.all(), today)]
     assert any(due_on < today for due_on in due)  # overdue: escalation material
     assert any(today <= due_on <= today + timedelta(days=14) for due_on in due)  # due soon
+
+
+def test_the_shipped_playbooks_fired_on_the_demo_with_their_items(seeded, demo_accounts):
+    firings = PlaybookFiring.objects.filter(account__in=demo_accounts, cleared_at__isnull=True)
+    assert seeded["playbook_firings"] == firings.count() >= 2
+    assert {f.playbook.key for f in firings.select_related("playbook")} >= {"renewal_preparation"}
+    for firing in firings:
+        assert firing.items.count() == firing.playbook.steps.count()
