@@ -2,11 +2,12 @@
 with their service policy. Weights come from accounts.scoring."""
 
 DEFAULT_TIERS = [
-    # key, name, rank, min_score, touch days, QBR days, SLA hours, max per KAM, sponsor
-    ("strategic", "Strategic", 1, 75, 14, 90, 4, 5, True),
-    ("key", "Key", 2, 55, 30, 90, 8, 10, False),
-    ("growth", "Growth", 3, 35, 45, 180, 24, 15, False),
-    ("maintain", "Maintain", 4, 0, 90, 365, 48, 30, False),
+    # key, name, rank, min_score, touch days, QBR days, SLA hours, max per KAM, sponsor,
+    # escalation grace days (an overdue agreed item reaches the leader after these)
+    ("strategic", "Strategic", 1, 75, 14, 90, 4, 5, True, 1),
+    ("key", "Key", 2, 55, 30, 90, 8, 10, False, 2),
+    ("growth", "Growth", 3, 35, 45, 180, 24, 15, False, 3),
+    ("maintain", "Maintain", 4, 0, 90, 365, 48, 30, False, 5),
 ]
 
 TIER_POLICY_FIELDS = (
@@ -19,6 +20,7 @@ TIER_POLICY_FIELDS = (
     "response_sla_hours",
     "max_accounts_per_kam",
     "exec_sponsor_required",
+    "escalation_grace_days",
 )
 
 

@@ -319,6 +319,12 @@ class ScoringConfigForm(forms.Form):
             {"min_value": 1, "max_value": 500},
             _("Max accounts per KAM"),
         ),
+        (
+            "escalation_grace_days",
+            forms.IntegerField,
+            {"min_value": 0, "max_value": 365},
+            _("Escalate overdue items after (days)"),
+        ),
         ("exec_sponsor_required", forms.BooleanField, {"required": False}, _("Executive sponsor")),
     )
 

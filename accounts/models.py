@@ -886,6 +886,12 @@ class Tier(models.Model):
     max_accounts_per_kam = models.PositiveSmallIntegerField(
         _("maximum accounts per KAM"), validators=[MinValueValidator(1)]
     )
+    escalation_grace_days = models.PositiveSmallIntegerField(
+        _("escalation grace (days)"),
+        default=3,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Days an agreed item may stay overdue before its account's leader is told."),
+    )
     exec_sponsor_required = models.BooleanField(_("executive sponsor required"), default=False)
 
     class Meta:
@@ -921,6 +927,7 @@ class Tier(models.Model):
             "qbr_cadence_days": self.qbr_cadence_days,
             "response_sla_hours": self.response_sla_hours,
             "max_accounts_per_kam": self.max_accounts_per_kam,
+            "escalation_grace_days": self.escalation_grace_days,
             "exec_sponsor_required": self.exec_sponsor_required,
         }
 

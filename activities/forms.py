@@ -135,6 +135,54 @@ class CommitmentForm(forms.Form):
         self.initial.setdefault("owner", default_owner)
 
 
+# --- inline follow-through on one agreed item (My work, account, plan, QBR) -------------------
+
+
+class CompactForm(forms.Form):
+    """The small inline forms under an item's row use Bootstrap's small controls."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+
+class RescheduleForm(CompactForm):
+    due_date = date_field(label=_("New due date"))
+    reason = forms.CharField(label=_("Why it moves"), max_length=500)
+
+
+class ReassignForm(CompactForm):
+    owner = forms.ChoiceField(label=_("New owner"))
+    reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
+
+    def __init__(self, *args, owner_choices, current, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices
+        self.initial.setdefault("owner", current)
+
+
+class ItemEditForm(CompactForm):
+    title = forms.CharField(label=_("What"), max_length=300)
+
+
+class CancelForm(CompactForm):
+    reason = forms.CharField(label=_("Why it is cancelled"), max_length=500)
+
+
+class ReopenForm(CompactForm):
+    reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
+
+
+FOLLOW_UP_FORMS = {
+    "reschedule": RescheduleForm,
+    "reassign": ReassignForm,
+    "edit": ItemEditForm,
+    "cancel": CancelForm,
+}
+
+
 class PeopleChoiceMixin:
     """Checkbox lists of our people and the client's, mapped back to the loaded rows."""
 
@@ -218,4 +266,11 @@ class QBRHoldForm(PeopleChoiceMixin, forms.Form):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["qbr_due", "qbr_overdue", "commitments_digest", "email"]
+        fields = [
+            "qbr_due",
+            "qbr_overdue",
+            "commitments_digest",
+            "item_escalated",
+            "client_item_chase",
+            "email",
+        ]

@@ -1,5 +1,5 @@
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -207,9 +207,26 @@ class CommitmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Days an agreed item of an account without a tier may stay overdue before its leader is told
+# (a tier sets its own: Tier.escalation_grace_days).
+DEFAULT_ESCALATION_GRACE_DAYS = 3
+
+
+class CommitmentSource(models.TextChoices):
+    """Where an agreed item came from (one list whatever the source)."""
+
+    MANUAL = "manual", _("Added by hand")
+    INTERACTION = "interaction", _("Interaction")
+    QBR = "qbr", _("QBR")
+    PLAN = "plan", _("Account plan")
+    PLAYBOOK = "playbook", _("Playbook")
+    REQUEST = "request", _("Client request")
+
+
 def commitment_overdue_q(today: date) -> Q:
-    """The one definition of an overdue commitment, as a condition: still open and due before
-    `today` (the caller's local date; a commitment due today is not overdue yet).
+    """The one definition of an overdue agreed item (a commitment, a plan action, a QBR next
+    step, a playbook step), as a condition: still open and due before `today` (the caller's
+    local date; an item due today is not overdue yet).
     Commitment.is_overdue answers the same for one row; tests/activities/test_commitment_rules.py
     checks that they agree."""
     return Q(status=CommitmentStatus.OPEN, due_date__lt=today)
@@ -226,9 +243,30 @@ class CommitmentQuerySet(models.QuerySet):
     def not_overdue(self, today: date) -> "CommitmentQuerySet":
         return self.exclude(commitment_overdue_q(today))
 
+    def past_grace(self, today: date, tiers) -> "CommitmentQuerySet":
+        """Open and overdue by more than the account tier's escalation grace
+        (Commitment.is_past_grace for one row; no tier: DEFAULT_ESCALATION_GRACE_DAYS)."""
+        late = Q(
+            account__tier__isnull=True,
+            due_date__lt=today - timedelta(days=DEFAULT_ESCALATION_GRACE_DAYS),
+        )
+        for tier in tiers:
+            late |= Q(
+                account__tier_id=tier.pk,
+                due_date__lt=today - timedelta(days=tier.escalation_grace_days),
+            )
+        return self.filter(late, status=CommitmentStatus.OPEN)
+
+    def due_between(self, first: date, last: date) -> "CommitmentQuerySet":
+        """Open and due from `first` to `last` (inclusive)."""
+        return self.open().filter(due_date__gte=first, due_date__lte=last)
+
 
 class Commitment(models.Model):
-    """What was agreed, owned either by one of our users or by a client stakeholder."""
+    """An agreed item: what was agreed, owned either by one of our users or by a client
+    stakeholder, whatever it came from (an interaction's next steps, a QBR's, an account plan's
+    actions, a playbook's steps, a client request). One table, so one rule for overdue, one
+    history, one list (docs/architecture.md)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="commitments")
     title = models.CharField(_("what"), max_length=300)
@@ -276,11 +314,52 @@ class Commitment(models.Model):
         on_delete=models.SET_NULL,
         related_name="items",
     )
+    source = models.CharField(
+        _("source"),
+        max_length=12,
+        choices=CommitmentSource.choices,
+        default=CommitmentSource.MANUAL,
+    )
+    # A plan action: the plan, and at most one of its objectives, opportunities or risks.
+    # (plans sits above activities: referenced by name, never imported.)
+    plan = models.ForeignKey(
+        "plans.AccountPlan",
+        verbose_name=_("account plan"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="actions",
+    )
+    objective = models.ForeignKey(
+        "plans.Objective",
+        verbose_name=_("for objective"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+    )
+    opportunity = models.ForeignKey(
+        "plans.Opportunity",
+        verbose_name=_("for opportunity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+    )
+    risk = models.ForeignKey(
+        "plans.Risk",
+        verbose_name=_("for risk"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+    )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -303,9 +382,26 @@ class Commitment(models.Model):
                 name="commitment_done_at_iff_done",
             ),
             date_range_check("due_date", name="commitment_due_date_range"),
+            models.CheckConstraint(
+                condition=Q(source__in=CommitmentSource.values), name="commitment_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(objective__isnull=True, opportunity__isnull=True)
+                    | Q(objective__isnull=True, risk__isnull=True)
+                    | Q(opportunity__isnull=True, risk__isnull=True)
+                ),
+                name="commitment_links_at_most_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False)
+                | Q(objective__isnull=True, opportunity__isnull=True, risk__isnull=True),
+                name="commitment_links_need_plan",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["plan", "status", "due_date"], name="commitment_plan_idx"),
             models.Index(fields=["owner_user", "status", "due_date"]),
             # Includes the owner so the health score counts kept/overdue commitments in an
             # index-only scan (bench/README.md).
@@ -331,6 +427,78 @@ class Commitment(models.Model):
         """Still open and due before `today` (commitment_overdue_q for one row)."""
         return self.status == CommitmentStatus.OPEN and self.due_date < today
 
+    def is_past_grace(self, today: date) -> bool:
+        """Overdue by more than its account tier's escalation grace: the leader is told
+        (CommitmentQuerySet.past_grace for many rows)."""
+        account = self.account
+        grace = (
+            account.tier.escalation_grace_days if account.tier_id else DEFAULT_ESCALATION_GRACE_DAYS
+        )
+        return self.is_overdue(today - timedelta(days=grace))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CommitmentStatus.OPEN
+
+    @property
+    def linked(self):
+        """The plan row an action moves (objective, opportunity or risk), if any."""
+        return self.objective or self.opportunity or self.risk
+
+    def clean(self) -> None:
+        """The database's link constraints, worded for every write path."""
+        super().clean()
+        links = [
+            name for name in ("objective", "opportunity", "risk") if getattr(self, f"{name}_id")
+        ]
+        if len(links) > 1:
+            raise ValidationError(
+                {links[1]: _("Link the action to one objective, opportunity or risk at most.")}
+            )
+
+
+class CommitmentEvent(models.Model):
+    """One step in an agreed item's history: who, when, what changed and why (a reschedule
+    and a cancellation carry the reason given)."""
+
+    class Verb(models.TextChoices):
+        CREATED = "created", _("Created")
+        EDITED = "edited", _("Edited")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        REASSIGNED = "reassigned", _("Reassigned")
+        COMPLETED = "completed", _("Completed")
+        REOPENED = "reopened", _("Reopened")
+        CANCELLED = "cancelled", _("Cancelled")
+        ESCALATED = "escalated", _("Escalated to the leader")
+        CHASED = "chased", _("Reminder to chase the client")
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    verb = models.CharField(max_length=12, choices=Verb.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # [{"field", "before", "after"}], values as text
+    changes = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("agreed item change")
+        verbose_name_plural = _("agreed item changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["commitment", "-at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verb__in=["created", "edited", "rescheduled", "reassigned",
+                                      "completed", "reopened", "cancelled", "escalated",
+                                      "chased"]),
+                name="commitment_event_verb_valid",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.commitment_id} {self.verb}"
+
 
 class Notification(models.Model):
     """An in-app notice for one user. One per (user, account, kind, day): reruns of a nightly
@@ -341,6 +509,8 @@ class Notification(models.Model):
         QBR_DUE = "qbr_due", _("QBR due soon")
         QBR_OVERDUE = "qbr_overdue", _("QBR overdue")
         COMMITMENTS_DIGEST = "commitments_digest", _("Commitments due")
+        ITEM_ESCALATED = "item_escalated", _("Agreed item overdue past its grace")
+        CLIENT_ITEM_CHASE = "client_item_chase", _("Client's agreed item to chase")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -375,6 +545,8 @@ class ReminderKind(models.TextChoices):
     QBR_DUE = "qbr_due", _("QBR due soon (to the account owner)")
     QBR_OVERDUE = "qbr_overdue", _("QBR overdue (to leaders)")
     COMMITMENTS_DIGEST = "commitments_digest", _("Daily digest of commitments due")
+    ITEM_ESCALATED = "item_escalated", _("Agreed item overdue past its tier's grace (to leaders)")
+    CLIENT_ITEM_CHASE = "client_item_chase", _("Client's agreed item due: chase it (to the owner)")
 
 
 class Reminder(models.Model):
@@ -427,6 +599,10 @@ class NotificationPreference(models.Model):
     qbr_due = models.BooleanField(_("QBR due soon"), default=True)
     qbr_overdue = models.BooleanField(_("QBR overdue (leaders)"), default=True)
     commitments_digest = models.BooleanField(_("Daily digest of commitments due"), default=True)
+    item_escalated = models.BooleanField(
+        _("Agreed items overdue past their grace (leaders)"), default=True
+    )
+    client_item_chase = models.BooleanField(_("Client's agreed items to chase"), default=True)
     email = models.BooleanField(
         _("Also send by email"),
         default=True,

@@ -6,7 +6,15 @@ and on however many workers at once:
 - `qbr_due`: an account's next QBR falls within QBR_REMINDER_LEAD_DAYS and none is scheduled →
   its owner KAM;
 - `qbr_overdue`: the due date has passed and none is held or scheduled → every leader;
-- `commitments_digest`: one list a day per person of their commitments due tomorrow or overdue.
+- `commitments_digest`: one list a day per person of their commitments due tomorrow or overdue;
+- `item_escalated`: agreed items still open past their due date plus the account tier's grace
+  (`Tier.escalation_grace_days`) → the account's leader (the owner's manager, else every
+  leader), once per item and due date (a reschedule starts a new clock);
+- `client_item_chase`: an item the client owns has come due → the account owner, to chase it,
+  once per item and due date.
+
+The two item kinds are keyed per item but sent as one notice per (recipient, account): the
+items claimed in that run.
 
 How "once" holds: every candidate is INSERTed into Reminder with ON CONFLICT DO NOTHING, then
 claimed with `UPDATE … SET sent_at = now WHERE <key> AND sent_at IS NULL`. Only the run whose
@@ -22,9 +30,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from accounts.models import Account
+from accounts.models import Account, Tier
 from activities.models import (
     Commitment,
+    CommitmentEvent,
     Notification,
     NotificationPreference,
     Reminder,
@@ -50,10 +59,15 @@ class Candidate:
     account: Account | None = None
     params: dict = field(default_factory=dict)
     commitments: list[Commitment] = field(default_factory=list)
+    # For the item kinds: one (ref, due_on) per item, each claimed on its own.
+    items: list[tuple[str, date]] = field(default_factory=list)
 
     @property
     def key(self) -> tuple:
         return (self.kind, self.ref, self.due_on, self.recipient.pk)
+
+    def reminder_keys(self) -> list[tuple[str, date]]:
+        return self.items or [(self.ref, self.due_on)]
 
 
 def qbr_candidates(today: date) -> list[Candidate]:
@@ -113,6 +127,63 @@ def digest_candidates(today: date) -> list[Candidate]:
     return list(by_user.values())
 
 
+def _leaders_of(accounts: list[Account]) -> dict[int, list[User]]:
+    """The leader(s) each account's escalations go to: the owner's manager when that is an
+    active leader, else every active leader (one query at most)."""
+    everyone = None
+    result = {}
+    for account in accounts:
+        manager = account.owner.manager
+        if manager is not None and manager.is_active and manager.role == Role.LEADER:
+            result[account.pk] = [manager]
+            continue
+        if everyone is None:
+            everyone = list(User.objects.filter(role=Role.LEADER, is_active=True))
+        result[account.pk] = everyone
+    return result
+
+
+def _bundle(kind: str, rows, recipients_of, today: date) -> list[Candidate]:
+    """One candidate per (recipient, account), each item keyed on its own."""
+    bundles: dict[tuple[int, int], Candidate] = {}
+    for item in rows:
+        for person in recipients_of(item):
+            if not person.is_active:
+                continue
+            key = (person.pk, item.account_id)
+            candidate = bundles.get(key)
+            if candidate is None:
+                candidate = bundles[key] = Candidate(
+                    kind, f"account:{item.account_id}", today, person, item.account
+                )
+            candidate.commitments.append(item)
+            candidate.items.append((f"commitment:{item.pk}", item.due_date))
+    return list(bundles.values())
+
+
+def escalation_candidates(today: date) -> list[Candidate]:
+    """Open items past their due date plus their tier's grace, to the account's leader (two
+    queries: the items with their accounts and owners, and the leaders if needed)."""
+    rows = list(
+        Commitment.objects.past_grace(today, Tier.objects.all())
+        .select_related("account", "account__owner__manager", "owner_user", "owner_stakeholder")
+        .order_by("account_id", "due_date", "pk")
+    )
+    leaders = _leaders_of(list({item.account_id: item.account for item in rows}.values()))
+    return _bundle(ReminderKind.ITEM_ESCALATED, rows, lambda i: leaders[i.account_id], today)
+
+
+def chase_candidates(today: date) -> list[Candidate]:
+    """Items the client owns that have come due, to the account owner (one query)."""
+    rows = (
+        Commitment.objects.open()
+        .filter(owner_stakeholder__isnull=False, due_date__lte=today)
+        .select_related("account", "account__owner", "owner_stakeholder")
+        .order_by("account_id", "due_date", "pk")
+    )
+    return _bundle(ReminderKind.CLIENT_ITEM_CHASE, rows, lambda i: [i.account.owner], today)
+
+
 def _wanted(candidates: list[Candidate]) -> list[Candidate]:
     """Drop what the recipient switched off (no row: everything on). One query."""
     preferences = {
@@ -150,14 +221,45 @@ def _email(candidate: Candidate):
         )
 
 
+ITEM_EVENTS = {
+    ReminderKind.ITEM_ESCALATED: CommitmentEvent.Verb.ESCALATED,
+    ReminderKind.CLIENT_ITEM_CHASE: CommitmentEvent.Verb.CHASED,
+}
+
+
 def _claim_and_send(candidate: Candidate, today: date) -> bool:
-    kind, ref, due_on, recipient_id = candidate.key
+    kind, recipient_id = candidate.kind, candidate.recipient.pk
     with transaction.atomic():
-        claimed = Reminder.objects.filter(
-            kind=kind, ref=ref, due_on=due_on, recipient_id=recipient_id, sent_at__isnull=True
-        ).update(sent_at=timezone.now())
-        if claimed != 1:
+        now = timezone.now()
+        claimed = {
+            ref
+            for ref, due_on in candidate.reminder_keys()
+            if Reminder.objects.filter(
+                kind=kind, ref=ref, due_on=due_on, recipient_id=recipient_id, sent_at__isnull=True
+            ).update(sent_at=now)
+            == 1
+        }
+        if not claimed:
             return False
+        if candidate.items:
+            # Only what this run claimed (another run may have sent some of them already).
+            candidate.commitments = [
+                item for item in candidate.commitments if f"commitment:{item.pk}" in claimed
+            ]
+            candidate.params = {
+                "count": len(candidate.commitments),
+                "titles": [item.title for item in candidate.commitments[:5]],
+                "days_overdue": max((today - item.due_date).days for item in candidate.commitments),
+            }
+            CommitmentEvent.objects.bulk_create(
+                CommitmentEvent(
+                    commitment=item,
+                    verb=ITEM_EVENTS[kind],
+                    at=now,
+                    reason=str(candidate.recipient),
+                )
+                for item in candidate.commitments
+            )
         Notification.objects.bulk_create(
             [
                 Notification(
@@ -177,19 +279,25 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
 
 def reminders_send(*, today: date) -> dict[str, int]:
     """Send today's reminders; returns how many of each kind this run sent."""
-    candidates = _wanted(qbr_candidates(today) + digest_candidates(today))
+    candidates = _wanted(
+        qbr_candidates(today)
+        + digest_candidates(today)
+        + escalation_candidates(today)
+        + chase_candidates(today)
+    )
     # INSERT … ON CONFLICT DO NOTHING: rows another run (or an earlier run) made stay as they are.
     Reminder.objects.bulk_create(
         [
             Reminder(
                 kind=c.kind,
-                ref=c.ref,
-                due_on=c.due_on,
+                ref=ref,
+                due_on=due_on,
                 recipient=c.recipient,
                 account=c.account,
                 params=c.params,
             )
             for c in candidates
+            for ref, due_on in c.reminder_keys()
         ],
         ignore_conflicts=True,
         batch_size=500,

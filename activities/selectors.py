@@ -52,11 +52,33 @@ def account_team(account: Account) -> list:
 
 @dataclass
 class MyWork:
+    """A KAM's agreed items by urgency (overdue, due today, due within a week, later in the
+    next UPCOMING_DAYS), the accounts owed a touch, key contacts gone, QBRs due."""
+
     overdue: list[Commitment]
-    upcoming: list[Commitment]
+    upcoming: list[Commitment]  # not overdue, due within UPCOMING_DAYS (today included)
     owed_touch: list[Account]
     departures: list[tuple[Account, list]]
     qbrs_due: list[tuple[Account, date]] = field(default_factory=list)
+    today: date | None = None
+
+    @property
+    def due_today(self) -> list[Commitment]:
+        return [c for c in self.upcoming if c.due_date == self.today]
+
+    @property
+    def this_week(self) -> list[Commitment]:
+        """Due after today and within seven days."""
+        return [c for c in self.upcoming if 0 < (c.due_date - self.today).days <= 7]
+
+    @property
+    def later(self) -> list[Commitment]:
+        return [c for c in self.upcoming if (c.due_date - self.today).days > 7]
+
+    @property
+    def to_chase(self) -> int:
+        """Items the client owns, due or overdue: the KAM chases them."""
+        return sum(1 for c in self.overdue + self.due_today if c.owner_stakeholder_id is not None)
 
 
 def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
@@ -103,6 +125,7 @@ def my_work(user, today: date, *, default_cadence_days: int = 30) -> MyWork:
         owed_touch=owed_touch,
         departures=departures,
         qbrs_due=sorted(qbrs_due, key=lambda row: (row[1], row[0].name)),
+        today=today,
     )
 
 

@@ -6,17 +6,21 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder, TimelineKind
+from accounts.services import StaleEdit
 from accounts.timeline import timeline_record
 from activities.models import (
     QBR,
     CalendarToken,
     Commitment,
+    CommitmentEvent,
+    CommitmentSource,
     CommitmentStatus,
     Interaction,
     Notification,
@@ -26,6 +30,13 @@ from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
 FUTURE_TOLERANCE = timedelta(days=1)
+
+# Sent inside the transaction after an agreed item was created, changed (fields or status) or
+# deleted, with `item`, `actor`, `verb` ("created" | "updated" | "deleted") and `changes`
+# ([{"field", "before", "after"}], values as text). The apps above that keep their own record
+# of items connect here: the plans app files a plan action's changes on the plan's history,
+# whichever screen, job or API call made them.
+agreed_item_changed = Signal()
 
 
 @dataclass(frozen=True)
@@ -108,10 +119,12 @@ def _commitments_from_steps(
             due_date=step.due_date,
             owner_user=step.owner_user,
             owner_stakeholder=step.owner_stakeholder,
+            source=CommitmentSource.QBR if source_qbr else CommitmentSource.INTERACTION,
             source_interaction=source_interaction,
             source_qbr=source_qbr,
             created_by=actor,
         )
+        _event(commitment, CommitmentEvent.Verb.CREATED, actor)
         timeline_record(
             account=account,
             kind=TimelineKind.COMMITMENT_CREATED,
@@ -192,6 +205,78 @@ def interaction_log(
     return interaction
 
 
+# ---------------------------------------------------------------------------------------------
+# Agreed items (commitments, plan actions, QBR next steps, playbook steps: one model)
+
+# The rows an agreed item may point at besides its account: where it came from, and for a plan
+# action the plan and the one objective, opportunity or risk it moves.
+LINK_FIELDS = frozenset(
+    {
+        "source_interaction",
+        "source_qbr",
+        "plan",
+        "objective",
+        "opportunity",
+        "risk",
+        "playbook_firing",
+    }
+)
+# What an edit may change (status moves through complete / cancel / reopen).
+EDITABLE_FIELDS = (
+    "title",
+    "due_date",
+    "owner_user",
+    "owner_stakeholder",
+    "objective",
+    "opportunity",
+    "risk",
+)
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _event(commitment: Commitment, verb: str, actor, *, reason: str = "", changes=()) -> None:
+    CommitmentEvent.objects.create(
+        commitment=commitment, verb=verb, actor=actor, reason=reason[:500], changes=list(changes)
+    )
+
+
+def _announce(item: Commitment, actor, verb: str, changes: list[dict]) -> None:
+    agreed_item_changed.send(sender=Commitment, item=item, actor=actor, verb=verb, changes=changes)
+
+
+def _status_change(item: Commitment, actor, before: str) -> None:
+    _announce(item, actor, "updated", [{"field": "status", "before": before,
+                                        "after": item.status}])  # fmt: skip
+
+
+def _check_links(account: Account, links: dict) -> None:
+    """A plan action's links stay inside one plan of the item's account."""
+    unknown = set(links) - LINK_FIELDS
+    if unknown:
+        raise TypeError(f"commitment links: unknown {sorted(unknown)}")
+    plan = links.get("plan")
+    if plan is not None and plan.account_id != account.pk:
+        raise ValidationError({"plan": _("Choose a plan of this account.")})
+    for name in ("objective", "opportunity", "risk"):
+        row = links.get(name)
+        if row is not None and (plan is None or row.plan_id != plan.pk):
+            raise ValidationError({name: _("Choose one from this plan.")})
+
+
+def _check_reason(reason: str, *, field: str = "reason", message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field: message})
+    return reason
+
+
 @transaction.atomic
 def commitment_create(
     *,
@@ -201,26 +286,32 @@ def commitment_create(
     due_date: date,
     owner_user=None,
     owner_stakeholder: Stakeholder | None = None,
-    playbook_firing=None,
+    source: str = CommitmentSource.MANUAL,
+    status: str = CommitmentStatus.OPEN,
+    **links,
 ) -> Commitment:
+    """Create an agreed item (any source); on its history and the account's timeline."""
     _check_owner(
         account,
         owner_user=owner_user,
         owner_stakeholder=owner_stakeholder,
         field="owner",
-        allow_leaders=playbook_firing is not None,
+        allow_leaders=source == CommitmentSource.PLAYBOOK,
     )
+    _check_links(account, links)
     commitment = Commitment(
         account=account,
         title=title,
         due_date=due_date,
         owner_user=owner_user,
         owner_stakeholder=owner_stakeholder,
-        playbook_firing=playbook_firing,
+        source=source,
         created_by=actor,
+        **links,
     )
     clean_row(commitment)
     commitment.save()
+    _event(commitment, CommitmentEvent.Verb.CREATED, actor)
     timeline_record(
         account=account,
         kind=TimelineKind.COMMITMENT_CREATED,
@@ -228,7 +319,109 @@ def commitment_create(
         actor=actor,
         commitment=commitment,
     )
+    _announce(commitment, actor, "created", [
+        {"field": name, "before": None, "after": _as_text(getattr(commitment, name))}
+        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
+                     "opportunity", "risk")
+        if getattr(commitment, name) not in (None, "")
+    ])  # fmt: skip
+    if status == CommitmentStatus.DONE:
+        commitment = commitment_complete(commitment=commitment, actor=actor)
+    elif status == CommitmentStatus.CANCELLED:
+        commitment = commitment_cancel(
+            commitment=commitment, actor=actor, reason=_("Recorded as cancelled")
+        )
     return commitment
+
+
+def _locked(commitment: Commitment, expected_version: int | None) -> Commitment:
+    locked = (
+        Commitment.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .get(pk=commitment.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(locked)
+    return locked
+
+
+@transaction.atomic
+def commitment_update(
+    *,
+    commitment: Commitment,
+    actor,
+    expected_version: int | None = None,
+    reason: str = "",
+    **fields,
+) -> Commitment:
+    """Edit, reschedule (a new due date needs a reason, kept on the history) or reassign (to one
+    of us or to a client stakeholder) an agreed item; `status` moves it through complete,
+    cancel or reopen. With `expected_version`, only if nobody saved it since (StaleEdit)."""
+    status = fields.pop("status", None)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"commitment_update: not editable {sorted(unknown)}")
+    locked = _locked(commitment, expected_version)
+    if status == CommitmentStatus.OPEN and not locked.is_open:
+        locked = commitment_reopen(commitment=locked, actor=actor, reason=reason)
+    if "owner_user" in fields and fields["owner_user"] is not None:
+        fields.setdefault("owner_stakeholder", None)
+    if "owner_stakeholder" in fields and fields["owner_stakeholder"] is not None:
+        fields.setdefault("owner_user", None)
+    before = {name: getattr(locked, name) for name in fields}
+    changes = [
+        {"field": name, "before": _as_text(before[name]), "after": _as_text(value)}
+        for name, value in fields.items()
+        if _as_text(before[name]) != _as_text(value)
+    ]
+    changed = {change["field"] for change in changes}
+    if changes:
+        if not locked.is_open:
+            raise ValidationError(_("Reopen the item before changing it."))
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if changed & {"owner_user", "owner_stakeholder"}:
+            _check_owner(
+                locked.account,
+                owner_user=locked.owner_user,
+                owner_stakeholder=locked.owner_stakeholder,
+                field="owner",
+            )
+        _check_links(
+            locked.account,
+            {
+                name: getattr(locked, name)
+                for name in ("plan", "objective", "opportunity", "risk")
+                if getattr(locked, f"{name}_id") is not None
+            },
+        )
+        if "due_date" in changed:
+            reason = _check_reason(reason, message=_("Say why the due date moves."))
+        clean_row(locked)
+        locked.version += 1
+        locked.save()
+        if "due_date" in changed:
+            verb = CommitmentEvent.Verb.RESCHEDULED
+        elif changed & {"owner_user", "owner_stakeholder"}:
+            verb = CommitmentEvent.Verb.REASSIGNED
+        else:
+            verb = CommitmentEvent.Verb.EDITED
+        _event(locked, verb, actor, reason=reason, changes=changes)
+        _announce(locked, actor, "updated", changes)
+    if status is not None and status != locked.status:
+        transition = {
+            CommitmentStatus.DONE: commitment_complete,
+            CommitmentStatus.OPEN: commitment_reopen,
+        }.get(status)
+        if transition is not None:
+            locked = transition(commitment=locked, actor=actor)
+        elif status == CommitmentStatus.CANCELLED:
+            locked = commitment_cancel(
+                commitment=locked, actor=actor, reason=reason or _("Recorded as cancelled")
+            )
+        else:
+            raise ValidationError({"status": _("Choose a valid status.")})
+    return locked
 
 
 @transaction.atomic
@@ -236,10 +429,12 @@ def commitment_complete(*, commitment: Commitment, actor) -> Commitment:
     """Mark done (once: a second click changes nothing) and put it on the timeline."""
     now = timezone.now()
     changed = Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
-        status=CommitmentStatus.DONE, done_at=now
+        status=CommitmentStatus.DONE, done_at=now, version=F("version") + 1
     )
     commitment.refresh_from_db()
     if changed:
+        _event(commitment, CommitmentEvent.Verb.COMPLETED, actor)
+        _status_change(commitment, actor, CommitmentStatus.OPEN)
         timeline_record(
             account=commitment.account,
             kind=TimelineKind.COMMITMENT_DONE,
@@ -251,26 +446,51 @@ def commitment_complete(*, commitment: Commitment, actor) -> Commitment:
 
 
 @transaction.atomic
-def commitment_reopen(*, commitment: Commitment, actor) -> Commitment:
+def commitment_reopen(*, commitment: Commitment, actor, reason: str = "") -> Commitment:
     """Undo a completion or a cancellation: back to open, and off the timeline."""
+    before = Commitment.objects.values_list("status", flat=True).get(pk=commitment.pk)
     changed = Commitment.objects.filter(
         Q(status=CommitmentStatus.DONE) | Q(status=CommitmentStatus.CANCELLED), pk=commitment.pk
-    ).update(status=CommitmentStatus.OPEN, done_at=None)
+    ).update(status=CommitmentStatus.OPEN, done_at=None, version=F("version") + 1)
     if changed:
         commitment.account.timeline.filter(
             kind=TimelineKind.COMMITMENT_DONE, commitment=commitment
         ).delete()
+        _event(commitment, CommitmentEvent.Verb.REOPENED, actor, reason=reason)
     commitment.refresh_from_db()
+    if changed:
+        _status_change(commitment, actor, before)
     return commitment
 
 
 @transaction.atomic
-def commitment_cancel(*, commitment: Commitment, actor) -> Commitment:
-    Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
-        status=CommitmentStatus.CANCELLED
+def commitment_cancel(*, commitment: Commitment, actor, reason: str = "") -> Commitment:
+    """Cancel an open item; the reason is required and kept on its history."""
+    reason = _check_reason(reason, message=_("Say why it is cancelled."))
+    changed = Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
+        status=CommitmentStatus.CANCELLED, version=F("version") + 1
     )
     commitment.refresh_from_db()
+    if changed:
+        _event(commitment, CommitmentEvent.Verb.CANCELLED, actor, reason=reason)
+        _status_change(commitment, actor, CommitmentStatus.OPEN)
     return commitment
+
+
+@transaction.atomic
+def commitment_delete(*, commitment: Commitment, actor) -> None:
+    """Remove an item entered by mistake (a plan's "remove action"); its history goes with it.
+    Anything agreed with the client is cancelled with a reason instead."""
+    locked = _locked(commitment, None)
+    changes = [
+        {"field": name, "before": _as_text(getattr(locked, name)), "after": None}
+        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "status")
+        if getattr(locked, name) not in (None, "")
+    ]
+    pk = locked.pk
+    locked.delete()
+    locked.pk = pk
+    _announce(locked, actor, "deleted", changes)
 
 
 # ---------------------------------------------------------------------------------------------

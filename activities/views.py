@@ -17,15 +17,19 @@ from accounts.selectors import (
     current_config,
     get_account_for_user,
 )
+from accounts.services import StaleEdit
 from accounts.timeline import timeline_page
 from accounts.views import form_errors_into
 from activities import services
 from activities.calendar_feed import build_calendar
 from activities.forms import (
+    FOLLOW_UP_FORMS,
     CommitmentForm,
     NotificationPreferenceForm,
     QBRHoldForm,
     QBRScheduleForm,
+    ReassignForm,
+    ReopenForm,
     owner_choices,
     resolve_owner,
 )
@@ -69,7 +73,16 @@ def my_work_page(request):
     work = my_work(
         request.user, today, default_cadence_days=current_config().default_touch_cadence_days
     )
-    return render(request, "activities/my_work.html", {"work": work, "today": today})
+    groups = [
+        ("overdue", _("Overdue"), work.overdue, _("Nothing overdue. Well done."), "danger"),
+        ("today", _("Due today"), work.due_today, _("Nothing due today."), "warning"),
+        ("week", _("This week"), work.this_week, _("Nothing else due this week."), "primary"),
+        ("later", _("Next two weeks"), work.later, _("Nothing else due in the next two weeks."),
+         "secondary"),
+    ]  # fmt: skip
+    return render(
+        request, "activities/my_work.html", {"work": work, "today": today, "groups": groups}
+    )
 
 
 @require_GET
@@ -194,6 +207,8 @@ def account_commitments(request, pk: int):
 
 
 def _commitment_row(request, commitment, *, undo: bool):
+    """After a change from a row: htmx gets the row again (on the plan page, whose table the
+    plans app draws, the page reloads); without JavaScript, back to where the user was."""
     context = {
         "commitment": commitment,
         "today": timezone.localdate(),
@@ -201,6 +216,10 @@ def _commitment_row(request, commitment, *, undo: bool):
         "show_account": bool(request.POST.get("show_account")),
     }
     if request.htmx:
+        if request.POST.get("row") == "plan":
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
         return render(request, "activities/partials/commitment_row.html", context)
     return redirect(next_param(request, default=commitment.account.get_absolute_url()))
 
@@ -215,18 +234,107 @@ def commitment_complete(request, pk: int):
 
 @require_POST
 def commitment_reopen(request, pk: int):
+    commitment = get_commitment_for_user(request.user, pk, action=Access.EDIT)
+    form = ReopenForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     commitment = services.commitment_reopen(
-        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
+        commitment=commitment, actor=request.user, reason=reason
     )
     return _commitment_row(request, commitment, undo=False)
 
 
-@require_POST
-def commitment_cancel(request, pk: int):
-    commitment = services.commitment_cancel(
-        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
+def _owner_choices(commitment) -> tuple[list, list, list]:
+    stakeholders = [s for s in account_page_stakeholders(commitment.account) if s.left_on is None]
+    team = account_team(commitment.account)
+    return owner_choices(commitment.account, team, stakeholders), team, stakeholders
+
+
+def _follow_up_form(commitment, mode: str, data=None):
+    if mode == "reassign":
+        choices, team, stakeholders = _owner_choices(commitment)
+        current = (
+            f"u{commitment.owner_user_id}"
+            if commitment.owner_user_id
+            else f"s{commitment.owner_stakeholder_id}"
+        )
+        form = ReassignForm(data, owner_choices=choices, current=current)
+        return form, team, stakeholders
+    initial = {"due_date": commitment.due_date, "title": commitment.title}
+    return FOLLOW_UP_FORMS[mode](data, initial=initial), [], []
+
+
+def _follow_up_save(request, commitment, mode: str, form, team, stakeholders):
+    data = form.cleaned_data
+    expected = commitment.version
+    if mode == "cancel":
+        return services.commitment_cancel(
+            commitment=commitment, actor=request.user, reason=data["reason"]
+        )
+    fields = {}
+    if mode == "reschedule":
+        fields = {"due_date": data["due_date"]}
+    elif mode == "reassign":
+        owner_user, owner_stakeholder = resolve_owner(data["owner"], team, stakeholders)
+        fields = {"owner_user": owner_user, "owner_stakeholder": owner_stakeholder}
+    elif mode == "edit":
+        fields = {"title": data["title"]}
+    return services.commitment_update(
+        commitment=commitment,
+        actor=request.user,
+        expected_version=expected,
+        reason=data.get("reason", ""),
+        **fields,
     )
-    return _commitment_row(request, commitment, undo=True)
+
+
+@require_http_methods(["GET", "POST"])
+def commitment_follow_up(request, pk: int, mode: str):
+    """Reschedule (with a reason), reassign, edit, cancel (with a reason) one agreed item in
+    place, or read its history: GET draws the small form (or the history) under the item's
+    row, POST saves through activities.services and answers with the row again (on a refusal,
+    the form with its errors, 422). Whatever the item came from (interaction, QBR, plan,
+    playbook), this is the one way."""
+    action = Access.VIEW if mode == "history" else Access.EDIT
+    commitment = get_commitment_for_user(request.user, pk, action=action)
+    source = request.POST if request.method == "POST" else request.GET
+    context = {
+        "commitment": commitment,
+        "mode": mode,
+        "row": source.get("row", ""),
+        "next_url": source.get("next", ""),
+        "show_account": bool(source.get("show_account")),
+    }
+    if request.GET.get("close"):
+        return HttpResponse("")
+    # Without JavaScript the panel comes in a page of its own.
+    template = (
+        "activities/partials/commitment_panel.html"
+        if request.htmx
+        else "activities/commitment_follow_up.html"
+    )
+    if mode == "history":
+        context["events"] = list(commitment.events.select_related("actor"))
+        return render(request, template, context)
+    data = request.POST if request.method == "POST" else None
+    form, team, stakeholders = _follow_up_form(commitment, mode, data)
+    if request.method == "POST" and form.is_valid():
+        try:
+            commitment = _follow_up_save(request, commitment, mode, form, team, stakeholders)
+        except StaleEdit:
+            form.add_error(
+                None,
+                _("Someone else changed this item while you were editing. Close and try again."),
+            )
+        except ValidationError as error:
+            form_errors_into(form, error)
+        else:
+            return _commitment_row(request, commitment, undo=mode == "cancel")
+    context["form"] = form
+    response = render(request, template, context, status=422 if form.errors else 200)
+    if form.errors and request.htmx:
+        response["HX-Retarget"] = f"#follow-up-{commitment.pk}"
+        response["HX-Reswap"] = "innerHTML"
+    return response
 
 
 @require_GET

@@ -17,7 +17,13 @@ from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
 from accounts.models import AccountStatus, BuyingRole, HealthBand, Stance
-from activities.models import CommitmentStatus, InteractionCategory, InteractionKind, QBRStatus
+from activities.models import (
+    CommitmentSource,
+    CommitmentStatus,
+    InteractionCategory,
+    InteractionKind,
+    QBRStatus,
+)
 from plans.models import PlanStatus
 
 MAX_ID = 2**63 - 1
@@ -176,6 +182,8 @@ class CommitmentFilter(filters.FilterSet):
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
     overdue = BooleanFilter(method="filter_overdue", label=_("Open and past due"))
+    source = filters.ChoiceFilter(choices=CommitmentSource.choices)
+    plan = id_filter("plan_id", _("Account plan id (its actions)"))
 
     def filter_overdue(self, queryset, name, value):
         today = timezone.localdate()

@@ -14,7 +14,7 @@ from accounts.selectors import accounts_for_user
 from activities.models import Commitment, Interaction, Playbook, PlaybookFiring, PlaybookStep
 from activities.selectors import commitments_for_user, qbrs_for_user
 from api.models import ApiToken
-from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
+from plans.models import AccountPlan, Objective, Opportunity, Risk
 
 
 def api_accounts(user, today: date) -> QuerySet:
@@ -65,6 +65,10 @@ def api_commitments(user) -> QuerySet:
     return commitments_for_user(user).select_related("owner_user")
 
 
+def api_commitment_events(commitment) -> QuerySet:
+    return commitment.events.select_related("actor")
+
+
 def api_qbrs(user) -> QuerySet:
     return qbrs_for_user(user).prefetch_related("attendees", "stakeholders")
 
@@ -84,11 +88,12 @@ def api_plans(user) -> QuerySet[AccountPlan]:
 
 
 def api_plan_rows(user, model) -> QuerySet:
-    """Objectives, risks, opportunities or actions of the plans `user` may see."""
+    """Objectives, risks or opportunities of the plans `user` may see (a plan's actions are
+    agreed items: api_commitments)."""
     return model.objects.filter(plan__account__in=accounts_for_user(user))
 
 
-PLAN_ROW_MODELS = (Objective, Opportunity, Risk, Action)
+PLAN_ROW_MODELS = (Objective, Opportunity, Risk)
 
 
 def api_tokens_for_user(user) -> QuerySet[ApiToken]:

@@ -29,6 +29,7 @@ from activities.models import (
     QBR,
     TRIGGER_BANDS,
     Commitment,
+    CommitmentEvent,
     Interaction,
     Playbook,
     PlaybookFiring,
@@ -38,7 +39,7 @@ from activities.models import (
 )
 from kam.dates import date_in_range, datetime_in_range
 from kam.models import User
-from plans.models import AccountPlan, Action, Objective, Opportunity, Product, Risk
+from plans.models import AccountPlan, Objective, Opportunity, Product, Risk
 from plans.services import ITEM_FIELDS, PLAN_FIELDS
 
 MAX_NEXT_STEPS = 10  # as the quick log's formset (activities.forms.NextSteps)
@@ -565,7 +566,19 @@ class InteractionInputSerializer(RowRules, serializers.ModelSerializer):
         return attrs
 
 
+class CommitmentEventSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CommitmentEvent
+        fields = ["verb", "at", "actor", "reason", "changes"]
+        read_only_fields = fields
+
+
 class CommitmentSerializer(serializers.ModelSerializer):
+    """An agreed item: a commitment from an interaction or a QBR, a plan action, a playbook
+    step, or one added by hand; `source` says which."""
+
     owner_user = UserRefSerializer(read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()
 
@@ -580,10 +593,16 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "due_date",
             "status",
             "is_overdue",
+            "source",
             "source_interaction",
             "source_qbr",
+            "plan",
+            "objective",
+            "opportunity",
+            "risk",
             "done_at",
             "created_at",
+            "version",
         ]
         read_only_fields = fields
 
@@ -592,8 +611,23 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return commitment.is_overdue(self.context["today"])
 
 
-class CommitmentInputSerializer(NextStepInputSerializer):
-    account = VisibleAccountField()
+class CommitmentUpdateSerializer(RowRules, serializers.Serializer):
+    """Edit, reschedule or reassign an open item. A new due date needs a `reason` (kept on the
+    item's history); `version` is the one you read (409 if someone saved since)."""
+
+    title = serializers.CharField(max_length=300, required=False)
+    due_date = serializers.DateField(validators=[date_in_range], required=False)
+    owner_user = ActiveUserField(required=False, allow_null=True)
+    owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+
+    class Meta:
+        model = Commitment
+
+
+class CommitmentReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 # --- QBRs -------------------------------------------------------------------------------------
@@ -779,13 +813,6 @@ class OpportunitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ActionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Action
-        fields = ["id", "plan", *ITEM_FIELDS[Action], "version"]
-        read_only_fields = fields
-
-
 class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccountPlan
@@ -807,7 +834,11 @@ class PlanDetailSerializer(PlanSerializer):
     objectives = ObjectiveSerializer(many=True, read_only=True)
     opportunities = OpportunitySerializer(many=True, read_only=True)
     risks = RiskSerializer(many=True, read_only=True)
-    actions = ActionSerializer(many=True, read_only=True)
+    actions = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text=_("The plan's actions: agreed items at /api/v1/commitments/?plan=<id>."),
+    )
 
     class Meta(PlanSerializer.Meta):
         fields = [*PlanSerializer.Meta.fields, "objectives", "opportunities", "risks", "actions"]
@@ -884,6 +915,29 @@ def _plan_row_field(model):
 
     VisibleRowField.model = model
     return VisibleRowField(required=False, allow_null=True)
+
+
+class CommitmentInputSerializer(NextStepInputSerializer):
+    """A new agreed item. With `plan` it is one of the plan's actions (owned by one of us),
+    optionally for one of its objectives, opportunities or risks."""
+
+    account = VisibleAccountField()
+    plan = VisiblePlanField(required=False, allow_null=True)
+    objective = _plan_row_field(Objective)
+    opportunity = _plan_row_field(Opportunity)
+    risk = _plan_row_field(Risk)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        plan = attrs.get("plan")
+        if plan is not None:
+            if plan.account_id != attrs["account"].pk:
+                raise serializers.ValidationError({"plan": _("Choose a plan of this account.")})
+            if attrs.get("owner_user") is None:
+                raise serializers.ValidationError(
+                    {"owner_user": _("A plan action is owned by one of us.")}
+                )
+        return attrs
 
 
 # --- playbooks --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from api.pagination import NewestFirstCursor
 from insights.playbooks import StepSpec, playbook_delete, playbook_save
 from insights.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
 from plans import services as plan_services
-from plans.models import Action, Objective, Opportunity, Risk
+from plans.models import Objective, Opportunity, Risk
 
 # Error responses are documented for every operation in one place: api.schema.error_responses.
 
@@ -297,6 +297,8 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     ),
 )
 class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Agreed items, whatever their source: one resource (docs/api.md)."""
+
     output_serializer = serializers.CommitmentSerializer
     filterset_class = filters.CommitmentFilter
     ordering_fields = ["due_date", "id", "created_at"]
@@ -309,18 +311,60 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
     @extend_schema(
-        summary="Make a commitment",
+        summary="Add an agreed item",
+        description=(
+            "With `plan`, the item is one of that plan's actions (recorded on the plan's "
+            "history too)."
+        ),
         request=serializers.CommitmentInputSerializer,
         responses={201: serializers.CommitmentSerializer},
     )
     def create(self, request):
         data = self.validated(serializers.CommitmentInputSerializer)
         self.permit(data["account"])
-        commitment = activity_services.commitment_create(actor=request.user, **data)
+        plan = data.pop("plan", None)
+        links = {name: data.pop(name, None) for name in ("objective", "opportunity", "risk")}
+        if plan is not None:
+            data.pop("owner_stakeholder", None)
+            commitment = plan_services.action_create(
+                plan=plan, actor=request.user, title=data["title"], due_date=data["due_date"],
+                owner_user=data["owner_user"], **links,
+            )  # fmt: skip
+        else:
+            for name, value in links.items():
+                if value is not None:
+                    raise ValidationError({name: [_("Only a plan action links to a plan row.")]})
+            commitment = activity_services.commitment_create(actor=request.user, **data)
         return self.output(commitment, status_code=status.HTTP_201_CREATED)
 
-    def _transition(self, service):
-        commitment = service(commitment=self.get_object_to(Access.EDIT), actor=self.request.user)
+    @extend_schema(
+        summary="Edit, reschedule or reassign",
+        request=serializers.CommitmentUpdateSerializer,
+        responses={200: serializers.CommitmentSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        commitment = self.get_object_to(Access.EDIT)
+        data = self.validated(serializers.CommitmentUpdateSerializer, partial=True)
+        if "version" not in data:
+            raise ValidationError({"version": [_("This field is required.")]})
+        expected = data.pop("version")
+        reason = data.pop("reason", "")
+        if commitment.plan_id is not None:
+            commitment = plan_services.action_update(
+                action=commitment, actor=request.user, expected_version=expected,
+                reason=reason, **data,
+            )  # fmt: skip
+        else:
+            commitment = activity_services.commitment_update(
+                commitment=commitment, actor=request.user, expected_version=expected,
+                reason=reason, **data,
+            )  # fmt: skip
+        return self.output(commitment)
+
+    def _transition(self, service, **kwargs):
+        commitment = service(
+            commitment=self.get_object_to(Access.EDIT), actor=self.request.user, **kwargs
+        )
         return self.output(commitment)
 
     @extend_schema(
@@ -334,21 +378,34 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     @extend_schema(
         summary="Reopen",
-        request=None,
+        request=serializers.CommitmentReasonSerializer,
         responses={200: serializers.CommitmentSerializer},
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._transition(activity_services.commitment_reopen)
+        data = self.validated(serializers.CommitmentReasonSerializer)
+        return self._transition(activity_services.commitment_reopen, reason=data.get("reason", ""))
 
     @extend_schema(
-        summary="Cancel",
-        request=None,
+        summary="Cancel (with a reason)",
+        request=serializers.CommitmentReasonSerializer,
         responses={200: serializers.CommitmentSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._transition(activity_services.commitment_cancel)
+        data = self.validated(serializers.CommitmentReasonSerializer)
+        return self._transition(activity_services.commitment_cancel, reason=data.get("reason", ""))
+
+    @extend_schema(
+        summary="History of the item",
+        request=None,
+        responses={200: serializers.CommitmentEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        commitment = self.get_object_to(Access.VIEW)
+        events = selectors.api_commitment_events(commitment)
+        return Response(serializers.CommitmentEventSerializer(events, many=True).data)
 
 
 # --- QBRs -------------------------------------------------------------------------------------
@@ -600,7 +657,6 @@ def plan_row_viewset(model, output_serializer, noun: str):
 ObjectiveViewSet = plan_row_viewset(Objective, serializers.ObjectiveSerializer, "objective")
 OpportunityViewSet = plan_row_viewset(Opportunity, serializers.OpportunitySerializer, "opportunity")
 RiskViewSet = plan_row_viewset(Risk, serializers.RiskSerializer, "risk")
-ActionViewSet = plan_row_viewset(Action, serializers.ActionSerializer, "action")
 
 
 # --- playbooks --------------------------------------------------------------------------------

@@ -443,9 +443,9 @@ def load_commitments(p: dict) -> int:
     return execute(
         """
         INSERT INTO activities_commitment
-            (title, due_date, status, done_at, created_at, account_id, created_by_id,
-             owner_stakeholder_id, owner_user_id, source_interaction_id)
-        SELECT 'Commitment ' || c.g, c.due_date, c.status,
+            (source, version, title, due_date, status, done_at, created_at, account_id,
+             created_by_id, owner_stakeholder_id, owner_user_id, source_interaction_id)
+        SELECT 'manual', 1, 'Commitment ' || c.g, c.due_date, c.status,
                CASE WHEN c.status = 'done'
                     THEN least(%(anchor)s - interval '1 hour',
                                (c.due_date - floor(pg_temp.u(c.g, 55) * 10)::int)::timestamp

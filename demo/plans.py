@@ -171,7 +171,7 @@ def _actions(plan, *, owner, today: date, links: tuple) -> None:
             plan=plan,
             actor=owner,
             title=title,
-            owner=owner,
+            owner_user=owner,
             due_date=today + timedelta(days=days),
             **link,
         )

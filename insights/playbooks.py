@@ -36,6 +36,7 @@ from accounts.selectors import current_config
 from accounts.timeline import timeline_record
 from activities.defaults import DEFAULT_PLAYBOOKS
 from activities.models import (
+    CommitmentSource,
     Playbook,
     PlaybookFiring,
     PlaybookStep,
@@ -205,6 +206,7 @@ def _fire(firing: PlaybookFiring, playbook: Playbook, today: date, owners: _Owne
             title=title,
             due_date=today + timedelta(days=step.due_offset_days),
             owner_user=owners.for_step(step, account),
+            source=CommitmentSource.PLAYBOOK,
             playbook_firing=firing,
         )
     timeline_record(

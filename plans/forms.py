@@ -1,11 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from activities.models import Commitment
 from kam.forms import DateInput, UnixNewlinesMixin
 from kam.models import User
 from plans.models import (
     AccountPlan,
-    Action,
     BusinessUnit,
     Objective,
     Opportunity,
@@ -54,12 +54,13 @@ class PlanItemForm(UnixNewlinesMixin, forms.ModelForm):
 
     def __init__(self, *args, plan: AccountPlan, team: list, default_owner=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if "owner" in self.fields:
-            self.fields["owner"].queryset = User.objects.filter(
-                pk__in=[member.pk for member in team]
-            ).order_by("full_name")
-            if not self.instance.pk and default_owner is not None:
-                self.initial.setdefault("owner", default_owner.pk)
+        for owner in ("owner", "owner_user"):
+            if owner in self.fields:
+                self.fields[owner].queryset = User.objects.filter(
+                    pk__in=[member.pk for member in team]
+                ).order_by("full_name")
+                if not self.instance.pk and default_owner is not None:
+                    self.initial.setdefault(owner, default_owner.pk)
         for name, model in (("objective", Objective), ("opportunity", Opportunity), ("risk", Risk)):
             if name in self.fields:
                 self.fields[name].queryset = model.objects.filter(plan=plan).order_by("pk")
@@ -117,10 +118,34 @@ class OpportunityForm(PlanItemForm):
 
 
 class ActionForm(PlanItemForm):
+    """A plan action: an agreed item owned by one of us. Moving its date asks why."""
+
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Needed when the due date moves or the action is cancelled; kept on its history."
+        ),
+    )
+
     class Meta:
-        model = Action
-        fields = list(ITEM_FIELDS[Action])
+        model = Commitment
+        fields = list(ITEM_FIELDS[Commitment])
+        labels = {"owner_user": _("owner"), "title": _("action")}
         widgets = {"due_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_user"].required = True
+        if not self.instance.pk:
+            del self.fields["reason"]
+
+    def item_fields(self) -> dict:
+        fields = super().item_fields()
+        if "reason" in self.fields:
+            fields["reason"] = self.cleaned_data.get("reason", "")
+        return fields
 
 
 class BusinessUnitForm(forms.ModelForm):

@@ -14,13 +14,12 @@ from django.utils import formats, timezone
 
 from accounts.models import Account
 from accounts.selectors import accounts_for_user
+from activities.models import Commitment, CommitmentStatus
 from plans.models import (
     CLOSED_STAGES,
     HIGH_SEVERITY,
     STALE_AFTER_DAYS,
     AccountPlan,
-    Action,
-    ActionStatus,
     BusinessUnit,
     Objective,
     Opportunity,
@@ -91,7 +90,7 @@ class PlanProgress:
 def progress_from_rows(
     *,
     objectives: Iterable[Objective],
-    actions: Iterable[Action],
+    actions: Iterable[Commitment],
     hypotheses: Iterable[ValueHypothesis],
     opportunities: Iterable[Opportunity],
     today: date,
@@ -141,7 +140,7 @@ class PlanRows:
     hypotheses: list[ValueHypothesis]
     risks: list[Risk]
     opportunities: list[Opportunity]
-    actions: list[Action]
+    actions: list[Commitment]
 
 
 def plan_rows(plan: AccountPlan) -> PlanRows:
@@ -156,8 +155,8 @@ def plan_rows(plan: AccountPlan) -> PlanRows:
         ),
         opportunities=list(plan.opportunities.select_related("owner", "product")),
         actions=list(
-            plan.actions.select_related("owner", "objective", "opportunity", "risk").order_by(
-                _first(status=ActionStatus.OPEN), "due_date", "pk"
+            plan.actions.select_related("owner_user", "objective", "opportunity", "risk").order_by(
+                _first(status=CommitmentStatus.OPEN), "due_date", "pk"
             )
         ),
     )
@@ -243,8 +242,11 @@ ENTITY_MODELS = {
     PlanChange.Entity.HYPOTHESIS: ValueHypothesis,
     PlanChange.Entity.RISK: Risk,
     PlanChange.Entity.OPPORTUNITY: Opportunity,
-    PlanChange.Entity.ACTION: Action,
+    PlanChange.Entity.ACTION: Commitment,
 }
+
+
+FIELD_RENAMES = {(Commitment, "owner"): "owner_user"}
 
 
 def _display(model, field_name: str | None, value: str | None) -> str | None:
@@ -279,7 +281,8 @@ def plan_history(plan: AccountPlan, limit: int = 200) -> list[PlanChange]:
         rows = []
         for item in change.changes:
             model = ENTITY_MODELS.get(item.get("entity"), AccountPlan)
-            name = item.get("field")
+            # Actions recorded before they became agreed items named their owner "owner".
+            name = FIELD_RENAMES.get((model, item.get("field")), item.get("field"))
             if name:
                 try:
                     label = str(model._meta.get_field(name).verbose_name)

@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.services import StaleEdit
+from activities.models import Commitment, CommitmentSource, CommitmentStatus
+from activities.services import commitment_create, commitment_delete, commitment_update
 from kam.audit import audit_record, changes_between, created, snapshot
 from kam.models import AuditEvent
 from kam.validation import clean_row
 from plans.models import (
     CLOSED_STAGES,
     AccountPlan,
-    Action,
-    ActionStatus,
     BusinessUnit,
     Objective,
     Opportunity,
@@ -71,7 +71,8 @@ ITEM_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
         "owner",
         "expected_close",
     ),
-    Action: ("title", "owner", "due_date", "status", "objective", "opportunity", "risk"),
+    # A plan action is an agreed item (activities.Commitment) owned by one of us.
+    Commitment: ("title", "owner_user", "due_date", "status", "objective", "opportunity", "risk"),
 }
 
 ENTITY = {
@@ -79,7 +80,7 @@ ENTITY = {
     ValueHypothesis: PlanChange.Entity.HYPOTHESIS,
     Risk: PlanChange.Entity.RISK,
     Opportunity: PlanChange.Entity.OPPORTUNITY,
-    Action: PlanChange.Entity.ACTION,
+    Commitment: PlanChange.Entity.ACTION,
 }
 
 
@@ -188,13 +189,14 @@ def _check_item(plan: AccountPlan, row: models.Model) -> None:
     within the row are its model's clean(), which clean_row runs)."""
     if isinstance(row, Opportunity) and not 0 <= (row.probability or 0) <= 100:
         raise ValidationError({"probability": _("Probability is a percentage from 0 to 100.")})
-    if isinstance(row, Opportunity | Risk | Action):
+    if isinstance(row, Opportunity | Risk):
         _check_owner(plan.account, row.owner)
     if isinstance(row, ValueHypothesis):
         if row.objective_id is None:
             raise ValidationError({"objective": _("Choose the objective this hypothesis moves.")})
         _check_same_plan(plan, row.objective, "objective")
-    if isinstance(row, Action):
+    if isinstance(row, Commitment):
+        _check_owner(plan.account, row.owner_user, "owner_user")
         for name in ("objective", "opportunity", "risk"):
             _check_same_plan(plan, getattr(row, name), name)
 
@@ -396,16 +398,15 @@ def plan_start_next_period(*, plan: AccountPlan, actor) -> AccountPlan:
         for o in source.opportunities.exclude(stage__in=CLOSED_STAGES).order_by("pk")
     }
     Opportunity.objects.bulk_create(opportunities.values())
-    Action.objects.bulk_create(
-        _copy(
-            action,
-            plan=new,
-            objective=objectives.get(action.objective_id),
-            opportunity=opportunities.get(action.opportunity_id),
-            risk=risks.get(action.risk_id),
-        )
-        for action in source.actions.filter(status=ActionStatus.OPEN).order_by("pk")
-    )
+    # Open actions are agreed items: they move to the new period (never copied, so nothing is
+    # chased twice), with their links where the linked row came along.
+    moving = list(source.actions.filter(status=CommitmentStatus.OPEN).order_by("pk"))
+    for action in moving:
+        action.plan = new
+        action.objective = objectives.get(action.objective_id)
+        action.opportunity = opportunities.get(action.opportunity_id)
+        action.risk = risks.get(action.risk_id)
+    Commitment.objects.bulk_update(moving, ["plan", "objective", "opportunity", "risk"])
     _record(
         new,
         actor=actor,
@@ -417,6 +418,7 @@ def plan_start_next_period(*, plan: AccountPlan, actor) -> AccountPlan:
             {"entity": "risk", "field": None, "before": None, "after": str(len(risks))},
             {"entity": "opportunity", "field": None, "before": None,
              "after": str(len(opportunities))},
+            {"entity": "action", "field": None, "before": None, "after": str(len(moving))},
         ],
     )  # fmt: skip
     return new
@@ -559,21 +561,70 @@ def opportunity_delete(*, opportunity: Opportunity, actor) -> None:
     _item_delete(opportunity, actor=actor)
 
 
+VERBS = {
+    "created": PlanChange.Verb.CREATED,
+    "updated": PlanChange.Verb.UPDATED,
+    "deleted": PlanChange.Verb.DELETED,
+}
+
+
+def action_changed_record(*, item: Commitment, actor, verb: str, changes: list[dict]) -> None:
+    """File a plan action's change on its plan's history (and bump the plan's version), from
+    whichever screen, job or API call made it: activities.services announces every change of
+    an agreed item (agreed_item_changed) and plans/signals.py calls this for a plan's."""
+    if item.plan_id is None or not changes:
+        return
+    plan = AccountPlan.objects.get(pk=item.plan_id)
+    entity = ENTITY[Commitment]
+    _record(
+        plan, actor=actor, entity=entity, verb=VERBS[verb], label=item.title,
+        changes=[{"entity": entity, **change} for change in changes],
+    )  # fmt: skip
+
+
+def _check_action(plan: AccountPlan, fields: dict) -> None:
+    _check_editable(plan)
+    if "owner_user" in fields:
+        _check_owner(plan.account, fields["owner_user"], "owner_user")
+    for name in ("objective", "opportunity", "risk"):
+        if name in fields:
+            _check_same_plan(plan, fields[name], name)
+
+
 @transaction.atomic
-def action_create(*, plan: AccountPlan, actor, **fields) -> Action:
-    return _item_create(Action, plan=plan, actor=actor, **fields)
+def action_create(*, plan: AccountPlan, actor, **fields) -> Commitment:
+    """A plan action is an agreed item of the plan's account (activities.services writes it,
+    so it is chased like any other; the plan's history records it through the signal)."""
+    plan = AccountPlan.objects.select_related("account").get(pk=plan.pk)
+    fields.setdefault("owner_user", None)
+    _check_action(plan, fields)
+    return commitment_create(
+        account=plan.account, actor=actor, source=CommitmentSource.PLAN, plan=plan, **fields
+    )
 
 
 @transaction.atomic
 def action_update(
-    *, action: Action, actor, expected_version: int | None = None, **fields
-) -> Action:
-    return _item_update(action, actor=actor, expected_version=expected_version, **fields)
+    *,
+    action: Commitment,
+    actor,
+    expected_version: int | None = None,
+    reason: str = "",
+    **fields,
+) -> Commitment:
+    """The plan page's edit of an action (not once the plan is archived)."""
+    plan = AccountPlan.objects.select_related("account").get(pk=action.plan_id)
+    _check_action(plan, fields)
+    return commitment_update(
+        commitment=action, actor=actor, expected_version=expected_version, reason=reason,
+        **fields,
+    )  # fmt: skip
 
 
 @transaction.atomic
-def action_delete(*, action: Action, actor) -> None:
-    _item_delete(action, actor=actor)
+def action_delete(*, action: Commitment, actor) -> None:
+    _check_editable(AccountPlan.objects.get(pk=action.plan_id))
+    commitment_delete(commitment=action, actor=actor)
 
 
 # The views dispatch on the URL's kind; each entry is (create, update, delete) taking the row
@@ -583,7 +634,7 @@ ITEM_SERVICES = {
     ValueHypothesis: (hypothesis_create, hypothesis_update, hypothesis_delete, "hypothesis"),
     Risk: (risk_create, risk_update, risk_delete, "risk"),
     Opportunity: (opportunity_create, opportunity_update, opportunity_delete, "opportunity"),
-    Action: (action_create, action_update, action_delete, "action"),
+    Commitment: (action_create, action_update, action_delete, "action"),
 }
 
 

@@ -16,6 +16,7 @@ from accounts.coverage import open_departures
 from accounts.selectors import Access, account_page_stakeholders, get_account_for_user
 from accounts.services import StaleEdit
 from accounts.views import form_errors_into
+from activities.models import Commitment
 from kam.access import admin_required
 from plans import services
 from plans.forms import (
@@ -30,7 +31,6 @@ from plans.forms import (
 )
 from plans.models import (
     STALE_AFTER_DAYS,
-    Action,
     Objective,
     Opportunity,
     Product,
@@ -71,7 +71,7 @@ ITEM_KINDS = {
         ItemKind("hypotheses", ValueHypothesis, HypothesisForm, gettext_lazy("Add hypothesis")),
         ItemKind("risks", Risk, RiskForm, gettext_lazy("Add risk")),
         ItemKind("opportunities", Opportunity, OpportunityForm, gettext_lazy("Add opportunity")),
-        ItemKind("actions", Action, ActionForm, gettext_lazy("Add action")),
+        ItemKind("actions", Commitment, ActionForm, gettext_lazy("Add action")),
     )
 }
 

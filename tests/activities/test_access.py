@@ -17,7 +17,16 @@ from insights import urls as insights_urls
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
 SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
-COMMITMENT_ROUTES = {"commitment_complete", "commitment_reopen", "commitment_cancel"}
+COMMITMENT_ROUTES = {
+    "commitment_complete",
+    "commitment_reopen",
+    "commitment_cancel",
+    "commitment_reschedule",
+    "commitment_reassign",
+    "commitment_edit",
+}
+# Reads one item's history (GET only).
+COMMITMENT_READ_ROUTES = {"commitment_history"}
 QBR_ROUTES = {"qbr_detail", "qbr_cancel", "qbr_prep", "qbr_prep_pdf"}
 
 
@@ -57,7 +66,7 @@ def scene(account, kam_user, now):
 
 
 def _url(name: str, scene) -> str:
-    if name in COMMITMENT_ROUTES:
+    if name in COMMITMENT_ROUTES | COMMITMENT_READ_ROUTES:
         return reverse(name, args=[scene.commitment_for(name).pk])
     if name in QBR_ROUTES:
         return reverse(name, args=[scene.qbr.pk])
@@ -102,7 +111,16 @@ def _payload(name: str, scene) -> dict:
             "next_steps-0-owner": f"u{owner.pk}",
             "next_steps-0-due_date": due,
         }
-    return {}  # complete / reopen / cancel take no fields
+    if name == "commitment_cancel":
+        return {"reason": "The client dropped the project"}
+    if name == "commitment_reschedule":
+        return {"due_date": (timezone.localdate() + timedelta(days=20)).isoformat(),
+                "reason": "The client asked for more time"}  # fmt: skip
+    if name == "commitment_reassign":
+        return {"owner": f"s{scene.stakeholder.pk}"}
+    if name == "commitment_edit":
+        return {"title": "Call back about the renewal"}
+    return {}  # complete / reopen take no fields
 
 
 def _was_written(name: str, scene) -> bool:
@@ -126,6 +144,12 @@ def _was_written(name: str, scene) -> bool:
         return scene.qbr.status == QBRStatus.CANCELLED
     commitment = scene.commitment_for(name)
     commitment.refresh_from_db()
+    if name == "commitment_reschedule":
+        return commitment.due_date == timezone.localdate() + timedelta(days=20)
+    if name == "commitment_reassign":
+        return commitment.owner_stakeholder_id == scene.stakeholder.pk
+    if name == "commitment_edit":
+        return commitment.title == "Call back about the renewal"
     return (
         commitment.status
         == {
@@ -156,7 +180,15 @@ ROUTES = [
     ("account_commitments", "post"),
     ("commitment_complete", "post"),
     ("commitment_reopen", "post"),
+    ("commitment_cancel", "get"),
     ("commitment_cancel", "post"),
+    ("commitment_reschedule", "get"),
+    ("commitment_reschedule", "post"),
+    ("commitment_reassign", "get"),
+    ("commitment_reassign", "post"),
+    ("commitment_edit", "get"),
+    ("commitment_edit", "post"),
+    ("commitment_history", "get"),
     ("account_qbrs", "get"),
     ("account_qbrs", "post"),
     ("qbr_detail", "get"),
@@ -228,7 +260,7 @@ def test_owner_team_member_leader_and_admin_may_use_the_route(
 @pytest.mark.parametrize("name", sorted(COMMITMENT_ROUTES))
 def test_commitment_buttons_answer_htmx_with_the_row(client_for, team_member, scene, name):
     url = _url(name, scene)
-    response = client_for(team_member).post(url, HTTP_HX_REQUEST="true")
+    response = client_for(team_member).post(url, _payload(name, scene), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert f'id="commitment-{scene.commitment_for(name).pk}"' in response.content.decode()
     assert _was_written(name, scene)

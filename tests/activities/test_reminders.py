@@ -15,6 +15,8 @@ from django.utils import formats, timezone, translation
 from accounts.models import Account, Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import (
+    Commitment,
+    CommitmentEvent,
     CommitmentStatus,
     Notification,
     NotificationPreference,
@@ -392,17 +394,25 @@ def test_two_concurrent_runs_still_send_each_reminder_once(kam_user, team_member
     assert not errors
     totals = {kind: sum(r[kind] for r in results) for kind in ReminderKind.values}
     assert totals == {
+        # Both items are past the Key tier's grace: one notice to the leader for the account.
+        ReminderKind.ITEM_ESCALATED: 1,
+        ReminderKind.CLIENT_ITEM_CHASE: 0,
         ReminderKind.QBR_DUE: 0,
         ReminderKind.QBR_OVERDUE: 1,  # one leader
         ReminderKind.COMMITMENTS_DIGEST: 2,  # two owners
     }
-    assert len(mail.outbox) == 3
+    # Each item's history says it was escalated, once.
+    assert sorted(
+        CommitmentEvent.objects.filter(verb="escalated").values_list("commitment__title", flat=True)
+    ) == sorted(Commitment.objects.values_list("title", flat=True))
+    assert len(mail.outbox) == 4  # QBR overdue, two digests, one escalation
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [leader.email, kam_user.email, team_member.email]
+        [leader.email, leader.email, kam_user.email, team_member.email]
     )
-    assert Reminder.objects.count() == 3
+    # QBR overdue, two digests, and one escalation row per item (claimed per item).
+    assert Reminder.objects.count() == 5
     assert not Reminder.objects.filter(sent_at__isnull=True).exists()
-    assert Notification.objects.count() == 3
+    assert Notification.objects.count() == 4
 
 
 # --- entry points and the notification list --------------------------------------------------

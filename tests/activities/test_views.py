@@ -260,7 +260,9 @@ def test_double_clicking_done_writes_one_timeline_entry(client_for, kam_user, co
 
 
 def test_cancelling_offers_undo(client_for, kam_user, commitment):
-    response = client_for(kam_user).post(reverse("commitment_cancel", args=[commitment.pk]), **HTMX)
+    response = client_for(kam_user).post(
+        reverse("commitment_cancel", args=[commitment.pk]), {"reason": "Not needed"}, **HTMX
+    )
     assert "Cancelled." in response.content.decode()
     assert reverse("commitment_reopen", args=[commitment.pk]) in response.content.decode()
     commitment.refresh_from_db()

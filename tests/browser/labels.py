@@ -25,7 +25,7 @@ PT_BR = {
     "Logged: {summary}": "Interação registrada: {summary}",
     "Timeline, newest first": "Linha do tempo, mais recentes primeiro",
     "With {names}": "Com {names}",
-    "Due in the next 14 days": "Vencem nos próximos 14 dias",
+    "This week": "Esta semana",
     "Done “{title}”": "Concluir “{title}”",
     "Undo": "Desfazer",
     "Completed": "Concluído",

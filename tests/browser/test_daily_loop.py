@@ -73,7 +73,7 @@ def test_kam_logs_a_meeting_sees_it_then_completes_the_next_step(
 
     page.get_by_role("link", name=_("My work")).click()
     page.wait_for_url("/")  # loaded: “Done” is an htmx form
-    upcoming = page.get_by_role("region", name=re.compile(_("Due in the next 14 days")))
+    upcoming = page.get_by_role("region", name=re.compile(_("This week")))
     expect(upcoming).to_contain_text("Send the revised proposal")
     upcoming.get_by_role(
         "button", name=_("Done “{title}”", title="Send the revised proposal")

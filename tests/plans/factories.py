@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from tests.factories import AccountFactory
 
@@ -78,10 +79,16 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
 
 
 class ActionFactory(factory.django.DjangoModelFactory):
+    """A plan action: an agreed item of the plan's account (activities.Commitment)."""
+
     class Meta:
-        model = "plans.Action"
+        model = "activities.Commitment"
 
     plan = factory.SubFactory(AccountPlanFactory)
+    account = factory.SelfAttribute("plan.account")
+    source = "plan"
     title = factory.Sequence(lambda n: f"Action {n:03d}")
-    owner = factory.SelfAttribute("plan.account.owner")
+    owner_user = factory.SelfAttribute("plan.account.owner")
     due_date = date(2026, 4, 1)
+    status = "open"
+    done_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == "done" else None)

@@ -60,7 +60,7 @@ def test_the_database_refuses_a_period_that_ends_before_it_starts(account):
 def test_the_database_refuses_an_action_linked_to_two_things(plan):
     objective = ObjectiveFactory(plan=plan)
     risk = RiskFactory(plan=plan)
-    with pytest.raises(IntegrityError, match="action_links_at_most_one"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="commitment_links_at_most_one"), transaction.atomic():
         ActionFactory(plan=plan, objective=objective, risk=risk)
 
 

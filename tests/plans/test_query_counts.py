@@ -45,7 +45,7 @@ def _grow_plan(plan, owner, start: int, units: int) -> None:
         for link, due in (({"objective": objective}, 5), ({"risk": risk}, -5),
                           ({"opportunity": opportunity}, 9)):  # fmt: skip
             services.action_create(
-                plan=plan, actor=owner, title=f"Action {index:02d} {due}", owner=member,
+                plan=plan, actor=owner, title=f"Action {index:02d} {due}", owner_user=member,
                 due_date=date(2026, 3, 10) + timedelta(days=due), **link,
             )  # fmt: skip
         AccountPlanFactory(account=account, status="archived", title=f"Old {index:02d}",

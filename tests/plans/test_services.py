@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from activities.models import Commitment as Action
 from kam.models import Role
 from plans import services
 from plans.models import (
     AccountPlan,
-    Action,
     Objective,
     Opportunity,
     PlanChange,
@@ -158,27 +158,33 @@ def test_opportunity_create_refuses_a_probability_outside_0_to_100(plan, kam_use
 def test_an_owner_off_the_account_team_is_refused_on_the_owner_field(
     plan, kam_user, outsider, service, fields
 ):
+    # A plan action is an agreed item: its owner field is owner_user (ours).
+    owner = "owner_user" if service is services.action_create else "owner"
     with pytest.raises(ValidationError) as excinfo:
-        service(plan=plan, actor=kam_user, owner=outsider, **fields)
-    assert "Oscar Outsider" in _field_errors(excinfo)["owner"][0]
+        service(plan=plan, actor=kam_user, **{owner: outsider}, **fields)
+    assert "Oscar Outsider" in _field_errors(excinfo)[owner][0]
     assert not (Action.objects.exists() or Risk.objects.exists() or Opportunity.objects.exists())
 
 
 def test_a_leader_is_not_an_eligible_owner_unless_on_the_team(plan, kam_user, leader):
     with pytest.raises(ValidationError):
         services.action_create(
-            plan=plan, actor=leader, title="Sponsor call", owner=leader, due_date=date(2026, 4, 1)
+            plan=plan,
+            actor=leader,
+            title="Sponsor call",
+            owner_user=leader,
+            due_date=date(2026, 4, 1),
         )
     plan.account.team.add(leader)
     action = services.action_create(
-        plan=plan, actor=leader, title="Sponsor call", owner=leader, due_date=date(2026, 4, 1)
+        plan=plan, actor=leader, title="Sponsor call", owner_user=leader, due_date=date(2026, 4, 1)
     )
     assert action.owner == leader
 
 
 def test_the_account_owner_and_team_members_may_own_rows(plan, kam_user, team_member):
     services.action_create(
-        plan=plan, actor=kam_user, title="A", owner=kam_user, due_date=date(2026, 4, 1)
+        plan=plan, actor=kam_user, title="A", owner_user=kam_user, due_date=date(2026, 4, 1)
     )
     services.risk_create(plan=plan, actor=kam_user, title="R", owner=team_member, severity=5,
                          likelihood=5)  # fmt: skip
@@ -207,7 +213,7 @@ def test_links_must_point_inside_the_same_plan(plan, kam_user):
     assert "objective" in _field_errors(excinfo)
     with pytest.raises(ValidationError) as excinfo:
         services.action_create(
-            plan=plan, actor=kam_user, title="a", owner=kam_user, due_date=date(2026, 4, 1),
+            plan=plan, actor=kam_user, title="a", owner_user=kam_user, due_date=date(2026, 4, 1),
             objective=foreign,
         )  # fmt: skip
     assert "objective" in _field_errors(excinfo)
@@ -254,7 +260,7 @@ def test_archived_plans_refuse_row_changes(plan, kam_user):
     plan.refresh_from_db()
     with pytest.raises(ValidationError):
         services.action_create(
-            plan=plan, actor=kam_user, title="Late", owner=kam_user, due_date=date(2026, 4, 1)
+            plan=plan, actor=kam_user, title="Late", owner_user=kam_user, due_date=date(2026, 4, 1)
         )
 
 
@@ -296,11 +302,11 @@ def test_start_next_period_copies_the_plan_into_a_draft(plan, kam_user, team_mem
         plan=plan, actor=kam_user, title="Won deal", amount=Decimal("1"), probability=100,
         owner=kam_user, stage="won",
     )  # fmt: skip
-    services.action_create(plan=plan, actor=kam_user, title="Open for opp", owner=kam_user,
+    services.action_create(plan=plan, actor=kam_user, title="Open for opp", owner_user=kam_user,
                            due_date=date(2026, 5, 1), opportunity=open_opp)  # fmt: skip
-    services.action_create(plan=plan, actor=kam_user, title="Open for risk", owner=team_member,
+    services.action_create(plan=plan, actor=kam_user, title="Open for risk", owner_user=team_member,
                            due_date=date(2026, 5, 1), risk=risk)  # fmt: skip
-    services.action_create(plan=plan, actor=kam_user, title="Done already", owner=kam_user,
+    services.action_create(plan=plan, actor=kam_user, title="Done already", owner_user=kam_user,
                            due_date=date(2026, 2, 1), status="done")  # fmt: skip
 
     new = services.plan_start_next_period(plan=plan, actor=kam_user)
@@ -321,11 +327,15 @@ def test_start_next_period_copies_the_plan_into_a_draft(plan, kam_user, team_mem
     assert new_hypothesis.hypothesis == hypothesis.hypothesis
     assert list(new.risks.values_list("title", "owner")) == [("Budget cut", team_member.pk)]
     assert list(new.opportunities.values_list("title", flat=True)) == ["Line 3 rollout"]
+    # Open actions are agreed items: they move to the new period (never copied, so nothing is
+    # chased twice), linked to the rows that came along; the done one stays with its plan.
     actions = {a.title: a for a in new.actions.select_related("opportunity", "risk")}
     assert set(actions) == {"Open for opp", "Open for risk"}
     assert actions["Open for opp"].opportunity == new.opportunities.get()
     assert actions["Open for risk"].risk == new.risks.get()
-    # The source plan is untouched and still active.
+    assert Action.objects.filter(title="Open for opp").count() == 1
+    assert list(plan.actions.values_list("title", flat=True)) == ["Done already"]
+    # The source plan is otherwise untouched and still active.
     plan.refresh_from_db()
     assert plan.status == "active"
     assert plan.objectives.count() == 1

@@ -68,17 +68,17 @@ def test_an_action_owner_off_the_team_is_422_on_the_owner_field(
 ):
     response = _add(
         client_for(kam_user), plan, "actions",
-        {"actions-title": "Call", "actions-owner": outsider.pk, "actions-due_date": "2026-04-01",
-         "actions-status": "open"},
+        {"actions-title": "Call", "actions-owner_user": outsider.pk,
+         "actions-due_date": "2026-04-01", "actions-status": "open"},
     )  # fmt: skip
     assert response.status_code == 422
-    assert list(response.context["add_forms"]["actions"].errors) == ["owner"]
+    assert list(response.context["add_forms"]["actions"].errors) == ["owner_user"]
     assert "Oscar Outsider" not in response.content.decode()  # not even offered as a choice
 
 
 def test_the_owner_choices_are_the_account_owner_and_team(client_for, kam_user, plan, leader):
     response = client_for(leader).get(reverse("account_plan", args=[plan.account_id]))
-    owners = response.context["add_forms"]["actions"].fields["owner"].queryset
+    owners = response.context["add_forms"]["actions"].fields["owner_user"].queryset
     assert {u.full_name for u in owners} == {"Olivia Owner", "Tereza Team"}
 
 

@@ -9,8 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0013_account_owner_assigned_at"),
-        ("activities", "0007_playbooks"),
+        ("accounts", "0014_account_owner_assigned_at"),
+        ("activities", "0008_playbooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0012_derived_moments_in_range"),
+        ("accounts", "0013_tier_escalation_grace"),
     ]
 
     operations = [

@@ -30,6 +30,6 @@ def remove_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0007_playbooks")]
+    dependencies = [("activities", "0008_playbooks")]
 
     operations = [migrations.RunPython(add_defaults, remove_defaults)]
