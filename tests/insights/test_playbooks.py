@@ -17,6 +17,7 @@ from accounts.models import Account, SatisfactionEntry, Tier, TimelineEntry, Tim
 from accounts.services import scoring_defaults_ensure
 from activities.models import (
     Commitment,
+    CommitmentSource,
     Playbook,
     PlaybookFiring,
     PlaybookTrigger,
@@ -284,6 +285,7 @@ def test_each_step_becomes_an_item_with_the_owner_its_role_names(only_ours, now,
     assert items["Leader step"].due_date == today + timedelta(days=5)
     assert items["Named step"].owner_user == named
     assert {c.playbook_firing_id for c in items.values()} == {open_firings(managed).get().pk}
+    assert {c.source for c in items.values()} == {CommitmentSource.PLAYBOOK}
     others = {c.title: c.owner_user for c in Commitment.objects.filter(account=unmanaged)}
     assert others == {
         "Owner step": unmanaged.owner,
