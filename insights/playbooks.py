@@ -270,12 +270,14 @@ def playbooks_evaluate(
             pk__in=to_clear, cleared_at__isnull=True
         ).update(cleared_at=now)
     by_pk = {playbook.pk: playbook for playbook in playbooks}
-    new_rows = [
+    # Sorted: concurrent runs take the index entries in the same order, so one waits for the
+    # other instead of the two deadlocking.
+    new_rows = sorted(
         (playbook_id, account_id, key, by_pk[playbook_id].version)
         for playbook_id, accounts in holding.items()
         for account_id, key in accounts.items()
         if (playbook_id, account_id) not in open_now
-    ]
+    )
     opened = _insert_firings(new_rows, now)
     if not opened:
         return counts

@@ -370,7 +370,7 @@ def test_two_workers_at_once_fire_each_episode_once():
     with time_machine.travel(date(2026, 3, 10), tick=False):
         Playbook.objects.update(is_active=False)
         make_playbook(PlaybookTrigger.HEALTH_BAND, band="at_risk")
-        AccountFactory.create_batch(5)
+        AccountFactory.create_batch(20)
         Account.objects.update(health_band="at_risk")
         start = threading.Barrier(2)
         results, errors = [], []
@@ -391,10 +391,10 @@ def test_two_workers_at_once_fire_each_episode_once():
             thread.join(timeout=60)
 
     assert not errors
-    assert sum(r["fired"] for r in results) == 5
-    assert PlaybookFiring.objects.count() == 5
-    assert Commitment.objects.count() == 5
-    assert TimelineEntry.objects.filter(kind=TimelineKind.PLAYBOOK_FIRED).count() == 5
+    assert sum(r["fired"] for r in results) == 20
+    assert PlaybookFiring.objects.count() == 20
+    assert Commitment.objects.count() == 20
+    assert TimelineEntry.objects.filter(kind=TimelineKind.PLAYBOOK_FIRED).count() == 20
 
 
 # --- the outbox path -----------------------------------------------------------------------
