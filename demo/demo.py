@@ -1590,7 +1590,11 @@ class _AccountSeeder:
             roll = rng.random()
             if commitment.due_date < today:
                 if roll < CANCELLED_SHARE:
-                    commitment_cancel(commitment=commitment, actor=self.owner)
+                    commitment_cancel(
+                        commitment=commitment,
+                        actor=self.owner,
+                        reason=self._text(("Não é mais necessário", "No longer needed")),
+                    )
                     continue
                 late_by = (today - commitment.due_date).days
                 still_open = overdue_share * (1 if late_by <= 30 else 0.5 if late_by <= 90 else 0.1)

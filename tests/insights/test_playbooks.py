@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import services as account_services
@@ -294,7 +295,7 @@ def test_each_step_becomes_an_item_with_the_owner_its_role_names(only_ours, now,
     }
 
 
-def test_a_firing_is_on_the_timeline_and_audited(only_ours, now):
+def test_a_firing_is_on_the_timeline_and_audited(only_ours, now, client_for):
     playbook = make_playbook(PlaybookTrigger.HEALTH_BAND, band="at_risk")
     account = AccountFactory()
     Account.objects.filter(pk=account.pk).update(health_band="at_risk")
@@ -302,6 +303,10 @@ def test_a_firing_is_on_the_timeline_and_audited(only_ours, now):
     firing = open_firings(account).get()
     entry = TimelineEntry.objects.get(account=account, kind=TimelineKind.PLAYBOOK_FIRED)
     assert entry.playbook_firing == firing
+    page = client_for(account.owner).get(
+        reverse("account_timeline", args=[account.pk]) + "?kind=playbooks"
+    )
+    assert "Playbook “Test health_band” started" in page.content.decode()
     event = AuditEvent.objects.get(object_type="playbook_firing")
     assert (event.object_id, event.account_id) == (firing.pk, account.pk)
     assert event.changes["playbook"] == [None, playbook.name]
