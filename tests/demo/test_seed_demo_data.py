@@ -170,8 +170,10 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
             source_at = commitment.source_interaction.occurred_at
         elif commitment.source_qbr:
             source_at = commitment.source_qbr.held_at
-        else:
+        elif commitment.playbook_firing:
             source_at = commitment.playbook_firing.fired_at
+        else:
+            continue  # a plan action: no moment it came from
         assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at

@@ -5,9 +5,11 @@ of accounts; the shipped defaults."""
 
 import threading
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
@@ -483,3 +485,25 @@ def test_the_evaluation_query_count_does_not_depend_on_the_number_of_accounts(on
     # The savepoint and its release; the playbooks, their tiers and steps; the configuration;
     # one per playbook (7); the open firings; one UPDATE clearing the two that ended.
     assert few == many == 2 + 3 + 1 + 7 + 1 + 1
+
+
+# --- the command and the beat schedule ----------------------------------------------------
+
+
+def test_the_command_evaluates_as_of_a_date_and_refuses_a_bad_one(only_ours, now):
+    make_playbook(PlaybookTrigger.RENEWAL_WITHIN, days=30)
+    account = AccountFactory(renewal_date=date(2026, 6, 1))
+    out = StringIO()
+    call_command("evaluate_playbooks", "--date", "2026-04-01", stdout=out)  # 61 days ahead
+    assert "0 started" in out.getvalue()
+    call_command("evaluate_playbooks", "--date", "2026-05-10", stdout=out)  # 22 days ahead
+    assert open_firings(account).get().items.get().due_date == date(2026, 5, 12)
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("evaluate_playbooks", "--date", "10/05/2026")
+
+
+def test_beat_runs_the_evaluation_nightly_after_scoring(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["evaluate-playbooks"]
+    assert entry["task"] == "insights.tasks.evaluate_playbooks"
+    scoring = (settings.SCORING_NIGHTLY_HOUR, settings.SCORING_NIGHTLY_MINUTE)
+    assert scoring < (settings.PLAYBOOKS_NIGHTLY_HOUR, settings.PLAYBOOKS_NIGHTLY_MINUTE)
