@@ -10,9 +10,11 @@ from django.db import models
 from django.db.models import (
     DateField,
     DateTimeField,
+    Exists,
     ExpressionWrapper,
     F,
     Func,
+    OuterRef,
     Q,
     Value,
 )
@@ -201,6 +203,38 @@ class AccountQuerySet(models.QuerySet):
     def renewal_within(self, today: date, days: int) -> "AccountQuerySet":
         return self.filter(self.renewal_within_q(today, days))
 
+    # -- key contacts gone / owner newly assigned ------------------------------------------
+    @staticmethod
+    def open_departure_q() -> Q:
+        """accounts.coverage.open_departures as a condition: a key contact (champion, decision
+        maker) left and no active stakeholder holds their role, or the primary contact left and
+        no active stakeholder is primary. open_departures answers it for one account's loaded
+        stakeholders (tests/accounts/test_rules.py checks that they agree)."""
+        active = Stakeholder.objects.filter(account=OuterRef("account"), left_on__isnull=True)
+        gone = Stakeholder.objects.filter(left_on__isnull=False).filter(
+            (
+                Q(buying_role__in=KEY_BUYING_ROLES)
+                & ~Exists(active.filter(buying_role=OuterRef("buying_role")))
+            )
+            | (Q(is_primary=True) & ~Exists(active.filter(is_primary=True)))
+        )
+        return Q(pk__in=gone.values("account_id"))
+
+    def with_open_departure(self) -> "AccountQuerySet":
+        return self.filter(self.open_departure_q())
+
+    @staticmethod
+    def owner_assigned_within_q(today: date, days: int) -> Q:
+        """Account.owner_assigned_within as a condition: the current owner got the account on
+        one of the `days` days up to `today` (business time zone), `today` included."""
+        zone = business_tz()
+        since = datetime.combine(today - timedelta(days=max(days - 1, 0)), time.min, zone)
+        until = datetime.combine(today + timedelta(days=1), time.min, zone)
+        return Q(owner_assigned_at__gte=since, owner_assigned_at__lt=until)
+
+    def owner_assigned_within(self, today: date, days: int) -> "AccountQuerySet":
+        return self.filter(self.owner_assigned_within_q(today, days))
+
     # -- health band / Pareto class --------------------------------------------------------
     @staticmethod
     def band_values(band: str) -> list[str]:
@@ -363,6 +397,11 @@ class Account(models.Model):
         editable=False,
         choices=HealthBand.choices,
     )
+    # When the current owner was given the account (accounts.services account_create and
+    # account_update): the "new account assigned" playbook trigger reads it.
+    owner_assigned_at = models.DateTimeField(
+        _("owner assigned"), null=True, blank=True, editable=False
+    )
     # Kept up to date by activities.services.interaction_log so lists never aggregate.
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True, editable=False)
     # The latest QBR held, kept by activities.services.qbr_hold, so "QBR overdue" (lists and the
@@ -421,6 +460,9 @@ class Account(models.Model):
             ),
             datetime_range_check(
                 "last_qbr_held_at", nullable=True, name="account_last_qbr_held_at_range"
+            ),
+            datetime_range_check(
+                "owner_assigned_at", nullable=True, name="account_owner_assigned_at_range"
             ),
             # Account.clean says it in words.
             models.CheckConstraint(
@@ -535,6 +577,14 @@ class Account(models.Model):
 
     def in_band(self, band: str) -> bool:
         return self.health_band in AccountQuerySet.band_values(band)
+
+    def owner_assigned_within(self, today: date, days: int) -> bool:
+        """The owner got the account on one of the `days` days up to `today`
+        (AccountQuerySet.owner_assigned_within)."""
+        if self.owner_assigned_at is None:
+            return False
+        assigned_on = business_date(self.owner_assigned_at)
+        return today - timedelta(days=max(days - 1, 0)) <= assigned_on <= today
 
     def team_member_ids(self) -> set[int]:
         """Who may own our side of a commitment, risk or action: the owner and the team."""
@@ -1066,6 +1116,10 @@ class HealthScore(models.Model):
         return self.score - self.previous_score
 
 
+# NPS: 0–6 detractors, 7–8 passives, 9–10 promoters.
+NPS_DETRACTOR_MAX = 6
+
+
 class SatisfactionEntry(models.Model):
     """An NPS (0–10) or CSAT (1–5) answer from the client."""
 
@@ -1107,6 +1161,12 @@ class SatisfactionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score}"
+
+    @property
+    def is_nps_detractor(self) -> bool:
+        """An NPS answer of NPS_DETRACTOR_MAX or less (the playbook trigger reads the latest
+        answer: insights.playbooks)."""
+        return self.kind == self.Kind.NPS and self.score <= NPS_DETRACTOR_MAX
 
     @property
     def as_percent(self) -> float:
@@ -1191,6 +1251,7 @@ class TimelineKind(models.TextChoices):
     QBR_HELD = "qbr_held", _("QBR held")
     REQUEST_RECEIVED = "request_received", _("Client request received")
     REQUEST_RESOLVED = "request_resolved", _("Client request resolved")
+    PLAYBOOK_FIRED = "playbook_fired", _("Playbook started")
 
 
 # What the timeline filter offers; each option covers one or more kinds.
@@ -1201,6 +1262,7 @@ TIMELINE_FILTERS = {
     "milestones": (TimelineKind.MILESTONE,),
     "qbrs": (TimelineKind.QBR_HELD,),
     "requests": (TimelineKind.REQUEST_RECEIVED, TimelineKind.REQUEST_RESOLVED),
+    "playbooks": (TimelineKind.PLAYBOOK_FIRED,),
 }
 
 
@@ -1237,6 +1299,13 @@ class TimelineEntry(models.Model):
     )
     client_request = models.ForeignKey(
         "activities.ClientRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    playbook_firing = models.ForeignKey(
+        "activities.PlaybookFiring",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -45,6 +45,14 @@ from kam.validation import clean_row
 # requests_deadlines_refresh) for some accounts (a list of ids) or all (None).
 REQUEST_DEADLINES_TASK = "activities.tasks.refresh_request_deadlines"
 
+# The playbook evaluation for the accounts an event touched (insights.playbooks, a higher layer:
+# named by its task, never imported).
+PLAYBOOKS_TASK = "insights.tasks.playbooks_evaluate_accounts"
+
+
+def _playbooks_check(account_id: int) -> None:
+    outbox_enqueue(PLAYBOOKS_TASK, [account_id])
+
 
 class StaleEdit(Exception):
     """Someone saved the row after this edit was opened; nothing was written."""
@@ -93,6 +101,8 @@ def stakeholder_create(*, account: Account, actor, **fields) -> Stakeholder:
     )
     if stakeholder.left_on:
         _record_departure(stakeholder, actor)
+    # A departure, or a replacement for one: the champion departure playbook looks at once.
+    _playbooks_check(account.pk)
     return stakeholder
 
 
@@ -111,6 +121,8 @@ def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakehol
         _audit_stakeholder(locked, actor, Action.UPDATED, changes)
     if was_active and locked.left_on is not None:
         _record_departure(locked, actor)
+    if changes:
+        _playbooks_check(locked.account_id)
     return locked
 
 
@@ -145,7 +157,7 @@ def _record_departure(stakeholder: Stakeholder, actor) -> None:
 
 @transaction.atomic
 def account_create(*, actor, team=(), **fields) -> Account:
-    account = Account(**fields)
+    account = Account(**fields, owner_assigned_at=timezone.now())
     account.full_clean()
     account.save()
     account.team.set(team)
@@ -153,6 +165,7 @@ def account_create(*, actor, team=(), **fields) -> Account:
     if team:
         changes["team"] = [None, as_team_text(team)]
     _audit_account(account, actor, Action.CREATED, changes)
+    _playbooks_check(account.pk)
     return account
 
 
@@ -182,11 +195,15 @@ def account_update(
         account_parent_check(account, fields["parent"])
     before = snapshot(account, fields)
     team_before = as_team_text(account.team.all()) if team is not None else None
+    owner_before = account.owner_id
     for name, value in fields.items():
         setattr(account, name, value)
     account.full_clean()
+    derived = {}
+    if account.owner_id != owner_before:
+        derived["owner_assigned_at"] = timezone.now()
     updated = Account.objects.filter(pk=account.pk, version=expected_version).update(
-        **fields, version=F("version") + 1, updated_at=timezone.now()
+        **fields, **derived, version=F("version") + 1, updated_at=timezone.now()
     )
     if not updated:
         raise StaleEdit(Account.objects.select_related("owner").get(pk=account.pk))
@@ -200,6 +217,8 @@ def account_update(
         changes["team"] = [team_before, team_after]
     if changes:
         _audit_account(account, actor, Action.UPDATED, changes)
+        # A new owner, status or renewal date can start (or end) a playbook episode.
+        _playbooks_check(account.pk)
     return account
 
 
@@ -494,6 +513,8 @@ def satisfaction_record(
     )
     clean_row(entry)
     entry.save()
+    if entry.kind == SatisfactionEntry.Kind.NPS:
+        _playbooks_check(account.pk)
     return entry
 
 

@@ -21,6 +21,7 @@ def timeline_record(
     milestone=None,
     qbr=None,
     client_request=None,
+    playbook_firing=None,
 ) -> TimelineEntry:
     return TimelineEntry.objects.create(
         account=account,
@@ -33,6 +34,7 @@ def timeline_record(
         milestone=milestone,
         qbr=qbr,
         client_request=client_request,
+        playbook_firing=playbook_firing,
     )
 
 
@@ -63,6 +65,7 @@ def timeline_page(
             "milestone",
             "qbr",
             "client_request",
+            "playbook_firing__playbook",
         )
         .prefetch_related(
             Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))

@@ -9,7 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Stakeholder, qbr_due_from
+from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
 
 
@@ -305,6 +305,14 @@ class Commitment(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="commitments",
+    )
+    playbook_firing = models.ForeignKey(
+        "PlaybookFiring",
+        verbose_name=_("from playbook"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
     )
     source = models.CharField(
         _("source"),
@@ -1024,3 +1032,260 @@ class CalendarToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {'revoked' if self.revoked_at else 'live'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Playbooks: a signal on an account (a trigger) creates agreed items (the steps), once per
+# episode. The conditions are evaluated by insights.playbooks (docs/playbooks.md).
+
+
+class PlaybookTrigger(models.TextChoices):
+    HEALTH_BAND = "health_band", _("Health band drops to")
+    KEY_CONTACT_LEFT = "key_contact_left", _("Champion or primary contact leaves")
+    RENEWAL_WITHIN = "renewal_within", _("Renewal within N days")
+    QBR_OVERDUE = "qbr_overdue", _("QBR overdue")
+    TOUCH_OVERDUE = "touch_overdue", _("No touch beyond the cadence by N days")
+    NPS_DETRACTOR = "nps_detractor", _("NPS detractor answer")
+    ACCOUNT_ASSIGNED = "account_assigned", _("New account assigned")
+
+
+# Triggers that read the `days` parameter, and its value when none is set.
+TRIGGERS_WITH_DAYS = {
+    PlaybookTrigger.RENEWAL_WITHIN: 120,
+    PlaybookTrigger.TOUCH_OVERDUE: 0,
+    PlaybookTrigger.ACCOUNT_ASSIGNED: 7,
+}
+# The bands a "drops to" trigger can name (unknown is no band to drop to).
+TRIGGER_BANDS = [(b.value, b.label) for b in HealthBand if b != HealthBand.UNKNOWN]
+MAX_OFFSET_DAYS = 3650
+
+# The shipped playbooks and their steps: stored in English, shown in the reader's language
+# until an admin renames them (as accounts.models.DEFAULT_TIER_NAMES).
+DEFAULT_PLAYBOOK_NAMES = {
+    "at_risk_recovery": ("At-risk recovery", _("At-risk recovery")),
+    "champion_departure": ("Champion departure", _("Champion departure")),
+    "renewal_preparation": ("Renewal preparation", _("Renewal preparation")),
+}
+DEFAULT_PLAYBOOK_DESCRIPTIONS = {
+    "At-risk recovery: the account's health fell to at risk.": _(
+        "At-risk recovery: the account's health fell to at risk."
+    ),
+    "A champion or the primary contact left the client.": _(
+        "A champion or the primary contact left the client."
+    ),
+    "The renewal is 120 days away or less.": _("The renewal is 120 days away or less."),
+}
+DEFAULT_STEP_TITLES = {
+    "Call the sponsor to understand the drop": _("Call the sponsor to understand the drop"),
+    "Agree a recovery plan with the leader": _("Agree a recovery plan with the leader"),
+    "Review the account plan's risks": _("Review the account plan's risks"),
+    "Identify and meet the new contact": _("Identify and meet the new contact"),
+    "Update the stakeholder map": _("Update the stakeholder map"),
+    "Leader call with the executive sponsor": _("Leader call with the executive sponsor"),
+    "Prepare the renewal proposal": _("Prepare the renewal proposal"),
+    "Review value delivered for the renewal": _("Review value delivered for the renewal"),
+    "Leader approval of renewal terms": _("Leader approval of renewal terms"),
+}
+
+
+class Playbook(models.Model):
+    """What to do when a signal shows on an account: a trigger (with its parameter), an
+    optional tier filter (none: every tier) and ordered steps that become agreed items."""
+
+    key = models.SlugField(
+        _("key"), max_length=40, blank=True, help_text=_("Set on the shipped playbooks.")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    trigger = models.CharField(_("trigger"), max_length=20, choices=PlaybookTrigger.choices)
+    band = models.CharField(
+        _("band"),
+        max_length=10,
+        blank=True,
+        choices=TRIGGER_BANDS,
+        help_text=_("For a health trigger: fires when the band drops to this one or below."),
+    )
+    days = models.PositiveSmallIntegerField(
+        _("days (N)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_OFFSET_DAYS)],
+        help_text=_(
+            "Renewal within N days; N days beyond the touch cadence; assigned in the last N days."
+        ),
+    )
+    tiers = models.ManyToManyField(
+        Tier,
+        verbose_name=_("tiers"),
+        blank=True,
+        related_name="+",
+        help_text=_("None selected: accounts of every tier (and untiered ones)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(trigger__in=PlaybookTrigger.values), name="playbook_trigger_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(trigger=PlaybookTrigger.HEALTH_BAND)
+                    & Q(band__in=[b for b, _l in TRIGGER_BANDS])
+                )
+                | (~Q(trigger=PlaybookTrigger.HEALTH_BAND) & Q(band="")),
+                name="playbook_band_iff_health_trigger",
+            ),
+            models.CheckConstraint(
+                condition=Q(days__isnull=True) | Q(days__lte=MAX_OFFSET_DAYS),
+                name="playbook_days_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="playbook_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        english, translated = DEFAULT_PLAYBOOK_NAMES.get(self.key, (None, None))
+        return str(translated) if self.name == english else self.name
+
+    @property
+    def display_description(self) -> str:
+        translated = DEFAULT_PLAYBOOK_DESCRIPTIONS.get(self.description)
+        return str(translated) if translated is not None else self.description
+
+    def clean(self) -> None:
+        """A health trigger names its band; other triggers carry no band, and only the
+        triggers that read N keep one (the database holds the band rule as a constraint)."""
+        super().clean()
+        if self.trigger == PlaybookTrigger.HEALTH_BAND:
+            if not self.band:
+                raise ValidationError({"band": _("Choose the band that starts this playbook.")})
+        else:
+            self.band = ""
+        if self.trigger not in TRIGGERS_WITH_DAYS:
+            self.days = None
+
+    @property
+    def days_or_default(self) -> int:
+        if self.days is not None:
+            return self.days
+        return TRIGGERS_WITH_DAYS.get(self.trigger, 0)
+
+    def trigger_text(self) -> str:
+        """The trigger with its parameter, as a person reads it."""
+        label = str(self.get_trigger_display())
+        if self.trigger == PlaybookTrigger.HEALTH_BAND:
+            return f"{label}: {self.get_band_display()}"
+        if self.trigger in TRIGGERS_WITH_DAYS:
+            return f"{label} (N = {self.days_or_default})"
+        return label
+
+
+class StepOwner(models.TextChoices):
+    ACCOUNT_OWNER = "account_owner", _("Account owner")
+    LEADER = "leader", _("Leader (the owner's manager, else a leader)")
+    NAMED_USER = "named_user", _("A named user")
+
+
+class PlaybookStep(models.Model):
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("what"), max_length=300)
+    owner_role = models.CharField(
+        _("owner"), max_length=15, choices=StepOwner.choices, default=StepOwner.ACCOUNT_OWNER
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("named user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    due_offset_days = models.PositiveSmallIntegerField(
+        _("due after (days)"), default=0, validators=[MaxValueValidator(MAX_OFFSET_DAYS)]
+    )
+
+    class Meta:
+        verbose_name = _("playbook step")
+        verbose_name_plural = _("playbook steps")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner_role__in=StepOwner.values), name="playbook_step_owner_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(owner_role=StepOwner.NAMED_USER) & Q(user__isnull=False))
+                | (~Q(owner_role=StepOwner.NAMED_USER) & Q(user__isnull=True)),
+                name="playbook_step_user_iff_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_offset_days__gte=0, due_offset_days__lte=MAX_OFFSET_DAYS),
+                name="playbook_step_offset_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.owner_role == StepOwner.NAMED_USER:
+            if self.user_id is None and getattr(self, "user", None) is None:
+                raise ValidationError({"user": _("Choose the user who owns this step.")})
+        else:
+            self.user = None
+
+    @property
+    def display_title(self) -> str:
+        """A shipped step's English title in the reader's language until it is edited."""
+        translated = DEFAULT_STEP_TITLES.get(self.title)
+        return str(translated) if translated is not None else self.title
+
+
+class PlaybookFiring(models.Model):
+    """One episode of a playbook on an account: opened when the trigger's condition starts to
+    hold (its steps become agreed items), cleared when it stops. At most one open firing per
+    (playbook, account), held by the database, so reruns and concurrent workers fire once."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="firings")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_firings")
+    # What makes this episode distinct within the trigger (e.g. "owner:12" for a new
+    # assignment: another owner is another episode).
+    episode_key = models.CharField(max_length=100, blank=True)
+    playbook_version = models.PositiveIntegerField(default=1)
+    fired_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("playbook firing")
+        verbose_name_plural = _("playbook firings")
+        ordering = ["-fired_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "account"],
+                condition=Q(cleared_at__isnull=True),
+                name="playbook_firing_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["playbook", "-fired_at"], name="playbook_firing_recent_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook_id} {self.account_id} {self.fired_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None

@@ -54,10 +54,19 @@ class NextStep:
     owner_stakeholder: Stakeholder | None = None
 
 
-def _check_owner(account: Account, *, owner_user, owner_stakeholder, field: str) -> None:
+def _check_owner(
+    account: Account, *, owner_user, owner_stakeholder, field: str, allow_leaders: bool = False
+) -> None:
+    """One owner, on the team or among the account's stakeholders. `allow_leaders`: a leader
+    or admin off the team may own it too (a playbook step addressed to the leader); what people
+    type themselves stays with the team."""
     if (owner_user is None) == (owner_stakeholder is None):
         raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
-    if owner_user is not None and owner_user.pk not in account.team_member_ids():
+    if (
+        owner_user is not None
+        and not (allow_leaders and owner_user.sees_all_accounts)
+        and owner_user.pk not in account.team_member_ids()
+    ):
         raise ValidationError(
             {field: _("%(name)s is not on this account's team.") % {"name": owner_user}}
         )
@@ -217,7 +226,15 @@ def interaction_log(
 # The rows an agreed item may point at besides its account: where it came from, and for a plan
 # action the plan and the one objective, opportunity or risk it moves.
 LINK_FIELDS = frozenset(
-    {"source_interaction", "source_qbr", "plan", "objective", "opportunity", "risk"}
+    {
+        "source_interaction",
+        "source_qbr",
+        "plan",
+        "objective",
+        "opportunity",
+        "risk",
+        "playbook_firing",
+    }
 )
 # What an edit may change (status moves through complete / cancel / reopen).
 EDITABLE_FIELDS = (
@@ -289,7 +306,13 @@ def commitment_create(
     **links,
 ) -> Commitment:
     """Create an agreed item (any source); on its history and the account's timeline."""
-    _check_owner(account, owner_user=owner_user, owner_stakeholder=owner_stakeholder, field="owner")
+    _check_owner(
+        account,
+        owner_user=owner_user,
+        owner_stakeholder=owner_stakeholder,
+        field="owner",
+        allow_leaders=source == CommitmentSource.PLAYBOOK,
+    )
     _check_links(account, links)
     commitment = Commitment(
         account=account,

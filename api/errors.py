@@ -13,9 +13,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.services import StaleEdit
 
-# The services key next-step errors "next_steps-<index>-<field>" (for the web's formsets); the
-# API keys them as DRF keys list items: {"next_steps": {index: {field: [...]}}}.
-NEXT_STEP_KEY = re.compile(r"^next_steps-(\d+)-(\w+)$")
+# The services key next-step errors "next_steps-<index>-<field>" (a playbook's steps:
+# "steps-<index>-<field>") for the web's formsets; the API keys them as DRF keys list items:
+# {"next_steps": {index: {field: [...]}}}.
+NEXT_STEP_KEY = re.compile(r"^(next_steps|steps)-(\d+)-(\w+)$")
 
 
 def validation_detail(error: DjangoValidationError) -> dict | list:
@@ -26,8 +27,8 @@ def validation_detail(error: DjangoValidationError) -> dict | list:
         messages = [message for e in errors for message in e.messages]
         match = NEXT_STEP_KEY.match(field)
         if match:
-            index, name = int(match[1]), match[2]
-            rows = detail.setdefault("next_steps", {})
+            index, name = int(match[2]), match[3]
+            rows = detail.setdefault(match[1], {})
             rows.setdefault(index, {}).setdefault(name, []).extend(messages)
         elif field == "__all__":
             detail.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(messages)

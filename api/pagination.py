@@ -58,3 +58,11 @@ class Cursor(CursorPagination):
         if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
             raise NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class NewestFirstCursor(Cursor):
+    """For lists without `?ordering=` (a row's sub-list, e.g. a playbook's firings): newest
+    first by id."""
+
+    def get_ordering(self, request, queryset, view):
+        return ("-id",)

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import HealthScore, RevenueRecord, Stakeholder, TierChange
 from accounts.revenue import windows
 from accounts.selectors import accounts_for_user
-from activities.models import Commitment, Interaction
+from activities.models import Commitment, Interaction, Playbook, PlaybookFiring, PlaybookStep
 from activities.selectors import commitments_for_user, qbrs_for_user, requests_for_user
 from api.models import ApiToken
 from plans.models import AccountPlan, Objective, Opportunity, Risk
@@ -104,4 +104,20 @@ def api_tokens_for_user(user) -> QuerySet[ApiToken]:
     """Live tokens first, newest first."""
     return ApiToken.objects.filter(user=user).order_by(
         F("revoked_at").desc(nulls_first=True), "-created_at", "-pk"
+    )
+
+
+def api_playbooks() -> QuerySet:
+    """Every playbook (they are configuration, not account data), with tiers and steps."""
+    return Playbook.objects.prefetch_related(
+        "tiers", Prefetch("steps", queryset=PlaybookStep.objects.select_related("user"))
+    )
+
+
+def api_playbook_firings(user, playbook) -> QuerySet:
+    """A playbook's firings on the accounts `user` sees, with the items they created."""
+    return (
+        PlaybookFiring.objects.filter(playbook=playbook, account__in=accounts_for_user(user))
+        .prefetch_related("items")
+        .order_by("-id")
     )

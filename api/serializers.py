@@ -25,12 +25,19 @@ from accounts.models import (
 )
 from accounts.selectors import accounts_for_user
 from activities.models import (
+    MAX_OFFSET_DAYS,
     QBR,
+    TRIGGER_BANDS,
     ClientRequest,
     Commitment,
     CommitmentEvent,
     Interaction,
+    Playbook,
+    PlaybookFiring,
+    PlaybookStep,
+    PlaybookTrigger,
     RequestStatus,
+    StepOwner,
 )
 from activities.services import REQUEST_FIELDS
 from kam.dates import date_in_range, datetime_in_range
@@ -1029,3 +1036,106 @@ class CommitmentInputSerializer(NextStepInputSerializer):
                     {"owner_user": _("A plan action is owned by one of us.")}
                 )
         return attrs
+
+
+# --- playbooks --------------------------------------------------------------------------------
+
+
+class PlaybookStepSerializer(serializers.ModelSerializer):
+    display_title = serializers.CharField(
+        read_only=True,
+        help_text=_("The title in the reader's language (a shipped step until it is edited)."),
+    )
+    user = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlaybookStep
+        fields = ["id", "order", "title", "display_title", "owner_role", "user", "due_offset_days"]
+        read_only_fields = fields
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(
+        read_only=True,
+        help_text=_("The name in the reader's language (a shipped playbook until renamed)."),
+    )
+    band = serializers.CharField(
+        read_only=True, help_text=_("For a health trigger: the band it fires at; else empty.")
+    )
+    tiers = TierRefSerializer(many=True, read_only=True)
+    steps = PlaybookStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Playbook
+        fields = [
+            "id",
+            "key",
+            "name",
+            "display_name",
+            "description",
+            "trigger",
+            "band",
+            "days",
+            "tiers",
+            "is_active",
+            "version",
+            "steps",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlaybookStepInputSerializer(RowRules, serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    owner_role = serializers.ChoiceField(choices=StepOwner.choices, default=StepOwner.ACCOUNT_OWNER)
+    user = ActiveUserField(
+        required=False, allow_null=True, help_text=_("The named user (owner_role named_user).")
+    )
+    due_offset_days = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET_DAYS, default=0)
+
+    class Meta:
+        model = PlaybookStep
+
+
+class PlaybookInputSerializer(RowRules, serializers.Serializer):
+    """A playbook with its steps (given: they replace the steps, in this order) and its tier
+    filter (given: replaces it; empty: every tier)."""
+
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    trigger = serializers.ChoiceField(choices=PlaybookTrigger.choices)
+    band = serializers.ChoiceField(
+        choices=TRIGGER_BANDS, required=False, allow_blank=True, default=""
+    )
+    days = serializers.IntegerField(
+        min_value=0, max_value=MAX_OFFSET_DAYS, required=False, allow_null=True, default=None
+    )
+    tiers = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Tier.objects.all(), required=False
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+    steps = PlaybookStepInputSerializer(many=True, required=False, max_length=20)
+
+    class Meta:
+        model = Playbook
+
+
+class PlaybookFiringSerializer(serializers.ModelSerializer):
+    items = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text=_("The commitments this firing created.")
+    )
+
+    class Meta:
+        model = PlaybookFiring
+        fields = [
+            "id",
+            "playbook",
+            "account",
+            "episode_key",
+            "playbook_version",
+            "fired_at",
+            "cleared_at",
+            "items",
+        ]
+        read_only_fields = fields

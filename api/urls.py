@@ -24,6 +24,7 @@ router.register("opportunities", views.OpportunityViewSet, basename="opportunity
 router.register("risks", views.RiskViewSet, basename="risk")
 router.register("health-scores", views.HealthScoreViewSet, basename="healthscore")
 router.register("tier-changes", views.TierChangeViewSet, basename="tierchange")
+router.register("playbooks", views.PlaybookViewSet, basename="playbook")
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

@@ -19,6 +19,8 @@ from accounts.selectors import Access, account_change_refusals, account_permits,
 from activities import services as activity_services
 from activities.services import NextStep
 from api import filters, selectors, serializers
+from api.pagination import NewestFirstCursor
+from insights.playbooks import StepSpec, playbook_delete, playbook_save
 from insights.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
 from plans import services as plan_services
 from plans.models import Objective, Opportunity, Risk
@@ -746,6 +748,83 @@ def plan_row_viewset(model, output_serializer, noun: str):
 ObjectiveViewSet = plan_row_viewset(Objective, serializers.ObjectiveSerializer, "objective")
 OpportunityViewSet = plan_row_viewset(Opportunity, serializers.OpportunitySerializer, "opportunity")
 RiskViewSet = plan_row_viewset(Risk, serializers.RiskSerializer, "risk")
+
+
+# --- playbooks --------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List playbooks"),
+    retrieve=extend_schema(
+        summary="Get a playbook with its steps", responses={200: serializers.PlaybookSerializer}
+    ),
+    destroy=extend_schema(summary="Delete a playbook (admins)", responses={204: None}),
+)
+class PlaybookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """What a signal on an account starts (docs/playbooks.md). Everyone signed in reads them;
+    admins create, change and delete them (403 for anyone else)."""
+
+    output_serializer = serializers.PlaybookSerializer
+    ordering_fields = ["name", "id"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.api_playbooks()
+
+    def _admin_only(self) -> None:
+        if not self.request.user.is_admin:
+            raise PermissionDenied(_("Only admins change playbooks."))
+
+    def _save(self, data: dict, playbook=None):
+        steps = data.pop("steps", None)
+        return playbook_save(
+            actor=self.request.user,
+            playbook=playbook,
+            steps=None if steps is None else [StepSpec(**step) for step in steps],
+            tiers=data.pop("tiers", None),
+            **data,
+        )
+
+    @extend_schema(
+        summary="Create a playbook (admins)",
+        request=serializers.PlaybookInputSerializer,
+        responses={201: serializers.PlaybookSerializer},
+    )
+    def create(self, request):
+        self._admin_only()
+        data = self.validated(serializers.PlaybookInputSerializer)
+        return self.output(self._save(data), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a playbook (admins); steps given replace the steps",
+        request=serializers.PlaybookInputSerializer,
+        responses={200: serializers.PlaybookSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        playbook = self.get_object()
+        self._admin_only()
+        # Only what was sent changes (a partial update gets no defaults).
+        data = self.validated(serializers.PlaybookInputSerializer, instance=playbook, partial=True)
+        return self.output(self._save(data, playbook))
+
+    def destroy(self, request, pk=None):
+        playbook = self.get_object()
+        self._admin_only()
+        playbook_delete(actor=request.user, playbook=playbook)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="A playbook's firings on the accounts you see (newest first)",
+        responses={200: serializers.PlaybookFiringSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursor)
+    def firings(self, request, pk=None):
+        playbook = self.get_object()
+        rows = selectors.api_playbook_firings(request.user, playbook)
+        page = self.paginator.paginate_queryset(rows, request, view=self)
+        data = serializers.PlaybookFiringSerializer(page, many=True).data
+        return self.paginator.get_paginated_response(data)
 
 
 # --- portfolio --------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from activities.models import (
     Interaction,
     InteractionCategory,
     InteractionKind,
+    PlaybookFiring,
 )
 from activities.services import (
     NextStep,
@@ -70,6 +71,7 @@ from activities.services import (
 from demo.plans import demo_plans_seed
 from demo.qbrs import demo_qbrs_seed
 from demo.requests import demo_requests_seed
+from insights.playbooks import playbook_defaults_ensure, playbooks_evaluate
 from insights.services import health_recompute, tiers_recompute
 from kam.models import Role, User
 
@@ -212,6 +214,10 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
         month_end = month_end.replace(day=1) - timedelta(days=1)
     _exchange_rates_seed(users=users, today=today)
     account_revenue_refresh(day=today)
+    # The shipped playbooks run over the demo as the nightly job would: the accounts at risk,
+    # with a champion gone or a renewal near get their items (a rerun fires nothing twice).
+    playbook_defaults_ensure()
+    playbooks_evaluate(today=today)
 
 
 TREND_BACKFILL_MONTHS = 6
@@ -245,6 +251,7 @@ def demo_counts() -> dict[str, int]:
         "stakeholders": Stakeholder.objects.filter(account__in=demo_accounts).count(),
         "interactions": Interaction.objects.filter(account__in=demo_accounts).count(),
         "commitments": Commitment.objects.filter(account__in=demo_accounts).count(),
+        "playbook_firings": PlaybookFiring.objects.filter(account__in=demo_accounts).count(),
         "revenue_records": RevenueRecord.objects.filter(account__in=demo_accounts).count(),
         "milestones": Milestone.objects.filter(account__in=demo_accounts).count(),
         "ratings": QualitativeRating.objects.filter(account__in=demo_accounts).count(),
@@ -1587,7 +1594,11 @@ class _AccountSeeder:
             roll = rng.random()
             if commitment.due_date < today:
                 if roll < CANCELLED_SHARE:
-                    commitment_cancel(commitment=commitment, actor=self.owner)
+                    commitment_cancel(
+                        commitment=commitment,
+                        actor=self.owner,
+                        reason=self._text(("Não é mais necessário", "No longer needed")),
+                    )
                     continue
                 late_by = (today - commitment.due_date).days
                 still_open = overdue_share * (1 if late_by <= 30 else 0.5 if late_by <= 90 else 0.1)

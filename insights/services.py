@@ -38,6 +38,7 @@ from insights.health_inputs import (
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
 from kam.models import AuditEvent
+from kam.outbox import outbox_enqueue
 
 # Chunks scored at once by the command and the button. A chunk spends about half its time in
 # PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
@@ -103,9 +104,13 @@ def health_recompute(
     rules = health_config(config)
     inputs = health_inputs(account_ids, day)
     previous = {row["account_id"]: row for row in _latest_scores_before(account_ids, day)}
-    owners = dict(
-        Account.objects.filter(InArray(F("pk"), account_ids)).values_list("pk", "owner_id")
-    )
+    stored = {
+        pk: (owner_id, band)
+        for pk, owner_id, band in Account.objects.filter(InArray(F("pk"), account_ids)).values_list(
+            "pk", "owner_id", "health_band"
+        )
+    }
+    owners = {pk: owner_id for pk, (owner_id, _band) in stored.items()}
     now = timezone.now()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
@@ -144,6 +149,11 @@ def health_recompute(
     if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
         _account_health_update(rows)
+        # A band that changed can start or end a playbook episode: evaluated for those
+        # accounts right away (insights.playbooks), not only at night.
+        moved = [row["account_id"] for row in rows if stored[row["account_id"]][1] != row["band"]]
+        if moved:
+            outbox_enqueue("insights.tasks.playbooks_evaluate_accounts", moved)
     return len(rows)
 
 

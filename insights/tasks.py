@@ -7,6 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts import services
+from insights import playbooks
 from insights import services as insights_services
 from insights.portfolio import portfolio_cache_reset, portfolio_cache_warm
 
@@ -49,3 +50,32 @@ def nightly_scoring(day: str | None = None) -> int:
 def portfolio_warm() -> int:
     """Keep everyone's unfiltered dashboard in the cache (insights.portfolio)."""
     return portfolio_cache_warm()
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=900,
+    soft_time_limit=840,
+    acks_late=True,
+)
+def evaluate_playbooks(day: str | None = None) -> dict:
+    """Nightly, after scoring: every playbook for every account (insights.playbooks). Safe to
+    rerun and on two workers at once: an episode fires once."""
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    return playbooks.playbooks_evaluate(today=today)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=120,
+    soft_time_limit=100,
+    acks_late=True,
+)
+def playbooks_evaluate_accounts(account_ids: list[int]) -> dict:
+    """Right after an event on these accounts (queued through the outbox by the services that
+    record it: a departure, an NPS answer, a new owner, a band change)."""
+    return playbooks.playbooks_evaluate(today=timezone.localdate(), account_ids=account_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insights import views
+from insights import playbook_views, views
 
 urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
@@ -16,6 +16,14 @@ urlpatterns = [
         "configuration/exchange-rates/<int:rate_pk>/delete/",
         views.exchange_rate_delete,
         name="exchange_rate_delete",
+    ),
+    path("configuration/playbooks/", playbook_views.playbook_list, name="playbook_list"),
+    path("configuration/playbooks/new/", playbook_views.playbook_create, name="playbook_create"),
+    path("configuration/playbooks/<int:pk>/", playbook_views.playbook_edit, name="playbook_edit"),
+    path(
+        "configuration/playbooks/<int:pk>/toggle/",
+        playbook_views.playbook_toggle,
+        name="playbook_toggle",
     ),
     path("qbrs/<int:pk>/prep/", views.qbr_prep, name="qbr_prep"),
     path("qbrs/<int:pk>/prep.pdf", views.qbr_prep_pdf, name="qbr_prep_pdf"),

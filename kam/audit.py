@@ -97,6 +97,8 @@ OBJECT_TYPES = {
     "client_request": _("Client request"),
     "working_calendar": _("Working calendar"),
     "company_holiday": _("Company holiday"),
+    "playbook": _("Playbook"),
+    "playbook_firing": _("Playbook started"),
 }
 
 

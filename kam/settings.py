@@ -208,12 +208,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # When the nightly tiering + health job runs, "HH:MM" in TIME_ZONE.
 SCORING_NIGHTLY_AT = env.str("SCORING_NIGHTLY_AT", default="02:00")
 SCORING_NIGHTLY_HOUR, SCORING_NIGHTLY_MINUTE = (int(part) for part in SCORING_NIGHTLY_AT.split(":"))
+# When the nightly playbook evaluation runs, "HH:MM" in TIME_ZONE: after the scoring job's
+# health chunks are done (they take minutes at 20,000 accounts), before the 06:00 reminders.
+PLAYBOOKS_NIGHTLY_AT = env.str("PLAYBOOKS_NIGHTLY_AT", default="03:30")
+PLAYBOOKS_NIGHTLY_HOUR, PLAYBOOKS_NIGHTLY_MINUTE = (
+    int(part) for part in PLAYBOOKS_NIGHTLY_AT.split(":")
+)
 # The beat schedule, in code; read lazily by Celery (kam/celery.py), so importing the app
 # never needs the settings.
 CELERY_BEAT_SCHEDULE = {
     "nightly-scoring": {
         "task": "insights.tasks.nightly_scoring",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=SCORING_NIGHTLY_MINUTE),
+    },
+    # Playbooks after scoring (health bands are in by then), before the reminders, so the items
+    # they create are in the morning's digest; an episode fires once however often this runs.
+    "evaluate-playbooks": {
+        "task": "insights.tasks.evaluate_playbooks",
+        "schedule": crontab(hour=PLAYBOOKS_NIGHTLY_HOUR, minute=PLAYBOOKS_NIGHTLY_MINUTE),
     },
     # QBR reminders, escalations and commitment digests (activities.reminders), before the
     # working day starts; each reminder is sent once however often this runs.

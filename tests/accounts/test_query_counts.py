@@ -20,7 +20,8 @@ from accounts.services import (
     stakeholder_mark_left,
     tier_recommendation_review,
 )
-from activities.models import Commitment
+from accounts.timeline import timeline_record
+from activities.models import Commitment, Playbook, PlaybookFiring
 from activities.services import (
     NextStep,
     commitment_complete,
@@ -97,8 +98,8 @@ def _grow_account_history(account, leader, now, start: int, units: int) -> None:
     """Per unit, on `account`: a team member, two stakeholders (one reports to the other) and a
     champion who left; an interaction with both, whose two next steps are owned by the new
     team member and by a client stakeholder, one of them completed; a milestone, a rating, a
-    subsidiary, a revenue record, a satisfaction answer, a tier change and a daily health
-    score."""
+    subsidiary, a revenue record, a satisfaction answer, a tier change, a daily health
+    score and a playbook firing."""
     owner = account.owner
     tiers = list(Tier.objects.order_by("rank"))
     for index in range(start, start + units):
@@ -196,6 +197,15 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
     )
     request_resolve(client_request=request, at=now - timedelta(minutes=20), actor=owner)
     health_recompute(account_ids=[account.pk], day=timezone.localdate())
+    # A playbook episode on the timeline (started and already over, so each unit has its own).
+    firing = PlaybookFiring.objects.create(
+        playbook=Playbook.objects.get_or_create(name="Recovery", trigger="qbr_overdue")[0],
+        account=account,
+        cleared_at=now,
+    )
+    timeline_record(
+        account=account, kind=TimelineKind.PLAYBOOK_FIRED, occurred_at=now, playbook_firing=firing
+    )
 
 
 @pytest.fixture
@@ -211,7 +221,7 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone, QBR), 6 stakeholders of the
+        # commitment and its owners, stakeholder, milestone, QBR, playbook), 6 stakeholders of the
         # interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
@@ -244,7 +254,7 @@ def test_account_pages_have_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         small = client.get(url)
-    assert len(small.context["entries"]) == 12
+    assert len(small.context["entries"]) == 13
     assert len(small.context["stakeholders"]) == 3
     assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
 

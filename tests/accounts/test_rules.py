@@ -12,11 +12,13 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.coverage import open_departures
 from accounts.models import (
     LIVE_STATUSES,
     QBR_TRACKED_STATUSES,
     Account,
     AccountStatus,
+    BuyingRole,
     HealthBand,
     Tier,
     business_date,
@@ -27,7 +29,7 @@ from activities.selectors import my_work, qbr_due_rows
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.selectors import account_list_rows
 from kam.models import Role
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 DEFAULT_CADENCE = 30
@@ -210,3 +212,54 @@ def test_my_work_the_list_filter_and_the_dashboard_agree_on_who_is_owed_a_touch(
     assert {a.pk for a in listed.object_list} == expected
     assert dashboard.touch_overdue.value == len(expected)
     assert in_functions == (expected, expected, len(expected))
+
+
+people_spec = st.lists(
+    st.fixed_dictionaries(
+        {
+            "role": st.sampled_from(BuyingRole.values),
+            "primary": st.booleans(),
+            "left": st.booleans(),
+        }
+    ),
+    max_size=5,
+)
+
+
+@RULES
+@given(
+    accounts=st.lists(
+        st.tuples(people_spec, st.one_of(st.none(), near_midnight)), min_size=1, max_size=4
+    ),
+    clock=st.tuples(st.dates(date(2025, 1, 1), date(2027, 12, 31)), st.integers(-180, 180)),
+    days=st.integers(0, 10),
+)
+def test_departures_and_new_assignments_agree_for_many_rows_and_one(db, accounts, clock, days):
+    """AccountQuerySet.open_departure_q and accounts.coverage.open_departures (the playbook
+    trigger and My work's flag); owner_assigned_within for many rows and for one."""
+    day, minutes = clock
+    with time_machine.travel(_local(day, minutes), tick=False), transaction.atomic():
+        today = business_date()
+        owner = UserFactory(role=Role.KAM)
+        for people, assigned in accounts:
+            account = AccountFactory(owner=owner)
+            if assigned is not None:
+                moment = _local(today + timedelta(days=assigned[0] // 4), assigned[1])
+                Account.objects.filter(pk=account.pk).update(owner_assigned_at=moment)
+            for index, person in enumerate(people):
+                StakeholderFactory(
+                    account=account,
+                    name=f"P{index}",
+                    buying_role=person["role"],
+                    is_primary=person["primary"],
+                    left_on=today - timedelta(days=index) if person["left"] else None,
+                )
+        rows = list(Account.objects.filter(owner=owner).prefetch_related("stakeholders"))
+        mine = Account.objects.filter(owner=owner)
+        assert _ids(mine.with_open_departure()) == {
+            a.pk for a in rows if open_departures(list(a.stakeholders.all()))
+        }
+        assert _ids(mine.owner_assigned_within(today, days)) == {
+            a.pk for a in rows if a.owner_assigned_within(today, days)
+        }
+        transaction.set_rollback(True)

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import account_revenue_refresh, scoring_defaults_ensure, stakeholder_create
 from activities.models import QBR, ClientRequest, Commitment, Interaction
+from activities.models import Commitment as Action  # plan actions are agreed items
 from activities.services import (
     NextStep,
     interaction_log,
@@ -19,7 +20,7 @@ from activities.services import (
 )
 from insights.services import health_recompute_all, tiers_recompute
 from plans import services as plan_services
-from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
+from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import Account, AccountStatus, BuyingRole, RatingCriterion
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import Commitment, CommitmentStatus, Interaction, PlaybookFiring
 from demo.demo import demo_counts, demo_seed
 from kam.models import User
 
@@ -146,7 +146,12 @@ def test_karina_has_overdue_open_and_done_commitments(seeded, karina):
 
 def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
     commitments = Commitment.objects.select_related(
-        "account", "owner_stakeholder", "source_interaction", "source_qbr"
+        "account",
+        "owner_user",
+        "owner_stakeholder",
+        "source_interaction",
+        "source_qbr",
+        "playbook_firing",
     )
     team_ids = {}
     for commitment in commitments:
@@ -154,15 +159,21 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         if commitment.owner_user_id:
             if account.pk not in team_ids:
                 team_ids[account.pk] = account.team_member_ids()
-            assert commitment.owner_user_id in team_ids[account.pk]
+            # A playbook's leader step goes to a leader, who sees every account.
+            assert commitment.owner_user_id in team_ids[account.pk] or (
+                commitment.playbook_firing_id and commitment.owner_user.sees_all_accounts
+            )
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
-        # A next step comes from an interaction or a QBR; it is never due before it happened.
-        source_at = (
-            commitment.source_interaction.occurred_at
-            if commitment.source_interaction
-            else commitment.source_qbr.held_at
-        )
+        # A next step comes from an interaction, a QBR or a playbook; it is never due before.
+        if commitment.source_interaction:
+            source_at = commitment.source_interaction.occurred_at
+        elif commitment.source_qbr:
+            source_at = commitment.source_qbr.held_at
+        elif commitment.playbook_firing:
+            source_at = commitment.playbook_firing.fired_at
+        else:
+            continue  # a plan action: no moment it came from
         assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
@@ -288,3 +299,11 @@ def test_client_requests_show_every_sla_outcome_across_tiers(seeded, karina, db)
     tiers = set(requests.values_list("account__tier__key", flat=True))
     assert {"strategic", "key"} <= tiers and len(tiers) >= 3
     assert requests_awaiting(karina, now)  # My work has some to answer
+
+
+def test_the_shipped_playbooks_fired_on_the_demo_with_their_items(seeded, demo_accounts):
+    firings = PlaybookFiring.objects.filter(account__in=demo_accounts, cleared_at__isnull=True)
+    assert seeded["playbook_firings"] == firings.count() >= 2
+    assert {f.playbook.key for f in firings.select_related("playbook")} >= {"renewal_preparation"}
+    for firing in firings:
+        assert firing.items.count() == firing.playbook.steps.count()

@@ -39,6 +39,7 @@ from activities import services as activity_services
 from activities.models import QBR, ClientRequest, Commitment
 from api.services import api_token_create
 from dataio.services import import_job_create
+from insights.playbooks import StepSpec, playbook_save
 from kam.models import Role
 from plans import services as plan_services
 from plans.models import AccountPlan, Objective
@@ -137,6 +138,10 @@ ROUTES: dict[str, Route] = {
     "portfolio_export": Route(PAGE, lambda s: {"table": "at-risk", "fmt": "csv"}),
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),
+    "playbook_list": Route(ADMIN),
+    "playbook_create": Route(ADMIN),
+    "playbook_edit": Route(ADMIN, lambda s: {"pk": s.playbook.pk}),
+    "playbook_toggle": Route(ADMIN, lambda s: {"pk": s.playbook.pk}, "post"),
     "exchange_rate_delete": Route(ADMIN, lambda s: {"rate_pk": s.exchange_rate.pk}, "post"),
     "working_calendar_list": Route(ADMIN),
     "working_calendar_create": Route(ADMIN),
@@ -216,6 +221,11 @@ ROUTES: dict[str, Route] = {
     "healthscore-detail": Route(API_OBJECT, lambda s: {"pk": s.health_score.pk}),
     "tierchange-list": Route(API_PAGE),
     "tierchange-detail": Route(API_OBJECT, lambda s: {"pk": s.tier_change.pk}),
+    # Playbooks are configuration: everyone signed in reads them (admins alone write, tested in
+    # tests/api/test_playbooks.py); the firings list shows only the accounts the user sees.
+    "playbook-list": Route(API_PAGE),
+    "playbook-detail": Route(API_PAGE, lambda s: {"pk": s.playbook.pk}),
+    "playbook-firings": Route(API_PAGE, lambda s: {"pk": s.playbook.pk}),
 }
 
 # Whole namespaces with their own sign-in: the Django admin lets in admins only (the role makes
@@ -282,6 +292,7 @@ class Scene:
     client_request: object = None
     working_calendar: object = None
     company_holiday: object = None
+    playbook: object = None
 
 
 @pytest.fixture
@@ -351,6 +362,10 @@ def scene(account, kam_user, leader, now):
         client_request=activity_services.request_create(
             account=account, actor=kam_user, subject="Copy of the invoice",
             received_at=timezone.now() - timedelta(hours=2), requester=stakeholder,
+        ),
+        playbook=playbook_save(
+            actor=None, name="Renewal push", trigger="renewal_within", days=90,
+            steps=[StepSpec("Prepare the proposal")],
         ),
     )  # fmt: skip
 
