@@ -1047,6 +1047,7 @@ class PlaybookTrigger(models.TextChoices):
     TOUCH_OVERDUE = "touch_overdue", _("No touch beyond the cadence by N days")
     NPS_DETRACTOR = "nps_detractor", _("NPS detractor answer")
     ACCOUNT_ASSIGNED = "account_assigned", _("New account assigned")
+    SLA_BREACHED = "sla_breached", _("A client request breaches its SLA")
 
 
 # Triggers that read the `days` parameter, and its value when none is set.

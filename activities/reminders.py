@@ -37,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from accounts.models import Account, Tier, business_date
+from accounts.services import PLAYBOOKS_TASK
 from activities.models import (
     ClientRequest,
     Commitment,
@@ -55,6 +56,7 @@ from activities.selectors import (
 )
 from kam.mail import email_message
 from kam.models import Role, User
+from kam.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -428,4 +430,11 @@ def sla_check(*, now: datetime) -> dict[str, int]:
     recipient) however often and on however many workers this runs; returns how many of each
     this run sent."""
     candidates = _wanted(_not_sent_yet(sla_candidates(now)))
-    return _send(candidates, business_date(now), kinds=SLA_KINDS)
+    sent = _send(candidates, business_date(now), kinds=SLA_KINDS)
+    breached = sorted(
+        {c.account.pk for c in candidates if c.kind == ReminderKind.SLA_BREACH and c.account}
+    )
+    if breached:
+        # The "SLA breached" playbooks act on it now, not at night (through the outbox).
+        outbox_enqueue(PLAYBOOKS_TASK, breached)
+    return sent

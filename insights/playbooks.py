@@ -17,7 +17,7 @@ right after an event that can start an episode (the services queue
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,12 +36,15 @@ from accounts.selectors import current_config
 from accounts.timeline import timeline_record
 from activities.defaults import DEFAULT_PLAYBOOKS
 from activities.models import (
+    ClientRequest,
     CommitmentSource,
     Playbook,
     PlaybookFiring,
     PlaybookStep,
     PlaybookTrigger,
     StepOwner,
+    first_response_breached_q,
+    resolution_breached_q,
 )
 from activities.services import commitment_create
 from kam.audit import Action, audit_record, changes_between, created, snapshot
@@ -84,6 +87,19 @@ def _holding(playbook: Playbook, accounts: QuerySet, today: date, cadence: int) 
         )
     if trigger == PlaybookTrigger.ACCOUNT_ASSIGNED:
         return accounts.owner_assigned_within(today, days)
+    if trigger == PlaybookTrigger.SLA_BREACHED:
+        # Holds while a request of the account is still open with a clock past its target
+        # (first response or resolution: the SLA rules of activities.models); clears once
+        # every such request is resolved. Evaluated for another day: as that day ended.
+        moment = (
+            timezone.now()
+            if today >= timezone.localdate()
+            else timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+        )
+        breached = ClientRequest.objects.open().filter(
+            first_response_breached_q(moment) | resolution_breached_q(moment)
+        )
+        return accounts.filter(pk__in=breached.values("account_id"))
     raise ValueError(f"unknown trigger {trigger!r}")
 
 

@@ -3,15 +3,27 @@ yesterday is overdue in My work and in the QBR prep pack's gaps; rescheduling it
 for a reason, which its history then shows; in English and Portuguese."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 import pytest
 from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
-from activities.models import CommitmentEvent
+from accounts.models import Tier
+from accounts.services import scoring_defaults_ensure, stakeholder_create
+from activities.models import (
+    ClientRequest,
+    CommitmentEvent,
+    Notification,
+    PlaybookFiring,
+    ReminderKind,
+)
+from activities.reminders import sla_check
 from activities.services import qbr_schedule
+from insights.playbooks import playbook_defaults_ensure
+from insights.tasks import playbooks_evaluate_accounts
+from kam.models import OutboxTask, Role
 from plans import services as plan_services
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
@@ -73,3 +85,87 @@ def test_a_late_plan_action_is_chased_and_rescheduled_with_a_reason(
     assert (event.reason, event.actor) == ("Waiting for their usage data", owner)
     action.refresh_from_db()
     assert action.due_date == new_due
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_a_strategic_request_breaches_across_a_weekend_and_owner_then_leader_hear_once(
+    page, login, transactional_db, ui_language, default_working_calendar
+):
+    """Logged on Friday 27/11/2026 at 14:00 on a strategic account with a 12-hour target:
+    Friday 14–18 (4 h) and Monday 09–17 (8 h) are the 12 business hours, so it is due Monday
+    30/11 at 17:00, not Saturday 02:00. check_sla tells the owner and their leader once."""
+    _ = partial(t, ui_language)
+    scoring_defaults_ensure()
+    Tier.objects.filter(key="strategic").update(response_sla_hours=12)
+    leader = UserFactory(
+        email="luciana@example.com", full_name="Luciana Ferreira", role=Role.LEADER,
+        language=ui_language,
+    )  # fmt: skip
+    owner = UserFactory(
+        email="karina@example.com", full_name="Karina Almeida", language=ui_language,
+        manager=leader,
+    )  # fmt: skip
+    account = AccountFactory(
+        name="Acme Brasil", owner=owner, tier=Tier.objects.get(key="strategic")
+    )
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/requests/")
+    form = page.locator("form", has=page.get_by_role("button", name=_("Record request")))
+    form.get_by_label(_("Subject")).fill("Copy of the November invoice")
+    form.get_by_label(_("Received at")).fill("2026-11-27T14:00")
+    form.get_by_role("button", name=_("Record request")).click()
+
+    request = ClientRequest.objects.get(subject="Copy of the November invoice")
+    due = timezone.localtime(request.first_response_due_at)
+    assert (due.date(), due.hour, due.minute) == (date(2026, 11, 30), 17, 0)
+    with translation.override(ui_language):
+        shown = formats.date_format(due, "SHORT_DATETIME_FORMAT")
+    row = page.locator(f"#request-{request.pk}")
+    expect(row).to_contain_text(_("due {date}", date=shown))
+    screenshot(page, f"followthrough-request-{ui_language}")
+
+    # The 15-minute job, twice: the owner and the leader hear of the breach once each.
+    first = sla_check(now=timezone.now())
+    assert sla_check(now=timezone.now())[ReminderKind.SLA_BREACH] == 0
+    assert first[ReminderKind.SLA_BREACH] == 2
+    notices = Notification.objects.filter(kind=Notification.Kind.SLA_BREACH)
+    assert sorted(notices.values_list("user__email", flat=True)) == [
+        "karina@example.com",
+        "luciana@example.com",
+    ]
+    page.goto("/notifications/")
+    expect(page.get_by_role("main")).to_contain_text("Copy of the November invoice")
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_the_champion_departure_playbook_puts_its_steps_in_my_work(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    playbook_defaults_ensure()
+    owner = UserFactory(
+        email="karina@example.com", full_name="Karina Almeida", language=ui_language
+    )
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    champion = stakeholder_create(
+        account=account, actor=owner, name="Bruno Reis", title="IT manager", buying_role="champion"
+    )
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/stakeholders/{champion.pk}/edit/")
+    page.get_by_label(_("Left the company on")).fill(timezone.localdate().isoformat())
+    page.get_by_role("button", name=_("Save"), exact=True).click()
+    page.wait_for_url(lambda url: "/edit/" not in url)
+
+    # The departure queued the account's playbooks through the outbox; the worker runs them.
+    queued = OutboxTask.objects.filter(task="insights.tasks.playbooks_evaluate_accounts")
+    assert [account.pk] in [task.args[0] for task in queued]
+    playbooks_evaluate_accounts([account.pk])
+
+    page.goto("/")
+    with translation.override(ui_language):
+        step = str(translation.gettext("Identify and meet the new contact"))
+    expect(page.get_by_role("main")).to_contain_text(step)
+    screenshot(page, f"followthrough-playbook-{ui_language}")
+    firing = PlaybookFiring.objects.get(account=account, playbook__key="champion_departure")
+    assert firing.items.count() == firing.playbook.steps.count()
+    assert playbooks_evaluate_accounts([account.pk])["fired"] == 0

@@ -35,6 +35,7 @@ def _config_post(**changes) -> dict:
             "resolution_high_hours",
             "resolution_normal_hours",
             "resolution_low_hours",
+            "escalation_grace_days",
         ):
             data[f"tier_{tier.key}_{name}"] = getattr(tier, name)
         if tier.exec_sponsor_required:

@@ -507,3 +507,38 @@ def test_beat_runs_the_evaluation_nightly_after_scoring(settings):
     assert entry["task"] == "insights.tasks.evaluate_playbooks"
     scoring = (settings.SCORING_NIGHTLY_HOUR, settings.SCORING_NIGHTLY_MINUTE)
     assert scoring < (settings.PLAYBOOKS_NIGHTLY_HOUR, settings.PLAYBOOKS_NIGHTLY_MINUTE)
+
+
+# --- SLA breached -----------------------------------------------------------------------------
+
+
+def test_sla_breached_fires_while_a_request_is_past_its_target_and_clears_when_resolved(
+    only_ours, kam_user, leader, now
+):
+    from activities.reminders import sla_check
+    from activities.services import request_create, request_resolve
+
+    scoring_defaults_ensure()
+    account = AccountFactory(owner=kam_user, tier=Tier.objects.get(key="strategic"))
+    playbook = make_playbook(PlaybookTrigger.SLA_BREACHED)
+    request = request_create(
+        account=account,
+        actor=kam_user,
+        subject="Invoice copy",
+        received_at=timezone.now() - timedelta(days=6),
+    )
+    assert request.is_first_response_breached(timezone.now())
+
+    # check_sla sends the breach notice and asks for the account's playbooks at once.
+    sla_check(now=timezone.now())
+    queued = OutboxTask.objects.filter(task=TASK).order_by("-pk").first()
+    assert queued is not None and queued.args[0] == [account.pk]
+    tasks.playbooks_evaluate_accounts([account.pk])
+    firing = open_firings(account).get()
+    assert firing.playbook == playbook
+    assert [c.title for c in firing.items.all()] == ["Call them"]
+
+    assert evaluate()["fired"] == 0  # the same episode: nothing twice
+    request_resolve(client_request=request, at=timezone.now(), actor=kam_user)
+    evaluate()
+    assert not open_firings(account).exists()
