@@ -42,6 +42,8 @@ WEEKDAYS = frozenset(range(7))
 # rather than walked until the end of time.
 _MAX_IDLE_DAYS = 3660
 _MICROSECONDS_PER_HOUR = 3_600_000_000
+# More than a century of round-the-clock hours is no SLA; refusing it keeps the walk short.
+MAX_HOURS = 24 * 366 * 100
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def _as_duration(hours: int | float | Decimal) -> timedelta:
         exact = Decimal(str(hours)) if isinstance(hours, float) else Decimal(hours)
         if not exact.is_finite() or exact < 0:
             raise ValueError("hours must be a finite number >= 0")
+        if exact > MAX_HOURS:
+            raise ValueError(f"hours must be at most {MAX_HOURS}")
         microseconds = int((exact * _MICROSECONDS_PER_HOUR).to_integral_value())
     except InvalidOperation as error:
         raise ValueError("hours must be a finite number >= 0") from error

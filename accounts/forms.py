@@ -4,9 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.health_text import COMPONENT_LABELS
 from accounts.models import (
     ACCOUNT_PROFILE_FIELDS,
+    BRAZILIAN_TIME_ZONES,
     MONDAY_TO_FRIDAY,
     Account,
     AccountStatus,
+    BrazilianState,
     CompanyHoliday,
     Currency,
     ExchangeRate,
@@ -514,7 +516,16 @@ class WorkingCalendarForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(known_time_zones())]
+        self.fields["subdivision"].choices = [
+            ("", _("None: national holidays only")),
+            *BrazilianState.choices,
+        ]
+        brazil = [zone for zone in BRAZILIAN_TIME_ZONES if zone in known_time_zones()]
+        others = sorted(known_time_zones() - set(brazil))
+        self.fields["time_zone"].choices = [
+            (_("Brazil"), [(zone, zone) for zone in brazil]),
+            (_("Other time zones"), [(zone, zone) for zone in others]),
+        ]
         self.fields["members"].queryset = User.objects.filter(is_active=True).order_by(
             "full_name", "email"
         )

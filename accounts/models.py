@@ -1412,6 +1412,15 @@ def weekday_mask_is_valid(value: int | None) -> None:
         raise ValidationError(_("Choose at least one working day."), code="no_working_day")
 
 
+# The time zones of Brazil (IANA), offered first on the calendar form.
+BRAZILIAN_TIME_ZONES = (
+    "America/Sao_Paulo", "America/Araguaina", "America/Bahia", "America/Belem",
+    "America/Boa_Vista", "America/Campo_Grande", "America/Cuiaba", "America/Eirunepe",
+    "America/Fortaleza", "America/Maceio", "America/Manaus", "America/Noronha",
+    "America/Porto_Velho", "America/Recife", "America/Rio_Branco", "America/Santarem",
+)  # fmt: skip
+
+
 class WorkingCalendar(models.Model):
     """When a team works: the hours, days, time zone and state whose holidays apply. Response
     SLAs of an account are counted in its owner's calendar (or the default one)."""
@@ -1428,7 +1437,7 @@ class WorkingCalendar(models.Model):
         validators=[weekday_mask_is_valid],
     )
     subdivision = models.CharField(
-        _("state"),
+        pgettext_lazy("Brazilian state", "state"),
         max_length=2,
         choices=BrazilianState.choices,
         blank=True,

@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import time_machine
 from django.apps import apps
 from django.conf import settings
 
+from accounts.models import MONDAY_TO_FRIDAY, WorkingCalendar, weekday_mask
 from kam.models import Role
 from tests.factories import AccountFactory, UserFactory
 
@@ -63,6 +64,22 @@ def leader(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(email="root@example.com", full_name="Ada Admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def default_working_calendar(db):
+    """The default calendar (São Paulo, Monday to Friday 09:00–18:00, SP holidays) that the data
+    migration creates; made again when a transactional test's flush has removed it."""
+    calendar = WorkingCalendar.objects.filter(is_default=True).first()
+    return calendar or WorkingCalendar.objects.create(
+        name="São Paulo",
+        time_zone="America/Sao_Paulo",
+        opens=time(9),
+        closes=time(18),
+        weekday_mask=weekday_mask(MONDAY_TO_FRIDAY),
+        subdivision="SP",
+        is_default=True,
+    )
 
 
 @pytest.fixture

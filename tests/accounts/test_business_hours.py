@@ -247,7 +247,9 @@ def test_an_impossible_calendar_is_refused(arguments):
 
 
 @pytest.mark.parametrize(
-    "hours", [-1, Decimal("NaN"), float("inf")], ids=["negative", "nan", "infinite"]
+    "hours",
+    [-1, Decimal("NaN"), float("inf"), Decimal("1e100"), 24 * 366 * 100 + 1],
+    ids=["negative", "nan", "infinite", "astronomic", "over-a-century"],
 )
 def test_impossible_hours_are_refused(hours):
     with pytest.raises(ValueError):

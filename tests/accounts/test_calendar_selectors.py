@@ -1,8 +1,10 @@
 """Which calendar an account's business hours are counted in (accounts/selectors.py)."""
 
 from datetime import date, time
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import IntegrityError
 
 from accounts.business_hours import BusinessCalendar
@@ -26,9 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def default_calendar():
-    """The São Paulo calendar the data migration creates."""
-    return WorkingCalendar.objects.get(is_default=True)
+def default_calendar(default_working_calendar):
+    return default_working_calendar
 
 
 @pytest.fixture
@@ -43,9 +44,14 @@ def manaus(db):
     )
 
 
-def test_the_migration_creates_the_sao_paulo_default(default_calendar):
-    assert default_calendar.name == "São Paulo"
-    assert default_calendar.as_business_calendar() == BusinessCalendar(
+def test_the_data_migration_creates_the_sao_paulo_default_once():
+    create_default = import_module("accounts.migrations.0014_default_working_calendar")
+    WorkingCalendar.objects.all().delete()
+    create_default.create_default(django_apps, None)
+    create_default.create_default(django_apps, None)
+    calendar = WorkingCalendar.objects.get()
+    assert (calendar.name, calendar.is_default) == ("São Paulo", True)
+    assert calendar.as_business_calendar() == BusinessCalendar(
         time_zone="America/Sao_Paulo", subdivision="SP"
     )
 

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sao_paulo():
-    return WorkingCalendar.objects.get(is_default=True)
+def sao_paulo(default_working_calendar):
+    return default_working_calendar
 
 
 def calendar_post(**overrides) -> dict:
