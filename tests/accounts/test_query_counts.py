@@ -27,6 +27,8 @@ from activities.services import (
     interaction_log,
     qbr_hold,
     qbr_schedule,
+    request_create,
+    request_resolve,
 )
 from insights.services import health_recompute
 from kam.models import Role
@@ -160,6 +162,20 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         happened_on=timezone.localdate(),
         title=f"Milestone {index:02d}",
     )
+    client_request = request_create(
+        account=account,
+        actor=owner,
+        subject=f"Request {index:02d}",
+        received_at=now - timedelta(hours=2),
+        requester=boss,
+    )
+    request_resolve(client_request=client_request, at=now - timedelta(minutes=20), actor=owner)
+    request_create(
+        account=account,
+        actor=owner,
+        subject=f"Open request {index:02d}",
+        received_at=now - timedelta(hours=3),
+    )
     rating_set(
         account=account,
         actor=member,
@@ -201,18 +217,18 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone, QBR), 6 stakeholders of the
+        # commitment and its owners, stakeholder, milestone, QBR, request), 6 stakeholders of the
         # interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
-        # 16 quick log: team for the next-step owners, 17 the active plan if its review is
-        # overdue, 18 unread notifications
-        ("account_detail", 18),
-        # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
-        # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
-        # 8 unread notifications
-        ("account_timeline", 8),
+        # 16 quick log: team for the next-step owners, 17 quick log: the open requests it may
+        # answer, 18 the active plan if its review is overdue, 19 unread notifications
+        ("account_detail", 19),
+        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request), 5
+        # stakeholders of the interactions on the page, 6 stakeholders, 7 quick log: team for
+        # the next-step owners, 8 quick log: the open requests, 9 unread notifications
+        ("account_timeline", 9),
     ],
 )
 def test_account_pages_have_a_fixed_number_of_queries(
@@ -232,7 +248,7 @@ def test_account_pages_have_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         small = client.get(url)
-    assert len(small.context["entries"]) == 10
+    assert len(small.context["entries"]) == 13
     assert len(small.context["stakeholders"]) == 3
     assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
 
