@@ -163,6 +163,20 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         happened_on=timezone.localdate(),
         title=f"Milestone {index:02d}",
     )
+    client_request = request_create(
+        account=account,
+        actor=owner,
+        subject=f"Request {index:02d}",
+        received_at=now - timedelta(hours=2),
+        requester=boss,
+    )
+    request_resolve(client_request=client_request, at=now - timedelta(minutes=20), actor=owner)
+    request_create(
+        account=account,
+        actor=owner,
+        subject=f"Open request {index:02d}",
+        received_at=now - timedelta(hours=3),
+    )
     rating_set(
         account=account,
         actor=member,
@@ -188,14 +202,6 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         tier=tiers[index % len(tiers)],
         reason=f"Reason {index:02d}",
     )
-    request = request_create(
-        account=account,
-        actor=owner,
-        subject=f"Request {index:02d}",
-        received_at=now - timedelta(hours=2),
-        requester=boss,
-    )
-    request_resolve(client_request=request, at=now - timedelta(minutes=20), actor=owner)
     health_recompute(account_ids=[account.pk], day=timezone.localdate())
     # A playbook episode on the timeline (started and already over, so each unit has its own).
     firing = PlaybookFiring.objects.create(
@@ -221,19 +227,20 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone, QBR, playbook), 6 stakeholders of the
+        # commitment and its owners, stakeholder, milestone, QBR, playbook, request),
+        # 6 stakeholders of the
         # interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
-        # 16 quick log: team for the next-step owners, 17 the active plan if its review is
-        # overdue, 18 the agreed items overdue or due this week (+ owners), 19 the SLA card
-        # (the account's client requests counted per window, one aggregate), 20 quick log: the
-        # account's open requests ("this answers request #"), 21 unread notifications
+        # 16 quick log: team for the next-step owners, 17 quick log: the open requests it may
+        # answer, 18 the active plan if its review is overdue, 19 the agreed items overdue or
+        # due this week (+ owners), 20 the SLA card (the account's client requests counted per
+        # window, one aggregate), 21 unread notifications
         ("account_detail", 21),
-        # 1 session, 2 user, 3 the account, 4 timeline entries, 5 stakeholders of the
-        # interactions on the page, 6 stakeholders, 7 quick log: team for the next-step owners,
-        # 8 quick log: the account's open requests, 9 unread notifications
+        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request), 5
+        # stakeholders of the interactions on the page, 6 stakeholders, 7 quick log: team for
+        # the next-step owners, 8 quick log: the open requests, 9 unread notifications
         ("account_timeline", 9),
     ],
 )
@@ -254,7 +261,7 @@ def test_account_pages_have_a_fixed_number_of_queries(
 
     with django_assert_num_queries(queries):
         small = client.get(url)
-    assert len(small.context["entries"]) == 13
+    assert len(small.context["entries"]) == 14
     assert len(small.context["stakeholders"]) == 3
     assert {entry.kind for entry in small.context["entries"]} == set(TimelineKind.values)
 

@@ -28,10 +28,14 @@ COMMITMENT_ROUTES = {
 # Reads one item's history (GET only).
 COMMITMENT_READ_ROUTES = {"commitment_history"}
 QBR_ROUTES = {"qbr_detail", "qbr_cancel", "qbr_prep", "qbr_prep_pdf"}
+REQUEST_ROUTES = {"request_respond", "request_resolve", "request_reopen"}
 
 
 class Scene:
-    def __init__(self, account, stakeholder, open_commitment, done_commitment, qbr=None):
+    def __init__(
+        self, account, stakeholder, open_commitment, done_commitment, qbr=None, requests=()
+    ):
+        self.open_request, self.resolved_request = requests or (None, None)
         self.account = account
         self.stakeholder = stakeholder
         self.open_commitment = open_commitment
@@ -41,6 +45,9 @@ class Scene:
     def commitment_for(self, name: str) -> Commitment:
         # Reopen only writes when there is something to undo.
         return self.done_commitment if name == "commitment_reopen" else self.open_commitment
+
+    def request_for(self, name: str):
+        return self.resolved_request if name == "request_reopen" else self.open_request
 
 
 @pytest.fixture
@@ -56,12 +63,23 @@ def scene(account, kam_user, now):
         stakeholders=[stakeholder],
         agenda="Review the year",
     )
+    received = timezone.now() - timedelta(hours=3)
+    open_request = services.request_create(
+        account=account, actor=kam_user, subject="Invoice copy", received_at=received
+    )
+    resolved_request = services.request_create(
+        account=account, actor=kam_user, subject="Price list", received_at=received
+    )
+    services.request_resolve(
+        client_request=resolved_request, at=timezone.now() - timedelta(hours=1), actor=kam_user
+    )
     return Scene(
         account=account,
         stakeholder=stakeholder,
         open_commitment=CommitmentFactory(account=account, title="Call back", due_date=due),
         done_commitment=done,
         qbr=qbr,
+        requests=(open_request, resolved_request),
     )
 
 
@@ -70,6 +88,8 @@ def _url(name: str, scene) -> str:
         return reverse(name, args=[scene.commitment_for(name).pk])
     if name in QBR_ROUTES:
         return reverse(name, args=[scene.qbr.pk])
+    if name in REQUEST_ROUTES:
+        return reverse(name, args=[scene.request_for(name).pk])
     return reverse(name, args=[scene.account.pk])
 
 
@@ -97,6 +117,14 @@ def _payload(name: str, scene) -> dict:
         return {"title": "Book the site visit", "owner": f"u{owner.pk}", "due_date": due}
     if name == "account_qbrs":
         return {"scheduled_on": due, "scheduled_time": "10:00", "agenda": "Access check QBR"}
+    if name == "account_requests":
+        return {
+            "subject": "Access check request",
+            "channel": "phone",
+            "priority": "high",
+            "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "owner": str(owner.pk),
+        }
     if name == "qbr_detail":
         return {
             "hold-held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
@@ -142,6 +170,16 @@ def _was_written(name: str, scene) -> bool:
     if name == "qbr_cancel":
         scene.qbr.refresh_from_db()
         return scene.qbr.status == QBRStatus.CANCELLED
+    if name == "account_requests":
+        return account.client_requests.filter(subject="Access check request").exists()
+    if name in REQUEST_ROUTES:
+        row = scene.request_for(name)
+        row.refresh_from_db()
+        return {
+            "request_respond": row.first_response_at is not None,
+            "request_resolve": row.resolved_at is not None,
+            "request_reopen": row.resolved_at is None,
+        }[name]
     commitment = scene.commitment_for(name)
     commitment.refresh_from_db()
     if name == "commitment_reschedule":
@@ -169,6 +207,9 @@ def _success_redirect(name: str, scene) -> str:
         return reverse("account_qbrs", args=[scene.account.pk])
     if name == "qbr_detail":
         return reverse("qbr_detail", args=[scene.qbr.pk])
+    if name == "account_requests" or name in REQUEST_ROUTES:
+        # Without a `next` field the request buttons go back to the account's requests.
+        return reverse("account_requests", args=[scene.account.pk])
     # Without a `next` field the commitment buttons go back to the account.
     return reverse("account_detail", args=[scene.account.pk])
 
@@ -196,6 +237,11 @@ ROUTES = [
     ("qbr_cancel", "post"),
     ("qbr_prep", "get"),
     ("qbr_prep_pdf", "get"),
+    ("account_requests", "get"),
+    ("account_requests", "post"),
+    ("request_respond", "post"),
+    ("request_resolve", "post"),
+    ("request_reopen", "post"),
 ]
 
 

@@ -14,6 +14,7 @@ OBJECTS = {
     "interaction": lambda book: book.interaction,
     "commitment": lambda book: book.commitment,
     "qbr": lambda book: book.qbr,
+    "request": lambda book: book.client_request,
     "plan": lambda book: book.plan,
     "objective": lambda book: book.objective,
     "opportunity": lambda book: book.opportunity,
