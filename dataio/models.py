@@ -11,6 +11,7 @@ class ImportEntity(models.TextChoices):
     INTERACTIONS = "interactions", _("Interactions")
     USERS = "users", _("Users (sales team)")
     PRODUCTS = "products", _("Products")
+    REQUESTS = "requests", _("Client requests")
 
 
 class ImportStatus(models.TextChoices):

@@ -19,6 +19,7 @@ from dataio.importers.base import (
 from dataio.importers.deals import DealImporter
 from dataio.importers.interactions import InteractionImporter
 from dataio.importers.products import ProductImporter
+from dataio.importers.requests import RequestImporter
 from dataio.importers.stakeholders import StakeholderImporter
 from dataio.importers.users import UserImporter
 
@@ -31,6 +32,7 @@ IMPORTERS: dict[str, type[Importer]] = {
         InteractionImporter,
         UserImporter,
         ProductImporter,
+        RequestImporter,
     )
 }
 
@@ -48,6 +50,7 @@ __all__ = [
     "InteractionImporter",
     "Planned",
     "ProductImporter",
+    "RequestImporter",
     "StakeholderImporter",
     "UserImporter",
 ]

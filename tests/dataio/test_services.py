@@ -383,3 +383,37 @@ def test_a_reporting_loop_in_the_file_is_reported_and_the_rest_goes_in(run_impor
     assert Stakeholder.objects.get(name="Ana").reports_to.name == "Bia"
     assert Stakeholder.objects.get(name="Caio").reports_to.name == "Ana"
     assert Stakeholder.objects.get(name="Bia").reports_to is None
+
+
+# --- client requests --------------------------------------------------------------------------
+
+
+def test_client_requests_start_their_sla_clocks_and_reimport_changes_nothing(
+    run_import, account, kam_user, outsider, now
+):
+    from activities.models import ClientRequest
+
+    StakeholderFactory(account=account, name="Maria Silva")
+    rows = (
+        "account,subject,received at,channel,priority,requester,owner,first response,resolved at\n"
+        "Acme Industrial,Invoice copy,2026-03-02 10:00,e-mail,alta,Maria Silva,"
+        "owner@example.com,2026-03-02 11:00,2026-03-03 09:30\n"
+        "Acme Industrial,Price list,2026-03-04 15:00,telefone,,,,,\n"
+        "Acme Industrial,Answered first,2026-03-05 10:00,email,normal,,,2026-03-05 09:00,\n"
+        "Acme Industrial,Not our person,2026-03-05 10:00,email,normal,,"
+        "outsider@example.com,,\n"
+        "Acme Industrial,Odd channel,2026-03-05 10:00,pigeon,normal,,,,\n"
+    )
+    result = run_import("requests", rows)
+    assert result.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 3}
+    reasons = [reject["reason"] for reject in result.rejects]
+    assert "before the request was received" in reasons[0]
+    assert "not on the account team" in reasons[1]
+    assert "pigeon" in reasons[2]
+    answered = ClientRequest.objects.get(subject="Invoice copy")
+    assert (answered.channel, answered.priority, answered.owner) == ("email", "high", kam_user)
+    assert answered.first_response_at is not None and answered.resolved_at is not None
+    assert answered.first_response_due_at > answered.received_at
+    waiting = ClientRequest.objects.get(subject="Price list")
+    assert (waiting.channel, waiting.first_response_at) == ("phone", None)
+    assert run_import("requests", rows).counts["unchanged"] == 2
