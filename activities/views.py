@@ -53,7 +53,7 @@ from activities.selectors import (
     qbr_schedule_status,
 )
 from kam.downloads import name_download
-from kam.params import next_param
+from kam.params import InvalidParameter, next_param
 
 
 def _read_or_write(request) -> Access:
@@ -223,9 +223,15 @@ def commitment_reopen(request, pk: int):
 
 @require_POST
 def commitment_cancel(request, pk: int):
-    commitment = services.commitment_cancel(
-        commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
-    )
+    commitment = get_commitment_for_user(request.user, pk, action=Access.EDIT)
+    try:
+        commitment = services.commitment_cancel(
+            commitment=commitment, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        # An agreed item is cancelled with a reason (kept on its history); without one, nothing
+        # is cancelled: a 400 saying so (kam.views.bad_request), never a server error.
+        raise InvalidParameter(" ".join(error.messages)) from error
     return _commitment_row(request, commitment, undo=True)
 
 

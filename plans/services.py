@@ -604,6 +604,8 @@ def action_update(
 ) -> Commitment:
     plan = AccountPlan.objects.select_related("account").get(pk=action.plan_id)
     _check_editable(plan)
+    if fields.get("owner_stakeholder") is not None:
+        raise ValidationError({"owner_stakeholder": _("A plan action is owned by one of us.")})
     if "owner_user" in fields:
         _check_owner(plan.account, fields["owner_user"], "owner_user")
     for name in ("objective", "opportunity", "risk"):

@@ -11,7 +11,7 @@ from activities.models import QBR, Commitment, Interaction
 from activities.services import NextStep, interaction_log, qbr_hold, qbr_schedule
 from insights.services import health_recompute_all, tiers_recompute
 from plans import services as plan_services
-from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
+from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
 
 
@@ -47,7 +47,7 @@ class Book:
     objective: Objective
     opportunity: Opportunity
     risk: Risk
-    action: Action
+    action: Commitment  # a plan action: an agreed item with source "plan"
     qbr: QBR
     held_qbr: QBR
 
@@ -115,7 +115,7 @@ def build_book(account, actor, today: date) -> Book:
         plan=plan,
         actor=actor,
         title="Workshop",
-        owner=actor,
+        owner_user=actor,
         due_date=today + timedelta(days=20),
         objective=objective,
     )
