@@ -933,6 +933,9 @@ PROSPECT_SUMMARIES = {
         "{person} is the likely sponsor; needs the CFO's sign-off",
     ],
 }
+# Why the demo's cancelled commitments were dropped (a cancellation carries its reason).
+CANCEL_REASON = "Overtaken by events: agreed with the client to drop it"
+
 OUR_STEPS = {
     EVOLUTION: [
         "Send revised proposal for {product}",
@@ -1578,7 +1581,7 @@ class _AccountSeeder:
             roll = rng.random()
             if commitment.due_date < today:
                 if roll < CANCELLED_SHARE:
-                    commitment_cancel(commitment=commitment, actor=self.owner)
+                    commitment_cancel(commitment=commitment, actor=self.owner, reason=CANCEL_REASON)
                     continue
                 late_by = (today - commitment.due_date).days
                 still_open = overdue_share * (1 if late_by <= 30 else 0.5 if late_by <= 90 else 0.1)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import Account, AccountStatus, BuyingRole, RatingCriterion
-from activities.models import Commitment, CommitmentStatus, Interaction
+from activities.models import Commitment, CommitmentSource, CommitmentStatus, Interaction
 from demo.demo import demo_counts, demo_seed
 from kam.models import User
 
@@ -146,18 +146,27 @@ def test_karina_has_overdue_open_and_done_commitments(seeded, karina):
 
 def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
     commitments = Commitment.objects.select_related(
-        "account", "owner_stakeholder", "source_interaction", "source_qbr"
+        "account", "owner_stakeholder", "source_interaction", "source_qbr", "plan"
     )
     team_ids = {}
+    sources = set()
     for commitment in commitments:
         account = commitment.account
+        sources.add(commitment.source)
         if commitment.owner_user_id:
             if account.pk not in team_ids:
                 team_ids[account.pk] = account.team_member_ids()
             assert commitment.owner_user_id in team_ids[account.pk]
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
+        if commitment.source == CommitmentSource.PLAN:
+            # A plan action: an agreed item of its plan's account, owned by one of us.
+            assert commitment.plan.account_id == account.pk
+            assert commitment.owner_user_id
+            continue
+        assert commitment.plan_id is None
         # A next step comes from an interaction or a QBR; it is never due before it happened.
+        assert commitment.source in (CommitmentSource.INTERACTION, CommitmentSource.QBR)
         source_at = (
             commitment.source_interaction.occurred_at
             if commitment.source_interaction
@@ -166,6 +175,8 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
+    # One list of agreed items: the interactions' and QBRs' next steps and the plans' actions.
+    assert sources == {CommitmentSource.INTERACTION, CommitmentSource.QBR, CommitmentSource.PLAN}
 
 
 def test_a_year_of_interactions_with_a_few_accounts_owed_a_touch(demo_accounts):

@@ -30,6 +30,7 @@ def _config_post(**changes) -> dict:
             "qbr_cadence_days",
             "response_sla_hours",
             "max_accounts_per_kam",
+            "escalation_grace_days",
         ):
             data[f"tier_{tier.key}_{name}"] = getattr(tier, name)
         if tier.exec_sponsor_required:
