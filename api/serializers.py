@@ -569,8 +569,17 @@ class InteractionInputSerializer(RowRules, serializers.ModelSerializer):
         return attrs
 
 
+class CommitmentChangeSerializer(serializers.Serializer):
+    """One field an event changed, its values as text (null: not set)."""
+
+    field = serializers.CharField()
+    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField(allow_null=True)
+
+
 class CommitmentEventSerializer(serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
+    changes = CommitmentChangeSerializer(many=True, read_only=True)
 
     class Meta:
         model = CommitmentEvent
@@ -614,23 +623,13 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return commitment.is_overdue(self.context["today"])
 
 
-class CommitmentUpdateSerializer(RowRules, serializers.Serializer):
-    """Edit, reschedule or reassign an open item. A new due date needs a `reason` (kept on the
-    item's history); `version` is the one you read (409 if someone saved since)."""
+class CommitmentReasonSerializer(RowRules, serializers.Serializer):
+    """Why an item is cancelled (required) or reopened (optional); kept on its history."""
 
-    title = serializers.CharField(max_length=300, required=False)
-    due_date = serializers.DateField(validators=[date_in_range], required=False)
-    owner_user = ActiveUserField(required=False, allow_null=True)
-    owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
 
     class Meta:
         model = Commitment
-
-
-class CommitmentReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 # --- QBRs -------------------------------------------------------------------------------------
@@ -1139,3 +1138,44 @@ class PlaybookFiringSerializer(serializers.ModelSerializer):
             "items",
         ]
         read_only_fields = fields
+
+
+class CommitmentUpdateSerializer(RowRules, serializers.Serializer):
+    """Edit, reschedule or reassign an open item (a plan action's objective, opportunity or
+    risk too). A new due date needs a `reason` (kept on the item's history); `version` is the
+    one you read (409 if someone saved since). Checked as the row would be saved."""
+
+    title = serializers.CharField(max_length=300, required=False)
+    due_date = serializers.DateField(validators=[date_in_range], required=False)
+    owner_user = ActiveUserField(required=False, allow_null=True)
+    owner_stakeholder = VisibleStakeholderField(required=False, allow_null=True)
+    objective = _plan_row_field(Objective)
+    opportunity = _plan_row_field(Opportunity)
+    risk = _plan_row_field(Risk)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    version = version_field()
+
+    class Meta:
+        model = Commitment
+
+    def validate(self, attrs):
+        # Reassigning to one side clears the other (as activities.services.commitment_update).
+        if attrs.get("owner_user") is not None:
+            attrs.setdefault("owner_stakeholder", None)
+        if attrs.get("owner_stakeholder") is not None:
+            attrs.setdefault("owner_user", None)
+        item = self.instance
+        if item is not None and item.plan_id is None:
+            for name in ("objective", "opportunity", "risk"):
+                if attrs.get(name) is not None:
+                    raise serializers.ValidationError(
+                        {name: _("Only a plan action links to a plan row.")}
+                    )
+        if item is not None and item.plan_id is not None:
+            owner = attrs.get("owner_user", item.owner_user)
+            if owner is None:
+                field = "owner_stakeholder" if attrs.get("owner_stakeholder") else "owner_user"
+                raise serializers.ValidationError(
+                    {field: _("A plan action is owned by one of us.")}
+                )
+        return attrs

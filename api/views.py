@@ -344,7 +344,9 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     )
     def partial_update(self, request, pk=None):
         commitment = self.get_object_to(Access.EDIT)
-        data = self.validated(serializers.CommitmentUpdateSerializer, partial=True)
+        data = self.validated(
+            serializers.CommitmentUpdateSerializer, instance=commitment, partial=True
+        )
         if "version" not in data:
             raise ValidationError({"version": [_("This field is required.")]})
         expected = data.pop("version")
@@ -401,7 +403,9 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         request=None,
         responses={200: serializers.CommitmentEventSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"])
+    # The whole history, newest first (an item's history is short): one list, no pages, no
+    # list filters.
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         commitment = self.get_object_to(Access.VIEW)
         events = selectors.api_commitment_events(commitment)

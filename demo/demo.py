@@ -949,6 +949,8 @@ PROSPECT_SUMMARIES = {
         "{person} is the likely sponsor; needs the CFO's sign-off",
     ],
 }
+# Why the demo's cancelled commitments were dropped (a cancellation carries its reason).
+
 OUR_STEPS = {
     EVOLUTION: [
         "Send revised proposal for {product}",

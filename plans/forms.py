@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment
@@ -132,7 +133,9 @@ class ActionForm(PlanItemForm):
     class Meta:
         model = Commitment
         fields = list(ITEM_FIELDS[Commitment])
-        labels = {"owner_user": _("owner"), "title": _("action")}
+        # As the model fields' names read on a form (Django capitalises a verbose_name, not a
+        # label given here).
+        labels = {"owner_user": capfirst(_("owner")), "title": capfirst(_("action"))}
         widgets = {"due_date": DateInput()}
 
     def __init__(self, *args, **kwargs):

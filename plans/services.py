@@ -584,6 +584,8 @@ def action_changed_record(*, item: Commitment, actor, verb: str, changes: list[d
 
 def _check_action(plan: AccountPlan, fields: dict) -> None:
     _check_editable(plan)
+    if fields.get("owner_stakeholder") is not None:
+        raise ValidationError({"owner_stakeholder": _("A plan action is owned by one of us.")})
     if "owner_user" in fields:
         _check_owner(plan.account, fields["owner_user"], "owner_user")
     for name in ("objective", "opportunity", "risk"):

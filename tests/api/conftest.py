@@ -8,7 +8,6 @@ from rest_framework.test import APIClient
 
 from accounts.services import account_revenue_refresh, scoring_defaults_ensure, stakeholder_create
 from activities.models import QBR, ClientRequest, Commitment, Interaction
-from activities.models import Commitment as Action  # plan actions are agreed items
 from activities.services import (
     NextStep,
     interaction_log,
@@ -56,7 +55,7 @@ class Book:
     objective: Objective
     opportunity: Opportunity
     risk: Risk
-    action: Action
+    action: Commitment  # a plan action: an agreed item with source "plan"
     qbr: QBR
     held_qbr: QBR
     client_request: ClientRequest  # answered, open
@@ -126,7 +125,7 @@ def build_book(account, actor, today: date) -> Book:
         plan=plan,
         actor=actor,
         title="Workshop",
-        owner=actor,
+        owner_user=actor,
         due_date=today + timedelta(days=20),
         objective=objective,
     )

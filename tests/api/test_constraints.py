@@ -91,7 +91,7 @@ def breaks(book, kam_user):
     }
     risk = {"plan": plan.pk, "title": "Churn", "owner": kam_user.pk}
     deal = {"plan": plan.pk, "title": "Deal", "amount": "10.00", "owner": kam_user.pk}
-    action = {"plan": plan.pk, "title": "Do", "owner": kam_user.pk, "due_date": "2026-04-01"}
+    action = {**commitment, "plan": plan.pk}
     playbook = {"name": "Rescue", "trigger": "qbr_overdue"}
     step = {"title": "Call", "owner_role": "account_owner", "due_offset_days": 1}
     hold = f"/api/v1/qbrs/{book.qbr.pk}/hold/"
@@ -195,15 +195,12 @@ def breaks(book, kam_user):
         "opportunity_expected_close_range": ("post", "/api/v1/opportunities/",
                                              {**deal, "expected_close": FAR},
                                              {"expected_close"}),
-        "action_links_at_most_one": (
-            "post", "/api/v1/actions/",
+        # A plan action is an agreed item: /api/v1/commitments/ with `plan`.
+        "commitment_links_at_most_one": (
+            "post", "/api/v1/commitments/",
             {**action, "objective": book.objective.pk, "risk": book.risk.pk},
             {"objective", "opportunity", "risk"},
         ),
-        "action_status_valid": ("post", "/api/v1/actions/", {**action, "status": "x"},
-                                {"status"}),
-        "action_due_date_range": ("post", "/api/v1/actions/", {**action, "due_date": FAR},
-                                  {"due_date"}),
         "client_request_channel_valid": ("post", "/api/v1/requests/",
                                          {**new_request, "channel": "x"}, {"channel"}),
         "client_request_priority_valid": ("post", "/api/v1/requests/",
@@ -237,6 +234,11 @@ def breaks(book, kam_user):
         "playbook_step_offset_range": ("post", PLAYBOOKS,
                                        {**playbook, "steps": [{**step, "due_offset_days": -1}]},
                                        {"steps"}),
+        "commitment_links_need_plan": (
+            "patch", f"/api/v1/commitments/{book.commitment.pk}/",
+            {"risk": book.risk.pk, "version": book.commitment.version},
+            {"objective", "opportunity", "risk"},
+        ),
     }  # fmt: skip
 
 

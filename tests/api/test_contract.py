@@ -20,7 +20,6 @@ LIST_URLS = [
     "/api/v1/objectives/",
     "/api/v1/opportunities/",
     "/api/v1/risks/",
-    "/api/v1/actions/",
     "/api/v1/health-scores/",
     "/api/v1/tier-changes/",
 ]

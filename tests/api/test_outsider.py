@@ -12,14 +12,13 @@ OBJECTS = {
     "account": lambda book: book.account,
     "stakeholder": lambda book: book.champion,
     "interaction": lambda book: book.interaction,
-    "commitment": lambda book: book.commitment,
+    "commitment": lambda book: book.commitment,  # agreed items (plan actions: test_agreed_items)
     "qbr": lambda book: book.qbr,
     "request": lambda book: book.client_request,
     "plan": lambda book: book.plan,
     "objective": lambda book: book.objective,
     "opportunity": lambda book: book.opportunity,
     "risk": lambda book: book.risk,
-    "action": lambda book: book.action,
     "healthscore": lambda book: book.account.health_scores.first(),
     "tierchange": lambda book: book.account.tier_changes.first(),
 }
@@ -64,7 +63,13 @@ def test_outsider_gets_404_and_changes_nothing(api_as, outsider, book, basename,
     target = OBJECTS[basename](book)
     assert target is not None
     before = snapshot()
-    body = {"version": 1, "name": "Mine now", "title": "Mine now", "held_at": "2026-03-09T10:00Z"}
+    body = {
+        "version": 1,
+        "name": "Mine now",
+        "title": "Mine now",
+        "held_at": "2026-03-09T10:00Z",
+        "reason": "Mine now",
+    }
     response = getattr(api_as(outsider), method)(url.format(pk=target.pk), body, format="json")
     assert response.status_code == 404, (method, url, response.content)
     assert snapshot() == before

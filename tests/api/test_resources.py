@@ -24,13 +24,14 @@ def ids(response) -> list[int]:
 
 LISTS = {
     "/api/v1/stakeholders/": lambda book: {book.champion.pk, book.buyer.pk},
+    # Agreed items of every source: the interaction's next steps and the plan's action.
     "/api/v1/commitments/": lambda book: set(book.account.commitments.values_list("pk", flat=True)),
+    "/api/v1/commitments/?source=plan": lambda book: {book.action.pk},
     "/api/v1/qbrs/": lambda book: {book.qbr.pk, book.held_qbr.pk},
     "/api/v1/plans/": lambda book: {book.plan.pk},
     "/api/v1/objectives/": lambda book: {book.objective.pk},
     "/api/v1/opportunities/": lambda book: {book.opportunity.pk},
     "/api/v1/risks/": lambda book: {book.risk.pk},
-    "/api/v1/actions/": lambda book: {book.action.pk},
     "/api/v1/health-scores/": lambda book: set(
         book.account.health_scores.values_list("pk", flat=True)
     ),
@@ -58,18 +59,30 @@ def test_anonymous_gets_401(api, book, url):
     assert api.get(url).status_code == 401
 
 
+def test_the_actions_resource_is_gone_plan_actions_are_agreed_items(api_as, kam_user, book):
+    """A plan's actions are agreed items: /api/v1/commitments/ (source "plan")."""
+    client = api_as(kam_user)
+    assert client.get("/api/v1/actions/").status_code == 404
+    assert client.get(f"/api/v1/actions/{book.action.pk}/").status_code == 404
+    assert ids(client.get("/api/v1/commitments/", {"plan": book.plan.pk})) == [book.action.pk]
+    item = client.get(f"/api/v1/commitments/{book.action.pk}/").json()
+    assert (item["source"], item["plan"], item["objective"]) == (
+        "plan", book.plan.pk, book.objective.pk,
+    )  # fmt: skip
+
+
 # --- query counts -----------------------------------------------------------------------------
 
 # Per list: the queries of one page, named. They must not change when the data triples.
 QUERIES = {
     "/api/v1/stakeholders/": 1,  # stakeholders
     "/api/v1/commitments/": 1,  # commitments with their owner
+    "/api/v1/commitments/?source=plan": 1,  # plan actions with their owner
     "/api/v1/qbrs/": 3,  # QBRs, their attendees, their client attendees
     "/api/v1/plans/": 1,  # plans
     "/api/v1/objectives/": 1,  # objectives
     "/api/v1/opportunities/": 1,  # opportunities
     "/api/v1/risks/": 1,  # risks
-    "/api/v1/actions/": 1,  # actions
     "/api/v1/health-scores/": 1,  # scores with their configuration version
     "/api/v1/tier-changes/": 1,  # changes with both tiers and who changed
 }
@@ -101,13 +114,14 @@ def test_list_query_count_does_not_grow(api_as, kam_user, url, django_assert_num
 def test_plan_detail_nests_its_rows_in_a_fixed_number_of_queries(
     api_as, kam_user, book, django_assert_num_queries
 ):
-    # 1. the plan, 2. objectives, 3. opportunities, 4. risks, 5. actions.
+    # 1. the plan, 2. objectives, 3. opportunities, 4. risks, 5. actions (agreed items: their
+    # ids, the items themselves at /api/v1/commitments/?plan=).
     with django_assert_num_queries(5):
         body = api_as(kam_user).get(f"/api/v1/plans/{book.plan.pk}/").json()
     assert [row["id"] for row in body["objectives"]] == [book.objective.pk]
     assert [row["id"] for row in body["opportunities"]] == [book.opportunity.pk]
     assert [row["id"] for row in body["risks"]] == [book.risk.pk]
-    assert [row["id"] for row in body["actions"]] == [book.action.pk]
+    assert body["actions"] == [book.action.pk]
 
 
 # --- stakeholders -----------------------------------------------------------------------------
@@ -167,7 +181,13 @@ def test_commitment_create_and_transitions(api_as, team_member, book, now):
     assert done.status_code == 200
     assert done.json()["status"] == "done"
     assert client.post(f"/api/v1/commitments/{pk}/reopen/").json()["status"] == "open"
-    assert client.post(f"/api/v1/commitments/{pk}/cancel/").json()["status"] == "cancelled"
+    # Cancelling needs a reason (kept on the item's history).
+    assert client.post(f"/api/v1/commitments/{pk}/cancel/").status_code == 400
+    cancelled = client.post(f"/api/v1/commitments/{pk}/cancel/", {"reason": "Not needed"})
+    assert cancelled.json()["status"] == "cancelled"
+    history = client.get(f"/api/v1/commitments/{pk}/history/").json()
+    assert [event["verb"] for event in history] == ["cancelled", "reopened", "completed", "created"]
+    assert history[0]["reason"] == "Not needed"
 
 
 def test_commitment_owner_must_be_on_the_team(api_as, kam_user, outsider, book):
@@ -293,12 +313,14 @@ def test_plan_row_rules_come_from_the_services(api_as, kam_user, outsider, book)
     )  # fmt: skip
     assert response.status_code == 400
     assert "target" in response.json()
+    # A plan action (an agreed item) links to one objective, opportunity or risk at most.
     response = client.patch(
-        f"/api/v1/actions/{book.action.pk}/",
+        f"/api/v1/commitments/{book.action.pk}/",
         {"risk": book.risk.pk, "version": book.action.version},
         format="json",
     )
     assert response.status_code == 400
+    assert "risk" in response.json()
 
 
 def test_archived_plans_refuse_changes(api_as, kam_user, book):

@@ -27,8 +27,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import Account
+from activities.models import Commitment
 from api.services import api_token_create
-from plans.models import AccountPlan, Action, Objective, Opportunity, Risk
+from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.api.conftest import build_book, score
 from tests.factories import AccountFactory
 
@@ -101,7 +102,6 @@ def real_ids(book) -> dict[str, int]:
         "objectives": book.objective.pk,
         "opportunities": book.opportunity.pk,
         "risks": book.risk.pk,
-        "actions": book.action.pk,
         "health-scores": book.account.health_scores.first().pk,
         "tier-changes": book.account.tier_changes.first().pk,
     }
@@ -162,11 +162,11 @@ def test_every_operation_answers_as_its_schema_says(persona, demo, wsgi_app, cap
 # The stateful run's models by collection, to send the `version` an update must carry.
 VERSIONED = {
     "accounts": Account,
+    "commitments": Commitment,  # agreed items, plan actions included
     "plans": AccountPlan,
     "objectives": Objective,
     "opportunities": Opportunity,
     "risks": Risk,
-    "actions": Action,
 }
 
 

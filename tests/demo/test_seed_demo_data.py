@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from accounts.coverage import open_departures
 from accounts.models import Account, AccountStatus, BuyingRole, RatingCriterion
-from activities.models import Commitment, CommitmentStatus, Interaction, PlaybookFiring
+from activities.models import (
+    Commitment,
+    CommitmentSource,
+    CommitmentStatus,
+    Interaction,
+    PlaybookFiring,
+)
 from demo.demo import demo_counts, demo_seed
 from kam.models import User
 
@@ -152,10 +158,13 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         "source_interaction",
         "source_qbr",
         "playbook_firing",
+        "plan",
     )
     team_ids = {}
+    sources = set()
     for commitment in commitments:
         account = commitment.account
+        sources.add(commitment.source)
         if commitment.owner_user_id:
             if account.pk not in team_ids:
                 team_ids[account.pk] = account.team_member_ids()
@@ -165,18 +174,27 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
             )
         else:
             assert commitment.owner_stakeholder.account_id == account.pk
-        # A next step comes from an interaction, a QBR or a playbook; it is never due before.
-        if commitment.source_interaction:
-            source_at = commitment.source_interaction.occurred_at
-        elif commitment.source_qbr:
-            source_at = commitment.source_qbr.held_at
-        elif commitment.playbook_firing:
+        if commitment.source == CommitmentSource.PLAN:
+            # A plan action: an agreed item of its plan's account, owned by one of us.
+            assert commitment.plan.account_id == account.pk
+            assert commitment.owner_user_id
+            continue
+        assert commitment.plan_id is None
+        # A next step comes from an interaction, a QBR or a playbook; never due before it.
+        if commitment.source == CommitmentSource.PLAYBOOK:
             source_at = commitment.playbook_firing.fired_at
         else:
-            continue  # a plan action: no moment it came from
+            assert commitment.source in (CommitmentSource.INTERACTION, CommitmentSource.QBR)
+            source_at = (
+                commitment.source_interaction.occurred_at
+                if commitment.source_interaction
+                else commitment.source_qbr.held_at
+            )
         assert commitment.due_date >= timezone.localdate(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
+    # One list of agreed items: the interactions' and QBRs' next steps and the plans' actions.
+    assert sources == {CommitmentSource.INTERACTION, CommitmentSource.QBR, CommitmentSource.PLAN}
 
 
 def test_a_year_of_interactions_with_a_few_accounts_owed_a_touch(demo_accounts):

@@ -190,8 +190,11 @@ ROUTES: dict[str, Route] = {
     "stakeholder-detail": Route(API_OBJECT, lambda s: {"pk": s.stakeholder.pk}),
     "interaction-list": Route(API_PAGE),
     "interaction-detail": Route(API_OBJECT, lambda s: {"pk": s.interaction.pk}),
+    # Agreed items, whatever their source (a plan's actions too: there is no /actions/).
+    # commitment-detail answers GET and PATCH (partial_update): the PATCH is in WRITES below.
     "commitment-list": Route(API_PAGE),
     "commitment-detail": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}),
+    "commitment-history": Route(API_OBJECT, lambda s: {"pk": s.action.pk}),
     "commitment-complete": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment-reopen": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment-cancel": Route(API_OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
@@ -215,8 +218,6 @@ ROUTES: dict[str, Route] = {
     "opportunity-detail": Route(API_OBJECT, lambda s: {"pk": s.opportunity.pk}),
     "risk-list": Route(API_PAGE),
     "risk-detail": Route(API_OBJECT, lambda s: {"pk": s.risk.pk}),
-    "action-list": Route(API_PAGE),
-    "action-detail": Route(API_OBJECT, lambda s: {"pk": s.action.pk}),
     "healthscore-list": Route(API_PAGE),
     "healthscore-detail": Route(API_OBJECT, lambda s: {"pk": s.health_score.pk}),
     "tierchange-list": Route(API_PAGE),
@@ -579,6 +580,7 @@ WRITES: dict[str, Write] = {
     ),
     "web: cancel a commitment": Write(
         "edit", "post", lambda s, n: reverse("commitment_cancel", args=[s.commitment.pk]),
+        body=lambda s, n: {"reason": "No longer needed"},
         done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
     ),
     "web: resolve a client request": Write(
@@ -639,6 +641,19 @@ WRITES: dict[str, Write] = {
                            "due_date": "2026-03-20", "owner_stakeholder": s.stakeholder.pk},
         done=lambda s, n: Commitment.objects.filter(title="Send the deck").exists(),
     ),
+    # A plan's action is an agreed item: added and rescheduled at /api/v1/commitments/.
+    "api: add a plan action": Write(
+        "edit", "post", lambda s, n: "/api/v1/commitments/", api=True, hidden_status=400,
+        body=lambda s, n: {"account": s.account.pk, "plan": s.plan.pk, "title": "Sponsor call",
+                           "due_date": "2026-03-20", "owner_user": s.account.owner_id},
+        done=lambda s, n: Commitment.objects.filter(plan=s.plan, title="Sponsor call").exists(),
+    ),
+    "api: reschedule a plan action": Write(
+        "edit", "patch", lambda s, n: f"/api/v1/commitments/{s.action.pk}/", api=True,
+        body=lambda s, n: {"due_date": "2026-05-04", "reason": "Client asked",
+                           "version": s.action.version},
+        done=lambda s, n: str(Commitment.objects.get(pk=s.action.pk).due_date) == "2026-05-04",
+    ),
     "api: complete a commitment": Write(
         "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/complete/",
         api=True,
@@ -658,7 +673,7 @@ WRITES: dict[str, Write] = {
     ),
     "api: cancel a commitment": Write(
         "edit", "post", lambda s, n: f"/api/v1/commitments/{s.commitment.pk}/cancel/",
-        api=True,
+        api=True, body=lambda s, n: {"reason": "No longer needed"},
         done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
     ),
     "api: schedule a QBR": Write(

@@ -91,7 +91,11 @@ HAND_READ: dict[str, dict[str, tuple[str, str]]] = {
     "account_commitments": {"status": (CHOICE, "open")},
     "commitment_complete": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "commitment_reopen": {"show_account": (ANY, "1"), "next": (ANY, "/")},
-    "commitment_cancel": {"show_account": (ANY, "1"), "next": (ANY, "/")},
+    "commitment_cancel": {
+        "show_account": (ANY, "1"),
+        "next": (ANY, "/"),
+        "reason": (TEXT, "No longer needed"),
+    },
     "account_requests": {"status": (CHOICE, "")},
     "request_respond": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "request_resolve": {"show_account": (ANY, "1"), "next": (ANY, "/")},

@@ -4,7 +4,9 @@ The schema is built at the migration heads of the release before the apps were s
 layers (commit 6a104d2), rows are written into every table of the project's apps through the
 historical models (what such an installation's database holds), and then the database is
 migrated to the latest heads, whatever they are by now: every row must still be there and still
-be readable by the current code. docs/deploy.md ("Upgrading") is the procedure this protects.
+be readable by the current code (a plan's actions are agreed items now: their rows moved from
+plans_action into activities_commitment, and are counted there). docs/deploy.md ("Upgrading") is
+the procedure this protects.
 
 django-test-migrations drops every table first, so the test runs on a transactional database;
 it rebuilds the schema twice and takes a few seconds.
@@ -23,8 +25,10 @@ from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
 from accounts.models import TimelineEntry
+from activities.models import Commitment, CommitmentSource
 from kam.celery import app as celery_app
 from kam.models import OutboxTask
+from plans.models import AccountPlan
 
 # The migration heads of the previous release (6a104d2).
 PREVIOUS_RELEASE = [
@@ -75,7 +79,12 @@ def migrate_to_the_previous_release(migrator) -> ProjectState:
 
 def table_counts(apps) -> dict[str, int]:
     """Row count of every table the given (historical) apps know, join tables included."""
-    tables = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    return row_counts(
+        {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    )
+
+
+def row_counts(tables) -> dict[str, int]:
     with connection.cursor() as cursor:
         counts = {}
         for table in sorted(tables):
@@ -266,7 +275,7 @@ def write_activities(apps, people: dict, rows: dict) -> dict:
     return {"interaction": interaction, "qbr": qbr, "commitment": done}
 
 
-def write_plans(apps, people: dict, rows: dict) -> None:
+def write_plans(apps, people: dict, rows: dict) -> dict:
     """An active account plan with one of each of its parts, and the whitespace matrix."""
     owner, account = people["owner"], rows["account"]
     product = apps.get_model("plans", "Product").objects.create(name="Sensors", series="S")
@@ -288,7 +297,7 @@ def write_plans(apps, people: dict, rows: dict) -> None:
     opportunity = apps.get_model("plans", "Opportunity").objects.create(
         plan=plan, product=product, title="Sensors for plant 2", amount=500, owner=owner
     )
-    apps.get_model("plans", "Action").objects.create(
+    action = apps.get_model("plans", "Action").objects.create(
         plan=plan, title="Demo", owner=owner, due_date=DAY + timedelta(days=14), risk=risk
     )
     apps.get_model("plans", "PlanChange").objects.create(
@@ -302,6 +311,7 @@ def write_plans(apps, people: dict, rows: dict) -> None:
         state="opportunity",
         opportunity=opportunity,
     )
+    return {"plan": plan, "risk": risk, "action": action}
 
 
 def write_jobs(apps, people: dict, rows: dict) -> dict:
@@ -332,13 +342,14 @@ def write_jobs(apps, people: dict, rows: dict) -> dict:
 def test_upgrade_from_the_previous_release_keeps_every_row(migrator):
     """Every row survives; the timeline entries are read through accounts.TimelineEntry; their
     content type (and the permission and admin log pointing at it) follows the model; a task
-    waiting in the outbox under its old name goes out under the new one."""
+    waiting in the outbox under its old name goes out under the new one; a plan's action is
+    an agreed item (plans_action is gone: its rows are in activities_commitment)."""
     old_state = migrate_to_the_previous_release(migrator)
     old_apps = old_state.apps
     people = write_people(old_apps)
     rows = write_accounts(old_apps, people)
     activity = write_activities(old_apps, people, rows)
-    write_plans(old_apps, people, rows)
+    plan_rows = write_plans(old_apps, people, rows)
     tasks = write_jobs(old_apps, people, rows)
     before = table_counts(old_apps)
     empty = sorted(t for t in project_tables(old_apps) if before[t] == 0)
@@ -350,7 +361,13 @@ def test_upgrade_from_the_previous_release_keeps_every_row(migrator):
     assert applied_project_migrations() >= {
         key for key in loader.graph.leaf_nodes() if key[0] in PROJECT_APPS
     }
-    assert table_counts(old_apps) == before
+    # Every table of the previous release keeps its rows, but plans_action: its rows became
+    # agreed items (activities_commitment), source "plan".
+    assert "plans_action" not in connection.introspection.table_names()
+    expected = {table: count for table, count in before.items() if table != "plans_action"}
+    expected["activities_commitment"] += before["plans_action"]
+    assert row_counts(expected) == expected
+    assert_actions_became_agreed_items(plan_rows, people, rows, activity)
     assert ("activities", "timelineentry") not in new_state.models
     entries = TimelineEntry.objects.filter(account_id=rows["account"].pk)
     assert entries.count() == 6
@@ -359,6 +376,29 @@ def test_upgrade_from_the_previous_release_keeps_every_row(migrator):
     assert entries.get(kind="milestone").milestone.title == "Contract signed"
     assert_timeline_content_type_moved(people["timeline_type"].pk)
     assert_waiting_tasks_renamed(tasks, account_id=rows["account"].pk)
+
+
+def assert_actions_became_agreed_items(plan_rows: dict, people: dict, rows: dict, activity):
+    """The previous release's action, read by the current code as one of its plan's agreed
+    items: its plan, account, risk link, owner and due date; the commitments that were there
+    say where they came from."""
+    plan, old = plan_rows["plan"], plan_rows["action"]
+    action = Commitment.objects.get(source=CommitmentSource.PLAN)
+    assert AccountPlan.objects.get(pk=plan.pk).actions.get() == action
+    assert (action.account_id, action.plan_id, action.risk_id) == (
+        rows["account"].pk, plan.pk, plan_rows["risk"].pk,
+    )  # fmt: skip
+    assert (action.objective_id, action.opportunity_id) == (None, None)
+    assert action.owner_user_id == people["owner"].pk
+    assert action.owner_stakeholder_id is None
+    assert action.due_date == old.due_date == DAY + timedelta(days=14)
+    assert (action.title, action.status, action.version) == ("Demo", "open", 1)
+    assert list(action.events.values_list("verb", flat=True)) == ["created"]
+    sources = dict(Commitment.objects.exclude(pk=action.pk).values_list("title", "source"))
+    assert sources == {"Send the proposal": "interaction", "Sign the order": "qbr"}
+    assert Commitment.objects.get(title="Send the proposal").source_interaction_id == (
+        activity["interaction"].pk
+    )
 
 
 def assert_timeline_content_type_moved(content_type_id: int) -> None:
