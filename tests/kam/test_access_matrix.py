@@ -99,6 +99,13 @@ ROUTES: dict[str, Route] = {
     "commitment_complete": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment_reopen": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment_cancel": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
+    # The in-place follow-through forms (GET draws the form; the POSTs are in WRITES below).
+    "commitment_reschedule": Route(OBJECT, lambda s: {"pk": s.commitment.pk}),
+    "commitment_reassign": Route(OBJECT, lambda s: {"pk": s.commitment.pk}),
+    "commitment_edit": Route(OBJECT, lambda s: {"pk": s.commitment.pk}),
+    "commitment_history": Route(OBJECT, lambda s: {"pk": s.commitment.pk}),
+    # My work's quick add: offers only the user's own accounts (WRITES: an outsider's is refused).
+    "agreed_item_create": Route(PAGE, method="post"),
     "account_requests": Route(OBJECT, account_kw),
     "request_respond": Route(OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
     "request_resolve": Route(OBJECT, lambda s: {"pk": s.client_request.pk}, "post"),
@@ -582,6 +589,18 @@ WRITES: dict[str, Write] = {
         "edit", "post", lambda s, n: reverse("commitment_cancel", args=[s.commitment.pk]),
         body=lambda s, n: {"reason": "No longer needed"},
         done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).status == "cancelled",
+    ),
+    "web: reschedule a commitment with a reason": Write(
+        "edit", "post", lambda s, n: reverse("commitment_reschedule", args=[s.commitment.pk]),
+        body=lambda s, n: {"due_date": "2026-05-04", "reason": "Client asked for time"},
+        done=lambda s, n: str(Commitment.objects.get(pk=s.commitment.pk).due_date)
+        == "2026-05-04",
+    ),
+    "web: reassign a commitment": Write(
+        "edit", "post", lambda s, n: reverse("commitment_reassign", args=[s.commitment.pk]),
+        body=lambda s, n: {"owner": f"u{_team_member_pk(s)}"},
+        done=lambda s, n: Commitment.objects.get(pk=s.commitment.pk).owner_user_id
+        == _team_member_pk(s),
     ),
     "web: resolve a client request": Write(
         "edit", "post", lambda s, n: reverse("request_resolve", args=[s.client_request.pk]),
