@@ -197,7 +197,9 @@ class ReopenForm(CompactForm):
 class AgreedItemForm(CompactForm):
     """My work's quick add: something I agreed to do for one of my accounts."""
 
-    account = forms.ModelChoiceField(label=_("Account"), queryset=None)
+    account = forms.ModelChoiceField(
+        label=_("Account"), queryset=None, empty_label=_("Choose an account")
+    )
     title = forms.CharField(label=_("What"), max_length=300)
     due_date = date_field(label=_("Due date"))
 

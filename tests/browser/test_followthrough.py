@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from functools import partial
 
 import pytest
+from django.conf import settings
 from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
-from accounts.models import Tier
+from accounts.health_text import reason_text
+from accounts.models import HealthScore, Tier
 from accounts.services import scoring_defaults_ensure, stakeholder_create
 from activities.models import (
     ClientRequest,
@@ -22,6 +24,7 @@ from activities.models import (
 from activities.reminders import sla_check
 from activities.services import qbr_schedule
 from insights.playbooks import playbook_defaults_ensure
+from insights.services import health_recompute
 from insights.tasks import playbooks_evaluate_accounts
 from kam.models import OutboxTask, Role
 from plans import services as plan_services
@@ -136,6 +139,30 @@ def test_a_strategic_request_breaches_across_a_weekend_and_owner_then_leader_hea
     page.goto("/notifications/")
     expect(page.get_by_role("main")).to_contain_text("Copy of the November invoice")
 
+    # The health explanation shows the SLA component with its reason.
+    health_recompute(account_ids=[account.pk], day=timezone.localdate())
+    page.goto(f"/accounts/{account.pk}/")
+    components = page.get_by_role("table", name=_("Health components, weakest first"))
+    expect(components).to_contain_text(_("Response times (SLA)"))
+    components_stored = HealthScore.objects.filter(account=account).latest("day").components
+    stored = next(c for c in components_stored if c["key"] == "sla")
+    with translation.override(ui_language):
+        reason = reason_text(stored["reason"])
+    assert "90" in reason  # the SLA reason, not a "left out" one
+    expect(components).to_contain_text(reason)
+    screenshot(page, f"followthrough-health-sla-{ui_language}")
+
+    # The leader's dashboard shows SLA compliance by tier and by KAM.
+    page.context.clear_cookies()
+    login("luciana@example.com", PASSWORD)
+    page.goto("/portfolio/")
+    expect(page.get_by_role("heading", name=_("SLA compliance by tier"))).to_be_visible()
+    by_kam = page.locator(
+        "section", has=page.get_by_role("heading", name=_("SLA compliance by KAM"))
+    )
+    expect(by_kam).to_contain_text("Karina Almeida")
+    screenshot(page, f"followthrough-dashboard-sla-{ui_language}")
+
 
 @pytest.mark.parametrize("ui_language", ["en", "pt-br"])
 def test_the_champion_departure_playbook_puts_its_steps_in_my_work(
@@ -162,7 +189,8 @@ def test_the_champion_departure_playbook_puts_its_steps_in_my_work(
     playbooks_evaluate_accounts([account.pk])
 
     page.goto("/")
-    with translation.override(ui_language):
+    # Items are written in the installation's language when the playbook fires.
+    with translation.override(settings.LANGUAGE_CODE):
         step = str(translation.gettext("Identify and meet the new contact"))
     expect(page.get_by_role("main")).to_contain_text(step)
     screenshot(page, f"followthrough-playbook-{ui_language}")
