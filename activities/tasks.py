@@ -2,22 +2,14 @@
 
 from datetime import date, datetime
 
-from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from activities.reminders import reminders_send, sla_check
 from activities.services import requests_deadlines_refresh
+from kam.celery import idempotent_task
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=900,
-    soft_time_limit=840,
-    acks_late=True,
-)
+@idempotent_task(time_limit=900)
 def send_reminders(day: str | None = None) -> dict[str, int]:
     """QBR reminders, escalations and commitment digests. Safe to retry or run twice: each
     reminder is claimed before it is sent (activities.reminders)."""
@@ -25,28 +17,14 @@ def send_reminders(day: str | None = None) -> dict[str, int]:
     return reminders_send(today=today)
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=900,
-    soft_time_limit=840,
-    acks_late=True,
-)
+@idempotent_task(time_limit=900)
 def refresh_request_deadlines(account_ids: list[int] | None = None) -> int:
     """Recompute the running SLA clocks of open client requests after a tier policy, tier or
     calendar change (queued through the outbox by accounts.services). Idempotent."""
     return requests_deadlines_refresh(account_ids=account_ids)
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=600,
-    soft_time_limit=540,
-    acks_late=True,
-)
+@idempotent_task(time_limit=600)
 def check_sla(at: str | None = None) -> dict[str, int]:
     """SLA warnings and breach notices of client requests (every 15 minutes from beat). Safe to
     retry or run twice: each notice is claimed before it is sent (activities.reminders)."""

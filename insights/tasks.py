@@ -3,23 +3,16 @@
 from datetime import date
 
 from celery import group, shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from accounts import services
 from insights import playbooks
 from insights import services as insights_services
 from insights.portfolio import portfolio_cache_reset, portfolio_cache_warm
+from kam.celery import idempotent_task
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=600,
-    soft_time_limit=540,
-    acks_late=True,
-)
+@idempotent_task(time_limit=600)
 def health_chunk(account_ids: list[int], day: str) -> int:
     """Score one chunk. A failed chunk retries alone; finished chunks are not redone, and a
     rerun updates the same (account, day) rows."""
@@ -52,14 +45,7 @@ def portfolio_warm() -> int:
     return portfolio_cache_warm()
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=900,
-    soft_time_limit=840,
-    acks_late=True,
-)
+@idempotent_task(time_limit=900)
 def evaluate_playbooks(day: str | None = None) -> dict:
     """Nightly, after scoring: every playbook for every account (insights.playbooks). Safe to
     rerun and on two workers at once: an episode fires once."""
@@ -67,14 +53,7 @@ def evaluate_playbooks(day: str | None = None) -> dict:
     return playbooks.playbooks_evaluate(today=today)
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=120,
-    soft_time_limit=100,
-    acks_late=True,
-)
+@idempotent_task(time_limit=120)
 def playbooks_evaluate_accounts(account_ids: list[int]) -> dict:
     """Right after an event on these accounts (queued through the outbox by the services that
     record it: a departure, an NPS answer, a new owner, a band change)."""
