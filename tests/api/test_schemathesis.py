@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Account
 from activities.models import Commitment
 from api.services import api_token_create
+from insights.playbooks import playbook_defaults_ensure
 from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.api.conftest import build_book, score
 from tests.factories import AccountFactory
@@ -104,6 +105,8 @@ def real_ids(book) -> dict[str, int]:
         "risks": book.risk.pk,
         "health-scores": book.account.health_scores.first().pk,
         "tier-changes": book.account.tier_changes.first().pk,
+        # Configuration every signed-in user reads (the shipped ones; admins write them).
+        "playbooks": playbook_defaults_ensure()[0].pk,
     }
 
 

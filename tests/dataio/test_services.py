@@ -305,6 +305,7 @@ def test_importers_are_registered_for_every_entity():
         "interactions",
         "users",
         "products",
+        "requests",
     }
 
 

@@ -194,7 +194,13 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
     # One list of agreed items: the interactions' and QBRs' next steps and the plans' actions.
-    assert sources == {CommitmentSource.INTERACTION, CommitmentSource.QBR, CommitmentSource.PLAN}
+    # Next steps of interactions and QBRs, plan actions, and the shipped playbooks' steps.
+    assert sources == {
+        CommitmentSource.INTERACTION,
+        CommitmentSource.QBR,
+        CommitmentSource.PLAN,
+        CommitmentSource.PLAYBOOK,
+    }
 
 
 def test_a_year_of_interactions_with_a_few_accounts_owed_a_touch(demo_accounts):
