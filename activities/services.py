@@ -898,12 +898,18 @@ REFRESH_CHUNK = 500
 
 
 @transaction.atomic
-def requests_deadlines_refresh(*, account_ids: Sequence[int] | None = None) -> int:
+def requests_deadlines_refresh(
+    *, account_ids: Sequence[int] | None = None, stopped: bool = False
+) -> int:
     """Recompute the due moments of the clocks still running (an unanswered request's first
     response, an open request's resolution) after the tier policy, an account's tier or its
     calendar changed; a clock that stopped keeps the target it was measured against. Returns
-    how many requests changed. Idempotent."""
-    rows = ClientRequest.objects.open().select_related("account__tier").order_by("pk")
+    how many requests changed. Idempotent.
+
+    `stopped=True` recomputes every clock, the stopped ones too, from today's targets: only for
+    rows that never had theirs (the large demo's bulk load)."""
+    rows = ClientRequest.objects.all() if stopped else ClientRequest.objects.open()
+    rows = rows.select_related("account__tier").order_by("pk")
     if account_ids is not None:
         rows = rows.filter(account_id__in=list(account_ids))
     changed = []
@@ -923,7 +929,7 @@ def requests_deadlines_refresh(*, account_ids: Sequence[int] | None = None) -> i
                 request,
                 calendars[request.account_id],
                 request.account.tier,
-                response=request.first_response_at is None,
+                response=stopped or request.first_response_at is None,
             )
             if [getattr(request, name) for name in fields] != before:
                 changed.append(request)
