@@ -38,6 +38,13 @@ def timeline_record(
     )
 
 
+def timeline_record_many(entries: list[dict]) -> list[TimelineEntry]:
+    """timeline_record for many rows (each dict holds its keywords), in batched INSERTs."""
+    return TimelineEntry.objects.bulk_create(
+        [TimelineEntry(**entry) for entry in entries], batch_size=1000
+    )
+
+
 def timeline_page(
     account: Account, *, kind_filter: str = "", before: tuple[datetime, int] | None = None
 ) -> tuple[list[TimelineEntry], tuple[datetime, int] | None]:

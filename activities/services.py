@@ -16,7 +16,7 @@ from accounts.business_hours import BusinessCalendar
 from accounts.models import Account, Stakeholder, TimelineKind, sla_hours
 from accounts.selectors import calendar_for_account, calendars_by_account
 from accounts.services import StaleEdit
-from accounts.timeline import timeline_record
+from accounts.timeline import timeline_record, timeline_record_many
 from activities.models import (
     QBR,
     CalendarToken,
@@ -55,17 +55,23 @@ class NextStep:
 
 
 def _check_owner(
-    account: Account, *, owner_user, owner_stakeholder, field: str, allow_leaders: bool = False
+    account: Account,
+    *,
+    owner_user,
+    owner_stakeholder,
+    field: str,
+    allow_leaders: bool = False,
+    team_ids: set[int] | None = None,
 ) -> None:
     """One owner, on the team or among the account's stakeholders. `allow_leaders`: a leader
     or admin off the team may own it too (a playbook step addressed to the leader); what people
-    type themselves stays with the team."""
+    type themselves stays with the team. `team_ids`: the account's team, already read."""
     if (owner_user is None) == (owner_stakeholder is None):
         raise ValidationError({field: _("Choose one owner: one of us or a client stakeholder.")})
     if (
         owner_user is not None
         and not (allow_leaders and owner_user.sees_all_accounts)
-        and owner_user.pk not in account.team_member_ids()
+        and owner_user.pk not in (account.team_member_ids() if team_ids is None else team_ids)
     ):
         raise ValidationError(
             {field: _("%(name)s is not on this account's team.") % {"name": owner_user}}
@@ -347,6 +353,92 @@ def commitment_create(
             commitment=commitment, actor=actor, reason=_("Recorded as cancelled")
         )
     return commitment
+
+
+@transaction.atomic
+def commitments_create_many(
+    *, rows: Sequence[dict], actor, source: str = CommitmentSource.MANUAL
+) -> list[Commitment]:
+    """commitment_create for many open items at once (a nightly playbook run that starts
+    thousands of episodes): each row holds commitment_create's keywords (account, title,
+    due_date, owner_user or owner_stakeholder, links). The same owner, link and field checks,
+    history events, timeline entries and announcements, in a number of queries that does not
+    grow with the rows (one for the accounts' teams, then batched INSERTs). All or nothing: an
+    invalid row raises before anything is written."""
+    if not rows:
+        return []
+    teams = _team_member_ids_many([row["account"] for row in rows])
+    items = []
+    for row in rows:
+        values = dict(row)
+        account = values.pop("account")
+        title, due_date = values.pop("title"), values.pop("due_date")
+        owner_user = values.pop("owner_user", None)
+        owner_stakeholder = values.pop("owner_stakeholder", None)
+        _check_owner(
+            account,
+            owner_user=owner_user,
+            owner_stakeholder=owner_stakeholder,
+            field="owner",
+            allow_leaders=source == CommitmentSource.PLAYBOOK,
+            team_ids=teams[account.pk],
+        )
+        _check_links(account, values)
+        item = Commitment(
+            account=account,
+            title=title,
+            due_date=due_date,
+            owner_user=owner_user,
+            owner_stakeholder=owner_stakeholder,
+            source=source,
+            created_by=actor,
+            **values,
+        )
+        clean_row(item)
+        items.append(item)
+    Commitment.objects.bulk_create(items, batch_size=BULK_BATCH)
+    CommitmentEvent.objects.bulk_create(
+        [
+            CommitmentEvent(
+                commitment=item, verb=CommitmentEvent.Verb.CREATED, actor=actor, changes=[]
+            )
+            for item in items
+        ],
+        batch_size=BULK_BATCH,
+    )
+    now = timezone.now()
+    timeline_record_many(
+        [
+            {
+                "account": item.account,
+                "kind": TimelineKind.COMMITMENT_CREATED,
+                "occurred_at": now,
+                "actor": actor,
+                "commitment": item,
+            }
+            for item in items
+        ]
+    )
+    for item in items:
+        _announce(item, actor, "created", [
+            {"field": name, "before": None, "after": _as_text(getattr(item, name))}
+            for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
+                         "opportunity", "risk")
+            if getattr(item, name) not in (None, "")
+        ])  # fmt: skip
+    return items
+
+
+BULK_BATCH = 1000
+
+
+def _team_member_ids_many(accounts: Sequence[Account]) -> dict[int, set[int]]:
+    """Account.team_member_ids() of many accounts in one query."""
+    teams = {account.pk: {account.owner_id} for account in accounts}
+    members = Account.team.through.objects.filter(account_id__in=list(teams))
+    for account_id, user_id in members.values_list("account_id", "user_id"):
+        teams[account_id].add(user_id)
+    return teams
 
 
 def _locked(commitment: Commitment, expected_version: int | None) -> Commitment:
@@ -898,12 +990,18 @@ REFRESH_CHUNK = 500
 
 
 @transaction.atomic
-def requests_deadlines_refresh(*, account_ids: Sequence[int] | None = None) -> int:
+def requests_deadlines_refresh(
+    *, account_ids: Sequence[int] | None = None, stopped: bool = False
+) -> int:
     """Recompute the due moments of the clocks still running (an unanswered request's first
     response, an open request's resolution) after the tier policy, an account's tier or its
     calendar changed; a clock that stopped keeps the target it was measured against. Returns
-    how many requests changed. Idempotent."""
-    rows = ClientRequest.objects.open().select_related("account__tier").order_by("pk")
+    how many requests changed. Idempotent.
+
+    `stopped=True` recomputes every clock, the stopped ones too, from today's targets: only for
+    rows that never had theirs (the large demo's bulk load)."""
+    rows = ClientRequest.objects.all() if stopped else ClientRequest.objects.open()
+    rows = rows.select_related("account__tier").order_by("pk")
     if account_ids is not None:
         rows = rows.filter(account_id__in=list(account_ids))
     changed = []
@@ -923,7 +1021,7 @@ def requests_deadlines_refresh(*, account_ids: Sequence[int] | None = None) -> i
                 request,
                 calendars[request.account_id],
                 request.account.tier,
-                response=request.first_response_at is None,
+                response=stopped or request.first_response_at is None,
             )
             if [getattr(request, name) for name in fields] != before:
                 changed.append(request)

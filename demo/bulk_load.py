@@ -482,8 +482,9 @@ def load_requests(p: dict) -> int:
     # Client requests received over the last 60 days in working hours, from the account's
     # first stakeholder, owned by its owner: 85 % answered (within two days), three in four of
     # those resolved (within five more). The due moments are first set in calendar hours
-    # (24 h to answer, 72 h to resolve); the nightly step recomputes those of the clocks still
-    # running in business hours with the real targets (requests_deadlines_refresh).
+    # (24 h to answer, 72 h to resolve); the nightly step recomputes every clock, the stopped
+    # ones too, in business hours with the real targets (requests_deadlines_refresh(stopped=True)),
+    # so the answer and resolution moments above fall in time or late against those.
     return execute(
         """
         INSERT INTO activities_clientrequest

@@ -6,7 +6,8 @@ years of monthly revenue, two years of QBRs held plus the next ones planned, acc
 for the strategic, key and most growth accounts with 100,000 opportunities and their risks,
 the timeline the services would have written, and 365 days of health history for every
 account (7.3 million scores) plus today's, computed by the real scoring; 40,000 client
-requests over the last 60 days. The demo users
+requests over the last 60 days (open, answered and resolved, in time or late, with the due
+moments of each account's tier and calendar) and the shipped playbooks. The demo users
 (kam@, kam2@, kam3@, leader@, admin@example.com, password "demo") are in it: each demo KAM
 owns 70 accounts spread over every tier and status.
 
@@ -36,6 +37,7 @@ from demo import bulk_load
 from demo.bulk_load import Step, execute
 from demo.demo import _exchange_rates_seed, demo_users_seed
 from insights import services as insights_services
+from insights.playbooks import playbook_defaults_ensure
 
 LARGE_COUNTS = {
     "accounts": 20_000,
@@ -109,6 +111,7 @@ def demo_large_seed(
     started = time.perf_counter()
     Step.timings = []
     config_id = scoring_defaults_ensure().pk  # the default tiers and configuration version 1
+    playbook_defaults_ensure()  # the shipped playbooks (not evaluated: the nightly job does)
     tables = bulk_load.LOADED_TABLES + bulk_load.LARGE_TABLES
     execute("SET synchronous_commit = off")
     execute("SET jit = off")  # compiling costs more than it saves on these statements
@@ -217,7 +220,9 @@ def _nightly(today: date) -> None:
     # Today's scores from the real inputs, so the latest explanations, movers and band drops
     # are what the app computes (the history before today is synthetic).
     insights_services.health_recompute_all(day=today)
-    # The open requests' clocks in business hours of each owner's calendar, tier targets.
-    requests_deadlines_refresh()
+    # Every request's clocks (the stopped ones too: the loader only set calendar hours) in
+    # business hours of the account's calendar with its tier's targets, as request_create sets
+    # them; the loaded answer and resolution moments then fall before or after them.
+    requests_deadlines_refresh(stopped=True)
     services.account_revenue_refresh(day=today)
     insights_services.health_months_rebuild()

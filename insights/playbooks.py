@@ -33,7 +33,7 @@ from accounts.models import (
     TimelineKind,
 )
 from accounts.selectors import current_config
-from accounts.timeline import timeline_record
+from accounts.timeline import timeline_record_many
 from activities.defaults import DEFAULT_PLAYBOOKS
 from activities.models import (
     ClientRequest,
@@ -46,9 +46,17 @@ from activities.models import (
     first_response_breached_q,
     resolution_breached_q,
 )
-from activities.services import commitment_create
-from kam.audit import Action, audit_record, changes_between, created, snapshot
-from kam.models import Role, User
+from activities.services import commitments_create_many
+from kam.audit import (
+    Action,
+    audit_event,
+    audit_record,
+    audit_record_many,
+    changes_between,
+    created,
+    snapshot,
+)
+from kam.models import AuditEvent, Role, User
 
 # ---------------------------------------------------------------------------------------------
 # Conditions: for one playbook, the accounts where its trigger holds now, each with its
@@ -208,30 +216,42 @@ class _Owners:
         return owner
 
 
-def _fire(firing: PlaybookFiring, playbook: Playbook, today: date, owners: _Owners) -> int:
-    """The items, the timeline entry and the audit event of a firing this run opened."""
-    account = firing.account
+def _texts(playbook: Playbook) -> tuple[list[tuple[PlaybookStep, str]], str]:
+    """The steps with their titles, and the playbook's name, in the installation's language:
+    items are written as a person would have typed them."""
     with translation.override(settings.LANGUAGE_CODE):
-        # Items are written in the installation's language, as a person would have typed them.
         steps = [(step, step.display_title) for step in playbook.steps.all()]
-        name = playbook.display_name
-    for step, title in steps:
-        commitment_create(
-            account=account,
-            actor=None,
-            title=title,
-            due_date=today + timedelta(days=step.due_offset_days),
-            owner_user=owners.for_step(step, account),
-            source=CommitmentSource.PLAYBOOK,
-            playbook_firing=firing,
-        )
-    timeline_record(
-        account=account,
-        kind=TimelineKind.PLAYBOOK_FIRED,
-        occurred_at=firing.fired_at,
-        playbook_firing=firing,
-    )
-    audit_record(
+        return steps, playbook.display_name
+
+
+def _fire(
+    firing: PlaybookFiring,
+    playbook: Playbook,
+    texts: tuple[list[tuple[PlaybookStep, str]], str],
+    today: date,
+    owners: _Owners,
+) -> tuple[list[dict], dict, AuditEvent]:
+    """What a firing this run opened writes: its items (commitments_create_many's rows), its
+    timeline entry and its audit event; the caller writes those of all firings at once."""
+    account = firing.account
+    steps, name = texts
+    items = [
+        {
+            "account": account,
+            "title": title,
+            "due_date": today + timedelta(days=step.due_offset_days),
+            "owner_user": owners.for_step(step, account),
+            "playbook_firing": firing,
+        }
+        for step, title in steps
+    ]
+    entry = {
+        "account": account,
+        "kind": TimelineKind.PLAYBOOK_FIRED,
+        "occurred_at": firing.fired_at,
+        "playbook_firing": firing,
+    }
+    event = audit_event(
         actor=None,
         action=Action.CREATED,
         object_type="playbook_firing",
@@ -244,7 +264,7 @@ def _fire(firing: PlaybookFiring, playbook: Playbook, today: date, owners: _Owne
             "items": [None, str(len(steps))],
         },
     )
-    return len(steps)
+    return items, entry, event
 
 
 @transaction.atomic
@@ -259,8 +279,10 @@ def playbooks_evaluate(
     many items it created. Safe to rerun and to run on several workers at once.
 
     Queries: the playbooks (3: rows, tiers, steps), the touch cadence default, one per
-    playbook, the open firings, at most one UPDATE and one INSERT; then per firing opened, its
-    items, timeline entry and audit event."""
+    playbook, the open firings, at most one UPDATE and one INSERT; then, whatever the number
+    of firings opened: the firings with their accounts, the accounts' teams, and one INSERT per
+    1,000 rows of their items, the items' history events and timeline entries, the firings'
+    timeline entries and audit events (commitments_create_many)."""
     today = today or timezone.localdate()
     playbooks = _active_playbooks(playbook_ids)
     counts = {"playbooks": len(playbooks), "fired": 0, "cleared": 0, "items": 0}
@@ -301,9 +323,19 @@ def playbooks_evaluate(
         "account", "account__owner", "account__owner__manager"
     )
     owners = _Owners()
+    texts = {playbook.pk: _texts(playbook) for playbook in playbooks}
+    items, entries, events = [], [], []
     for firing in firings.order_by("pk"):
-        counts["items"] += _fire(firing, by_pk[firing.playbook_id], today, owners)
-        counts["fired"] += 1
+        playbook_id = firing.playbook_id
+        rows, entry, event = _fire(firing, by_pk[playbook_id], texts[playbook_id], today, owners)
+        items += rows
+        entries.append(entry)
+        events.append(event)
+    # In batches whatever the number of firings (a first run starts thousands of episodes).
+    commitments_create_many(rows=items, actor=None, source=CommitmentSource.PLAYBOOK)
+    timeline_record_many(entries)
+    audit_record_many(events)
+    counts["fired"], counts["items"] = len(entries), len(items)
     return counts
 
 

@@ -62,7 +62,31 @@ def audit_record(
     account_id: int | None = None,
     changes: Mapping[str, list] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = audit_event(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        account_id=account_id,
+        changes=changes,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    label: str = "",
+    account_id: int | None = None,
+    changes: Mapping[str, list] | None = None,
+) -> AuditEvent:
+    """The unsaved row audit_record writes (for audit_record_many)."""
+    return AuditEvent(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
         action=action,
@@ -75,7 +99,7 @@ def audit_record(
 
 
 def audit_record_many(events: list[AuditEvent]) -> None:
-    """For the nightly jobs that change many rows at once (initial tiers)."""
+    """For the nightly jobs that change many rows at once (initial tiers, playbook runs)."""
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 

@@ -172,6 +172,26 @@ def test_a_tier_policy_change_moves_the_running_clocks_only(strategic, clock):
     assert services.requests_deadlines_refresh() == 0
 
 
+def test_a_refresh_of_the_stopped_clocks_moves_them_too(strategic, clock):
+    # Only for rows that never had their targets (the large demo's bulk load).
+    answered = _create(strategic)
+    services.request_respond(
+        client_request=answered, at=datetime(2026, 3, 9, 9, tzinfo=SP), actor=strategic.owner
+    )
+    services.request_resolve(
+        client_request=answered, at=datetime(2026, 3, 9, 10, tzinfo=SP), actor=strategic.owner
+    )
+    answered.refresh_from_db()
+    resolution_before = answered.resolution_due_at
+    Tier.objects.filter(pk=strategic.tier_id).update(response_sla_hours=2)
+    assert services.requests_deadlines_refresh() == 0
+    assert services.requests_deadlines_refresh(stopped=True) == 1
+    answered.refresh_from_db()
+    assert answered.first_response_due_at == datetime(2026, 3, 6, 18, 0, tzinfo=SP)
+    assert answered.resolution_due_at == resolution_before
+    assert services.requests_deadlines_refresh(stopped=True) == 0
+
+
 def test_logging_an_interaction_answers_and_resolves_the_request(strategic, clock):
     request = _create(strategic)
     at = datetime(2026, 3, 9, 10, tzinfo=SP)

@@ -285,3 +285,102 @@ def test_reopening_an_open_commitment_changes_nothing(commitment, kam_user, db_r
     before = db_rows()
     commitment_reopen(commitment=commitment, actor=kam_user)
     assert db_rows() == before
+
+
+# --- many agreed items at once (a playbook run) ------------------------------------------------
+
+
+def _written(commitment):
+    """What commitment_create leaves for an item, comparable between two items."""
+    return (
+        commitment.title,
+        commitment.due_date,
+        commitment.owner_user_id,
+        commitment.owner_stakeholder_id,
+        commitment.source,
+        commitment.status,
+        [(e.verb, e.actor_id, e.reason, e.changes) for e in commitment.events.all()],
+        list(
+            TimelineEntry.objects.filter(commitment=commitment).values_list(
+                "account_id", "kind", "actor_id"
+            )
+        ),
+    )
+
+
+def test_many_items_at_once_leave_what_one_by_one_leaves(account, kam_user, ana):
+    from django.dispatch import receiver
+
+    from activities.services import agreed_item_changed, commitment_create, commitments_create_many
+
+    heard = []
+
+    @receiver(agreed_item_changed, weak=False, dispatch_uid="test_many_items")
+    def hear(sender, *, item, actor, verb, changes, **kwargs):
+        heard.append((item.title, verb, changes))
+
+    try:
+        rows = [
+            {"account": account, "title": "Send the deck", "due_date": TODAY,
+             "owner_user": kam_user},
+            {"account": account, "title": "Confirm the date", "due_date": TODAY,
+             "owner_stakeholder": ana},
+        ]  # fmt: skip
+        single = [commitment_create(actor=kam_user, **row) for row in rows]
+        one_by_one = list(heard)
+        heard.clear()
+        many = commitments_create_many(rows=rows, actor=kam_user)
+    finally:
+        agreed_item_changed.disconnect(dispatch_uid="test_many_items")
+    assert [c.pk for c in many] == list(
+        Commitment.objects.filter(pk__in=[c.pk for c in many])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert [_written(c) for c in many] == [_written(c) for c in single]
+    assert heard == one_by_one and len(heard) == 2
+
+
+def test_many_items_check_every_row_and_write_nothing_when_one_fails(account, kam_user):
+    from activities.services import commitments_create_many
+    from tests.factories import UserFactory
+
+    outsider = UserFactory()
+    rows = [
+        {"account": account, "title": "Fine", "due_date": TODAY, "owner_user": kam_user},
+        {"account": account, "title": "Not ours", "due_date": TODAY, "owner_user": outsider},
+    ]
+    with pytest.raises(ValidationError) as error:
+        commitments_create_many(rows=rows, actor=kam_user)
+    assert "owner" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        commitments_create_many(
+            rows=[{"account": account, "title": "", "due_date": TODAY, "owner_user": kam_user}],
+            actor=kam_user,
+        )
+    assert not Commitment.objects.exists()
+    assert not TimelineEntry.objects.filter(kind="commitment_created").exists()
+
+
+def test_many_items_cost_the_same_queries_for_2_and_40(kam_user, django_assert_num_queries):
+    from activities.services import commitments_create_many
+
+    accounts = [AccountFactory(owner=kam_user) for _ in range(20)]
+
+    def rows(n):
+        return [
+            {"account": accounts[i % 20], "title": f"Item {i}", "due_date": TODAY,
+             "owner_user": kam_user}
+            for i in range(n)
+        ]  # fmt: skip
+
+    # The savepoint and its release, the teams, the items, their events, their timeline entries.
+    with django_assert_num_queries(6):
+        commitments_create_many(rows=rows(2), actor=kam_user)
+    with django_assert_num_queries(6):
+        commitments_create_many(rows=rows(40), actor=kam_user)
+    assert (
+        Commitment.objects.count()
+        == TimelineEntry.objects.filter(kind="commitment_created").count()
+        == 42
+    )

@@ -487,6 +487,40 @@ def test_the_evaluation_query_count_does_not_depend_on_the_number_of_accounts(on
     assert few == many == 2 + 3 + 1 + 7 + 1 + 1
 
 
+def _queries_to_start(count: int) -> int:
+    Account.objects.all().delete()
+    AuditEvent.objects.all().delete()
+    AccountFactory.create_batch(count)
+    Account.objects.update(health_band="at_risk")
+    with CaptureQueriesContext(connection) as queries:
+        counts = evaluate()
+    assert counts["fired"] == count and counts["items"] == 2 * count
+    assert Commitment.objects.filter(source=CommitmentSource.PLAYBOOK).count() == 2 * count
+    assert TimelineEntry.objects.filter(kind=TimelineKind.PLAYBOOK_FIRED).count() == count
+    assert AuditEvent.objects.filter(object_type="playbook_firing").count() == count
+    return len(queries)
+
+
+def test_a_run_that_starts_episodes_costs_the_same_queries_for_3_and_30_accounts(only_ours, now):
+    scoring_defaults_ensure()
+    make_playbook(
+        PlaybookTrigger.HEALTH_BAND,
+        band="at_risk",
+        steps=[
+            StepSpec("Call them", StepOwner.ACCOUNT_OWNER, 2),
+            StepSpec("Escalate", StepOwner.LEADER, 5),
+        ],
+    )
+    UserFactory(role=Role.LEADER)
+    few, many = _queries_to_start(3), _queries_to_start(30)
+    # The savepoint and its release; the playbooks, their tiers and steps; the configuration;
+    # the playbook's accounts; the open firings; the INSERT of the firings; the firings with
+    # their accounts; the first leader; the savepoint of commitments_create_many and its
+    # release, the teams, the items, their events and timeline entries; the firings' timeline
+    # entries and audit events.
+    assert few == many == 2 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + 3 + 2
+
+
 # --- the command and the beat schedule ----------------------------------------------------
 
 
