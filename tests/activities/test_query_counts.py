@@ -89,6 +89,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
 
 
 MY_WORK_QUERIES = 14
+FOLLOW_THROUGH_QUERIES = 8
 
 
 def test_my_work_has_a_fixed_number_of_queries(
@@ -125,3 +126,60 @@ def test_my_work_has_a_fixed_number_of_queries(
     assert (len(work.overdue), len(work.upcoming)) == (6, 12)
     assert (len(work.owed_touch), len(work.departures)) == (12, 6)
     assert len(work.qbrs_due) == 6
+
+
+def _grow_follow_through(account, kam_user, plan, start: int, units: int) -> None:
+    """Per unit: a commitment of ours overdue, one of the client's due this week, a plan action
+    (an agreed item of the plan) and a cancelled one."""
+    from activities.services import commitment_cancel
+    from plans.services import action_create
+
+    today = timezone.localdate()
+    for index in range(start, start + units):
+        client_person = StakeholderFactory(account=account, name=f"Client {index:02d}")
+        CommitmentFactory(
+            account=account, title=f"Ours {index:02d}", due_date=today - timedelta(days=1)
+        )
+        CommitmentFactory(
+            account=account,
+            title=f"Theirs {index:02d}",
+            owner_user=None,
+            owner_stakeholder=client_person,
+            due_date=today + timedelta(days=3),
+        )
+        action_create(
+            plan=plan,
+            actor=kam_user,
+            title=f"Action {index:02d}",
+            owner_user=kam_user,
+            due_date=today + timedelta(days=index),
+        )
+        dropped = CommitmentFactory(account=account, title=f"Dropped {index:02d}", due_date=today)
+        commitment_cancel(commitment=dropped, actor=kam_user, reason="Not needed")
+
+
+def test_the_accounts_follow_through_list_has_a_fixed_number_of_queries(
+    client_for, kam_user, account, now, django_assert_num_queries
+):
+    """The account's Commitments tab: every agreed item (commitments, plan actions, the client's
+    and cancelled ones) with the in-place follow-through buttons."""
+    from tests.plans.factories import AccountPlanFactory
+
+    scoring_defaults_ensure()
+    plan = AccountPlanFactory(account=account, status="active")
+    client = client_for(kam_user)
+    url = reverse("account_commitments", args=[account.pk]) + "?status=all"
+    _grow_follow_through(account, kam_user, plan, start=0, units=2)
+    client.get(url)  # warm-up
+
+    # 1 session, 2 user, 3 the account, 4 stakeholders (the add form's owners), 5 the team,
+    # 6 stakeholders again (the header's departure flag), 7 unread notifications, 8 the agreed
+    # items (+ owners, interaction)
+    with django_assert_num_queries(FOLLOW_THROUGH_QUERIES):
+        small = client.get(url)
+    assert len(small.context["commitments"]) == 8
+    _grow_follow_through(account, kam_user, plan, start=2, units=4)
+    with django_assert_num_queries(FOLLOW_THROUGH_QUERIES):
+        large = client.get(url)
+    assert len(large.context["commitments"]) == 24
+    assert 'id="follow-up-' in large.content.decode()
