@@ -136,7 +136,7 @@ def test_kam_builds_a_plan_and_the_history_lists_every_change(page, login, trans
     ):
         expect(page.get_by_role("row", name=re.compile(re.escape(text))).first).to_be_visible()
 
-    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_role("heading", name="Plan history")).to_be_visible()
     expect(page.get_by_text("The plan is at version 5.")).to_be_visible()
     changes = _history(page)
@@ -241,7 +241,7 @@ def test_two_people_save_the_same_plan_and_nothing_is_lost(browser, live_server,
         expect(karina.get_by_role("region", name="SWOT")).to_contain_text(
             "Competitor pilot at the Campinas plant"
         )
-        karina.get_by_role("link", name="History").click()
+        karina.get_by_role("link", name="History", exact=True).click()
         changes = _history(karina)
         expect(changes.nth(0)).to_contain_text("Changed Plan")
         expect(changes.nth(0)).to_contain_text("Rafael Souza")
