@@ -275,3 +275,40 @@ def test_the_prep_pack_shows_results_against_the_plan(client_for, kam_user, acco
     assert "Results against the client" in page
     assert "Cut unplanned downtime" in page
     assert "Budget freeze" in page
+
+
+def _first_page_text(html: str) -> str:
+    """The text WeasyPrint lays out on page 1 with the pack's print sheet (what the PDF shows)."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
+
+    document = HTML(string=html).render(
+        stylesheets=[CSS(filename=finders.find("css/qbr_prep.css"))]
+    )
+    boxes = document.pages[0]._page_box.descendants()
+    return " ".join(box.text for box in boxes if hasattr(box, "text"))
+
+
+def test_the_printed_pack_opens_with_its_title_date_attendees_and_agenda(
+    client_for, kam_user, pack_scene, monkeypatch
+):
+    """The print rule hides the site's header, not the pack's own: page 1 of the PDF (and of
+    a browser print, same sheet) starts with the account, the date, attendees and agenda."""
+    planned, _last = pack_scene
+    planned.agenda = "Renewal terms and the 2027 roadmap"
+    planned.save()
+    rendered = []
+    real_html = weasyprint.HTML
+
+    def recording_html(*args, **kwargs):
+        rendered.append(kwargs["string"])
+        return real_html(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", recording_html)
+    client_for(kam_user).get(reverse("qbr_prep_pdf", args=[planned.pk]))
+    (html,) = rendered
+    page_one = _first_page_text(html)
+    assert "QBR prep pack" in page_one
+    assert "Acme Industrial" in page_one
+    assert "Our attendees" in page_one
+    assert "Renewal terms and the 2027 roadmap" in page_one
