@@ -139,20 +139,23 @@ def digest_candidates(today: date) -> list[Candidate]:
     return list(by_user.values())
 
 
+def _leaders_for(owner, leaders: list[User]) -> list[User]:
+    """Who hears of a breach besides the owner: the owner's manager when they have an active
+    one, else every active leader: the one rule for "the account's leader" (SLA breaches,
+    escalations of agreed items)."""
+    manager = owner.manager
+    if manager is not None and manager.is_active and manager.pk != owner.pk:
+        return [manager]
+    return [leader for leader in leaders if leader.pk != owner.pk]
+
+
 def _leaders_of(accounts: list[Account]) -> dict[int, list[User]]:
-    """The leader(s) each account's escalations go to: the owner's manager when that is an
-    active leader, else every active leader (one query at most)."""
-    everyone = None
-    result = {}
-    for account in accounts:
-        manager = account.owner.manager
-        if manager is not None and manager.is_active and manager.role == Role.LEADER:
-            result[account.pk] = [manager]
-            continue
-        if everyone is None:
-            everyone = list(User.objects.filter(role=Role.LEADER, is_active=True))
-        result[account.pk] = everyone
-    return result
+    """The leader(s) each account's escalations go to, by the same rule as an SLA breach
+    (`_leaders_for`): one query for the leaders, none per account."""
+    if not accounts:
+        return {}
+    leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+    return {account.pk: _leaders_for(account.owner, leaders) for account in accounts}
 
 
 def _bundle(kind: str, rows, recipients_of, today: date) -> list[Candidate]:
@@ -346,15 +349,6 @@ def _send(candidates: list[Candidate], today: date, *, kinds) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------------------
 # SLA clocks of client requests (check_sla, every 15 minutes)
-
-
-def _leaders_for(owner, leaders: list[User]) -> list[User]:
-    """Who hears of a breach besides the owner: the owner's manager when they have an active
-    one, else every active leader (as QBR escalations)."""
-    manager = owner.manager
-    if manager is not None and manager.is_active and manager.pk != owner.pk:
-        return [manager]
-    return [leader for leader in leaders if leader.pk != owner.pk]
 
 
 def sla_candidates(now: datetime) -> list[Candidate]:

@@ -30,7 +30,7 @@ from activities.models import (
     QBRStatus,
 )
 from activities.sla import request_deadlines
-from kam.audit import Action, audit_record, changes_between, created, snapshot
+from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -254,14 +254,6 @@ EDITABLE_FIELDS = (
 )
 
 
-def _as_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _event(commitment: Commitment, verb: str, actor, *, reason: str = "", changes=()) -> None:
     CommitmentEvent.objects.create(
         commitment=commitment, verb=verb, actor=actor, reason=reason[:500], changes=list(changes)
@@ -270,6 +262,16 @@ def _event(commitment: Commitment, verb: str, actor, *, reason: str = "", change
 
 def _announce(item: Commitment, actor, verb: str, changes: list[dict]) -> None:
     agreed_item_changed.send(sender=Commitment, item=item, actor=actor, verb=verb, changes=changes)
+
+
+def _as_created(item: Commitment) -> list[dict]:
+    """A new item's fields as the changes its announcement carries."""
+    return [
+        {"field": name, "before": None, "after": as_text(getattr(item, name))}
+        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
+                     "opportunity", "risk")
+        if getattr(item, name) not in (None, "")
+    ]  # fmt: skip
 
 
 def _status_change(item: Commitment, actor, before: str) -> None:
@@ -340,12 +342,7 @@ def commitment_create(
         actor=actor,
         commitment=commitment,
     )
-    _announce(commitment, actor, "created", [
-        {"field": name, "before": None, "after": _as_text(getattr(commitment, name))}
-        for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
-                     "opportunity", "risk")
-        if getattr(commitment, name) not in (None, "")
-    ])  # fmt: skip
+    _announce(commitment, actor, "created", _as_created(commitment))
     if status == CommitmentStatus.DONE:
         commitment = commitment_complete(commitment=commitment, actor=actor)
     elif status == CommitmentStatus.CANCELLED:
@@ -420,12 +417,7 @@ def commitments_create_many(
         ]
     )
     for item in items:
-        _announce(item, actor, "created", [
-            {"field": name, "before": None, "after": _as_text(getattr(item, name))}
-            for name in ("title", "owner_user", "owner_stakeholder", "due_date", "objective",
-                         "opportunity", "risk")
-            if getattr(item, name) not in (None, "")
-        ])  # fmt: skip
+        _announce(item, actor, "created", _as_created(item))
     return items
 
 
@@ -477,9 +469,9 @@ def commitment_update(
         fields.setdefault("owner_user", None)
     before = {name: getattr(locked, name) for name in fields}
     changes = [
-        {"field": name, "before": _as_text(before[name]), "after": _as_text(value)}
+        {"field": name, "before": as_text(before[name]), "after": as_text(value)}
         for name, value in fields.items()
-        if _as_text(before[name]) != _as_text(value)
+        if as_text(before[name]) != as_text(value)
     ]
     changed = {change["field"] for change in changes}
     if changes:
@@ -590,7 +582,7 @@ def commitment_delete(*, commitment: Commitment, actor) -> None:
     Anything agreed with the client is cancelled with a reason instead."""
     locked = _locked(commitment, None)
     changes = [
-        {"field": name, "before": _as_text(getattr(locked, name)), "after": None}
+        {"field": name, "before": as_text(getattr(locked, name)), "after": None}
         for name in ("title", "owner_user", "owner_stakeholder", "due_date", "status")
         if getattr(locked, name) not in (None, "")
     ]

@@ -1,10 +1,11 @@
 from datetime import date
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import CommitmentStatus
+from activities.models import Commitment, CommitmentStatus
 
 register = template.Library()
 
@@ -27,22 +28,14 @@ def follow_up_modes():
     ]
 
 
-FIELD_LABELS = {
-    "title": _("what"),
-    "due_date": _("due date"),
-    "owner_user": _("owner (our side)"),
-    "owner_stakeholder": _("owner (client side)"),
-    "status": _("status"),
-    "objective": _("for objective"),
-    "opportunity": _("for opportunity"),
-    "risk": _("for risk"),
-}
-
-
 @register.filter
 def change_label(change) -> str:
     """An agreed item's history row names its field in the reader's language."""
-    return str(FIELD_LABELS.get(change.get("field"), change.get("field") or ""))
+    name = change.get("field") or ""
+    try:
+        return str(Commitment._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 @register.filter
