@@ -100,13 +100,19 @@ def qbr_candidates(today: date) -> list[Candidate]:
                 "due_on": due_on.isoformat(),
                 "days_overdue": (today - due_on).days,
                 "owner": str(account.owner),
+                # Before the first QBR: "No QBR held yet", counted from the contract start.
+                **account.qbr_due().as_params(),
             }
             candidates += [
                 Candidate(ReminderKind.QBR_OVERDUE, ref, due_on, leader, account, params)
                 for leader in leaders
             ]
         elif (due_on - today).days <= lead and account.owner.is_active:
-            params = {"due_on": due_on.isoformat(), "days_left": (due_on - today).days}
+            params = {
+                "due_on": due_on.isoformat(),
+                "days_left": (due_on - today).days,
+                **account.qbr_due().as_params(),
+            }
             candidates.append(
                 Candidate(ReminderKind.QBR_DUE, ref, due_on, account.owner, account, params)
             )

@@ -16,7 +16,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.coverage import open_departures
-from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
+from accounts.models import KEY_BUYING_ROLES, Account, QbrDue, Stakeholder
 from accounts.selectors import (
     Access,
     accounts_for_user,
@@ -183,9 +183,13 @@ class QbrSchedule:
     cadence_days: int
     last_held: QBR | None
     next_planned: QBR | None
-    due_on: date
+    due: QbrDue  # Account.qbr_due: the date and what the clock counts from
     today: date
     is_overdue: bool  # Account.qbr_overdue: never for prospects and churned accounts
+
+    @property
+    def due_on(self) -> date:
+        return self.due.due_on
 
     @property
     def days_to_due(self) -> int:
@@ -205,9 +209,19 @@ def qbr_schedule_status(account: Account, qbrs: list[QBR], today: date) -> QbrSc
         cadence_days=account.qbr_cadence_days,
         last_held=max(held, key=lambda q: q.held_at, default=None),
         next_planned=min(planned, key=lambda q: (q.scheduled_on, q.pk), default=None),
-        due_on=account.qbr_due_on(),
+        due=account.qbr_due(),
         today=today,
         is_overdue=account.qbr_overdue(today, qbrs),
+    )
+
+
+def qbr_next_planned(account: Account, today: date) -> QBR | None:
+    """The account's next QBR planned from `today` on (one query): the account page shows it
+    instead of the due date."""
+    return (
+        account.qbrs.filter(status=QBRStatus.PLANNED, scheduled_on__gte=today)
+        .order_by("scheduled_on", "pk")
+        .first()
     )
 
 
