@@ -144,6 +144,7 @@ def health_recompute(
                 )
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
+    _next_previous_scores_update(account_ids, day=day)
     _health_months_upsert(rows, day=day)
     Notification.objects.bulk_create(drops, ignore_conflicts=True)
     if day == timezone.localdate():
@@ -213,6 +214,26 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
                 "computed_at": computed_at,
                 "rows": json.dumps(rows, separators=(",", ":")),
             },
+        )
+
+
+def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
+    """Scoring an earlier day (a backfill, `recompute_health --date`) changes the score the
+    next scored day counts its change from: that row's previous score follows, so the card's
+    change is always the difference of the two scores the history shows (HealthScore.change).
+    The nightly run scores the newest day: there is no later row and nothing changes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE accounts_healthscore AS n SET previous_score = d.score
+            FROM accounts_healthscore AS d
+            WHERE d.day = %(day)s AND d.account_id = ANY(%(ids)s)
+              AND n.account_id = d.account_id
+              AND n.day = (SELECT min(x.day) FROM accounts_healthscore AS x
+                           WHERE x.account_id = d.account_id AND x.day > d.day)
+              AND n.previous_score IS DISTINCT FROM d.score
+            """,
+            {"day": day, "ids": list(account_ids)},
         )
 
 
