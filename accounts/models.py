@@ -1109,6 +1109,11 @@ class TierChange(models.Model):
         Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    # What the recommendation said when the change was made: an override that keeps the tier
+    # reads "Recommendation Growth overridden: stays Strategic", not "Strategic → Strategic".
+    recommended_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     reason = models.TextField(_("reason"), blank=True)
     changed_by = models.ForeignKey(
@@ -1131,6 +1136,12 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_tier_id} → {self.to_tier_id}"
+
+    @property
+    def tier_changed(self) -> bool:
+        """False for a review that kept the tier (an override choosing the current one): the
+        history words it as the tier kept, not as a move from a tier to itself."""
+        return self.from_tier_id != self.to_tier_id
 
 
 BAND_ORDER = {"healthy": 3, "watch": 2, "at_risk": 1, "unknown": 0}

@@ -374,6 +374,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
                     account_id=account.pk,
                     from_tier=None,
                     to_tier=recommended,
+                    recommended_tier=recommended,
                     source=TierChange.Source.INITIAL,
                     config=config,
                     changed_at=now,
