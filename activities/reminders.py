@@ -54,6 +54,7 @@ from activities.selectors import (
     qbr_due_rows,
     qbr_lead_days,
 )
+from activities.services import notifications_send
 from kam.mail import email_message
 from kam.models import Role, User
 from kam.outbox import outbox_enqueue
@@ -293,8 +294,8 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
                 )
                 for item in candidate.commitments
             )
-        Notification.objects.bulk_create(
-            [
+        notifications_send(
+            notices=[
                 Notification(
                     user=candidate.recipient,
                     account=candidate.account,
@@ -303,8 +304,7 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
                     day=today,
                     ref=candidate.ref if candidate.kind in SLA_KINDS else "",
                 )
-            ],
-            ignore_conflicts=True,
+            ]
         )
         if candidate.recipient.wants_email and candidate.recipient.email:
             _email(candidate).send()
