@@ -13,6 +13,8 @@ PT_BR = {
     "Notifications": "Notificações",
     "Health dropped a band": "A saúde caiu de faixa",
     "{count} notices": "{count} avisos",
+    "Growth": "Crescimento",
+    "Strategic": "Estratégica",
     # Shell and login
     "Email": "E-mail",
     "Password": "Senha",

@@ -103,17 +103,18 @@ def test_the_account_page_and_the_notifications_tell_one_story(
     # The history: newest first, the kept tier worded as kept, the chain unbroken.
     history = page.locator("#tier-heading ~ ul li")
     expect(history).to_have_count(3)
+    growth, strategic = t(ui_language, "Growth"), t(ui_language, "Strategic")
     expect(history.nth(0)).to_contain_text(
         t(
             ui_language,
             "Recommendation {recommended} overridden: stays {tier}",
-            recommended="Growth",
-            tier="Strategic",
+            recommended=growth,
+            tier=strategic,
         )
     )
-    expect(history.nth(1)).to_contain_text("Growth → Strategic")
-    expect(history.nth(2)).to_contain_text("— → Growth")
-    expect(page.get_by_text("Strategic → Strategic")).to_have_count(0)
+    expect(history.nth(1)).to_contain_text(f"{growth} → {strategic}")
+    expect(history.nth(2)).to_contain_text(f"— → {growth}")
+    expect(page.get_by_text(f"{strategic} → {strategic}")).to_have_count(0)
     screenshot(page, f"numbers-account-{ui_language}")
 
     page.get_by_role("link", name=t(ui_language, "Notifications")).click()
