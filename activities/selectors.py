@@ -455,5 +455,6 @@ def notification_groups(user) -> list[NoticeGroup]:
             group.entries.append(entry)
         else:
             entry.count += 1
-        entry.unread += notice.read_at is None
+        # As the bell counts: a resolved notice no longer asks to be read.
+        entry.unread += notice.read_at is None and notice.resolved_at is None
     return list(groups.values())
