@@ -43,6 +43,19 @@ TEMPLATES = {
     "qbr_not_tracked": _("Left out: QBRs are held with active accounts only."),
     "qbr_on_cadence": _("QBRs on cadence; the next is due in %(days)s days."),
     "qbr_overdue": _("QBR overdue by %(days)s days."),
+    # Before the first QBR: (reason code, clock basis) in reason_text.
+    ("qbr_first_due", "contract_start"): _(
+        "No QBR held yet; counted from the contract start, the first is due in %(days)s days."
+    ),
+    ("qbr_first_due", "created"): _(
+        "No QBR held yet; counted from the account's creation, the first is due in %(days)s days."
+    ),
+    ("qbr_first_overdue", "contract_start"): _(
+        "No QBR held yet; counted from the contract start, the first is %(days)s days overdue."
+    ),
+    ("qbr_first_overdue", "created"): _(
+        "No QBR held yet; counted from the account's creation, the first is %(days)s days overdue."
+    ),
     "risks_no_plan": _("Left out: no active account plan to read risks from."),
     "risks_none": _("No open high-severity risks."),
     "risks_open": _("%(count)s open high-severity risks."),
@@ -77,6 +90,8 @@ def reason_text(reason: dict) -> str:
             "%(count)s key contacts left and have not been replaced.",
             count,
         ) % {"count": count}
+    if code in ("qbr_first_due", "qbr_first_overdue"):
+        code = (code, params.pop("basis", "contract_start"))
     template = TEMPLATES.get(code)
     if template is None:
         return code

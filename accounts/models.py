@@ -1,5 +1,6 @@
 import functools
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -84,15 +85,63 @@ def business_date(moment: datetime | None = None) -> date:
     return timezone.localdate(moment, business_tz())
 
 
+@dataclass(frozen=True)
+class QbrDue:
+    """Where an account's QBR clock stands: when the next QBR is due and what the clock counts
+    from. Before the first QBR is held there is no "last QBR" to be overdue since: the pages,
+    reminders, emails and health reasons say "No QBR held yet" and name the contract start (or
+    the account's creation) the clock runs from."""
+
+    LAST_QBR = "last_qbr"
+    CONTRACT_START = "contract_start"
+    CREATED = "created"
+
+    due_on: date
+    counted_from: date
+    basis: str  # LAST_QBR, CONTRACT_START or CREATED
+
+    @property
+    def never_held(self) -> bool:
+        return self.basis != self.LAST_QBR
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.due_on).days
+
+    def days_left(self, today: date) -> int:
+        return (self.due_on - today).days
+
+    def as_params(self) -> dict:
+        """For a notice or an email (JSON): the basis and the date the clock counts from."""
+        return {"basis": self.basis, "counted_from": self.counted_from.isoformat()}
+
+
+def qbr_due(
+    *, last_held_on: date | None, contract_start: date | None, created_on: date, cadence_days
+) -> QbrDue:
+    """THE QBR due rule: a cadence (the tier's, else DEFAULT_QBR_CADENCE_DAYS) after the last
+    QBR held; before the first, after the contract start, else the account's creation.
+    Account.qbr_due and AccountQuerySet.with_qbr_due apply it; health inputs apply it as of
+    a past day."""
+    if last_held_on is not None:
+        basis, baseline = QbrDue.LAST_QBR, last_held_on
+    elif contract_start is not None:
+        basis, baseline = QbrDue.CONTRACT_START, contract_start
+    else:
+        basis, baseline = QbrDue.CREATED, created_on
+    due_on = baseline + timedelta(days=cadence_days or DEFAULT_QBR_CADENCE_DAYS)
+    return QbrDue(due_on=due_on, counted_from=baseline, basis=basis)
+
+
 def qbr_due_from(
     *, last_held_on: date | None, contract_start: date | None, created_on: date, cadence_days
 ) -> date:
-    """THE QBR due rule: a cadence (the tier's, else DEFAULT_QBR_CADENCE_DAYS) after the last
-    QBR held; before the first, after the contract start, else the account's creation.
-    Account.qbr_due_on and AccountQuerySet.with_qbr_due apply it; health inputs apply it as of
-    a past day."""
-    baseline = last_held_on or contract_start or created_on
-    return baseline + timedelta(days=cadence_days or DEFAULT_QBR_CADENCE_DAYS)
+    """The due date of qbr_due."""
+    return qbr_due(
+        last_held_on=last_held_on,
+        contract_start=contract_start,
+        created_on=created_on,
+        cadence_days=cadence_days,
+    ).due_on
 
 
 class AccountQuerySet(models.QuerySet):
@@ -546,14 +595,19 @@ class Account(models.Model):
     def qbr_cadence_days(self) -> int:
         return self.tier.qbr_cadence_days if self.tier_id else DEFAULT_QBR_CADENCE_DAYS
 
-    def qbr_due_on(self) -> date:
-        """When the next QBR is due (AccountQuerySet.with_qbr_due)."""
-        return qbr_due_from(
+    def qbr_due(self) -> QbrDue:
+        """When the next QBR is due and what the clock counts from (AccountQuerySet.with_qbr_due
+        has the date for many rows)."""
+        return qbr_due(
             last_held_on=business_date(self.last_qbr_held_at) if self.last_qbr_held_at else None,
             contract_start=self.contract_start,
             created_on=business_date(self.created_at),
             cadence_days=self.qbr_cadence_days,
         )
+
+    def qbr_due_on(self) -> date:
+        """When the next QBR is due (AccountQuerySet.with_qbr_due)."""
+        return self.qbr_due().due_on
 
     def qbr_overdue(self, today: date, qbrs: Iterable | None = None) -> bool:
         """QBR-tracked, no QBR planned from `today` on, and the next one was due before `today`
@@ -1055,6 +1109,11 @@ class TierChange(models.Model):
         Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    # What the recommendation said when the change was made: an override that keeps the tier
+    # reads "Recommendation Growth overridden: stays Strategic", not "Strategic → Strategic".
+    recommended_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     reason = models.TextField(_("reason"), blank=True)
     changed_by = models.ForeignKey(
@@ -1077,6 +1136,12 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_tier_id} → {self.to_tier_id}"
+
+    @property
+    def tier_changed(self) -> bool:
+        """False for a review that kept the tier (an override choosing the current one): the
+        history words it as the tier kept, not as a move from a tier to itself."""
+        return self.from_tier_id != self.to_tier_id
 
 
 BAND_ORDER = {"healthy": 3, "watch": 2, "at_risk": 1, "unknown": 0}

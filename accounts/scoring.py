@@ -109,6 +109,9 @@ class HealthInputs:
     commitments_overdue: int
     qbr_tracked: bool = False
     qbr_days_overdue: int | None = None
+    # What the QBR clock counts from (accounts.models.QbrDue.basis): before the first QBR is
+    # held, the contract start or the account's creation, and the reason says so.
+    qbr_basis: str = "last_qbr"
     risks_tracked: bool = False  # the account has an active plan to read risks from
     open_high_risks: int = 0
     days_to_renewal: int | None = None
@@ -266,11 +269,18 @@ def _commitments(i: HealthInputs) -> tuple[int | None, Reason]:
 def _qbr(i: HealthInputs) -> tuple[int | None, Reason]:
     if not i.qbr_tracked:
         return None, Reason("qbr_not_tracked")
+    never_held = i.qbr_basis != "last_qbr"
     if i.qbr_days_overdue is None or i.qbr_days_overdue <= 0:
-        return 100, Reason("qbr_on_cadence", {"days": -(i.qbr_days_overdue or 0)})
-    return _round(_clamp(100 - i.qbr_days_overdue * 2)), Reason(
-        "qbr_overdue", {"days": i.qbr_days_overdue}
-    )
+        days = -(i.qbr_days_overdue or 0)
+        if never_held:
+            return 100, Reason("qbr_first_due", {"days": days, "basis": i.qbr_basis})
+        return 100, Reason("qbr_on_cadence", {"days": days})
+    score = _round(_clamp(100 - i.qbr_days_overdue * 2))
+    if never_held:
+        return score, Reason(
+            "qbr_first_overdue", {"days": i.qbr_days_overdue, "basis": i.qbr_basis}
+        )
+    return score, Reason("qbr_overdue", {"days": i.qbr_days_overdue})
 
 
 def _risks(i: HealthInputs) -> tuple[int | None, Reason]:

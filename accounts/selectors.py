@@ -354,7 +354,7 @@ def account_health(account: Account, today: date, days: int = 180) -> dict:
         "trend": [{"day": h.day.isoformat(), "score": h.score} for h in history],
         "tier_changes": list(
             TierChange.objects.filter(account=account)
-            .select_related("from_tier", "to_tier", "changed_by")
+            .select_related("from_tier", "to_tier", "recommended_tier", "changed_by")
             .order_by("-changed_at", "-pk")[:10]
         ),
         "satisfaction": list(

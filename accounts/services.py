@@ -350,6 +350,7 @@ def tier_recommendation_review(
         account=locked,
         from_tier=locked.tier,
         to_tier=to_tier,
+        recommended_tier=locked.recommended_tier,
         source=source,
         reason=reason,
         changed_by=actor,

@@ -6,4 +6,8 @@ def notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.filter(user=user, read_at=None).count()}
+    return {
+        "unread_notifications": Notification.objects.filter(
+            user=user, read_at=None, resolved_at=None
+        ).count()
+    }

@@ -876,10 +876,14 @@ class ClientRequest(models.Model):
 
 class Notification(models.Model):
     """An in-app notice for one user. One per (user, account, kind, day): reruns of a nightly
-    job never notify twice."""
+    job never notify twice. And one open notice (unread, unresolved) per (user, account, kind,
+    ref): a new event about the same subject refreshes the open notice
+    (activities.services.notifications_send) instead of piling up beside it. A notice whose
+    condition no longer holds (the account recovered) is resolved, not left claiming it."""
 
     class Kind(models.TextChoices):
         HEALTH_BAND_DROP = "health_band_drop", _("Health dropped a band")
+        HEALTH_RECOVERED = "health_recovered", _("Health recovered")
         QBR_DUE = "qbr_due", _("QBR due soon")
         QBR_OVERDUE = "qbr_overdue", _("QBR overdue")
         COMMITMENTS_DIGEST = "commitments_digest", _("Commitments due")
@@ -902,6 +906,9 @@ class Notification(models.Model):
     day = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When what the notice said stopped being true (a health drop the account has recovered
+    # from); `params` then carries the score and band it has now.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -911,6 +918,11 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["user", "account", "kind", "day", "ref"],
                 name="notification_once_per_day",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "account", "kind", "ref"],
+                condition=Q(read_at__isnull=True, resolved_at__isnull=True),
+                name="notification_one_open_per_subject",
             ),
         ]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"])]

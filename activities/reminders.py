@@ -54,6 +54,7 @@ from activities.selectors import (
     qbr_due_rows,
     qbr_lead_days,
 )
+from activities.services import notifications_send
 from kam.mail import email_message
 from kam.models import Role, User
 from kam.outbox import outbox_enqueue
@@ -100,13 +101,19 @@ def qbr_candidates(today: date) -> list[Candidate]:
                 "due_on": due_on.isoformat(),
                 "days_overdue": (today - due_on).days,
                 "owner": str(account.owner),
+                # Before the first QBR: "No QBR held yet", counted from the contract start.
+                **account.qbr_due().as_params(),
             }
             candidates += [
                 Candidate(ReminderKind.QBR_OVERDUE, ref, due_on, leader, account, params)
                 for leader in leaders
             ]
         elif (due_on - today).days <= lead and account.owner.is_active:
-            params = {"due_on": due_on.isoformat(), "days_left": (due_on - today).days}
+            params = {
+                "due_on": due_on.isoformat(),
+                "days_left": (due_on - today).days,
+                **account.qbr_due().as_params(),
+            }
             candidates.append(
                 Candidate(ReminderKind.QBR_DUE, ref, due_on, account.owner, account, params)
             )
@@ -287,8 +294,8 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
                 )
                 for item in candidate.commitments
             )
-        Notification.objects.bulk_create(
-            [
+        notifications_send(
+            notices=[
                 Notification(
                     user=candidate.recipient,
                     account=candidate.account,
@@ -297,8 +304,7 @@ def _claim_and_send(candidate: Candidate, today: date) -> bool:
                     day=today,
                     ref=candidate.ref if candidate.kind in SLA_KINDS else "",
                 )
-            ],
-            ignore_conflicts=True,
+            ]
         )
         if candidate.recipient.wants_email and candidate.recipient.email:
             _email(candidate).send()

@@ -16,7 +16,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.coverage import open_departures
-from accounts.models import KEY_BUYING_ROLES, Account, Stakeholder
+from accounts.models import KEY_BUYING_ROLES, Account, QbrDue, Stakeholder
 from accounts.selectors import (
     Access,
     accounts_for_user,
@@ -24,7 +24,14 @@ from accounts.selectors import (
     calendars_by_account,
     get_row_for_user,
 )
-from activities.models import QBR, ClientRequest, Commitment, QBRStatus, RequestStatus
+from activities.models import (
+    QBR,
+    ClientRequest,
+    Commitment,
+    Notification,
+    QBRStatus,
+    RequestStatus,
+)
 from activities.sla import business_hours_left
 from kam.models import User
 
@@ -183,9 +190,13 @@ class QbrSchedule:
     cadence_days: int
     last_held: QBR | None
     next_planned: QBR | None
-    due_on: date
+    due: QbrDue  # Account.qbr_due: the date and what the clock counts from
     today: date
     is_overdue: bool  # Account.qbr_overdue: never for prospects and churned accounts
+
+    @property
+    def due_on(self) -> date:
+        return self.due.due_on
 
     @property
     def days_to_due(self) -> int:
@@ -205,9 +216,19 @@ def qbr_schedule_status(account: Account, qbrs: list[QBR], today: date) -> QbrSc
         cadence_days=account.qbr_cadence_days,
         last_held=max(held, key=lambda q: q.held_at, default=None),
         next_planned=min(planned, key=lambda q: (q.scheduled_on, q.pk), default=None),
-        due_on=account.qbr_due_on(),
+        due=account.qbr_due(),
         today=today,
         is_overdue=account.qbr_overdue(today, qbrs),
+    )
+
+
+def qbr_next_planned(account: Account, today: date) -> QBR | None:
+    """The account's next QBR planned from `today` on (one query): the account page shows it
+    instead of the due date."""
+    return (
+        account.qbrs.filter(status=QBRStatus.PLANNED, scheduled_on__gte=today)
+        .order_by("scheduled_on", "pk")
+        .first()
     )
 
 
@@ -378,3 +399,62 @@ def account_requests(account: Account, *, now: datetime, status: str = "") -> li
 def open_requests_for_quick_log(account: Account) -> list[ClientRequest]:
     """What "this answers request #…" offers: the account's open requests, oldest first."""
     return list(account.client_requests.open().order_by("received_at", "pk"))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+NOTIFICATION_LIST_SIZE = 100
+
+
+@dataclass
+class NoticeEntry:
+    """One subject (account and kind) in the list: its newest notice and how many there are."""
+
+    latest: Notification
+    count: int = 1
+    unread: int = 0
+
+
+@dataclass
+class NoticeGroup:
+    """The notices of one kind, one entry per account, newest first."""
+
+    kind: str
+    label: str
+    entries: list[NoticeEntry] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(entry.count for entry in self.entries)
+
+    @property
+    def unread(self) -> int:
+        return sum(entry.unread for entry in self.entries)
+
+
+def notification_groups(user) -> list[NoticeGroup]:
+    """The user's latest notices grouped by kind, then by account (several notices of one kind
+    about one account show as one entry with a count), so a night's run reads as a few groups
+    rather than a wall of lines; groups and entries newest first. One query."""
+    notices = Notification.objects.filter(user=user).select_related("account")[
+        :NOTIFICATION_LIST_SIZE
+    ]
+    labels = dict(Notification.Kind.choices)
+    groups: dict[str, NoticeGroup] = {}
+    entries: dict[tuple, NoticeEntry] = {}
+    for notice in notices:  # newest first (Notification.Meta.ordering)
+        group = groups.get(notice.kind)
+        if group is None:
+            group = groups[notice.kind] = NoticeGroup(notice.kind, str(labels[notice.kind]))
+        # Notices about no account (the daily digest) and about one request each (ref) stay
+        # apart: each says something different.
+        subject = (notice.kind, notice.account_id, notice.ref) if notice.account_id else notice.pk
+        entry = entries.get(subject)
+        if entry is None:
+            entry = entries[subject] = NoticeEntry(notice)
+            group.entries.append(entry)
+        else:
+            entry.count += 1
+        # As the bell counts: a resolved notice no longer asks to be read.
+        entry.unread += notice.read_at is None and notice.resolved_at is None
+    return list(groups.values())

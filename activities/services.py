@@ -717,6 +717,51 @@ def calendar_token_revoke(*, user) -> int:
 
 
 @transaction.atomic
+@transaction.atomic
+def notifications_send(*, notices: list[Notification]) -> int:
+    """Deliver in-app notices, at most one open (unread, unresolved) per subject: (person,
+    account, kind, ref). A new event about a subject with an open notice refreshes it (its
+    words, day and time) instead of adding another beside it; one already sent that day and
+    read or resolved is not sent again (notification_once_per_day). The open rows are locked,
+    and a concurrent run's insert that loses the race is dropped by the partial unique
+    constraint notification_one_open_per_subject. Returns how many notices were offered
+    or refreshed."""
+    if not notices:
+        return 0
+    now = timezone.now()
+    accounts = {n.account_id for n in notices}
+    about = Q(account_id__in=accounts - {None})
+    if None in accounts:  # the digest is about no account
+        about |= Q(account__isnull=True)
+    known = Notification.objects.select_for_update().filter(
+        about,
+        Q(read_at=None, resolved_at=None) | Q(day__in={n.day for n in notices}),
+        user_id__in={n.user_id for n in notices},
+        kind__in={n.kind for n in notices},
+    )
+    open_rows, sent_on = {}, set()
+    for row in known:
+        subject = (row.user_id, row.account_id, row.kind, row.ref)
+        if row.read_at is None and row.resolved_at is None:
+            open_rows[subject] = row
+        sent_on.add((*subject, row.day))
+    refreshed, added = [], []
+    for notice in notices:
+        subject = (notice.user_id, notice.account_id, notice.kind, notice.ref)
+        row = open_rows.get(subject)
+        if row is not None:
+            if row.day != notice.day and (*subject, notice.day) in sent_on:
+                continue  # that day's notice was read already: not again
+            row.params, row.day, row.created_at = notice.params, notice.day, now
+            refreshed.append(row)
+        elif (*subject, notice.day) not in sent_on:
+            notice.created_at = now
+            added.append(notice)
+    Notification.objects.bulk_update(refreshed, ["params", "day", "created_at"])
+    created = Notification.objects.bulk_create(added, ignore_conflicts=True)
+    return len(refreshed) + len(created)
+
+
 def notifications_mark_read(*, user) -> int:
     """Mark every unread notification of `user` read; returns how many."""
     return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())

@@ -42,7 +42,6 @@ from activities.forms import (
 from activities.models import (
     CalendarToken,
     CommitmentStatus,
-    Notification,
     NotificationPreference,
     QBRStatus,
     RequestStatus,
@@ -65,6 +64,7 @@ from activities.selectors import (
     get_request_for_user,
     my_accounts,
     my_work,
+    notification_groups,
     qbr_schedule_status,
     with_clocks,
 )
@@ -399,8 +399,11 @@ def commitment_follow_up(request, pk: int, mode: str):
 
 @require_GET
 def notification_list(request):
-    notices = list(Notification.objects.filter(user=request.user).select_related("account")[:100])
-    return render(request, "activities/notification_list.html", {"notices": notices})
+    return render(
+        request,
+        "activities/notification_list.html",
+        {"groups": notification_groups(request.user)},
+    )
 
 
 @require_POST

@@ -83,7 +83,7 @@ def api_health_scores(user) -> QuerySet[HealthScore]:
 
 def api_tier_changes(user) -> QuerySet[TierChange]:
     return TierChange.objects.filter(account__in=accounts_for_user(user)).select_related(
-        "from_tier", "to_tier", "changed_by"
+        "from_tier", "to_tier", "recommended_tier", "changed_by"
     )
 
 

@@ -863,6 +863,8 @@ class HealthScoreSerializer(serializers.ModelSerializer):
 class TierChangeSerializer(serializers.ModelSerializer):
     from_tier = TierRefSerializer(read_only=True, allow_null=True)
     to_tier = TierRefSerializer(read_only=True)
+    recommended_tier = TierRefSerializer(read_only=True, allow_null=True)
+    tier_changed = serializers.BooleanField(read_only=True)
     changed_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -872,6 +874,8 @@ class TierChangeSerializer(serializers.ModelSerializer):
             "account",
             "from_tier",
             "to_tier",
+            "recommended_tier",
+            "tier_changed",
             "source",
             "reason",
             "changed_by",

@@ -177,10 +177,17 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
         kept = tiers[tier_key]
         if kept.pk == account.recommended_tier_id:
             continue  # the recommendation already agrees: nothing to review
+        # The story: the first recommendation was applied long ago, a leader overrode it 200
+        # days ago and today's recommendation awaits review. The history must read in that
+        # order, so the first tier (applied just now by tiers_recompute) is dated before it.
+        account.tier_changes.filter(source=TierChange.Source.INITIAL).update(
+            changed_at=timezone.now() - timedelta(days=400)
+        )
         TierChange.objects.create(
             account=account,
             from_tier=account.tier,
             to_tier=kept,
+            recommended_tier=account.tier,
             source=TierChange.Source.OVERRIDE,
             reason=reason,
             changed_by=leader,

@@ -11,6 +11,7 @@ from accounts.models import (
     QBR_TRACKED_STATUSES,
     Account,
     BuyingRole,
+    QbrDue,
     QualitativeRating,
     RevenueRecord,
     SatisfactionEntry,
@@ -18,7 +19,7 @@ from accounts.models import (
     Stakeholder,
     Tier,
     business_tz,
-    qbr_due_from,
+    qbr_due,
 )
 from accounts.revenue import margin_pct
 from accounts.scoring import HealthConfig, HealthInputs, TierConfig, TierInputs
@@ -253,17 +254,17 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
         renewal = account["renewal_date"]
         requests = sla.get(pk)
         qbr_tracked = account["status"] in QBR_TRACKED_STATUSES
-        qbr_days_overdue = None
+        qbr_days_overdue, qbr_basis = None, QbrDue.LAST_QBR
         if qbr_tracked:
             held = last_qbr.get(pk)
             # As of `day`, so from the QBRs held by then rather than Account.last_qbr_held_at.
-            due_on = qbr_due_from(
+            due = qbr_due(
                 last_held_on=timezone.localdate(held, tz) if held else None,
                 contract_start=account["contract_start"],
                 created_on=timezone.localdate(account["created_at"], tz),
                 cadence_days=account["tier__qbr_cadence_days"],
             )
-            qbr_days_overdue = (day - due_on).days
+            qbr_days_overdue, qbr_basis = due.days_overdue(day), due.basis
         inputs[pk] = HealthInputs(
             days_since_touch=(day - timezone.localdate(last, tz)).days if last else None,
             touch_cadence_days=account["tier__touch_cadence_days"],
@@ -284,6 +285,7 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             days_to_renewal=(renewal - day).days if renewal else None,
             qbr_tracked=qbr_tracked,
             qbr_days_overdue=qbr_days_overdue,
+            qbr_basis=qbr_basis,
             risks_tracked=pk in high_risks,
             open_high_risks=high_risks.get(pk, 0),
         )

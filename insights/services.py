@@ -26,7 +26,7 @@ from accounts.revenue import windows
 from accounts.scoring import compute_health, health_movers, recommend_tiers
 from accounts.services import scoring_defaults_ensure
 from activities.models import Notification
-from activities.services import requests_deadlines_refresh
+from activities.services import notifications_send, requests_deadlines_refresh
 from insights.health_inputs import (
     InArray,
     health_config,
@@ -112,6 +112,9 @@ def health_recompute(
     }
     owners = {pk: owner_id for pk, (owner_id, _band) in stored.items()}
     now = timezone.now()
+    # Notices speak of the account as it is: only the newest day's scoring sends them (a
+    # backfill of past days is history, not news).
+    notify = day == timezone.localdate()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
         result = compute_health(account_inputs, rules)
@@ -130,7 +133,8 @@ def health_recompute(
             }
         )
         if (
-            before
+            notify
+            and before
             and BAND_ORDER[result.band] < BAND_ORDER[before["band"]]
             and result.band != "unknown"
         ):
@@ -144,8 +148,10 @@ def health_recompute(
                 )
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
+    _next_previous_scores_update(account_ids, day=day)
     _health_months_upsert(rows, day=day)
-    Notification.objects.bulk_create(drops, ignore_conflicts=True)
+    if notify:
+        notifications_send(notices=drops + _health_notices_settle(rows, owners, day=day, now=now))
     if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
         _account_health_update(rows)
@@ -155,6 +161,43 @@ def health_recompute(
         if moved:
             outbox_enqueue("insights.tasks.playbooks_evaluate_accounts", moved)
     return len(rows)
+
+
+def _health_notices_settle(rows: list[dict], owners: dict, *, day: date, now) -> list:
+    """The health drop notices not yet resolved whose words today's scores contradict: the
+    account now scores in a better band than the notice says. They carry the score and band it
+    has now ("now watch, 65"); back in the healthy band they are resolved (the page greys them:
+    "since recovered") and the owner gets a recovery notice (returned, for
+    notifications_send). One query and one update for the chunk."""
+    scored = {row["account_id"]: row for row in rows if row["band"] != "unknown"}
+    open_drops = list(
+        Notification.objects.select_for_update().filter(
+            InArray(F("account_id"), list(scored)),
+            kind=Notification.Kind.HEALTH_BAND_DROP,
+            resolved_at=None,
+        )
+    )
+    settled, recovered = [], {}
+    for notice in open_drops:
+        row = scored[notice.account_id]
+        if BAND_ORDER[row["band"]] <= BAND_ORDER.get(notice.params.get("to"), 0):
+            continue  # still as bad as the notice says (or worse: a new drop refreshes it)
+        notice.params = {**notice.params, "now_score": row["score"], "now_band": row["band"]}
+        if row["band"] == "healthy":
+            notice.resolved_at = now
+            recovered.setdefault(notice.account_id, notice.params.get("to"))
+        settled.append(notice)
+    Notification.objects.bulk_update(settled, ["resolved_at", "params"])
+    return [
+        Notification(
+            user_id=owners[account_id],
+            account_id=account_id,
+            kind=Notification.Kind.HEALTH_RECOVERED,
+            params={"from": was, "to": "healthy", "score": scored[account_id]["score"]},
+            day=day,
+        )
+        for account_id, was in recovered.items()
+    ]
 
 
 def _latest_scores_before(account_ids: list[int], day: date):
@@ -213,6 +256,26 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
                 "computed_at": computed_at,
                 "rows": json.dumps(rows, separators=(",", ":")),
             },
+        )
+
+
+def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
+    """Scoring an earlier day (a backfill, `recompute_health --date`) changes the score the
+    next scored day counts its change from: that row's previous score follows, so the card's
+    change is always the difference of the two scores the history shows (HealthScore.change).
+    The nightly run scores the newest day: there is no later row and nothing changes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE accounts_healthscore AS n SET previous_score = d.score
+            FROM accounts_healthscore AS d
+            WHERE d.day = %(day)s AND d.account_id = ANY(%(ids)s)
+              AND n.account_id = d.account_id
+              AND n.day = (SELECT min(x.day) FROM accounts_healthscore AS x
+                           WHERE x.account_id = d.account_id AND x.day > d.day)
+              AND n.previous_score IS DISTINCT FROM d.score
+            """,
+            {"day": day, "ids": list(account_ids)},
         )
 
 
@@ -353,6 +416,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
                     account_id=account.pk,
                     from_tier=None,
                     to_tier=recommended,
+                    recommended_tier=recommended,
                     source=TierChange.Source.INITIAL,
                     config=config,
                     changed_at=now,

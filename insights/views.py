@@ -37,7 +37,7 @@ from accounts.selectors import (
 from accounts.timeline import timeline_page
 from accounts.views import PAGE_SIZE, account_page_context
 from activities.quick_log import quick_log_forms
-from activities.selectors import account_follow_through, get_qbr_for_user
+from activities.selectors import account_follow_through, get_qbr_for_user, qbr_next_planned
 from insights import services
 from insights.portfolio import (
     portfolio_filters_from_query,
@@ -119,6 +119,7 @@ def account_detail(request, pk: int):
         default_cadence=default_cadence,
         next_touch_due=account.next_touch_due(default_cadence),
         touch_overdue=account.touch_overdue(business_date(), default_cadence),
+        qbr_next=qbr_next_planned(account, business_date()) if account.is_qbr_tracked else None,
         stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=list(account.team.all()),

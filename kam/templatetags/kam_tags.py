@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
@@ -32,6 +33,35 @@ def touch_state(account, today, default_cadence_days: int) -> dict:
         "live": account.is_live,
         "due": account.next_touch_due(default_cadence_days),
         "overdue": account.touch_overdue(today, default_cadence_days),
+    }
+
+
+@register.filter
+def iso_date(value):
+    """{{ notice.params.due_on|iso_date|date:"SHORT_DATE_FORMAT" }}: a date kept as ISO text in
+    JSON (notification and reminder params) back to a date, so `date` can format it (it gives
+    "" for text)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+@register.simple_tag
+def qbr_clock(due, today, tracked=True) -> dict:
+    """{% qbr_clock due today tracked as clock %}: an account's QBR clock
+    (accounts.models.QbrDue) as of `today`, for accounts/partials/qbr_due_text.html; the
+    template compares no dates. Untracked (prospect, churned) accounts are never overdue
+    (Account.qbr_overdue)."""
+    return {
+        "due": due,
+        # A template that passes no `tracked` gives "": only False turns the clock off.
+        "overdue": tracked is not False and due.days_overdue(today) > 0,
+        "days_overdue": due.days_overdue(today),
+        "never_held": due.never_held,
+        "from_contract": due.basis == due.CONTRACT_START,
     }
 
 

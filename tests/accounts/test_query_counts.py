@@ -236,8 +236,9 @@ def history_account(account, leader, config, now):
         # 16 quick log: team for the next-step owners, 17 quick log: the open requests it may
         # answer, 18 the active plan if its review is overdue, 19 the agreed items overdue or
         # due this week (+ owners), 20 the SLA card (the account's client requests counted per
-        # window, one aggregate), 21 unread notifications
-        ("account_detail", 21),
+        # window, one aggregate), 21 the next QBR planned (the tier card shows it instead of
+        # the due date), 22 unread notifications
+        ("account_detail", 22),
         # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request), 5
         # stakeholders of the interactions on the page, 6 stakeholders, 7 quick log: team for
         # the next-step owners, 8 quick log: the open requests, 9 unread notifications

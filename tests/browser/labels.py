@@ -4,6 +4,17 @@ The Portuguese strings are written out here, not fetched from the catalogue at r
 missing or wrong translation must make a journey fail, not fall back to English."""
 
 PT_BR = {
+    # Numbers that agree (issue 16, point 3)
+    "No QBR held yet": "Nenhum QBR realizado ainda",
+    "since the previous score of {previous}": "desde a nota anterior, {previous}",
+    "Recommendation {recommended} overridden: stays {tier}": (
+        "Recomendação {recommended} recusada: continua {tier}"
+    ),
+    "Notifications": "Notificações",
+    "Health dropped a band": "A saúde caiu de faixa",
+    "{count} notices": "{count} avisos",
+    "Growth": "Crescimento",
+    "Strategic": "Estratégica",
     # Shell and login
     "Email": "E-mail",
     "Password": "Senha",

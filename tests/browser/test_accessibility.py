@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Account, Tier
 from accounts.services import stakeholder_create
+from activities.models import Notification
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
 from dataio.services import import_job_create, import_job_preview
@@ -135,6 +136,24 @@ def _scene(language: str) -> dict[str, int]:
     health_recompute(account_ids=[account.pk], day=today)
     qbr = qbr_schedule(account=account, actor=admin, scheduled_on=today + timedelta(days=7))
     reminders_send(today=today)
+    # The notifications page's groups at their fullest: a drop notice repeated (×2), one
+    # resolved since the account recovered (greyed) and the recovery notice.
+    for days_ago, resolved in ((2, None), (1, timezone.now())):
+        Notification.objects.create(
+            user=admin,
+            account=account,
+            kind=Notification.Kind.HEALTH_BAND_DROP,
+            params={"from": "healthy", "to": "watch", "score": 61, "now_score": 81},
+            day=today - timedelta(days=days_ago),
+            resolved_at=resolved,
+        )
+    Notification.objects.create(
+        user=admin,
+        account=account,
+        kind=Notification.Kind.HEALTH_RECOVERED,
+        params={"from": "watch", "to": "healthy", "score": 81},
+        day=today,
+    )
     upload = "name,owner,industry\nNova Química,ada@example.com,Chemicals\n,nobody@example.com,\n"
     job = import_job_create(
         actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()

@@ -120,7 +120,7 @@ def test_the_score_stores_its_explanation_and_config_version(portfolio):
     assert score.config == scoring_defaults_ensure()
     codes = {c["key"]: c["reason"]["code"] for c in score.components}
     assert codes["engagement"] == "engagement_on_cadence"
-    assert codes["qbr"] == "qbr_on_cadence"  # a new account: the first QBR is not due yet
+    assert codes["qbr"] == "qbr_first_due"  # a new account: the first QBR is not due yet
     big.refresh_from_db()
     assert (big.health_score, big.health_band) == (score.score, score.band)
 
@@ -260,7 +260,7 @@ def test_an_overdue_qbr_lowers_the_qbr_component_and_holding_one_restores_it(por
     Account.objects.filter(pk=big.pk).update(contract_start=today - timedelta(days=400))
     insights_services.health_recompute_all(day=today, account_id=big.pk)
     qbr = next(c for c in HealthScore.objects.get(account=big).components if c["key"] == "qbr")
-    assert qbr["reason"]["code"] == "qbr_overdue"
+    assert qbr["reason"]["code"] == "qbr_first_overdue"  # none held yet: from the contract start
     planned = qbr_schedule(account=big, actor=kam_user, scheduled_on=today)
     qbr_hold(qbr=planned, actor=kam_user, held_at=timezone.now() - timedelta(minutes=5), rating=4)
     insights_services.health_recompute_all(day=today, account_id=big.pk)

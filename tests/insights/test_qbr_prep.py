@@ -160,7 +160,7 @@ def test_the_prep_pack_of_the_first_qbr_covers_everything_on_record(
     pack = response.context["pack"]
     assert (pack.last_qbr, pack.since) == (None, None)
     assert [c.title for c in pack.done] == ["Kick-off deck"]
-    assert "No earlier QBR was held" in response.content.decode()
+    assert "No QBR held yet" in response.content.decode()
 
 
 # --- fixed query counts ----------------------------------------------------------------------
