@@ -24,7 +24,14 @@ from accounts.selectors import (
     calendars_by_account,
     get_row_for_user,
 )
-from activities.models import QBR, ClientRequest, Commitment, QBRStatus, RequestStatus
+from activities.models import (
+    QBR,
+    ClientRequest,
+    Commitment,
+    Interaction,
+    QBRStatus,
+    RequestStatus,
+)
 from activities.sla import business_hours_left
 from kam.models import User
 
@@ -46,6 +53,16 @@ def get_commitment_for_user(user, pk: int, *, action: Access = Access.VIEW) -> C
     """404 unless `user` sees the commitment's account; 403 if they may not do `action`."""
     return get_row_for_user(
         commitments_for_user(user).select_related("account", "owner_user", "owner_stakeholder"),
+        user,
+        pk,
+        action=action,
+    )
+
+
+def get_interaction_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Interaction:
+    """404 unless `user` sees the interaction's account; 403 if they may not do `action`."""
+    return get_row_for_user(
+        Interaction.objects.filter(account__in=accounts_for_user(user)).select_related("account"),
         user,
         pk,
         action=action,
