@@ -104,7 +104,7 @@ class Interaction(models.Model):
         """Its place on the account's timeline: the page that starts at it (a back-dated one
         may be pages down), scrolled to its entry."""
         start = (self.occurred_at + timedelta(microseconds=1)).isoformat()
-        query = urlencode({"before_at": start, "before_id": 0})
+        query = urlencode({"before_at": start, "before_id": 1})
         timeline = reverse("account_timeline", args=[self.account_id])
         return f"{timeline}?{query}#interaction-{self.pk}"
 
