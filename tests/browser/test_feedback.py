@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.services import stakeholder_create
 from activities.models import Interaction
 from activities.services import interaction_log
+from plans.services import business_unit_create
 from tests.browser.conftest import BROWSER_LOCALES, log_in
 from tests.browser.labels import t
 from tests.browser.test_accessibility import (
@@ -24,6 +25,7 @@ from tests.browser.test_accessibility import (
     _sideways_scroll,
 )
 from tests.factories import PASSWORD, AccountFactory, UserFactory
+from tests.plans.factories import ProductFactory
 
 
 def _karina(language):
@@ -181,3 +183,21 @@ def test_without_javascript_the_confirmation_and_undo_still_work(
         assert not Interaction.objects.exists()
     finally:
         context.close()
+
+
+def test_a_whitespace_cell_saved_in_place_says_so_at_the_top(page, login, transactional_db):
+    """An htmx answer that is a table cell carries the confirmation out of band too."""
+    _ = partial(t, "en")
+    owner, account = _karina("en")
+    business_unit_create(account=account, actor=owner, name="Logistics")
+    ProductFactory(name="Managed services")
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/whitespace/")
+
+    page.get_by_label("Managed services in Logistics", exact=True).select_option("opportunity")
+
+    expect(page.get_by_role("alert").filter(has_text=_("Whitespace updated."))).to_be_visible()
+    expect(page.get_by_label("Managed services in Logistics", exact=True)).to_have_value(
+        "opportunity"
+    )
+    assert page.locator("td.ws-opportunity").count() == 1
