@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import (
+    Interaction,
     InteractionCategory,
     InteractionKind,
     NotificationPreference,
@@ -33,6 +34,23 @@ def resolve_owner(value: str, team: list[User], stakeholders) -> tuple[User | No
     return None, None
 
 
+SUMMARY_MAX = Interaction._meta.get_field("summary").max_length
+# A summary cut at a word ends no more than this many characters short of the limit.
+WORD_CUT_SLACK = 60
+
+
+def split_summary(text: str, limit: int = SUMMARY_MAX) -> tuple[str, str]:
+    """A summary longer than `limit`: the part that fits (cut between words where one ends
+    near the limit, and marked "…") and the rest (marked "…" where it picks up)."""
+    if len(text) <= limit:
+        return text, ""
+    cut = limit - 1  # room for the "…"
+    space = text.rfind(" ", 0, cut + 1)
+    if space >= cut - WORD_CUT_SLACK:
+        cut = space
+    return text[:cut].rstrip() + "…", "…" + text[cut:].lstrip()
+
+
 class QuickLogForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"), choices=InteractionKind.choices, initial=InteractionKind.MEETING
@@ -43,7 +61,13 @@ class QuickLogForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
-    summary = forms.CharField(label=_("Summary"), max_length=300)
+    # No max_length: the browser would cut what is typed or pasted at the limit without a word
+    # (maxlength). A longer summary keeps what fits and the rest moves to the notes (clean).
+    summary = forms.CharField(
+        label=_("Summary"),
+        help_text=_("Up to 300 characters; anything longer moves to the start of the notes."),
+        widget=forms.TextInput(attrs={"data-char-limit": SUMMARY_MAX}),
+    )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -95,6 +119,13 @@ class QuickLogForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("resolves_request") and not cleaned.get("answers_request"):
             self.add_error("answers_request", _("Choose the request this resolves."))
+        summary = cleaned.get("summary") or ""
+        self.summary_moved = 0  # how many characters of the summary went to the notes
+        if len(summary) > SUMMARY_MAX:
+            cleaned["summary"], rest = split_summary(summary)
+            notes = (cleaned.get("notes") or "").strip()
+            cleaned["notes"] = f"{rest}\n\n{notes}" if notes else rest
+            self.summary_moved = len(rest)
         return cleaned
 
 

@@ -1,11 +1,13 @@
 import secrets
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +99,25 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    def get_absolute_url(self) -> str:
+        """Its place on the account's timeline: the page that starts at it (a back-dated one
+        may be pages down), scrolled to its entry."""
+        start = (self.occurred_at + timedelta(microseconds=1)).isoformat()
+        query = urlencode({"before_at": start, "before_id": 1})
+        timeline = reverse("account_timeline", args=[self.account_id])
+        return f"{timeline}?{query}#interaction-{self.pk}"
+
+    # Notes longer than this (characters or lines) start collapsed on the timeline.
+    NOTES_SHORT_CHARS = 400
+    NOTES_SHORT_LINES = 4
+
+    @property
+    def notes_are_long(self) -> bool:
+        return (
+            len(self.notes) > self.NOTES_SHORT_CHARS
+            or self.notes.count("\n") >= self.NOTES_SHORT_LINES
+        )
 
 
 class QBRStatus(models.TextChoices):
@@ -713,6 +734,17 @@ class ClientRequest(models.Model):
     )
     resolved_at = models.DateTimeField(
         _("resolved at"), null=True, blank=True, validators=[datetime_in_range]
+    )
+    # The logged interaction that resolved it (quick log "…and resolves it"), so undoing that
+    # log reopens the request; cleared when the request is reopened.
+    resolved_in_interaction = models.ForeignKey(
+        Interaction,
+        verbose_name=_("resolved in"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="resolved_requests",
     )
     first_response_due_at = models.DateTimeField(_("first response due"), editable=False)
     first_response_warning_at = models.DateTimeField(editable=False)

@@ -28,6 +28,7 @@ from activities.models import (
     QBR,
     ClientRequest,
     Commitment,
+    Interaction,
     Notification,
     QBRStatus,
     RequestStatus,
@@ -53,6 +54,16 @@ def get_commitment_for_user(user, pk: int, *, action: Access = Access.VIEW) -> C
     """404 unless `user` sees the commitment's account; 403 if they may not do `action`."""
     return get_row_for_user(
         commitments_for_user(user).select_related("account", "owner_user", "owner_stakeholder"),
+        user,
+        pk,
+        action=action,
+    )
+
+
+def get_interaction_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Interaction:
+    """404 unless `user` sees the interaction's account; 403 if they may not do `action`."""
+    return get_row_for_user(
+        Interaction.objects.filter(account__in=accounts_for_user(user)).select_related("account"),
         user,
         pk,
         action=action,

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
@@ -211,7 +211,7 @@ def interaction_log(
             raise ValidationError({"answers_request": _("Choose a request of this account.")})
         _stamp_response(answers_request, at=occurred_at, actor=actor, interaction=interaction)
         if resolves_request:
-            _resolve(answers_request, at=occurred_at, actor=actor)
+            _resolve(answers_request, at=occurred_at, actor=actor, interaction=interaction)
     # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
     # each other (a back-dated interaction leaves a later touch in place).
     Account.objects.filter(pk=account.pk).update(
@@ -224,6 +224,107 @@ def interaction_log(
     # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
     outbox_enqueue("insights.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
     return interaction
+
+
+# How long after logging an interaction its author may take it back (the Undo offered in the
+# confirmation): long enough to notice a duplicate or the wrong account, short enough that
+# nobody has acted on it yet. Later, or by anyone else, it stays on the record.
+UNDO_WINDOW = timedelta(minutes=10)
+
+
+def interaction_undo_refusal(interaction: Interaction, actor, *, now: datetime | None = None):
+    """Why `actor` may not undo `interaction` now (a message), or None when they may."""
+    if interaction.logged_by_id is None or interaction.logged_by_id != actor.pk:
+        return _("Only the person who logged an interaction can undo it.")
+    if (now or timezone.now()) - interaction.created_at > UNDO_WINDOW:
+        return _(
+            "Too late to undo: an interaction can be undone within %(minutes)s minutes of "
+            "logging it."
+        ) % {"minutes": int(UNDO_WINDOW.total_seconds() // 60)}
+    return None
+
+
+@transaction.atomic
+def interaction_undo(*, interaction: Interaction, actor) -> None:
+    """Take back a log its author just made (UNDO_WINDOW), with everything interaction_log did:
+    the next steps it created (deleted through commitment_delete), the request it answered or
+    resolved (back to unanswered / open, the resolution off the timeline), its timeline entry,
+    the account's last touch and the stakeholders' last interaction (recomputed from the
+    interactions that remain), and a health rescore. Audited as a deletion."""
+    locked = (
+        Interaction.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(pk=interaction.pk)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError(_("This interaction was already removed."))
+    refusal = interaction_undo_refusal(locked, actor)
+    if refusal:
+        raise ValidationError(refusal)
+    account = locked.account
+    stakeholder_ids = list(locked.stakeholders.values_list("pk", flat=True))
+    steps = list(locked.commitments.filter(source=CommitmentSource.INTERACTION).order_by("pk"))
+    for step in steps:
+        commitment_delete(commitment=step, actor=actor)
+    requests = ClientRequest.objects.filter(
+        Q(first_response_interaction=locked) | Q(resolved_in_interaction=locked)
+    ).order_by("pk")
+    for request in requests:
+        _request_unstamp(request, locked, actor=actor)
+    audit_record(
+        actor=actor,
+        action=Action.DELETED,
+        object_type="interaction",
+        object_id=locked.pk,
+        label=f"{account.name}: {locked.summary}",
+        account_id=account.pk,
+        changes={
+            "kind": [locked.kind, None],
+            "occurred_at": [locked.occurred_at.isoformat(), None],
+            "summary": [locked.summary, None],
+            **({"next_steps": [as_text([s.title for s in steps]), None]} if steps else {}),
+        },
+    )
+    locked.delete()  # its timeline entry and stakeholder links go with it
+
+    # The derived "last touch" figures, from the interactions that remain (in SQL, like
+    # interaction_log's, so a log saved meanwhile is counted).
+    def latest(**where):
+        return Subquery(
+            Interaction.objects.filter(**where).order_by("-occurred_at").values("occurred_at")[:1]
+        )
+
+    Account.objects.filter(pk=account.pk).update(last_touch_at=latest(account=OuterRef("pk")))
+    Stakeholder.objects.filter(pk__in=stakeholder_ids).update(
+        last_interaction_at=latest(stakeholders=OuterRef("pk"))
+    )
+    outbox_enqueue("insights.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
+
+
+def _request_unstamp(request: ClientRequest, interaction: Interaction, *, actor) -> None:
+    """Undo what `interaction` did to a request: the first response it carried and the
+    resolution it made. A request someone resolved since keeps its resolution, answered by it."""
+    locked = _locked_request(request)
+    changes = {}
+    if locked.resolved_in_interaction_id == interaction.pk:
+        changes["resolved_at"] = [as_text(locked.resolved_at), None]
+        locked.resolved_at = None
+        locked.resolved_in_interaction = None
+        locked.account.timeline.filter(
+            kind=TimelineKind.REQUEST_RESOLVED, client_request=locked
+        ).delete()
+    if locked.first_response_interaction_id == interaction.pk:
+        before = locked.first_response_at
+        locked.first_response_at = locked.resolved_at  # None unless resolved since
+        locked.first_response_interaction = None
+        changes["first_response_at"] = [as_text(before), as_text(locked.first_response_at)]
+    if not changes:
+        return
+    locked.version += 1
+    locked.save(update_fields=["first_response_at", "first_response_interaction", "resolved_at",
+                               "resolved_in_interaction", "version", "updated_at"])  # fmt: skip
+    _audit_request(locked, actor, Action.STATUS, changes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -960,7 +1061,9 @@ def _stamp_response(
     return _refresh(request, locked)
 
 
-def _resolve(request: ClientRequest, *, at: datetime, actor) -> ClientRequest:
+def _resolve(
+    request: ClientRequest, *, at: datetime, actor, interaction: Interaction | None = None
+) -> ClientRequest:
     locked = _locked_request(request)
     if locked.resolved_at is not None:
         return _refresh(request, locked)
@@ -975,8 +1078,10 @@ def _resolve(request: ClientRequest, *, at: datetime, actor) -> ClientRequest:
             {"resolved_at": _("A request cannot be resolved before its first response.")}
         )
     locked.resolved_at = at
+    locked.resolved_in_interaction = interaction
     locked.version += 1
-    locked.save(update_fields=["first_response_at", "resolved_at", "version", "updated_at"])
+    locked.save(update_fields=["first_response_at", "resolved_at", "resolved_in_interaction",
+                               "version", "updated_at"])  # fmt: skip
     _audit_request(locked, actor, Action.STATUS, changes)
     timeline_record(
         account=locked.account,
@@ -1014,8 +1119,9 @@ def request_reopen(*, client_request: ClientRequest, actor) -> ClientRequest:
         return _refresh(client_request, locked)
     changes = {"resolved_at": [locked.resolved_at.isoformat(), None]}
     locked.resolved_at = None
+    locked.resolved_in_interaction = None
     locked.version += 1
-    locked.save(update_fields=["resolved_at", "version", "updated_at"])
+    locked.save(update_fields=["resolved_at", "resolved_in_interaction", "version", "updated_at"])
     locked.account.timeline.filter(
         kind=TimelineKind.REQUEST_RESOLVED, client_request=locked
     ).delete()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("log/", views.log_pick_account, name="log_pick_account"),
     path("agreed-items/", views.agreed_item_create, name="agreed_item_create"),
     path("accounts/<int:pk>/log/", views.interaction_create, name="interaction_create"),
+    path("interactions/<int:pk>/undo/", views.interaction_undo, name="interaction_undo"),
     path("accounts/<int:pk>/commitments/", views.account_commitments, name="account_commitments"),
     path("commitments/<int:pk>/complete/", views.commitment_complete, name="commitment_complete"),
     path("commitments/<int:pk>/reopen/", views.commitment_reopen, name="commitment_reopen"),

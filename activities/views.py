@@ -5,8 +5,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -60,6 +63,7 @@ from activities.selectors import (
     account_team,
     calendar_items,
     get_commitment_for_user,
+    get_interaction_for_user,
     get_qbr_for_user,
     get_request_for_user,
     my_accounts,
@@ -126,13 +130,13 @@ def agreed_item_create(request):
         except ValidationError as error:
             form_errors_into(form, error)
         else:
+            messages.success(request, _("Added to your agreed items."))
             if request.htmx:
                 return render(
                     request,
                     "activities/partials/commitment_row.html",
                     {"commitment": item, "today": business_date(), "show_account": True},
                 )
-            messages.success(request, _("Added to your agreed items."))
             return redirect("my_work")
     if request.htmx:
         response = render(
@@ -176,13 +180,25 @@ def interaction_create(request, pk: int):
             account=account, user=request.user, form=form, next_steps=next_steps
         )
         if interaction is not None:
+            timeline_url = reverse("account_timeline", args=[account.pk])
+            page = (request.htmx.current_url_abs_path or "") if request.htmx else ""
+            messages.success(
+                request,
+                _logged_message(
+                    request,
+                    interaction,
+                    moved=form.summary_moved,
+                    back_to=page.split("#")[0] or timeline_url,
+                ),
+            )
             if not request.htmx:
-                messages.success(request, _("Interaction logged."))
-                return redirect("account_timeline", pk=account.pk)
+                return redirect(timeline_url)
             form, next_steps = quick_log_forms(
                 account=account, user=request.user, stakeholders=stakeholders
             )
-            entries, cursor = timeline_page(account)
+            # The account pages show the timeline beside the form; the log page has none.
+            on_log_page = page.split("?")[0] == request.path
+            entries, cursor = ([], None) if on_log_page else timeline_page(account)
             return render(
                 request,
                 "activities/partials/quick_log_saved.html",
@@ -192,7 +208,7 @@ def interaction_create(request, pk: int):
                     "next_steps": next_steps,
                     "entries": entries,
                     "cursor": cursor,
-                    "saved": interaction,
+                    "with_timeline": not on_log_page,
                 },
             )
     context = {
@@ -207,6 +223,45 @@ def interaction_create(request, pk: int):
     if request.htmx:
         template += "#quick_log"
     return render(request, template, context, status=status)
+
+
+def _logged_message(request, interaction, *, moved: int, back_to: str) -> str:
+    """What was logged (kind, account, date, summary), where it is on the timeline, and the
+    Undo its author has for a few minutes (the message region draws it as it comes)."""
+    return render_to_string(
+        "activities/partials/logged_message.html",
+        {
+            "interaction": interaction,
+            "moved": moved,
+            "back_to": back_to,
+            "undo_minutes": int(services.UNDO_WINDOW.total_seconds() // 60),
+        },
+        request=request,
+    )
+
+
+@require_POST
+def interaction_undo(request, pk: int):
+    """The Undo of the confirmation after a log: through activities.services.interaction_undo
+    (its author, within UNDO_WINDOW), then back to the page it was pressed on."""
+    interaction = get_interaction_for_user(request.user, pk, action=Access.EDIT)
+    back = next_param(request, default=interaction.account.get_absolute_url())
+    label = {
+        "kind": interaction.get_kind_display(),
+        "account": interaction.account.name,
+        "summary": Truncator(interaction.summary).chars(80),
+    }
+    try:
+        services.interaction_undo(interaction=interaction, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Undone: “%(summary)s” (%(kind)s, %(account)s) was removed with the next steps "
+              "and updates it made.") % label,
+        )  # fmt: skip
+    return redirect(back)
 
 
 def _commitment_form(request, account, data=None):
@@ -266,9 +321,11 @@ def account_commitments(request, pk: int):
     )
 
 
-def _commitment_row(request, commitment, *, undo: bool):
-    """After a change from a row: htmx gets the row again (on the plan page, whose table the
-    plans app draws, the page reloads); without JavaScript, back to where the user was."""
+def _commitment_row(request, commitment, *, undo: bool, done: str):
+    """After a change from a row, `done` (what happened) in the messages region: htmx gets the
+    row again (on the plan page, whose table the plans app draws, the page reloads); without
+    JavaScript, back to where the user was."""
+    messages.success(request, done)
     context = {
         "commitment": commitment,
         "today": timezone.localdate(),
@@ -289,7 +346,13 @@ def commitment_complete(request, pk: int):
     commitment = services.commitment_complete(
         commitment=get_commitment_for_user(request.user, pk, action=Access.EDIT), actor=request.user
     )
-    return _commitment_row(request, commitment, undo=True)
+    return _commitment_row(
+        request, commitment, undo=True, done=_("Marked done: “%(title)s”.") % _title(commitment)
+    )
+
+
+def _title(commitment) -> dict:
+    return {"title": Truncator(commitment.title).chars(80)}
 
 
 @require_POST
@@ -300,7 +363,9 @@ def commitment_reopen(request, pk: int):
     commitment = services.commitment_reopen(
         commitment=commitment, actor=request.user, reason=reason
     )
-    return _commitment_row(request, commitment, undo=False)
+    return _commitment_row(
+        request, commitment, undo=False, done=_("Reopened: “%(title)s”.") % _title(commitment)
+    )
 
 
 def _owner_choices(commitment) -> tuple[list, list, list]:
@@ -347,6 +412,22 @@ def _follow_up_save(request, commitment, mode: str, form, team, stakeholders):
     )
 
 
+def _follow_up_done(commitment, mode: str) -> str:
+    if mode == "cancel":
+        return _("Cancelled: “%(title)s”.") % _title(commitment)
+    if mode == "reschedule":
+        return _("Rescheduled: “%(title)s” is now due %(date)s.") % {
+            **_title(commitment),
+            "date": date_format(commitment.due_date, "SHORT_DATE_FORMAT"),
+        }
+    if mode == "reassign":
+        return _("Reassigned: “%(title)s” is now owned by %(owner)s.") % {
+            **_title(commitment),
+            "owner": commitment.owner,
+        }
+    return _("Saved: “%(title)s”.") % _title(commitment)
+
+
 @require_http_methods(["GET", "POST"])
 def commitment_follow_up(request, pk: int, mode: str):
     """Reschedule (with a reason), reassign, edit, cancel (with a reason) one agreed item in
@@ -388,7 +469,9 @@ def commitment_follow_up(request, pk: int, mode: str):
         except ValidationError as error:
             form_errors_into(form, error)
         else:
-            return _commitment_row(request, commitment, undo=mode == "cancel")
+            return _commitment_row(
+                request, commitment, undo=mode == "cancel", done=_follow_up_done(commitment, mode)
+            )
     context["form"] = form
     response = render(request, template, context, status=422 if form.errors else 200)
     if form.errors and request.htmx:
@@ -409,6 +492,7 @@ def notification_list(request):
 @require_POST
 def notifications_mark_read(request):
     services.notifications_mark_read(user=request.user)
+    messages.success(request, _("All notifications marked as read."))
     return redirect("notification_list")
 
 
@@ -653,8 +737,11 @@ def account_requests_page(request, pk: int):
     )
 
 
-def _request_row(request, client_request, *, error: str = ""):
-    """The row again (htmx) or back to where the button was."""
+def _request_row(request, client_request, *, error: str = "", done: str = ""):
+    """The row again (htmx) or back to where the button was; `done` (what happened) in the
+    messages region."""
+    if done:
+        messages.success(request, done % {"number": client_request.pk})
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -679,7 +766,7 @@ def _request_row(request, client_request, *, error: str = ""):
     )
 
 
-def _request_action(request, pk: int, action) -> HttpResponse:
+def _request_action(request, pk: int, action, done: str) -> HttpResponse:
     client_request = get_request_for_user(request.user, pk, action=Access.EDIT)
     form = RequestMomentForm(request.POST)
     if not form.is_valid():
@@ -688,21 +775,25 @@ def _request_action(request, pk: int, action) -> HttpResponse:
         action(client_request=client_request, at=form.cleaned_data["at"], actor=request.user)
     except ValidationError as error:
         return _request_row(request, client_request, error=" ".join(error.messages))
-    return _request_row(request, client_request)
+    return _request_row(request, client_request, done=done)
 
 
 @require_POST
 def request_respond(request, pk: int):
-    return _request_action(request, pk, services.request_respond)
+    return _request_action(
+        request, pk, services.request_respond, _("Request #%(number)s: first response recorded.")
+    )
 
 
 @require_POST
 def request_resolve(request, pk: int):
-    return _request_action(request, pk, services.request_resolve)
+    return _request_action(
+        request, pk, services.request_resolve, _("Request #%(number)s resolved.")
+    )
 
 
 @require_POST
 def request_reopen(request, pk: int):
     client_request = get_request_for_user(request.user, pk, action=Access.EDIT)
     services.request_reopen(client_request=client_request, actor=request.user)
-    return _request_row(request, client_request)
+    return _request_row(request, client_request, done=_("Request #%(number)s reopened."))

@@ -155,6 +155,7 @@ def account_timeline(request, pk: int):
         entries=entries,
         cursor=cursor,
         kind=kind,
+        starts_older=before is not None,
         **_quick_log_context(request, account, stakeholders),
     )
     template = "accounts/account_timeline.html"

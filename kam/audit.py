@@ -119,6 +119,7 @@ OBJECT_TYPES = {
     "product": _("Product"),
     "api_token": _("API token"),
     "client_request": _("Client request"),
+    "interaction": _("Interaction"),
     "working_calendar": _("Working calendar"),
     "company_holiday": _("Company holiday"),
     "playbook": _("Playbook"),

@@ -1,6 +1,8 @@
 import re
 import zoneinfo
 
+from django.contrib import messages
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -68,3 +70,41 @@ class UnstorableInputMiddleware:
                 ),
             )  # fmt: skip
         return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """Every save confirms what happened in one place: the messages region of base.html. A
+    full page draws the queued messages itself; an htmx answer swaps only a fragment, so the
+    messages a view queued (django.contrib.messages, exactly as for a redirect) are appended to
+    it as an out-of-band swap of that region. Answers that make the browser load a page
+    (HX-Redirect, HX-Location, HX-Refresh, a 3xx, no content) leave them for that page.
+
+    After MessageMiddleware in MIDDLEWARE, so it runs first on the way out and the messages it
+    drew are marked used before the storage is saved."""
+
+    NAVIGATES = ("HX-Redirect", "HX-Location", "HX-Refresh")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or not self._fragment(response):
+            return response
+        storage = messages.get_messages(request)
+        if storage.used or not len(storage):
+            return response  # none queued, or the page drew them already
+        response.content += render_to_string(
+            "partials/messages.html", {"messages": storage, "oob": True}, request=request
+        ).encode(response.charset)
+        return response
+
+    def _fragment(self, response) -> bool:
+        return (
+            (200 <= response.status_code < 300 and response.status_code != 204)
+            or response.status_code == 422
+        ) and (
+            not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and not any(header in response for header in self.NAVIGATES)
+        )

@@ -341,10 +341,10 @@ def plan_item_create(request, pk: int, plan_pk: int, kind: str):
         except ValidationError as error:
             form_errors_into(form, error)
         else:
+            messages.success(request, _("Saved."))
             if request.htmx:
                 plan.refresh_from_db(fields=["version", "updated_at"])
                 return _render_plan(request, account, plan)
-            messages.success(request, _("Saved."))
             return redirect(f"{plan.get_absolute_url()}#{kind}")
     return _render_plan(request, account, plan, status=422, bound_form=form, bound_kind=kind)
 
@@ -415,10 +415,10 @@ def plan_item_delete(request, pk: int, plan_pk: int, kind: str, item_pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        messages.success(request, _("Removed."))
         if request.htmx:
             plan.refresh_from_db(fields=["version", "updated_at"])
             return _render_plan(request, account, plan)
-        messages.success(request, _("Removed."))
     return redirect(f"{plan.get_absolute_url()}#{kind}")
 
 
@@ -490,6 +490,7 @@ def whitespace_cell_set(request, pk: int):
             "errors": " ".join(" ".join(e) for e in form.errors.values())
         })  # fmt: skip
         return redirect("account_whitespace", pk=account.pk)
+    messages.success(request, _("Whitespace updated."))
     if request.htmx:
         return render(
             request,
@@ -501,10 +502,8 @@ def whitespace_cell_set(request, pk: int):
                 "cell": cell,
                 "states": WhitespaceState.choices,
                 "opportunities": account_open_opportunities(account),
-                "saved": True,
             },
         )
-    messages.success(request, _("Whitespace updated."))
     return redirect("account_whitespace", pk=account.pk)
 
 

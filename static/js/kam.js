@@ -50,3 +50,62 @@ function markScrollers() {
 document.addEventListener("DOMContentLoaded", markScrollers);
 document.addEventListener("htmx:load", markScrollers);
 window.addEventListener("resize", markScrollers);
+
+// Character counters: a field with data-char-limit gets "count/limit" under it as it is typed
+// (the element data-counter-for names it; past the limit it says what the server will do with
+// the rest), and a polite live region reads the count out once typing pauses.
+const counterPauses = new WeakMap();
+function countCharacters(field, announce) {
+  const counter = document.querySelector(`[data-counter-for="${field.id}"]`);
+  if (!counter) return;
+  const limit = Number(field.dataset.charLimit);
+  const count = [...field.value].length;
+  const template = count > limit ? counter.dataset.overText : counter.dataset.text;
+  const text = template.replace("{count}", count).replace("{max}", limit);
+  counter.textContent = text;
+  counter.hidden = false;
+  counter.classList.toggle("text-danger", count > limit);
+  const live = document.querySelector(`[data-counter-live="${field.id}"]`);
+  if (!announce || !live) return;
+  clearTimeout(counterPauses.get(field));
+  counterPauses.set(field, setTimeout(() => { live.textContent = text; }, 1000));
+}
+function initCounters(root) {
+  root.querySelectorAll("[data-char-limit]").forEach((field) => countCharacters(field, false));
+}
+document.addEventListener("input", (event) => {
+  if (event.target.matches("[data-char-limit]")) countCharacters(event.target, true);
+});
+document.addEventListener("DOMContentLoaded", () => initCounters(document));
+document.addEventListener("htmx:load", (event) => initCounters(event.target));
+
+// Timeline: notes longer than a few lines show their start with "Show more"; the button
+// (aria-expanded, aria-controls) opens and closes them. Without JavaScript they show in full.
+function collapseNotes(root) {
+  root.querySelectorAll("[data-collapsible-notes]:not([data-collapse-ready])").forEach((notes) => {
+    notes.dataset.collapseReady = "";
+    notes.classList.add("notes-collapsed");
+    if (notes.scrollHeight <= notes.clientHeight + 1) {
+      notes.classList.remove("notes-collapsed");  // fits in the clamped lines: nothing to hide
+      return;
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-link btn-sm p-0 notes-toggle";
+    button.setAttribute("aria-controls", notes.id);
+    button.setAttribute("aria-expanded", "false");
+    button.textContent = notes.dataset.more;
+    notes.after(button);
+  });
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".notes-toggle");
+  if (!button) return;
+  const notes = document.getElementById(button.getAttribute("aria-controls"));
+  const expanded = button.getAttribute("aria-expanded") === "true";
+  notes.classList.toggle("notes-collapsed", expanded);
+  button.setAttribute("aria-expanded", String(!expanded));
+  button.textContent = expanded ? notes.dataset.more : notes.dataset.less;
+});
+document.addEventListener("DOMContentLoaded", () => collapseNotes(document));
+document.addEventListener("htmx:load", (event) => collapseNotes(event.target));

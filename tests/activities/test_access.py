@@ -41,6 +41,14 @@ class Scene:
         self.open_commitment = open_commitment
         self.done_commitment = done_commitment
         self.qbr = qbr
+        # The log the undo route takes back (its author: see the persona test).
+        self.interaction = services.interaction_log(
+            account=account,
+            actor=account.owner,
+            kind="call",
+            occurred_at=timezone.now(),
+            summary="Logged twice by mistake",
+        )
 
     def commitment_for(self, name: str) -> Commitment:
         # Reopen only writes when there is something to undo.
@@ -90,6 +98,8 @@ def _url(name: str, scene) -> str:
         return reverse(name, args=[scene.qbr.pk])
     if name in REQUEST_ROUTES:
         return reverse(name, args=[scene.request_for(name).pk])
+    if name == "interaction_undo":
+        return reverse(name, args=[scene.interaction.pk])
     return reverse(name, args=[scene.account.pk])
 
 
@@ -155,6 +165,8 @@ def _was_written(name: str, scene) -> bool:
     account = scene.account
     if name == "interaction_create":
         return Interaction.objects.filter(account=account, summary="Quarterly review").exists()
+    if name == "interaction_undo":
+        return not Interaction.objects.filter(pk=scene.interaction.pk).exists()
     if name == "account_commitments":
         return account.commitments.filter(title="Book the site visit").exists()
     if name == "account_qbrs":
@@ -217,6 +229,7 @@ def _success_redirect(name: str, scene) -> str:
 ROUTES = [
     ("interaction_create", "get"),
     ("interaction_create", "post"),
+    ("interaction_undo", "post"),
     ("account_commitments", "get"),
     ("account_commitments", "post"),
     ("commitment_complete", "post"),
@@ -294,6 +307,14 @@ def test_owner_team_member_leader_and_admin_may_use_the_route(
     request, client_for, scene, persona, name, method
 ):
     user = request.getfixturevalue(persona)
+    if name == "interaction_undo":  # only its author may undo a log: each persona logs one
+        scene.interaction = services.interaction_log(
+            account=scene.account,
+            actor=user,
+            kind="call",
+            occurred_at=timezone.now(),
+            summary="Logged twice by mistake",
+        )
     _, response = _request(client_for(user), name, method, scene)
     if method == "get":
         assert response.status_code == 200

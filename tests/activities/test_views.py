@@ -232,7 +232,9 @@ def test_completing_then_undoing_a_commitment_with_htmx(client_for, kam_user, co
     assert done.status_code == 200
     row = done.content.decode()
     assert row.lstrip().startswith('<li class="list-group-item commitment-row')
-    assert "Marked done." in row
+    # What happened is said in the messages region, sent out of band with the row.
+    assert 'id="messages"' in row and 'hx-swap-oob="innerHTML"' in row
+    assert f"Marked done: “{commitment.title}”." in row
     assert f'hx-post="{reopen_url}"' in row
     assert commitment.account.name in row  # the My work row keeps its account link
     commitment.refresh_from_db()
@@ -244,7 +246,8 @@ def test_completing_then_undoing_a_commitment_with_htmx(client_for, kam_user, co
     assert undone.status_code == 200
     row = undone.content.decode()
     assert f'hx-post="{complete_url}"' in row
-    assert "Marked done." not in row
+    assert "Marked done" not in row
+    assert f"Reopened: “{commitment.title}”." in row
     commitment.refresh_from_db()
     assert (commitment.status, commitment.done_at) == (CommitmentStatus.OPEN, None)
     assert not _done_entries(commitment).exists()
@@ -263,7 +266,9 @@ def test_cancelling_offers_undo(client_for, kam_user, commitment):
     response = client_for(kam_user).post(
         reverse("commitment_cancel", args=[commitment.pk]), {"reason": "Not needed"}, **HTMX
     )
-    assert "Cancelled." in response.content.decode()
+    html = response.content.decode()
+    assert f"Cancelled: “{commitment.title}”." in html
+    assert ">Undo<" in html
     assert reverse("commitment_reopen", args=[commitment.pk]) in response.content.decode()
     commitment.refresh_from_db()
     assert commitment.status == CommitmentStatus.CANCELLED

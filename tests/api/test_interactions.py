@@ -239,3 +239,15 @@ def test_list_query_count_and_filters(api_as, kam_user, outsider, django_assert_
     assert len(client.get(URL, {"kind": "call"}).json()["results"]) == 0
     first = rows[0]["account"]
     assert {r["account"] for r in client.get(URL, {"account": first}).json()["results"]} == {first}
+
+
+def test_a_summary_over_300_characters_is_refused_naming_the_field_not_cut(
+    api_as, kam_user, account, now
+):
+    """Issue 16: nothing cuts a summary silently. The web form moves the rest to the notes; the
+    API, whose caller cannot be told, refuses it."""
+    response = api_as(kam_user).post(URL, payload(account, summary="x" * 301), format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["summary"]
+    assert "300" in response.json()["summary"][0]
+    assert not Interaction.objects.exists()

@@ -33,7 +33,6 @@ PT_BR = {
     "Summary": "Resumo",
     "Next step": "Próximo passo",
     "Save interaction": "Salvar interação",
-    "Logged: {summary}": "Interação registrada: {summary}",
     "Timeline, newest first": "Linha do tempo, mais recentes primeiro",
     "With {names}": "Com {names}",
     "This week": "Esta semana",
@@ -84,6 +83,18 @@ PT_BR = {
     "Engagement recency": "Recência do engajamento",
     "Save as a new version": "Salvar como nova versão",
     "Configuration saved as version {version}": "Configuração salva como versão {version}",
+    # Feedback after a save (issue 16)
+    "Logged: {kind} with {account}": "Registrado: {kind} com {account}",
+    "See it on the timeline": "Ver na linha do tempo",
+    "Undone: “{summary}”": "Desfeito: o registro “{summary}”",
+    "Log interaction": "Registrar interação",
+    "Which account?": "Qual conta?",
+    "{count}/{max} characters": "{count}/{max} caracteres",
+    "{count}/{max} characters: what is over will move to the notes": (
+        "{count}/{max} caracteres: o excedente irá para as notas"
+    ),
+    "Show more": "Mostrar mais",
+    "Show less": "Mostrar menos",
 }
 
 

@@ -75,6 +75,7 @@ MAIN_PAGES = {
     "notification-settings": "/notifications/settings/",
     "calendar": "/calendar/",
     "log-pick-account": "/log/",
+    "log-interaction": "/accounts/{account}/log/",
     "account-edit": "/accounts/{account}/edit/",
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
@@ -265,8 +266,9 @@ def test_quick_log_works_with_the_keyboard_alone(
     page.keyboard.type("Send the new price list")
     page.keyboard.press("Enter")
 
-    logged = _("Logged: {summary}", summary="Pricing call with Ana")
-    expect(page.get_by_role("status").filter(has_text=logged)).to_be_visible()
+    logged = _("Logged: {kind} with {account}", kind=_("Meeting"), account="Acme Brasil")
+    confirmation = page.get_by_role("alert").filter(has_text=logged)
+    expect(confirmation).to_contain_text("Pricing call with Ana")
     timeline = page.get_by_role("list", name=_("Timeline, newest first"))
     entries = timeline.get_by_role("listitem")
     expect(entries.filter(has_text="Pricing call with Ana")).to_contain_text("Ana Lima")

@@ -265,6 +265,22 @@ def test_interactions_go_through_the_quick_log_rules(run_import, account, kam_us
     assert run_import("interactions", rows).counts["unchanged"] == 1
 
 
+def test_an_interaction_summary_over_300_characters_is_rejected_naming_the_column(
+    run_import, account, kam_user, now
+):
+    """Issue 16: the importer refuses the row (naming the field), it never cuts the text."""
+    long = "y" * 301
+    rows = (
+        "account,date,type,summary,user\n"
+        f"Acme Industrial,2026-03-01,meeting,{long},owner@example.com\n"
+    )
+    result = run_import("interactions", rows)
+    assert result.counts["rejected"] == 1 and result.counts["created"] == 0
+    assert "summary" in result.rejects[0]["reason"].lower()
+    assert "300" in result.rejects[0]["reason"]
+    assert not Interaction.objects.exists()
+
+
 # --- users and products ---------------------------------------------------------------------
 
 

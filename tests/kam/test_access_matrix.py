@@ -95,6 +95,8 @@ ROUTES: dict[str, Route] = {
     "my_work": Route(PAGE),
     "log_pick_account": Route(PAGE),
     "interaction_create": Route(OBJECT, account_kw),
+    # Undo of a log: an outsider gets 404; on the account, only the author within the window.
+    "interaction_undo": Route(OBJECT, lambda s: {"pk": s.interaction.pk}, "post"),
     "account_commitments": Route(OBJECT, account_kw),
     "commitment_complete": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
     "commitment_reopen": Route(OBJECT, lambda s: {"pk": s.commitment.pk}, "post"),
