@@ -50,3 +50,12 @@ function markScrollers() {
 document.addEventListener("DOMContentLoaded", markScrollers);
 document.addEventListener("htmx:load", markScrollers);
 window.addEventListener("resize", markScrollers);
+
+// Lists with row checkboxes (the accounts list's bulk actions): "select all on this page".
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches("input[type=checkbox][data-select-all]")) return;
+  box.closest("form").querySelectorAll("tbody input[type=checkbox]").forEach((row) => {
+    row.checked = box.checked;
+  });
+});
