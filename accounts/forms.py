@@ -15,6 +15,7 @@ from accounts.models import (
     HealthBand,
     RatingCriterion,
     SatisfactionEntry,
+    SavedView,
     Stakeholder,
     Tier,
     Weekday,
@@ -26,6 +27,7 @@ from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
 from kam.forms import DateInput, date_field
 from kam.models import Role, User
+from kam.params import BIGINT_MAX, parse_int
 
 
 def _ids(value) -> set[str]:
@@ -93,6 +95,26 @@ class AccountForm(forms.ModelForm):
                     self.add_error(name, reason)
         return cleaned
 
+
+# The accounts list's columns besides the name, which is always shown; the chooser (`cols`)
+# picks among them.
+ACCOUNT_LIST_COLUMNS = [
+    ("industry", _("Industry")),
+    ("owner", _("Owner")),
+    ("status", _("Status")),
+    ("tier", _("Tier")),
+    ("health", _("Health")),
+    ("revenue", _("Revenue, last 12 months")),
+    ("last_touch", _("Last touch")),
+    ("next_touch", _("Next touch due")),
+    ("renewal", _("Renewal")),
+    ("region", _("Region")),
+    ("pareto", _("Pareto class")),
+]
+DEFAULT_COLUMNS = (
+    "industry", "owner", "status", "tier", "health", "revenue", "last_touch", "next_touch",
+    "renewal",
+)  # fmt: skip
 
 # Renewal windows the list offers (the dashboard links to 90).
 RENEWAL_DAYS = (30, 60, 90, 180)
@@ -166,20 +188,17 @@ class AccountFilterForm(forms.Form):
             ("prev_12m", _("In the 12 months before (retention base)")),
         ],
     )
-    sort = forms.ChoiceField(
-        label=_("Sort by"),
-        required=False,
-        choices=[
-            ("name", _("Name (A–Z)")),
-            ("-name", _("Name (Z–A)")),
-            ("-last_touch", _("Last touch (newest)")),
-            ("last_touch", _("Last touch (oldest)")),
-            ("renewal", _("Renewal (soonest)")),
-            ("health", _("Health (lowest first)")),
-            ("-health", _("Health (highest first)")),
-            ("tier", _("Tier")),
-        ],
+    # A key of the list's sort (insights.selectors.account_sorting, `-key` descending); an
+    # unknown one sorts by name, as a bookmark from before a column was dropped should.
+    sort = forms.CharField(label=_("Sort by"), required=False, max_length=40)
+    cols = forms.MultipleChoiceField(
+        label=_("Columns"), required=False, choices=ACCOUNT_LIST_COLUMNS
     )
+    # Hidden by the list: which saved view the filters came from (accounts.SavedView).
+    view = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
+
+    # Not filters: how the rows are shown, and where they came from.
+    DISPLAY_FIELDS = ("sort", "cols", "view")
 
     def __init__(self, *args, owners, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,8 +210,9 @@ class AccountFilterForm(forms.Form):
         ]
 
     def list_filters(self) -> dict:
-        """The cleaned filters as accounts.selectors.account_list_rows arguments."""
-        data = self.cleaned_data
+        """The cleaned filters as accounts.selectors.account_list_rows arguments; the valid ones
+        when some are not (invalid_labels names the others), none when unbound."""
+        data = getattr(self, "cleaned_data", {})
         return {
             "search": data.get("q", ""),
             "status": data.get("status", ""),
@@ -211,6 +231,99 @@ class AccountFilterForm(forms.Form):
             "sla_missed_days": data.get("sla"),
             "sort": data.get("sort") or "name",
         }
+
+    def columns(self) -> list[str]:
+        """The columns to show, in the list's order: the chosen ones, else the defaults."""
+        chosen = set(getattr(self, "cleaned_data", {}).get("cols") or DEFAULT_COLUMNS)
+        return [key for key, _label in ACCOUNT_LIST_COLUMNS if key in chosen]
+
+    def filter_fields(self):
+        """The bound fields the filter bar shows (the search box and the selects)."""
+        return [field for field in self if field.name not in ("q", *self.DISPLAY_FIELDS)]
+
+    def invalid_labels(self) -> list[str]:
+        """The labels of the parameters that were ignored because they are not valid here."""
+        return [str(self.fields[name].label or name) for name in self.errors]
+
+    @classmethod
+    def query_of(cls, query) -> str:
+        """The part of `query` (a QueryDict) that is the list's state: its filters, sort and
+        columns; no page, no export, no saved view."""
+        kept = query.copy()
+        for name in list(kept):
+            if name not in cls.base_fields or name == "view":
+                del kept[name]
+        for name in list(kept):
+            if not [value for value in kept.getlist(name) if value != ""]:
+                del kept[name]
+        return kept.urlencode()
+
+
+class SavedViewForm(forms.ModelForm):
+    """Name and sharing of a saved view of the accounts list (its query comes from the list)."""
+
+    class Meta:
+        model = SavedView
+        fields = ["name", "shared"]
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        taken = SavedView.objects.filter(owner=self.owner, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("You already have a view with this name."))
+        return name
+
+
+class IdListField(forms.Field):
+    """Ids of rows ticked in a list (repeated parameter): whole numbers only."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Select at least one account."),
+        "invalid": _("“%(value)s” is not an account number."),
+    }
+
+    def to_python(self, value) -> list[int]:
+        ids = []
+        for item in value or []:
+            number = parse_int(str(item))
+            if number is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": item}
+                )
+            ids.append(number)
+        return ids
+
+
+class AccountBulkForm(forms.Form):
+    """An action on the accounts ticked on the list."""
+
+    REASSIGN, TIER_REVIEW, EXPORT = "reassign", "tier_review", "export"
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            (REASSIGN, _("Reassign owner")),
+            (TIER_REVIEW, _("Ask for a tier review")),
+            (EXPORT, _("Export selection")),
+        ],
+    )
+    accounts = IdListField(label=_("Accounts"))
+    owner = forms.ModelChoiceField(
+        label=_("New owner"),
+        required=False,
+        queryset=User.objects.filter(is_active=True, role=Role.KAM).order_by("full_name"),
+        empty_label=_("Choose the new owner"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.REASSIGN and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        return cleaned
 
 
 class StakeholderForm(forms.ModelForm):

@@ -431,6 +431,12 @@ class Account(models.Model):
     # A leader reviewed the current recommendation (accepted or overrode it); the nightly job
     # clears this when it recommends a different tier.
     recommendation_reviewed = models.BooleanField(default=False, editable=False)
+    # Someone asked a leader to review the tier (accounts.services.tier_review_request, the
+    # accounts list's bulk action): the account is on the tier review list, whatever the
+    # recommendation says, until a leader decides (tier_recommendation_review clears it).
+    tier_review_requested_at = models.DateTimeField(
+        _("tier review requested"), null=True, blank=True, editable=False
+    )
     # The latest HealthScore, copied here so lists sort and filter without a join.
     health_score = models.PositiveSmallIntegerField(
         _("health"), null=True, blank=True, editable=False
@@ -1618,3 +1624,32 @@ class CompanyHoliday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.name}"
+
+
+class SavedView(models.Model):
+    """A saved view of the accounts list: its query string (filters, sort, columns), named by
+    its owner. Shared, the owner's sales team sees it too (accounts.selectors.saved_views_for_user
+    says who that is); applying one is opening the list with its query string."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    shared = models.BooleanField(_("shared with my team"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -39,6 +39,7 @@ from accounts.models import (
     QualitativeRating,
     RatingCriterion,
     SatisfactionEntry,
+    SavedView,
     ScoringConfig,
     Stakeholder,
     TierChange,
@@ -49,6 +50,7 @@ from accounts.models import (
 from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
 from kam.audit import OBJECT_TYPES
 from kam.models import AuditEvent, Role, User
+from kam.sorting import Sort, Sorting, SortKey
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
@@ -244,8 +246,24 @@ def industries_and_regions_for_user(user) -> tuple[list[str], list[str]]:
     return sorted(industries - {""}), sorted(regions - {""})
 
 
-def account_page_stakeholders(account: Account) -> list[Stakeholder]:
-    return list(account.stakeholders.select_related("reports_to").order_by("name"))
+# The stakeholders table's sortable columns (kam.sorting).
+STAKEHOLDER_SORTING = Sorting(
+    keys={
+        "name": SortKey("name", nullable=False),
+        "title": SortKey("title", nullable=False),
+        "buying_role": SortKey("buying_role", nullable=False),
+        "influence": SortKey("influence", nullable=False),
+        "stance": SortKey("stance", nullable=False),
+        "last_interaction": SortKey("last_interaction_at"),
+    },
+    default="name",
+    descending_first=frozenset({"influence", "last_interaction"}),
+)
+
+
+def account_page_stakeholders(account: Account, sort: Sort | None = None) -> list[Stakeholder]:
+    order = sort.order_by() if sort is not None else ["name", "pk"]
+    return list(account.stakeholders.select_related("reports_to").order_by(*order))
 
 
 @dataclass(frozen=True)
@@ -364,11 +382,14 @@ def account_health(account: Account, today: date, days: int = 180) -> dict:
 
 
 def tier_review_rows(user) -> QuerySet[Account]:
-    """Accounts whose tier and recommendation disagree and no leader has reviewed yet."""
+    """Accounts whose tier and recommendation disagree and no leader has reviewed yet, and those
+    someone asked a leader to review (accounts.services.tier_review_request)."""
+    mismatch = Q(recommended_tier__isnull=False, recommendation_reviewed=False) & ~Q(
+        tier=F("recommended_tier")
+    )
     return (
         accounts_for_user(user)
-        .filter(recommended_tier__isnull=False, recommendation_reviewed=False)
-        .exclude(tier=F("recommended_tier"))
+        .filter(mismatch | Q(tier_review_requested_at__isnull=False))
         .select_related("tier", "recommended_tier", "owner")
         .order_by("-tier_score", "name")
     )
@@ -411,6 +432,43 @@ def audit_rows(events) -> list[AuditRow]:
         )
         for event in events
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved views of the accounts list
+
+
+def sales_team_q(user, field: str = "owner") -> Q:
+    """Rows whose `field` (a user) is on `user`'s sales team (User.manager, as the sales-team
+    import sets it): their manager, their direct reports and the colleagues who share their
+    manager. Never `user` themselves."""
+    team = Q(**{f"{field}__manager_id": user.pk})
+    if user.manager_id is not None:
+        team |= Q(**{f"{field}_id": user.manager_id}) | Q(
+            **{f"{field}__manager_id": user.manager_id}
+        )
+    return team & ~Q(**{f"{field}_id": user.pk})
+
+
+def saved_views_for_user(user) -> QuerySet[SavedView]:
+    """The saved views `user` may open: their own, and the shared ones of their sales team
+    (sales_team_q); leaders and admins, who review the whole portfolio, every shared one.
+    Opening one only fills the list's filters: the rows stay those accounts_for_user gives."""
+    if not user.is_authenticated or not user.is_active:
+        return SavedView.objects.none()
+    shared = Q(shared=True)
+    if not user.sees_all_accounts:
+        shared &= sales_team_q(user)
+    return SavedView.objects.filter(Q(owner=user) | shared).select_related("owner")
+
+
+def get_saved_view_for_user(user, pk: int, *, change: bool = False) -> SavedView:
+    """The saved view, or 404 when `user` may not open it; 403 when `change` (rename, delete)
+    and it is not theirs: only its owner changes a view."""
+    view = get_object_or_404(saved_views_for_user(user), pk=pk)
+    if change and view.owner_id != user.pk:
+        raise PermissionDenied(_("Only the person who saved a view renames or deletes it."))
+    return view
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from accounts.scoring import (
     DEFAULT_HEALTH_WEIGHTS,
     DEFAULT_TIER_WEIGHTS,
 )
+from accounts.selectors import REFUSALS, Access, account_permits, accounts_for_user
 from accounts.timeline import timeline_record
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
 from kam.models import User
@@ -222,6 +223,81 @@ def account_update(
     return account
 
 
+class BulkRefused(Exception):
+    """A bulk action that may not be done on some of the accounts asked for: nothing was done.
+    `names` are the accounts the actor may not change (they see them); `hidden` counts the ids
+    they do not see (never named)."""
+
+    def __init__(self, message: str, *, names: Iterable[str] = (), hidden: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.names = list(names)
+        self.hidden = hidden
+
+
+def _bulk_accounts(*, actor, ids: Iterable[int], action: Access) -> list[Account]:
+    """The accounts `ids` locked for the change, in name order, or BulkRefused naming those the
+    actor may not do `action` on (the one rule: accounts.selectors)."""
+    wanted = set(ids)
+    accounts = list(
+        accounts_for_user(actor)
+        .filter(pk__in=wanted)
+        .select_for_update(of=("self",))
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+    hidden = len(wanted) - len(accounts)
+    if hidden:
+        raise BulkRefused(
+            _("%(count)s of the selected accounts are not available to you; nothing was changed.")
+            % {"count": hidden},
+            hidden=hidden,
+        )
+    refused = [account.name for account in accounts if not account_permits(actor, account, action)]
+    if refused:
+        reason = REFUSALS.get(action, _("You may not change these accounts."))
+        raise BulkRefused(
+            _("Nothing was changed. %(reason)s Not yours to change: %(names)s.")
+            % {"reason": reason, "names": ", ".join(refused)},
+            names=refused,
+        )
+    return accounts
+
+
+@transaction.atomic
+def accounts_reassign(*, actor, ids: Iterable[int], owner: User) -> list[Account]:
+    """Hand the accounts `ids` over to `owner`, all or none: each through account_update (its
+    validation, audit and playbook check), in one transaction. BulkRefused when the actor may
+    not change the owner of one of them; ValidationError when `owner` may not own one."""
+    changed = []
+    for account in _bulk_accounts(actor=actor, ids=ids, action=Access.CHANGE_OWNER):
+        if account.owner_id == owner.pk:
+            continue
+        changed.append(
+            account_update(
+                account=account, expected_version=account.version, actor=actor, owner=owner
+            )
+        )
+    return changed
+
+
+@transaction.atomic
+def tier_review_request(*, actor, ids: Iterable[int]) -> list[Account]:
+    """Put the accounts `ids` on the leaders' tier review list (accounts.selectors
+    tier_review_rows) until a leader decides, all or none; anyone who may edit an account may
+    ask. Accounts already waiting for a review are left as they are."""
+    asked = []
+    now = timezone.now()
+    for account in _bulk_accounts(actor=actor, ids=ids, action=Access.EDIT):
+        if account.tier_review_requested_at is not None:
+            continue
+        account.tier_review_requested_at = now
+        account.save(update_fields=["tier_review_requested_at"])
+        _audit_account(account, actor, Action.TIER, {"tier review": [None, _("requested")]})
+        asked.append(account)
+    return asked
+
+
 def account_parent_check(account: Account, parent: Account | None) -> None:
     """Refuse a parent that would make a loop of any length (accounts.models.parent_makes_loop,
     which the importer runs over its whole file too)."""
@@ -366,7 +442,8 @@ def tier_recommendation_review(
         outbox_enqueue(REQUEST_DEADLINES_TASK, [locked.pk])
     locked.tier = to_tier
     locked.recommendation_reviewed = True
-    locked.save(update_fields=["tier", "recommendation_reviewed"])
+    locked.tier_review_requested_at = None
+    locked.save(update_fields=["tier", "recommendation_reviewed", "tier_review_requested_at"])
     return change
 
 

@@ -31,6 +31,7 @@ from accounts.forms import (
 from accounts.models import CompanyHoliday, ScoringConfig, Tier, WorkingCalendar
 from accounts.relationship_map import relationship_map_data
 from accounts.selectors import (
+    STAKEHOLDER_SORTING,
     Access,
     account_page_stakeholders,
     accounts_for_user,
@@ -163,12 +164,14 @@ def account_page_context(request, account, tab: str, **context):
 @require_GET
 def account_stakeholders(request, pk: int):
     account = get_account_for_user(request.user, pk)
-    stakeholders = account_page_stakeholders(account)
+    sort = STAKEHOLDER_SORTING.parse(request.GET.get("sort"))
+    stakeholders = account_page_stakeholders(account, sort)
     context = account_page_context(
         request,
         account,
         "stakeholders",
         stakeholders=stakeholders,
+        sort=sort,
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         stakeholder_url_pattern=reverse("stakeholder_edit", args=[account.pk, 0]).replace(
             "/0/", "/{id}/"

@@ -3,27 +3,42 @@ figure)."""
 
 from datetime import date, datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from accounts.currency import Rates, converted
 from accounts.models import Account, Tier, business_date
 from accounts.selectors import LIVE, accounts_for_user
 from activities.models import ClientRequest
 from activities.selectors import commitments_overdue_q
+from kam.sorting import Sorting, SortKey
 from plans.selectors import open_pipeline_q
 
-# Sort keys the list accepts; NULLs (never touched, no renewal date) go last either way.
-ACCOUNT_SORTS = {
-    "name": F("name").asc(),
-    "-name": F("name").desc(),
-    "last_touch": F("last_touch_at").asc(nulls_last=True),
-    "-last_touch": F("last_touch_at").desc(nulls_last=True),
-    "renewal": F("renewal_date").asc(nulls_last=True),
-    "-renewal": F("renewal_date").desc(nulls_last=True),
-    "health": F("health_score").asc(nulls_last=True),
-    "-health": F("health_score").desc(nulls_last=True),
-    "tier": F("tier__rank").asc(nulls_last=True),
+# The list's sortable columns (kam.sorting; `-key` descending). NULLs (never touched, no renewal
+# date, no rate for the currency) go last either way; ties by name, then id.
+ACCOUNT_SORT_KEYS = {
+    "name": SortKey("name", nullable=False),
+    "industry": SortKey("industry", nullable=False),
+    "owner": SortKey("owner__full_name", nullable=False),
+    "status": SortKey("status", nullable=False),
+    "tier": SortKey("tier__rank"),
+    "health": SortKey("health_score"),
+    "last_touch": SortKey("last_touch_at"),
+    "renewal": SortKey("renewal_date"),
 }
+REVENUE = "revenue"
+
+
+def account_sorting(rates: Rates | None = None) -> Sorting:
+    """The accounts list's sort keys; with `rates`, also by revenue: the last 12 months in the
+    reporting currency, as the portfolio dashboard converts it (accounts.currency.converted)."""
+    keys = dict(ACCOUNT_SORT_KEYS)
+    if rates is not None:
+        keys[REVENUE] = SortKey(converted("revenue_last_12m", rates))
+    return Sorting(keys=keys, default="name", descending_first=frozenset({REVENUE, "health"}))
+
+
+ACCOUNT_SORTS = account_sorting()
 
 
 # The list's revenue filter: accounts with revenue booked in the last 12 months, or the
@@ -56,9 +71,11 @@ def account_list_rows(
     now: datetime | None = None,
     default_cadence_days: int = 30,
     sort: str = "name",
+    rates: Rates | None = None,
 ) -> QuerySet[Account]:
     """The accounts list, and the accounts behind every figure of the portfolio dashboard
-    (insights.portfolio builds its counts from the same AccountQuerySet rules)."""
+    (insights.portfolio builds its counts from the same AccountQuerySet rules). `sort` is a key
+    of account_sorting(rates) (an unknown one sorts by name); sorting by revenue needs `rates`."""
     today = today or business_date()
     rows = accounts_for_user(user).select_related("owner", "tier")
     if search:
@@ -96,7 +113,7 @@ def account_list_rows(
         rows = rows.filter(REVENUE_FILTERS[revenue])
     if sla_missed_days:
         rows = rows.filter(sla_missed_q(now or timezone.now(), sla_missed_days))
-    return rows.order_by(ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS["name"]), "pk")
+    return rows.order_by(*account_sorting(rates).parse(sort).order_by())
 
 
 def sla_missed_q(now: datetime, days: int) -> Q:

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from insights import playbook_views, views
+from insights import list_views, playbook_views, views
 
 urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
+    path("accounts/bulk/", list_views.account_bulk, name="account_bulk"),
+    path("accounts/views/", list_views.saved_view_create, name="saved_view_create"),
+    path("accounts/views/<int:pk>/", list_views.saved_view_update, name="saved_view_update"),
+    path("accounts/views/<int:pk>/delete/", list_views.saved_view_delete, name="saved_view_delete"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path(

@@ -6,6 +6,7 @@ from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
@@ -16,6 +17,8 @@ from accounts.coverage import open_departures, stakeholder_coverage
 from accounts.currency import rates_on, reporting_currency
 from accounts.exports import account_rows
 from accounts.forms import (
+    ACCOUNT_LIST_COLUMNS,
+    AccountBulkForm,
     AccountFilterForm,
     ExchangeRateForm,
     MilestoneForm,
@@ -33,6 +36,7 @@ from accounts.selectors import (
     current_ratings,
     get_account_for_user,
     industries_and_regions_for_user,
+    saved_views_for_user,
 )
 from accounts.timeline import timeline_page
 from accounts.views import PAGE_SIZE, account_page_context
@@ -46,7 +50,7 @@ from insights.portfolio import (
 )
 from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
 from insights.qbr_prep import qbr_prep_pack
-from insights.selectors import account_list_rows
+from insights.selectors import account_list_rows, account_sorting
 from insights.sla import account_sla
 from kam.access import admin_required
 from kam.downloads import name_download
@@ -56,22 +60,51 @@ from kam.params import cursor_param
 from plans.selectors import stale_plans
 
 
+def account_filter_form(user, data) -> AccountFilterForm:
+    """The accounts list's filter form with the options `user` has (owners, industries, regions
+    of the accounts they see): the list and its saved views validate against it."""
+    industries, regions = industries_and_regions_for_user(user)
+    return AccountFilterForm(
+        data, owners=account_owners_for_user(user), industries=industries, regions=regions
+    )
+
+
 @require_GET
 def account_list(request):
+    """The accounts list. Its whole state is in the query string (filters, sort, page, columns
+    and the saved view it came from), so a bookmark, the back button and a shared link show the
+    same list; htmx requests for #account-results get the table only and push the URL."""
     user = request.user
-    owners = account_owners_for_user(user)
-    industries, regions = industries_and_regions_for_user(user)
-    filters = AccountFilterForm(
-        request.GET or None, owners=owners, industries=industries, regions=regions
-    )
+    saved_views = list(saved_views_for_user(user))
+    filters = account_filter_form(user, request.GET or None)
+    filters.is_valid()
+    params = filters.list_filters()
+    notices = []
+    if filters.errors:
+        notices.append(
+            _("Ignored because not valid here: %(fields)s.")
+            % {"fields": ", ".join(filters.invalid_labels())}
+        )
+    view_pk = filters.cleaned_data.get("view") if filters.is_bound else None
+    active_view = next((view for view in saved_views if view.pk == view_pk), None)
+    if view_pk and active_view is None:
+        notices.append(_("That saved view is not available to you."))
+    if active_view is not None and set(request.GET) <= {"view", "page"}:
+        # A link to the view alone (?view=7) opens it as saved now.
+        return redirect(saved_view_url(active_view))
     default_cadence = current_config().default_touch_cadence_days
-    params = filters.list_filters() if filters.is_valid() else {}
-    rows = account_list_rows(user, default_cadence_days=default_cadence, **params)
+    today = business_date()
+    rates = rates_on(today)
+    rows = account_list_rows(user, default_cadence_days=default_cadence, rates=rates, **params)
     if request.GET.get("export") in FORMATS:
         # The same rows as the page, every page of them.
         headers, export_rows = account_rows(rows)
         return table_response(request.GET["export"], headers, export_rows, filename="accounts")
     page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for account in page.object_list:
+        # The dashboard's conversion (accounts.currency), for the page's rows.
+        account.revenue_converted = rates.convert(account.revenue_last_12m, account.currency)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
@@ -79,14 +112,29 @@ def account_list(request):
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
+        "list_query": AccountFilterForm.query_of(request.GET),
+        "sort": account_sorting(rates).parse(params.get("sort")),
+        "columns": filters.columns(),
+        "column_choices": ACCOUNT_LIST_COLUMNS,
+        "saved_views": saved_views,
+        "active_view": active_view,
+        "notices": notices,
+        "reporting_currency": rates.reporting_currency,
+        "bulk_form": AccountBulkForm(),
         # The account rules count days in the business time zone (accounts.models).
-        "today": business_date(),
+        "today": today,
         "default_cadence": default_cadence,
     }
     template = "accounts/account_list.html"
     if request.htmx and request.htmx.target == "account-results":
         template += "#results"
     return render(request, template, context)
+
+
+def saved_view_url(view) -> str:
+    """The accounts list as the saved view shows it (applying a view is opening this)."""
+    query = f"{view.query}&" if view.query else ""
+    return f"{reverse('account_list')}?{query}view={view.pk}"
 
 
 def _quick_log_context(request, account, stakeholders):

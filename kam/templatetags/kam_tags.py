@@ -18,6 +18,28 @@ def date_bounds() -> str:
     return format_html('min="{}" max="{}"', DATE_INPUT_ATTRS["min"], DATE_INPUT_ATTRS["max"])
 
 
+@register.inclusion_tag("partials/sort_header.html", takes_context=True)
+def sort_header(context, sort, key: str, label, target: str = "", classes: str = "") -> dict:
+    """{% sort_header sort "revenue" _("Revenue") "account-results" %}: a sortable column header
+    (kam.sorting). Its link keeps the page's other parameters, drops the page number and asks
+    for the other direction when the column is the sort already; `aria-sort` on the sorted one.
+    With `target`, htmx swaps that element and pushes the URL (the plain link without JS)."""
+    query = context["request"].GET.copy()
+    for name in ("page", "export"):
+        query.pop(name, None)
+    query["sort"] = sort.toggled(key)
+    active = sort.key == key
+    return {
+        "href": f"?{query.urlencode()}",
+        "label": label,
+        "active": active,
+        "descending": sort.descending,
+        "aria_sort": ("descending" if sort.descending else "ascending") if active else "",
+        "target": target,
+        "classes": classes,
+    }
+
+
 @register.filter
 def next_touch_due(account, default_cadence_days: int):
     """{{ account|next_touch_due:default_cadence }} — the model fact, for templates."""

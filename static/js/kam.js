@@ -109,3 +109,11 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("DOMContentLoaded", () => collapseNotes(document));
 document.addEventListener("htmx:load", (event) => collapseNotes(event.target));
+// Lists with row checkboxes (the accounts list's bulk actions): "select all on this page".
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches("input[type=checkbox][data-select-all]")) return;
+  box.closest("form").querySelectorAll("tbody input[type=checkbox]").forEach((row) => {
+    row.checked = box.checked;
+  });
+});

@@ -95,6 +95,22 @@ PT_BR = {
     ),
     "Show more": "Mostrar mais",
     "Show less": "Mostrar menos",
+    # Accounts list: sort, columns, saved views, bulk actions
+    "Revenue, last 12 months ({currency})": "Receita, últimos 12 meses ({currency})",
+    "Industry": "Setor",
+    "Columns": "Colunas",
+    "Save view": "Salvar visualização",
+    "View name": "Nome da visualização",
+    "Share with my team": "Compartilhar com minha equipe",
+    "Save this view": "Salvar esta visualização",
+    "View “{name}” saved.": "Visualização “{name}” salva.",
+    "Saved views": "Visualizações salvas",
+    "Select {name}": "Selecionar {name}",
+    "Select all on this page": "Selecionar todas desta página",
+    "New owner": "Novo responsável",
+    "Reassign owner": "Trocar responsável",
+    "{count} accounts handed over to {owner}.": "{count} contas passadas para {owner}.",
+    "Export selection (CSV)": "Exportar seleção (CSV)",
 }
 
 

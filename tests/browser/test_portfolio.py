@@ -23,7 +23,7 @@ BLOCKS = [
 
 def account_names(page):
     """The names in the accounts list (sorted by name)."""
-    return page.locator("#account-results tbody tr td:first-child a")
+    return page.locator("#account-results tbody tr td.account-name a")
 
 
 def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(

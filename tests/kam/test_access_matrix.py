@@ -29,6 +29,7 @@ from accounts.models import (
     CompanyHoliday,
     ExchangeRate,
     HealthScore,
+    SavedView,
     Tier,
     TierChange,
     WorkingCalendar,
@@ -127,6 +128,13 @@ ROUTES: dict[str, Route] = {
     "calendar_feed": Route(PUBLIC, lambda s: {"token": "not-a-token"}),
     # accounts/urls.py
     "account_list": Route(PAGE),
+    # Bulk actions on the ticked accounts: each account through the one rule (an outsider's
+    # ticks are refused; tests/insights/test_lists.py).
+    "account_bulk": Route(PAGE, method="post"),
+    # Saved views of the list: anyone saves their own; only the owner renames or deletes one.
+    "saved_view_create": Route(PAGE, method="post"),
+    "saved_view_update": Route(OBJECT, lambda s: {"pk": s.saved_view.pk}, "post"),
+    "saved_view_delete": Route(OBJECT, lambda s: {"pk": s.saved_view.pk}, "post"),
     "account_create": Route(PAGE),
     "account_detail": Route(OBJECT, account_kw),
     "account_edit": Route(OBJECT, account_kw),
@@ -303,6 +311,7 @@ class Scene:
     working_calendar: object = None
     company_holiday: object = None
     playbook: object = None
+    saved_view: object = None
 
 
 @pytest.fixture
@@ -377,6 +386,7 @@ def scene(account, kam_user, leader, now):
             actor=None, name="Renewal push", trigger="renewal_within", days=90,
             steps=[StepSpec("Prepare the proposal")],
         ),
+        saved_view=SavedView.objects.create(owner=kam_user, name="Mine", query="status=live"),
     )  # fmt: skip
 
 

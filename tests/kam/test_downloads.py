@@ -95,6 +95,7 @@ DOWNLOAD_VIEWS = {
     "dataio.views.import_rejects": "test_the_rejects_download_keeps_the_uploaded_name_inside",
     "dataio.views.export_table": "test_list_exports_name_the_file_after_the_list",
     "insights.views.account_list": "test_the_account_list_export_has_a_fixed_name",
+    "insights.list_views.account_bulk": "test_the_selection_export_has_a_fixed_name",
     "insights.views.portfolio_export": "test_dashboard_tables_are_named_after_the_table",
     "insights.views.qbr_prep_pdf": "test_the_prep_pack_pdf_keeps_the_account_name_inside",
     "activities.views.calendar_feed": "test_the_calendar_feed_is_an_inline_kam_ics",
@@ -208,6 +209,16 @@ def test_the_account_list_export_has_a_fixed_name(client_for, kam_user, fmt):
     AccountFactory(name=HOSTILE[0], owner=kam_user)
     response = client_for(kam_user).get(reverse("account_list"), {"export": fmt, "q": HOSTILE[0]})
     assert only_filename(response["Content-Disposition"], "attachment", fmt) == f"accounts.{fmt}"
+
+
+def test_the_selection_export_has_a_fixed_name(client_for, kam_user):
+    account = AccountFactory(name=HOSTILE[0], owner=kam_user)
+    response = client_for(kam_user).post(
+        reverse("account_bulk"), {"action": "export", "accounts": [account.pk]}
+    )
+    assert only_filename(response["Content-Disposition"], "attachment", "csv") == (
+        "accounts-selection.csv"
+    )
 
 
 @pytest.mark.parametrize("table", ["at-risk", "load"])

@@ -100,7 +100,20 @@ HAND_READ: dict[str, dict[str, tuple[str, str]]] = {
     "request_respond": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "request_resolve": {"show_account": (ANY, "1"), "next": (ANY, "/")},
     "request_reopen": {"show_account": (ANY, "1"), "next": (ANY, "/")},
-    "account_list": {"export": (CHOICE, ""), "page": (NUMBER, "1")},
+    "account_list": {
+        "export": (CHOICE, ""),
+        "page": (NUMBER, "1"),
+        "sort": (TEXT, "-revenue"),
+        "cols": (CHOICE, "revenue"),
+        "view": (NUMBER, ""),
+    },
+    "account_bulk": {
+        "next": (ANY, "/accounts/"),
+        "accounts": (NUMBER, "1"),
+        "action": (CHOICE, "export"),
+    },
+    "saved_view_create": {"query": (TEXT, "status=live")},
+    "saved_view_update": {"query": (TEXT, "status=live"), "replace": (CHOICE, "1")},
     "account_timeline": {
         "kind": (CHOICE, ""),
         "before_at": (MOMENT, "2026-03-10T12:00:00-03:00"),

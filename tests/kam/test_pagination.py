@@ -4,8 +4,9 @@ import pytest
 from django.core.paginator import Paginator
 from django.utils import timezone
 
+from accounts.currency import rates_on
 from accounts.selectors import account_owners_for_user
-from insights.selectors import ACCOUNT_SORTS, account_list_rows
+from insights.selectors import ACCOUNT_SORT_KEYS, REVENUE, account_list_rows
 from kam.pagination import DeferredJoinPaginator
 from tests.factories import AccountFactory
 
@@ -23,14 +24,19 @@ def accounts(kam_user, team_member):
                 renewal_date=None if n % 4 == 0 else timezone.localdate() + timedelta(days=n % 6),
                 health_score=None if n % 6 == 0 else n % 5 * 20,
                 status="at_risk" if n % 2 else "active",
+                revenue_last_12m=n % 3 * 1000,
+                industry=f"Industry {n % 2}",
             )
         )
     return rows
 
 
-@pytest.mark.parametrize("sort", sorted(ACCOUNT_SORTS))
-def test_deferred_join_pages_match_plain_pagination_for_every_sort(leader, accounts, sort):
-    rows = account_list_rows(leader, sort=sort)
+@pytest.mark.parametrize("direction", ["", "-"])
+@pytest.mark.parametrize("key", sorted([*ACCOUNT_SORT_KEYS, REVENUE]))
+def test_deferred_join_pages_match_plain_pagination_for_every_sort(
+    leader, accounts, key, direction
+):
+    rows = account_list_rows(leader, sort=direction + key, rates=rates_on(timezone.localdate()))
     plain, deferred = Paginator(rows, 5, orphans=1), DeferredJoinPaginator(rows, 5, orphans=1)
     assert deferred.num_pages == plain.num_pages == 4
     for number in plain.page_range:
