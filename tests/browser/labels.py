@@ -73,6 +73,14 @@ PT_BR = {
     "Engagement recency": "Recência do engajamento",
     "Save as a new version": "Salvar como nova versão",
     "Configuration saved as version {version}": "Configuração salva como versão {version}",
+    # Global search and keyboard shortcuts
+    "Find accounts, stakeholders, plans, interactions and requests": (
+        "Encontre contas, stakeholders, planos, interações e pedidos"
+    ),
+    "Keyboard shortcuts": "Atalhos de teclado",
+    "Go to My work": "Ir para Meu trabalho",
+    "Search": "Buscar",
+    "Search results": "Resultados da busca",
 }
 
 

@@ -268,3 +268,11 @@ def test_search_page_query_count_does_not_grow_with_the_data(
         with django_assert_num_queries(8):
             response = client.get(reverse("search"), {"q": "souza"})
         assert response.status_code == 200
+
+
+def test_an_outsider_searching_an_exact_account_name_gets_nothing(client_for, account, outsider):
+    InteractionFactory(account=account, summary="Acme Industrial kick-off")
+    response = client_for(outsider).get(reverse("search"), {"q": "Acme Industrial"})
+    assert response.status_code == 200
+    assert "0 results" in response.text
+    assert f"/accounts/{account.pk}/" not in response.text
