@@ -5,6 +5,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -29,6 +31,7 @@ from accounts import revenue
 from accounts.business_hours import BusinessCalendar
 from kam.dates import date_in_range, date_range_check, datetime_range_check
 from kam.models import Role
+from kam.search import search_vector
 
 
 class Currency(models.TextChoices):
@@ -344,6 +347,10 @@ def parent_makes_loop(
     return False
 
 
+# The tax id's digits alone, so a CNPJ is found typed with or without its punctuation.
+TAX_ID_DIGITS = Func(F("tax_id"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
+
+
 class Account(models.Model):
     """A client company. Revenue figures are derived from RevenueRecord, never typed."""
 
@@ -482,6 +489,17 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Accounts, stakeholders, plans, interactions and requests are found by the global search
+    # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
+    search_vector = models.GeneratedField(
+        expression=search_vector(
+            ("A", ("name", "legal_name", "tax_id", TAX_ID_DIGITS)), ("B", ("industry", "hq_city"))
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
+
     objects = AccountQuerySet.as_manager()
 
     class Meta:
@@ -528,6 +546,7 @@ class Account(models.Model):
             ),
         ]
         indexes = [
+            GinIndex(fields=["search_vector"], name="account_search_idx"),
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["last_touch_at"]),
             models.Index(fields=["tier", "name"]),
@@ -873,6 +892,17 @@ class Stakeholder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Accounts, stakeholders, plans, interactions and requests are found by the global search
+    # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
+    search_vector = models.GeneratedField(
+        expression=search_vector(
+            ("A", ("name", "email")), ("B", ("title", "department")), ("D", ("notes",))
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
+
     class Meta:
         verbose_name = _("stakeholder")
         verbose_name_plural = _("stakeholders")
@@ -897,7 +927,10 @@ class Stakeholder(models.Model):
             ),
             date_range_check("left_on", nullable=True, name="stakeholder_left_on_range"),
         ]
-        indexes = [models.Index(fields=["account", "name"])]
+        indexes = [
+            models.Index(fields=["account", "name"]),
+            GinIndex(fields=["search_vector"], name="stakeholder_search_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

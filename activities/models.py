@@ -3,6 +3,8 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
+from kam.search import search_vector
 
 
 class InteractionKind(models.TextChoices):
@@ -65,6 +68,15 @@ class Interaction(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Accounts, stakeholders, plans, interactions and requests are found by the global search
+    # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
+    search_vector = models.GeneratedField(
+        expression=search_vector(("A", ("summary",)), ("D", ("notes",))),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
+
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
@@ -88,13 +100,14 @@ class Interaction(models.Model):
             datetime_range_check("occurred_at", name="interaction_occurred_at_range"),
         ]
         indexes = [
+            GinIndex(fields=["search_vector"], name="interaction_search_idx"),
             # Includes sentiment so the health score reads last touch, sentiment and count in
             # an index-only scan (bench/README.md).
             models.Index(
                 fields=["account", "-occurred_at"],
                 include=["sentiment"],
                 name="interaction_account_recent_idx",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -757,6 +770,15 @@ class ClientRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # Accounts, stakeholders, plans, interactions and requests are found by the global search
+    # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
+    search_vector = models.GeneratedField(
+        expression=search_vector(("A", ("subject",)), ("D", ("details",))),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
+
     objects = ClientRequestQuerySet.as_manager()
 
     class Meta:
@@ -804,6 +826,7 @@ class ClientRequest(models.Model):
             ),
         ]
         indexes = [
+            GinIndex(fields=["search_vector"], name="client_request_search_idx"),
             models.Index(fields=["account", "-received_at"], name="client_request_account_idx"),
             # My work and the SLA check read the open requests by due moment.
             models.Index(

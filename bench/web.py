@@ -131,7 +131,9 @@ def bench_header(response) -> tuple[float, float, int, float]:
 
 
 class Scenario:
-    def __init__(self, name, session, target_ms, urls, *, method="GET", data=None, htmx=False):
+    def __init__(
+        self, name, session, target_ms, urls, *, method="GET", data=None, htmx=False, target=None
+    ):
         self.name = name
         self.session = session
         self.target_ms = target_ms
@@ -139,10 +141,13 @@ class Scenario:
         self.method = method
         self.data = data  # callable(url) -> form data for POSTs
         self.htmx = htmx
+        self.target = target  # HX-Target of an htmx request
 
     def send(self, base: str, n: int):
         url = self.urls[n % len(self.urls)]
         headers = {"HX-Request": "true"} if self.htmx else {}
+        if self.target:
+            headers["HX-Target"] = self.target
         if self.method == "POST":
             headers["X-CSRFToken"] = self.session.cookies["csrftoken"]
             headers["Referer"] = base + url
@@ -185,6 +190,15 @@ def print_result(result: dict) -> None:
         f"{result['sql_p50']:7.1f} {queries:>7} {result['cpu_p50']:7.1f} "
         f"{result['target']:>6} {verdict:<4}  {result['load']}"
     )
+
+
+SEARCHES = {
+    "pt words": ["negociacao", "negociação", "reuniao trimestral", "sao paulo", "entrega"],
+    "company prefix": ["Account 0012", "Account 01", "account 0199"],
+    "surname": ["Magalhães", "souza", "goncalves", "Ana Conceição"],
+    "english": ["forecast", "invoice correction", "procurement"],
+    "type-ahead": ["ne", "ac", "re"],
+}
 
 
 def scenarios(args, leader, kam) -> list[Scenario]:
@@ -276,6 +290,30 @@ def scenarios(args, leader, kam) -> list[Scenario]:
         result.append(
             Scenario("timeline kam", kam, 150, [f"/accounts/{pk}/timeline/" for pk in own])
         )
+    if "search" in args.only:
+        # The Ctrl/⌘-K palette as it is typed (htmx, 5 per kind) and the results page (10 per
+        # kind), as the leader (every account) and the KAM (their 70): accented and
+        # unaccented Portuguese words of the demo's interactions and requests, a company
+        # name prefix, stakeholders' surnames, English words, and two-letter type-ahead.
+        for who, session in (("leader", leader), ("kam", kam)):
+            for label, texts in SEARCHES.items():
+                urls = [f"/search/?{urlencode({'q': text})}" for text in texts]
+                result.append(
+                    Scenario(
+                        f"search palette {who} {label}",
+                        session,
+                        50,
+                        urls,
+                        htmx=True,
+                        target="search-palette-listbox",
+                    )
+                )
+            urls = [
+                f"/search/?{urlencode({'q': text})}"
+                for texts in SEARCHES.values()
+                for text in texts
+            ]
+            result.append(Scenario(f"search page {who}, every query", session, 50, urls))
     if "quicklog" in args.only and not args.no_writes:
         urls = [f"/accounts/{pk}/log/" for pk in own]
 
@@ -373,8 +411,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        default=["dashboard", "list", "account", "timeline", "quicklog"],
-        help="scenario groups: dashboard list account timeline quicklog",
+        default=["dashboard", "list", "account", "timeline", "quicklog", "search"],
+        help="scenario groups: dashboard list account timeline quicklog search",
     )
     parser.add_argument("--match", default="", help="only scenarios whose name contains this")
     parser.add_argument("--no-writes", action="store_true", help="skip the quick log POSTs")

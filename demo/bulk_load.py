@@ -59,6 +59,126 @@ TIER_MIX = [("strategic", 0.02), ("key", 0.08), ("growth", 0.25), ("maintain", 0
 STATUS_MIX = [("active", 0.85), ("at_risk", 0.08), ("prospect", 0.07)]
 
 
+# Words for the generated texts, so the global search meets real Portuguese and English text
+# (accents, plurals, stop words) and real name frequencies instead of one word per table.
+FIRST_NAMES = [
+    "Ana",
+    "João",
+    "Maria",
+    "José",
+    "Antônio",
+    "Francisca",
+    "Carlos",
+    "Paulo",
+    "Lúcia",
+    "Marcos",
+    "Fernanda",
+    "Luís",
+    "Patrícia",
+    "Rafael",
+    "Juliana",
+    "Gustavo",
+    "Camila",
+    "Rodrigo",
+    "Letícia",
+    "Bruno",
+]
+SURNAMES = [
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Ribeiro",
+    "Carvalho",
+    "Araújo",
+    "Conceição",
+    "Gonçalves",
+    "Magalhães",
+    "Nascimento",
+    "Simões",
+    "Brandão",
+    "Assunção",
+    "Monteiro",
+    "Cardoso",
+    "Teixeira",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Mendes",
+    "Castro",
+    "Vieira",
+    "Nogueira",
+]
+JOB_TITLES = [
+    "Diretor de Compras",
+    "Gerente de TI",
+    "Head of Procurement",
+    "Diretora Financeira",
+    "Coordenadora de Logística",
+    "Analista de Suprimentos",
+    "Operations Manager",
+    "Gerente de Operações",
+]
+INTERACTION_SUMMARIES = [
+    "Negociação do contrato de renovação",
+    "Reunião de alinhamento trimestral",
+    "Visita técnica à fábrica de São Paulo",
+    "Apresentação da proposta comercial",
+    "Ligação sobre atraso na entrega",
+    "Revisão de preços e condições de pagamento",
+    "Treinamento da equipe de operações",
+    "Follow-up da cotação enviada",
+    "Reclamação sobre qualidade do produto",
+    "Discussão do plano de expansão",
+    "Almoço com o diretor financeiro",
+    "Call about volume forecast for next quarter",
+    "Quarterly business review preparation",
+    "Pricing discussion with procurement",
+    "Implementação do novo módulo logístico",
+    "Auditoria de conformidade e segurança",
+    "Negociações de reajuste anual",
+    "Reunião com o comitê de inovação",
+    "Demonstração da plataforma em Curitiba",
+    "Feedback sobre o atendimento pós-venda",
+    "Alinhamento de metas de sustentabilidade",
+    "Kick-off do projeto de integração",
+    "Escalonamento de incidente crítico",
+    "Pesquisa de satisfação (NPS)",
+]
+REQUEST_SUBJECTS = [
+    "Segunda via de boleto",
+    "Atraso na entrega do pedido",
+    "Cotação de peças de reposição",
+    "Dúvida sobre nota fiscal",
+    "Solicitação de visita técnica",
+    "Alteração de endereço de entrega",
+    "Reajuste de preço contratual",
+    "Certificado de análise do lote",
+    "Invoice correction request",
+    "Access to the customer portal",
+    "Devolução de mercadoria avariada",
+    "Prazo de pagamento estendido",
+]
+TEXTS = {
+    "first_names": FIRST_NAMES,
+    "n_first": len(FIRST_NAMES),
+    "surnames": SURNAMES,
+    "n_sur": len(SURNAMES),
+    "titles": JOB_TITLES,
+    "n_titles": len(JOB_TITLES),
+    "summaries": INTERACTION_SUMMARIES,
+    "n_summaries": len(INTERACTION_SUMMARIES),
+    "subjects": REQUEST_SUBJECTS,
+    "n_subjects": len(REQUEST_SUBJECTS),
+}
+
+
 def log(message: str) -> None:
     print(message, flush=True)
 
@@ -259,7 +379,9 @@ def set_column_defaults(tables: list[str]) -> list[tuple[str, str]]:
         if table not in tables:
             continue
         for field in model._meta.concrete_fields:
-            if field.null or field.primary_key or field.db_default is not NOT_PROVIDED:
+            if field.null or field.primary_key or field.generated:
+                continue
+            if field.db_default is not NOT_PROVIDED:
                 continue
             default = field.get_default()
             if default is None:
@@ -309,7 +431,12 @@ def load_stakeholders(p: dict) -> int:
         INSERT INTO accounts_stakeholder
             (name, title, department, email, phone, buying_role, influence, stance, is_primary,
              left_on, notes, external_id, created_at, account_id)
-        SELECT 'Stakeholder ' || a.idx || '-' || s, '', '', '', '',
+        SELECT (%(first_names)s::text[])
+                   [1 + floor(pg_temp.u(a.idx * 16 + s, 19) * %(n_first)s)::int]
+               || ' ' || (%(surnames)s::text[])
+                   [1 + floor(pg_temp.u(a.idx * 16 + s, 9) * %(n_sur)s)::int],
+               (%(titles)s::text[])[1 + floor(pg_temp.u(a.idx * 16 + s, 8) * %(n_titles)s)::int],
+               '', '', '',
                CASE
                  WHEN s = 1 AND pg_temp.u(a.idx, 11) < 0.85 THEN 'decision_maker'
                  WHEN s = 2 AND pg_temp.u(a.idx, 12) < 0.75 THEN 'champion'
@@ -330,7 +457,7 @@ def load_stakeholders(p: dict) -> int:
             1, %(stakeholders_min)s + floor(pg_temp.u(a.idx, 10) * %(stakeholders_spread)s)::int) s
         ORDER BY a.idx, s
         """,
-        p,
+        {**p, **TEXTS},
     )
     execute(
         """
@@ -389,7 +516,8 @@ def load_interactions(p: dict) -> int:
              account_id, logged_by_id)
         SELECT (ARRAY['call', 'meeting', 'visit', 'email', 'note'])
                    [1 + floor(pg_temp.u(t.g, 21) * 5)::int],
-               t.occurred_at, 'Interaction ' || t.g, '',
+               t.occurred_at,
+               (%(summaries)s::text[])[1 + floor(pg_temp.u(t.g, 27) * %(n_summaries)s)::int], '',
                greatest(-2, least(2, round((pg_temp.u(a.idx, 30) - 0.4) * 2
                    + (pg_temp.u(t.g, 23) + pg_temp.u(t.g, 24) + pg_temp.u(t.g, 25) - 1.5) * 1.6
                )))::smallint,
@@ -405,7 +533,7 @@ def load_interactions(p: dict) -> int:
         JOIN bench_acc a ON a.idx = t.idx
         ORDER BY t.occurred_at, t.g
         """,
-        p,
+        {**p, **TEXTS},
     )
 
 
@@ -495,7 +623,7 @@ def load_requests(p: dict) -> int:
         SELECT a.id, a.first_sh,
                (ARRAY['email', 'phone', 'whatsapp', 'meeting', 'portal'])
                    [1 + floor(pg_temp.u(r.g, 72) * 5)::int],
-               'Request ' || r.g, '',
+               (%(subjects)s::text[])[1 + floor(pg_temp.u(r.g, 79) * %(n_subjects)s)::int], '',
                (ARRAY['low', 'normal', 'normal', 'high', 'urgent'])
                    [1 + floor(pg_temp.u(r.g, 73) * 5)::int],
                r.received, a.owner_id,
@@ -524,7 +652,7 @@ def load_requests(p: dict) -> int:
         JOIN bench_acc a ON a.idx = r.idx
         ORDER BY r.received, r.g
         """,
-        p,
+        {**p, **TEXTS},
     )
 
 

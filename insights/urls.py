@@ -14,6 +14,7 @@ urlpatterns = [
         "accounts/<int:pk>/health/recompute/", views.health_recompute_now, name="health_recompute"
     ),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("search/", views.search, name="search"),
     path("portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio_export"),
     path("configuration/exchange-rates/", views.exchange_rates, name="exchange_rates"),
     path(

@@ -1,5 +1,5 @@
 """Pages that read every app: the accounts list, the account overview and timeline, the portfolio
-dashboard, the QBR prep pack."""
+dashboard, the QBR prep pack, the global search."""
 
 from django.contrib import messages
 from django.contrib.staticfiles import finders
@@ -50,6 +50,7 @@ from insights.portfolio import (
 )
 from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
 from insights.qbr_prep import qbr_prep_pack
+from insights.search import KIND_KEYS, global_search
 from insights.selectors import account_list_rows, account_sorting
 from insights.sla import account_sla
 from kam.access import admin_required
@@ -57,7 +58,13 @@ from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
 from kam.pagination import DeferredJoinPaginator
 from kam.params import cursor_param
+from kam.search import search_query
 from plans.selectors import stale_plans
+
+# Hits per kind: in the Ctrl/⌘-K palette, on the results page, and on the page of one kind.
+PALETTE_PER_KIND = 5
+SEARCH_PAGE_PER_KIND = 10
+SEARCH_KIND_PER_PAGE = 50
 
 
 def account_filter_form(user, data) -> AccountFilterForm:
@@ -335,3 +342,28 @@ def qbr_prep_pdf(request, pk: int):
     qbr = context["qbr"]
     response = HttpResponse(pdf, content_type="application/pdf")
     return name_download(response, ("qbr", qbr.account.name, f"{qbr.scheduled_on:%Y-%m-%d}"), "pdf")
+
+
+@require_GET
+def search(request):
+    """The global search: the full results page (works without JavaScript), and for the
+    Ctrl/⌘-K palette (htmx, target #search-palette-listbox) its list of options only."""
+    text = request.GET.get("q", "")[:200]
+    kind = request.GET.get("kind", "")
+    kinds = [kind] if kind in KIND_KEYS else None
+    palette = bool(request.htmx) and request.htmx.target == "search-palette-listbox"
+    if palette:
+        per_kind = PALETTE_PER_KIND
+    else:
+        per_kind = SEARCH_PAGE_PER_KIND if kinds is None else SEARCH_KIND_PER_PAGE
+    groups = global_search(request.user, text, per_kind=per_kind, kinds=kinds)
+    context = {
+        "q": text,
+        "kind": kind if kinds else "",
+        "groups": groups,
+        "per_kind": per_kind,
+        "searched": search_query(text) is not None,
+        "hit_count": sum(len(group.hits) for group in groups),
+    }
+    template = "insights/search.html#palette" if palette else "insights/search.html"
+    return render(request, template, context)

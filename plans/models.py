@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Currency
 from kam.dates import date_in_range, date_range_check
+from kam.search import search_vector
 
 # A plan nobody has reviewed for a quarter is flagged as stale.
 STALE_AFTER_DAYS = 90
@@ -95,6 +98,18 @@ class AccountPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Accounts, stakeholders, plans, interactions and requests are found by the global search
+    # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
+    search_vector = models.GeneratedField(
+        expression=search_vector(
+            ("A", ("title",)),
+            ("D", ("swot_strengths", "swot_weaknesses", "swot_opportunities", "swot_threats")),
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        editable=False,
+    )
+
     class Meta:
         verbose_name = _("account plan")
         verbose_name_plural = _("account plans")
@@ -115,7 +130,10 @@ class AccountPlan(models.Model):
             date_range_check("period_start", name="plan_period_start_range"),
             date_range_check("period_end", name="plan_period_end_range"),
         ]
-        indexes = [models.Index(fields=["account", "-period_start"])]
+        indexes = [
+            models.Index(fields=["account", "-period_start"]),
+            GinIndex(fields=["search_vector"], name="plan_search_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

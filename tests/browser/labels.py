@@ -111,6 +111,14 @@ PT_BR = {
     "Reassign owner": "Trocar responsável",
     "{count} accounts handed over to {owner}.": "{count} contas passadas para {owner}.",
     "Export selection (CSV)": "Exportar seleção (CSV)",
+    # Global search and keyboard shortcuts
+    "Find accounts, stakeholders, plans, interactions and requests": (
+        "Encontre contas, stakeholders, planos, interações e pedidos"
+    ),
+    "Keyboard shortcuts": "Atalhos de teclado",
+    "Go to My work": "Ir para Meu trabalho",
+    "Search": "Buscar",
+    "Search results": "Resultados da busca",
 }
 
 

@@ -84,6 +84,7 @@ MAIN_PAGES = {
     "import-mapping": "/import/{job}/mapping/",
     "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
+    "search": "/search/?q=acme",
 }
 
 
@@ -231,6 +232,16 @@ def test_main_pages_pass_axe_and_fit_the_screen(
             for summary in page.locator("#main details > summary").all():
                 summary.click()
         check(name)
+    # The Ctrl/⌘-K palette with results, and the keyboard shortcuts' help, open over a page.
+    page.goto("/")
+    page.keyboard.press("Control+k")
+    page.locator("#search-palette-input").press_sequentially("acme")
+    expect(page.locator("#search-palette-listbox [role=option]").first).to_be_visible()
+    check("search-palette")
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts-help")).to_be_visible()
+    check("shortcuts-help")
     assert problems == {}
 
 

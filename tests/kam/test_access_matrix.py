@@ -152,6 +152,8 @@ ROUTES: dict[str, Route] = {
     "tier_review": Route(LEADER),
     "tier_review_decide": Route(LEADER, account_kw, "post"),
     "portfolio": Route(PAGE),
+    # Outsiders get the page with nothing of the account (tests/insights/test_search.py).
+    "search": Route(PAGE, query=lambda s: f"?q={s.account.name}"),
     "portfolio_export": Route(PAGE, lambda s: {"table": "at-risk", "fmt": "csv"}),
     "configuration": Route(ADMIN),
     "exchange_rates": Route(ADMIN),

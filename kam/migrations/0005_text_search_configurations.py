@@ -1,0 +1,38 @@
+"""The two text search configurations the search vectors are built with (kam/search.py).
+
+`pt_unaccent`: PostgreSQL's `portuguese` configuration with `unaccent` in front of the
+Portuguese stemmer, so "negociação" and "negociacao" give the same lexeme. `simple_unaccent`:
+`simple` (no stemming, no stop words) with `unaccent`, for names, e-mail addresses, tax ids,
+English words and type-ahead prefixes of whole words. Both are immutable through
+`to_tsvector(regconfig, text)`, so the vectors can be stored generated columns with a GIN
+index (`unaccent()` the function is only stable and could not be used there)."""
+
+from django.contrib.postgres.operations import UnaccentExtension
+from django.db import migrations
+
+WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+
+CREATE = f"""
+CREATE TEXT SEARCH CONFIGURATION pt_unaccent (COPY = pg_catalog.portuguese);
+ALTER TEXT SEARCH CONFIGURATION pt_unaccent
+    ALTER MAPPING FOR {WORD_TOKENS} WITH unaccent, portuguese_stem;
+CREATE TEXT SEARCH CONFIGURATION simple_unaccent (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION simple_unaccent
+    ALTER MAPPING FOR {WORD_TOKENS} WITH unaccent, simple;
+"""
+
+DROP = """
+DROP TEXT SEARCH CONFIGURATION IF EXISTS pt_unaccent;
+DROP TEXT SEARCH CONFIGURATION IF EXISTS simple_unaccent;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("kam", "0004_outbox"),
+    ]
+
+    operations = [
+        UnaccentExtension(),
+        migrations.RunSQL(CREATE, DROP),
+    ]
