@@ -15,8 +15,13 @@ from accounts.models import (
 )
 from accounts.selectors import REFUSALS, Access, account_permits
 from dataio.importers.base import (
+    CHOICE,
     CREATED,
+    DATE,
+    DECIMAL,
+    INT,
     UPDATED,
+    USER,
     Importer,
     Planned,
     _f,
@@ -38,12 +43,40 @@ from dataio.values import (
 from kam.audit import audit_record_many, changes_between, created, snapshot
 from kam.models import AuditEvent
 
+STATUS_ALIASES = {
+    "ativo": "active",
+    "ativa": "active",
+    "cliente": "active",
+    "prospecto": "prospect",
+    "prospect": "prospect",
+    "lead": "prospect",
+    "em_risco": "at_risk",
+    "risco": "at_risk",
+    "at_risk": "at_risk",
+    "churn": "churned",
+    "inactive": "churned",
+    "inativo": "churned",
+    "inativa": "churned",
+    "lost": "churned",
+    "perdido": "churned",
+    "cancelado": "churned",
+}
+
 
 class AccountImporter(Importer):
     entity = "accounts"
     label = gettext_lazy("Accounts")
     fields = (
-        _f("external_id", gettext_lazy("external id"), "id", "account_id", "code", "codigo"),
+        _f(
+            "external_id",
+            gettext_lazy("external id"),
+            "id",
+            "account_id",
+            "code",
+            "codigo",
+            "id_externo",
+            "codigo_do_cliente",
+        ),
         _f(
             "name",
             gettext_lazy("name"),
@@ -57,10 +90,14 @@ class AccountImporter(Importer):
             "empresa",
             "conta",
             "nome",
+            "nome_da_conta",
+            "nome_do_cliente",
+            "nome_da_empresa",
+            "nome_fantasia",
             required=True,
         ),
-        _f("legal_name", gettext_lazy("legal name"), "razao_social", "legal_entity"),
-        _f("tax_id", gettext_lazy("tax id"), "cnpj", "vat", "vat_number", "tax_number"),
+        _f("legal_name", gettext_lazy("legal name"), "razao_social", "legal_entity", "nome_legal"),
+        _f("tax_id", gettext_lazy("tax id"), "cnpj", "vat", "vat_number", "tax_number", "cpf_cnpj"),
         _f(
             "industry",
             gettext_lazy("industry"),
@@ -69,6 +106,8 @@ class AccountImporter(Importer):
             "setor",
             "segmento",
             "industria",
+            "ramo",
+            "ramo_de_atividade",
         ),
         _f(
             "employees",
@@ -77,6 +116,11 @@ class AccountImporter(Importer):
             "headcount",
             "number_of_employees",
             "funcionarios",
+            "numero_de_funcionarios",
+            "n_de_funcionarios",
+            "qtd_funcionarios",
+            "colaboradores",
+            kind=INT,
         ),
         _f(
             "annual_revenue_musd",
@@ -85,6 +129,9 @@ class AccountImporter(Importer):
             "annual_revenue",
             "revenue_musd",
             "company_revenue",
+            "faturamento_anual_musd",
+            "receita_anual_musd",
+            kind=DECIMAL,
         ),
         _f(
             "founded_year",
@@ -94,8 +141,19 @@ class AccountImporter(Importer):
             "established",
             "year_founded",
             "ano_fundacao",
+            "ano_de_fundacao",
+            "fundacao",
+            kind=INT,
         ),
-        _f("hq_city", gettext_lazy("HQ city"), "city", "cidade", "hq_city"),
+        _f(
+            "hq_city",
+            gettext_lazy("HQ city"),
+            "city",
+            "cidade",
+            "hq_city",
+            "cidade_sede",
+            "municipio",
+        ),
         _f(
             "hq_country",
             gettext_lazy("HQ country"),
@@ -105,9 +163,10 @@ class AccountImporter(Importer):
             "headquarters",
             "pais",
             "hq_location",
+            "pais_sede",
         ),
-        _f("region", gettext_lazy("region"), "regiao", "territory"),
-        _f("website", gettext_lazy("website"), "site", "url", "web"),
+        _f("region", gettext_lazy("region"), "regiao", "territory", "territorio"),
+        _f("website", gettext_lazy("website"), "site", "url", "web", "pagina"),
         _f(
             "parent",
             gettext_lazy("parent account"),
@@ -117,9 +176,20 @@ class AccountImporter(Importer):
             "group",
             "grupo",
             "parent_name",
+            "conta_pai",
+            "empresa_mae",
+            "controladora",
+            "matriz",
         ),
-        _f("currency", gettext_lazy("currency"), "moeda"),
-        _f("status", gettext_lazy("status")),
+        _f("currency", gettext_lazy("currency"), "moeda", kind=CHOICE, choices=Currency),
+        _f(
+            "status",
+            gettext_lazy("status"),
+            "situacao",
+            kind=CHOICE,
+            choices=AccountStatus,
+            values=STATUS_ALIASES,
+        ),
         _f(
             "owner",
             gettext_lazy("owner KAM"),
@@ -128,23 +198,57 @@ class AccountImporter(Importer):
             "account_owner",
             "account_manager",
             "responsavel",
+            "dono",
+            "gerente_de_contas",
+            "gerente_da_conta",
+            "kam_responsavel",
+            kind=USER,
         ),
-        _f("contract_start", gettext_lazy("contract start"), "contract_start_date"),
+        _f(
+            "contract_start",
+            gettext_lazy("contract start"),
+            "contract_start_date",
+            "inicio_do_contrato",
+            "inicio_contrato",
+            "data_de_inicio",
+            "data_inicio",
+            "inicio_da_vigencia",
+            kind=DATE,
+        ),
         _f(
             "renewal_date",
             gettext_lazy("renewal date"),
             "renewal",
             "contract_end",
             "contract_end_date",
+            "data_de_renovacao",
+            "data_renovacao",
+            "renovacao",
+            "fim_do_contrato",
+            "fim_contrato",
+            "termino_do_contrato",
+            "vencimento_do_contrato",
+            kind=DATE,
         ),
         _f(
             "first_purchase_date",
             gettext_lazy("first purchase date"),
             "first_purchase",
             "customer_since",
+            "data_da_primeira_compra",
+            "primeira_compra",
+            "cliente_desde",
+            kind=DATE,
         ),
-        _f("competitors", gettext_lazy("competitors"), "concorrentes"),
-        _f("needs", gettext_lazy("client needs and pain points"), "pain_points", "needs"),
+        _f("competitors", gettext_lazy("competitors"), "concorrentes", "concorrencia"),
+        _f(
+            "needs",
+            gettext_lazy("client needs and pain points"),
+            "pain_points",
+            "needs",
+            "necessidades",
+            "dores",
+        ),
     )
 
     def prepare(self, records) -> None:
@@ -271,14 +375,7 @@ class AccountImporter(Importer):
                 values["status"],
                 labels["status"],
                 AccountStatus.choices,
-                {
-                    "ativo": "active",
-                    "prospecto": "prospect",
-                    "em_risco": "at_risk",
-                    "churn": "churned",
-                    "inactive": "churned",
-                    "lost": "churned",
-                },
+                STATUS_ALIASES,
             )
         if "owner" in values and not is_null(values["owner"]):
             # Ids, not instances: reading a relation on a copied row queries it, once per row.
