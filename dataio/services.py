@@ -215,15 +215,10 @@ def _locale_note(locale: str, why: str) -> str:
 
 
 def _shown(importer: Importer, shown: dict) -> dict[str, list[str]]:
-    """{field: [the parsed value as the active language writes it, the cell]} for the preview,
-    where the two differ (so `1.500` next to 1500, `03/04/2024` next to 3 April 2024)."""
+    """{field: [the parsed value as the active language writes it, the cell]} for the preview:
+    `1.500` read as 1,500, `03/04/2024` as April 3, 2024 (dates, numbers and choices only)."""
     specs = {spec.name: spec for spec in importer.fields}
-    out = {}
-    for name, (value, raw) in shown.items():
-        display = show_value(value, specs[name])
-        if display != raw:
-            out[name] = [display, raw]
-    return out
+    return {name: [show_value(value, specs[name]), raw] for name, (value, raw) in shown.items()}
 
 
 def _row_label(values: dict) -> str:

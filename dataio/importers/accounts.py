@@ -97,7 +97,16 @@ class AccountImporter(Importer):
             required=True,
         ),
         _f("legal_name", gettext_lazy("legal name"), "razao_social", "legal_entity", "nome_legal"),
-        _f("tax_id", gettext_lazy("tax id"), "cnpj", "vat", "vat_number", "tax_number", "cpf_cnpj"),
+        _f(
+            "tax_id",
+            gettext_lazy("tax id"),
+            "cnpj",
+            "vat",
+            "vat_number",
+            "tax_number",
+            "cpf_cnpj",
+            "identificacao_fiscal",
+        ),
         _f(
             "industry",
             gettext_lazy("industry"),
@@ -131,6 +140,7 @@ class AccountImporter(Importer):
             "company_revenue",
             "faturamento_anual_musd",
             "receita_anual_musd",
+            "receita_anual_do_cliente_milhoes_de_usd",
             kind=DECIMAL,
         ),
         _f(
@@ -152,6 +162,7 @@ class AccountImporter(Importer):
             "cidade",
             "hq_city",
             "cidade_sede",
+            "cidade_da_sede",
             "municipio",
         ),
         _f(
@@ -164,6 +175,7 @@ class AccountImporter(Importer):
             "pais",
             "hq_location",
             "pais_sede",
+            "pais_da_sede",
         ),
         _f("region", gettext_lazy("region"), "regiao", "territory", "territorio"),
         _f("website", gettext_lazy("website"), "site", "url", "web", "pagina"),
@@ -177,6 +189,7 @@ class AccountImporter(Importer):
             "grupo",
             "parent_name",
             "conta_pai",
+            "conta_mae",
             "empresa_mae",
             "controladora",
             "matriz",
@@ -248,6 +261,7 @@ class AccountImporter(Importer):
             "needs",
             "necessidades",
             "dores",
+            "necessidades_e_dores_do_cliente",
         ),
     )
 

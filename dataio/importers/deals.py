@@ -143,6 +143,7 @@ class DealImporter(Importer):
             "opportunity",
             "deal",
             "id_do_negocio",
+            "id_externo",
             "id_da_oportunidade",
             "codigo",
         ),

@@ -75,6 +75,7 @@ class InteractionImporter(Importer):
             "activity_id",
             "interaction_id",
             "id_da_atividade",
+            "id_externo",
         ),
         _f(
             "kind",
@@ -150,6 +151,7 @@ class InteractionImporter(Importer):
             "sales_agent",
             "responsavel",
             "registrado_por",
+            "registrada_por",
             "autor",
             kind=USER,
         ),
@@ -162,6 +164,7 @@ class InteractionImporter(Importer):
             "participantes",
             "contatos",
             "presentes",
+            "stakeholders_presentes",
         ),
     )
 

@@ -49,6 +49,7 @@ class ProductImporter(Importer):
             "produto",
             "item",
             "nome_do_produto",
+            "nome",
             required=True,
         ),
         _f(
@@ -69,6 +70,7 @@ class ProductImporter(Importer):
             "unit_price",
             "preco",
             "preco_de_lista",
+            "preco_de_tabela",
             "preco_unitario",
             "valor_unitario",
             kind=DECIMAL,

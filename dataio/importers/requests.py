@@ -109,6 +109,7 @@ class RequestImporter(Importer):
             "contact",
             "requester_name",
             "solicitante",
+            "solicitado_por",
         ),
         _f(
             "owner",
@@ -119,7 +120,7 @@ class RequestImporter(Importer):
             "atribuido_a",
             kind=USER,
         ),
-        _f("details", gettext_lazy("details"), "description", "body", "descricao"),
+        _f("details", gettext_lazy("details"), "description", "body", "descricao", "detalhes"),
         _f(
             "first_response_at",
             gettext_lazy("first response"),

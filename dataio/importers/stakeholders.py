@@ -69,6 +69,8 @@ class StakeholderImporter(Importer):
             "contact_id",
             "stakeholder_id",
             "id_do_contato",
+            "id_externo",
+            "id_do_contato",
         ),
         _f(
             "name",
@@ -111,6 +113,7 @@ class StakeholderImporter(Importer):
             "attitude",
             "posicao",
             "postura",
+            "posicionamento",
             kind=CHOICE,
             choices=Stance,
         ),
@@ -130,6 +133,7 @@ class StakeholderImporter(Importer):
             "left_date",
             "saiu_em",
             "data_de_saida",
+            "saiu_da_empresa_em",
             kind=DATE,
         ),
         _f(
@@ -138,6 +142,7 @@ class StakeholderImporter(Importer):
             "manager",
             "boss",
             "reporta_a",
+            "reporta_se_a",
             "gestor",
             "chefe",
         ),

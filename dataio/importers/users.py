@@ -93,6 +93,8 @@ class UserImporter(Importer):
             "office",
             "regiao",
             "territory",
+            "escritorio_regional",
+            "escritorio",
         ),
     )
 

@@ -78,6 +78,7 @@ MAIN_PAGES = {
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
     "import-mapping": "/import/{job}/mapping/",
+    "import-values": "/import/{job}/values/",
     "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
 }
@@ -135,7 +136,10 @@ def _scene(language: str) -> dict[str, int]:
     health_recompute(account_ids=[account.pk], day=today)
     qbr = qbr_schedule(account=account, actor=admin, scheduled_on=today + timedelta(days=7))
     reminders_send(today=today)
-    upload = "name,owner,industry\nNova Química,ada@example.com,Chemicals\n,nobody@example.com,\n"
+    upload = (
+        "name,owner,industry,status,employees\nNova Química,ada@example.com,Chemicals,Ativo,1500\n"
+        ",nobody@example.com,,Sleeping,many\n"
+    )
     job = import_job_create(
         actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()
     )
