@@ -141,7 +141,6 @@ def test_a_brazilian_file_imports_with_only_confirming_and_shows_what_it_read(
     expect(first.locator(".parsed-value").first).to_have_attribute(
         "title", re.compile("Em negociação$")
     )
-    )
     screenshot(page, f"import-parsed-preview-{ui_language}")
     page.get_by_role("button", name=t(ui_language, "Confirm and import")).click()
     expect(page.get_by_role("status")).to_contain_text(
