@@ -56,6 +56,11 @@ def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
     expect(page.get_by_label("sales_agent")).to_have_value("owner")
     screenshot(page, "import-mapping")
     page.get_by_role("button", name="Preview (dry run)").click(timeout=WHOLE_FILE_MS)
+    # The stages of the file, each pre-filled with the stage it becomes (issue 16).
+    expect(page.get_by_label("Engaging")).to_have_value("qualified")
+    expect(page.get_by_label("Prospecting")).to_have_value("identified")
+    expect(page.get_by_label("Won")).to_have_value("won")
+    page.get_by_role("button", name="Preview (dry run)").click(timeout=WHOLE_FILE_MS)
 
     status = page.get_by_role("status")
     expect(status).to_contain_text("7375 to create, 0 to update, 0 unchanged, 1425 rejected")
