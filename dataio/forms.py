@@ -15,7 +15,7 @@ from dataio.parsing import (
     ImportFileError,
     check_size,
 )
-from dataio.services import check_mapping
+from dataio.services import MAX_DISTINCT_VALUES, ChoiceColumn, check_mapping
 
 
 class UploadForm(forms.Form):
@@ -88,4 +88,41 @@ class MappingForm(forms.Form):
         except ImportFileError as error:
             raise ValidationError(str(error)) from error
         data["mapping"] = mapping
+        return data
+
+
+class ValueMappingForm(forms.Form):
+    """One select per distinct value of each mapped choice column: the choice it becomes,
+    pre-filled with the default (English or Portuguese name, any case and accents), or none
+    (its rows are rejected)."""
+
+    max_values = MAX_DISTINCT_VALUES
+
+    def __init__(self, *args, columns: list[ChoiceColumn], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        self.keys: dict[str, tuple[str, str]] = {}
+        self.groups = []
+        for i, column in enumerate(columns):
+            choices = [("", _("— not mapped: reject these rows —"))]
+            choices += [(str(value), label) for value, label in column.spec.choices.choices]
+            names = []
+            for j, (value, default) in enumerate(column.values):
+                name = f"v_{i}_{j}"
+                self.fields[name] = forms.ChoiceField(
+                    label=value,
+                    choices=choices,
+                    required=False,
+                    initial="" if default is None else str(default),
+                )
+                self.keys[name] = (column.spec.name, value)
+                names.append(name)
+            self.groups.append((column, [self[name] for name in names]))
+
+    def clean(self):
+        data = super().clean()
+        value_mapping: dict[str, dict[str, str]] = {}
+        for name, (field, value) in self.keys.items():
+            value_mapping.setdefault(field, {})[value] = data.get(name) or ""
+        data["value_mapping"] = value_mapping
         return data

@@ -37,6 +37,9 @@ class ImportJob(models.Model):
     headers = models.JSONField(default=list)
     # {column header: target field name}; unmapped columns are absent.
     mapping = models.JSONField(default=dict)
+    # {target field: {value in the file: choice value, or "" to reject its rows}} for the
+    # mapped choice columns, as confirmed on the values step; values absent map by default.
+    value_mapping = models.JSONField(default=dict, blank=True)
     currency = models.CharField(_("currency of new rows"), max_length=3, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED

@@ -17,10 +17,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dataio.importers import ACTIONS, IMPORTERS, REJECTED, UNCHANGED, Importer, Planned
+from dataio.importers.base import NUMBER_KINDS, FieldSpec, show_value
 from dataio.mapping import autodetect
 from dataio.models import ImportJob, ImportStatus
 from dataio.parsing import ImportFileError, Table, read_table
-from dataio.values import RowReject, text
+from dataio.values import (
+    BRAZILIAN,
+    ENGLISH,
+    RowReject,
+    detect_number_locale,
+    is_null,
+    text,
+)
 from kam.outbox import outbox_enqueue
 
 PROGRESS_EVERY = 250
@@ -85,12 +93,19 @@ def import_table(
     actor,
     dry_run: bool,
     currency: str = "",
+    value_mapping: dict[str, dict[str, str]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Check every row, then (unless `dry_run`) write the accepted ones in one transaction."""
+    """Check every row — every mapped cell by its field's kind, then the row as a whole —, then
+    (unless `dry_run`) write the accepted ones in one transaction. A rejected row's reason
+    lists every field that is wrong. `value_mapping` ({field: {file value: choice}}) maps the
+    values of choice columns; values it leaves out map by `FieldSpec.default_choice`."""
     check_entity_allowed(actor, entity)
     check_mapping(entity, mapping, table.headers)
-    importer: Importer = IMPORTERS[entity](actor=actor, currency=currency)
+    locale, why = file_number_locale(entity, table, mapping, actor)
+    importer: Importer = IMPORTERS[entity](
+        actor=actor, currency=currency, locale=locale, value_mapping=value_mapping
+    )
     records = [
         (row, {target: cells.get(column) for column, target in mapping.items()})
         for row, cells in table.records()
@@ -99,9 +114,13 @@ def import_table(
     result = ImportResult()
     accepted: list[Planned] = []
     first_row_of_key: dict[tuple, int] = {}
+    labels = {name: str(label) for name, label in importer.field_labels().items()}
     for index, (row, values) in enumerate(records, start=1):
+        parsed, cell_errors, shown = importer.convert(values)
+        errors = list(cell_errors.values())
+        failed = [labels[name] for name in cell_errors]
         try:
-            planned = importer.resolve(row, values)
+            planned = importer.resolve(row, parsed)
             if planned.key in first_row_of_key:
                 raise RowReject(
                     _("Same record as row %(row)s; only the first is imported.")
@@ -109,12 +128,16 @@ def import_table(
                 )
             first_row_of_key[planned.key] = row
         except RowReject as reject:
+            errors = _merge_reasons(errors, str(reject), failed)
+        if errors:
             result.outcomes.append(
                 {
                     "row": row,
                     "action": REJECTED,
                     "label": _row_label(values),
-                    "reason": str(reject),
+                    "reason": "; ".join(errors),
+                    "errors": errors,
+                    "parsed": _shown(importer, shown),
                     "values": {
                         column: text(table_value)
                         for column, table_value in zip(
@@ -132,6 +155,7 @@ def import_table(
                     "label": planned.label,
                     "reason": "",
                     "changes": planned.changes,
+                    "parsed": _shown(importer, shown),
                 }
             )
         if progress and index % PROGRESS_EVERY == 0:
@@ -142,7 +166,59 @@ def import_table(
         with transaction.atomic():
             importer.write([p for p in accepted if p.action != UNCHANGED])
     result.notes = [str(note) for note in importer.notes]
+    if set(mapping.values()) & set(_number_fields(entity)):
+        result.notes.insert(0, _locale_note(locale, why))
     return result
+
+
+def _merge_reasons(errors: list[str], reason: str, failed: list[str]) -> list[str]:
+    """The cells' errors, then the row's own reason unless it repeats one of them (resolve
+    meets a bad cell again, or a required one missing)."""
+    if reason in errors or any(reason.startswith((f"{label}:", f"{label} ")) for label in failed):
+        return errors
+    return [*errors, reason]
+
+
+def _number_fields(entity: str) -> list[str]:
+    return [spec.name for spec in IMPORTERS[entity].fields if spec.kind in NUMBER_KINDS]
+
+
+def file_number_locale(
+    entity: str, table: Table, mapping: dict[str, str], actor
+) -> tuple[str, str]:
+    """How the file writes its numbers (dataio.values.detect_number_locale), from the cells of
+    its number columns; the fallback is the language of the person importing."""
+    numbers = set(_number_fields(entity))
+    columns = [table.headers.index(c) for c, target in mapping.items() if target in numbers]
+    language = (getattr(actor, "language", "") or translation.get_language() or "").lower()
+    return detect_number_locale(
+        (cells[i] for _row, cells in table.rows for i in columns if i < len(cells)),
+        delimiter=table.delimiter,
+        headers=table.headers,
+        default=BRAZILIAN if language == BRAZILIAN else ENGLISH,
+    )
+
+
+def _locale_note(locale: str, why: str) -> str:
+    way = (
+        _("the Brazilian way (1.500 = 1500; 1.234,56)")
+        if locale == BRAZILIAN
+        else _("the English way (1,500 = 1500; 1,234.56)")
+    )
+    reasons = {
+        "delimiter": _("the file is separated by semicolons"),
+        "numbers": _("the file's other numbers are written that way"),
+        "headers": _("the column names are in Portuguese"),
+        "language": _("that is your language's way"),
+    }
+    return _("Numbers read %(way)s: %(why)s.") % {"way": way, "why": reasons[why]}
+
+
+def _shown(importer: Importer, shown: dict) -> dict[str, list[str]]:
+    """{field: [the parsed value as the active language writes it, the cell]} for the preview:
+    `1.500` read as 1,500, `03/04/2024` as April 3, 2024 (dates, numbers and choices only)."""
+    specs = {spec.name: spec for spec in importer.fields}
+    return {name: [show_value(value, specs[name]), raw] for name, (value, raw) in shown.items()}
 
 
 def _row_label(values: dict) -> str:
@@ -161,9 +237,11 @@ def import_file(
     dry_run: bool,
     mapping_overrides: dict[str, str] | None = None,
     currency: str = "",
+    value_mapping: dict | None = None,
 ) -> tuple[Table, dict[str, str], ImportResult]:
     """Read, map (auto-detected, then `mapping_overrides` on top; a blank field unmaps the
-    column) and import one file: the management command's path."""
+    column) and import one file: the management command's path. `value_mapping` maps values
+    of choice columns ({field: {file value: choice}}); the others map by default."""
     table = read_table(content, filename)
     mapping = autodetect(entity, table.headers)
     for column, target in (mapping_overrides or {}).items():
@@ -181,6 +259,7 @@ def import_file(
         actor=actor,
         dry_run=dry_run,
         currency=currency,
+        value_mapping=clean_value_mapping(entity, value_mapping or {}),
     )
     return table, mapping, result
 
@@ -227,11 +306,99 @@ def import_job_samples(*, job: ImportJob, rows: int = 20) -> dict[str, str]:
     return samples
 
 
+# The values step lists at most this many distinct values of one column (a choice column has
+# a handful; the rest of a free-text column map by default or reject their rows).
+MAX_DISTINCT_VALUES = 100
+
+
+@dataclass
+class ChoiceColumn:
+    """A mapped choice column on the values step: each distinct value of the file with the
+    choice it maps to (saved, else the default; None when nothing matches)."""
+
+    spec: FieldSpec
+    column: str
+    values: list[tuple[str, object]]
+    more: bool = False
+
+
+def choice_columns(
+    entity: str, table: Table, mapping: dict[str, str], value_mapping: dict | None = None
+) -> list[ChoiceColumn]:
+    specs = {spec.name: spec for spec in IMPORTERS[entity].choice_fields()}
+    saved = value_mapping or {}
+    columns = []
+    for column, target in mapping.items():
+        if target not in specs:
+            continue
+        index = table.headers.index(column)
+        seen: dict[str, None] = {}
+        for _row, cells in table.rows:
+            if not is_null(cells[index]):
+                seen.setdefault(text(cells[index]))
+        spec = specs[target]
+        values = []
+        for value in list(seen)[:MAX_DISTINCT_VALUES]:
+            if value in saved.get(target, {}):
+                values.append((value, saved[target][value] or None))
+            else:
+                values.append((value, spec.default_choice(value)))
+        if values:
+            columns.append(ChoiceColumn(spec, column, values, more=len(seen) > MAX_DISTINCT_VALUES))
+    return columns
+
+
+def import_job_choice_columns(*, job: ImportJob, mapping: dict[str, str]) -> list[ChoiceColumn]:
+    """The values step of the wizard for `mapping` (empty: no choice column to confirm)."""
+    return choice_columns(job.entity, _job_table(job), mapping, job.value_mapping)
+
+
 @transaction.atomic
-def import_job_preview(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
-    """Save the mapping and the dry run's row-by-row outcome."""
+def import_job_map_columns(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    """Keep the column mapping; the job waits for its values step (any earlier preview is
+    void)."""
+    check_mapping(job.entity, mapping, job.headers)
+    job.mapping = mapping
+    job.status = ImportStatus.UPLOADED
+    job.save(update_fields=["mapping", "status"])
+    return job
+
+
+def clean_value_mapping(entity: str, value_mapping: dict) -> dict[str, dict[str, str]]:
+    """{field: {file value: choice}} checked against the fields' choices (ImportFileError)."""
+    specs = {spec.name: spec for spec in IMPORTERS[entity].choice_fields()}
+    cleaned: dict[str, dict[str, str]] = {}
+    for name, values in value_mapping.items():
+        if name not in specs:
+            raise ImportFileError(
+                _("“%(field)s” is not a field with choices; choose one of: %(fields)s.")
+                % {"field": name, "fields": ", ".join(specs)}
+            )
+        allowed = {str(value) for value in specs[name].choices.values}
+        for file_value, choice in values.items():
+            if choice and str(choice) not in allowed:
+                raise ImportFileError(
+                    _("%(field)s: “%(choice)s” is not one of %(choices)s.")
+                    % {
+                        "field": specs[name].label,
+                        "choice": choice,
+                        "choices": ", ".join(sorted(allowed)),
+                    }
+                )
+            cleaned.setdefault(name, {})[str(file_value)] = str(choice or "")
+    return cleaned
+
+
+@transaction.atomic
+def import_job_preview(
+    *, job: ImportJob, mapping: dict[str, str], value_mapping: dict | None = None
+) -> ImportJob:
+    """Save the mappings (columns, and the values of choice columns) and the dry run's
+    row-by-row outcome."""
     table = _job_table(job)
     check_mapping(job.entity, mapping, table.headers)
+    if value_mapping is not None:
+        job.value_mapping = clean_value_mapping(job.entity, value_mapping)
     result = import_table(
         entity=job.entity,
         table=table,
@@ -239,13 +406,14 @@ def import_job_preview(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
         actor=job.created_by,
         dry_run=True,
         currency=job.currency,
+        value_mapping=job.value_mapping,
     )
     job.mapping = mapping
     job.outcomes = result.outcomes
     job.counts = result.counts
     job.notes = result.notes
     job.status = ImportStatus.PREVIEWED
-    job.save(update_fields=["mapping", "outcomes", "counts", "notes", "status"])
+    job.save(update_fields=["mapping", "value_mapping", "outcomes", "counts", "notes", "status"])
     return job
 
 
@@ -301,6 +469,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 actor=job.created_by,
                 dry_run=False,
                 currency=job.currency,
+                value_mapping=job.value_mapping,
                 progress=progress,
             )
     except Exception as error:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kam.dates import date_in_range
@@ -106,34 +111,117 @@ def to_datetime(value: object, label: str) -> datetime | None:
     return moment
 
 
-def to_decimal(value: object, label: str) -> Decimal | None:
-    """Numbers as spreadsheets write them: `1234.5`, `1,234.50`, `1.234,50`, `R$ 1.234,50`."""
+# How a file writes its numbers: Brazilian `1.234,56` or English `1,234.56`.
+BRAZILIAN, ENGLISH = "pt-br", "en"
+SEPARATORS = {BRAZILIAN: (".", ","), ENGLISH: (",", ".")}  # (thousands, decimal)
+# Currency marks and blanks around a number (NBSP and narrow NBSP are what Excel pads with).
+_MONEY = re.compile(r"^\s*(?:R\$|US\$|\$|€|£|BRL|USD|EUR)?\s*|\s*(?:R\$|BRL|USD|EUR|%)?\s*$", re.I)
+_NUMBER = re.compile(r"[+-]?[\d.,]*\d")
+
+
+def _body(raw: str) -> str | None:
+    """`raw` without currency marks and blanks, if what is left is a sign, digits, `.` and `,`."""
+    body = _MONEY.sub("", raw.replace("\u00a0", " ").replace("\u202f", " "))
+    return body if _NUMBER.fullmatch(body) else None
+
+
+def _grouped(digits: str, separator: str) -> str | None:
+    """`1.234.567` → `1234567` when every group after the first has three digits."""
+    groups = digits.split(separator)
+    if not groups[0] or len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:]):
+        return None
+    return "".join(groups)
+
+
+def _split_number(digits: str, locale: str) -> tuple[str, str, str | None] | None:
+    """(units, fraction, the locale the separators show or None) of unsigned `digits`.
+
+    The rule: with both separators, the last one is the decimal one and the other groups by
+    threes (`1.234.567,89`, `1,234.56`). One separator used twice or more groups by threes
+    (`1.500.000`). One separator used once is the decimal one (`1,5`, `1234.567`, `0,500`),
+    except when one to three digits (not starting with 0) come before it and exactly three
+    after: `1.500` and `1,500` are ambiguous, read in `locale` (thousands in the locale whose
+    thousands separator it is)."""
+    decimal_of = {",": BRAZILIAN, ".": ENGLISH}
+    if "." in digits and "," in digits:
+        last = max(digits.rfind("."), digits.rfind(","))
+        decimal = digits[last]
+        units = _grouped(digits[:last], "." if decimal == "," else ",")
+        fraction = digits[last + 1 :]
+        if units is None or not fraction.isdigit():
+            return None
+        return units, fraction, decimal_of[decimal]
+    separator = "." if "." in digits else "," if "," in digits else ""
+    if not separator:
+        return digits, "", None
+    if digits.count(separator) > 1:
+        units = _grouped(digits, separator)
+        # Grouping `.` is Brazilian, grouping `,` English.
+        return (units, "", ENGLISH if separator == "," else BRAZILIAN) if units else None
+    units, fraction = digits.split(separator)
+    if not fraction.isdigit():
+        return None
+    if 1 <= len(units) <= 3 and not units.startswith("0") and len(fraction) == 3:
+        if SEPARATORS[locale][0] == separator:
+            return units + fraction, "", None
+        return units, fraction, None
+    return units, fraction, decimal_of[separator]
+
+
+def number_locale_of(raw: object) -> str | None:
+    """BRAZILIAN or ENGLISH when a cell's number can only be read one way (`1.234,56`, `12,5`,
+    `1,234.56`, `12.5`), None when it has no separator or could be either (`1.500`)."""
+    body = _body(text(raw))
+    split = _split_number(body.lstrip("+-"), ENGLISH) if body else None
+    return split[2] if split else None
+
+
+def detect_number_locale(
+    cells: Iterable[object], *, delimiter: str = "", headers: Iterable[str] = (), default: str
+) -> tuple[str, str]:
+    """(locale, why) for the ambiguous numbers of a file (`1.500`): a `;`-delimited CSV is
+    Brazilian (Excel in pt-BR writes `;` because `,` is its decimal separator); else the
+    numbers the file writes unambiguously, by majority; else Portuguese headers (accents or
+    `ç`); else `default` (the language of the person importing)."""
+    if delimiter == ";":
+        return BRAZILIAN, "delimiter"
+    votes = Counter(number_locale_of(cell) for cell in cells if isinstance(cell, str))
+    votes.pop(None, None)
+    if votes and votes[BRAZILIAN] != votes[ENGLISH]:
+        return max(votes, key=votes.get), "numbers"
+    if any(re.search(r"[ãõçáéíóúâêô]", header.casefold()) for header in headers):
+        return BRAZILIAN, "headers"
+    return (BRAZILIAN if default == BRAZILIAN else ENGLISH), "language"
+
+
+def to_decimal(value: object, label: str, locale: str = "") -> Decimal | None:
+    """Numbers as spreadsheets write them: `1234.5`, `1,234.50`, `1.234,50`, `R$ 1.234,50`,
+    `1.500`. What only one locale can mean is read that way; `1.500` and `1,500` follow
+    `locale` (BRAZILIAN, ENGLISH; default: the active language). Anything else is refused."""
     if is_null(value):
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
-    raw = re.sub(r"[^\d,.\-]", "", text(value))
-    if "," in raw and "." in raw:
-        # The separator that comes last is the decimal one.
-        if raw.rfind(",") > raw.rfind("."):
-            raw = raw.replace(".", "").replace(",", ".")
-        else:
-            raw = raw.replace(",", "")
-    elif "," in raw:
-        raw = raw.replace(",", ".") if re.fullmatch(r"-?\d*,\d{1,2}", raw) else raw.replace(",", "")
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+        number = Decimal(str(value))
+        if number.is_finite():
+            return number
+    raw = text(value)
+    body = _body(raw)
+    locale = locale or (BRAZILIAN if get_language() == BRAZILIAN else ENGLISH)
+    split = _split_number(body.lstrip("+-"), locale) if body else None
+    number = None
+    if split and (split[0] or split[1]):
+        sign = "-" if body.startswith("-") else ""
+        units, fraction, _shown = split
+        number = Decimal(f"{sign}{units or 0}" + (f".{fraction}" if fraction else ""))
+    if number is None:
         raise RowReject(
-            _("%(field)s: “%(value)s” is not a number.") % {"field": label, "value": text(value)}
+            _("%(field)s: “%(value)s” is not a number.") % {"field": label, "value": raw}
         )
     return number
 
 
-def to_int(value: object, label: str) -> int | None:
-    number = to_decimal(value, label)
+def to_int(value: object, label: str, locale: str = "") -> int | None:
+    number = to_decimal(value, label, locale)
     if number is None:
         return None
     if number != number.to_integral_value():
@@ -157,16 +245,37 @@ def to_bool(value: object, label: str) -> bool | None:
     )
 
 
+@lru_cache(maxsize=256)
+def _choice_lookup(choices: tuple, aliases: tuple) -> tuple[dict, dict]:
+    """({exact value text: value}, {normalised name: value}): each choice by its value and its
+    label in every language of the site, then the aliases (English and Portuguese synonyms)."""
+    exact = {str(value): value for value, _label in choices}
+    lookup = {normalise(value): value for value, _label in choices}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            lookup.update({normalise(str(label)): value for value, label in choices})
+    lookup.update({normalise(name): value for name, value in aliases})
+    return exact, lookup
+
+
+def choice_default(value: object, choices, aliases: dict[str, str] | None = None):
+    """The choice a cell names (by value, label in English or Portuguese, or alias; case and
+    accents ignored), or None."""
+    exact, lookup = _choice_lookup(tuple(choices), tuple(sorted((aliases or {}).items())))
+    raw = text(value)
+    if raw in exact:
+        return exact[raw]
+    return lookup.get(normalise(raw))
+
+
 def to_choice(value: object, label: str, choices, aliases: dict[str, str] | None = None):
-    """A choice by its stored value, its label (in English) or an alias, ignoring case."""
+    """A choice by its stored value, its label (in any language of the site) or an alias,
+    ignoring case and accents."""
     if is_null(value):
         return None
-    key = normalise(value)
-    lookup = {normalise(v): v for v, _label in choices}
-    lookup.update({normalise(str(lbl)): v for v, lbl in choices})
-    lookup.update({normalise(k): v for k, v in (aliases or {}).items()})
-    if key in lookup:
-        return lookup[key]
+    found = choice_default(value, choices, aliases)
+    if found is not None:
+        return found
     raise RowReject(
         _("%(field)s: “%(value)s” is not one of %(choices)s.")
         % {"field": label, "value": text(value), "choices": ", ".join(str(v) for v, _l in choices)}

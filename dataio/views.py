@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import get_account_for_user
 from dataio import exports, services
-from dataio.forms import MappingForm, UploadForm
+from dataio.forms import MappingForm, UploadForm, ValueMappingForm
 from dataio.importers import ACTIONS, IMPORTERS
 from dataio.models import ImportStatus
 from dataio.parsing import ImportFileError, read_upload
@@ -57,8 +57,12 @@ def import_mapping(request, pk: int):
         return redirect("import_job", job.pk)
     form = MappingForm(request.POST or None, job=job, samples=services.import_job_samples(job=job))
     if request.method == "POST" and form.is_valid():
+        mapping = form.cleaned_data["mapping"]
         try:
-            services.import_job_preview(job=job, mapping=form.cleaned_data["mapping"])
+            if services.import_job_choice_columns(job=job, mapping=mapping):
+                services.import_job_map_columns(job=job, mapping=mapping)
+                return redirect("import_values", job.pk)
+            services.import_job_preview(job=job, mapping=mapping, value_mapping={})
         except ImportFileError as error:
             form.add_error(None, str(error))
         else:
@@ -69,6 +73,28 @@ def import_mapping(request, pk: int):
         "dataio/import_mapping.html",
         {"job": job, "form": form, "importer": importer},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@leader_required
+def import_values(request, pk: int):
+    """The values of the mapped choice columns (stage, status, priority…): each with the
+    choice it becomes, pre-filled, to confirm or change before the dry run."""
+    job = get_import_job_for_user(request.user, pk)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
+        return redirect("import_job", job.pk)
+    columns = services.import_job_choice_columns(job=job, mapping=job.mapping)
+    form = ValueMappingForm(request.POST or None, columns=columns)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_job_preview(
+                job=job, mapping=job.mapping, value_mapping=form.cleaned_data["value_mapping"]
+            )
+        except ImportFileError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("import_preview", job.pk)
+    return render(request, "dataio/import_values.html", {"job": job, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,6 +133,11 @@ def _outcome_context(request, job, *, default_show: str = "") -> dict:
             "action_class": ACTION_CLASSES[outcome["action"]],
             "changed_labels": [
                 str(field_labels.get(n.removesuffix("_id"), n)) for n in outcome.get("changes", [])
+            ],
+            # What each date, number and choice was read as, next to the cell it came from.
+            "parsed_items": [
+                (field_labels.get(name, name), shown, raw)
+                for name, (shown, raw) in outcome.get("parsed", {}).items()
             ],
         }
         for outcome in page.object_list

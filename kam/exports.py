@@ -16,6 +16,7 @@ from functools import cache
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from kam.downloads import name_download
 
@@ -82,6 +83,28 @@ def _plain(value: object) -> object:
     return value
 
 
+def csv_style() -> tuple[str, str]:
+    """(delimiter, decimal separator) of CSV files in the active language: what Excel set to
+    it opens as columns and numbers. Excel in pt-BR splits on `;` and reads `1234,56`; in
+    English on `,` and reads `1234.56`."""
+    return (";", ",") if get_language() == "pt-br" else (",", ".")
+
+
+def csv_text(value: object, *, decimal: str) -> object:
+    """Dates, times and numbers as a spreadsheet in the active language reads them: pt-BR
+    `31/12/2024`, `31/12/2024 14:05`, `1234,56`; English `2024-12-31`, `2024-12-31 14:05`,
+    `1234.56`. To the minute, in the user's time zone (`_plain` made it local); no thousands
+    separator (a spreadsheet would read it, another program might not). Text as it is."""
+    brazilian = decimal == ","
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}" if brazilian else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}" if brazilian else value.isoformat()
+    if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return format(Decimal(str(value)), "f").replace(".", decimal)
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -92,16 +115,24 @@ def csv_response(
     rows: Iterable[Sequence[object]],
     *,
     filename: str | Sequence[str],
-    delimiter: str = ",",
+    delimiter: str | None = None,
 ) -> StreamingHttpResponse:
     """Streamed UTF-8 CSV (with a BOM so Excel reads accents right), fields separated by
-    `delimiter` and neutralised for it (`cell_safe`)."""
+    `delimiter` (default: the active language's, `csv_style`) and neutralised for it
+    (`cell_safe`); dates and numbers written the language's way (`csv_text`)."""
+    default_delimiter, decimal = csv_style()
+    delimiter = delimiter or default_delimiter
     writer = csv.writer(_Echo(), delimiter=delimiter)
 
     def lines():
         yield "\ufeff" + writer.writerow([cell_safe(h, delimiter=delimiter) for h in headers])
         for row in rows:
-            yield writer.writerow([cell_safe(_plain(value), delimiter=delimiter) for value in row])
+            yield writer.writerow(
+                [
+                    csv_text(cell_safe(_plain(value), delimiter=delimiter), decimal=decimal)
+                    for value in row
+                ]
+            )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     return name_download(response, filename, "csv")
@@ -132,11 +163,11 @@ def table_response(
     rows: Iterable[Sequence[object]],
     *,
     filename: str | Sequence[str],
-    delimiter: str = ",",
+    delimiter: str | None = None,
 ):
     """`fmt` is "csv" or "xlsx" (anything else is the caller's 404/400 to raise); `filename` is
     the name without its extension, or the parts of it (kam.downloads makes it safe);
-    `delimiter` is the CSV's."""
+    `delimiter` is the CSV's (default: the active language's)."""
     if fmt == "xlsx":
         return xlsx_response(headers, rows, filename=filename)
     return csv_response(headers, rows, filename=filename, delimiter=delimiter)

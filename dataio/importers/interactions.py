@@ -17,8 +17,11 @@ from activities.models import Interaction, InteractionCategory, InteractionKind,
 from activities.services import FUTURE_TOLERANCE, interaction_log
 from dataio.importers.base import (
     ACCOUNT_REFERENCE,
+    CHOICE,
     CREATED,
+    DATETIME,
     UPDATED,
+    USER,
     Importer,
     Planned,
     _f,
@@ -37,14 +40,56 @@ from dataio.values import (
     to_int,
 )
 
+KIND_ALIASES = {
+    "phone": "call",
+    "phone_call": "call",
+    "ligacao": "call",
+    "telefonema": "call",
+    "chamada": "call",
+    "reuniao": "meeting",
+    "visita": "visit",
+    "visita_presencial": "visit",
+    "e_mail": "email",
+    "nota": "note",
+    "anotacao": "note",
+    "qbr": "meeting",
+}
+SENTIMENT_ALIASES = {
+    "muito_negativo": -2,
+    "negativo": -1,
+    "neutro": 0,
+    "positivo": 1,
+    "muito_positivo": 2,
+}
+
 
 class InteractionImporter(Importer):
     entity = "interactions"
     label = gettext_lazy("Interactions")
     fields = (
         ACCOUNT_REFERENCE,
-        _f("external_id", gettext_lazy("external id"), "id", "activity_id", "interaction_id"),
-        _f("kind", gettext_lazy("type"), "type", "activity_type", "channel", "tipo"),
+        _f(
+            "external_id",
+            gettext_lazy("external id"),
+            "id",
+            "activity_id",
+            "interaction_id",
+            "id_da_atividade",
+            "id_externo",
+        ),
+        _f(
+            "kind",
+            gettext_lazy("type"),
+            "type",
+            "activity_type",
+            "channel",
+            "tipo",
+            "tipo_de_atividade",
+            "tipo_de_interacao",
+            kind=CHOICE,
+            choices=InteractionKind,
+            values=KIND_ALIASES,
+        ),
         _f(
             "occurred_at",
             gettext_lazy("date"),
@@ -53,7 +98,12 @@ class InteractionImporter(Importer):
             "when",
             "activity_date",
             "data",
+            "data_da_atividade",
+            "data_da_interacao",
+            "data_e_hora",
+            "quando",
             required=True,
+            kind=DATETIME,
         ),
         _f(
             "summary",
@@ -62,11 +112,36 @@ class InteractionImporter(Importer):
             "title",
             "assunto",
             "resumo",
+            "titulo",
             required=True,
         ),
-        _f("notes", gettext_lazy("notes"), "description", "body", "details", "observacoes"),
-        _f("sentiment", gettext_lazy("sentiment"), "mood", "sentimento"),
-        _f("category", gettext_lazy("category"), "categoria"),
+        _f(
+            "notes",
+            gettext_lazy("notes"),
+            "description",
+            "body",
+            "details",
+            "observacoes",
+            "anotacoes",
+            "descricao",
+        ),
+        _f(
+            "sentiment",
+            gettext_lazy("sentiment"),
+            "mood",
+            "sentimento",
+            "humor",
+            kind=CHOICE,
+            choices=Sentiment,
+            values=SENTIMENT_ALIASES,
+        ),
+        _f(
+            "category",
+            gettext_lazy("category"),
+            "categoria",
+            kind=CHOICE,
+            choices=InteractionCategory,
+        ),
         _f(
             "logged_by",
             gettext_lazy("logged by"),
@@ -75,6 +150,10 @@ class InteractionImporter(Importer):
             "author",
             "sales_agent",
             "responsavel",
+            "registrado_por",
+            "registrada_por",
+            "autor",
+            kind=USER,
         ),
         _f(
             "stakeholders",
@@ -83,18 +162,11 @@ class InteractionImporter(Importer):
             "contacts",
             "participants",
             "participantes",
+            "contatos",
+            "presentes",
+            "stakeholders_presentes",
         ),
     )
-    KIND_ALIASES = {
-        "phone": "call",
-        "phone_call": "call",
-        "ligacao": "call",
-        "reuniao": "meeting",
-        "visita": "visit",
-        "e_mail": "email",
-        "nota": "note",
-        "qbr": "meeting",
-    }
 
     def prepare(self, records) -> None:
         self._load_users()
@@ -121,7 +193,7 @@ class InteractionImporter(Importer):
         summary = _required_text(values, "summary", labels["summary"])
         attrs = {"summary": summary, "occurred_at": occurred_at}
         attrs["kind"] = (
-            to_choice(values["kind"], labels["kind"], InteractionKind.choices, self.KIND_ALIASES)
+            to_choice(values["kind"], labels["kind"], InteractionKind.choices, KIND_ALIASES)
             if not is_null(values.get("kind"))
             else InteractionKind.NOTE
         )

@@ -11,7 +11,9 @@ from accounts.models import (
     Currency,
 )
 from dataio.importers.base import (
+    CHOICE,
     CREATED,
+    DECIMAL,
     UPDATED,
     Importer,
     Planned,
@@ -46,11 +48,34 @@ class ProductImporter(Importer):
             "product_name",
             "produto",
             "item",
+            "nome_do_produto",
+            "nome",
             required=True,
         ),
-        _f("series", gettext_lazy("series"), "family", "line", "product_line", "linha"),
-        _f("list_price", gettext_lazy("list price"), "sales_price", "price", "unit_price", "preco"),
-        _f("currency", gettext_lazy("currency"), "moeda"),
+        _f(
+            "series",
+            gettext_lazy("series"),
+            "family",
+            "line",
+            "product_line",
+            "linha",
+            "familia",
+            "serie",
+        ),
+        _f(
+            "list_price",
+            gettext_lazy("list price"),
+            "sales_price",
+            "price",
+            "unit_price",
+            "preco",
+            "preco_de_lista",
+            "preco_de_tabela",
+            "preco_unitario",
+            "valor_unitario",
+            kind=DECIMAL,
+        ),
+        _f("currency", gettext_lazy("currency"), "moeda", kind=CHOICE, choices=Currency),
     )
 
     def prepare(self, records) -> None:

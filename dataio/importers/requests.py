@@ -17,8 +17,11 @@ from activities.models import ClientRequest, RequestChannel, RequestPriority
 from activities.services import request_create, request_resolve, request_respond
 from dataio.importers.base import (
     ACCOUNT_REFERENCE,
+    CHOICE,
     CREATED,
+    DATETIME,
     UNCHANGED,
+    USER,
     Importer,
     Planned,
     _f,
@@ -26,6 +29,27 @@ from dataio.importers.base import (
     clean_or_reject,
 )
 from dataio.values import RowReject, is_null, normalise, text, to_choice, to_datetime
+
+CHANNEL_ALIASES = {
+    "e_mail": "email",
+    "mail": "email",
+    "telefone": "phone",
+    "call": "phone",
+    "ligacao": "phone",
+    "zap": "whatsapp",
+    "reuniao": "meeting",
+    "web": "portal",
+    "site": "portal",
+}
+PRIORITY_ALIASES = {
+    "baixa": "low",
+    "media": "normal",
+    "medium": "normal",
+    "alta": "high",
+    "urgente": "urgent",
+    "critical": "urgent",
+    "critica": "urgent",
+}
 
 
 class RequestImporter(Importer):
@@ -52,48 +76,71 @@ class RequestImporter(Importer):
             "date",
             "recebido_em",
             "data",
+            "data_de_abertura",
+            "aberto_em",
+            "data_de_recebimento",
             required=True,
+            kind=DATETIME,
         ),
-        _f("channel", gettext_lazy("channel"), "source", "via", "canal"),
-        _f("priority", gettext_lazy("priority"), "urgency", "prioridade"),
+        _f(
+            "channel",
+            gettext_lazy("channel"),
+            "source",
+            "via",
+            "canal",
+            "origem",
+            kind=CHOICE,
+            choices=RequestChannel,
+            values=CHANNEL_ALIASES,
+        ),
+        _f(
+            "priority",
+            gettext_lazy("priority"),
+            "urgency",
+            "prioridade",
+            "urgencia",
+            kind=CHOICE,
+            choices=RequestPriority,
+            values=PRIORITY_ALIASES,
+        ),
         _f(
             "requester",
             gettext_lazy("requested by"),
             "contact",
             "requester_name",
             "solicitante",
+            "solicitado_por",
         ),
-        _f("owner", gettext_lazy("owner"), "assignee", "agent", "responsavel"),
-        _f("details", gettext_lazy("details"), "description", "body", "descricao"),
+        _f(
+            "owner",
+            gettext_lazy("owner"),
+            "assignee",
+            "agent",
+            "responsavel",
+            "atribuido_a",
+            kind=USER,
+        ),
+        _f("details", gettext_lazy("details"), "description", "body", "descricao", "detalhes"),
         _f(
             "first_response_at",
             gettext_lazy("first response"),
             "first_reply_at",
             "responded_at",
             "primeira_resposta",
+            "respondido_em",
+            kind=DATETIME,
         ),
-        _f("resolved_at", gettext_lazy("resolved at"), "closed_at", "solved_at", "resolvido_em"),
+        _f(
+            "resolved_at",
+            gettext_lazy("resolved at"),
+            "closed_at",
+            "solved_at",
+            "resolvido_em",
+            "fechado_em",
+            "data_de_resolucao",
+            kind=DATETIME,
+        ),
     )
-    CHANNEL_ALIASES = {
-        "e_mail": "email",
-        "mail": "email",
-        "telefone": "phone",
-        "call": "phone",
-        "ligacao": "phone",
-        "zap": "whatsapp",
-        "reuniao": "meeting",
-        "web": "portal",
-        "site": "portal",
-    }
-    PRIORITY_ALIASES = {
-        "baixa": "low",
-        "media": "normal",
-        "medium": "normal",
-        "alta": "high",
-        "urgente": "urgent",
-        "critical": "urgent",
-        "critica": "urgent",
-    }
 
     def prepare(self, records) -> None:
         self._load_users()
@@ -142,14 +189,14 @@ class RequestImporter(Importer):
         }
         if not is_null(values.get("channel")):
             attrs["channel"] = to_choice(
-                values["channel"], labels["channel"], RequestChannel.choices, self.CHANNEL_ALIASES
+                values["channel"], labels["channel"], RequestChannel.choices, CHANNEL_ALIASES
             )
         if not is_null(values.get("priority")):
             attrs["priority"] = to_choice(
                 values["priority"],
                 labels["priority"],
                 RequestPriority.choices,
-                self.PRIORITY_ALIASES,
+                PRIORITY_ALIASES,
             )
         requester = None
         if not is_null(values.get("requester")):

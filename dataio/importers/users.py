@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from dataio.importers.base import (
+    CHOICE,
     CREATED,
     PLACEHOLDER_EMAIL_DOMAIN,
     UPDATED,
@@ -29,6 +30,19 @@ from dataio.values import (
 )
 from kam.models import Role, User
 
+ROLE_ALIASES = {
+    "agent": "kam",
+    "sales_agent": "kam",
+    "key_account_manager": "kam",
+    "gerente_de_contas": "kam",
+    "vendedor": "kam",
+    "manager": "leader",
+    "sales_manager": "leader",
+    "gestor": "leader",
+    "lider": "leader",
+    "administrador": "admin",
+}
+
 
 class UserImporter(Importer):
     """One row per person; a `manager` column names their sales leader, created (role leader)
@@ -46,11 +60,32 @@ class UserImporter(Importer):
             "user",
             "salesperson",
             "nome",
+            "nome_completo",
+            "vendedor",
             required=True,
         ),
         _f("email", gettext_lazy("email"), "e_mail", "email_address", "login"),
-        _f("role", gettext_lazy("role"), "papel", "profile"),
-        _f("manager", gettext_lazy("manager"), "sales_manager", "leader", "gestor", "reports_to"),
+        _f(
+            "role",
+            gettext_lazy("role"),
+            "papel",
+            "profile",
+            "perfil",
+            "funcao",
+            kind=CHOICE,
+            choices=Role,
+            values=ROLE_ALIASES,
+        ),
+        _f(
+            "manager",
+            gettext_lazy("manager"),
+            "sales_manager",
+            "leader",
+            "gestor",
+            "reports_to",
+            "lider",
+            "gerente",
+        ),
         _f(
             "region",
             gettext_lazy("regional office"),
@@ -58,16 +93,10 @@ class UserImporter(Importer):
             "office",
             "regiao",
             "territory",
+            "escritorio_regional",
+            "escritorio",
         ),
     )
-    ROLE_ALIASES = {
-        "agent": "kam",
-        "sales_agent": "kam",
-        "key_account_manager": "kam",
-        "manager": "leader",
-        "sales_manager": "leader",
-        "gestor": "leader",
-    }
 
     def prepare(self, records) -> None:
         self._load_users()
@@ -111,9 +140,7 @@ class UserImporter(Importer):
         email = "" if is_null(values.get("email")) else text(values["email"]).lower()
         attrs: dict = {"full_name": name}
         if "role" in values and not is_null(values["role"]):
-            attrs["role"] = to_choice(
-                values["role"], labels["role"], Role.choices, self.ROLE_ALIASES
-            )
+            attrs["role"] = to_choice(values["role"], labels["role"], Role.choices, ROLE_ALIASES)
         if "region" in values:
             attrs["region"] = "" if is_null(values["region"]) else text(values["region"])
         manager = self._manager(values.get("manager"), labels["manager"])

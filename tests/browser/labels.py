@@ -119,6 +119,20 @@ PT_BR = {
     "Go to My work": "Ir para Meu trabalho",
     "Search": "Buscar",
     "Search results": "Resultados da busca",
+    # Import of a Brazilian file (issue 16, point 5)
+    "What the rows are": "O que cada linha representa",
+    "File": "Arquivo",
+    "Deals (revenue and opportunities)": "Negócios (receita e oportunidades)",
+    "Upload and map columns": "Enviar e mapear colunas",
+    "Preview (dry run)": "Pré-visualizar (simulação)",
+    "Map the values of {file}": "Associe os valores de {file}",
+    "Negotiation": "Negociação",
+    "Won": "Ganha",
+    "Proposal": "Proposta",
+    "Lost": "Perdida",
+    "Values read": "Valores lidos",
+    "Confirm and import": "Confirmar e importar",
+    "Imported: {created} created": "Importação concluída: {created} criados",
 }
 
 

@@ -82,6 +82,7 @@ MAIN_PAGES = {
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
     "import-mapping": "/import/{job}/mapping/",
+    "import-values": "/import/{job}/values/",
     "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
     "search": "/search/?q=acme",
@@ -158,7 +159,10 @@ def _scene(language: str) -> dict[str, int]:
         params={"from": "watch", "to": "healthy", "score": 81},
         day=today,
     )
-    upload = "name,owner,industry\nNova Química,ada@example.com,Chemicals\n,nobody@example.com,\n"
+    upload = (
+        "name,owner,industry,status,employees\nNova Química,ada@example.com,Chemicals,Ativo,1500\n"
+        ",nobody@example.com,,Sleeping,many\n"
+    )
     job = import_job_create(
         actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()
     )

@@ -172,6 +172,7 @@ ROUTES: dict[str, Route] = {
     # dataio/urls.py: imports are for leaders (each sees their own jobs; admins all)
     "import_start": Route(LEADER),
     "import_mapping": Route(LEADER, lambda s: {"pk": s.import_job.pk}),
+    "import_values": Route(LEADER, lambda s: {"pk": s.import_job.pk}),
     "import_preview": Route(LEADER, lambda s: {"pk": s.import_job.pk}),
     "import_job": Route(LEADER, lambda s: {"pk": s.import_job.pk}),
     "import_rejects": Route(LEADER, lambda s: {"pk": s.import_job.pk, "fmt": "csv"}),

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from dataio.importers import IMPORTERS
 from dataio.models import ImportEntity
 from dataio.parsing import ImportFileError, read_upload
-from dataio.services import import_file
+from dataio.services import choice_columns, import_file
 from kam.models import Role, User
 
 
@@ -27,6 +27,15 @@ class Command(BaseCommand):
             help="Map a column to a field (FIELD empty to ignore the column). Repeatable.",
         )
         parser.add_argument(
+            "--value",
+            action="append",
+            default=[],
+            metavar="FIELD:FILEVALUE=CHOICE",
+            help="Map a value of a choice column (stage, status, priority...) to a choice, e.g. "
+            "--value 'stage:Em negociação=negotiation' (CHOICE empty: reject its rows). Values "
+            "not given map by their English or Portuguese name. Repeatable.",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Check and report; write nothing."
         )
         parser.add_argument(
@@ -36,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--currency", default="", help="Currency of new accounts/products.")
 
-    def handle(self, *args, entity, file, map, dry_run, user, currency, **options):
+    def handle(self, *args, entity, file, map, value, dry_run, user, currency, **options):
         # Users and products have no owner; everything else needs someone to act as.
         actor = self._actor(user, required=entity not in ("users", "products"))
         overrides = {}
@@ -45,6 +54,13 @@ class Command(BaseCommand):
             if not sep:
                 raise CommandError(f"--map takes COLUMN=FIELD, not {item!r}")
             overrides[column.strip()] = target.strip()
+        value_mapping: dict[str, dict[str, str]] = {}
+        for item in value:
+            field, colon, rest = item.partition(":")
+            file_value, sep, choice = rest.rpartition("=")
+            if not colon or not sep:
+                raise CommandError(f"--value takes FIELD:FILEVALUE=CHOICE, not {item!r}")
+            value_mapping.setdefault(field.strip(), {})[file_value.strip()] = choice.strip()
         path = Path(file)
         try:
             # At most one byte over the size limit is read, whatever the file is (a pipe too).
@@ -58,6 +74,7 @@ class Command(BaseCommand):
             table, mapping, result = import_file(
                 entity=entity, content=content, filename=path.name, actor=actor,
                 dry_run=dry_run, mapping_overrides=overrides, currency=currency,
+                value_mapping=value_mapping,
             )  # fmt: skip
         except ImportFileError as error:
             raise CommandError(str(error)) from error
@@ -71,6 +88,12 @@ class Command(BaseCommand):
             target = mapping.get(column)
             shown = f"{target} ({labels[target]})" if target else "(ignored)"
             self.stdout.write(f"  {column} -> {shown}")
+        for column in choice_columns(entity, table, mapping, value_mapping):
+            self.stdout.write(f"  {column.spec.name} values:")
+            for file_value, choice in column.values:
+                self.stdout.write(
+                    f"    {file_value} -> {choice if choice is not None else '(unmapped)'}"
+                )
         counts = result.counts
         prefix = "DRY RUN, nothing written. " if dry_run else ""
         self.stdout.write(
