@@ -16,10 +16,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from dataio import plausibility
 from dataio.importers import ACTIONS, IMPORTERS, REJECTED, UNCHANGED, Importer, Planned
 from dataio.mapping import autodetect
 from dataio.models import ImportJob, ImportStatus
 from dataio.parsing import ImportFileError, Table, read_table
+from dataio.presets import row_reader
 from dataio.values import RowReject, text
 from kam.outbox import outbox_enqueue
 
@@ -32,6 +34,9 @@ ABANDONED_AFTER = timedelta(minutes=31)
 class ImportResult:
     outcomes: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows had questionable values (dataio.plausibility) and nobody accepted them: nothing
+    # was written.
+    blocked: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -86,15 +91,17 @@ def import_table(
     dry_run: bool,
     currency: str = "",
     progress: Callable[[int], None] | None = None,
+    accept_warnings: bool = False,
 ) -> ImportResult:
-    """Check every row, then (unless `dry_run`) write the accepted ones in one transaction."""
+    """Check every row, then (unless `dry_run`) write the accepted ones in one transaction.
+    Rows with questionable values (dataio.plausibility) are flagged; with any of them nothing
+    is written unless `accept_warnings`."""
     check_entity_allowed(actor, entity)
     check_mapping(entity, mapping, table.headers)
     importer: Importer = IMPORTERS[entity](actor=actor, currency=currency)
-    records = [
-        (row, {target: cells.get(column) for column, target in mapping.items()})
-        for row, cells in table.records()
-    ]
+    # A recognised CRM export's values converted on the way in (dataio.presets).
+    read = row_reader(entity, table.headers, mapping)
+    records = [(row, read(cells)) for row, cells in table.records()]
     importer.prepare(records)
     result = ImportResult()
     accepted: list[Planned] = []
@@ -138,7 +145,12 @@ def import_table(
             progress(index)
     if progress:
         progress(len(records))
-    if not dry_run:
+    flagged = plausibility.check_rows(entity, accepted)
+    for outcome in result.outcomes:
+        if outcome["row"] in flagged:
+            outcome["warnings"] = flagged[outcome["row"]]
+    result.blocked = bool(flagged) and not accept_warnings and not dry_run
+    if not dry_run and not result.blocked:
         with transaction.atomic():
             importer.write([p for p in accepted if p.action != UNCHANGED])
     result.notes = [str(note) for note in importer.notes]
@@ -161,6 +173,7 @@ def import_file(
     dry_run: bool,
     mapping_overrides: dict[str, str] | None = None,
     currency: str = "",
+    accept_warnings: bool = False,
 ) -> tuple[Table, dict[str, str], ImportResult]:
     """Read, map (auto-detected, then `mapping_overrides` on top; a blank field unmaps the
     column) and import one file: the management command's path."""
@@ -181,6 +194,7 @@ def import_file(
         actor=actor,
         dry_run=dry_run,
         currency=currency,
+        accept_warnings=accept_warnings,
     )
     return table, mapping, result
 
@@ -253,9 +267,11 @@ def import_job_preview(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
 INLINE_MAX_ROWS = 1000
 
 
-def import_job_confirm(*, job: ImportJob) -> bool:
+def import_job_confirm(*, job: ImportJob, accept_warnings: bool = False) -> bool:
     """Start the previewed import: small files now, large ones on a Celery worker (queued after
-    commit). False when the job was not waiting for confirmation (a second click)."""
+    commit). False when the job was not waiting for confirmation (a second click).
+    WarningsNotAccepted when the preview flagged rows and `accept_warnings` is not set."""
+    plausibility.require_acceptance(job.outcomes, accepted=accept_warnings)
     with transaction.atomic():
         claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
             status=ImportStatus.QUEUED, processed_rows=0
@@ -302,6 +318,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 dry_run=False,
                 currency=job.currency,
                 progress=progress,
+                # Confirmed past the preview's warnings (import_job_confirm).
+                accept_warnings=True,
             )
     except Exception as error:
         ImportJob.objects.filter(pk=job_id).update(
