@@ -73,6 +73,20 @@ PT_BR = {
     "Engagement recency": "Recência do engajamento",
     "Save as a new version": "Salvar como nova versão",
     "Configuration saved as version {version}": "Configuração salva como versão {version}",
+    # Import of another CRM's export
+    "Import": "Importação",
+    "What the rows are": "O que cada linha representa",
+    "File": "Arquivo",
+    "Upload and map columns": "Enviar e mapear colunas",
+    "Recognised: {export}": "Reconhecido: {export}",
+    "Salesforce accounts report": "relatório de contas do Salesforce",
+    "{column} converted from units to millions.": "{column} convertido de unidades para milhões.",
+    "Preview (dry run)": "Pré-visualizar (simulação)",
+    "{count} row has values that look wrong": "{count} linha tem valores que parecem errados",
+    "Confirm and import": "Confirmar e importar",
+    "Correct the file, or import anyway": "Corrija o arquivo ou importe mesmo assim",
+    "Import anyway: these values are right": "Importar mesmo assim: estes valores estão certos",
+    "Imported: {created} created": "Importação concluída: {created} criados",
 }
 
 

@@ -135,7 +135,13 @@ def _scene(language: str) -> dict[str, int]:
     health_recompute(account_ids=[account.pk], day=today)
     qbr = qbr_schedule(account=account, actor=admin, scheduled_on=today + timedelta(days=7))
     reminders_send(today=today)
-    upload = "name,owner,industry\nNova Química,ada@example.com,Chemicals\n,nobody@example.com,\n"
+    # A Salesforce report (recognised: the preset banner) with a rejected row and a revenue
+    # that looks wrong (the plausibility warning and its checkbox).
+    upload = (
+        '"Account ID","Account Name","Annual Revenue","Billing Country","Account Owner"\n'
+        '"001","Nova Química","12,500,000","Brazil",""\n"002","","1","Brazil","nobody"\n'
+        '"003","Nova Filial","25,000,000,000,000","Brazil",""\n'
+    )
     job = import_job_create(
         actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()
     )
