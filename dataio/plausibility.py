@@ -39,6 +39,8 @@ class Check:
     # Above this the value is questioned whatever the others are, with `ceiling_message`.
     ceiling: Decimal | None = None
     ceiling_message: object = ""
+    # A size below zero (deal amounts have their own rule: -1 means "no value yet").
+    negative: bool = True
 
 
 REVENUE_CEILING = Decimal(1_000_000)  # USD 1 trillion in millions: more than any company's
@@ -60,7 +62,7 @@ CHECKS: dict[str, tuple[Check, ...]] = {
             gettext_lazy("%(field)s: %(value)s is more than any company employs."),
         ),
     ),
-    "deals": (Check("amount", gettext_lazy("amount")),),
+    "deals": (Check("amount", gettext_lazy("amount"), negative=False),),
 }
 
 
@@ -102,11 +104,10 @@ def check_rows(entity: str, planned: list[Planned]) -> dict[int, list[str]]:
             if getattr(p.instance, check.field, None) is not None
         ]
         positive = [value for _p, value in values if value > 0]
-        if not positive:
-            continue
+        reference = None
         if len(positive) >= MIN_SAMPLE:
             reference = Decimal(str(median(positive)))
-        else:
+        elif positive:
             reference = _stored_median(STORED[entity], check.field)
         for p, value in values:
             if p.action not in (CREATED, UPDATED) or (
@@ -114,7 +115,12 @@ def check_rows(entity: str, planned: list[Planned]) -> dict[int, list[str]]:
             ):
                 continue
             label = str(check.label)
-            if check.ceiling is not None and value > check.ceiling:
+            if check.negative and value < 0:
+                message = _("%(field)s: %(value)s is below zero.") % {
+                    "field": label,
+                    "value": _number(value),
+                }
+            elif check.ceiling is not None and value > check.ceiling:
                 message = str(check.ceiling_message) % {"field": label, "value": _number(value)}
             elif reference and value >= reference * RATIO:
                 message = _(

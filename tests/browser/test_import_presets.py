@@ -41,8 +41,8 @@ def test_a_salesforce_report_is_recognised_questioned_and_imported_with_its_hier
     page.get_by_label(_("File")).set_input_files(str(upload))
     page.get_by_role("button", name=_("Upload and map columns")).click()
 
-    recognised = page.get_by_role("region", name=_("Recognised: {export}",
-                                                     export=_("Salesforce accounts report")))  # fmt: skip
+    export = _("Salesforce accounts report")
+    recognised = page.get_by_role("region", name=_("Recognised: {export}", export=export))
     expect(recognised).to_be_visible()
     expect(recognised).to_contain_text(_("{column} converted from units to millions.",
                                          column="Annual Revenue"))  # fmt: skip

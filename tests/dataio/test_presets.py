@@ -268,3 +268,14 @@ def test_the_command_refuses_implausible_values_unless_accepted(tmp_path, admin_
     assert not Account.objects.exists()
     output = _command("accounts", str(path), "--accept-warnings")
     assert "created 4" in output and Account.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_negative_revenue_is_questioned_and_negative_employees_rejected(run_import, owners):
+    content = "name,owner,revenue,employees\nA,ana@example.com,-5,10\nB,ana@example.com,5,-3\n"
+    result = run_import("accounts", content, dry_run=True)
+    assert result.outcomes[0]["warnings"] == [
+        "client's annual revenue (USD millions): -5 is below zero."
+    ]
+    assert result.outcomes[1]["action"] == "rejected"
+    assert "employees" in result.outcomes[1]["reason"]
