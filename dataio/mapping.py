@@ -4,12 +4,21 @@ with `--map COLUMN=FIELD` on the command."""
 from __future__ import annotations
 
 from dataio.importers import IMPORTERS
+from dataio.presets import detect, preset_mapping
 from dataio.values import normalise
 
 
-def autodetect(entity: str, headers: list[str]) -> dict[str, str]:
+def autodetect(entity: str, headers: list[str], *, presets: bool = True) -> dict[str, str]:
     """{header: field} for the headers that name a field (by its name, label or an alias).
-    Exact field names win over aliases, and each field takes one column (the first)."""
+    Exact field names win over aliases, and each field takes one column (the first).
+    The export of a known CRM (dataio.presets) is mapped as its preset says, and its other
+    columns (custom fields) by name."""
+    preset = detect(entity, headers) if presets else None
+    if preset is not None:
+        mapping = preset_mapping(preset, headers)
+        others = [header for header in headers if normalise(header) not in preset.known]
+        by_name = autodetect(entity, others, presets=False)
+        return mapping | {h: f for h, f in by_name.items() if f not in mapping.values()}
     importer = IMPORTERS[entity]
     exact = {normalise(spec.name): spec.name for spec in importer.fields}
     alias = {}

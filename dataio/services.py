@@ -16,11 +16,13 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from dataio import plausibility
 from dataio.importers import ACTIONS, IMPORTERS, REJECTED, UNCHANGED, Importer, Planned
 from dataio.importers.base import NUMBER_KINDS, FieldSpec, show_value
 from dataio.mapping import autodetect
 from dataio.models import ImportJob, ImportStatus
 from dataio.parsing import ImportFileError, Table, read_table
+from dataio.presets import row_reader
 from dataio.values import (
     BRAZILIAN,
     ENGLISH,
@@ -40,6 +42,9 @@ ABANDONED_AFTER = timedelta(minutes=31)
 class ImportResult:
     outcomes: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows had questionable values (dataio.plausibility) and nobody accepted them: nothing
+    # was written.
+    blocked: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -95,21 +100,23 @@ def import_table(
     currency: str = "",
     value_mapping: dict[str, dict[str, str]] | None = None,
     progress: Callable[[int], None] | None = None,
+    accept_warnings: bool = False,
 ) -> ImportResult:
     """Check every row — every mapped cell by its field's kind, then the row as a whole —, then
     (unless `dry_run`) write the accepted ones in one transaction. A rejected row's reason
     lists every field that is wrong. `value_mapping` ({field: {file value: choice}}) maps the
-    values of choice columns; values it leaves out map by `FieldSpec.default_choice`."""
+    values of choice columns; values it leaves out map by `FieldSpec.default_choice`. Rows with
+    questionable values (dataio.plausibility) are flagged; with any of them nothing is written
+    unless `accept_warnings`."""
     check_entity_allowed(actor, entity)
     check_mapping(entity, mapping, table.headers)
     locale, why = file_number_locale(entity, table, mapping, actor)
     importer: Importer = IMPORTERS[entity](
         actor=actor, currency=currency, locale=locale, value_mapping=value_mapping
     )
-    records = [
-        (row, {target: cells.get(column) for column, target in mapping.items()})
-        for row, cells in table.records()
-    ]
+    # A recognised CRM export's values converted on the way in (dataio.presets).
+    read = row_reader(entity, table.headers, mapping)
+    records = [(row, read(cells)) for row, cells in table.records()]
     importer.prepare(records)
     result = ImportResult()
     accepted: list[Planned] = []
@@ -162,7 +169,12 @@ def import_table(
             progress(index)
     if progress:
         progress(len(records))
-    if not dry_run:
+    flagged = plausibility.check_rows(entity, accepted)
+    for outcome in result.outcomes:
+        if outcome["row"] in flagged:
+            outcome["warnings"] = flagged[outcome["row"]]
+    result.blocked = bool(flagged) and not accept_warnings and not dry_run
+    if not dry_run and not result.blocked:
         with transaction.atomic():
             importer.write([p for p in accepted if p.action != UNCHANGED])
     result.notes = [str(note) for note in importer.notes]
@@ -238,6 +250,7 @@ def import_file(
     mapping_overrides: dict[str, str] | None = None,
     currency: str = "",
     value_mapping: dict | None = None,
+    accept_warnings: bool = False,
 ) -> tuple[Table, dict[str, str], ImportResult]:
     """Read, map (auto-detected, then `mapping_overrides` on top; a blank field unmaps the
     column) and import one file: the management command's path. `value_mapping` maps values
@@ -260,6 +273,7 @@ def import_file(
         dry_run=dry_run,
         currency=currency,
         value_mapping=clean_value_mapping(entity, value_mapping or {}),
+        accept_warnings=accept_warnings,
     )
     return table, mapping, result
 
@@ -328,14 +342,16 @@ def choice_columns(
     specs = {spec.name: spec for spec in IMPORTERS[entity].choice_fields()}
     saved = value_mapping or {}
     columns = []
+    # The values as the importer will see them: a recognised CRM export's codes converted.
+    read = row_reader(entity, table.headers, mapping)
+    records = [read(cells) for _row, cells in table.records()]
     for column, target in mapping.items():
         if target not in specs:
             continue
-        index = table.headers.index(column)
         seen: dict[str, None] = {}
-        for _row, cells in table.rows:
-            if not is_null(cells[index]):
-                seen.setdefault(text(cells[index]))
+        for record in records:
+            if not is_null(record.get(target)):
+                seen.setdefault(text(record[target]))
         spec = specs[target]
         values = []
         for value in list(seen)[:MAX_DISTINCT_VALUES]:
@@ -421,9 +437,11 @@ def import_job_preview(
 INLINE_MAX_ROWS = 1000
 
 
-def import_job_confirm(*, job: ImportJob) -> bool:
+def import_job_confirm(*, job: ImportJob, accept_warnings: bool = False) -> bool:
     """Start the previewed import: small files now, large ones on a Celery worker (queued after
-    commit). False when the job was not waiting for confirmation (a second click)."""
+    commit). False when the job was not waiting for confirmation (a second click).
+    WarningsNotAccepted when the preview flagged rows and `accept_warnings` is not set."""
+    plausibility.require_acceptance(job.outcomes, accepted=accept_warnings)
     with transaction.atomic():
         claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
             status=ImportStatus.QUEUED, processed_rows=0
@@ -471,6 +489,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 currency=job.currency,
                 value_mapping=job.value_mapping,
                 progress=progress,
+                # Confirmed past the preview's warnings (import_job_confirm).
+                accept_warnings=True,
             )
     except Exception as error:
         ImportJob.objects.filter(pk=job_id).update(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import get_account_for_user
-from dataio import exports, services
+from dataio import exports, plausibility, presets, services
 from dataio.forms import MappingForm, UploadForm, ValueMappingForm
 from dataio.importers import ACTIONS, IMPORTERS
 from dataio.models import ImportStatus
@@ -71,8 +71,17 @@ def import_mapping(request, pk: int):
     return render(
         request,
         "dataio/import_mapping.html",
-        {"job": job, "form": form, "importer": importer},
+        {"job": job, "form": form, "importer": importer, **_preset_context(job)},
     )
+
+
+def _preset_context(job) -> dict:
+    """The export of a known CRM the file was recognised as (dataio.presets), or the one of
+    another kind of rows it looks like."""
+    return {
+        "recognised": presets.explain(job.entity, job.headers, job.mapping),
+        "looks_like": presets.detect_other(job.entity, job.headers),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,13 +110,26 @@ def import_values(request, pk: int):
 @leader_required
 def import_preview(request, pk: int):
     job = get_import_job_for_user(request.user, pk)
+    refusal = ""
     if request.method == "POST":
-        if job.status == ImportStatus.PREVIEWED:
-            services.import_job_confirm(job=job)
-        return redirect("import_job", job.pk)
+        try:
+            if job.status == ImportStatus.PREVIEWED:
+                services.import_job_confirm(
+                    job=job, accept_warnings=request.POST.get("accept_warnings") == "on"
+                )
+        except plausibility.WarningsNotAccepted as error:
+            refusal = str(error)
+        else:
+            return redirect("import_job", job.pk)
     if job.status == ImportStatus.UPLOADED:
         return redirect("import_mapping", job.pk)
-    return render(request, "dataio/import_preview.html", _outcome_context(request, job))
+    context = {
+        **_outcome_context(request, job),
+        **_preset_context(job),
+        "flagged": plausibility.flagged_outcomes(job.outcomes),
+        "refusal": refusal,
+    }
+    return render(request, "dataio/import_preview.html", context)
 
 
 def _action_labels() -> dict[str, str]:

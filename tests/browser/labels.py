@@ -132,6 +132,14 @@ PT_BR = {
     "Lost": "Perdida",
     "Values read": "Valores lidos",
     "Confirm and import": "Confirmar e importar",
+    # Import of another CRM's export
+    "Import": "Importação",
+    "Recognised: {export}": "Reconhecido: {export}",
+    "Salesforce accounts report": "relatório de contas do Salesforce",
+    "{column} converted from units to millions.": "{column} convertido de unidades para milhões.",
+    "{count} row has values that look wrong": "{count} linha tem valores que parecem errados",
+    "Correct the file, or import anyway": "Corrija o arquivo ou importe mesmo assim",
+    "Import anyway: these values are right": "Importar mesmo assim: estes valores estão certos",
     "Imported: {created} created": "Importação concluída: {created} criados",
 }
 

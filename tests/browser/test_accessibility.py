@@ -159,9 +159,14 @@ def _scene(language: str) -> dict[str, int]:
         params={"from": "watch", "to": "healthy", "score": 81},
         day=today,
     )
+    # A Salesforce report (recognised: the preset banner) with a rejected row, a revenue that
+    # looks wrong (the plausibility warning and its checkbox) and a Type column whose values the
+    # values step maps (one Portuguese, one it does not know).
     upload = (
-        "name,owner,industry,status,employees\nNova Química,ada@example.com,Chemicals,Ativo,1500\n"
-        ",nobody@example.com,,Sleeping,many\n"
+        '"Account ID","Account Name","Type","Annual Revenue","Billing Country","Account Owner"\n'
+        '"001","Nova Química","Ativo","12,500,000","Brazil",""\n'
+        '"002","","Sleeping","1","Brazil","nobody"\n'
+        '"003","Nova Filial","Customer - Direct","25,000,000,000,000","Brazil",""\n'
     )
     job = import_job_create(
         actor=admin, entity="accounts", filename="accounts.csv", content=upload.encode()

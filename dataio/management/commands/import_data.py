@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from dataio.importers import IMPORTERS
 from dataio.models import ImportEntity
 from dataio.parsing import ImportFileError, read_upload
+from dataio.plausibility import flagged_outcomes
+from dataio.presets import explain
 from dataio.services import choice_columns, import_file
 from kam.models import Role, User
 
@@ -44,8 +46,16 @@ class Command(BaseCommand):
             "names none). Default: the first active admin.",
         )
         parser.add_argument("--currency", default="", help="Currency of new accounts/products.")
+        parser.add_argument(
+            "--accept-warnings",
+            action="store_true",
+            help="Import rows whose values look wrong (a revenue a thousand times the others, "
+            "an amount in another unit) after checking them; without it nothing is written.",
+        )
 
-    def handle(self, *args, entity, file, map, value, dry_run, user, currency, **options):
+    def handle(
+        self, *args, entity, file, map, value, dry_run, user, currency, accept_warnings, **options
+    ):
         # Users and products have no owner; everything else needs someone to act as.
         actor = self._actor(user, required=entity not in ("users", "products"))
         overrides = {}
@@ -75,6 +85,7 @@ class Command(BaseCommand):
                 entity=entity, content=content, filename=path.name, actor=actor,
                 dry_run=dry_run, mapping_overrides=overrides, currency=currency,
                 value_mapping=value_mapping,
+                accept_warnings=accept_warnings,
             )  # fmt: skip
         except ImportFileError as error:
             raise CommandError(str(error)) from error
@@ -84,9 +95,12 @@ class Command(BaseCommand):
             + (f", {table.encoding}, delimiter {table.delimiter!r}" if table.kind == "csv" else "")
             + ")"
         )
+        left_out = self._explain(entity, table.headers, mapping)
         for column in table.headers:
             target = mapping.get(column)
             shown = f"{target} ({labels[target]})" if target else "(ignored)"
+            if column in left_out:
+                shown = f"(ignored: {left_out[column]})"
             self.stdout.write(f"  {column} -> {shown}")
         for column in choice_columns(entity, table, mapping, value_mapping):
             self.stdout.write(f"  {column.spec.name} values:")
@@ -94,6 +108,16 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"    {file_value} -> {choice if choice is not None else '(unmapped)'}"
                 )
+        for outcome in flagged_outcomes(result.outcomes):
+            for warning in outcome["warnings"]:
+                self.stdout.write(self.style.WARNING(f"row {outcome['row']}: {warning}"))
+        if result.blocked:
+            for reject in result.rejects:
+                self.stdout.write(f"row {reject['row']}: {reject['reason']}")
+            raise CommandError(
+                "Nothing written: the rows above have values that look wrong. Correct the file, "
+                "or run again with --accept-warnings if they are right."
+            )
         counts = result.counts
         prefix = "DRY RUN, nothing written. " if dry_run else ""
         self.stdout.write(
@@ -106,6 +130,16 @@ class Command(BaseCommand):
             self.stdout.write(note)
         for reject in result.rejects:
             self.stdout.write(f"row {reject['row']}: {reject['reason']}")
+
+    def _explain(self, entity: str, headers: list[str], mapping: dict[str, str]) -> dict:
+        """What the wizard says about the export of a known CRM; {column: why it is left out}."""
+        explanation = explain(entity, headers, mapping)
+        if explanation is None:
+            return {}
+        self.stdout.write(f"Recognised: {explanation.preset.label}")
+        for conversion in explanation.conversions:
+            self.stdout.write(f"  {conversion}")
+        return dict(explanation.left_out)
 
     def _actor(self, email: str | None, *, required: bool) -> User | None:
         if email:
