@@ -352,7 +352,7 @@ def _copy(row: models.Model, **overrides) -> models.Model:
     names = [
         f.attname
         for f in row._meta.concrete_fields
-        if not f.primary_key and f.name not in {"plan", "version"}
+        if not f.primary_key and not f.generated and f.name not in {"plan", "version"}
     ]
     copy = type(row)(**{name: getattr(row, name) for name in names})
     for name, value in overrides.items():

@@ -108,7 +108,11 @@ def instance_for(existing, attrs: dict, new: Callable[[], Model]) -> tuple[Model
         return instance, []
     model = type(existing)
     instance = model(
-        **{field.attname: getattr(existing, field.attname) for field in model._meta.concrete_fields}
+        **{
+            field.attname: getattr(existing, field.attname)
+            for field in model._meta.concrete_fields
+            if not field.generated
+        }
     )
     return instance, diff(instance, attrs)
 

@@ -242,7 +242,8 @@ class StakeholderImporter(Importer):
                 data = {
                     f.name: getattr(p.instance, f.name)
                     for f in Stakeholder._meta.concrete_fields
-                    if f.name
+                    if not f.generated
+                    and f.name
                     not in {"id", "account", "reports_to", "last_interaction_at", "created_at"}
                 }
                 p.instance = account_services.stakeholder_create(

@@ -52,6 +52,12 @@ def test_a_salesforce_report_is_recognised_questioned_and_imported_with_its_hier
     expect(page.get_by_label("Annual Revenue")).to_have_value("annual_revenue_musd")
     screenshot(page, f"import-preset-mapping-{ui_language}")
     page.get_by_role("button", name=_("Preview (dry run)")).click()
+    # The values step: the report's Type values, pre-filled, confirmed as they are.
+    values_heading = page.get_by_role(
+        "heading", name=_("Map the values of {file}", file=upload.name)
+    )
+    expect(values_heading).to_be_visible()
+    page.get_by_role("button", name=_("Preview (dry run)")).click()
 
     flagged = page.get_by_role("region", name=_("{count} row has values that look wrong",
                                                 count=1))  # fmt: skip
