@@ -16,7 +16,7 @@ PT_BR = {
     # Account tabs and quick log
     "Timeline": "Linha do tempo",
     "Commitments": "Compromissos",
-    "Accounts owed a touch": "Contas sem contato recente",
+    "Accounts owed a touch": "Contas com interação em atraso",
     "Log an interaction": "Registrar uma interação",
     "Type": "Tipo",
     "Summary": "Resumo",
