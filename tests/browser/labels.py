@@ -73,6 +73,12 @@ PT_BR = {
     "Engagement recency": "Recência do engajamento",
     "Save as a new version": "Salvar como nova versão",
     "Configuration saved as version {version}": "Configuração salva como versão {version}",
+    # My work by urgency, the language switch
+    "Requests awaiting an answer": "Pedidos aguardando resposta",
+    "Next two weeks": "Próximas duas semanas",
+    "{count} accounts owed a touch": "{count} contas com interação em atraso",
+    "Language": "Idioma",
+    "Change": "Alterar",
 }
 
 
