@@ -130,11 +130,13 @@ def my_work(
     )
     mine_accounts = my_accounts(user)
     # Owed a touch: the same rule as the accounts list's touch filter and the dashboard count.
-    owed_touch = sorted(
-        mine_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier"),
-        # Never touched first, then the longest overdue (Account.next_touch_due).
-        key=lambda a: (a.next_touch_due(default_cadence_days) or date.min, a.name),
+    owed_touch = list(
+        mine_accounts.touch_overdue(today, default_cadence_days).select_related("owner", "tier")
     )
+    for account in owed_touch:
+        account.touch_due_on = account.next_touch_due(default_cadence_days)  # shown on the row
+    # Never touched first, then the longest overdue.
+    owed_touch.sort(key=lambda a: (a.touch_due_on or date.min, a.name))
     key_gone = Stakeholder.objects.filter(account=OuterRef("pk"), left_on__isnull=False).filter(
         Q(buying_role__in=KEY_BUYING_ROLES) | Q(is_primary=True)
     )

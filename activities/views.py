@@ -89,12 +89,14 @@ def my_work_page(request):
     work = my_work(
         request.user, today, default_cadence_days=current_config().default_touch_cadence_days
     )
+    # The last figure is the card's place on a phone, where My work is one column ordered by
+    # urgency (my_work.html explains the order).
     groups = [
-        ("overdue", _("Overdue"), work.overdue, _("Nothing overdue. Well done."), "danger"),
-        ("today", _("Due today"), work.due_today, _("Nothing due today."), "warning"),
-        ("week", _("This week"), work.this_week, _("Nothing else due this week."), "primary"),
+        ("overdue", _("Overdue"), work.overdue, _("Nothing overdue. Well done."), "danger", 1),
+        ("today", _("Due today"), work.due_today, _("Nothing due today."), "warning", 4),
+        ("week", _("This week"), work.this_week, _("Nothing else due this week."), "primary", 7),
         ("later", _("Next two weeks"), work.later, _("Nothing else due in the next two weeks."),
-         "secondary"),
+         "secondary", 8),
     ]  # fmt: skip
     add_form = AgreedItemForm(
         accounts=my_accounts(request.user).order_by("name"),

@@ -22,10 +22,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import exp, log
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import (
     Account,
@@ -109,8 +112,15 @@ def demo_users_seed() -> dict[str, User]:
     return users
 
 
+def demo_seed(*, language: str | None = None) -> dict[str, int]:
+    """Seed the demo with its texts in `language` (default: the installation's, LANGUAGE_CODE).
+    The texts below are English msgids translated while seeding (locale/…/django.po)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _demo_seed()
+
+
 @transaction.atomic
-def demo_seed() -> dict[str, int]:
+def _demo_seed() -> dict[str, int]:
     users = demo_users_seed()
     today = timezone.localdate()
     now = timezone.now()
@@ -136,8 +146,14 @@ def demo_seed() -> dict[str, int]:
 
 # Accounts a leader once kept on another tier: their recommendation now waits on Tier review.
 REVIEW_CASES = {
-    "ferraz-atacado": ("maintain", "Kept low while the 2025 contract was renegotiated."),
-    "datavale": ("strategic", "Promised executive attention during their ERP migration."),
+    "ferraz-atacado": (
+        "maintain",
+        gettext_noop("Kept low while the 2025 contract was renegotiated."),
+    ),
+    "datavale": (
+        "strategic",
+        gettext_noop("Promised executive attention during their ERP migration."),
+    ),
 }
 HISTORY_DAYS = 180
 
@@ -170,6 +186,7 @@ def _scoring_seed(*, users: dict[str, User], accounts: dict[str, Account], today
     leader = users["leader@example.com"]
     tiers = {tier.key: tier for tier in Tier.objects.all()}
     for key, (tier_key, reason) in REVIEW_CASES.items():
+        reason = _(reason)
         account = accounts.get(key)
         if account is None or account.tier_changes.filter(reason=reason).exists():
             continue
@@ -235,7 +252,6 @@ DEMO_BRL_VALUE = {"BRL": Decimal("1"), "USD": Decimal("5.35"), "EUR": Decimal("5
 def _exchange_rates_seed(*, users: dict[str, User], today: date) -> None:
     """A rate for each foreign currency from the start of the year (once: a currency that
     already has a rate is left to the admins)."""
-    from django.conf import settings
 
     reporting = settings.REPORTING_CURRENCY
     for currency, brl_value in DEMO_BRL_VALUE.items():
@@ -270,17 +286,24 @@ def demo_counts() -> dict[str, int]:
 
 KAM1, KAM2, KAM3 = "kam@example.com", "kam2@example.com", "kam3@example.com"
 
-MANUFACTURING = "Manufacturing"
-RETAIL = "Retail"
-HEALTHCARE = "Healthcare"
-LOGISTICS = "Logistics"
-FINANCIAL = "Financial services"
-AGRIBUSINESS = "Agribusiness"
-ENERGY = "Energy"
-TECHNOLOGY = "Technology"
-TELECOM = "Telecom"
+MANUFACTURING = gettext_noop("Manufacturing")
+RETAIL = gettext_noop("Retail")
+HEALTHCARE = gettext_noop("Healthcare")
+LOGISTICS = gettext_noop("Logistics")
+FINANCIAL = gettext_noop("Financial services")
+AGRIBUSINESS = gettext_noop("Agribusiness")
+ENERGY = gettext_noop("Energy")
+TECHNOLOGY = gettext_noop("Technology")
+TELECOM = gettext_noop("Telecom")
 
-BRAZIL = "Brazil"
+BRAZIL = gettext_noop("Brazil")
+# Written translated (Account.hq_country, .region); listed so that makemessages finds them.
+PLACE_NAMES = (
+    gettext_noop("Switzerland"), gettext_noop("Mexico"), gettext_noop("Germany"),
+    gettext_noop("Colombia"), gettext_noop("Canada"), gettext_noop("Chile"),
+    gettext_noop("United States"), gettext_noop("Spain"), gettext_noop("Portugal"),
+    gettext_noop("Peru"), gettext_noop("Europe"), gettext_noop("North America"),
+)  # fmt: skip
 ACTIVE, AT_RISK = AccountStatus.ACTIVE, AccountStatus.AT_RISK
 PROSPECT, CHURNED = AccountStatus.PROSPECT, AccountStatus.CHURNED
 
@@ -513,94 +536,131 @@ COMPETITORS = [
 ]
 NEEDS = {
     MANUFACTURING: [
-        "Unplanned downtime on critical lines",
-        "Energy cost per tonne keeps rising",
-        "Traceability demanded by automotive customers",
-        "Ageing maintenance team; knowledge walks out the door",
-        "Spare-parts inventory tying up working capital",
+        gettext_noop("Unplanned downtime on critical lines"),
+        gettext_noop("Energy cost per tonne keeps rising"),
+        gettext_noop("Traceability demanded by automotive customers"),
+        gettext_noop("Ageing maintenance team; knowledge walks out the door"),
+        gettext_noop("Spare-parts inventory tying up working capital"),
     ],
     RETAIL: [
-        "Stock-outs in the regional stores",
-        "Waste and shrinkage in perishables",
-        "Slow replenishment from the distribution centres",
-        "One inventory view across e-commerce and stores",
-        "Margin pressure from discount chains",
+        gettext_noop("Stock-outs in the regional stores"),
+        gettext_noop("Waste and shrinkage in perishables"),
+        gettext_noop("Slow replenishment from the distribution centres"),
+        gettext_noop("One inventory view across e-commerce and stores"),
+        gettext_noop("Margin pressure from discount chains"),
     ],
     HEALTHCARE: [
-        "Bed turnover and discharge delays",
-        "Drug stock control and expiry losses",
-        "Audit readiness for the regulator",
-        "Nursing staff shortage",
-        "Lab results not integrated with the patient record",
+        gettext_noop("Bed turnover and discharge delays"),
+        gettext_noop("Drug stock control and expiry losses"),
+        gettext_noop("Audit readiness for the regulator"),
+        gettext_noop("Nursing staff shortage"),
+        gettext_noop("Lab results not integrated with the patient record"),
     ],
     LOGISTICS: [
-        "Fuel cost and idle time",
-        "Real-time shipment visibility for shippers",
-        "Driver turnover",
-        "Peak capacity in harvest season",
-        "Cargo theft on key routes",
+        gettext_noop("Fuel cost and idle time"),
+        gettext_noop("Real-time shipment visibility for shippers"),
+        gettext_noop("Driver turnover"),
+        gettext_noop("Peak capacity in harvest season"),
+        gettext_noop("Cargo theft on key routes"),
     ],
     FINANCIAL: [
-        "Cost-to-serve in the branch network",
-        "Fraud in digital channels",
-        "Regulatory deadlines for open finance",
-        "Legacy core system slows new products",
-        "Customers moving to digital banks",
+        gettext_noop("Cost-to-serve in the branch network"),
+        gettext_noop("Fraud in digital channels"),
+        gettext_noop("Regulatory deadlines for open finance"),
+        gettext_noop("Legacy core system slows new products"),
+        gettext_noop("Customers moving to digital banks"),
     ],
     AGRIBUSINESS: [
-        "Storage losses after harvest",
-        "Freight cost to the ports",
-        "Traceability for export buyers",
-        "Weather risk in crop planning",
-        "Working capital in the off-season",
+        gettext_noop("Storage losses after harvest"),
+        gettext_noop("Freight cost to the ports"),
+        gettext_noop("Traceability for export buyers"),
+        gettext_noop("Weather risk in crop planning"),
+        gettext_noop("Working capital in the off-season"),
     ],
     ENERGY: [
-        "Turbine availability below contract",
-        "Curtailment and grid constraints",
-        "O&M cost per MWh",
-        "Regulatory reporting workload",
-        "Field team safety",
+        gettext_noop("Turbine availability below contract"),
+        gettext_noop("Curtailment and grid constraints"),
+        gettext_noop("O&M cost per MWh"),
+        gettext_noop("Regulatory reporting workload"),
+        gettext_noop("Field team safety"),
     ],
     TECHNOLOGY: [
-        "Cloud costs growing faster than revenue",
-        "Hiring senior engineers",
-        "Enterprise clients demanding SOC 2 / ISO 27001",
-        "Slow onboarding of new customers",
+        gettext_noop("Cloud costs growing faster than revenue"),
+        gettext_noop("Hiring senior engineers"),
+        gettext_noop("Enterprise clients demanding SOC 2 / ISO 27001"),
+        gettext_noop("Slow onboarding of new customers"),
     ],
     TELECOM: [
-        "Network outages in remote areas",
-        "Churn in prepaid plans",
-        "Fibre rollout behind schedule",
-        "Field-service productivity",
-        "Capex pressure from shareholders",
+        gettext_noop("Network outages in remote areas"),
+        gettext_noop("Churn in prepaid plans"),
+        gettext_noop("Fibre rollout behind schedule"),
+        gettext_noop("Field-service productivity"),
+        gettext_noop("Capex pressure from shareholders"),
     ],
 }
 SITES = {
-    MANUFACTURING: ["the {city} plant", "the rolling mill", "line 2", "the tool shop"],
-    RETAIL: ["the {city} distribution centre", "the flagship store", "the regional stores"],
-    HEALTHCARE: ["the main hospital", "the central pharmacy", "the {city} unit"],
-    LOGISTICS: ["the {city} terminal", "the cross-docking hub", "the fleet yard"],
-    FINANCIAL: ["head office", "the contact centre", "the branch network"],
-    AGRIBUSINESS: ["the {city} silos", "the seed processing unit", "the farms in {city}"],
-    ENERGY: ["the wind farm", "the control centre", "the {city} substation"],
-    TECHNOLOGY: ["head office", "the data centre", "the {city} office"],
-    TELECOM: ["the NOC", "the {city} data centre", "the fibre rollout in {city}"],
+    MANUFACTURING: [
+        gettext_noop("the {city} plant"),
+        gettext_noop("the rolling mill"),
+        gettext_noop("line 2"),
+        gettext_noop("the tool shop"),
+    ],
+    RETAIL: [
+        gettext_noop("the {city} distribution centre"),
+        gettext_noop("the flagship store"),
+        gettext_noop("the regional stores"),
+    ],
+    HEALTHCARE: [
+        gettext_noop("the main hospital"),
+        gettext_noop("the central pharmacy"),
+        gettext_noop("the {city} unit"),
+    ],
+    LOGISTICS: [
+        gettext_noop("the {city} terminal"),
+        gettext_noop("the cross-docking hub"),
+        gettext_noop("the fleet yard"),
+    ],
+    FINANCIAL: [
+        gettext_noop("head office"),
+        gettext_noop("the contact centre"),
+        gettext_noop("the branch network"),
+    ],
+    AGRIBUSINESS: [
+        gettext_noop("the {city} silos"),
+        gettext_noop("the seed processing unit"),
+        gettext_noop("the farms in {city}"),
+    ],
+    ENERGY: [
+        gettext_noop("the wind farm"),
+        gettext_noop("the control centre"),
+        gettext_noop("the {city} substation"),
+    ],
+    TECHNOLOGY: [
+        gettext_noop("head office"),
+        gettext_noop("the data centre"),
+        gettext_noop("the {city} office"),
+    ],
+    TELECOM: [
+        gettext_noop("the NOC"),
+        gettext_noop("the {city} data centre"),
+        gettext_noop("the fibre rollout in {city}"),
+    ],
 }
 
 # What we sell: (kind, margin, relative weight within a month).
 PRODUCTS = {
-    "Platform subscription": (RevenueRecord.Kind.INVOICE, 0.72, 3.0),
-    "Managed services": (RevenueRecord.Kind.INVOICE, 0.36, 4.0),
-    "Premium support": (RevenueRecord.Kind.INVOICE, 0.62, 1.0),
-    "Analytics add-on": (RevenueRecord.Kind.INVOICE, 0.70, 1.0),
-    "Field equipment": (RevenueRecord.Kind.ORDER, 0.18, 2.5),
-    "Spare parts and consumables": (RevenueRecord.Kind.ORDER, 0.27, 1.5),
-    "Training programme": (RevenueRecord.Kind.ORDER, 0.52, 0.6),
-    "Implementation project": (RevenueRecord.Kind.DEAL, 0.31, 0.0),
+    gettext_noop("Platform subscription"): (RevenueRecord.Kind.INVOICE, 0.72, 3.0),
+    gettext_noop("Managed services"): (RevenueRecord.Kind.INVOICE, 0.36, 4.0),
+    gettext_noop("Premium support"): (RevenueRecord.Kind.INVOICE, 0.62, 1.0),
+    gettext_noop("Analytics add-on"): (RevenueRecord.Kind.INVOICE, 0.70, 1.0),
+    gettext_noop("Field equipment"): (RevenueRecord.Kind.ORDER, 0.18, 2.5),
+    gettext_noop("Spare parts and consumables"): (RevenueRecord.Kind.ORDER, 0.27, 1.5),
+    gettext_noop("Training programme"): (RevenueRecord.Kind.ORDER, 0.52, 0.6),
+    gettext_noop("Implementation project"): (RevenueRecord.Kind.DEAL, 0.31, 0.0),
 }
 RECURRING = [name for name, (kind, *_) in PRODUCTS.items() if kind == RevenueRecord.Kind.INVOICE]
 ORDERS = [name for name, (kind, *_) in PRODUCTS.items() if kind == RevenueRecord.Kind.ORDER]
-PROJECT = "Implementation project"
+PROJECT = gettext_noop("Implementation project")
 
 # --- People --------------------------------------------------------------------------------
 
@@ -823,25 +883,25 @@ FEMININE = {
 
 STAKEHOLDER_NOTES = {
     BuyingRole.CHAMPION: [
-        "Sponsor of our {product}; prefers WhatsApp to email.",
-        "Pushed internally for the last renewal; keep them ahead of surprises.",
-        "Wants a case study with their name on it.",
+        gettext_noop("Sponsor of our {product}; prefers WhatsApp to email."),
+        gettext_noop("Pushed internally for the last renewal; keep them ahead of surprises."),
+        gettext_noop("Wants a case study with their name on it."),
     ],
     BuyingRole.DECISION_MAKER: [
-        "Brief quarterly, one page at most.",
-        "Decides on anything above the annual budget line.",
+        gettext_noop("Brief quarterly, one page at most."),
+        gettext_noop("Decides on anything above the annual budget line."),
     ],
     BuyingRole.ECONOMIC_BUYER: [
-        "Signs off every contract; watches payback period closely.",
-        "Budget freeze in the second half is usual here.",
+        gettext_noop("Signs off every contract; watches payback period closely."),
+        gettext_noop("Budget freeze in the second half is usual here."),
     ],
     BuyingRole.GATEKEEPER: [
-        "All proposals go through the procurement portal; insists on three quotes.",
-        "Controls the meeting calendar with the board.",
+        gettext_noop("All proposals go through the procurement portal; insists on three quotes."),
+        gettext_noop("Controls the meeting calendar with the board."),
     ],
     BuyingRole.BLOCKER: [
-        "Prefers {competitor}; worried about switching costs.",
-        "Sceptical since the outage last year.",
+        gettext_noop("Prefers {competitor}; worried about switching costs."),
+        gettext_noop("Sceptical since the outage last year."),
     ],
 }
 
@@ -856,156 +916,164 @@ INCIDENT = InteractionCategory.INCIDENT
 SUMMARIES = {
     EVOLUTION: {
         CALL: [
-            "Check-in with {person}: {product} adoption steady, no open issues",
-            "Call with {person} on the {year} budget cycle",
-            "{person} asked for options to extend {product} to {site}",
-            "Talked through the renewal timeline with {person}",
-            "Follow-up with {person} on last month's usage report",
+            gettext_noop("Check-in with {person}: {product} adoption steady, no open issues"),
+            gettext_noop("Call with {person} on the {year} budget cycle"),
+            gettext_noop("{person} asked for options to extend {product} to {site}"),
+            gettext_noop("Talked through the renewal timeline with {person}"),
+            gettext_noop("Follow-up with {person} on last month's usage report"),
         ],
         EMAIL: [
-            "Sent {person} the monthly {product} usage report",
-            "Emailed a proposal to extend {product} to {site}",
-            "{person} asked for updated pricing on {product}",
-            "Shared the next {product} release notes with {dept}",
+            gettext_noop("Sent {person} the monthly {product} usage report"),
+            gettext_noop("Emailed a proposal to extend {product} to {site}"),
+            gettext_noop("{person} asked for updated pricing on {product}"),
+            gettext_noop("Shared the next {product} release notes with {dept}"),
         ],
         MEETING: [
-            "Roadmap session with {dept}: shared the {product} release plan",
-            "Pricing discussion for the renewal with {person}",
-            "Technical workshop with {dept} on the integration backlog",
-            "Met {person} to review open requests from {dept}",
+            gettext_noop("Roadmap session with {dept}: shared the {product} release plan"),
+            gettext_noop("Pricing discussion for the renewal with {person}"),
+            gettext_noop("Technical workshop with {dept} on the integration backlog"),
+            gettext_noop("Met {person} to review open requests from {dept}"),
         ],
         VISIT: [
-            "Visited {site} with {person}: reviewed the {product} rollout",
-            "On-site at {site} to meet the {dept} team",
-            "Lunch with {person} near {site}; good rapport, asked about {competitor}",
+            gettext_noop("Visited {site} with {person}: reviewed the {product} rollout"),
+            gettext_noop("On-site at {site} to meet the {dept} team"),
+            gettext_noop("Lunch with {person} near {site}; good rapport, asked about {competitor}"),
         ],
         NOTE: [
-            "{competitor} is pitching a lower price to {dept}",
-            "Heard that {person} is reorganising {dept}",
-            "{person} mentioned a new project at {site} next quarter",
-            "Prepare the renewal strategy before the {year} budget",
+            gettext_noop("{competitor} is pitching a lower price to {dept}"),
+            gettext_noop("Heard that {person} is reorganising {dept}"),
+            gettext_noop("{person} mentioned a new project at {site} next quarter"),
+            gettext_noop("Prepare the renewal strategy before the {year} budget"),
         ],
     },
     VALUE_PLAN: {
         CALL: [
-            "Call with {person} to validate the savings figures in the value plan",
-            "Aligned value plan KPIs with {person}",
+            gettext_noop("Call with {person} to validate the savings figures in the value plan"),
+            gettext_noop("Aligned value plan KPIs with {person}"),
         ],
         EMAIL: [
-            "Sent {person} the draft value plan for {year}",
-            "Shared the {quarter} value report with {person}",
+            gettext_noop("Sent {person} the draft value plan for {year}"),
+            gettext_noop("Shared the {quarter} value report with {person}"),
         ],
         MEETING: [
-            "Quarterly business review with {person}: value delivered vs. plan",
-            "Account plan workshop with {dept}: agreed three priorities for {quarter}",
-            "Executive review with {person}: {product} savings ahead of target",
+            gettext_noop("Quarterly business review with {person}: value delivered vs. plan"),
+            gettext_noop(
+                "Account plan workshop with {dept}: agreed three priorities for {quarter}"
+            ),
+            gettext_noop("Executive review with {person}: {product} savings ahead of target"),
         ],
         VISIT: [
-            "Executive visit to {site}: aligned {year} objectives with {person}",
-            "Value workshop at {site} with the {dept} leadership",
+            gettext_noop("Executive visit to {site}: aligned {year} objectives with {person}"),
+            gettext_noop("Value workshop at {site} with the {dept} leadership"),
         ],
         NOTE: [
-            "Value plan updated: {product} savings tracking ahead of target",
-            "Value plan at risk: {dept} has not adopted {product} yet",
+            gettext_noop("Value plan updated: {product} savings tracking ahead of target"),
+            gettext_noop("Value plan at risk: {dept} has not adopted {product} yet"),
         ],
     },
     INCIDENT: {
         CALL: [
-            "Escalation call: {product} outage hit {dept} for four hours",
-            "{person} raised the late delivery of the last order",
-            "{person} called about repeated failures at {site}",
+            gettext_noop("Escalation call: {product} outage hit {dept} for four hours"),
+            gettext_noop("{person} raised the late delivery of the last order"),
+            gettext_noop("{person} called about repeated failures at {site}"),
         ],
         EMAIL: [
-            "{person} complained about a billing error on the last invoice",
-            "Formal complaint from {person} about our response times",
-            "{person} asked for a root-cause report on last week's outage",
+            gettext_noop("{person} complained about a billing error on the last invoice"),
+            gettext_noop("Formal complaint from {person} about our response times"),
+            gettext_noop("{person} asked for a root-cause report on last week's outage"),
         ],
         MEETING: [
-            "Post-incident review with {person} and {dept}",
-            "Presented the service recovery plan to {person}",
+            gettext_noop("Post-incident review with {person} and {dept}"),
+            gettext_noop("Presented the service recovery plan to {person}"),
         ],
         VISIT: [
-            "On-site at {site} to fix the {product} integration",
-            "Visited {site} after the delivery failure; met {person}",
+            gettext_noop("On-site at {site} to fix the {product} integration"),
+            gettext_noop("Visited {site} after the delivery failure; met {person}"),
         ],
         NOTE: [
-            "Support tickets from {dept} over SLA for the second week",
-            "Invoice dispute with {dept} still unresolved",
+            gettext_noop("Support tickets from {dept} over SLA for the second week"),
+            gettext_noop("Invoice dispute with {dept} still unresolved"),
         ],
     },
 }
 PROSPECT_SUMMARIES = {
     CALL: [
-        "Discovery call with {person}: current pains in {dept}",
-        "Qualification call with {person}: budget expected in {year}",
-        "Intro call with {person}, referred by a client",
+        gettext_noop("Discovery call with {person}: current pains in {dept}"),
+        gettext_noop("Qualification call with {person}: budget expected in {year}"),
+        gettext_noop("Intro call with {person}, referred by a client"),
     ],
     EMAIL: [
-        "Sent {person} our {product} overview and a case study",
-        "Sent a proposal for a {product} pilot at {site}",
-        "Followed up with {person} on the pilot proposal",
+        gettext_noop("Sent {person} our {product} overview and a case study"),
+        gettext_noop("Sent a proposal for a {product} pilot at {site}"),
+        gettext_noop("Followed up with {person} on the pilot proposal"),
     ],
     MEETING: [
-        "Intro meeting: presented our {product} offer to {dept}",
-        "Demo of {product} for {dept}",
-        "Pilot scoping workshop with {person}",
+        gettext_noop("Intro meeting: presented our {product} offer to {dept}"),
+        gettext_noop("Demo of {product} for {dept}"),
+        gettext_noop("Pilot scoping workshop with {person}"),
     ],
-    VISIT: ["First visit to {site} with {person}", "Visited {site} to map the {dept} process"],
+    VISIT: [
+        gettext_noop("First visit to {site} with {person}"),
+        gettext_noop("Visited {site} to map the {dept} process"),
+    ],
     NOTE: [
-        "{competitor} is the incumbent; their contract ends in {year}",
-        "{person} is the likely sponsor; needs the CFO's sign-off",
+        gettext_noop("{competitor} is the incumbent; their contract ends in {year}"),
+        gettext_noop("{person} is the likely sponsor; needs the CFO's sign-off"),
     ],
 }
 # Why the demo's cancelled commitments were dropped (a cancellation carries its reason).
 
 OUR_STEPS = {
     EVOLUTION: [
-        "Send revised proposal for {product}",
-        "Share a {industry} case study with {first}",
-        "Send meeting minutes and action plan",
-        "Prepare the {product} usage report for {dept}",
-        "Book a technical workshop with {dept}",
-        "Draft renewal terms",
-        "Send updated price list",
-        "Introduce our implementation lead to {first}",
+        gettext_noop("Send revised proposal for {product}"),
+        gettext_noop("Share a {industry} case study with {first}"),
+        gettext_noop("Send meeting minutes and action plan"),
+        gettext_noop("Prepare the {product} usage report for {dept}"),
+        gettext_noop("Book a technical workshop with {dept}"),
+        gettext_noop("Draft renewal terms"),
+        gettext_noop("Send updated price list"),
+        gettext_noop("Introduce our implementation lead to {first}"),
     ],
     VALUE_PLAN: [
-        "Update the value plan with {quarter} figures",
-        "Schedule the next quarterly business review",
-        "Send ROI estimate for {product}",
-        "Organise a reference call with another client",
+        gettext_noop("Update the value plan with {quarter} figures"),
+        gettext_noop("Schedule the next quarterly business review"),
+        gettext_noop("Send ROI estimate for {product}"),
+        gettext_noop("Organise a reference call with another client"),
     ],
     INCIDENT: [
-        "Send root-cause analysis to {first}",
-        "Issue credit note for the billing error",
-        "Confirm the fix of the {product} integration",
-        "Agree a service recovery plan with {dept}",
+        gettext_noop("Send root-cause analysis to {first}"),
+        gettext_noop("Issue credit note for the billing error"),
+        gettext_noop("Confirm the fix of the {product} integration"),
+        gettext_noop("Agree a service recovery plan with {dept}"),
     ],
     PROSPECT: [
-        "Send pilot proposal for {product}",
-        "Share a {industry} case study with {first}",
-        "Prepare a demo environment for {dept}",
-        "Send commercial terms for the pilot",
+        gettext_noop("Send pilot proposal for {product}"),
+        gettext_noop("Share a {industry} case study with {first}"),
+        gettext_noop("Prepare a demo environment for {dept}"),
+        gettext_noop("Send commercial terms for the pilot"),
     ],
 }
 CLIENT_STEPS = {
     EVOLUTION: [
-        "Confirm {year} budget for {product}",
-        "Return the signed amendment",
-        "Share volume forecast for next quarter",
-        "Give feedback on the proposal",
-        "Provide access for the integration test",
+        gettext_noop("Confirm {year} budget for {product}"),
+        gettext_noop("Return the signed amendment"),
+        gettext_noop("Share volume forecast for next quarter"),
+        gettext_noop("Give feedback on the proposal"),
+        gettext_noop("Provide access for the integration test"),
     ],
     VALUE_PLAN: [
-        "Validate the savings figures in the value plan",
-        "Name owners for the value plan priorities",
-        "Share baseline KPIs for {dept}",
+        gettext_noop("Validate the savings figures in the value plan"),
+        gettext_noop("Name owners for the value plan priorities"),
+        gettext_noop("Share baseline KPIs for {dept}"),
     ],
-    INCIDENT: ["Confirm the fix in production", "Send the list of affected invoices"],
+    INCIDENT: [
+        gettext_noop("Confirm the fix in production"),
+        gettext_noop("Send the list of affected invoices"),
+    ],
     PROSPECT: [
-        "Confirm pilot scope and sites",
-        "Set up a meeting with the CFO",
-        "Share the end date of the current supplier contract",
+        gettext_noop("Confirm pilot scope and sites"),
+        gettext_noop("Set up a meeting with the CFO"),
+        gettext_noop("Share the end date of the current supplier contract"),
     ],
 }
 KIND_WEIGHTS = {
@@ -1061,7 +1129,8 @@ class _AccountSeeder:
         self.now = now
         self.owner = users[spec.owner]
         self.team = [users[email] for email in spec.team]
-        self.locale = "pt" if spec.country == BRAZIL else "en"
+        # Job titles in the installation's language (people's names follow their country).
+        self.locale = "pt" if translation.get_language().startswith("pt") else "en"
         self.people: list[Person] = []
         self.revenue: list[RevenueRecord] = []
         self.commitments: list[tuple[Commitment, date, datetime]] = []
@@ -1087,7 +1156,7 @@ class _AccountSeeder:
         spec, rng, today = self.spec, self.rng, self.today
         self.products = self._pick_products()
         self.competitors = rng.sample(COMPETITORS, rng.randint(1, 3))
-        self.sites = [site.format(city=spec.city) for site in SITES[spec.industry]]
+        self.sites = [_(site).format(city=spec.city) for site in SITES[spec.industry]]
         self.stop_months = rng.randint(4, 8) if spec.status == CHURNED else 0
         contract_start = renewal = first_purchase = None
         if spec.status != PROSPECT:
@@ -1122,11 +1191,11 @@ class _AccountSeeder:
             "name": spec.name,
             "legal_name": f"{spec.name} {LEGAL_SUFFIX[spec.country]}",
             "tax_id": _cnpj(rng) if spec.country == BRAZIL else "",
-            "industry": spec.industry,
+            "industry": _(spec.industry),
             "employees": round(rng.randint(low, high), -1),
             "hq_city": spec.city,
-            "hq_country": spec.country,
-            "region": spec.region,
+            "hq_country": _(spec.country),
+            "region": _(spec.region),
             "website": f"https://www.{domain}",
             "parent": self.accounts[spec.parent] if spec.parent else None,
             "currency": spec.currency,
@@ -1136,7 +1205,7 @@ class _AccountSeeder:
             "renewal_date": renewal,
             "first_purchase_date": first_purchase,
             "competitors": ", ".join(self.competitors),
-            "needs": "\n".join(rng.sample(NEEDS[spec.industry], rng.randint(2, 3))),
+            "needs": "\n".join(map(_, rng.sample(NEEDS[spec.industry], rng.randint(2, 3)))),
             "external_id": DEMO_PREFIX + spec.key,
         }
 
@@ -1259,8 +1328,8 @@ class _AccountSeeder:
             people[primary].is_primary = True
         for someone in people:
             if someone.buying_role in STAKEHOLDER_NOTES and rng.random() < 0.5:
-                someone.notes = rng.choice(STAKEHOLDER_NOTES[someone.buying_role]).format(
-                    product=self.products[0], competitor=self.competitors[0]
+                someone.notes = _(rng.choice(STAKEHOLDER_NOTES[someone.buying_role])).format(
+                    product=_(self.products[0]), competitor=self.competitors[0]
                 )
 
     def _plan_leavers(self, person, heads, core) -> None:
@@ -1283,7 +1352,7 @@ class _AccountSeeder:
                 influence=4,
                 left_on=left,
                 is_primary=spec.departure == "champion_primary",
-                notes="Our champion; left for another company.",
+                notes=_("Our champion; left for another company."),
             )
         if spec.replaced:
             left = today - timedelta(days=rng.randint(100, 220))
@@ -1297,7 +1366,7 @@ class _AccountSeeder:
                 influence=4,
                 left_on=left,
                 is_primary=True,
-                notes="Retired; introduced us to the successor before leaving.",
+                notes=_("Retired; introduced us to the successor before leaving."),
             )
             successor = person(
                 title,
@@ -1308,7 +1377,7 @@ class _AccountSeeder:
                 stance=Stance.SUPPORTER,
                 influence=3,
                 is_primary=True,
-                notes="Took over as our main contact; still forming a view.",
+                notes=_("Took over as our main contact; still forming a view."),
             )
             self.people[successor].joined_on = left + timedelta(days=rng.randint(7, 30))
         if spec.former_user:
@@ -1322,7 +1391,7 @@ class _AccountSeeder:
                 buying_role=BuyingRole.USER,
                 influence=2,
                 left_on=left,
-                notes="Moved to a competitor.",
+                notes=_("Moved to a competitor."),
             )
         # A few people joined after tracking started: their arrival shows on the timeline.
         for someone in self.people:
@@ -1465,7 +1534,7 @@ class _AccountSeeder:
             day,
             kind=kind,
             category=category,
-            summary=rng.choice(templates).format_map(words),
+            summary=_(rng.choice(templates)).format_map(words),
             stakeholders=present,
             sentiment=max(-2, min(2, round(rng.gauss(mood, 0.75)))),
             next_steps=steps,
@@ -1480,9 +1549,9 @@ class _AccountSeeder:
                 day,
                 kind=MEETING,
                 category=INCIDENT,
-                summary="{person} confirmed they will not renew; moving to {competitor}".format_map(
-                    words
-                ),
+                summary=_(
+                    "{person} confirmed they will not renew; moving to {competitor}"
+                ).format_map(words),
                 stakeholders=present,
                 sentiment=-2,
             )
@@ -1500,15 +1569,16 @@ class _AccountSeeder:
                 day,
                 kind=CALL,
                 category=EVOLUTION,
-                summary=f"{gone.name} is retiring; {successor.first_name} will take over "
-                f"as our main contact",
+                summary=_("{name} is retiring; {first} will take over as our main contact").format(
+                    name=gone.name, first=successor.first_name
+                ),
                 stakeholders=present,
                 sentiment=0,
             )
             return
         present = self._present(day, 1)
         step = NextStep(
-            title=f"Find a new champion after {gone.first_name}'s departure",
+            title=_("Find a new champion after {first}'s departure").format(first=gone.first_name),
             due_date=day + timedelta(days=rng.randint(7, 12)),
             owner_user=self.owner,
         )
@@ -1516,7 +1586,9 @@ class _AccountSeeder:
             day,
             kind=NOTE,
             category=EVOLUTION,
-            summary=f"Learned that {gone.name} has left {self.spec.name}; no successor named yet",
+            summary=_("Learned that {name} has left {account}; no successor named yet").format(
+                name=gone.name, account=self.spec.name
+            ),
             stakeholders=present,
             sentiment=-1,
             next_steps=[step],
@@ -1567,12 +1639,12 @@ class _AccountSeeder:
             "person": lead.name,
             "first": lead.name.split(" ")[0],
             "dept": lead.department,
-            "product": rng.choice(self.products[:-1]),
+            "product": _(rng.choice(self.products[:-1])),
             "competitor": rng.choice(self.competitors),
             "site": rng.choice(self.sites),
             "year": str(budget_year),
-            "quarter": f"Q{(day.month - 1) // 3 + 1} {day.year}",
-            "industry": self.spec.industry.lower(),
+            "quarter": _("Q{number} {year}").format(number=(day.month - 1) // 3 + 1, year=day.year),
+            "industry": _(self.spec.industry).lower(),
         }
 
     def _next_step(self, day, category, present, words) -> NextStep:
@@ -1583,12 +1655,12 @@ class _AccountSeeder:
             if self.team and rng.random() < 0.3:
                 owner = rng.choice(self.team)
             return NextStep(
-                title=rng.choice(OUR_STEPS[category_key]).format_map(words),
+                title=_(rng.choice(OUR_STEPS[category_key])).format_map(words),
                 due_date=day + timedelta(days=rng.randint(2, 21)),
                 owner_user=owner,
             )
         return NextStep(
-            title=rng.choice(CLIENT_STEPS[category_key]).format_map(words),
+            title=_(rng.choice(CLIENT_STEPS[category_key])).format_map(words),
             due_date=day + timedelta(days=rng.randint(5, 30)),
             owner_stakeholder=rng.choice(present),
         )
@@ -1704,7 +1776,7 @@ class _AccountSeeder:
             booked_on=booked_on,
             amount=_money(amount),
             cost=cost,
-            product=product,
+            product=_(product),
             external_id=f"{DEMO_PREFIX}{self.spec.key}-r{serial:03d}",
         )
 
@@ -1715,16 +1787,41 @@ class _AccountSeeder:
         top = self.people[0]
         start = self.contract_start
         options = [
-            ("Go-live of {product}", "Rolled out to {site} on schedule."),
-            ("Expanded to {site}", "Second site under contract; volumes up about 30%."),
-            ("Displaced {competitor} at {site}", "Won the tender on total cost of ownership."),
-            ("Executive sponsor programme launched", "Quarterly meeting with {person} agreed."),
-            ("Joint innovation pilot", "Pilot of the analytics add-on with the {dept} team."),
+            (
+                gettext_noop("Go-live of {product}"),
+                gettext_noop("Rolled out to {site} on schedule."),
+            ),
+            (
+                gettext_noop("Expanded to {site}"),
+                gettext_noop("Second site under contract; volumes up about 30%."),
+            ),
+            (
+                gettext_noop("Displaced {competitor} at {site}"),
+                gettext_noop("Won the tender on total cost of ownership."),
+            ),
+            (
+                gettext_noop("Executive sponsor programme launched"),
+                gettext_noop("Quarterly meeting with {person} agreed."),
+            ),
+            (
+                gettext_noop("Joint innovation pilot"),
+                gettext_noop("Pilot of the analytics add-on with the {dept} team."),
+            ),
         ]
         if spec.status == AT_RISK:
-            options.append(("Price dispute escalated", "Board asked for a 12% cut at renewal."))
+            options.append(
+                (
+                    gettext_noop("Price dispute escalated"),
+                    gettext_noop("Board asked for a 12% cut at renewal."),
+                )
+            )
         if (today - start).days > 3 * 365 + 30:
-            options.append(("Contract renewed for three years", "Renewed with a price index."))
+            options.append(
+                (
+                    gettext_noop("Contract renewed for three years"),
+                    gettext_noop("Renewed with a price index."),
+                )
+            )
         chosen = rng.sample(options, rng.randint(2, 3))
         recent = max(start + timedelta(days=30), today - timedelta(days=3 * 365))
         dated = []
@@ -1744,16 +1841,18 @@ class _AccountSeeder:
             account=self.account,
             actor=self.owner,
             happened_on=start,
-            title="First contract signed",
-            description=f"{self.products[0]} agreement signed with {top.name}.",
+            title=_("First contract signed"),
+            description=_("{product} agreement signed with {person}.").format(
+                product=_(self.products[0]), person=top.name
+            ),
         )
         for happened_on, title, text in dated:
             milestone_create(
                 account=self.account,
                 actor=self.owner,
                 happened_on=happened_on,
-                title=title.format_map(words),
-                description=text.format_map(words),
+                title=_(title).format_map(words),
+                description=_(text).format_map(words),
             )
 
     def _rate(self) -> None:

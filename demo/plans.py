@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from kam.models import User
@@ -13,30 +15,65 @@ from plans import services as plan_services
 from plans.models import AccountPlan, PlanStatus, Product
 
 PRODUCTS = [
-    ("Platform subscription", "Platform", Decimal("4800")),
-    ("Premium support", "Services", Decimal("1200")),
-    ("Analytics add-on", "Platform", Decimal("2500")),
-    ("Implementation services", "Services", Decimal("9000")),
-    ("Spare parts and consumables", "Supplies", Decimal("300")),
-]
-UNITS = ["Operations", "Finance", "Supply chain", "Regional stores"]
-OBJECTIVES = [
-    ("Cut unplanned downtime", "Downtime per month", "h", Decimal("40"), Decimal("10")),
-    ("Shorten order-to-delivery time", "Order-to-delivery", "days", Decimal("9"), Decimal("5")),
     (
-        "Raise first-contact resolution",
-        "First-contact resolution",
+        gettext_noop("Platform subscription"),
+        gettext_noop("Platform"),
+        Decimal("4800"),
+    ),
+    (gettext_noop("Premium support"), gettext_noop("Services"), Decimal("1200")),
+    (gettext_noop("Analytics add-on"), gettext_noop("Platform"), Decimal("2500")),
+    (
+        gettext_noop("Implementation services"),
+        gettext_noop("Services"),
+        Decimal("9000"),
+    ),
+    (
+        gettext_noop("Spare parts and consumables"),
+        gettext_noop("Supplies"),
+        Decimal("300"),
+    ),
+]
+UNITS = [
+    gettext_noop("Operations"),
+    gettext_noop("Finance"),
+    gettext_noop("Supply chain"),
+    gettext_noop("Regional stores"),
+]
+OBJECTIVES = [
+    (
+        gettext_noop("Cut unplanned downtime"),
+        gettext_noop("Downtime per month"),
+        "h",
+        Decimal("40"),
+        Decimal("10"),
+    ),
+    (
+        gettext_noop("Shorten order-to-delivery time"),
+        gettext_noop("Order-to-delivery"),
+        gettext_noop("days"),
+        Decimal("9"),
+        Decimal("5"),
+    ),
+    (
+        gettext_noop("Raise first-contact resolution"),
+        gettext_noop("First-contact resolution"),
         "%",
         Decimal("62"),
         Decimal("85"),
     ),
-    ("Reduce inventory write-offs", "Write-offs per quarter", "k", Decimal("480"), Decimal("250")),
+    (
+        gettext_noop("Reduce inventory write-offs"),
+        gettext_noop("Write-offs per quarter"),
+        "k",
+        Decimal("480"),
+        Decimal("250"),
+    ),
 ]
 RISKS = [
-    ("Budget freeze announced by the new CFO", 4, 3),
-    ("Competitor pilot running in a regional unit", 5, 2),
-    ("Integration delays hurt the renewal case", 3, 3),
-    ("Champion stretched across two programmes", 2, 3),
+    (gettext_noop("Budget freeze announced by the new CFO"), 4, 3),
+    (gettext_noop("Competitor pilot running in a regional unit"), 5, 2),
+    (gettext_noop("Integration delays hurt the renewal case"), 3, 3),
+    (gettext_noop("Champion stretched across two programmes"), 2, 3),
 ]
 STALE_KEYS = {"ferraz-super", "helvetia-br", "serra-azul"}
 
@@ -45,7 +82,7 @@ def demo_plans_seed(*, accounts: dict[str, Account], today: date) -> None:
     products = []
     for name, series, price in PRODUCTS:
         product, _created = Product.objects.get_or_create(
-            name=name, defaults={"series": series, "list_price": price}
+            name=_(name), defaults={"series": _(series), "list_price": price}
         )
         products.append(product)
     tiers_with_plans = {"strategic", "key"}
@@ -72,12 +109,14 @@ def _plan_for(account: Account, *, key: str, today: date, products: list[Product
         title=f"{account.name} — {year}",
         period_start=date(year, 1, 1),
         period_end=date(year, 12, 31),
-        swot_strengths="Trusted by operations; integrated with their ERP.",
-        swot_weaknesses="Little contact with finance; single sponsor.",
-        swot_opportunities="Regional expansion; analytics demand from the board.",
-        swot_threats="Price pressure from a low-cost competitor.",
-        governance_rhythm="Monthly operations review; quarterly business review with the sponsor.",
-        qbr_cadence_note="Quarterly",
+        swot_strengths=_("Trusted by operations; integrated with their ERP."),
+        swot_weaknesses=_("Little contact with finance; single sponsor."),
+        swot_opportunities=_("Regional expansion; analytics demand from the board."),
+        swot_threats=_("Price pressure from a low-cost competitor."),
+        governance_rhythm=_(
+            "Monthly operations review; quarterly business review with the sponsor."
+        ),
+        qbr_cadence_note=_("Quarterly"),
     )
     objectives = _objectives(plan, owner=owner, rng=rng, year=year, currency=account.currency)
     risk, opportunities = _risk_and_opportunities(
@@ -104,9 +143,9 @@ def _objectives(plan, *, owner, rng, year: int, currency: str) -> list:
             plan_services.objective_create(
                 plan=plan,
                 actor=owner,
-                description=description,
-                metric=metric,
-                unit=unit,
+                description=_(description),
+                metric=_(metric),
+                unit=_(unit),
                 baseline=baseline,
                 target=target,
                 current_value=(baseline + (target - baseline) * progress).quantize(Decimal("0.1")),
@@ -118,7 +157,7 @@ def _objectives(plan, *, owner, rng, year: int, currency: str) -> list:
         plan=plan,
         actor=owner,
         objective=objectives[0],
-        hypothesis="Predictive maintenance alerts remove half the unplanned stops.",
+        hypothesis=_("Predictive maintenance alerts remove half the unplanned stops."),
         expected_value=Decimal(rng.randrange(80, 400) * 1000),
         realised_value=Decimal(rng.randrange(10, 80) * 1000),
         currency=currency,
@@ -131,10 +170,10 @@ def _risk_and_opportunities(plan, *, account, owner, rng, today: date, products:
     risk = plan_services.risk_create(
         plan=plan,
         actor=owner,
-        title=title,
+        title=_(title),
         severity=severity,
         likelihood=likelihood,
-        mitigation="Executive meeting with the sponsor; show realised value.",
+        mitigation=_("Executive meeting with the sponsor; show realised value."),
         owner=owner,
     )
     opportunities = []
@@ -148,7 +187,9 @@ def _risk_and_opportunities(plan, *, account, owner, rng, today: date, products:
                 actor=owner,
                 kind=kind,
                 product=product,
-                title=f"{product.name} for {account.name}",
+                title=_("{product} for {account}").format(
+                    product=product.name, account=account.name
+                ),
                 amount=Decimal(rng.randrange(20, 300) * 1000),
                 currency=account.currency,
                 probability=probability,
@@ -163,14 +204,14 @@ def _risk_and_opportunities(plan, *, account, owner, rng, today: date, products:
 def _actions(plan, *, owner, today: date, links: tuple) -> None:
     objective, risk, opportunity = links
     for title, days, link in [
-        ("Share the downtime report with operations", -5, {"objective": objective}),
-        ("Book the executive meeting on the budget risk", 10, {"risk": risk}),
-        ("Send the analytics proposal", 21, {"opportunity": opportunity}),
+        (gettext_noop("Share the downtime report with operations"), -5, {"objective": objective}),
+        (gettext_noop("Book the executive meeting on the budget risk"), 10, {"risk": risk}),
+        (gettext_noop("Send the analytics proposal"), 21, {"opportunity": opportunity}),
     ]:
         plan_services.action_create(
             plan=plan,
             actor=owner,
-            title=title,
+            title=_(title),
             owner_user=owner,
             due_date=today + timedelta(days=days),
             **link,
@@ -179,7 +220,7 @@ def _actions(plan, *, owner, today: date, links: tuple) -> None:
 
 def _whitespace(account, *, owner, rng, products: list, opportunity) -> None:
     units = [
-        plan_services.business_unit_create(account=account, actor=owner, name=name)
+        plan_services.business_unit_create(account=account, actor=owner, name=_(name))
         for name in rng.sample(UNITS, 3)
     ]
     for unit in units:

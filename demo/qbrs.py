@@ -6,6 +6,8 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from activities.models import QBR
@@ -15,10 +17,10 @@ from activities.services import NextStep, qbr_hold, qbr_schedule
 OVERDUE = {"datavale", "mare-alta", "serra-azul"}
 DUE_SOON = {"ferraz-atacado", "helvetia-br"}
 OUTCOMES = [
-    "Reviewed results against the plan; agreed the priorities for next quarter.",
-    "Good session with the sponsor; pricing for next year to be discussed.",
-    "Tense review: service incidents dominated; recovery plan agreed.",
-    "Presented the roadmap; the client asked for an analytics pilot.",
+    gettext_noop("Reviewed results against the plan; agreed the priorities for next quarter."),
+    gettext_noop("Good session with the sponsor; pricing for next year to be discussed."),
+    gettext_noop("Tense review: service incidents dominated; recovery plan agreed."),
+    gettext_noop("Presented the roadmap; the client asked for an analytics pilot."),
 ]
 
 
@@ -57,7 +59,7 @@ def _history(account: Account, *, key: str, today: date) -> None:
             actor=owner,
             scheduled_on=day,
             scheduled_time=time(10, 0),
-            agenda="Results against objectives; delivery review; next quarter's priorities.",
+            agenda=_("Results against objectives; delivery review; next quarter's priorities."),
             attendees=[owner],
             stakeholders=people,
         )
@@ -65,7 +67,7 @@ def _history(account: Account, *, key: str, today: date) -> None:
         if days_ago == last_ago and day + timedelta(days=30) > today:
             steps = [
                 NextStep(
-                    "Send the QBR minutes and the agreed priorities",
+                    _("Send the QBR minutes and the agreed priorities"),
                     today + timedelta(days=5),
                     owner_user=owner,
                 )
@@ -74,7 +76,7 @@ def _history(account: Account, *, key: str, today: date) -> None:
             qbr=planned,
             actor=owner,
             held_at=timezone.make_aware(datetime.combine(day, time(11, 30))),
-            outcome=rng.choice(OUTCOMES),
+            outcome=_(rng.choice(OUTCOMES)),
             rating=rng.choice([3, 4, 4, 5]) if account.status == "active" else rng.choice([2, 3]),
             attendees=[owner],
             stakeholders=people,
@@ -86,7 +88,7 @@ def _history(account: Account, *, key: str, today: date) -> None:
             actor=owner,
             scheduled_on=today + timedelta(days=cadence - last_ago),
             scheduled_time=time(10, 0),
-            agenda="Quarterly business review",
+            agenda=_("Quarterly business review"),
             attendees=[owner],
             stakeholders=people,
         )

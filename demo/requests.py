@@ -9,25 +9,24 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from activities.models import ClientRequest
 from activities.services import request_create, request_resolve, request_respond
 
-# (Portuguese, English) subject, with the channel and priority it usually comes with.
+# The subject (translated while seeding), with the channel and priority it usually comes with.
 SUBJECTS = [
-    (("Segunda via da nota fiscal de maio", "Copy of the May invoice"), "email", "normal"),
-    (("Atraso na entrega do pedido 4471", "Delivery of order 4471 is late"), "phone", "urgent"),
-    (("Tabela de preços para 2027", "Price list for 2027"), "email", "normal"),
-    (("Acesso ao portal para a nova compradora", "Portal access for the new buyer"),
-     "portal", "low"),
-    (("Falha na integração do EDI", "EDI integration failing"), "whatsapp", "high"),
-    (("Certificado de análise do lote 22B", "Certificate of analysis, batch 22B"),
-     "email", "high"),
-    (("Revisão do SLA de atendimento", "Review of the service SLA"), "meeting", "normal"),
-    (("Treinamento para a equipe nova", "Training for the new team"), "email", "low"),
-    (("Cotação de expansão para a filial Sul", "Quote to extend to the southern branch"),
-     "whatsapp", "high"),
+    (gettext_noop("Copy of the May invoice"), "email", "normal"),
+    (gettext_noop("Delivery of order 4471 is late"), "phone", "urgent"),
+    (gettext_noop("Price list for 2027"), "email", "normal"),
+    (gettext_noop("Portal access for the new buyer"), "portal", "low"),
+    (gettext_noop("EDI integration failing"), "whatsapp", "high"),
+    (gettext_noop("Certificate of analysis, batch 22B"), "email", "high"),
+    (gettext_noop("Review of the service SLA"), "meeting", "normal"),
+    (gettext_noop("Training for the new team"), "email", "low"),
+    (gettext_noop("Quote to extend to the southern branch"), "whatsapp", "high"),
 ]  # fmt: skip
 # What happened to each request: answered in time, answered late, resolved in time, resolved
 # late, still open (received long enough ago to be late), received this morning.
@@ -44,17 +43,16 @@ def demo_requests_seed(*, accounts: dict[str, Account], now: datetime) -> None:
         tier_key = account.tier.key if account.tier else ""
         count = rng.randint(2, 4) if tier_key in ("strategic", "key") else rng.randint(0, 2)
         people = list(account.stakeholders.filter(left_on__isnull=True).order_by("name"))
-        portuguese = account.owner.language.startswith("pt")
         for index in range(count):
-            _request(account, rng, people, portuguese, now, fate=FATES[(index + len(key)) % 7])
+            _request(account, rng, people, now, fate=FATES[(index + len(key)) % 7])
 
 
 def _at(day, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
-def _request(account, rng, people, portuguese, now, *, fate: str) -> None:
-    (subject_pt, subject_en), channel, priority = rng.choice(SUBJECTS)
+def _request(account, rng, people, now, *, fate: str) -> None:
+    subject, channel, priority = rng.choice(SUBJECTS)
     today = timezone.localdate(now)
     if fate == "fresh":
         received = min(now - timedelta(minutes=30), _at(today, 9, rng.choice([0, 15, 40])))
@@ -64,7 +62,7 @@ def _request(account, rng, people, portuguese, now, *, fate: str) -> None:
     request = request_create(
         account=account,
         actor=owner,
-        subject=subject_pt if portuguese else subject_en,
+        subject=_(subject),
         received_at=received,
         channel=channel,
         priority=priority,

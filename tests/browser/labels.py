@@ -27,7 +27,7 @@ PT_BR = {
     # Account tabs and quick log
     "Timeline": "Linha do tempo",
     "Commitments": "Compromissos",
-    "Accounts owed a touch": "Contas sem contato recente",
+    "Accounts owed a touch": "Contas com interação em atraso",
     "Log an interaction": "Registrar uma interação",
     "Type": "Tipo",
     "Summary": "Resumo",
@@ -141,6 +141,12 @@ PT_BR = {
     "Correct the file, or import anyway": "Corrija o arquivo ou importe mesmo assim",
     "Import anyway: these values are right": "Importar mesmo assim: estes valores estão certos",
     "Imported: {created} created": "Importação concluída: {created} criados",
+    # My work by urgency, the language switch
+    "Requests awaiting an answer": "Pedidos aguardando resposta",
+    "Next two weeks": "Próximas duas semanas",
+    "{count} accounts owed a touch": "{count} contas com interação em atraso",
+    "Language": "Idioma",
+    "Change": "Alterar",
 }
 
 

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from django.utils import translation
+
+from accounts.models import Account, Stakeholder
+from dataio.exports import opportunity_rows
+from plans.models import AccountPlan, Opportunity
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PO_FILE = BASE_DIR / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
@@ -58,3 +63,32 @@ def test_every_marked_string_is_in_the_portuguese_catalog(tmp_path):
     fresh = {m.id for m in _catalog(tmp_path / "locale/pt_BR/LC_MESSAGES/django.po") if m.id}
     committed = {m.id for m in _catalog(PO_FILE) if m.id and _is_translated(m)}
     assert sorted(map(str, fresh - committed)) == []
+
+
+# The glossary (docs/glossary-pt-br.md): entries that have gone wrong before.
+
+
+def _in_portuguese(text) -> str:
+    with translation.override("pt-br"):
+        return str(text)
+
+
+def test_a_plan_or_opportunity_title_is_a_titulo_and_a_stakeholder_title_a_cargo(kam_user):
+    plan_title = AccountPlan._meta.get_field("title").verbose_name
+    opportunity_title = Opportunity._meta.get_field("title").verbose_name
+    job_title = Stakeholder._meta.get_field("title").verbose_name
+    assert _in_portuguese(plan_title) == "título"
+    assert _in_portuguese(opportunity_title) == "título"
+    assert _in_portuguese(job_title) == "cargo"
+    with translation.override("pt-br"):
+        headers, _rows = opportunity_rows(kam_user)
+    assert "título" in headers and "cargo" not in headers
+
+
+def test_a_touch_is_an_interacao_and_contato_is_kept_for_people():
+    catalog = _catalog(PO_FILE)
+    touches = [m for m in catalog if m.id and "touch" in str(m.id).lower()]
+    assert len(touches) > 10
+    assert [m.id for m in touches if "contat" in str(m.string).lower()] == []
+    assert "contato" in catalog.get("Primary contact").string.lower()
+    assert _in_portuguese(Account._meta.get_field("tax_id").verbose_name) == "CNPJ"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.demo import demo_seed
@@ -14,6 +15,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=["normal", "large"], default="normal")
         parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="normal only: the language of the demo's texts (default: LANGUAGE_CODE)",
+        )
+        parser.add_argument(
             "--scale-factor",
             type=float,
             default=1.0,
@@ -26,7 +32,9 @@ class Command(BaseCommand):
             help="large only: replace the accounts of a database whose name lacks 'bench'",
         )
 
-    def handle(self, *args, scale="normal", scale_factor=1.0, seed=42, yes=False, **options):
+    def handle(
+        self, *args, scale="normal", scale_factor=1.0, seed=42, yes=False, language=None, **options
+    ):
         if scale == "large":
             try:
                 refuse_unless_disposable(yes=yes)
@@ -34,6 +42,6 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from error
             counts = demo_large_seed(scale_factor=scale_factor, seed=seed, out=self.stdout.write)
         else:
-            counts = demo_seed()
+            counts = demo_seed(language=language)
         summary = ", ".join(f"{name}: {count}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({summary})."))
