@@ -18,6 +18,7 @@ PT_BR = {
     "Commitments": "Compromissos",
     "Accounts owed a touch": "Contas sem contato recente",
     "Log an interaction": "Registrar uma interação",
+    "Log interaction": "Registrar interação",
     "Type": "Tipo",
     "Summary": "Resumo",
     "Next step": "Próximo passo",
