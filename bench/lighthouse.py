@@ -70,9 +70,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> 
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn stopped with exit code {process.returncode}")
         try:
-            requests.get(f"{url}/login/", timeout=2)
+            requests.get(f"{url}/login/", timeout=10)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.25)
     raise RuntimeError(f"gunicorn did not answer on {url} within {timeout:.0f} s")
 
@@ -135,6 +135,7 @@ def lighthouse(page_url: str, headers: dict, report: Path) -> dict:
     data = json.loads(report.read_text())
     categories, audits = data["categories"], data["audits"]
     return {
+        "benchmark": round(data["environment"]["benchmarkIndex"]),
         "performance": round(categories["performance"]["score"] * 100),
         "accessibility": round(categories["accessibility"]["score"] * 100),
         **{name: audits[audit_id]["displayValue"] for audit_id, name in METRICS},
@@ -160,6 +161,10 @@ def measure(url: str, args) -> bool:
     reports.mkdir(parents=True, exist_ok=True)
     log(f"Lighthouse mobile, median of {args.runs} runs; target performance >= "
         f"{args.performance}, accessibility >= {args.accessibility}")  # fmt: skip
+    log(
+        "Load average before: {:.1f} {:.1f} {:.1f} (TBT and the score follow the host's CPU: "
+        "Lighthouse multiplies the time of each task it observes by 4)".format(*os.getloadavg())
+    )
     log(f"{'page':<10} {'perf':>4} {'a11y':>4}  {'runs (perf)':<14} metrics of the median run")
     ok = True
     for name, path, headers in pages:
@@ -173,6 +178,7 @@ def measure(url: str, args) -> bool:
         accessibility = min(run["accessibility"] for run in runs)
         metrics = "  ".join(f"{label} {median[label]}" for _, label in METRICS)
         scores = ",".join(str(run["performance"]) for run in runs)
+        metrics += f"  host benchmarkIndex {median['benchmark']}"
         met = performance >= args.performance and accessibility >= args.accessibility
         ok = ok and met
         log(f"{name:<10} {performance:>4.0f} {accessibility:>4}  {scores:<14} {metrics}"
@@ -180,6 +186,7 @@ def measure(url: str, args) -> bool:
         failed = sorted({audit for run in runs for audit in run["failed"]})
         if failed:
             log(f"{'':<10} failed audits: {', '.join(failed)}")
+    log("Load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     log(f"Reports: {reports}")
     return ok
 
