@@ -103,6 +103,7 @@ def test_on_the_account_page_the_quick_log_is_folded_above_the_fold(
     button.click()  # opens the quick log in place, on this account
     expect(quick_log).to_be_visible()
     expect(quick_log.get_by_label(_("Type"))).to_be_focused()
+    expect(button).to_be_hidden()  # it would cover the form's fields
     assert phone.url.endswith(f"/accounts/{phone_scene.pk}/")
     quick_log.get_by_label(_("Summary")).fill("Visit planned")
     quick_log.get_by_role("button", name=_("Save interaction")).click()
