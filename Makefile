@@ -49,7 +49,7 @@ test: install lint security
 	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Refresh the vendored front-end libraries from npm (needs Node; the result is committed).
-vendor:
+vendor: $(VENV)/.installed
 	bash bin/vendor.sh
 
 clean-data:

@@ -116,4 +116,14 @@ document.addEventListener("change", (event) => {
   box.closest("form").querySelectorAll("tbody input[type=checkbox]").forEach((row) => {
     row.checked = box.checked;
   });
+// The phone's "Log interaction" button (base.html): on a page with the quick log folded in
+// (the account overview) it opens it in place; elsewhere it is a link to the log page.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-quick-log-open]");
+  const panel = document.getElementById("quick-log-panel");
+  if (!button || !panel) return;
+  event.preventDefault();
+  panel.open = true;
+  panel.scrollIntoView({ block: "start" });
+  panel.querySelector("form select, form input:not([type=hidden]), form textarea")?.focus();
 });

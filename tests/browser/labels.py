@@ -29,6 +29,7 @@ PT_BR = {
     "Commitments": "Compromissos",
     "Accounts owed a touch": "Contas com interação em atraso",
     "Log an interaction": "Registrar uma interação",
+    "Log interaction": "Registrar interação",
     "Type": "Tipo",
     "Summary": "Resumo",
     "Next step": "Próximo passo",
