@@ -121,7 +121,7 @@ class Interaction(models.Model):
         timeline = reverse("account_timeline", args=[self.account_id])
         return f"{timeline}?{query}#interaction-{self.pk}"
 
-    # Notes longer than this (characters or lines) start collapsed on the timeline.
+    # Notes longer than this (characters or lines) start folded on the timeline.
     NOTES_SHORT_CHARS = 400
     NOTES_SHORT_LINES = 4
 

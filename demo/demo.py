@@ -1812,7 +1812,7 @@ class _AccountSeeder:
             options.append(
                 (
                     gettext_noop("Price dispute escalated"),
-                    gettext_noop("Board asked for a 12% cut at renewal."),
+                    gettext_noop("Board asked for a cut of 12% at renewal."),
                 )
             )
         if (today - start).days > 3 * 365 + 30:
