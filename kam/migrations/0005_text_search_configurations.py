@@ -12,7 +12,16 @@ from django.db import migrations
 
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
 
-CREATE = f"""
+DROP = """
+DROP TEXT SEARCH CONFIGURATION IF EXISTS pt_unaccent;
+DROP TEXT SEARCH CONFIGURATION IF EXISTS simple_unaccent;
+"""
+
+# Dropped first: a database brought back to an older schema by dropping its tables (a test
+# migrator's reset) keeps its text search configurations, and this must still apply there.
+CREATE = (
+    DROP
+    + f"""
 CREATE TEXT SEARCH CONFIGURATION pt_unaccent (COPY = pg_catalog.portuguese);
 ALTER TEXT SEARCH CONFIGURATION pt_unaccent
     ALTER MAPPING FOR {WORD_TOKENS} WITH unaccent, portuguese_stem;
@@ -20,11 +29,7 @@ CREATE TEXT SEARCH CONFIGURATION simple_unaccent (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION simple_unaccent
     ALTER MAPPING FOR {WORD_TOKENS} WITH unaccent, simple;
 """
-
-DROP = """
-DROP TEXT SEARCH CONFIGURATION IF EXISTS pt_unaccent;
-DROP TEXT SEARCH CONFIGURATION IF EXISTS simple_unaccent;
-"""
+)
 
 
 class Migration(migrations.Migration):

@@ -116,6 +116,8 @@ document.addEventListener("change", (event) => {
   box.closest("form").querySelectorAll("tbody input[type=checkbox]").forEach((row) => {
     row.checked = box.checked;
   });
+});
+
 // The phone's "Log interaction" button (base.html): on a page with the quick log folded in
 // (the account overview) it opens it in place; elsewhere it is a link to the log page.
 document.addEventListener("click", (event) => {

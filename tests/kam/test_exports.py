@@ -106,7 +106,9 @@ def restore(field: str, delimiter: str) -> str:
 
 
 # Any text, with the characters that matter drawn often.
-TEXT = st.text(st.one_of(st.sampled_from(",;\t\r\n \"'=+-@|"), st.characters()), max_size=60)
+TEXT = st.text(
+    st.one_of(st.sampled_from(",;\t\r\n \"'=+-@|"), st.characters(codec="utf-8")), max_size=60
+)
 
 
 @given(text=TEXT, delimiter=st.sampled_from(SEPARATORS))
