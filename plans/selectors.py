@@ -1,6 +1,7 @@
 """Reads of account plans shared by views, jobs, the QBR prep pack and the health score.
 Access goes through accounts.selectors; nothing here filters by owner by hand."""
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -402,3 +403,71 @@ def opportunity_board(account: Account) -> list[BoardColumn]:
             column.totals.get(opportunity.currency, Decimal(0)) + value
         )
     return list(columns.values())
+
+
+# --- whitespace heat map ----------------------------------------------------------------------
+
+HEAT_LEVELS = 4
+HEAT_STATES_WITH_VALUE = ("current", "in_progress", "opportunity")
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the whitespace heat map. `state` is the cell's state, "none" when nobody has
+    assessed it; `value` is the linked opportunity's amount, else the product's list price (a
+    cell that is not a fit, or not assessed, has none); `level` (0–4) shades it against the
+    largest value in the same currency on the matrix."""
+
+    unit: BusinessUnit
+    product: Product
+    cell: WhitespaceCell | None
+    state: str
+    value: Decimal | None
+    currency: str
+    level: int
+
+    @property
+    def opportunity(self) -> Opportunity | None:
+        return self.cell.opportunity if self.cell else None
+
+
+def _heat_value(product: Product, cell: WhitespaceCell | None) -> tuple[Decimal | None, str]:
+    if cell is None or cell.state not in HEAT_STATES_WITH_VALUE:
+        return None, product.currency
+    if cell.opportunity is not None:
+        return cell.opportunity.amount, cell.opportunity.currency
+    return product.list_price, product.currency
+
+
+def whitespace_heat(rows: list[WhitespaceRow]) -> list[tuple[BusinessUnit, list[HeatCell]]]:
+    """The matrix from `whitespace_matrix` as heat-map cells (no queries)."""
+    valued = [
+        [(product, cell, *_heat_value(product, cell)) for product, cell in row.cells]
+        for row in rows
+    ]
+    largest: dict[str, Decimal] = {}
+    for row in valued:
+        for _product, _cell, value, currency in row:
+            if value is not None:
+                largest[currency] = max(largest.get(currency, Decimal(0)), value)
+    heat = []
+    for row, cells in zip(rows, valued, strict=True):
+        heat_cells = []
+        for product, cell, value, currency in cells:
+            level = 0
+            if value is not None:
+                top = largest[currency]
+                level = max(1, math.ceil(value * HEAT_LEVELS / top)) if top else 1
+            heat_cells.append(
+                HeatCell(
+                    unit=row.unit,
+                    product=product,
+                    cell=cell,
+                    state=cell.state if cell else "none",
+                    value=value,
+                    currency=currency,
+                    level=int(level),
+                )
+            )
+        heat.append((row.unit, heat_cells))
+    return heat

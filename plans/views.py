@@ -40,6 +40,7 @@ from plans.models import (
     WhitespaceState,
 )
 from plans.selectors import (
+    HEAT_LEVELS,
     account_open_opportunities,
     active_plan,
     opportunity_board,
@@ -48,6 +49,7 @@ from plans.selectors import (
     plan_rows,
     plans_for_account,
     progress_from_rows,
+    whitespace_heat,
     whitespace_matrix,
 )
 
@@ -493,23 +495,33 @@ def opportunity_move(request, pk: int, opportunity_pk: int):
 # --- whitespace -------------------------------------------------------------------------------
 
 
-def _whitespace_context(account, *, unit_form=None) -> dict:
+def _whitespace_context(account, *, unit_form=None, editing: bool = True) -> dict:
+    """The matrix as a heat map to read, or (`editing`) as a grid of state fields."""
     products, rows = whitespace_matrix(account)
-    return _account_page(
+    context = _account_page(
         account,
         "whitespace",
         products=products,
         matrix=rows,
         states=WhitespaceState.choices,
-        opportunities=account_open_opportunities(account),
+        editing=editing,
         unit_form=unit_form or BusinessUnitForm(),
     )
+    if editing:
+        context["opportunities"] = account_open_opportunities(account)
+    else:
+        context["heat"] = whitespace_heat(rows)
+        context["heat_levels"] = range(1, HEAT_LEVELS + 1)
+        context["plan"] = active_plan(account)  # where “Create opportunity” adds one
+    return context
 
 
 @require_GET
 def account_whitespace(request, pk: int):
+    """The heat map; `?edit=1` shows the grid that sets each cell's state."""
     account = get_account_for_user(request.user, pk)
-    return render(request, "plans/whitespace.html", _whitespace_context(account))
+    editing = request.GET.get("edit") == "1"
+    return render(request, "plans/whitespace.html", _whitespace_context(account, editing=editing))
 
 
 @require_POST

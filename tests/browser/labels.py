@@ -92,6 +92,10 @@ PT_BR = {
     "Won": "Ganha",
     "Move “{title}” to": "Mover “{title}” para",
     "was changed by someone else": "foi alterada por outra pessoa",
+    "Opportunity": "Oportunidade",
+    "Current": "Atual",
+    "Edit the matrix": "Editar a matriz",
+    "{product} in {unit}": "{product} em {unit}",
 }
 
 

@@ -16,6 +16,7 @@ from plans.models import Opportunity
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, UserFactory
+from tests.plans.factories import ProductFactory
 
 LANGUAGES = ["en", "pt-br"]
 
@@ -101,3 +102,44 @@ def test_a_move_over_someone_elses_save_is_refused_and_the_card_stays(
         _column(page, _, "Qualified").get_by_role("listitem", name="Line 3 sensors")
     ).to_be_visible()
     assert Opportunity.objects.get(pk=deal.pk).stage == "qualified"
+
+
+@pytest.mark.parametrize("ui_language", LANGUAGES)
+def test_a_heat_map_cell_says_its_state_and_value_and_opens_its_opportunity(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    owner = UserFactory(email="karina@example.com", language=ui_language)
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    plan = _plan(account, owner)
+    vision = ProductFactory(name="Vision", list_price=Decimal("4000"))
+    telemetry = ProductFactory(name="Telemetry", list_price=Decimal("1000"))
+    deal = _deal(plan, owner, "Vision for ports", "8000", 30, "proposal")
+    ports = plan_services.business_unit_create(account=account, actor=owner, name="Ports")
+    for product, state, opportunity in [
+        (vision, "opportunity", deal),
+        (telemetry, "current", None),
+    ]:
+        plan_services.whitespace_cell_set(
+            account=account, actor=owner, business_unit=ports, product=product, state=state,
+            opportunity=opportunity,
+        )  # fmt: skip
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_role("link", name="Whitespace", exact=True).click()
+    page.wait_for_url(re.compile(rf"/accounts/{account.pk}/whitespace/$"))
+    amount = {"en": "R$8,000", "pt-br": "R$ 8.000"}[ui_language]
+    cell = page.get_by_role("link", name=re.compile(rf"^{_('Opportunity')} {re.escape(amount)} "))
+    expect(cell).to_contain_text("Vision for ports")
+    expect(page.locator(f"#heat-{ports.pk}-{telemetry.pk}")).to_contain_text(_("Current"))
+    screenshot(page, f"whitespace-heat-map-{ui_language}")
+    cell.click()
+    page.wait_for_url(re.compile(rf"/plans/{plan.pk}/#opportunities-{deal.pk}$"))
+    expect(page.locator(f"#opportunities-{deal.pk}")).to_contain_text("Vision for ports")
+
+    # Editing is one click away, and back.
+    page.goto(f"/accounts/{account.pk}/whitespace/")
+    page.get_by_role("link", name=_("Edit the matrix")).click()
+    expect(
+        page.get_by_label(_("{product} in {unit}", product="Vision", unit="Ports"), exact=True)
+    ).to_have_value("opportunity")
