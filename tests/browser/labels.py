@@ -96,6 +96,13 @@ PT_BR = {
     "Current": "Atual",
     "Edit the matrix": "Editar a matriz",
     "{product} in {unit}": "{product} em {unit}",
+    "Zoom in": "Aproximar",
+    "Zoom out": "Afastar",
+    "Fit everyone": "Mostrar todos",
+    "Full screen": "Tela cheia",
+    "Person on the map": "Pessoa no mapa",
+    "People on the map": "Pessoas no mapa",
+    "No interaction with {name} logged yet.": "Nenhuma interação com {name} registrada ainda.",
 }
 
 

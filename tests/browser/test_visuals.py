@@ -3,7 +3,7 @@ the opportunity board (drag and keyboard moves, weighted totals per column), the
 map and the relationship map."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -11,11 +11,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from activities.services import interaction_log
 from plans import services as plan_services
 from plans.models import Opportunity
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_for
 from tests.browser.labels import t
-from tests.factories import PASSWORD, AccountFactory, UserFactory
+from tests.factories import PASSWORD, AccountFactory, StakeholderFactory, UserFactory
 from tests.plans.factories import ProductFactory
 
 LANGUAGES = ["en", "pt-br"]
@@ -143,3 +144,77 @@ def test_a_heat_map_cell_says_its_state_and_value_and_opens_its_opportunity(
     expect(
         page.get_by_label(_("{product} in {unit}", product="Vision", unit="Ports"), exact=True)
     ).to_have_value("opportunity")
+
+
+ZOOM = "Number(document.querySelector('[data-relationship-map]').dataset.zoom)"
+
+
+def _map_node_click(page, name: str) -> None:
+    """Click the person's node on the canvas, where cytoscape drew it."""
+    point = page.evaluate(
+        """name => {
+            const el = document.querySelector("[data-relationship-map]");
+            const cy = el._cyreg.cy;
+            const node = cy.nodes().filter(n => n.data("label").startsWith(name))[0];
+            const box = el.getBoundingClientRect();
+            const at = node.renderedPosition();
+            return {x: box.left + at.x, y: box.top + at.y};
+        }""",
+        name,
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
+@pytest.mark.parametrize("ui_language", LANGUAGES)
+def test_the_relationship_map_reads_at_12px_zooms_and_shows_a_persons_last_interactions(
+    page, login, transactional_db, ui_language
+):
+    _ = partial(t, ui_language)
+    owner = UserFactory(email="karina@example.com", language=ui_language)
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    boss = StakeholderFactory(account=account, name="Ana Lima", stance="advocate", influence=5)
+    StakeholderFactory(account=account, name="Bruno Costa", stance="sceptic", reports_to=boss)
+    interaction_log(
+        account=account, actor=owner, kind="meeting", summary="Pricing call with Ana",
+        stakeholders=[boss], occurred_at=timezone.now() - timedelta(days=2),
+    )  # fmt: skip
+    login("karina@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_role("link", name="Stakeholders", exact=True).click()
+    canvas = page.locator("[data-relationship-map]")
+    expect(canvas).to_have_attribute("data-relationship-map-state", "drawn")
+    smallest = page.evaluate(
+        """() => Math.min(...document.querySelector("[data-relationship-map]")._cyreg.cy
+             .nodes().map(n => parseFloat(n.renderedStyle("font-size"))))"""
+    )
+    assert smallest >= 12, smallest
+
+    before = float(canvas.get_attribute("data-zoom"))
+    page.get_by_role("button", name=_("Zoom in")).click()
+    wait_for(page, f"z => {ZOOM} > z", "the map zoomed in", before)
+    page.get_by_role("button", name=_("Zoom out")).click()
+    page.get_by_role("button", name=_("Zoom out")).click()
+    wait_for(page, f"z => {ZOOM} < z", "the map zoomed out", before)
+
+    # A click on a person on the map opens the panel with their last interactions.
+    page.get_by_role("button", name=_("Fit everyone")).click()
+    _map_node_click(page, "Ana Lima")
+    panel = page.get_by_role("complementary", name=_("Person on the map"))
+    expect(panel).to_contain_text("Pricing call with Ana")
+    expect(panel.get_by_role("heading", name="Ana Lima")).to_be_focused()
+    screenshot(page, f"relationship-map-{ui_language}")
+
+    # The keyboard reaches everyone through the list under the map: Tab to a person, Enter.
+    people = page.get_by_role("list", name=_("People on the map"))
+    bruno = people.get_by_role("button", name=re.compile("^Bruno Costa"))
+    bruno.focus()
+    page.keyboard.press("Enter")
+    expect(panel).to_contain_text(_("No interaction with {name} logged yet.", name="Bruno Costa"))
+    expect(bruno).to_have_attribute("aria-pressed", "true")
+
+    # Full screen (the Fullscreen API, or the window-filling fallback), and back.
+    full = page.get_by_role("button", name=_("Full screen"))
+    full.click()
+    expect(full).to_have_attribute("aria-pressed", "true")
+    full.click()
+    expect(full).to_have_attribute("aria-pressed", "false")

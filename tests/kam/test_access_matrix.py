@@ -130,6 +130,9 @@ ROUTES: dict[str, Route] = {
     "account_edit": Route(OBJECT, account_kw),
     "account_stakeholders": Route(OBJECT, account_kw),
     "stakeholder_map": Route(OBJECT, account_kw),
+    "stakeholder_panel": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
+    ),
     "stakeholder_create": Route(OBJECT, account_kw),
     "stakeholder_edit": Route(
         OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
