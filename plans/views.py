@@ -102,11 +102,12 @@ def _team(account) -> list:
     return [account.owner, *account.team.exclude(pk=account.owner_id).order_by("full_name")]
 
 
-def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None):
+def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None, initial=None):
     default_owner = next((u for u in team if u.pk == request.user.pk), plan.account.owner)
     return kind.form(
-        data, instance=instance, prefix=kind.key, plan=plan, team=team, default_owner=default_owner
-    )
+        data, instance=instance, prefix=kind.key, plan=plan, team=team,
+        default_owner=default_owner, initial=initial,
+    )  # fmt: skip
 
 
 def _plan_context(request, account, plan, *, bound_form=None, bound_kind: str = "") -> dict:
@@ -333,6 +334,10 @@ def plan_item_create(request, pk: int, plan_pk: int, kind: str):
     team = _team(account)
     form = _item_form(item_kind, plan, team, request, data=request.POST or None)
     if request.method == "GET":
+        # From an open whitespace cell: the new opportunity starts on that cell's product.
+        product = request.GET.get("product", "")
+        if kind == "opportunities" and product.isdigit():
+            form = _item_form(item_kind, plan, team, request, initial={"product": int(product)})
         return render(
             request,
             "plans/item_form.html",

@@ -93,7 +93,11 @@ def test_the_heat_map_links_the_opportunity_and_offers_to_create_one_on_an_open_
         client_for(kam_user).get(reverse("account_whitespace", args=[account.pk])).content.decode()
     )
     assert f'href="/accounts/{account.pk}/plans/{plan.pk}/#opportunities-{big.pk}"' in html
-    assert reverse("plan_item_create", args=[account.pk, plan.pk, "opportunities"]) in html
+    create = reverse("plan_item_create", args=[account.pk, plan.pk, "opportunities"])
+    create += f"?product={products['vision'].pk}"
+    assert create in html
+    form = client_for(kam_user).get(create).context["form"]
+    assert form["product"].value() == products["vision"].pk  # starts on the cell's product
     assert 'name="state"' not in html  # reading, not editing
     assert "Edit the matrix" in html
 
