@@ -83,3 +83,25 @@ def timeline_page(
     rows = rows[:PAGE_SIZE]
     cursor = (rows[-1].occurred_at, rows[-1].pk) if has_more else None
     return rows, cursor
+
+
+PERSON_INTERACTIONS = 5
+
+
+def stakeholder_last_interactions(
+    stakeholder: Stakeholder, limit: int = PERSON_INTERACTIONS
+) -> list[TimelineEntry]:
+    """The timeline's interaction entries the person was present at, newest first (two queries:
+    the entries with their interaction and who logged it, and everyone present at them)."""
+    return list(
+        TimelineEntry.objects.filter(
+            account_id=stakeholder.account_id,
+            kind=TimelineKind.INTERACTION,
+            interaction__stakeholders=stakeholder,
+        )
+        .select_related("interaction", "interaction__logged_by")
+        .prefetch_related(
+            Prefetch("interaction__stakeholders", queryset=Stakeholder.objects.order_by("name"))
+        )
+        .order_by("-occurred_at", "-pk")[:limit]
+    )

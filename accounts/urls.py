@@ -10,6 +10,11 @@ urlpatterns = [
     ),
     path("accounts/<int:pk>/stakeholders/map.json", views.stakeholder_map, name="stakeholder_map"),
     path(
+        "accounts/<int:pk>/stakeholders/<int:stakeholder_pk>/panel/",
+        views.stakeholder_panel,
+        name="stakeholder_panel",
+    ),
+    path(
         "accounts/<int:pk>/stakeholders/new/", views.stakeholder_create, name="stakeholder_create"
     ),
     path(

@@ -41,6 +41,7 @@ from accounts.selectors import (
     holidays_ahead,
     tier_review_rows,
 )
+from accounts.timeline import stakeholder_last_interactions
 from kam.access import admin_required, leader_required
 from kam.audit import audit_events
 from kam.forms import AuditFilterForm
@@ -176,6 +177,9 @@ def account_stakeholders(request, pk: int):
         stakeholder_url_pattern=reverse("stakeholder_edit", args=[account.pk, 0]).replace(
             "/0/", "/{id}/"
         ),
+        panel_url_pattern=reverse("stakeholder_panel", args=[account.pk, 0]).replace(
+            "/0/", "/{id}/"
+        ),
     )
     return render(request, "accounts/stakeholder_list.html", context)
 
@@ -184,6 +188,23 @@ def account_stakeholders(request, pk: int):
 def stakeholder_map(request, pk: int):
     account = get_account_for_user(request.user, pk)
     return JsonResponse(relationship_map_data(account_page_stakeholders(account)))
+
+
+@require_GET
+def stakeholder_panel(request, pk: int, stakeholder_pk: int):
+    """The relationship map's side panel: who the person is and the last interactions they
+    were at (the timeline's own rows). An htmx fragment, or a small page without JavaScript."""
+    account = get_account_for_user(request.user, pk)
+    stakeholder = get_object_or_404(
+        account.stakeholders.select_related("reports_to"), pk=stakeholder_pk
+    )
+    context = {
+        "account": account,
+        "person": stakeholder,
+        "entries": stakeholder_last_interactions(stakeholder),
+    }
+    template = "accounts/stakeholder_panel.html"
+    return render(request, template + "#panel" if request.htmx else template, context)
 
 
 @require_http_methods(["GET", "POST"])

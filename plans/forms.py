@@ -10,6 +10,7 @@ from plans.models import (
     BusinessUnit,
     Objective,
     Opportunity,
+    OpportunityStage,
     Product,
     Risk,
     ValueHypothesis,
@@ -173,3 +174,11 @@ class WhitespaceCellForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["business_unit"].queryset = account.business_units.all()
         self.fields["opportunity"].queryset = Opportunity.objects.filter(plan__account=account)
+
+
+class OpportunityMoveForm(forms.Form):
+    """A card moved on the opportunity board: the stage it goes to and the version the board
+    showed, so a move over someone else's newer save is refused."""
+
+    stage = forms.ChoiceField(label=_("Move to"), choices=OpportunityStage.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -1,6 +1,7 @@
 """Reads of account plans shared by views, jobs, the QBR prep pack and the health score.
 Access goes through accounts.selectors; nothing here filters by owner by hand."""
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from plans.models import (
     BusinessUnit,
     Objective,
     Opportunity,
+    OpportunityStage,
     PlanChange,
     PlanStatus,
     Product,
@@ -361,3 +363,111 @@ def open_opportunities():
 
 def open_pipeline_q() -> Q:
     return Q(pk__in=open_opportunities().values("plan__account_id"))
+
+
+# --- opportunity board ------------------------------------------------------------------------
+
+
+@dataclass
+class BoardColumn:
+    """One stage of the opportunity board: its cards and, per currency, what they add up to —
+    the weighted value (amount × probability, `Opportunity.weighted_value`) while the stage is
+    open, the plain amount once won or lost (a closed deal is not pipeline any more)."""
+
+    stage: str
+    label: str
+    is_open: bool
+    cards: list[Opportunity] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+def opportunity_board(account: Account) -> list[BoardColumn]:
+    """The opportunities of the account's draft and active plans by stage, one column per stage
+    in the pipeline's order (one query, whatever the number of opportunities). The open columns'
+    totals add up to the plan page's weighted pipeline (`progress_from_rows`)."""
+    columns = {
+        stage: BoardColumn(stage=stage, label=str(label), is_open=stage not in CLOSED_STAGES)
+        for stage, label in OpportunityStage.choices
+    }
+    opportunities = (
+        Opportunity.objects.filter(plan__account=account)
+        .exclude(plan__status=PlanStatus.ARCHIVED)
+        .select_related("owner", "product")
+        .order_by("expected_close", "pk")
+    )
+    for opportunity in opportunities:
+        column = columns[opportunity.stage]
+        column.cards.append(opportunity)
+        value = opportunity.weighted_value if opportunity.is_open else opportunity.amount
+        column.totals[opportunity.currency] = (
+            column.totals.get(opportunity.currency, Decimal(0)) + value
+        )
+    return list(columns.values())
+
+
+# --- whitespace heat map ----------------------------------------------------------------------
+
+HEAT_LEVELS = 4
+HEAT_STATES_WITH_VALUE = ("current", "in_progress", "opportunity")
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the whitespace heat map. `state` is the cell's state, "none" when nobody has
+    assessed it; `value` is the linked opportunity's amount, else the product's list price (a
+    cell that is not a fit, or not assessed, has none); `level` (0–4) shades it against the
+    largest value in the same currency on the matrix."""
+
+    unit: BusinessUnit
+    product: Product
+    cell: WhitespaceCell | None
+    state: str
+    value: Decimal | None
+    currency: str
+    level: int
+
+    @property
+    def opportunity(self) -> Opportunity | None:
+        return self.cell.opportunity if self.cell else None
+
+
+def _heat_value(product: Product, cell: WhitespaceCell | None) -> tuple[Decimal | None, str]:
+    if cell is None or cell.state not in HEAT_STATES_WITH_VALUE:
+        return None, product.currency
+    if cell.opportunity is not None:
+        return cell.opportunity.amount, cell.opportunity.currency
+    return product.list_price, product.currency
+
+
+def whitespace_heat(rows: list[WhitespaceRow]) -> list[tuple[BusinessUnit, list[HeatCell]]]:
+    """The matrix from `whitespace_matrix` as heat-map cells (no queries)."""
+    valued = [
+        [(product, cell, *_heat_value(product, cell)) for product, cell in row.cells]
+        for row in rows
+    ]
+    largest: dict[str, Decimal] = {}
+    for row in valued:
+        for _product, _cell, value, currency in row:
+            if value is not None:
+                largest[currency] = max(largest.get(currency, Decimal(0)), value)
+    heat = []
+    for row, cells in zip(rows, valued, strict=True):
+        heat_cells = []
+        for product, cell, value, currency in cells:
+            level = 0
+            if value is not None:
+                top = largest[currency]
+                level = max(1, math.ceil(value * HEAT_LEVELS / top)) if top else 1
+            heat_cells.append(
+                HeatCell(
+                    unit=row.unit,
+                    product=product,
+                    cell=cell,
+                    state=cell.state if cell else "none",
+                    value=value,
+                    currency=currency,
+                    level=int(level),
+                )
+            )
+        heat.append((row.unit, heat_cells))
+    return heat

@@ -44,5 +44,15 @@ urlpatterns = [
         views.whitespace_cell_set,
         name="whitespace_cell_set",
     ),
+    path(
+        "accounts/<int:pk>/opportunities/",
+        views.opportunity_board_page,
+        name="opportunity_board",
+    ),
+    path(
+        "accounts/<int:pk>/opportunities/<int:opportunity_pk>/move/",
+        views.opportunity_move,
+        name="opportunity_move",
+    ),
     path("configuration/products/", views.product_list, name="product_list"),
 ]

@@ -25,6 +25,7 @@ from plans.forms import (
     HypothesisForm,
     ObjectiveForm,
     OpportunityForm,
+    OpportunityMoveForm,
     PlanForm,
     RiskForm,
     WhitespaceCellForm,
@@ -39,13 +40,16 @@ from plans.models import (
     WhitespaceState,
 )
 from plans.selectors import (
+    HEAT_LEVELS,
     account_open_opportunities,
     active_plan,
+    opportunity_board,
     plan_fields_changed_since,
     plan_history,
     plan_rows,
     plans_for_account,
     progress_from_rows,
+    whitespace_heat,
     whitespace_matrix,
 )
 
@@ -98,11 +102,12 @@ def _team(account) -> list:
     return [account.owner, *account.team.exclude(pk=account.owner_id).order_by("full_name")]
 
 
-def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None):
+def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None, initial=None):
     default_owner = next((u for u in team if u.pk == request.user.pk), plan.account.owner)
     return kind.form(
-        data, instance=instance, prefix=kind.key, plan=plan, team=team, default_owner=default_owner
-    )
+        data, instance=instance, prefix=kind.key, plan=plan, team=team,
+        default_owner=default_owner, initial=initial,
+    )  # fmt: skip
 
 
 def _plan_context(request, account, plan, *, bound_form=None, bound_kind: str = "") -> dict:
@@ -329,6 +334,10 @@ def plan_item_create(request, pk: int, plan_pk: int, kind: str):
     team = _team(account)
     form = _item_form(item_kind, plan, team, request, data=request.POST or None)
     if request.method == "GET":
+        # From an open whitespace cell: the new opportunity starts on that cell's product.
+        product = request.GET.get("product", "")
+        if kind == "opportunities" and product.isdigit():
+            form = _item_form(item_kind, plan, team, request, initial={"product": int(product)})
         return render(
             request,
             "plans/item_form.html",
@@ -422,26 +431,102 @@ def plan_item_delete(request, pk: int, plan_pk: int, kind: str, item_pk: int):
     return redirect(f"{plan.get_absolute_url()}#{kind}")
 
 
+# --- opportunity board ----------------------------------------------------------------------
+
+
+def _render_board(request, account, *, status: int = 200, moved=None, refused: str = ""):
+    template = "plans/opportunity_board.html"
+    if request.htmx:
+        template += "#board"
+    context = _account_page(
+        account, "opportunities", columns=opportunity_board(account), moved=moved, refused=refused
+    )
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def opportunity_board_page(request, pk: int):
+    """The account's opportunities as a kanban board, one column per stage."""
+    account = get_account_for_user(request.user, pk)
+    return _render_board(request, account)
+
+
+@require_POST
+def opportunity_move(request, pk: int, opportunity_pk: int):
+    """Move a card to another stage through the opportunity's update service. A move over a
+    newer save, or one the service refuses, changes nothing: the board comes back as it is now,
+    with the reason."""
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
+    opportunity = get_object_or_404(
+        Opportunity.objects.filter(plan__account=account).select_related("plan"),
+        pk=opportunity_pk,
+    )
+    form = OpportunityMoveForm(request.POST)
+    refused, moved = "", None
+    if not form.is_valid():
+        refused = " ".join(" ".join(errors) for errors in form.errors.values())
+    else:
+        try:
+            moved = services.opportunity_update(
+                opportunity=opportunity,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                stage=form.cleaned_data["stage"],
+            )
+        except StaleEdit as stale:
+            refused = _(
+                "“%(title)s” was changed by someone else meanwhile; it was not moved and is "
+                "shown where it is now."
+            ) % {"title": stale.current.title}
+        except ValidationError as error:
+            refused = _("“%(title)s” was not moved: %(reason)s") % {
+                "title": opportunity.title,
+                "reason": " ".join(error.messages),
+            }
+    if request.htmx:
+        return _render_board(request, account, status=409 if refused else 200, moved=moved,
+                             refused=refused)  # fmt: skip
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(
+            request,
+            _("“%(title)s” moved to %(stage)s.")
+            % {"title": moved.title, "stage": moved.get_stage_display()},
+        )
+    return redirect("opportunity_board", pk=account.pk)
+
+
 # --- whitespace -------------------------------------------------------------------------------
 
 
-def _whitespace_context(account, *, unit_form=None) -> dict:
+def _whitespace_context(account, *, unit_form=None, editing: bool = True) -> dict:
+    """The matrix as a heat map to read, or (`editing`) as a grid of state fields."""
     products, rows = whitespace_matrix(account)
-    return _account_page(
+    context = _account_page(
         account,
         "whitespace",
         products=products,
         matrix=rows,
         states=WhitespaceState.choices,
-        opportunities=account_open_opportunities(account),
+        editing=editing,
         unit_form=unit_form or BusinessUnitForm(),
     )
+    if editing:
+        context["opportunities"] = account_open_opportunities(account)
+    else:
+        context["heat"] = whitespace_heat(rows)
+        context["heat_levels"] = range(1, HEAT_LEVELS + 1)
+        context["plan"] = active_plan(account)  # where “Create opportunity” adds one
+    return context
 
 
 @require_GET
 def account_whitespace(request, pk: int):
+    """The heat map; `?edit=1` shows the grid that sets each cell's state."""
     account = get_account_for_user(request.user, pk)
-    return render(request, "plans/whitespace.html", _whitespace_context(account))
+    editing = request.GET.get("edit") == "1"
+    return render(request, "plans/whitespace.html", _whitespace_context(account, editing=editing))
 
 
 @require_POST

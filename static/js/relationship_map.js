@@ -28,7 +28,11 @@
     opponent: "#dc3545",
   };
   const MIN_ZOOM = 0.3;
-  const MAX_ZOOM = 2;
+  const MAX_ZOOM = 3;
+  const FONT_SIZE = 14; // px at zoom 1
+  const MIN_LABEL_PX = 12; // labels are never drawn smaller than this unless the reader zooms out
+  const READABLE_ZOOM = MIN_LABEL_PX / FONT_SIZE;
+  const ZOOM_STEP = 1.25;
   const instances = new WeakMap(); // container element → cytoscape instance
 
   function clampInfluence(value) {
@@ -118,7 +122,7 @@
           "text-margin-y": 6,
           "text-wrap": "wrap",
           "text-max-width": "150px",
-          "font-size": 11,
+          "font-size": FONT_SIZE,
           "line-height": 1.3,
           color: "#212529",
           "text-background-color": "#ffffff",
@@ -161,6 +165,10 @@
       {
         selector: "edge.left",
         style: { opacity: 0.45, "line-style": "dashed" },
+      },
+      {
+        selector: "node.chosen",
+        style: { "border-width": 4, "border-color": "#0d6efd", "border-style": "double" },
       },
       {
         selector: "node:active",
@@ -207,21 +215,142 @@
     };
     if (roots.nonempty()) options.roots = roots; // a reporting cycle has none: let it choose
     cy.layout(options).run();
+    keepLabelsReadable(cy);
   }
 
+  // Fitting a large org chart would shrink the labels below 12 px: zoom in to readable size
+  // instead, showing the top of the chart (where the roots are); the reader pans from there.
+  function keepLabelsReadable(cy) {
+    if (cy.zoom() >= READABLE_ZOOM) return;
+    cy.zoom(READABLE_ZOOM);
+    const top = cy.nodes().roots().nonempty() ? cy.nodes().roots() : cy.nodes();
+    const box = top.renderedBoundingBox();
+    cy.panBy({ x: cy.width() / 2 - (box.x1 + box.x2) / 2, y: 24 - box.y1 });
+  }
+
+  function zoomBy(cy, factor) {
+    const level = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, cy.zoom() * factor));
+    cy.zoom({ level: level, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+  }
+
+  function showZoom(el, cy) {
+    const percent = String(Math.round(cy.zoom() * 100));
+    el.setAttribute("data-zoom", cy.zoom().toFixed(3));
+    const root = el.closest(".relationship-map");
+    const out = root && root.querySelector("[data-map-zoom]");
+    if (out) out.textContent = (el.getAttribute("data-zoom-text") || "Zoom") + ": " + percent + "%";
+  }
+
+  // Full screen through the Fullscreen API; where it is missing (or refused) the section
+  // covers the window instead (a CSS class), and Escape or the button brings it back.
+  function toggleFullscreen(el, cy, button) {
+    const root = el.closest(".relationship-map");
+    const expanded = document.fullscreenElement === root || root.classList.contains("relationship-map--expanded");
+    const fallback = (on) => {
+      root.classList.toggle("relationship-map--expanded", on);
+      button.setAttribute("aria-pressed", String(on));
+      cy.resize();
+      cy.fit(undefined, 24);
+      keepLabelsReadable(cy);
+    };
+    if (expanded) {
+      if (document.fullscreenElement === root) document.exitFullscreen();
+      else fallback(false);
+      return;
+    }
+    if (root.requestFullscreen) {
+      root.requestFullscreen().catch(() => fallback(true));
+    } else {
+      fallback(true);
+    }
+  }
+
+  function bindControls(el, cy) {
+    const root = el.closest(".relationship-map");
+    if (!root) return;
+    const fullscreenButton = root.querySelector('[data-map-action="fullscreen"]');
+    root.querySelectorAll("[data-map-action]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const action = button.getAttribute("data-map-action");
+        if (action === "zoom-in") zoomBy(cy, ZOOM_STEP);
+        else if (action === "zoom-out") zoomBy(cy, 1 / ZOOM_STEP);
+        else if (action === "fit") cy.fit(undefined, 24);
+        else if (action === "fullscreen") toggleFullscreen(el, cy, button);
+      });
+    });
+    document.addEventListener("fullscreenchange", () => {
+      if (cy.destroyed() || !fullscreenButton) return;
+      fullscreenButton.setAttribute("aria-pressed", String(document.fullscreenElement === root));
+      cy.resize();
+      cy.fit(undefined, 24);
+      keepLabelsReadable(cy);
+    });
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && root.classList.contains("relationship-map--expanded")) {
+        toggleFullscreen(el, cy, fullscreenButton);
+      }
+    });
+    cy.on("zoom", () => showZoom(el, cy));
+    showZoom(el, cy);
+  }
+
+  // The side panel: the person's last interactions (an htmx fragment from data-panel-url).
+  function openPanel(el, cy, pk) {
+    const pattern = el.getAttribute("data-panel-url");
+    const root = el.closest(".relationship-map");
+    const panel = root && root.querySelector("[data-stakeholder-panel]");
+    if (!pattern || !panel || !window.htmx) return;
+    const url = pattern.replace("{id}", encodeURIComponent(pk));
+    if (!sameOrigin(url)) return;
+    cy.nodes().removeClass("chosen");
+    cy.getElementById("s" + pk).addClass("chosen");
+    root.querySelectorAll("[data-person]").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-person") === String(pk)));
+    });
+    window.htmx.ajax("GET", url, { target: panel, swap: "innerHTML" }).then(() => {
+      const heading = panel.querySelector("#stakeholder-panel-heading");
+      if (heading) heading.focus();
+    });
+  }
+
+  // Everyone on the map as a button too: the keyboard (Tab, Enter) and screen readers reach
+  // each person, and the text says what the colour and size say.
+  function fillPeople(el, cy, nodes) {
+    const root = el.closest(".relationship-map");
+    const list = root && root.querySelector("[data-relationship-map-people]");
+    if (!list) return;
+    list.replaceChildren();
+    nodes.forEach((node) => {
+      const pk = String(node.id).replace(/^s/, "");
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-outline-secondary relationship-map__person";
+      button.setAttribute("data-person", pk);
+      button.setAttribute("aria-pressed", "false");
+      const swatch = document.createElement("span");
+      swatch.className = "relationship-map__swatch relationship-map__swatch--" + node.stance;
+      swatch.setAttribute("aria-hidden", "true");
+      button.append(swatch, " " + node.name + " · " + node.stance_label + " · " + node.influence + "/5");
+      button.addEventListener("click", () => openPanel(el, cy, pk));
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  }
+
+  // A click on a person opens the side panel; with Ctrl/⌘ their edit page in a new tab.
   function bindNavigation(el, cy) {
     const pattern = el.getAttribute("data-stakeholder-url");
-    if (!pattern) return;
     const container = cy.container();
     cy.on("tap", "node", (event) => {
-      const url = pattern.replace("{id}", encodeURIComponent(event.target.data("pk")));
-      if (!sameOrigin(url)) return;
+      const pk = event.target.data("pk");
       const original = event.originalEvent || {};
-      if (original.ctrlKey || original.metaKey) {
-        window.open(url, "_blank", "noopener");
-      } else {
-        window.location.assign(url);
+      if (pattern && (original.ctrlKey || original.metaKey)) {
+        const url = pattern.replace("{id}", encodeURIComponent(pk));
+        if (sameOrigin(url)) window.open(url, "_blank", "noopener");
+        return;
       }
+      openPanel(el, cy, pk);
     });
     cy.on("mouseover", "node", () => {
       container.style.cursor = "pointer";
@@ -269,8 +398,10 @@
     instances.set(el, cy);
     runLayout(cy);
     bindNavigation(el, cy);
+    bindControls(el, cy);
     followResizes(el, cy);
     fillLegend(el, data.nodes);
+    fillPeople(el, cy, data.nodes);
   }
 
   // With htmx the two script tags are inserted dynamically, where `defer` does not apply and

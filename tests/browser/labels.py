@@ -88,7 +88,6 @@ PT_BR = {
     "Logged: {kind} with {account}": "Registrado: {kind} com {account}",
     "See it on the timeline": "Ver na linha do tempo",
     "Undone: “{summary}”": "Desfeito: o registro “{summary}”",
-    "Log interaction": "Registrar interação",
     "Which account?": "Qual conta?",
     "{count}/{max} characters": "{count}/{max} caracteres",
     "{count}/{max} characters: what is over will move to the notes": (
@@ -148,6 +147,22 @@ PT_BR = {
     "{count} accounts owed a touch": "{count} contas com interação em atraso",
     "Language": "Idioma",
     "Change": "Alterar",
+    # Look instead of read (issue 16, point 11)
+    "Opportunities": "Oportunidades",
+    "Qualified": "Qualificada",
+    "Move “{title}” to": "Mover “{title}” para",
+    "was changed by someone else": "foi alterada por outra pessoa",
+    "Opportunity": "Oportunidade",
+    "Current": "Atual",
+    "Edit the matrix": "Editar a matriz",
+    "{product} in {unit}": "{product} em {unit}",
+    "Zoom in": "Aproximar",
+    "Zoom out": "Afastar",
+    "Fit everyone": "Mostrar todos",
+    "Full screen": "Tela cheia",
+    "Person on the map": "Pessoa no mapa",
+    "People on the map": "Pessoas no mapa",
+    "No interaction with {name} logged yet.": "Nenhuma interação com {name} registrada ainda.",
 }
 
 

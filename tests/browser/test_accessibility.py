@@ -67,6 +67,8 @@ MAIN_PAGES = {
     "qbr-prep": "/qbrs/{qbr}/prep/",
     "account-plan": "/accounts/{account}/plan/",
     "whitespace": "/accounts/{account}/whitespace/",
+    "whitespace-edit": "/accounts/{account}/whitespace/?edit=1",
+    "opportunity-board": "/accounts/{account}/opportunities/",
     "portfolio": "/portfolio/",
     "tier-review": "/accounts/tier-review/",
     "configuration": "/configuration/",

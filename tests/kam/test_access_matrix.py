@@ -140,6 +140,9 @@ ROUTES: dict[str, Route] = {
     "account_edit": Route(OBJECT, account_kw),
     "account_stakeholders": Route(OBJECT, account_kw),
     "stakeholder_map": Route(OBJECT, account_kw),
+    "stakeholder_panel": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
+    ),
     "stakeholder_create": Route(OBJECT, account_kw),
     "stakeholder_edit": Route(
         OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
@@ -198,6 +201,10 @@ ROUTES: dict[str, Route] = {
     "account_whitespace": Route(OBJECT, account_kw),
     "business_unit_create": Route(OBJECT, account_kw, "post"),
     "whitespace_cell_set": Route(OBJECT, account_kw, "post"),
+    "opportunity_board": Route(OBJECT, account_kw),
+    "opportunity_move": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "opportunity_pk": s.opportunity.pk}, "post"
+    ),
     "product_list": Route(ADMIN),
     # api/urls.py: schema and docs are open (they describe, they hold no data)
     "api_schema": Route(API_PUBLIC),

@@ -36,18 +36,21 @@ ROUTES = [
     ("account_whitespace", "get"),
     ("business_unit_create", "post"),
     ("whitespace_cell_set", "post"),
+    ("opportunity_board", "get"),
+    ("opportunity_move", "post"),
 ]
 ADMIN_ROUTES = ["product_list"]
 
 
 class Scene:
-    def __init__(self, account, plan, draft, objective, unit, product):
+    def __init__(self, account, plan, draft, objective, unit, product, opportunity):
         self.account = account
         self.plan = plan
         self.draft = draft
         self.objective = objective
         self.unit = unit
         self.product = product
+        self.opportunity = opportunity
 
 
 @pytest.fixture
@@ -60,18 +63,26 @@ def scene(account, kam_user, plan, objective, now):
         period_end=date(2026, 12, 31),
     )
     unit = services.business_unit_create(account=account, actor=kam_user, name="Mining")
-    return Scene(account, plan, draft, objective, unit, ProductFactory(name="Telemetry"))
+    opportunity = services.opportunity_create(
+        plan=plan, actor=kam_user, title="Line 3 sensors", amount=Decimal(1000),
+        stage="qualified", owner=kam_user,
+    )  # fmt: skip
+    return Scene(
+        account, plan, draft, objective, unit, ProductFactory(name="Telemetry"), opportunity
+    )
 
 
 def _url(name: str, scene) -> str:
     account = scene.account.pk
     if name in {"account_plan", "plan_create", "account_whitespace", "business_unit_create",
-                "whitespace_cell_set"}:  # fmt: skip
+                "whitespace_cell_set", "opportunity_board"}:  # fmt: skip
         return reverse(name, args=[account])
     if name == "plan_activate":
         return reverse(name, args=[account, scene.draft.pk])
     if name == "plan_item_create":
         return reverse(name, args=[account, scene.plan.pk, "objectives"])
+    if name == "opportunity_move":
+        return reverse(name, args=[account, scene.opportunity.pk])
     if name in {"plan_item_edit", "plan_item_delete"}:
         return reverse(name, args=[account, scene.plan.pk, "objectives", scene.objective.pk])
     return reverse(name, args=[account, scene.plan.pk])
@@ -124,6 +135,7 @@ def _payload(name: str, scene) -> dict:
             "product": scene.product.pk,
             "state": "opportunity",
         },
+        "opportunity_move": {"stage": "proposal", "version": scene.opportunity.version},
     }[name]
 
 
@@ -154,6 +166,9 @@ def _was_written(name: str, scene) -> bool:
         return BusinessUnit.objects.filter(account=account, name="Ports").exists()
     if name == "whitespace_cell_set":
         return WhitespaceCell.objects.filter(business_unit=scene.unit, state="opportunity").exists()
+    if name == "opportunity_move":
+        scene.opportunity.refresh_from_db()
+        return scene.opportunity.stage == "proposal"
     raise AssertionError(name)
 
 

@@ -94,16 +94,17 @@ def test_the_plan_page_has_a_fixed_number_of_queries(
 
 
 # 1 session, 2 user, 3 the account, 4 stakeholders (departure flag), 5 products, 6 business
-# units, 7 cells (+ opportunity), 8 open opportunities for the cell links, 9 unread
-# notifications
+# units, 7 cells (+ opportunity), 8 open opportunities for the cell links (editing) or the
+# active plan for “Create opportunity” (heat map), 9 unread notifications
 WHITESPACE_QUERIES = 9
 
 
+@pytest.mark.parametrize("query", ["", "?edit=1"], ids=["heat-map", "editing"])
 def test_the_whitespace_page_has_a_fixed_number_of_queries(
-    client_for, kam_user, plan, django_assert_num_queries
+    client_for, kam_user, plan, django_assert_num_queries, query
 ):
     client = client_for(kam_user)
-    url = reverse("account_whitespace", args=[plan.account_id])
+    url = reverse("account_whitespace", args=[plan.account_id]) + query
     _grow_plan(plan, kam_user, start=0, units=1)
     client.get(url)
 

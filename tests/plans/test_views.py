@@ -328,7 +328,8 @@ def matrix(account, kam_user, plan):
 
 def test_the_whitespace_matrix_has_a_select_per_unit_and_product(client_for, kam_user, matrix):
     units, _products, _opportunity = matrix
-    response = client_for(kam_user).get(reverse("account_whitespace", args=[units[0].account_id]))
+    url = reverse("account_whitespace", args=[units[0].account_id])
+    response = client_for(kam_user).get(url, {"edit": "1"})
     rows = response.context["matrix"]
     assert [row.unit.name for row in rows] == ["Mining", "Ports"]
     assert all(len(row.cells) == 3 for row in rows)
