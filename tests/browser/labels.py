@@ -133,7 +133,7 @@ PT_BR = {
     "Values read": "Valores lidos",
     "Confirm and import": "Confirmar e importar",
     # Import of another CRM's export
-    "Import": "Importação",
+    "Import": "Importar",
     "Recognised: {export}": "Reconhecido: {export}",
     "Salesforce accounts report": "relatório de contas do Salesforce",
     "{column} converted from units to millions.": "{column} convertido de unidades para milhões.",

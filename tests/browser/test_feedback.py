@@ -40,7 +40,8 @@ def _karina(language):
 def _open_global_log(page, _, viewport):
     if viewport == PHONE:  # the menu is folded behind its button
         page.get_by_role("button", name=_("Toggle navigation")).click()
-    page.get_by_role("link", name=_("Log interaction")).click()
+    # The menu's link (on a phone the floating button is a second one).
+    page.get_by_role("navigation").get_by_role("link", name=_("Log interaction")).click()
     page.wait_for_url(re.compile(r"/log/$"))
 
 
@@ -192,7 +193,7 @@ def test_a_whitespace_cell_saved_in_place_says_so_at_the_top(page, login, transa
     business_unit_create(account=account, actor=owner, name="Logistics")
     ProductFactory(name="Managed services")
     login("karina@example.com", PASSWORD)
-    page.goto(f"/accounts/{account.pk}/whitespace/")
+    page.goto(f"/accounts/{account.pk}/whitespace/?edit=1")  # the editing grid, not the heat map
 
     page.get_by_label("Managed services in Logistics", exact=True).select_option("opportunity")
 

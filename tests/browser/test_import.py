@@ -41,7 +41,9 @@ def test_admin_imports_the_maven_pipeline_with_preview_and_progress(
     # own queue (kam/outbox.py sends to CELERY_TASK_DEFAULT_QUEUE).
     settings.CELERY_TASK_DEFAULT_QUEUE = celery_worker_process
     login("admin@example.com", PASSWORD)
-    page.get_by_role("link", name="Accounts").click()
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Accounts"
+    ).click()
     page.get_by_role("link", name="Import").click()
     expect(page.get_by_role("heading", name="Import data")).to_be_visible()
 

@@ -119,7 +119,9 @@ def test_leader_hands_two_accounts_over_and_exports_them(page, login, portfolio,
     download = download_info.value
     assert download.suggested_filename == "accounts-selection.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    # Written for the user's spreadsheet: `;` in Portuguese, `,` in English.
+    delimiter = ";" if ui_language == "pt-br" else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     assert [row[1] for row in rows[1:]] == ["Alpha", "Charlie"]
 
     # "Select all on this page" ticks every row.

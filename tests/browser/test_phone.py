@@ -107,8 +107,9 @@ def test_on_the_account_page_the_quick_log_is_folded_above_the_fold(
     assert phone.url.endswith(f"/accounts/{phone_scene.pk}/")
     quick_log.get_by_label(_("Summary")).fill("Visit planned")
     quick_log.get_by_role("button", name=_("Save interaction")).click()
-    logged = _("Logged: {summary}", summary="Visit planned")
-    expect(phone.get_by_role("status").filter(has_text=logged)).to_be_visible()
+    confirmation = phone.get_by_role("alert").filter(has_text="Visit planned")
+    expect(confirmation).to_contain_text(_("Logged: {kind} with {account}", kind=_("Meeting"),
+                                           account=phone_scene.name))  # fmt: skip
     assert Interaction.objects.filter(account=phone_scene, summary="Visit planned").exists()
 
 
