@@ -219,7 +219,7 @@
   }
 
   // Fitting a large org chart would shrink the labels below 12 px: zoom in to readable size
-  // instead, showing the top of the chart (where the roots are); the reader pans from there.
+  // instead, with the top of the chart in view (where the roots are); the reader pans from there.
   function keepLabelsReadable(cy) {
     if (cy.zoom() >= READABLE_ZOOM) return;
     cy.zoom(READABLE_ZOOM);

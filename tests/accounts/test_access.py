@@ -32,7 +32,7 @@ SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
 
 
 def _url(name: str, scene) -> str:
-    if name == "stakeholder_edit":
+    if name in ("stakeholder_edit", "stakeholder_panel"):
         return reverse(name, args=[scene.account.pk, scene.stakeholder.pk])
     return reverse(name, args=[scene.account.pk])
 
@@ -113,6 +113,7 @@ ROUTES = [
     ("account_edit", "post"),
     ("account_stakeholders", "get"),
     ("stakeholder_map", "get"),
+    ("stakeholder_panel", "get"),
     ("stakeholder_create", "get"),
     ("stakeholder_create", "post"),
     ("stakeholder_edit", "get"),
