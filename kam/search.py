@@ -14,7 +14,8 @@ Every text is indexed twice, with the two configurations of migration
   ("negoci" finds "negociações", whose Portuguese stem after unaccent is shorter).
 
 A query ANDs its words; each word matches either form, and the last one is a prefix
-(type-ahead)."""
+(type-ahead) once it has `prefix_from` characters (two; three in long texts, see
+insights/search.py)."""
 
 import re
 from functools import reduce
@@ -56,16 +57,18 @@ def query_words(text: str) -> list[str]:
     return [word for word in words if word][:MAX_WORDS]
 
 
-def search_query(text: str) -> SearchQuery | None:
+def search_query(text: str, *, prefix_from: int = MIN_LENGTH) -> SearchQuery | None:
     """The tsquery for `text`, or None when there is nothing to look for (fewer than
-    MIN_LENGTH characters of words)."""
+    MIN_LENGTH characters of words). The last word is also a prefix when it has at least
+    `prefix_from` characters."""
     words = query_words(text)
     if sum(len(word) for word in words) < MIN_LENGTH:
         return None
     terms = []
     for position, word in enumerate(words, start=1):
+        typing = position == len(words) and len(word) >= prefix_from
         # Quoted, so the parser of each configuration splits it like the stored text.
-        raw = f"'{word}'" + (":*" if position == len(words) else "")
+        raw = f"'{word}'" + (":*" if typing else "")
         terms.append(
             reduce(
                 or_,
