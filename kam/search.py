@@ -10,16 +10,15 @@ Every text is indexed twice, with the two configurations of migration
   "contrato" and "negociacao" finds "negociação";
 * `simple_unaccent`: each word as written, accents removed, nothing dropped, so names
   ("Souza"), English words, e-mail addresses, tax ids and stop words inside names ("Banco
-  do Brasil") match as typed, and a prefix of the whole word matches while typing
-  ("negoci" finds "negociações", whose Portuguese stem after unaccent is shorter).
+  do Brasil") match as typed.
 
 A query ANDs its words; each word matches either form, and the last one is a prefix
 (type-ahead) once it has `prefix_from` characters (two; three in long texts, see
-insights/search.py)."""
+insights/search.py): the prefix of its Portuguese stem."""
 
 import re
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.utils.html import conditional_escape
@@ -67,16 +66,15 @@ def search_query(text: str, *, prefix_from: int = MIN_LENGTH) -> SearchQuery | N
     terms = []
     for position, word in enumerate(words, start=1):
         typing = position == len(words) and len(word) >= prefix_from
-        # Quoted, so the parser of each configuration splits it like the stored text.
-        raw = f"'{word}'" + (":*" if typing else "")
+        # Quoted, so the parser of each configuration splits it like the stored text. While
+        # typing, the Portuguese stem is the prefix: it is a prefix of the word as written
+        # too ("negoci" → negoc:* finds "negociações" in both forms), so a second prefix on
+        # the `simple` form found nothing more and tripled the index scan (bench/README.md).
         terms.append(
-            reduce(
-                or_,
-                (
-                    SearchQuery(raw, config=config, search_type="raw")
-                    for config in (PORTUGUESE, SIMPLE)
-                ),
+            SearchQuery(
+                f"'{word}'" + (":*" if typing else ""), config=PORTUGUESE, search_type="raw"
             )
+            | SearchQuery(f"'{word}'", config=SIMPLE, search_type="raw")
         )
     return reduce(and_, terms)
 
