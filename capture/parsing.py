@@ -67,7 +67,8 @@ class ParsedMessage:
 
 _ID = re.compile(r"<([^<>\s]+)>")
 _FORWARD_MARK = re.compile(
-    r"^-{2,}\s*(Forwarded message|Mensagem encaminhada|Original Message|Mensagem original)\s*-{2,}\s*$",
+    r"^-{2,}\s*(Forwarded message|Mensagem encaminhada|Original Message|Mensagem original)"
+    r"\s*-{2,}\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _QUOTE_INTRO = re.compile(r"^(On .+ wrote:|Em .+ escreveu:)\s*$", re.MULTILINE)

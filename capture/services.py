@@ -441,9 +441,8 @@ def domain_suggestions(account: Account) -> list[str]:
     """Domains of the account's active stakeholders' emails not yet claimed by any account."""
     emails = account.stakeholders.filter(left_on__isnull=True).exclude(email="")
     domains = {_domain(e) for e in emails.values_list("email", flat=True)} - PUBLIC_DOMAINS
-    taken = set(AccountEmailDomain.objects.filter(domain__in=domains).values_list("domain",
-                                                                                  flat=True))  # fmt: skip
-    return sorted(domains - taken)
+    taken = AccountEmailDomain.objects.filter(domain__in=domains).values_list("domain", flat=True)
+    return sorted(domains - set(taken))
 
 
 @transaction.atomic
