@@ -8,6 +8,7 @@ settings, no clock.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -210,6 +211,11 @@ def _from_message(message: EmailMessage, *, max_attachment_bytes: int, depth: in
     for part in message.iter_attachments():
         if part.get_content_type() == "message/rfc822" and forwarded is None:
             inner = part.get_payload(0) if part.is_multipart() else part.get_content()
+            if part.get("content-transfer-encoding", "").lower() == "base64":
+                # Not allowed for message/rfc822, but some clients send it: decode, then read.
+                encoded = inner.get_payload() if inner.get("from") is None else ""
+                if encoded:
+                    inner = BytesParser(policy=policy.default).parsebytes(base64.b64decode(encoded))
             forwarded = _from_message(inner, max_attachment_bytes=max_attachment_bytes,
                                       depth=depth + 1)  # fmt: skip
             continue

@@ -256,7 +256,9 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     source = parsed.forwarded or parsed
     message.message_id = parsed.message_id[:998]
     message.in_reply_to = parsed.in_reply_to[:998]
-    message.thread_key = thread_key(parsed)[:998]
+    # A forward belongs to the conversation it forwards (the client's thread), when it says so.
+    forwarded_thread = thread_key(parsed.forwarded) if parsed.forwarded else ""
+    message.thread_key = (forwarded_thread or thread_key(parsed))[:998]
     message.subject = source.subject or parsed.subject
     message.from_name = (source.sender.name if source.sender else "")[:300]
     message.from_email = source.sender.email[:320] if source.sender else ""
