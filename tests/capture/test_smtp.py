@@ -32,9 +32,7 @@ def send(server, raw: bytes, to: list[str], sender="owner@example.com"):
         return client.sendmail(sender, to, raw)
 
 
-def test_mail_sent_with_smtplib_lands_on_the_account_timeline(
-    smtp_server, address, account, carla
-):
+def test_mail_sent_with_smtplib_lands_on_the_account_timeline(smtp_server, address, account, carla):
     send(smtp_server, make_email(), [address.address])
     message = InboundMessage.objects.get()
     assert message.via == "smtp"
