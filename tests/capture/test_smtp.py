@@ -3,6 +3,7 @@ answers each bad input with its code while it keeps serving."""
 
 import smtplib
 import socket
+import time
 
 import pytest
 
@@ -90,3 +91,18 @@ def test_a_storage_failure_answers_451_and_the_next_message_is_taken(
     assert refused.value.smtp_code == 451
     send(smtp_server, make_email(), [address.address])
     assert InboundMessage.objects.count() == 1
+
+
+def test_smtp_then_the_outbox_then_a_real_worker_put_the_email_on_the_timeline(
+    smtp_server, celery_worker_process, settings, address, account, carla
+):
+    # The receiver runs in this process: the outbox sends to the test worker's own queue.
+    settings.CELERY_TASK_DEFAULT_QUEUE = celery_worker_process
+    send(smtp_server, make_email(), [address.address])
+    deadline = time.monotonic() + 60
+    message = InboundMessage.objects.get()
+    while message.status == MessageStatus.RECEIVED and time.monotonic() < deadline:
+        time.sleep(0.2)
+        message.refresh_from_db()
+    assert message.status == MessageStatus.LOGGED, message.reason
+    assert account.interactions.get().stakeholders.get() == carla
