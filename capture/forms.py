@@ -12,6 +12,7 @@ class SenderRuleForm(forms.Form):
 
 class AssignForm(forms.Form):
     account = forms.ModelChoiceField(label=_("Account"), queryset=None)
+    add_sender = forms.BooleanField(label=_("Add the sender as a stakeholder"), required=False)
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
 from accounts.selectors import Access, account_permits, accounts_for_user
+from accounts.services import stakeholder_create
 from activities.models import ClientRequest, InteractionKind, RequestChannel
 from activities.services import interaction_log, request_create
 from capture.models import (
@@ -412,14 +413,28 @@ def message_request_open(*, message: InboundMessage, actor) -> ClientRequest:
 
 
 @transaction.atomic
-def message_assign(*, message: InboundMessage, account: Account, actor) -> InboundMessage:
+def message_assign(
+    *, message: InboundMessage, account: Account, actor, add_sender: bool = False
+) -> InboundMessage:
     """Triage: log a message that matched no account (or several) on the one the user chose
-    (the caller checked the user may edit it)."""
+    (the caller checked the user may edit it). With `add_sender`, a client sender who is not
+    yet a stakeholder of that account becomes one first (so the next email matches)."""
     message = InboundMessage.objects.select_for_update().get(pk=message.pk)
     if message.status != MessageStatus.TRIAGE:
         raise ValidationError(_("This email is not waiting for an account."))
     own = _own_addresses(actor)
     emails = _participants(message, own)
+    if add_sender and message.from_email and message.from_email not in own:
+        known = Stakeholder.objects.annotate(email_lower=Lower("email")).filter(
+            account=account, email_lower=message.from_email
+        )
+        if not known.exists():
+            stakeholder_create(
+                account=account,
+                actor=actor,
+                name=(message.from_name or message.from_email.partition("@")[0])[:200],
+                email=message.from_email,
+            )
     stakeholders = list(
         Stakeholder.objects.annotate(email_lower=Lower("email")).filter(
             account=account, left_on__isnull=True, email_lower__in=emails

@@ -80,7 +80,10 @@ def message_assign(request, pk: int):
     account = get_account_for_user(request.user, form.cleaned_data["account"].pk,
                                    action=Access.EDIT)  # fmt: skip
     try:
-        services.message_assign(message=message, account=account, actor=request.user)
+        services.message_assign(
+            message=message, account=account, actor=request.user,
+            add_sender=form.cleaned_data["add_sender"],
+        )  # fmt: skip
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

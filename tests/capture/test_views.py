@@ -136,3 +136,20 @@ def test_a_domain_of_another_account_is_refused(client_for, kam_user, account):
     AccountEmailDomain.objects.create(account=AccountFactory(), domain="acme.com.br")
     url = reverse("account_email_domains", args=[account.pk])
     assert client_for(kam_user).post(url, {"domain": "acme.com.br"}).status_code == 422
+
+
+def test_triage_can_add_the_client_sender_as_a_stakeholder(client_for, kam_user, address, account):
+    original = make_email(sender="Nina Nova <nina@newco.com>", to=["owner@example.com"])
+    message = _deliver(forward_of(original, to=address.address), address)
+    assert message.status == MessageStatus.TRIAGE
+    client_for(kam_user).post(
+        reverse("capture_assign", args=[message.pk]), {"account": account.pk, "add_sender": "on"}
+    )
+    message.refresh_from_db()
+    person = account.stakeholders.get(email="nina@newco.com")
+    assert person.name == "Nina Nova"
+    assert list(message.interaction.stakeholders.all()) == [person]
+    # The next email from her matches by herself.
+    again = make_email(sender="nina@newco.com", to=["owner@example.com"], message_id="<n2@x>")
+    forwarded = forward_of(again, to=address.address).replace(b"fwd1@", b"fwd9@")
+    assert _deliver(forwarded, address).account == account
