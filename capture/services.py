@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -193,12 +194,8 @@ def _thread_request(message: InboundMessage) -> ClientRequest | None:
         return None
     opener = (
         InboundMessage.objects.filter(user=message.user, client_request__isnull=False)
-        .filter(thread_key__in=keys)
-        .union(
-            InboundMessage.objects.filter(
-                user=message.user, client_request__isnull=False, message_id__in=keys
-            )
-        )
+        .filter(Q(thread_key__in=keys) | Q(message_id__in=keys))
+        .only("client_request_id")
         .order_by("-received_at")
         .first()
     )
