@@ -87,6 +87,9 @@ MAIN_PAGES = {
     "import-values": "/import/{job}/values/",
     "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
+    "capture-log": "/capture/",
+    "logging-address": "/capture/address/",
+    "account-email-capture": "/accounts/{account}/email-domains/",
     "search": "/search/?q=acme",
 }
 

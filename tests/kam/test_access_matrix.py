@@ -39,6 +39,7 @@ from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
 from activities.models import QBR, ClientRequest, Commitment
 from api.services import api_token_create
+from capture.models import InboundMessage
 from dataio.services import import_job_create
 from insights.playbooks import StepSpec, playbook_save
 from kam.models import Role
@@ -206,6 +207,16 @@ ROUTES: dict[str, Route] = {
         OBJECT, lambda s: {"pk": s.account.pk, "opportunity_pk": s.opportunity.pk}, "post"
     ),
     "product_list": Route(ADMIN),
+    # capture/urls.py: the user's own capture log and address; a message of someone else's
+    # log is 404 (tests/capture/test_views.py checks nothing changes).
+    "capture_log": Route(PAGE),
+    "logging_address": Route(PAGE),
+    "logging_address_regenerate": Route(PAGE, method="post"),
+    "logging_address_revoke": Route(PAGE, method="post"),
+    "capture_request_open": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "capture_assign": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "capture_discard": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "account_email_domains": Route(OBJECT, account_kw),
     # api/urls.py: schema and docs are open (they describe, they hold no data)
     "api_schema": Route(API_PUBLIC),
     "api_docs": Route(API_PUBLIC),
@@ -322,6 +333,7 @@ class Scene:
     company_holiday: object = None
     playbook: object = None
     saved_view: object = None
+    inbound_message: object = None
 
 
 @pytest.fixture
@@ -397,6 +409,9 @@ def scene(account, kam_user, leader, now):
             steps=[StepSpec("Prepare the proposal")],
         ),
         saved_view=SavedView.objects.create(owner=kam_user, name="Mine", query="status=live"),
+        inbound_message=InboundMessage.objects.create(
+            user=kam_user, raw=b"x", sha256="0" * 64, via="upload", status="triage"
+        ),
     )  # fmt: skip
 
 
