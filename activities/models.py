@@ -12,6 +12,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
@@ -1360,9 +1361,10 @@ class PlaybookFiring(models.Model):
 
 
 class MeetingStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
-    CANCELLED = "cancelled", _("Cancelled")
-    LOGGED = "logged", _("Logged")
+    # "meeting" context: the Portuguese agrees with "reunião" (feminine).
+    SCHEDULED = "scheduled", pgettext_lazy("meeting", "Scheduled")
+    CANCELLED = "cancelled", pgettext_lazy("meeting", "Cancelled")
+    LOGGED = "logged", pgettext_lazy("meeting", "Logged")
 
 
 class PlannedMeetingQuerySet(models.QuerySet):
