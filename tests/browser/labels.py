@@ -9,7 +9,7 @@ PT_BR = {
     "Add invite": "Adicionar convite",
     "Planned meetings": "Reuniões planejadas",
     "Meetings to log": "Reuniões a registrar",
-    "Log “{title}”": "Registrar “{title}”",
+    "Log it": "Registrar",
     # Numbers that agree (issue 16, point 3)
     "No QBR held yet": "Nenhum QBR realizado ainda",
     "since the previous score of {previous}": "desde a nota anterior, {previous}",

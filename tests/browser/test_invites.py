@@ -70,7 +70,7 @@ def test_an_uploaded_invite_is_planned_then_logged_from_my_work(
     expect(to_log).to_contain_text("Renewal kickoff")
     expect(to_log).not_to_contain_text("Roadmap review")
     screenshot(page, f"meetings-to-log-{ui_language}")
-    to_log.get_by_role("link", name=_("Log “{title}”", title="Renewal kickoff")).click()
+    to_log.get_by_role("link", name=f"{_('Log it')} “Renewal kickoff”").click()
 
     quick_log = page.get_by_role("form", name=_("Log an interaction"))
     expect(quick_log.get_by_label(_("Summary"))).to_have_value("Renewal kickoff")
