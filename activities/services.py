@@ -17,7 +17,7 @@ from accounts.models import Account, Stakeholder, TimelineKind, sla_hours
 from accounts.selectors import calendar_for_account, calendars_by_account
 from accounts.services import StaleEdit
 from accounts.timeline import timeline_record, timeline_record_many
-from activities.invites import CANCEL, Invite
+from activities.invites import CANCEL, Invite, invites_parse
 from activities.models import (
     QBR,
     CalendarToken,
@@ -1258,6 +1258,15 @@ def meeting_invite_apply(*, user, account: Account, invite: Invite) -> PlannedMe
     meeting.save()
     meeting.attendees.set(stakeholders)
     return meeting
+
+
+@transaction.atomic
+def meeting_invites_apply_text(*, user, account: Account, text: str) -> list[PlannedMeeting]:
+    """Every event of a text/calendar part or .ics file, applied for `user` on `account`
+    (meeting_invite_apply), all or none; times without a zone are read in the current time
+    zone. Raises activities.invites.InviteRefused (junk) or ValidationError."""
+    invites = invites_parse(text, default_tz=timezone.get_current_timezone())
+    return [meeting_invite_apply(user=user, account=account, invite=i) for i in invites]
 
 
 def _meeting_fields(meeting: PlannedMeeting, invite: Invite) -> None:

@@ -43,7 +43,7 @@ from activities.forms import (
     owner_choices,
     resolve_owner,
 )
-from activities.invites import InviteRefused, invites_parse
+from activities.invites import InviteRefused
 from activities.models import (
     CalendarToken,
     CommitmentStatus,
@@ -854,27 +854,24 @@ def meeting_dismiss(request, pk: int):
 @require_POST
 def meeting_invite_upload(request, pk: int):
     """The account page's calendar invite upload (.ics): each event in it is applied as mail
-    capture would apply it (services.meeting_invite_apply), for the signed-in user."""
+    capture applies it (services.meeting_invites_apply_text), for the signed-in user."""
     account = get_account_for_user(request.user, pk, action=Access.EDIT)
     form = InviteUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(m for e in form.errors.values() for m in e))
         return redirect(account)
     try:
-        invites = invites_parse(
-            form.cleaned_data["text"], default_tz=timezone.get_current_timezone()
+        meetings = services.meeting_invites_apply_text(
+            user=request.user, account=account, text=form.cleaned_data["text"]
         )
-        meetings = [
-            services.meeting_invite_apply(user=request.user, account=account, invite=invite)
-            for invite in invites
-        ]
     except InviteRefused as refused:
-        messages.error(request, _("Invite not added: %(reason)s") % {"reason": refused.reason})
-        return redirect(account)
+        reason = refused.reason
     except ValidationError as error:
-        messages.error(
-            request, _("Invite not added: %(reason)s") % {"reason": " ".join(error.messages)}
-        )
+        reason = " ".join(error.messages)
+    else:
+        reason = ""
+    if reason:
+        messages.error(request, _("Invite not added: %(reason)s") % {"reason": reason})
         return redirect(account)
     for meeting in meetings:
         messages.success(

@@ -18,6 +18,7 @@ from activities.services import (
     interaction_undo,
     meeting_dismiss,
     meeting_invite_apply,
+    meeting_invites_apply_text,
     meeting_log,
 )
 from tests.factories import StakeholderFactory
@@ -471,4 +472,14 @@ def test_uploading_junk_says_why_and_writes_nothing(client_for, account, kam_use
         reverse("meeting_invite_upload", args=[account.pk]), {"file": upload}, follow=True
     )
     assert "not a calendar invitation" in response.content.decode()
+    assert not PlannedMeeting.objects.exists()
+
+
+def test_a_file_of_several_events_is_applied_whole_or_not_at_all(account, kam_user, now):
+    text = ics(
+        "BEGIN:VEVENT", "UID:a", "DTSTART:20261210T170000Z", "SUMMARY:First", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:b", "SUMMARY:Cancelled, no time", "STATUS:CANCELLED", "END:VEVENT",
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        meeting_invites_apply_text(user=kam_user, account=account, text=text)
     assert not PlannedMeeting.objects.exists()
