@@ -37,7 +37,7 @@ from accounts.models import (
 from accounts.selectors import KAM_GRANTS, Access
 from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
-from activities.models import QBR, ClientRequest, Commitment
+from activities.models import QBR, ClientRequest, Commitment, PlannedMeeting
 from api.services import api_token_create
 from capture.models import InboundMessage
 from dataio.services import import_job_create
@@ -122,6 +122,9 @@ ROUTES: dict[str, Route] = {
     "qbr_cancel": Route(OBJECT, lambda s: {"pk": s.qbr.pk}, "post"),
     "qbr_prep": Route(OBJECT, lambda s: {"pk": s.qbr.pk}),
     "qbr_prep_pdf": Route(OBJECT, lambda s: {"pk": s.qbr.pk}),
+    # Calendar invites: the account page's upload, and My work's dismiss (the owner's meeting).
+    "meeting_invite_upload": Route(OBJECT, account_kw, "post"),
+    "meeting_dismiss": Route(OBJECT, lambda s: {"pk": s.meeting.pk}, "post"),
     "calendar_settings": Route(PAGE),
     "calendar_token_regenerate": Route(PAGE, method="post"),
     "calendar_token_revoke": Route(PAGE, method="post"),
@@ -334,6 +337,7 @@ class Scene:
     playbook: object = None
     saved_view: object = None
     inbound_message: object = None
+    meeting: object = None
 
 
 @pytest.fixture
@@ -411,6 +415,11 @@ def scene(account, kam_user, leader, now):
         saved_view=SavedView.objects.create(owner=kam_user, name="Mine", query="status=live"),
         inbound_message=InboundMessage.objects.create(
             user=kam_user, raw=b"x", sha256="0" * 64, via="upload", status="triage"
+        ),
+        meeting=PlannedMeeting.objects.create(
+            account=account, owner=kam_user, uid="matrix@example.com", title="Kickoff",
+            starts_at=timezone.now() - timedelta(hours=2),
+            ends_at=timezone.now() - timedelta(hours=1),
         ),
     )  # fmt: skip
 
