@@ -75,6 +75,7 @@ MAIN_PAGES = {
     "exchange-rates": "/configuration/exchange-rates/",
     "products": "/configuration/products/",
     "audit-log": "/configuration/audit/",
+    "retention": "/configuration/retention/",
     "notifications": "/notifications/",
     "notification-settings": "/notifications/settings/",
     "calendar": "/calendar/",
@@ -82,6 +83,8 @@ MAIN_PAGES = {
     "log-interaction": "/accounts/{account}/log/",
     "account-edit": "/accounts/{account}/edit/",
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
+    "personal-data": "/accounts/{account}/stakeholders/{stakeholder}/personal-data/",
+    "stakeholder-erase": "/accounts/{account}/stakeholders/{stakeholder}/erase/",
     "import": "/import/",
     "import-mapping": "/import/{job}/mapping/",
     "import-values": "/import/{job}/values/",
@@ -177,7 +180,13 @@ def _scene(language: str) -> dict[str, int]:
     view = SavedView.objects.create(
         owner=admin, name="Largest first", query="sort=-revenue&cols=owner&cols=revenue"
     )
-    return {"account": account.pk, "qbr": qbr.pk, "job": job.pk, "view": view.pk}
+    return {
+        "account": account.pk,
+        "qbr": qbr.pk,
+        "job": job.pk,
+        "view": view.pk,
+        "stakeholder": boss.pk,
+    }
 
 
 def _axe_violations(page) -> list[str]:
