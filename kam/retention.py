@@ -120,6 +120,8 @@ def _apply_one(*, policy: RetentionPolicy, today: date) -> int:
 
 def audit_trail_apply(*, cutoff: RetentionCutoff) -> int:
     """Audit entries older than the cutoff are deleted (this kind is kept forever unless an
-    admin sets a limit)."""
-    deleted, _ = AuditEvent.objects.filter(at__lt=cutoff.moment).delete()
+    admin sets a limit), except the erasures: the proof that a person's data was erased on
+    request (which holds no personal data itself) outlives the limit."""
+    old = AuditEvent.objects.filter(at__lt=cutoff.moment).exclude(action=Action.ERASED)
+    deleted, _ = old.delete()
     return deleted

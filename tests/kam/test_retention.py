@@ -90,14 +90,16 @@ def test_departed_contacts_lose_email_and_phone_after_their_months(admin_user, d
     assert [event.changes["rows"] for event in applied] == [[None, "1"], [None, "1"]]
 
 
-def test_old_audit_entries_go_when_the_audit_trail_has_a_limit(admin_user, db):
+def test_old_audit_entries_but_erasures_go_when_the_audit_trail_has_a_limit(admin_user, db):
     with time_machine.travel(datetime(2020, 1, 1, 12, tzinfo=UTC), tick=False):
-        StakeholderFactory()  # no audit: make one by hand, as a service would
         old = AuditEvent.objects.create(action="updated", object_type="account", object_id=1)
+        erasure = AuditEvent.objects.create(action="erased", object_type="stakeholder")
     retention_policy_save(actor=admin_user, kind=RetentionKind.AUDIT_TRAIL, months=60)
     done = retention_apply(today=TODAY)
     assert done == {"audit_trail": 1}
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    # The proof of an erasure stays.
+    assert AuditEvent.objects.filter(pk=erasure.pk).exists()
     # The policy change and the run itself are on record.
     assert AuditEvent.objects.filter(object_type="retention_policy").count() == 2
 
