@@ -29,12 +29,9 @@ ERASED_FIELDS = ("name", "title", "department", "email", "phone", "notes")
 ERASED_VALUE = "[erased]"
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, Any]:
-    """Everything KAM holds about one person (the right of access), JSON-ready. The caller has
+    """Everything KAM holds about one person (the right of access): JSON-ready with
+    DjangoJSONEncoder (dates and moments stay objects, so the page formats them). The caller has
     checked the user may edit the stakeholder's account. Seven queries whatever the history:
     interactions, requests, agreed items, QBRs, timeline entries, audit entries, and the other
     records with the same email on accounts the user may edit."""
@@ -82,7 +79,7 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
         )
     manager = stakeholder.reports_to
     return {
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": timezone.now(),
         "stakeholder": {
             "id": stakeholder.pk,
             "name": stakeholder.name,
@@ -94,12 +91,12 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
             "influence": stakeholder.influence,
             "stance": stakeholder.stance,
             "primary_contact": stakeholder.is_primary,
-            "left_on": _iso(stakeholder.left_on),
+            "left_on": stakeholder.left_on,
             "notes": stakeholder.notes,
             "external_id": stakeholder.external_id,
-            "last_interaction_at": _iso(stakeholder.last_interaction_at),
-            "created_at": _iso(stakeholder.created_at),
-            "erased_at": _iso(stakeholder.erased_at),
+            "last_interaction_at": stakeholder.last_interaction_at,
+            "created_at": stakeholder.created_at,
+            "erased_at": stakeholder.erased_at,
         },
         "accounts": [
             {"id": account.pk, "name": account.name},
@@ -114,7 +111,7 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
         "interactions": [
             {
                 "id": row["pk"],
-                "date": _iso(row["occurred_at"]),
+                "date": row["occurred_at"],
                 "kind": row["kind"],
                 "summary": row["summary"],
                 "notes": row["notes"],
@@ -124,11 +121,11 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
         "client_requests": [
             {
                 "id": row["pk"],
-                "received_at": _iso(row["received_at"]),
+                "received_at": row["received_at"],
                 "channel": row["channel"],
                 "subject": row["subject"],
                 "details": row["details"],
-                "resolved_at": _iso(row["resolved_at"]),
+                "resolved_at": row["resolved_at"],
             }
             for row in requests
         ],
@@ -136,21 +133,21 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
             {
                 "id": row["pk"],
                 "title": row["title"],
-                "due_date": _iso(row["due_date"]),
+                "due_date": row["due_date"],
                 "status": row["status"],
             }
             for row in commitments
         ],
         "qbrs": [
-            {"id": row["pk"], "date": _iso(row["scheduled_on"]), "status": row["status"]}
+            {"id": row["pk"], "date": row["scheduled_on"], "status": row["status"]}
             for row in qbrs
         ],
         "timeline": [
-            {"kind": row["kind"], "occurred_at": _iso(row["occurred_at"])} for row in timeline
+            {"kind": row["kind"], "occurred_at": row["occurred_at"]} for row in timeline
         ],
         "audit": [
             {
-                "at": _iso(row["at"]),
+                "at": row["at"],
                 "by": row["actor_email"],
                 "action": row["action"],
                 "changes": row["changes"],

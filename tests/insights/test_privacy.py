@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -101,7 +102,7 @@ def test_the_export_holds_the_profile_manager_interactions_requests_items_and_hi
     assert [row["kind"] for row in data["timeline"]] == ["stakeholder_joined"]
     assert [row["action"] for row in data["audit"]] == ["created", "updated"]
     assert data["audit"][1]["changes"]["title"] == ["CFO", "CFO and COO"]
-    json.dumps(data)  # JSON-ready as it is
+    json.dumps(data, cls=DjangoJSONEncoder)  # JSON-ready
 
 
 def test_the_export_lists_records_with_the_same_email_only_on_accounts_the_user_may_edit(
@@ -122,7 +123,9 @@ def test_the_json_download_is_named_by_id_and_audited(client_for, team_member, p
     assert response["Content-Disposition"] == (
         f'attachment; filename="personal-data-contact-{person.pk}.json"'
     )
-    assert json.loads(response.content)["stakeholder"]["email"] == EMAIL
+    exported = json.loads(response.content)
+    assert exported["stakeholder"]["email"] == EMAIL
+    assert exported["interactions"][0]["date"] == "2026-03-07T15:00:00Z"
     event = AuditEvent.objects.get(action="exported")
     assert (event.actor, event.object_id, event.changes) == (
         team_member,
