@@ -139,12 +139,9 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
             for row in commitments
         ],
         "qbrs": [
-            {"id": row["pk"], "date": row["scheduled_on"], "status": row["status"]}
-            for row in qbrs
+            {"id": row["pk"], "date": row["scheduled_on"], "status": row["status"]} for row in qbrs
         ],
-        "timeline": [
-            {"kind": row["kind"], "occurred_at": row["occurred_at"]} for row in timeline
-        ],
+        "timeline": [{"kind": row["kind"], "occurred_at": row["occurred_at"]} for row in timeline],
         "audit": [
             {
                 "at": row["at"],
