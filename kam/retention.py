@@ -11,6 +11,7 @@ it. docs/privacy.md lists the kinds and how a new one (the capture app's email k
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from kam.audit import Action, audit_record, changes_between
 from kam.models import AuditEvent, RetentionKind, RetentionPolicy
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,16 +89,28 @@ def retention_policy_save(*, actor, kind: str, months: int | None) -> RetentionP
     return policy
 
 
+class RetentionFailed(Exception):
+    """Some kinds could not be applied (logged one by one); the others were."""
+
+
 def retention_apply(*, today: date) -> dict[str, int]:
     """Apply every registered kind whose policy has a limit; {kind: rows changed}. Each kind in
-    its own transaction, so one failing kind leaves the others applied. Idempotent."""
+    its own transaction: one that fails is rolled back and logged, the others still apply, and
+    RetentionFailed is raised at the end so the job shows as failed. Idempotent."""
     done = {}
+    failed = []
     policies = {policy.kind: policy for policy in RetentionPolicy.objects.all()}
     for kind in registered_kinds():
         policy = policies.get(kind)
         if policy is None or policy.months is None:
             continue
-        done[kind] = _apply_one(policy=policy, today=today)
+        try:
+            done[kind] = _apply_one(policy=policy, today=today)
+        except Exception:
+            logger.exception("Retention of %s failed", kind)
+            failed.append(kind)
+    if failed:
+        raise RetentionFailed(f"Retention failed for {', '.join(failed)}; applied: {done}")
     return done
 
 

@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Stakeholder
+from kam import retention
 from kam.models import AuditEvent, RetentionKind, RetentionPolicy
 from kam.retention import (
+    RetentionFailed,
     months_before,
     register_retention,
     registered_kinds,
@@ -139,3 +141,17 @@ def test_the_policy_refuses_zero_months(client_for, admin_user):
 def test_only_admins_open_the_retention_page(request, client_for, persona):
     user = request.getfixturevalue(persona)
     assert client_for(user).get(reverse("retention_policies")).status_code == 403
+
+
+def test_a_failing_kind_rolls_back_alone_and_the_run_reports_it(admin_user, departed, monkeypatch):
+    def broken(*, cutoff):
+        Stakeholder.objects.update(notes="half-written")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(retention._REGISTRY, RetentionKind.AUDIT_TRAIL, broken)
+    retention_policy_save(actor=admin_user, kind=RetentionKind.AUDIT_TRAIL, months=1)
+    retention_policy_save(actor=admin_user, kind=RetentionKind.DEPARTED_CONTACT_DETAILS, months=1)
+    with pytest.raises(RetentionFailed, match="audit_trail"):
+        retention_apply(today=TODAY)
+    assert not Stakeholder.objects.filter(notes="half-written").exists()
+    assert _contact(departed["long_gone"]) == ("", "")
