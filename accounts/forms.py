@@ -709,3 +709,26 @@ class CompanyHolidayForm(forms.ModelForm):
             "date": self.cleaned_data["date"],
             "name": self.cleaned_data["name"],
         }
+
+
+class StakeholderEraseForm(forms.Form):
+    """The confirmation step of an erasure: why (kept in the audit trail), and the person's
+    name typed again so nobody erases the wrong contact by a slip."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Who asked, when and how (for example: email from the contact on 3 May)."),
+    )
+    confirm_name = forms.CharField(label=_("Type the contact's name to confirm"), max_length=200)
+
+    def __init__(self, *args, stakeholder: Stakeholder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stakeholder = stakeholder
+
+    def clean_confirm_name(self) -> str:
+        typed = " ".join(self.cleaned_data["confirm_name"].split())
+        if typed.casefold() != " ".join(self.stakeholder.name.split()).casefold():
+            raise forms.ValidationError(_("This is not the contact's name."))
+        return typed

@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import LessThan
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -856,6 +856,13 @@ class Stance(models.TextChoices):
     OPPONENT = "opponent", _("Opponent")
 
 
+def erased_contact_label(pk: int) -> str:
+    """The name an erased stakeholder keeps: neutral, numbered so two erased people on one
+    org chart stay apart, stored in the site's language (settings.LANGUAGE_CODE)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return translation.gettext("Erased contact #%(id)s") % {"id": pk}
+
+
 class Stakeholder(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stakeholders")
     name = models.CharField(_("name"), max_length=200)
@@ -891,6 +898,19 @@ class Stakeholder(models.Model):
         _("last interaction"), null=True, blank=True, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by insights.services.stakeholder_erase (LGPD erasure on request): the row stays so
+    # interactions, org charts and counts keep their shape; its personal data is gone and no
+    # form, API call or import may fill it again.
+    erased_at = models.DateTimeField(_("erased on"), null=True, blank=True, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erased by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     # Accounts, stakeholders, plans, interactions and requests are found by the global search
     # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
@@ -945,6 +965,10 @@ class Stakeholder(models.Model):
     @property
     def is_active(self) -> bool:
         return self.left_on is None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_key_contact(self) -> bool:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.defaults import default_tier_policies
 from accounts.models import (
@@ -107,9 +108,17 @@ def stakeholder_create(*, account: Account, actor, **fields) -> Stakeholder:
     return stakeholder
 
 
+ERASED_REFUSAL = gettext_lazy(
+    "This contact's personal data was erased on request; the record cannot be edited."
+)
+
+
 @transaction.atomic
 def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakeholder:
     locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
+    if locked.is_erased:
+        # Nobody fills an erased person in again by mistake (form, API, importer).
+        raise ValidationError(ERASED_REFUSAL)
     was_active = locked.left_on is None
     before = snapshot(locked, fields)
     for name, value in fields.items():
@@ -136,6 +145,17 @@ def _audit_stakeholder(stakeholder: Stakeholder, actor, action: str, changes: di
         label=stakeholder.name,
         account_id=stakeholder.account_id,
         changes=changes,
+    )
+
+
+def departed_contact_details_clear(*, cutoff) -> int:
+    """Retention (kam.retention, kind "departed_contact_details"): the work email and phone of
+    people who left their company before the cutoff are blanked; the rest of the record (name,
+    role, history) stays for the account's memory. Idempotent."""
+    return (
+        Stakeholder.objects.filter(left_on__lt=cutoff.day)
+        .exclude(email="", phone="")
+        .update(email="", phone="")
     )
 
 

@@ -233,6 +233,10 @@ def stakeholder_create(request, pk: int):
 def stakeholder_edit(request, pk: int, stakeholder_pk: int):
     account = get_account_for_user(request.user, pk, action=Access.EDIT)
     stakeholder = get_object_or_404(account.stakeholders, pk=stakeholder_pk)
+    if stakeholder.is_erased:
+        # Nothing is written, and the form is not offered: an erased person stays erased.
+        messages.error(request, services.ERASED_REFUSAL)
+        return redirect("account_stakeholders", pk=account.pk)
     form = StakeholderForm(request.POST or None, instance=stakeholder, account=account)
     if request.method == "POST" and form.is_valid():
         try:

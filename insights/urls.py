@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insights import list_views, playbook_views, views
+from insights import list_views, playbook_views, privacy_views, views
 
 urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
@@ -12,6 +12,21 @@ urlpatterns = [
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path(
         "accounts/<int:pk>/health/recompute/", views.health_recompute_now, name="health_recompute"
+    ),
+    path(
+        "accounts/<int:pk>/stakeholders/<int:stakeholder_pk>/personal-data/",
+        privacy_views.stakeholder_personal_data_page,
+        name="stakeholder_personal_data",
+    ),
+    path(
+        "accounts/<int:pk>/stakeholders/<int:stakeholder_pk>/personal-data.json",
+        privacy_views.stakeholder_personal_data_json,
+        name="stakeholder_personal_data_json",
+    ),
+    path(
+        "accounts/<int:pk>/stakeholders/<int:stakeholder_pk>/erase/",
+        privacy_views.stakeholder_erase,
+        name="stakeholder_erase",
     ),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("search/", views.search, name="search"),

@@ -124,6 +124,7 @@ OBJECT_TYPES = {
     "company_holiday": _("Company holiday"),
     "playbook": _("Playbook"),
     "playbook_firing": _("Playbook started"),
+    "retention_policy": _("Retention policy"),
 }
 
 

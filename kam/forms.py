@@ -135,3 +135,23 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_('What uses it, e.g. "BI export" or "ERP sync".'),
     )
+
+
+class RetentionPolicyForm(forms.Form):
+    """Months to keep each kind of data (kam.retention); empty keeps it forever."""
+
+    def __init__(self, *args, policies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policies = policies
+        for policy in policies:
+            self.fields[policy.kind] = forms.IntegerField(
+                label=policy.get_kind_display(),
+                required=False,
+                min_value=1,
+                max_value=1200,
+                initial=policy.months,
+                help_text=_("Months; empty keeps it forever."),
+            )
+
+    def rows(self):
+        return [(policy, self[policy.kind]) for policy in self.policies]

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -157,6 +159,8 @@ class AuditEvent(models.Model):
         DELETED = "deleted", _("Deleted")
         STATUS = "status", _("Status changed")
         TIER = "tier", _("Tier changed")
+        EXPORTED = "exported", _("Personal data exported")
+        ERASED = "erased", _("Personal data erased")
 
     at = models.DateTimeField(_("when"), default=timezone.now)
     actor = models.ForeignKey(
@@ -191,6 +195,55 @@ class AuditEvent(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or '-'} {self.object_type} {self.action}"
         )
+
+
+class RetentionKind(models.TextChoices):
+    """What a retention policy can limit. Each kind is applied by a function registered with
+    kam.retention.register_retention by the app that owns the data; a kind is listed here only
+    when its data exists and its function is registered (docs/privacy.md: how the capture app
+    adds the email kinds)."""
+
+    DEPARTED_CONTACT_DETAILS = (
+        "departed_contact_details",
+        _("Email and phone of contacts who left their company"),
+    )
+    AUDIT_TRAIL = "audit_trail", _("Audit trail entries")
+
+
+class RetentionPolicy(models.Model):
+    """How long one kind of data is kept, in months (empty: kept forever). One row per kind,
+    edited by admins at /configuration/retention/ and applied nightly by
+    kam.retention.retention_apply."""
+
+    kind = models.CharField(_("kind"), max_length=40, choices=RetentionKind.choices, unique=True)
+    months = models.PositiveSmallIntegerField(
+        _("keep for (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text=_("Empty keeps it forever."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The last nightly run that looked at this kind, and how many rows it changed then.
+    last_applied_at = models.DateTimeField(_("last applied"), null=True, blank=True)
+    last_applied_rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(months__isnull=True) | Q(months__gte=1, months__lte=1200),
+                name="retention_months_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.months or '∞'}"
 
 
 class OutboxTask(models.Model):

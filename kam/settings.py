@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.portfolio_warm",
         "schedule": max(60, PORTFOLIO_CACHE_SECONDS - 60),
     },
+    # Data past its retention policy (kam/retention.py, docs/privacy.md), in the quiet hours.
+    "nightly-retention": {
+        "task": "kam.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Background tasks that could not reach the broker when they were queued (kam/outbox.py).
     "outbox-drain": {
         "task": "kam.tasks.outbox_drain",

@@ -1,7 +1,11 @@
+from datetime import date
+
 from celery import shared_task
+from django.utils import timezone
 
 from kam.outbox import outbox_drain as drain
 from kam.outbox import outbox_prune
+from kam.retention import retention_apply
 
 
 @shared_task(time_limit=30, soft_time_limit=25)
@@ -18,3 +22,12 @@ def outbox_drain() -> int:
     sent = drain()
     outbox_prune()
     return sent
+
+
+@shared_task(time_limit=1800, soft_time_limit=1780, ignore_result=True)
+def apply_retention(today: str | None = None) -> dict[str, int]:
+    """Nightly from beat: let go of the data past its retention (kam.retention); the same
+    service as `manage.py apply_retention`. `today` is an ISO date, the business day when
+    omitted."""
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    return retention_apply(today=day)

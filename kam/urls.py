@@ -44,6 +44,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("configuration/retention/", views.retention_policies_edit, name="retention_policies"),
     path("api/", include("api.urls")),
     path("", include("api.page_urls")),
     path("", include("activities.urls")),

@@ -3,21 +3,24 @@ import sys
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kam.forms import EmailAuthenticationForm, LanguageForm
+from kam.access import admin_required
+from kam.forms import EmailAuthenticationForm, LanguageForm, RetentionPolicyForm
 from kam.health import broker_status, database_status
 from kam.params import InvalidParameter, next_param
+from kam.retention import registered_kinds, retention_policies, retention_policy_save
 
 logger = logging.getLogger(__name__)
 
@@ -160,3 +163,27 @@ def bad_request(request, exception):
             413,
         )
     return api_error(_("The request could not be read."), 400)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def retention_policies_edit(request):
+    """How long each kind of data is kept (LGPD); applied nightly by kam.retention."""
+    policies = retention_policies()
+    form = RetentionPolicyForm(request.POST or None, policies=policies)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            for policy in policies:
+                retention_policy_save(
+                    actor=request.user, kind=policy.kind, months=form.cleaned_data[policy.kind]
+                )
+        messages.success(
+            request, _("Retention policy saved. It applies from the next nightly run.")
+        )
+        return redirect("retention_policies")
+    return render(
+        request,
+        "kam/retention.html",
+        {"form": form, "registered": set(registered_kinds())},
+        status=422 if form.errors else 200,
+    )

@@ -153,7 +153,13 @@ class StakeholderImporter(Importer):
         self._load_accounts()
         self.existing: dict[tuple, Stakeholder] = {}
         self.by_id: dict[int, Stakeholder] = {}
+        self.erased: dict[tuple, Stakeholder] = {}
         for s in Stakeholder.objects.select_related("reports_to").order_by("pk"):
+            if s.is_erased:
+                # Never matched by name (the label is not a name), only by external id.
+                if s.external_id:
+                    self.erased[(s.account_id, s.external_id)] = s
+                continue
             self.by_id[s.pk] = s
             if s.external_id:
                 self.existing[(s.account_id, "external_id", s.external_id)] = s
@@ -212,6 +218,14 @@ class StakeholderImporter(Importer):
                 and existing.external_id not in ("", external_id)
             ):
                 existing = None
+        if existing is None and external_id:
+            # An erased person keeps the external id so that an old file is recognised here.
+            existing = self.erased.get((account.pk, external_id))
+        if existing is not None and existing.is_erased:
+            raise RowReject(
+                _("This contact's personal data was erased on request (LGPD); the row is "
+                  "skipped so the record is not filled in again.")
+            )  # fmt: skip
         instance, changes = instance_for(existing, attrs, lambda: Stakeholder(account=account))
         if existing is not None and "reports_to" in values:
             current = normalise(existing.reports_to.name) if existing.reports_to else None
@@ -244,7 +258,15 @@ class StakeholderImporter(Importer):
                     for f in Stakeholder._meta.concrete_fields
                     if not f.generated
                     and f.name
-                    not in {"id", "account", "reports_to", "last_interaction_at", "created_at"}
+                    not in {
+                        "id",
+                        "account",
+                        "reports_to",
+                        "last_interaction_at",
+                        "created_at",
+                        "erased_at",
+                        "erased_by",
+                    }
                 }
                 p.instance = account_services.stakeholder_create(
                     account=p.extra["account"], actor=self.actor, **data

@@ -34,7 +34,13 @@ SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
 
 
 def _url(name: str, scene) -> str:
-    if name in ("stakeholder_edit", "stakeholder_panel"):
+    if name in (
+        "stakeholder_edit",
+        "stakeholder_panel",
+        "stakeholder_personal_data",
+        "stakeholder_personal_data_json",
+        "stakeholder_erase",
+    ):
         return reverse(name, args=[scene.account.pk, scene.stakeholder.pk])
     return reverse(name, args=[scene.account.pk])
 
@@ -63,6 +69,7 @@ def _payload(name: str, scene) -> dict:
             "influence": 5,
             "stance": "advocate",
         },
+        "stakeholder_erase": {"reason": "Asked by email", "confirm_name": "Carla Chefe"},
         "rating_set": {"criterion": "growth_potential", "score": "4"},
         "milestone_create": {"happened_on": "2026-01-15", "title": "First contract signed"},
         "health_recompute": {},
@@ -87,6 +94,9 @@ def _was_written(name: str, scene) -> bool:
     if name == "stakeholder_edit":
         scene.stakeholder.refresh_from_db()
         return scene.stakeholder.name == "Carla Renamed"
+    if name == "stakeholder_erase":
+        scene.stakeholder.refresh_from_db()
+        return scene.stakeholder.is_erased and scene.stakeholder.name != "Carla Chefe"
     if name == "rating_set":
         return QualitativeRating.objects.filter(account=account, score=4).exists()
     if name == "milestone_create":
@@ -107,7 +117,7 @@ def _success_redirect(name: str, scene) -> str:
         return reverse("tier_review")
     if name == "account_email_domains":
         return reverse("account_email_domains", args=[scene.account.pk])
-    if name in {"stakeholder_create", "stakeholder_edit"}:
+    if name in {"stakeholder_create", "stakeholder_edit", "stakeholder_erase"}:
         return reverse("account_stakeholders", args=[scene.account.pk])
     return reverse("account_detail", args=[scene.account.pk])
 
@@ -125,6 +135,10 @@ ROUTES = [
     ("stakeholder_create", "post"),
     ("stakeholder_edit", "get"),
     ("stakeholder_edit", "post"),
+    ("stakeholder_personal_data", "get"),
+    ("stakeholder_personal_data_json", "get"),
+    ("stakeholder_erase", "get"),
+    ("stakeholder_erase", "post"),
     ("account_timeline", "get"),
     ("rating_set", "post"),
     ("milestone_create", "post"),

@@ -169,6 +169,15 @@ PT_BR = {
     "Person on the map": "Pessoa no mapa",
     "People on the map": "Pessoas no mapa",
     "No interaction with {name} logged yet.": "Nenhuma interação com {name} registrada ainda.",
+    # Privacy (LGPD)
+    "Erase personal data": "Apagar dados pessoais",
+    "Export personal data": "Exportar dados pessoais",
+    "Reason": "Motivo",
+    "Type the contact's name to confirm": "Digite o nome do contato para confirmar",
+    "This is not the contact's name.": "Este não é o nome do contato.",
+    "Erased contact #{id}": "Contato apagado #{id}",
+    "Erased on {date}": "Apagado em {date}",
+    "Personal data of {name}": "Dados pessoais de {name}",
 }
 
 

@@ -75,6 +75,7 @@ MAIN_PAGES = {
     "exchange-rates": "/configuration/exchange-rates/",
     "products": "/configuration/products/",
     "audit-log": "/configuration/audit/",
+    "retention": "/configuration/retention/",
     "notifications": "/notifications/",
     "notification-settings": "/notifications/settings/",
     "calendar": "/calendar/",
@@ -83,6 +84,8 @@ MAIN_PAGES = {
     "log-meeting": "/accounts/{account}/log/?meeting={meeting}",
     "account-edit": "/accounts/{account}/edit/",
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
+    "personal-data": "/accounts/{account}/stakeholders/{stakeholder}/personal-data/",
+    "stakeholder-erase": "/accounts/{account}/stakeholders/{stakeholder}/erase/",
     "import": "/import/",
     "import-mapping": "/import/{job}/mapping/",
     "import-values": "/import/{job}/values/",
@@ -198,6 +201,7 @@ def _scene(language: str) -> dict[str, int]:
         "job": job.pk,
         "view": view.pk,
         "meeting": meeting.pk,
+        "stakeholder": boss.pk,
     }
 
 

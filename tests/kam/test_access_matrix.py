@@ -147,6 +147,15 @@ ROUTES: dict[str, Route] = {
     "stakeholder_panel": Route(
         OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
     ),
+    "stakeholder_personal_data": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
+    ),
+    "stakeholder_personal_data_json": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
+    ),
+    "stakeholder_erase": Route(
+        OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
+    ),
     "stakeholder_create": Route(OBJECT, account_kw),
     "stakeholder_edit": Route(
         OBJECT, lambda s: {"pk": s.account.pk, "stakeholder_pk": s.stakeholder.pk}
@@ -176,6 +185,7 @@ ROUTES: dict[str, Route] = {
     "company_holiday_delete": Route(ADMIN, lambda s: {"holiday_pk": s.company_holiday.pk}, "post"),
     # kam/urls.py: the audit trail
     "audit_log": Route(ADMIN),
+    "retention_policies": Route(ADMIN),
     # dataio/urls.py: imports are for leaders (each sees their own jobs; admins all)
     "import_start": Route(LEADER),
     "import_mapping": Route(LEADER, lambda s: {"pk": s.import_job.pk}),

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from activities.services import calendar_token_regenerate, qbr_schedule
 from dataio.services import import_job_create
 from kam.downloads import download_filename, name_download
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, StakeholderFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 APPS = ("kam", "accounts", "activities", "plans", "insights", "api", "dataio", "demo")
@@ -99,6 +99,9 @@ DOWNLOAD_VIEWS = {
     "insights.views.portfolio_export": "test_dashboard_tables_are_named_after_the_table",
     "insights.views.qbr_prep_pdf": "test_the_prep_pack_pdf_keeps_the_account_name_inside",
     "activities.views.calendar_feed": "test_the_calendar_feed_is_an_inline_kam_ics",
+    "insights.privacy_views.stakeholder_personal_data_json": (
+        "test_the_personal_data_export_is_named_by_the_contact_id_not_the_name"
+    ),
     "api.schema.SchemaView.finalize_response": "test_the_api_schema_ignores_a_hostile_version",
 }
 
@@ -249,6 +252,15 @@ def test_the_calendar_feed_is_an_inline_kam_ics(client, kam_user, now):
     token = calendar_token_regenerate(user=kam_user)
     response = client.get(reverse("calendar_feed", args=[token.token]))
     assert only_filename(response["Content-Disposition"], "inline", "ics") == "kam.ics"
+
+
+def test_the_personal_data_export_is_named_by_the_contact_id_not_the_name(client, kam_user):
+    person = StakeholderFactory(account=AccountFactory(owner=kam_user), name=HOSTILE[0])
+    client.force_login(kam_user)
+    url = reverse("stakeholder_personal_data_json", args=[person.account_id, person.pk])
+    response = client.get(url)
+    expected = f"personal-data-contact-{person.pk}.json"
+    assert only_filename(response["Content-Disposition"], "attachment", "json") == expected
 
 
 # (The schema takes a second to generate: the tricks that matter, once each.)
