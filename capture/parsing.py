@@ -28,6 +28,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from django.utils.translation import gettext as _
 from inscriptis import get_text as html_to_text
+from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
 MAX_DEPTH = 10
@@ -140,7 +141,9 @@ _MAX_ID_LENGTH = 998  # the RFC 5322 line limit
 _MAX_REFERENCES = 100
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MANY_BLANKS_RE = re.compile(r"\n{3,}")
-_HTML_CONFIG = ParserConfig(display_links=False, display_images=False)
+# The "strict" profile does not indent nested <div>s (mail clients nest them deeply) and
+# does not pad inline elements, so addresses stay "<a@b>" rather than "< a@b >".
+_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_images=False)
 
 
 class MessageRefused(Exception):
@@ -711,6 +714,7 @@ _REPLY_HEADER_RE = re.compile(
     r"|El\s.{1,300}?\sescribió)\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+_REPLY_HEADER_STARTS = frozenset(("on ", "em ", "le ", "el "))
 _FORWARD_MARKER_RE = re.compile(
     r"^\s*(?:-{2,}\s*(?:Forwarded message|Mensagem encaminhada|Mensaje reenviado)\s*-{2,}"
     r"|(?:Begin forwarded message|Início da mensagem encaminhada|In[ií]cio da mensagem reenviada)"
@@ -790,27 +794,35 @@ def _separator_at(lines: list[str], index: int) -> bool:
 
 def _history_start(lines: list[str]) -> int:
     """Index of the first line of quoted history, or len(lines)."""
-    # quoted_tail[i]: every line from i on is blank or quoted (the usual bottom quote).
-    quoted_tail = [True] * (len(lines) + 1)
+    # Lines after the last unquoted one form the usual bottom quote.
+    last_unquoted = -1
     for index in range(len(lines) - 1, -1, -1):
         stripped = lines[index].strip()
-        quoted_tail[index] = quoted_tail[index + 1] and (not stripped or stripped.startswith(">"))
+        if stripped and not stripped.startswith(">"):
+            last_unquoted = index
+            break
     for index, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
-        if _FORWARD_MARKER_RE.match(stripped) or _separator_at(lines, index):
-            return index
-        if _REPLY_HEADER_RE.match(stripped):
-            return index
-        # Clients wrap a long "On … wrote:" over two lines.
-        if index + 1 < len(lines) and _REPLY_HEADER_RE.match(
-            f"{stripped} {lines[index + 1].strip()}"
+        # Cheap first-character tests keep a 1 MB body from running every regex on every line.
+        first = stripped[0]
+        if first in "-_BbIi" and (
+            _FORWARD_MARKER_RE.match(stripped) or _separator_at(lines, index)
         ):
             return index
-        if _header_block_at(lines, index):
+        if stripped[:3].lower() in _REPLY_HEADER_STARTS and (
+            _REPLY_HEADER_RE.match(stripped)
+            # Clients wrap a long "On … wrote:" over two lines.
+            or (
+                index + 1 < len(lines)
+                and _REPLY_HEADER_RE.match(f"{stripped} {lines[index + 1].strip()}")
+            )
+        ):
             return index
-        if stripped.startswith(">") and quoted_tail[index]:
+        if first in "FfDd*>" and ":" in stripped and _header_block_at(lines, index):
+            return index
+        if first == ">" and index > last_unquoted:
             return index
     return len(lines)
 

@@ -337,7 +337,13 @@ def test_an_rfc2047_encoded_filename_and_a_path_in_it_are_cleaned():
     ("filename", "maintype", "subtype", "data", "note"),
     [
         ("contratos.zip", "application", "zip", b"PK\x03\x04data", "Archives are not stored."),
-        ("fotos.rar", "application", "octet-stream", b"Rar!\x1a\x07\x00", "Archives are not stored."),
+        (
+            "fotos.rar",
+            "application",
+            "octet-stream",
+            b"Rar!\x1a\x07\x00",
+            "Archives are not stored.",
+        ),
         # a zip renamed to .pdf is still a zip
         ("proposta.pdf", "application", "pdf", b"PK\x03\x04data", "Archives are not stored."),
         ("setup.exe", "application", "octet-stream", b"MZ\x90\x00", "Programs are not stored."),
@@ -479,6 +485,27 @@ def test_an_inline_forward_yields_the_original(body, subject, sent_at):
     assert forwarded.sent_at.utcoffset() == timedelta(hours=-3)
     # The forwarder's note is the summary; the original is not in it.
     assert "Podemos renovar" not in parsed.summary_text
+
+
+GMAIL_HTML_FORWARD = """<div dir="ltr">Para registrar<br><br><div class="gmail_quote">
+<div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>
+De: <strong class="gmail_sendername" dir="auto">Cliente Souza</strong>
+<span dir="auto">&lt;<a href="mailto:cliente@cliente.com.br">cliente@cliente.com.br</a>&gt;
+</span><br>
+Date: seg., 3 de nov. de 2025 às 10:15<br>Subject: Renovação do contrato<br>
+To: Ana &lt;<a href="mailto:ana@nos.com.br">ana@nos.com.br</a>&gt;<br></div><br><br>
+<div dir="ltr">Podemos renovar por mais um ano?<div><br></div><div>Abs,</div><div>Cliente</div>
+</div></div></div>"""
+
+
+def test_an_html_only_gmail_forward_yields_the_original_without_indentation():
+    message = make_message(Subject="Fwd: Renovação do contrato")
+    message.set_content(GMAIL_HTML_FORWARD, subtype="html")
+    parsed = parse_message(message.as_bytes())
+    assert parsed.summary_text == "Para registrar"
+    assert parsed.forwarded.sender == Address(name="Cliente Souza", email="cliente@cliente.com.br")
+    assert parsed.forwarded.text == "Podemos renovar por mais um ano?\n\nAbs,\nCliente"
+    assert parsed.forwarded.summary_text == "Podemos renovar por mais um ano?"
 
 
 def test_an_outlook_reply_is_history_not_a_forward():
@@ -668,7 +695,9 @@ def test_junk_bytes_give_a_message_or_a_refusal(raw):
 def _sample_messages() -> list[bytes]:
     html_message = make_message("texto")
     html_message.add_alternative(HOSTILE_HTML, subtype="html")
-    html_message.add_attachment(b"PK\x03\x04", maintype="application", subtype="zip", filename="a.zip")
+    html_message.add_attachment(
+        b"PK\x03\x04", maintype="application", subtype="zip", filename="a.zip"
+    )
     forward = make_message(GMAIL_EN)
     forward.add_attachment(make_message("interno"))
     return [
@@ -682,7 +711,9 @@ def _sample_messages() -> list[bytes]:
 @FUZZ
 @given(
     st.sampled_from(_sample_messages()),
-    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 300), st.binary(max_size=40)), max_size=6),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 300), st.binary(max_size=40)), max_size=6
+    ),
 )
 def test_mangled_messages_give_a_message_or_a_refusal(raw, edits):
     """Cut, drop and splice bytes anywhere: truncated MIME, lost headers, junk in boundaries."""
