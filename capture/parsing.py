@@ -422,7 +422,7 @@ def _decode_bytes(data: bytes, declared: str, *, warnings: list[str]) -> str:
     codec = _codec_name(declared) if declared else ""
     if data.isascii() and codec in ("", "utf-8", *_SINGLE_BYTE_CHARSETS):
         return data.decode("ascii")
-    label = declared or _("no charset")
+    label = declared[:40] or _("no charset")
     if codec in _SINGLE_BYTE_CHARSETS:
         # Valid UTF-8 with multi-byte sequences is almost never Latin-1 by chance.
         text = _try(data, "utf-8")
@@ -454,7 +454,8 @@ def _decode_bytes(data: bytes, declared: str, *, warnings: list[str]) -> str:
 def _try(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        # LookupError too for codecs that are not text encodings ("base64", "rot13").
         return None
 
 

@@ -177,6 +177,9 @@ TEXT = "Ação: “revisão” – 10 € às 9h"
         # a label no codec knows
         (TEXT.encode("utf-8"), b"text/plain; charset=x-unknown-8bit", TEXT, "utf-8"),
         (b"plain ascii", b"text/plain; charset=x-unknown-8bit", "plain ascii", None),
+        # codecs that exist but are no text encoding, or refuse to decode anything
+        (TEXT.encode("utf-8"), b"text/plain; charset=base64", TEXT, "utf-8"),
+        (TEXT.encode("cp1252"), b"text/plain; charset=undefined", TEXT, "windows-1252"),
     ],
 )
 def test_bodies_decode_whatever_the_declared_charset(body, content_type, expected, warning):
@@ -741,3 +744,36 @@ def test_a_one_megabyte_message_parses():
     parsed = parse_message(raw)
     assert parsed.text == body.strip()
     assert parsed.attachments[0].size == 300_004
+
+
+OUTLOOK_HTML_REPLY = """<html><body><div class="WordSection1">
+<p class="MsoNormal">Bom dia Ana,<o:p></o:p></p><p class="MsoNormal">Confirmado para quinta.</p>
+<p class="MsoNormal"><o:p>&nbsp;</o:p></p><p class="MsoNormal">Atenciosamente,<o:p></o:p></p>
+<p class="MsoNormal">João Silva<o:p></o:p></p>
+<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">
+<p class="MsoNormal"><b>De:</b> Ana Souza &lt;ana@nos.com.br&gt; <br>
+<b>Enviada em:</b> segunda-feira, 3 de novembro de 2025 10:15<br>
+<b>Para:</b> João Silva &lt;joao@cliente.com.br&gt;<br><b>Assunto:</b> Reunião</p></div>
+<p>Podemos marcar quinta?</p></div></body></html>"""
+
+GMAIL_HTML_REPLY = """<div dir="ltr">Fechado!<div><br></div><div>Enviado do meu iPhone</div></div>
+<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">Em seg., 3 de nov. de 2025 às
+10:15, Ana Souza &lt;<a href="mailto:ana@nos.com.br">ana@nos.com.br</a>&gt; escreveu:<br></div>
+<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex"><div dir="ltr">Podemos fechar?
+</div></blockquote></div>"""
+
+
+@pytest.mark.parametrize(
+    ("markup", "summary", "kept"),
+    [
+        (OUTLOOK_HTML_REPLY, "Bom dia Ana,\n\nConfirmado para quinta.", "Podemos marcar quinta?"),
+        (GMAIL_HTML_REPLY, "Fechado!", "Podemos fechar?"),
+    ],
+)
+def test_html_replies_are_trimmed_for_the_summary_and_kept_whole(markup, summary, kept):
+    message = make_message(Subject="RE: Reunião")
+    message.set_content(markup, subtype="html")
+    parsed = parse_message(message.as_bytes())
+    assert parsed.summary_text == summary
+    assert kept in parsed.text
+    assert parsed.forwarded is None
