@@ -475,15 +475,35 @@ def _normalise_text(text: str) -> str:
 
 _SCRIPT_RE = re.compile(r"(?is)<(script|style|head|template)\b.*?(</\1\s*>|\Z)")
 _TAG_RE = re.compile(r"(?s)<[^>]*>")
+_BLOCK_END_RE = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
+_HTML_LAYOUT_LIMIT = 512 * 1024  # characters
 
 
 def _html_text(markup: str, *, warnings: list[str]) -> str:
+    if len(markup) > _HTML_LAYOUT_LIMIT:
+        # inscriptis lays tables out at ~0.1 ms a row: a 1 MB table would hold a worker for
+        # seconds. Above the limit the text is kept without layout.
+        warnings.append(_("The HTML body was too large to lay out; its tags were removed."))
+        return _strip_tags(markup)
     try:
-        return html_to_text(markup, _HTML_CONFIG)
+        text = html_to_text(markup, _HTML_CONFIG)
     except Exception:
-        # lxml gave up (or the tree was too deep): strip the markup crudely, scripts first.
-        warnings.append(_("The HTML body could not be converted cleanly; its tags were removed."))
-        return html.unescape(_TAG_RE.sub(" ", _SCRIPT_RE.sub(" ", markup)))
+        # lxml gave up (or the tree was too deep for Python): strip the markup crudely.
+        text = ""
+    if not text.strip():
+        stripped = _strip_tags(markup)
+        if stripped.strip():
+            # libxml2 drops what lies more than 255 elements deep; never lose the words.
+            warnings.append(
+                _("The HTML body could not be converted cleanly; its tags were removed.")
+            )
+            return stripped
+    return text
+
+
+def _strip_tags(markup: str) -> str:
+    markup = _BLOCK_END_RE.sub("\n", _SCRIPT_RE.sub(" ", markup))
+    return html.unescape(_TAG_RE.sub(" ", markup))
 
 
 def _payload_bytes(part: Message) -> bytes:

@@ -235,6 +235,27 @@ def test_plain_text_is_preferred_in_an_alternative_and_html_used_when_plain_is_e
     assert parse_message(message.as_bytes()).text == "Versão HTML"
 
 
+@pytest.mark.parametrize(
+    ("markup", "warning"),
+    [
+        # libxml2 stops at 255 levels: the words must not vanish
+        ("<div>" * 1000 + "fundo<script>x()</script>" + "</div>" * 1000, "converted cleanly"),
+        # a huge table is kept without layout rather than holding the worker for seconds
+        (
+            "<table>" + "<tr><td>x</td><td>y</td></tr>" * 30_000 + "<script>x()</script>fundo",
+            "too large",
+        ),
+    ],
+)
+def test_html_that_cannot_be_laid_out_keeps_its_words_without_scripts(markup, warning):
+    message = make_message()
+    message.set_content(markup, subtype="html")
+    parsed = parse_message(message.as_bytes())
+    assert parsed.text.endswith("fundo")
+    assert "x()" not in parsed.text
+    assert any(warning in w for w in parsed.warnings)
+
+
 def test_html_declared_wrongly_is_decoded_before_conversion():
     body = "<p>Reunião “amanhã”</p>".encode("cp1252")
     parsed = parse_message(raw_message(body, content_type=b"text/html; charset=utf-8"))
