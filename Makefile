@@ -38,7 +38,7 @@ lint: $(VENV)/.installed
 # Static security scan: no medium or high finding (each exception carries `# nosec` and why).
 security: $(VENV)/.installed
 	$(VENV)/bin/bandit --quiet --recursive --severity-level medium --exclude '*/migrations/*' \
-		manage.py kam accounts activities plans insights api dataio demo
+		manage.py kam accounts activities plans insights api dataio demo capture
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

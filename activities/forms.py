@@ -389,3 +389,31 @@ class RequestMomentForm(forms.Form):
 
     def clean_at(self):
         return self.cleaned_data["at"] or timezone.now()
+
+
+class InviteUploadForm(forms.Form):
+    """A calendar invite (.ics) to add as a planned meeting; its text is `text` once clean."""
+
+    MAX_BYTES = 1024 * 1024
+
+    file = forms.FileField(
+        label=_("Calendar invite (.ics)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None:
+            return cleaned
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB: not a calendar invite.")
+                % {"size": self.MAX_BYTES // (1024 * 1024)}
+            )
+        raw = upload.read()
+        try:
+            cleaned["text"] = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            cleaned["text"] = raw.decode("latin-1")  # older Outlook exports
+        return cleaned

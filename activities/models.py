@@ -12,6 +12,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
@@ -1357,3 +1358,98 @@ class PlaybookFiring(models.Model):
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None
+
+
+class MeetingStatus(models.TextChoices):
+    # "meeting" context: the Portuguese agrees with "reunião" (feminine).
+    SCHEDULED = "scheduled", pgettext_lazy("meeting", "Scheduled")
+    CANCELLED = "cancelled", pgettext_lazy("meeting", "Cancelled")
+    LOGGED = "logged", pgettext_lazy("meeting", "Logged")
+
+
+class PlannedMeetingQuerySet(models.QuerySet):
+    def to_log(self, now: datetime) -> "PlannedMeetingQuerySet":
+        """Meetings whose end has passed, still scheduled, prompt not dismissed: the rule of
+        PlannedMeeting.is_to_log for lists (My work)."""
+        return self.filter(
+            status=MeetingStatus.SCHEDULED, ends_at__lte=now, prompt_dismissed_at__isnull=True
+        )
+
+    def upcoming(self, now: datetime) -> "PlannedMeetingQuerySet":
+        """Scheduled meetings not over yet (the account page's list)."""
+        return self.filter(status=MeetingStatus.SCHEDULED, ends_at__gt=now)
+
+
+class PlannedMeeting(models.Model):
+    """A meeting on the calendar of one of our people (from a calendar invite): scheduled,
+    moved by updates, cancelled, or — once over — logged as an interaction. Its owner gets one
+    prompt on My work after it ends, until logged or dismissed. `uid` is the invite's UID,
+    unique per owner (each of us receives our own copy)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="planned_meetings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="planned_meetings"
+    )
+    uid = models.CharField(max_length=1000)
+    sequence = models.PositiveIntegerField(default=0)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    recurring = models.BooleanField(_("recurring"), default=False)
+    organizer_email = models.CharField(_("organizer"), max_length=320, blank=True)
+    attendees = models.ManyToManyField(
+        Stakeholder, verbose_name=_("attendees"), blank=True, related_name="planned_meetings"
+    )
+    # The invite's other addresses (ours, or people not yet stakeholders), lower-cased.
+    attendee_emails = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MeetingStatus.choices,
+        default=MeetingStatus.SCHEDULED,
+    )
+    logged_interaction = models.ForeignKey(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="planned_meetings",
+    )
+    prompt_dismissed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlannedMeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("planned meeting")
+        verbose_name_plural = _("planned meetings")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "uid"], name="planned_meeting_owner_uid"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=F("starts_at")), name="planned_meeting_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=MeetingStatus.values), name="planned_meeting_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status", "ends_at"], name="planned_meeting_owner_idx"),
+            models.Index(
+                fields=["account", "status", "ends_at"], name="planned_meeting_account_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M})"
+
+    def is_to_log(self, now: datetime) -> bool:
+        """Over, still scheduled, and its prompt not dismissed (PlannedMeetingQuerySet.to_log)."""
+        return (
+            self.status == MeetingStatus.SCHEDULED
+            and self.ends_at <= now
+            and self.prompt_dismissed_at is None
+        )

@@ -2,10 +2,12 @@
 the global "Log interaction" page."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from activities.forms import NextSteps, QuickLogForm, owner_choices, resolve_owner
+from activities.models import InteractionKind
 from activities.selectors import account_team, open_requests_for_quick_log
-from activities.services import NextStep, interaction_log
+from activities.services import NextStep, interaction_log, meeting_log
 
 PREFIX = "next_steps"
 
@@ -46,29 +48,44 @@ def next_steps_cleaned(next_steps) -> list[NextStep]:
     return steps
 
 
-def quick_log_forms(*, account, user, stakeholders, data=None):
+def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None):
+    """The form pair; with a planned `meeting` (My work's "Log it"), filled from it: a meeting
+    at its start, with its attendees and its title as the summary."""
     active = [s for s in stakeholders if s.left_on is None]
+    initial = {}
+    if meeting is not None:
+        initial = {
+            "kind": InteractionKind.MEETING,
+            "occurred_at": timezone.localtime(meeting.starts_at).replace(second=0, microsecond=0),
+            "stakeholders": [str(s.pk) for s in meeting.attendees.all()],
+            "summary": meeting.title,
+        }
     form = QuickLogForm(
         data,
         stakeholders=active,
         open_requests=open_requests_for_quick_log(account),
         prefix="log",
+        initial=initial,
     )
     next_steps = next_step_forms(account=account, user=user, active_stakeholders=active, data=data)
     return form, next_steps
 
 
-def quick_log_save(*, account, user, form, next_steps):
+def quick_log_save(*, account, user, form, next_steps, meeting=None):
     """Validate both forms, call the service; service errors land on the right field.
-    Returns the interaction, or None when something is invalid (nothing is written)."""
+    Returns the interaction, or None when something is invalid (nothing is written). With a
+    planned `meeting` of this account, the log is that meeting's (meeting_log)."""
     if not (form.is_valid() and next_steps.is_valid()):
         return None
     steps = next_steps_cleaned(next_steps)
     data = form.cleaned_data
+    if meeting is not None:
+        log, who = meeting_log, {"user": user, "meeting": meeting}
+    else:
+        log, who = interaction_log, {"account": account, "actor": user}
     try:
-        return interaction_log(
-            account=account,
-            actor=user,
+        return log(
+            **who,
             kind=data["kind"],
             occurred_at=data["occurred_at"],
             summary=data["summary"],

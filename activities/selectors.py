@@ -30,6 +30,7 @@ from activities.models import (
     Commitment,
     Interaction,
     Notification,
+    PlannedMeeting,
     QBRStatus,
     RequestStatus,
 )
@@ -87,6 +88,7 @@ class MyWork:
     departures: list[tuple[Account, list]]
     qbrs_due: list[tuple[Account, date]] = field(default_factory=list)
     requests_awaiting: list[ClientRequest] = field(default_factory=list)
+    meetings_to_log: list[PlannedMeeting] = field(default_factory=list)
     today: date | None = None
 
     @property
@@ -164,6 +166,45 @@ def my_work(
         qbrs_due=sorted(qbrs_due, key=lambda row: (row[1], row[0].name)),
         today=today,
         requests_awaiting=requests_awaiting(user, now or timezone.now()),
+        meetings_to_log=meetings_to_log(user, now or timezone.now()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Planned meetings (calendar invites)
+
+
+def meetings_for_user(user) -> QuerySet[PlannedMeeting]:
+    """The user's own planned meetings on the accounts they see: each of us has our own copy
+    of an invite, and only its owner logs or dismisses it."""
+    return PlannedMeeting.objects.filter(owner=user, account__in=accounts_for_user(user))
+
+
+def get_meeting_for_user(user, pk: int, *, action: Access = Access.EDIT) -> PlannedMeeting:
+    """404 unless it is `user`'s meeting on an account they see; 403 if they may not `action`."""
+    return get_row_for_user(
+        meetings_for_user(user).select_related("account", "account__owner"),
+        user,
+        pk,
+        action=action,
+    )
+
+
+def meetings_to_log(user, now: datetime) -> list[PlannedMeeting]:
+    """My work's prompts, in one query: my meetings over and not yet logged or dismissed
+    (PlannedMeetingQuerySet.to_log), oldest first, with their account."""
+    return list(
+        meetings_for_user(user).to_log(now).select_related("account").order_by("ends_at", "pk")
+    )
+
+
+def account_upcoming_meetings(account: Account, now: datetime, *, limit: int = 5) -> list:
+    """The account page's short list: meetings not over yet, anyone's, soonest first."""
+    return list(
+        PlannedMeeting.objects.filter(account=account)
+        .upcoming(now)
+        .select_related("owner")
+        .order_by("starts_at", "pk")[:limit]
     )
 
 

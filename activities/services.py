@@ -17,6 +17,7 @@ from accounts.models import Account, Stakeholder, TimelineKind, sla_hours
 from accounts.selectors import calendar_for_account, calendars_by_account
 from accounts.services import StaleEdit
 from accounts.timeline import timeline_record, timeline_record_many
+from activities.invites import CANCEL, Invite, invites_parse
 from activities.models import (
     QBR,
     CalendarToken,
@@ -26,7 +27,10 @@ from activities.models import (
     CommitmentSource,
     CommitmentStatus,
     Interaction,
+    InteractionKind,
+    MeetingStatus,
     Notification,
+    PlannedMeeting,
     QBRStatus,
 )
 from activities.sla import request_deadlines
@@ -285,6 +289,10 @@ def interaction_undo(*, interaction: Interaction, actor) -> None:
             "summary": [locked.summary, None],
             **({"next_steps": [as_text([s.title for s in steps]), None]} if steps else {}),
         },
+    )
+    # A meeting logged by it is back among the meetings to log (its prompt returns).
+    PlannedMeeting.objects.filter(logged_interaction=locked).update(
+        status=MeetingStatus.SCHEDULED, logged_interaction=None
     )
     locked.delete()  # its timeline entry and stakeholder links go with it
 
@@ -1178,3 +1186,159 @@ def requests_deadlines_refresh(
         flush()
     ClientRequest.objects.bulk_update(changed, fields, batch_size=REFRESH_CHUNK)
     return len(changed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planned meetings (calendar invites, issue 17)
+
+
+def _meeting_people(account: Account, invite: Invite, *, user) -> tuple[list[Stakeholder], list]:
+    """The invite's addresses (organizer first) matched, case-blind, to the account's active
+    stakeholders; the rest stay as addresses, without the user's own."""
+    emails = list(dict.fromkeys(e for e in (invite.organizer_email, *invite.attendee_emails) if e))
+    matched = []
+    if emails:
+        any_email = Q()
+        for email in emails:
+            any_email |= Q(email__iexact=email)
+        matched = list(
+            Stakeholder.objects.filter(any_email, account=account, left_on__isnull=True).order_by(
+                "name", "pk"
+            )
+        )
+    known = {s.email.lower() for s in matched}
+    own = (getattr(user, "email", "") or "").lower()
+    return matched, [e for e in emails if e not in known and e != own]
+
+
+@transaction.atomic
+def meeting_invite_apply(*, user, account: Account, invite: Invite) -> PlannedMeeting:
+    """One invite for `user` on `account`. A REQUEST creates the planned meeting or, with the
+    same UID and a sequence at least the stored one, moves and renames it (an UPDATE is such a
+    REQUEST). A CANCEL with such a sequence cancels it. An older sequence changes nothing (mail
+    arrives out of order), nor does anything on a meeting already logged. A cancelled meeting
+    comes back only with a newer sequence. The caller checked that `user` may edit `account`."""
+    meeting = PlannedMeeting.objects.select_for_update().filter(owner=user, uid=invite.uid).first()
+    if meeting is not None and (
+        invite.sequence < meeting.sequence or meeting.status == MeetingStatus.LOGGED
+    ):
+        return meeting
+    if invite.method == CANCEL:
+        if meeting is None:
+            if invite.starts_at is None:
+                raise ValidationError(_("There is no planned meeting for this cancellation."))
+            # Kept as cancelled, so that the invitation arriving after it is not taken.
+            meeting = PlannedMeeting(owner=user, uid=invite.uid, account=account)
+            _meeting_fields(meeting, invite)
+        meeting.sequence = invite.sequence
+        meeting.status = MeetingStatus.CANCELLED
+        clean_row(meeting)
+        meeting.save()
+        return meeting
+    if (
+        meeting is not None
+        and meeting.status == MeetingStatus.CANCELLED
+        and invite.sequence == meeting.sequence
+    ):
+        return meeting
+    if meeting is None:
+        meeting = PlannedMeeting(owner=user, uid=invite.uid)
+    moved = meeting.pk is not None and (
+        meeting.starts_at != invite.starts_at or meeting.ends_at != invite.ends_at
+    )
+    meeting.account = account
+    _meeting_fields(meeting, invite)
+    meeting.sequence = invite.sequence
+    meeting.status = MeetingStatus.SCHEDULED
+    if moved:
+        meeting.prompt_dismissed_at = None  # a new time is a new prompt after it
+    stakeholders, others = _meeting_people(account, invite, user=user)
+    meeting.attendee_emails = others
+    clean_row(meeting)
+    meeting.save()
+    meeting.attendees.set(stakeholders)
+    return meeting
+
+
+@transaction.atomic
+def meeting_invites_apply_text(*, user, account: Account, text: str) -> list[PlannedMeeting]:
+    """Every event of a text/calendar part or .ics file, applied for `user` on `account`
+    (meeting_invite_apply), all or none; times without a zone are read in the current time
+    zone. Raises activities.invites.InviteRefused (junk) or ValidationError."""
+    invites = invites_parse(text, default_tz=timezone.get_current_timezone())
+    return [meeting_invite_apply(user=user, account=account, invite=i) for i in invites]
+
+
+def _meeting_fields(meeting: PlannedMeeting, invite: Invite) -> None:
+    meeting.title = invite.summary or _("Meeting")
+    meeting.description = invite.description
+    meeting.location = invite.location
+    meeting.starts_at = invite.starts_at
+    meeting.ends_at = invite.ends_at
+    meeting.recurring = invite.recurring
+    meeting.organizer_email = invite.organizer_email
+
+
+def _locked_meeting(meeting: PlannedMeeting) -> PlannedMeeting:
+    locked = PlannedMeeting.objects.select_for_update().filter(pk=meeting.pk).first()
+    if locked is None:
+        raise ValidationError(_("This planned meeting was removed."))
+    if locked.status != MeetingStatus.SCHEDULED:
+        raise ValidationError(
+            _("This meeting is already %(status)s.") % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+@transaction.atomic
+def meeting_log(
+    *,
+    user,
+    meeting: PlannedMeeting,
+    occurred_at: datetime,
+    summary: str,
+    stakeholders: Sequence[Stakeholder] = (),
+    notes: str = "",
+    sentiment: int = 0,
+    category: str = "evolution",
+    next_steps: Sequence[NextStep] = (),
+    kind: str = InteractionKind.MEETING,
+    answers_request: ClientRequest | None = None,
+    resolves_request: bool = False,
+) -> Interaction:
+    """A planned meeting of `user`'s, over, logged as an interaction with its outcome and next
+    steps (interaction_log, the quick log's service); the meeting is then logged and its prompt
+    gone. Only its owner logs it, once."""
+    locked = _locked_meeting(meeting)
+    if locked.owner_id != user.pk:
+        raise ValidationError(_("Only the person the invitation was for can log this meeting."))
+    interaction = interaction_log(
+        account=locked.account,
+        actor=user,
+        kind=kind,
+        occurred_at=occurred_at,
+        summary=summary,
+        stakeholders=stakeholders,
+        notes=notes,
+        sentiment=sentiment,
+        category=category,
+        next_steps=next_steps,
+        answers_request=answers_request,
+        resolves_request=resolves_request,
+    )
+    locked.status = MeetingStatus.LOGGED
+    locked.logged_interaction = interaction
+    locked.save(update_fields=["status", "logged_interaction", "updated_at"])
+    meeting.status, meeting.logged_interaction = locked.status, interaction
+    return interaction
+
+
+@transaction.atomic
+def meeting_dismiss(*, user, meeting: PlannedMeeting) -> PlannedMeeting:
+    """No log for this meeting: its prompt leaves My work (the meeting stays scheduled)."""
+    locked = _locked_meeting(meeting)
+    if locked.owner_id != user.pk:
+        raise ValidationError(_("Only the person the invitation was for can dismiss this."))
+    locked.prompt_dismissed_at = timezone.now()
+    locked.save(update_fields=["prompt_dismissed_at", "updated_at"])
+    return locked

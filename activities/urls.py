@@ -51,6 +51,12 @@ urlpatterns = [
     path("accounts/<int:pk>/qbrs/", views.account_qbrs, name="account_qbrs"),
     path("qbrs/<int:pk>/", views.qbr_detail, name="qbr_detail"),
     path("qbrs/<int:pk>/cancel/", views.qbr_cancel, name="qbr_cancel"),
+    path(
+        "accounts/<int:pk>/meetings/invite/",
+        views.meeting_invite_upload,
+        name="meeting_invite_upload",
+    ),
+    path("meetings/<int:pk>/dismiss/", views.meeting_dismiss, name="meeting_dismiss"),
     path("calendar/", views.calendar_settings, name="calendar_settings"),
     path(
         "calendar/regenerate/",

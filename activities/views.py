@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,6 +33,7 @@ from activities.forms import (
     AgreedItemForm,
     ClientRequestForm,
     CommitmentForm,
+    InviteUploadForm,
     NotificationPreferenceForm,
     QBRHoldForm,
     QBRScheduleForm,
@@ -42,6 +43,7 @@ from activities.forms import (
     owner_choices,
     resolve_owner,
 )
+from activities.invites import InviteRefused
 from activities.models import (
     CalendarToken,
     CommitmentStatus,
@@ -64,6 +66,7 @@ from activities.selectors import (
     calendar_items,
     get_commitment_for_user,
     get_interaction_for_user,
+    get_meeting_for_user,
     get_qbr_for_user,
     get_request_for_user,
     my_accounts,
@@ -170,17 +173,32 @@ def interaction_create(request, pk: int):
     """Quick log. Full page at /accounts/<id>/log/; on the account pages the same form posts
     here with htmx and gets back a fresh form plus the updated timeline (out of band)."""
     account = get_account_for_user(request.user, pk, action=Access.EDIT)
+    meeting = _meeting_to_log(request, account)
     stakeholders = account_page_stakeholders(account)
     form, next_steps = quick_log_forms(
         account=account,
         user=request.user,
         stakeholders=stakeholders,
         data=request.POST if request.method == "POST" else None,
+        meeting=meeting,
     )
     if request.method == "POST":
         interaction = quick_log_save(
-            account=account, user=request.user, form=form, next_steps=next_steps
+            account=account, user=request.user, form=form, next_steps=next_steps, meeting=meeting
         )
+        if interaction is not None and meeting is not None:
+            # Logged from My work's prompt: back there, one prompt fewer.
+            messages.success(
+                request,
+                _logged_message(
+                    request, interaction, moved=form.summary_moved, back_to=reverse("my_work")
+                ),
+            )
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("my_work")
+                return response
+            return redirect("my_work")
         if interaction is not None:
             timeline_url = reverse("account_timeline", args=[account.pk])
             page = (request.htmx.current_url_abs_path or "") if request.htmx else ""
@@ -219,12 +237,27 @@ def interaction_create(request, pk: int):
         "next_steps": next_steps,
         "departures": open_departures(stakeholders),
         "tab": "log",
+        "meeting": meeting,
     }
     status = 422 if request.method == "POST" else 200
     template = "activities/interaction_form.html"
     if request.htmx:
         template += "#quick_log"
     return render(request, template, context, status=status)
+
+
+def _meeting_to_log(request, account):
+    """The planned meeting My work's "Log it" names (?meeting= on the form, a hidden field on
+    its POST): the user's own, on this account; None for a plain quick log."""
+    raw = (request.POST if request.method == "POST" else request.GET).get("meeting", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    meeting = get_meeting_for_user(request.user, int(raw), action=Access.EDIT)
+    if meeting.account_id != account.pk:
+        raise Http404
+    return meeting
 
 
 def _logged_message(request, interaction, *, moved: int, back_to: str) -> str:
@@ -799,3 +832,57 @@ def request_reopen(request, pk: int):
     client_request = get_request_for_user(request.user, pk, action=Access.EDIT)
     services.request_reopen(client_request=client_request, actor=request.user)
     return _request_row(request, client_request, done=_("Request #%(number)s reopened."))
+
+
+@require_POST
+def meeting_dismiss(request, pk: int):
+    """My work's Dismiss on a meeting to log: no log, the prompt goes."""
+    meeting = get_meeting_for_user(request.user, pk, action=Access.EDIT)
+    try:
+        services.meeting_dismiss(user=request.user, meeting=meeting)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("“%(title)s” will not be logged; it left your meetings to log.")
+            % {"title": meeting.title},
+        )
+    return redirect("my_work")
+
+
+@require_POST
+def meeting_invite_upload(request, pk: int):
+    """The account page's calendar invite upload (.ics): each event in it is applied as mail
+    capture applies it (services.meeting_invites_apply_text), for the signed-in user."""
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
+    form = InviteUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+        return redirect(account)
+    try:
+        meetings = services.meeting_invites_apply_text(
+            user=request.user, account=account, text=form.cleaned_data["text"]
+        )
+    except InviteRefused as refused:
+        reason = refused.reason
+    except ValidationError as error:
+        reason = " ".join(error.messages)
+    else:
+        reason = ""
+    if reason:
+        messages.error(request, _("Invite not added: %(reason)s") % {"reason": reason})
+        return redirect(account)
+    for meeting in meetings:
+        messages.success(
+            request,
+            _("Calendar invite: “%(title)s” on %(start)s is %(status)s.")
+            % {
+                "title": meeting.title,
+                "start": date_format(
+                    timezone.localtime(meeting.starts_at), "SHORT_DATETIME_FORMAT"
+                ),
+                "status": meeting.get_status_display().lower(),
+            },
+        )
+    return redirect(account)

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 
 const [repo, crispy] = process.argv.slice(2);
 if (!repo || !crispy) throw new Error("usage: node purge-css.mjs REPO CRISPY_TEMPLATES");
-const apps = "{kam,accounts,activities,plans,insights,dataio,api,demo}";
+const apps = "{kam,accounts,activities,plans,insights,dataio,api,demo,capture}";
 const content = [
   `${repo}/templates/**/*.{html,txt}`,
   `${repo}/${apps}/**/*.py`,

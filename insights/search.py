@@ -1,30 +1,38 @@
 """The global search ("find anything", Ctrl/⌘-K and /search/): accounts, stakeholders, plans,
 interactions and client requests the user may see, ranked by full-text relevance.
 
-How a text becomes a query and how the stored vectors are built: kam/search.py. One query
-per kind, whatever the data size: the rows of the accounts `accounts_for_user` returns (the
-one access rule) that match, ranked with ts_rank, with the matched words highlighted by
-ts_headline on the returned rows only.
+How a text becomes a query and how the stored vectors are built: kam/search.py. One
+statement per search, whatever the data size: for each kind, the rows of the accounts
+`accounts_for_user` returns (the one access rule, compiled once into the statement) that
+match, ranked with ts_rank, with the matched words highlighted by ts_headline on the
+returned rows only; the five kinds joined with UNION ALL.
 
-Speed: ranking reads every matching row's vector, and a short prefix ("ne") matches a large
-share of a million interactions. So each kind ranks at most `CANDIDATES` matching rows,
-the first the GIN index gives; a query that matches fewer (any query of two words or more,
-or a name) is ranked over all its matches. bench/search.py measures it at 20,000 accounts."""
+Why one hand-assembled statement rather than five ORM querysets: compiling five querysets
+with their rank, headline, account-name subquery and access subquery cost 6–12 ms of Python
+a search, as much as the SQL itself (bench/README.md, "Global search"). The pieces that carry
+rules still come from their one place: the tsquery is `kam.search.search_query` compiled by
+Django, the visible accounts are `accounts_for_user`'s queryset compiled by Django.
+
+Speed: ranking reads every matching row's vector, and a frequent word matches a large share
+of a million interactions. So each kind ranks at most `CANDIDATES` matching rows, the first
+the GIN index gives; a query that matches fewer (any query of two words or more, or a name)
+is ranked over all its matches. `bench/web.py --only search` measures it at 20,000 accounts."""
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Stakeholder
 from accounts.selectors import accounts_for_user
-from activities.models import ClientRequest, Interaction
-from kam.search import PORTUGUESE, START, STOP, marked, search_query
+from activities.models import ClientRequest, Interaction, InteractionKind
+from kam.search import MIN_LENGTH, PORTUGUESE, START, STOP, marked, search_query
 from plans.models import AccountPlan
 
 # Matching rows ranked per kind (see the module's docstring).
@@ -54,109 +62,157 @@ class SearchKind:
     label: str
     model: type
     title_field: str
+    # The last word is a prefix from this many characters on. Names are found from two
+    # letters; in the long texts of interactions and requests two letters start words of
+    # most rows (a prefix scan of ~400,000 index entries at the large demo), so they take
+    # the prefix from three and match a two-letter word whole.
+    prefix_from: int = MIN_LENGTH
 
 
 KINDS = [
     SearchKind("accounts", _("Accounts"), Account, "name"),
     SearchKind("stakeholders", _("Stakeholders"), Stakeholder, "name"),
     SearchKind("plans", _("Account plans"), AccountPlan, "title"),
-    SearchKind("interactions", _("Interactions"), Interaction, "summary"),
-    SearchKind("requests", _("Client requests"), ClientRequest, "subject"),
+    SearchKind("interactions", _("Interactions"), Interaction, "summary", prefix_from=3),
+    SearchKind("requests", _("Client requests"), ClientRequest, "subject", prefix_from=3),
 ]
 KIND_KEYS = [kind.key for kind in KINDS]
 
 
-def _ranked(kind: SearchKind, visible: QuerySet, query: SearchQuery, limit: int) -> QuerySet:
-    model = kind.model
-    if model is Account:
-        rows = visible
-    elif visible.query.has_filters():
-        rows = model.objects.filter(account__in=visible)
-    else:
-        # Leaders and admins see every account: nothing to check row by row.
-        rows = model.objects.all()
-    candidates = rows.filter(search_vector=query).order_by().values("pk")[:CANDIDATES]
-    ranked = model.objects.filter(pk__in=candidates).annotate(
-        rank=SearchRank(F("search_vector"), query),
-        # Computed by PostgreSQL after the sort, for the returned rows only.
-        headline=SearchHeadline(
-            kind.title_field,
-            query,
-            config=PORTUGUESE,
-            start_sel=START,
-            stop_sel=STOP,
-            highlight_all=True,
-        ),
-    )
-    if model is not Account:
-        ranked = ranked.annotate(
-            account_name=Subquery(Account.objects.filter(pk=OuterRef("account_id")).values("name"))
-        )
-    fields = ("pk", kind.title_field, *_DETAIL_FIELDS[kind.key])
-    return ranked.only(*fields).order_by("-rank", "pk")[:limit]
-
-
-_DETAIL_FIELDS = {
-    "accounts": ("legal_name", "tax_id", "hq_city"),
-    "stakeholders": ("account_id", "title"),
-    "plans": ("account_id", "period_start", "period_end"),
-    "interactions": ("account_id", "kind", "occurred_at"),
-    "requests": ("account_id", "received_at"),
+# What each kind shows under its title, in the statement's common columns: three texts, a
+# moment and two days (NULL where a kind has none).
+_DETAIL_COLUMNS = {
+    "accounts": ("t.legal_name", "t.tax_id", "t.hq_city", "NULL", "NULL", "NULL"),
+    "stakeholders": ("t.title", "NULL", "NULL", "NULL", "NULL", "NULL"),
+    "plans": ("NULL", "NULL", "NULL", "NULL", "t.period_start", "t.period_end"),
+    "interactions": ("t.kind", "NULL", "NULL", "t.occurred_at", "NULL", "NULL"),
+    "requests": ("NULL", "NULL", "NULL", "t.received_at", "NULL", "NULL"),
 }
+_SLOTS = ("text1", "text2", "text3", "moment", "day1", "day2")
+_SLOT_TYPES = ("text", "text", "text", "timestamptz", "date", "date")
+_HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 
-def _hit(kind: str, row) -> SearchHit:
+def _compiled(queryset_or_expression, *, model=Account) -> tuple[str, list]:
+    """SQL and parameters of a queryset, or of an expression as it would read in a query of
+    `model`, compiled by Django (so the rules they carry stay where they are written)."""
+    if isinstance(queryset_or_expression, QuerySet):
+        query = queryset_or_expression.query
+        return query.get_compiler(connection.alias).as_sql()
+    query = model.objects.none().query
+    compiler = query.get_compiler(connection.alias)
+    sql, params = compiler.compile(queryset_or_expression.resolve_expression(query))
+    return sql, list(params)
+
+
+def _kind_sql(kind: "SearchKind", text: str, visible: tuple[str, list] | None, limit: int):
+    """One kind's part of the statement: at most `limit` of its best matches among the
+    CANDIDATES first ones, with their headline, rank, account and details."""
+    table = kind.model._meta.db_table
+    query, query_params = _compiled(search_query(text, prefix_from=kind.prefix_from))
+    account_column = "id" if kind.model is Account else "account_id"
+    where = f"c.search_vector @@ {query}"
+    where_params = list(query_params)
+    if visible is not None:
+        where += f" AND c.{account_column} IN ({visible[0]})"
+        where_params += visible[1]
+    details = ", ".join(
+        f"{column}::{kind_type} AS {slot}"
+        for column, kind_type, slot in zip(
+            _DETAIL_COLUMNS[kind.key], _SLOT_TYPES, _SLOTS, strict=True
+        )
+    )
+    # Only table and column names of the models and SQL compiled by Django are interpolated;
+    # every value is a parameter.
+    sql = (
+        f"(SELECT %s AS kind, t.id, a.id AS account_id, a.name AS account_name, "  # noqa: S608  # nosec B608
+        f"ts_headline(%s::regconfig, t.{kind.title_field}, {query}, %s) AS headline, "
+        f"ts_rank(t.search_vector, {query}) AS rank, {details} "
+        f"FROM {table} t JOIN {Account._meta.db_table} a ON a.id = t.{account_column} "
+        f"WHERE t.id IN (SELECT c.id FROM {table} c WHERE {where} LIMIT {CANDIDATES}) "
+        f"ORDER BY rank DESC, t.id LIMIT %s)"
+    )
+    params = [
+        kind.key,
+        PORTUGUESE,
+        *query_params,
+        _HEADLINE_OPTIONS,
+        *query_params,
+        *where_params,
+        limit,
+    ]
+    return sql, params
+
+
+def _hit(row: dict) -> SearchHit:
+    kind = row["kind"]
+    account_name = row["account_name"]
     if kind == "accounts":
-        detail = [row.legal_name, row.tax_id, row.hq_city]
-        url = reverse("account_detail", args=[row.pk])
+        detail = [row["text1"], row["text2"], row["text3"]]
+        url = reverse("account_detail", args=[row["id"]])
     elif kind == "stakeholders":
-        detail = [row.title, row.account_name]
-        url = reverse("account_stakeholders", args=[row.account_id])
+        detail = [row["text1"], account_name]
+        url = reverse("account_stakeholders", args=[row["account_id"]])
     elif kind == "plans":
-        period = f"{date_format(row.period_start, 'SHORT_DATE_FORMAT')} – "
-        period += date_format(row.period_end, "SHORT_DATE_FORMAT")
-        detail = [row.account_name, period]
-        url = reverse("plan_detail", args=[row.account_id, row.pk])
+        period = f"{_day(row['day1'])} – {_day(row['day2'])}"
+        detail = [account_name, period]
+        url = reverse("plan_detail", args=[row["account_id"], row["id"]])
     elif kind == "interactions":
-        detail = [
-            row.account_name,
-            row.get_kind_display(),
-            date_format(row.occurred_at, "SHORT_DATE_FORMAT"),
-        ]
-        url = reverse("account_timeline", args=[row.account_id])
+        detail = [account_name, InteractionKind(row["text1"]).label, _day(row["moment"])]
+        url = reverse("account_timeline", args=[row["account_id"]])
     else:
-        detail = [row.account_name, date_format(row.received_at, "SHORT_DATE_FORMAT")]
-        url = reverse("account_requests", args=[row.account_id]) + f"#request-{row.pk}"
+        detail = [account_name, _day(row["moment"])]
+        url = reverse("account_requests", args=[row["account_id"]]) + f"#request-{row['id']}"
     return SearchHit(
         kind=kind,
-        pk=row.pk,
-        title=marked(row.headline),
+        pk=row["id"],
+        title=marked(row["headline"]),
         detail=" · ".join(str(part) for part in detail if part),
         url=url,
-        rank=row.rank,
+        rank=row["rank"],
     )
+
+
+def _day(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return date_format(value, "SHORT_DATE_FORMAT")
 
 
 def global_search(user, text: str, *, per_kind: int = 5, kinds=None) -> list[SearchGroup]:
     """What `user` may see that matches `text`, grouped by kind (accounts, stakeholders,
     plans, interactions, requests, in that order), each group ranked best first, at most
-    `per_kind` each; empty groups are left out. One query per kind searched (and one to set
-    the plan's rule); none when the text has nothing to look for."""
-    query = search_query(text)
-    if query is None:
+    `per_kind` each; empty groups are left out. One statement (and one to set the plan's
+    rule); none when the text has nothing to look for."""
+    if search_query(text) is None:
         return []
-    visible = accounts_for_user(user)
-    groups = []
+    visible_accounts = accounts_for_user(user)
+    if visible_accounts.query.is_empty():  # an inactive user
+        return []
+    # Leaders and admins see every account: nothing to check row by row.
+    visible = (
+        _compiled(visible_accounts.order_by().values("pk"))
+        if visible_accounts.query.has_filters()
+        else None
+    )
+    searched = [kind for kind in KINDS if kinds is None or kind.key in kinds]
+    parts = [_kind_sql(kind, text, visible, per_kind) for kind in searched]
+    sql = " UNION ALL ".join(part for part, _params in parts)
+    params = [param for _part, part_params in parts for param in part_params]
     with transaction.atomic(), connection.cursor() as cursor:
         # PostgreSQL cannot estimate how many rows a prefix query matches and, under the
         # candidates' LIMIT, guesses a sequential scan finds them sooner than the GIN index:
         # 90 ms to read 40,000 requests that match nothing (bench/README.md). A search always
         # starts from its index (or, for a KAM, from their accounts' rows).
         cursor.execute("SET LOCAL enable_seqscan = off")
-        for kind in KINDS:
-            if kinds is not None and kind.key not in kinds:
-                continue
-            hits = [_hit(kind.key, row) for row in _ranked(kind, visible, query, per_kind)]
-            if hits:
-                groups.append(SearchGroup(kind=kind.key, label=kind.label, hits=hits))
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    order = {kind.key: position for position, kind in enumerate(KINDS)}
+    rows.sort(key=lambda row: (order[row["kind"]], -row["rank"], row["id"]))
+    groups = []
+    for kind in searched:
+        hits = [_hit(row) for row in rows if row["kind"] == kind.key]
+        if hits:
+            groups.append(SearchGroup(kind=kind.key, label=kind.label, hits=hits))
     return groups

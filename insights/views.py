@@ -41,7 +41,12 @@ from accounts.selectors import (
 from accounts.timeline import timeline_page
 from accounts.views import PAGE_SIZE, account_page_context
 from activities.quick_log import quick_log_forms
-from activities.selectors import account_follow_through, get_qbr_for_user, qbr_next_planned
+from activities.selectors import (
+    account_follow_through,
+    account_upcoming_meetings,
+    get_qbr_for_user,
+    qbr_next_planned,
+)
 from insights import services
 from insights.portfolio import (
     portfolio_filters_from_query,
@@ -184,6 +189,7 @@ def account_detail(request, pk: int):
         rating_form=RatingForm(),
         milestone_form=MilestoneForm(),
         follow_through=account_follow_through(account, business_date()),
+        upcoming_meetings=account_upcoming_meetings(account, timezone.now()),
         **_quick_log_context(request, account, stakeholders),
     )
     return render(request, "accounts/account_detail.html", context)

@@ -175,11 +175,15 @@ def serve(env: dict, web: list[str]) -> int:
     """Migrate, seed and serve `web` with a Celery worker and beat until Ctrl-C."""
     _manage(env, "migrate", "--noinput")
     _manage(env, "seed_demo")
+    # Capture: every demo user gets a logging address; mail to it goes to the SMTP receiver.
+    _manage(env, "logging_addresses", "--create")
+    smtp_port = _free_port(2525)
     commands = {
         "web": web,
         "worker": [sys.executable, "-m", "celery", "-A", "kam", "worker",
                    "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [sys.executable, "-m", "celery", "-A", "kam", "beat", "--loglevel", "INFO"],
+        "mail": [sys.executable, "manage.py", "receive_mail", "--port", str(smtp_port)],
     }  # fmt: skip
     children = {
         name: subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for name, cmd in commands.items()
@@ -188,7 +192,9 @@ def serve(env: dict, web: list[str]) -> int:
         f"\nKAM is running at {DEMO_URL}"
         f" ({'DEBUG on: development only' if env['DJANGO_DEBUG'] == 'true' else 'DEBUG off'})\n"
         "Log in as kam@example.com, leader@example.com or admin@example.com "
-        "with password 'demo'.\nPress Ctrl-C to stop.\n",
+        "with password 'demo'.\n"
+        f"Mail for the logging addresses above: SMTP on 127.0.0.1:{smtp_port}.\n"
+        "Press Ctrl-C to stop.\n",
         flush=True,
     )
     exit_code = 0

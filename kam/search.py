@@ -10,15 +10,15 @@ Every text is indexed twice, with the two configurations of migration
   "contrato" and "negociacao" finds "negociação";
 * `simple_unaccent`: each word as written, accents removed, nothing dropped, so names
   ("Souza"), English words, e-mail addresses, tax ids and stop words inside names ("Banco
-  do Brasil") match as typed, and a prefix of the whole word matches while typing
-  ("negoci" finds "negociações", whose Portuguese stem after unaccent is shorter).
+  do Brasil") match as typed.
 
 A query ANDs its words; each word matches either form, and the last one is a prefix
-(type-ahead)."""
+(type-ahead) once it has `prefix_from` characters (two; three in long texts, see
+insights/search.py): the prefix of its Portuguese stem."""
 
 import re
 from functools import reduce
-from operator import and_, or_
+from operator import and_
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.utils.html import conditional_escape
@@ -56,24 +56,25 @@ def query_words(text: str) -> list[str]:
     return [word for word in words if word][:MAX_WORDS]
 
 
-def search_query(text: str) -> SearchQuery | None:
+def search_query(text: str, *, prefix_from: int = MIN_LENGTH) -> SearchQuery | None:
     """The tsquery for `text`, or None when there is nothing to look for (fewer than
-    MIN_LENGTH characters of words)."""
+    MIN_LENGTH characters of words). The last word is also a prefix when it has at least
+    `prefix_from` characters."""
     words = query_words(text)
     if sum(len(word) for word in words) < MIN_LENGTH:
         return None
     terms = []
     for position, word in enumerate(words, start=1):
-        # Quoted, so the parser of each configuration splits it like the stored text.
-        raw = f"'{word}'" + (":*" if position == len(words) else "")
+        typing = position == len(words) and len(word) >= prefix_from
+        # Quoted, so the parser of each configuration splits it like the stored text. While
+        # typing, the Portuguese stem is the prefix: it is a prefix of the word as written
+        # too ("negoci" → negoc:* finds "negociações" in both forms), so a second prefix on
+        # the `simple` form found nothing more and tripled the index scan (bench/README.md).
         terms.append(
-            reduce(
-                or_,
-                (
-                    SearchQuery(raw, config=config, search_type="raw")
-                    for config in (PORTUGUESE, SIMPLE)
-                ),
+            SearchQuery(
+                f"'{word}'" + (":*" if typing else ""), config=PORTUGUESE, search_type="raw"
             )
+            | SearchQuery(f"'{word}'", config=SIMPLE, search_type="raw")
         )
     return reduce(and_, terms)
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dataio",
     "insights",
     "demo",
+    "capture",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -184,6 +185,12 @@ REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="BRL")
 # The dashboard's figures are kept this many seconds in Redis (shared by every web process),
 # shown with the time they were computed and a Refresh button; 0 turns the cache off.
 PORTFOLIO_CACHE_SECONDS = env.int("PORTFOLIO_CACHE_SECONDS", default=300)
+
+# Capture (docs/capture.md): personal logging addresses are log+<secret>@CAPTURE_INBOUND_DOMAIN;
+# the SMTP receiver refuses bigger messages; attachments over the cap are recorded, not kept.
+CAPTURE_INBOUND_DOMAIN = env.str("CAPTURE_INBOUND_DOMAIN", default="kam.localhost").lower()
+CAPTURE_MAX_MESSAGE_BYTES = env.int("CAPTURE_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+CAPTURE_MAX_ATTACHMENT_BYTES = env.int("CAPTURE_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 # "default" stays in process memory (nothing depends on Redis being up); "shared" is Redis,
 # for what every web process should see alike, used so that an outage only costs speed.
 CACHES = {

@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("insights.urls")),
     path("", include("plans.urls")),
     path("", include("dataio.urls")),
+    path("", include("capture.urls")),
 ]
 
 handler400 = "kam.views.bad_request"

@@ -24,6 +24,8 @@ from accounts.models import (
 )
 from accounts.selectors import Access, account_permits, accounts_for_user, get_account_for_user
 from accounts.services import scoring_defaults_ensure
+from capture import urls as capture_urls
+from capture.models import AccountEmailDomain
 from insights import urls as insights_urls
 from kam.models import Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
@@ -65,6 +67,7 @@ def _payload(name: str, scene) -> dict:
         "milestone_create": {"happened_on": "2026-01-15", "title": "First contract signed"},
         "health_recompute": {},
         "satisfaction_create": {"kind": "nps", "score": "9", "recorded_on": "2026-03-01"},
+        "account_email_domains": {"domain": "acme-industrial.com"},
         "tier_review_decide": {
             "decision": "override",
             "tier": Tier.objects.get(key="strategic").pk,
@@ -92,6 +95,8 @@ def _was_written(name: str, scene) -> bool:
         return HealthScore.objects.filter(account=account).exists()
     if name == "satisfaction_create":
         return SatisfactionEntry.objects.filter(account=account, score=9).exists()
+    if name == "account_email_domains":
+        return AccountEmailDomain.objects.filter(account=account).exists()
     if name == "tier_review_decide":
         return TierChange.objects.filter(account=account, reason="Strategic logo").exists()
     raise AssertionError(name)
@@ -100,6 +105,8 @@ def _was_written(name: str, scene) -> bool:
 def _success_redirect(name: str, scene) -> str:
     if name == "tier_review_decide":
         return reverse("tier_review")
+    if name == "account_email_domains":
+        return reverse("account_email_domains", args=[scene.account.pk])
     if name in {"stakeholder_create", "stakeholder_edit"}:
         return reverse("account_stakeholders", args=[scene.account.pk])
     return reverse("account_detail", args=[scene.account.pk])
@@ -124,6 +131,8 @@ ROUTES = [
     ("health_recompute", "post"),
     ("satisfaction_create", "post"),
     ("tier_review_decide", "post"),
+    ("account_email_domains", "get"),
+    ("account_email_domains", "post"),
 ]
 
 
@@ -151,7 +160,11 @@ def _request(client, name, method, scene):
 def test_every_account_route_is_in_the_access_table():
     with_account_id = {
         pattern.name
-        for pattern in [*account_urls.urlpatterns, *insights_urls.urlpatterns]
+        for pattern in [
+            *account_urls.urlpatterns,
+            *insights_urls.urlpatterns,
+            *capture_urls.urlpatterns,
+        ]
         if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("accounts/<int:pk>")
     }
     assert with_account_id == {name for name, _method in ROUTES}

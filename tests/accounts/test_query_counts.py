@@ -21,7 +21,7 @@ from accounts.services import (
     tier_recommendation_review,
 )
 from accounts.timeline import timeline_record
-from activities.models import Commitment, Playbook, PlaybookFiring
+from activities.models import Commitment, PlannedMeeting, Playbook, PlaybookFiring
 from activities.services import (
     NextStep,
     commitment_complete,
@@ -116,6 +116,11 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
     now = timezone.now()
     member = UserFactory(role=Role.KAM)
     account.team.add(member)
+    # A planned meeting of the new member's, weeks ahead (the account's upcoming list).
+    PlannedMeeting.objects.create(
+        account=account, owner=member, uid=f"history-{index}", title=f"Meeting {index:02d}",
+        starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=30, hours=1),
+    )  # fmt: skip
     boss = stakeholder_create(
         account=account, actor=owner, name=f"Boss {index:02d}", buying_role="decision_maker"
     )
@@ -241,8 +246,8 @@ def history_account(account, leader, config, now):
         # answer, 18 the active plan if its review is overdue, 19 the agreed items overdue or
         # due this week (+ owners), 20 the SLA card (the account's client requests counted per
         # window, one aggregate), 21 the next QBR planned (the tier card shows it instead of
-        # the due date), 22 unread notifications
-        ("account_detail", 22),
+        # the due date), 22 the upcoming planned meetings (+ owner), 23 unread notifications
+        ("account_detail", 23),
         # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request), 5
         # stakeholders of the interactions on the page, 6 stakeholders, 7 quick log: team for
         # the next-step owners, 8 quick log: the open requests, 9 unread notifications

@@ -7,12 +7,20 @@ a guard test fails when a new one is added without being listed here."""
 from datetime import date, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from activities import services
 from activities import urls as activity_urls
-from activities.models import QBR, Commitment, CommitmentStatus, Interaction, QBRStatus
+from activities.models import (
+    QBR,
+    Commitment,
+    CommitmentStatus,
+    Interaction,
+    PlannedMeeting,
+    QBRStatus,
+)
 from insights import urls as insights_urls
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
@@ -49,6 +57,7 @@ class Scene:
             occurred_at=timezone.now(),
             summary="Logged twice by mistake",
         )
+        self.meeting = planned_meeting(account, account.owner)
 
     def commitment_for(self, name: str) -> Commitment:
         # Reopen only writes when there is something to undo.
@@ -56,6 +65,25 @@ class Scene:
 
     def request_for(self, name: str):
         return self.resolved_request if name == "request_reopen" else self.open_request
+
+
+def planned_meeting(account, owner) -> PlannedMeeting:
+    """A meeting of `owner`'s from a calendar invite, over an hour ago (My work offers it)."""
+    return PlannedMeeting.objects.create(
+        account=account,
+        owner=owner,
+        uid=f"access-{owner.pk}@example.com",
+        title="Renewal kickoff",
+        starts_at=timezone.now() - timedelta(hours=2),
+        ends_at=timezone.now() - timedelta(hours=1),
+    )
+
+
+INVITE = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+    "UID:uploaded@example.com\r\nDTSTART:20300110T170000Z\r\nDTEND:20300110T180000Z\r\n"
+    "SUMMARY:Access check meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture
@@ -100,6 +128,8 @@ def _url(name: str, scene) -> str:
         return reverse(name, args=[scene.request_for(name).pk])
     if name == "interaction_undo":
         return reverse(name, args=[scene.interaction.pk])
+    if name == "meeting_dismiss":
+        return reverse(name, args=[scene.meeting.pk])
     return reverse(name, args=[scene.account.pk])
 
 
@@ -149,6 +179,8 @@ def _payload(name: str, scene) -> dict:
             "next_steps-0-owner": f"u{owner.pk}",
             "next_steps-0-due_date": due,
         }
+    if name == "meeting_invite_upload":
+        return {"file": SimpleUploadedFile("invite.ics", INVITE.encode(), "text/calendar")}
     if name == "commitment_cancel":
         return {"reason": "The client dropped the project"}
     if name == "commitment_reschedule":
@@ -167,6 +199,11 @@ def _was_written(name: str, scene) -> bool:
         return Interaction.objects.filter(account=account, summary="Quarterly review").exists()
     if name == "interaction_undo":
         return not Interaction.objects.filter(pk=scene.interaction.pk).exists()
+    if name == "meeting_invite_upload":
+        return PlannedMeeting.objects.filter(account=account, title="Access check meeting").exists()
+    if name == "meeting_dismiss":
+        scene.meeting.refresh_from_db()
+        return scene.meeting.prompt_dismissed_at is not None
     if name == "account_commitments":
         return account.commitments.filter(title="Book the site visit").exists()
     if name == "account_qbrs":
@@ -211,6 +248,10 @@ def _was_written(name: str, scene) -> bool:
 
 
 def _success_redirect(name: str, scene) -> str:
+    if name == "meeting_invite_upload":
+        return reverse("account_detail", args=[scene.account.pk])
+    if name == "meeting_dismiss":
+        return reverse("my_work")
     if name == "interaction_create":
         return reverse("account_timeline", args=[scene.account.pk])
     if name == "account_commitments":
@@ -255,6 +296,8 @@ ROUTES = [
     ("request_respond", "post"),
     ("request_resolve", "post"),
     ("request_reopen", "post"),
+    ("meeting_invite_upload", "post"),
+    ("meeting_dismiss", "post"),
 ]
 
 
@@ -315,6 +358,8 @@ def test_owner_team_member_leader_and_admin_may_use_the_route(
             occurred_at=timezone.now(),
             summary="Logged twice by mistake",
         )
+    if name == "meeting_dismiss" and user != scene.meeting.owner:
+        scene.meeting = planned_meeting(scene.account, user)  # only its owner dismisses it
     _, response = _request(client_for(user), name, method, scene)
     if method == "get":
         assert response.status_code == 200

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Tier
 from accounts.services import scoring_defaults_ensure
-from activities.models import QBR, Notification, QBRStatus
+from activities.models import QBR, Notification, PlannedMeeting, QBRStatus
 from activities.services import request_create, request_respond
 from kam.models import Role
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
@@ -79,6 +79,20 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         request_create(
             account=foreign, actor=outsider, subject="Foreign", received_at=timezone.now()
         )
+        # A meeting over on each of the KAM's accounts (to log), one dismissed, one ahead, and
+        # the outsider's.
+        for target, owner, uid, ends, dismissed in [
+            (own, kam_user, "own", -1, None),
+            (shared, kam_user, "shared", -2, None),
+            (own, kam_user, "dismissed", -3, timezone.now()),
+            (own, kam_user, "ahead", 3, None),
+            (foreign, outsider, "foreign", -1, None),
+        ]:
+            PlannedMeeting.objects.create(
+                account=target, owner=owner, uid=f"{uid}-{index}", title=f"Meeting {uid}",
+                starts_at=timezone.now() + timedelta(hours=ends - 1),
+                ends_at=timezone.now() + timedelta(hours=ends), prompt_dismissed_at=dismissed,
+            )  # fmt: skip
         Notification.objects.create(
             user=kam_user,
             account=own,
@@ -88,7 +102,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         )
 
 
-MY_WORK_QUERIES = 14
+MY_WORK_QUERIES = 15
 FOLLOW_THROUGH_QUERIES = 8
 
 
@@ -106,8 +120,9 @@ def test_my_work_has_a_fixed_number_of_queries(
     # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
     # with no QBR scheduled (+ due date from the row, owner, tier), 9 my requests awaiting an
     # answer (+ account, owner, requester), 10-12 their accounts' working calendars (owners,
-    # calendars, company holidays: accounts.selectors.calendars_by_account), 13 my accounts
-    # (the quick add's choices), 14 unread notifications (bell)
+    # calendars, company holidays: accounts.selectors.calendars_by_account), 13 my meetings
+    # over and not logged or dismissed (+ account), 14 my accounts (the quick add's choices),
+    # 15 unread notifications (bell)
     with django_assert_num_queries(MY_WORK_QUERIES):
         small = client.get(url)
     work = small.context["work"]
@@ -115,6 +130,7 @@ def test_my_work_has_a_fixed_number_of_queries(
     assert (len(work.overdue), len(work.upcoming)) == (2, 4)
     assert (len(work.owed_touch), len(work.departures)) == (4, 2)
     assert len(work.qbrs_due) == 2
+    assert len(work.meetings_to_log) == 4
 
     _grow_my_work(kam_user, outsider, start=2, units=4)
     with django_assert_num_queries(MY_WORK_QUERIES):
@@ -126,6 +142,7 @@ def test_my_work_has_a_fixed_number_of_queries(
     assert (len(work.overdue), len(work.upcoming)) == (6, 12)
     assert (len(work.owed_touch), len(work.departures)) == (12, 6)
     assert len(work.qbrs_due) == 6
+    assert len(work.meetings_to_log) == 12
 
 
 def _grow_follow_through(account, kam_user, plan, start: int, units: int) -> None:

@@ -4,6 +4,12 @@ The Portuguese strings are written out here, not fetched from the catalogue at r
 missing or wrong translation must make a journey fail, not fall back to English."""
 
 PT_BR = {
+    # Calendar invites (issue 17, point 6)
+    "Add a calendar invite (.ics)": "Adicionar um convite de calendário (.ics)",
+    "Add invite": "Adicionar convite",
+    "Planned meetings": "Reuniões planejadas",
+    "Meetings to log": "Reuniões a registrar",
+    "Log it": "Registrar",
     # Numbers that agree (issue 16, point 3)
     "No QBR held yet": "Nenhum QBR realizado ainda",
     "since the previous score of {previous}": "desde a nota anterior, {previous}",

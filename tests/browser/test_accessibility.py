@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Account, SavedView, Tier
 from accounts.services import stakeholder_create
-from activities.models import Notification
+from activities.models import Notification, PlannedMeeting
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
 from dataio.services import import_job_create, import_job_preview
@@ -80,6 +80,7 @@ MAIN_PAGES = {
     "calendar": "/calendar/",
     "log-pick-account": "/log/",
     "log-interaction": "/accounts/{account}/log/",
+    "log-meeting": "/accounts/{account}/log/?meeting={meeting}",
     "account-edit": "/accounts/{account}/edit/",
     "stakeholder-new": "/accounts/{account}/stakeholders/new/",
     "import": "/import/",
@@ -87,6 +88,9 @@ MAIN_PAGES = {
     "import-values": "/import/{job}/values/",
     "import-preview": "/import/{job}/preview/",
     "profile": "/profile/",
+    "capture-log": "/capture/",
+    "logging-address": "/capture/address/",
+    "account-email-capture": "/accounts/{account}/email-domains/",
     "search": "/search/?q=acme",
 }
 
@@ -177,7 +181,24 @@ def _scene(language: str) -> dict[str, int]:
     view = SavedView.objects.create(
         owner=admin, name="Largest first", query="sort=-revenue&cols=owner&cols=revenue"
     )
-    return {"account": account.pk, "qbr": qbr.pk, "job": job.pk, "view": view.pk}
+    # A meeting from a calendar invite, over (My work's meetings to log), and one ahead (the
+    # account's planned meetings).
+    meeting = PlannedMeeting.objects.create(
+        account=account, owner=admin, uid="over@example.com", title="Renewal kickoff",
+        starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    PlannedMeeting.objects.create(
+        account=account, owner=admin, uid="ahead@example.com", title="Roadmap review",
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=timezone.now() + timedelta(days=2, hours=1), recurring=True,
+    )  # fmt: skip
+    return {
+        "account": account.pk,
+        "qbr": qbr.pk,
+        "job": job.pk,
+        "view": view.pk,
+        "meeting": meeting.pk,
+    }
 
 
 def _axe_violations(page) -> list[str]:

@@ -37,8 +37,9 @@ from accounts.models import (
 from accounts.selectors import KAM_GRANTS, Access
 from accounts.services import scoring_defaults_ensure
 from activities import services as activity_services
-from activities.models import QBR, ClientRequest, Commitment
+from activities.models import QBR, ClientRequest, Commitment, PlannedMeeting
 from api.services import api_token_create
+from capture.models import InboundMessage
 from dataio.services import import_job_create
 from insights.playbooks import StepSpec, playbook_save
 from kam.models import Role
@@ -121,6 +122,9 @@ ROUTES: dict[str, Route] = {
     "qbr_cancel": Route(OBJECT, lambda s: {"pk": s.qbr.pk}, "post"),
     "qbr_prep": Route(OBJECT, lambda s: {"pk": s.qbr.pk}),
     "qbr_prep_pdf": Route(OBJECT, lambda s: {"pk": s.qbr.pk}),
+    # Calendar invites: the account page's upload, and My work's dismiss (the owner's meeting).
+    "meeting_invite_upload": Route(OBJECT, account_kw, "post"),
+    "meeting_dismiss": Route(OBJECT, lambda s: {"pk": s.meeting.pk}, "post"),
     "calendar_settings": Route(PAGE),
     "calendar_token_regenerate": Route(PAGE, method="post"),
     "calendar_token_revoke": Route(PAGE, method="post"),
@@ -206,6 +210,16 @@ ROUTES: dict[str, Route] = {
         OBJECT, lambda s: {"pk": s.account.pk, "opportunity_pk": s.opportunity.pk}, "post"
     ),
     "product_list": Route(ADMIN),
+    # capture/urls.py: the user's own capture log and address; a message of someone else's
+    # log is 404 (tests/capture/test_views.py checks nothing changes).
+    "capture_log": Route(PAGE),
+    "logging_address": Route(PAGE),
+    "logging_address_regenerate": Route(PAGE, method="post"),
+    "logging_address_revoke": Route(PAGE, method="post"),
+    "capture_request_open": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "capture_assign": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "capture_discard": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
+    "account_email_domains": Route(OBJECT, account_kw),
     # api/urls.py: schema and docs are open (they describe, they hold no data)
     "api_schema": Route(API_PUBLIC),
     "api_docs": Route(API_PUBLIC),
@@ -322,6 +336,8 @@ class Scene:
     company_holiday: object = None
     playbook: object = None
     saved_view: object = None
+    inbound_message: object = None
+    meeting: object = None
 
 
 @pytest.fixture
@@ -397,6 +413,14 @@ def scene(account, kam_user, leader, now):
             steps=[StepSpec("Prepare the proposal")],
         ),
         saved_view=SavedView.objects.create(owner=kam_user, name="Mine", query="status=live"),
+        inbound_message=InboundMessage.objects.create(
+            user=kam_user, raw=b"x", sha256="0" * 64, via="upload", status="triage"
+        ),
+        meeting=PlannedMeeting.objects.create(
+            account=account, owner=kam_user, uid="matrix@example.com", title="Kickoff",
+            starts_at=timezone.now() - timedelta(hours=2),
+            ends_at=timezone.now() - timedelta(hours=1),
+        ),
     )  # fmt: skip
 
 

@@ -1,0 +1,492 @@
+"""The capture pipeline: store the raw message, then (in a Celery task) parse, authenticate,
+match and log it through the same services as a typed interaction (docs/capture.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Stakeholder
+from accounts.selectors import Access, account_permits, accounts_for_user
+from accounts.services import stakeholder_create
+from activities.models import ClientRequest, InteractionKind, RequestChannel
+from activities.services import interaction_log, request_create
+from capture.models import (
+    AccountEmailDomain,
+    CaptureRule,
+    Direction,
+    InboundMessage,
+    LoggingAddress,
+    MessageAttachment,
+    MessageStatus,
+    SenderAlias,
+)
+from capture.parsing import MessageRefused, ParsedMessage, parse_message, thread_key
+from kam.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_MAX = 300  # Interaction.summary and ClientRequest.subject
+# Shared mail providers: a domain of theirs says nothing about the client.
+PUBLIC_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
+    "yahoo.com.br", "icloud.com", "me.com", "uol.com.br", "bol.com.br", "terra.com.br",
+    "ig.com.br", "proton.me", "protonmail.com", "aol.com", "msn.com",
+})  # fmt: skip
+
+
+# --- Logging addresses -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def logging_address_regenerate(*, user) -> LoggingAddress:
+    """Revoke the live address (mail to it is dropped from now on) and issue a new one."""
+    logging_address_revoke(user=user)
+    return LoggingAddress.objects.create(user=user)
+
+
+@transaction.atomic
+def logging_address_revoke(*, user) -> int:
+    return LoggingAddress.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _token_pattern() -> re.Pattern:
+    domain = re.escape(settings.CAPTURE_INBOUND_DOMAIN)
+    return re.compile(rf"^log\+([a-z0-9]+)@{domain}$", re.IGNORECASE)
+
+
+def logging_token(address: str) -> str:
+    """The token of a logging address (log+<token>@<CAPTURE_INBOUND_DOMAIN>), or ""."""
+    found = _token_pattern().match((address or "").strip().strip("<>"))
+    return found.group(1).lower() if found else ""
+
+
+# --- Receiving ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_receive(
+    *,
+    raw: bytes,
+    via: str,
+    envelope_from: str = "",
+    envelope_to: Sequence[str] = (),
+    user=None,
+    account: Account | None = None,
+) -> InboundMessage:
+    """Store the raw bytes first (the same bytes for the same user once), then queue
+    capture.tasks.message_process through the outbox. Never parses here: a broken message
+    must not cost the sender an answer, and a Redis outage loses nothing."""
+    digest = hashlib.sha256(raw).hexdigest()
+    token = next((t for t in map(logging_token, envelope_to) if t), "")
+    if user is None and token:
+        owner = LoggingAddress.objects.filter(token=token).values_list("user_id", flat=True)
+        user_id = owner.first()
+    else:
+        user_id = user.pk if user is not None else None
+    if user_id is not None:
+        existing = InboundMessage.objects.filter(user_id=user_id, sha256=digest).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                raw=raw,
+                sha256=digest,
+                size=len(raw),
+                via=via,
+                envelope_from=envelope_from[:320],
+                envelope_to=list(envelope_to),
+                token=token,
+                user_id=user_id,
+                account=account,
+            )
+    except IntegrityError:  # the same bytes, delivered twice at the same moment
+        return InboundMessage.objects.get(user_id=user_id, sha256=digest)
+    outbox_enqueue("capture.tasks.message_process", message.pk)
+    return message
+
+
+# --- Processing --------------------------------------------------------------------------------
+
+
+def _finish(message: InboundMessage, status: str, reason: str = "") -> InboundMessage:
+    message.status = status
+    message.reason = reason
+    message.processed_at = timezone.now()
+    message.save()
+    return message
+
+
+def _addresses_json(addresses) -> list[dict]:
+    return [{"name": a.name, "email": a.email} for a in addresses]
+
+
+def _own_addresses(user) -> set[str]:
+    aliases = SenderAlias.objects.filter(user=user, verified_at__isnull=False)
+    return {user.email.lower(), *aliases.values_list("email", flat=True)}
+
+
+def _resolve_user(message: InboundMessage, parsed: ParsedMessage):
+    """(user, reason): the owner of the live logging address the message came through."""
+    tokens = [message.token] if message.token else []
+    tokens += [logging_token(a.email) for a in (*parsed.to, *parsed.cc)]
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        return None, _("The message was not sent to a logging address.")
+    row = (
+        LoggingAddress.objects.select_related("user")
+        .filter(token__in=tokens)
+        .order_by("revoked_at")
+        .first()
+    )
+    if row is None:
+        return None, _("Unknown logging address.")
+    if not row.is_live:
+        return row.user, _("This logging address was revoked; create a new one on your profile.")
+    if not row.user.is_active:
+        return row.user, _("The owner of this logging address cannot sign in.")
+    return row.user, ""
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].lower()
+
+
+def _match_accounts(user, emails: set[str]):
+    """(account ids, stakeholders found): first by the stakeholders' emails on the accounts the
+    user may edit; when none, by the accounts' email domains."""
+    editable = accounts_for_user(user, action=Access.EDIT)
+    stakeholders = list(
+        Stakeholder.objects.annotate(email_lower=Lower("email"))
+        .filter(account__in=editable, left_on__isnull=True, email_lower__in=emails)
+        .order_by("pk")
+    )
+    accounts = {s.account_id for s in stakeholders}
+    if accounts:
+        return accounts, stakeholders
+    domains = {_domain(e) for e in emails} - PUBLIC_DOMAINS
+    accounts = set(
+        AccountEmailDomain.objects.filter(domain__in=domains, account__in=editable).values_list(
+            "account_id", flat=True
+        )
+    )
+    return accounts, []
+
+
+def _thread_request(message: InboundMessage) -> ClientRequest | None:
+    """The open request an earlier message of this thread opened (for the user's reply)."""
+    keys = {k for k in (message.thread_key, message.in_reply_to) if k}
+    if not keys:
+        return None
+    opener = (
+        InboundMessage.objects.filter(user=message.user, client_request__isnull=False)
+        .filter(Q(thread_key__in=keys) | Q(message_id__in=keys))
+        .only("client_request_id")
+        .order_by("-received_at")
+        .first()
+    )
+    if opener is None:
+        return None
+    return (
+        ClientRequest.objects.filter(pk=opener.client_request_id).select_related("account").first()
+    )
+
+
+def _rule_applies(account: Account, sender_email: str) -> bool:
+    return CaptureRule.objects.filter(account=account, sender_email__in=["", sender_email]).exists()
+
+
+def _occurred_at(message: InboundMessage):
+    moment = message.sent_at or message.received_at
+    # A sender's clock far ahead must not block the log (interaction_log refuses the future).
+    return min(moment, timezone.now()) if moment > timezone.now() + timedelta(hours=1) else moment
+
+
+def _log(message: InboundMessage, account: Account, stakeholders, *, answers=None):
+    user = message.user
+    people = [s for s in stakeholders if s.account_id == account.pk]
+    summary = (message.subject or _("(no subject)"))[:SUMMARY_MAX]
+    occurred_at = _occurred_at(message)
+    if answers is not None and occurred_at < answers.received_at:
+        answers = None
+    interaction = interaction_log(
+        account=account,
+        actor=user,
+        kind=InteractionKind.EMAIL,
+        occurred_at=occurred_at,
+        summary=summary,
+        notes=message.summary_text,
+        stakeholders=people,
+        sentiment=0,
+        answers_request=answers,
+    )
+    message.account = account
+    message.interaction = interaction
+    if message.direction == Direction.IN and _rule_applies(account, message.from_email):
+        requester = next((s for s in people if s.email.lower() == message.from_email), None)
+        message.client_request = request_create(
+            account=account,
+            actor=user,
+            subject=summary,
+            received_at=occurred_at,
+            channel=RequestChannel.EMAIL,
+            requester=requester,
+            details=message.summary_text,
+        )
+    return _finish(message, MessageStatus.LOGGED)
+
+
+def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
+    source = parsed.forwarded or parsed
+    message.message_id = parsed.message_id[:998]
+    message.in_reply_to = parsed.in_reply_to[:998]
+    # A forward belongs to the conversation it forwards (the client's thread), when it says so.
+    forwarded_thread = thread_key(parsed.forwarded) if parsed.forwarded else ""
+    message.thread_key = (forwarded_thread or thread_key(parsed))[:998]
+    message.subject = source.subject or parsed.subject
+    message.from_name = (source.sender.name if source.sender else "")[:300]
+    message.from_email = source.sender.email[:320] if source.sender else ""
+    message.to = _addresses_json(source.to)
+    message.cc = _addresses_json(source.cc)
+    message.forwarded = parsed.forwarded is not None
+    message.sent_at = source.sent_at or parsed.sent_at
+    message.text = parsed.text
+    message.summary_text = source.summary_text if parsed.forwarded else parsed.summary_text
+    message.warnings = list(parsed.warnings)
+    MessageAttachment.objects.bulk_create(
+        MessageAttachment(
+            message=message,
+            filename=a.filename[:255],
+            content_type=a.content_type[:255],
+            size=a.size,
+            content=a.content,
+            note=a.note[:300],
+        )
+        for a in (*parsed.attachments, *(parsed.forwarded.attachments if parsed.forwarded else ()))
+    )
+
+
+@transaction.atomic
+def message_process(*, message_id: int) -> InboundMessage | None:
+    """Parse, authenticate, match and log one received message, all or nothing. Idempotent:
+    a message already processed (or gone: a duplicate merged away) is left as it is."""
+    message = InboundMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None or message.status != MessageStatus.RECEIVED:
+        return message
+    try:
+        parsed = parse_message(
+            bytes(message.raw), max_attachment_bytes=settings.CAPTURE_MAX_ATTACHMENT_BYTES
+        )
+    except MessageRefused as refused:
+        return _finish(message, MessageStatus.REFUSED, refused.reason)
+
+    if message.via == "upload" and message.user_id is not None:
+        user, reason = message.user, ""  # signed in on the site: the upload is the proof
+    else:
+        user, reason = _resolve_user(message, parsed)
+    message.user = user
+    if message.user_id is not None and parsed.message_id:
+        duplicate = (
+            InboundMessage.objects.filter(user=user, message_id=parsed.message_id[:998])
+            .exclude(pk=message.pk)
+            .first()
+        )
+        if duplicate is not None:
+            message.delete()  # stored once: the first delivery keeps the message
+            return duplicate
+    _store_parsed(message, parsed)
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:  # the same message processed at the same moment by another worker
+        message.delete()
+        return None
+    if user is None or reason:
+        return _finish(message, MessageStatus.DROPPED, reason)
+
+    own = _own_addresses(user)
+    outer = parsed.sender.email if parsed.sender else ""
+    if message.via != "upload" and outer not in own:
+        return _finish(
+            message,
+            MessageStatus.DROPPED,
+            _("Sent from %(email)s, which is not your address or a verified alias.")
+            % {"email": outer or _("an unknown sender")},
+        )
+    message.direction = Direction.OUT if message.from_email in own else Direction.IN
+    if parsed.calendars:
+        # Calendar invites become planned meetings (activities.invites, not wired in yet).
+        message.warnings = [*message.warnings, "calendar invite"]
+
+    if message.account_id is not None:  # an upload on an account page
+        if not account_permits(user, message.account, Access.EDIT):
+            return _finish(message, MessageStatus.DROPPED, _("You may not log on this account."))
+        emails = _participants(message, own)
+        _accounts, stakeholders = _match_accounts(user, emails)
+        return _log(message, message.account, stakeholders)
+
+    if message.direction == Direction.OUT:
+        request = _thread_request(message)
+        if request is not None and account_permits(user, request.account, Access.EDIT):
+            emails = _participants(message, own)
+            _accounts, stakeholders = _match_accounts(user, emails)
+            return _log(message, request.account, stakeholders, answers=request)
+
+    emails = _participants(message, own)
+    accounts, stakeholders = _match_accounts(user, emails)
+    if len(accounts) == 1:
+        return _log(message, Account.objects.get(pk=accounts.pop()), stakeholders)
+    if accounts:
+        return _finish(
+            message,
+            MessageStatus.TRIAGE,
+            _("The people in this email are on several of your accounts; choose one."),
+        )
+    return _finish(
+        message,
+        MessageStatus.TRIAGE,
+        _("No stakeholder or account domain matches this email; choose an account."),
+    )
+
+
+def _participants(message: InboundMessage, own: set[str]) -> set[str]:
+    emails = {message.from_email} | {a["email"] for a in (*message.to, *message.cc)}
+    return {e for e in emails if e and e not in own and not logging_token(e)}
+
+
+@transaction.atomic
+def message_fail(*, message_id: int, error: str) -> None:
+    """Mark a message whose processing crashed (the crash rolled everything else back)."""
+    InboundMessage.objects.filter(pk=message_id, status=MessageStatus.RECEIVED).update(
+        status=MessageStatus.FAILED,
+        reason=_("The message could not be processed; an administrator was told."),
+        processed_at=timezone.now(),
+    )
+    logger.error("Capture: message %s failed: %s", message_id, error)
+
+
+# --- Acting on the log -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_request_open(*, message: InboundMessage, actor) -> ClientRequest:
+    """One click: open a client request from a logged inbound email."""
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status != MessageStatus.LOGGED or message.direction != Direction.IN:
+        raise ValidationError(_("Only a logged email from a client can open a request."))
+    if message.client_request_id is not None:
+        return message.client_request
+    account = message.account
+    requester = (
+        Stakeholder.objects.annotate(email_lower=Lower("email"))
+        .filter(account=account, email_lower=message.from_email, left_on__isnull=True)
+        .first()
+    )
+    message.client_request = request_create(
+        account=account,
+        actor=actor,
+        subject=(message.subject or _("(no subject)"))[:SUMMARY_MAX],
+        received_at=_occurred_at(message),
+        channel=RequestChannel.EMAIL,
+        requester=requester,
+        details=message.summary_text,
+    )
+    message.save(update_fields=["client_request"])
+    return message.client_request
+
+
+@transaction.atomic
+def message_assign(
+    *, message: InboundMessage, account: Account, actor, add_sender: bool = False
+) -> InboundMessage:
+    """Triage: log a message that matched no account (or several) on the one the user chose
+    (the caller checked the user may edit it). With `add_sender`, a client sender who is not
+    yet a stakeholder of that account becomes one first (so the next email matches)."""
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status != MessageStatus.TRIAGE:
+        raise ValidationError(_("This email is not waiting for an account."))
+    own = _own_addresses(actor)
+    emails = _participants(message, own)
+    if add_sender and message.from_email and message.from_email not in own:
+        known = Stakeholder.objects.annotate(email_lower=Lower("email")).filter(
+            account=account, email_lower=message.from_email
+        )
+        if not known.exists():
+            stakeholder_create(
+                account=account,
+                actor=actor,
+                name=(message.from_name or message.from_email.partition("@")[0])[:200],
+                email=message.from_email,
+            )
+    stakeholders = list(
+        Stakeholder.objects.annotate(email_lower=Lower("email")).filter(
+            account=account, left_on__isnull=True, email_lower__in=emails
+        )
+    )
+    return _log(message, account, stakeholders)
+
+
+@transaction.atomic
+def message_discard(*, message: InboundMessage, actor) -> InboundMessage:
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status != MessageStatus.TRIAGE:
+        raise ValidationError(_("This email is not waiting for an account."))
+    return _finish(message, MessageStatus.DROPPED, _("Discarded by you."))
+
+
+# --- Account email domains ---------------------------------------------------------------------
+
+
+def domain_suggestions(account: Account) -> list[str]:
+    """Domains of the account's active stakeholders' emails not yet claimed by any account."""
+    emails = account.stakeholders.filter(left_on__isnull=True).exclude(email="")
+    domains = {_domain(e) for e in emails.values_list("email", flat=True)} - PUBLIC_DOMAINS
+    taken = AccountEmailDomain.objects.filter(domain__in=domains).values_list("domain", flat=True)
+    return sorted(domains - set(taken))
+
+
+@transaction.atomic
+def account_domain_add(*, account: Account, domain: str, actor) -> AccountEmailDomain:
+    domain = domain.strip().lower().lstrip("@")
+    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+        raise ValidationError({"domain": _("Enter a domain such as acme.com.br.")})
+    if domain in PUBLIC_DOMAINS:
+        raise ValidationError(
+            {"domain": _("%(domain)s is a public mail provider, not a client's domain.")
+             % {"domain": domain}}
+        )  # fmt: skip
+    owner = AccountEmailDomain.objects.filter(domain=domain).select_related("account").first()
+    if owner is not None:
+        raise ValidationError(
+            {"domain": _("%(domain)s already belongs to another account.") % {"domain": domain}}
+        )
+    return AccountEmailDomain.objects.create(account=account, domain=domain)
+
+
+@transaction.atomic
+def account_domain_remove(*, account: Account, domain_id: int, actor) -> int:
+    deleted, _rows = AccountEmailDomain.objects.filter(account=account, pk=domain_id).delete()
+    return deleted
+
+
+@transaction.atomic
+def capture_rule_set(*, account: Account, sender_email: str = "", on: bool, actor) -> None:
+    sender_email = sender_email.strip().lower()
+    if on:
+        CaptureRule.objects.get_or_create(account=account, sender_email=sender_email)
+    else:
+        CaptureRule.objects.filter(account=account, sender_email=sender_email).delete()
