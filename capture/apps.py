@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class CaptureConfig(AppConfig):
     name = "capture"
     verbose_name = _("Capture")
+
+    def ready(self) -> None:
+        from capture.services import email_attachments_drop, email_bodies_trim, raw_emails_drop
+        from kam.models import RetentionKind
+        from kam.retention import register_retention
+
+        register_retention(RetentionKind.RAW_EMAIL_MESSAGES, raw_emails_drop)
+        register_retention(RetentionKind.EMAIL_BODIES, email_bodies_trim)
+        register_retention(RetentionKind.EMAIL_ATTACHMENTS, email_attachments_drop)

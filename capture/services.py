@@ -43,6 +43,7 @@ from capture.models import (
 )
 from capture.parsing import MessageRefused, ParsedMessage, parse_message, thread_key
 from kam.outbox import outbox_enqueue
+from kam.retention import RetentionCutoff
 
 logger = logging.getLogger(__name__)
 
@@ -549,6 +550,37 @@ def message_discard(*, message: InboundMessage, actor) -> InboundMessage:
     if message.status != MessageStatus.TRIAGE:
         raise ValidationError(_("This email is not waiting for an account."))
     return _finish(message, MessageStatus.DROPPED, _("Discarded by you."))
+
+
+# --- Retention (kam.retention, docs/privacy.md) --------------------------------------------------
+# Each is idempotent and touches only messages received before the cutoff; the parsed row, the
+# interaction it logged and the capture log entry stay.
+
+
+def raw_emails_drop(*, cutoff: RetentionCutoff) -> int:
+    """Kind "raw_email_messages": the bytes as received are dropped (headers, every part)."""
+    return (
+        InboundMessage.objects.filter(received_at__lt=cutoff.moment)
+        .exclude(raw=b"")
+        .update(raw=b"")
+    )
+
+
+def email_bodies_trim(*, cutoff: RetentionCutoff) -> int:
+    """Kind "email_bodies": only the summary (the text without quoted history and signature,
+    also the interaction's notes) is kept; the full text and pending invites are blanked."""
+    return (
+        InboundMessage.objects.filter(received_at__lt=cutoff.moment)
+        .exclude(text="", calendars=[])
+        .update(text="", calendars=[])
+    )
+
+
+def email_attachments_drop(*, cutoff: RetentionCutoff) -> int:
+    """Kind "email_attachments": the stored bytes go; name, type and size stay listed."""
+    return MessageAttachment.objects.filter(
+        message__received_at__lt=cutoff.moment, content__isnull=False
+    ).update(content=None, note=_("Removed after the retention period."))
 
 
 # --- Account email domains ---------------------------------------------------------------------
