@@ -183,3 +183,13 @@ def test_an_unreadable_invite_leaves_the_email_logged_as_an_email_with_a_warning
     assert message.interaction is not None
     assert any("Calendar invite not taken" in warning for warning in message.warnings)
     assert not PlannedMeeting.objects.exists()
+
+
+def test_the_invite_outcome_is_written_in_the_owners_language(address, account, carla, kam_user):
+    kam_user.language = "pt-br"
+    kam_user.save()
+    raw = forwarded(invitation(1), 1, to=address.address)
+    message = services.message_receive(raw=raw, via="smtp", envelope_to=[address.address])
+    with time_machine.travel(NOW, tick=False):
+        message = services.message_process(message_id=message.pk)
+    assert message.reason.startswith("Convite de calendário: reunião “Renewal kickoff” planejada")
