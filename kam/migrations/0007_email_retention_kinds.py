@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kam', '0006_privacy'),
+        ("kam", "0006_privacy"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='retentionpolicy',
-            name='kind',
-            field=models.CharField(choices=[('departed_contact_details', 'Email and phone of contacts who left their company'), ('audit_trail', 'Audit trail entries'), ('raw_email_messages', 'Raw email messages'), ('email_bodies', 'Full email bodies'), ('email_attachments', 'Email attachments')], max_length=40, unique=True, verbose_name='kind'),
+            model_name="retentionpolicy",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    (
+                        "departed_contact_details",
+                        "Email and phone of contacts who left their company",
+                    ),
+                    ("audit_trail", "Audit trail entries"),
+                    ("raw_email_messages", "Raw email messages"),
+                    ("email_bodies", "Full email bodies"),
+                    ("email_attachments", "Email attachments"),
+                ],
+                max_length=40,
+                unique=True,
+                verbose_name="kind",
+            ),
         ),
     ]
