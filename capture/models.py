@@ -187,6 +187,9 @@ class InboundMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     text = models.TextField(blank=True)
     summary_text = models.TextField(blank=True)
+    # The text/calendar parts of a message waiting in triage (applied once an account is
+    # chosen, then cleared): what "Log here" turns into planned meetings.
+    calendars = models.JSONField(default=list, blank=True)
     direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
     account = models.ForeignKey(
         Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -12,7 +12,7 @@ def capture_log(user) -> QuerySet[InboundMessage]:
     return (
         InboundMessage.objects.filter(user=user)
         .select_related("account", "interaction", "client_request")
-        .defer("raw", "text", "summary_text")
+        .defer("raw", "text", "summary_text", "calendars")
         .order_by("-received_at", "-pk")
     )
 

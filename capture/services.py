@@ -8,20 +8,29 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.template.defaultfilters import filesizeformat
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
 from accounts.selectors import Access, account_permits, accounts_for_user
 from accounts.services import stakeholder_create
-from activities.models import ClientRequest, InteractionKind, RequestChannel
-from activities.services import interaction_log, request_create
+from activities.invites import InviteRefused, invites_parse
+from activities.models import (
+    ClientRequest,
+    InteractionKind,
+    MeetingStatus,
+    PlannedMeeting,
+    RequestChannel,
+)
+from activities.services import interaction_log, meeting_invites_apply_text, request_create
 from capture.models import (
     AccountEmailDomain,
     CaptureRule,
@@ -34,6 +43,7 @@ from capture.models import (
 )
 from capture.parsing import MessageRefused, ParsedMessage, parse_message, thread_key
 from kam.outbox import outbox_enqueue
+from kam.retention import RetentionCutoff
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +111,13 @@ def message_receive(
         existing = InboundMessage.objects.filter(user_id=user_id, sha256=digest).first()
         if existing is not None:
             return existing
+    # Every way in (SMTP, webhooks, upload) meets the cap here, before anything parses: an
+    # oversized message is recorded (size, reason) in its owner's log without its bytes.
+    too_big = len(raw) > settings.CAPTURE_MAX_MESSAGE_BYTES
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
-                raw=raw,
+                raw=b"" if too_big else raw,
                 sha256=digest,
                 size=len(raw),
                 via=via,
@@ -116,8 +129,31 @@ def message_receive(
             )
     except IntegrityError:  # the same bytes, delivered twice at the same moment
         return InboundMessage.objects.get(user_id=user_id, sha256=digest)
+    if too_big:
+        with translation.override(_language(message.user if user_id else None)):
+            return _finish(message, MessageStatus.REFUSED, _too_big_reason(len(raw)))
     outbox_enqueue("capture.tasks.message_process", message.pk)
     return message
+
+
+def _too_big_reason(size: int) -> str:
+    return _("The message is %(size)s, over the %(limit)s limit; it was not read.") % {
+        "size": filesizeformat(size),
+        "limit": filesizeformat(settings.CAPTURE_MAX_MESSAGE_BYTES),
+    }
+
+
+def _language(user) -> str:
+    """Reasons and warnings are stored for the user to read: in their language, or the site's
+    while the owner is not known yet."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def _time_zone(user):
+    try:
+        return ZoneInfo(getattr(user, "time_zone", "") or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
 
 
 # --- Processing --------------------------------------------------------------------------------
@@ -265,7 +301,12 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     message.forwarded = parsed.forwarded is not None
     message.sent_at = source.sent_at or parsed.sent_at
     message.text = parsed.text
-    message.summary_text = source.summary_text if parsed.forwarded else parsed.summary_text
+    # A forward's summary is the original's (a pure forward adds nothing of its own); an
+    # original whose summary came out empty falls back to the forwarder's words.
+    if parsed.forwarded is not None:
+        message.summary_text = parsed.forwarded.summary_text or parsed.summary_text
+    else:
+        message.summary_text = parsed.summary_text
     message.warnings = list(parsed.warnings)
     MessageAttachment.objects.bulk_create(
         MessageAttachment(
@@ -283,10 +324,22 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
 @transaction.atomic
 def message_process(*, message_id: int) -> InboundMessage | None:
     """Parse, authenticate, match and log one received message, all or nothing. Idempotent:
-    a message already processed (or gone: a duplicate merged away) is left as it is."""
+    a message already processed (or gone: a duplicate merged away) is left as it is. Reasons,
+    warnings and times are in the owner's language and zone (the site's while the owner is
+    not known from the envelope)."""
     message = InboundMessage.objects.select_for_update().filter(pk=message_id).first()
     if message is None or message.status != MessageStatus.RECEIVED:
         return message
+    owner = message.user if message.user_id is not None else None
+    with translation.override(_language(owner)), timezone.override(_time_zone(owner)):
+        return _process(message)
+
+
+def _process(message: InboundMessage) -> InboundMessage | None:
+    # Rows stored before the limit was lowered (or by a path that skipped message_receive)
+    # are refused here too: never parse a 40 MB message.
+    if message.size > settings.CAPTURE_MAX_MESSAGE_BYTES:
+        return _finish(message, MessageStatus.REFUSED, _too_big_reason(message.size))
     try:
         parsed = parse_message(
             bytes(message.raw), max_attachment_bytes=settings.CAPTURE_MAX_ATTACHMENT_BYTES
@@ -328,18 +381,16 @@ def message_process(*, message_id: int) -> InboundMessage | None:
             % {"email": outer or _("an unknown sender")},
         )
     message.direction = Direction.OUT if message.from_email in own else Direction.IN
-    if parsed.calendars:
-        # Calendar invites become planned meetings (activities.invites, not wired in yet).
-        message.warnings = [*message.warnings, "calendar invite"]
+    calendars = list(parsed.calendars or (parsed.forwarded.calendars if parsed.forwarded else ()))
 
     if message.account_id is not None:  # an upload on an account page
         if not account_permits(user, message.account, Access.EDIT):
             return _finish(message, MessageStatus.DROPPED, _("You may not log on this account."))
         emails = _participants(message, own)
         _accounts, stakeholders = _match_accounts(user, emails)
-        return _log(message, message.account, stakeholders)
+        return _log_or_plan(message, message.account, stakeholders, calendars)
 
-    if message.direction == Direction.OUT:
+    if message.direction == Direction.OUT and not calendars:
         request = _thread_request(message)
         if request is not None and account_permits(user, request.account, Access.EDIT):
             emails = _participants(message, own)
@@ -349,7 +400,9 @@ def message_process(*, message_id: int) -> InboundMessage | None:
     emails = _participants(message, own)
     accounts, stakeholders = _match_accounts(user, emails)
     if len(accounts) == 1:
-        return _log(message, Account.objects.get(pk=accounts.pop()), stakeholders)
+        account = Account.objects.get(pk=accounts.pop())
+        return _log_or_plan(message, account, stakeholders, calendars)
+    message.calendars = calendars  # applied by "Log here" once the user chooses the account
     if accounts:
         return _finish(
             message,
@@ -360,6 +413,56 @@ def message_process(*, message_id: int) -> InboundMessage | None:
         message,
         MessageStatus.TRIAGE,
         _("No stakeholder or account domain matches this email; choose an account."),
+    )
+
+
+def _log_or_plan(message: InboundMessage, account: Account, stakeholders, calendars):
+    """A message carrying a calendar invite plans, moves or cancels meetings and is not also
+    logged as an email: an invitation is not a touch until the meeting happens, and My work
+    prompts to log the meeting then. An invite that cannot be read leaves the email to be
+    logged as an email, with the reason among its warnings."""
+    if calendars:
+        try:
+            return _plan(message, account, calendars)
+        except (InviteRefused, ValidationError) as refused:
+            why = refused.reason if isinstance(refused, InviteRefused) else refused.messages[0]
+            message.warnings = [*message.warnings, _("Calendar invite not taken: %(why)s")
+                                % {"why": why}]  # fmt: skip
+    return _log(message, account, stakeholders)
+
+
+def _plan(message: InboundMessage, account: Account, calendars: list[str]) -> InboundMessage:
+    user = message.user
+    uids = [i.uid for text in calendars for i in invites_parse(text)]
+    before = {
+        m.uid: (m.status, m.sequence, m.starts_at, m.ends_at)
+        for m in PlannedMeeting.objects.filter(owner=user, uid__in=uids)
+    }
+    meetings = []
+    with transaction.atomic():  # every part or none (each call is all-or-none already)
+        for text in calendars:
+            meetings += meeting_invites_apply_text(user=user, account=account, text=text)
+    message.account = account
+    message.calendars = []
+    return _finish(message, MessageStatus.LOGGED, _invite_outcome(meetings[0], account, before))
+
+
+def _invite_outcome(meeting: PlannedMeeting, account: Account, before: dict) -> str:
+    """One sentence for the capture log: what the invite did to (the first of) its meetings."""
+    when = formats.date_format(timezone.localtime(meeting.starts_at), "SHORT_DATETIME_FORMAT")
+    names = {"title": meeting.title, "account": account.name, "when": when}
+    earlier = before.get(meeting.uid)
+    now = (meeting.status, meeting.sequence, meeting.starts_at, meeting.ends_at)
+    if earlier == now:
+        return _("Calendar invite: “%(title)s” on %(account)s was already up to date.") % names
+    if meeting.status == MeetingStatus.CANCELLED:
+        return _("Calendar invite: meeting “%(title)s” on %(account)s cancelled.") % names
+    if earlier is None or earlier[0] == MeetingStatus.CANCELLED:
+        return _("Calendar invite: meeting “%(title)s” planned on %(account)s (%(when)s).") % (
+            names
+        )
+    return _("Calendar invite: meeting “%(title)s” on %(account)s updated (now %(when)s).") % (
+        names
     )
 
 
@@ -437,7 +540,8 @@ def message_assign(
             account=account, left_on__isnull=True, email_lower__in=emails
         )
     )
-    return _log(message, account, stakeholders)
+    with translation.override(_language(actor)), timezone.override(_time_zone(actor)):
+        return _log_or_plan(message, account, stakeholders, list(message.calendars))
 
 
 @transaction.atomic
@@ -446,6 +550,37 @@ def message_discard(*, message: InboundMessage, actor) -> InboundMessage:
     if message.status != MessageStatus.TRIAGE:
         raise ValidationError(_("This email is not waiting for an account."))
     return _finish(message, MessageStatus.DROPPED, _("Discarded by you."))
+
+
+# --- Retention (kam.retention, docs/privacy.md) --------------------------------------------------
+# Each is idempotent and touches only messages received before the cutoff; the parsed row, the
+# interaction it logged and the capture log entry stay.
+
+
+def raw_emails_drop(*, cutoff: RetentionCutoff) -> int:
+    """Kind "raw_email_messages": the bytes as received are dropped (headers, every part)."""
+    return (
+        InboundMessage.objects.filter(received_at__lt=cutoff.moment)
+        .exclude(raw=b"")
+        .update(raw=b"")
+    )
+
+
+def email_bodies_trim(*, cutoff: RetentionCutoff) -> int:
+    """Kind "email_bodies": only the summary (the text without quoted history and signature,
+    also the interaction's notes) is kept; the full text and pending invites are blanked."""
+    return (
+        InboundMessage.objects.filter(received_at__lt=cutoff.moment)
+        .exclude(text="", calendars=[])
+        .update(text="", calendars=[])
+    )
+
+
+def email_attachments_drop(*, cutoff: RetentionCutoff) -> int:
+    """Kind "email_attachments": the stored bytes go; name, type and size stay listed."""
+    return MessageAttachment.objects.filter(
+        message__received_at__lt=cutoff.moment, content__isnull=False
+    ).update(content=None, note=_("Removed after the retention period."))
 
 
 # --- Account email domains ---------------------------------------------------------------------

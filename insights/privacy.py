@@ -6,6 +6,8 @@ that reads every app. Both are audited (kam.audit). docs/privacy.md explains the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,12 +31,39 @@ ERASED_FIELDS = ("name", "title", "department", "email", "phone", "notes")
 ERASED_VALUE = "[erased]"
 
 
+@dataclass(frozen=True)
+class PersonalDataSource:
+    """Data about a person held by an app above this layer (the capture app's mail), which
+    registers it from its AppConfig.ready (as kam.retention's kinds are registered), so that
+    the export and the erasure reach it without this module importing the app.
+
+    export(*, stakeholder) -> list of JSON-ready rows (one query);
+    erase(*, stakeholder, pattern, needles, label) -> rows changed, within the erasure's
+    transaction, on the stakeholder's account only."""
+
+    key: str
+    export: Callable[..., list[dict[str, Any]]]
+    erase: Callable[..., int]
+
+
+_SOURCES: dict[str, PersonalDataSource] = {}
+
+
+def register_personal_data(key: str, *, export: Callable, erase: Callable) -> None:
+    _SOURCES[key] = PersonalDataSource(key=key, export=export, erase=erase)
+
+
+def personal_data_sources() -> list[PersonalDataSource]:
+    return list(_SOURCES.values())
+
+
 def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, Any]:
     """Everything KAM holds about one person (the right of access): JSON-ready with
     DjangoJSONEncoder (dates and moments stay objects, so the page formats them). The caller has
     checked the user may edit the stakeholder's account. Seven queries whatever the history:
     interactions, requests, agreed items, QBRs, timeline entries, audit entries, and the other
-    records with the same email on accounts the user may edit."""
+    records with the same email on accounts the user may edit; then one per registered source
+    (PersonalDataSource: the captured emails that name the person)."""
     account = stakeholder.account
     interactions = (
         Interaction.objects.filter(stakeholders=stakeholder)
@@ -151,6 +180,7 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
             }
             for row in audit
         ],
+        **{source.key: source.export(stakeholder=stakeholder) for source in _SOURCES.values()},
     }
 
 
@@ -175,6 +205,11 @@ def _verbatim(stakeholder: Stakeholder) -> re.Pattern | None:
         return None
     alternatives = "|".join(re.escape(needle) for needle in sorted(needles, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def verbatim_pattern(stakeholder: Stakeholder) -> re.Pattern | None:
+    """The erasure's rule for a verbatim mention, for the registered sources' exports."""
+    return _verbatim(stakeholder)
 
 
 def _text_q(fields: tuple[str, ...], needles: list[str]) -> Q:
@@ -285,6 +320,10 @@ def stakeholder_erase(*, user, stakeholder: Stakeholder, reason: str) -> Stakeho
                 {},
             ),
         }
+        for source in _SOURCES.values():
+            scrubbed[source.key] = source.erase(
+                stakeholder=person, pattern=pattern, needles=needles, label=label
+            )
         _scrub_audit(person, pattern, needles, label)
         reason = pattern.sub(label, reason)
     person.name = label

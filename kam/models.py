@@ -208,6 +208,9 @@ class RetentionKind(models.TextChoices):
         _("Email and phone of contacts who left their company"),
     )
     AUDIT_TRAIL = "audit_trail", _("Audit trail entries")
+    RAW_EMAIL_MESSAGES = "raw_email_messages", _("Raw email messages")
+    EMAIL_BODIES = "email_bodies", _("Full email bodies")
+    EMAIL_ATTACHMENTS = "email_attachments", _("Email attachments")
 
 
 class RetentionPolicy(models.Model):

@@ -4,6 +4,13 @@ The Portuguese strings are written out here, not fetched from the catalogue at r
 missing or wrong translation must make a journey fail, not fall back to English."""
 
 PT_BR = {
+    # Capture triage (issue 17)
+    "Capture log": "Registro de captura",
+    "Needs an account": "Precisa de uma conta",
+    "Account": "Conta",
+    "Add the sender as a stakeholder": "Adicionar o remetente como stakeholder",
+    "Log here": "Registrar aqui",
+    "Logged on {account}.": "Registrado em {account}.",
     # Calendar invites (issue 17, point 6)
     "Add a calendar invite (.ics)": "Adicionar um convite de calendário (.ics)",
     "Add invite": "Adicionar convite",

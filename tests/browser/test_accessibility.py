@@ -22,10 +22,12 @@ from accounts.services import stakeholder_create
 from activities.models import Notification, PlannedMeeting
 from activities.reminders import reminders_send
 from activities.services import interaction_log, qbr_schedule
+from capture.services import logging_address_regenerate, message_process, message_receive
 from dataio.services import import_job_create, import_job_preview
 from insights.services import health_recompute, tiers_recompute
 from tests.browser.conftest import ARTIFACTS, wait_until_quiet
 from tests.browser.labels import t
+from tests.capture.conftest import forward_of, make_email
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -195,6 +197,15 @@ def _scene(language: str) -> dict[str, int]:
         starts_at=timezone.now() + timedelta(days=2),
         ends_at=timezone.now() + timedelta(days=2, hours=1), recurring=True,
     )  # fmt: skip
+    # The capture log with an email waiting in triage (its account picker and sender checkbox).
+    address = logging_address_regenerate(user=admin)
+    triage = forward_of(
+        make_email(sender="Paula <paula@novalog.com.br>", to=["ada@example.com"],
+                   subject="Cotação", message_id="<triage@novalog.com.br>"),
+        sender="ada@example.com", to=address.address,
+    )  # fmt: skip
+    received = message_receive(raw=triage, via="smtp", envelope_to=[address.address])
+    message_process(message_id=received.pk)
     return {
         "account": account.pk,
         "qbr": qbr.pk,

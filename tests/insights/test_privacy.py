@@ -85,8 +85,8 @@ def test_the_export_holds_the_profile_manager_interactions_requests_items_and_hi
     kam_user, person, django_assert_num_queries
 ):
     # interactions, requests, agreed items, QBRs, timeline, audit, same email elsewhere
-    # (with the accounts the user may edit as a subquery)
-    with django_assert_num_queries(7):
+    # (with the accounts the user may edit as a subquery), captured emails naming them
+    with django_assert_num_queries(8):
         data = stakeholder_personal_data(user=kam_user, stakeholder=person)
     profile = data["stakeholder"]
     assert (profile["name"], profile["email"], profile["phone"]) == (NAME, EMAIL, PHONE)

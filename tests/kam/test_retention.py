@@ -1,5 +1,6 @@
 """Data retention (kam/retention.py): the admin-edited policy, the registry and the nightly
-apply, with the kinds that exist today (departed contacts' email and phone, the audit trail)."""
+apply, with the kinds that exist today (departed contacts' email and phone, the audit trail;
+the captured mail kinds are tested in tests/capture/test_retention.py)."""
 
 from datetime import UTC, date, datetime
 
@@ -44,8 +45,8 @@ def test_every_kind_defined_today_is_registered():
 
 
 def test_an_unknown_kind_cannot_be_registered():
-    with pytest.raises(ValueError, match="email_bodies"):
-        register_retention("email_bodies", lambda *, cutoff: 0)
+    with pytest.raises(ValueError, match="chat_transcripts"):
+        register_retention("chat_transcripts", lambda *, cutoff: 0)
 
 
 @pytest.fixture
