@@ -39,7 +39,17 @@ PREVIOUS_RELEASE = [
     ("dataio", "0001_initial"),
     ("api", "0001_initial"),
 ]
-PROJECT_APPS = {"kam", "accounts", "activities", "plans", "insights", "dataio", "api", "demo"}
+PROJECT_APPS = {
+    "kam",
+    "accounts",
+    "activities",
+    "plans",
+    "insights",
+    "dataio",
+    "api",
+    "demo",
+    "capture",
+}
 # Tasks that moved module; the outbox may hold them under their old names during an upgrade.
 OLD_TASK = "accounts.tasks.health_chunk"
 NEW_TASK = "insights.tasks.health_chunk"
