@@ -76,7 +76,7 @@ from activities.selectors import (
     with_clocks,
 )
 from kam.downloads import name_download
-from kam.params import next_param
+from kam.params import next_param, parse_int
 
 
 def _read_or_write(request) -> Access:
@@ -252,9 +252,10 @@ def _meeting_to_log(request, account):
     raw = (request.POST if request.method == "POST" else request.GET).get("meeting", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = parse_int(raw)
+    if pk is None:  # not an id ("²" is a digit to str.isdigit, not to int)
         raise Http404
-    meeting = get_meeting_for_user(request.user, int(raw), action=Access.EDIT)
+    meeting = get_meeting_for_user(request.user, pk, action=Access.EDIT)
     if meeting.account_id != account.pk:
         raise Http404
     return meeting

@@ -1,5 +1,6 @@
 """KAM settings, read from the environment (see .env.example for every variable)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +10,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Workbooks (imports and exports) are read and written by openpyxl with the standard library's
+# XML parser, hardened by defusedxml. openpyxl switches to lxml whenever lxml is importable,
+# and lxml comes with inscriptis (email HTML to text): keep the parser the import's refusals
+# and the exports' cell escaping were written and tested for (tests/kam/test_settings.py).
+os.environ.setdefault("OPENPYXL_LXML", "False")
 
 env = environ.Env()
 if (BASE_DIR / ".env").exists():

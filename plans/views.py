@@ -18,6 +18,7 @@ from accounts.services import StaleEdit
 from accounts.views import form_errors_into
 from activities.models import Commitment
 from kam.access import admin_required
+from kam.params import parse_int
 from plans import services
 from plans.forms import (
     ActionForm,
@@ -335,9 +336,9 @@ def plan_item_create(request, pk: int, plan_pk: int, kind: str):
     form = _item_form(item_kind, plan, team, request, data=request.POST or None)
     if request.method == "GET":
         # From an open whitespace cell: the new opportunity starts on that cell's product.
-        product = request.GET.get("product", "")
-        if kind == "opportunities" and product.isdigit():
-            form = _item_form(item_kind, plan, team, request, initial={"product": int(product)})
+        product = parse_int(request.GET.get("product", ""))
+        if kind == "opportunities" and product is not None:
+            form = _item_form(item_kind, plan, team, request, initial={"product": product})
         return render(
             request,
             "plans/item_form.html",

@@ -116,3 +116,12 @@ def test_collectstatic_runs_again_only_when_the_static_files_change(tmp_path, mo
     fingerprint = "b"
     devservices.collect_static({})  # a static file or a package changed
     assert len(calls) == 2 and calls[0][0] == "collectstatic"
+
+
+def test_openpyxl_uses_the_hardened_standard_parser_even_with_lxml_installed():
+    # lxml is installed (inscriptis needs it); openpyxl would use it, unhardened by defusedxml.
+    import lxml  # noqa: F401
+    import openpyxl.xml
+
+    assert openpyxl.xml.LXML is False
+    assert openpyxl.xml.DEFUSEDXML is True
