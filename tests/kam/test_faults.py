@@ -611,3 +611,31 @@ def test_a_task_queued_in_a_rolled_back_savepoint_is_queued_again(transactional_
         outbox_enqueue("kam.tasks.ping", "x")  # a later row queues the same task again
     pending = sorted(OutboxTask.objects.values_list("args", flat=True))
     assert pending == [["first"], ["x"]]
+
+
+def test_sends_reuse_one_broker_connection_and_a_redis_restart_costs_nothing(
+    transactional_db, settings, private_redis
+):
+    import redis as redis_client
+
+    from kam.outbox import outbox_enqueue
+
+    settings.CELERY_BROKER_URL = private_redis.url
+    queue = redis_client.Redis.from_url(private_redis.url)
+    outbox_enqueue("kam.tasks.ping", "a")  # outside a transaction: sent at once
+    opened = queue.info("stats")["total_connections_received"]
+    for n in range(20):
+        outbox_enqueue("kam.tasks.ping", n)
+    assert queue.info("stats")["total_connections_received"] == opened  # no new connection
+    assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 21
+    queue.close()
+
+    private_redis.stop()  # the kept connection dies with it
+    private_redis.start()
+    outbox_enqueue("kam.tasks.ping", "after the restart")
+    assert not OutboxTask.objects.filter(sent_at=None).exists()  # sent on a new connection
+
+    private_redis.stop()
+    outbox_enqueue("kam.tasks.ping", "while down")
+    pending = OutboxTask.objects.get(sent_at=None)
+    assert (pending.args, pending.attempts) == (["while down"], 1)
