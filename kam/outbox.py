@@ -76,8 +76,38 @@ def _batch(connection) -> _AfterCommit:
     return batch
 
 
+# Tasks whose first argument is a list of ids that may be merged: identical others arguments,
+# pending together, go as one task with the union (a rescore of the accounts touched by a batch
+# of captured emails is one health chunk, not one per email).
+MERGEABLE = frozenset({"insights.tasks.health_chunk"})
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def outbox_hold():
+    """Within this block (on this thread), tasks queued by transactions that commit are not
+    sent at each commit but together when the block ends: identical ones once, MERGEABLE ones
+    merged. Each row is still written by its own transaction, so a process that dies inside
+    the block loses nothing: the rows stay pending and the drain sends them."""
+    if getattr(_held, "pks", None) is not None:  # nested: the outer block sends
+        yield
+        return
+    _held.pks = []
+    try:
+        yield
+    finally:
+        pks, _held.pks = _held.pks, None
+        while pks:
+            _send_after_commit(pks[:DRAIN_BATCH])
+            pks = pks[DRAIN_BATCH:]
+
+
 def _send_after_commit(pks: list[int]) -> None:
     """Never raises: the change is already committed; a failed send waits for the drain."""
+    held = getattr(_held, "pks", None)
+    if held is not None:
+        held.extend(pks)
+        return
     try:
         _send(OutboxTask.objects.filter(pk__in=pks), limit=len(pks))
     except Exception:  # a bug here must not turn a saved change into an error page
@@ -165,17 +195,33 @@ def _send(rows, *, limit: int = DRAIN_BATCH) -> int:
 
 
 def _publish(producer, rows, sent: list[int]) -> None:
+    """Send `rows`; identical pending tasks go once, MERGEABLE ones as one task with the union
+    of their first arguments. Every row a send covered is appended to `sent`."""
+    groups: dict[str, tuple[str, list, dict, list[int]]] = {}
     for row in rows:
+        args = list(row.args)
+        if row.task in MERGEABLE and args and isinstance(args[0], list):
+            key = json.dumps([row.task, args[1:], row.kwargs], sort_keys=True, default=str)
+        else:
+            key = json.dumps([row.task, args, row.kwargs], sort_keys=True, default=str)
+        if key not in groups:
+            groups[key] = (row.task, args, row.kwargs, [row.pk])
+            continue
+        group = groups[key]
+        group[3].append(row.pk)
+        if row.task in MERGEABLE and args and isinstance(args[0], list):
+            group[1][0] = sorted({*group[1][0], *args[0]})
+    for task, args, kwargs, pks in groups.values():
         current_app.send_task(
-            row.task,
-            args=row.args,
-            kwargs=row.kwargs,
+            task,
+            args=args,
+            kwargs=kwargs,
             producer=producer,
             queue=settings.CELERY_TASK_DEFAULT_QUEUE,
             retry=False,
             ignore_result=True,
         )
-        sent.append(row.pk)
+        sent.extend(pks)
 
 
 def outbox_prune(*, days: int = 7) -> int:
