@@ -665,9 +665,7 @@ def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
     assert not OutboxTask.objects.filter(sent_at=None).exists()
     sent = [json.loads(m) for m in queue.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
     queue.close()
-    tasks = sorted(
-        (m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent
-    )
+    tasks = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
     assert tasks == [
         ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
         ("kam.tasks.ping", ["a"]),
