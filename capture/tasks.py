@@ -1,7 +1,5 @@
 """Celery entry points for capture: ids in, services do the work."""
 
-import logging
-
 from django.conf import settings
 from django.db import OperationalError
 
@@ -9,7 +7,6 @@ from capture import services
 from kam.celery import idempotent_task
 from kam.outbox import outbox_hold
 
-logger = logging.getLogger(__name__)
 ROUNDS = 4  # a run ends within seconds: a worker's other tasks are not kept waiting
 
 
