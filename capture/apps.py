@@ -7,6 +7,7 @@ class CaptureConfig(AppConfig):
     verbose_name = _("Capture")
 
     def ready(self) -> None:
+        from capture import webhooks  # noqa: F401  (connects the anymail inbound signal)
         from capture.privacy import KEY, captured_emails_erase, captured_emails_export
         from capture.services import email_attachments_drop, email_bodies_trim, raw_emails_drop
         from insights.privacy import register_personal_data

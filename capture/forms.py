@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +19,21 @@ class AssignForm(forms.Form):
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts
+
+
+class EmailUploadForm(forms.Form):
+    eml = forms.FileField(
+        label=_("Email file (.eml)"),
+        help_text=_("Save the email from your mail program as a file (.eml) and add it here."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".eml,message/rfc822"}),
+    )
+
+    def clean_eml(self):
+        upload = self.cleaned_data["eml"]
+        limit = settings.CAPTURE_MAX_MESSAGE_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; emails up to %(limit)s are taken."),
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        return upload

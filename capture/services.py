@@ -321,13 +321,24 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     )
 
 
+def messages_pending(*, limit: int, after: int = 0) -> list[int]:
+    """Ids of received messages waiting to be processed, oldest first."""
+    waiting = InboundMessage.objects.filter(status=MessageStatus.RECEIVED, pk__gt=after)
+    return list(waiting.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
 @transaction.atomic
-def message_process(*, message_id: int) -> InboundMessage | None:
+def message_process(*, message_id: int, skip_locked: bool = False) -> InboundMessage | None:
     """Parse, authenticate, match and log one received message, all or nothing. Idempotent:
-    a message already processed (or gone: a duplicate merged away) is left as it is. Reasons,
+    a message already processed (or gone: a duplicate merged away) is left as it is. With
+    `skip_locked`, a message another transaction is processing is left to it (None). Reasons,
     warnings and times are in the owner's language and zone (the site's while the owner is
     not known from the envelope)."""
-    message = InboundMessage.objects.select_for_update().filter(pk=message_id).first()
+    message = (
+        InboundMessage.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None or message.status != MessageStatus.RECEIVED:
         return message
     owner = message.user if message.user_id is not None else None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from capture import views
+from capture import views, webhooks
 
 urlpatterns = [
     path("capture/", views.capture_log_page, name="capture_log"),
@@ -18,5 +18,19 @@ urlpatterns = [
         "accounts/<int:pk>/email-domains/",
         views.account_email_domains,
         name="account_email_domains",
+    ),
+    path(
+        "accounts/<int:pk>/email-upload/", views.account_email_upload, name="account_email_upload"
+    ),
+    # Hosted inbound mail (capture/webhooks.py): public, authenticated by the provider's check.
+    path(
+        "anymail/mailgun/inbound_mime/",
+        webhooks.MailgunInbound.as_view(),
+        name="capture_mailgun_inbound",
+    ),
+    path(
+        "anymail/postmark/inbound/",
+        webhooks.PostmarkInbound.as_view(),
+        name="capture_postmark_inbound",
     ),
 ]

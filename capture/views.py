@@ -5,8 +5,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import Access, accounts_for_user, get_account_for_user
-from capture import services
-from capture.forms import AssignForm, DomainForm, SenderRuleForm
+from capture import services, tasks
+from capture.forms import AssignForm, DomainForm, EmailUploadForm, SenderRuleForm
 from capture.models import CaptureRule, InboundMessage, MessageStatus
 from capture.selectors import LOG_PAGE_SIZE, capture_log, live_logging_address
 
@@ -144,8 +144,16 @@ def account_email_domains(request, pk: int):
                 domain_form.add_error(None, message)
         except ValueError:
             pass
-    rules = list(CaptureRule.objects.filter(account=account).order_by("sender_email"))
     errors = domain_form.errors or sender_form.errors
+    return _email_page(
+        request, account, domain_form=domain_form, sender_form=sender_form,
+        status=422 if errors else 200,
+    )  # fmt: skip
+
+
+def _email_page(request, account, *, domain_form=None, sender_form=None, upload_form=None,
+                status=200):  # fmt: skip
+    rules = list(CaptureRule.objects.filter(account=account).order_by("sender_email"))
     return render(
         request,
         "capture/account_email_domains.html",
@@ -156,8 +164,42 @@ def account_email_domains(request, pk: int):
             "suggestions": services.domain_suggestions(account),
             "account_rule": any(rule.sender_email == "" for rule in rules),
             "sender_rules": [rule for rule in rules if rule.sender_email],
-            "domain_form": domain_form,
-            "sender_form": sender_form,
+            "domain_form": domain_form or DomainForm(),
+            "sender_form": sender_form or SenderRuleForm(),
+            "upload_form": upload_form or EmailUploadForm(),
         },
-        status=422 if errors else 200,
+        status=status,
     )
+
+
+@require_POST
+def account_email_upload(request, pk: int):
+    """Add an email saved as a file (.eml) to this account: stored and queued like mail from
+    any other way in, logged on THIS account whoever is in it, then processed at once by the
+    same task so the page can say what became of it (the queued run finds it done)."""
+    account = get_account_for_user(request.user, pk, action=Access.EDIT)
+    form = EmailUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _email_page(request, account, upload_form=form, status=422)
+    message = services.message_receive(
+        raw=form.cleaned_data["eml"].read(), via="upload", user=request.user, account=account
+    )
+    if message.status == MessageStatus.RECEIVED:
+        tasks.message_process(message.pk)
+        message = InboundMessage.objects.filter(pk=message.pk).first()
+    if message is None:  # the same Message-ID was already stored for the user: kept once
+        messages.info(request, _("This email is already in your capture log."))
+    elif message.status == MessageStatus.LOGGED and message.account_id == account.pk:
+        messages.success(request, _("The email was logged on %(account)s.")
+                         % {"account": account.name})  # fmt: skip
+    elif message.status == MessageStatus.LOGGED:
+        messages.info(request, _("This email was already logged on another account."))
+    elif message.status == MessageStatus.RECEIVED:
+        messages.info(request, _("The email was received; it will be logged in a moment."))
+    else:
+        messages.error(
+            request,
+            _("The email was not logged: %(reason)s") % {"reason": message.reason or
+                                                          message.get_status_display()},
+        )  # fmt: skip
+    return redirect("account_email_domains", pk=account.pk)

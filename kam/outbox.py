@@ -10,8 +10,11 @@ died before marking it): every task queued this way must be idempotent, as all K
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import threading
 from datetime import timedelta
 
 from celery import current_app
@@ -73,8 +76,38 @@ def _batch(connection) -> _AfterCommit:
     return batch
 
 
+# Tasks whose first argument is a list of ids that may be merged: identical others arguments,
+# pending together, go as one task with the union (a rescore of the accounts touched by a batch
+# of captured emails is one health chunk, not one per email).
+MERGEABLE = frozenset({"insights.tasks.health_chunk"})
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def outbox_hold():
+    """Within this block (on this thread), tasks queued by transactions that commit are not
+    sent at each commit but together when the block ends: identical ones once, MERGEABLE ones
+    merged. Each row is still written by its own transaction, so a process that dies inside
+    the block loses nothing: the rows stay pending and the drain sends them."""
+    if getattr(_held, "pks", None) is not None:  # nested: the outer block sends
+        yield
+        return
+    _held.pks = []
+    try:
+        yield
+    finally:
+        pks, _held.pks = _held.pks, None
+        while pks:
+            _send_after_commit(pks[:DRAIN_BATCH])
+            pks = pks[DRAIN_BATCH:]
+
+
 def _send_after_commit(pks: list[int]) -> None:
     """Never raises: the change is already committed; a failed send waits for the drain."""
+    held = getattr(_held, "pks", None)
+    if held is not None:
+        held.extend(pks)
+        return
     try:
         _send(OutboxTask.objects.filter(pk__in=pks), limit=len(pks))
     except Exception:  # a bug here must not turn a saved change into an error page
@@ -99,6 +132,37 @@ def _connection():
     )
 
 
+# One open broker connection and producer per thread of a process, kept between sends: opening
+# one cost ~17 ms, more than everything else a quick write does (bench/README.md, capture). A
+# connection found dead (Redis restarted) is dropped and the send tried once on a new one; if
+# that fails too, the rows stay pending for the drain, as before.
+_local = threading.local()
+
+
+def _producer(*, fresh: bool = False):
+    # Keyed by the process too: a forked child must not write on its parent's socket.
+    key = (os.getpid(), settings.CELERY_BROKER_URL)
+    cached = getattr(_local, "producer", None)
+    if cached is not None and not fresh and cached[0] == key:
+        return cached[1], True
+    if cached is not None and cached[0][0] != key[0]:
+        _local.producer = None  # the parent's: leave its socket alone
+    _drop_producer()
+    connection = _connection()
+    producer = current_app.amqp.Producer(connection, auto_declare=False)
+    _local.producer = (key, producer)
+    return producer, False
+
+
+def _drop_producer() -> None:
+    cached = getattr(_local, "producer", None)
+    _local.producer = None
+    if cached is not None:
+        # A dead connection may fail to close; it is gone anyway.
+        with contextlib.suppress(Exception):
+            cached[1].connection.release()
+
+
 @transaction.atomic
 def _send(rows, *, limit: int = DRAIN_BATCH) -> int:
     pending = list(
@@ -108,19 +172,17 @@ def _send(rows, *, limit: int = DRAIN_BATCH) -> int:
         return 0
     sent: list[int] = []
     try:
-        with _connection() as connection:
-            for row in pending:
-                current_app.send_task(
-                    row.task,
-                    args=row.args,
-                    kwargs=row.kwargs,
-                    connection=connection,
-                    queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                    retry=False,
-                    ignore_result=True,
-                )
-                sent.append(row.pk)
+        producer, reused = _producer()
+        try:
+            _publish(producer, pending, sent)
+        except Exception:
+            if not reused:
+                raise
+            # The kept connection went stale (Redis restarted): once more on a new one.
+            producer, _reused = _producer(fresh=True)
+            _publish(producer, [row for row in pending if row.pk not in set(sent)], sent)
     except Exception as error:  # broker down or refusing: keep the rest for the next drain
+        _drop_producer()
         failed = [row.pk for row in pending if row.pk not in set(sent)]
         logger.warning("Outbox: broker unavailable (%s); %d task(s) wait", error, len(failed))
         OutboxTask.objects.filter(pk__in=failed).update(
@@ -130,6 +192,36 @@ def _send(rows, *, limit: int = DRAIN_BATCH) -> int:
         sent_at=timezone.now(), attempts=F("attempts") + 1
     )
     return len(sent)
+
+
+def _publish(producer, rows, sent: list[int]) -> None:
+    """Send `rows`; identical pending tasks go once, MERGEABLE ones as one task with the union
+    of their first arguments. Every row a send covered is appended to `sent`."""
+    groups: dict[str, tuple[str, list, dict, list[int]]] = {}
+    for row in rows:
+        args = list(row.args)
+        if row.task in MERGEABLE and args and isinstance(args[0], list):
+            key = json.dumps([row.task, args[1:], row.kwargs], sort_keys=True, default=str)
+        else:
+            key = json.dumps([row.task, args, row.kwargs], sort_keys=True, default=str)
+        if key not in groups:
+            groups[key] = (row.task, args, row.kwargs, [row.pk])
+            continue
+        group = groups[key]
+        group[3].append(row.pk)
+        if row.task in MERGEABLE and args and isinstance(args[0], list):
+            group[1][0] = sorted({*group[1][0], *args[0]})
+    for task, args, kwargs, pks in groups.values():
+        current_app.send_task(
+            task,
+            args=args,
+            kwargs=kwargs,
+            producer=producer,
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            retry=False,
+            ignore_result=True,
+        )
+        sent.extend(pks)
 
 
 def outbox_prune(*, days: int = 7) -> int:

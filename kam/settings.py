@@ -198,6 +198,17 @@ PORTFOLIO_CACHE_SECONDS = env.int("PORTFOLIO_CACHE_SECONDS", default=300)
 CAPTURE_INBOUND_DOMAIN = env.str("CAPTURE_INBOUND_DOMAIN", default="kam.localhost").lower()
 CAPTURE_MAX_MESSAGE_BYTES = env.int("CAPTURE_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 CAPTURE_MAX_ATTACHMENT_BYTES = env.int("CAPTURE_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+# A worker's processing task also takes up to this many other waiting messages per round (four
+# rounds at most), each in its own transaction; 0: each message only by its own task.
+CAPTURE_PROCESS_BATCH = env.int("CAPTURE_PROCESS_BATCH", default=50)
+# Hosted inbound mail (django-anymail's inbound webhooks, docs/capture.md): an endpoint is on only
+# when its check is configured — Mailgun's webhook signing key (HMAC of each post), and for
+# Postmark (which signs nothing) the basic-auth "user:password" in the webhook URL. When
+# WEBHOOK_SECRET is set, anymail asks it of Mailgun's posts too.
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]),
+}
 # "default" stays in process memory (nothing depends on Redis being up); "shared" is Redis,
 # for what every web process should see alike, used so that an outage only costs speed.
 CACHES = {

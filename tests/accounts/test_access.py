@@ -7,6 +7,7 @@ the 403 page before looking at the account, so an outsider learns nothing there 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.urls import URLPattern, reverse
 
@@ -25,9 +26,10 @@ from accounts.models import (
 from accounts.selectors import Access, account_permits, accounts_for_user, get_account_for_user
 from accounts.services import scoring_defaults_ensure
 from capture import urls as capture_urls
-from capture.models import AccountEmailDomain
+from capture.models import AccountEmailDomain, InboundMessage
 from insights import urls as insights_urls
 from kam.models import Role
+from tests.capture.conftest import make_email
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
 SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
@@ -75,6 +77,7 @@ def _payload(name: str, scene) -> dict:
         "health_recompute": {},
         "satisfaction_create": {"kind": "nps", "score": "9", "recorded_on": "2026-03-01"},
         "account_email_domains": {"domain": "acme-industrial.com"},
+        "account_email_upload": {"eml": SimpleUploadedFile("a.eml", make_email())},
         "tier_review_decide": {
             "decision": "override",
             "tier": Tier.objects.get(key="strategic").pk,
@@ -107,6 +110,8 @@ def _was_written(name: str, scene) -> bool:
         return SatisfactionEntry.objects.filter(account=account, score=9).exists()
     if name == "account_email_domains":
         return AccountEmailDomain.objects.filter(account=account).exists()
+    if name == "account_email_upload":
+        return InboundMessage.objects.filter(account=account, status="logged").exists()
     if name == "tier_review_decide":
         return TierChange.objects.filter(account=account, reason="Strategic logo").exists()
     raise AssertionError(name)
@@ -115,7 +120,7 @@ def _was_written(name: str, scene) -> bool:
 def _success_redirect(name: str, scene) -> str:
     if name == "tier_review_decide":
         return reverse("tier_review")
-    if name == "account_email_domains":
+    if name in {"account_email_domains", "account_email_upload"}:
         return reverse("account_email_domains", args=[scene.account.pk])
     if name in {"stakeholder_create", "stakeholder_edit", "stakeholder_erase"}:
         return reverse("account_stakeholders", args=[scene.account.pk])
@@ -147,6 +152,7 @@ ROUTES = [
     ("tier_review_decide", "post"),
     ("account_email_domains", "get"),
     ("account_email_domains", "post"),
+    ("account_email_upload", "post"),
 ]
 
 

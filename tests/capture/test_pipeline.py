@@ -258,3 +258,37 @@ def test_domain_suggestions_come_from_stakeholders_and_skip_public_and_taken_one
     StakeholderFactory(account=account, email="c@acme-group.com")
     AccountEmailDomain.objects.create(account=AccountFactory(), domain="acme-group.com")
     assert services.domain_suggestions(account) == ["acme.com.br"]
+
+
+def test_one_task_run_also_takes_the_messages_waiting_each_in_its_own_transaction(
+    address, account, carla
+):
+    from capture.tasks import message_process
+
+    raws = [make_email(message_id=f"<batch{n}@example.com>") for n in range(3)]
+    raws.insert(1, b"\x89PNG\r\n\x1a\n" + b"\0" * 100)  # a bad one among them
+    ids = [
+        services.message_receive(raw=raw, via="smtp", envelope_to=[address.address]).pk
+        for raw in raws
+    ]
+    assert message_process(ids[0]) == MessageStatus.LOGGED
+    statuses = dict(InboundMessage.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["logged", "refused", "logged", "logged"]
+    assert account.interactions.count() == 3
+    assert message_process(ids[2]) == MessageStatus.LOGGED  # its own task: already done
+    assert account.interactions.count() == 3
+
+
+def test_with_batching_off_a_task_takes_only_its_message(address, account, carla, settings):
+    from capture.tasks import message_process
+
+    settings.CAPTURE_PROCESS_BATCH = 0
+    ids = [
+        services.message_receive(
+            raw=make_email(message_id=f"<solo{n}@example.com>"), via="smtp",
+            envelope_to=[address.address],
+        ).pk
+        for n in range(2)
+    ]  # fmt: skip
+    message_process(ids[0])
+    assert InboundMessage.objects.get(pk=ids[1]).status == MessageStatus.RECEIVED

@@ -230,6 +230,12 @@ ROUTES: dict[str, Route] = {
     "capture_assign": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
     "capture_discard": Route(OBJECT, lambda s: {"pk": s.inbound_message.pk}, "post"),
     "account_email_domains": Route(OBJECT, account_kw),
+    "account_email_upload": Route(OBJECT, account_kw, "post"),
+    # Hosted inbound mail (capture/webhooks.py): the caller is the mail provider, not a user;
+    # the signature (Mailgun) or basic auth (Postmark) is the credential, like the calendar
+    # feed's token. Unsigned posts are refused (tests/capture/test_webhooks.py).
+    "capture_mailgun_inbound": Route(PUBLIC, method="post"),
+    "capture_postmark_inbound": Route(PUBLIC, method="post"),
     # api/urls.py: schema and docs are open (they describe, they hold no data)
     "api_schema": Route(API_PUBLIC),
     "api_docs": Route(API_PUBLIC),

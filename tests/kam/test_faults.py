@@ -611,3 +611,62 @@ def test_a_task_queued_in_a_rolled_back_savepoint_is_queued_again(transactional_
         outbox_enqueue("kam.tasks.ping", "x")  # a later row queues the same task again
     pending = sorted(OutboxTask.objects.values_list("args", flat=True))
     assert pending == [["first"], ["x"]]
+
+
+def test_sends_reuse_one_broker_connection_and_a_redis_restart_costs_nothing(
+    transactional_db, settings, private_redis
+):
+    import redis as redis_client
+
+    from kam.outbox import outbox_enqueue
+
+    settings.CELERY_BROKER_URL = private_redis.url
+    queue = redis_client.Redis.from_url(private_redis.url)
+    outbox_enqueue("kam.tasks.ping", "a")  # outside a transaction: sent at once
+    opened = queue.info("stats")["total_connections_received"]
+    for n in range(20):
+        outbox_enqueue("kam.tasks.ping", n)
+    assert queue.info("stats")["total_connections_received"] == opened  # no new connection
+    assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 21
+    queue.close()
+
+    private_redis.stop()  # the kept connection dies with it
+    private_redis.start()
+    outbox_enqueue("kam.tasks.ping", "after the restart")
+    assert not OutboxTask.objects.filter(sent_at=None).exists()  # sent on a new connection
+
+    private_redis.stop()
+    outbox_enqueue("kam.tasks.ping", "while down")
+    pending = OutboxTask.objects.get(sent_at=None)
+    assert (pending.args, pending.attempts) == (["while down"], 1)
+
+
+def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
+    transactional_db, settings, private_redis
+):
+    import base64
+    import json
+
+    import redis as redis_client
+    from django.db import transaction
+
+    from kam.outbox import outbox_enqueue, outbox_hold
+
+    settings.CELERY_BROKER_URL = private_redis.url
+    queue = redis_client.Redis.from_url(private_redis.url)
+    with outbox_hold():
+        for account_id in (1, 2, 1):  # three transactions, as three captured emails
+            with transaction.atomic():
+                outbox_enqueue("insights.tasks.health_chunk", [account_id], "2026-03-10")
+                outbox_enqueue("kam.tasks.ping", "a")
+        # Each row is committed (the drain would send it if this process died now)…
+        assert OutboxTask.objects.filter(sent_at=None).count() == 6
+        assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 0  # …but none is sent yet
+    assert not OutboxTask.objects.filter(sent_at=None).exists()
+    sent = [json.loads(m) for m in queue.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
+    queue.close()
+    tasks = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
+    assert tasks == [
+        ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
+        ("kam.tasks.ping", ["a"]),
+    ]
