@@ -18,6 +18,7 @@ of a million interactions. So each kind ranks at most `CANDIDATES` matching rows
 the GIN index gives; a query that matches fewer (any query of two words or more, or a name)
 is ranked over all its matches. `bench/web.py --only search` measures it at 20,000 accounts."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -105,13 +106,51 @@ def _compiled(queryset_or_expression, *, model=Account) -> tuple[str, list]:
     return sql, list(params)
 
 
-def _kind_sql(kind: "SearchKind", text: str, visible: tuple[str, list] | None, limit: int):
+# Large tables where a frequent word's first CANDIDATES matches are found sooner by reading
+# rows than through the index: the GIN index hands over a bitmap of every match first (41,000
+# interactions for "negociação" at the large demo: 20 ms), while reading rows in order meets
+# 200 of them within the first ~5,000 (2 ms). "Frequent" is PostgreSQL's own estimate, from
+# its statistics of the most common words, of at least FREQUENT_SHARE of the table; rarer
+# words (and words it has no statistics for) go through the index.
+SCAN_KINDS = ("interactions", "requests")
+FREQUENT_SHARE = 0.05
+
+
+def _frequent_kinds(cursor, kinds: list["SearchKind"], text: str) -> set[str]:
+    """The kinds among SCAN_KINDS where PostgreSQL estimates `text` matches at least
+    FREQUENT_SHARE of the rows (one EXPLAIN, no rows read)."""
+    parts, params = [], []
+    candidates = [kind for kind in kinds if kind.key in SCAN_KINDS]
+    for kind in candidates:
+        table = kind.model._meta.db_table
+        query, query_params = _compiled(search_query(text, prefix_from=kind.prefix_from))
+        parts.append(f"SELECT 1 FROM {table} WHERE search_vector @@ {query}")  # noqa: S608  # nosec B608
+        parts.append(f"SELECT 1 FROM {table}")  # noqa: S608  # nosec B608
+        params += query_params
+    if not parts:
+        return set()
+    cursor.execute("EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(parts), params)
+    plan = cursor.fetchone()[0]
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    estimates = [child["Plan Rows"] for child in plan["Plans"]]
+    return {
+        kind.key
+        for kind, matching, total in zip(candidates, estimates[::2], estimates[1::2], strict=True)
+        if total and matching / total >= FREQUENT_SHARE
+    }
+
+
+def _kind_sql(
+    kind: "SearchKind", text: str, visible: tuple[str, list] | None, limit: int, *, scan: bool
+):
     """One kind's part of the statement: at most `limit` of its best matches among the
-    CANDIDATES first ones, with their headline, rank, account and details."""
+    CANDIDATES first ones, with their headline, rank, account and details. With `scan`, the
+    candidates are the first matching rows read in order instead of the index's (SCAN_KINDS:
+    `ts_match_vq` is `@@` written as a function, which no index answers)."""
     table = kind.model._meta.db_table
     query, query_params = _compiled(search_query(text, prefix_from=kind.prefix_from))
     account_column = "id" if kind.model is Account else "account_id"
-    where = f"c.search_vector @@ {query}"
+    where = f"ts_match_vq(c.search_vector, {query})" if scan else f"c.search_vector @@ {query}"
     where_params = list(query_params)
     if visible is not None:
         where += f" AND c.{account_column} IN ({visible[0]})"
@@ -129,7 +168,7 @@ def _kind_sql(kind: "SearchKind", text: str, visible: tuple[str, list] | None, l
         f"ts_headline(%s::regconfig, t.{kind.title_field}, {query}, %s) AS headline, "
         f"ts_rank(t.search_vector, {query}) AS rank, {details} "
         f"FROM {table} t JOIN {Account._meta.db_table} a ON a.id = t.{account_column} "
-        f"WHERE t.id IN (SELECT c.id FROM {table} c WHERE {where} LIMIT {CANDIDATES}) "
+        f"WHERE t.id = ANY(ARRAY(SELECT c.id FROM {table} c WHERE {where} LIMIT {CANDIDATES})) "
         f"ORDER BY rank DESC, t.id LIMIT %s)"
     )
     params = [
@@ -196,15 +235,21 @@ def global_search(user, text: str, *, per_kind: int = 5, kinds=None) -> list[Sea
         else None
     )
     searched = [kind for kind in KINDS if kinds is None or kind.key in kinds]
-    parts = [_kind_sql(kind, text, visible, per_kind) for kind in searched]
-    sql = " UNION ALL ".join(part for part, _params in parts)
-    params = [param for _part, part_params in parts for param in part_params]
     with transaction.atomic(), connection.cursor() as cursor:
-        # PostgreSQL cannot estimate how many rows a prefix query matches and, under the
-        # candidates' LIMIT, guesses a sequential scan finds them sooner than the GIN index:
-        # 90 ms to read 40,000 requests that match nothing (bench/README.md). A search always
-        # starts from its index (or, for a KAM, from their accounts' rows).
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        # PostgreSQL cannot estimate how many rows a prefix query matches when its words are
+        # not among the most common, and under the candidates' LIMIT guesses a sequential scan
+        # finds them sooner than the GIN index: 90 ms to read 40,000 requests that match
+        # nothing (bench/README.md). A search starts from its index (or, for a KAM, from their
+        # accounts' rows) unless the word is known to be frequent (SCAN_KINDS). No JIT: it
+        # costs ~80 ms to compile what runs in 2.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
+        # A KAM's search starts from their accounts' rows, whatever the word.
+        scan = _frequent_kinds(cursor, searched, text) if visible is None else set()
+        parts = [
+            _kind_sql(kind, text, visible, per_kind, scan=kind.key in scan) for kind in searched
+        ]
+        sql = " UNION ALL ".join(part for part, _params in parts)
+        params = [param for _part, part_params in parts for param in part_params]
         cursor.execute(sql, params)
         columns = [column.name for column in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

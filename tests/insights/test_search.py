@@ -98,6 +98,24 @@ def test_two_letters_start_names_but_only_whole_words_of_long_texts(leader_searc
     assert sorted(plain(leader_search("neg"), "interactions")) == ["Negociação do reajuste"]
 
 
+def test_frequent_words_read_in_order_find_what_the_index_finds(leader_search, monkeypatch):
+    # A word PostgreSQL estimates frequent is looked for by reading rows in order instead of
+    # through the GIN index (insights.search.SCAN_KINDS): same matches, same ranking.
+    account = AccountFactory(name="Acme Brasil")
+    for summary in ["Negociação do contrato", "Negociações anuais", "Almoço", "Visita técnica"]:
+        InteractionFactory(account=account, summary=summary)
+    make_request(account, received_at=RECEIVED, subject="Negociação de prazo")
+    through_the_index = leader_search("negoci")
+    monkeypatch.setattr("insights.search.FREQUENT_SHARE", 0.0)  # every word is "frequent"
+    read_in_order = leader_search("negoci")
+    assert plain(read_in_order, "interactions") == plain(through_the_index, "interactions")
+    assert sorted(plain(read_in_order, "interactions")) == [
+        "Negociação do contrato",
+        "Negociações anuais",
+    ]
+    assert plain(read_in_order, "requests") == ["Negociação de prazo"]
+
+
 def test_names_english_words_and_stop_words_match_as_typed(leader_search):
     account = AccountFactory(name="Banco do Brasil", tax_id="12.345.678/0001-90")
     StakeholderFactory(account=account, name="Ana Souza", email="ana.souza@bb.com.br")
@@ -277,10 +295,11 @@ def test_search_page_query_count_does_not_grow_with_the_data(
     for count in (2, 12):
         populate(count)
         # session, user; the search's transaction (a savepoint here, BEGIN in production)
-        # with SET LOCAL enable_seqscan (insights/search.py), one statement for the five
-        # kinds (accounts, stakeholders, plans, interactions, requests) and the transaction's
-        # end; unread notifications.
-        with django_assert_num_queries(7):
+        # with SET LOCAL enable_seqscan and jit (insights/search.py), the leader's EXPLAIN of
+        # how frequent the words are, one statement for the five kinds (accounts,
+        # stakeholders, plans, interactions, requests) and the transaction's end; unread
+        # notifications.
+        with django_assert_num_queries(8):
             response = client.get(reverse("search"), {"q": "souza"})
         assert response.status_code == 200
 
