@@ -171,7 +171,13 @@ _NEVER = 10**6
 
 
 def _kind_sql(
-    kind: "SearchKind", text: str, visible: tuple[str, list] | None, limit: int, *, scan: bool
+    kind: "SearchKind",
+    text: str,
+    visible: tuple[str, list] | None,
+    limit: int,
+    *,
+    scan: bool,
+    index_first: bool = False,
 ):
     """One kind's part of the statement: at most `limit` of its best matches among the
     CANDIDATES first ones, with their headline, rank, account and details.
@@ -180,14 +186,19 @@ def _kind_sql(
     matching rows among the first SCAN_ROWS read in order (`ts_match_vq` is `@@` written as a
     function, which no index answers); when those hold fewer than CANDIDATES matches (words
     that are frequent but seldom together), the index's, as without `scan`. PostgreSQL runs
-    the index's subquery only in that case (an InitPlan of the CASE branch taken)."""
+    the index's subquery only in that case (an InitPlan of the CASE branch taken).
+
+    With `index_first` (a KAM's search for a word that is not frequent), the matches come from
+    the index and are then kept to the KAM's accounts, instead of checking every row of their
+    accounts (~4,000 interactions, 10–15 ms); `+ 0` keeps PostgreSQL off the account index."""
     table = kind.model._meta.db_table
     query, query_params = _compiled(search_query(text, prefix_from=kind.prefix_from))
     account_column = "id" if kind.model is Account else "account_id"
     where = f"c.search_vector @@ {query}"
     where_params = list(query_params)
     if visible is not None:
-        where += f" AND c.{account_column} IN ({visible[0]})"
+        steer = " + 0" if index_first else ""
+        where += f" AND c.{account_column}{steer} IN ({visible[0]})"
         where_params += visible[1]
     indexed = f"ARRAY(SELECT c.id FROM {table} c WHERE {where} LIMIT {CANDIDATES})"  # noqa: S608  # nosec B608
     details = ", ".join(
@@ -280,10 +291,21 @@ def global_search(user, text: str, *, per_kind: int = 5, kinds=None) -> list[Sea
         # accounts' rows) unless the word is known to be frequent (SCAN_KINDS). No JIT: it
         # costs ~80 ms to compile what runs in 2.
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
-        # A KAM's search starts from their accounts' rows, whatever the word.
-        scan = _frequent_kinds(cursor, searched, text) if visible is None else set()
+        frequent = _frequent_kinds(cursor, searched, text)
+        # Every account visible: a frequent word is read in order. A KAM's search starts from
+        # their accounts' rows for a frequent word, from the index for the others.
         parts = [
-            _kind_sql(kind, text, visible, per_kind, scan=kind.key in scan) for kind in searched
+            _kind_sql(
+                kind,
+                text,
+                visible,
+                per_kind,
+                scan=visible is None and kind.key in frequent,
+                index_first=visible is not None
+                and kind.key in SCAN_KINDS
+                and kind.key not in frequent,
+            )
+            for kind in searched
         ]
         sql = " UNION ALL ".join(part for part, _params in parts)
         params = [param for _part, part_params in parts for param in part_params]
