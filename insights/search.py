@@ -14,9 +14,10 @@ rules still come from their one place: the tsquery is `kam.search.search_query` 
 Django, the visible accounts are `accounts_for_user`'s queryset compiled by Django.
 
 Speed: ranking reads every matching row's vector, and a frequent word matches a large share
-of a million interactions. So each kind ranks at most `CANDIDATES` matching rows, the first
-the GIN index gives; a query that matches fewer (any query of two words or more, or a name)
-is ranked over all its matches. `bench/web.py --only search` measures it at 20,000 accounts."""
+of a million interactions. So each kind ranks at most `CANDIDATES` matching rows: the first
+the GIN index gives, or, for a word PostgreSQL knows to be frequent, the first met reading
+rows in order (`SCAN_KINDS`); a query that matches fewer (a name, most phrases) is ranked over
+all its matches. `bench/web.py --only search` measures it at 20,000 accounts."""
 
 import json
 from dataclasses import dataclass, field
