@@ -146,22 +146,34 @@ def _frequent_kinds(cursor, kinds: list["SearchKind"], text: str) -> set[str]:
         ]
         if not words or any(query is None for query in queries):
             continue
+        aliases = []
         for query in queries:
             sql, query_params = _compiled(query)
-            parts.append(f"SELECT 1 FROM {table} WHERE search_vector @@ {sql}")  # noqa: S608  # nosec B608
+            aliases.append(f"estimate_{len(parts)}")
+            parts.append(f"SELECT 1 FROM {table} {aliases[-1]} WHERE search_vector @@ {sql}")  # noqa: S608  # nosec B608
             params += query_params
-        parts.append(f"SELECT 1 FROM {table}")  # noqa: S608  # nosec B608
-        shape.append((kind.key, len(queries)))
+        aliases.append(f"estimate_{len(parts)}")
+        parts.append(f"SELECT 1 FROM {table} {aliases[-1]}")  # noqa: S608  # nosec B608
+        shape.append((kind.key, aliases))
     if not parts:
         return set()
     cursor.execute("EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(parts), params)
     plan = cursor.fetchone()[0]
     plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    estimates = iter(child["Plan Rows"] for child in plan["Plans"])
+    # Each part's estimate is on the node that reads its table, named by its alias (the
+    # plan's shape around them is the planner's business).
+    rows = {}
+    nodes = [plan]
+    while nodes:
+        node = nodes.pop()
+        if str(node.get("Alias", "")).startswith("estimate_"):
+            rows[node["Alias"]] = node["Plan Rows"]
+        nodes.extend(node.get("Plans", ()))
     frequent = set()
-    for key, count in shape:
-        matching = [next(estimates) for _ in range(count)]
-        total = next(estimates)
+    for key, aliases in shape:
+        if not all(alias in rows for alias in aliases):
+            continue  # an estimate not found: the index, which is always right
+        *matching, total = (rows[alias] for alias in aliases)
         if total and min(matching) / total >= FREQUENT_SHARE:
             frequent.add(key)
     return frequent
@@ -290,8 +302,12 @@ def global_search(user, text: str, *, per_kind: int = 5, kinds=None) -> list[Sea
         # finds them sooner than the GIN index: 90 ms to read 40,000 requests that match
         # nothing (bench/README.md). A search starts from its index (or, for a KAM, from their
         # accounts' rows) unless the word is known to be frequent (SCAN_KINDS). No JIT: it
-        # costs ~80 ms to compile what runs in 2.
-        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
+        # costs ~80 ms to compile what runs in 2; no parallel workers: they cost more to start
+        # than these statements take (and a seqscan made costly invites them).
+        cursor.execute(
+            "SET LOCAL enable_seqscan = off; SET LOCAL jit = off;"
+            " SET LOCAL max_parallel_workers_per_gather = 0"
+        )
         frequent = _frequent_kinds(cursor, searched, text)
         # Every account visible: a frequent word is read in order. A KAM's search starts from
         # their accounts' rows for a frequent word, from the index for the others.

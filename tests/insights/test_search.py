@@ -4,6 +4,7 @@ prefixes for type-ahead, ranking, the one access rule, the page and the palette.
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from insights.search import KIND_KEYS, global_search
@@ -313,3 +314,20 @@ def test_an_outsider_searching_an_exact_account_name_gets_nothing(client_for, ac
     assert response.status_code == 200
     assert "0 results" in response.text
     assert f"/accounts/{account.pk}/" not in response.text
+
+
+def test_the_frequency_estimate_holds_whatever_plan_the_server_prefers(leader_search):
+    # A server tuned towards parallel plans (or any other plan shape) must not break the
+    # EXPLAIN that judges how frequent the words are (it once expected one plan shape).
+    InteractionFactory(summary="Negociação do contrato")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+            " SET min_parallel_table_scan_size = 0; SET min_parallel_index_scan_size = 0"
+        )
+    try:
+        assert plain(leader_search("2026-01-01T00:00:00+16:00 negoci"), "interactions") == []
+        assert plain(leader_search("negoci"), "interactions") == ["Negociação do contrato"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ALL")
