@@ -201,4 +201,5 @@ def test_a_whitespace_cell_saved_in_place_says_so_at_the_top(page, login, transa
     expect(page.get_by_label("Managed services in Logistics", exact=True)).to_have_value(
         "opportunity"
     )
-    assert page.locator("td.ws-opportunity").count() == 1
+    # The cell's class comes with htmx's settle step, a moment after the swap: wait for it.
+    expect(page.locator("td.ws-opportunity")).to_have_count(1)
