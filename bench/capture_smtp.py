@@ -72,7 +72,7 @@ def group_cpu(pid: int) -> float:
             times = process.cpu_times()
             total += times.user + times.system
         except psutil.NoSuchProcess:
-            pass
+            continue  # ended between the listing and the reading: its time is gone with it
     return total
 
 

@@ -13,6 +13,7 @@ generic reason instead of an exception in the worker.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import html
 import logging
 import mimetypes
@@ -888,11 +889,9 @@ def _loose_date(value: str, outer_date: datetime | None) -> datetime | None:
 
     They carry no zone; the forwarder's client wrote them in its own zone, which is the zone of
     the forwarding message's Date header, so that offset is used (no outer date: unknown)."""
-    try:
-        parsed = parsedate_to_datetime(value)
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+        parsed = parsedate_to_datetime(value)  # RFC 5322 first; else the loose forms below
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        pass
     match = _LOOSE_DATE_RE.search(value)
     if not match or outer_date is None:
         return None

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -9,6 +10,7 @@ from capture import services, tasks
 from capture.forms import AssignForm, DomainForm, EmailUploadForm, SenderRuleForm
 from capture.models import CaptureRule, InboundMessage, MessageStatus
 from capture.selectors import LOG_PAGE_SIZE, capture_log, live_logging_address
+from kam.params import parse_int
 
 
 @require_GET
@@ -120,10 +122,11 @@ def account_email_domains(request, pk: int):
                 messages.success(request, _("Domain added."))
                 return redirect("account_email_domains", pk=account.pk)
             if "remove_domain" in request.POST:
-                services.account_domain_remove(
-                    account=account, domain_id=int(request.POST["remove_domain"] or 0),
-                    actor=request.user,
-                )  # fmt: skip
+                domain_id = parse_int(request.POST["remove_domain"])
+                if domain_id is None or not services.account_domain_remove(
+                    account=account, domain_id=domain_id, actor=request.user
+                ):
+                    raise Http404  # not a domain of this account
                 messages.success(request, _("Domain removed."))
                 return redirect("account_email_domains", pk=account.pk)
             if "account_rule" in request.POST:
@@ -142,8 +145,6 @@ def account_email_domains(request, pk: int):
         except ValidationError as error:
             for message in error.messages:
                 domain_form.add_error(None, message)
-        except ValueError:
-            pass
     errors = domain_form.errors or sender_form.errors
     return _email_page(
         request, account, domain_form=domain_form, sender_form=sender_form,

@@ -138,6 +138,18 @@ def test_a_domain_of_another_account_is_refused(client_for, kam_user, account):
     assert client_for(kam_user).post(url, {"domain": "acme.com.br"}).status_code == 422
 
 
+@pytest.mark.parametrize("value", ["x", "", "²"])
+def test_removing_a_domain_that_is_not_this_accounts_is_a_404(client_for, kam_user, account, value):
+    from tests.factories import AccountFactory
+
+    other = AccountEmailDomain.objects.create(account=AccountFactory(), domain="other.com.br")
+    url = reverse("account_email_domains", args=[account.pk])
+    client = client_for(kam_user)
+    assert client.post(url, {"remove_domain": value}).status_code == 404
+    assert client.post(url, {"remove_domain": other.pk}).status_code == 404
+    assert AccountEmailDomain.objects.filter(pk=other.pk).exists()
+
+
 def test_triage_can_add_the_client_sender_as_a_stakeholder(client_for, kam_user, address, account):
     original = make_email(sender="Nina Nova <nina@newco.com>", to=["owner@example.com"])
     message = _deliver(forward_of(original, to=address.address), address)
