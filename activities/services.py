@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
@@ -151,83 +151,141 @@ def _commitments_from_steps(
     return commitments
 
 
-@transaction.atomic
-def interaction_log(
-    *,
-    account: Account,
-    actor,
-    kind: str,
-    occurred_at: datetime,
-    summary: str,
-    stakeholders: Sequence[Stakeholder] = (),
-    notes: str = "",
-    sentiment: int = 0,
-    category: str = "evolution",
-    next_steps: Sequence[NextStep] = (),
-    answers_request: ClientRequest | None = None,
-    resolves_request: bool = False,
-) -> Interaction:
+@dataclass(frozen=True)
+class NewInteraction:
+    """One interaction for interactions_log: the keywords of interaction_log."""
+
+    account: Account
+    kind: str
+    occurred_at: datetime
+    summary: str
+    stakeholders: Sequence[Stakeholder] = ()
+    notes: str = ""
+    sentiment: int = 0
+    category: str = "evolution"
+    next_steps: Sequence[NextStep] = ()
+    answers_request: ClientRequest | None = None
+    resolves_request: bool = False
+
+
+def interaction_log(*, account: Account, actor, **fields) -> Interaction:
     """Log one interaction with its next steps as commitments, all or nothing. With
     `answers_request` (an open request of this account) the interaction is its first response
-    (request_respond, stamped once) and, with `resolves_request`, also resolves it."""
-    if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+    (request_respond, stamped once) and, with `resolves_request`, also resolves it. The
+    keywords are NewInteraction's; the work is interactions_log's."""
+    return interactions_log(actor=actor, items=[NewInteraction(account=account, **fields)])[0]
+
+
+@transaction.atomic
+def interactions_log(*, actor, items: Sequence[NewInteraction]) -> list[Interaction]:
+    """Log interactions by `actor`, all or nothing: each checked as interaction_log's, then
+    written in a few statements whatever their number (a batch of captured emails), with
+    their timeline entries, next steps, request stamps, the derived last-touch figures and one
+    health rescore of the accounts they touched."""
+    now = timezone.now()
+    rows = []
+    for item in items:
+        _check_interaction(item, now=now)
+        row = Interaction(
+            account=item.account,
+            kind=item.kind,
+            occurred_at=item.occurred_at,
+            summary=item.summary,
+            notes=item.notes,
+            sentiment=item.sentiment,
+            category=item.category,
+            logged_by=actor,
+        )
+        clean_row(row)
+        rows.append(row)
+    if not rows:
+        return []
+    if len(rows) == 1:
+        rows[0].save()
+    else:
+        Interaction.objects.bulk_create(rows)
+    links = Interaction.stakeholders.through
+    links.objects.bulk_create(
+        links(interaction_id=row.pk, stakeholder_id=person_id)
+        for item, row in zip(items, rows, strict=True)
+        for person_id in sorted({person.pk for person in item.stakeholders})
+    )
+    entries = [
+        {"account": item.account, "kind": TimelineKind.INTERACTION,
+         "occurred_at": item.occurred_at, "actor": actor, "interaction": row}
+        for item, row in zip(items, rows, strict=True)
+    ]  # fmt: skip
+    if len(entries) == 1:
+        timeline_record(**entries[0])
+    else:
+        timeline_record_many(entries)
+    for item, row in zip(items, rows, strict=True):
+        _commitments_from_steps(
+            item.account, item.next_steps, actor=actor, occurred_at=item.occurred_at,
+            source_interaction=row,
+        )  # fmt: skip
+        request = item.answers_request
+        if request is not None:
+            _stamp_response(request, at=item.occurred_at, actor=actor, interaction=row)
+            if item.resolves_request:
+                _resolve(request, at=item.occurred_at, actor=actor, interaction=row)
+    # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
+    # each other (a back-dated interaction leaves a later touch in place).
+    touches: dict[int, datetime] = {}
+    people: dict[int, datetime] = {}
+    for item in items:
+        touches[item.account.pk] = max(
+            item.occurred_at, touches.get(item.account.pk, item.occurred_at)
+        )
+        for person in item.stakeholders:
+            people[person.pk] = max(item.occurred_at, people.get(person.pk, item.occurred_at))
+    _move_forward(Account, "last_touch_at", touches)
+    _move_forward(Stakeholder, "last_interaction_at", people)
+    # The accounts' health reflects the new touch within seconds, not at night; through the
+    # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
+    touched = sorted({item.account.pk for item in items})
+    outbox_enqueue("insights.tasks.health_chunk", touched, timezone.localdate().isoformat())
+    return rows
+
+
+def _check_interaction(item: NewInteraction, *, now: datetime) -> None:
+    if item.occurred_at > now + FUTURE_TOLERANCE:
         raise ValidationError(
             {"occurred_at": _("An interaction cannot be more than a day in the future.")}
         )
-    strangers = [s.name for s in stakeholders if s.account_id != account.pk]
+    strangers = [s.name for s in item.stakeholders if s.account_id != item.account.pk]
     if strangers:
         raise ValidationError(
             {"stakeholders": _("Not stakeholders of this account: %(names)s.")
              % {"names": ", ".join(strangers)}}
         )  # fmt: skip
     _check_next_steps(
-        account,
-        next_steps,
-        not_before=timezone.localdate(occurred_at),
+        item.account,
+        item.next_steps,
+        not_before=timezone.localdate(item.occurred_at),
         too_early=_("The due date cannot be before the interaction."),
     )
+    request = item.answers_request
+    if request is not None and request.account_id != item.account.pk:
+        raise ValidationError({"answers_request": _("Choose a request of this account.")})
 
-    interaction = Interaction(
-        account=account,
-        kind=kind,
-        occurred_at=occurred_at,
-        summary=summary,
-        notes=notes,
-        sentiment=sentiment,
-        category=category,
-        logged_by=actor,
+
+def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
+    """Set `field` of the rows keyed in `moments` to the later of its value and theirs, in
+    one UPDATE (rows taken in key order: two batches never wait for each other in a circle)."""
+    if not moments:
+        return
+    if len(moments) == 1:
+        ((pk, moment),) = moments.items()
+        model.objects.filter(pk=pk).update(**{field: Greatest(Coalesce(field, moment), moment)})
+        return
+    keys = sorted(moments)
+    list(model.objects.filter(pk__in=keys).order_by("pk").select_for_update().values_list("pk"))
+    later = Case(
+        *[When(pk=pk, then=Value(moments[pk])) for pk in keys],
+        output_field=model._meta.get_field(field),
     )
-    clean_row(interaction)
-    interaction.save()
-    interaction.stakeholders.set(stakeholders)
-    timeline_record(
-        account=account,
-        kind=TimelineKind.INTERACTION,
-        occurred_at=occurred_at,
-        actor=actor,
-        interaction=interaction,
-    )
-    _commitments_from_steps(
-        account, next_steps, actor=actor, occurred_at=occurred_at, source_interaction=interaction
-    )
-    if answers_request is not None:
-        if answers_request.account_id != account.pk:
-            raise ValidationError({"answers_request": _("Choose a request of this account.")})
-        _stamp_response(answers_request, at=occurred_at, actor=actor, interaction=interaction)
-        if resolves_request:
-            _resolve(answers_request, at=occurred_at, actor=actor, interaction=interaction)
-    # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
-    # each other (a back-dated interaction leaves a later touch in place).
-    Account.objects.filter(pk=account.pk).update(
-        last_touch_at=Greatest(Coalesce("last_touch_at", occurred_at), occurred_at)
-    )
-    Stakeholder.objects.filter(pk__in=[s.pk for s in stakeholders]).update(
-        last_interaction_at=Greatest(Coalesce("last_interaction_at", occurred_at), occurred_at)
-    )
-    # The account's health reflects the new touch within seconds, not at night; through the
-    # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
-    outbox_enqueue("insights.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
-    return interaction
+    model.objects.filter(pk__in=keys).update(**{field: Greatest(Coalesce(field, later), later)})
 
 
 # How long after logging an interaction its author may take it back (the Undo offered in the

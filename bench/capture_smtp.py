@@ -323,9 +323,9 @@ def main() -> int:
     ]
     try:
         pg_before, busy_before = postgres_cpu(), cpu_times()
-        started = time.monotonic()
+        started, own_before = time.monotonic(), time.process_time()
         errors = send_all(port, batches)
-        received_at = time.monotonic()
+        received_at, senders_cpu = time.monotonic(), time.process_time() - own_before
         ours = InboundMessage.objects.filter(pk__gte=first_pk)
         stored = ours.count()
         seconds = received_at - started
@@ -342,6 +342,7 @@ def main() -> int:
             "receiver": receiver.cpu(),
             "workers": sum(worker.cpu() for worker in workers),
             "postgres": sum(postgres_cpu(pg_before).values()),
+            "senders": senders_cpu,
         }
     finally:
         receiver.stop()
@@ -367,7 +368,8 @@ def main() -> int:
     load = os.getloadavg()
     log(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; machine CPU busy {busy:.0%} "
         f"of {os.cpu_count()} cores; CPU s: receiver {cpu['receiver']:.1f}, workers "
-        f"{cpu['workers']:.1f}, PostgreSQL {cpu['postgres']:.1f}")  # fmt: skip
+        f"{cpu['workers']:.1f}, PostgreSQL {cpu['postgres']:.1f}, smtplib senders "
+        f"{cpu['senders']:.1f}")  # fmt: skip
     return 0 if ok else 1
 
 

@@ -132,7 +132,7 @@ def message_receive(
     if too_big:
         with translation.override(_language(message.user if user_id else None)):
             return _finish(message, MessageStatus.REFUSED, _too_big_reason(len(raw)))
-    outbox_enqueue("capture.tasks.message_process", message.pk)
+    outbox_enqueue("capture.tasks.message_process", [message.pk])
     return message
 
 
@@ -159,11 +159,25 @@ def _time_zone(user):
 # --- Processing --------------------------------------------------------------------------------
 
 
+def _save(message: InboundMessage) -> None:
+    """Save what processing fills in, never the raw bytes again (they are the bulk of a row:
+    writing them back on every save doubled the work of an email)."""
+    message.save(update_fields=_PROCESSED_FIELDS)
+
+
+_PROCESSED_FIELDS = [
+    field.name
+    for field in InboundMessage._meta.concrete_fields
+    if field.name not in {"id", "raw", "sha256", "size", "via", "envelope_from", "envelope_to",
+                          "token", "received_at"}
+]  # fmt: skip
+
+
 def _finish(message: InboundMessage, status: str, reason: str = "") -> InboundMessage:
     message.status = status
     message.reason = reason
     message.processed_at = timezone.now()
-    message.save()
+    _save(message)
     return message
 
 
@@ -308,6 +322,9 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     else:
         message.summary_text = parsed.summary_text
     message.warnings = list(parsed.warnings)
+
+
+def _store_attachments(message: InboundMessage, parsed: ParsedMessage) -> None:
     MessageAttachment.objects.bulk_create(
         MessageAttachment(
             message=message,
@@ -321,21 +338,15 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     )
 
 
-def messages_pending(*, limit: int, after: int = 0) -> list[int]:
-    """Ids of received messages waiting to be processed, oldest first."""
-    waiting = InboundMessage.objects.filter(status=MessageStatus.RECEIVED, pk__gt=after)
-    return list(waiting.order_by("pk").values_list("pk", flat=True)[:limit])
-
-
 @transaction.atomic
-def message_process(*, message_id: int, skip_locked: bool = False) -> InboundMessage | None:
+def message_process(*, message_id: int) -> InboundMessage | None:
     """Parse, authenticate, match and log one received message, all or nothing. Idempotent:
-    a message already processed (or gone: a duplicate merged away) is left as it is. With
-    `skip_locked`, a message another transaction is processing is left to it (None). Reasons,
-    warnings and times are in the owner's language and zone (the site's while the owner is
-    not known from the envelope)."""
+    a message already processed (or gone: a duplicate merged away) is left as it is; one
+    another transaction is processing is waited for. Reasons, warnings and times are in the
+    owner's language and zone (the site's while the owner is not known from the envelope)."""
     message = (
-        InboundMessage.objects.select_for_update(skip_locked=skip_locked)
+        InboundMessage.objects.select_for_update(of=("self",))
+        .select_related("user")
         .filter(pk=message_id)
         .first()
     )
@@ -363,22 +374,20 @@ def _process(message: InboundMessage) -> InboundMessage | None:
     else:
         user, reason = _resolve_user(message, parsed)
     message.user = user
-    if message.user_id is not None and parsed.message_id:
-        duplicate = (
-            InboundMessage.objects.filter(user=user, message_id=parsed.message_id[:998])
-            .exclude(pk=message.pk)
-            .first()
-        )
-        if duplicate is not None:
-            message.delete()  # stored once: the first delivery keeps the message
-            return duplicate
     _store_parsed(message, parsed)
     try:
         with transaction.atomic():
-            message.save()
-    except IntegrityError:  # the same message processed at the same moment by another worker
+            _save(message)
+    except IntegrityError:
+        # The same message is already stored for this user (the same Message-ID: BCC, then
+        # a forward of that BCC; or the same bytes, its owner known only now): the first
+        # delivery keeps it.
         message.delete()
-        return None
+        same = Q(sha256=message.sha256)
+        if message.message_id:
+            same |= Q(message_id=message.message_id)
+        return InboundMessage.objects.defer("raw").filter(same, user=user).first()
+    _store_attachments(message, parsed)
     if user is None or reason:
         return _finish(message, MessageStatus.DROPPED, reason)
 

@@ -1,40 +1,32 @@
 """Celery entry points for capture: ids in, services do the work."""
 
-from django.conf import settings
 from django.db import OperationalError
 
 from capture import services
 from kam.celery import idempotent_task
 from kam.outbox import outbox_hold
 
-ROUNDS = 4  # a run ends within seconds: a worker's other tasks are not kept waiting
-
 
 @idempotent_task(time_limit=300)
-def message_process(message_id: int) -> str:
-    """Parse, match and log one received message. Safe to run twice: a processed message is
-    left as it is (capture.services.message_process).
+def message_process(message_ids: list[int] | int) -> str:
+    """Parse, match and log received messages, each in its own transaction (one bad message
+    never stops the others). Safe to run twice: a processed message is left as it is
+    (capture.services.message_process).
 
-    Then, while mail keeps arriving, take up to CAPTURE_PROCESS_BATCH other waiting messages
-    in the same run (each in its own transaction, rows another worker holds skipped; their own
-    queued tasks find them done), and send what they all queued at the end: the rescore of
-    every account they touched goes as one task instead of one per email (kam.outbox)."""
+    Every way in queues this task with the id of the message it stored; the outbox sends
+    those pending together as one task with all their ids (kam.outbox MERGEABLE: the SMTP
+    receiver's group commit queues one task per batch). What the messages queue in turn is
+    sent once at the end: the rescore of every account they touched is one health chunk.
+    Returns the outcomes seen (one status for one message), for the worker's log."""
+    ids = [message_ids] if isinstance(message_ids, int) else list(message_ids)
     with outbox_hold():
-        status = _process_one(message_id, skip_locked=False)
-        last = message_id
-        for _round in range(ROUNDS if settings.CAPTURE_PROCESS_BATCH else 0):
-            waiting = services.messages_pending(limit=settings.CAPTURE_PROCESS_BATCH, after=last)
-            if not waiting:
-                break
-            for pk in waiting:
-                _process_one(pk, skip_locked=True)
-            last = waiting[-1]
-    return status
+        statuses = [_process_one(pk) for pk in ids]
+    return ", ".join(sorted(set(statuses)))
 
 
-def _process_one(message_id: int, *, skip_locked: bool) -> str:
+def _process_one(message_id: int) -> str:
     try:
-        message = services.message_process(message_id=message_id, skip_locked=skip_locked)
+        message = services.message_process(message_id=message_id)
     except OperationalError:
         raise  # the database hiccuped: retried with backoff
     except Exception as error:  # a bug on one message must not stop the queue

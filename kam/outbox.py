@@ -78,8 +78,9 @@ def _batch(connection) -> _AfterCommit:
 
 # Tasks whose first argument is a list of ids that may be merged: identical others arguments,
 # pending together, go as one task with the union (a rescore of the accounts touched by a batch
-# of captured emails is one health chunk, not one per email).
-MERGEABLE = frozenset({"insights.tasks.health_chunk"})
+# of captured emails is one health chunk, not one per email; the emails a receiver stored
+# together are one capture task).
+MERGEABLE = frozenset({"insights.tasks.health_chunk", "capture.tasks.message_process"})
 _held = threading.local()
 
 

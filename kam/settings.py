@@ -200,7 +200,6 @@ CAPTURE_MAX_MESSAGE_BYTES = env.int("CAPTURE_MAX_MESSAGE_BYTES", default=25 * 10
 CAPTURE_MAX_ATTACHMENT_BYTES = env.int("CAPTURE_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 # A worker's processing task also takes up to this many other waiting messages per round (four
 # rounds at most), each in its own transaction; 0: each message only by its own task.
-CAPTURE_PROCESS_BATCH = env.int("CAPTURE_PROCESS_BATCH", default=50)
 # Hosted inbound mail (django-anymail's inbound webhooks, docs/capture.md): an endpoint is on only
 # when its check is configured — Mailgun's webhook signing key (HMAC of each post), and for
 # Postmark (which signs nothing) the basic-auth "user:password" in the webhook URL. When

@@ -41,7 +41,7 @@ def test_receiving_stores_the_raw_bytes_and_queues_processing_without_parsing(ad
     assert message.status == MessageStatus.RECEIVED
     assert message.user == address.user
     assert OutboxTask.objects.filter(
-        task="capture.tasks.message_process", args=[message.pk]
+        task="capture.tasks.message_process", args=[[message.pk]]
     ).exists()
 
 
@@ -260,9 +260,7 @@ def test_domain_suggestions_come_from_stakeholders_and_skip_public_and_taken_one
     assert services.domain_suggestions(account) == ["acme.com.br"]
 
 
-def test_one_task_run_also_takes_the_messages_waiting_each_in_its_own_transaction(
-    address, account, carla
-):
+def test_one_task_takes_several_messages_each_in_its_own_transaction(address, account, carla):
     from capture.tasks import message_process
 
     raws = [make_email(message_id=f"<batch{n}@example.com>") for n in range(3)]
@@ -271,24 +269,38 @@ def test_one_task_run_also_takes_the_messages_waiting_each_in_its_own_transactio
         services.message_receive(raw=raw, via="smtp", envelope_to=[address.address]).pk
         for raw in raws
     ]
-    assert message_process(ids[0]) == MessageStatus.LOGGED
+    assert message_process(ids) == "logged, refused"
     statuses = dict(InboundMessage.objects.values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == ["logged", "refused", "logged", "logged"]
     assert account.interactions.count() == 3
-    assert message_process(ids[2]) == MessageStatus.LOGGED  # its own task: already done
+    assert message_process(ids[2]) == MessageStatus.LOGGED  # run again: already done
     assert account.interactions.count() == 3
 
 
-def test_with_batching_off_a_task_takes_only_its_message(address, account, carla, settings):
+def test_a_crash_on_one_message_of_a_task_marks_it_failed_and_logs_the_others(
+    address, account, carla, monkeypatch
+):
     from capture.tasks import message_process
 
-    settings.CAPTURE_PROCESS_BATCH = 0
     ids = [
         services.message_receive(
-            raw=make_email(message_id=f"<solo{n}@example.com>"), via="smtp",
-            envelope_to=[address.address],
+            raw=make_email(message_id=f"<crash{n}@example.com>", subject=f"Pedido {n}"),
+            via="smtp", envelope_to=[address.address],
         ).pk
-        for n in range(2)
+        for n in range(3)
     ]  # fmt: skip
-    message_process(ids[0])
-    assert InboundMessage.objects.get(pk=ids[1]).status == MessageStatus.RECEIVED
+    real = services._log
+
+    def crash_on_the_second(message, *args, **kwargs):
+        if message.pk == ids[1]:
+            raise RuntimeError("a bug")
+        return real(message, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_log", crash_on_the_second)
+    assert message_process(ids) == "failed, logged"
+    statuses = dict(InboundMessage.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["logged", "failed", "logged"]
+    assert sorted(account.interactions.values_list("summary", flat=True)) == [
+        "Pedido 0",
+        "Pedido 2",
+    ]
