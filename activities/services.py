@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
@@ -156,6 +156,7 @@ class NewInteraction:
     """One interaction for interactions_log: the keywords of interaction_log."""
 
     account: Account
+    actor: object  # who logs it (a user)
     kind: str
     occurred_at: datetime
     summary: str
@@ -173,12 +174,12 @@ def interaction_log(*, account: Account, actor, **fields) -> Interaction:
     `answers_request` (an open request of this account) the interaction is its first response
     (request_respond, stamped once) and, with `resolves_request`, also resolves it. The
     keywords are NewInteraction's; the work is interactions_log's."""
-    return interactions_log(actor=actor, items=[NewInteraction(account=account, **fields)])[0]
+    return interactions_log(items=[NewInteraction(account=account, actor=actor, **fields)])[0]
 
 
 @transaction.atomic
-def interactions_log(*, actor, items: Sequence[NewInteraction]) -> list[Interaction]:
-    """Log interactions by `actor`, all or nothing: each checked as interaction_log's, then
+def interactions_log(*, items: Sequence[NewInteraction]) -> list[Interaction]:
+    """Log interactions, all or nothing: each checked as interaction_log's, then
     written in a few statements whatever their number (a batch of captured emails), with
     their timeline entries, next steps, request stamps, the derived last-touch figures and one
     health rescore of the accounts they touched."""
@@ -194,7 +195,7 @@ def interactions_log(*, actor, items: Sequence[NewInteraction]) -> list[Interact
             notes=item.notes,
             sentiment=item.sentiment,
             category=item.category,
-            logged_by=actor,
+            logged_by=item.actor,
         )
         clean_row(row)
         rows.append(row)
@@ -212,7 +213,7 @@ def interactions_log(*, actor, items: Sequence[NewInteraction]) -> list[Interact
     )
     entries = [
         {"account": item.account, "kind": TimelineKind.INTERACTION,
-         "occurred_at": item.occurred_at, "actor": actor, "interaction": row}
+         "occurred_at": item.occurred_at, "actor": item.actor, "interaction": row}
         for item, row in zip(items, rows, strict=True)
     ]  # fmt: skip
     if len(entries) == 1:
@@ -221,14 +222,14 @@ def interactions_log(*, actor, items: Sequence[NewInteraction]) -> list[Interact
         timeline_record_many(entries)
     for item, row in zip(items, rows, strict=True):
         _commitments_from_steps(
-            item.account, item.next_steps, actor=actor, occurred_at=item.occurred_at,
+            item.account, item.next_steps, actor=item.actor, occurred_at=item.occurred_at,
             source_interaction=row,
         )  # fmt: skip
         request = item.answers_request
         if request is not None:
-            _stamp_response(request, at=item.occurred_at, actor=actor, interaction=row)
+            _stamp_response(request, at=item.occurred_at, actor=item.actor, interaction=row)
             if item.resolves_request:
-                _resolve(request, at=item.occurred_at, actor=actor, interaction=row)
+                _resolve(request, at=item.occurred_at, actor=item.actor, interaction=row)
     # Derived "last touch" figures, moved forward in SQL so concurrent logs never undo
     # each other (a back-dated interaction leaves a later touch in place).
     touches: dict[int, datetime] = {}
@@ -271,8 +272,9 @@ def _check_interaction(item: NewInteraction, *, now: datetime) -> None:
 
 
 def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
-    """Set `field` of the rows keyed in `moments` to the later of its value and theirs, in
-    one UPDATE (rows taken in key order: two batches never wait for each other in a circle)."""
+    """Set `field` of the rows keyed in `moments` to the later of its value and theirs, in one
+    UPDATE (the rows locked first in key order: two batches never wait for each other in a
+    circle; the values sent as two arrays, not a CASE per row)."""
     if not moments:
         return
     if len(moments) == 1:
@@ -280,12 +282,17 @@ def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
         model.objects.filter(pk=pk).update(**{field: Greatest(Coalesce(field, moment), moment)})
         return
     keys = sorted(moments)
-    list(model.objects.filter(pk__in=keys).order_by("pk").select_for_update().values_list("pk"))
-    later = Case(
-        *[When(pk=pk, then=Value(moments[pk])) for pk in keys],
-        output_field=model._meta.get_field(field),
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field(field).column)
+    # Names from the model, values as parameters:
+    lock = f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608  # nosec B608
+    update = (
+        f"UPDATE {table} AS t SET {column} = GREATEST(COALESCE(t.{column}, v.at), v.at) "  # noqa: S608  # nosec B608
+        "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v (id, at) WHERE t.id = v.id"
     )
-    model.objects.filter(pk__in=keys).update(**{field: Greatest(Coalesce(field, later), later)})
+    with connection.cursor() as cursor:
+        cursor.execute(lock, [keys])
+        cursor.execute(update, [keys, [moments[pk] for pk in keys]])
 
 
 # How long after logging an interaction its author may take it back (the Undo offered in the

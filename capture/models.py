@@ -210,6 +210,12 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["user", "-received_at"], name="capture_inbound_user_recent"),
             models.Index(fields=["user", "thread_key"], name="capture_inbound_user_thread"),
+            # The messages waiting to be processed (capture.services.messages_waiting).
+            models.Index(
+                fields=["id"],
+                condition=Q(status="received"),
+                name="capture_inbound_waiting",
+            ),
         ]
         constraints = [
             # The same bytes delivered twice for one user (a retry) are one row…

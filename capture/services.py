@@ -3,10 +3,12 @@ match and log it through the same services as a typed interaction (docs/capture.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +32,12 @@ from activities.models import (
     PlannedMeeting,
     RequestChannel,
 )
-from activities.services import interaction_log, meeting_invites_apply_text, request_create
+from activities.services import (
+    NewInteraction,
+    interactions_log,
+    meeting_invites_apply_text,
+    request_create,
+)
 from capture.models import (
     AccountEmailDomain,
     CaptureRule,
@@ -87,53 +94,84 @@ def logging_token(address: str) -> str:
 # --- Receiving ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A message as it came in, for messages_receive: the keywords of message_receive."""
+
+    raw: bytes
+    via: str
+    envelope_from: str = ""
+    envelope_to: Sequence[str] = ()
+    user: object = None  # who uploaded it (signed in on the site)
+    account: Account | None = None  # the account page it was uploaded on
+
+
+def message_receive(**delivery) -> InboundMessage:
+    """Store one message as it came in (see messages_receive)."""
+    return messages_receive(deliveries=[Delivery(**delivery)])[0]
+
+
 @transaction.atomic
-def message_receive(
-    *,
-    raw: bytes,
-    via: str,
-    envelope_from: str = "",
-    envelope_to: Sequence[str] = (),
-    user=None,
-    account: Account | None = None,
-) -> InboundMessage:
+def messages_receive(*, deliveries: Sequence[Delivery]) -> list[InboundMessage]:
     """Store the raw bytes first (the same bytes for the same user once), then queue
-    capture.tasks.message_process through the outbox. Never parses here: a broken message
-    must not cost the sender an answer, and a Redis outage loses nothing."""
-    digest = hashlib.sha256(raw).hexdigest()
-    token = next((t for t in map(logging_token, envelope_to) if t), "")
-    if user is None and token:
-        owner = LoggingAddress.objects.filter(token=token).values_list("user_id", flat=True)
-        user_id = owner.first()
-    else:
-        user_id = user.pk if user is not None else None
-    if user_id is not None:
-        existing = InboundMessage.objects.filter(user_id=user_id, sha256=digest).first()
-        if existing is not None:
-            return existing
-    # Every way in (SMTP, webhooks, upload) meets the cap here, before anything parses: an
-    # oversized message is recorded (size, reason) in its owner's log without its bytes.
-    too_big = len(raw) > settings.CAPTURE_MAX_MESSAGE_BYTES
+    capture.tasks.message_process through the outbox, one task for them all. Never parses
+    here: a broken message must not cost the sender an answer, and a Redis outage loses
+    nothing. Returns each delivery's row (the earlier one for bytes already stored). A
+    batch that cannot be stored at once (the same bytes arriving this moment another way)
+    is stored one by one."""
+    tokens = [next((t for t in map(logging_token, d.envelope_to) if t), "") for d in deliveries]
+    unknown = {t for d, t in zip(deliveries, tokens, strict=True) if d.user is None and t}
+    owners = dict(
+        LoggingAddress.objects.filter(token__in=unknown).values_list("token", "user_id")
+    )  # fmt: skip
+    digests = [hashlib.sha256(d.raw).hexdigest() for d in deliveries]
+    user_ids = [
+        d.user.pk if d.user is not None else owners.get(t)
+        for d, t in zip(deliveries, tokens, strict=True)
+    ]
+    stored = {
+        (m.user_id, m.sha256): m
+        for m in InboundMessage.objects.defer("raw").filter(
+            user_id__in={u for u in user_ids if u is not None}, sha256__in=digests
+        )
+    }
+    rows, new = [], []
+    for delivery, token, digest, user_id in zip(deliveries, tokens, digests, user_ids, strict=True):
+        if user_id is not None and (user_id, digest) in stored:
+            rows.append(stored[user_id, digest])
+            continue
+        # Every way in (SMTP, webhooks, upload) meets the cap here, before anything parses:
+        # an oversized message is recorded (size, reason) in its owner's log without its bytes.
+        too_big = len(delivery.raw) > settings.CAPTURE_MAX_MESSAGE_BYTES
+        message = InboundMessage(
+            raw=b"" if too_big else delivery.raw,
+            sha256=digest,
+            size=len(delivery.raw),
+            via=delivery.via,
+            envelope_from=delivery.envelope_from[:320],
+            envelope_to=list(delivery.envelope_to),
+            token=token,
+            user_id=user_id,
+            account=delivery.account,
+        )
+        if too_big:
+            with translation.override(_language(delivery.user)):
+                _finish(message, MessageStatus.REFUSED, _too_big_reason(len(delivery.raw)))
+        if user_id is not None:
+            stored[user_id, digest] = message  # the same bytes twice in this batch: once
+        rows.append(message)
+        new.append(message)
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.create(
-                raw=b"" if too_big else raw,
-                sha256=digest,
-                size=len(raw),
-                via=via,
-                envelope_from=envelope_from[:320],
-                envelope_to=list(envelope_to),
-                token=token,
-                user_id=user_id,
-                account=account,
-            )
-    except IntegrityError:  # the same bytes, delivered twice at the same moment
-        return InboundMessage.objects.get(user_id=user_id, sha256=digest)
-    if too_big:
-        with translation.override(_language(message.user if user_id else None)):
-            return _finish(message, MessageStatus.REFUSED, _too_big_reason(len(raw)))
-    outbox_enqueue("capture.tasks.message_process", [message.pk])
-    return message
+            InboundMessage.objects.bulk_create(new)
+    except IntegrityError:  # the same bytes, delivered at this moment another way
+        if len(deliveries) > 1:
+            return [messages_receive(deliveries=[d])[0] for d in deliveries]
+        return [InboundMessage.objects.defer("raw").get(user_id=user_ids[0], sha256=digests[0])]
+    waiting = [m.pk for m in new if m.status == MessageStatus.RECEIVED]
+    if waiting:
+        outbox_enqueue("capture.tasks.message_process", waiting)
+    return rows
 
 
 def _too_big_reason(size: int) -> str:
@@ -158,13 +196,8 @@ def _time_zone(user):
 
 # --- Processing --------------------------------------------------------------------------------
 
-
-def _save(message: InboundMessage) -> None:
-    """Save what processing fills in, never the raw bytes again (they are the bulk of a row:
-    writing them back on every save doubled the work of an email)."""
-    message.save(update_fields=_PROCESSED_FIELDS)
-
-
+# What processing fills in: the raw bytes and the envelope are never written again (the bytes
+# are the bulk of a row: writing them back doubled the work of an email).
 _PROCESSED_FIELDS = [
     field.name
     for field in InboundMessage._meta.concrete_fields
@@ -174,10 +207,10 @@ _PROCESSED_FIELDS = [
 
 
 def _finish(message: InboundMessage, status: str, reason: str = "") -> InboundMessage:
+    """Set the outcome; the run's _Batch.write saves it with the rest."""
     message.status = status
     message.reason = reason
     message.processed_at = timezone.now()
-    _save(message)
     return message
 
 
@@ -185,26 +218,163 @@ def _addresses_json(addresses) -> list[dict]:
     return [{"name": a.name, "email": a.email} for a in addresses]
 
 
-def _own_addresses(user) -> set[str]:
-    aliases = SenderAlias.objects.filter(user=user, verified_at__isnull=False)
-    return {user.email.lower(), *aliases.values_list("email", flat=True)}
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].lower()
 
 
-def _resolve_user(message: InboundMessage, parsed: ParsedMessage):
+class _Batch:
+    """One processing run (one message or a task's batch), in one transaction: what its
+    messages read is read once for all of them (logging addresses, each owner's addresses,
+    the stakeholders their participants match, accounts, request rules and threads, earlier
+    deliveries), and what they write goes together when the run ends (`write`): the email
+    logs through interactions_log (one per owner), the messages' rows, their attachments."""
+
+    def __init__(self):
+        self.addresses: dict[str, LoggingAddress] = {}
+        self.accounts: dict[int, Account] = {}
+        self.requests: dict[tuple[int, str], ClientRequest] = {}  # (user, thread key) → opened
+        self.kept: dict[tuple[int, str], InboundMessage] = {}  # (user, Message-ID | sha256)
+        self._own: dict[int, set[str]] = {}
+        self._people: dict[int, dict[str, list[Stakeholder]]] = {}  # user → email → people
+        self._rules: dict[int, set[str]] = {}  # account → senders that open requests ("": all)
+        self.logs: list[tuple[InboundMessage, NewInteraction]] = []
+        self.messages: list[InboundMessage] = []
+        self.attachments: list[MessageAttachment] = []
+
+    # Reading, for all the run's messages at once.
+
+    def load_addresses(self, tokens: set[str]) -> None:
+        rows = LoggingAddress.objects.select_related("user").filter(
+            token__in=tokens - set(self.addresses)
+        )
+        self.addresses.update({row.token: row for row in rows})
+
+    def load_earlier(self, messages: list[InboundMessage]) -> None:
+        """The deliveries already stored of the same messages (their Message-ID or bytes)."""
+        owners = {m.user_id for m in messages if m.user_id is not None}
+        if not owners:
+            return
+        ids = {m.message_id for m in messages if m.message_id}
+        digests = {m.sha256 for m in messages}
+        earlier = (
+            InboundMessage.objects.defer("raw")
+            .filter(user_id__in=owners)
+            .filter(Q(message_id__in=ids) | Q(sha256__in=digests))
+            .exclude(pk__in=[m.pk for m in messages])
+            .order_by("-pk")
+        )
+        for row in earlier:  # the oldest last: it is the one kept
+            for key in (row.message_id, row.sha256):
+                if key:
+                    self.kept[row.user_id, key] = row
+
+    def load_people(self, user, emails: set[str]) -> None:
+        """The stakeholders with these emails on the accounts `user` may edit."""
+        known = self._people.setdefault(user.pk, {})
+        wanted = emails - set(known)
+        if not wanted:
+            return
+        for email in wanted:
+            known[email] = []
+        rows = (
+            Stakeholder.objects.annotate(email_lower=Lower("email"))
+            .filter(account__in=accounts_for_user(user, action=Access.EDIT))
+            .filter(left_on__isnull=True, email_lower__in=wanted)
+            .select_related("account")
+            .order_by("pk")
+        )
+        for person in rows:
+            known[person.email_lower].append(person)
+            self.accounts.setdefault(person.account_id, person.account)
+
+    def load_threads(self, messages: list[InboundMessage]) -> None:
+        """The open requests earlier messages of these threads opened."""
+        keys = {k for m in messages for k in (m.thread_key, m.in_reply_to) if k}
+        if not keys:
+            return
+        openers = (
+            InboundMessage.objects.filter(
+                user_id__in={m.user_id for m in messages}, client_request__isnull=False
+            )
+            .filter(Q(thread_key__in=keys) | Q(message_id__in=keys))
+            .order_by("received_at", "pk")
+            .values_list("user_id", "thread_key", "message_id", "client_request_id")
+        )
+        found = {}
+        for user_id, thread, message_id, request_id in openers:  # the latest wins
+            for key in {thread, message_id} & keys:
+                found[user_id, key] = request_id
+        requests = ClientRequest.objects.select_related("account").in_bulk(set(found.values()))
+        for key, request_id in found.items():
+            if request_id in requests and key not in self.requests:
+                self.requests[key] = requests[request_id]
+
+    def own_addresses(self, user) -> set[str]:
+        if user.pk not in self._own:
+            aliases = SenderAlias.objects.filter(user=user, verified_at__isnull=False)
+            self._own[user.pk] = {user.email.lower(), *aliases.values_list("email", flat=True)}
+        return self._own[user.pk]
+
+    def match(self, user, emails: set[str]) -> tuple[set[int], list[Stakeholder]]:
+        """(account ids, stakeholders found): first by the stakeholders' emails on the accounts
+        the user may edit; when none, by the accounts' email domains."""
+        self.load_people(user, emails)
+        known = self._people[user.pk]
+        stakeholders = sorted((p for e in emails for p in known[e]), key=lambda p: p.pk)
+        accounts = {s.account_id for s in stakeholders}
+        if accounts:
+            return accounts, stakeholders
+        domains = {_domain(e) for e in emails} - PUBLIC_DOMAINS
+        editable = accounts_for_user(user, action=Access.EDIT)
+        accounts = set(
+            AccountEmailDomain.objects.filter(domain__in=domains, account__in=editable)
+            .values_list("account_id", flat=True)
+        )  # fmt: skip
+        return accounts, []
+
+    def account(self, pk: int) -> Account:
+        if pk not in self.accounts:
+            self.accounts[pk] = Account.objects.get(pk=pk)
+        return self.accounts[pk]
+
+    def thread_request(self, message: InboundMessage) -> ClientRequest | None:
+        """The open request an earlier message of this thread opened (for the user's reply)."""
+        for key in (message.thread_key, message.in_reply_to):
+            if key and (message.user_id, key) in self.requests:
+                return self.requests[message.user_id, key]
+        return None
+
+    def rule_applies(self, account: Account, sender_email: str) -> bool:
+        if account.pk not in self._rules:
+            rules = CaptureRule.objects.filter(account=account)
+            self._rules[account.pk] = set(rules.values_list("sender_email", flat=True))
+        return bool(self._rules[account.pk] & {"", sender_email})
+
+    # Writing, when the run ends.
+
+    def write(self) -> None:
+        rows = interactions_log(items=[item for _message, item in self.logs])
+        for (message, _item), row in zip(self.logs, rows, strict=True):
+            message.interaction = row
+        # One UPDATE each: bulk_update's CASE per field and row cost more than all of them.
+        for message in self.messages:
+            message.save(update_fields=_PROCESSED_FIELDS)
+        MessageAttachment.objects.bulk_create(self.attachments)
+        self.logs, self.messages, self.attachments = [], [], []
+
+
+def _resolve_user(message: InboundMessage, parsed: ParsedMessage, batch: _Batch):
     """(user, reason): the owner of the live logging address the message came through."""
     tokens = [message.token] if message.token else []
     tokens += [logging_token(a.email) for a in (*parsed.to, *parsed.cc)]
     tokens = [t for t in tokens if t]
     if not tokens:
         return None, _("The message was not sent to a logging address.")
-    row = (
-        LoggingAddress.objects.select_related("user")
-        .filter(token__in=tokens)
-        .order_by("revoked_at")
-        .first()
-    )
-    if row is None:
+    rows = [batch.addresses[t] for t in tokens if t in batch.addresses]
+    if not rows:
         return None, _("Unknown logging address.")
+    # A revoked address before a live one, as the token lists them twice at most.
+    row = min(rows, key=lambda r: (r.revoked_at is None, r.revoked_at or r.created_at))
     if not row.is_live:
         return row.user, _("This logging address was revoked; create a new one on your profile.")
     if not row.user.is_active:
@@ -212,52 +382,9 @@ def _resolve_user(message: InboundMessage, parsed: ParsedMessage):
     return row.user, ""
 
 
-def _domain(email: str) -> str:
-    return email.rpartition("@")[2].lower()
-
-
-def _match_accounts(user, emails: set[str]):
-    """(account ids, stakeholders found): first by the stakeholders' emails on the accounts the
-    user may edit; when none, by the accounts' email domains."""
-    editable = accounts_for_user(user, action=Access.EDIT)
-    stakeholders = list(
-        Stakeholder.objects.annotate(email_lower=Lower("email"))
-        .filter(account__in=editable, left_on__isnull=True, email_lower__in=emails)
-        .order_by("pk")
-    )
-    accounts = {s.account_id for s in stakeholders}
-    if accounts:
-        return accounts, stakeholders
-    domains = {_domain(e) for e in emails} - PUBLIC_DOMAINS
-    accounts = set(
-        AccountEmailDomain.objects.filter(domain__in=domains, account__in=editable).values_list(
-            "account_id", flat=True
-        )
-    )
-    return accounts, []
-
-
-def _thread_request(message: InboundMessage) -> ClientRequest | None:
-    """The open request an earlier message of this thread opened (for the user's reply)."""
-    keys = {k for k in (message.thread_key, message.in_reply_to) if k}
-    if not keys:
-        return None
-    opener = (
-        InboundMessage.objects.filter(user=message.user, client_request__isnull=False)
-        .filter(Q(thread_key__in=keys) | Q(message_id__in=keys))
-        .only("client_request_id")
-        .order_by("-received_at")
-        .first()
-    )
-    if opener is None:
-        return None
-    return (
-        ClientRequest.objects.filter(pk=opener.client_request_id).select_related("account").first()
-    )
-
-
-def _rule_applies(account: Account, sender_email: str) -> bool:
-    return CaptureRule.objects.filter(account=account, sender_email__in=["", sender_email]).exists()
+def _tokens(message: InboundMessage, parsed: ParsedMessage) -> set[str]:
+    found = {logging_token(a.email) for a in (*parsed.to, *parsed.cc)} | {message.token}
+    return {t for t in found if t}
 
 
 def _occurred_at(message: InboundMessage):
@@ -266,14 +393,16 @@ def _occurred_at(message: InboundMessage):
     return min(moment, timezone.now()) if moment > timezone.now() + timedelta(hours=1) else moment
 
 
-def _log(message: InboundMessage, account: Account, stakeholders, *, answers=None):
+def _log(message: InboundMessage, account: Account, stakeholders, batch: _Batch, *, answers=None):
+    """Log the email on `account` when the run ends (batch.write), and open a request now
+    when a rule says so (a reply later in the same run then finds it)."""
     user = message.user
     people = [s for s in stakeholders if s.account_id == account.pk]
     summary = (message.subject or _("(no subject)"))[:SUMMARY_MAX]
     occurred_at = _occurred_at(message)
     if answers is not None and occurred_at < answers.received_at:
         answers = None
-    interaction = interaction_log(
+    batch.logs.append((message, NewInteraction(
         account=account,
         actor=user,
         kind=InteractionKind.EMAIL,
@@ -283,10 +412,9 @@ def _log(message: InboundMessage, account: Account, stakeholders, *, answers=Non
         stakeholders=people,
         sentiment=0,
         answers_request=answers,
-    )
+    )))  # fmt: skip
     message.account = account
-    message.interaction = interaction
-    if message.direction == Direction.IN and _rule_applies(account, message.from_email):
+    if message.direction == Direction.IN and batch.rule_applies(account, message.from_email):
         requester = next((s for s in people if s.email.lower() == message.from_email), None)
         message.client_request = request_create(
             account=account,
@@ -297,6 +425,9 @@ def _log(message: InboundMessage, account: Account, stakeholders, *, answers=Non
             requester=requester,
             details=message.summary_text,
         )
+        for key in (message.thread_key, message.message_id):
+            if key:
+                batch.requests[user.pk, key] = message.client_request
     return _finish(message, MessageStatus.LOGGED)
 
 
@@ -324,8 +455,8 @@ def _store_parsed(message: InboundMessage, parsed: ParsedMessage) -> None:
     message.warnings = list(parsed.warnings)
 
 
-def _store_attachments(message: InboundMessage, parsed: ParsedMessage) -> None:
-    MessageAttachment.objects.bulk_create(
+def _attachments(message: InboundMessage, parsed: ParsedMessage) -> list[MessageAttachment]:
+    return [
         MessageAttachment(
             message=message,
             filename=a.filename[:255],
@@ -335,63 +466,128 @@ def _store_attachments(message: InboundMessage, parsed: ParsedMessage) -> None:
             note=a.note[:300],
         )
         for a in (*parsed.attachments, *(parsed.forwarded.attachments if parsed.forwarded else ()))
-    )
+    ]
+
+
+def messages_waiting(*, limit: int, exclude: Sequence[int] = ()) -> list[int]:
+    """Ids of received messages waiting to be processed, oldest first."""
+    if limit <= 0:
+        return []
+    waiting = InboundMessage.objects.filter(status=MessageStatus.RECEIVED).exclude(pk__in=exclude)
+    return list(waiting.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def message_process(*, message_id: int) -> InboundMessage | None:
+    """Parse, authenticate, match and log one received message, all or nothing (see
+    messages_process). Returns the message, the earlier delivery kept in its place, or None
+    when it is gone."""
+    return messages_process(message_ids=[message_id]).get(message_id)
 
 
 @transaction.atomic
-def message_process(*, message_id: int) -> InboundMessage | None:
-    """Parse, authenticate, match and log one received message, all or nothing. Idempotent:
-    a message already processed (or gone: a duplicate merged away) is left as it is; one
-    another transaction is processing is waited for. Reasons, warnings and times are in the
-    owner's language and zone (the site's while the owner is not known from the envelope)."""
-    message = (
-        InboundMessage.objects.select_for_update(of=("self",))
+def messages_process(*, message_ids: Sequence[int]) -> dict[int, InboundMessage | None]:
+    """Parse, authenticate, match and log received messages, all in one transaction (the
+    task runs each alone when a batch fails), and return them by id. Idempotent: a message
+    already processed is left as it is; one another run is processing is left to it (not in
+    the result). A message delivered twice
+    (the same Message-ID or bytes for its owner) is kept once: the later row is deleted and
+    the earlier returned in its place. Reasons, warnings and times are in the owner's
+    language and zone (the site's while the owner is not known from the envelope)."""
+    locked = list(
+        InboundMessage.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("user")
-        .filter(pk=message_id)
-        .first()
+        .filter(pk__in=message_ids)
+        .order_by("pk")
     )
-    if message is None or message.status != MessageStatus.RECEIVED:
-        return message
-    owner = message.user if message.user_id is not None else None
+    results: dict[int, InboundMessage | None] = {m.pk: m for m in locked}
+    batch = _Batch()
+    read: list[tuple[InboundMessage, ParsedMessage]] = []
+    for message in (m for m in locked if m.status == MessageStatus.RECEIVED):
+        with _owner_locale(message.user):
+            parsed = _read(message, batch)
+        if parsed is not None:
+            read.append((message, parsed))
+    batch.load_addresses({t for message, parsed in read for t in _tokens(message, parsed)})
+    owned = []
+    for message, parsed in read:
+        with _owner_locale(message.user):
+            if message.via == "upload" and message.user_id is not None:
+                user, reason = message.user, ""  # signed in on the site: the upload is the proof
+            else:
+                user, reason = _resolve_user(message, parsed, batch)
+            message.user = user
+            _store_parsed(message, parsed)
+            owned.append((message, parsed, reason))
+    batch.load_earlier([message for message, _p, _r in owned])
+    fresh = []
+    for message, parsed, reason in owned:
+        kept = _earlier(message, batch)
+        if kept is not None:
+            message.delete()  # stored once: the first delivery keeps the message
+            results[message.pk] = kept
+            continue
+        batch.attachments += _attachments(message, parsed)
+        if message.user_id is None or reason:
+            with _owner_locale(message.user):
+                batch.messages.append(_finish(message, MessageStatus.DROPPED, reason))
+            continue
+        fresh.append((message, parsed))
+    batch.load_threads([m for m, _p in fresh])
+    wanted: dict[int, tuple[object, set[str]]] = {}
+    for message, _parsed in fresh:
+        user, emails = wanted.setdefault(message.user_id, (message.user, set()))
+        emails |= _participants(message, batch.own_addresses(user))
+    for user, emails in wanted.values():
+        batch.load_people(user, emails)
+    for message, parsed in fresh:
+        with _owner_locale(message.user):
+            batch.messages.append(_process(message, parsed, batch))
+    batch.write()
+    return results
+
+
+@contextlib.contextmanager
+def _owner_locale(owner):
     with translation.override(_language(owner)), timezone.override(_time_zone(owner)):
-        return _process(message)
+        yield
 
 
-def _process(message: InboundMessage) -> InboundMessage | None:
+def _read(message: InboundMessage, batch: _Batch) -> ParsedMessage | None:
+    """The parsed message, or None when it is refused (too big, not an email)."""
     # Rows stored before the limit was lowered (or by a path that skipped message_receive)
     # are refused here too: never parse a 40 MB message.
     if message.size > settings.CAPTURE_MAX_MESSAGE_BYTES:
-        return _finish(message, MessageStatus.REFUSED, _too_big_reason(message.size))
+        batch.messages.append(
+            _finish(message, MessageStatus.REFUSED, _too_big_reason(message.size))
+        )
+        return None
     try:
-        parsed = parse_message(
+        return parse_message(
             bytes(message.raw), max_attachment_bytes=settings.CAPTURE_MAX_ATTACHMENT_BYTES
         )
     except MessageRefused as refused:
-        return _finish(message, MessageStatus.REFUSED, refused.reason)
+        batch.messages.append(_finish(message, MessageStatus.REFUSED, refused.reason))
+        return None
 
-    if message.via == "upload" and message.user_id is not None:
-        user, reason = message.user, ""  # signed in on the site: the upload is the proof
-    else:
-        user, reason = _resolve_user(message, parsed)
-    message.user = user
-    _store_parsed(message, parsed)
-    try:
-        with transaction.atomic():
-            _save(message)
-    except IntegrityError:
-        # The same message is already stored for this user (the same Message-ID: BCC, then
-        # a forward of that BCC; or the same bytes, its owner known only now): the first
-        # delivery keeps it.
-        message.delete()
-        same = Q(sha256=message.sha256)
-        if message.message_id:
-            same |= Q(message_id=message.message_id)
-        return InboundMessage.objects.defer("raw").filter(same, user=user).first()
-    _store_attachments(message, parsed)
-    if user is None or reason:
-        return _finish(message, MessageStatus.DROPPED, reason)
 
-    own = _own_addresses(user)
+def _earlier(message: InboundMessage, batch: _Batch) -> InboundMessage | None:
+    """An earlier delivery of the same message for the same owner (BCC, then a forward of that
+    BCC; a retry; the same bytes, the owner known only now), in the database or earlier in
+    this run; else None, and the message is the one kept from now on."""
+    if message.user_id is None:
+        return None
+    keys = [key for key in (message.message_id, message.sha256) if key]
+    for key in keys:
+        if (message.user_id, key) in batch.kept:
+            return batch.kept[message.user_id, key]
+    for key in keys:
+        batch.kept[message.user_id, key] = message
+    return None
+
+
+def _process(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) -> InboundMessage:
+    user = message.user
+    own = batch.own_addresses(user)
     outer = parsed.sender.email if parsed.sender else ""
     if message.via != "upload" and outer not in own:
         return _finish(
@@ -402,26 +598,24 @@ def _process(message: InboundMessage) -> InboundMessage | None:
         )
     message.direction = Direction.OUT if message.from_email in own else Direction.IN
     calendars = list(parsed.calendars or (parsed.forwarded.calendars if parsed.forwarded else ()))
+    emails = _participants(message, own)
 
     if message.account_id is not None:  # an upload on an account page
         if not account_permits(user, message.account, Access.EDIT):
             return _finish(message, MessageStatus.DROPPED, _("You may not log on this account."))
-        emails = _participants(message, own)
-        _accounts, stakeholders = _match_accounts(user, emails)
-        return _log_or_plan(message, message.account, stakeholders, calendars)
+        _accounts, stakeholders = batch.match(user, emails)
+        return _log_or_plan(message, message.account, stakeholders, calendars, batch)
 
     if message.direction == Direction.OUT and not calendars:
-        request = _thread_request(message)
+        request = batch.thread_request(message)
         if request is not None and account_permits(user, request.account, Access.EDIT):
-            emails = _participants(message, own)
-            _accounts, stakeholders = _match_accounts(user, emails)
-            return _log(message, request.account, stakeholders, answers=request)
+            _accounts, stakeholders = batch.match(user, emails)
+            return _log(message, request.account, stakeholders, batch, answers=request)
 
-    emails = _participants(message, own)
-    accounts, stakeholders = _match_accounts(user, emails)
+    accounts, stakeholders = batch.match(user, emails)
     if len(accounts) == 1:
-        account = Account.objects.get(pk=accounts.pop())
-        return _log_or_plan(message, account, stakeholders, calendars)
+        account = batch.account(accounts.pop())
+        return _log_or_plan(message, account, stakeholders, calendars, batch)
     message.calendars = calendars  # applied by "Log here" once the user chooses the account
     if accounts:
         return _finish(
@@ -436,7 +630,7 @@ def _process(message: InboundMessage) -> InboundMessage | None:
     )
 
 
-def _log_or_plan(message: InboundMessage, account: Account, stakeholders, calendars):
+def _log_or_plan(message: InboundMessage, account: Account, stakeholders, calendars, batch):
     """A message carrying a calendar invite plans, moves or cancels meetings and is not also
     logged as an email: an invitation is not a touch until the meeting happens, and My work
     prompts to log the meeting then. An invite that cannot be read leaves the email to be
@@ -448,7 +642,7 @@ def _log_or_plan(message: InboundMessage, account: Account, stakeholders, calend
             why = refused.reason if isinstance(refused, InviteRefused) else refused.messages[0]
             message.warnings = [*message.warnings, _("Calendar invite not taken: %(why)s")
                                 % {"why": why}]  # fmt: skip
-    return _log(message, account, stakeholders)
+    return _log(message, account, stakeholders, batch)
 
 
 def _plan(message: InboundMessage, account: Account, calendars: list[str]) -> InboundMessage:
@@ -542,7 +736,8 @@ def message_assign(
     message = InboundMessage.objects.select_for_update().get(pk=message.pk)
     if message.status != MessageStatus.TRIAGE:
         raise ValidationError(_("This email is not waiting for an account."))
-    own = _own_addresses(actor)
+    batch = _Batch()
+    own = batch.own_addresses(actor)
     emails = _participants(message, own)
     if add_sender and message.from_email and message.from_email not in own:
         known = Stakeholder.objects.annotate(email_lower=Lower("email")).filter(
@@ -560,8 +755,12 @@ def message_assign(
             account=account, left_on__isnull=True, email_lower__in=emails
         )
     )
-    with translation.override(_language(actor)), timezone.override(_time_zone(actor)):
-        return _log_or_plan(message, account, stakeholders, list(message.calendars))
+    with _owner_locale(actor):
+        batch.messages.append(
+            _log_or_plan(message, account, stakeholders, list(message.calendars), batch)
+        )
+    batch.write()
+    return message
 
 
 @transaction.atomic
@@ -569,7 +768,9 @@ def message_discard(*, message: InboundMessage, actor) -> InboundMessage:
     message = InboundMessage.objects.select_for_update().get(pk=message.pk)
     if message.status != MessageStatus.TRIAGE:
         raise ValidationError(_("This email is not waiting for an account."))
-    return _finish(message, MessageStatus.DROPPED, _("Discarded by you."))
+    _finish(message, MessageStatus.DROPPED, _("Discarded by you."))
+    message.save(update_fields=_PROCESSED_FIELDS)
+    return message
 
 
 # --- Retention (kam.retention, docs/privacy.md) --------------------------------------------------

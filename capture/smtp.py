@@ -1,5 +1,5 @@
 """The built-in SMTP receiver (aiosmtpd): takes mail for log+<token>@CAPTURE_INBOUND_DOMAIN and
-hands the raw bytes to capture.services.message_receive; everything else happens in the worker.
+hands the raw bytes to capture.services.messages_receive; everything else happens in the worker.
 
 Answers: 550 for a recipient that is not a logging address, 452 past MAX_RECIPIENTS, 552 for a
 message over CAPTURE_MAX_MESSAGE_BYTES, 451 when storing fails (the sender retries later), 250
@@ -16,10 +16,10 @@ import threading
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
 from capture.parsing import MAX_RECIPIENTS
-from capture.services import logging_token, message_receive
+from capture.services import Delivery, logging_token, messages_receive
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +27,26 @@ STORE_BATCH = 100  # messages stored in one transaction, at most
 
 
 def _store_many(items: list[tuple[bytes, str, list[str]]]) -> list[Exception | None]:
-    """Store messages in one transaction, each in a savepoint of its own (message_receive is
-    atomic): a message that fails is the only one lost, and its sender gets a 4xx. The
-    outbox sends what they queued after the one commit, as one task (kam.outbox MERGEABLE)."""
-    errors: list[Exception | None] = [None] * len(items)
+    """Store messages in one transaction (capture.services.messages_receive: a few
+    statements and one queued task for them all). If that fails, each is stored alone, so a
+    message that cannot be stored is the only one lost, and its sender gets a 4xx."""
+    deliveries = [
+        Delivery(raw=raw, via="smtp", envelope_from=sender, envelope_to=to)
+        for raw, sender, to in items
+    ]
     close_old_connections()  # a connection gone stale since the last batch is replaced
     try:
-        with transaction.atomic():
-            for index, (raw, envelope_from, envelope_to) in enumerate(items):
-                try:
-                    message_receive(
-                        raw=raw, via="smtp", envelope_from=envelope_from, envelope_to=envelope_to
-                    )
-                except Exception as error:  # this message only: its savepoint rolled back
-                    errors[index] = error
-    except Exception as error:  # the commit failed: nothing of the batch was stored
-        errors = [error] * len(items)
+        messages_receive(deliveries=deliveries)
+        return [None] * len(items)
+    except Exception:  # find which: each alone
+        logger.warning("Capture SMTP: a batch of %d failed; storing each alone", len(items))
+    errors: list[Exception | None] = []
+    for delivery in deliveries:
+        try:
+            messages_receive(deliveries=[delivery])
+            errors.append(None)
+        except Exception as error:  # this message only
+            errors.append(error)
     return errors
 
 

@@ -198,6 +198,7 @@ PORTFOLIO_CACHE_SECONDS = env.int("PORTFOLIO_CACHE_SECONDS", default=300)
 CAPTURE_INBOUND_DOMAIN = env.str("CAPTURE_INBOUND_DOMAIN", default="kam.localhost").lower()
 CAPTURE_MAX_MESSAGE_BYTES = env.int("CAPTURE_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 CAPTURE_MAX_ATTACHMENT_BYTES = env.int("CAPTURE_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+CAPTURE_PROCESS_BATCH = env.int("CAPTURE_PROCESS_BATCH", default=50)
 # A worker's processing task also takes up to this many other waiting messages per round (four
 # rounds at most), each in its own transaction; 0: each message only by its own task.
 # Hosted inbound mail (django-anymail's inbound webhooks, docs/capture.md): an endpoint is on only

@@ -76,21 +76,53 @@ def test_a_storage_failure_answers_451_and_the_next_message_is_taken(
 ):
     import capture.smtp
 
-    real = capture.smtp.message_receive
-    calls = []
+    real = capture.smtp.messages_receive
 
-    def failing_once(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
+    def failing_on_one(*, deliveries):
+        if any(b"disk full" in d.raw for d in deliveries):
             raise RuntimeError("disk full")
-        return real(**kwargs)
+        return real(deliveries=deliveries)
 
-    monkeypatch.setattr(capture.smtp, "message_receive", failing_once)
+    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_one)
     with pytest.raises(smtplib.SMTPDataError) as refused:
-        send(smtp_server, make_email(), [address.address])
+        send(smtp_server, make_email(subject="disk full"), [address.address])
     assert refused.value.smtp_code == 451
     send(smtp_server, make_email(), [address.address])
     assert InboundMessage.objects.count() == 1
+
+
+def test_messages_stored_together_are_one_transaction_and_one_task_but_fail_alone(
+    transactional_db, address, monkeypatch
+):
+    import capture.smtp
+    from kam.models import OutboxTask
+
+    real = capture.smtp.messages_receive
+
+    def failing_on_one(*, deliveries):
+        if any(b"disk full" in d.raw for d in deliveries):
+            raise RuntimeError("disk full")
+        return real(deliveries=deliveries)
+
+    raws = [make_email(message_id=f"<g{n}@example.com>", subject=f"Pedido {n}") for n in range(3)]
+    errors = capture.smtp._store_many(
+        [(raw, "owner@example.com", [address.address]) for raw in raws]
+    )
+    assert errors == [None, None, None]
+    ids = list(InboundMessage.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) == 3
+    assert list(OutboxTask.objects.values_list("task", "args")) == [
+        ("capture.tasks.message_process", [ids])
+    ]
+
+    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_one)
+    raws = [make_email(message_id="<h1@example.com>"), make_email(subject="disk full",
+            message_id="<h2@example.com>"), make_email(message_id="<h3@example.com>")]  # fmt: skip
+    errors = capture.smtp._store_many(
+        [(raw, "owner@example.com", [address.address]) for raw in raws]
+    )
+    assert [type(e).__name__ if e else None for e in errors] == [None, "RuntimeError", None]
+    assert InboundMessage.objects.count() == 5
 
 
 def test_smtp_then_the_outbox_then_a_real_worker_put_the_email_on_the_timeline(
