@@ -21,7 +21,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.db.models.lookups import LessThan
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -950,6 +950,8 @@ class Stakeholder(models.Model):
         indexes = [
             models.Index(fields=["account", "name"]),
             GinIndex(fields=["search_vector"], name="stakeholder_search_idx"),
+            # Captured email is matched to its people by address, whatever its case.
+            models.Index(Lower("email"), name="stakeholder_email_lower"),
         ]
 
     def __str__(self) -> str:

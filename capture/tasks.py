@@ -1,11 +1,18 @@
 """Celery entry points for capture: ids in, services do the work."""
 
+import time
+
 from django.conf import settings
 from django.db import OperationalError
 
 from capture import services
 from kam.celery import idempotent_task
 from kam.outbox import outbox_hold
+
+# The health of the accounts mail was logged on is rescored by the outbox's next drain (within
+# a minute), one task for everything captured meanwhile: a rescore per batch cost a burst of
+# mail a fifth of its time (bench/README.md, capture).
+RESCORED_BY_THE_DRAIN = frozenset({"insights.tasks.health_chunk"})
 
 
 @idempotent_task(time_limit=300)
@@ -16,14 +23,13 @@ def message_process(message_ids: list[int] | int) -> str:
     Every way in queues this task with the id of the message it stored; the outbox sends
     those pending together as one task with all their ids (kam.outbox MERGEABLE: the SMTP
     receiver's group commit queues one task per batch). While mail keeps arriving, a run also
-    takes other waiting messages, up to CAPTURE_PROCESS_BATCH in all (their own tasks then
-    find them done). They are processed together, in one transaction; if that fails, each
-    again alone, so one bad message is the only one marked failed. What they queue in turn is
-    sent once at the end: the rescore of every account they touched is one health chunk.
+    takes other waiting messages (_batch; their own tasks then find them done). They are
+    processed together, in one transaction; if that fails, each again alone, so one bad
+    message is the only one marked failed. What they queue in turn is
+    sent once at the end; the rescores of the accounts they touched go with the next drain.
     Returns the outcomes seen, for the worker's log."""
-    ids = [message_ids] if isinstance(message_ids, int) else list(message_ids)
-    ids += services.messages_waiting(limit=settings.CAPTURE_PROCESS_BATCH - len(ids), exclude=ids)
-    with outbox_hold():
+    ids = _batch([message_ids] if isinstance(message_ids, int) else list(message_ids))
+    with outbox_hold(leave=RESCORED_BY_THE_DRAIN):
         try:
             results = services.messages_process(message_ids=ids)
             statuses = [_status(results, pk) for pk in ids]
@@ -32,6 +38,20 @@ def message_process(message_ids: list[int] | int) -> str:
         except Exception:  # a bug on one message: find which, each alone
             statuses = [_process_one(pk) for pk in ids]
     return ", ".join(sorted(set(statuses)))
+
+
+def _batch(ids: list[int]) -> list[int]:
+    """`ids` and other waiting messages, up to CAPTURE_PROCESS_BATCH in all. When others are
+    waiting (mail is arriving in a burst) but not enough to fill the batch, wait
+    CAPTURE_PROCESS_LINGER seconds once for more: a batch costs about twenty statements
+    whatever its size, and a trickle of one-message batches would spend the CPU the receiver
+    needs. A lone message is taken at once."""
+    room = settings.CAPTURE_PROCESS_BATCH - len(ids)
+    more = services.messages_waiting(limit=room, exclude=ids)
+    if more and len(more) < room and settings.CAPTURE_PROCESS_LINGER > 0:
+        time.sleep(settings.CAPTURE_PROCESS_LINGER)
+        more = services.messages_waiting(limit=room, exclude=ids)
+    return ids + more
 
 
 def _status(results: dict, pk: int) -> str:

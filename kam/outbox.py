@@ -85,11 +85,15 @@ _held = threading.local()
 
 
 @contextlib.contextmanager
-def outbox_hold():
+def outbox_hold(*, leave: frozenset[str] = frozenset()):
     """Within this block (on this thread), tasks queued by transactions that commit are not
     sent at each commit but together when the block ends: identical ones once, MERGEABLE ones
     merged. Each row is still written by its own transaction, so a process that dies inside
-    the block loses nothing: the rows stay pending and the drain sends them."""
+    the block loses nothing: the rows stay pending and the drain sends them.
+
+    Tasks named in `leave` are not sent when the block ends either, but by the next drain
+    (within a minute), merged with every other pending copy: for MERGEABLE work that a burst
+    would otherwise queue again and again (the health rescores of captured mail)."""
     if getattr(_held, "pks", None) is not None:  # nested: the outer block sends
         yield
         return
@@ -98,6 +102,9 @@ def outbox_hold():
         yield
     finally:
         pks, _held.pks = _held.pks, None
+        if pks and leave:
+            sent_now = OutboxTask.objects.filter(pk__in=pks).exclude(task__in=leave)
+            pks = list(sent_now.order_by("pk").values_list("pk", flat=True))
         while pks:
             _send_after_commit(pks[:DRAIN_BATCH])
             pks = pks[DRAIN_BATCH:]

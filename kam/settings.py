@@ -199,6 +199,7 @@ CAPTURE_INBOUND_DOMAIN = env.str("CAPTURE_INBOUND_DOMAIN", default="kam.localhos
 CAPTURE_MAX_MESSAGE_BYTES = env.int("CAPTURE_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 CAPTURE_MAX_ATTACHMENT_BYTES = env.int("CAPTURE_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 CAPTURE_PROCESS_BATCH = env.int("CAPTURE_PROCESS_BATCH", default=50)
+CAPTURE_PROCESS_LINGER = env.float("CAPTURE_PROCESS_LINGER", default=0.25)
 # A worker's processing task also takes up to this many other waiting messages per round (four
 # rounds at most), each in its own transaction; 0: each message only by its own task.
 # Hosted inbound mail (django-anymail's inbound webhooks, docs/capture.md): an endpoint is on only
@@ -409,5 +410,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every sign-in at INFO; lockouts (WARNING) are the ones worth reading.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The SMTP receiver (aiosmtpd) logs every command of every session at INFO: a tenth of
+    # its CPU under a burst of mail; refusals and errors are WARNING and above.
+    "loggers": {"axes": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
 }

@@ -670,3 +670,37 @@ def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
         ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
         ("kam.tasks.ping", ["a"]),
     ]
+
+
+def test_held_tasks_named_to_leave_wait_for_the_drain_and_go_merged(
+    transactional_db, settings, private_redis
+):
+    import base64
+    import json
+
+    import redis as redis_client
+    from django.db import transaction
+
+    from kam.outbox import outbox_drain, outbox_enqueue, outbox_hold
+
+    settings.CELERY_BROKER_URL = private_redis.url
+    queue = redis_client.Redis.from_url(private_redis.url)
+    with outbox_hold(leave=frozenset({"insights.tasks.health_chunk"})):
+        for account_id in (1, 2):  # two batches of captured mail
+            with transaction.atomic():
+                outbox_enqueue("insights.tasks.health_chunk", [account_id], "2026-03-10")
+                outbox_enqueue("kam.tasks.ping", "a")
+    # The others went when the block ended; the rescores wait, committed, for the drain…
+    assert list(OutboxTask.objects.filter(sent_at=None).values_list("task", flat=True)) == [
+        "insights.tasks.health_chunk",
+        "insights.tasks.health_chunk",
+    ]
+    assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 1
+    assert outbox_drain() == 2  # …which sends them as one task
+    sent = [json.loads(m) for m in queue.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
+    queue.close()
+    tasks = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
+    assert tasks == [
+        ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
+        ("kam.tasks.ping", ["a"]),
+    ]
