@@ -494,12 +494,15 @@ def _attachments(message: InboundMessage, parsed: ParsedMessage) -> list[Message
     ]
 
 
+@transaction.atomic
 def messages_waiting(*, limit: int, exclude: Sequence[int] = ()) -> list[int]:
-    """Ids of received messages waiting to be processed, oldest first."""
+    """Ids of received messages waiting to be processed, oldest first; not those another
+    run is processing now (their rows are locked)."""
     if limit <= 0:
         return []
     waiting = InboundMessage.objects.filter(status=MessageStatus.RECEIVED).exclude(pk__in=exclude)
-    return list(waiting.order_by("pk").values_list("pk", flat=True)[:limit])
+    free = waiting.select_for_update(skip_locked=True).order_by("pk")
+    return list(free.values_list("pk", flat=True)[:limit])
 
 
 def message_process(*, message_id: int) -> InboundMessage | None:
