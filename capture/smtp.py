@@ -90,7 +90,11 @@ class _GroupCommit:
                     except queue.Empty:
                         break
                 items = [item for item in batch if item is not None]
-                errors = _store_many([(raw, sender, to) for raw, sender, to, _l, _f in items])
+                try:
+                    errors = _store_many([(raw, sender, to) for raw, sender, to, _l, _f in items])
+                except Exception as error:  # the thread must live on: every session waits on it
+                    logger.exception("Capture SMTP: storing a batch failed")
+                    errors = [error] * len(items)
                 for (*_message, loop, stored), error in zip(items, errors, strict=True):
                     loop.call_soon_threadsafe(_settle, stored, error)
                 if len(items) < len(batch):

@@ -71,19 +71,26 @@ def test_more_than_100_recipients_get_452(smtp_server, address):
     assert codes[100] == 452
 
 
+def failing_on_disk_full():
+    """messages_receive, failing for any batch holding a message with "disk full" in it."""
+    import capture.smtp
+
+    real = capture.smtp.messages_receive
+
+    def receive(*, deliveries):
+        if any(b"disk full" in d.raw for d in deliveries):
+            raise RuntimeError("disk full")
+        return real(deliveries=deliveries)
+
+    return receive
+
+
 def test_a_storage_failure_answers_451_and_the_next_message_is_taken(
     smtp_server, address, monkeypatch
 ):
     import capture.smtp
 
-    real = capture.smtp.messages_receive
-
-    def failing_on_one(*, deliveries):
-        if any(b"disk full" in d.raw for d in deliveries):
-            raise RuntimeError("disk full")
-        return real(deliveries=deliveries)
-
-    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_one)
+    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_disk_full())
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(smtp_server, make_email(subject="disk full"), [address.address])
     assert refused.value.smtp_code == 451
@@ -97,13 +104,6 @@ def test_messages_stored_together_are_one_transaction_and_one_task_but_fail_alon
     import capture.smtp
     from kam.models import OutboxTask
 
-    real = capture.smtp.messages_receive
-
-    def failing_on_one(*, deliveries):
-        if any(b"disk full" in d.raw for d in deliveries):
-            raise RuntimeError("disk full")
-        return real(deliveries=deliveries)
-
     raws = [make_email(message_id=f"<g{n}@example.com>", subject=f"Pedido {n}") for n in range(3)]
     errors = capture.smtp._store_many(
         [(raw, "owner@example.com", [address.address]) for raw in raws]
@@ -115,7 +115,7 @@ def test_messages_stored_together_are_one_transaction_and_one_task_but_fail_alon
         ("capture.tasks.message_process", [ids])
     ]
 
-    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_one)
+    monkeypatch.setattr(capture.smtp, "messages_receive", failing_on_disk_full())
     raws = [make_email(message_id="<h1@example.com>"), make_email(subject="disk full",
             message_id="<h2@example.com>"), make_email(message_id="<h3@example.com>")]  # fmt: skip
     errors = capture.smtp._store_many(

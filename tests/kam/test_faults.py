@@ -644,8 +644,6 @@ def test_sends_reuse_one_broker_connection_and_a_redis_restart_costs_nothing(
 def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
     transactional_db, settings, private_redis
 ):
-    import base64
-    import json
 
     import redis as redis_client
     from django.db import transaction
@@ -663,10 +661,7 @@ def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
         assert OutboxTask.objects.filter(sent_at=None).count() == 6
         assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 0  # …but none is sent yet
     assert not OutboxTask.objects.filter(sent_at=None).exists()
-    sent = [json.loads(m) for m in queue.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
-    queue.close()
-    tasks = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
-    assert tasks == [
+    assert _queued(queue, settings.CELERY_TASK_DEFAULT_QUEUE) == [
         ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
         ("kam.tasks.ping", ["a"]),
     ]
@@ -675,8 +670,6 @@ def test_held_sends_go_together_identical_tasks_once_and_rescores_merged(
 def test_held_tasks_named_to_leave_wait_for_the_drain_and_go_merged(
     transactional_db, settings, private_redis
 ):
-    import base64
-    import json
 
     import redis as redis_client
     from django.db import transaction
@@ -697,10 +690,17 @@ def test_held_tasks_named_to_leave_wait_for_the_drain_and_go_merged(
     ]
     assert queue.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 1
     assert outbox_drain() == 2  # …which sends them as one task
-    sent = [json.loads(m) for m in queue.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
-    queue.close()
-    tasks = sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
-    assert tasks == [
+    assert _queued(queue, settings.CELERY_TASK_DEFAULT_QUEUE) == [
         ("insights.tasks.health_chunk", [[1, 2], "2026-03-10"]),
         ("kam.tasks.ping", ["a"]),
     ]
+
+
+def _queued(queue, name: str) -> list[tuple[str, list]]:
+    """(task, args) of every message waiting in the broker's queue `name`, sorted."""
+    import base64
+    import json
+
+    sent = [json.loads(m) for m in queue.lrange(name, 0, -1)]
+    queue.close()
+    return sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in sent)
