@@ -3,8 +3,9 @@
 Each response carries `X-Bench: <ms>;<sql ms>;<queries>;<cpu ms>`, measured in the worker
 around the whole Django request (middleware, view, template rendering): wall time, time
 spent in SQL statements (connection.execute_wrapper), their count, and the CPU time used by
-the worker process and its PostgreSQL backend. Nothing in the app changes; only the
-benchmark loads this module.
+the worker process and its PostgreSQL backend. It also answers `/bench/empty/`: an empty view
+through the same middleware, the floor a page is compared with. Nothing in the app changes;
+only the benchmark loads this module.
 
 DJANGO_DEBUG=true is needed for the settings to load without production secrets; DEBUG is
 turned off again here, as in production (no query log, no debug templates)."""
@@ -23,6 +24,21 @@ from django.db import connection
 
 django_application = get_wsgi_application()
 settings.DEBUG = False
+
+from django.http import HttpResponse  # noqa: E402 - after the app is loaded
+from django.urls import path  # noqa: E402
+
+from kam import urls as kam_urls  # noqa: E402
+
+
+def empty(request):
+    """The floor of every page: the same middleware (session, the signed-in user, CSRF,
+    locale...), no view work, an empty body. bench/web.py measures it next to the pages."""
+    request.user.is_authenticated  # noqa: B018 - every page loads the user
+    return HttpResponse(b"")
+
+
+kam_urls.urlpatterns.append(path("bench/empty/", empty))
 
 
 class _SqlTimer:

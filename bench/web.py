@@ -42,7 +42,7 @@ django.setup()
 
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -161,6 +161,50 @@ class Scenario:
         return response
 
 
+CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def sql_direct(scenario: Scenario, user, samples: int) -> float:
+    """The scenario's SQL run directly: the statements of `samples` of its requests, captured
+    in process (the same user, headers and form), each run again on its own through the
+    database connection (median of 3 for reads, once for writes), summed per request; the
+    median over the requests, in ms. Everything is rolled back: POSTs leave nothing."""
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    headers = {"HX-Request": "true"} if scenario.htmx else {}
+    if scenario.target:
+        headers["HX-Target"] = scenario.target
+    totals = []
+    for n in range(samples):
+        url = scenario.urls[n % len(scenario.urls)]
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as captured:
+                if scenario.method == "POST":
+                    response = client.post(url, scenario.data(n), headers=headers)
+                else:
+                    response = client.get(url, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{scenario.name}: {url} answered {response.status_code}")
+            statements = [
+                q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)
+            ]
+            total = 0.0
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    read = sql.lstrip().upper().startswith(("SELECT", "WITH", "(", "EXPLAIN"))
+                    times = []
+                    for _ in range(3 if read else 1):
+                        began = time.perf_counter()
+                        cursor.execute(sql)
+                        if cursor.description:
+                            cursor.fetchall()
+                        times.append((time.perf_counter() - began) * 1000)
+                    total += statistics.median(times)
+            transaction.set_rollback(True)
+        totals.append(total)
+    return statistics.median(totals)
+
+
 def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict:
     for n in range(warmup):
         scenario.send(base, n)
@@ -181,14 +225,23 @@ def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict
     }
 
 
+FLOOR_RATIO = 1.5  # a page's p50 over (its SQL run directly + the empty view's p50)
+
+
 def print_result(result: dict) -> None:
     low, high = result["queries"]
     queries = f"{low}" if low == high else f"{low}-{high}"
     verdict = "ok" if result["p95"] <= result["target"] else "SLOW"
+    floor = ""
+    if "direct" in result:
+        ratio = result["p50"] / (result["direct"] + result["empty"])
+        result["ratio"] = ratio
+        floor = (f"{result['direct']:7.1f} {result['empty']:6.1f} {ratio:5.2f} "
+                 f"{'ok' if ratio <= FLOOR_RATIO else 'HIGH':<4}")  # fmt: skip
     log(
         f"{result['name']:<44} {result['p50']:7.1f} {result['p95']:7.1f} {result['max']:7.1f} "
         f"{result['sql_p50']:7.1f} {queries:>7} {result['cpu_p50']:7.1f} "
-        f"{result['target']:>6} {verdict:<4}  {result['load']}"
+        f"{result['target']:>6} {verdict:<4} {floor} {result['load']}"
     )
 
 
@@ -417,6 +470,12 @@ def main() -> None:
     parser.add_argument("--match", default="", help="only scenarios whose name contains this")
     parser.add_argument("--no-writes", action="store_true", help="skip the quick log POSTs")
     parser.add_argument("--no-sql", action="store_true", help="skip the dashboard SQL check")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the floor (SQL run directly, empty view)"
+    )
+    parser.add_argument(
+        "--floor-samples", type=int, default=5, help="requests whose SQL is run directly"
+    )
     parser.add_argument("--explain", metavar="URL", help="only EXPLAIN the statements of URL")
     parser.add_argument("--as", dest="email", default="leader@example.com")
     parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
@@ -436,18 +495,41 @@ def main() -> None:
         kam = login(server.url, "kam@example.com")
         log(f"gunicorn {args.workers} workers on {server.url}; {args.warmup} warm-up + "
             f"{args.requests} measured requests per scenario; ms, server side")  # fmt: skip
+        users = {
+            id(leader): User.objects.get(email="leader@example.com"),
+            id(kam): User.objects.get(email="kam@example.com"),
+        }
+        empty = {}
+        if not args.no_floor:
+            for name, session in (("leader", leader), ("kam", kam)):
+                floor = Scenario(f"empty view {name}", session, 0, ["/bench/empty/"])
+                found = run_scenario(server.url, floor, args.warmup, args.requests)
+                empty[id(session)] = found
+                log(f"empty view through the middleware, {name}: "
+                    f"p50 {found['p50']:.2f} ms, p95 {found['p95']:.2f} ms")  # fmt: skip
         log(f"{'scenario':<44} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>7} {'queries':>7} "
-            f"{'cpu p50':>7} {'target':>6}")  # fmt: skip
+            f"{'cpu p50':>7} {'target':>6} {'':<4} "
+            f"{'direct':>7} {'empty':>6} {'ratio':>5}")  # fmt: skip
         results = []
         for scenario in scenarios(args, leader, kam):
             if args.match and args.match not in scenario.name:
                 continue
             result = run_scenario(server.url, scenario, args.warmup, args.requests)
+            if not args.no_floor:
+                result["direct"] = sql_direct(
+                    scenario, users[id(scenario.session)], args.floor_samples
+                )
+                result["empty"] = empty[id(scenario.session)]["p50"]
             print_result(result)
             results.append(result)
         slow = [r["name"] for r in results if r["p95"] > r["target"]]
         log(f"\n{len(results) - len(slow)} of {len(results)} scenarios within target"
             + (f"; slow: {', '.join(slow)}" if slow else ""))  # fmt: skip
+        high = [r["name"] for r in results if r.get("ratio", 0) > FLOOR_RATIO]
+        if not args.no_floor:
+            log(f"{len(results) - len(high)} of {len(results)} scenarios within {FLOOR_RATIO}x "
+                f"their floor (SQL run directly + empty view)"
+                + (f"; above: {', '.join(high)}" if high else ""))  # fmt: skip
     finally:
         server.stop()
     if "dashboard" in args.only and not args.no_sql:
