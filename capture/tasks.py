@@ -16,7 +16,7 @@ RESCORED_BY_THE_DRAIN = frozenset({"insights.tasks.health_chunk"})
 
 
 @idempotent_task(time_limit=300)
-def message_process(message_ids: list[int] | int) -> str:
+def message_process(message_ids: list[int] | int, *, sweep: bool = True) -> str:
     """Parse, match and log received messages. Safe to run twice: a processed message is left
     as it is (capture.services.messages_process).
 
@@ -28,7 +28,9 @@ def message_process(message_ids: list[int] | int) -> str:
     message is the only one marked failed. What they queue in turn is
     sent once at the end; the rescores of the accounts they touched go with the next drain.
     Returns the outcomes seen, for the worker's log."""
-    ids = _batch([message_ids] if isinstance(message_ids, int) else list(message_ids))
+    ids = [message_ids] if isinstance(message_ids, int) else list(message_ids)
+    if sweep:  # off for a page that processes its upload at once: only that one
+        ids = _batch(ids)
     with outbox_hold(leave=RESCORED_BY_THE_DRAIN):
         try:
             results = services.messages_process(message_ids=ids)

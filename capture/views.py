@@ -186,7 +186,7 @@ def account_email_upload(request, pk: int):
         raw=form.cleaned_data["eml"].read(), via="upload", user=request.user, account=account
     )
     if message.status == MessageStatus.RECEIVED:
-        tasks.message_process(message.pk)
+        tasks.message_process(message.pk, sweep=False)
         message = InboundMessage.objects.filter(pk=message.pk).first()
     if message is None:  # the same Message-ID was already stored for the user: kept once
         messages.info(request, _("This email is already in your capture log."))

@@ -88,3 +88,19 @@ def test_someone_who_may_not_edit_the_account_may_not_upload(client_for, outside
     response = upload(client_for(outsider), account, make_email())
     assert response.status_code in (403, 404)
     assert not InboundMessage.objects.exists()
+
+
+def test_the_upload_processes_only_its_own_email_not_the_mail_waiting(
+    client_for, kam_user, account, carla, address
+):
+    from capture.services import message_receive
+
+    waiting = message_receive(
+        raw=make_email(message_id="<waiting@example.com>"), via="smtp",
+        envelope_to=[address.address],
+    )  # fmt: skip
+    upload(client_for(kam_user), account, make_email(message_id="<uploaded@example.com>"))
+    uploaded = InboundMessage.objects.get(message_id="uploaded@example.com")
+    assert uploaded.status == MessageStatus.LOGGED
+    waiting.refresh_from_db()
+    assert waiting.status == MessageStatus.RECEIVED  # the worker's, not the page's
