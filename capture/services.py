@@ -517,10 +517,10 @@ def messages_process(*, message_ids: Sequence[int]) -> dict[int, InboundMessage 
     """Parse, authenticate, match and log received messages, all in one transaction (the
     task runs each alone when a batch fails), and return them by id. Idempotent: a message
     already processed is left as it is; one another run is processing is left to it (not in
-    the result). A message delivered twice
-    (the same Message-ID or bytes for its owner) is kept once: the later row is deleted and
-    the earlier returned in its place. Reasons, warnings and times are in the owner's
-    language and zone (the site's while the owner is not known from the envelope)."""
+    the result). A message delivered twice (the same Message-ID or bytes for its owner) is
+    kept once: the later row is deleted and the earlier returned in its place. Reasons,
+    warnings and times are in the owner's language and zone (the site's while the owner is
+    not known from the envelope)."""
     locked = list(
         InboundMessage.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("user")
@@ -551,8 +551,8 @@ def messages_process(*, message_ids: Sequence[int]) -> dict[int, InboundMessage 
     for message, parsed, reason in owned:
         kept = _earlier(message, batch)
         if kept is not None:
-            message.delete()  # stored once: the first delivery keeps the message
             results[message.pk] = kept
+            message.delete()  # stored once: the first delivery keeps the message
             continue
         batch.attachments += _attachments(message, parsed)
         if message.user_id is None or reason:

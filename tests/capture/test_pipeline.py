@@ -144,10 +144,22 @@ def test_the_same_bytes_delivered_twice_are_stored_once(address, account, carla)
 
 
 def test_the_same_message_id_arriving_twice_is_logged_once(address, account, carla):
-    deliver(make_email(), address)
+    first = deliver(make_email(), address)
     # The same email again with other bytes (another relay's headers): one row, one interaction.
-    deliver(b"Received: from relay2\r\n" + make_email(), address)
+    again = deliver(b"Received: from relay2\r\n" + make_email(), address)
+    assert again.pk == first.pk  # the first delivery, in the second's place
     assert InboundMessage.objects.count() == 1
+    assert account.interactions.count() == 1
+
+
+def test_the_same_message_id_twice_in_one_batch_is_logged_once(address, account, carla):
+    ids = [
+        services.message_receive(raw=raw, via="smtp", envelope_to=[address.address]).pk
+        for raw in (make_email(), b"Received: from relay2\r\n" + make_email())
+    ]
+    results = services.messages_process(message_ids=ids)
+    assert results[ids[1]].pk == ids[0]
+    assert list(InboundMessage.objects.values_list("pk", "status")) == [(ids[0], "logged")]
     assert account.interactions.count() == 1
 
 
