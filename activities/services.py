@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -201,25 +200,18 @@ def interactions_log(*, items: Sequence[NewInteraction]) -> list[Interaction]:
         rows.append(row)
     if not rows:
         return []
-    if len(rows) == 1:
-        rows[0].save()
-    else:
-        Interaction.objects.bulk_create(rows)
+    Interaction.objects.bulk_create(rows)
     links = Interaction.stakeholders.through
     links.objects.bulk_create(
         links(interaction_id=row.pk, stakeholder_id=person_id)
         for item, row in zip(items, rows, strict=True)
         for person_id in sorted({person.pk for person in item.stakeholders})
     )
-    entries = [
+    timeline_record_many([
         {"account": item.account, "kind": TimelineKind.INTERACTION,
          "occurred_at": item.occurred_at, "actor": item.actor, "interaction": row}
         for item, row in zip(items, rows, strict=True)
-    ]  # fmt: skip
-    if len(entries) == 1:
-        timeline_record(**entries[0])
-    else:
-        timeline_record_many(entries)
+    ])  # fmt: skip
     for item, row in zip(items, rows, strict=True):
         _commitments_from_steps(
             item.account, item.next_steps, actor=item.actor, occurred_at=item.occurred_at,
@@ -273,13 +265,9 @@ def _check_interaction(item: NewInteraction, *, now: datetime) -> None:
 
 def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
     """Set `field` of the rows keyed in `moments` to the later of its value and theirs, in one
-    UPDATE (the rows locked first in key order: two batches never wait for each other in a
-    circle; the values sent as two arrays, not a CASE per row)."""
+    UPDATE (the values sent as two arrays, not a CASE per row). Several rows are locked first
+    in key order, so two batches never wait for each other in a circle."""
     if not moments:
-        return
-    if len(moments) == 1:
-        ((pk, moment),) = moments.items()
-        model.objects.filter(pk=pk).update(**{field: Greatest(Coalesce(field, moment), moment)})
         return
     keys = sorted(moments)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -291,7 +279,8 @@ def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
         "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v (id, at) WHERE t.id = v.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(lock, [keys])
+        if len(keys) > 1:
+            cursor.execute(lock, [keys])
         cursor.execute(update, [keys, [moments[pk] for pk in keys]])
 
 

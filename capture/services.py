@@ -228,13 +228,14 @@ class _Batch:
     messages read is read once for all of them (logging addresses, each owner's addresses,
     the stakeholders their participants match, accounts, request rules and threads, earlier
     deliveries), and what they write goes together when the run ends (`write`): the email
-    logs through interactions_log (one per owner), the messages' rows, their attachments."""
+    logs through one interactions_log, the messages' rows, their attachments."""
 
     def __init__(self):
         self.addresses: dict[str, LoggingAddress] = {}
         self.accounts: dict[int, Account] = {}
         self.requests: dict[tuple[int, str], ClientRequest] = {}  # (user, thread key) → opened
-        self.kept: dict[tuple[int, str], InboundMessage] = {}  # (user, Message-ID | sha256)
+        # (user, "id" | "sha256", the Message-ID or digest) → the delivery kept
+        self.kept: dict[tuple[int, str, str], InboundMessage] = {}
         self._own: dict[int, set[str]] = {}
         self._people: dict[int, dict[str, list[Stakeholder]]] = {}  # user → email → people
         self._rules: dict[int, set[str]] = {}  # account → senders that open requests ("": all)
@@ -265,9 +266,8 @@ class _Batch:
             .order_by("-pk")
         )
         for row in earlier:  # the oldest last: it is the one kept
-            for key in (row.message_id, row.sha256):
-                if key:
-                    self.kept[row.user_id, key] = row
+            for key in _delivery_keys(row):
+                self.kept[key] = row
 
     def load_people(self, user, emails: set[str]) -> None:
         """The stakeholders with these emails on the accounts `user` may edit."""
@@ -604,13 +604,21 @@ def _earlier(message: InboundMessage, batch: _Batch) -> InboundMessage | None:
     this run; else None, and the message is the one kept from now on."""
     if message.user_id is None:
         return None
-    keys = [key for key in (message.message_id, message.sha256) if key]
+    keys = _delivery_keys(message)
     for key in keys:
-        if (message.user_id, key) in batch.kept:
-            return batch.kept[message.user_id, key]
+        if key in batch.kept:
+            return batch.kept[key]
     for key in keys:
-        batch.kept[message.user_id, key] = message
+        batch.kept[key] = message
     return None
+
+
+def _delivery_keys(message: InboundMessage) -> list[tuple[int, str, str]]:
+    """What makes two rows the same delivery for their owner: the Message-ID, the bytes."""
+    keys = [(message.user_id, "sha256", message.sha256)]
+    if message.message_id:
+        keys.insert(0, (message.user_id, "id", message.message_id))
+    return keys
 
 
 def _process(message: InboundMessage, parsed: ParsedMessage, batch: _Batch) -> InboundMessage:
