@@ -1215,14 +1215,21 @@ BAND_ORDER = {"healthy": 3, "watch": 2, "at_risk": 1, "unknown": 0}
 class HealthScore(models.Model):
     """One score per account per day, with its explanation and the version that made it."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_scores")
+    # No index of their own: the nightly run inserts a row per account (millions of rows a
+    # year), and every index is written for each. (account, day) below serves every lookup by
+    # account; no scoring configuration is ever deleted, so nothing looks rows up by config.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="health_scores", db_index=False
+    )
     day = models.DateField()
     score = models.PositiveSmallIntegerField(null=True)
     band = models.CharField(max_length=10, choices=HealthBand.choices)
     components = models.JSONField()
     previous_score = models.PositiveSmallIntegerField(null=True)
     movers = models.JSONField(default=list)
-    config = models.ForeignKey(ScoringConfig, on_delete=models.PROTECT, related_name="+")
+    config = models.ForeignKey(
+        ScoringConfig, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

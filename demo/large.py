@@ -1,4 +1,6 @@
-"""The large demo: `manage.py seed_demo --scale large` (a 20,000-account portfolio).
+"""The large demo: `manage.py seed_demo --scale large` (a 20,000-account portfolio), and
+`--scale xl` (five times as much: 100,000 accounts, 5 million interactions, 60 days of health
+history instead of 365).
 
 At scale factor 1: 20,000 accounts (2 % churned) owned by 280 KAMs (and 9 leaders),
 about 200,000 stakeholders, a million interactions over two years, 200,000 commitments, two
@@ -50,6 +52,13 @@ LARGE_COUNTS = {
 CHURNED_SHARE = 0.02
 DEMO_KAM_ACCOUNTS = 70  # per demo KAM at scale factor 1
 HISTORY_DAYS = 365
+# seed_demo --scale: every count of LARGE_COUNTS times `factor`, with `history_days` of health
+# history. At 100,000 accounts a year of history would be 36.5 million scores (about 70 GB
+# with their indexes); two months keep the previous-score lookup and the monthly trend real.
+SCALES = {
+    "large": {"factor": 1.0, "history_days": HISTORY_DAYS},
+    "xl": {"factor": 5.0, "history_days": 60},
+}
 PRODUCTS = 40
 # 6–14 stakeholders per account, 10 on average: 200,000 at 20,000 accounts.
 STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD = 6, 9
@@ -60,7 +69,8 @@ def large_counts(scale_factor: float = 1.0) -> dict[str, int]:
     counts = {name: max(1, round(n * scale_factor)) for name, n in LARGE_COUNTS.items()}
     counts["kams"] = max(len(DEMO_KAMS), counts["kams"])
     counts["churned"] = round(counts["accounts"] * CHURNED_SHARE)
-    counts["demo_kam_accounts"] = max(1, round(DEMO_KAM_ACCOUNTS * scale_factor))
+    # A demo KAM's book stays a real one (70 accounts) when the portfolio grows.
+    counts["demo_kam_accounts"] = max(1, round(DEMO_KAM_ACCOUNTS * min(1.0, scale_factor)))
     return counts
 
 
@@ -68,7 +78,7 @@ def refuse_unless_disposable(*, yes: bool) -> None:
     name = settings.DATABASES["default"]["NAME"]
     if not yes and "bench" not in name:
         raise ValueError(
-            f"seed_demo --scale large replaces every account in {name!r}. Use a database whose "
+            f"seed_demo --scale large or xl replaces every account in {name!r}. Use a database whose "
             "name contains 'bench', or pass --yes."
         )
 

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.conf import settings
+from django.utils import translation
 
 from accounts.models import MONDAY_TO_FRIDAY, WorkingCalendar, weekday_mask
 from kam.models import Role
@@ -31,6 +32,15 @@ def portfolio_cache_off(settings):
     """Figures are computed on every request in tests (a cached dashboard from one test must
     not answer another); tests/accounts/test_portfolio_cache.py turns the cache on."""
     settings.PORTFOLIO_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request of a Portuguese-speaking user
+    leaves its language active in the thread, which the next test would otherwise inherit."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
