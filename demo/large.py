@@ -78,8 +78,8 @@ def refuse_unless_disposable(*, yes: bool) -> None:
     name = settings.DATABASES["default"]["NAME"]
     if not yes and "bench" not in name:
         raise ValueError(
-            f"seed_demo --scale large or xl replaces every account in {name!r}. Use a database whose "
-            "name contains 'bench', or pass --yes."
+            f"seed_demo --scale large or xl replaces every account in {name!r}. Use a "
+            "database whose name contains 'bench', or pass --yes."
         )
 
 
