@@ -219,13 +219,17 @@ class AccountQuerySet(models.QuerySet):
         """Each account with `next_qbr_due_on` (Account.qbr_due_on)."""
         return self.annotate(next_qbr_due_on=self.qbr_due_expression())
 
+    @staticmethod
+    def qbrs_planned_ahead(today: date) -> models.QuerySet:
+        """The QBRs planned for today or later: what "a QBR is planned" means everywhere."""
+        qbrs = Account._meta.get_field("qbrs").related_model.objects
+        return qbrs.filter(status=_QBR_PLANNED, scheduled_on__gte=today)
+
     @classmethod
     def qbr_planned_ahead_q(cls, today: date) -> Q:
         """A QBR planned for today or later. An uncorrelated set of account ids (hashed once
         per query) rather than a subquery per account, so it is cheap inside aggregates."""
-        qbrs = Account._meta.get_field("qbrs").related_model.objects
-        planned = qbrs.filter(status=_QBR_PLANNED, scheduled_on__gte=today)
-        return Q(pk__in=planned.values("account_id"))
+        return Q(pk__in=cls.qbrs_planned_ahead(today).values("account_id"))
 
     @classmethod
     def qbr_overdue_q(cls, today: date) -> Q:
@@ -241,8 +245,11 @@ class AccountQuerySet(models.QuerySet):
 
     def qbr_unscheduled(self, today: date) -> "AccountQuerySet":
         """QBR-tracked accounts with nothing planned from `today` on, with `next_qbr_due_on`: the
-        reminders and My work pick those due soon or overdue."""
-        return self.qbr_tracked().exclude(self.qbr_planned_ahead_q(today)).with_qbr_due()
+        reminders and My work pick those due soon or overdue. NOT EXISTS, which PostgreSQL
+        plans as an anti-join either way round: My work's 70 accounts probe the QBR index, where
+        the hashed id set of qbr_planned_ahead_q read every account (64 ms at 100,000)."""
+        planned = self.qbrs_planned_ahead(today).filter(account_id=OuterRef("pk"))
+        return self.qbr_tracked().exclude(Exists(planned)).with_qbr_due()
 
     # -- renewal ---------------------------------------------------------------------------
     @staticmethod

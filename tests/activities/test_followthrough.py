@@ -24,6 +24,7 @@ from activities.models import (
 )
 from activities.reminders import reminders_send
 from activities.selectors import account_follow_through, my_work
+from activities.views import MY_WORK_ROWS
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.qbr_prep import qbr_prep_pack
 from plans import services as plan_services
@@ -100,6 +101,34 @@ def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
     body = client_for(kam_user).get(reverse("my_work")).content.decode()
     for heading in ("overdue-heading", "today-heading", "week-heading", "later-heading"):
         assert f'id="{heading}"' in body
+
+
+def test_a_long_group_shows_its_most_urgent_items_and_the_rest_on_demand(
+    client_for, account, kam_user, now
+):
+    today = timezone.localdate()
+    for n in range(MY_WORK_ROWS + 5):
+        CommitmentFactory(
+            account=account,
+            title=f"Late item {n:02}",
+            owner_user=kam_user,
+            due_date=today - timedelta(days=MY_WORK_ROWS + 5 - n),  # item 00 is the oldest
+        )
+    client = client_for(kam_user)
+    page = client.get(reverse("my_work"))
+    body = page.content.decode()
+    shown = [f"Late item {n:02}" for n in range(MY_WORK_ROWS)]
+    assert all(title in body for title in shown)  # the longest overdue first
+    assert "Late item 20" not in body and "Late item 24" not in body
+    total = MY_WORK_ROWS + 5
+    assert f'<span class="badge text-bg-danger">{total}</span>' in body  # the count is all
+    assert f"Show all {total} items" in body
+    assert 'href="?show=overdue#overdue-heading"' in body
+    whole = client.get(reverse("my_work"), {"show": "overdue"}, **HTMX).content.decode()
+    assert all(f"Late item {n:02}" in whole for n in range(total))
+    assert "Show all" not in whole
+    # An unknown group shows the page as usual.
+    assert "Late item 24" not in client.get(reverse("my_work"), {"show": "<b>"}).content.decode()
 
 
 # --- changes in place, with a history ---------------------------------------------------------
