@@ -20,7 +20,7 @@ from accounts.models import (
 )
 from activities.models import QBR, ClientRequest, Commitment, Interaction
 from demo.bulk_load import LARGE_TABLES, LOADED_TABLES
-from demo.large import DEMO_KAMS, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
+from demo.large import DEMO_KAMS, SCALES, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
 from kam.models import User
 from plans.models import AccountPlan, Opportunity
 
@@ -148,3 +148,20 @@ def test_seed_demo_large_refuses_a_database_not_named_bench_without_yes():
     with pytest.raises(CommandError, match="--yes"):
         call_command("seed_demo", scale="large", scale_factor=SCALE, stdout=io.StringIO())
     assert not Account.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_xl_is_five_times_large_with_two_months_of_history_and_real_kam_books():
+    """--scale xl: every count of the large demo times five (here, at its scale factor, 200
+    accounts), 60 days of health history instead of 365, and demo KAMs who keep a book of the
+    large demo's size (70 accounts at full scale, not 350)."""
+    factor = SCALES["xl"]["factor"] * SCALE
+    expected = large_counts(factor)
+    call_command("seed_demo", scale="xl", scale_factor=SCALE, yes=True, stdout=io.StringIO())
+    assert Account.objects.count() == expected["accounts"] == 200
+    assert Interaction.objects.count() == expected["interactions"] == 10_000
+    live = Account.objects.exclude(status="churned").count()
+    assert HealthScore.objects.count() == 200 * SCALES["xl"]["history_days"] + live
+    for email in DEMO_KAMS:
+        assert Account.objects.filter(owner__email=email).count() == expected["demo_kam_accounts"]
+    assert large_counts(5.0)["demo_kam_accounts"] == large_counts(1.0)["demo_kam_accounts"] == 70
