@@ -164,30 +164,39 @@ class Scenario:
 CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 
 
+def captured_statements(scenario: Scenario, user, n: int, client: Client) -> list[str]:
+    """The statements of the scenario's n-th request, sent in process as `user` with the same
+    headers and form (inside the caller's transaction)."""
+    headers = {"HX-Request": "true"} if scenario.htmx else {}
+    if scenario.target:
+        headers["HX-Target"] = scenario.target
+    url = scenario.urls[n % len(scenario.urls)]
+    with CaptureQueriesContext(connection) as captured:
+        if scenario.method == "POST":
+            response = client.post(url, scenario.data(n), headers=headers)
+        else:
+            response = client.get(url, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"{scenario.name}: {url} answered {response.status_code}")
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)]
+
+
+def logged_in(user) -> Client:
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
 def sql_direct(scenario: Scenario, user, samples: int) -> float:
     """The scenario's SQL run directly: the statements of `samples` of its requests, captured
     in process (the same user, headers and form), each run again on its own through the
     database connection (median of 3 for reads, once for writes), summed per request; the
     median over the requests, in ms. Everything is rolled back: POSTs leave nothing."""
-    client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(user)
-    headers = {"HX-Request": "true"} if scenario.htmx else {}
-    if scenario.target:
-        headers["HX-Target"] = scenario.target
+    client = logged_in(user)
     totals = []
     for n in range(samples):
-        url = scenario.urls[n % len(scenario.urls)]
         with transaction.atomic():
-            with CaptureQueriesContext(connection) as captured:
-                if scenario.method == "POST":
-                    response = client.post(url, scenario.data(n), headers=headers)
-                else:
-                    response = client.get(url, headers=headers)
-            if response.status_code != 200:
-                raise RuntimeError(f"{scenario.name}: {url} answered {response.status_code}")
-            statements = [
-                q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)
-            ]
+            statements = captured_statements(scenario, user, n, client)
             total = 0.0
             with connection.cursor() as cursor:
                 for sql in statements:
@@ -203,6 +212,43 @@ def sql_direct(scenario: Scenario, user, samples: int) -> float:
             transaction.set_rollback(True)
         totals.append(total)
     return statistics.median(totals)
+
+
+def _index_names(plan: dict) -> set[str]:
+    found = {plan["Index Name"]} if "Index Name" in plan else set()
+    for child in plan.get("Plans", []):
+        found |= _index_names(child)
+    return found
+
+
+def plan_indexes(scenario: Scenario, user) -> tuple[set[str], set[str]]:
+    """The indexes the plans of the scenario's first request use, and the tables some plan
+    reads whole (a sequential scan), from EXPLAIN (FORMAT JSON) of each of its reads; the
+    request is rolled back."""
+    client = logged_in(user)
+    indexes, scanned = set(), set()
+    with transaction.atomic():
+        statements = captured_statements(scenario, user, 0, client)
+        with connection.cursor() as cursor:
+            for sql in statements:
+                text = sql.lstrip()
+                if text.upper().startswith("DECLARE"):  # .iterator(): explain its query
+                    text = text[text.upper().index(" FOR ") + 5 :]
+                if not text.upper().startswith(("SELECT", "WITH", "(")):
+                    continue
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {text}")
+                plan = cursor.fetchone()[0][0]["Plan"]
+                indexes |= _index_names(plan)
+                scanned |= _seq_scans(plan)
+        transaction.set_rollback(True)
+    return indexes, scanned
+
+
+def _seq_scans(plan: dict) -> set[str]:
+    found = {plan["Relation Name"]} if plan.get("Node Type") == "Seq Scan" else set()
+    for child in plan.get("Plans", []):
+        found |= _seq_scans(child)
+    return found
 
 
 def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict:
@@ -494,6 +540,21 @@ def explain(url: str, email: str, top: int) -> None:
                 log(f"    {line}")
 
 
+def list_indexes(args) -> None:
+    """Per scenario, the indexes its plans use and the tables read whole (bench/README.md,
+    "Indexes each page relies on"). No server: every request is sent in process."""
+    users = {
+        "leader": User.objects.get(email="leader@example.com"),
+        "kam": User.objects.get(email="kam@example.com"),
+    }
+    for scenario in scenarios(args, "leader", "kam"):
+        if args.match and args.match not in scenario.name:
+            continue
+        indexes, scanned = plan_indexes(scenario, users[scenario.session])
+        whole = f"; whole tables: {', '.join(sorted(scanned))}" if scanned else ""
+        log(f"{scenario.name}: {', '.join(sorted(indexes)) or '-'}{whole}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
@@ -516,11 +577,19 @@ def main() -> None:
         "--floor-samples", type=int, default=5, help="requests whose SQL is run directly"
     )
     parser.add_argument("--explain", metavar="URL", help="only EXPLAIN the statements of URL")
+    parser.add_argument(
+        "--indexes",
+        action="store_true",
+        help="only list the indexes (and whole-table reads) each scenario's plans use",
+    )
     parser.add_argument("--as", dest="email", default="leader@example.com")
     parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
     args = parser.parse_args()
     if args.explain:
         explain(args.explain, args.email, args.top)
+        return
+    if args.indexes:
+        list_indexes(args)
         return
 
     log(f"database {settings.DATABASES['default']['NAME']}: "
