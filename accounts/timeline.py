@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import TIMELINE_FILTERS, Account, Stakeholder, TimelineEntry, TimelineKind
@@ -60,7 +61,7 @@ def timeline_page(
         entries = entries.filter(
             Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, pk__lt=pk)
         )
-    rows = list(
+    rows = _in_written_join_order(
         entries.select_related(
             "actor",
             "interaction",
@@ -83,6 +84,23 @@ def timeline_page(
     rows = rows[:PAGE_SIZE]
     cursor = (rows[-1].occurred_at, rows[-1].pk) if has_more else None
     return rows, cursor
+
+
+def _in_written_join_order(queryset: QuerySet) -> list:
+    """The rows of `queryset`, planned with its joins in the order written.
+
+    The page's entries come with eleven LEFT JOINs to the rows they link (each entry links at
+    most one row of each): PostgreSQL spent 10 ms searching join orders for a statement that
+    runs in under 1 ms, on every account page, timeline page and quick log. Entries first,
+    then what they point at by primary key, is the only sensible order, so the search is
+    switched off for this statement alone (join_collapse_limit = 1: 1.1 ms of planning). SET
+    LOCAL ends with the transaction; RESET ends it at once when a caller's transaction goes
+    on. No savepoint: a failure here aborts the caller's transaction, setting included."""
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        rows = list(queryset)
+        cursor.execute("RESET join_collapse_limit")
+    return rows
 
 
 PERSON_INTERACTIONS = 5

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from accounts.services import (
     stakeholder_mark_left,
     tier_recommendation_review,
 )
-from accounts.timeline import timeline_record
+from accounts.timeline import timeline_page, timeline_record
 from activities.models import Commitment, PlannedMeeting, Playbook, PlaybookFiring
 from activities.services import (
     NextStep,
@@ -236,9 +237,9 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone, QBR, playbook, request),
-        # 6 stakeholders of the
-        # interactions on the page, 7 current scoring config, 8 revenue of this account,
+        # commitment and its owners, stakeholder, milestone, QBR, playbook, request), between
+        # SET LOCAL join_collapse_limit and its RESET (accounts.timeline: +2), 6 stakeholders
+        # of the interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
         # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
         # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
@@ -247,11 +248,12 @@ def history_account(account, leader, config, now):
         # due this week (+ owners), 20 the SLA card (the account's client requests counted per
         # window, one aggregate), 21 the next QBR planned (the tier card shows it instead of
         # the due date), 22 the upcoming planned meetings (+ owner), 23 unread notifications
-        ("account_detail", 23),
-        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request), 5
-        # stakeholders of the interactions on the page, 6 stakeholders, 7 quick log: team for
-        # the next-step owners, 8 quick log: the open requests, 9 unread notifications
-        ("account_timeline", 9),
+        ("account_detail", 25),
+        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request, between SET
+        # LOCAL join_collapse_limit and its RESET: +2), 5 stakeholders of the interactions on
+        # the page, 6 stakeholders, 7 quick log: team for the next-step owners, 8 quick log: the
+        # open requests, 9 unread notifications
+        ("account_timeline", 11),
     ],
 )
 def test_account_pages_have_a_fixed_number_of_queries(
@@ -281,3 +283,27 @@ def test_account_pages_have_a_fixed_number_of_queries(
     assert len(large.context["entries"]) == 20
     assert {entry.kind for entry in large.context["entries"]} == set(TimelineKind.values)
     assert len(large.context["stakeholders"]) == 9
+
+
+@pytest.mark.parametrize("inside_a_transaction", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_the_timeline_join_order_setting_does_not_outlive_its_statement(
+    history_account, leader, now, inside_a_transaction
+):
+    """timeline_page plans its statement with join_collapse_limit = 1; the statements after
+    it, in the caller's transaction or not, plan as usual."""
+    _grow_account_history(history_account, leader, now, start=0, units=1)
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW join_collapse_limit")
+            return cursor.fetchone()[0]
+
+    default = setting()
+    if inside_a_transaction:
+        with transaction.atomic():
+            entries, _cursor = timeline_page(history_account)
+            assert setting() == default
+    else:
+        entries, _cursor = timeline_page(history_account)
+    assert entries and setting() == default == "8"
