@@ -84,7 +84,7 @@ def _read_or_write(request) -> Access:
     return Access.EDIT if request.method == "POST" else Access.VIEW
 
 
-# Agreed items a group of My work shows before "Show the other N".
+# Agreed items a group of My work shows before its "Show all N items" link.
 MY_WORK_ROWS = 20
 
 
