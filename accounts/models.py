@@ -560,6 +560,10 @@ class Account(models.Model):
             # The accounts list's default order (name, then id): page 1 reads 25 entries
             # instead of sorting every account (bench/README.md).
             models.Index(fields=["name", "id"], name="account_name_idx"),
+            # The filters' industries and regions for someone who sees every account: one
+            # probe per distinct pair (accounts.selectors.industries_and_regions_for_user)
+            # instead of reading every account on each list and dashboard view.
+            models.Index(fields=["industry", "region"], name="account_industry_region_idx"),
         ]
 
     def __str__(self) -> str:

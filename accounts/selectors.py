@@ -9,6 +9,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -236,9 +237,36 @@ def account_owners_for_user(user) -> QuerySet:
     return User.objects.filter(Exists(owns), role=Role.KAM)
 
 
+def sees_every_account(user) -> bool:
+    """Whether accounts_for_user(user) is every account (the same rule, without a query)."""
+    return _Link.EVERY in _granting_links(user, Access.VIEW)
+
+
+# Each distinct (industry, region) of every account, by a walk of account_industry_region_idx:
+# one index probe per pair (a few dozen) where DISTINCT read every account (7 ms at 20,000
+# accounts, 35–80 ms at 100,000, on every accounts list and dashboard view).
+_EVERY_INDUSTRY_REGION = """
+    WITH RECURSIVE pairs AS (
+        (SELECT industry, region FROM accounts_account ORDER BY industry, region LIMIT 1)
+        UNION ALL
+        SELECT next.industry, next.region FROM pairs, LATERAL (
+            SELECT a.industry, a.region FROM accounts_account AS a
+            WHERE (a.industry, a.region) > (pairs.industry, pairs.region)
+            ORDER BY a.industry, a.region LIMIT 1
+        ) AS next
+    )
+    SELECT industry, region FROM pairs
+"""
+
+
 def industries_and_regions_for_user(user) -> tuple[list[str], list[str]]:
     """The industries and the regions of the accounts `user` sees, for filters: one query."""
-    pairs = accounts_for_user(user).values_list("industry", "region").order_by().distinct()
+    if sees_every_account(user):
+        with connection.cursor() as cursor:
+            cursor.execute(_EVERY_INDUSTRY_REGION)
+            pairs = cursor.fetchall()
+    else:
+        pairs = accounts_for_user(user).values_list("industry", "region").order_by().distinct()
     industries, regions = set(), set()
     for industry, region in pairs:
         industries.add(industry)

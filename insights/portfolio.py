@@ -53,7 +53,12 @@ from accounts.models import (
     Tier,
     business_date,
 )
-from accounts.selectors import LIVE, accounts_for_user, current_config
+from accounts.selectors import (
+    LIVE,
+    accounts_for_user,
+    current_config,
+    industries_and_regions_for_user,
+)
 from activities.models import ClientRequest, Commitment
 from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
 from kam.models import Role, User
@@ -114,15 +119,12 @@ def portfolio_options(user) -> PortfolioOptions:
         .order_by("full_name", "pk")
         .values_list("pk", "full_name")
     )
-    industries, regions = set(), set()
-    for industry, region in visible.values_list("industry", "region").order_by().distinct():
-        industries.add(industry)
-        regions.add(region)
+    industries, regions = industries_and_regions_for_user(user)
     return PortfolioOptions(
         owners=owners,
         tiers=list(Tier.objects.order_by("rank")),
-        industries=sorted(industries - {""}),
-        regions=sorted(regions - {""}),
+        industries=industries,
+        regions=regions,
     )
 
 
