@@ -107,13 +107,18 @@ def accounts_for_user(user, action: Access = Access.VIEW) -> QuerySet[Account]:
     links = _granting_links(user, action)
     if _Link.EVERY in links:
         return Account.objects.all()
-    # One id set (owned UNION ALL on the team), probed by primary key: "owner = user OR
-    # EXISTS(team row)" cannot use an index and read all 20,000 accounts for every query of a
-    # KAM's page (bench/README.md).
+    return accounts_linked_to(user, owner=_Link.OWNER in links, team=_Link.TEAM in links)
+
+
+def accounts_linked_to(user, *, owner: bool = True, team: bool = True) -> QuerySet[Account]:
+    """The accounts `user` owns (`owner`) or is on the team of (`team`), whatever their role.
+    One id set (owned UNION ALL on the team), probed by primary key: "owner = user OR
+    EXISTS(team row)" cannot use an index and read all 20,000 accounts for every query of a
+    KAM's page (bench/README.md)."""
     ids = []
-    if _Link.OWNER in links:
+    if owner:
         ids.append(Account.objects.filter(owner=user).values("pk"))
-    if _Link.TEAM in links:
+    if team:
         ids.append(Account.team.through.objects.filter(user=user).values("account_id"))
     if not ids:
         return Account.objects.none()

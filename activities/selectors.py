@@ -20,6 +20,7 @@ from accounts.models import KEY_BUYING_ROLES, Account, QbrDue, Stakeholder
 from accounts.selectors import (
     Access,
     accounts_for_user,
+    accounts_linked_to,
     calendar_for_account,
     calendars_by_account,
     get_row_for_user,
@@ -111,13 +112,10 @@ class MyWork:
 
 
 def my_accounts(user) -> QuerySet[Account]:
-    """The live accounts `user` owns or is on the team of (My work's scope). One id set
-    (owned UNION ALL on the team) probed by primary key, as accounts_for_user does: "owner =
-    user OR a team row" joined the team table and read every account (41 ms a statement at
-    100,000 accounts, four statements on My work)."""
-    owned = Account.objects.filter(owner=user).values("pk")
-    on_team = Account.team.through.objects.filter(user=user).values("account_id")
-    return Account.objects.filter(pk__in=owned.union(on_team, all=True)).live()
+    """The live accounts `user` owns or is on the team of (My work's scope), a leader's too.
+    "owner = user OR a team row" read every account (41 ms a statement at 100,000 accounts,
+    four statements on My work)."""
+    return accounts_linked_to(user).live()
 
 
 def my_work(

@@ -214,11 +214,11 @@ def sql_direct(scenario: Scenario, user, samples: int) -> float:
     return statistics.median(totals)
 
 
-def _index_names(plan: dict) -> set[str]:
-    found = {plan["Index Name"]} if "Index Name" in plan else set()
+def _plan_nodes(plan: dict):
+    """Every node of an EXPLAIN (FORMAT JSON) plan."""
+    yield plan
     for child in plan.get("Plans", []):
-        found |= _index_names(child)
-    return found
+        yield from _plan_nodes(child)
 
 
 def plan_indexes(scenario: Scenario, user) -> tuple[set[str], set[str]]:
@@ -237,18 +237,13 @@ def plan_indexes(scenario: Scenario, user) -> tuple[set[str], set[str]]:
                 if not text.upper().startswith(("SELECT", "WITH", "(")):
                     continue
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {text}")
-                plan = cursor.fetchone()[0][0]["Plan"]
-                indexes |= _index_names(plan)
-                scanned |= _seq_scans(plan)
+                for node in _plan_nodes(cursor.fetchone()[0][0]["Plan"]):
+                    if "Index Name" in node:
+                        indexes.add(node["Index Name"])
+                    if node.get("Node Type") == "Seq Scan":
+                        scanned.add(node["Relation Name"])
         transaction.set_rollback(True)
     return indexes, scanned
-
-
-def _seq_scans(plan: dict) -> set[str]:
-    found = {plan["Relation Name"]} if plan.get("Node Type") == "Seq Scan" else set()
-    for child in plan.get("Plans", []):
-        found |= _seq_scans(child)
-    return found
 
 
 def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict:

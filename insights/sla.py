@@ -12,7 +12,7 @@ Every function is one query, whatever the number of requests, accounts, tiers or
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,11 +51,6 @@ class Compliance:
             return None
         return round(self.met * 100 / self.counted, 1)
 
-    def __add__(self, other: Compliance) -> Compliance:
-        return Compliance(
-            self.met + other.met, self.missed + other.missed, self.pending + other.pending
-        )
-
 
 @dataclass(frozen=True)
 class SlaCompliance:
@@ -70,14 +65,6 @@ class SlaCompliance:
     def clocks(self) -> tuple[Compliance, Compliance]:
         """First response, then resolution (the order of the tables' columns)."""
         return (self.first_response, self.resolution)
-
-    def __add__(self, other: SlaCompliance) -> SlaCompliance:
-        return SlaCompliance(
-            self.days,
-            self.requests + other.requests,
-            self.first_response + other.first_response,
-            self.resolution + other.resolution,
-        )
 
 
 def _counts(now: datetime, windows: Iterable[int]) -> dict:
@@ -107,6 +94,11 @@ def _compliance(row: Mapping, days: int) -> SlaCompliance:
     )
 
 
+def _per_window(row: Mapping, windows: tuple) -> dict[int, SlaCompliance]:
+    """Each window's SlaCompliance from a row of _counts."""
+    return {days: _compliance(row, days) for days in windows}
+
+
 def _windowed(requests_qs: QuerySet[ClientRequest], now: datetime, windows) -> QuerySet:
     """Only the rows of the longest window are read (the account index on received_at)."""
     return requests_qs.received_within(now, max(windows)).order_by()
@@ -126,22 +118,28 @@ def sla_compliance_windows(
     """sla_compliance for several windows at once: one query."""
     windows = tuple(windows)
     row = _windowed(requests_qs, now, windows).aggregate(**_counts(now, windows))
-    return {days: _compliance(row, days) for days in windows}
+    return _per_window(row, windows)
+
+
+def _grouped_counts(
+    requests_qs: QuerySet[ClientRequest], now: datetime, fields: list[str], windows: tuple
+) -> QuerySet:
+    """The counts of _counts per group of `fields`: one row each."""
+    return (
+        _windowed(requests_qs, now, windows)
+        .values(*fields)
+        .annotate(**_counts(now, windows))
+        .order_by()
+    )
 
 
 def _grouped(
     requests_qs: QuerySet[ClientRequest], now: datetime, fields: list[str], windows
 ) -> list[tuple[dict, dict[int, SlaCompliance]]]:
     windows = tuple(windows)
-    rows = (
-        _windowed(requests_qs, now, windows)
-        .values(*fields)
-        .annotate(**_counts(now, windows))
-        .order_by()
-    )
     return [
-        ({field: row[field] for field in fields}, {d: _compliance(row, d) for d in windows})
-        for row in rows
+        ({field: row[field] for field in fields}, _per_window(row, windows))
+        for row in _grouped_counts(requests_qs, now, fields, windows)
     ]
 
 
@@ -185,27 +183,21 @@ def sla_breakdown(
 ) -> SlaBreakdown:
     """sla_compliance_by_tier and sla_compliance_by_kam together, with the KAMs' names: one
     query grouped by (tier, owner). The counts are summed per tier and per KAM as plain
-    integers and turned into SlaCompliance once per row of the result (adding frozen
-    dataclasses for each of the query's rows cost more than the query at 20,000 accounts)."""
+    integers and turned into SlaCompliance once per tier and KAM (building and adding
+    SlaCompliance for each of the query's rows cost more than the query at 20,000 accounts)."""
     windows = tuple(windows)
-    counts = _counts(now, windows)
-    by_tier: dict = defaultdict(lambda: dict.fromkeys(counts, 0))
-    by_kam: dict = defaultdict(lambda: dict.fromkeys(counts, 0))
+    by_tier: dict[int | None, Counter] = defaultdict(Counter)
+    by_kam: dict[int, Counter] = defaultdict(Counter)
     names = {}
     fields = ["account__tier_id", "account__owner_id", "account__owner__full_name"]
-    for row in _windowed(requests_qs, now, windows).values(*fields).annotate(**counts).order_by():
-        tier_sums, kam_sums = by_tier[row["account__tier_id"]], by_kam[row["account__owner_id"]]
+    for row in _grouped_counts(requests_qs, now, fields, windows):
+        counts = {key: value for key, value in row.items() if key not in fields}
+        by_tier[row["account__tier_id"]].update(counts)
+        by_kam[row["account__owner_id"]].update(counts)
         names[row["account__owner_id"]] = row["account__owner__full_name"]
-        for key in counts:
-            tier_sums[key] += row[key]
-            kam_sums[key] += row[key]
-
-    def compliance(sums: dict) -> dict[int, SlaCompliance]:
-        return {days: _compliance(sums, days) for days in windows}
-
     return SlaBreakdown(
-        {tier_id: compliance(sums) for tier_id, sums in by_tier.items()},
-        {owner_id: compliance(sums) for owner_id, sums in by_kam.items()},
+        {tier_id: _per_window(sums, windows) for tier_id, sums in by_tier.items()},
+        {owner_id: _per_window(sums, windows) for owner_id, sums in by_kam.items()},
         names,
     )
 
@@ -241,7 +233,7 @@ def account_sla(account, now: datetime, windows: Iterable[int] = WINDOWS) -> Acc
         ),
     )
     return AccountSla(
-        windows={days: _compliance(row, days) for days in windows},
+        windows=_per_window(row, windows),
         open_breached=row["open_breached"],
         open_requests=row["open_requests"],
     )
