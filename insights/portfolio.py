@@ -35,8 +35,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Least
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,8 +57,17 @@ from accounts.selectors import (
     accounts_for_user,
     current_config,
     industries_and_regions_for_user,
+    sees_every_account,
 )
 from activities.models import ClientRequest, Commitment
+from insights.models import SliceDimension
+from insights.portfolio_slices import (
+    AMOUNTS,
+    RENEWAL_DAYS,
+    account_group_rows,
+    kam_tier_live_accounts,
+    slice_rows,
+)
 from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
 from kam.models import Role, User
 from plans.models import Opportunity
@@ -68,7 +76,6 @@ from plans.selectors import open_opportunities
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-RENEWAL_DAYS = 90
 TABLE_ROWS = 10
 # KAMs the load table shows (and links); its CSV has every KAM.
 LOAD_ROWS = 20
@@ -385,8 +392,20 @@ def portfolio_summary(
         return rows.filter(**{f"{account_field}__in": accounts.values("pk")})
 
     revenue = converted("revenue_last_12m", rates)
-    # 3. one pass over the accounts, grouped by tier, band, stored Pareto class and currency
-    groups = _account_groups(accounts, today, config, tiers, rates)
+    # 3. the figures per tier, band, stored Pareto class and currency: the summary rows of the
+    # view when it has them (3a whether they are current, 3b the rows), else one pass over
+    # its accounts
+    view = _slice_view(user, filters)
+    if view is not None:
+        groups = slice_rows(*view, today=today, tier_id=filters.tier_id)
+    else:
+        groups = account_group_rows(
+            accounts,
+            today,
+            default_cadence_days=config.default_touch_cadence_days,
+            tiers=tiers.values(),
+        )
+    _convert(groups, rates)
     summary = PortfolioSummary(
         today=today,
         filters=filters,
@@ -417,8 +436,12 @@ def portfolio_summary(
     )
     summary.commitments_overdue.value = overdue["count"]
     summary.commitments_overdue.accounts = overdue["accounts"]
-    # 11. accounts per KAM and tier against the tier policy
-    summary.load = _load_rows(live_accounts, tiers, filters)
+    # 11. accounts per KAM and tier against the tier policy (none for a KAM's summary rows:
+    # the load is theirs)
+    counts, names = _load_counts(
+        view, groups, live_accounts, options=options, filters=filters, today=today
+    )
+    summary.load = _load_rows(counts, names, tiers, filters)
     # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days
     summary.sla_tiers, summary.sla_kams = _sla_rows(
         scoped(ClientRequest.objects.all()), tiers, filters, timezone.now()
@@ -427,40 +450,33 @@ def portfolio_summary(
     return summary
 
 
-def _account_groups(accounts, today: date, config, tiers: dict[int, Tier], rates) -> list[dict]:
-    """Live accounts and revenue, touch and QBR overdue, renewals and the retention cohort per
-    (tier, band, Pareto class, currency): one query. Amounts are summed in each currency and
-    converted here (a CASE per account cost more)."""
-    live = AccountQuerySet.live_q()
-    cohort = Q(revenue_prev_12m__gt=0)
-    touch_q = AccountQuerySet.touch_overdue_q(
-        today, config.default_touch_cadence_days, tiers=list(tiers.values())
-    )
-    qbr_q = AccountQuerySet.qbr_overdue_q(today)
-    renewal_q = AccountQuerySet.renewal_within_q(today, RENEWAL_DAYS)
-    last, previous = F("revenue_last_12m"), F("revenue_prev_12m")
-    groups = list(
-        accounts.values("tier_id", "health_band", "pareto_class", "currency")
-        .annotate(
-            live_accounts=Count("pk", filter=live),
-            live_revenue=Sum(last, filter=live),
-            touch=Count("pk", filter=touch_q),
-            qbr=Count("pk", filter=qbr_q),
-            renewals=Count("pk", filter=renewal_q),
-            renewals_revenue=Sum(last, filter=renewal_q),
-            cohort_base=Sum(previous, filter=cohort),
-            cohort_current=Sum(last, filter=cohort),
-            cohort_kept=Sum(Least(last, previous), filter=cohort),
-            as_of=Max("revenue_as_of"),
+def _slice_view(user, filters: PortfolioFilters) -> tuple[str, str] | None:
+    """The summary rows that answer this view (insights.portfolio_slices): (dimension, value).
+    None when the view must read its accounts: a KAM's own portfolio, or two of KAM, industry
+    and region at once (a tier narrows the rows of any slice)."""
+    if not sees_every_account(user):
+        return None
+    narrowing = [
+        (dimension, value)
+        for dimension, value in (
+            (SliceDimension.OWNER, str(filters.owner_id) if filters.owner_id else ""),
+            (SliceDimension.INDUSTRY, filters.industry),
+            (SliceDimension.REGION, filters.region),
         )
-        .order_by()
-    )
-    money = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
+        if value
+    ]
+    if len(narrowing) > 1:
+        return None
+    return narrowing[0] if narrowing else (SliceDimension.PORTFOLIO, "")
+
+
+def _convert(groups: list[dict], rates) -> None:
+    """Each group's sums (in its currency) in the reporting currency, in place (a CASE per
+    account cost more)."""
     for group in groups:
-        for key in money:
+        for key in AMOUNTS:
             if group[key] is not None:
                 group[key] = rates.convert(group[key], group["currency"])
-    return groups
 
 
 def _total(groups: list[dict], key: str):
@@ -824,16 +840,37 @@ def top_reasons(components: list[dict], count: int = 2) -> list[dict]:
     ]
 
 
-def _load_rows(live_accounts, tiers: dict[int, Tier], filters) -> list[LoadRow]:
-    counts = defaultdict(dict)
-    names = {}
-    for row in (
-        live_accounts.values("owner_id", "owner__full_name", "tier_id")
-        .annotate(accounts=Count("pk"))
-        .order_by()
-    ):
-        counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
-        names[row["owner_id"]] = row["owner__full_name"]
+def _load_counts(
+    view, groups, live_accounts, *, options: PortfolioOptions, filters, today: date
+) -> tuple[dict, dict]:
+    """Live accounts per KAM and tier ({owner: {tier: count}}) and the KAMs' names: from a
+    KAM's summary rows (no query), from every KAM's (one query) for the whole portfolio, else
+    from the accounts (one query)."""
+    counts = defaultdict(lambda: defaultdict(int))
+    if view is not None and view[0] == SliceDimension.OWNER:
+        for group in groups:
+            if group["live_accounts"]:
+                counts[int(view[1])][group["tier_id"]] += group["live_accounts"]
+    elif view is not None and view[0] == SliceDimension.PORTFOLIO:
+        for owner_id, tier_id, count in kam_tier_live_accounts(
+            today=today, tier_id=filters.tier_id
+        ):
+            counts[owner_id][tier_id] = count
+    else:
+        names = {}
+        for row in (
+            live_accounts.values("owner_id", "owner__full_name", "tier_id")
+            .annotate(accounts=Count("pk"))
+            .order_by()
+        ):
+            counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
+            names[row["owner_id"]] = row["owner__full_name"]
+        return counts, names
+    names = dict(options.owners)
+    return counts, {owner_id: names.get(owner_id) for owner_id in counts}
+
+
+def _load_rows(counts: dict, names: dict, tiers: dict[int, Tier], filters) -> list[LoadRow]:
     # Over-policy KAMs first, then the most loaded. Only the rows the page shows get links
     # (the CSV has every KAM; 280 KAMs × 5 links cost more than every query together).
     order = sorted(

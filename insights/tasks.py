@@ -9,6 +9,8 @@ from accounts import services
 from insights import playbooks
 from insights import services as insights_services
 from insights.portfolio import portfolio_cache_reset, portfolio_cache_warm
+from insights.portfolio_slices import portfolio_slices_check as slices_check
+from insights.portfolio_slices import portfolio_slices_refresh as slices_refresh
 from kam.celery import idempotent_task
 
 
@@ -43,6 +45,20 @@ def nightly_scoring(day: str | None = None) -> int:
 def portfolio_warm() -> int:
     """Keep everyone's unfiltered dashboard in the cache (insights.portfolio)."""
     return portfolio_cache_warm()
+
+
+@idempotent_task(time_limit=300)
+def portfolio_slices_refresh() -> int:
+    """Every minute from beat: the dashboard's summary rows of every slice a write marked (the
+    day's rows in full on a new day), so that pages rarely have any to compute."""
+    return slices_refresh()
+
+
+@idempotent_task(time_limit=900)
+def portfolio_slices_check() -> int:
+    """Nightly from beat, after scoring: every summary row computed again from the accounts,
+    compared, repaired; the drift is logged. Returns the rows that had drifted."""
+    return len(slices_check().drift)
 
 
 @idempotent_task(time_limit=900)

@@ -281,6 +281,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.portfolio_warm",
         "schedule": max(60, PORTFOLIO_CACHE_SECONDS - 60),
     },
+    # The dashboard's summary rows (insights.portfolio_slices): the slices writes marked, every
+    # minute; and every row checked against the accounts, repaired and the drift logged, in the
+    # quiet hours after the nightly scoring (any hour would do: what is marked is not drift).
+    "portfolio-slices-refresh": {
+        "task": "insights.tasks.portfolio_slices_refresh",
+        "schedule": 60.0,
+    },
+    "portfolio-slices-check": {
+        "task": "insights.tasks.portfolio_slices_check",
+        "schedule": crontab(hour=5, minute=0),
+    },
     # Data past its retention policy (kam/retention.py, docs/privacy.md), in the quiet hours.
     "nightly-retention": {
         "task": "kam.tasks.apply_retention",

@@ -1,0 +1,88 @@
+"""The portfolio dashboard's summary rows (insights.portfolio_slices, docs/portfolio.md).
+
+Each row is what `insights.portfolio_slices.account_group_rows` answers for the accounts of one
+*slice* of the portfolio (every account, one KAM's, one industry's or one region's), grouped by
+tier, health band, Pareto class and currency, for one business day. Sums stay in each currency; the
+page converts them with the day's rates. The rows are kept current as data changes: database
+triggers *mark* the slices whose accounts changed (no rule is written in SQL), and the marked
+slices are computed again by the same query the page used to run over every account.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SliceDimension(models.TextChoices):
+    # Every account: the sums of the KAM slices (one KAM per account).
+    PORTFOLIO = "portfolio", _("whole portfolio")
+    OWNER = "owner", _("KAM")
+    INDUSTRY = "industry", _("industry")
+    REGION = "region", _("region")
+
+
+# A mark with this dimension asks for every slice (a tier's cadence or the scoring
+# configuration changed: every account's figures may move).
+EVERY_SLICE = "*"
+
+
+class PortfolioSlice(models.Model):
+    day = models.DateField()
+    dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
+    # The owner's id as text, or the industry or region ("" for accounts without one, and for
+    # the whole portfolio).
+    value = models.CharField(max_length=100)
+    # Plain ids and values, no foreign keys: a deleted tier marks every slice instead.
+    tier_id = models.IntegerField(null=True)
+    health_band = models.CharField(max_length=10)
+    pareto_class = models.CharField(max_length=1)
+    currency = models.CharField(max_length=3)
+    live_accounts = models.IntegerField()
+    live_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    touch = models.IntegerField()
+    qbr = models.IntegerField()
+    renewals = models.IntegerField()
+    renewals_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    cohort_base = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    cohort_current = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    cohort_kept = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    as_of = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "dimension", "value"], name="portfolio_slice_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.value}"
+
+
+class PortfolioSliceMark(models.Model):
+    """A slice whose accounts changed since its rows were computed (written by the triggers of
+    migration insights/0002; taken by insights.portfolio_slices).
+
+    Plain inserts, no unique key: an upsert would lock the mark until the writing transaction
+    commits, so a long import would hold up every quick log of its industry. A mark becomes
+    visible with the change it marks; a refresh computes the slices of the marks it read and
+    deletes those marks only, so a change committed meanwhile keeps its own mark."""
+
+    dimension = models.CharField(max_length=10)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [models.Index(fields=["dimension", "value"], name="portfolio_slice_mark")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value}"
+
+
+class PortfolioSliceBuild(models.Model):
+    """The business days whose rows were computed in full, and what the last check found."""
+
+    day = models.DateField(unique=True)
+    built_at = models.DateTimeField()
+    checked_at = models.DateTimeField(null=True)
+    # Rows the last check had to repair (added, removed or changed); 0 when all agreed.
+    drift = models.IntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.day}"
