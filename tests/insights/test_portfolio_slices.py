@@ -1,0 +1,382 @@
+"""The dashboard's summary rows (insights.portfolio_slices) against the accounts they sum: after
+any sequence of writes (single rows and bulk updates, moves between KAMs, industries and regions,
+QBRs planned and dropped, a tier's cadence changed, accounts added and deleted), read between
+the writes as a leader would, every slice equals the same query run over its accounts, the
+dashboard's figures equal the accounts list's counts behind their links, and the nightly check
+finds nothing to repair. Then the check's drift report, the marks, a new day, the command and
+the tasks."""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Account, AccountStatus, HealthBand, Tier, business_date
+from accounts.selectors import LIVE, current_config
+from accounts.services import scoring_defaults_ensure
+from activities.models import QBR, QBRStatus
+from insights import tasks
+from insights.models import PortfolioSlice, PortfolioSliceBuild, PortfolioSliceMark
+from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
+from insights.portfolio_slices import (
+    GROUP_FIELDS,
+    RENEWAL_DAYS,
+    account_group_rows,
+    portfolio_slices_check,
+    portfolio_slices_refresh,
+    slice_rows,
+)
+from insights.selectors import account_list_rows
+from kam.models import Role
+from tests.factories import AccountFactory, UserFactory
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+MOMENT = datetime(2026, 3, 10, 14, 0, tzinfo=SAO_PAULO)
+INDUSTRIES = ["", "Retail", "Energia", "Saúde"]
+REGIONS = ["", "Sul", "Nordeste"]
+SLICES = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def tiers(db):
+    scoring_defaults_ensure()
+    return list(Tier.objects.order_by("rank")[:3])
+
+
+@pytest.fixture
+def kams(db):
+    return [UserFactory(role=Role.KAM, full_name=f"KAM {index}") for index in range(3)]
+
+
+account_spec = st.fixed_dictionaries(
+    {
+        "owner": st.integers(0, 2),
+        "tier": st.one_of(st.none(), st.integers(0, 2)),
+        "industry": st.sampled_from(INDUSTRIES),
+        "region": st.sampled_from(REGIONS),
+        "status": st.sampled_from(AccountStatus.values),
+        "band": st.sampled_from([*HealthBand.values, ""]),
+        "pareto": st.sampled_from(["A", "B", "C", ""]),
+        "currency": st.sampled_from(["BRL", "USD", "EUR"]),
+        "last_12m": st.integers(0, 90_000),
+        "prev_12m": st.integers(0, 90_000),
+        "touched_days_ago": st.one_of(st.none(), st.integers(0, 120)),
+        "renewal_in": st.one_of(st.none(), st.integers(-10, 120)),
+    }
+)
+# What a write changes on one account (`index` picks it among those that exist).
+write = st.one_of(
+    st.tuples(st.just("owner"), st.integers(0, 50), st.integers(0, 2)),
+    st.tuples(st.just("industry"), st.integers(0, 50), st.sampled_from(INDUSTRIES)),
+    st.tuples(st.just("region"), st.integers(0, 50), st.sampled_from(REGIONS)),
+    st.tuples(st.just("tier"), st.integers(0, 50), st.one_of(st.none(), st.integers(0, 2))),
+    st.tuples(st.just("band"), st.integers(0, 50), st.sampled_from([*HealthBand.values, ""])),
+    st.tuples(st.just("pareto"), st.integers(0, 50), st.sampled_from(["A", "B", "C", ""])),
+    st.tuples(st.just("status"), st.integers(0, 50), st.sampled_from(AccountStatus.values)),
+    st.tuples(st.just("currency"), st.integers(0, 50), st.sampled_from(["BRL", "USD", "EUR"])),
+    st.tuples(st.just("revenue"), st.integers(0, 50), st.integers(0, 90_000)),
+    st.tuples(st.just("touch"), st.integers(0, 50), st.one_of(st.none(), st.integers(0, 120))),
+    st.tuples(st.just("renewal"), st.integers(0, 50), st.one_of(st.none(), st.integers(-10, 120))),
+    st.tuples(st.just("plan_qbr"), st.integers(0, 50), st.integers(-5, 30)),
+    st.tuples(st.just("drop_qbrs"), st.integers(0, 50), st.none()),
+    st.tuples(st.just("delete"), st.integers(0, 50), st.none()),
+    st.tuples(st.just("bulk_band"), st.integers(0, 2), st.sampled_from(HealthBand.values)),
+    st.tuples(st.just("cadence"), st.integers(0, 2), st.integers(1, 60)),
+    st.tuples(st.just("new"), account_spec, st.none()),
+    st.tuples(
+        st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
+    ),
+)
+
+
+def _create(spec, kams, tiers, today) -> Account:
+    account = AccountFactory(
+        owner=kams[spec["owner"]],
+        tier=None if spec["tier"] is None else tiers[spec["tier"]],
+        industry=spec["industry"],
+        region=spec["region"],
+        status=spec["status"],
+        currency=spec["currency"],
+        health_band=spec["band"],
+        pareto_class=spec["pareto"],
+        renewal_date=None if spec["renewal_in"] is None else today + timedelta(spec["renewal_in"]),
+    )
+    touched = spec["touched_days_ago"]
+    Account.objects.filter(pk=account.pk).update(
+        revenue_last_12m=spec["last_12m"],
+        revenue_prev_12m=spec["prev_12m"],
+        revenue_as_of=today,
+        last_touch_at=None if touched is None else MOMENT - timedelta(days=touched),
+    )
+    return account
+
+
+def _apply(step, kams, tiers, today, leader) -> None:
+    kind, target, value = step
+    if kind == "new":
+        _create(target, kams, tiers, today)
+        return
+    if kind == "read":
+        _read_as_leader(target, kams, leader, today)
+        return
+    if kind == "bulk_band":
+        Account.objects.filter(owner=kams[target]).update(health_band=value)
+        return
+    if kind == "cadence":
+        Tier.objects.filter(pk=tiers[target].pk).update(touch_cadence_days=value)
+        return
+    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return
+    rows = Account.objects.filter(pk=ids[target % len(ids)])
+    changes = {
+        "owner": lambda: {"owner": kams[value]},
+        "industry": lambda: {"industry": value},
+        "region": lambda: {"region": value},
+        "tier": lambda: {"tier": None if value is None else tiers[value]},
+        "band": lambda: {"health_band": value},
+        "pareto": lambda: {"pareto_class": value},
+        "status": lambda: {"status": value},
+        "currency": lambda: {"currency": value},
+        "revenue": lambda: {"revenue_last_12m": value},
+        "touch": lambda: {
+            "last_touch_at": None if value is None else MOMENT - timedelta(days=value)
+        },
+        "renewal": lambda: {"renewal_date": None if value is None else today + timedelta(value)},
+    }
+    if kind in changes:
+        rows.update(**changes[kind]())
+    elif kind == "plan_qbr":
+        QBR.objects.create(
+            account=rows.get(), scheduled_on=today + timedelta(value), status=QBRStatus.PLANNED
+        )
+    elif kind == "drop_qbrs":
+        QBR.objects.filter(account__in=rows).delete()
+    elif kind == "delete":
+        QBR.objects.filter(account__in=rows).delete()
+        rows.delete()
+
+
+def _read_as_leader(dimension, kams, leader, today) -> None:
+    """What a leader's page reads, which brings the slices it reads up to date."""
+    filters = {
+        "portfolio": PortfolioFilters(),
+        "owner": PortfolioFilters(owner_id=kams[0].pk),
+        "industry": PortfolioFilters(industry="Retail"),
+        "region": PortfolioFilters(region="Sul"),
+    }[dimension]
+    portfolio_summary(leader, filters, today=today)
+
+
+def _grouped(rows) -> list[tuple]:
+    return sorted(
+        (tuple(str(row[field]) for field in GROUP_FIELDS), row)
+        for row in ({key: row[key] for key in row if key != "value"} for row in rows)
+    )
+
+
+def _views(kams, tiers):
+    """(slice dimension, value, tier id, the same accounts as a filter)."""
+    views = [("portfolio", "", None, {})]
+    views += [("portfolio", "", tier.pk, {"tier_id": tier.pk}) for tier in tiers]
+    views += [("owner", str(kam.pk), None, {"owner_id": kam.pk}) for kam in kams]
+    views += [("industry", value, None, {"industry": value}) for value in INDUSTRIES]
+    views += [("region", value, None, {"region": value}) for value in REGIONS]
+    views += [("industry", "Retail", tiers[0].pk, {"industry": "Retail", "tier_id": tiers[0].pk})]
+    return views
+
+
+@SLICES
+@given(
+    accounts=st.lists(account_spec, min_size=1, max_size=10),
+    writes=st.lists(write, max_size=12),
+)
+def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
+    tiers, kams, leader, accounts, writes
+):
+    with time_machine.travel(MOMENT, tick=False), transaction.atomic():
+        today = business_date()
+        for spec in accounts:
+            _create(spec, kams, tiers, today)
+        portfolio_summary(leader, PortfolioFilters(), today=today)  # the day's rows
+        for step in writes:
+            _apply(step, kams, tiers, today, leader)
+
+        config = current_config()
+        for dimension, value, tier_id, narrowed in _views(kams, tiers):
+            accounts_in_view = Account.objects.filter(
+                **{("tier" if key == "tier_id" else key): val for key, val in narrowed.items()}
+            )
+            computed = account_group_rows(
+                accounts_in_view,
+                today,
+                default_cadence_days=config.default_touch_cadence_days,
+                tiers=Tier.objects.all(),
+            )
+            read = slice_rows(dimension, value, today=today, tier_id=tier_id)
+            assert _grouped(read) == _grouped(computed), (dimension, value, tier_id)
+
+        options = portfolio_options(leader)
+        for _dimension, _value, _tier, narrowed in _views(kams, tiers):
+            filters = PortfolioFilters(
+                owner_id=narrowed.get("owner_id"),
+                tier_id=narrowed.get("tier_id"),
+                industry=narrowed.get("industry", ""),
+                region=narrowed.get("region", ""),
+            )
+            summary = portfolio_summary(leader, filters, today=today, options=options)
+
+            def listed(narrowed=narrowed, **rule):
+                return account_list_rows(
+                    leader,
+                    today=today,
+                    default_cadence_days=config.default_touch_cadence_days,
+                    **narrowed,
+                    **rule,
+                ).count()
+
+            assert summary.accounts.value == listed(status=LIVE)
+            assert summary.at_risk.value == listed(status=LIVE, band=HealthBand.AT_RISK)
+            assert summary.touch_overdue.value == listed(touch_overdue=True)
+            assert summary.qbr_overdue.value == listed(qbr_overdue=True)
+            assert summary.renewals.value == listed(renewal_within_days=RENEWAL_DAYS)
+            for cls, figure in summary.pareto_classes.items():
+                assert figure.accounts == listed(status=LIVE, pareto_class=cls)
+            for row in summary.tiers:
+                if row.tier_id and "tier_id" not in narrowed:
+                    assert row.accounts.value == listed(status=LIVE, tier_id=row.tier_id)
+            assert sum(row.accounts.value for row in summary.load) == summary.accounts.value
+
+        assert portfolio_slices_check(today=today).drift == []
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def book(now, tiers, kams):
+    today = business_date()
+    for index in range(6):
+        _create(
+            {
+                "owner": index % 3,
+                "tier": index % 3,
+                "industry": INDUSTRIES[index % 4],
+                "region": REGIONS[index % 3],
+                "status": "active",
+                "band": HealthBand.HEALTHY,
+                "pareto": "A",
+                "currency": "BRL",
+                "last_12m": 1000 * (index + 1),
+                "prev_12m": 900,
+                "touched_days_ago": index * 10,
+                "renewal_in": 30,
+            },
+            kams,
+            tiers,
+            today,
+        )
+    portfolio_slices_refresh()
+    return today
+
+
+def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams):
+    account = Account.objects.filter(owner=kams[0], industry="").get()
+    Account.objects.filter(pk=account.pk).update(
+        owner=kams[1], industry="Retail", region=account.region
+    )
+    marks = set(PortfolioSliceMark.objects.values_list("dimension", "value"))
+    assert marks == {
+        ("owner", str(kams[0].pk)),
+        ("owner", str(kams[1].pk)),
+        ("industry", ""),
+        ("industry", "Retail"),
+        ("region", account.region),
+    }
+    QBR.objects.create(account=account, scheduled_on=book, status=QBRStatus.PLANNED)
+    assert PortfolioSliceMark.objects.filter(dimension="owner", value=str(kams[1].pk)).count() == 2
+    Tier.objects.filter(rank=1).update(qbr_cadence_days=45)
+    assert PortfolioSliceMark.objects.filter(dimension="*").exists()
+
+
+def test_reading_a_slice_takes_its_marks_only_and_refresh_takes_the_rest(book, kams, leader):
+    Account.objects.filter(owner=kams[0]).update(health_band=HealthBand.AT_RISK)
+    before = PortfolioSliceMark.objects.count()
+    summary = portfolio_summary(leader, PortfolioFilters(owner_id=kams[0].pk), today=book)
+    assert summary.at_risk.value == 2
+    left = set(PortfolioSliceMark.objects.values_list("dimension", flat=True))
+    assert left == {"industry", "region"} and PortfolioSliceMark.objects.count() < before
+    assert portfolio_slices_refresh() > 0
+    assert not PortfolioSliceMark.objects.exists()
+    whole = portfolio_summary(leader, PortfolioFilters(), today=book)
+    assert whole.at_risk.value == 2
+    assert whole.accounts.value == 6
+
+
+def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
+    slice_row = PortfolioSlice.objects.filter(dimension="owner", live_accounts__gt=0).first()
+    PortfolioSlice.objects.filter(pk=slice_row.pk).update(live_accounts=99)
+    portfolio_row = PortfolioSlice.objects.filter(dimension="portfolio").first()
+    portfolio_row.delete()
+
+    result = portfolio_slices_check()
+
+    assert len(result.drift) == 2
+    assert any(
+        line.startswith(f"owner={slice_row.value} ") and "live_accounts 99 → " in line
+        for line in result.drift
+    )
+    assert any(
+        line.startswith("portfolio= ") and "live_accounts None → " in line for line in result.drift
+    )
+    assert "2 drifted and were repaired" in caplog.text
+    assert PortfolioSliceBuild.objects.get(day=book).drift == 2
+    assert portfolio_slices_check().drift == []
+    assert PortfolioSliceBuild.objects.get(day=book).drift == 0
+
+
+def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, kams):
+    """A slice a write marked is the refresh's to compute (the check refreshes first)."""
+    PortfolioSlice.objects.filter(dimension="owner", value=str(kams[2].pk)).update(live_accounts=0)
+    PortfolioSliceMark.objects.create(dimension="owner", value=str(kams[2].pk))
+    assert portfolio_slices_check().drift == []
+
+
+def test_a_new_day_computes_its_rows_in_full(book, leader):
+    """Touch overdue moves with the calendar, with no row written: the new day's rows say so."""
+    first = portfolio_summary(leader, PortfolioFilters(), today=book)
+    later = book + timedelta(days=25)
+    with time_machine.travel(datetime.combine(later, time(9), SAO_PAULO), tick=False):
+        summary = portfolio_summary(leader, PortfolioFilters(), today=later)
+        owed = account_list_rows(
+            leader,
+            touch_overdue=True,
+            today=later,
+            default_cadence_days=current_config().default_touch_cadence_days,
+        ).count()
+    assert PortfolioSliceBuild.objects.get().day == later
+    assert set(PortfolioSlice.objects.values_list("day", flat=True)) == {later}
+    assert summary.touch_overdue.value == owed > first.touch_overdue.value
+
+
+def test_the_command_and_the_tasks_refresh_and_check(book, kams, capsys):
+    Account.objects.filter(owner=kams[1]).update(revenue_last_12m=Decimal("5"))
+    call_command("portfolio_slices")
+    assert "rows written" in capsys.readouterr().out
+    assert not PortfolioSliceMark.objects.exists()
+    PortfolioSlice.objects.filter(dimension="region").update(touch=7)
+    with pytest.raises(SystemExit):
+        call_command("portfolio_slices", "--check")
+    out = capsys.readouterr().out
+    assert "drift: region=" in out and "drifted and repaired" in out
+    Account.objects.filter(owner=kams[2]).update(health_band=HealthBand.WATCH)
+    assert tasks.portfolio_slices_refresh() > 0
+    assert tasks.portfolio_slices_check() == 0
