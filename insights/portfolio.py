@@ -444,7 +444,7 @@ def portfolio_summary(
     summary.load = _load_rows(counts, names, tiers, filters)
     # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days
     summary.sla_tiers, summary.sla_kams = _sla_rows(
-        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now()
+        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now(), dict(options.owners)
     )
     summary.computed_at = timezone.now()
     return summary
@@ -923,10 +923,17 @@ def _load_rows(counts: dict, names: dict, tiers: dict[int, Tier], filters) -> li
     return rows
 
 
-def _sla_rows(requests, tiers: dict[int, Tier], filters: PortfolioFilters, now: datetime):
+def _sla_rows(
+    requests,
+    tiers: dict[int, Tier],
+    filters: PortfolioFilters,
+    now: datetime,
+    names: dict[int, str],
+):
     """Per tier (rank order, every tier) and per KAM (lowest 90-day first-response compliance
     first): one query (insights.sla.sla_breakdown). The figures link to the accounts behind
-    them: the tier's or KAM's accounts, and those with a missed target in the window."""
+    them: the tier's or KAM's accounts, and those with a missed target in the window. `names`
+    are the KAMs' (the filter options: every owner of an account in view)."""
     breakdown = sla_breakdown(requests, now)
     empty = {days: SlaCompliance(days) for days in WINDOWS}
 
@@ -960,7 +967,7 @@ def _sla_rows(requests, tiers: dict[int, Tier], filters: PortfolioFilters, now: 
 
     def kam_order(item):
         pct = item[1][max(WINDOWS)].first_response.pct
-        return (pct is None, pct if pct is not None else 0, breakdown.kam_names[item[0]] or "")
+        return (pct is None, pct if pct is not None else 0, names.get(item[0]) or "")
 
     kam_rows = []
     # Links on the rows the page shows only, as on the load table (the CSV has every KAM).
@@ -975,7 +982,7 @@ def _sla_rows(requests, tiers: dict[int, Tier], filters: PortfolioFilters, now: 
         kam_rows.append(
             SlaRow(
                 key=owner_id,
-                name=breakdown.kam_names[owner_id],
+                name=names.get(owner_id, ""),
                 windows=windows,
                 accounts=accounts,
                 missed=missed,
