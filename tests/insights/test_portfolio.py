@@ -5,20 +5,27 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from accounts.models import Account, HealthMonth
+from accounts.currency import rates_on
+from accounts.models import Account, ExchangeRate, HealthMonth
 from accounts.services import account_revenue_refresh
 from insights.portfolio import (
     PortfolioFilters,
+    _opportunity_rows,
     portfolio_filters_from_query,
     portfolio_options,
     portfolio_summary,
 )
 from insights.services import health_months_rebuild, health_recompute
+from plans.selectors import open_opportunities
 from tests.factories import AccountFactory, RevenueRecordFactory
 from tests.insights.portfolio_data import build_portfolio
+from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
 
 @pytest.fixture
@@ -262,3 +269,69 @@ def test_summary_reads_a_fixed_number_of_queries(data, leader, django_assert_num
     with django_assert_num_queries(13):
         portfolio_summary(leader, PortfolioFilters(), options=options)
     assert Account.objects.count() == 5
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    opportunities=st.lists(
+        st.tuples(
+            st.sampled_from(["BRL", "USD", "EUR"]),
+            st.integers(0, 30),  # amount in hundreds: ties are likely
+            st.sampled_from([0, 10, 50, 100]),
+            st.sampled_from(["identified", "negotiation", "won", "lost"]),
+            st.booleans(),  # in an archived plan
+        ),
+        max_size=30,
+    ),
+    eur_rate=st.booleans(),
+)
+# More open opportunities without a rate than the table shows, larger ones created later.
+@example(
+    opportunities=[("EUR", hundreds, 50, "identified", False) for hundreds in range(12)]
+    + [("BRL", 1, 10, "identified", False)],
+    eur_rate=False,
+)
+def test_largest_opportunities_are_every_open_ones_sorted_by_converted_weighted_amount(
+    now, kam_user, opportunities, eur_rate
+):
+    """The ten first of each currency are the candidates: the same ten, in the same order, as
+    converting and sorting every open opportunity (ties by id; no rate: last, by id)."""
+    with transaction.atomic():
+        ExchangeRate.objects.create(
+            currency="USD", rate=Decimal("5.5"), valid_from=date(2025, 1, 1)
+        )
+        if eur_rate:
+            ExchangeRate.objects.create(
+                currency="EUR", rate=Decimal("6"), valid_from=date(2025, 1, 1)
+            )
+        account = AccountFactory(owner=kam_user)
+        plans = {
+            archived: AccountPlanFactory(
+                account=account, status="archived" if archived else "active"
+            )
+            for archived in (False, True)
+        }
+        for currency, hundreds, probability, stage, archived in opportunities:
+            OpportunityFactory(
+                plan=plans[archived],
+                currency=currency,
+                amount=hundreds * 100,
+                probability=probability,
+                stage=stage,
+            )
+        rates = rates_on(date.today())
+        rows = _opportunity_rows(open_opportunities(), rates)
+
+        def converted_weighted(o):
+            return rates.convert(o.amount * o.probability / 100, o.currency)
+
+        every = sorted(
+            open_opportunities(),
+            key=lambda o: (converted_weighted(o) is None, -(converted_weighted(o) or 0), o.pk),
+        )
+        assert [row.opportunity.pk for row in rows] == [o.pk for o in every[:10]]
+        transaction.set_rollback(True)
