@@ -56,6 +56,28 @@ class PortfolioSlice(models.Model):
         return f"{self.day} {self.dimension}={self.value}"
 
 
+class PortfolioPipelineSlice(models.Model):
+    """The open pipeline of one slice and day (`plans.selectors.open_opportunities` of its
+    accounts) per account tier and opportunity currency: amount × probability summed (the
+    weighted amount × 100) and the opportunities counted."""
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
+    value = models.CharField(max_length=100)
+    tier_id = models.IntegerField(null=True)
+    currency = models.CharField(max_length=3)
+    weighted = models.DecimalField(max_digits=24, decimal_places=2)
+    open = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "dimension", "value"], name="portfolio_pipeline_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.value} {self.currency}"
+
+
 class PortfolioSliceMark(models.Model):
     """A slice whose accounts changed since its rows were computed (written by the triggers of
     migration insights/0002; taken by insights.portfolio_slices).

@@ -67,6 +67,7 @@ from insights.portfolio_slices import (
     RENEWAL_DAYS,
     account_group_rows,
     kam_tier_live_accounts,
+    pipeline_slice_rows,
     slice_rows,
 )
 from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
@@ -427,9 +428,18 @@ def portfolio_summary(
     summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
     # 7. the next renewals
     summary.renewal_rows = _renewal_rows(accounts, today, revenue)
-    # 8. the weighted pipeline, 9. its largest opportunities
+    # 8. the weighted pipeline (the view's summary rows, or its open opportunities), 9. its
+    # largest opportunities
     opportunities = scoped(open_opportunities(), "plan__account")
-    summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(opportunities, rates)
+    if view is not None:
+        pipeline = pipeline_slice_rows(*view, today=today, tier_id=filters.tier_id)
+    else:
+        pipeline = (
+            opportunities.values_list("currency")
+            .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
+            .order_by()
+        )
+    summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(pipeline, rates)
     summary.opportunity_rows = _opportunity_rows(opportunities, rates)
     # 10. commitments overdue and the accounts that have them
     overdue = scoped(Commitment.objects.overdue(today)).aggregate(
@@ -583,15 +593,12 @@ def _renewal_rows(accounts, today: date, revenue) -> list[RenewalRow]:
     ]
 
 
-def _pipeline_totals(opportunities, rates) -> tuple[Decimal, int]:
-    """The weighted pipeline and the count of open opportunities: one query, per currency
-    (converted here: no CASE per opportunity)."""
+def _pipeline_totals(pipeline, rates) -> tuple[Decimal, int]:
+    """The weighted pipeline and the count of open opportunities from (currency, amount ×
+    probability summed, open opportunities) per currency: the view's summary rows, or one
+    query over its open opportunities (converted here: no CASE per opportunity)."""
     weighted_total, open_count = ZERO, 0
-    for currency, weighted_sum, count in (
-        opportunities.values_list("currency")
-        .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
-        .order_by()
-    ):
+    for currency, weighted_sum, count in pipeline:
         open_count += count
         converted_sum = rates.convert(weighted_sum / 100, currency)
         weighted_total += converted_sum or ZERO

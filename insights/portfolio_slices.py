@@ -23,9 +23,10 @@ Every write here holds one transaction-level advisory lock, so two refreshes nev
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, Q, QuerySet, Sum
@@ -36,11 +37,13 @@ from accounts.models import Account, AccountQuerySet, Tier, business_date
 from accounts.selectors import current_config
 from insights.models import (
     EVERY_SLICE,
+    PortfolioPipelineSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
     PortfolioSliceMark,
     SliceDimension,
 )
+from plans.selectors import open_opportunities
 
 logger = logging.getLogger(__name__)
 RENEWAL_DAYS = 90
@@ -96,6 +99,21 @@ def account_group_rows(
     )
 
 
+def pipeline_group_rows(opportunities: QuerySet, *, by: tuple[str, ...] = ()) -> list[dict]:
+    """The open pipeline per (account tier, opportunity currency), and per `by` account fields
+    first: amount × probability summed ("weighted", the weighted amount × 100) and the
+    opportunities counted ("open"). One query; the caller converts."""
+    return list(
+        opportunities.values(
+            *(f"plan__account__{field}" for field in by),
+            tier_id=F("plan__account__tier_id"),
+            opportunity_currency=F("currency"),
+        )
+        .annotate(weighted=Sum(F("amount") * F("probability")), open=Count("pk"))
+        .order_by()
+    )
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -119,6 +137,19 @@ def slice_rows(
         rows = rows.filter(tier_id=tier_id)
     # 2. the rows
     return list(rows.values(*GROUP_FIELDS, *FIGURES))
+
+
+def pipeline_slice_rows(
+    dimension: str, value: str, *, today: date, tier_id: int | None = None
+) -> list[tuple[str, Decimal, int]]:
+    """(currency, amount × probability summed, open opportunities) of one slice's open
+    pipeline: one query. Read after slice_rows of the same slice, which brings it up to date."""
+    rows = PortfolioPipelineSlice.objects.filter(day=today, dimension=dimension, value=value)
+    if tier_id is not None:
+        rows = rows.filter(tier_id=tier_id)
+    return list(
+        rows.values_list("currency").annotate(total=Sum("weighted"), count=Sum("open")).order_by()
+    )
 
 
 def kam_tier_live_accounts(
@@ -158,6 +189,74 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
+@dataclass(frozen=True)
+class _RowSet:
+    """One kind of summary row: its model, the fields that key a row within a slice, the
+    figures summed (and maximised) to make the whole portfolio from the KAM slices, and how
+    the rows of some slices are computed from the accounts."""
+
+    model: type[PortfolioSlice] | type[PortfolioPipelineSlice]
+    keys: tuple[str, ...]
+    sums: tuple[str, ...]
+    maxima: tuple[str, ...]
+    # (today, dimension, values or None for all, rule inputs) -> [(slice value, row)]
+    compute: Callable[..., list[tuple[str, dict]]]
+
+    def computed(self, today, dimension, values, inputs) -> list:
+        return [
+            self.model(day=today, dimension=dimension, value=value, **row)
+            for value, row in self.compute(today, dimension, values, inputs)
+        ]
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        return (*self.sums, *self.maxima)
+
+
+def _slice_filter(dimension: str, values: set[str] | None, prefix: str = "") -> tuple[dict, tuple]:
+    """The filter to the accounts of slices `values` of `dimension` (all when None) and the
+    field to group by, both relative to `prefix` (the path to the account)."""
+    if dimension == SliceDimension.PORTFOLIO:
+        return {}, ()
+    field = SLICE_FIELD[dimension]
+    if values is None:
+        return {}, (field,)
+    if dimension == SliceDimension.OWNER:
+        values = {int(value) for value in values}
+    return {f"{prefix}{field}__in": values}, (field,)
+
+
+def _account_rows(today, dimension, values, inputs):
+    narrowed, by = _slice_filter(dimension, values)
+    default_cadence_days, tiers = inputs
+    rows = account_group_rows(
+        Account.objects.filter(**narrowed),
+        today,
+        default_cadence_days=default_cadence_days,
+        tiers=tiers,
+        by=by,
+    )
+    return [(str(row.pop(by[0])) if by else "", row) for row in rows]
+
+
+def _pipeline_rows(today, dimension, values, inputs):
+    narrowed, by = _slice_filter(dimension, values, "plan__account__")
+    rows = []
+    for row in pipeline_group_rows(open_opportunities().filter(**narrowed), by=by):
+        value = str(row.pop(f"plan__account__{by[0]}")) if by else ""
+        row["currency"] = row.pop("opportunity_currency")
+        rows.append((value, row))
+    return rows
+
+
+ROW_SETS = (
+    _RowSet(PortfolioSlice, GROUP_FIELDS, (*COUNTS, *AMOUNTS), ("as_of",), _account_rows),
+    _RowSet(
+        PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), (), _pipeline_rows
+    ),
+)
+
+
 @transaction.atomic
 def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
     """Under the lock: the day's rows in full if they are not built (or every slice is
@@ -177,14 +276,15 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
         by_dimension.setdefault(marked_dimension, set()).add(marked_value)
     inputs = _rule_inputs()
     written = 0
-    for marked_dimension, values in by_dimension.items():
-        rows = _computed(today, marked_dimension, values, *inputs)
-        PortfolioSlice.objects.filter(
-            day=today, dimension=marked_dimension, value__in=values
-        ).delete()
-        written += len(PortfolioSlice.objects.bulk_create(rows, batch_size=BATCH))
-    if SliceDimension.OWNER in by_dimension:
-        written += _portfolio_summed(today)
+    for row_set in ROW_SETS:
+        for marked_dimension, values in by_dimension.items():
+            rows = row_set.computed(today, marked_dimension, values, inputs)
+            row_set.model.objects.filter(
+                day=today, dimension=marked_dimension, value__in=values
+            ).delete()
+            written += len(row_set.model.objects.bulk_create(rows, batch_size=BATCH))
+        if SliceDimension.OWNER in by_dimension:
+            written += _portfolio_summed(today, row_set)
     _forget([pk for pk, _dimension, _value in taken])
     return written
 
@@ -199,76 +299,52 @@ def _rule_inputs() -> tuple[int, list[Tier]]:
     return current_config().default_touch_cadence_days, list(Tier.objects.all())
 
 
-def _computed(
-    today: date,
-    dimension: str,
-    values: set[str] | None,
-    default_cadence_days: int,
-    tiers: list[Tier],
-) -> list[PortfolioSlice]:
-    """The rows of the slices `values` of `dimension` (every slice when None), from the
-    accounts."""
-    accounts = Account.objects.all()
-    if dimension == SliceDimension.PORTFOLIO:
-        by = ()
-    else:
-        field = SLICE_FIELD[dimension]
-        by = (field,)
-        if values is not None:
-            if dimension == SliceDimension.OWNER:
-                values = {int(value) for value in values}
-            accounts = accounts.filter(**{f"{field}__in": values})
-    rows = account_group_rows(
-        accounts, today, default_cadence_days=default_cadence_days, tiers=tiers, by=by
-    )
-    return [
-        PortfolioSlice(
-            day=today, dimension=dimension, value=str(row.pop(by[0])) if by else "", **row
-        )
-        for row in rows
-    ]
-
-
-def _portfolio_summed(today: date) -> int:
+def _portfolio_summed(today: date, row_set: _RowSet) -> int:
     """The whole portfolio's rows as the sums of the KAM slices' (each account has one KAM):
     a few thousand narrow rows instead of every account."""
-    sums = {f"sum_{figure}": Sum(figure) for figure in (*COUNTS, *AMOUNTS)}
     rows = (
-        PortfolioSlice.objects.filter(day=today, dimension=SliceDimension.OWNER)
-        .values(*GROUP_FIELDS)
-        .annotate(**sums, max_as_of=Max("as_of"))
+        row_set.model.objects.filter(day=today, dimension=SliceDimension.OWNER)
+        .values(*row_set.keys)
+        .annotate(
+            **{f"sum_{figure}": Sum(figure) for figure in row_set.sums},
+            **{f"max_{figure}": Max(figure) for figure in row_set.maxima},
+        )
         .order_by()
     )
     summed = [
-        PortfolioSlice(
+        row_set.model(
             day=today,
             dimension=SliceDimension.PORTFOLIO,
             value="",
-            **{field: row[field] for field in GROUP_FIELDS},
-            **{figure: row[f"sum_{figure}"] for figure in (*COUNTS, *AMOUNTS)},
-            as_of=row["max_as_of"],
+            **{key: row[key] for key in row_set.keys},
+            **{figure: row[f"sum_{figure}"] for figure in row_set.sums},
+            **{figure: row[f"max_{figure}"] for figure in row_set.maxima},
         )
         for row in rows
     ]
-    PortfolioSlice.objects.filter(day=today, dimension=SliceDimension.PORTFOLIO).delete()
-    return len(PortfolioSlice.objects.bulk_create(summed, batch_size=BATCH))
+    row_set.model.objects.filter(day=today, dimension=SliceDimension.PORTFOLIO).delete()
+    return len(row_set.model.objects.bulk_create(summed, batch_size=BATCH))
 
 
-def _every_row(today: date, *, portfolio: bool) -> list[PortfolioSlice]:
+def _every_row(today: date, row_set: _RowSet, *, portfolio: bool) -> list:
     """Every slice's rows from the accounts; the whole portfolio's too when `portfolio` (the
     check computes them independently of the KAM slices they are summed from)."""
     inputs = _rule_inputs()
     dimensions = [d for d in SliceDimension.values if portfolio or d != SliceDimension.PORTFOLIO]
-    return [row for dimension in dimensions for row in _computed(today, dimension, None, *inputs)]
+    return [
+        row for dimension in dimensions for row in row_set.computed(today, dimension, None, inputs)
+    ]
 
 
 def _build(today: date) -> int:
     """Every row of `today` from the accounts, replacing any other day's (inside the lock)."""
     taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
-    rows = _every_row(today, portfolio=False)
-    PortfolioSlice.objects.all().delete()
-    written = len(PortfolioSlice.objects.bulk_create(rows, batch_size=BATCH))
-    written += _portfolio_summed(today)
+    written = 0
+    for row_set in ROW_SETS:
+        rows = _every_row(today, row_set, portfolio=False)
+        row_set.model.objects.all().delete()
+        written += len(row_set.model.objects.bulk_create(rows, batch_size=BATCH))
+        written += _portfolio_summed(today, row_set)
     _forget(taken)
     PortfolioSliceBuild.objects.exclude(day=today).delete()
     PortfolioSliceBuild.objects.update_or_create(
@@ -293,8 +369,8 @@ class SliceCheck:
     drift: list[str]
 
 
-def _key(row: PortfolioSlice) -> tuple:
-    return (row.dimension, row.value, *(getattr(row, field) for field in GROUP_FIELDS))
+def _key(row, row_set: _RowSet) -> tuple:
+    return (row.dimension, row.value, *(getattr(row, field) for field in row_set.keys))
 
 
 @transaction.atomic
@@ -306,39 +382,45 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     mark covers is not drift."""
     today = today or business_date()
     _bring_up_to_date(today)
-    stored = {_key(row): row for row in PortfolioSlice.objects.filter(day=today)}
-    fresh = {_key(row): row for row in _every_row(today, portfolio=True)}
+    computed = [
+        (row_set, {_key(row, row_set): row for row in _every_row(today, row_set, portfolio=True)})
+        for row_set in ROW_SETS
+    ]
     moving = set(PortfolioSliceMark.objects.values_list("dimension", "value"))
     if any(dimension in (SliceDimension.OWNER, EVERY_SLICE) for dimension, _value in moving):
         moving.add((SliceDimension.PORTFOLIO, ""))
     every = any(dimension == EVERY_SLICE for dimension, _value in moving)
-    drift, repair = [], set()
-    for key in stored.keys() | fresh.keys():
-        if every or key[:2] in moving:
-            continue
-        old, new = stored.get(key), fresh.get(key)
-        changes = [
-            f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
-            for figure in FIGURES
-            if getattr(old, figure, None) != getattr(new, figure, None)
-        ]
-        if changes:
-            label = " ".join("" if part is None else str(part) for part in key[2:])
-            drift.append(f"{key[0]}={key[1]} {label}: {', '.join(changes)}")
-            repair.add(key)
-    if repair:
+    drift, rows = [], 0
+    for row_set, fresh in computed:
+        stored = {_key(row, row_set): row for row in row_set.model.objects.filter(day=today)}
+        rows += len(fresh)
+        repair = set()
+        for key in stored.keys() | fresh.keys():
+            if every or key[:2] in moving:
+                continue
+            old, new = stored.get(key), fresh.get(key)
+            changes = [
+                f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
+                for figure in row_set.figures
+                if getattr(old, figure, None) != getattr(new, figure, None)
+            ]
+            if changes:
+                label = " ".join("" if part is None else str(part) for part in key[2:])
+                drift.append(f"{key[0]}={key[1]} {label}: {', '.join(changes)}")
+                repair.add(key)
+        row_set.model.objects.filter(
+            pk__in=[stored[key].pk for key in repair if key in stored]
+        ).delete()
+        row_set.model.objects.bulk_create(
+            [fresh[key] for key in repair if key in fresh], batch_size=BATCH
+        )
+    if drift:
         logger.warning(
             "Portfolio summary rows: %d drifted and were repaired; the first: %s",
             len(drift),
             sorted(drift)[:DRIFT_LOGGED],
         )
-        PortfolioSlice.objects.filter(
-            pk__in=[stored[key].pk for key in repair if key in stored]
-        ).delete()
-        PortfolioSlice.objects.bulk_create(
-            [fresh[key] for key in repair if key in fresh], batch_size=BATCH
-        )
     PortfolioSliceBuild.objects.filter(day=today).update(
         checked_at=timezone.now(), drift=len(drift)
     )
-    return SliceCheck(day=today, rows=len(fresh), drift=sorted(drift))
+    return SliceCheck(day=today, rows=rows, drift=sorted(drift))

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count, F, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,13 +29,17 @@ from insights.portfolio_slices import (
     GROUP_FIELDS,
     RENEWAL_DAYS,
     account_group_rows,
+    pipeline_slice_rows,
     portfolio_slices_check,
     portfolio_slices_refresh,
     slice_rows,
 )
 from insights.selectors import account_list_rows
 from kam.models import Role
+from plans.models import AccountPlan, Opportunity
+from plans.selectors import open_opportunities
 from tests.factories import AccountFactory, UserFactory
+from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 MOMENT = datetime(2026, 3, 10, 14, 0, tzinfo=SAO_PAULO)
@@ -93,6 +98,18 @@ write = st.one_of(
     st.tuples(st.just("bulk_band"), st.integers(0, 2), st.sampled_from(HealthBand.values)),
     st.tuples(st.just("cadence"), st.integers(0, 2), st.integers(1, 60)),
     st.tuples(st.just("new"), account_spec, st.none()),
+    st.tuples(
+        st.just("opportunity"),
+        st.integers(0, 50),
+        st.tuples(
+            st.sampled_from(["BRL", "USD", "EUR"]),
+            st.integers(0, 90_000),
+            st.integers(0, 100),
+            st.sampled_from(["identified", "proposal", "won", "lost"]),
+        ),
+    ),
+    st.tuples(st.just("close_opportunities"), st.integers(0, 50), st.sampled_from(["won", "lost"])),
+    st.tuples(st.just("archive_plan"), st.integers(0, 50), st.booleans()),
     st.tuples(
         st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
     ),
@@ -162,8 +179,24 @@ def _apply(step, kams, tiers, today, leader) -> None:
         )
     elif kind == "drop_qbrs":
         QBR.objects.filter(account__in=rows).delete()
+    elif kind == "opportunity":
+        currency, amount, probability, stage = value
+        plan = AccountPlan.objects.filter(account__in=rows).first() or AccountPlanFactory(
+            account=rows.get()
+        )
+        OpportunityFactory(
+            plan=plan, currency=currency, amount=amount, probability=probability, stage=stage
+        )
+    elif kind == "close_opportunities":
+        Opportunity.objects.filter(plan__account__in=rows).update(stage=value)
+    elif kind == "archive_plan":
+        AccountPlan.objects.filter(account__in=rows).update(
+            status="archived" if value else "active"
+        )
     elif kind == "delete":
         QBR.objects.filter(account__in=rows).delete()
+        Opportunity.objects.filter(plan__account__in=rows).delete()
+        AccountPlan.objects.filter(account__in=rows).delete()
         rows.delete()
 
 
@@ -225,6 +258,15 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             )
             read = slice_rows(dimension, value, today=today, tier_id=tier_id)
             assert _grouped(read) == _grouped(computed), (dimension, value, tier_id)
+            pipeline = (
+                open_opportunities()
+                .filter(plan__account__in=accounts_in_view)
+                .values_list("currency")
+                .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
+            )
+            assert sorted(pipeline_slice_rows(dimension, value, today=today, tier_id=tier_id)) == (
+                sorted(pipeline)
+            ), (dimension, value, tier_id)
 
         options = portfolio_options(leader)
         for _dimension, _value, _tier, narrowed in _views(kams, tiers):
@@ -256,6 +298,15 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 if row.tier_id and "tier_id" not in narrowed:
                     assert row.accounts.value == listed(status=LIVE, tier_id=row.tier_id)
             assert sum(row.accounts.value for row in summary.load) == summary.accounts.value
+            assert summary.pipeline_open == (
+                open_opportunities()
+                .filter(
+                    plan__account__in=account_list_rows(leader, today=today, **narrowed).values(
+                        "pk"
+                    )
+                )
+                .count()
+            )
 
         assert portfolio_slices_check(today=today).drift == []
         transaction.set_rollback(True)
@@ -305,6 +356,25 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     assert PortfolioSliceMark.objects.filter(dimension="owner", value=str(kams[1].pk)).count() == 2
     Tier.objects.filter(rank=1).update(qbr_cadence_days=45)
     assert PortfolioSliceMark.objects.filter(dimension="*").exists()
+
+    def marked_by(write) -> set:
+        PortfolioSliceMark.objects.all().delete()
+        write()
+        return set(PortfolioSliceMark.objects.values_list("dimension", "value"))
+
+    slices = {("owner", str(kams[1].pk)), ("industry", "Retail"), ("region", account.region)}
+    plan = AccountPlanFactory(account=account)
+    opportunity = OpportunityFactory(plan=plan)
+    assert marked_by(lambda: OpportunityFactory(plan=plan)) == slices
+    assert (
+        marked_by(lambda: Opportunity.objects.filter(pk=opportunity.pk).update(stage="won"))
+        == slices
+    )
+    assert (
+        marked_by(lambda: AccountPlan.objects.filter(pk=plan.pk).update(status="archived"))
+        == slices
+    )
+    assert marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
 
 
 def test_reading_a_slice_takes_its_marks_only_and_refresh_takes_the_rest(book, kams, leader):
