@@ -564,6 +564,12 @@ class Account(models.Model):
             # probe per distinct pair (accounts.selectors.industries_and_regions_for_user)
             # instead of reading every account on each list and dashboard view.
             models.Index(fields=["industry", "region"], name="account_industry_region_idx"),
+            # The dashboard's next renewals (soonest first, then name) and the list's renewal
+            # sort read the first rows of this index instead of sorting the window's accounts;
+            # its at-risk table and the band filter probe the band instead of reading every
+            # account (29 and 26 ms at 100,000 accounts, bench/README.md).
+            models.Index(fields=["renewal_date", "name", "id"], name="account_renewal_idx"),
+            models.Index(fields=["health_band"], name="account_health_band_idx"),
         ]
 
     def __str__(self) -> str:
