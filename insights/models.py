@@ -78,6 +78,26 @@ class PortfolioPipelineSlice(models.Model):
         return f"{self.day} {self.dimension}={self.value} {self.currency}"
 
 
+class PortfolioCommitmentSlice(models.Model):
+    """The overdue commitments (`Commitment.objects.overdue`) of one slice's accounts and day,
+    per account tier, and the accounts that have any."""
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
+    value = models.CharField(max_length=100)
+    tier_id = models.IntegerField(null=True)
+    overdue = models.IntegerField()
+    accounts = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "dimension", "value"], name="portfolio_commitment_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.value}"
+
+
 class PortfolioSliceMark(models.Model):
     """A slice whose accounts changed since its rows were computed (written by the triggers of
     migration insights/0002; taken by insights.portfolio_slices).

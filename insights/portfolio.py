@@ -66,6 +66,7 @@ from insights.portfolio_slices import (
     AMOUNTS,
     RENEWAL_DAYS,
     account_group_rows,
+    commitment_slice_rows,
     kam_tier_live_accounts,
     pipeline_slice_rows,
     slice_rows,
@@ -441,11 +442,15 @@ def portfolio_summary(
         )
     summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(pipeline, rates)
     summary.opportunity_rows = _opportunity_rows(opportunities, rates)
-    # 10. commitments overdue and the accounts that have them
-    overdue = scoped(Commitment.objects.overdue(today)).aggregate(
-        count=Count("pk"), accounts=Count("account_id", distinct=True)
-    )
-    summary.commitments_overdue.value = overdue["count"]
+    # 10. commitments overdue and the accounts that have them (the view's summary rows, or its
+    # commitments)
+    if view is not None:
+        overdue = commitment_slice_rows(*view, today=today, tier_id=filters.tier_id)
+    else:
+        overdue = scoped(Commitment.objects.overdue(today)).aggregate(
+            overdue=Count("pk"), accounts=Count("account_id", distinct=True)
+        )
+    summary.commitments_overdue.value = overdue["overdue"]
     summary.commitments_overdue.accounts = overdue["accounts"]
     # 11. accounts per KAM and tier against the tier policy (none for a KAM's summary rows:
     # the load is theirs)

@@ -35,8 +35,10 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountQuerySet, Tier, business_date
 from accounts.selectors import current_config
+from activities.models import Commitment
 from insights.models import (
     EVERY_SLICE,
+    PortfolioCommitmentSlice,
     PortfolioPipelineSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
@@ -114,6 +116,19 @@ def pipeline_group_rows(opportunities: QuerySet, *, by: tuple[str, ...] = ()) ->
     )
 
 
+def commitment_group_rows(
+    commitments: QuerySet, today: date, *, by: tuple[str, ...] = ()
+) -> list[dict]:
+    """The overdue commitments per account tier, and per `by` account fields first: how many,
+    and the accounts that have any ("overdue", "accounts"). One query."""
+    return list(
+        commitments.overdue(today)
+        .values(*(f"account__{field}" for field in by), tier_id=F("account__tier_id"))
+        .annotate(overdue=Count("pk"), accounts=Count("account_id", distinct=True))
+        .order_by()
+    )
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -150,6 +165,19 @@ def pipeline_slice_rows(
     return list(
         rows.values_list("currency").annotate(total=Sum("weighted"), count=Sum("open")).order_by()
     )
+
+
+def commitment_slice_rows(
+    dimension: str, value: str, *, today: date, tier_id: int | None = None
+) -> dict[str, int]:
+    """{"overdue": commitments, "accounts": accounts with any} of one slice: one query. Read
+    after slice_rows of the same slice, which brings it up to date. The accounts add up over
+    KAMs and tiers: an account has one of each."""
+    rows = PortfolioCommitmentSlice.objects.filter(day=today, dimension=dimension, value=value)
+    if tier_id is not None:
+        rows = rows.filter(tier_id=tier_id)
+    totals = rows.aggregate(overdue=Sum("overdue"), accounts=Sum("accounts"))
+    return {key: number or 0 for key, number in totals.items()}
 
 
 def kam_tier_live_accounts(
@@ -249,8 +277,18 @@ def _pipeline_rows(today, dimension, values, inputs):
     return rows
 
 
+def _commitment_rows(today, dimension, values, inputs):
+    narrowed, by = _slice_filter(dimension, values, "account__")
+    rows = []
+    for row in commitment_group_rows(Commitment.objects.filter(**narrowed), today, by=by):
+        value = str(row.pop(f"account__{by[0]}")) if by else ""
+        rows.append((value, row))
+    return rows
+
+
 ROW_SETS = (
     _RowSet(PortfolioSlice, GROUP_FIELDS, (*COUNTS, *AMOUNTS), ("as_of",), _account_rows),
+    _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), (), _commitment_rows),
     _RowSet(
         PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), (), _pipeline_rows
     ),

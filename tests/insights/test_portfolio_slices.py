@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from accounts.models import Account, AccountStatus, HealthBand, Tier, business_date
 from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
-from activities.models import QBR, QBRStatus
+from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
 from insights import tasks
 from insights.models import PortfolioSlice, PortfolioSliceBuild, PortfolioSliceMark
 from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
@@ -29,6 +29,7 @@ from insights.portfolio_slices import (
     GROUP_FIELDS,
     RENEWAL_DAYS,
     account_group_rows,
+    commitment_slice_rows,
     pipeline_slice_rows,
     portfolio_slices_check,
     portfolio_slices_refresh,
@@ -38,7 +39,7 @@ from insights.selectors import account_list_rows
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, CommitmentFactory, UserFactory
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -110,6 +111,8 @@ write = st.one_of(
     ),
     st.tuples(st.just("close_opportunities"), st.integers(0, 50), st.sampled_from(["won", "lost"])),
     st.tuples(st.just("archive_plan"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("commitment"), st.integers(0, 50), st.integers(-20, 20)),
+    st.tuples(st.just("close_commitments"), st.integers(0, 50), st.none()),
     st.tuples(
         st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
     ),
@@ -187,6 +190,10 @@ def _apply(step, kams, tiers, today, leader) -> None:
         OpportunityFactory(
             plan=plan, currency=currency, amount=amount, probability=probability, stage=stage
         )
+    elif kind == "commitment":
+        CommitmentFactory(account=rows.get(), due_date=today + timedelta(value))
+    elif kind == "close_commitments":
+        Commitment.objects.filter(account__in=rows).update(status=CommitmentStatus.CANCELLED)
     elif kind == "close_opportunities":
         Opportunity.objects.filter(plan__account__in=rows).update(stage=value)
     elif kind == "archive_plan":
@@ -195,6 +202,7 @@ def _apply(step, kams, tiers, today, leader) -> None:
         )
     elif kind == "delete":
         QBR.objects.filter(account__in=rows).delete()
+        Commitment.objects.filter(account__in=rows).delete()
         Opportunity.objects.filter(plan__account__in=rows).delete()
         AccountPlan.objects.filter(account__in=rows).delete()
         rows.delete()
@@ -267,6 +275,11 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             assert sorted(pipeline_slice_rows(dimension, value, today=today, tier_id=tier_id)) == (
                 sorted(pipeline)
             ), (dimension, value, tier_id)
+            overdue = Commitment.objects.overdue(today).filter(account__in=accounts_in_view)
+            assert commitment_slice_rows(dimension, value, today=today, tier_id=tier_id) == {
+                "overdue": overdue.count(),
+                "accounts": overdue.values("account_id").distinct().count(),
+            }, (dimension, value, tier_id)
 
         options = portfolio_options(leader)
         for _dimension, _value, _tier, narrowed in _views(kams, tiers):
@@ -298,6 +311,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 if row.tier_id and "tier_id" not in narrowed:
                     assert row.accounts.value == listed(status=LIVE, tier_id=row.tier_id)
             assert sum(row.accounts.value for row in summary.load) == summary.accounts.value
+            assert summary.commitments_overdue.accounts == listed(commitments_overdue=True)
             assert summary.pipeline_open == (
                 open_opportunities()
                 .filter(
@@ -375,6 +389,10 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
         == slices
     )
     assert marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
+    assert marked_by(lambda: CommitmentFactory(account=account)) == slices
+    assert marked_by(
+        lambda: Commitment.objects.filter(account=account).update(status="cancelled")
+    ) == (slices)
 
 
 def test_reading_a_slice_takes_its_marks_only_and_refresh_takes_the_rest(book, kams, leader):

@@ -2,11 +2,13 @@
 
 from django.db import migrations, models
 
-# As migration 0002: an opportunity written, or a plan archived or restored, marks the slices of
-# its account (the open pipeline is summed per slice).
+# As migration 0002: an opportunity written, a plan archived or restored, or a commitment written
+# marks the slices of its account (the open pipeline and the overdue commitments are summed per
+# slice).
 OPPORTUNITY_ACCOUNTS = """(SELECT account.* FROM accounts_account AS account
               WHERE account.id IN (SELECT plan.account_id FROM plans_accountplan AS plan
                                    WHERE plan.id IN (SELECT plan_id FROM {})))"""
+# The rows of a table with an account_id column (plans, commitments).
 PLAN_ACCOUNTS = """(SELECT account.* FROM accounts_account AS account
               WHERE account.id IN (SELECT account_id FROM {}))"""
 
@@ -51,12 +53,15 @@ TRIGGERS = (
     + triggers("plans_opportunity", "insights_slices_mark_opportunities")
     + function("insights_slices_mark_plans", PLAN_ACCOUNTS)
     + triggers("plans_accountplan", "insights_slices_mark_plans")
+    + function("insights_slices_mark_commitments", PLAN_ACCOUNTS)
+    + triggers("activities_commitment", "insights_slices_mark_commitments")
 )
 DROP_TRIGGERS = "".join(
     f"DROP TRIGGER {name}_{event} ON {table};"
     for table, name in (
         ("plans_opportunity", "insights_slices_mark_opportunities"),
         ("plans_accountplan", "insights_slices_mark_plans"),
+        ("activities_commitment", "insights_slices_mark_commitments"),
     )
     for event in ("insert", "update", "delete")
 ) + (
@@ -107,5 +112,42 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="PortfolioCommitmentSlice",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                (
+                    "dimension",
+                    models.CharField(
+                        choices=[
+                            ("portfolio", "whole portfolio"),
+                            ("owner", "KAM"),
+                            ("industry", "industry"),
+                            ("region", "region"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("value", models.CharField(max_length=100)),
+                ("tier_id", models.IntegerField(null=True)),
+                ("overdue", models.IntegerField()),
+                ("accounts", models.IntegerField()),
+            ],
+            options={
+                "indexes": [
+                    models.Index(
+                        fields=["day", "dimension", "value"], name="portfolio_commitment_lookup"
+                    )
+                ],
+            },
+        ),
         migrations.RunSQL(TRIGGERS, DROP_TRIGGERS),
+        # Days built before these rows existed are built again in full on their next read.
+        migrations.RunSQL("DELETE FROM insights_portfolioslicebuild", migrations.RunSQL.noop),
     ]
