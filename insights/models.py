@@ -23,6 +23,8 @@ class SliceDimension(models.TextChoices):
 # A mark with this dimension asks for every slice (a tier's cadence or the scoring
 # configuration changed: every account's figures may move).
 EVERY_SLICE = "*"
+# A mark with this dimension asks for the Pareto curves (PortfolioParetoBucket).
+PARETO = "pareto"
 
 
 class PortfolioSlice(models.Model):
@@ -96,6 +98,24 @@ class PortfolioCommitmentSlice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.dimension}={self.value}"
+
+
+class PortfolioParetoBucket(models.Model):
+    """One bar of the dashboard's Pareto curve for one day: the live accounts ranked by revenue
+    (converted with the day's rates) cut into buckets of equal count. Not a slice: a rank needs
+    every account, so the curve is computed whole, for the whole portfolio (tier_id None) and
+    for each tier, when an account's revenue, status, currency or tier or a rate changed."""
+
+    day = models.DateField()
+    tier_id = models.IntegerField(null=True)
+    bucket = models.IntegerField()
+    accounts = models.IntegerField()
+    revenue = models.DecimalField(max_digits=24, decimal_places=2)
+    first = models.IntegerField()  # the ranks of the bucket's first and last account
+    last = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.tier_id} {self.bucket}"
 
 
 class PortfolioSliceMark(models.Model):

@@ -34,7 +34,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -68,6 +67,8 @@ from insights.portfolio_slices import (
     account_group_rows,
     commitment_slice_rows,
     kam_tier_live_accounts,
+    pareto_bucket_rows,
+    pareto_slice_rows,
     pipeline_slice_rows,
     slice_rows,
 )
@@ -83,7 +84,6 @@ TABLE_ROWS = 10
 # KAMs the load table shows (and links); its CSV has every KAM.
 LOAD_ROWS = 20
 TREND_MONTHS = 12
-PARETO_BARS = 20
 BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
 
 
@@ -421,8 +421,12 @@ def portfolio_summary(
         pareto_b_pct=float(config.pareto_b_pct),
     )
     live_accounts = accounts.live()
-    # 4. the Pareto curve
-    summary.pareto = _pareto_bars(live_accounts, revenue, summary)
+    # 4. the Pareto curve (stored for the whole portfolio and each tier)
+    if view is not None and view[0] == SliceDimension.PORTFOLIO:
+        buckets = pareto_slice_rows(today=today, tier_id=filters.tier_id)
+    else:
+        buckets = pareto_bucket_rows(live_accounts, rates)
+    summary.pareto = _pareto_bars(buckets, summary)
     # 5. median health and share at risk per month
     summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
     # 6. accounts in the at-risk health band, largest revenue first, with their latest reasons
@@ -736,30 +740,13 @@ def portfolio_cache_warm() -> int:
     return len(settings.LANGUAGES)
 
 
-def _pareto_bars(live_accounts, revenue, summary: PortfolioSummary) -> list[ParetoBar]:
-    """Accounts by revenue, largest first, in up to PARETO_BARS bars of equal account count,
-    with the cumulative share of revenue; a bar is A, B or C by where the curve is when it
-    starts (the configured class thresholds)."""
-    ranked = live_accounts.annotate(converted_revenue=revenue).filter(converted_revenue__gt=0)
-    # .order_by(): the model's ordering by name would sort every account for nothing.
-    inner, params = ranked.values("converted_revenue").order_by().query.sql_with_params()
-    sql = f"""
-        SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
-            SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
-                SELECT r.converted_revenue AS rev,
-                       ROW_NUMBER() OVER (ORDER BY r.converted_revenue DESC) AS rank,
-                       COUNT(*) OVER () AS total
-                FROM ({inner}) AS r
-            ) AS ranked
-        ) AS bucketed
-        GROUP BY bucket ORDER BY bucket
-    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (PARETO_BARS, *params))
-        rows = cursor.fetchall()
-    grand = sum((row[2] for row in rows), start=ZERO)
+def _pareto_bars(buckets: list[tuple], summary: PortfolioSummary) -> list[ParetoBar]:
+    """Accounts by revenue, largest first, in up to PARETO_BARS bars of equal account count
+    (insights.portfolio_slices.pareto_bucket_rows), with the cumulative share of revenue; a bar
+    is A, B or C by where the curve is when it starts (the configured class thresholds)."""
+    grand = sum((bucket[2] for bucket in buckets), start=ZERO)
     bars, running = [], ZERO
-    for _bucket, count, amount, first, last in rows:
+    for _bucket, count, amount, first, last in buckets:
         start_pct = float(running / grand * 100) if grand else 0.0
         running += amount
         band = "A" if start_pct < summary.pareto_a_pct else "B"

@@ -33,12 +33,15 @@ from django.db.models import Count, Exists, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from accounts.currency import Rates, converted, rates_on
 from accounts.models import Account, AccountQuerySet, Tier, business_date
 from accounts.selectors import current_config
 from activities.models import Commitment
 from insights.models import (
     EVERY_SLICE,
+    PARETO,
     PortfolioCommitmentSlice,
+    PortfolioParetoBucket,
     PortfolioPipelineSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
@@ -49,6 +52,7 @@ from plans.selectors import open_opportunities
 
 logger = logging.getLogger(__name__)
 RENEWAL_DAYS = 90
+PARETO_BARS = 20
 GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
 COUNTS = ("live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
@@ -129,6 +133,31 @@ def commitment_group_rows(
     )
 
 
+def pareto_bucket_rows(live_accounts: QuerySet[Account], rates: Rates) -> list[tuple]:
+    """The live accounts with revenue, ranked by revenue converted with `rates`, largest
+    first, cut into up to PARETO_BARS buckets of equal count: (bucket, accounts, revenue,
+    first rank, last rank) per bucket, in order. One query."""
+    ranked = live_accounts.annotate(converted_revenue=converted("revenue_last_12m", rates)).filter(
+        converted_revenue__gt=0
+    )
+    # .order_by(): the model's ordering by name would sort every account for nothing.
+    inner, params = ranked.values("converted_revenue").order_by().query.sql_with_params()
+    sql = f"""
+        SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
+            SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
+                SELECT r.converted_revenue AS rev,
+                       ROW_NUMBER() OVER (ORDER BY r.converted_revenue DESC) AS rank,
+                       COUNT(*) OVER () AS total
+                FROM ({inner}) AS r
+            ) AS ranked
+        ) AS bucketed
+        GROUP BY bucket ORDER BY bucket
+    """  # noqa: S608 - the inner SQL is Django's, with its parameters passed separately  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (PARETO_BARS, *params))
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -180,6 +209,16 @@ def commitment_slice_rows(
     return {key: number or 0 for key, number in totals.items()}
 
 
+def pareto_slice_rows(*, today: date, tier_id: int | None = None) -> list[tuple]:
+    """pareto_bucket_rows of the whole portfolio, or of tier `tier_id`, as stored: one query.
+    Read after slice_rows of the whole portfolio, which brings them up to date."""
+    return list(
+        PortfolioParetoBucket.objects.filter(day=today, tier_id=tier_id)
+        .order_by("bucket")
+        .values_list("bucket", "accounts", "revenue", "first", "last")
+    )
+
+
 def kam_tier_live_accounts(
     *, today: date, tier_id: int | None = None
 ) -> list[tuple[int, int, int]]:
@@ -201,9 +240,9 @@ def kam_tier_live_accounts(
 
 def _marks_of(dimension: str, value: str) -> Q:
     """The marks that make a slice out of date: its own, or for the whole portfolio any KAM's
-    (it is their sum); and a mark of every slice."""
+    (it is their sum) and the Pareto curves'; and a mark of every slice."""
     if dimension == SliceDimension.PORTFOLIO:
-        mine = Q(dimension=SliceDimension.OWNER)
+        mine = Q(dimension=SliceDimension.OWNER) | Q(dimension=PARETO)
     else:
         mine = Q(dimension=dimension, value=value)
     return mine | Q(dimension=EVERY_SLICE)
@@ -313,7 +352,7 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
     for _pk, marked_dimension, marked_value in taken:
         by_dimension.setdefault(marked_dimension, set()).add(marked_value)
     inputs = _rule_inputs()
-    written = 0
+    written = _pareto_computed(today) if by_dimension.pop(PARETO, None) else 0
     for row_set in ROW_SETS:
         for marked_dimension, values in by_dimension.items():
             rows = row_set.computed(today, marked_dimension, values, inputs)
@@ -325,6 +364,34 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
             written += _portfolio_summed(today, row_set)
     _forget([pk for pk, _dimension, _value in taken])
     return written
+
+
+def _pareto_curves(today: date) -> list[PortfolioParetoBucket]:
+    """The Pareto curves from the accounts: the whole portfolio's and each tier's."""
+    rates = rates_on(today)
+    live = Account.objects.live()
+    scopes = [None, *Tier.objects.order_by("rank").values_list("pk", flat=True)]
+    return [
+        PortfolioParetoBucket(
+            day=today,
+            tier_id=tier_id,
+            bucket=bucket,
+            accounts=count,
+            revenue=revenue,
+            first=first,
+            last=last,
+        )
+        for tier_id in scopes
+        for bucket, count, revenue, first, last in pareto_bucket_rows(
+            live if tier_id is None else live.filter(tier_id=tier_id), rates
+        )
+    ]
+
+
+def _pareto_computed(today: date) -> int:
+    curves = _pareto_curves(today)
+    PortfolioParetoBucket.objects.all().delete()
+    return len(PortfolioParetoBucket.objects.bulk_create(curves))
 
 
 def _forget(mark_ids: list[int]) -> None:
@@ -377,7 +444,7 @@ def _every_row(today: date, row_set: _RowSet, *, portfolio: bool) -> list:
 def _build(today: date) -> int:
     """Every row of `today` from the accounts, replacing any other day's (inside the lock)."""
     taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
-    written = 0
+    written = _pareto_computed(today)
     for row_set in ROW_SETS:
         rows = _every_row(today, row_set, portfolio=False)
         row_set.model.objects.all().delete()
@@ -452,6 +519,27 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
         row_set.model.objects.bulk_create(
             [fresh[key] for key in repair if key in fresh], batch_size=BATCH
         )
+    if not every and (PARETO, "") not in moving:
+        stored = {
+            (row.tier_id, row.bucket): row
+            for row in PortfolioParetoBucket.objects.filter(day=today)
+        }
+        fresh = {(row.tier_id, row.bucket): row for row in _pareto_curves(today)}
+        rows += len(fresh)
+        figures = ("accounts", "revenue", "first", "last")
+        repaired = False
+        for key in stored.keys() | fresh.keys():
+            old, new = stored.get(key), fresh.get(key)
+            changes = [
+                f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
+                for figure in figures
+                if getattr(old, figure, None) != getattr(new, figure, None)
+            ]
+            if changes:
+                drift.append(f"pareto tier={key[0]} bucket={key[1]}: {', '.join(changes)}")
+                repaired = True
+        if repaired:
+            _pareto_computed(today)
     if drift:
         logger.warning(
             "Portfolio summary rows: %d drifted and were repaired; the first: %s",

@@ -18,7 +18,8 @@ from django.db.models import Count, F, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Account, AccountStatus, HealthBand, Tier, business_date
+from accounts.currency import rates_on
+from accounts.models import Account, AccountStatus, ExchangeRate, HealthBand, Tier, business_date
 from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
@@ -30,6 +31,8 @@ from insights.portfolio_slices import (
     RENEWAL_DAYS,
     account_group_rows,
     commitment_slice_rows,
+    pareto_bucket_rows,
+    pareto_slice_rows,
     pipeline_slice_rows,
     portfolio_slices_check,
     portfolio_slices_refresh,
@@ -112,6 +115,7 @@ write = st.one_of(
     st.tuples(st.just("close_opportunities"), st.integers(0, 50), st.sampled_from(["won", "lost"])),
     st.tuples(st.just("archive_plan"), st.integers(0, 50), st.booleans()),
     st.tuples(st.just("commitment"), st.integers(0, 50), st.integers(-20, 20)),
+    st.tuples(st.just("rate"), st.sampled_from(["USD", "EUR"]), st.integers(1, 9)),
     st.tuples(st.just("close_commitments"), st.integers(0, 50), st.none()),
     st.tuples(
         st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
@@ -148,6 +152,11 @@ def _apply(step, kams, tiers, today, leader) -> None:
         return
     if kind == "read":
         _read_as_leader(target, kams, leader, today)
+        return
+    if kind == "rate":
+        ExchangeRate.objects.update_or_create(
+            currency=target, valid_from=today, defaults={"rate": Decimal(value)}
+        )
         return
     if kind == "bulk_band":
         Account.objects.filter(owner=kams[target]).update(health_band=value)
@@ -275,6 +284,10 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             assert sorted(pipeline_slice_rows(dimension, value, today=today, tier_id=tier_id)) == (
                 sorted(pipeline)
             ), (dimension, value, tier_id)
+            if dimension == "portfolio":
+                assert pareto_slice_rows(today=today, tier_id=tier_id) == pareto_bucket_rows(
+                    accounts_in_view.live(), rates_on(today)
+                ), ("pareto", tier_id)
             overdue = Commitment.objects.overdue(today).filter(account__in=accounts_in_view)
             assert commitment_slice_rows(dimension, value, today=today, tier_id=tier_id) == {
                 "overdue": overdue.count(),
@@ -390,6 +403,16 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     )
     assert marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
     assert marked_by(lambda: CommitmentFactory(account=account)) == slices
+    # The Pareto curves: by what they read only.
+    touched = marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
+    assert ("pareto", "") not in touched
+    for change in ({"revenue_last_12m": 7}, {"status": "churned"}, {"currency": "USD"}):
+        assert ("pareto", "") in marked_by(
+            lambda change=change: Account.objects.filter(pk=account.pk).update(**change)
+        )
+    assert marked_by(
+        lambda: ExchangeRate.objects.create(currency="EUR", rate=6, valid_from=book)
+    ) == {("pareto", "")}
     assert marked_by(
         lambda: Commitment.objects.filter(account=account).update(status="cancelled")
     ) == (slices)
