@@ -25,6 +25,9 @@ class SliceDimension(models.TextChoices):
 EVERY_SLICE = "*"
 # A mark with this dimension asks for the Pareto curves (PortfolioParetoBucket).
 PARETO = "pareto"
+# A mark with this dimension asks for one month of the health trend (PortfolioTrendCount);
+# its value is the month's first day.
+TREND = "trend"
 
 
 class PortfolioSlice(models.Model):
@@ -116,6 +119,21 @@ class PortfolioParetoBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.tier_id} {self.bucket}"
+
+
+class PortfolioTrendCount(models.Model):
+    """The whole portfolio's health trend: accounts per month, band and score of their monthly
+    health row (accounts.HealthMonth). Marked per month by the health rows written; a marked
+    month is counted again."""
+
+    day = models.DateField()
+    month = models.DateField()
+    band = models.CharField(max_length=10)
+    score = models.IntegerField()
+    accounts = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.band} {self.score}"
 
 
 class PortfolioSliceMark(models.Model):

@@ -3,20 +3,22 @@ API. Stable entry points:
 
     options = portfolio_options(user)                       # 3 queries: owners, tiers, places
     filters, notices = portfolio_filters_from_query(query, options)   # no query
-    summary = portfolio_summary(user, filters, options=options)       # 12 queries
+    summary = portfolio_summary(user, filters, options=options)       # 12 or 13 queries
 
 `portfolio_summary(user, filters, *, today=None, options=None) -> PortfolioSummary` reads only
 accounts `user` may see (accounts_for_user); leaders and admins see everyone, a KAM their own
 and their team's accounts. It runs a fixed number of set-based queries whatever the data size
-(15 with the options): no loop over accounts. Amounts are in `summary.rates.reporting_currency`
-converted with the rates in force today (accounts.currency); amounts in a currency without a
-rate are left out and `summary.rates.missing` says which.
+(15 or 16 with the options): no loop over accounts. Amounts are in
+`summary.rates.reporting_currency` converted with the rates in force today (accounts.currency);
+amounts in a currency without a rate are left out and `summary.rates.missing` says which.
 
 What the figures are built from (docs/portfolio.md explains each one):
 - revenue windows copied nightly onto each account (Account.revenue_last_12m/prev_12m, as of
   `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
 - the denormalised tier, Pareto class, health band and last touch on the account row;
 - one health row per account and month (accounts.HealthMonth) for the 12-month trend;
+- for a leader's whole portfolio, one KAM, one industry or one region (any of them narrowed by
+  a tier), the summary rows of insights.portfolio_slices, kept current as data changes;
 - the account rules of accounts.models.AccountQuerySet (live, touch and QBR overdue,
   renewals, health bands, Pareto classes), which the accounts list filters with too, so that
   every figure's link (`drill(...)`) lists exactly the accounts it counts.
@@ -66,11 +68,13 @@ from insights.portfolio_slices import (
     RENEWAL_DAYS,
     account_group_rows,
     commitment_slice_rows,
+    health_month_counts,
     kam_tier_live_accounts,
     pareto_bucket_rows,
     pareto_slice_rows,
     pipeline_slice_rows,
     slice_rows,
+    trend_slice_rows,
 )
 from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
 from kam.models import Role, User
@@ -427,8 +431,13 @@ def portfolio_summary(
     else:
         buckets = pareto_bucket_rows(live_accounts, rates)
     summary.pareto = _pareto_bars(buckets, summary)
-    # 5. median health and share at risk per month
-    summary.trend = _health_trend(scoped(HealthMonth.objects.all()), today)
+    # 5. median health and share at risk per month (stored for the whole portfolio)
+    first = _months_back(today, TREND_MONTHS)
+    if view == (SliceDimension.PORTFOLIO, "") and filters.tier_id is None:
+        counts = trend_slice_rows(today=today, since=first)
+    else:
+        counts = health_month_counts(scoped(HealthMonth.objects.all()), since=first)
+    summary.trend = _health_trend(counts)
     # 6. accounts in the at-risk health band, largest revenue first, with their latest reasons
     summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
     # 7. the next renewals
@@ -771,19 +780,9 @@ def _months_back(today: date, months: int) -> date:
     return month
 
 
-def _health_trend(months, today: date) -> list[TrendPoint]:
-    """Counts per month, band and score (at most 12 × 3 × 101 rows, a hash aggregate); the
-    median and the share at risk are worked out from them here. percentile_cont in SQL
-    sorted every account's twelve rows instead (bench/README.md)."""
-    first = _months_back(today, TREND_MONTHS)
-    counts = (
-        months.filter(month__gte=first)
-        .exclude(band=HealthBand.UNKNOWN)
-        .exclude(score=None)
-        .values_list("month", "band", "score")
-        .annotate(accounts=Count("pk"))
-        .order_by()
-    )
+def _health_trend(counts) -> list[TrendPoint]:
+    """The median and the share at risk per month, from (month, band, score, accounts)
+    (insights.portfolio_slices.health_month_counts)."""
     months: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     at_risk: dict[date, int] = defaultdict(int)
     for month, band, score, number in counts:

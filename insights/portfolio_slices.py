@@ -34,18 +34,20 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.currency import Rates, converted, rates_on
-from accounts.models import Account, AccountQuerySet, Tier, business_date
+from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier, business_date
 from accounts.selectors import current_config
 from activities.models import Commitment
 from insights.models import (
     EVERY_SLICE,
     PARETO,
+    TREND,
     PortfolioCommitmentSlice,
     PortfolioParetoBucket,
     PortfolioPipelineSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
     PortfolioSliceMark,
+    PortfolioTrendCount,
     SliceDimension,
 )
 from plans.selectors import open_opportunities
@@ -158,6 +160,25 @@ def pareto_bucket_rows(live_accounts: QuerySet[Account], rates: Rates) -> list[t
         return [tuple(row) for row in cursor.fetchall()]
 
 
+def health_month_counts(
+    months: QuerySet[HealthMonth], *, since: date | None = None, only: set | None = None
+) -> list[tuple]:
+    """(month, band, score, accounts) of the monthly health rows that are scored and in a known
+    band, from month `since` (or only the months `only`): one query, a hash aggregate of at
+    most months × 3 × 101 rows (percentile_cont sorted every row instead, bench/README.md)."""
+    if since is not None:
+        months = months.filter(month__gte=since)
+    if only is not None:
+        months = months.filter(month__in=only)
+    return list(
+        months.exclude(band=HealthBand.UNKNOWN)
+        .exclude(score=None)
+        .values_list("month", "band", "score")
+        .annotate(accounts=Count("pk"))
+        .order_by()
+    )
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -219,6 +240,16 @@ def pareto_slice_rows(*, today: date, tier_id: int | None = None) -> list[tuple]
     )
 
 
+def trend_slice_rows(*, today: date, since: date) -> list[tuple]:
+    """health_month_counts of every account from month `since`, as stored: one query. Read
+    after slice_rows of the whole portfolio, which brings them up to date."""
+    return list(
+        PortfolioTrendCount.objects.filter(day=today, month__gte=since).values_list(
+            "month", "band", "score", "accounts"
+        )
+    )
+
+
 def kam_tier_live_accounts(
     *, today: date, tier_id: int | None = None
 ) -> list[tuple[int, int, int]]:
@@ -240,9 +271,9 @@ def kam_tier_live_accounts(
 
 def _marks_of(dimension: str, value: str) -> Q:
     """The marks that make a slice out of date: its own, or for the whole portfolio any KAM's
-    (it is their sum) and the Pareto curves'; and a mark of every slice."""
+    (it is their sum), the Pareto curves' and the trend's; and a mark of every slice."""
     if dimension == SliceDimension.PORTFOLIO:
-        mine = Q(dimension=SliceDimension.OWNER) | Q(dimension=PARETO)
+        mine = Q(dimension__in=[SliceDimension.OWNER, PARETO, TREND])
     else:
         mine = Q(dimension=dimension, value=value)
     return mine | Q(dimension=EVERY_SLICE)
@@ -353,6 +384,8 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
         by_dimension.setdefault(marked_dimension, set()).add(marked_value)
     inputs = _rule_inputs()
     written = _pareto_computed(today) if by_dimension.pop(PARETO, None) else 0
+    if months := by_dimension.pop(TREND, None):
+        written += _trend_computed(today, {date.fromisoformat(month) for month in months})
     for row_set in ROW_SETS:
         for marked_dimension, values in by_dimension.items():
             rows = row_set.computed(today, marked_dimension, values, inputs)
@@ -392,6 +425,25 @@ def _pareto_computed(today: date) -> int:
     curves = _pareto_curves(today)
     PortfolioParetoBucket.objects.all().delete()
     return len(PortfolioParetoBucket.objects.bulk_create(curves))
+
+
+def _trend_counts(today: date, months: set[date] | None = None) -> list[PortfolioTrendCount]:
+    return [
+        PortfolioTrendCount(day=today, month=month, band=band, score=score, accounts=accounts)
+        for month, band, score, accounts in health_month_counts(
+            HealthMonth.objects.all(), only=months
+        )
+    ]
+
+
+def _trend_computed(today: date, months: set[date] | None = None) -> int:
+    """The trend's counts of `months` (every month when None) from the monthly health rows."""
+    counts = _trend_counts(today, months)
+    stale = PortfolioTrendCount.objects.all()
+    if months is not None:
+        stale = stale.filter(month__in=months)
+    stale.delete()
+    return len(PortfolioTrendCount.objects.bulk_create(counts, batch_size=BATCH))
 
 
 def _forget(mark_ids: list[int]) -> None:
@@ -444,7 +496,7 @@ def _every_row(today: date, row_set: _RowSet, *, portfolio: bool) -> list:
 def _build(today: date) -> int:
     """Every row of `today` from the accounts, replacing any other day's (inside the lock)."""
     taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
-    written = _pareto_computed(today)
+    written = _pareto_computed(today) + _trend_computed(today)
     for row_set in ROW_SETS:
         rows = _every_row(today, row_set, portfolio=False)
         row_set.model.objects.all().delete()
@@ -540,6 +592,21 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
                 repaired = True
         if repaired:
             _pareto_computed(today)
+    if not every and not any(dimension == TREND for dimension, _value in moving):
+        stored = {
+            (row.month, row.band, row.score): row.accounts
+            for row in PortfolioTrendCount.objects.filter(day=today)
+        }
+        fresh = {(row.month, row.band, row.score): row.accounts for row in _trend_counts(today)}
+        rows += len(fresh)
+        trend_drift = [
+            f"trend month={key[0]} {key[1]} {key[2]}: accounts {stored.get(key)} → {fresh.get(key)}"
+            for key in stored.keys() | fresh.keys()
+            if stored.get(key) != fresh.get(key)
+        ]
+        if trend_drift:
+            drift += trend_drift
+            _trend_computed(today)
     if drift:
         logger.warning(
             "Portfolio summary rows: %d drifted and were repaired; the first: %s",

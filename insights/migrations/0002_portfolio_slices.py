@@ -7,8 +7,10 @@ from django.db import migrations, models
 # by insights.portfolio_slices with the rules of accounts.models.AccountQuerySet. A change to a
 # tier (its cadences) or a new scoring configuration (the default touch cadence) marks every
 # slice. QBRs count through "a QBR planned ahead": a QBR marks its account's slices.
+# CREATE OR REPLACE: a database whose tables were dropped (the upgrade test does that) keeps
+# its functions.
 TRIGGERS = """
-CREATE FUNCTION insights_slices_mark_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION insights_slices_mark_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
@@ -36,7 +38,7 @@ CREATE TRIGGER insights_slices_accounts_delete AFTER DELETE ON accounts_account
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION insights_slices_mark_accounts();
 
-CREATE FUNCTION insights_slices_mark_qbrs() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION insights_slices_mark_qbrs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
@@ -66,7 +68,7 @@ CREATE TRIGGER insights_slices_qbrs_delete AFTER DELETE ON activities_qbr
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION insights_slices_mark_qbrs();
 
-CREATE FUNCTION insights_slices_mark_every() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION insights_slices_mark_every() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO insights_portfolioslicemark (dimension, value) VALUES ('*', '');
     RETURN NULL;

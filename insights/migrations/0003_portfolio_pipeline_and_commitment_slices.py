@@ -25,7 +25,7 @@ def mark(rows: str) -> str:
 
 def function(name: str, accounts: str) -> str:
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
 {mark(accounts.format("old_rows"))}    END IF;

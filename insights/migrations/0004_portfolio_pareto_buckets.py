@@ -42,7 +42,7 @@ WITHOUT_PARETO = ACCOUNTS_FUNCTION.format(
     old_keys=KEYS.format(rows="old_rows"), new_keys=KEYS.format(rows="new_rows"), pareto=""
 )
 RATES = """
-CREATE FUNCTION insights_slices_mark_pareto() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION insights_slices_mark_pareto() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO insights_portfolioslicemark (dimension, value) VALUES ('pareto', '');
     RETURN NULL;

@@ -23,7 +23,10 @@ class Migration(migrations.Migration):
                     descending=True,
                 ),
                 models.F("id"),
-                condition=models.Q(("stage__in", ("won", "lost")), _negated=True),
+                condition=models.Q(
+                    models.Q(("stage", "won"), _negated=True),
+                    models.Q(("stage", "lost"), _negated=True),
+                ),
                 name="opportunity_open_weighted",
             ),
         ),

@@ -19,7 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.currency import rates_on
-from accounts.models import Account, AccountStatus, ExchangeRate, HealthBand, Tier, business_date
+from accounts.models import (
+    Account,
+    AccountStatus,
+    ExchangeRate,
+    HealthBand,
+    HealthMonth,
+    Tier,
+    business_date,
+)
 from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
@@ -31,12 +39,14 @@ from insights.portfolio_slices import (
     RENEWAL_DAYS,
     account_group_rows,
     commitment_slice_rows,
+    health_month_counts,
     pareto_bucket_rows,
     pareto_slice_rows,
     pipeline_slice_rows,
     portfolio_slices_check,
     portfolio_slices_refresh,
     slice_rows,
+    trend_slice_rows,
 )
 from insights.selectors import account_list_rows
 from kam.models import Role
@@ -116,6 +126,15 @@ write = st.one_of(
     st.tuples(st.just("archive_plan"), st.integers(0, 50), st.booleans()),
     st.tuples(st.just("commitment"), st.integers(0, 50), st.integers(-20, 20)),
     st.tuples(st.just("rate"), st.sampled_from(["USD", "EUR"]), st.integers(1, 9)),
+    st.tuples(
+        st.just("health_month"),
+        st.integers(0, 50),
+        st.tuples(
+            st.integers(0, 13),
+            st.one_of(st.none(), st.integers(0, 100)),
+            st.sampled_from(HealthBand.values),
+        ),
+    ),
     st.tuples(st.just("close_commitments"), st.integers(0, 50), st.none()),
     st.tuples(
         st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
@@ -198,6 +217,14 @@ def _apply(step, kams, tiers, today, leader) -> None:
         )
         OpportunityFactory(
             plan=plan, currency=currency, amount=amount, probability=probability, stage=stage
+        )
+    elif kind == "health_month":
+        months_back, score, band = value
+        month = (today.replace(day=1) - timedelta(days=31 * months_back)).replace(day=1)
+        HealthMonth.objects.update_or_create(
+            account=rows.get(),
+            month=month,
+            defaults={"day": month, "score": score, "band": band},
         )
     elif kind == "commitment":
         CommitmentFactory(account=rows.get(), due_date=today + timedelta(value))
@@ -284,6 +311,11 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             assert sorted(pipeline_slice_rows(dimension, value, today=today, tier_id=tier_id)) == (
                 sorted(pipeline)
             ), (dimension, value, tier_id)
+            if dimension == "portfolio" and tier_id is None:
+                since = today.replace(day=1) - timedelta(days=366)
+                assert sorted(trend_slice_rows(today=today, since=since)) == sorted(
+                    health_month_counts(HealthMonth.objects.all(), since=since)
+                )
             if dimension == "portfolio":
                 assert pareto_slice_rows(today=today, tier_id=tier_id) == pareto_bucket_rows(
                     accounts_in_view.live(), rates_on(today)
@@ -413,6 +445,12 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     assert marked_by(
         lambda: ExchangeRate.objects.create(currency="EUR", rate=6, valid_from=book)
     ) == {("pareto", "")}
+    month = book.replace(day=1)
+    assert marked_by(
+        lambda: HealthMonth.objects.create(
+            account=account, month=month, day=book, score=40, band=HealthBand.WATCH
+        )
+    ) == {("trend", month.isoformat())}
     assert marked_by(
         lambda: Commitment.objects.filter(account=account).update(status="cancelled")
     ) == (slices)
@@ -491,3 +529,24 @@ def test_the_command_and_the_tasks_refresh_and_check(book, kams, capsys):
     Account.objects.filter(owner=kams[2]).update(health_band=HealthBand.WATCH)
     assert tasks.portfolio_slices_refresh() > 0
     assert tasks.portfolio_slices_check() == 0
+
+
+def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_changed(
+    book, leader, django_assert_num_queries
+):
+    """Reading the whole portfolio after writes computes the marked KAM slices together (one
+    query per kind of row whatever the number of KAMs), sums the whole portfolio again and
+    computes the Pareto curves (one query for the whole portfolio and one per tier)."""
+    options = portfolio_options(leader)
+    portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
+    tiers = Tier.objects.count()
+    for changed in (1, 5):
+        ids = list(Account.objects.order_by("pk").values_list("pk", flat=True)[:changed])
+        Account.objects.filter(pk__in=ids).update(revenue_last_12m=F("revenue_last_12m") + 1)
+        # 13 as when nothing changed; then the lock, is the day built, is every slice marked,
+        # the marks, configuration, tiers, the Pareto curves (1 + tiers) and their delete and
+        # insert; per kind of slice row (3): compute, delete, insert, sum the KAMs, delete and
+        # insert the whole portfolio; the marks deleted
+        with django_assert_num_queries(13 + 6 + (1 + tiers) + 2 + 3 * 6 + 1):
+            summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
+        assert summary.accounts.value == 6
