@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0029_account_industry_region_idx'),
+        ("accounts", "0029_account_industry_region_idx"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['renewal_date', 'name', 'id'], name='account_renewal_idx'),
+            model_name="account",
+            index=models.Index(fields=["renewal_date", "name", "id"], name="account_renewal_idx"),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['health_band'], name='account_health_band_idx'),
+            model_name="account",
+            index=models.Index(fields=["health_band"], name="account_health_band_idx"),
         ),
     ]
