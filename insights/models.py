@@ -30,7 +30,10 @@ PARETO = "pareto"
 TREND = "trend"
 
 
-class PortfolioSlice(models.Model):
+class SliceRow(models.Model):
+    """What every kind of slice row has: its business day, its slice and the account tier its
+    figures are of."""
+
     day = models.DateField()
     dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
     # The owner's id as text, or the industry or region ("" for accounts without one, and for
@@ -38,6 +41,15 @@ class PortfolioSlice(models.Model):
     value = models.CharField(max_length=100)
     # Plain ids and values, no foreign keys: a deleted tier marks every slice instead.
     tier_id = models.IntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.value}"
+
+
+class PortfolioSlice(SliceRow):
     health_band = models.CharField(max_length=10)
     pareto_class = models.CharField(max_length=1)
     currency = models.CharField(max_length=3)
@@ -57,19 +69,12 @@ class PortfolioSlice(models.Model):
             models.Index(fields=["day", "dimension", "value"], name="portfolio_slice_lookup"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.dimension}={self.value}"
 
-
-class PortfolioPipelineSlice(models.Model):
+class PortfolioPipelineSlice(SliceRow):
     """The open pipeline of one slice and day (`plans.selectors.open_opportunities` of its
     accounts) per account tier and opportunity currency: amount × probability summed (the
     weighted amount × 100) and the opportunities counted."""
 
-    day = models.DateField()
-    dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
-    value = models.CharField(max_length=100)
-    tier_id = models.IntegerField(null=True)
     currency = models.CharField(max_length=3)
     weighted = models.DecimalField(max_digits=24, decimal_places=2)
     open = models.IntegerField()
@@ -79,18 +84,11 @@ class PortfolioPipelineSlice(models.Model):
             models.Index(fields=["day", "dimension", "value"], name="portfolio_pipeline_lookup"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.dimension}={self.value} {self.currency}"
 
-
-class PortfolioCommitmentSlice(models.Model):
+class PortfolioCommitmentSlice(SliceRow):
     """The overdue commitments (`Commitment.objects.overdue`) of one slice's accounts and day,
     per account tier, and the accounts that have any."""
 
-    day = models.DateField()
-    dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
-    value = models.CharField(max_length=100)
-    tier_id = models.IntegerField(null=True)
     overdue = models.IntegerField()
     accounts = models.IntegerField()
 
@@ -98,9 +96,6 @@ class PortfolioCommitmentSlice(models.Model):
         indexes = [
             models.Index(fields=["day", "dimension", "value"], name="portfolio_commitment_lookup"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.dimension}={self.value}"
 
 
 class PortfolioParetoBucket(models.Model):

@@ -1,19 +1,25 @@
-"""Summary rows of the portfolio dashboard, kept current as data changes (docs/portfolio.md).
+"""Summary rows of the portfolio dashboard, kept current as data changes (docs/portfolio.md,
+"Summary rows").
 
-The headline figures, the tier × band table, the Pareto classes and the load per KAM are sums
-over `account_group_rows`: live accounts, revenue, touch and QBR overdue, renewals and the
-retention cohort per (tier, health band, Pareto class, currency). Computed over every account
-that statement grows with the portfolio (23 ms at 20,000 accounts, 80 ms at 100,000); here it is
-kept per *slice* and business day in `PortfolioSlice`, so the page reads a few hundred rows:
-- slices are one KAM's, one industry's or one region's accounts, computed with this query
-  restricted to them, and the whole portfolio, summed from the KAM slices (each account has one
-  KAM); a tier narrows the rows of any slice; the load per KAM is read from the KAM slices;
-- database triggers mark the slices a write touched (migration insights/0002), and
-  `slice_rows` computes the marks of the slice it is about to read before reading it;
+Four kinds of row are kept per *slice* and business day, each from one grouped query that the
+page used to run over every account, restricted to the slice's accounts:
+- `PortfolioSlice` (`account_group_rows`): live accounts and revenue, touch and QBR overdue,
+  renewals and the retention cohort per (tier, health band, Pareto class, currency);
+- `PortfolioPipelineSlice` (`pipeline_group_rows`): the open pipeline per tier and currency;
+- `PortfolioCommitmentSlice` (`commitment_group_rows`): the overdue commitments per tier.
+A slice is one KAM's, one industry's or one region's accounts, or the whole portfolio, which is
+summed from the KAM slices (each account has one KAM); a tier narrows the rows of any slice;
+the load per KAM is read from the KAM slices. Not slices, computed whole and stored for the
+whole portfolio: the Pareto curves (`pareto_bucket_rows`, and one per tier) and the health
+trend's counts (`health_month_counts`, per month).
+
+- Database triggers mark what a write touched (migrations insights/0002–0005); `slice_rows`
+  computes the marks of the slice it is about to read before reading it, and
   `portfolio_slices_refresh` (every minute from beat) does so for every mark, so that a page
-  rarely has any to do;
-- rules that move with the calendar (touch and QBR overdue, renewals) are why the rows carry
-  their business day: the first read or refresh of a new day computes the day's rows in full;
+  rarely has any to do.
+- Rules that move with the calendar (touch and QBR overdue, renewals, overdue commitments) are
+  why the rows carry their business day: the first read or refresh of a new day computes the
+  day's rows in full.
 - `portfolio_slices_check` (nightly, and `manage.py portfolio_slices --check`) computes every
   row again from the accounts, compares, repairs and reports the rows that had drifted.
 
@@ -49,6 +55,7 @@ from insights.models import (
     PortfolioSliceMark,
     PortfolioTrendCount,
     SliceDimension,
+    SliceRow,
 )
 from plans.selectors import open_opportunities
 
@@ -293,7 +300,7 @@ class _RowSet:
     figures summed (and maximised) to make the whole portfolio from the KAM slices, and how
     the rows of some slices are computed from the accounts."""
 
-    model: type[PortfolioSlice] | type[PortfolioPipelineSlice]
+    model: type[SliceRow]
     keys: tuple[str, ...]
     sums: tuple[str, ...]
     maxima: tuple[str, ...]
@@ -508,6 +515,13 @@ def _build(today: date) -> int:
         day=today, defaults={"built_at": timezone.now(), "checked_at": None, "drift": None}
     )
     return written
+
+
+def portfolio_slices_forget() -> None:
+    """Forget every day built, so that the next read or refresh computes the rows in full: for
+    a bulk load that bypassed the triggers (TRUNCATE fires none; the large demo loads with
+    `session_replication_role = replica`)."""
+    PortfolioSliceBuild.objects.all().delete()
 
 
 def portfolio_slices_refresh(*, today: date | None = None) -> int:
