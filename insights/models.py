@@ -23,6 +23,9 @@ class SliceDimension(models.TextChoices):
 # A mark with this dimension asks for every slice (a tier's cadence or the scoring
 # configuration changed: every account's figures may move).
 EVERY_SLICE = "*"
+# A mark with this dimension asks for the slices of one account (its id), as they are when the
+# mark is taken: what a QBR, opportunity, plan or commitment written marks.
+ACCOUNT = "account"
 # A mark with this dimension asks for the Pareto curves (PortfolioParetoBucket).
 PARETO = "pareto"
 # A mark with this dimension asks for one month of the health trend (PortfolioTrendCount);

@@ -378,10 +378,11 @@ def portfolio_summary(
     today: date | None = None,
     options: PortfolioOptions | None = None,
 ) -> PortfolioSummary:
-    """Every figure of the dashboard for the accounts `user` sees that match `filters`:
-    twelve queries (numbered below), plus three for `options` when not given. One function
-    per block of the page; the account rules (live, touch and QBR overdue, renewals, bands,
-    Pareto classes) are AccountQuerySet's, as on the accounts list the figures link to."""
+    """Every figure of the dashboard for the accounts `user` sees that match `filters`: twelve
+    or thirteen queries (numbered below), plus three for `options` when not given. One
+    function per block of the page; the account rules (live, touch and QBR overdue, renewals,
+    bands, Pareto classes) are AccountQuerySet's, as on the accounts list the figures link
+    to."""
     today = today or business_date()
     options = options or portfolio_options(user)
     tiers = {tier.pk: tier for tier in options.tiers}
@@ -403,9 +404,9 @@ def portfolio_summary(
     # view when it has them (3a whether they are current, 3b the rows), else one pass over
     # its accounts
     view = _slice_view(user, filters)
-    if view is not None:
-        groups = slice_rows(*view, today=today, tier_id=filters.tier_id)
-    else:
+    groups = None if view is None else slice_rows(*view, today=today, tier_id=filters.tier_id)
+    if groups is None:  # no summary rows for this view, or for this day any more
+        view = None
         groups = account_group_rows(
             accounts,
             today,

@@ -1,7 +1,7 @@
 """Summary rows of the portfolio dashboard, kept current as data changes (docs/portfolio.md,
 "Summary rows").
 
-Four kinds of row are kept per *slice* and business day, each from one grouped query that the
+Three kinds of row are kept per *slice* and business day, each from one grouped query that the
 page used to run over every account, restricted to the slice's accounts:
 - `PortfolioSlice` (`account_group_rows`): live accounts and revenue, touch and QBR overdue,
   renewals and the retention cohort per (tier, health band, Pareto class, currency);
@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -44,6 +44,7 @@ from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, T
 from accounts.selectors import current_config
 from activities.models import Commitment
 from insights.models import (
+    ACCOUNT,
     EVERY_SLICE,
     PARETO,
     TREND,
@@ -144,15 +145,15 @@ def commitment_group_rows(
 
 def pareto_bucket_rows(live_accounts: QuerySet[Account], rates: Rates) -> list[tuple]:
     """The live accounts with revenue, ranked by revenue converted with `rates`, largest
-    first, cut into up to PARETO_BARS buckets of equal count: (bucket, accounts, revenue,
-    first rank, last rank) per bucket, in order. One query."""
+    first, cut into up to PARETO_BARS buckets of equal count: (bucket, accounts, revenue to the
+    cent, first rank, last rank) per bucket, in order. One query."""
     ranked = live_accounts.annotate(converted_revenue=converted("revenue_last_12m", rates)).filter(
         converted_revenue__gt=0
     )
     # .order_by(): the model's ordering by name would sort every account for nothing.
     inner, params = ranked.values("converted_revenue").order_by().query.sql_with_params()
     sql = f"""
-        SELECT bucket, COUNT(*), SUM(rev), MIN(rank), MAX(rank) FROM (
+        SELECT bucket, COUNT(*), ROUND(SUM(rev), 2), MIN(rank), MAX(rank) FROM (
             SELECT rev, rank, CEIL(rank * %s::numeric / total)::int AS bucket FROM (
                 SELECT r.converted_revenue AS rev,
                        ROW_NUMBER() OVER (ORDER BY r.converted_revenue DESC) AS rank,
@@ -191,19 +192,23 @@ def health_month_counts(
 
 def slice_rows(
     dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> list[dict]:
+) -> list[dict] | None:
     """The rows of one slice as `account_group_rows` gives them (only tier `tier_id`'s when
     given); `value` is "" for the whole portfolio. Brings the slice up to date first: two
-    queries when nothing changed."""
-    # 1. is the day built, and is the slice marked
+    queries when nothing changed. None when a later day is built already (a page that took
+    its date just before midnight): the caller reads the accounts instead."""
+    # 1. the latest day built from `today` on, and whether the slice is marked
     state = (
-        PortfolioSliceBuild.objects.filter(day=today)
+        PortfolioSliceBuild.objects.filter(day__gte=today)
+        .order_by("-day")
         .annotate(marked=Exists(PortfolioSliceMark.objects.filter(_marks_of(dimension, value))))
-        .values_list("marked", flat=True)
+        .values_list("day", "marked")
         .first()
     )
-    if state is None or state:
-        _bring_up_to_date(today, _marks_of(dimension, value))
+    if state is not None and state[0] > today:
+        return None
+    if (state is None or state[1]) and _bring_up_to_date(today, _marks_of(dimension, value)) < 0:
+        return None
     rows = PortfolioSlice.objects.filter(day=today, dimension=dimension, value=value)
     if tier_id is not None:
         rows = rows.filter(tier_id=tier_id)
@@ -278,12 +283,13 @@ def kam_tier_live_accounts(
 
 def _marks_of(dimension: str, value: str) -> Q:
     """The marks that make a slice out of date: its own, or for the whole portfolio any KAM's
-    (it is their sum), the Pareto curves' and the trend's; and a mark of every slice."""
+    (it is their sum), the Pareto curves' and the trend's; a mark of every slice; and any
+    account's (which slices it stands for is looked up when it is taken)."""
     if dimension == SliceDimension.PORTFOLIO:
         mine = Q(dimension__in=[SliceDimension.OWNER, PARETO, TREND])
     else:
         mine = Q(dimension=dimension, value=value)
-    return mine | Q(dimension=EVERY_SLICE)
+    return mine | Q(dimension__in=[EVERY_SLICE, ACCOUNT])
 
 
 # --- keeping them current -----------------------------------------------------------------------
@@ -377,11 +383,15 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
     """Under the lock: the day's rows in full if they are not built (or every slice is
     marked), else the slices of the `marked` marks (every mark when None) computed again, and
     the whole portfolio summed again from its KAMs when one of them changed. Returns the rows
-    written."""
+    written; -1, doing nothing, when a later day is built already (marks are taken for the
+    latest day only)."""
     _lock()
+    if PortfolioSliceBuild.objects.filter(day__gt=today).exists():
+        return -1
     built = PortfolioSliceBuild.objects.filter(day=today).exists()
     if not built or PortfolioSliceMark.objects.filter(dimension=EVERY_SLICE).exists():
         return _build(today)
+    _accounts_resolved()
     marks = PortfolioSliceMark.objects.all()
     if marked is not None:
         marks = marks.filter(marked)
@@ -430,7 +440,7 @@ def _pareto_curves(today: date) -> list[PortfolioParetoBucket]:
 
 def _pareto_computed(today: date) -> int:
     curves = _pareto_curves(today)
-    PortfolioParetoBucket.objects.all().delete()
+    PortfolioParetoBucket.objects.filter(day=today).delete()
     return len(PortfolioParetoBucket.objects.bulk_create(curves))
 
 
@@ -446,11 +456,36 @@ def _trend_counts(today: date, months: set[date] | None = None) -> list[Portfoli
 def _trend_computed(today: date, months: set[date] | None = None) -> int:
     """The trend's counts of `months` (every month when None) from the monthly health rows."""
     counts = _trend_counts(today, months)
-    stale = PortfolioTrendCount.objects.all()
+    stale = PortfolioTrendCount.objects.filter(day=today)
     if months is not None:
         stale = stale.filter(month__in=months)
     stale.delete()
     return len(PortfolioTrendCount.objects.bulk_create(counts, batch_size=BATCH))
+
+
+def _accounts_resolved() -> None:
+    """Turn the marks of accounts (a QBR, opportunity, plan or commitment written) into marks of
+    their slices as they are now, under the lock: an account moved meanwhile marked both its
+    old and new slices itself, and a change committed after this keeps its own mark."""
+    taken = list(PortfolioSliceMark.objects.filter(dimension=ACCOUNT).values_list("pk", "value"))
+    if not taken:
+        return
+    ids = sorted({int(value) for _pk, value in taken})
+    keys = set()
+    for start in range(0, len(ids), BATCH):
+        for owner_id, industry, region in Account.objects.filter(
+            pk__in=ids[start : start + BATCH]
+        ).values_list("owner_id", "industry", "region"):
+            keys |= {
+                (SliceDimension.OWNER, str(owner_id)),
+                (SliceDimension.INDUSTRY, industry),
+                (SliceDimension.REGION, region),
+            }
+    PortfolioSliceMark.objects.bulk_create(
+        [PortfolioSliceMark(dimension=dimension, value=value) for dimension, value in keys],
+        batch_size=BATCH,
+    )
+    _forget([pk for pk, _value in taken])
 
 
 def _forget(mark_ids: list[int]) -> None:
@@ -501,32 +536,43 @@ def _every_row(today: date, row_set: _RowSet, *, portfolio: bool) -> list:
 
 
 def _build(today: date) -> int:
-    """Every row of `today` from the accounts, replacing any other day's (inside the lock)."""
+    """Every row of `today` from the accounts (inside the lock). The day before's rows stay:
+    a page that took its date just before midnight may still be reading them; older ones go."""
     taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
     written = _pareto_computed(today) + _trend_computed(today)
     for row_set in ROW_SETS:
         rows = _every_row(today, row_set, portfolio=False)
-        row_set.model.objects.all().delete()
+        row_set.model.objects.filter(day=today).delete()
         written += len(row_set.model.objects.bulk_create(rows, batch_size=BATCH))
         written += _portfolio_summed(today, row_set)
     _forget(taken)
-    PortfolioSliceBuild.objects.exclude(day=today).delete()
+    kept = today - timedelta(days=1)
+    for model in (
+        *(row_set.model for row_set in ROW_SETS),
+        PortfolioParetoBucket,
+        PortfolioTrendCount,
+    ):
+        model.objects.filter(day__lt=kept).delete()
+    PortfolioSliceBuild.objects.filter(day__lt=kept).delete()
     PortfolioSliceBuild.objects.update_or_create(
         day=today, defaults={"built_at": timezone.now(), "checked_at": None, "drift": None}
     )
     return written
 
 
+@transaction.atomic
 def portfolio_slices_forget() -> None:
     """Forget every day built, so that the next read or refresh computes the rows in full: for
     a bulk load that bypassed the triggers (TRUNCATE fires none; the large demo loads with
-    `session_replication_role = replica`)."""
+    `session_replication_role = replica`), or a new REPORTING_CURRENCY (the Pareto curves are
+    stored converted)."""
+    _lock()
     PortfolioSliceBuild.objects.all().delete()
 
 
 def portfolio_slices_refresh(*, today: date | None = None) -> int:
     """Every marked slice computed again (the day's rows in full on a new day): what the
-    minute task runs. Returns the rows written."""
+    minute task runs. Returns the rows written (-1 when a later day than `today` is built)."""
     return _bring_up_to_date(today or business_date())
 
 
@@ -552,11 +598,13 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     to date first, and slices marked while the check ran are left to the next refresh: what a
     mark covers is not drift."""
     today = today or business_date()
-    _bring_up_to_date(today)
+    if _bring_up_to_date(today) < 0:
+        return SliceCheck(day=today, rows=0, drift=[])  # a later day is built: check that one
     computed = [
         (row_set, {_key(row, row_set): row for row in _every_row(today, row_set, portfolio=True)})
         for row_set in ROW_SETS
     ]
+    _accounts_resolved()  # what was written while this ran
     moving = set(PortfolioSliceMark.objects.values_list("dimension", "value"))
     if any(dimension in (SliceDimension.OWNER, EVERY_SLICE) for dimension, _value in moving):
         moving.add((SliceDimension.PORTFOLIO, ""))

@@ -6,7 +6,10 @@ from django.db import migrations, models
 # owner, industry and region of every row), once per statement; the figures are computed again
 # by insights.portfolio_slices with the rules of accounts.models.AccountQuerySet. A change to a
 # tier (its cadences) or a new scoring configuration (the default touch cadence) marks every
-# slice. QBRs count through "a QBR planned ahead": a QBR marks its account's slices.
+# slice. QBRs count through "a QBR planned ahead": a QBR marks its *account* ('account', id),
+# and the refresh turns that into the account's slices under its lock. Looking the account's
+# slices up here instead would race a move of the account: the QBR's transaction could mark
+# the old KAM while another moves the account and commits first.
 # CREATE OR REPLACE: a database whose tables were dropped (the upgrade test does that) keeps
 # its functions.
 TRIGGERS = """
@@ -42,19 +45,11 @@ CREATE OR REPLACE FUNCTION insights_slices_mark_qbrs() RETURNS trigger LANGUAGE 
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT key.dimension, key.value FROM (SELECT account.* FROM accounts_account AS account
-              WHERE account.id IN (SELECT account_id FROM old_rows)) AS changed
-        CROSS JOIN LATERAL (VALUES ('owner', changed.owner_id::text),
-                                   ('industry', changed.industry),
-                                   ('region', changed.region)) AS key (dimension, value);
+        SELECT DISTINCT 'account', account_id::text FROM old_rows;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT key.dimension, key.value FROM (SELECT account.* FROM accounts_account AS account
-              WHERE account.id IN (SELECT account_id FROM new_rows)) AS changed
-        CROSS JOIN LATERAL (VALUES ('owner', changed.owner_id::text),
-                                   ('industry', changed.industry),
-                                   ('region', changed.region)) AS key (dimension, value);
+        SELECT DISTINCT 'account', account_id::text FROM new_rows;
     END IF;
     RETURN NULL;
 END $$;

@@ -2,24 +2,19 @@
 
 from django.db import migrations, models
 
-# As migration 0002: an opportunity written, a plan archived or restored, or a commitment written
-# marks the slices of its account (the open pipeline and the overdue commitments are summed per
-# slice).
-OPPORTUNITY_ACCOUNTS = """(SELECT account.* FROM accounts_account AS account
-              WHERE account.id IN (SELECT plan.account_id FROM plans_accountplan AS plan
-                                   WHERE plan.id IN (SELECT plan_id FROM {})))"""
+# As migration 0002: an opportunity written, a plan archived, restored or moved, or a commitment
+# written marks its *account* ('account', id); the refresh turns that into the account's slices
+# (the open pipeline and the overdue commitments are summed per slice).
+OPPORTUNITY_ACCOUNTS = """(SELECT DISTINCT plan.account_id FROM plans_accountplan AS plan
+                           WHERE plan.id IN (SELECT plan_id FROM {}))"""
 # The rows of a table with an account_id column (plans, commitments).
-PLAN_ACCOUNTS = """(SELECT account.* FROM accounts_account AS account
-              WHERE account.id IN (SELECT account_id FROM {}))"""
+PLAN_ACCOUNTS = """(SELECT DISTINCT account_id FROM {})"""
 
 
-def mark(rows: str) -> str:
+def mark(accounts: str) -> str:
     # Table names of this migration only, no input: not an injection vector.
     return f"""        INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT key.dimension, key.value FROM {rows} AS changed
-        CROSS JOIN LATERAL (VALUES ('owner', changed.owner_id::text),
-                                   ('industry', changed.industry),
-                                   ('region', changed.region)) AS key (dimension, value);
+        SELECT 'account', marked.account_id::text FROM {accounts} AS marked;
 """  # noqa: S608
 
 
@@ -65,7 +60,9 @@ DROP_TRIGGERS = "".join(
     )
     for event in ("insert", "update", "delete")
 ) + (
-    "DROP FUNCTION insights_slices_mark_opportunities();DROP FUNCTION insights_slices_mark_plans();"
+    "DROP FUNCTION insights_slices_mark_opportunities();"
+    "DROP FUNCTION insights_slices_mark_plans();"
+    "DROP FUNCTION insights_slices_mark_commitments();"
 )
 
 

@@ -3,17 +3,17 @@
 from django.db import migrations, models
 
 # A monthly health row written (the health jobs upsert them per chunk) marks its month of the
-# whole portfolio's health trend.
+# whole portfolio's health trend (as YYYY-MM-DD whatever the session's DateStyle).
 TRIGGERS = """
 CREATE OR REPLACE FUNCTION insights_slices_mark_months() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT 'trend', month::text FROM old_rows;
+        SELECT DISTINCT 'trend', to_char(month, 'YYYY-MM-DD') FROM old_rows;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT 'trend', month::text FROM new_rows;
+        SELECT DISTINCT 'trend', to_char(month, 'YYYY-MM-DD') FROM new_rows;
     END IF;
     RETURN NULL;
 END $$;
