@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -67,11 +67,13 @@ from insights.portfolio_slices import (
     AMOUNTS,
     RENEWAL_DAYS,
     account_group_rows,
+    commitment_group_rows,
     commitment_slice_rows,
     health_month_counts,
     kam_tier_live_accounts,
     pareto_bucket_rows,
     pareto_slice_rows,
+    pipeline_group_rows,
     pipeline_slice_rows,
     slice_rows,
     trend_slice_rows,
@@ -449,11 +451,7 @@ def portfolio_summary(
     if view is not None:
         pipeline = pipeline_slice_rows(*view, today=today, tier_id=filters.tier_id)
     else:
-        pipeline = (
-            opportunities.values_list("currency")
-            .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
-            .order_by()
-        )
+        pipeline = pipeline_group_rows(opportunities)
     summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(pipeline, rates)
     summary.opportunity_rows = _opportunity_rows(opportunities, rates)
     # 10. commitments overdue and the accounts that have them (the view's summary rows, or its
@@ -461,20 +459,18 @@ def portfolio_summary(
     if view is not None:
         overdue = commitment_slice_rows(*view, today=today, tier_id=filters.tier_id)
     else:
-        overdue = scoped(Commitment.objects.overdue(today)).aggregate(
-            overdue=Count("pk"), accounts=Count("account_id", distinct=True)
-        )
-    summary.commitments_overdue.value = overdue["overdue"]
-    summary.commitments_overdue.accounts = overdue["accounts"]
+        overdue = commitment_group_rows(scoped(Commitment.objects.all()), today)
+    # Per tier: the accounts add up, an account has one tier.
+    summary.commitments_overdue.value = sum(row["overdue"] for row in overdue)
+    summary.commitments_overdue.accounts = sum(row["accounts"] for row in overdue)
     # 11. accounts per KAM and tier against the tier policy (none for a KAM's summary rows:
     # the load is theirs)
-    counts, names = _load_counts(
-        view, groups, live_accounts, options=options, filters=filters, today=today
-    )
+    names = dict(options.owners)  # every owner of an account in view
+    counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     summary.load = _load_rows(counts, names, tiers, filters)
     # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days
     summary.sla_tiers, summary.sla_kams = _sla_rows(
-        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now(), dict(options.owners)
+        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now(), names
     )
     summary.computed_at = timezone.now()
     return summary
@@ -612,14 +608,14 @@ def _renewal_rows(accounts, today: date, revenue) -> list[RenewalRow]:
     ]
 
 
-def _pipeline_totals(pipeline, rates) -> tuple[Decimal, int]:
-    """The weighted pipeline and the count of open opportunities from (currency, amount ×
-    probability summed, open opportunities) per currency: the view's summary rows, or one
-    query over its open opportunities (converted here: no CASE per opportunity)."""
+def _pipeline_totals(pipeline: list[dict], rates) -> tuple[Decimal, int]:
+    """The weighted pipeline and the count of open opportunities from
+    insights.portfolio_slices.pipeline_group_rows (the view's summary rows, or its open
+    opportunities): converted here, per tier and currency (no CASE per opportunity)."""
     weighted_total, open_count = ZERO, 0
-    for currency, weighted_sum, count in pipeline:
-        open_count += count
-        converted_sum = rates.convert(weighted_sum / 100, currency)
+    for row in pipeline:
+        open_count += row["open"]
+        converted_sum = rates.convert(row["weighted"] / 100, row["currency"])
         weighted_total += converted_sum or ZERO
     return weighted_total.quantize(CENT), open_count
 
@@ -851,37 +847,28 @@ def top_reasons(components: list[dict], count: int = 2) -> list[dict]:
     ]
 
 
-def _load_counts(
-    view, groups, live_accounts, *, options: PortfolioOptions, filters, today: date
-) -> tuple[dict, dict]:
-    """Live accounts per KAM and tier ({owner: {tier: count}}) and the KAMs' names: from a
-    KAM's summary rows (no query), from every KAM's (one query) for the whole portfolio, else
-    from the accounts (one query)."""
+def _load_counts(view, groups, live_accounts, *, filters, today: date) -> dict:
+    """Live accounts per KAM and tier ({owner: {tier: count}}): from a KAM's summary rows (no
+    query), from every KAM's (one query) for the whole portfolio, else from the accounts (one
+    query)."""
     counts = defaultdict(lambda: defaultdict(int))
     if view is not None and view[0] == SliceDimension.OWNER:
         for group in groups:
             if group["live_accounts"]:
                 counts[int(view[1])][group["tier_id"]] += group["live_accounts"]
-    elif view is not None and view[0] == SliceDimension.PORTFOLIO:
-        for owner_id, tier_id, count in kam_tier_live_accounts(
-            today=today, tier_id=filters.tier_id
-        ):
-            counts[owner_id][tier_id] = count
+        return counts
+    if view is not None and view[0] == SliceDimension.PORTFOLIO:
+        rows = kam_tier_live_accounts(today=today, tier_id=filters.tier_id)
     else:
-        names = {}
-        for row in (
-            live_accounts.values("owner_id", "owner__full_name", "tier_id")
-            .annotate(accounts=Count("pk"))
-            .order_by()
-        ):
-            counts[row["owner_id"]][row["tier_id"]] = row["accounts"]
-            names[row["owner_id"]] = row["owner__full_name"]
-        return counts, names
-    names = dict(options.owners)
-    return counts, {owner_id: names.get(owner_id) for owner_id in counts}
+        rows = live_accounts.values_list("owner_id", "tier_id").annotate(Count("pk")).order_by()
+    for owner_id, tier_id, count in rows:
+        counts[owner_id][tier_id] = count
+    return counts
 
 
-def _load_rows(counts: dict, names: dict, tiers: dict[int, Tier], filters) -> list[LoadRow]:
+def _load_rows(
+    counts: dict, names: dict[int, str], tiers: dict[int, Tier], filters
+) -> list[LoadRow]:
     # Over-policy KAMs first, then the most loaded. Only the rows the page shows get links
     # (the CSV has every KAM; 280 KAMs × 5 links cost more than every query together).
     order = sorted(
@@ -892,7 +879,7 @@ def _load_rows(counts: dict, names: dict, tiers: dict[int, Tier], filters) -> li
                 for tier_id, count in item[1].items()
             ),
             -sum(item[1].values()),
-            names[item[0]] or "",
+            names.get(item[0]) or "",
         ),
     )
     rows = []
@@ -911,7 +898,7 @@ def _load_rows(counts: dict, names: dict, tiers: dict[int, Tier], filters) -> li
         rows.append(
             LoadRow(
                 owner_id=owner_id,
-                name=names[owner_id],
+                name=names.get(owner_id, ""),
                 accounts=Figure(sum(by_tier.values()), url()),
                 cells=[
                     LoadCell(

@@ -32,7 +32,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, Q, QuerySet, Sum
@@ -122,8 +121,8 @@ def pipeline_group_rows(opportunities: QuerySet, *, by: tuple[str, ...] = ()) ->
     return list(
         opportunities.values(
             *(f"plan__account__{field}" for field in by),
+            "currency",
             tier_id=F("plan__account__tier_id"),
-            opportunity_currency=F("currency"),
         )
         .annotate(weighted=Sum(F("amount") * F("probability")), open=Count("pk"))
         .order_by()
@@ -218,28 +217,24 @@ def slice_rows(
 
 def pipeline_slice_rows(
     dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> list[tuple[str, Decimal, int]]:
-    """(currency, amount × probability summed, open opportunities) of one slice's open
-    pipeline: one query. Read after slice_rows of the same slice, which brings it up to date."""
+) -> list[dict]:
+    """pipeline_group_rows of one slice (only tier `tier_id`'s when given), as stored: one
+    query. Read after slice_rows of the same slice, which brings it up to date."""
     rows = PortfolioPipelineSlice.objects.filter(day=today, dimension=dimension, value=value)
     if tier_id is not None:
         rows = rows.filter(tier_id=tier_id)
-    return list(
-        rows.values_list("currency").annotate(total=Sum("weighted"), count=Sum("open")).order_by()
-    )
+    return list(rows.values("tier_id", "currency", "weighted", "open"))
 
 
 def commitment_slice_rows(
     dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> dict[str, int]:
-    """{"overdue": commitments, "accounts": accounts with any} of one slice: one query. Read
-    after slice_rows of the same slice, which brings it up to date. The accounts add up over
-    KAMs and tiers: an account has one of each."""
+) -> list[dict]:
+    """commitment_group_rows of one slice (only tier `tier_id`'s when given), as stored: one
+    query. Read after slice_rows of the same slice, which brings it up to date."""
     rows = PortfolioCommitmentSlice.objects.filter(day=today, dimension=dimension, value=value)
     if tier_id is not None:
         rows = rows.filter(tier_id=tier_id)
-    totals = rows.aggregate(overdue=Sum("overdue"), accounts=Sum("accounts"))
-    return {key: number or 0 for key, number in totals.items()}
+    return list(rows.values("tier_id", "overdue", "accounts"))
 
 
 def pareto_slice_rows(*, today: date, tier_id: int | None = None) -> list[tuple]:
@@ -355,7 +350,6 @@ def _pipeline_rows(today, dimension, values, inputs):
     rows = []
     for row in pipeline_group_rows(open_opportunities().filter(**narrowed), by=by):
         value = str(row.pop(f"plan__account__{by[0]}")) if by else ""
-        row["currency"] = row.pop("opportunity_currency")
         rows.append((value, row))
     return rows
 
@@ -400,7 +394,7 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
     for _pk, marked_dimension, marked_value in taken:
         by_dimension.setdefault(marked_dimension, set()).add(marked_value)
     inputs = _rule_inputs()
-    written = _pareto_computed(today) if by_dimension.pop(PARETO, None) else 0
+    written = _pareto_computed(today, inputs[1]) if by_dimension.pop(PARETO, None) else 0
     if months := by_dimension.pop(TREND, None):
         written += _trend_computed(today, {date.fromisoformat(month) for month in months})
     for row_set in ROW_SETS:
@@ -416,11 +410,11 @@ def _bring_up_to_date(today: date, marked: Q | None = None) -> int:
     return written
 
 
-def _pareto_curves(today: date) -> list[PortfolioParetoBucket]:
+def _pareto_curves(today: date, tiers: list[Tier]) -> list[PortfolioParetoBucket]:
     """The Pareto curves from the accounts: the whole portfolio's and each tier's."""
     rates = rates_on(today)
     live = Account.objects.live()
-    scopes = [None, *Tier.objects.order_by("rank").values_list("pk", flat=True)]
+    scopes = [None, *(tier.pk for tier in tiers)]
     return [
         PortfolioParetoBucket(
             day=today,
@@ -438,8 +432,8 @@ def _pareto_curves(today: date) -> list[PortfolioParetoBucket]:
     ]
 
 
-def _pareto_computed(today: date) -> int:
-    curves = _pareto_curves(today)
+def _pareto_computed(today: date, tiers: list[Tier]) -> int:
+    curves = _pareto_curves(today, tiers)
     PortfolioParetoBucket.objects.filter(day=today).delete()
     return len(PortfolioParetoBucket.objects.bulk_create(curves))
 
@@ -525,10 +519,9 @@ def _portfolio_summed(today: date, row_set: _RowSet) -> int:
     return len(row_set.model.objects.bulk_create(summed, batch_size=BATCH))
 
 
-def _every_row(today: date, row_set: _RowSet, *, portfolio: bool) -> list:
+def _every_row(today: date, row_set: _RowSet, inputs, *, portfolio: bool) -> list:
     """Every slice's rows from the accounts; the whole portfolio's too when `portfolio` (the
     check computes them independently of the KAM slices they are summed from)."""
-    inputs = _rule_inputs()
     dimensions = [d for d in SliceDimension.values if portfolio or d != SliceDimension.PORTFOLIO]
     return [
         row for dimension in dimensions for row in row_set.computed(today, dimension, None, inputs)
@@ -539,9 +532,10 @@ def _build(today: date) -> int:
     """Every row of `today` from the accounts (inside the lock). The day before's rows stay:
     a page that took its date just before midnight may still be reading them; older ones go."""
     taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
-    written = _pareto_computed(today) + _trend_computed(today)
+    inputs = _rule_inputs()
+    written = _pareto_computed(today, inputs[1]) + _trend_computed(today)
     for row_set in ROW_SETS:
-        rows = _every_row(today, row_set, portfolio=False)
+        rows = _every_row(today, row_set, inputs, portfolio=False)
         row_set.model.objects.filter(day=today).delete()
         written += len(row_set.model.objects.bulk_create(rows, batch_size=BATCH))
         written += _portfolio_summed(today, row_set)
@@ -586,8 +580,41 @@ class SliceCheck:
     drift: list[str]
 
 
-def _key(row, row_set: _RowSet) -> tuple:
-    return (row.dimension, row.value, *(getattr(row, field) for field in row_set.keys))
+def _repaired(model, stored: list, fresh: list, key, figures, label, skip=None) -> list[str]:
+    """Compare the `stored` rows of `model` with the `fresh` ones by `key`; rows whose
+    `figures` differ are replaced by the fresh ones (or deleted, or added). Returns a drift line
+    per row, "label: figure stored → computed, …"; keys for which `skip` is true are left."""
+    stored_rows = {key(row): row for row in stored}
+    fresh_rows = {key(row): row for row in fresh}
+    drift, repair = [], []
+    for row_key in stored_rows.keys() | fresh_rows.keys():
+        if skip is not None and skip(row_key):
+            continue
+        old, new = stored_rows.get(row_key), fresh_rows.get(row_key)
+        changes = [
+            f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
+            for figure in figures
+            if getattr(old, figure, None) != getattr(new, figure, None)
+        ]
+        if changes:
+            drift.append(f"{label(row_key)}: {', '.join(changes)}")
+            repair.append(row_key)
+    model.objects.filter(
+        pk__in=[stored_rows[row_key].pk for row_key in repair if row_key in stored_rows]
+    ).delete()
+    model.objects.bulk_create(
+        [fresh_rows[row_key] for row_key in repair if row_key in fresh_rows], batch_size=BATCH
+    )
+    return drift
+
+
+def _slice_key(row_set: _RowSet):
+    return lambda row: (row.dimension, row.value, *(getattr(row, key) for key in row_set.keys))
+
+
+def _slice_label(row_key: tuple) -> str:
+    parts = " ".join("" if part is None else str(part) for part in row_key[2:])
+    return f"{row_key[0]}={row_key[1]} {parts}"
 
 
 @transaction.atomic
@@ -600,75 +627,44 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     today = today or business_date()
     if _bring_up_to_date(today) < 0:
         return SliceCheck(day=today, rows=0, drift=[])  # a later day is built: check that one
-    computed = [
-        (row_set, {_key(row, row_set): row for row in _every_row(today, row_set, portfolio=True)})
-        for row_set in ROW_SETS
-    ]
+    inputs = _rule_inputs()
+    fresh = {row_set: _every_row(today, row_set, inputs, portfolio=True) for row_set in ROW_SETS}
+    curves, counts = _pareto_curves(today, inputs[1]), _trend_counts(today)
     _accounts_resolved()  # what was written while this ran
     moving = set(PortfolioSliceMark.objects.values_list("dimension", "value"))
     if any(dimension in (SliceDimension.OWNER, EVERY_SLICE) for dimension, _value in moving):
         moving.add((SliceDimension.PORTFOLIO, ""))
-    every = any(dimension == EVERY_SLICE for dimension, _value in moving)
-    drift, rows = [], 0
-    for row_set, fresh in computed:
-        stored = {_key(row, row_set): row for row in row_set.model.objects.filter(day=today)}
-        rows += len(fresh)
-        repair = set()
-        for key in stored.keys() | fresh.keys():
-            if every or key[:2] in moving:
-                continue
-            old, new = stored.get(key), fresh.get(key)
-            changes = [
-                f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
-                for figure in row_set.figures
-                if getattr(old, figure, None) != getattr(new, figure, None)
-            ]
-            if changes:
-                label = " ".join("" if part is None else str(part) for part in key[2:])
-                drift.append(f"{key[0]}={key[1]} {label}: {', '.join(changes)}")
-                repair.add(key)
-        row_set.model.objects.filter(
-            pk__in=[stored[key].pk for key in repair if key in stored]
-        ).delete()
-        row_set.model.objects.bulk_create(
-            [fresh[key] for key in repair if key in fresh], batch_size=BATCH
-        )
-    if not every and (PARETO, "") not in moving:
-        stored = {
-            (row.tier_id, row.bucket): row
-            for row in PortfolioParetoBucket.objects.filter(day=today)
-        }
-        fresh = {(row.tier_id, row.bucket): row for row in _pareto_curves(today)}
-        rows += len(fresh)
-        figures = ("accounts", "revenue", "first", "last")
-        repaired = False
-        for key in stored.keys() | fresh.keys():
-            old, new = stored.get(key), fresh.get(key)
-            changes = [
-                f"{figure} {getattr(old, figure, None)} → {getattr(new, figure, None)}"
-                for figure in figures
-                if getattr(old, figure, None) != getattr(new, figure, None)
-            ]
-            if changes:
-                drift.append(f"pareto tier={key[0]} bucket={key[1]}: {', '.join(changes)}")
-                repaired = True
-        if repaired:
-            _pareto_computed(today)
-    if not every and not any(dimension == TREND for dimension, _value in moving):
-        stored = {
-            (row.month, row.band, row.score): row.accounts
-            for row in PortfolioTrendCount.objects.filter(day=today)
-        }
-        fresh = {(row.month, row.band, row.score): row.accounts for row in _trend_counts(today)}
-        rows += len(fresh)
-        trend_drift = [
-            f"trend month={key[0]} {key[1]} {key[2]}: accounts {stored.get(key)} → {fresh.get(key)}"
-            for key in stored.keys() | fresh.keys()
-            if stored.get(key) != fresh.get(key)
-        ]
-        if trend_drift:
-            drift += trend_drift
-            _trend_computed(today)
+    moving_dimensions = {dimension for dimension, _value in moving}
+    drift = []
+    if EVERY_SLICE not in moving_dimensions:
+        for row_set, rows in fresh.items():
+            drift += _repaired(
+                row_set.model,
+                list(row_set.model.objects.filter(day=today)),
+                rows,
+                _slice_key(row_set),
+                row_set.figures,
+                _slice_label,
+                skip=lambda row_key: row_key[:2] in moving,
+            )
+        if PARETO not in moving_dimensions:
+            drift += _repaired(
+                PortfolioParetoBucket,
+                list(PortfolioParetoBucket.objects.filter(day=today)),
+                curves,
+                lambda row: (row.tier_id, row.bucket),
+                ("accounts", "revenue", "first", "last"),
+                lambda row_key: f"pareto tier={row_key[0]} bucket={row_key[1]}",
+            )
+        if TREND not in moving_dimensions:
+            drift += _repaired(
+                PortfolioTrendCount,
+                list(PortfolioTrendCount.objects.filter(day=today)),
+                counts,
+                lambda row: (row.month, row.band, row.score),
+                ("accounts",),
+                lambda row_key: f"trend month={row_key[0]} {row_key[1]} {row_key[2]}",
+            )
     if drift:
         logger.warning(
             "Portfolio summary rows: %d drifted and were repaired; the first: %s",
@@ -678,4 +674,5 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     PortfolioSliceBuild.objects.filter(day=today).update(
         checked_at=timezone.now(), drift=len(drift)
     )
+    rows = sum(len(rows) for rows in fresh.values()) + len(curves) + len(counts)
     return SliceCheck(day=today, rows=rows, drift=sorted(drift))
