@@ -597,6 +597,17 @@ def first_response_breached_q(now: datetime) -> Q:
     )
 
 
+def first_response_falls_due_q(start: datetime, end: datetime) -> Q:
+    """Unanswered with its due moment in [start, end): pending at `start`, missed from its due
+    moment on. What can change outcome during a business day with no row written
+    (insights.sla, the summary rows)."""
+    return Q(
+        first_response_at__isnull=True,
+        first_response_due_at__gte=start,
+        first_response_due_at__lt=end,
+    )
+
+
 def resolution_met_q() -> Q:
     return Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
 
@@ -605,6 +616,10 @@ def resolution_breached_q(now: datetime) -> Q:
     return Q(resolved_at__isnull=False, resolved_at__gt=F("resolution_due_at")) | Q(
         resolved_at__isnull=True, resolution_due_at__lt=now
     )
+
+
+def resolution_falls_due_q(start: datetime, end: datetime) -> Q:
+    return Q(resolved_at__isnull=True, resolution_due_at__gte=start, resolution_due_at__lt=end)
 
 
 class SlaOutcome(models.TextChoices):
@@ -829,6 +844,20 @@ class ClientRequest(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="client_request_search_idx"),
             models.Index(fields=["account", "-received_at"], name="client_request_account_idx"),
+            # The dashboard's SLA figures read live only what its summary rows cannot hold: the
+            # requests at the window's edges and of today, and the open clocks falling due
+            # today (insights.sla.sla_breakdown).
+            models.Index(fields=["received_at"], name="client_request_received_idx"),
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(first_response_at__isnull=True),
+                name="client_request_unanswered_idx",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="client_request_unresolved_due",
+            ),
             # My work and the SLA check read the open requests by due moment.
             models.Index(
                 fields=["owner", "first_response_due_at"],

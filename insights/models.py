@@ -24,7 +24,7 @@ class SliceDimension(models.TextChoices):
 # configuration changed: every account's figures may move).
 EVERY_SLICE = "*"
 # A mark with this dimension asks for the slices of one account (its id), as they are when the
-# mark is taken: what a QBR, opportunity, plan or commitment written marks.
+# mark is taken: what a QBR, opportunity, plan, commitment or client request written marks.
 ACCOUNT = "account"
 # A mark with this dimension asks for the Pareto curves (PortfolioParetoBucket).
 PARETO = "pareto"
@@ -98,6 +98,30 @@ class PortfolioCommitmentSlice(SliceRow):
     class Meta:
         indexes = [
             models.Index(fields=["day", "dimension", "value"], name="portfolio_commitment_lookup"),
+        ]
+
+
+class PortfolioSlaSlice(SliceRow):
+    """The settled part of the SLA compliance counts (insights.sla.sla_settled_group_rows) of
+    one slice's client requests and business day, per account tier and KAM: per window
+    (insights.sla.WINDOWS, 30 and 90 days), the requests, and the first-response and resolution
+    clocks met and missed. The page adds what can move during the day, read live."""
+
+    kam_id = models.IntegerField()
+    w30_requests = models.IntegerField()
+    w30_fr_met = models.IntegerField()
+    w30_fr_missed = models.IntegerField()
+    w30_res_met = models.IntegerField()
+    w30_res_missed = models.IntegerField()
+    w90_requests = models.IntegerField()
+    w90_fr_met = models.IntegerField()
+    w90_fr_missed = models.IntegerField()
+    w90_res_met = models.IntegerField()
+    w90_res_missed = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "dimension", "value"], name="portfolio_sla_lookup"),
         ]
 
 

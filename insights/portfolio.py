@@ -75,10 +75,11 @@ from insights.portfolio_slices import (
     pareto_slice_rows,
     pipeline_group_rows,
     pipeline_slice_rows,
+    sla_slice_rows,
     slice_rows,
     trend_slice_rows,
 )
-from insights.sla import WINDOWS, SlaCompliance, sla_breakdown
+from insights.sla import WINDOWS, SlaBreakdown, SlaCompliance, sla_breakdown
 from kam.models import Role, User
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
@@ -381,7 +382,7 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
 ) -> PortfolioSummary:
     """Every figure of the dashboard for the accounts `user` sees that match `filters`: twelve
-    or thirteen queries (numbered below), plus three for `options` when not given. One
+    to fourteen queries (numbered below), plus three for `options` when not given. One
     function per block of the page; the account rules (live, touch and QBR overdue, renewals,
     bands, Pareto classes) are AccountQuerySet's, as on the accounts list the figures link
     to."""
@@ -468,10 +469,15 @@ def portfolio_summary(
     names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     summary.load = _load_rows(counts, names, tiers, filters)
-    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days
-    summary.sla_tiers, summary.sla_kams = _sla_rows(
-        scoped(ClientRequest.objects.all()), tiers, filters, timezone.now(), names
-    )
+    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days: the
+    # view's summary rows hold what stays put during the day (12a), 12b reads the rest; with no
+    # summary rows 12b reads every request of the window
+    now = timezone.now()
+    settled = None
+    if view is not None and business_date(now) == today:
+        settled = sla_slice_rows(*view, today=today, tier_id=filters.tier_id)
+    breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
+    summary.sla_tiers, summary.sla_kams = _sla_rows(breakdown, tiers, filters, names)
     summary.computed_at = timezone.now()
     return summary
 
@@ -922,17 +928,15 @@ def _load_rows(
 
 
 def _sla_rows(
-    requests,
+    breakdown: SlaBreakdown,
     tiers: dict[int, Tier],
     filters: PortfolioFilters,
-    now: datetime,
     names: dict[int, str],
 ):
     """Per tier (rank order, every tier) and per KAM (lowest 90-day first-response compliance
-    first): one query (insights.sla.sla_breakdown). The figures link to the accounts behind
+    first), from insights.sla.sla_breakdown. The figures link to the accounts behind
     them: the tier's or KAM's accounts, and those with a missed target in the window. `names`
     are the KAMs' (the filter options: every owner of an account in view)."""
-    breakdown = sla_breakdown(requests, now)
     empty = {days: SlaCompliance(days) for days in WINDOWS}
 
     def links(row_filters: PortfolioFilters, linked: bool) -> tuple[str, dict[int, str]]:

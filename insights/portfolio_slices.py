@@ -1,12 +1,15 @@
 """Summary rows of the portfolio dashboard, kept current as data changes (docs/portfolio.md,
 "Summary rows").
 
-Three kinds of row are kept per *slice* and business day, each from one grouped query that the
+Four kinds of row are kept per *slice* and business day, each from one grouped query that the
 page used to run over every account, restricted to the slice's accounts:
 - `PortfolioSlice` (`account_group_rows`): live accounts and revenue, touch and QBR overdue,
   renewals and the retention cohort per (tier, health band, Pareto class, currency);
 - `PortfolioPipelineSlice` (`pipeline_group_rows`): the open pipeline per tier and currency;
-- `PortfolioCommitmentSlice` (`commitment_group_rows`): the overdue commitments per tier.
+- `PortfolioCommitmentSlice` (`commitment_group_rows`): the overdue commitments per tier;
+- `PortfolioSlaSlice` (`insights.sla.sla_settled_group_rows`): the client requests' SLA
+  compliance per tier and KAM, the part of it that stays put during the day (the page reads
+  the rest live).
 A slice is one KAM's, one industry's or one region's accounts, or the whole portfolio, which is
 summed from the KAM slices (each account has one KAM); a tier narrows the rows of any slice;
 the load per KAM is read from the KAM slices. Not slices, computed whole and stored for the
@@ -41,7 +44,7 @@ from django.utils import timezone
 from accounts.currency import Rates, converted, rates_on
 from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier, business_date
 from accounts.selectors import current_config
-from activities.models import Commitment
+from activities.models import ClientRequest, Commitment
 from insights.models import (
     ACCOUNT,
     EVERY_SLICE,
@@ -50,6 +53,7 @@ from insights.models import (
     PortfolioCommitmentSlice,
     PortfolioParetoBucket,
     PortfolioPipelineSlice,
+    PortfolioSlaSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
     PortfolioSliceMark,
@@ -57,6 +61,8 @@ from insights.models import (
     SliceDimension,
     SliceRow,
 )
+from insights.sla import COUNTS as SLA_COUNTS
+from insights.sla import WINDOWS, sla_settled_group_rows
 from plans.selectors import open_opportunities
 
 logger = logging.getLogger(__name__)
@@ -76,6 +82,7 @@ BATCH = 5000
 DRIFT_LOGGED = 20
 # pg_advisory_xact_lock key of every write to the slices ("KAMslice").
 LOCK_KEY = 0x4B414D736C696365
+SLA_FIGURES = tuple(f"w{days}_{count}" for days in WINDOWS for count in SLA_COUNTS)
 
 
 def account_group_rows(
@@ -237,6 +244,18 @@ def commitment_slice_rows(
     return list(rows.values("tier_id", "overdue", "accounts"))
 
 
+def sla_slice_rows(
+    dimension: str, value: str, *, today: date, tier_id: int | None = None
+) -> QuerySet:
+    """sla_settled_group_rows of one slice (only tier `tier_id`'s when given), as stored: a
+    query that insights.sla.sla_breakdown reads with its own. Read after slice_rows of the
+    same slice, which brings it up to date."""
+    rows = PortfolioSlaSlice.objects.filter(day=today, dimension=dimension, value=value)
+    if tier_id is not None:
+        rows = rows.filter(tier_id=tier_id)
+    return rows.values("tier_id", "kam_id", *SLA_FIGURES).order_by()
+
+
 def pareto_slice_rows(*, today: date, tier_id: int | None = None) -> list[tuple]:
     """pareto_bucket_rows of the whole portfolio, or of tier `tier_id`, as stored: one query.
     Read after slice_rows of the whole portfolio, which brings them up to date."""
@@ -363,12 +382,22 @@ def _commitment_rows(today, dimension, values, inputs):
     return rows
 
 
+def _sla_rows(today, dimension, values, inputs):
+    narrowed, by = _slice_filter(dimension, values, "account__")
+    rows = []
+    for row in sla_settled_group_rows(ClientRequest.objects.filter(**narrowed), today, by=by):
+        value = str(row.pop(f"account__{by[0]}")) if by else ""
+        rows.append((value, row))
+    return rows
+
+
 ROW_SETS = (
     _RowSet(PortfolioSlice, GROUP_FIELDS, (*COUNTS, *AMOUNTS), ("as_of",), _account_rows),
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), (), _commitment_rows),
     _RowSet(
         PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), (), _pipeline_rows
     ),
+    _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, (), _sla_rows),
 )
 
 
@@ -458,9 +487,10 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
 
 
 def _accounts_resolved() -> None:
-    """Turn the marks of accounts (a QBR, opportunity, plan or commitment written) into marks of
-    their slices as they are now, under the lock: an account moved meanwhile marked both its
-    old and new slices itself, and a change committed after this keeps its own mark."""
+    """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
+    written) into marks of their slices as they are now, under the lock: an account moved
+    meanwhile marked both its old and new slices itself, and a change committed after this
+    keeps its own mark."""
     taken = list(PortfolioSliceMark.objects.filter(dimension=ACCOUNT).values_list("pk", "value"))
     if not taken:
         return

@@ -8,28 +8,46 @@ ClientRequest.first_response_outcome(now) / resolution_outcome(now). Pending clo
 counted: the percentage is met ÷ (met + missed), None when nothing is counted. The window is the
 requests received in the `days` days up to `now` (request_received_within_q).
 
-Every function is one query, whatever the number of requests, accounts, tiers or KAMs."""
+Every function is one query, whatever the number of requests, accounts, tiers or KAMs.
+
+The dashboard's breakdown per tier and KAM is split in two for its summary rows
+(insights.portfolio_slices): what stays put during a business day (`sla_settled_group_rows`,
+stored per day) and what can move with the clock, read live (`sla_breakdown(settled=...)`). For
+the day that runs from `day_start` to `day_end`, whatever the moment `now` inside it:
+- a request received in [day_end − window, day_start) is in the window all day; its closed
+  clocks are met or missed for good, and so is an open clock due before `day_start`. An open
+  clock due later is pending at `day_start`, and stays pending all day unless it falls due
+  before `day_end` (`first_response_falls_due_q`): those few are read live.
+- the rest of the window, read live: the requests received in (now − window, day_end − window)
+  (the window's start moves with `now`) and from `day_start` on.
+The two parts are counted with the same rules and add up to what one query over the window
+answers (tests/insights/test_portfolio_slices.py checks it on random requests and moments)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
+from accounts.models import Account, business_date, business_tz
 from activities.models import (
     ClientRequest,
     first_response_breached_q,
+    first_response_falls_due_q,
     first_response_met_q,
     request_open_q,
     request_received_within_q,
     resolution_breached_q,
+    resolution_falls_due_q,
     resolution_met_q,
 )
 
 WINDOWS = (30, 90)
+# The counts of one window, as `_counts` names them after its "w<days>_" prefix.
+COUNTS = ("requests", "fr_met", "fr_missed", "res_met", "res_missed")
 
 
 @dataclass(frozen=True)
@@ -168,6 +186,117 @@ def sla_compliance_by_kam(
     return _by(requests_qs, now, "account__owner_id", windows)
 
 
+def sla_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first moment of business day `day` and of the next (24 hours but on a DST change)."""
+    tz = business_tz()
+    return (
+        datetime.combine(day, time.min, tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def _settled_range(day_start: datetime, day_end: datetime, days: int) -> Q:
+    """The requests in the `days` window all day long, whatever the moment in the day."""
+    return Q(received_at__gte=day_end - timedelta(days=days), received_at__lt=day_start)
+
+
+def _settled_counts(day_start: datetime, day_end: datetime, windows: tuple) -> dict:
+    """_counts of the settled part: the requests of `_settled_range`, their clocks met or
+    missed as they stand at `day_start` (a clock still pending then is not counted here)."""
+    aggregates = {}
+    for days in windows:
+        settled = _settled_range(day_start, day_end, days)
+        aggregates |= {
+            f"w{days}_requests": Count("pk", filter=settled),
+            f"w{days}_fr_met": Count("pk", filter=settled & first_response_met_q()),
+            f"w{days}_fr_missed": Count(
+                "pk", filter=settled & first_response_breached_q(day_start)
+            ),
+            f"w{days}_res_met": Count("pk", filter=settled & resolution_met_q()),
+            f"w{days}_res_missed": Count("pk", filter=settled & resolution_breached_q(day_start)),
+        }
+    return aggregates
+
+
+def _by_tier_and_kam(requests_qs: QuerySet[ClientRequest], by: tuple[str, ...] = ()) -> QuerySet:
+    return requests_qs.values(
+        *(f"account__{field}" for field in by),
+        tier_id=F("account__tier_id"),
+        kam_id=F("account__owner_id"),
+    )
+
+
+def sla_settled_group_rows(
+    requests_qs: QuerySet[ClientRequest], day: date, *, by: tuple[str, ...] = ()
+) -> list[dict]:
+    """The settled part of business day `day`'s counts (module docstring) per account tier and
+    KAM ("tier_id", "kam_id"), and per `by` account fields first: one query. Stored per day
+    by the dashboard's summary rows."""
+    day_start, day_end = sla_day_bounds(day)
+    return list(
+        _by_tier_and_kam(
+            requests_qs.filter(
+                received_at__gte=day_end - timedelta(days=max(WINDOWS)), received_at__lt=day_start
+            ),
+            by,
+        )
+        .annotate(**_settled_counts(day_start, day_end, WINDOWS))
+        .order_by()
+    )
+
+
+def _unsettled_counts(now: datetime, day_start: datetime, day_end: datetime, windows) -> dict:
+    """_counts of what the settled part leaves out: the window's requests outside
+    `_settled_range` in full, and the clocks of those inside it that fall due today."""
+    aggregates = {}
+    for days in windows:
+        window = request_received_within_q(now, days)
+        settled = _settled_range(day_start, day_end, days)
+        outside = window & ~settled
+        fr_due = settled & first_response_falls_due_q(day_start, day_end)
+        res_due = settled & resolution_falls_due_q(day_start, day_end)
+        aggregates |= {
+            f"w{days}_requests": Count("pk", filter=outside),
+            f"w{days}_fr_met": Count("pk", filter=outside & first_response_met_q()),
+            f"w{days}_fr_missed": Count(
+                "pk", filter=(outside | fr_due) & first_response_breached_q(now)
+            ),
+            f"w{days}_res_met": Count("pk", filter=outside & resolution_met_q()),
+            f"w{days}_res_missed": Count(
+                "pk", filter=(outside | res_due) & resolution_breached_q(now)
+            ),
+        }
+    return aggregates
+
+
+def _unsettled_rows(requests_qs: QuerySet[ClientRequest], now: datetime) -> QuerySet:
+    """Per tier and KAM, what `_unsettled_counts` counts: one query that reads, by index, the
+    requests received at the windows' edges and today, and the open clocks falling due today."""
+    day_start, day_end = sla_day_bounds(business_date(now))
+    read = (
+        Q(received_at__gte=day_start)
+        | first_response_falls_due_q(day_start, day_end)
+        | resolution_falls_due_q(day_start, day_end)
+    )
+    for days in WINDOWS:
+        read |= Q(received_at__gt=now - timedelta(days=days)) & Q(
+            received_at__lt=day_end - timedelta(days=days)
+        )
+    # The account's tier and KAM looked up per request read (a primary key probe each): a join
+    # would have PostgreSQL hash every account for a few hundred requests.
+    account = Account.objects.filter(pk=OuterRef("account_id")).order_by()
+    return (
+        requests_qs.received_within(now, max(WINDOWS))
+        .filter(read)
+        .values(
+            tier_id=Subquery(account.values("tier_id")),
+            kam_id=Subquery(account.values("owner_id")),
+        )
+        .annotate(**_unsettled_counts(now, day_start, day_end, WINDOWS))
+        .order_by()
+    )
+
+
 @dataclass(frozen=True)
 class SlaBreakdown:
     """Per tier and per KAM from one query (the dashboard): each (tier, KAM) pair is counted
@@ -178,26 +307,49 @@ class SlaBreakdown:
 
 
 def sla_breakdown(
-    requests_qs: QuerySet[ClientRequest], now: datetime, windows: Iterable[int] = WINDOWS
+    requests_qs: QuerySet[ClientRequest],
+    now: datetime,
+    *,
+    settled: QuerySet | None = None,
 ) -> SlaBreakdown:
-    """sla_compliance_by_tier and sla_compliance_by_kam together: one query grouped by (tier,
-    owner). The counts are summed per tier and per KAM as plain integers and turned into
-    SlaCompliance once per tier and KAM (building and adding SlaCompliance for each of the
-    query's rows cost more than the query at 20,000 accounts). Two integer keys and no join
-    to the users: PostgreSQL hashes the groups, where grouping by the KAM's name too sorted
-    every request (on disk at 20,000 accounts); the caller has the names."""
-    windows = tuple(windows)
-    by_tier: dict[int | None, Counter] = defaultdict(Counter)
-    by_kam: dict[int, Counter] = defaultdict(Counter)
-    fields = ["account__tier_id", "account__owner_id"]
-    for row in _grouped_counts(requests_qs, now, fields, windows):
-        counts = {key: value for key, value in row.items() if key not in fields}
-        by_tier[row["account__tier_id"]].update(counts)
-        by_kam[row["account__owner_id"]].update(counts)
-    return SlaBreakdown(
-        {tier_id: _per_window(sums, windows) for tier_id, sums in by_tier.items()},
-        {owner_id: _per_window(sums, windows) for owner_id, sums in by_kam.items()},
-    )
+    """Compliance per account tier and per KAM over each window (WINDOWS): one query. With
+    `settled`, the rows `sla_settled_group_rows` gave for `now`'s business day (the summary
+    rows, as a query of "tier_id", "kam_id" and the counts), it reads only what they leave out
+    (module docstring) and adds them. The counts are grouped by (tier, KAM), then summed per
+    tier and per KAM by PostgreSQL (GROUPING SETS, which the ORM does not write): a few
+    hundred rows reach Python instead of every (tier, KAM) pair. Integer keys and no join to
+    the users: PostgreSQL hashes the groups, where grouping by the KAM's name too sorted every
+    request (on disk at 20,000 accounts); the caller has the names."""
+    if settled is None:
+        parts = [
+            _by_tier_and_kam(_windowed(requests_qs, now, WINDOWS)).annotate(**_counts(now, WINDOWS))
+        ]
+    else:
+        parts = [_unsettled_rows(requests_qs, now), settled]
+    keys = [f"w{days}_{count}" for days in WINDOWS for count in COUNTS]
+    sql, params = [], []
+    for part in parts:
+        part_sql, part_params = part.query.sql_with_params()
+        sql.append(f"({part_sql})")
+        params += part_params
+    sums = ", ".join(f"SUM({key})::integer" for key in keys)
+    by_tier: dict[int | None, dict[int, SlaCompliance]] = {}
+    by_kam: dict[int, dict[int, SlaCompliance]] = {}
+    with connection.cursor() as cursor:
+        # The names are this module's constants; the values are parameters.
+        cursor.execute(
+            f"SELECT GROUPING(tier_id), tier_id, kam_id, {sums} "  # noqa: S608
+            f"FROM ({' UNION ALL '.join(sql)}) AS counts "
+            "GROUP BY GROUPING SETS ((tier_id), (kam_id))",
+            params,
+        )
+        for per_kam, tier_id, kam_id, *counts in cursor.fetchall():
+            windows = _per_window(dict(zip(keys, counts, strict=True)), WINDOWS)
+            if per_kam:
+                by_kam[kam_id] = windows
+            else:
+                by_tier[tier_id] = windows
+    return SlaBreakdown(by_tier, by_kam)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The dashboard's summary rows (insights.portfolio_slices) against the accounts they sum: after
 any sequence of writes (single rows and bulk updates, moves between KAMs, industries and regions,
-QBRs planned and dropped, a tier's cadence changed, accounts added and deleted), read between
-the writes as a leader would, every slice equals the same query run over its accounts, the
+QBRs planned and dropped, client requests received, answered and resolved, a tier's cadence
+changed, accounts added and deleted), read between the writes as a leader would, every slice
+equals the same query run over its accounts (the SLA figures at any moment of the day), the
 dashboard's figures equal the accounts list's counts behind their links, and the nightly check
 finds nothing to repair. Then the check's drift report, the marks, a new day, the command and
 the tasks."""
@@ -16,6 +17,8 @@ import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +34,7 @@ from accounts.models import (
 )
 from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
-from activities.models import QBR, Commitment, CommitmentStatus, QBRStatus
+from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
 from insights import tasks
 from insights.models import PortfolioSlice, PortfolioSliceBuild, PortfolioSliceMark
 from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
@@ -46,14 +49,17 @@ from insights.portfolio_slices import (
     pipeline_slice_rows,
     portfolio_slices_check,
     portfolio_slices_refresh,
+    sla_slice_rows,
     slice_rows,
     trend_slice_rows,
 )
 from insights.selectors import account_list_rows
+from insights.sla import sla_breakdown, sla_day_bounds
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities
 from tests.factories import AccountFactory, CommitmentFactory, UserFactory
+from tests.insights.sla_data import make_request
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -137,6 +143,27 @@ write = st.one_of(
         ),
     ),
     st.tuples(st.just("close_commitments"), st.integers(0, 50), st.none()),
+    # A client request: received so many hours before the moment (around today and the edges
+    # of the 30- and 90-day windows, or anywhere), its clocks due and answered or resolved so
+    # many hours after receipt (None: still open).
+    st.tuples(
+        st.just("request"),
+        st.integers(0, 50),
+        st.tuples(
+            st.one_of(
+                st.integers(-3, 30),
+                st.integers(29 * 24 - 30, 30 * 24 + 30),
+                st.integers(89 * 24 - 30, 90 * 24 + 30),
+                st.integers(0, 95 * 24),
+            ),
+            st.integers(1, 72),
+            st.one_of(st.none(), st.integers(0, 96)),
+            st.integers(1, 30 * 24),
+            st.one_of(st.none(), st.integers(0, 40 * 24)),
+        ),
+    ),
+    st.tuples(st.just("answer_requests"), st.integers(0, 50), st.integers(0, 96)),
+    st.tuples(st.just("resolve_requests"), st.integers(0, 50), st.integers(0, 40 * 24)),
     st.tuples(
         st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
     ),
@@ -231,6 +258,25 @@ def _apply(step, kams, tiers, today, leader) -> None:
         )
     elif kind == "commitment":
         CommitmentFactory(account=rows.get(), due_date=today + timedelta(value))
+    elif kind == "request":
+        hours_ago, response_due, response_after, resolution_due, resolved_after = value
+        make_request(
+            rows.get(),
+            received_at=MOMENT - timedelta(hours=hours_ago),
+            response_due_h=response_due,
+            response_after_h=response_after,
+            resolution_due_h=resolution_due,
+            resolved_after_h=resolved_after,
+        )
+    elif kind == "answer_requests":
+        ClientRequest.objects.filter(account__in=rows, first_response_at__isnull=True).update(
+            first_response_at=F("received_at") + timedelta(hours=value)
+        )
+    elif kind == "resolve_requests":
+        resolved = F("received_at") + timedelta(hours=value)
+        ClientRequest.objects.filter(account__in=rows, resolved_at__isnull=True).update(
+            resolved_at=resolved, first_response_at=Coalesce("first_response_at", resolved)
+        )
     elif kind == "close_commitments":
         Commitment.objects.filter(account__in=rows).update(status=CommitmentStatus.CANCELLED)
     elif kind == "close_opportunities":
@@ -280,9 +326,10 @@ def _views(kams, tiers):
 @given(
     accounts=st.lists(account_spec, min_size=1, max_size=10),
     writes=st.lists(write, max_size=12),
+    second=st.integers(0, 24 * 3600 - 1),
 )
 def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
-    tiers, kams, leader, accounts, writes
+    tiers, kams, leader, accounts, writes, second
 ):
     with time_machine.travel(MOMENT, tick=False), transaction.atomic():
         today = business_date()
@@ -327,6 +374,20 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 assert pareto_slice_rows(today=today, tier_id=tier_id) == pareto_bucket_rows(
                     accounts_in_view.live(), rates_on(today)
                 ), ("pareto", tier_id)
+            # SLA compliance: the stored part plus what is read live equals one query over the
+            # window, at any moment of the day (its first and last, the test's, a random one)
+            requests = ClientRequest.objects.filter(account__in=accounts_in_view)
+            day_start, day_end = sla_day_bounds(today)
+            for now in (
+                day_start,
+                MOMENT,
+                day_start + timedelta(seconds=second),
+                day_end - timedelta(microseconds=1),
+            ):
+                stored = sla_slice_rows(dimension, value, today=today, tier_id=tier_id)
+                assert sla_breakdown(requests, now, settled=stored) == sla_breakdown(
+                    requests, now
+                ), ("sla", dimension, value, tier_id, now)
             overdue = Commitment.objects.overdue(today).filter(account__in=accounts_in_view)
             stored = commitment_slice_rows(dimension, value, today=today, tier_id=tier_id)
             assert {
@@ -448,6 +509,17 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     )
     assert marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
     assert marked_by(lambda: CommitmentFactory(account=account)) == slices
+    request = make_request(account, received_at=timezone.now())
+    assert (
+        marked_by(
+            lambda: ClientRequest.objects.filter(pk=request.pk).update(
+                first_response_at=F("received_at")
+            )
+        )
+        == slices
+    )
+    assert marked_by(lambda: ClientRequest.objects.filter(pk=request.pk).delete()) == slices
+    assert marked_by(lambda: make_request(account, received_at=timezone.now())) == slices
     # The Pareto curves: by what they read only.
     touched = marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
     assert ("pareto", "") not in touched
@@ -542,6 +614,72 @@ def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, ka
     assert portfolio_slices_check().drift == []
 
 
+def test_the_sla_figures_add_up_at_every_edge_of_the_day(book, kams, now):
+    """Requests received at each edge of the stored part (the windows' starts as the day runs,
+    today's start) with clocks open, answered or resolved, on time or late, falling due just
+    before or after each moment that matters: the stored part plus what is read live equals one
+    query over the window at every one of those moments."""
+    account = Account.objects.filter(owner=kams[0]).first()
+    day_start, day_end = sla_day_bounds(book)
+    minute = timedelta(minutes=1)
+    received = [day_start - timedelta(days=10), day_start - minute, day_start + minute]
+    for days in (30, 90):
+        for edge in (
+            day_end - timedelta(days=days),
+            now - timedelta(days=days),
+            day_start - timedelta(days=days),
+        ):
+            received += [edge - minute, edge + minute]
+    dues = [
+        day_start - minute,
+        day_start + minute,
+        now - minute,
+        now + minute,
+        day_end - minute,
+        day_end + minute,
+    ]
+    for received_at in received:
+        for due in dues:
+            hours = (due - received_at).total_seconds() / 3600
+            if hours <= 0:
+                continue
+            for answered, resolved in (
+                (None, None),
+                (hours / 2, None),
+                (hours * 2, None),
+                (hours / 2, hours / 2),
+                (hours / 2, hours * 2),
+            ):
+                make_request(
+                    account,
+                    received_at=received_at,
+                    response_due_h=hours,
+                    response_after_h=answered,
+                    resolution_due_h=hours,
+                    resolved_after_h=resolved,
+                )
+    portfolio_slices_refresh()
+    moments = {day_start, now, day_end - timedelta(microseconds=1)}
+    moments |= {
+        due + delta
+        for due in dues
+        for delta in (-minute / 2, minute / 2)
+        if day_start <= due + delta < day_end
+    }
+    requests = ClientRequest.objects.all()
+    checked = 0
+    for moment in sorted(moments):
+        for dimension, value in (("portfolio", ""), ("owner", str(kams[0].pk))):
+            stored = sla_slice_rows(dimension, value, today=book)
+            live = sla_breakdown(requests, moment)
+            assert sla_breakdown(requests, moment, settled=stored) == live, (dimension, moment)
+            checked += 1
+        # The figures move during the day: the moments are not all alike.
+    assert checked == 2 * len(moments)
+    first, last = sla_breakdown(requests, day_start), sla_breakdown(requests, day_end - minute)
+    assert first != last
+
+
 def test_a_new_day_computes_its_rows_in_full(book, leader):
     """Touch overdue moves with the calendar, with no row written: the new day's rows say so."""
     first = portfolio_summary(leader, PortfolioFilters(), today=book)
@@ -593,8 +731,8 @@ def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_change
         # day built, is every slice marked, the accounts' marks, the marks, configuration and
         # tiers (9); the rates, the Pareto curves (1 + tiers), their delete and insert; per
         # kind of slice row: compute, delete, insert, sum the KAMs, delete and insert the whole
-        # portfolio (the book has no commitments or opportunities: nothing to insert for
-        # those, 6 + 4 + 4); the marks deleted, the savepoint released
-        with django_assert_num_queries(13 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4) + 2):
+        # portfolio (the book has no commitments, opportunities or client requests: nothing
+        # to insert for those, 6 + 4 + 4 + 4); the marks deleted, the savepoint released
+        with django_assert_num_queries(13 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 2):
             summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
         assert summary.accounts.value == 6
