@@ -888,6 +888,7 @@ def _load_rows(
             names.get(item[0]) or "",
         ),
     )
+    tier_names = {tier_id: str(tier) for tier_id, tier in tiers.items()}
     rows = []
     for index, (owner_id, by_tier) in enumerate(order):
         linked = index < LOAD_ROWS
@@ -918,7 +919,7 @@ def _load_rows(
                     for tier_id, tier in tiers.items()
                 ],
                 over=[
-                    str(tiers[tier_id])
+                    tier_names[tier_id]
                     for tier_id, count in by_tier.items()
                     if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
                 ],
