@@ -470,7 +470,7 @@ def book(now, tiers, kams):
     return today
 
 
-def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams):
+def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams, tiers):
     account = Account.objects.filter(owner=kams[0], industry="").get()
     Account.objects.filter(pk=account.pk).update(
         owner=kams[1], industry="Retail", region=account.region
@@ -527,6 +527,15 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
         assert ("pareto", "") in marked_by(
             lambda change=change: Account.objects.filter(pk=account.pk).update(**change)
         )
+    # No tier stays no tier (NULLs compare equal); a tier given or taken is a change. Every
+    # account at once, as the nightly jobs write them.
+    Account.objects.filter(pk=account.pk).update(tier=None)
+    every = Account.objects.all()
+    assert ("pareto", "") not in marked_by(lambda: every.filter(pk=account.pk).update(tier=None))
+    assert ("pareto", "") not in marked_by(
+        lambda: every.update(revenue_last_12m=F("revenue_last_12m"))
+    )
+    assert ("pareto", "") in marked_by(lambda: every.filter(pk=account.pk).update(tier=tiers[0]))
     assert marked_by(
         lambda: ExchangeRate.objects.create(currency="EUR", rate=6, valid_from=book)
     ) == {("pareto", "")}
