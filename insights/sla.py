@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
@@ -187,11 +188,14 @@ def sla_compliance_by_kam(
 
 
 def sla_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first moment of business day `day` and of the next (24 hours but on a DST change)."""
+    """The first moment of business day `day` and of the next (24 hours but on a DST change),
+    in UTC: a window is `now` (UTC) minus so many 24-hour days, and the bounds are moved back
+    by windows in the same way (in the business time zone, subtracting days keeps the wall
+    clock and would shift by the DST change)."""
     tz = business_tz()
     return (
-        datetime.combine(day, time.min, tzinfo=tz),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
+        datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
     )
 
 
@@ -329,12 +333,17 @@ def sla_breakdown(
     keys = [f"w{days}_{count}" for days in WINDOWS for count in COUNTS]
     sql, params = [], []
     for part in parts:
-        part_sql, part_params = part.query.sql_with_params()
+        try:
+            part_sql, part_params = part.query.sql_with_params()
+        except EmptyResultSet:  # .none(): nothing to count
+            continue
         sql.append(f"({part_sql})")
         params += part_params
     sums = ", ".join(f"SUM({key})::integer" for key in keys)
     by_tier: dict[int | None, dict[int, SlaCompliance]] = {}
     by_kam: dict[int, dict[int, SlaCompliance]] = {}
+    if not sql:
+        return SlaBreakdown(by_tier, by_kam)
     with connection.cursor() as cursor:
         # The names are this module's constants; the values are parameters.
         cursor.execute(

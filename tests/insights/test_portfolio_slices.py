@@ -8,7 +8,7 @@ finds nothing to repair. Then the check's drift report, the marks, a new day, th
 the tasks."""
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,12 @@ from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
 from insights import tasks
-from insights.models import PortfolioSlice, PortfolioSliceBuild, PortfolioSliceMark
+from insights.models import (
+    PortfolioSlaSlice,
+    PortfolioSlice,
+    PortfolioSliceBuild,
+    PortfolioSliceMark,
+)
 from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
 from insights.portfolio_slices import (
     GROUP_FIELDS,
@@ -380,7 +385,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             day_start, day_end = sla_day_bounds(today)
             for now in (
                 day_start,
-                MOMENT,
+                MOMENT.astimezone(UTC),
                 day_start + timedelta(seconds=second),
                 day_end - timedelta(microseconds=1),
             ):
@@ -595,6 +600,10 @@ def test_reading_a_slice_takes_its_marks_only_and_refresh_takes_the_rest(book, k
 
 
 def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
+    make_request(Account.objects.first(), received_at=timezone.now() - timedelta(days=3))
+    portfolio_slices_refresh()
+    sla_row = PortfolioSlaSlice.objects.filter(dimension="owner").get()
+    PortfolioSlaSlice.objects.filter(pk=sla_row.pk).update(w90_requests=5)
     slice_row = PortfolioSlice.objects.filter(dimension="owner", live_accounts__gt=0).first()
     PortfolioSlice.objects.filter(pk=slice_row.pk).update(live_accounts=99)
     portfolio_row = PortfolioSlice.objects.filter(dimension="portfolio").first()
@@ -602,16 +611,19 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
 
     result = portfolio_slices_check()
 
-    assert len(result.drift) == 2
+    assert len(result.drift) == 3
     assert any(
         line.startswith(f"owner={slice_row.value} ") and "live_accounts 99 → " in line
         for line in result.drift
     )
+    assert f"owner={sla_row.value} {sla_row.tier_id} {sla_row.kam_id}: w90_requests 5 → 1" in (
+        result.drift
+    )
     assert any(
         line.startswith("portfolio= ") and "live_accounts None → " in line for line in result.drift
     )
-    assert "2 drifted and were repaired" in caplog.text
-    assert PortfolioSliceBuild.objects.get(day=book).drift == 2
+    assert "3 drifted and were repaired" in caplog.text
+    assert PortfolioSliceBuild.objects.get(day=book).drift == 3
     assert portfolio_slices_check().drift == []
     assert PortfolioSliceBuild.objects.get(day=book).drift == 0
 
@@ -623,13 +635,10 @@ def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, ka
     assert portfolio_slices_check().drift == []
 
 
-def test_the_sla_figures_add_up_at_every_edge_of_the_day(book, kams, now):
+def _requests_at_every_edge(account, day_start, day_end, now) -> None:
     """Requests received at each edge of the stored part (the windows' starts as the day runs,
     today's start) with clocks open, answered or resolved, on time or late, falling due just
-    before or after each moment that matters: the stored part plus what is read live equals one
-    query over the window at every one of those moments."""
-    account = Account.objects.filter(owner=kams[0]).first()
-    day_start, day_end = sla_day_bounds(book)
+    before or after each moment that matters."""
     minute = timedelta(minutes=1)
     received = [day_start - timedelta(days=10), day_start - minute, day_start + minute]
     for days in (30, 90):
@@ -637,18 +646,13 @@ def test_the_sla_figures_add_up_at_every_edge_of_the_day(book, kams, now):
             day_end - timedelta(days=days),
             now - timedelta(days=days),
             day_start - timedelta(days=days),
+            day_end - timedelta(days=days, hours=1),  # an hour off: a DST change in between
+            day_end - timedelta(days=days, hours=-1),
         ):
             received += [edge - minute, edge + minute]
-    dues = [
-        day_start - minute,
-        day_start + minute,
-        now - minute,
-        now + minute,
-        day_end - minute,
-        day_end + minute,
-    ]
     for received_at in received:
-        for due in dues:
+        for due in (day_start - minute, day_start + minute, now - minute, now + minute,
+                    day_end - minute, day_end + minute):  # fmt: skip
             hours = (due - received_at).total_seconds() / 3600
             if hours <= 0:
                 continue
@@ -667,26 +671,63 @@ def test_the_sla_figures_add_up_at_every_edge_of_the_day(book, kams, now):
                     resolution_due_h=hours,
                     resolved_after_h=resolved,
                 )
+
+
+@pytest.mark.parametrize(
+    "zone,moment",
+    [
+        ("America/Sao_Paulo", datetime(2026, 3, 10, 15, 0, tzinfo=UTC)),
+        # The clocks went back on 25 October, within the 30-day window; forward on 29 March.
+        ("Europe/Lisbon", datetime(2026, 11, 15, 12, 0, tzinfo=UTC)),
+        ("Europe/Lisbon", datetime(2026, 10, 25, 12, 0, tzinfo=UTC)),  # the change's own day
+        ("Europe/Lisbon", datetime(2026, 4, 15, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_sla_figures_add_up_at_every_edge_of_the_day(tiers, kams, settings, zone, moment):
+    """The stored part plus what is read live equals one query over the window at every
+    moment that matters and every quarter of an hour of the day, as `timezone.now()` gives it
+    (UTC), in a business time zone with or without daylight saving time."""
+    settings.TIME_ZONE = zone
+    with time_machine.travel(moment, tick=False):
+        today = business_date()
+        account = AccountFactory(owner=kams[0], tier=tiers[0])
+        day_start, day_end = sla_day_bounds(today)
+        _requests_at_every_edge(account, day_start, day_end, moment)
+        portfolio_slices_refresh()
+        requests = ClientRequest.objects.all()
+        minute = timedelta(minutes=1)
+        moments = {day_start, moment, day_end - timedelta(microseconds=1)}
+        moments |= {
+            request_moment + delta
+            for request_moment in requests.values_list("first_response_due_at", flat=True)
+            for delta in (-minute / 2, minute / 2)
+        }
+        moments |= {day_start + timedelta(minutes=15 * step) for step in range(100)}
+        moments = sorted(m for m in moments if day_start <= m < day_end)
+        for now in moments:
+            live = sla_breakdown(requests, now)
+            for dimension, value in (("portfolio", ""), ("owner", str(kams[0].pk))):
+                stored = sla_slice_rows(dimension, value, today=today)
+                assert sla_breakdown(requests, now, settled=stored) == live, (dimension, now)
+        # The figures do move during the day: the moments are not all alike.
+        assert sla_breakdown(requests, day_start) != sla_breakdown(requests, day_end - minute)
+
+
+def test_a_page_that_took_its_date_before_midnight_reads_every_request_after_it(book, leader):
+    """The stored SLA part is of one day: a page whose date was taken just before midnight and
+    whose `now` is just after it (today's rows not built yet) counts every request live."""
+    account = Account.objects.first()
+    day_start, day_end = sla_day_bounds(book)
+    make_request(account, received_at=day_start - timedelta(days=29, hours=23), response_due_h=4)
+    make_request(account, received_at=day_end - timedelta(hours=1), response_due_h=1.5)
     portfolio_slices_refresh()
-    moments = {day_start, now, day_end - timedelta(microseconds=1)}
-    moments |= {
-        due + delta
-        for due in dues
-        for delta in (-minute / 2, minute / 2)
-        if day_start <= due + delta < day_end
-    }
-    requests = ClientRequest.objects.all()
-    checked = 0
-    for moment in sorted(moments):
-        for dimension, value in (("portfolio", ""), ("owner", str(kams[0].pk))):
-            stored = sla_slice_rows(dimension, value, today=book)
-            live = sla_breakdown(requests, moment)
-            assert sla_breakdown(requests, moment, settled=stored) == live, (dimension, moment)
-            checked += 1
-        # The figures move during the day: the moments are not all alike.
-    assert checked == 2 * len(moments)
-    first, last = sla_breakdown(requests, day_start), sla_breakdown(requests, day_end - minute)
-    assert first != last
+    with time_machine.travel(day_end + timedelta(seconds=30), tick=False):
+        late = portfolio_summary(leader, PortfolioFilters(), today=book)
+        live = sla_breakdown(ClientRequest.objects.all(), timezone.now())
+    shown = {row.key: row.windows for row in late.sla_tiers}
+    assert live.by_tier and all(shown[key] == windows for key, windows in live.by_tier.items())
+    assert sum(row.windows[30].requests for row in late.sla_tiers) == 1
+    assert sum(row.windows[90].requests for row in late.sla_tiers) == 2
 
 
 def test_a_new_day_computes_its_rows_in_full(book, leader):
