@@ -351,6 +351,11 @@ def _slice_filter(dimension: str, values: set[str] | None, prefix: str = "") -> 
     return {f"{prefix}{field}__in": values}, (field,)
 
 
+def _per_slice(rows: list[dict], by: tuple[str, ...], prefix: str = "") -> list[tuple[str, dict]]:
+    """(slice value, row) from rows grouped by the slice field `by` (at `prefix`) first."""
+    return [(str(row.pop(f"{prefix}{by[0]}")) if by else "", row) for row in rows]
+
+
 def _account_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values)
     default_cadence_days, tiers = inputs
@@ -361,34 +366,25 @@ def _account_rows(today, dimension, values, inputs):
         tiers=tiers,
         by=by,
     )
-    return [(str(row.pop(by[0])) if by else "", row) for row in rows]
+    return _per_slice(rows, by)
 
 
 def _pipeline_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "plan__account__")
-    rows = []
-    for row in pipeline_group_rows(open_opportunities().filter(**narrowed), by=by):
-        value = str(row.pop(f"plan__account__{by[0]}")) if by else ""
-        rows.append((value, row))
-    return rows
+    rows = pipeline_group_rows(open_opportunities().filter(**narrowed), by=by)
+    return _per_slice(rows, by, "plan__account__")
 
 
 def _commitment_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "account__")
-    rows = []
-    for row in commitment_group_rows(Commitment.objects.filter(**narrowed), today, by=by):
-        value = str(row.pop(f"account__{by[0]}")) if by else ""
-        rows.append((value, row))
-    return rows
+    rows = commitment_group_rows(Commitment.objects.filter(**narrowed), today, by=by)
+    return _per_slice(rows, by, "account__")
 
 
 def _sla_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "account__")
-    rows = []
-    for row in sla_settled_group_rows(ClientRequest.objects.filter(**narrowed), today, by=by):
-        value = str(row.pop(f"account__{by[0]}")) if by else ""
-        rows.append((value, row))
-    return rows
+    rows = sla_settled_group_rows(ClientRequest.objects.filter(**narrowed), today, by=by)
+    return _per_slice(rows, by, "account__")
 
 
 ROW_SETS = (
