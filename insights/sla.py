@@ -341,9 +341,10 @@ def sla_breakdown(
     if not sql:
         return SlaBreakdown(by_tier, by_kam)
     with connection.cursor() as cursor:
-        # The names are this module's constants; the values are parameters.
+        # The names are this module's constants and the parts the ORM's compiled SQL; the values
+        # are parameters.
         cursor.execute(
-            f"SELECT GROUPING(tier_id), tier_id, kam_id, {sums} "  # noqa: S608
+            f"SELECT GROUPING(tier_id), tier_id, kam_id, {sums} "  # noqa: S608  # nosec B608
             f"FROM ({' UNION ALL '.join(sql)}) AS counts "
             "GROUP BY GROUPING SETS ((tier_id), (kam_id))",
             params,
