@@ -238,12 +238,7 @@ def sla_settled_group_rows(
     by the dashboard's summary rows."""
     day_start, day_end = sla_day_bounds(day)
     return list(
-        _by_tier_and_kam(
-            requests_qs.filter(
-                received_at__gte=day_end - timedelta(days=max(WINDOWS)), received_at__lt=day_start
-            ),
-            by,
-        )
+        _by_tier_and_kam(requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))), by)
         .annotate(**_settled_counts(day_start, day_end, WINDOWS))
         .order_by()
     )
