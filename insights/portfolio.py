@@ -382,7 +382,7 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
 ) -> PortfolioSummary:
     """Every figure of the dashboard for the accounts `user` sees that match `filters`: twelve
-    to fourteen queries (numbered below), plus three for `options` when not given. One
+    or thirteen queries (numbered below), plus three for `options` when not given. One
     function per block of the page; the account rules (live, touch and QBR overdue, renewals,
     bands, Pareto classes) are AccountQuerySet's, as on the accounts list the figures link
     to."""
@@ -469,9 +469,9 @@ def portfolio_summary(
     names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     summary.load = _load_rows(counts, names, tiers, filters)
-    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days: the
-    # view's summary rows hold what stays put during the day (12a), 12b reads the rest; with no
-    # summary rows 12b reads every request of the window
+    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
+    # statement: the view's summary rows (what stays put during the day) plus the rest read
+    # live; with no summary rows, every request of the window
     now = timezone.now()
     settled = None
     if view is not None and business_date(now) == today:
