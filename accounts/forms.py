@@ -26,7 +26,7 @@ from accounts.models import (
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
 from kam.forms import DateInput, date_field
-from kam.models import Role, User
+from kam.models import Role, User, user_choices
 from kam.params import BIGINT_MAX, parse_int
 
 
@@ -127,9 +127,8 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any status")), ("live", _("Any but churned")), *AccountStatus.choices],
     )
-    owner = forms.ModelChoiceField(
-        label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("Any owner")
-    )
+    # The KAMs as (pk, name) pairs (kam.models.user_choices), not a model row per person.
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
     industry = forms.ChoiceField(label=_("Industry"), required=False)
     tier = forms.ModelChoiceField(
         label=_("Tier"), required=False, queryset=Tier.objects.all(), empty_label=_("Any tier")
@@ -202,7 +201,7 @@ class AccountFilterForm(forms.Form):
 
     def __init__(self, *args, owners, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
+        self.fields["owner"].choices = [("", _("Any owner")), *owners]
         self.fields["industry"].choices = [("", _("Any industry"))] + [(i, i) for i in industries]
         self.fields["region"].choices = [("", _("Any region"))] + [(r, r) for r in regions]
         self.fields["renewal"].choices = [("", _("Any date"))] + [
@@ -216,7 +215,7 @@ class AccountFilterForm(forms.Form):
         return {
             "search": data.get("q", ""),
             "status": data.get("status", ""),
-            "owner_id": data["owner"].pk if data.get("owner") else None,
+            "owner_id": data.get("owner"),
             "industry": data.get("industry", ""),
             "region": data.get("region", ""),
             "tier_id": data["tier"].pk if data.get("tier") else None,
@@ -318,6 +317,10 @@ class AccountBulkForm(forms.Form):
         queryset=User.objects.filter(is_active=True, role=Role.KAM).order_by("full_name"),
         empty_label=_("Choose the new owner"),
     )
+
+    def owner_choices(self) -> list[tuple[int, str]]:
+        """The new owners the list's select offers (kam_tags.options draws them)."""
+        return user_choices(self.fields["owner"].queryset)
 
     def clean(self):
         cleaned = super().clean()

@@ -80,7 +80,7 @@ from insights.portfolio_slices import (
     trend_slice_rows,
 )
 from insights.sla import WINDOWS, SlaBreakdown, SlaCompliance, sla_breakdown
-from kam.models import Role, User
+from kam.models import Role, User, user_choices
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
 
@@ -131,11 +131,7 @@ def portfolio_options(user) -> PortfolioOptions:
     """What the filters offer: the owners, industries and regions of the accounts `user` sees,
     and every tier (three queries)."""
     visible = accounts_for_user(user)
-    owners = list(
-        User.objects.filter(pk__in=visible.values("owner_id"))
-        .order_by("full_name", "pk")
-        .values_list("pk", "full_name")
-    )
+    owners = user_choices(User.objects.filter(pk__in=visible.values("owner_id")))
     industries, regions = industries_and_regions_for_user(user)
     return PortfolioOptions(
         owners=owners,

@@ -61,6 +61,7 @@ from insights.sla import account_sla
 from kam.access import admin_required
 from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
+from kam.models import user_choices
 from kam.pagination import DeferredJoinPaginator
 from kam.params import cursor_param
 from kam.search import search_query
@@ -77,7 +78,10 @@ def account_filter_form(user, data) -> AccountFilterForm:
     of the accounts they see): the list and its saved views validate against it."""
     industries, regions = industries_and_regions_for_user(user)
     return AccountFilterForm(
-        data, owners=account_owners_for_user(user), industries=industries, regions=regions
+        data,
+        owners=user_choices(account_owners_for_user(user)),
+        industries=industries,
+        regions=regions,
     )
 
 

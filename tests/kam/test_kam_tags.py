@@ -85,3 +85,37 @@ def test_the_account_page_shows_money_and_dates_in_the_readers_format(
     page = client_for(kam_user).get(reverse("account_detail", args=[account.pk])).content.decode()
     assert revenue in page  # last 12 months and lifetime
     assert renewal in page
+
+
+def _options(choices, selected="__none__") -> str:
+    template = Template(
+        "{% load kam_tags %}{% options choices %}"
+        if selected == "__none__"
+        else "{% load kam_tags %}{% options choices selected %}"
+    )
+    return template.render(Context({"choices": choices, "selected": selected}))
+
+
+def test_options_marks_the_chosen_value_compared_as_text_and_escapes_the_labels():
+    choices = [("", "Any owner"), (7, "Ana <Souza>"), (12, 'Bruno "B" & Co')]
+    assert _options(choices, "12") == (
+        '<option value="">Any owner</option>'
+        '<option value="7">Ana &lt;Souza&gt;</option>'
+        '<option value="12" selected>Bruno &quot;B&quot; &amp; Co</option>'
+    )
+    assert 'value="7" selected' in _options(choices, 7)  # an int is compared as its text
+    assert 'value="" selected' in _options(choices, "")  # the empty choice, chosen
+    assert " selected" not in _options(choices, None)  # nothing chosen: none marked
+    assert " selected" not in _options(choices)
+
+
+def test_user_choices_name_people_as_they_are_shown_in_the_users_order(db):
+    from kam.models import User, user_choices
+    from tests.factories import UserFactory
+
+    named = UserFactory(full_name="Bia Lima", email="bia@example.com")
+    unnamed = UserFactory(full_name="", email="zed@example.com")
+    first = UserFactory(full_name="Ana Reis", email="ana@example.com")
+    chosen = User.objects.filter(pk__in=[named.pk, unnamed.pk, first.pk])
+    assert user_choices(chosen) == [(p.pk, str(p)) for p in chosen.order_by("full_name", "email")]
+    assert dict(user_choices(chosen))[unnamed.pk] == "zed@example.com"  # User.__str__

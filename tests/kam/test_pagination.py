@@ -58,3 +58,19 @@ def test_owner_filter_lists_the_kams_owning_visible_accounts(
     assert set(account_owners_for_user(leader)) == {kam_user, team_member}
     assert set(account_owners_for_user(kam_user)) == {kam_user}
     assert list(account_owners_for_user(outsider)) == []
+
+
+def test_the_lists_owner_filter_offers_the_owners_keeps_the_choice_and_refuses_others(
+    client_for, leader, kam_user, team_member, outsider, accounts, django_assert_num_queries
+):
+    client = client_for(leader)
+    response = client.get(f"/accounts/?owner={team_member.pk}")
+    html = response.content.decode()
+    assert f'<option value="{team_member.pk}" selected>{team_member}</option>' in html
+    assert f'<option value="{kam_user.pk}">{kam_user}</option>' in html
+    assert f'value="{outsider.pk}"' not in html.split('id="bulk-owner"')[0]  # owns nothing
+    assert response.context["page"].paginator.count == 7  # n % 3 == 0 of 21
+    # An owner the leader cannot filter by is named as ignored, and the list is unfiltered.
+    response = client.get(f"/accounts/?owner={outsider.pk}")
+    assert response.context["page"].paginator.count == 21
+    assert "Owner" in response.context["notices"][0]
