@@ -5,7 +5,6 @@ from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, to_locale
 
 from kam.dates import DATE_INPUT_ATTRS
@@ -19,9 +18,6 @@ def date_bounds() -> str:
     return format_html('min="{}" max="{}"', DATE_INPUT_ATTRS["min"], DATE_INPUT_ATTRS["max"])
 
 
-_SELECTED = mark_safe(" selected")
-
-
 @register.simple_tag
 def options(choices, selected=None) -> str:
     """{% options choices selected %}: the <option>s of a <select> from (value, label) pairs
@@ -33,7 +29,8 @@ def options(choices, selected=None) -> str:
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((value, _SELECTED if str(value) == chosen else "", label) for value, label in choices),
+        # " selected" comes through the escaping unchanged.
+        ((value, " selected" if str(value) == chosen else "", label) for value, label in choices),
     )
 
 

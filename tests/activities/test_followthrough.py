@@ -78,6 +78,33 @@ def test_the_account_page_shows_the_follow_through_card(client_for, kam_user, la
     assert f'id="commitment-{late_action.pk}"' in body
 
 
+def test_every_row_offers_the_follow_up_changes_in_place(client_for, kam_user, late_action):
+    """The four follow-up links of an open item (activities/templatetags/commitment_tags.py,
+    follow_up_links): each opens its form in the item's panel; My work's rows say they show
+    the account, the account page's do not; the item's title is escaped."""
+    late_action.title = 'Send the "savings" <study>'
+    late_action.save()
+    client = client_for(kam_user)
+    pk = late_action.pk
+    escaped = "Send the &quot;savings&quot; &lt;study&gt;"
+    for url, extra in ((reverse("my_work"), "&amp;show_account=1"), (
+        reverse("account_detail", args=[late_action.account_id]), ""
+    )):  # fmt: skip
+        body = client.get(url).content.decode()
+        for name, label in (
+            ("commitment_reschedule", "Reschedule"),
+            ("commitment_reassign", "Reassign"),
+            ("commitment_edit", "Edit"),
+            ("commitment_cancel", "Cancel"),
+        ):
+            link = reverse(name, args=[pk])
+            assert (
+                f'<a class="btn btn-outline-secondary btn-sm" href="{link}?row=" '
+                f'hx-get="{link}?row={extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
+                f'{label}<span class="visually-hidden"> “{escaped}”</span></a>'
+            ) in body, (url, name)
+
+
 def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
     today = timezone.localdate()
     client_side = StakeholderFactory(account=account, name="Carla Cliente")
