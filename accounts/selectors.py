@@ -233,6 +233,12 @@ def get_row_for_user(
 LIVE = "live"
 
 
+def account_choices(accounts: QuerySet[Account]) -> list[tuple[int, str]]:
+    """(pk, name) of `accounts` by name: the options of a select of accounts (kam_tags.options
+    or a form's choices), read as two columns instead of an account row each."""
+    return list(accounts.order_by("name", "pk").values_list("pk", "name"))
+
+
 def account_owners_for_user(user) -> QuerySet:
     """The KAMs who own an account `user` sees, for the owner filter. A probe of the owner
     index per KAM: joining every visible account and de-duplicating the user rows took

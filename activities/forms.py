@@ -228,15 +228,15 @@ class ReopenForm(CompactForm):
 class AgreedItemForm(CompactForm):
     """My work's quick add: something I agreed to do for one of my accounts."""
 
-    account = forms.ModelChoiceField(
-        label=_("Account"), queryset=None, empty_label=_("Choose an account")
-    )
+    # (pk, name) pairs (accounts.selectors.account_choices); the view loads the chosen account
+    # through the access check.
+    account = forms.TypedChoiceField(label=_("Account"), coerce=int, empty_value=None)
     title = forms.CharField(label=_("What"), max_length=300)
     due_date = date_field(label=_("Due date"))
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
+        self.fields["account"].choices = [("", _("Choose an account")), *accounts]
 
 
 FOLLOW_UP_FORMS = {

@@ -17,6 +17,7 @@ from accounts.coverage import open_departures
 from accounts.models import business_date
 from accounts.selectors import (
     Access,
+    account_choices,
     account_page_stakeholders,
     accounts_for_user,
     calendar_for_account,
@@ -114,7 +115,7 @@ def my_work_page(request):
         for key, heading, items, *rest in groups
     ]
     add_form = AgreedItemForm(
-        accounts=my_accounts(request.user).order_by("name"),
+        accounts=account_choices(my_accounts(request.user)),
         initial={"due_date": today + timedelta(days=7)},
         prefix="item",
     )
@@ -130,11 +131,11 @@ def agreed_item_create(request):
     """My work's quick add: an item I owe on one of my accounts. htmx gets the new row (or the
     form with its errors, 422); without JavaScript, back to My work."""
     form = AgreedItemForm(
-        request.POST, accounts=my_accounts(request.user).order_by("name"), prefix="item"
+        request.POST, accounts=account_choices(my_accounts(request.user)), prefix="item"
     )
     if form.is_valid():
         account = get_account_for_user(
-            request.user, form.cleaned_data["account"].pk, action=Access.EDIT
+            request.user, form.cleaned_data["account"], action=Access.EDIT
         )
         try:
             item = services.commitment_create(
