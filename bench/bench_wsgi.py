@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
 
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 from django.db import connection
 
-django_application = get_wsgi_application()
+from kam.wsgi import application as django_application
+
 settings.DEBUG = False
 
 from django.http import HttpResponse  # noqa: E402 - after the app is loaded

@@ -125,3 +125,28 @@ def test_openpyxl_uses_the_hardened_standard_parser_even_with_lxml_installed():
 
     assert openpyxl.xml.LXML is False
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_the_wsgi_entry_point_freezes_what_it_loaded_out_of_the_garbage_collectors_way():
+    """kam/wsgi.py: the objects loaded at start-up are frozen (gc.freeze), so a full
+    collection in the middle of a request does not walk them (bench/README.md, "Garbage
+    collection")."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    script = (
+        "import gc\n"
+        "before = gc.get_freeze_count()\n"
+        "import kam.wsgi\n"
+        "print(gc.get_freeze_count() - before, len(gc.get_objects()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = map(int, result.stdout.split())
+    assert frozen > 10_000  # Django and the apps
+    assert tracked < frozen / 10  # what the collector still walks
