@@ -137,7 +137,11 @@ def _scene(language: str) -> dict[str, int]:
             account=account, booked_on=today - timedelta(days=15 + 30 * month), amount=123_456
         )
     plan = AccountPlanFactory(
-        account=account, period_start=today.replace(month=1, day=1), title="Grow Acme 2026"
+        account=account,
+        # This year's plan, both ends from today (the factory's end is fixed in 2026).
+        period_start=today.replace(month=1, day=1),
+        period_end=today.replace(month=12, day=31),
+        title=f"Grow Acme {today.year}",
     )
     HypothesisFactory(plan=plan, objective__plan=plan)
     RiskFactory(plan=plan)
