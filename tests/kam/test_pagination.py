@@ -61,7 +61,7 @@ def test_owner_filter_lists_the_kams_owning_visible_accounts(
 
 
 def test_the_lists_owner_filter_offers_the_owners_keeps_the_choice_and_refuses_others(
-    client_for, leader, kam_user, team_member, outsider, accounts, django_assert_num_queries
+    client_for, leader, kam_user, team_member, outsider, accounts
 ):
     client = client_for(leader)
     response = client.get(f"/accounts/?owner={team_member.pk}")
