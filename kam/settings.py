@@ -164,6 +164,7 @@ STORAGES = {
 # Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise.
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
+FORM_RENDERER = "kam.forms.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

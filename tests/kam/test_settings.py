@@ -4,6 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django import forms
+from django.template.backends.jinja2 import Template as JinjaTemplate
+
 from kam import devservices
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -150,3 +153,27 @@ def test_the_wsgi_entry_point_freezes_what_it_loaded_out_of_the_garbage_collecto
     frozen, tracked = map(int, result.stdout.split())
     assert frozen > 10_000  # Django and the apps
     assert tracked < frozen / 10  # what the collector still walks
+
+
+def test_widgets_are_drawn_by_jinja2_and_the_admins_own_widgets_still_render(
+    client_for, admin_user, kam_user
+):
+    """kam.forms.FormRenderer: Django's widget templates through Jinja2 (faster, the same
+    HTML), and a widget template only the admin ships (the related-object wrapper, the
+    readonly password hash) through Django's template language."""
+
+    class Form(forms.Form):
+        kind = forms.ChoiceField(choices=[("a", "A <b>"), ("b", "B")], initial="b")
+
+    form = Form()
+    assert isinstance(form.renderer.get_template("django/forms/widgets/select.html"), JinjaTemplate)
+    html = str(form["kind"])
+    assert '<option value="b" selected>B</option>' in html
+    assert "A &lt;b&gt;" in html
+    admin = client_for(admin_user)
+    page = admin.get(f"/admin/kam/user/{kam_user.pk}/change/")
+    assert page.status_code == 200
+    assert 'href="../password/"' in page.content.decode()  # auth/widgets/read_only_password_hash
+    page = admin.get("/admin/capture/senderalias/add/")
+    assert page.status_code == 200
+    assert 'class="related-widget-wrapper"' in page.content.decode()
