@@ -130,7 +130,7 @@ def my_work(
         commitments_for_user(user)
         .open()
         .filter(mine, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
-        .select_related("account", "owner_user", "owner_stakeholder")
+        .as_rows()
         .order_by("due_date", "pk")
     )
     mine_accounts = my_accounts(user)
@@ -355,7 +355,7 @@ def account_follow_through(account: Account, today: date) -> FollowThrough:
     rows = list(
         account.commitments.open()
         .filter(due_date__lte=today + timedelta(days=7))
-        .select_related("account", "owner_user", "owner_stakeholder")
+        .as_rows()
         .order_by("due_date", "pk")
     )
     return FollowThrough(
