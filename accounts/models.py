@@ -555,7 +555,17 @@ class Account(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="account_search_idx"),
             models.Index(fields=["owner", "name"]),
-            models.Index(fields=["last_touch_at"]),
+            # The list's last-touch sort, each direction (insights.selectors: NULLs last either
+            # way, then name and id): page 1 reads 25 entries and page 500 12,500 instead of
+            # sorting every account (11 → 1 and 16 → 2 ms at 20,000 accounts). The ascending
+            # one also serves the touch-overdue filters' ranges.
+            models.Index(fields=["last_touch_at", "name", "id"], name="account_touch_idx"),
+            models.Index(
+                models.F("last_touch_at").desc(nulls_last=True),
+                models.F("name"),
+                models.F("id"),
+                name="account_touch_desc_idx",
+            ),
             models.Index(fields=["tier", "name"]),
             # The accounts list's default order (name, then id): page 1 reads 25 entries
             # instead of sorting every account (bench/README.md).

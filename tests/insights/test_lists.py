@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services
@@ -95,6 +97,33 @@ def test_ties_keep_a_stable_order_by_name_then_id(leader, kam_user, config):
     order = account_sorting().parse("industry").order_by()
     names = list(Account.objects.order_by(*order).values_list("name", flat=True))
     assert names == ["Alpha", "Bravo", "Charlie", "Delta"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [("last_touch", "account_touch_idx"), ("-last_touch", "account_touch_desc_idx")],
+)
+def test_the_last_touch_sort_reads_its_index_in_either_direction(client_for, leader, sort, index):
+    """The page's order (NULLs last both ways, then name and id) is an index's order, so a
+    page is read from the index instead of sorting every account (bench/README.md). With
+    sorting switched off, PostgreSQL can only avoid a sort through a matching index."""
+    for day in (None, 3, 1, 2):
+        AccountFactory(last_touch_at=None if day is None else f"2026-11-0{day}T10:00:00Z")
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"sort": sort})
+    assert response.status_code == 200
+    touched = [a.last_touch_at.day for a in response.context["page"] if a.last_touch_at]
+    assert touched == sorted(touched, reverse=sort.startswith("-"))
+    assert response.context["page"][-1].last_touch_at is None  # never touched: last either way
+    page = next(q["sql"] for q in queries if " LIMIT " in q["sql"] and "last_touch_at" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off; SET enable_seqscan = off")
+        try:
+            cursor.execute(f"EXPLAIN {page}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_sort; RESET enable_seqscan")
+    assert f"using {index} on accounts_account" in plan
 
 
 def test_a_filter_keeps_the_sort_and_the_columns(client_for, kam_user, revenue_accounts):
