@@ -26,6 +26,7 @@ What the figures are built from (docs/portfolio.md explains each one):
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -37,7 +38,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
@@ -205,7 +206,15 @@ def drill(filters: PortfolioFilters, **extra) -> str:
     """The accounts list filtered to the accounts behind a figure: the dashboard's filters
     plus `extra` (accounts list parameters)."""
     query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
-    return reverse("account_list") + ("?" + urlencode(query) if query else "")
+    return _account_list_path(get_script_prefix()) + ("?" + urlencode(query) if query else "")
+
+
+@functools.cache
+def _account_list_path(script_prefix: str) -> str:
+    """The accounts list's path, reversed once for the prefix the site is served under (the
+    key): the computed dashboard links some 200 figures to the list, and reversing each took
+    about 3 of its 90 ms."""
+    return reverse("account_list")
 
 
 # --- the summary ------------------------------------------------------------------------------
