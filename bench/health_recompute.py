@@ -26,7 +26,9 @@ import os
 import platform
 import pstats
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -287,6 +289,66 @@ def explain(recorder: ChunkRecorder, top: int, day, before: dict | None) -> None
             log(f"   ... ({len(lines) - 28} more lines)")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy so far (every process: the workers and their
+    PostgreSQL backends), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_run(day, workers: int, chunk_size: int | None) -> int:
+    """The nightly fan-out as production runs it (insights.tasks.nightly_scoring): one Celery
+    worker with `workers` processes (prefork) takes a health_chunk task per chunk from the
+    broker. Timed from the dispatch to the last chunk's result. The worker runs with DEBUG off
+    on a queue of its own, so nothing else takes the tasks."""
+    from celery import group
+
+    from insights.tasks import health_chunk
+    from kam.celery import app
+
+    queue = f"kam-bench-health-{os.getpid()}"
+    name = f"{queue}@{socket.gethostname()}"
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-not-a-secret"),
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "kam", "worker", "--pool", "prefork",
+        "--concurrency", str(workers), "--queues", queue, "--hostname", name,
+        "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    worker = subprocess.Popen(command, cwd=BASE_DIR, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not app.control.ping(destination=[name], timeout=1):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the Celery worker did not start")
+        chunks = health_services.account_id_chunks(
+            chunk_size=chunk_size or health_services.HEALTH_CHUNK_SIZE
+        )
+        cpu_started = machine_cpu_seconds()
+        started = time.perf_counter()
+        result = group(
+            health_chunk.s(chunk, day.isoformat()).set(queue=queue) for chunk in chunks
+        ).apply_async()
+        count = sum(result.get(timeout=1800))
+        elapsed = time.perf_counter() - started
+        cpu = machine_cpu_seconds() - cpu_started
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    log(f"\n== health_chunk tasks through a Celery worker, {workers} process(es)")
+    log(f"accounts scored        {count}")
+    log(f"chunks                 {len(chunks)} (largest {max(len(c) for c in chunks)})")
+    log(f"total                  {elapsed:.2f} s (dispatch to the last result)")
+    log(f"accounts/second        {count / elapsed:,.0f}")
+    log(f"machine CPU busy       {cpu:.2f} s of {os.cpu_count() * elapsed:.2f} s available")
+    log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
+    return count
+
+
 def environment(chunk_size: int | None) -> None:
     meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
     log("== Machine and settings")
@@ -330,6 +392,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--skip-tiers", action="store_true", help="skip tiers_recompute (tiers already set)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="score through a Celery worker with N processes instead of in this process",
     )
     args = parser.parse_args()
 
@@ -378,6 +447,12 @@ def main() -> None:
         }
     )
     del chunks
+    if args.workers:
+        count = worker_run(day, args.workers, args.chunk_size)
+        rows = HealthScore.objects.filter(day=day).count()
+        log(f"HealthScore rows for {day}: {rows} (accounts to score: {scored})")
+        assert rows == scored == count
+        return
     count, _elapsed, recorder = timed_run(
         day, f"health_recompute_all(day={day}), run 1", args.chunk_size, args.threads
     )
