@@ -105,6 +105,10 @@ def test_options_marks_the_chosen_value_compared_as_text_and_escapes_the_labels(
     assert " selected" not in _options(choices, None)  # nothing chosen: none marked
     without = Template("{% load kam_tags %}{% options choices %}")  # no value given
     assert " selected" not in without.render(Context({"choices": choices}))
+    # A value is escaped too (the tag joins the options as text).
+    assert _options([('x"><script>', "X")], None) == (
+        '<option value="x&quot;&gt;&lt;script&gt;">X</option>'
+    )
 
 
 def test_user_choices_name_people_as_they_are_shown_in_the_users_order(db):
