@@ -7,6 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from kam.models import User, user_choices
 from kam.templatetags.kam_tags import money, money_whole
@@ -105,7 +107,14 @@ def test_options_marks_the_chosen_value_compared_as_text_and_escapes_the_labels(
     assert " selected" not in _options(choices, None)  # nothing chosen: none marked
     without = Template("{% load kam_tags %}{% options choices %}")  # no value given
     assert " selected" not in without.render(Context({"choices": choices}))
-    # A value is escaped too (the tag joins the options as text).
+    # As format_html_join did: a lazy translation drawn in the active language, HTML marked
+    # safe drawn as it is, and a value escaped too (the tag joins the options as text).
+    assert (
+        _options([("", gettext_lazy("Any owner"))], None) == '<option value="">Any owner</option>'
+    )
+    assert _options([(1, format_html("<b>{}</b>", "B&"))], None) == (
+        '<option value="1"><b>B&amp;</b></option>'
+    )
     assert _options([('x"><script>', "X")], None) == (
         '<option value="x&quot;&gt;&lt;script&gt;">X</option>'
     )
