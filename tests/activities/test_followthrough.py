@@ -105,6 +105,37 @@ def test_every_row_offers_the_follow_up_changes_in_place(client_for, kam_user, l
             ) in body, (url, name)
 
 
+def test_my_work_lists_ours_that_i_own_and_the_clients_on_accounts_i_own_only(
+    account, kam_user, team_member, outsider, leader, now
+):
+    """my_commitments: an item is mine to follow when I own it, or when the client owns it on
+    an account I own; not the client's on an account I am only on the team of, nor a
+    teammate's. The same for a leader, who sees every account."""
+    today = timezone.localdate()
+    contact = StakeholderFactory(account=account)
+    CommitmentFactory(account=account, title="Mine", owner_user=kam_user, due_date=today)
+    CommitmentFactory(
+        account=account, title="The client's", owner_user=None, owner_stakeholder=contact,
+        due_date=today,
+    )  # fmt: skip
+    CommitmentFactory(account=account, title="A teammate's", owner_user=team_member)
+    elsewhere = AccountFactory(owner=outsider)
+    elsewhere.team.add(kam_user)
+    CommitmentFactory(account=elsewhere, title="Mine elsewhere", owner_user=kam_user,
+                      due_date=today)  # fmt: skip
+    CommitmentFactory(
+        account=elsewhere, title="Their client's", owner_user=None,
+        owner_stakeholder=StakeholderFactory(account=elsewhere), due_date=today,
+    )  # fmt: skip
+    work = my_work(kam_user, today)
+    assert sorted(c.title for c in work.overdue + work.upcoming) == [
+        "Mine", "Mine elsewhere", "The client's",
+    ]  # fmt: skip
+    theirs = my_work(team_member, today)
+    assert [c.title for c in theirs.overdue + theirs.upcoming] == ["A teammate's"]
+    assert my_work(leader, today).upcoming == []  # sees everything, follows nothing of it
+
+
 def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
     today = timezone.localdate()
     client_side = StakeholderFactory(account=account, name="Carla Cliente")
