@@ -1,5 +1,7 @@
 """Marking notifications read is activities.services.notifications_mark_read."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,3 +31,22 @@ def test_the_page_button_uses_the_service(client_for, kam_user):
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_the_bell_counts_my_unread_notices_on_a_page_and_a_fragment_runs_no_count(
+    client_for, kam_user, outsider, account
+):
+    """activities.context_processors.notifications: counted when the bell is drawn (every
+    full page), not for an htmx fragment, which has no navigation."""
+    _notify(kam_user), _notify(kam_user), _notify(outsider)
+    client = client_for(kam_user)
+    page = client.get(reverse("my_work")).content.decode()
+    assert '<span class="badge text-bg-danger">2<span class="visually-hidden">' in page
+    with CaptureQueriesContext(connection) as queries:
+        fragment = client.get(
+            reverse("account_timeline", args=[account.pk]),
+            headers={"HX-Request": "true", "HX-Target": "timeline"},
+        )
+    assert fragment.status_code == 200
+    assert "<nav" not in fragment.content.decode()
+    assert not [q for q in queries if "activities_notification" in q["sql"]]
