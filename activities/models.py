@@ -267,10 +267,10 @@ def commitment_overdue_q(today: date) -> Q:
     return Q(status=CommitmentStatus.OPEN, due_date__lt=today)
 
 
-# The agreed item's own columns a row draws or its controls post (CommitmentQuerySet.as_rows).
+# The agreed item's own columns a row draws (CommitmentQuerySet.as_rows); its follow-up
+# forms load the item again through the access check.
 ROW_FIELDS = (
     "account", "title", "owner_user", "owner_stakeholder", "due_date", "status", "source",
-    "version",
 )  # fmt: skip
 
 

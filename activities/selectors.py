@@ -29,7 +29,6 @@ from activities.models import (
     QBR,
     ClientRequest,
     Commitment,
-    CommitmentStatus,
     Interaction,
     Notification,
     PlannedMeeting,
@@ -53,16 +52,14 @@ def commitments_for_user(user) -> QuerySet[Commitment]:
     return Commitment.objects.filter(account__in=accounts_for_user(user))
 
 
-def my_commitments(user, among: Q) -> QuerySet[Commitment]:
-    """The agreed items `among` those matching `among` that are `user`'s to follow (My work,
-    the calendar feed): ours that they own, plus the client's on accounts they own, on
-    accounts they see. Read as two index lookups (by owner; by the accounts they own), not
-    as one OR over every item they see: for a leader, who sees every account, that OR read
-    every open item and every account (90 ms at 100,000 accounts, bench/README.md)."""
-    ours = Commitment.objects.filter(among, owner_user=user).values("pk")
-    clients = Commitment.objects.filter(
-        among, owner_stakeholder__isnull=False, account__owner=user
-    ).values("pk")
+def my_commitments(user, among: QuerySet[Commitment]) -> QuerySet[Commitment]:
+    """The agreed items of `among` that are `user`'s to follow (My work, the calendar feed):
+    ours that they own, plus the client's on accounts they own, on accounts they see. Read as
+    two index lookups (by owner; by the accounts they own), not as one OR over every item
+    they see: for a leader, who sees every account, that OR read every open item and every
+    account (90 ms at 100,000 accounts, bench/README.md)."""
+    ours = among.filter(owner_user=user).values("pk")
+    clients = among.filter(owner_stakeholder__isnull=False, account__owner=user).values("pk")
     return commitments_for_user(user).filter(pk__in=ours.union(clients))
 
 
@@ -139,7 +136,7 @@ def my_work(
     client's on accounts I own), accounts owed a touch, accounts with a key contact gone (+
     their people), accounts whose QBR is due within the lead time or overdue with none
     scheduled, and the client requests I own still awaiting an answer (+ their calendars)."""
-    soon = Q(status=CommitmentStatus.OPEN, due_date__lte=today + timedelta(days=UPCOMING_DAYS))
+    soon = Commitment.objects.open().filter(due_date__lte=today + timedelta(days=UPCOMING_DAYS))
     open_commitments = list(my_commitments(user, soon).as_rows().order_by("due_date", "pk"))
     mine_accounts = my_accounts(user)
     # Owed a touch: the same rule as the accounts list's touch filter and the dashboard count.
@@ -328,7 +325,7 @@ def calendar_items(user, today: date, *, past_days: int = 30) -> tuple[list[QBR]
         .order_by("scheduled_on", "pk")
     )
     commitments = list(
-        my_commitments(user, Q(status=CommitmentStatus.OPEN, due_date__gte=since))
+        my_commitments(user, Commitment.objects.open().filter(due_date__gte=since))
         .select_related("account", "owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )

@@ -433,6 +433,12 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's generations
     scored = Account.objects.exclude(status="churned").count()
+    if args.workers:
+        count = worker_run(day, args.workers, args.chunk_size)
+        rows = HealthScore.objects.filter(day=day).count()
+        log(f"HealthScore rows for {day}: {rows} (accounts to score: {scored})")
+        assert rows == scored == count
+        return
     chunks = health_services.account_id_chunks(
         chunk_size=args.chunk_size or health_services.HEALTH_CHUNK_SIZE
     )
@@ -447,12 +453,6 @@ def main() -> None:
         }
     )
     del chunks
-    if args.workers:
-        count = worker_run(day, args.workers, args.chunk_size)
-        rows = HealthScore.objects.filter(day=day).count()
-        log(f"HealthScore rows for {day}: {rows} (accounts to score: {scored})")
-        assert rows == scored == count
-        return
     count, _elapsed, recorder = timed_run(
         day, f"health_recompute_all(day={day}), run 1", args.chunk_size, args.threads
     )

@@ -20,7 +20,7 @@ class FormRenderer(Jinja2):
     """FORM_RENDERER: Django's own widget, field and error templates drawn by Jinja2, which
     Django ships alongside the template-language ones (django/forms/jinja2), the same HTML but
     whitespace. Crispy-forms still lays out each field with its templates; only the widget
-    inside goes through here, and the quick log's fifteen widgets took about 6 ms of the
+    inside goes through here, and the quick log form's widgets took about 6 ms of the
     timeline's 37 (bench/README.md, "Templates"). The few widget templates other apps ship only
     for the template language (the admin's) are drawn by Django's default renderer."""
 
