@@ -30,7 +30,7 @@ import functools
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -353,6 +353,8 @@ class PortfolioSummary:
     pareto_b_pct: float = 95.0
     computed_at: datetime | None = None  # when these figures were computed (they may be cached)
     from_cache: bool = False
+    load_total: int = 0  # KAMs in the load table (`load` may hold only those drawn)
+    sla_kams_total: int = 0  # KAMs in the SLA table (`sla_kams` likewise)
 
     @property
     def unconverted(self) -> list[str]:
@@ -369,6 +371,13 @@ class PortfolioSummary:
     @property
     def sla_kams_shown(self) -> list[SlaRow]:
         return self.sla_kams[:LOAD_ROWS]
+
+    def as_drawn(self) -> PortfolioSummary:
+        """What the page draws, for the cache: the KAM tables cut to their shown rows. At
+        100,000 accounts the load and SLA rows of 1,400 KAMs made an entry of 820 KB that took
+        longer to unpickle than the rest of the page (bench/README.md); the CSV of those
+        tables computes every row (portfolio_export)."""
+        return replace(self, load=self.load_shown, sla_kams=self.sla_kams_shown)
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -474,6 +483,7 @@ def portfolio_summary(
     names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     summary.load = _load_rows(counts, names, tiers, filters)
+    summary.load_total = len(summary.load)
     # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
     # statement: the view's summary rows (what stays put during the day) plus the rest read
     # live; with no summary rows, every request of the window
@@ -483,6 +493,7 @@ def portfolio_summary(
         settled = sla_slice_rows(*view, today=today, tier_id=filters.tier_id)
     breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
     summary.sla_tiers, summary.sla_kams = _sla_rows(breakdown, tiers, filters, names)
+    summary.sla_kams_total = len(summary.sla_kams)
     summary.computed_at = timezone.now()
     return summary
 
@@ -709,7 +720,8 @@ def portfolio_summary_cached(
     refresh: bool = False,
 ) -> PortfolioSummary:
     """portfolio_summary through the shared cache (see above); `refresh` recomputes and
-    stores. The summary says when it was computed and whether it came from the cache."""
+    stores. The summary says when it was computed and whether it came from the cache; a
+    cached one holds what the page draws (PortfolioSummary.as_drawn)."""
     seconds = settings.PORTFOLIO_CACHE_SECONDS
     if seconds <= 0:
         return portfolio_summary(user, filters, options=options)
@@ -731,7 +743,7 @@ def portfolio_summary_cached(
         return cached
     summary = portfolio_summary(user, filters, today=today, options=options)
     try:
-        cache.set(key, summary, seconds)
+        cache.set(key, summary.as_drawn(), seconds)
     except RedisError:
         logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
     return summary

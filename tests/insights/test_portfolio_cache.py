@@ -2,6 +2,9 @@
 time, recomputed on Refresh or when the generation changes, per audience, and computed anyway
 when Redis is unreachable."""
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -109,3 +112,25 @@ def test_the_warm_task_does_nothing_with_the_cache_off(leader, data, settings):
 
     settings.PORTFOLIO_CACHE_SECONDS = 0
     assert portfolio_warm() == 0
+
+
+def test_the_cache_keeps_the_kam_rows_the_page_draws_and_the_csv_has_every_kam(
+    client_for, leader, kam_user, data, monkeypatch
+):
+    monkeypatch.setattr("insights.portfolio.LOAD_ROWS", 1)
+    client = client_for(leader)
+    computed = client.get(reverse("portfolio")).context["summary"]
+    assert (len(computed.load), computed.load_total) == (2, 2)
+    cached_response = client.get(reverse("portfolio"))
+    cached = cached_response.context["summary"]
+    assert cached.from_cache
+    # the entry holds the shown rows and the counts the page states
+    assert [row.name for row in cached.load] == [row.name for row in computed.load_shown]
+    assert (cached.load_total, cached.sla_kams_total) == (2, computed.sla_kams_total)
+    assert len(cached.sla_kams) == min(1, computed.sla_kams_total)
+    assert "The 1 most loaded of 2 KAMs" in cached_response.content.decode()
+    # the download is computed: every KAM, header included
+    load = client.get(reverse("portfolio_export", args=["load", "csv"]))
+    text = b"".join(load.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 3
