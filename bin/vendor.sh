@@ -22,9 +22,8 @@ sed -i '/^\/[/*]# sourceMappingURL=/d' $v/bootstrap/* $v/htmx/* $v/chartjs/* $v/
 # What the pages load: Bootstrap and its icons without the rules no template uses, one file
 # (bin/purge-css.mjs; tests/kam/test_static_assets.py fails when a template uses a class it lacks).
 # The full files above stay as its input and for reference; no page links them.
-crispy=$(.venv/bin/python -c 'import crispy_bootstrap5, pathlib; print(pathlib.Path(crispy_bootstrap5.__file__).parent / "templates")')
 cp bin/purge-css.mjs "$tmp/"
-node "$tmp/purge-css.mjs" "$PWD" "$crispy"
+node "$tmp/purge-css.mjs" "$PWD"
 # axe-core is for the browser tests only (tests/browser/test_accessibility.py), never served.
 mkdir -p tests/browser/vendor
 cp "$nm/axe-core/axe.min.js" tests/browser/vendor/

@@ -1,5 +1,8 @@
 import logging
+from pathlib import Path
 
+import django.forms as django_forms
+import jinja2
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -17,12 +20,17 @@ from kam.params import BIGINT_MAX
 
 
 class FormRenderer(Jinja2):
-    """FORM_RENDERER: Django's own widget, field and error templates drawn by Jinja2, which
-    Django ships alongside the template-language ones (django/forms/jinja2), the same HTML but
-    whitespace. Crispy-forms still lays out each field with its templates; only the widget
-    inside goes through here, and the quick log form's widgets took about 6 ms of the
-    timeline's 37 (bench/README.md, "Templates"). The few widget templates other apps ship only
-    for the template language (the admin's) are drawn by Django's default renderer."""
+    """FORM_RENDERER: every form, field and widget drawn by Jinja2. A field is laid out for
+    Bootstrap 5 by `kam/forms/field.html` (`{{ form.name.as_field_group }}`), a whole form by
+    `kam/forms/form.html` (`{{ form }}`), both in `kam/jinja2/`; the widgets are Django's own
+    templates in their Jinja2 versions, which Django ships alongside the template-language ones
+    (django/forms/jinja2). Through crispy-forms' template-language layout, the quick log form's
+    fields took about a third of the timeline's template time (bench/README.md, "Templates").
+    The few widget templates other apps ship only for the template language (the admin's) are
+    drawn by Django's default renderer."""
+
+    form_template_name = "kam/forms/form.html"
+    field_template_name = "kam/forms/field.html"
 
     def get_template(self, template_name):
         try:
@@ -31,8 +39,52 @@ class FormRenderer(Jinja2):
             return self._template_language.get_template(template_name)
 
     @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [Path(django_forms.__file__).parent / self.backend.app_dirname],
+                "NAME": "djangoforms",
+                "OPTIONS": {"environment": "kam.forms.jinja2_environment"},
+            }
+        )
+
+    @cached_property
     def _template_language(self) -> DjangoTemplates:
         return DjangoTemplates()
+
+
+def jinja2_environment(**options) -> jinja2.Environment:
+    """The form renderer's Jinja2 environment, escaping always (as Django's backend does by
+    default), with what kam/forms/field.html needs of Python."""
+    options.pop("autoescape", None)
+    environment = jinja2.Environment(autoescape=True, **options)
+    environment.globals.update(widget_class=widget_class, choice_input=choice_input)
+    return environment
+
+
+def widget_class(field) -> str:
+    """The Bootstrap 5 classes of a bound field's widget, after those the widget sets itself:
+    form-select, form-check-input or form-control, and is-invalid when the field has errors."""
+    widget = field.field.widget
+    if isinstance(widget, forms.Select):
+        base = "form-select"
+    elif isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):  # and their options
+        base = "form-check-input"
+    else:
+        base = "form-control"
+    own = widget.attrs.get("class", "")
+    classes = [*own.split(), *([] if base in own.split() else [base])]
+    if field.errors:
+        classes.append("is-invalid")
+    return " ".join(classes)
+
+
+def choice_input(option, classes: str):
+    """One choice of a RadioSelect or CheckboxSelectMultiple (a BoundWidget) as its bare
+    <input>, with the field's classes, for a Bootstrap form-check."""
+    option.data["attrs"] = {**option.data["attrs"], "class": classes}
+    return option.tag()
 
 
 class DateInput(forms.DateInput):

@@ -58,8 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
-    "crispy_forms",
-    "crispy_bootstrap5",
     "django_htmx",
     "axes",
     "rest_framework",
@@ -165,8 +163,6 @@ STORAGES = {
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 FORM_RENDERER = "kam.forms.FormRenderer"
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Django 6.1 mailers from EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, consolemail://);
 # unset: the console in development, a local MTA on port 25 in production.

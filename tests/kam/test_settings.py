@@ -177,3 +177,61 @@ def test_widgets_are_drawn_by_jinja2_and_the_admins_own_widgets_still_render(
     page = admin.get("/admin/capture/senderalias/add/")
     assert page.status_code == 200
     assert 'class="related-widget-wrapper"' in page.content.decode()
+
+
+def test_a_field_is_laid_out_for_bootstrap_by_the_renderers_jinja2_template():
+    """kam/jinja2/kam/forms/field.html ({{ form.name.as_field_group }}) and form.html
+    ({{ form }}): the label with the required mark, the widget with its Bootstrap classes after
+    its own, the errors Django's aria-describedby points at, the help text; checkboxes of
+    several choices as a fieldset of form-checks."""
+
+    class Form(forms.Form):
+        title = forms.CharField(
+            label="Title <i>", help_text="Short.", widget=forms.TextInput(attrs={"class": "mine"})
+        )
+        kind = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], required=False)
+        urgent = forms.BooleanField(label="Urgent", required=False)
+        tiers = forms.MultipleChoiceField(
+            choices=[("1", "Gold"), ("2", "Silver")], widget=forms.CheckboxSelectMultiple
+        )
+
+        def clean(self):
+            raise forms.ValidationError("Not <now>.")
+
+    form = Form(data={"title": "", "tiers": ["2"]})
+    assert isinstance(form.renderer.get_template("kam/forms/field.html"), JinjaTemplate)
+    title = str(form["title"].as_field_group())
+    assert '<div id="div_id_title" class="mb-3">' in title
+    assert (
+        '<label for="id_title" class="form-label requiredField">Title &lt;i&gt;'
+        '<span class="asteriskField">*</span></label>'
+    ) in title
+    assert 'class="mine form-control is-invalid"' in title
+    assert 'aria-describedby="id_title_helptext id_title_error"' in title
+    assert 'aria-invalid="true"' in title
+    assert (
+        '<div id="id_title_error" class="invalid-feedback"><p id="error_1_id_title">'
+        "<strong>This field is required.</strong></p></div>"
+    ) in title
+    assert '<div id="id_title_helptext" class="form-text">Short.</div>' in title
+    kind = str(form["kind"].as_field_group())
+    assert 'class="form-select"' in kind and "requiredField" not in kind
+    urgent = str(form["urgent"].as_field_group())
+    assert 'class="form-check-input"' in urgent
+    assert '<label for="id_urgent" class="form-check-label">Urgent</label>' in urgent
+    tiers = str(form["tiers"].as_field_group())
+    assert '<legend class="form-label fs-6 requiredField">Tiers' in tiers
+    assert tiers.count('<div class="form-check">') == 2
+    assert (
+        '<input type="checkbox" name="tiers" value="2" id="id_tiers_1" checked '
+        'class="form-check-input">'
+    ) in tiers
+    missing = str(Form(data={})["tiers"].as_field_group())
+    assert missing.count('class="form-check-input is-invalid"') == 2
+    assert '<div id="id_tiers_error" class="invalid-feedback d-block">' in missing
+    assert '<label for="id_tiers_1" class="form-check-label">Silver</label>' in tiers
+    whole = str(form)
+    assert (
+        '<div class="alert alert-block alert-danger"><ul class="m-0"><li>Not &lt;now&gt;.</li>'
+    ) in whole
+    assert whole.count('class="mb-3"') == 4  # title, kind, the checkbox's outer div, tiers

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import brotli
-import crispy_bootstrap5
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -137,15 +136,13 @@ def _class_names(css: str) -> set[str]:
 
 def _words_in_sources() -> set[str]:
     """What bin/purge-css.mjs reads, split the way PurgeCSS's default extractor does."""
-    crispy = Path(crispy_bootstrap5.__file__).parent / "templates" / "bootstrap5"
+    apps = [BASE_DIR / app for app in settings.INSTALLED_APPS if "." not in app]
     sources = [
         *(BASE_DIR / "templates").rglob("*.html"),
         *(BASE_DIR / "static" / "js").rglob("*.js"),
-        *(path for app in settings.INSTALLED_APPS if "." not in app
-          for path in (BASE_DIR / app).rglob("*.py")),
-        *(path for path in crispy.rglob("*.html")
-          if not path.name.startswith(("accordion", "modal", "tab"))),
-    ]  # fmt: skip
+        *(path for app in apps for path in app.rglob("*.py")),
+        *(path for app in apps for path in (app / "jinja2").rglob("*.html")),
+    ]
     words: set[str] = set()
     for path in sources:
         words.update(re.findall(r"[A-Za-z0-9_-]+", path.read_text(encoding="utf-8")))
