@@ -522,3 +522,27 @@ def test_the_sla_blocks_read_in_portuguese(client_for, leader, dashboard):
     assert "Cumprimento do SLA por nível" in page
     assert "Cumprimento do SLA por KAM" in page
     assert "SLA compliance by tier" not in page
+
+
+def test_the_sla_cells_show_the_share_met_and_the_missed_linked(client_for, leader, dashboard):
+    """{% sla_cells row %}: per window and clock, the share on time, the met count and the
+    missed count linked to the accounts that missed (plain text at zero), in either language."""
+    client = client_for(leader)
+    response = client.get(reverse("portfolio"))
+    summary = response.context["summary"]
+    strategic = _tier_row(summary, dashboard["strategic"])
+    page = response.content.decode()
+    # the strategic tier's first response over 90 days: one met, one missed
+    assert (
+        '<td class="text-end">50 %<div class="small text-body-secondary">1 met · '
+        f'<a href="{strategic.missed[90].replace("&", "&amp;")}">1 missed</a></div></td>'
+    ) in page
+    # over 30 days: one met, none missed, so no link
+    assert (
+        '<td class="text-end">100 %<div class="small text-body-secondary">1 met · 0 missed</div>'
+    ) in page
+    leader.language = "pt-br"
+    leader.save(update_fields=["language"])
+    page = client_for(leader).get(reverse("portfolio")).content.decode()
+    assert '50 %<div class="small text-body-secondary">1 no prazo · <a href=' in page
+    assert "1 fora do prazo</a>" in page
