@@ -1,13 +1,15 @@
+import functools
 from datetime import date
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import formats
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
+from kam.templatetags.kam_tags import escaped
 
 register = template.Library()
 
@@ -34,25 +36,41 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
     buttons (FOLLOW_UP_MODES), each a link to its form that htmx opens in the item's panel
     (commitment_controls.html). Built in Python: drawn with the template language, the four
     links of each of My work's 50-odd items were a third of the page's template time
-    (bench/README.md, "Templates")."""
-    row = row or ""
-    return format_html_join(
-        "\n  ",
-        '<a class="btn btn-outline-secondary btn-sm" href="{url}?row={row}" '
-        'hx-get="{url}?row={row}{extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
-        '{label}<span class="visually-hidden"> “{title}”</span></a>',
-        (
-            {
-                "url": reverse(url_name, args=[commitment.pk]),
-                "row": row,
-                "extra": "&show_account=1" if show_account else "",  # escaped to &amp;
-                "pk": commitment.pk,
-                "label": label,
-                "title": commitment.title,
-            }
-            for url_name, label in FOLLOW_UP_MODES
-        ),
-    )
+    (bench/README.md, "Templates"); joined as text, each value escaped once, the paths from
+    `_pk_path` (reverse() took 30 µs a call, four per item)."""
+    row = escaped(row or "")
+    extra = "&amp;show_account=1" if show_account else ""
+    pk = commitment.pk
+    title = escaped(commitment.title)
+    prefix = get_script_prefix()
+    links = []
+    for url_name, label in FOLLOW_UP_MODES:
+        url = _pk_path(url_name, pk, prefix)
+        links.append(
+            f'<a class="btn btn-outline-secondary btn-sm" href="{url}?row={row}" '
+            f'hx-get="{url}?row={row}{extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
+            f'{escaped(label)}<span class="visually-hidden"> “{title}”</span></a>'
+        )
+    return mark_safe("\n  ".join(links))  # noqa: S308  # nosec B308 B703 - each value escaped
+
+
+_PK_MARK = 987654321
+
+
+def _pk_path(url_name: str, pk: int, script_prefix: str) -> str:
+    """reverse(url_name, args=[pk]) for a URL whose one argument is an integer id."""
+    head, tail = _path_around_pk(url_name, script_prefix)
+    return f"{head}{int(pk)}{tail}"
+
+
+@functools.cache
+def _path_around_pk(url_name: str, script_prefix: str) -> tuple[str, str]:
+    """The path before and after the id, reversed once for the prefix the site is served
+    under (the key)."""
+    head, mark, tail = reverse(url_name, args=[_PK_MARK]).partition(str(_PK_MARK))
+    if not mark:
+        raise ValueError(f"{url_name} does not take an integer id")
+    return head, tail
 
 
 @register.filter
