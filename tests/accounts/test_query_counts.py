@@ -241,8 +241,8 @@ def history_account(account, leader, config, now):
         # SET LOCAL join_collapse_limit and its RESET (accounts.timeline: +2), 6 stakeholders
         # of the interactions on the page, 7 current scoring config, 8 revenue of this account,
         # 9 revenue of the same-currency portfolio, 10 latest rating per criterion (+ set_by),
-        # 11 health score history (+ config), 12 tier changes (+ tiers, changed_by),
-        # 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
+        # 11 the latest health score (+ config, the trend's days and scores), 12 tier changes
+        # (+ tiers, changed_by), 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
         # 16 quick log: team for the next-step owners, 17 quick log: the open requests it may
         # answer, 18 the active plan if its review is overdue, 19 the agreed items overdue or
         # due this week (+ owners), 20 the SLA card (the account's client requests counted per
