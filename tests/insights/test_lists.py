@@ -396,3 +396,27 @@ def test_a_leader_sees_the_reassign_controls_and_a_kam_does_not(client_for, kam_
     scoring_defaults_ensure()
     assert 'value="reassign"' in client_for(leader).get(URL).content.decode()
     assert 'value="reassign"' not in client_for(kam_user).get(URL).content.decode()
+
+
+COUNT_OF_ACCOUNTS = 'SELECT COUNT(*) AS "__count" FROM "accounts_account"'
+
+
+def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
+    """The "QBR overdue" list's count and page read the QBR dates off account_qbr_due_idx, an
+    index-only scan, instead of every account row (bench/README.md). With sequential scans
+    switched off, PostgreSQL reads the accounts through some index; this one covers them."""
+    AccountFactory(name="Overdue", contract_start="2020-01-01")
+    AccountFactory(name="Prospect", status="prospect", contract_start="2020-01-01")
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"qbr": "overdue"})
+    assert response.status_code == 200
+    assert [a.name for a in response.context["page"]] == ["Overdue"]
+    count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        try:
+            cursor.execute(f"EXPLAIN {count}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
+    assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
