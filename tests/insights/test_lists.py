@@ -116,14 +116,19 @@ def test_the_last_touch_sort_reads_its_index_in_either_direction(client_for, lea
     assert touched == sorted(touched, reverse=sort.startswith("-"))
     assert response.context["page"][-1].last_touch_at is None  # never touched: last either way
     page = next(q["sql"] for q in queries if " LIMIT " in q["sql"] and "last_touch_at" in q["sql"])
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_sort = off; SET enable_seqscan = off")
-        try:
-            cursor.execute(f"EXPLAIN {page}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_sort; RESET enable_seqscan")
+    plan = plan_without(page, "enable_sort", "enable_seqscan")
     assert f"using {index} on accounts_account" in plan
+
+
+def plan_without(sql: str, *methods: str) -> str:
+    """EXPLAIN of `sql` with the planner's `methods` (enable_sort…) switched off."""
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(f"SET {method} = off" for method in methods))
+        try:
+            cursor.execute(f"EXPLAIN {sql}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("; ".join(f"RESET {method}" for method in methods))
 
 
 def test_a_filter_keeps_the_sort_and_the_columns(client_for, kam_user, revenue_accounts):
@@ -412,11 +417,5 @@ def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
     assert response.status_code == 200
     assert [a.name for a in response.context["page"]] == ["Overdue"]
     count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-        try:
-            cursor.execute(f"EXPLAIN {count}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan")
+    plan = plan_without(count, "enable_seqscan", "enable_bitmapscan")
     assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
