@@ -372,11 +372,17 @@ class PortfolioSummary:
     def sla_kams_shown(self) -> list[SlaRow]:
         return self.sla_kams[:LOAD_ROWS]
 
+    @property
+    def has_every_kam(self) -> bool:
+        """Whether the load and SLA tables hold every KAM (not cut by as_drawn)."""
+        return len(self.load) == self.load_total and len(self.sla_kams) == self.sla_kams_total
+
     def as_drawn(self) -> PortfolioSummary:
         """What the page draws, for the cache: the KAM tables cut to their shown rows. At
         100,000 accounts the load and SLA rows of 1,400 KAMs made an entry of 820 KB that took
         longer to unpickle than the rest of the page (bench/README.md); the CSV of those
-        tables computes every row (portfolio_export)."""
+        tables computes every row (portfolio_export). The cache key names this shape
+        (SUMMARY_SHAPE): an entry stored by code that kept every row is not read as one."""
         return replace(self, load=self.load_shown, sla_kams=self.sla_kams_shown)
 
 
@@ -698,11 +704,17 @@ def portfolio_cache_reset() -> None:
         logger.warning("Portfolio cache not reset: Redis is unreachable", exc_info=True)
 
 
+# The shape of a cached PortfolioSummary, in its key: a change of what an entry holds (2: the
+# KAM tables cut to their drawn rows) must not read entries stored by code before it.
+SUMMARY_SHAPE = "2"
+
+
 def _cache_key(user, filters: PortfolioFilters, today: date, generation: str) -> str:
     audience = "all" if user.sees_all_accounts else f"user{user.pk}"
     return ":".join(
         [
             "portfolio",
+            SUMMARY_SHAPE,
             generation,
             audience,
             today.isoformat(),

@@ -8,6 +8,9 @@ from accounts.models import HealthBand
 from insights.portfolio import BANDS, PortfolioSummary, SlaRow
 from insights.sla import WINDOWS
 
+# The tables with a row per KAM: a cached dashboard keeps only the rows the page draws.
+KAM_TABLES = ("load", "sla-kams")
+
 PORTFOLIO_TABLES = {
     "tiers": gettext_lazy("Accounts and health by tier"),
     "pareto": gettext_lazy("Revenue concentration"),

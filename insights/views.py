@@ -54,7 +54,12 @@ from insights.portfolio import (
     portfolio_summary,
     portfolio_summary_cached,
 )
-from insights.portfolio_tables import PORTFOLIO_TABLES, portfolio_chart_data, portfolio_table
+from insights.portfolio_tables import (
+    KAM_TABLES,
+    PORTFOLIO_TABLES,
+    portfolio_chart_data,
+    portfolio_table,
+)
 from insights.qbr_prep import qbr_prep_pack
 from insights.search import KIND_KEYS, global_search
 from insights.selectors import account_list_rows, account_sorting
@@ -266,14 +271,16 @@ def portfolio(request):
 
 @require_GET
 def portfolio_export(request, table: str, fmt: str):
-    """One dashboard table as CSV or XLSX: the page's figures, same filters, same access, and
-    every row (the page draws the 20 first KAMs of the load and SLA tables, and its cache
-    keeps only those: computed here, as the download is asked for)."""
+    """One dashboard table as CSV or XLSX: the page's figures (its cache entry), same filters,
+    same access, and every row: the page draws the first 20 KAMs of the load and SLA tables
+    and its cache entry keeps only those, so their downloads compute every KAM."""
     if table not in PORTFOLIO_TABLES or fmt not in FORMATS:
         raise Http404
     options = portfolio_options(request.user)
     filters, _notices = portfolio_filters_from_query(request.GET, options)
-    summary = portfolio_summary(request.user, filters, options=options)
+    summary = portfolio_summary_cached(request.user, filters, options=options)
+    if table in KAM_TABLES and not summary.has_every_kam:
+        summary = portfolio_summary(request.user, filters, options=options)
     headers, rows = portfolio_table(summary, table)
     return table_response(fmt, headers, rows, filename=f"portfolio-{table}-{summary.today}")
 

@@ -59,7 +59,9 @@ def jinja2_environment(**options) -> jinja2.Environment:
     default), with what kam/forms/field.html needs of Python."""
     options.pop("autoescape", None)
     environment = jinja2.Environment(autoescape=True, **options)
-    environment.globals.update(widget_class=widget_class, choice_input=choice_input)
+    environment.globals.update(
+        widget_class=widget_class, choice_input=choice_input, has_choice_inputs=has_choice_inputs
+    )
     return environment
 
 
@@ -78,6 +80,11 @@ def widget_class(field) -> str:
     if field.errors:
         classes.append("is-invalid")
     return " ".join(classes)
+
+
+def has_choice_inputs(field) -> bool:
+    """Radio buttons or checkboxes of several choices (CheckboxSelectMultiple is a RadioSelect)."""
+    return isinstance(field.field.widget, forms.RadioSelect)
 
 
 def choice_input(option, classes: str):

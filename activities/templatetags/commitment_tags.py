@@ -3,7 +3,7 @@ from datetime import date
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -42,10 +42,10 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
     extra = "&amp;show_account=1" if show_account else ""
     pk = commitment.pk
     title = escaped(commitment.title)
-    prefix = get_script_prefix()
+    where = (get_script_prefix(), get_urlconf())
     links = []
     for url_name, label in FOLLOW_UP_MODES:
-        url = _pk_path(url_name, pk, prefix)
+        url = _pk_path(url_name, pk, where)
         links.append(
             f'<a class="btn btn-outline-secondary btn-sm" href="{url}?row={row}" '
             f'hx-get="{url}?row={row}{extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
@@ -57,16 +57,17 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
 _PK_MARK = 987654321
 
 
-def _pk_path(url_name: str, pk: int, script_prefix: str) -> str:
-    """reverse(url_name, args=[pk]) for a URL whose one argument is an integer id."""
-    head, tail = _path_around_pk(url_name, script_prefix)
+def _pk_path(url_name: str, pk: int, where: tuple) -> str:
+    """reverse(url_name, args=[pk]) for a URL whose one argument is an integer id; `where` is
+    (the script prefix, the urlconf) of the request, which reverse() depends on."""
+    head, tail = _path_around_pk(url_name, where)
     return f"{head}{int(pk)}{tail}"
 
 
 @functools.cache
-def _path_around_pk(url_name: str, script_prefix: str) -> tuple[str, str]:
-    """The path before and after the id, reversed once for the prefix the site is served
-    under (the key)."""
+def _path_around_pk(url_name: str, where: tuple) -> tuple[str, str]:
+    """The path before and after the id, reversed once for where the site is served (the
+    key)."""
     head, mark, tail = reverse(url_name, args=[_PK_MARK]).partition(str(_PK_MARK))
     if not mark:
         raise ValueError(f"{url_name} does not take an integer id")

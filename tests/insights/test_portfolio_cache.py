@@ -129,8 +129,15 @@ def test_the_cache_keeps_the_kam_rows_the_page_draws_and_the_csv_has_every_kam(
     assert (cached.load_total, cached.sla_kams_total) == (2, computed.sla_kams_total)
     assert len(cached.sla_kams) == min(1, computed.sla_kams_total)
     assert "The 1 most loaded of 2 KAMs" in cached_response.content.decode()
-    # the download is computed: every KAM, header included
-    load = client.get(reverse("portfolio_export", args=["load", "csv"]))
-    text = b"".join(load.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert len(rows) == 3
+    # the KAM tables' downloads compute every KAM, header included
+    assert len(_csv_rows(client.get(reverse("portfolio_export", args=["load", "csv"])))) == 3
+    # the other tables' are the cached figures the page shows
+    AccountFactory(owner=kam_user, health_band="at_risk", health_score=10)
+    assert at_risk(client.get(reverse("portfolio"))) == 2  # cached
+    at_risk_rows = _csv_rows(client.get(reverse("portfolio_export", args=["at-risk", "csv"])))
+    assert len(at_risk_rows) == 1 + 2
+
+
+def _csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))

@@ -230,6 +230,11 @@ def test_a_field_is_laid_out_for_bootstrap_by_the_renderers_jinja2_template():
     assert missing.count('class="form-check-input is-invalid"') == 2
     assert '<div id="id_tiers_error" class="invalid-feedback d-block">' in missing
     assert '<label for="id_tiers_1" class="form-check-label">Silver</label>' in tiers
+    # a widget of several inputs that are not choices: a fieldset around the widget
+    when = forms.SplitDateTimeField(label="When").get_bound_field(Form(data={}), "when")
+    when_html = str(when.as_field_group())
+    assert '<legend class="form-label fs-6 requiredField">When' in when_html
+    assert when_html.count('class="form-control"') == 2
     whole = str(form)
     assert (
         '<div class="alert alert-block alert-danger"><ul class="m-0"><li>Not &lt;now&gt;.</li>'
