@@ -46,6 +46,15 @@ def _free_port(preferred: int) -> int:
             return probe.getsockname()[1]
 
 
+# The embedded PostgreSQL (pgserver) ships without the contrib extensions; the search's text
+# configurations are then made without `unaccent` (kam/migrations/0005).
+UNACCENT_MISSING = (
+    "The embedded PostgreSQL has no 'unaccent' extension: search matches accents exactly "
+    '("negociacao" does not find "negociação"). Set DATABASE_URL to a PostgreSQL with its '
+    "contrib extensions for accent-insensitive search."
+)
+
+
 @contextmanager
 def embedded_postgres():
     import pgserver
@@ -56,6 +65,9 @@ def embedded_postgres():
         exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'kam';")
         if "1 row" not in exists:
             server.psql("CREATE DATABASE kam;")
+        unaccent = server.psql("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent';")
+        if "1 row" not in unaccent:
+            print(UNACCENT_MISSING, flush=True)
         socket_dir = server.get_uri().split("host=", 1)[1]
         yield f"postgresql://postgres:@/kam?host={socket_dir}"
     finally:
