@@ -27,6 +27,31 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db)
 
 
+_UNACCENT: list[bool] = []  # whether the test database's PostgreSQL has the extension
+
+
+@pytest.fixture(autouse=True)
+def _needs_unaccent(request):
+    """Tests marked needs_unaccent check accent-insensitive search, which needs PostgreSQL's
+    `unaccent` extension (kam/migrations/0005). The embedded PostgreSQL of `make test` has
+    none: there they are skipped, saying so; in CI, whose PostgreSQL has it, a missing
+    extension is a failure, as a missing Chromium is for the browser tests."""
+    if request.node.get_closest_marker("needs_unaccent") is None:
+        return
+    if not _UNACCENT:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")
+            _UNACCENT.append(cursor.fetchone() is not None)
+    if _UNACCENT[0]:
+        return
+    message = "this PostgreSQL has no 'unaccent' extension (the embedded one has none)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI's PostgreSQL must have it")
+    pytest.skip(f"{message}: set DATABASE_URL to a PostgreSQL with its contrib extensions")
+
+
 @pytest.fixture(autouse=True)
 def portfolio_cache_off(settings):
     """Figures are computed on every request in tests (a cached dashboard from one test must

@@ -10,6 +10,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, InteractionFactory, UserFactory
 
+# Accents and stems: kam/migrations/0005 needs unaccent for these (tests/conftest.py).
+pytestmark = pytest.mark.needs_unaccent
+
 
 @pytest.mark.parametrize("ui_language", ["en", "pt-br"])
 def test_ctrl_k_finds_an_account_without_its_accents_and_enter_opens_it(
