@@ -1,7 +1,6 @@
 import logging
 from pathlib import Path
 
-import django.forms as django_forms
 import jinja2
 from django import forms
 from django.conf import settings
@@ -43,7 +42,7 @@ class FormRenderer(Jinja2):
         return self.backend(
             {
                 "APP_DIRS": True,
-                "DIRS": [Path(django_forms.__file__).parent / self.backend.app_dirname],
+                "DIRS": [Path(forms.__file__).parent / self.backend.app_dirname],
                 "NAME": "djangoforms",
                 "OPTIONS": {"environment": "kam.forms.jinja2_environment"},
             }
@@ -75,8 +74,9 @@ def widget_class(field) -> str:
         base = "form-check-input"
     else:
         base = "form-control"
-    own = widget.attrs.get("class", "")
-    classes = [*own.split(), *([] if base in own.split() else [base])]
+    classes = widget.attrs.get("class", "").split()
+    if base not in classes:
+        classes.append(base)
     if field.errors:
         classes.append("is-invalid")
     return " ".join(classes)
