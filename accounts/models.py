@@ -251,6 +251,19 @@ class AccountQuerySet(models.QuerySet):
         planned = self.qbrs_planned_ahead(today).filter(account_id=OuterRef("pk"))
         return self.qbr_tracked().exclude(Exists(planned)).with_qbr_due()
 
+    # -- pipeline and agreed items (columns kept by insights.account_rollups) ---------------
+    def with_open_pipeline(self) -> "AccountQuerySet":
+        """Accounts with an open opportunity in a plan that is not archived
+        (plans.selectors.open_pipeline_q), from the column the rollups keep; read after
+        insights.portfolio_slices.account_marks_taken (tests/insights/test_account_rollups.py
+        checks that the two agree)."""
+        return self.filter(open_opportunities__gt=0)
+
+    def with_overdue_commitments(self, today: date) -> "AccountQuerySet":
+        """Accounts with an overdue agreed item (activities.selectors.commitments_overdue_q),
+        from the earliest open due date the rollups keep: as with_open_pipeline."""
+        return self.filter(earliest_commitment_due__lt=today)
+
     # -- renewal ---------------------------------------------------------------------------
     @staticmethod
     def renewal_within_q(today: date, days: int) -> Q:
@@ -478,6 +491,16 @@ class Account(models.Model):
     last_qbr_held_at = models.DateTimeField(
         _("last QBR held"), null=True, blank=True, editable=False
     )
+    # Copied from the account's plans and agreed items by insights.account_rollups when they
+    # are written (their triggers mark the account; the refresh, or a list that filters on
+    # these, takes the marks first), so the list's "open pipeline" and "commitments overdue"
+    # filters read the account row instead of every opportunity and commitment. The nightly
+    # check compares them with the rules (plans.selectors.open_opportunities,
+    # Commitment.objects.overdue) and repairs any drift.
+    open_opportunities = models.PositiveIntegerField(default=0, editable=False)
+    # The earliest due date among the open agreed items: overdue ones exist when it is before
+    # today, so the value does not move at midnight.
+    earliest_commitment_due = models.DateField(null=True, blank=True, editable=False)
     # Revenue windows in the account's currency, written by the nightly job
     # (accounts.services.account_revenue_refresh) so the portfolio dashboard sums 20,000
     # accounts instead of a million revenue records.
@@ -597,6 +620,20 @@ class Account(models.Model):
                 fields=["status"],
                 include=["id", "tier", "last_qbr_held_at", "contract_start", "created_at", "name"],
                 name="account_qbr_due_idx",
+            ),
+            # The list's "open pipeline" filter (AccountQuerySet.with_open_pipeline): its count
+            # is an index-only scan and its first page by name reads 25 entries, instead of
+            # joining every open opportunity to its plan twice (bench/README.md).
+            models.Index(
+                fields=["name", "id"],
+                condition=Q(open_opportunities__gt=0),
+                name="account_open_pipeline_idx",
+            ),
+            # "Commitments overdue" (AccountQuerySet.with_overdue_commitments): a range of this.
+            models.Index(
+                fields=["earliest_commitment_due"],
+                include=["id", "name"],
+                name="account_commitment_due_idx",
             ),
         ]
 

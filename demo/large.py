@@ -39,6 +39,7 @@ from demo import bulk_load
 from demo.bulk_load import Step, execute
 from demo.demo import _exchange_rates_seed, demo_users_seed
 from insights import services as insights_services
+from insights.account_rollups import account_rollups_update
 from insights.playbooks import playbook_defaults_ensure
 from insights.portfolio_slices import portfolio_slices_forget
 
@@ -240,6 +241,9 @@ def _nightly(today: date) -> None:
     requests_deadlines_refresh(stopped=True)
     services.account_revenue_refresh(day=today)
     insights_services.health_months_rebuild()
+    # The accounts' open opportunities and earliest open commitment, which the lists filter on
+    # (the loaded plans and commitments marked nothing, the triggers being off).
+    account_rollups_update()
     # The load ran with the triggers off (and TRUNCATE fires none): the dashboard's summary
     # rows are computed again in full on their next read.
     portfolio_slices_forget()

@@ -45,6 +45,8 @@ from accounts.currency import Rates, converted, rates_on
 from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier, business_date
 from accounts.selectors import current_config
 from activities.models import ClientRequest, Commitment
+from insights.account_rollups import COLUMNS as ROLLUP_COLUMNS
+from insights.account_rollups import account_rollups_drift, account_rollups_update
 from insights.models import (
     ACCOUNT,
     EVERY_SLICE,
@@ -491,6 +493,7 @@ def _accounts_resolved() -> None:
     if not taken:
         return
     ids = sorted({int(value) for _pk, value in taken})
+    account_rollups_update(ids)
     keys = set()
     for start in range(0, len(ids), BATCH):
         for owner_id, industry, region in Account.objects.filter(
@@ -557,7 +560,16 @@ def _every_row(today: date, row_set: _RowSet, inputs, *, portfolio: bool) -> lis
 def _build(today: date) -> int:
     """Every row of `today` from the accounts (inside the lock). The day before's rows stay:
     a page that took its date just before midnight may still be reading them; older ones go."""
-    taken = list(PortfolioSliceMark.objects.values_list("pk", flat=True))
+    # Every account's summary columns first; the marks of the accounts that changed are taken
+    # with the rest, as every slice is computed below. An account mark committed after the
+    # first read stays, for the next refresh: its columns may have been computed before it.
+    accounts_marked = list(
+        PortfolioSliceMark.objects.filter(dimension=ACCOUNT).values_list("pk", flat=True)
+    )
+    account_rollups_update()
+    taken = accounts_marked + list(
+        PortfolioSliceMark.objects.exclude(dimension=ACCOUNT).values_list("pk", flat=True)
+    )
     inputs = _rule_inputs()
     written = _pareto_computed(today, inputs[1]) + _trend_computed(today)
     for row_set in ROW_SETS:
@@ -578,6 +590,16 @@ def _build(today: date) -> int:
         day=today, defaults={"built_at": timezone.now(), "checked_at": None, "drift": None}
     )
     return written
+
+
+@transaction.atomic
+def account_marks_taken() -> None:
+    """Take the marks of accounts (a QBR, opportunity, plan, commitment or client request
+    written): their summary columns computed again (insights.account_rollups), their slices
+    marked for the next refresh. What a list that filters on those columns runs first, so it
+    lists the accounts as they are now: one query when nothing is marked."""
+    _lock()
+    _accounts_resolved()
 
 
 @transaction.atomic
@@ -634,6 +656,30 @@ def _repaired(model, stored: list, fresh: list, key, figures, label, skip=None) 
     return drift
 
 
+def _account_columns_repaired() -> list[str]:
+    """The accounts whose summary columns differ from their rules, repaired: a drift line per
+    account, "account=id: column stored → computed, …". Accounts marked meanwhile are left to
+    the next refresh (what a mark covers is not drift)."""
+    found = account_rollups_drift()
+    marked = {
+        int(value)
+        for value in PortfolioSliceMark.objects.filter(dimension=ACCOUNT).values_list(
+            "value", flat=True
+        )
+    }
+    found = [row for row in found if row[0] not in marked]
+    account_rollups_update([pk for pk, _stored, _computed in found])
+    return [
+        f"account={pk}: "
+        + ", ".join(
+            f"{column} {old} → {new}"
+            for column, old, new in zip(ROLLUP_COLUMNS, stored, computed, strict=True)
+            if old != new
+        )
+        for pk, stored, computed in found
+    ]
+
+
 def _slice_key(row_set: _RowSet):
     return lambda row: (row.dimension, row.value, *(getattr(row, key) for key in row_set.keys))
 
@@ -661,7 +707,7 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     if any(dimension in (SliceDimension.OWNER, EVERY_SLICE) for dimension, _value in moving):
         moving.add((SliceDimension.PORTFOLIO, ""))
     moving_dimensions = {dimension for dimension, _value in moving}
-    drift = []
+    drift = _account_columns_repaired()
     if EVERY_SLICE not in moving_dimensions:
         for row_set, rows in fresh.items():
             drift += _repaired(

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Tier, TimelineKind
+from accounts.models import Account, Tier, TimelineKind
 from accounts.services import (
     milestone_create,
     rating_set,
@@ -34,7 +34,9 @@ from activities.services import (
 )
 from insights.services import health_recompute
 from kam.models import Role
-from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
+from plans.models import AccountPlan
+from tests.factories import AccountFactory, CommitmentFactory, RevenueRecordFactory, UserFactory
+from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
 CRITERIA = ["growth_potential", "market_influence", "strategic_alignment", "referral_value"]
 
@@ -94,6 +96,35 @@ def test_account_list_page_one_has_a_fixed_number_of_queries(
     with django_assert_num_queries(queries):
         large = client.get(url)
     assert len(large.context["page"].object_list) == 6 * rows_per_unit
+
+
+def test_the_pipeline_and_overdue_filters_take_the_account_marks_in_fixed_queries(
+    client_for, leader, kam_user, outsider, config, now, django_assert_num_queries
+):
+    """The list's "open pipeline" and "commitments overdue" read the accounts' summary
+    columns, brought up to date first for the accounts written since (insights.account_rollups):
+    the same statements however many were written."""
+    client = client_for(leader)
+    url = reverse("account_list") + "?pipeline=open&commitments=overdue"
+    _grow_account_list(kam_user, outsider, start=0, units=3)
+    client.get(url)  # warm-up
+    # 1–12 as the leader's list above but for 9, no page to read when the count is 0; in a
+    # savepoint (a transaction in production) 12 the summary rows' lock and 13 the account
+    # marks (none).
+    with django_assert_num_queries(11 + 4):
+        assert not client.get(url).context["page"].object_list
+    overdue_day = timezone.localdate() - timedelta(days=3)
+    for written in (1, 4):
+        accounts = list(Account.objects.order_by("pk")[:written])
+        for account in accounts:
+            CommitmentFactory(account=account, due_date=overdue_day)
+            plan = AccountPlan.objects.filter(account=account).first()
+            OpportunityFactory(plan=plan or AccountPlanFactory(account=account), stage="proposal")
+        # And the page again; then their columns computed, their KAM, industry and region,
+        # those marked for the dashboard's refresh, the account marks taken deleted.
+        with django_assert_num_queries(12 + 4 + 4):
+            page = client.get(url).context["page"]
+        assert {row.pk for row in page.object_list} == {account.pk for account in accounts}
 
 
 # --- account overview and timeline ------------------------------------------------------------

@@ -35,7 +35,9 @@ from accounts.models import (
 from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
+from activities.selectors import commitments_overdue_q
 from insights import tasks
+from insights.account_rollups import account_rollups_drift
 from insights.models import (
     PortfolioSlaSlice,
     PortfolioSlice,
@@ -62,7 +64,7 @@ from insights.selectors import account_list_rows
 from insights.sla import sla_breakdown, sla_day_bounds
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
-from plans.selectors import open_opportunities
+from plans.selectors import open_opportunities, open_pipeline_q
 from tests.factories import AccountFactory, CommitmentFactory, UserFactory
 from tests.insights.sla_data import make_request
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
@@ -148,6 +150,10 @@ write = st.one_of(
         ),
     ),
     st.tuples(st.just("close_commitments"), st.integers(0, 50), st.none()),
+    st.tuples(st.just("reopen_commitments"), st.integers(0, 50), st.none()),
+    st.tuples(st.just("commitments_due"), st.integers(0, 50), st.integers(-20, 20)),
+    # Every opportunity of one account moved to the plan of another (both accounts change).
+    st.tuples(st.just("move_opportunities"), st.integers(0, 50), st.integers(0, 50)),
     # A client request: received so many hours before the moment (around today and the edges
     # of the 30- and 90-day windows, or anywhere), its clocks due and answered or resolved so
     # many hours after receipt (None: still open).
@@ -284,6 +290,16 @@ def _apply(step, kams, tiers, today, leader) -> None:
         )
     elif kind == "close_commitments":
         Commitment.objects.filter(account__in=rows).update(status=CommitmentStatus.CANCELLED)
+    elif kind == "reopen_commitments":
+        Commitment.objects.filter(account__in=rows).update(status=CommitmentStatus.OPEN)
+    elif kind == "commitments_due":
+        Commitment.objects.filter(account__in=rows).update(due_date=today + timedelta(value))
+    elif kind == "move_opportunities":
+        other = Account.objects.get(pk=ids[value % len(ids)])
+        plan = AccountPlan.objects.filter(account=other).first() or AccountPlanFactory(
+            account=other
+        )
+        Opportunity.objects.filter(plan__account__in=rows).update(plan=plan)
     elif kind == "close_opportunities":
         Opportunity.objects.filter(plan__account__in=rows).update(stage=value)
     elif kind == "archive_plan":
@@ -343,6 +359,30 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
         portfolio_summary(leader, PortfolioFilters(), today=today)  # the day's rows
         for step in writes:
             _apply(step, kams, tiers, today, leader)
+
+        # The list's pipeline and overdue commitment filters read the accounts' summary
+        # columns, which the list brings up to date first: the same accounts as the rules, on
+        # any day (the stored earliest due date does not move at midnight).
+        def listed_ids(**rule):
+            return set(
+                account_list_rows(leader, today=rule.pop("day", today), **rule).values_list(
+                    "pk", flat=True
+                )
+            )
+
+        assert listed_ids(open_pipeline=True) == set(
+            Account.objects.filter(open_pipeline_q()).values_list("pk", flat=True)
+        )
+        for day in (
+            today - timedelta(days=21),
+            today,
+            today + timedelta(days=1),
+            today + timedelta(days=21),
+        ):
+            assert listed_ids(commitments_overdue=True, day=day) == set(
+                Account.objects.filter(commitments_overdue_q(day)).values_list("pk", flat=True)
+            ), day
+        assert account_rollups_drift() == []
 
         config = current_config()
         for dimension, value, tier_id, narrowed in _views(kams, tiers):
@@ -786,3 +826,21 @@ def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_change
         with django_assert_num_queries(13 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 2):
             summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
         assert summary.accounts.value == 6
+
+
+def test_the_check_reports_and_repairs_account_columns_that_drifted(book, caplog):
+    """The accounts' summary columns (insights.account_rollups) are checked with the rows."""
+    first, second = Account.objects.order_by("pk")[:2]
+    CommitmentFactory(account=first, due_date=book - timedelta(days=2))
+    portfolio_slices_refresh()
+    Account.objects.filter(pk=first.pk).update(earliest_commitment_due=None)
+    Account.objects.filter(pk=second.pk).update(open_opportunities=7)
+
+    result = portfolio_slices_check()
+
+    assert result.drift == [
+        f"account={first.pk}: earliest_commitment_due None → {book - timedelta(days=2)}",
+        f"account={second.pk}: open_opportunities 7 → 0",
+    ]
+    assert account_rollups_drift() == []
+    assert portfolio_slices_check().drift == []
