@@ -46,7 +46,7 @@ format: $(VENV)/.installed
 
 test: install lint security
 	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_DEBUG=true $(PY) -m kam.devservices exec -- $(PY) -m pytest -n auto --dist loadscope $(PYTEST_ARGS)
 
 # Refresh the vendored front-end libraries from npm (needs Node; the result is committed).
 vendor: $(VENV)/.installed

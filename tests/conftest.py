@@ -1,3 +1,4 @@
+import copy
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.conf import settings
+from django.test import override_settings
 from django.utils import translation
 
 from accounts.models import MONDAY_TO_FRIDAY, WorkingCalendar, weekday_mask
@@ -50,6 +52,20 @@ def _needs_unaccent(request):
     if os.environ.get("CI"):
         pytest.fail(f"{message}; CI's PostgreSQL must have it")
     pytest.skip(f"{message}: set DATABASE_URL to a PostgreSQL with its contrib extensions")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_cache_per_worker(worker_id):
+    """`make test` runs the suite in parallel (pytest-xdist, one worker per core), every worker
+    against the same Redis database: each keeps its cache keys under a prefix of its own, so
+    that one worker's portfolio generation or rate change is not another's."""
+    if worker_id == "master":
+        yield
+        return
+    caches = copy.deepcopy(settings.CACHES)
+    caches["shared"]["KEY_PREFIX"] = f"{caches['shared'].get('KEY_PREFIX', '')}-{worker_id}"
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(autouse=True)

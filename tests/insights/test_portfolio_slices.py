@@ -36,7 +36,7 @@ from accounts.selectors import LIVE, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
 from activities.selectors import commitments_overdue_q
-from insights import tasks
+from insights import portfolio_slices, tasks
 from insights.account_rollups import account_rollups_drift
 from insights.models import (
     PortfolioSlaSlice,
@@ -49,6 +49,7 @@ from insights.portfolio_slices import (
     GROUP_FIELDS,
     RENEWAL_DAYS,
     account_group_rows,
+    account_marks_taken,
     commitment_slice_rows,
     health_month_counts,
     pareto_bucket_rows,
@@ -843,4 +844,23 @@ def test_the_check_reports_and_repairs_account_columns_that_drifted(book, caplog
         f"account={second.pk}: open_opportunities 7 → 0",
     ]
     assert account_rollups_drift() == []
+    assert portfolio_slices_check().drift == []
+
+
+def test_many_account_marks_are_taken_as_every_account_and_every_slice(book, monkeypatch):
+    """Past BATCH marks (a bulk import, the migration that added the columns) every account's
+    columns are computed and every slice is marked, instead of looking up each account."""
+    monkeypatch.setattr(portfolio_slices, "BATCH", 2)
+    accounts = list(Account.objects.order_by("pk")[:3])
+    for account in accounts:
+        CommitmentFactory(account=account, due_date=book - timedelta(days=1))
+
+    account_marks_taken()
+
+    dimensions = set(PortfolioSliceMark.objects.values_list("dimension", flat=True))
+    assert "*" in dimensions and "account" not in dimensions
+    assert set(Account.objects.with_overdue_commitments(book).values_list("pk", flat=True)) == {
+        account.pk for account in accounts
+    }
+    portfolio_slices_refresh()
     assert portfolio_slices_check().drift == []
