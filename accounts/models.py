@@ -629,10 +629,13 @@ class Account(models.Model):
                 condition=Q(open_opportunities__gt=0),
                 name="account_open_pipeline_idx",
             ),
-            # "Commitments overdue" (AccountQuerySet.with_overdue_commitments): a range of this.
+            # "Commitments overdue" (AccountQuerySet.with_overdue_commitments) in the list's
+            # order: its page 500 reads about 15,000 entries of this, index only, where a range
+            # of the due dates sorted the 82,000 overdue accounts' names (100,000 accounts: 72
+            # → 4 ms); its count reads the whole index (8 → 14 ms).
             models.Index(
-                fields=["earliest_commitment_due"],
-                include=["id", "name"],
+                fields=["name", "id"],
+                include=["earliest_commitment_due"],
                 name="account_commitment_due_idx",
             ),
         ]

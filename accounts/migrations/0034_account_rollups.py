@@ -32,8 +32,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="account",
             index=models.Index(
-                fields=["earliest_commitment_due"],
-                include=("id", "name"),
+                fields=["name", "id"],
+                include=("earliest_commitment_due",),
                 name="account_commitment_due_idx",
             ),
         ),
