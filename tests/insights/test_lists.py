@@ -120,6 +120,51 @@ def test_the_last_touch_sort_reads_its_index_in_either_direction(client_for, lea
     assert f"using {index} on accounts_account" in plan
 
 
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [("health", "account_health_sort_asc_idx"), ("-health", "account_health_sort_idx")],
+)
+def test_the_health_sort_reads_its_index_in_either_direction(client_for, leader, sort, index):
+    """As the last-touch sort: unscored accounts last either way, then name and id."""
+    for score in (None, 40, 90, 65):
+        AccountFactory(health_score=score)
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"sort": sort})
+    assert response.status_code == 200
+    scores = [a.health_score for a in response.context["page"]]
+    assert scores == [*sorted(scores[:3], reverse=sort.startswith("-")), None]
+    page = next(q["sql"] for q in queries if " LIMIT " in q["sql"] and "health_score" in q["sql"])
+    plan = plan_without(page, "enable_sort", "enable_seqscan")
+    assert f"using {index} on accounts_account" in plan
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ({"pipeline": "open"}, "account_open_pipeline_idx"),
+        ({"commitments": "overdue"}, "account_commitment_due_idx"),
+    ],
+)
+def test_the_pipeline_and_overdue_filters_read_their_index_in_the_lists_order(
+    client_for, leader, query, index
+):
+    """Both filters read a column of the account row (insights.account_rollups) through an
+    index in the list's order (name, id): page 500 reads 12,500 entries, not every match."""
+    AccountFactory.create_batch(3)
+    # The columns as the rollups would keep them for an open opportunity and a late item.
+    Account.objects.update(open_opportunities=1, earliest_commitment_due="2020-01-01")
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, query)
+    assert len(response.context["page"]) == 3
+    count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
+    page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
+    plan = plan_without(count, "enable_seqscan", "enable_bitmapscan")
+    assert f"Index Only Scan using {index} on accounts_account" in plan
+    # The page: in name order from this index or the plain name index, never sorted.
+    plan = plan_without(page, "enable_sort", "enable_seqscan", "enable_bitmapscan")
+    assert "Sort" not in plan and "Index Scan" in plan
+
+
 def plan_without(sql: str, *methods: str) -> str:
     """EXPLAIN of `sql` with the planner's `methods` (enable_sort…) switched off."""
     with connection.cursor() as cursor:
@@ -404,6 +449,7 @@ def test_a_leader_sees_the_reassign_controls_and_a_kam_does_not(client_for, kam_
 
 
 COUNT_OF_ACCOUNTS = 'SELECT COUNT(*) AS "__count" FROM "accounts_account"'
+PAGE_OF_ACCOUNTS = 'SELECT "accounts_account"."id"'
 
 
 def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
