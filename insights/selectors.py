@@ -10,8 +10,10 @@ from accounts.currency import Rates, converted
 from accounts.models import Account, Tier, business_date
 from accounts.selectors import LIVE, accounts_for_user
 from activities.models import ClientRequest
+from activities.selectors import commitments_overdue_q
 from insights.portfolio_slices import account_marks_taken
 from kam.sorting import Sorting, SortKey
+from plans.selectors import open_pipeline_q
 
 # The list's sortable columns (kam.sorting; `-key` descending). NULLs (never touched, no renewal
 # date, no rate for the currency) go last either way; ties by name, then id.
@@ -104,14 +106,18 @@ def account_list_rows(
         rows = rows.qbr_overdue(today)
     if renewal_within_days is not None:
         rows = rows.renewal_within(today, renewal_within_days)
-    if commitments_overdue or open_pipeline:
-        # Both read columns kept from the accounts' agreed items and plans: the accounts
-        # written since they were last computed are computed first (insights.account_rollups).
-        account_marks_taken()
+    # Both read columns kept from the accounts' agreed items and plans: the accounts written
+    # since they were last computed are computed first (insights.account_rollups); while a
+    # refresh holds them, the rules are read instead (slower, the same accounts).
+    current = (commitments_overdue or open_pipeline) and account_marks_taken()
     if commitments_overdue:
-        rows = rows.with_overdue_commitments(today)
+        rows = (
+            rows.with_overdue_commitments(today)
+            if current
+            else rows.filter(commitments_overdue_q(today))
+        )
     if open_pipeline:
-        rows = rows.with_open_pipeline()
+        rows = rows.with_open_pipeline() if current else rows.filter(open_pipeline_q())
     if revenue in REVENUE_FILTERS:
         rows = rows.filter(REVENUE_FILTERS[revenue])
     if sla_missed_days:
