@@ -5,19 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0034_account_rollups'),
+        ("accounts", "0034_account_rollups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(models.OrderBy(models.F('health_score'), descending=True, nulls_last=True), models.F('name'), models.F('id'), name='account_health_sort_idx'),
+            model_name="account",
+            index=models.Index(
+                models.OrderBy(models.F("health_score"), descending=True, nulls_last=True),
+                models.F("name"),
+                models.F("id"),
+                name="account_health_sort_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(models.OrderBy(models.F('health_score'), nulls_last=True), models.F('name'), models.F('id'), name='account_health_sort_asc_idx'),
+            model_name="account",
+            index=models.Index(
+                models.OrderBy(models.F("health_score"), nulls_last=True),
+                models.F("name"),
+                models.F("id"),
+                name="account_health_sort_asc_idx",
+            ),
         ),
     ]
