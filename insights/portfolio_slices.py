@@ -312,9 +312,15 @@ def _marks_of(dimension: str, value: str) -> Q:
 # --- keeping them current -----------------------------------------------------------------------
 
 
-def _lock() -> None:
+def _lock(*, wait: bool = True) -> bool:
+    """Take the summary rows' lock for this transaction; without `wait`, only if it is free
+    (False when someone else holds it)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        return cursor.fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -463,7 +469,7 @@ def _pareto_curves(today: date, tiers: list[Tier]) -> list[PortfolioParetoBucket
 def _pareto_computed(today: date, tiers: list[Tier]) -> int:
     curves = _pareto_curves(today, tiers)
     PortfolioParetoBucket.objects.filter(day=today).delete()
-    return len(PortfolioParetoBucket.objects.bulk_create(curves))
+    return _inserted(PortfolioParetoBucket, curves)
 
 
 def _trend_counts(today: date, months: set[date] | None = None) -> list[PortfolioTrendCount]:
@@ -482,7 +488,7 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
     if months is not None:
         stale = stale.filter(month__in=months)
     stale.delete()
-    return len(PortfolioTrendCount.objects.bulk_create(counts, batch_size=BATCH))
+    return _inserted(PortfolioTrendCount, counts)
 
 
 def _accounts_resolved() -> None:
@@ -517,9 +523,9 @@ def _accounts_resolved() -> None:
                 (SliceDimension.INDUSTRY, industry),
                 (SliceDimension.REGION, region),
             }
-    PortfolioSliceMark.objects.bulk_create(
+    _inserted(
+        PortfolioSliceMark,
         [PortfolioSliceMark(dimension=dimension, value=value) for dimension, value in keys],
-        batch_size=BATCH,
     )
     _forget([pk for pk, _value in taken])
 
@@ -639,10 +645,8 @@ def account_marks_taken() -> bool:
     Without waiting: while a refresh, a day build or the check holds the lock (a build takes
     seconds at 100,000 accounts), nothing is taken and False says the columns may be behind, so
     that the list reads the rules themselves for this request instead of waiting."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            return False
+    if not _lock(wait=False):
+        return False
     _accounts_resolved()
     return True
 
@@ -702,7 +706,8 @@ def _repaired(model, stored: list, fresh: list, key, figures, label, skip=None) 
 def _account_columns_repaired() -> list[str]:
     """The accounts whose summary columns differ from their rules, repaired: a drift line per
     account, "account=id: column stored → computed, …". Accounts marked meanwhile are left to
-    the next refresh (what a mark covers is not drift)."""
+    the next refresh (what a mark covers is not drift): their marks are read after the
+    comparison, so that one committed while it ran counts."""
     found = account_rollups_drift()
     marked = {
         int(value)

@@ -12,10 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Sum
@@ -69,6 +67,7 @@ from insights.sla import sla_breakdown, sla_day_bounds
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities, open_pipeline_q
+from tests.database import connect
 from tests.factories import AccountFactory, CommitmentFactory, UserFactory
 from tests.insights.sla_data import make_request
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
@@ -878,14 +877,7 @@ def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_wait
     is held by another connection, as by the minute task.)"""
     account = Account.objects.order_by("pk").first()
     CommitmentFactory(account=account, due_date=book - timedelta(days=3))  # marked, not taken
-    db = django_settings.DATABASES["default"]
-    refresh = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or db.get("OPTIONS", {}).get("host") or None,
-        port=db.get("PORT") or None,
-    )
+    refresh = connect()
     try:
         with refresh.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [portfolio_slices.LOCK_KEY])

@@ -6,7 +6,6 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -16,22 +15,14 @@ from activities import services as activity_services
 from insights import services as insights_services
 from plans import services as plan_services
 from tests.conftest import _database_url
+from tests.database import connect
 from tests.factories import RevenueRecordFactory, StakeholderFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _connect(dbname: str):
-    db = settings.DATABASES["default"]
-    conn = psycopg2.connect(
-        dbname=dbname,
-        user=db["USER"],
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or db.get("OPTIONS", {}).get("host") or None,
-        port=db.get("PORT") or None,
-    )
-    conn.autocommit = True
-    return conn
+    return connect(dbname, autocommit=True)
 
 
 def _row_counts(dbname: str) -> dict[str, int]:

@@ -18,7 +18,6 @@ import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.db import connection, connections
@@ -35,6 +34,7 @@ from kam.outbox import outbox_drain
 from plans import services as plan_services
 from plans.models import AccountPlan, Objective, PlanChange
 from tests.conftest import _database_url
+from tests.database import connect
 from tests.factories import StakeholderFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -154,15 +154,7 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
 
     # Hold a lock on the third chunk's accounts: the worker scores chunks 1 and 2, then blocks
     # inside chunk 3's transaction (its scores written, not committed) until it is killed.
-    db = settings.DATABASES["default"]
-    locker = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db.get("PASSWORD") or None,
-        # The quick start's embedded server listens on a socket named in OPTIONS.
-        host=db.get("HOST") or db.get("OPTIONS", {}).get("host") or None,
-        port=db.get("PORT") or None,
-    )
+    locker = connect()
     locker.cursor().execute(
         "SELECT 1 FROM accounts_account WHERE id = ANY(%s) FOR UPDATE", [chunks[2]]
     )
@@ -179,7 +171,7 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
                 "AND wait_event_type = 'Lock'",
-                [db["NAME"]],
+                [settings.DATABASES["default"]["NAME"]],
             )
             return cursor.fetchone()[0] > 0
 
