@@ -377,7 +377,8 @@ class Account(models.Model):
     name = models.CharField(_("name"), max_length=200)
     legal_name = models.CharField(_("legal name"), max_length=250, blank=True)
     tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
-    industry = models.CharField(_("industry"), max_length=100, blank=True, db_index=True)
+    # Filtered on through account_industry_region_idx (its first column), not an index of its own.
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     # The client's own size, not our revenue from them (that is RevenueRecord).
     annual_revenue_musd = models.DecimalField(
@@ -390,7 +391,7 @@ class Account(models.Model):
     founded_year = models.PositiveSmallIntegerField(_("year established"), null=True, blank=True)
     hq_city = models.CharField(_("HQ city"), max_length=100, blank=True)
     hq_country = models.CharField(_("HQ country"), max_length=100, blank=True)
-    region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
     website = models.URLField(_("website"), blank=True)
     parent = models.ForeignKey(
         "self",
@@ -406,11 +407,14 @@ class Account(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
+    # Looked up through account_owner_idx (owner, name, id), as is the tier through
+    # account_tier_idx: neither has an index of its own (Meta.indexes says why).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner KAM"),
         on_delete=models.PROTECT,
         related_name="owned_accounts",
+        db_index=False,
     )
     team = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -437,14 +441,24 @@ class Account(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="accounts",
+        db_index=False,
     )
     # Written by the nightly tiering job (insights.services.tiers_recompute).
     pareto_class = models.CharField(_("Pareto class"), max_length=1, blank=True, editable=False)
     tier_score = models.PositiveSmallIntegerField(
         _("tier score"), null=True, blank=True, editable=False
     )
+    # No index on either: nothing looks accounts up by them but the deletion of a tier or a
+    # scoring configuration (an admin's rare act, a scan of the accounts then), and every
+    # nightly account update that is not HOT would write one more entry for each.
     recommended_tier = models.ForeignKey(
-        "Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        "Tier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     recommendation_config = models.ForeignKey(
         "ScoringConfig",
@@ -453,6 +467,7 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        db_index=False,
     )
     recommended_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A leader reviewed the current recommendation (accepted or overrode it); the nightly job
@@ -575,9 +590,16 @@ class Account(models.Model):
                 name="account_renewal_not_before_start",
             ),
         ]
+        # Every index here is written again by each account update that is not HOT, as the
+        # nightly health's are once a score changes (the comment on health_band): an index is
+        # added for a page that needs it, and none duplicates another's first columns.
         indexes = [
             GinIndex(fields=["search_vector"], name="account_search_idx"),
-            models.Index(fields=["owner", "name"]),
+            # A KAM's accounts (accounts_for_user, the owner filter, the owner's PROTECT check)
+            # and, for one owner or tier, the list's page in its default order (name, id),
+            # index only.
+            models.Index(fields=["owner", "name", "id"], name="account_owner_idx"),
+            models.Index(fields=["tier", "name", "id"], name="account_tier_idx"),
             # The list's last-touch sort, each direction (insights.selectors: NULLs last either
             # way, then name and id): page 1 reads 25 entries and page 500 12,500 instead of
             # sorting every account (11 → 1 and 16 → 2 ms at 20,000 accounts). The ascending
@@ -605,14 +627,16 @@ class Account(models.Model):
                 models.F("id"),
                 name="account_health_sort_asc_idx",
             ),
-            models.Index(fields=["tier", "name"]),
             # The accounts list's default order (name, then id): page 1 reads 25 entries
             # instead of sorting every account (bench/README.md).
             models.Index(fields=["name", "id"], name="account_name_idx"),
             # The filters' industries and regions for someone who sees every account: one
             # probe per distinct pair (accounts.selectors.industries_and_regions_for_user)
             # instead of reading every account on each list and dashboard view.
+            # The first column also serves the industry filter alone; the region filter has its
+            # own.
             models.Index(fields=["industry", "region"], name="account_industry_region_idx"),
+            models.Index(fields=["region"], name="account_region_idx"),
             # The dashboard's next renewals (soonest first, then name) and the list's renewal
             # sort read the first rows of this index instead of sorting the window's accounts;
             # its at-risk table and the band filter probe the band instead of reading every

@@ -48,6 +48,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, Tier  # noqa: E402
+from insights.portfolio_slices import portfolio_slices_refresh  # noqa: E402
 from kam.models import User  # noqa: E402
 
 settings.DEBUG = False
@@ -596,10 +597,15 @@ def main() -> None:
         # updated row's heap page where an index-only scan reads the index alone (a count of
         # every account: 2 → 16 ms after the health benchmark), and autovacuum may be off on a
         # test machine's server.
+        # The summary rows are brought up to date first, as the minute task keeps them: the
+        # marks a seed or the health benchmark left are taken (and deleted) here, not by the
+        # first measured dashboard, whose deleted marks every later one would walk past.
         started = time.perf_counter()
+        portfolio_slices_refresh()
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
-        log(f"VACUUM (ANALYZE) of the database: {time.perf_counter() - started:.1f} s")
+        elapsed = time.perf_counter() - started
+        log(f"summary rows brought up to date, VACUUM (ANALYZE) of the database: {elapsed:.1f} s")
     log(f"database {settings.DATABASES['default']['NAME']}: "
         f"{Account.objects.count()} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
     cpu_started = os.times()

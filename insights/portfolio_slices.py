@@ -622,16 +622,19 @@ def _build(today: date) -> int:
         written += _portfolio_summed(today, row_set)
     _forget(taken)
     kept = today - timedelta(days=1)
-    for model in (
-        *(row_set.model for row_set in ROW_SETS),
-        PortfolioParetoBucket,
-        PortfolioTrendCount,
-    ):
+    models = (*(row_set.model for row_set in ROW_SETS), PortfolioParetoBucket, PortfolioTrendCount)
+    for model in models:
         model.objects.filter(day__lt=kept).delete()
     PortfolioSliceBuild.objects.filter(day__lt=kept).delete()
     PortfolioSliceBuild.objects.update_or_create(
         day=today, defaults={"built_at": timezone.now(), "checked_at": None, "drift": None}
     )
+    # Every row the dashboard reads is new, and the planner's statistics still describe the
+    # day before's until autovacuum samples the tables again: for the new day's rows it expects
+    # one, and sorted the KAM slices' 38,000 rows to sum them (100,000 accounts: 26 ms instead of
+    # 9). Sampled here, inside the build's transaction: 0.1 s.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(model._meta.db_table for model in models)}")
     return written
 
 
