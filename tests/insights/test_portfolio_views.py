@@ -389,8 +389,14 @@ def test_load_table_shows_the_most_loaded_kams_and_the_csv_every_kam(
     response = client.get(reverse("portfolio"))
     summary = response.context["summary"]
     assert [row.name for row in summary.load_shown] == [kam_user.full_name]  # over the policy
-    assert summary.load[1].accounts.url == ""  # not shown, not linked
+    # The page builds the rows it draws only, and counts every KAM.
+    assert (len(summary.load), summary.load_total, summary.has_every_kam) == (1, 2, False)
     assert "The 1 most loaded of 2 KAMs" in response.content.decode()
+    every = portfolio_summary(leader, PortfolioFilters())
+    assert [row.name for row in every.load[:1]] == [kam_user.full_name] and every.has_every_kam
+    assert every.load[1].accounts.url == ""  # not shown, not linked
+    assert summary.sla_kams_total == len(every.sla_kams)
+    assert summary.sla_kams == every.sla_kams[:1]
     rows = read_csv(client.get(reverse("portfolio_export", args=["load", "csv"])))
     assert len(rows) == 3
 
