@@ -34,6 +34,7 @@ from activities.models import (
 )
 from activities.sla import request_deadlines
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
+from kam.bulk import rows_updated
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -880,7 +881,6 @@ def calendar_token_revoke(*, user) -> int:
 
 
 @transaction.atomic
-@transaction.atomic
 def notifications_send(*, notices: list[Notification]) -> int:
     """Deliver in-app notices, at most one open (unread, unresolved) per subject: (person,
     account, kind, ref). A new event about a subject with an open notice refreshes it (its
@@ -920,7 +920,7 @@ def notifications_send(*, notices: list[Notification]) -> int:
         elif (*subject, notice.day) not in sent_on:
             notice.created_at = now
             added.append(notice)
-    Notification.objects.bulk_update(refreshed, ["params", "day", "created_at"])
+    rows_updated(Notification, refreshed, ["params", "day", "created_at"])
     created = Notification.objects.bulk_create(added, ignore_conflicts=True)
     return len(refreshed) + len(created)
 

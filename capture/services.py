@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -50,6 +49,7 @@ from capture.models import (
     SenderAlias,
 )
 from capture.parsing import MessageRefused, ParsedMessage, parse_message, thread_key
+from kam.bulk import rows_updated
 from kam.outbox import outbox_enqueue
 from kam.retention import RetentionCutoff
 
@@ -360,32 +360,9 @@ class _Batch:
         if len(self.messages) == 1:
             self.messages[0].save(update_fields=_PROCESSED_FIELDS)
         elif self.messages:
-            _messages_update(self.messages)
+            rows_updated(InboundMessage, self.messages, _PROCESSED_FIELDS)
         MessageAttachment.objects.bulk_create(self.attachments)
         self.logs, self.messages, self.attachments = [], [], []
-
-
-def _messages_update(messages: list[InboundMessage]) -> None:
-    """Save the processed fields of many messages in one UPDATE, the rows sent as one JSON
-    document (bulk_update's CASE per field and row cost more than one UPDATE per message)."""
-    fields = [InboundMessage._meta.get_field(name) for name in _PROCESSED_FIELDS]
-    rows = []
-    for message in messages:
-        row = {"id": message.pk}
-        for field in fields:
-            value = getattr(message, field.attname)
-            row[field.column] = value.isoformat() if isinstance(value, datetime) else value
-        rows.append(row)
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(f.column)} = r.{quote(f.column)}" for f in fields)
-    types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-    table = quote(InboundMessage._meta.db_table)
-    update = (
-        f"UPDATE {table} AS m SET {columns} "  # noqa: S608  # nosec B608 - names from the model
-        f"FROM jsonb_to_recordset(%s::jsonb) AS r (id bigint, {types}) WHERE m.id = r.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(update, [json.dumps(rows, separators=(",", ":"))])
 
 
 def _resolve_user(message: InboundMessage, parsed: ParsedMessage, batch: _Batch):

@@ -37,6 +37,7 @@ from insights.health_inputs import (
 )
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
+from kam.bulk import rows_updated
 from kam.models import AuditEvent
 from kam.outbox import outbox_enqueue
 
@@ -187,7 +188,7 @@ def _health_notices_settle(rows: list[dict], owners: dict, *, day: date, now) ->
             notice.resolved_at = now
             recovered.setdefault(notice.account_id, notice.params.get("to"))
         settled.append(notice)
-    Notification.objects.bulk_update(settled, ["resolved_at", "params"])
+    rows_updated(Notification, settled, ["resolved_at", "params"])
     return [
         Notification(
             user_id=owners[account_id],
