@@ -4,7 +4,7 @@ the list's whole state in its URL."""
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,6 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, ExchangeRate, SavedView, Tier
@@ -143,7 +142,7 @@ def test_the_health_sort_reads_its_index_in_either_direction(client_for, leader,
     ("query", "index"),
     [
         ({"pipeline": "open"}, "account_open_pipeline_idx"),
-        ({"commitments": "overdue"}, "account_name_idx"),
+        ({"commitments": "overdue"}, "account_commitment_due_idx"),
     ],
 )
 def test_the_pipeline_and_overdue_filters_read_their_index_in_the_lists_order(
@@ -164,39 +163,6 @@ def test_the_pipeline_and_overdue_filters_read_their_index_in_the_lists_order(
     # The page: in name order from this index or the plain name index, never sorted.
     plan = plan_without(page, "enable_sort", "enable_seqscan", "enable_bitmapscan")
     assert "Sort" not in plan and "Index Scan" in plan
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        {"status": "live"},
-        {"touch": "overdue"},
-        {"renewal": "90"},
-        {"pareto": "A", "revenue": "last_12m"},
-        {"q": "Ltda"},
-        {"commitments": "overdue"},
-    ],
-)
-def test_a_broad_filter_finds_its_page_in_the_name_index_alone(client_for, leader, query):
-    """The columns these filters test ride along in account_name_idx: a page deep in a filter
-    that matches most accounts walks the index in the list's order, reading no account row
-    and sorting nothing (at 100,000 accounts, bench/README.md)."""
-    for n in range(3):
-        AccountFactory(name=f"Cliente {n} Ltda", tier=None)
-    # Each filter matches them (as the nightly jobs and the rollups would set the columns).
-    Account.objects.update(
-        renewal_date=timezone.localdate() + timedelta(days=30),
-        pareto_class="A",
-        revenue_last_12m=1000,
-        earliest_commitment_due="2020-01-01",
-        last_touch_at=None,
-    )
-    with CaptureQueriesContext(connection) as queries:
-        response = client_for(leader).get(URL, query)
-    assert len(response.context["page"]) == 3
-    page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
-    plan = plan_without(page, "enable_sort", "enable_seqscan", "enable_bitmapscan")
-    assert "Index Only Scan using account_name_idx on accounts_account" in plan, plan
 
 
 def plan_without(sql: str, *methods: str) -> str:

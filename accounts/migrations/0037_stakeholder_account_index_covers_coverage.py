@@ -8,7 +8,7 @@ FK_INDEX = "accounts_stakeholder_account_id_68668c56"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0037_account_name_index_covers_list_filters"),
+        ("accounts", "0036_account_indexes_not_duplicated"),
     ]
 
     operations = [
