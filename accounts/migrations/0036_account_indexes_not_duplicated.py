@@ -4,11 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The indexes Django made for these foreign keys; account_owner_idx and account_tier_idx lead
-# with the first two, nothing looks accounts up by the other two (accounts.models).
+# The indexes Django made for these foreign keys; account_owner_idx leads with the first,
+# nothing looks accounts up by the other two (accounts.models).
 FK_INDEXES = {
     "owner": "accounts_account_owner_id_7b1fcbd0",
-    "tier": "accounts_account_tier_id_fcb6c0f7",
     "recommended_tier": "accounts_account_recommended_tier_id_311077e0",
     "recommendation_config": "accounts_account_recommendation_config_id_51d08480",
 }
@@ -60,19 +59,6 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",
                         to="accounts.tier",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="account",
-                    name="tier",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="accounts",
-                        to="accounts.tier",
-                        verbose_name="tier",
                     ),
                 ),
             ],
