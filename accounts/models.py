@@ -407,13 +407,11 @@ class Account(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
-    # Looked up through account_owner_idx (owner, name, id), not an index of its own.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner KAM"),
         on_delete=models.PROTECT,
         related_name="owned_accounts",
-        db_index=False,
     )
     team = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -590,11 +588,13 @@ class Account(models.Model):
         ]
         # Every index here is written again by each account update that is not HOT, as the
         # nightly health's are once a score changes (the comment on health_band): an index is
-        # added for a page that needs it. The tier's own index (its foreign key's) stays beside
-        # account_tier_idx: four values deduplicate it to a third of that one's size, which the
-        # touch-overdue filter's bitmaps of a tier each read (its count at 100,000 accounts: 34
-        # ms without, 14 with). An INCLUDE index cannot deduplicate and grows under those
-        # updates (bench/README.md, "Nightly health at 100,000 accounts").
+        # added for a page that needs it. The owner's and the tier's own indexes (their foreign
+        # keys') stay beside account_owner_idx and account_tier_idx: few values deduplicate them
+        # to a third of those ones' size, which the touch-overdue filter's bitmaps of a tier
+        # and the filter options' probe of each KAM read (at 100,000 accounts the touch-overdue
+        # count 34 ms without the tier's, 14 with; the KAMs' probe 4 and 2–3 ms). An INCLUDE
+        # index cannot deduplicate and grows under those updates (bench/README.md, "Nightly
+        # health at 100,000 accounts").
         indexes = [
             GinIndex(fields=["search_vector"], name="account_search_idx"),
             # A KAM's accounts (accounts_for_user, the owner filter, the owner's PROTECT check)

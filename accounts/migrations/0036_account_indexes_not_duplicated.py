@@ -4,10 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The indexes Django made for these foreign keys; account_owner_idx leads with the first,
-# nothing looks accounts up by the other two (accounts.models).
+# The indexes Django made for these foreign keys: nothing looks accounts up by them
+# (accounts.models).
 FK_INDEXES = {
-    "owner": "accounts_account_owner_id_7b1fcbd0",
     "recommended_tier": "accounts_account_recommended_tier_id_311077e0",
     "recommendation_config": "accounts_account_recommendation_config_id_51d08480",
 }
@@ -24,17 +23,6 @@ class Migration(migrations.Migration):
         # foreign key, which checks every account again for nothing (as in 0028).
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.AlterField(
-                    model_name="account",
-                    name="owner",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="owned_accounts",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="owner KAM",
-                    ),
-                ),
                 migrations.AlterField(
                     model_name="account",
                     name="recommendation_config",
