@@ -362,16 +362,8 @@ class PortfolioSummary:
         return self.rates.missing
 
     @property
-    def load_shown(self) -> list[LoadRow]:
-        return self.load[:LOAD_ROWS]
-
-    @property
     def sla_windows(self) -> tuple[int, ...]:
         return WINDOWS
-
-    @property
-    def sla_kams_shown(self) -> list[SlaRow]:
-        return self.sla_kams[:LOAD_ROWS]
 
     @property
     def has_every_kam(self) -> bool:

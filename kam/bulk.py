@@ -25,6 +25,21 @@ def _document(rows: list[dict]) -> str:
     return json.dumps(rows, default=str, separators=(",", ":"))
 
 
+def _written(sql: str, rows: Sequence, fields) -> int:
+    """Run `sql` (one %s: the JSON document) for each BATCH of `rows`, each row sent as
+    {column: value} of `fields`. Returns the rows the statements wrote."""
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            batch = [
+                {field.column: getattr(row, field.attname) for field in fields}
+                for row in rows[start : start + BATCH]
+            ]
+            cursor.execute(sql, [_document(batch)])
+            written += cursor.rowcount
+    return written
+
+
 def _record(fields) -> str:
     quote = connection.ops.quote_name
     return ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
@@ -38,30 +53,22 @@ def rows_inserted(model, rows: Sequence) -> int:
     stamped = [
         f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]
-    for row in rows if stamped else ():
-        for field in stamped:
-            field.pre_save(row, add=True)
+    if stamped:
+        for row in rows:
+            for field in stamped:
+                field.pre_save(row, add=True)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model  # nosec B608
         f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r ({_record(fields)})"
     )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            batch = [
-                {field.column: getattr(row, field.attname) for field in fields}
-                for row in rows[start : start + BATCH]
-            ]
-            cursor.execute(sql, [_document(batch)])
-    return len(rows)
+    return _written(sql, rows, fields)
 
 
 def rows_updated(model, rows: Sequence, field_names: Sequence[str]) -> int:
     """Save `field_names` of the saved `rows` (instances of `model`), matched by primary key.
     Returns the rows updated."""
-    if not rows:
-        return 0
     fields = [model._meta.get_field(name) for name in field_names]
     pk = model._meta.pk
     quote = connection.ops.quote_name
@@ -71,13 +78,4 @@ def rows_updated(model, rows: Sequence, field_names: Sequence[str]) -> int:
         f"FROM jsonb_to_recordset(%s::jsonb) AS r ({_record([pk, *fields])}) "
         f"WHERE m.{quote(pk.column)} = r.{quote(pk.column)}"
     )
-    updated = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            batch = [
-                {field.column: getattr(row, field.attname) for field in (pk, *fields)}
-                for row in rows[start : start + BATCH]
-            ]
-            cursor.execute(sql, [_document(batch)])
-            updated += cursor.rowcount
-    return updated
+    return _written(sql, rows, [pk, *fields])
