@@ -25,7 +25,7 @@ from accounts.forms import (
     RatingForm,
     SatisfactionForm,
 )
-from accounts.models import Account, ExchangeRate, RatingCriterion, business_date
+from accounts.models import ExchangeRate, RatingCriterion, business_date
 from accounts.selectors import (
     Access,
     account_health,
@@ -71,7 +71,7 @@ from kam.models import user_choices
 from kam.pagination import DeferredJoinPaginator
 from kam.params import cursor_param
 from kam.search import search_query
-from plans.selectors import stale_plans
+from plans.selectors import account_stale_plan
 
 # Hits per kind: in the Ctrl/⌘-K palette, on the results page, and on the page of one kind.
 PALETTE_PER_KIND = 5
@@ -190,7 +190,7 @@ def account_detail(request, pk: int):
         next_touch_due=account.next_touch_due(default_cadence),
         touch_overdue=account.touch_overdue(business_date(), default_cadence),
         qbr_next=qbr_next_planned(account, business_date()) if account.is_qbr_tracked else None,
-        stale_plan=stale_plans(Account.objects.filter(pk=account.pk), timezone.localdate()).first(),
+        stale_plan=account_stale_plan(account, timezone.localdate()),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=list(account.team.all()),
         subsidiaries=list(account.subsidiaries.order_by("name")),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account
 from plans import services
 from plans.selectors import (
+    account_stale_plan,
     get_plan_for_user,
     open_high_risk_counts,
     plan_progress,
@@ -89,6 +90,9 @@ def test_stale_plans_lists_active_plans_not_reviewed_for_90_days(kam_user, now):
     for plan in (fresh, borderline, stale, never_reviewed_old, never_reviewed_new):
         plan.refresh_from_db()
         assert plan.is_stale(TODAY) is (plan in result)
+        # The account page's banner reads the same rule, one account at a time.
+        assert account_stale_plan(plan.account, TODAY) == (plan if plan in result else None)
+    assert account_stale_plan(draft.account, TODAY) is None
 
 
 def test_stale_plans_only_covers_the_accounts_given(kam_user, now):
