@@ -248,8 +248,13 @@ class AccountQuerySet(models.QuerySet):
         reminders and My work pick those due soon or overdue. NOT EXISTS, which PostgreSQL
         plans as an anti-join either way round: My work's 70 accounts probe the QBR index, where
         the hashed id set of qbr_planned_ahead_q read every account (64 ms at 100,000)."""
-        planned = self.qbrs_planned_ahead(today).filter(account_id=OuterRef("pk"))
-        return self.qbr_tracked().exclude(Exists(planned)).with_qbr_due()
+        return self.filter(self.qbr_unscheduled_q(today)).with_qbr_due()
+
+    @classmethod
+    def qbr_unscheduled_q(cls, today: date) -> Q:
+        """qbr_unscheduled as a condition (My work reads it as a flag of each account)."""
+        planned = cls.qbrs_planned_ahead(today).filter(account_id=OuterRef("pk"))
+        return Q(status__in=QBR_TRACKED_STATUSES) & ~Q(Exists(planned))
 
     # -- pipeline and agreed items (columns kept by insights.account_rollups) ---------------
     def with_open_pipeline(self) -> "AccountQuerySet":

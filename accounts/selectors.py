@@ -566,11 +566,19 @@ def calendar_for_account(account: Account) -> BusinessCalendar:
 
 def calendars_by_account(account_ids: Iterable[int]) -> dict[int, BusinessCalendar]:
     """{account id: calendar} for many accounts in three queries whatever their number: the
-    accounts' owners, the calendars, the company holidays. Unknown ids are left out."""
+    accounts' owners, then calendars_of. Unknown ids are left out."""
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    owners = dict(Account.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
+    return calendars_of(Account.objects.filter(pk__in=ids).only("owner_id"))
+
+
+def calendars_of(accounts: Iterable[Account]) -> dict[int, BusinessCalendar]:
+    """{account id: calendar} for accounts already read (their owner_id is enough): the
+    calendars of their owners (calendars_for_users, two queries)."""
+    owners = {account.pk: account.owner_id for account in accounts}
+    if not owners:
+        return {}
     by_user = calendars_for_users(owners.values())
     return {account_id: by_user[owner_id] for account_id, owner_id in owners.items()}
 

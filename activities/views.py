@@ -115,7 +115,7 @@ def my_work_page(request):
         for key, heading, items, *rest in groups
     ]
     add_form = AgreedItemForm(
-        accounts=account_choices(my_accounts(request.user)),
+        accounts=work.account_choices,
         initial={"due_date": today + timedelta(days=7)},
         prefix="item",
     )

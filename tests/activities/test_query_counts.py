@@ -102,7 +102,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         )
 
 
-MY_WORK_QUERIES = 15
+MY_WORK_QUERIES = 11
 FOLLOW_THROUGH_QUERIES = 8
 
 
@@ -116,13 +116,12 @@ def test_my_work_has_a_fixed_number_of_queries(
     client.get(url)  # warm-up
 
     # 1 session, 2 user, 3 current scoring config (default touch cadence),
-    # 4 my open commitments due within 14 days (+ account, owners), 5 accounts owed a touch
-    # (+ owner, tier), 6 accounts with a key contact gone, 7 their stakeholders, 8 accounts
-    # with no QBR scheduled (+ due date from the row, owner, tier), 9 my requests awaiting an
-    # answer (+ account, owner, requester), 10-12 their accounts' working calendars (owners,
-    # calendars, company holidays: accounts.selectors.calendars_by_account), 13 my meetings
-    # over and not logged or dismissed (+ account), 14 my accounts (the quick add's choices),
-    # 15 unread notifications (bell)
+    # 4 my open commitments due within 14 days (+ account, owners), 5 my accounts (+ tier;
+    # the quick add's choices, each flagged owed a touch, key contact gone, QBR unscheduled
+    # with its due date), 6 the stakeholders of those with a key contact gone, 7 my requests
+    # awaiting an answer (+ account, owner, requester), 8-9 their owners' working calendars
+    # (calendars, company holidays: accounts.selectors.calendars_of), 10 my meetings over
+    # and not logged or dismissed (+ account), 11 unread notifications (bell)
     with django_assert_num_queries(MY_WORK_QUERIES):
         small = client.get(url)
     work = small.context["work"]
