@@ -6,6 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
@@ -30,14 +31,12 @@ FOLLOW_UP_MODES = (
 )
 
 
-@register.simple_tag
 def follow_up_links(commitment, row=None, show_account=False) -> str:
-    """{% follow_up_links commitment row show_account %}: an open agreed item's follow-up
-    buttons (FOLLOW_UP_MODES), each a link to its form that htmx opens in the item's panel
-    (commitment_controls.html). Built in Python: drawn with the template language, the four
-    links of each of My work's 50-odd items were a third of the page's template time
-    (bench/README.md, "Templates"); joined as text, each value escaped once, the paths from
-    `_pk_path` (reverse() took 30 µs a call, four per item)."""
+    """An open agreed item's follow-up buttons (FOLLOW_UP_MODES) in commitment_controls, each
+    a link to its form that htmx opens in the item's panel. Built in Python: drawn with the
+    template language, the four links of each of My work's 50-odd items were a third of the
+    page's template time (bench/README.md, "Templates"); joined as text, each value escaped
+    once, the paths from `_pk_path` (reverse() took 30 µs a call, four per item)."""
     row = escaped(row or "")
     extra = "&amp;show_account=1" if show_account else ""
     pk = commitment.pk
@@ -52,6 +51,56 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
             f'{escaped(label)}<span class="visually-hidden"> “{title}”</span></a>'
         )
     return mark_safe("\n  ".join(links))  # noqa: S308  # nosec B308 B703 - each value escaped
+
+
+@register.simple_tag(takes_context=True)
+def commitment_controls(context, commitment, row=None, show_account=False, undo=False) -> str:
+    """{% commitment_controls commitment row show_account undo %}: the follow-through buttons of
+    one agreed item (an open one: Done and follow_up_links; a done or cancelled one: Reopen,
+    or Undo right after it was done), its History link and the panel they open. `row` says
+    where it is drawn ("plan": the plan's table, whose cell the buttons replace). Built in
+    Python like follow_up_links: drawn with the template language (a form, a URL and nine
+    variables an item), the controls were a quarter of My work's template time
+    (bench/README.md, "My work")."""
+    request = context["request"]
+    pk = commitment.pk
+    title = escaped(commitment.title)
+    row_value = escaped(row or "")
+    where = (get_script_prefix(), get_urlconf())
+    csrf = str(context.get("csrf_token", ""))
+    hidden = (
+        (f'<input type="hidden" name="csrfmiddlewaretoken" value="{escaped(csrf)}">'
+         if csrf and csrf != "NOTPROVIDED" else "")
+        + f'<input type="hidden" name="next" value="{escaped(request.get_full_path())}">'
+        + ('<input type="hidden" name="show_account" value="1">' if show_account else "")
+        + (f'<input type="hidden" name="row" value="{row_value}">' if row else "")
+    )  # fmt: skip
+    target = "this" if row == "plan" else "closest li"
+    if commitment.status == CommitmentStatus.OPEN:
+        action = _pk_path("commitment_complete", pk, where)
+        button = (
+            '<button type="submit" class="btn btn-success btn-sm">'
+            '<i class="bi bi-check-lg" aria-hidden="true"></i> '
+            f"{escaped(pgettext('button', 'Done'))}"
+        )
+        after = "\n  " + follow_up_links(commitment, row, show_account)
+    else:
+        action = _pk_path("commitment_reopen", pk, where)
+        label = gettext("Undo") if undo else gettext("Reopen")
+        button = f'<button type="submit" class="btn btn-outline-secondary btn-sm">{escaped(label)}'
+        after = ""
+    history = _pk_path("commitment_history", pk, where)
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
+        '<div class="d-flex flex-wrap gap-1 align-items-center follow-up-controls">\n'
+        f'  <form method="post" action="{action}" hx-post="{action}" hx-target="{target}" '
+        f'hx-swap="outerHTML">\n    {hidden}\n'
+        f'    {button}<span class="visually-hidden"> “{title}”</span></button>\n  </form>{after}\n'
+        f'  <a class="btn btn-link btn-sm" href="{history}?row={row_value}" '
+        f'hx-get="{history}?row={row_value}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
+        f'{escaped(gettext("History"))}<span class="visually-hidden"> “{title}”</span></a>\n'
+        "</div>\n"
+        f'<div id="follow-up-{pk}" class="follow-up-panel w-100" aria-live="polite"></div>'
+    )
 
 
 _PK_MARK = 987654321

@@ -399,8 +399,9 @@ def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
 @given(pk=st.integers(min_value=1, max_value=2**63 - 1))
 @settings(max_examples=50, deadline=None)
 def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
-    """follow_up_links builds its paths around the id once reversed (_pk_path): the same as
-    reverse() for any id, with the site served at the root or under a prefix."""
+    """commitment_controls and follow_up_links build their paths around the id once reversed
+    (_pk_path): the same as reverse() for any id, with the site served at the root or under a
+    prefix."""
     from django.urls import get_urlconf, set_script_prefix
 
     from activities.templatetags.commitment_tags import FOLLOW_UP_MODES, _pk_path
@@ -408,7 +409,12 @@ def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
     for prefix in ("/", "/kam/"):
         set_script_prefix(prefix)
         try:
-            for url_name, _label in FOLLOW_UP_MODES:
+            for url_name in (
+                *(name for name, _label in FOLLOW_UP_MODES),
+                "commitment_complete",
+                "commitment_reopen",
+                "commitment_history",
+            ):
                 where = (prefix, get_urlconf())
                 assert _pk_path(url_name, pk, where) == reverse(url_name, args=[pk])
         finally:
