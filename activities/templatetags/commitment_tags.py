@@ -62,19 +62,11 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
     Python like follow_up_links: drawn with the template language (a form, a URL and nine
     variables an item), the controls were a quarter of My work's template time
     (bench/README.md, "My work")."""
-    request = context["request"]
     pk = commitment.pk
     title = escaped(commitment.title)
     row_value = escaped(row or "")
     where = (get_script_prefix(), get_urlconf())
-    csrf = str(context.get("csrf_token", ""))
-    hidden = (
-        (f'<input type="hidden" name="csrfmiddlewaretoken" value="{escaped(csrf)}">'
-         if csrf and csrf != "NOTPROVIDED" else "")
-        + f'<input type="hidden" name="next" value="{escaped(request.get_full_path())}">'
-        + ('<input type="hidden" name="show_account" value="1">' if show_account else "")
-        + (f'<input type="hidden" name="row" value="{row_value}">' if row else "")
-    )  # fmt: skip
+    hidden = _form_inputs(context, show_account=show_account, row=row)
     target = "this" if row == "plan" else "closest li"
     if commitment.status == CommitmentStatus.OPEN:
         action = _pk_path("commitment_complete", pk, where)
@@ -101,6 +93,63 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
         "</div>\n"
         f'<div id="follow-up-{pk}" class="follow-up-panel w-100" aria-live="polite"></div>'
     )
+
+
+def _form_inputs(context, *, show_account=False, row=None) -> str:
+    """The hidden inputs of a row's POST form: the CSRF token (as {% csrf_token %} draws it),
+    where to go back to without JavaScript, and what the row's fragment needs to be drawn
+    again."""
+    csrf = str(context.get("csrf_token", ""))
+    path = escaped(context["request"].get_full_path())
+    return (
+        (f'<input type="hidden" name="csrfmiddlewaretoken" value="{escaped(csrf)}">'
+         if csrf and csrf != "NOTPROVIDED" else "")
+        + f'<input type="hidden" name="next" value="{path}">'
+        + ('<input type="hidden" name="show_account" value="1">' if show_account else "")
+        + (f'<input type="hidden" name="row" value="{escaped(row)}">' if row else "")
+    )  # fmt: skip
+
+
+def _row_form(action: str, hidden: str, button: str) -> str:
+    """A one-button POST form that htmx sends and whose answer replaces the row."""
+    return (
+        f'<form method="post" action="{action}" hx-post="{action}" hx-target="closest li" '
+        f'hx-swap="outerHTML">\n    {hidden}\n    {button}\n  </form>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def request_controls(context, client_request, show_account=False) -> str:
+    """{% request_controls client_request show_account %}: a client request's buttons, Answered
+    while it awaits a first answer, Resolved while it is open, else Reopen; each a form that
+    htmx sends, the row drawn again in its place. In Python like commitment_controls: My work
+    draws twenty-odd requests with two forms each."""
+    pk = client_request.pk
+    where = (get_script_prefix(), get_urlconf())
+    hidden = _form_inputs(context, show_account=show_account)
+    mark = f'<span class="visually-hidden"> #{int(pk)}</span>'
+    forms = []
+    if client_request.is_awaiting_response:
+        forms.append(_row_form(
+            _pk_path("request_respond", pk, where), hidden,
+            '<button type="submit" class="btn btn-outline-primary btn-sm">'
+            '<i class="bi bi-reply" aria-hidden="true"></i> '
+            f'{escaped(pgettext("button", "Answered"))}{mark}</button>',
+        ))  # fmt: skip
+    if client_request.is_open:
+        forms.append(_row_form(
+            _pk_path("request_resolve", pk, where), hidden,
+            '<button type="submit" class="btn btn-success btn-sm">'
+            '<i class="bi bi-check-lg" aria-hidden="true"></i> '
+            f'{escaped(pgettext("button", "Resolved"))}{mark}</button>',
+        ))  # fmt: skip
+    else:
+        forms.append(_row_form(
+            _pk_path("request_reopen", pk, where), hidden,
+            '<button type="submit" class="btn btn-outline-secondary btn-sm">'
+            f'{escaped(gettext("Reopen"))}{mark}</button>',
+        ))  # fmt: skip
+    return mark_safe("\n  ".join(forms))  # noqa: S308  # nosec B308 B703 - each value escaped
 
 
 _PK_MARK = 987654321

@@ -399,7 +399,7 @@ def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
 @given(pk=st.integers(min_value=1, max_value=2**63 - 1))
 @settings(max_examples=50, deadline=None)
 def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
-    """commitment_controls and follow_up_links build their paths around the id once reversed
+    """commitment_controls, request_controls and follow_up_links build their paths around the id once reversed
     (_pk_path): the same as reverse() for any id, with the site served at the root or under a
     prefix."""
     from django.urls import get_urlconf, set_script_prefix
@@ -414,6 +414,9 @@ def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
                 "commitment_complete",
                 "commitment_reopen",
                 "commitment_history",
+                "request_respond",
+                "request_resolve",
+                "request_reopen",
             ):
                 where = (prefix, get_urlconf())
                 assert _pk_path(url_name, pk, where) == reverse(url_name, args=[pk])
