@@ -3,9 +3,11 @@ from datetime import date
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -168,6 +170,86 @@ def _row_form(action: str, hidden: str, button: str) -> str:
         f'<form method="post" action="{action}" hx-post="{action}" hx-target="closest li" '
         f'hx-swap="outerHTML">\n    {hidden}\n    {button}\n  </form>'
     )
+
+
+def _moment(value) -> str:
+    """A date and time as the template language's |date:"SHORT_DATETIME_FORMAT" draws it: in
+    the current time zone, in the reader's format; escaped."""
+    return escaped(formats.date_format(template_localtime(value), "SHORT_DATETIME_FORMAT"))
+
+
+@register.simple_tag(takes_context=True)
+def request_row(context, client_request, show_account=False, error="") -> str:
+    """{% request_row client_request show_account error %}: one client request as a list row
+    (activities/partials/request_row.html, which the lists include and the views render as
+    the fragment of a changed request): number, subject, priority and status, where it came
+    from, the clock that runs (activities.selectors.with_clocks set `clock`) or when it was
+    resolved, whether it was answered in time, an `error` of the last change, and its buttons
+    (request_controls). Built in Python like commitment_row (bench/README.md, "My work")."""
+    pk = int(client_request.pk)
+    priority = client_request.priority
+    badges = ""
+    if priority in ("urgent", "high"):
+        tone = "danger" if priority == "urgent" else "warning"
+        label = escaped(client_request.get_priority_display())
+        badges = f'<span class="badge text-bg-{tone}">{label}</span>'
+    status = client_request.status
+    tone = {"resolved": "success", "answered": "info"}.get(status, "secondary")
+    label = escaped(client_request.get_status_display())
+    badges += f'\n    <span class="badge text-bg-{tone}">{label}</span>'
+    source = ""
+    if show_account:
+        link = _pk_path(
+            "account_requests", client_request.account_id, (get_script_prefix(), get_urlconf())
+        )
+        source = f'<a href="{link}">{escaped(client_request.account.name)}</a> · '
+    if client_request.requester_id is not None and client_request.requester:
+        source += f"{escaped(client_request.requester.name)} · "
+    source += escaped(client_request.get_channel_display())
+    received = gettext("received %(date)s") % {"date": _moment(client_request.received_at)}
+    clock = getattr(client_request, "clock", None)
+    if clock:
+        which = gettext("First response") if clock.responding else gettext("Resolution")
+        due = gettext("due %(date)s") % {"date": _moment(clock.due_at)}
+        if clock.overdue:
+            hours = escaped(floatformat(clock.hours_overdue, 1))
+            left = (
+                '<span class="text-danger fw-semibold">'
+                + gettext("overdue by %(hours)s business hours") % {"hours": hours}
+                + "</span>"
+            )
+        else:
+            hours = escaped(floatformat(clock.hours_left, 1))
+            left = (
+                '<span class="text-body-secondary">'
+                + gettext("%(hours)s business hours left") % {"hours": hours}
+                + "</span>"
+            )
+        state = f"{which}\n        {due} ·\n        {left}"
+    elif client_request.resolved_at:
+        resolved = gettext("resolved %(date)s") % {"date": _moment(client_request.resolved_at)}
+        state = f'<span class="text-body-secondary">{resolved}</span>'
+    else:
+        state = ""
+    if client_request.first_response_at:
+        if client_request.first_response_met:
+            state += f' · <span class="text-success">{escaped(gettext("answered in time"))}</span>'
+        else:
+            state += f' · <span class="text-danger">{escaped(gettext("answered late"))}</span>'
+    problem = (
+        f'\n    <div class="small text-danger" role="alert">{escaped(error)}</div>' if error else ""
+    )
+    controls = request_controls(context, client_request, show_account)
+    subject = escaped(client_request.subject)
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
+        f'<li class="list-group-item request-row d-flex flex-wrap gap-2 align-items-center" '
+        f'id="request-{pk}">\n  <div class="me-auto">\n'
+        f'    <span class="fw-semibold">#{pk}</span> {subject}\n    {badges}\n'
+        f'    <div class="small text-body-secondary">\n      {source}\n      · {received}\n'
+        f"      · {escaped(client_request.owner)}\n    </div>\n"
+        f'    <div class="small">\n      {state}\n    </div>{problem}\n'
+        f"  </div>\n  {controls}\n</li>"
+    )  # fmt: skip
 
 
 @register.simple_tag(takes_context=True)
