@@ -1,3 +1,8 @@
+"""The rows of agreed items and client requests, and their buttons, drawn in Python: the lists
+draw dozens of them a page (My work, the account page, the commitments and requests tabs), where
+the template language spent most of the page's time (bench/README.md, "My work"). Each tag
+gives the HTML its template gave, each value escaped once, the sentences the catalogue's."""
+
 import functools
 from datetime import date
 
@@ -58,8 +63,8 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
 @register.simple_tag(takes_context=True)
 def commitment_row(context, commitment, today, show_account=False, row=None, undo=False) -> str:
     """{% commitment_row commitment today show_account row undo %}: one agreed item as a list
-    row (activities/partials/commitment_row.html, which every list of agreed items includes
-    and the views render as the fragment of a changed row): what, for which account, who owns
+    row (every list of agreed items calls it, and activities/partials/commitment_row.html, the
+    fragment of a changed row the views render): what, for which account, who owns
     it, due or overdue since when, where it came from, its status once closed, and its
     controls (commitment_controls). Built in Python like them: drawn with the template
     language, the rows of My work's fifty-odd items took a quarter of its template time
@@ -181,8 +186,8 @@ def _moment(value) -> str:
 @register.simple_tag(takes_context=True)
 def request_row(context, client_request, show_account=False, error="") -> str:
     """{% request_row client_request show_account error %}: one client request as a list row
-    (activities/partials/request_row.html, which the lists include and the views render as
-    the fragment of a changed request): number, subject, priority and status, where it came
+    (the lists call it, and activities/partials/request_row.html, the fragment of a changed
+    request the views render): number, subject, priority and status, where it came
     from, the clock that runs (activities.selectors.with_clocks set `clock`) or when it was
     resolved, whether it was answered in time, an `error` of the last change, and its buttons
     (request_controls). Built in Python like commitment_row (bench/README.md, "My work")."""
