@@ -3,13 +3,11 @@ draw dozens of them a page (My work, the account page, the commitments and reque
 the template language spent most of the page's time (bench/README.md, "My work"). Each tag
 gives the HTML its template gave, each value escaped once, the sentences the catalogue's."""
 
-import functools
 from datetime import date
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import floatformat
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -17,7 +15,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
-from kam.templatetags.kam_tags import escaped
+from kam.templatetags.kam_tags import escaped, pk_path
 
 register = template.Library()
 
@@ -43,15 +41,14 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
     a link to its form that htmx opens in the item's panel. Built in Python: drawn with the
     template language, the four links of each of My work's 50-odd items were a third of the
     page's template time (bench/README.md, "Templates"); joined as text, each value escaped
-    once, the paths from `_pk_path` (reverse() took 30 µs a call, four per item)."""
+    once, the paths from `pk_path` (reverse() took 30 µs a call, four per item)."""
     row = escaped(row or "")
     extra = "&amp;show_account=1" if show_account else ""
     pk = commitment.pk
     title = escaped(commitment.title)
-    where = (get_script_prefix(), get_urlconf())
     links = []
     for url_name, label in FOLLOW_UP_MODES:
-        url = _pk_path(url_name, pk, where)
+        url = pk_path(url_name, pk)
         links.append(
             f'<a class="btn btn-outline-secondary btn-sm" href="{url}?row={row}" '
             f'hx-get="{url}?row={row}{extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
@@ -76,9 +73,7 @@ def commitment_row(context, commitment, today, show_account=False, row=None, und
     struck = "text-decoration-line-through text-body-secondary" if done else ""
     parts = []
     if show_account:
-        link = _pk_path(
-            "account_detail", commitment.account_id, (get_script_prefix(), get_urlconf())
-        )
+        link = pk_path("account_detail", commitment.account_id)
         parts.append(f'<a href="{link}">{escaped(commitment.account.name)}</a> · ')
     if commitment.is_ours:
         parts.append(escaped(commitment.owner_user))
@@ -124,11 +119,10 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
     pk = commitment.pk
     title = escaped(commitment.title)
     row_value = escaped(row or "")
-    where = (get_script_prefix(), get_urlconf())
     hidden = _form_inputs(context, show_account=show_account, row=row)
     target = "this" if row == "plan" else "closest li"
     if commitment.status == CommitmentStatus.OPEN:
-        action = _pk_path("commitment_complete", pk, where)
+        action = pk_path("commitment_complete", pk)
         button = (
             '<button type="submit" class="btn btn-success btn-sm">'
             '<i class="bi bi-check-lg" aria-hidden="true"></i> '
@@ -136,11 +130,11 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
         )
         after = "\n  " + follow_up_links(commitment, row, show_account)
     else:
-        action = _pk_path("commitment_reopen", pk, where)
+        action = pk_path("commitment_reopen", pk)
         label = gettext("Undo") if undo else gettext("Reopen")
         button = f'<button type="submit" class="btn btn-outline-secondary btn-sm">{escaped(label)}'
         after = ""
-    history = _pk_path("commitment_history", pk, where)
+    history = pk_path("commitment_history", pk)
     return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
         '<div class="d-flex flex-wrap gap-1 align-items-center follow-up-controls">\n'
         f'  <form method="post" action="{action}" hx-post="{action}" hx-target="{target}" '
@@ -204,9 +198,7 @@ def request_row(context, client_request, show_account=False, error="") -> str:
     badges += f'\n    <span class="badge text-bg-{tone}">{label}</span>'
     source = ""
     if show_account:
-        link = _pk_path(
-            "account_requests", client_request.account_id, (get_script_prefix(), get_urlconf())
-        )
+        link = pk_path("account_requests", client_request.account_id)
         source = f'<a href="{link}">{escaped(client_request.account.name)}</a> · '
     if client_request.requester_id is not None and client_request.requester:
         source += f"{escaped(client_request.requester.name)} · "
@@ -264,51 +256,30 @@ def request_controls(context, client_request, show_account=False) -> str:
     htmx sends, the row drawn again in its place. In Python like commitment_controls: My work
     draws twenty-odd requests with two forms each."""
     pk = client_request.pk
-    where = (get_script_prefix(), get_urlconf())
     hidden = _form_inputs(context, show_account=show_account)
     mark = f'<span class="visually-hidden"> #{int(pk)}</span>'
     forms = []
     if client_request.is_awaiting_response:
         forms.append(_row_form(
-            _pk_path("request_respond", pk, where), hidden,
+            pk_path("request_respond", pk), hidden,
             '<button type="submit" class="btn btn-outline-primary btn-sm">'
             '<i class="bi bi-reply" aria-hidden="true"></i> '
             f'{escaped(pgettext("button", "Answered"))}{mark}</button>',
         ))  # fmt: skip
     if client_request.is_open:
         forms.append(_row_form(
-            _pk_path("request_resolve", pk, where), hidden,
+            pk_path("request_resolve", pk), hidden,
             '<button type="submit" class="btn btn-success btn-sm">'
             '<i class="bi bi-check-lg" aria-hidden="true"></i> '
             f'{escaped(pgettext("button", "Resolved"))}{mark}</button>',
         ))  # fmt: skip
     else:
         forms.append(_row_form(
-            _pk_path("request_reopen", pk, where), hidden,
+            pk_path("request_reopen", pk), hidden,
             '<button type="submit" class="btn btn-outline-secondary btn-sm">'
             f'{escaped(gettext("Reopen"))}{mark}</button>',
         ))  # fmt: skip
     return mark_safe("\n  ".join(forms))  # noqa: S308  # nosec B308 B703 - each value escaped
-
-
-_PK_MARK = 987654321
-
-
-def _pk_path(url_name: str, pk: int, where: tuple) -> str:
-    """reverse(url_name, args=[pk]) for a URL whose one argument is an integer id; `where` is
-    (the script prefix, the urlconf) of the request, which reverse() depends on."""
-    head, tail = _path_around_pk(url_name, where)
-    return f"{head}{int(pk)}{tail}"
-
-
-@functools.cache
-def _path_around_pk(url_name: str, where: tuple) -> tuple[str, str]:
-    """The path before and after the id, reversed once for where the site is served (the
-    key)."""
-    head, mark, tail = reverse(url_name, args=[_PK_MARK]).partition(str(_PK_MARK))
-    if not mark:
-        raise ValueError(f"{url_name} does not take an integer id")
-    return head, tail
 
 
 @register.filter

@@ -399,12 +399,13 @@ def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
 @given(pk=st.integers(min_value=1, max_value=2**63 - 1))
 @settings(max_examples=50, deadline=None)
 def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
-    """commitment_controls, request_controls and follow_up_links build their paths around the id once reversed
-    (_pk_path): the same as reverse() for any id, with the site served at the root or under a
-    prefix."""
-    from django.urls import get_urlconf, set_script_prefix
+    """The rows drawn in Python build their paths around the id once reversed
+    (kam_tags.pk_path): the same as reverse() for any id, with the site served at the root or
+    under a prefix."""
+    from django.urls import set_script_prefix
 
-    from activities.templatetags.commitment_tags import FOLLOW_UP_MODES, _pk_path
+    from activities.templatetags.commitment_tags import FOLLOW_UP_MODES
+    from kam.templatetags.kam_tags import pk_path
 
     for prefix in ("/", "/kam/"):
         set_script_prefix(prefix)
@@ -417,8 +418,10 @@ def test_follow_up_paths_are_what_reverse_gives_under_any_prefix(pk):
                 "request_respond",
                 "request_resolve",
                 "request_reopen",
+                "account_detail",
+                "account_requests",
+                "qbr_detail",
             ):
-                where = (prefix, get_urlconf())
-                assert _pk_path(url_name, pk, where) == reverse(url_name, args=[pk])
+                assert pk_path(url_name, pk) == reverse(url_name, args=[pk])
         finally:
             set_script_prefix("/")
