@@ -16,8 +16,35 @@ from kam.templatetags.kam_tags import escaped, pk_path
 register = template.Library()
 
 
+class _Missing:
+    """What an entry's linked row reads as once the row is gone (its link set to null), as the
+    template language read it: every attribute, call and string empty, false as a condition."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return ""
+
+
+MISSING = _Missing()
+
+
+def _linked(row):
+    return MISSING if row is None else row
+
+
 def _when(value, format_name: str) -> str:
-    """|date:format_name of the template language: in the current time zone; escaped."""
+    """|date:format_name of the template language: in the current time zone; escaped; empty
+    without a value."""
+    if not value:
+        return ""
     return escaped(date_filter(template_localtime(value), format_name))
 
 
@@ -26,7 +53,7 @@ def _badge(tone: str, label: str) -> str:
 
 
 def _interaction(entry) -> str:
-    interaction = entry.interaction
+    interaction = _linked(entry.interaction)
     html = (
         f"{_badge('primary', interaction.get_kind_display())}\n"
         f"      <strong>{escaped(interaction.summary)}</strong>\n"
@@ -48,7 +75,7 @@ def _interaction(entry) -> str:
             )
         notes = linebreaksbr(interaction.notes, autoescape=True)
         html += (
-            f'\n      <div class="small text-body-secondary" id="notes-{int(interaction.pk)}"'
+            f'\n      <div class="small text-body-secondary" id="notes-{escaped(interaction.pk)}"'
             f"{collapsible}>{notes}</div>"
         )
     if interaction.logged_by:
@@ -58,7 +85,7 @@ def _interaction(entry) -> str:
 
 
 def _commitment_created(entry) -> str:
-    commitment = entry.commitment
+    commitment = _linked(entry.commitment)
     owner_due = gettext("Owner %(owner)s, due %(due)s") % {
         "owner": escaped(commitment.owner),
         "due": _when(commitment.due_date, "SHORT_DATE_FORMAT"),
@@ -74,7 +101,7 @@ def _commitment_created(entry) -> str:
 def _commitment_done(entry) -> str:
     html = (
         f"{_badge('success', gettext('Completed'))}\n"
-        f"      <span>{escaped(entry.commitment.title)}</span>\n      </div>"
+        f"      <span>{escaped(_linked(entry.commitment).title)}</span>\n      </div>"
     )
     if entry.actor:
         done_by = gettext("Marked done by %(name)s") % {"name": escaped(entry.actor)}
@@ -83,7 +110,7 @@ def _commitment_done(entry) -> str:
 
 
 def _stakeholder_joined(entry) -> str:
-    person = entry.stakeholder
+    person = _linked(entry.stakeholder)
     joined = gettext("%(name)s added to the map as %(role)s") % {
         "name": escaped(person.name),
         "role": escaped(person.get_buying_role_display()),
@@ -96,12 +123,13 @@ def _stakeholder_joined(entry) -> str:
 
 
 def _stakeholder_left(entry) -> str:
-    left = gettext("%(name)s left the company") % {"name": escaped(entry.stakeholder.name)}
+    name = escaped(_linked(entry.stakeholder).name)
+    left = gettext("%(name)s left the company") % {"name": name}
     return f"{_badge('danger', gettext('Departure'))}\n      <span>{left}</span>\n      </div>"
 
 
 def _milestone(entry) -> str:
-    milestone = entry.milestone
+    milestone = _linked(entry.milestone)
     html = (
         f"{_badge('dark', gettext('Milestone'))}\n"
         f"      <strong>{escaped(milestone.title)}</strong>\n      </div>"
@@ -112,7 +140,7 @@ def _milestone(entry) -> str:
 
 
 def _qbr_held(entry) -> str:
-    qbr = entry.qbr
+    qbr = _linked(entry.qbr)
     held = gettext("QBR of %(date)s held") % {"date": _when(qbr.scheduled_on, "SHORT_DATE_FORMAT")}
     html = (
         f"{_badge('success', gettext('QBR'))}\n"
@@ -130,12 +158,12 @@ def _qbr_held(entry) -> str:
 
 def _request_link(entry) -> str:
     link = pk_path("account_requests", entry.account_id)
-    subject = escaped(entry.client_request.subject)
-    return f'<a href="{link}">#{int(entry.client_request_id)} {subject}</a>'
+    subject = escaped(_linked(entry.client_request).subject)
+    return f'<a href="{link}">#{escaped(entry.client_request_id)} {subject}</a>'
 
 
 def _request_received(entry) -> str:
-    asked = entry.client_request
+    asked = _linked(entry.client_request)
     return (
         f"{_badge('secondary', gettext('Request'))}\n      {_request_link(entry)}\n"
         f'      <span class="small text-body-secondary">{escaped(asked.get_channel_display())}'
@@ -151,7 +179,7 @@ def _request_resolved(entry) -> str:
 
 
 def _playbook_fired(entry) -> str:
-    playbook = entry.playbook_firing.playbook
+    playbook = _linked(entry.playbook_firing).playbook
     started = gettext("Playbook “%(name)s” started: its steps are now agreed items") % {
         "name": escaped(playbook.display_name)
     }
@@ -184,7 +212,9 @@ def timeline_entries(entries) -> str:
     items = []
     for entry in entries:
         kind = entry.kind
-        anchor = f' id="interaction-{int(entry.interaction_id)}"' if kind == "interaction" else ""
+        anchor = (
+            f' id="interaction-{escaped(entry.interaction_id)}"' if kind == "interaction" else ""
+        )
         draw = KIND_HTML.get(kind)
         iso = _when(entry.occurred_at, "c")
         items.append(

@@ -6,10 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, to_locale
+from django.utils.translation import get_language, gettext, ngettext, to_locale
 
 from kam.dates import DATE_INPUT_ATTRS
 
@@ -122,19 +123,70 @@ def iso_date(value):
 
 
 @register.simple_tag
-def qbr_clock(due, today, tracked=True) -> dict:
-    """{% qbr_clock due today tracked as clock %}: an account's QBR clock
-    (accounts.models.QbrDue) as of `today`, for accounts/partials/qbr_due_text.html; the
-    template compares no dates. Untracked (prospect, churned) accounts are never overdue
-    (Account.qbr_overdue)."""
-    return {
-        "due": due,
-        # A template that passes no `tracked` gives "": only False turns the clock off.
-        "overdue": tracked is not False and due.days_overdue(today) > 0,
-        "days_overdue": due.days_overdue(today),
-        "never_held": due.never_held,
-        "from_contract": due.basis == due.CONTRACT_START,
-    }
+def qbr_due_text(due, today, tracked=True, compact=False) -> str:
+    """{% qbr_due_text due today tracked compact %}: where an account's QBR clock stands, in
+    words (accounts.models.QbrDue `due`, as of `today`); `compact` for one-line lists. Untracked
+    (`tracked` False: prospects, churned accounts) is never overdue (Account.qbr_overdue).
+    Before the first QBR is held it says "No QBR held yet" and names the contract start (or the
+    account's creation) the clock counts from, never "overdue since" a QBR that did not happen.
+    The caller shows a scheduled QBR instead when there is one. Drawn in Python like the rows
+    of My work, which lists every QBR due (bench/README.md, "My work")."""
+    days = due.days_overdue(today)
+    overdue = tracked is not False and days > 0
+    from_contract = due.basis == due.CONTRACT_START
+    short = escaped(date_filter(due.due_on, "SHORT_DATE_FORMAT"))
+    if due.never_held:
+        start = escaped(date_filter(due.counted_from, "SHORT_DATE_FORMAT"))
+        if compact:
+            text = (
+                gettext("No QBR held yet · contract started %(start)s")
+                if from_contract
+                else gettext("No QBR held yet · account created %(start)s")
+            ) % {"start": start}
+        elif overdue and from_contract:
+            text = ngettext(
+                "No QBR held yet: counted from the contract start on %(start)s, the first was "
+                "due on %(date)s, %(days)s day ago.",
+                "No QBR held yet: counted from the contract start on %(start)s, the first was "
+                "due on %(date)s, %(days)s days ago.",
+                days,
+            ) % {"start": start, "date": short, "days": days}
+        elif overdue:
+            text = ngettext(
+                "No QBR held yet: counted from the account's creation on %(start)s, the first "
+                "was due on %(date)s, %(days)s day ago.",
+                "No QBR held yet: counted from the account's creation on %(start)s, the first "
+                "was due on %(date)s, %(days)s days ago.",
+                days,
+            ) % {"start": start, "date": short, "days": days}
+        else:
+            text = (
+                gettext(
+                    "No QBR held yet: counted from the contract start on %(start)s, the first "
+                    "is due by %(date)s."
+                )
+                if from_contract
+                else gettext(
+                    "No QBR held yet: counted from the account's creation on %(start)s, the "
+                    "first is due by %(date)s."
+                )
+            ) % {"start": start, "date": short}
+    elif compact:
+        text = (gettext("overdue since %(date)s") if overdue else gettext("due by %(date)s")) % {
+            "date": short
+        }
+    else:
+        long_date = escaped(date_filter(due.due_on, "DATE_FORMAT"))
+        if overdue:
+            text = ngettext(
+                "Overdue: it was due on %(date)s (%(days)s day ago) and none is scheduled.",
+                "Overdue: it was due on %(date)s (%(days)s days ago) and none is scheduled.",
+                days,
+            ) % {"date": long_date, "days": days}
+        else:
+            text = gettext("Due by %(date)s; none scheduled yet.") % {"date": long_date}
+    tone = " text-danger fw-semibold" if overdue else ""
+    return mark_safe(f'<span class="qbr-due{tone}">{text}</span>')  # noqa: S308  # nosec B308 B703 - each value escaped
 
 
 @register.filter
