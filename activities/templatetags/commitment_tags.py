@@ -258,28 +258,31 @@ def request_controls(context, client_request, show_account=False) -> str:
     pk = client_request.pk
     hidden = _form_inputs(context, show_account=show_account)
     mark = f'<span class="visually-hidden"> #{int(pk)}</span>'
-    forms = []
+    buttons = []
     if client_request.is_awaiting_response:
-        forms.append(_row_form(
-            pk_path("request_respond", pk), hidden,
-            '<button type="submit" class="btn btn-outline-primary btn-sm">'
-            '<i class="bi bi-reply" aria-hidden="true"></i> '
-            f'{escaped(pgettext("button", "Answered"))}{mark}</button>',
-        ))  # fmt: skip
+        buttons.append(
+            ("request_respond", _button("outline-primary", pgettext("button", "Answered"), mark,
+                                        icon="bi-reply"))
+        )  # fmt: skip
     if client_request.is_open:
-        forms.append(_row_form(
-            pk_path("request_resolve", pk), hidden,
-            '<button type="submit" class="btn btn-success btn-sm">'
-            '<i class="bi bi-check-lg" aria-hidden="true"></i> '
-            f'{escaped(pgettext("button", "Resolved"))}{mark}</button>',
-        ))  # fmt: skip
+        buttons.append(
+            ("request_resolve", _button("success", pgettext("button", "Resolved"), mark,
+                                        icon="bi-check-lg"))
+        )  # fmt: skip
     else:
-        forms.append(_row_form(
-            pk_path("request_reopen", pk), hidden,
-            '<button type="submit" class="btn btn-outline-secondary btn-sm">'
-            f'{escaped(gettext("Reopen"))}{mark}</button>',
-        ))  # fmt: skip
+        buttons.append(("request_reopen", _button("outline-secondary", gettext("Reopen"), mark)))
+    forms = [_row_form(pk_path(name, pk), hidden, button) for name, button in buttons]
     return mark_safe("\n  ".join(forms))  # noqa: S308  # nosec B308 B703 - each value escaped
+
+
+def _button(tone: str, label, mark: str, *, icon: str = "") -> str:
+    """A small submit button: its icon, its label (escaped) and `mark`, what it acts on for
+    a screen reader."""
+    icon_html = f'<i class="bi {icon}" aria-hidden="true"></i> ' if icon else ""
+    return (
+        f'<button type="submit" class="btn btn-{tone} btn-sm">{icon_html}{escaped(label)}'
+        f"{mark}</button>"
+    )
 
 
 @register.filter

@@ -79,9 +79,18 @@ def _interaction(entry) -> str:
             f"{collapsible}>{notes}</div>"
         )
     if interaction.logged_by:
-        logged = gettext("Logged by %(name)s") % {"name": escaped(interaction.logged_by)}
-        html += f'\n      <div class="small text-body-secondary">{logged}</div>'
+        html += _line(gettext("Logged by %(name)s") % {"name": escaped(interaction.logged_by)})
     return html
+
+
+def _head(tone: str, label, body: str) -> str:
+    """The entry's first line after its time: a badge, what happened (HTML), the line's end."""
+    return f"{_badge(tone, label)}\n      {body}\n      </div>"
+
+
+def _line(html: str, classes: str = "small text-body-secondary") -> str:
+    """A line under the first."""
+    return f'\n      <div class="{classes}">{html}</div>'
 
 
 def _commitment_created(entry) -> str:
@@ -90,22 +99,16 @@ def _commitment_created(entry) -> str:
         "owner": escaped(commitment.owner),
         "due": _when(commitment.due_date, "SHORT_DATE_FORMAT"),
     }
-    return (
-        f"{_badge('warning', gettext('Commitment'))}\n"
-        f"      <span>{escaped(commitment.title)}</span>\n      </div>\n"
-        f'      <div class="small text-body-secondary">{owner_due} · '
-        f"{escaped(commitment.get_status_display())}</div>"
-    )
+    return _head(
+        "warning", gettext("Commitment"), f"<span>{escaped(commitment.title)}</span>"
+    ) + _line(f"{owner_due} · {escaped(commitment.get_status_display())}")
 
 
 def _commitment_done(entry) -> str:
-    html = (
-        f"{_badge('success', gettext('Completed'))}\n"
-        f"      <span>{escaped(_linked(entry.commitment).title)}</span>\n      </div>"
-    )
+    title = escaped(_linked(entry.commitment).title)
+    html = _head("success", gettext("Completed"), f"<span>{title}</span>")
     if entry.actor:
-        done_by = gettext("Marked done by %(name)s") % {"name": escaped(entry.actor)}
-        html += f'\n      <div class="small text-body-secondary">{done_by}</div>'
+        html += _line(gettext("Marked done by %(name)s") % {"name": escaped(entry.actor)})
     return html
 
 
@@ -116,26 +119,20 @@ def _stakeholder_joined(entry) -> str:
         "role": escaped(person.get_buying_role_display()),
     }
     title = f" ({escaped(person.title)})" if person.title else ""
-    return (
-        f"{_badge('info', gettext('Stakeholder'))}\n"
-        f"      <span>{joined}{title}</span>\n      </div>"
-    )
+    return _head("info", gettext("Stakeholder"), f"<span>{joined}{title}</span>")
 
 
 def _stakeholder_left(entry) -> str:
     name = escaped(_linked(entry.stakeholder).name)
     left = gettext("%(name)s left the company") % {"name": name}
-    return f"{_badge('danger', gettext('Departure'))}\n      <span>{left}</span>\n      </div>"
+    return _head("danger", gettext("Departure"), f"<span>{left}</span>")
 
 
 def _milestone(entry) -> str:
     milestone = _linked(entry.milestone)
-    html = (
-        f"{_badge('dark', gettext('Milestone'))}\n"
-        f"      <strong>{escaped(milestone.title)}</strong>\n      </div>"
-    )
+    html = _head("dark", gettext("Milestone"), f"<strong>{escaped(milestone.title)}</strong>")
     if milestone.description:
-        html += f'\n      <div class="small">{escaped(milestone.description)}</div>'
+        html += _line(escaped(milestone.description), "small")
     return html
 
 
@@ -151,8 +148,7 @@ def _qbr_held(entry) -> str:
         html += f'\n      <span class="small">{rated}</span>'
     html += "\n      </div>"
     if qbr.outcome:
-        outcome = linebreaksbr(truncatewords(qbr.outcome, 40), autoescape=True)
-        html += f'\n      <div class="small text-body-secondary">{outcome}</div>'
+        html += _line(linebreaksbr(truncatewords(qbr.outcome, 40), autoescape=True))
     return html
 
 
