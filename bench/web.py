@@ -20,6 +20,7 @@ htmx form does); --no-writes skips them."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import re
@@ -64,9 +65,11 @@ def loadavg() -> str:
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (as bench/load.py's): of 20 requests, p95 is the 19th, the
+    second-slowest. It was round(19.0 + 0.5), which Python rounds to the even 20: the slowest
+    request, which earlier tables printed as their p95."""
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
 class Server:
