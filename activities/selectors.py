@@ -174,9 +174,9 @@ def my_work(
     # Never touched first, then the longest overdue.
     owed_touch.sort(key=lambda a: (a.touch_due_on or date.min, a.name))
     flagged = [account for account in mine if account.lost_key_contact]
-    prefetch_related_objects(
-        flagged, Prefetch("stakeholders", queryset=Stakeholder.objects.order_by("name"))
-    )
+    # What accounts.coverage.open_departures reads of each person.
+    people = Stakeholder.objects.only("account_id", "name", "buying_role", "is_primary", "left_on")
+    prefetch_related_objects(flagged, Prefetch("stakeholders", queryset=people.order_by("name")))
     departures = []
     for account in flagged:  # by name
         gone = open_departures(list(account.stakeholders.all()))
@@ -444,6 +444,15 @@ def with_clocks(requests: list[ClientRequest], now: datetime, calendars: dict) -
     return requests
 
 
+# The columns a request's row draws (commitment_tags.request_row, its clock from with_clocks and
+# its account's calendar from the owner): My work reads them, not four whole rows a request.
+REQUEST_ROW_FIELDS = (
+    "account_id", "subject", "priority", "channel", "received_at", "first_response_due_at",
+    "first_response_at", "resolution_due_at", "resolved_at", "account__name",
+    "account__owner_id", "owner__full_name", "owner__email", "requester__name",
+)  # fmt: skip
+
+
 def requests_awaiting(user, now: datetime) -> list[ClientRequest]:
     """The requests `user` owns that still await a first answer, soonest due first, with
     their clocks: one query (+ account, owner, requester), plus the calendars of their
@@ -453,6 +462,7 @@ def requests_awaiting(user, now: datetime) -> list[ClientRequest]:
         .awaiting_response()
         .filter(owner=user)
         .select_related("account", "owner", "requester")
+        .only(*REQUEST_ROW_FIELDS)
         .order_by("first_response_due_at", "pk")
     )
     return with_clocks(rows, now, calendars_of(r.account for r in rows))
