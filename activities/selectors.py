@@ -135,6 +135,15 @@ def my_accounts(user) -> QuerySet[Account]:
     return accounts_linked_to(user).live()
 
 
+# What My work reads of my accounts: the name for every list, the last touch and the tier's
+# cadences for the touch due date (Account.next_touch_due), the QBR clock's dates
+# (Account.qbr_due) and the tier's name.
+MY_ACCOUNT_FIELDS = (
+    "name", "status", "last_touch_at", "last_qbr_held_at", "contract_start", "created_at",
+    "tier__key", "tier__name", "tier__touch_cadence_days", "tier__qbr_cadence_days",
+)  # fmt: skip
+
+
 def _flag(condition: Q) -> ExpressionWrapper:
     """A condition read as a true/false column of each row."""
     return ExpressionWrapper(condition, output_field=BooleanField())
@@ -159,6 +168,7 @@ def my_work(
     mine = list(
         my_accounts(user)
         .select_related("tier")
+        .only(*MY_ACCOUNT_FIELDS)
         .with_qbr_due()
         .annotate(
             is_owed_touch=_flag(AccountQuerySet.touch_overdue_q(today, default_cadence_days)),
