@@ -3,6 +3,7 @@ draw dozens of them a page (My work, the account page, the commitments and reque
 the template language spent most of the page's time (bench/README.md, "My work"). Each tag
 gives the HTML its template gave, each value escaped once, the sentences the catalogue's."""
 
+import functools
 from datetime import date
 
 from django import template
@@ -11,7 +12,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
@@ -36,6 +37,37 @@ FOLLOW_UP_MODES = (
 )
 
 
+@functools.lru_cache(maxsize=16)
+def _words(language: str | None) -> dict:
+    """The rows' fixed words in `language`, the active language when they are asked for (the
+    key): translated once, not ten times a row (a lazy label was translated twice each time
+    it was escaped; gettext was half of an item's row). The sentences keep their placeholders."""
+    return {
+        "modes": tuple((url_name, escaped(label)) for url_name, label in FOLLOW_UP_MODES),
+        "done": escaped(pgettext("button", "Done")),
+        "undo": escaped(gettext("Undo")),
+        "reopen": escaped(gettext("Reopen")),
+        "history": escaped(gettext("History")),
+        "answered": escaped(pgettext("button", "Answered")),
+        "resolved": escaped(pgettext("button", "Resolved")),
+        "client": gettext("%(name)s (client)"),
+        "overdue_since": gettext("overdue since %(date)s"),
+        "due": gettext("due %(date)s"),
+        "received": gettext("received %(date)s"),
+        "first_response": gettext("First response"),
+        "resolution": gettext("Resolution"),
+        "overdue_by": gettext("overdue by %(hours)s business hours"),
+        "hours_left": gettext("%(hours)s business hours left"),
+        "resolved_on": gettext("resolved %(date)s"),
+        "in_time": escaped(gettext("answered in time")),
+        "late": escaped(gettext("answered late")),
+    }
+
+
+def words() -> dict:
+    return _words(get_language())
+
+
 def follow_up_links(commitment, row=None, show_account=False) -> str:
     """An open agreed item's follow-up buttons (FOLLOW_UP_MODES) in commitment_controls, each
     a link to its form that htmx opens in the item's panel. Built in Python: drawn with the
@@ -47,12 +79,12 @@ def follow_up_links(commitment, row=None, show_account=False) -> str:
     pk = commitment.pk
     title = escaped(commitment.title)
     links = []
-    for url_name, label in FOLLOW_UP_MODES:
+    for url_name, label in words()["modes"]:
         url = pk_path(url_name, pk)
         links.append(
             f'<a class="btn btn-outline-secondary btn-sm" href="{url}?row={row}" '
             f'hx-get="{url}?row={row}{extra}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
-            f'{escaped(label)}<span class="visually-hidden"> “{title}”</span></a>'
+            f'{label}<span class="visually-hidden"> “{title}”</span></a>'
         )
     return mark_safe("\n  ".join(links))  # noqa: S308  # nosec B308 B703 - each value escaped
 
@@ -78,18 +110,16 @@ def commitment_row(context, commitment, today, show_account=False, row=None, und
     if commitment.is_ours:
         parts.append(escaped(commitment.owner_user))
     else:
-        parts.append(
-            gettext("%(name)s (client)") % {"name": escaped(commitment.owner_stakeholder.name)}
-        )
+        parts.append(words()["client"] % {"name": escaped(commitment.owner_stakeholder.name)})
     due = escaped(formats.date_format(commitment.due_date, "SHORT_DATE_FORMAT"))
     if commitment.is_overdue(today):
         when = (
             '<span class="text-danger fw-semibold">'
-            + gettext("overdue since %(date)s") % {"date": due}
+            + words()["overdue_since"] % {"date": due}
             + "</span>"
         )
     else:
-        when = gettext("due %(date)s") % {"date": due}
+        when = words()["due"] % {"date": due}
     parts.append(f"\n      · {when}\n      · {escaped(commitment.get_source_display())}")
     if status != CommitmentStatus.OPEN:
         badge = "success" if done else "secondary"
@@ -126,13 +156,13 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
         button = (
             '<button type="submit" class="btn btn-success btn-sm">'
             '<i class="bi bi-check-lg" aria-hidden="true"></i> '
-            f"{escaped(pgettext('button', 'Done'))}"
+            f"{words()['done']}"
         )
         after = "\n  " + follow_up_links(commitment, row, show_account)
     else:
         action = pk_path("commitment_reopen", pk)
-        label = gettext("Undo") if undo else gettext("Reopen")
-        button = f'<button type="submit" class="btn btn-outline-secondary btn-sm">{escaped(label)}'
+        label = words()["undo"] if undo else words()["reopen"]
+        button = f'<button type="submit" class="btn btn-outline-secondary btn-sm">{label}'
         after = ""
     history = pk_path("commitment_history", pk)
     return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
@@ -142,7 +172,7 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
         f'    {button}<span class="visually-hidden"> “{title}”</span></button>\n  </form>{after}\n'
         f'  <a class="btn btn-link btn-sm" href="{history}?row={row_value}" '
         f'hx-get="{history}?row={row_value}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
-        f'{escaped(gettext("History"))}<span class="visually-hidden"> “{title}”</span></a>\n'
+        f'{words()["history"]}<span class="visually-hidden"> “{title}”</span></a>\n'
         "</div>\n"
         f'<div id="follow-up-{pk}" class="follow-up-panel w-100" aria-live="polite"></div>'
     )
@@ -203,36 +233,36 @@ def request_row(context, client_request, show_account=False, error="") -> str:
     if client_request.requester_id is not None and client_request.requester:
         source += f"{escaped(client_request.requester.name)} · "
     source += escaped(client_request.get_channel_display())
-    received = gettext("received %(date)s") % {"date": _moment(client_request.received_at)}
+    received = words()["received"] % {"date": _moment(client_request.received_at)}
     clock = getattr(client_request, "clock", None)
     if clock:
-        which = gettext("First response") if clock.responding else gettext("Resolution")
-        due = gettext("due %(date)s") % {"date": _moment(clock.due_at)}
+        which = words()["first_response"] if clock.responding else words()["resolution"]
+        due = words()["due"] % {"date": _moment(clock.due_at)}
         if clock.overdue:
             hours = escaped(floatformat(clock.hours_overdue, 1))
             left = (
                 '<span class="text-danger fw-semibold">'
-                + gettext("overdue by %(hours)s business hours") % {"hours": hours}
+                + words()["overdue_by"] % {"hours": hours}
                 + "</span>"
             )
         else:
             hours = escaped(floatformat(clock.hours_left, 1))
             left = (
                 '<span class="text-body-secondary">'
-                + gettext("%(hours)s business hours left") % {"hours": hours}
+                + words()["hours_left"] % {"hours": hours}
                 + "</span>"
             )
         state = f"{which}\n        {due} ·\n        {left}"
     elif client_request.resolved_at:
-        resolved = gettext("resolved %(date)s") % {"date": _moment(client_request.resolved_at)}
+        resolved = words()["resolved_on"] % {"date": _moment(client_request.resolved_at)}
         state = f'<span class="text-body-secondary">{resolved}</span>'
     else:
         state = ""
     if client_request.first_response_at:
         if client_request.first_response_met:
-            state += f' · <span class="text-success">{escaped(gettext("answered in time"))}</span>'
+            state += f' · <span class="text-success">{words()["in_time"]}</span>'
         else:
-            state += f' · <span class="text-danger">{escaped(gettext("answered late"))}</span>'
+            state += f' · <span class="text-danger">{words()["late"]}</span>'
     problem = (
         f'\n    <div class="small text-danger" role="alert">{escaped(error)}</div>' if error else ""
     )
@@ -261,28 +291,25 @@ def request_controls(context, client_request, show_account=False) -> str:
     buttons = []
     if client_request.is_awaiting_response:
         buttons.append(
-            ("request_respond", _button("outline-primary", pgettext("button", "Answered"), mark,
+            ("request_respond", _button("outline-primary", words()["answered"], mark,
                                         icon="bi-reply"))
         )  # fmt: skip
     if client_request.is_open:
         buttons.append(
-            ("request_resolve", _button("success", pgettext("button", "Resolved"), mark,
+            ("request_resolve", _button("success", words()["resolved"], mark,
                                         icon="bi-check-lg"))
         )  # fmt: skip
     else:
-        buttons.append(("request_reopen", _button("outline-secondary", gettext("Reopen"), mark)))
+        buttons.append(("request_reopen", _button("outline-secondary", words()["reopen"], mark)))
     forms = [_row_form(pk_path(name, pk), hidden, button) for name, button in buttons]
     return mark_safe("\n  ".join(forms))  # noqa: S308  # nosec B308 B703 - each value escaped
 
 
-def _button(tone: str, label, mark: str, *, icon: str = "") -> str:
-    """A small submit button: its icon, its label (escaped) and `mark`, what it acts on for
-    a screen reader."""
+def _button(tone: str, label: str, mark: str, *, icon: str = "") -> str:
+    """A small submit button: its icon, its label (HTML, escaped already) and `mark`, what it
+    acts on for a screen reader."""
     icon_html = f'<i class="bi {icon}" aria-hidden="true"></i> ' if icon else ""
-    return (
-        f'<button type="submit" class="btn btn-{tone} btn-sm">{icon_html}{escaped(label)}'
-        f"{mark}</button>"
-    )
+    return f'<button type="submit" class="btn btn-{tone} btn-sm">{icon_html}{label}{mark}</button>'
 
 
 @register.filter
