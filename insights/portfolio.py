@@ -736,9 +736,13 @@ def portfolio_summary_cached(
     the rest of the page (bench/README.md); their CSVs compute every row (portfolio_export).
     The cache key names this shape (SUMMARY_SHAPE)."""
     seconds = settings.PORTFOLIO_CACHE_SECONDS
-    if seconds <= 0:
-        return portfolio_summary(user, filters, options=options, kam_rows=LOAD_ROWS)
     today = business_date()
+
+    def computed() -> PortfolioSummary:
+        return portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
+
+    if seconds <= 0:
+        return computed()
     cache = _shared_cache()
     try:
         generation = cache.get(GENERATION_KEY)
@@ -750,11 +754,11 @@ def portfolio_summary_cached(
         cached = None if refresh else cache.get(key)
     except RedisError:
         logger.warning("Portfolio cache unreachable; computing", exc_info=True)
-        return portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
+        return computed()
     if cached is not None:
         cached.from_cache = True
         return cached
-    summary = portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
+    summary = computed()
     try:
         cache.set(key, summary, seconds)
     except RedisError:
@@ -902,16 +906,22 @@ def _load_counts(view, groups, live_accounts, *, filters, today: date) -> dict:
     return counts
 
 
+def _over_policy(by_tier: dict, tiers: dict[int, Tier]) -> list[int]:
+    """The tiers in which a KAM holds more accounts than the tier's policy allows."""
+    return [
+        tier_id
+        for tier_id, count in by_tier.items()
+        if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
+    ]
+
+
 def _load_order(counts: dict, names: dict[int, str], tiers: dict[int, Tier]) -> list[tuple]:
     """Every KAM's (owner id, {tier: accounts}): over-policy KAMs first, then the most
     loaded, then by name."""
-    limits = {tier_id: tier.max_accounts_per_kam for tier_id, tier in tiers.items()}
     return sorted(
         counts.items(),
         key=lambda item: (
-            not any(
-                tier_id in limits and count > limits[tier_id] for tier_id, count in item[1].items()
-            ),
+            not _over_policy(item[1], tiers),
             -sum(item[1].values()),
             names.get(item[0]) or "",
         ),
@@ -953,11 +963,7 @@ def _load_rows(
                     )
                     for tier_id, tier in tiers.items()
                 ],
-                over=[
-                    tier_names[tier_id]
-                    for tier_id, count in by_tier.items()
-                    if tier_id in tiers and count > tiers[tier_id].max_accounts_per_kam
-                ],
+                over=[tier_names[tier_id] for tier_id in _over_policy(by_tier, tiers)],
             )
         )
     return rows

@@ -11,20 +11,19 @@ from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
-from kam.templatetags.kam_tags import escaped, pk_path
+from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path
 
 register = template.Library()
 
 
 @register.filter
 def overdue_on(commitment, today):
-    """{% if commitment|overdue_on:today %} — Commitment.is_overdue, for templates, so no
-    template writes the rule again."""
+    """{% if commitment|overdue_on:today %} — Commitment.is_overdue, for templates (the
+    commitments digest e-mail), so no template writes the rule again."""
     return commitment.is_overdue(today)
 
 
@@ -111,7 +110,7 @@ def commitment_row(context, commitment, today, show_account=False, row=None, und
         parts.append(escaped(commitment.owner_user))
     else:
         parts.append(words()["client"] % {"name": escaped(commitment.owner_stakeholder.name)})
-    due = escaped(formats.date_format(commitment.due_date, "SHORT_DATE_FORMAT"))
+    due = drawn_date(commitment.due_date, "SHORT_DATE_FORMAT")
     if commitment.is_overdue(today):
         when = (
             '<span class="text-danger fw-semibold">'
@@ -122,11 +121,8 @@ def commitment_row(context, commitment, today, show_account=False, row=None, und
         when = words()["due"] % {"date": due}
     parts.append(f"\n      · {when}\n      · {escaped(commitment.get_source_display())}")
     if status != CommitmentStatus.OPEN:
-        badge = "success" if done else "secondary"
-        parts.append(
-            f'\n      · <span class="badge text-bg-{badge}">'
-            f"{escaped(commitment.get_status_display())}</span>"
-        )
+        tone = "success" if done else "secondary"
+        parts.append("\n      · " + badge(tone, commitment.get_status_display()))
     controls = commitment_controls(context, commitment, row, show_account, undo)
     return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
         f'<li class="list-group-item commitment-row d-flex flex-wrap gap-2 align-items-center" '
@@ -150,29 +146,24 @@ def commitment_controls(context, commitment, row=None, show_account=False, undo=
     title = escaped(commitment.title)
     row_value = escaped(row or "")
     hidden = _form_inputs(context, show_account=show_account, row=row)
-    target = "this" if row == "plan" else "closest li"
+    mark = f'<span class="visually-hidden"> “{title}”</span>'
     if commitment.status == CommitmentStatus.OPEN:
         action = pk_path("commitment_complete", pk)
-        button = (
-            '<button type="submit" class="btn btn-success btn-sm">'
-            '<i class="bi bi-check-lg" aria-hidden="true"></i> '
-            f"{words()['done']}"
-        )
+        button = _button("success", words()["done"], mark, icon="bi-check-lg")
         after = "\n  " + follow_up_links(commitment, row, show_account)
     else:
         action = pk_path("commitment_reopen", pk)
-        label = words()["undo"] if undo else words()["reopen"]
-        button = f'<button type="submit" class="btn btn-outline-secondary btn-sm">{label}'
+        button = _button("outline-secondary", words()["undo" if undo else "reopen"], mark)
         after = ""
+    # On the plan's table the buttons replace their cell, elsewhere the row.
+    form = _row_form(action, hidden, button, target="this" if row == "plan" else "closest li")
     history = pk_path("commitment_history", pk)
     return mark_safe(  # noqa: S308  # nosec B308 B703 - each value escaped
         '<div class="d-flex flex-wrap gap-1 align-items-center follow-up-controls">\n'
-        f'  <form method="post" action="{action}" hx-post="{action}" hx-target="{target}" '
-        f'hx-swap="outerHTML">\n    {hidden}\n'
-        f'    {button}<span class="visually-hidden"> “{title}”</span></button>\n  </form>{after}\n'
+        f"  {form}{after}\n"
         f'  <a class="btn btn-link btn-sm" href="{history}?row={row_value}" '
         f'hx-get="{history}?row={row_value}" hx-target="#follow-up-{pk}" hx-swap="innerHTML">'
-        f'{words()["history"]}<span class="visually-hidden"> “{title}”</span></a>\n'
+        f"{words()['history']}{mark}</a>\n"
         "</div>\n"
         f'<div id="follow-up-{pk}" class="follow-up-panel w-100" aria-live="polite"></div>'
     )
@@ -193,18 +184,12 @@ def _form_inputs(context, *, show_account=False, row=None) -> str:
     )  # fmt: skip
 
 
-def _row_form(action: str, hidden: str, button: str) -> str:
-    """A one-button POST form that htmx sends and whose answer replaces the row."""
+def _row_form(action: str, hidden: str, button: str, *, target: str = "closest li") -> str:
+    """A one-button POST form that htmx sends and whose answer replaces `target` (the row)."""
     return (
-        f'<form method="post" action="{action}" hx-post="{action}" hx-target="closest li" '
+        f'<form method="post" action="{action}" hx-post="{action}" hx-target="{target}" '
         f'hx-swap="outerHTML">\n    {hidden}\n    {button}\n  </form>'
     )
-
-
-def _moment(value) -> str:
-    """A date and time as the template language's |date:"SHORT_DATETIME_FORMAT" draws it: in
-    the current time zone, in the reader's format; escaped."""
-    return escaped(formats.date_format(template_localtime(value), "SHORT_DATETIME_FORMAT"))
 
 
 @register.simple_tag(takes_context=True)
@@ -220,24 +205,24 @@ def request_row(context, client_request, show_account=False, error="") -> str:
     badges = ""
     if priority in ("urgent", "high"):
         tone = "danger" if priority == "urgent" else "warning"
-        label = escaped(client_request.get_priority_display())
-        badges = f'<span class="badge text-bg-{tone}">{label}</span>'
+        badges = badge(tone, client_request.get_priority_display())
     status = client_request.status
     tone = {"resolved": "success", "answered": "info"}.get(status, "secondary")
-    label = escaped(client_request.get_status_display())
-    badges += f'\n    <span class="badge text-bg-{tone}">{label}</span>'
+    badges += "\n    " + badge(tone, client_request.get_status_display())
     source = ""
     if show_account:
         link = pk_path("account_requests", client_request.account_id)
         source = f'<a href="{link}">{escaped(client_request.account.name)}</a> · '
-    if client_request.requester_id is not None and client_request.requester:
+    if client_request.requester:
         source += f"{escaped(client_request.requester.name)} · "
     source += escaped(client_request.get_channel_display())
-    received = words()["received"] % {"date": _moment(client_request.received_at)}
+    received = words()["received"] % {
+        "date": drawn_date(client_request.received_at, "SHORT_DATETIME_FORMAT")
+    }
     clock = getattr(client_request, "clock", None)
     if clock:
         which = words()["first_response"] if clock.responding else words()["resolution"]
-        due = words()["due"] % {"date": _moment(clock.due_at)}
+        due = words()["due"] % {"date": drawn_date(clock.due_at, "SHORT_DATETIME_FORMAT")}
         if clock.overdue:
             hours = escaped(floatformat(clock.hours_overdue, 1))
             left = (
@@ -254,7 +239,9 @@ def request_row(context, client_request, show_account=False, error="") -> str:
             )
         state = f"{which}\n        {due} ·\n        {left}"
     elif client_request.resolved_at:
-        resolved = words()["resolved_on"] % {"date": _moment(client_request.resolved_at)}
+        resolved = words()["resolved_on"] % {
+            "date": drawn_date(client_request.resolved_at, "SHORT_DATETIME_FORMAT")
+        }
         state = f'<span class="text-body-secondary">{resolved}</span>'
     else:
         state = ""
@@ -279,9 +266,8 @@ def request_row(context, client_request, show_account=False, error="") -> str:
     )  # fmt: skip
 
 
-@register.simple_tag(takes_context=True)
 def request_controls(context, client_request, show_account=False) -> str:
-    """{% request_controls client_request show_account %}: a client request's buttons, Answered
+    """A client request's buttons in its row (request_row): Answered
     while it awaits a first answer, Resolved while it is open, else Reopen; each a form that
     htmx sends, the row drawn again in its place. In Python like commitment_controls: My work
     draws twenty-odd requests with two forms each."""

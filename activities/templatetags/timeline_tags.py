@@ -5,13 +5,11 @@ activities/partials/timeline_items.html drew entry by entry, each value escaped 
 sentences the catalogue's."""
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, truncatewords
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
-from kam.templatetags.kam_tags import escaped, pk_path
+from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path
 
 register = template.Library()
 
@@ -40,22 +38,10 @@ def _linked(row):
     return MISSING if row is None else row
 
 
-def _when(value, format_name: str) -> str:
-    """|date:format_name of the template language: in the current time zone; escaped; empty
-    without a value."""
-    if not value:
-        return ""
-    return escaped(date_filter(template_localtime(value), format_name))
-
-
-def _badge(tone: str, label: str) -> str:
-    return f'<span class="badge text-bg-{tone}">{escaped(label)}</span>'
-
-
 def _interaction(entry) -> str:
     interaction = _linked(entry.interaction)
     html = (
-        f"{_badge('primary', interaction.get_kind_display())}\n"
+        f"{badge('primary', interaction.get_kind_display())}\n"
         f"      <strong>{escaped(interaction.summary)}</strong>\n"
         f'      <span class="badge sentiment-{escaped(interaction.sentiment)}">'
         f"{escaped(interaction.get_sentiment_display())}</span>\n"
@@ -85,7 +71,7 @@ def _interaction(entry) -> str:
 
 def _head(tone: str, label, body: str) -> str:
     """The entry's first line after its time: a badge, what happened (HTML), the line's end."""
-    return f"{_badge(tone, label)}\n      {body}\n      </div>"
+    return f"{badge(tone, label)}\n      {body}\n      </div>"
 
 
 def _line(html: str, classes: str = "small text-body-secondary") -> str:
@@ -97,7 +83,7 @@ def _commitment_created(entry) -> str:
     commitment = _linked(entry.commitment)
     owner_due = gettext("Owner %(owner)s, due %(due)s") % {
         "owner": escaped(commitment.owner),
-        "due": _when(commitment.due_date, "SHORT_DATE_FORMAT"),
+        "due": drawn_date(commitment.due_date, "SHORT_DATE_FORMAT"),
     }
     return _head(
         "warning", gettext("Commitment"), f"<span>{escaped(commitment.title)}</span>"
@@ -138,9 +124,11 @@ def _milestone(entry) -> str:
 
 def _qbr_held(entry) -> str:
     qbr = _linked(entry.qbr)
-    held = gettext("QBR of %(date)s held") % {"date": _when(qbr.scheduled_on, "SHORT_DATE_FORMAT")}
+    held = gettext("QBR of %(date)s held") % {
+        "date": drawn_date(qbr.scheduled_on, "SHORT_DATE_FORMAT")
+    }
     html = (
-        f"{_badge('success', gettext('QBR'))}\n"
+        f"{badge('success', gettext('QBR'))}\n"
         f'      <a href="{pk_path("qbr_detail", entry.qbr_id)}">{held}</a>'
     )
     if qbr.rating:
@@ -161,7 +149,7 @@ def _request_link(entry) -> str:
 def _request_received(entry) -> str:
     asked = _linked(entry.client_request)
     return (
-        f"{_badge('secondary', gettext('Request'))}\n      {_request_link(entry)}\n"
+        f"{badge('secondary', gettext('Request'))}\n      {_request_link(entry)}\n"
         f'      <span class="small text-body-secondary">{escaped(asked.get_channel_display())}'
         f" · {escaped(asked.get_priority_display())}</span>\n      </div>"
     )
@@ -169,7 +157,7 @@ def _request_received(entry) -> str:
 
 def _request_resolved(entry) -> str:
     return (
-        f"{_badge('success', gettext('Request resolved'))}\n      {_request_link(entry)}\n"
+        f"{badge('success', gettext('Request resolved'))}\n      {_request_link(entry)}\n"
         "      </div>"
     )
 
@@ -180,7 +168,7 @@ def _playbook_fired(entry) -> str:
         "name": escaped(playbook.display_name)
     }
     return (
-        f"{_badge('secondary', gettext('Playbook'))}\n      <span>{started}</span>\n      </div>\n"
+        f"{badge('secondary', gettext('Playbook'))}\n      <span>{started}</span>\n      </div>\n"
         f'      <div class="small text-body-secondary">{escaped(playbook.trigger_text())}</div>'
     )
 
@@ -212,12 +200,12 @@ def timeline_entries(entries) -> str:
             f' id="interaction-{escaped(entry.interaction_id)}"' if kind == "interaction" else ""
         )
         draw = KIND_HTML.get(kind)
-        iso = _when(entry.occurred_at, "c")
+        iso = drawn_date(entry.occurred_at, "c")
         items.append(
             f'<li class="timeline-entry list-group-item" data-kind="{escaped(kind)}"{anchor}>\n'
             '  <div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
             f'    <time class="small text-body-secondary" datetime="{iso}">'
-            f"{_when(entry.occurred_at, 'SHORT_DATETIME_FORMAT')}</time>\n"
+            f"{drawn_date(entry.occurred_at, 'SHORT_DATETIME_FORMAT')}</time>\n"
             f"      {draw(entry) if draw else '</div>'}\n</li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308  # nosec B308 B703 - each value escaped

@@ -10,6 +10,7 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext, to_locale
 
 from kam.dates import DATE_INPUT_ATTRS
@@ -46,6 +47,19 @@ def escaped(value) -> str:
     for HTML joined as text in a loop and marked safe once: HTML that says it is safe as it is,
     anything else escaped as Django's escape does."""
     return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def drawn_date(value, format_name: str) -> str:
+    """`value` as the template language's |date:format_name draws it (a date and time in the
+    current time zone), escaped; empty without a value. For the rows drawn in Python."""
+    if not value:
+        return ""
+    return escaped(date_filter(template_localtime(value), format_name))
+
+
+def badge(tone: str, label) -> str:
+    """A Bootstrap badge of `tone` (danger, success...) with `label` escaped."""
+    return f'<span class="badge text-bg-{tone}">{escaped(label)}</span>'
 
 
 _PK_MARK = 987654321
@@ -134,9 +148,9 @@ def qbr_due_text(due, today, tracked=True, compact=False) -> str:
     days = due.days_overdue(today)
     overdue = tracked is not False and days > 0
     from_contract = due.basis == due.CONTRACT_START
-    short = escaped(date_filter(due.due_on, "SHORT_DATE_FORMAT"))
+    short = drawn_date(due.due_on, "SHORT_DATE_FORMAT")
     if due.never_held:
-        start = escaped(date_filter(due.counted_from, "SHORT_DATE_FORMAT"))
+        start = drawn_date(due.counted_from, "SHORT_DATE_FORMAT")
         if compact:
             text = (
                 gettext("No QBR held yet · contract started %(start)s")
@@ -176,7 +190,7 @@ def qbr_due_text(due, today, tracked=True, compact=False) -> str:
             "date": short
         }
     else:
-        long_date = escaped(date_filter(due.due_on, "DATE_FORMAT"))
+        long_date = drawn_date(due.due_on, "DATE_FORMAT")
         if overdue:
             text = ngettext(
                 "Overdue: it was due on %(date)s (%(days)s day ago) and none is scheduled.",

@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.template import Context, Template
+from django.template import Context, RequestContext, Template
+from django.test import RequestFactory
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -102,15 +103,22 @@ def test_overdue_queryset_and_filters_agree_with_the_row_answer(accounts, rows, 
 @rule_settings
 @given(rows=commitment_rows, clock=clocks)
 def test_templates_and_health_inputs_use_the_same_answer(accounts, rows, clock):
+    """The templates' filter (the digest e-mail) and the row every list of agreed items draws
+    say "overdue" exactly for the items Commitment.is_overdue names, and the health inputs
+    count those."""
     template = Template(
         "{% load commitment_tags %}{% if c|overdue_on:today %}1{% else %}0{% endif %}"
     )
+    row = Template("{% load commitment_tags %}{% commitment_row c today %}")
+    request = RequestFactory().get("/")
     with time_machine.travel(_instant(*clock), tick=False):
         made = _make(accounts, rows)
         today = timezone.localdate()
         for commitment in made:
             shown = template.render(Context({"c": commitment, "today": today}))
             assert shown == ("1" if commitment.is_overdue(today) else "0")
+            drawn = row.render(RequestContext(request, {"c": commitment, "today": today}))
+            assert ("overdue since" in drawn) is commitment.is_overdue(today)
         # Health counts our side's overdue commitments only.
         inputs = health_inputs([a.pk for a in accounts], today)
         for account in accounts:
