@@ -90,6 +90,16 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 TABLE_ROWS = 10
+# What the account tables draw, on the page and in their downloads (the name, owner, tier,
+# health and renewal date) and what the opportunities' table draws: each row built every
+# column of an account, its owner, its tier (and an opportunity's plan and owner) for nothing.
+TABLE_ACCOUNT_FIELDS = (
+    "name", "health_score", "health_band", "renewal_date",
+    "owner__full_name", "owner__email", "tier__key", "tier__name",
+)  # fmt: skip
+TABLE_OPPORTUNITY_FIELDS = (
+    "title", "stage", "probability", "amount", "currency", "expected_close", "plan__account__name",
+)  # fmt: skip
 # KAMs the load table shows (and links); its CSV has every KAM.
 LOAD_ROWS = 20
 TREND_MONTHS = 12
@@ -625,6 +635,7 @@ def _renewal_rows(accounts, today: date, revenue) -> list[RenewalRow]:
         RenewalRow(account=account, revenue=_money(account.revenue_converted))
         for account in accounts.renewal_within(today, RENEWAL_DAYS)
         .select_related("owner", "tier")
+        .only(*TABLE_ACCOUNT_FIELDS)
         .annotate(revenue_converted=revenue)
         .order_by("renewal_date", "name", "pk")[:TABLE_ROWS]
     ]
@@ -673,7 +684,8 @@ def _opportunity_rows(opportunities, rates, *, one_book: bool) -> list[Opportuni
             weighted=_money(o.weighted_converted),
             amount=_money(o.amount_converted),
         )
-        for o in candidates.select_related("plan__account", "owner")
+        for o in candidates.select_related("plan__account")
+        .only(*TABLE_OPPORTUNITY_FIELDS)
         .annotate(weighted_converted=weighted, amount_converted=converted("amount", rates))
         .order_by(F("weighted_converted").desc(nulls_last=True), "pk")[:TABLE_ROWS]
     ]
@@ -862,6 +874,7 @@ def _at_risk_rows(live_accounts, revenue) -> list[AtRiskRow]:
     rows = (
         live_accounts.in_band(HealthBand.AT_RISK)
         .select_related("owner", "tier")
+        .only(*TABLE_ACCOUNT_FIELDS)
         .annotate(
             revenue_converted=revenue,
             latest_components=Subquery(latest.values("components")[:1]),
