@@ -473,3 +473,44 @@ def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
         cursor.execute("ANALYZE accounts_account, accounts_tier, activities_qbr")
     plan = plan_without(count, "enable_seqscan", "enable_bitmapscan")
     assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
+
+
+def test_each_row_draws_its_columns_escaped_with_the_touch_rule(client_for, kam_user, config):
+    """account_row (insights/templatetags/account_list_tags.py) draws the list's rows in Python:
+    the name escaped once, "overdue since" exactly when Account.touch_overdue says so, a
+    never-touched live account "now", churned ones no due date, the review badge and the
+    Pareto class beside the tier when its own column is hidden."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    fresh = AccountFactory(name="Fresh & <Co>", owner=kam_user, last_touch_at=timezone.now())
+    stale = AccountFactory(
+        name="Stale", owner=kam_user, last_touch_at=timezone.now().replace(year=2020)
+    )
+    never = AccountFactory(name="Never", owner=kam_user, last_touch_at=None)
+    gone = AccountFactory(name="Gone", owner=kam_user, status="churned", last_touch_at=None)
+    Account.objects.filter(pk=stale.pk).update(
+        tier_review_requested_at=timezone.now(), pareto_class="A"
+    )
+    cadence = config.default_touch_cadence_days
+    response = client_for(kam_user).get(
+        URL, {"cols": ["tier", "next_touch", "last_touch"], "status": ""}
+    )
+    html = response.content.decode()
+    rows = {
+        account.name: html[html.index(f'value="{account.pk}"') :].split("</tr>", 1)[0]
+        for account in (fresh, stale, never, gone)
+    }
+    assert "Fresh &amp; &lt;Co&gt;</a>" in rows["Fresh & <Co>"]
+    assert 'aria-label="Select Fresh &amp; &lt;Co&gt;"' in rows["Fresh & <Co>"]
+    for account in (fresh, stale, never, gone):
+        account.refresh_from_db()
+        overdue = account.touch_overdue(today, cadence)
+        assert ("overdue since" in rows[account.name]) == (
+            overdue and account.last_touch_at is not None
+        )
+    assert "overdue since" in rows["Stale"]
+    assert '<span class="text-danger fw-semibold">now</span>' in rows["Never"]
+    assert rows["Gone"].rstrip().endswith("<td>—</td>")  # no next touch for a churned account
+    assert "review asked" in rows["Stale"] and "(A)</span>" in rows["Stale"]
+    assert ">never</span>" in rows["Never"]
