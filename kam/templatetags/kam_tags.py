@@ -34,12 +34,16 @@ def options(choices, selected=None) -> str:
     and label escaped as format_html_join would (`escaped`), not through it: its
     SafeString per option took 10.6 ms for the 1,400 KAMs of the 100,000-account demo, this 1."""
     chosen = str(selected)  # None (nothing chosen) matches no value, "" the empty choice
-    text = "".join(
-        f'<option value="{escaped(value)}"'
-        f"{' selected' if str(value) == chosen else ''}>{escaped(label)}</option>"
-        for value, label in choices
-    )
-    return mark_safe(text)  # noqa: S308  # nosec B308 B703 - every value and label escaped above
+    parts = []
+    for value, label in choices:
+        # An id needs no escaping and a plain label no check for __html__: half the time of
+        # the 2,800 options of the list's two owner selects at 100,000 accounts.
+        text = str(value)
+        shown = text if type(value) is int else escaped(value)
+        label = html.escape(label) if type(label) is str else escaped(label)
+        selected_attr = " selected" if text == chosen else ""
+        parts.append(f'<option value="{shown}"{selected_attr}>{label}</option>')
+    return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703 - values and labels escaped
 
 
 def escaped(value) -> str:
