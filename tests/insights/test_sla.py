@@ -122,6 +122,12 @@ def test_compliance_counts_agree_with_the_row_answers(account, rows):
         # The per-account reader gives the same figures.
         by_account = sla_compliance_by_account(ClientRequest.objects.all(), NOW, [days])
         assert by_account.get(account.pk, {}).get(days, result) == result
+        # The account page's card, counted in Python with the rows' own rules, says the same
+        # as the SQL conditions (windows, open requests, open and breached now).
+        card = account_sla(account, NOW)
+        assert card.windows[days] == result
+    assert card.open_requests == ClientRequest.objects.open().count()
+    assert card.open_breached == ClientRequest.objects.open().breached(NOW).count()
 
 
 def test_met_missed_and_pending_follow_the_due_moment(account):
