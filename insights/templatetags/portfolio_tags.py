@@ -41,3 +41,30 @@ def sla_cells(row) -> str:
                 f'<div class="small text-body-secondary">{met} · {missed}</div></td>'
             )
     return mark_safe("\n".join(cells))  # noqa: S308  # nosec B308 B703 - every value escaped above
+
+
+def _figure_link(figure) -> str:
+    """A Figure's value, linked to its accounts when it has a link."""
+    value = escaped(localize(figure.value))
+    return f'<a href="{escaped(figure.url)}">{value}</a>' if figure.url else value
+
+
+@register.simple_tag
+def load_row(row) -> str:
+    """{% load_row row %}: one KAM's row of the dashboard's load table (an
+    insights.portfolio.LoadRow): the name, flagged when over the tier policy, the accounts and
+    each tier's count, the ones above the tier's maximum in red. Joined as text like sla_cells:
+    the 20 rows' 160 cells drawn with the template language cost as much as the SLA tables."""
+    flag = ""
+    if row.over_policy:
+        flag = f' <span class="badge text-bg-danger">{escaped(gettext("over policy"))}</span>'
+    cells = "".join(
+        f'<td class="text-end{" text-danger fw-semibold" if cell.over else ""}">'
+        f"{_figure_link(cell.accounts)}</td>"
+        for cell in row.cells
+    )
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
+        f'<tr><th scope="row">{escaped(row.name)}{flag}</th>'
+        f'<td class="text-end"><a href="{escaped(row.accounts.url)}">'
+        f"{escaped(localize(row.accounts.value))}</a></td>{cells}</tr>"
+    )
