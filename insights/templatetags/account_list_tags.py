@@ -12,7 +12,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from kam.templatetags.kam_tags import drawn_date, escaped, pk_path
+from kam.templatetags.kam_tags import drawn_date, escaped, health_badge, pk_path
 
 register = template.Library()
 
@@ -46,16 +46,6 @@ def _tier(account, columns, words) -> str:
     if account.tier_review_requested_at:
         text += f' <span class="badge text-bg-light border">{words["review"]}</span>'
     return text
-
-
-def _health(account) -> str:
-    if not account.health_band:
-        return DASH
-    score = "" if account.health_score is None else f"{escaped(account.health_score)} · "
-    return (
-        f'<span class="badge band-{escaped(account.health_band)}">'
-        f"{score}{escaped(account.get_health_band_display())}</span>"
-    )
 
 
 def _last_touch(account, words) -> str:
@@ -107,7 +97,7 @@ def account_row(account, columns, today, default_cadence) -> str:
     if "tier" in columns:
         cells.append(_cell(_tier(account, columns, words)))
     if "health" in columns:
-        cells.append(_cell(_health(account)))
+        cells.append(_cell(health_badge(account)))
     if "revenue" in columns:
         cells.append(_cell(floatformat(account.revenue_converted, "0g") or DASH, "text-end"))
     if "last_touch" in columns:

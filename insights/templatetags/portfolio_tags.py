@@ -6,7 +6,7 @@ from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from kam.templatetags.kam_tags import escaped
+from kam.templatetags.kam_tags import drawn_date, escaped, health_badge, pk_path
 
 register = template.Library()
 
@@ -67,4 +67,63 @@ def load_row(row) -> str:
         f'<tr><th scope="row">{escaped(row.name)}{flag}</th>'
         f'<td class="text-end"><a href="{escaped(row.accounts.url)}">'
         f"{escaped(localize(row.accounts.value))}</a></td>{cells}</tr>"
+    )
+
+
+def _money(value) -> str:
+    """|floatformat:"0g"|default:"—": a sum in the reporting currency, whole units, grouped."""
+    return floatformat(value, "0g") or "—"
+
+
+def _account_link(account) -> str:
+    return f'<a href="{pk_path("account_detail", account.pk)}">{escaped(account.name)}</a>'
+
+
+@register.simple_tag
+def at_risk_row(row) -> str:
+    """{% at_risk_row row %}: an account of the dashboard's at-risk table (AtRiskRow) with its
+    owner, tier, score, revenue and weakest components. The three tables' rows are drawn in
+    Python like load_row."""
+    account = row.account
+    tier = f" · {escaped(account.tier)}" if account.tier else ""
+    reasons = "".join(
+        f"<li><strong>{escaped(reason['label'])}</strong>: {escaped(reason['reason'])}</li>"
+        for reason in row.reasons
+    )
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
+        f'<tr><td>{_account_link(account)}<div class="small text-body-secondary">'
+        f"{escaped(account.owner)}{tier}</div></td>"
+        f'<td class="text-end"><span class="badge band-at_risk">'
+        f"{escaped(account.health_score) if account.health_score else '—'}</span></td>"
+        f'<td class="text-end">{_money(row.revenue)}</td>'
+        f'<td class="small"><ul class="list-unstyled mb-0">{reasons}</ul></td></tr>'
+    )
+
+
+@register.simple_tag
+def renewal_row(row) -> str:
+    """{% renewal_row row %}: an account of the next renewals (RenewalRow)."""
+    account = row.account
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
+        f'<tr><td>{_account_link(account)}<div class="small text-body-secondary">'
+        f"{escaped(account.owner)}</div></td>"
+        f"<td>{drawn_date(account.renewal_date, 'SHORT_DATE_FORMAT')}</td>"
+        f"<td>{health_badge(account)}</td>"
+        f'<td class="text-end">{_money(row.revenue)}</td></tr>'
+    )
+
+
+@register.simple_tag
+def opportunity_row(row) -> str:
+    """{% opportunity_row row %}: one of the largest open opportunities (OpportunityRow)."""
+    opportunity = row.opportunity
+    account = opportunity.plan.account
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
+        f'<tr><td>{escaped(opportunity.title)}<div class="small">'
+        f'<a href="{pk_path("account_detail", opportunity.plan.account_id)}">'
+        f"{escaped(account.name)}</a> · {floatformat(opportunity.amount, '0g')} "
+        f"{escaped(opportunity.currency)}</div></td>"
+        f"<td>{escaped(opportunity.get_stage_display())}</td>"
+        f'<td class="text-end">{escaped(localize(opportunity.probability))} %</td>'
+        f'<td class="text-end">{_money(row.weighted)}</td></tr>'
     )

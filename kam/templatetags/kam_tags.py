@@ -66,6 +66,18 @@ def badge(tone: str, label) -> str:
     return f'<span class="badge text-bg-{tone}">{escaped(label)}</span>'
 
 
+def health_badge(account) -> str:
+    """An account's health band as a badge with its score ("72 · Healthy"), "—" when it has no
+    band: the accounts list's and the dashboard's renewals drawn in Python."""
+    if not account.health_band:
+        return "—"
+    score = "" if account.health_score is None else f"{escaped(account.health_score)} · "
+    return (
+        f'<span class="badge band-{escaped(account.health_band)}">'
+        f"{score}{escaped(account.get_health_band_display())}</span>"
+    )
+
+
 _PK_MARK = 987654321
 
 
