@@ -319,9 +319,14 @@ class RevenueSummary:
         return None if growth is None else growth.quantize(TENTH)
 
 
-def account_revenue_summary(account: Account, today: date) -> RevenueSummary:
-    """Derived figures (two queries): this account's windows (accounts.revenue; nothing booked
-    after `today` counts, lifetime included), and the share of the portfolio in its currency."""
+def account_revenue_summary(
+    account: Account, today: date, *, portfolio_revenue: Decimal | None = None
+) -> RevenueSummary:
+    """Derived figures (two queries, one with `portfolio_revenue`): this account's windows
+    (accounts.revenue; nothing booked after `today` counts, lifetime included), and the share
+    of the portfolio in its currency: of `portfolio_revenue` when the caller has it (the live
+    accounts' revenue in the currency, from the dashboard's summary rows:
+    insights.portfolio_slices.live_revenue_stored), else summed here."""
     last = revenue.windows(today).last
     figures = account.revenue_records.aggregate(
         **revenue_window_sums(today, margin=True),
@@ -332,11 +337,13 @@ def account_revenue_summary(account: Account, today: date) -> RevenueSummary:
     # services.account_revenue_refresh) of this account and of the live accounts in its
     # currency (accounts.revenue explains why): summing the revenue records themselves would read
     # every record of the currency on each page view (bench/README.md).
-    portfolio = (
-        Account.objects.live()
-        .filter(currency=account.currency)
-        .aggregate(total=Coalesce(Sum("revenue_last_12m"), ZERO))["total"]
-    )
+    portfolio = portfolio_revenue
+    if portfolio is None:
+        portfolio = (
+            Account.objects.live()
+            .filter(currency=account.currency)
+            .aggregate(total=Coalesce(Sum("revenue_last_12m"), ZERO))["total"]
+        )
     margin = revenue.margin_pct(figures["costed"], figures["cost"])
     share = None
     if account.revenue_as_of is not None and account.status != AccountStatus.CHURNED:

@@ -12,7 +12,6 @@ from accounts.selectors import (
     RevenueSummary,
     account_health,
     account_page_stakeholders,
-    account_revenue_summary,
 )
 from activities.models import (
     QBR,
@@ -23,6 +22,7 @@ from activities.models import (
     commitment_overdue_q,
 )
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
+from insights.selectors import account_revenue
 from insights.sla import SlaCompliance, breached_requests, sla_compliance
 from plans.selectors import qbr_plan_summary
 
@@ -122,7 +122,7 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
         trend_points=_spark_points(health["trend"]),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         stakeholders=stakeholders,
-        revenue=account_revenue_summary(account, today),
+        revenue=account_revenue(account, today),
         schedule=schedule,
         plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
         sla=sla_compliance(requests, now, days=SLA_DAYS),

@@ -31,7 +31,6 @@ from accounts.selectors import (
     account_health,
     account_owners_for_user,
     account_page_stakeholders,
-    account_revenue_summary,
     current_config,
     current_ratings,
     get_account_for_user,
@@ -62,7 +61,7 @@ from insights.portfolio_tables import (
 )
 from insights.qbr_prep import qbr_prep_pack
 from insights.search import KIND_KEYS, global_search
-from insights.selectors import account_list_rows, account_sorting
+from insights.selectors import account_list_rows, account_revenue, account_sorting
 from insights.sla import account_sla
 from kam.access import admin_required
 from kam.downloads import name_download
@@ -181,7 +180,7 @@ def account_detail(request, pk: int):
         account,
         "overview",
         stakeholders=stakeholders,
-        revenue=account_revenue_summary(account, timezone.localdate()),
+        revenue=account_revenue(account, timezone.localdate()),
         rating_rows=_rating_rows(current_ratings(account)),
         health=account_health(account, timezone.localdate()),
         sla=account_sla(account, timezone.now()),

@@ -53,6 +53,7 @@ from insights.portfolio_slices import (
     account_marks_taken,
     commitment_slice_rows,
     health_month_counts,
+    live_revenue_stored,
     pareto_bucket_rows,
     pareto_slice_rows,
     pipeline_slice_rows,
@@ -910,3 +911,18 @@ def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_wait
     page = client_for(leader).get(reverse("account_list"), {"commitments": "overdue"})
     assert [row.pk for row in page.context["page"]] == [account.pk]
     assert not PortfolioSliceMark.objects.filter(dimension="account").exists()
+
+
+def test_the_account_pages_share_reads_the_rows_only_while_they_are_current(book, kams):
+    """live_revenue_stored (the account page's portfolio revenue in a currency) is the sum of
+    the accounts' while the rows are current; once an account changes, until they are brought
+    up to date, it says it does not know (None) and the page sums the accounts."""
+    live_brl = Account.objects.live().filter(currency="BRL")
+    summed = live_brl.aggregate(total=Sum("revenue_last_12m"))["total"]
+    assert live_revenue_stored("BRL", book) == summed == Decimal(21000)
+    assert live_revenue_stored("USD", book) is None  # no row of the currency: the page sums
+    assert live_revenue_stored("BRL", book + timedelta(days=1)) is None  # that day not built
+    Account.objects.filter(pk=live_brl.first().pk).update(revenue_last_12m=Decimal(5))
+    assert live_revenue_stored("BRL", book) is None  # marked
+    portfolio_slices_refresh()
+    assert live_revenue_stored("BRL", book) == live_brl.aggregate(t=Sum("revenue_last_12m"))["t"]
