@@ -75,8 +75,12 @@ def _money(value) -> str:
     return floatformat(value, "0g") or "—"
 
 
-def _account_link(account) -> str:
-    return f'<a href="{pk_path("account_detail", account.pk)}">{escaped(account.name)}</a>'
+def _account_cell(account, after_owner: str = "") -> str:
+    """The account linked to its page, its owner (and `after_owner`) below."""
+    return (
+        f'<td><a href="{pk_path("account_detail", account.pk)}">{escaped(account.name)}</a>'
+        f'<div class="small text-body-secondary">{escaped(account.owner)}{after_owner}</div></td>'
+    )
 
 
 @register.simple_tag
@@ -91,8 +95,7 @@ def at_risk_row(row) -> str:
         for reason in row.reasons
     )
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
-        f'<tr><td>{_account_link(account)}<div class="small text-body-secondary">'
-        f"{escaped(account.owner)}{tier}</div></td>"
+        f"<tr>{_account_cell(account, tier)}"
         f'<td class="text-end"><span class="badge band-at_risk">'
         f"{escaped(account.health_score) if account.health_score else '—'}</span></td>"
         f'<td class="text-end">{_money(row.revenue)}</td>'
@@ -105,8 +108,7 @@ def renewal_row(row) -> str:
     """{% renewal_row row %}: an account of the next renewals (RenewalRow)."""
     account = row.account
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
-        f'<tr><td>{_account_link(account)}<div class="small text-body-secondary">'
-        f"{escaped(account.owner)}</div></td>"
+        f"<tr>{_account_cell(account)}"
         f"<td>{drawn_date(account.renewal_date, 'SHORT_DATE_FORMAT')}</td>"
         f"<td>{health_badge(account)}</td>"
         f'<td class="text-end">{_money(row.revenue)}</td></tr>'
