@@ -12,7 +12,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
-    Count,
     Exists,
     F,
     OuterRef,
@@ -43,8 +42,6 @@ from accounts.models import (
     Stakeholder,
     TierChange,
     WorkingCalendar,
-    revenue_window_q,
-    revenue_window_sums,
 )
 from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
 from kam.audit import OBJECT_TYPES
@@ -326,17 +323,26 @@ def account_revenue_summary(
     (accounts.revenue; nothing booked after `today` counts, lifetime included), and the share
     of the portfolio in its currency: of `portfolio_revenue` when the caller has it (the live
     accounts' revenue in the currency, from the dashboard's summary rows:
-    insights.portfolio_slices.live_revenue_stored), else summed here."""
-    last = revenue.windows(today).last
-    figures = account.revenue_records.aggregate(
-        **revenue_window_sums(today, margin=True),
-        lifetime=Coalesce(Sum("amount", filter=Q(booked_on__lte=today)), ZERO),
-        count=Count("pk", filter=revenue_window_q(last)),
-    )
-    # The share compares the nightly revenue windows (Account.revenue_last_12m, kept by
-    # services.account_revenue_refresh) of this account and of the live accounts in its
-    # currency (accounts.revenue explains why): summing the revenue records themselves would read
-    # every record of the currency on each page view (bench/README.md).
+    insights.portfolio_slices.live_revenue_stored), else summed here. The windows are summed
+    here from the account's records (a few dozen), each placed by the windows of
+    accounts.revenue, as revenue_window_q places them in SQL: building the six conditional sums
+    in the ORM took longer than reading the records (tests/accounts/test_revenue_rules.py checks
+    that every reader gives the same figures)."""
+    last_window, previous_window = revenue.windows(today)
+    last = previous = lifetime = ZERO
+    costed = cost = None  # no record of the last window with a cost: no margin
+    count = 0
+    records = account.revenue_records.filter(booked_on__lte=today).order_by()
+    for booked_on, amount, record_cost in records.values_list("booked_on", "amount", "cost"):
+        lifetime += amount
+        if last_window.contains(booked_on):
+            last += amount
+            count += 1
+            if record_cost is not None:
+                costed = (costed or ZERO) + amount
+                cost = (cost or ZERO) + record_cost
+        elif previous_window.contains(booked_on):
+            previous += amount
     portfolio = portfolio_revenue
     if portfolio is None:
         portfolio = (
@@ -344,16 +350,16 @@ def account_revenue_summary(
             .filter(currency=account.currency)
             .aggregate(total=Coalesce(Sum("revenue_last_12m"), ZERO))["total"]
         )
-    margin = revenue.margin_pct(figures["costed"], figures["cost"])
+    margin = revenue.margin_pct(costed, cost)
     share = None
     if account.revenue_as_of is not None and account.status != AccountStatus.CHURNED:
         share = revenue.share_pct(account.revenue_last_12m, portfolio)
     return RevenueSummary(
         currency=account.currency,
-        last_12_months=figures["last"],
-        previous_12_months=figures["previous"],
-        lifetime=figures["lifetime"],
-        records_last_12_months=figures["count"],
+        last_12_months=last,
+        previous_12_months=previous,
+        lifetime=lifetime,
+        records_last_12_months=count,
         margin_pct=None if margin is None else margin.quantize(TENTH),
         portfolio_share_pct=None if share is None else share.quantize(TENTH),
     )
