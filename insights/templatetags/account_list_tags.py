@@ -8,15 +8,19 @@ import functools
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.template.defaultfilters import floatformat
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from kam.templatetags.kam_tags import drawn_date, escaped, health_badge, pk_path
+from kam.templatetags.kam_tags import (
+    DASH,
+    drawn_date,
+    escaped,
+    health_badge,
+    pk_path,
+    whole_amount,
+)
 
 register = template.Library()
-
-DASH = "—"
 
 
 @functools.lru_cache(maxsize=16)
@@ -60,8 +64,7 @@ def _last_touch(account, words) -> str:
 
 
 def _next_touch(account, today, default_cadence, words) -> str:
-    """The touch rule's answer (Account.next_touch_due / touch_overdue, as kam_tags.touch_state
-    gives it to templates)."""
+    """The touch rule's answer (Account.next_touch_due / touch_overdue) for a live account."""
     if not account.is_live:
         return DASH
     due = account.next_touch_due(default_cadence)
@@ -99,7 +102,7 @@ def account_row(account, columns, today, default_cadence) -> str:
     if "health" in columns:
         cells.append(_cell(health_badge(account)))
     if "revenue" in columns:
-        cells.append(_cell(floatformat(account.revenue_converted, "0g") or DASH, "text-end"))
+        cells.append(_cell(whole_amount(account.revenue_converted), "text-end"))
     if "last_touch" in columns:
         cells.append(_cell(_last_touch(account, words)))
     if "next_touch" in columns:
@@ -110,5 +113,5 @@ def account_row(account, columns, today, default_cadence) -> str:
         cells.append(_cell(_or_dash(account.region)))
     if "pareto" in columns:
         cells.append(_cell(_or_dash(account.pareto_class)))
-    # Every value above is escaped (escaped, drawn_date, floatformat's own safe number).
+    # Every value above is escaped (escaped, drawn_date, whole_amount's safe number).
     return mark_safe(f"<tr>{''.join(cells)}</tr>")  # noqa: S308  # nosec B308 B703

@@ -6,7 +6,14 @@ from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from kam.templatetags.kam_tags import drawn_date, escaped, health_badge, pk_path
+from kam.templatetags.kam_tags import (
+    DASH,
+    drawn_date,
+    escaped,
+    health_badge,
+    pk_path,
+    whole_amount,
+)
 
 register = template.Library()
 
@@ -31,7 +38,7 @@ def sla_cells(row) -> str:
     cells = []
     for window, missed_url in row.window_cells:
         for clock in window.clocks:
-            share = "—" if clock.pct is None else f"{escaped(floatformat(clock.pct, '-1'))} %"
+            share = DASH if clock.pct is None else f"{escaped(floatformat(clock.pct, '-1'))} %"
             met = escaped(words["met"] % {"met": localize(clock.met)})
             missed = escaped(words["missed"] % {"missed": localize(clock.missed)})
             if missed_url and clock.missed:
@@ -70,11 +77,6 @@ def load_row(row) -> str:
     )
 
 
-def _money(value) -> str:
-    """|floatformat:"0g"|default:"—": a sum in the reporting currency, whole units, grouped."""
-    return floatformat(value, "0g") or "—"
-
-
 def _account_cell(account, after_owner: str = "") -> str:
     """The account linked to its page, its owner (and `after_owner`) below."""
     return (
@@ -97,8 +99,8 @@ def at_risk_row(row) -> str:
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every value escaped above
         f"<tr>{_account_cell(account, tier)}"
         f'<td class="text-end"><span class="badge band-at_risk">'
-        f"{escaped(account.health_score) if account.health_score else '—'}</span></td>"
-        f'<td class="text-end">{_money(row.revenue)}</td>'
+        f"{escaped(account.health_score) if account.health_score else DASH}</span></td>"
+        f'<td class="text-end">{whole_amount(row.revenue)}</td>'
         f'<td class="small"><ul class="list-unstyled mb-0">{reasons}</ul></td></tr>'
     )
 
@@ -111,7 +113,7 @@ def renewal_row(row) -> str:
         f"<tr>{_account_cell(account)}"
         f"<td>{drawn_date(account.renewal_date, 'SHORT_DATE_FORMAT')}</td>"
         f"<td>{health_badge(account)}</td>"
-        f'<td class="text-end">{_money(row.revenue)}</td></tr>'
+        f'<td class="text-end">{whole_amount(row.revenue)}</td></tr>'
     )
 
 
@@ -127,5 +129,5 @@ def opportunity_row(row) -> str:
         f"{escaped(opportunity.currency)}</div></td>"
         f"<td>{escaped(opportunity.get_stage_display())}</td>"
         f'<td class="text-end">{escaped(localize(opportunity.probability))} %</td>'
-        f'<td class="text-end">{_money(row.weighted)}</td></tr>'
+        f'<td class="text-end">{whole_amount(row.weighted)}</td></tr>'
     )

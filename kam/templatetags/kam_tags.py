@@ -7,6 +7,7 @@ from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -66,11 +67,21 @@ def badge(tone: str, label) -> str:
     return f'<span class="badge text-bg-{tone}">{escaped(label)}</span>'
 
 
+# What a row drawn in Python shows for a value it has not, as the templates' |default:"—".
+DASH = "—"
+
+
+def whole_amount(value) -> str:
+    """A sum as the templates' |floatformat:"0g"|default:"—" draws it: whole units, grouped in
+    the reader's language; DASH without one. For the rows drawn in Python."""
+    return floatformat(value, "0g") or DASH
+
+
 def health_badge(account) -> str:
     """An account's health band as a badge with its score ("72 · Healthy"), "—" when it has no
     band: the accounts list's and the dashboard's renewals drawn in Python."""
     if not account.health_band:
-        return "—"
+        return DASH
     score = "" if account.health_score is None else f"{escaped(account.health_score)} · "
     return (
         f'<span class="badge band-{escaped(account.health_band)}">'
@@ -125,18 +136,6 @@ def sort_header(context, sort, key: str, label, target: str = "", classes: str =
 def next_touch_due(account, default_cadence_days: int):
     """{{ account|next_touch_due:default_cadence }} — the model fact, for templates."""
     return account.next_touch_due(default_cadence_days)
-
-
-@register.simple_tag
-def touch_state(account, today, default_cadence_days: int) -> dict:
-    """{% touch_state account today default_cadence as touch %}: the account's touch rule
-    (Account.next_touch_due / touch_overdue) for a template, which cannot pass two
-    arguments; templates never compare the dates themselves."""
-    return {
-        "live": account.is_live,
-        "due": account.next_touch_due(default_cadence_days),
-        "overdue": account.touch_overdue(today, default_cadence_days),
-    }
 
 
 @register.filter
