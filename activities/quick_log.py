@@ -12,10 +12,12 @@ from activities.services import NextStep, interaction_log, meeting_log
 PREFIX = "next_steps"
 
 
-def next_step_forms(*, account, user, active_stakeholders, data=None):
+def next_step_forms(*, account, user, active_stakeholders, data=None, team=None):
     """The next-step rows (quick log and QBR outcome): owners are our team or the client's
-    active people; the default owner is the user when on the team, else the account owner."""
-    team = account_team(account)
+    active people; the default owner is the user when on the team, else the account owner.
+    `team`: account_team(account) when the caller has it already."""
+    if team is None:
+        team = account_team(account)
     mine = any(member.pk == user.pk for member in team)
     next_steps = NextSteps(
         data,
@@ -48,9 +50,10 @@ def next_steps_cleaned(next_steps) -> list[NextStep]:
     return steps
 
 
-def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None):
+def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None, team=None):
     """The form pair; with a planned `meeting` (My work's "Log it"), filled from it: a meeting
-    at its start, with its attendees and its title as the summary."""
+    at its start, with its attendees and its title as the summary. `team`: account_team(account)
+    when the caller has it already."""
     active = [s for s in stakeholders if s.left_on is None]
     initial = {}
     if meeting is not None:
@@ -67,7 +70,9 @@ def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None):
         prefix="log",
         initial=initial,
     )
-    next_steps = next_step_forms(account=account, user=user, active_stakeholders=active, data=data)
+    next_steps = next_step_forms(
+        account=account, user=user, active_stakeholders=active, data=data, team=team
+    )
     return form, next_steps
 
 

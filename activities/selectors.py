@@ -86,10 +86,13 @@ def get_interaction_for_user(user, pk: int, *, action: Access = Access.VIEW) -> 
     )
 
 
-def account_team(account: Account) -> list:
-    """Owner first, then the team: who may own a commitment on our side."""
-    members = [account.owner, *account.team.exclude(pk=account.owner_id).order_by("full_name")]
-    return members
+def account_team(account: Account, members: list | None = None) -> list:
+    """Owner first, then the team by name: who may own a commitment on our side. `members`:
+    the account's team already read (`account.team.all()`, in the users' order), so a page
+    that shows the team does not read it twice."""
+    if members is None:
+        members = account.team.all()
+    return [account.owner, *(member for member in members if member.pk != account.owner_id)]
 
 
 @dataclass

@@ -226,9 +226,11 @@ def interaction_create(request, pk: int):
             )
             if not request.htmx:
                 return redirect(timeline_url)
+            # A fresh pair; a log does not change the team.
             form, next_steps = quick_log_forms(
-                account=account, user=request.user, stakeholders=stakeholders
-            )
+                account=account, user=request.user, stakeholders=stakeholders,
+                team=next_steps.team,
+            )  # fmt: skip
             # The account pages show the timeline beside the form; the log page has none.
             on_log_page = page.split("?")[0] == request.path
             entries, cursor = ([], None) if on_log_page else timeline_page(account)

@@ -42,6 +42,7 @@ from accounts.views import PAGE_SIZE, account_page_context
 from activities.quick_log import quick_log_forms
 from activities.selectors import (
     account_follow_through,
+    account_team,
     account_upcoming_meetings,
     get_qbr_for_user,
     qbr_next_planned,
@@ -158,9 +159,9 @@ def saved_view_url(view) -> str:
     return f"{reverse('account_list')}?{query}view={view.pk}"
 
 
-def _quick_log_context(request, account, stakeholders):
+def _quick_log_context(request, account, stakeholders, team=None):
     log_form, next_steps = quick_log_forms(
-        account=account, user=request.user, stakeholders=stakeholders
+        account=account, user=request.user, stakeholders=stakeholders, team=team
     )
     return {"log_form": log_form, "next_steps": next_steps}
 
@@ -175,6 +176,7 @@ def account_detail(request, pk: int):
     stakeholders = account_page_stakeholders(account)
     entries, cursor = timeline_page(account)
     default_cadence = current_config().default_touch_cadence_days
+    team = list(account.team.all())
     context = account_page_context(
         request,
         account,
@@ -191,7 +193,7 @@ def account_detail(request, pk: int):
         qbr_next=qbr_next_planned(account, business_date()) if account.is_qbr_tracked else None,
         stale_plan=account_stale_plan(account, timezone.localdate()),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
-        team=list(account.team.all()),
+        team=team,
         subsidiaries=list(account.subsidiaries.order_by("name")),
         entries=entries,
         cursor=cursor,
@@ -199,7 +201,7 @@ def account_detail(request, pk: int):
         milestone_form=MilestoneForm(),
         follow_through=account_follow_through(account, business_date()),
         upcoming_meetings=account_upcoming_meetings(account, timezone.now()),
-        **_quick_log_context(request, account, stakeholders),
+        **_quick_log_context(request, account, stakeholders, account_team(account, team)),
     )
     return render(request, "accounts/account_detail.html", context)
 

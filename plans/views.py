@@ -17,6 +17,7 @@ from accounts.selectors import Access, account_page_stakeholders, get_account_fo
 from accounts.services import StaleEdit
 from accounts.views import form_errors_into
 from activities.models import Commitment
+from activities.selectors import account_team
 from kam.access import admin_required
 from kam.params import parse_int
 from plans import services
@@ -99,10 +100,6 @@ def _plan_of(request, pk: int, plan_pk: int, *, action: Access = Access.VIEW):
     return account, plan
 
 
-def _team(account) -> list:
-    return [account.owner, *account.team.exclude(pk=account.owner_id).order_by("full_name")]
-
-
 def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None, initial=None):
     default_owner = next((u for u in team if u.pk == request.user.pk), plan.account.owner)
     return kind.form(
@@ -117,7 +114,7 @@ def _plan_context(request, account, plan, *, bound_form=None, bound_kind: str = 
     rows = plan_rows(plan)
     for action in rows.actions:
         action.overdue = action.is_overdue(today)
-    team = _team(account)
+    team = account_team(account)
     add_forms = {}
     if not plan.is_archived:
         for key, kind in ITEM_KINDS.items():
@@ -332,7 +329,7 @@ def plan_item_create(request, pk: int, plan_pk: int, kind: str):
     in place and status 422 when it was refused; without JavaScript, a redirect or the page."""
     account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     item_kind = _kind(kind)
-    team = _team(account)
+    team = account_team(account)
     form = _item_form(item_kind, plan, team, request, data=request.POST or None)
     if request.method == "GET":
         # From an open whitespace cell: the new opportunity starts on that cell's product.
@@ -373,7 +370,7 @@ def plan_item_edit(request, pk: int, plan_pk: int, kind: str, item_pk: int):
     account, plan = _plan_of(request, pk, plan_pk, action=Access.EDIT)
     item_kind = _kind(kind)
     item = get_object_or_404(item_kind.model.objects.filter(plan=plan), pk=item_pk)
-    team = _team(account)
+    team = account_team(account)
     form = _item_form(item_kind, plan, team, request, data=request.POST or None, instance=item)
     conflict_rows = None
     if request.method == "POST" and form.is_valid():

@@ -276,13 +276,13 @@ def history_account(account, leader, config, now):
         # here: while an account's change has them out of date, +1, the accounts summed),
         # 10 latest rating per criterion (+ set_by),
         # 11 the latest health score (+ config, the trend's days and scores), 12 tier changes
-        # (+ tiers, changed_by), 13 satisfaction answers (+ stakeholder), 14 team, 15 subsidiaries,
-        # 16 quick log: team for the next-step owners, 17 quick log: the open requests it may
-        # answer, 18 the active plan if its review is overdue, 19 the agreed items overdue or
-        # due this week (+ owners), 20 the SLA card (the account's client requests counted per
-        # window, one aggregate), 21 the next QBR planned (the tier card shows it instead of
-        # the due date), 22 the upcoming planned meetings (+ owner), 23 unread notifications
-        ("account_detail", 25),
+        # (+ tiers, changed_by), 13 satisfaction answers (+ stakeholder), 14 team (the quick
+        # log's next-step owners too), 15 subsidiaries, 16 quick log: the open requests it may
+        # answer, 17 the active plan if its review is overdue, 18 the agreed items overdue or
+        # due this week (+ owners), 19 the SLA card (the account's client requests counted per
+        # window, one aggregate), 20 the next QBR planned (the tier card shows it instead of
+        # the due date), 21 the upcoming planned meetings (+ owner), 22 unread notifications
+        ("account_detail", 24),
         # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request, between SET
         # LOCAL join_collapse_limit and its RESET: +2), 5 stakeholders of the interactions on
         # the page, 6 stakeholders, 7 quick log: team for the next-step owners, 8 quick log: the

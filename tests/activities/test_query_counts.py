@@ -199,3 +199,66 @@ def test_the_accounts_follow_through_list_has_a_fixed_number_of_queries(
         large = client.get(url)
     assert len(large.context["commitments"]) == 24
     assert 'id="follow-up-' in large.content.decode()
+
+
+QUICK_LOG_POST_QUERIES = 24
+
+
+def test_the_quick_log_post_has_a_fixed_number_of_queries(
+    client_for, kam_user, account, now, django_assert_num_queries
+):
+    """The account page's quick log, posted with htmx: the interaction with two people and a
+    next step saved, then a fresh form and the timeline back. The team is read once for both
+    forms (a log does not change it)."""
+    scoring_defaults_ensure()
+    client = client_for(kam_user)
+    url = reverse("interaction_create", args=[account.pk])
+
+    def grow(start: int, units: int) -> None:
+        for index in range(start, start + units):
+            StakeholderFactory(account=account, name=f"Person {index:02d}")
+            account.team.add(UserFactory(role=Role.KAM))
+            request_create(
+                account=account, actor=kam_user, subject=f"Question {index:02d}",
+                received_at=timezone.now() - timedelta(hours=index + 1), owner=kam_user,
+            )  # fmt: skip
+
+    def post(n: int, people):
+        data = {
+            "log-kind": "call",
+            "log-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "log-stakeholders": [str(person.pk) for person in people],
+            "log-summary": f"Call {n}",
+            "log-notes": "",
+            "log-sentiment": "1",
+            "log-category": "evolution",
+            "next_steps-TOTAL_FORMS": "1",
+            "next_steps-INITIAL_FORMS": "0",
+            "next_steps-MIN_NUM_FORMS": "0",
+            "next_steps-MAX_NUM_FORMS": "1000",
+            "next_steps-0-title": f"Send the proposal {n}",
+            "next_steps-0-owner": f"u{kam_user.pk}",
+            "next_steps-0-due_date": (timezone.localdate() + timedelta(days=7)).isoformat(),
+        }
+        return client.post(url, data, HTTP_HX_REQUEST="true")
+
+    grow(0, 2)
+    people = list(account.stakeholders.order_by("pk")[:2])
+    post(0, people)  # warm-up
+    # 1 session, 2 user, 3 the account (+ owner, parent, tiers; on the team?), 4 stakeholders,
+    # 5 the open requests the log may answer, 6 the team (next-step owners); in a savepoint
+    # (7 and 19): 8 the team's ids (the step's owner), 9 the interaction, 10 its people, 11 its
+    # timeline entry, 12 the next step, 13 its event, 14 its timeline entry, 15 the account's
+    # last touch, 16-17 the people's last interaction (locked, then moved), 18 the rescore's
+    # outbox row; then the fresh form: 20 the open requests again (the log may have answered
+    # one); the timeline: 21-24 its entries between SET LOCAL and RESET, with the people of
+    # its interactions. No bell: a fragment does not draw it.
+    with django_assert_num_queries(QUICK_LOG_POST_QUERIES):
+        small = post(1, people)
+    assert small.status_code == 200
+    assert "Call 1" in small.content.decode()
+    grow(2, 4)
+    with django_assert_num_queries(QUICK_LOG_POST_QUERIES):
+        large = post(2, people)
+    assert large.status_code == 200
+    assert "Call 2" in large.content.decode()
