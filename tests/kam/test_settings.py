@@ -240,3 +240,63 @@ def test_a_field_is_laid_out_for_bootstrap_by_the_renderers_jinja2_template():
         '<div class="alert alert-block alert-danger"><ul class="m-0"><li>Not &lt;now&gt;.</li>'
     ) in whole
     assert whole.count('class="mb-3"') == 4  # title, kind, the checkbox's outer div, tiers
+
+
+def test_the_inlined_widget_templates_draw_what_djangos_own_draw():
+    """kam.forms.FormRenderer draws Django's input, option, select and textarea templates with
+    one template each (kam/jinja2/kam/forms/widgets) instead of their chains of includes: every
+    widget, bound and unbound, with hostile values, labels and attributes (quotes, markup, True
+    and False ones), choices in groups, gives the HTML Django's own Jinja2 templates give."""
+    from kam.forms import DateInput, DateTimeInput, FormRenderer
+
+    class DjangosOwn(FormRenderer):
+        inlined_widget_templates = {}
+
+    hostile = 'x"<y>&z'
+    attrs = {"data-note": hostile, "required": True, "disabled": False, "aria-label": "a<b"}
+    choices = [
+        ("", "—"),
+        ("1", "One <b>"),
+        (hostile, hostile),
+        ("Group <g>", [("2", "Two"), ("3", 'Three "3"')]),
+    ]
+
+    class Form(forms.Form):
+        text = forms.CharField(widget=forms.TextInput(attrs=attrs), help_text="Help <i>")
+        number = forms.IntegerField(widget=forms.NumberInput(attrs={"min": 0, "step": True}))
+        email = forms.EmailField(required=False, widget=forms.EmailInput(attrs=attrs))
+        url = forms.URLField(required=False)
+        password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+        hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+        day = forms.DateField(required=False, widget=DateInput(attrs=attrs))
+        moment = forms.DateTimeField(required=False, widget=DateTimeInput)
+        time = forms.TimeField(required=False, widget=forms.TimeInput)
+        search = forms.CharField(required=False, widget=forms.SearchInput)
+        phone = forms.CharField(required=False, widget=forms.TelInput)
+        colour = forms.CharField(required=False, widget=forms.ColorInput)
+        notes = forms.CharField(required=False, widget=forms.Textarea(attrs=attrs))
+        flag = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs=attrs))
+        kind = forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs))
+        kinds = forms.MultipleChoiceField(required=False, choices=choices)
+        maybe = forms.NullBooleanField(required=False)
+        radio = forms.ChoiceField(required=False, choices=choices, widget=forms.RadioSelect)
+        boxes = forms.MultipleChoiceField(
+            required=False, choices=choices, widget=forms.CheckboxSelectMultiple(attrs=attrs)
+        )
+        split = forms.SplitDateTimeField(required=False)
+        upload = forms.FileField(required=False, widget=forms.ClearableFileInput)
+
+    initial = {"text": hostile, "number": 3, "notes": f"{hostile}\nline", "flag": True,
+               "kind": hostile, "kinds": ["1", "3"], "maybe": False, "radio": "2",
+               "boxes": [hostile, "3"], "hidden": hostile, "password": hostile}  # fmt: skip
+    data = {"text": "", "number": "x", "email": hostile, "kind": "nope", "kinds": ["1", "9"],
+            "boxes": [hostile], "radio": "1", "split_0": "bad", "split_1": ""}  # fmt: skip
+    for form_kwargs in ({"initial": initial}, {"data": data}, {"auto_id": False}):
+        ours = Form(renderer=FormRenderer(), **form_kwargs)
+        django = Form(renderer=DjangosOwn(), **form_kwargs)
+        assert str(ours) == str(django)
+        for name in Form.base_fields:
+            assert str(ours[name]) == str(django[name]), name
+            pairs = zip(ours[name].subwidgets, django[name].subwidgets, strict=True)
+            for option, twin in pairs:
+                assert option.tag() == twin.tag(), name
