@@ -22,11 +22,11 @@ from accounts.coverage import open_departures
 from accounts.models import KEY_BUYING_ROLES, Account, AccountQuerySet, QbrDue, Stakeholder
 from accounts.selectors import (
     Access,
-    accounts_for_user,
     accounts_linked_to,
     calendar_for_account,
     calendars_of,
     get_row_for_user,
+    on_accounts_for_user,
 )
 from activities.models import (
     QBR,
@@ -52,7 +52,7 @@ def qbr_lead_days() -> int:
 
 
 def commitments_for_user(user) -> QuerySet[Commitment]:
-    return Commitment.objects.filter(account__in=accounts_for_user(user))
+    return on_accounts_for_user(Commitment.objects.all(), user)
 
 
 def my_commitments(user, among: QuerySet[Commitment]) -> QuerySet[Commitment]:
@@ -79,7 +79,7 @@ def get_commitment_for_user(user, pk: int, *, action: Access = Access.VIEW) -> C
 def get_interaction_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Interaction:
     """404 unless `user` sees the interaction's account; 403 if they may not do `action`."""
     return get_row_for_user(
-        Interaction.objects.filter(account__in=accounts_for_user(user)).select_related("account"),
+        on_accounts_for_user(Interaction.objects.all(), user).select_related("account"),
         user,
         pk,
         action=action,
@@ -221,7 +221,7 @@ def my_work(
 def meetings_for_user(user) -> QuerySet[PlannedMeeting]:
     """The user's own planned meetings on the accounts they see: each of us has our own copy
     of an invite, and only its owner logs or dismisses it."""
-    return PlannedMeeting.objects.filter(owner=user, account__in=accounts_for_user(user))
+    return on_accounts_for_user(PlannedMeeting.objects.filter(owner=user), user)
 
 
 def get_meeting_for_user(user, pk: int, *, action: Access = Access.EDIT) -> PlannedMeeting:
@@ -258,7 +258,7 @@ def account_upcoming_meetings(account: Account, now: datetime, *, limit: int = 5
 
 def qbrs_for_user(user) -> QuerySet[QBR]:
     """QBRs are seen through their account (accounts_for_user decides)."""
-    return QBR.objects.filter(account__in=accounts_for_user(user))
+    return on_accounts_for_user(QBR.objects.all(), user)
 
 
 def get_qbr_for_user(user, pk: int, *, action: Access = Access.VIEW) -> QBR:
@@ -410,7 +410,7 @@ def account_follow_through(account: Account, today: date) -> FollowThrough:
 
 def requests_for_user(user) -> QuerySet[ClientRequest]:
     """Requests are seen through their account (accounts_for_user decides)."""
-    return ClientRequest.objects.filter(account__in=accounts_for_user(user))
+    return on_accounts_for_user(ClientRequest.objects.all(), user)
 
 
 def get_request_for_user(user, pk: int, *, action: Access = Access.VIEW) -> ClientRequest:

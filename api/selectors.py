@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import HealthScore, RevenueRecord, Stakeholder, TierChange
 from accounts.revenue import windows
-from accounts.selectors import accounts_for_user
+from accounts.selectors import accounts_for_user, on_accounts_for_user
 from activities.models import Commitment, Interaction, Playbook, PlaybookFiring, PlaybookStep
 from activities.selectors import commitments_for_user, qbrs_for_user, requests_for_user
 from api.models import ApiToken
@@ -42,12 +42,12 @@ def api_accounts(user, today: date) -> QuerySet:
 
 
 def api_stakeholders(user) -> QuerySet[Stakeholder]:
-    return Stakeholder.objects.filter(account__in=accounts_for_user(user))
+    return on_accounts_for_user(Stakeholder.objects.all(), user)
 
 
 def api_interactions(user) -> QuerySet[Interaction]:
     return (
-        Interaction.objects.filter(account__in=accounts_for_user(user))
+        on_accounts_for_user(Interaction.objects.all(), user)
         .select_related("logged_by")
         .prefetch_related(
             Prefetch("stakeholders", queryset=Stakeholder.objects.only("pk")),
@@ -78,23 +78,23 @@ def api_requests(user) -> QuerySet:
 
 
 def api_health_scores(user) -> QuerySet[HealthScore]:
-    return HealthScore.objects.filter(account__in=accounts_for_user(user)).select_related("config")
+    return on_accounts_for_user(HealthScore.objects.all(), user).select_related("config")
 
 
 def api_tier_changes(user) -> QuerySet[TierChange]:
-    return TierChange.objects.filter(account__in=accounts_for_user(user)).select_related(
+    return on_accounts_for_user(TierChange.objects.all(), user).select_related(
         "from_tier", "to_tier", "recommended_tier", "changed_by"
     )
 
 
 def api_plans(user) -> QuerySet[AccountPlan]:
-    return AccountPlan.objects.filter(account__in=accounts_for_user(user))
+    return on_accounts_for_user(AccountPlan.objects.all(), user)
 
 
 def api_plan_rows(user, model) -> QuerySet:
     """Objectives, risks or opportunities of the plans `user` may see (a plan's actions are
     agreed items: api_commitments)."""
-    return model.objects.filter(plan__account__in=accounts_for_user(user))
+    return on_accounts_for_user(model.objects.all(), user, via="plan__account")
 
 
 PLAN_ROW_MODELS = (Objective, Opportunity, Risk)
@@ -117,7 +117,7 @@ def api_playbooks() -> QuerySet:
 def api_playbook_firings(user, playbook) -> QuerySet:
     """A playbook's firings on the accounts `user` sees, with the items they created."""
     return (
-        PlaybookFiring.objects.filter(playbook=playbook, account__in=accounts_for_user(user))
+        on_accounts_for_user(PlaybookFiring.objects.filter(playbook=playbook), user)
         .prefetch_related("items")
         .order_by("-id")
     )

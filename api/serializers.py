@@ -23,7 +23,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
-from accounts.selectors import accounts_for_user
+from accounts.selectors import accounts_for_user, on_accounts_for_user
 from activities.models import (
     MAX_OFFSET_DAYS,
     QBR,
@@ -334,7 +334,7 @@ class VisibleStakeholderField(ScopedField):
     model = Stakeholder
 
     def get_queryset(self):
-        return Stakeholder.objects.filter(account__in=visible_accounts(self.context))
+        return on_accounts_for_user(Stakeholder.objects.all(), self.context["request"].user)
 
 
 class ActiveUserField(ScopedField):
@@ -973,9 +973,8 @@ class VisiblePlanField(ScopedField):
     model = AccountPlan
 
     def get_queryset(self):
-        return AccountPlan.objects.filter(
-            account__in=visible_accounts(self.context)
-        ).select_related("account")
+        plans = AccountPlan.objects.select_related("account")
+        return on_accounts_for_user(plans, self.context["request"].user)
 
 
 def plan_row_input(model, *, update: bool):
@@ -1012,7 +1011,8 @@ def plan_row_input(model, *, update: bool):
 def _plan_row_field(model):
     class VisibleRowField(ScopedField):
         def get_queryset(self):
-            return model.objects.filter(plan__account__in=visible_accounts(self.context))
+            user = self.context["request"].user
+            return on_accounts_for_user(model.objects.all(), user, via="plan__account")
 
     VisibleRowField.model = model
     return VisibleRowField(required=False, allow_null=True)

@@ -85,15 +85,15 @@ def personas() -> list[dict]:
     from django.contrib.auth import get_user_model
 
     from accounts.models import Stakeholder
-    from accounts.selectors import Access, accounts_for_user
+    from accounts.selectors import Access, on_accounts_for_user
     from capture.models import LoggingAddress
     from capture.services import logging_address_regenerate
 
     found = []
     for user in get_user_model().objects.filter(is_active=True).order_by("pk"):
         clients = list(
-            Stakeholder.objects.filter(
-                account__in=accounts_for_user(user, action=Access.EDIT), left_on__isnull=True
+            on_accounts_for_user(
+                Stakeholder.objects.filter(left_on__isnull=True), user, Access.EDIT
             )
             .exclude(email="")
             .values_list("email", flat=True)[:500]

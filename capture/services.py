@@ -22,7 +22,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
-from accounts.selectors import Access, account_permits, accounts_for_user
+from accounts.selectors import Access, account_permits, accounts_for_user, on_accounts_for_user
 from accounts.services import stakeholder_create
 from activities.invites import InviteRefused, invites_parse
 from activities.models import (
@@ -277,9 +277,9 @@ class _Batch:
             return
         for email in wanted:
             known[email] = []
+        people = Stakeholder.objects.annotate(email_lower=Lower("email"))
         rows = (
-            Stakeholder.objects.annotate(email_lower=Lower("email"))
-            .filter(account__in=accounts_for_user(user, action=Access.EDIT))
+            on_accounts_for_user(people, user, Access.EDIT)
             .filter(left_on__isnull=True, email_lower__in=wanted)
             .select_related("account")
             .order_by("pk")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
-from accounts.selectors import accounts_for_user
+from accounts.selectors import on_accounts_for_user
 from activities.models import (
     ClientRequest,
     Commitment,
@@ -23,11 +23,11 @@ from plans.models import Opportunity
 CHUNK = 2000
 
 
-def _scope(user, account: Account | None) -> QuerySet[Account]:
-    """The accounts `user` sees, or the one of them asked for (access decided by the selector
-    either way)."""
-    visible = accounts_for_user(user)
-    return visible.filter(pk=account.pk) if account else visible
+def _scope(rows: QuerySet, user, account: Account | None, via: str = "account") -> QuerySet:
+    """`rows` on the accounts `user` sees, or on the one of them asked for (access decided by
+    the selector either way)."""
+    visible = on_accounts_for_user(rows, user, via=via)
+    return visible.filter(**{f"{via}_id": account.pk}) if account else visible
 
 
 def stakeholder_rows(user, *, account: Account | None = None):
@@ -49,7 +49,7 @@ def stakeholder_rows(user, *, account: Account | None = None):
         _("external id"),
     ]
     stakeholders = (
-        Stakeholder.objects.filter(account__in=_scope(user, account))
+        _scope(Stakeholder.objects.all(), user, account)
         .select_related("account", "reports_to")
         .order_by("account__name", "name", "pk")
     )
@@ -91,7 +91,7 @@ def interaction_rows(user, *, account: Account | None = None, kind: str = ""):
         _("external id"),
     ]
     interactions = (
-        Interaction.objects.filter(account__in=_scope(user, account))
+        _scope(Interaction.objects.all(), user, account)
         .select_related("account", "logged_by")
         .prefetch_related(
             Prefetch("stakeholders", queryset=Stakeholder.objects.order_by("name").only("name"))
@@ -144,7 +144,7 @@ def commitment_rows(user, *, account: Account | None = None, status: str = ""):
         .values("reason")[:1]
     )
     commitments = (
-        Commitment.objects.filter(account__in=_scope(user, account))
+        _scope(Commitment.objects.all(), user, account)
         .select_related("account", "owner_user", "owner_stakeholder", "source_interaction", "plan")
         .annotate(last_reason=Subquery(last_reason))
         .order_by("due_date", "pk")
@@ -189,7 +189,7 @@ def opportunity_rows(user, *, account: Account | None = None, plan_id: int | Non
         _("external id"),
     ]
     opportunities = (
-        Opportunity.objects.filter(plan__account__in=_scope(user, account))
+        _scope(Opportunity.objects.all(), user, account, via="plan__account")
         .select_related("plan__account", "product", "owner")
         .order_by("plan__account__name", "expected_close", "pk")
     )
@@ -240,7 +240,7 @@ def request_rows(user, *, account: Account | None = None, status: str = ""):
     ]
     now = timezone.now()
     requests = (
-        ClientRequest.objects.filter(account__in=_scope(user, account))
+        _scope(ClientRequest.objects.all(), user, account)
         .select_related("account", "owner", "requester")
         .order_by("-received_at", "-pk")
     )

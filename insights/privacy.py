@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Stakeholder, TimelineEntry, erased_contact_label
-from accounts.selectors import Access, accounts_for_user
+from accounts.selectors import Access, on_accounts_for_user
 from activities.models import QBR, ClientRequest, Commitment, Interaction
 from kam.audit import Action, audit_record
 from kam.models import AuditEvent
@@ -98,9 +98,8 @@ def stakeholder_personal_data(*, user, stakeholder: Stakeholder) -> dict[str, An
     same_email = []
     if stakeholder.email:
         same_email = list(
-            Stakeholder.objects.filter(
-                email__iexact=stakeholder.email,
-                account__in=accounts_for_user(user, action=Access.EDIT),
+            on_accounts_for_user(
+                Stakeholder.objects.filter(email__iexact=stakeholder.email), user, Access.EDIT
             )
             .exclude(pk=stakeholder.pk)
             .order_by("account__name", "pk")

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 
 from accounts.models import Account
-from accounts.selectors import accounts_for_user
+from accounts.selectors import on_accounts_for_user
 from activities.models import Commitment, CommitmentStatus
 from plans.models import (
     CLOSED_STAGES,
@@ -59,9 +59,7 @@ def active_plan(account: Account) -> AccountPlan | None:
 def get_plan_for_user(user, pk: int) -> AccountPlan:
     """The plan, or 404 when it does not exist or its account is not shared with `user`."""
     return get_object_or_404(
-        AccountPlan.objects.select_related("account", "reviewed_by").filter(
-            account__in=accounts_for_user(user)
-        ),
+        on_accounts_for_user(AccountPlan.objects.select_related("account", "reviewed_by"), user),
         pk=pk,
     )
 
