@@ -12,6 +12,7 @@ from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Notification, PlannedMeeting, QBRStatus
 from activities.services import request_create, request_respond
 from kam.models import Role
+from tests.activities.test_views import quick_log_data
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
 
 
@@ -224,22 +225,14 @@ def test_the_quick_log_post_has_a_fixed_number_of_queries(
             )  # fmt: skip
 
     def post(n: int, people):
-        data = {
-            "log-kind": "call",
-            "log-occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "log-stakeholders": [str(person.pk) for person in people],
-            "log-summary": f"Call {n}",
-            "log-notes": "",
-            "log-sentiment": "1",
-            "log-category": "evolution",
-            "next_steps-TOTAL_FORMS": "1",
-            "next_steps-INITIAL_FORMS": "0",
-            "next_steps-MIN_NUM_FORMS": "0",
-            "next_steps-MAX_NUM_FORMS": "1000",
-            "next_steps-0-title": f"Send the proposal {n}",
-            "next_steps-0-owner": f"u{kam_user.pk}",
-            "next_steps-0-due_date": (timezone.localdate() + timedelta(days=7)).isoformat(),
-        }
+        due = timezone.localdate() + timedelta(days=7)
+        data = quick_log_data(
+            stakeholders=people,
+            steps=[(f"Send the proposal {n}", f"u{kam_user.pk}", due)],
+            kind="call",
+            summary=f"Call {n}",
+            sentiment="1",
+        )
         return client.post(url, data, HTTP_HX_REQUEST="true")
 
     grow(0, 2)
