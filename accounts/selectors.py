@@ -215,9 +215,7 @@ def account_change_refusals(user, account: Account, *, owner=None, team=None) ->
     return refused
 
 
-def get_account_for_user(
-    user, pk: int, *, action: Access = Access.VIEW, for_update: bool = False
-) -> Account:
+def get_account_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Account:
     """The account, or 404 when it does not exist or `user` may not see it; 403 when they see
     it but may not do `action` on it. Read by its key with whether `user` is on its team, then
     judged by account_permits (the rule accounts_for_user applies as a queryset): narrowing
@@ -225,10 +223,7 @@ def get_account_for_user(
     every page of an account (bench/README.md)."""
     on_team = Account.team.through.objects.filter(account=OuterRef("pk"), user_id=user.pk)
     queryset = Account.objects.select_related("owner", "parent", "tier", "recommended_tier")
-    queryset = queryset.annotate(access_on_team=Exists(on_team))
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    account = get_object_or_404(queryset, pk=pk)
+    account = get_object_or_404(queryset.annotate(access_on_team=Exists(on_team)), pk=pk)
     account._access_on_team = (user.pk, account.access_on_team)
     if not account_permits(user, account, Access.VIEW):
         raise Http404

@@ -23,7 +23,13 @@ from accounts.models import (
     Tier,
     TierChange,
 )
-from accounts.selectors import Access, account_permits, accounts_for_user, get_account_for_user
+from accounts.selectors import (
+    Access,
+    account_permits,
+    accounts_for_user,
+    get_account_for_user,
+    on_accounts_for_user,
+)
 from accounts.services import scoring_defaults_ensure
 from capture import urls as capture_urls
 from capture.models import AccountEmailDomain, InboundMessage
@@ -347,6 +353,31 @@ def test_accounts_for_user_and_account_permits_agree(request, linked_accounts, p
         if account_permits(user, account, action)
     }
     assert listed == answered
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("persona", EVERY_PERSONA)
+def test_rows_on_accounts_are_narrowed_by_the_same_rule(request, linked_accounts, persona, action):
+    """on_accounts_for_user: the rows hanging off an account (directly, or through a plan) that
+    `user` may act on are those on the accounts accounts_for_user lists."""
+    from activities.models import Commitment
+    from plans.models import Opportunity
+    from tests.factories import CommitmentFactory
+    from tests.plans.factories import OpportunityFactory
+
+    user = _persona(request, persona)
+    for account in linked_accounts:
+        CommitmentFactory(account=account)
+        OpportunityFactory(plan__account=account)
+    listed = set(accounts_for_user(user, action).values_list("pk", flat=True))
+    commitments = on_accounts_for_user(Commitment.objects.all(), user, action)
+    assert {c.account_id for c in commitments} == listed
+    assert commitments.count() == len(listed)
+    opportunities = on_accounts_for_user(
+        Opportunity.objects.all(), user, action, via="plan__account"
+    )
+    assert {o.plan.account_id for o in opportunities} == listed
+    assert opportunities.count() == len(listed)
 
 
 def test_an_inactive_user_may_do_nothing(linked_accounts):

@@ -206,7 +206,7 @@ QUICK_LOG_POST_QUERIES = 24
 
 
 def test_the_quick_log_post_has_a_fixed_number_of_queries(
-    client_for, kam_user, account, now, django_assert_num_queries
+    client_for, kam_user, account, django_assert_num_queries
 ):
     """The account page's quick log, posted with htmx: the interaction with two people and a
     next step saved, then a fresh form and the timeline back. The team is read once for both

@@ -291,6 +291,26 @@ def test_the_inlined_widget_templates_draw_what_djangos_own_draw():
                "boxes": [hostile, "3"], "hidden": hostile, "password": hostile}  # fmt: skip
     data = {"text": "", "number": "x", "email": hostile, "kind": "nope", "kinds": ["1", "9"],
             "boxes": [hostile], "radio": "1", "split_0": "bad", "split_1": ""}  # fmt: skip
+    renderer = FormRenderer()
+    for django_name, ours_name in [
+        ("django/forms/widgets/text.html", "kam/forms/widgets/input.html"),
+        ("django/forms/widgets/checkbox_option.html", "kam/forms/widgets/input_option.html"),
+        ("django/forms/widgets/select.html", "kam/forms/widgets/select.html"),
+        ("django/forms/widgets/textarea.html", "kam/forms/widgets/textarea.html"),
+    ]:
+        assert renderer.get_template(django_name).template.name == ours_name
+        assert DjangosOwn().get_template(django_name).template.name == django_name
+
+    class OwnOption(forms.Select):
+        """A select whose options have a template of their own: still included."""
+
+        option_template_name = "django/forms/widgets/input_option.html"
+
+    own = forms.ChoiceField(choices=choices, widget=OwnOption)
+    assert own.widget.render("own", "1", renderer=renderer) == own.widget.render(
+        "own", "1", renderer=DjangosOwn()
+    )
+    assert '<label><input type="select"' in own.widget.render("own", "1", renderer=renderer)
     for form_kwargs in ({"initial": initial}, {"data": data}, {"auto_id": False}):
         ours = Form(renderer=FormRenderer(), **form_kwargs)
         django = Form(renderer=DjangosOwn(), **form_kwargs)
