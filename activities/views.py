@@ -26,7 +26,7 @@ from accounts.selectors import (
 )
 from accounts.services import StaleEdit
 from accounts.timeline import timeline_page
-from accounts.views import form_errors_into
+from accounts.views import account_page_context, form_errors_into
 from activities import services
 from activities.calendar_feed import build_calendar
 from activities.forms import (
@@ -315,8 +315,10 @@ def interaction_undo(request, pk: int):
     return redirect(back)
 
 
-def _commitment_form(request, account, data=None):
-    stakeholders = [s for s in account_page_stakeholders(account) if s.left_on is None]
+def _commitment_form(request, account, people, data=None):
+    """The add form of the account's Commitments tab; `people`: the account's stakeholders,
+    read once for the form's owners and the header's departure flag."""
+    stakeholders = [s for s in people if s.left_on is None]
     team = account_team(account)
     form = CommitmentForm(
         data,
@@ -329,8 +331,9 @@ def _commitment_form(request, account, data=None):
 @require_http_methods(["GET", "POST"])
 def account_commitments(request, pk: int):
     account = get_account_for_user(request.user, pk, action=_read_or_write(request))
+    people = account_page_stakeholders(account)
     form, team, stakeholders = _commitment_form(
-        request, account, request.POST if request.method == "POST" else None
+        request, account, people, request.POST if request.method == "POST" else None
     )
     if request.method == "POST" and form.is_valid():
         owner_user, owner_stakeholder = resolve_owner(
@@ -356,17 +359,16 @@ def account_commitments(request, pk: int):
     ).order_by("due_date", "pk")
     if status_filter in CommitmentStatus.values:
         commitments = commitments.filter(status=status_filter)
-    all_stakeholders = account_page_stakeholders(account)
-    context = {
-        "account": account,
-        "tab": "commitments",
-        "commitments": commitments,
-        "status_filter": status_filter,
-        "statuses": CommitmentStatus.choices,
-        "form": form,
-        "departures": open_departures(all_stakeholders),
-        "today": timezone.localdate(),
-    }
+    context = account_page_context(
+        request,
+        account,
+        "commitments",
+        stakeholders=people,
+        commitments=commitments,
+        status_filter=status_filter,
+        statuses=CommitmentStatus.choices,
+        form=form,
+    )
     return render(
         request, "activities/commitment_list.html", context, status=422 if form.errors else 200
     )

@@ -104,7 +104,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
 
 
 MY_WORK_QUERIES = 11
-FOLLOW_THROUGH_QUERIES = 8
+FOLLOW_THROUGH_QUERIES = 7
 
 
 def test_my_work_has_a_fixed_number_of_queries(
@@ -189,9 +189,9 @@ def test_the_accounts_follow_through_list_has_a_fixed_number_of_queries(
     _grow_follow_through(account, kam_user, plan, start=0, units=2)
     client.get(url)  # warm-up
 
-    # 1 session, 2 user, 3 the account, 4 stakeholders (the add form's owners), 5 the team,
-    # 6 stakeholders again (the header's departure flag), 7 unread notifications, 8 the agreed
-    # items (+ owners, interaction)
+    # 1 session, 2 user, 3 the account, 4 stakeholders (the add form's owners and the header's
+    # departure flag), 5 the team, 6 unread notifications, 7 the agreed items (+ owners,
+    # interaction)
     with django_assert_num_queries(FOLLOW_THROUGH_QUERIES):
         small = client.get(url)
     assert len(small.context["commitments"]) == 8
