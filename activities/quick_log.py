@@ -50,10 +50,12 @@ def next_steps_cleaned(next_steps) -> list[NextStep]:
     return steps
 
 
-def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None, team=None):
+def quick_log_forms(
+    *, account, user, stakeholders, data=None, meeting=None, team=None, open_requests=None
+):
     """The form pair; with a planned `meeting` (My work's "Log it"), filled from it: a meeting
     at its start, with its attendees and its title as the summary. `team`: account_team(account)
-    when the caller has it already."""
+    and `open_requests`: open_requests_for_quick_log(account), when the caller has them."""
     active = [s for s in stakeholders if s.left_on is None]
     initial = {}
     if meeting is not None:
@@ -66,7 +68,9 @@ def quick_log_forms(*, account, user, stakeholders, data=None, meeting=None, tea
     form = QuickLogForm(
         data,
         stakeholders=active,
-        open_requests=open_requests_for_quick_log(account),
+        open_requests=(
+            open_requests_for_quick_log(account) if open_requests is None else open_requests
+        ),
         prefix="log",
         initial=initial,
     )

@@ -226,10 +226,12 @@ def interaction_create(request, pk: int):
             )
             if not request.htmx:
                 return redirect(timeline_url)
-            # A fresh pair; a log does not change the team.
+            # A fresh pair. A log does not change the team, nor the open requests unless it
+            # answered one.
+            answered = form.cleaned_data.get("answers_request") is not None
             form, next_steps = quick_log_forms(
                 account=account, user=request.user, stakeholders=stakeholders,
-                team=next_steps.team,
+                team=next_steps.team, open_requests=None if answered else form.request_rows,
             )  # fmt: skip
             # The account pages show the timeline beside the form; the log page has none.
             on_log_page = page.split("?")[0] == request.path

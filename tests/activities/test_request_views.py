@@ -128,6 +128,34 @@ def test_the_quick_log_answers_and_resolves_a_request(client_for, account, clock
     assert request.first_response_interaction.summary == "Sent the copy"
 
 
+def test_the_fresh_quick_log_form_offers_the_requests_still_open(client_for, account, clock):
+    """After an htmx log the form comes back empty: a log that answered no request offers the
+    same open requests; one that resolved a request no longer offers it."""
+    kept = _request(account, subject="Price list")
+    solved = _request(account, subject="Copy of the contract")
+    client = client_for(account.owner)
+    body = {
+        "log-kind": "call", "log-occurred_at": "2026-03-10T10:00", "log-summary": "Called",
+        "log-sentiment": "0", "log-category": "evolution",
+        "next_steps-TOTAL_FORMS": "0", "next_steps-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    url = reverse("interaction_create", args=[account.pk])
+    plain = client.post(url, body, HTTP_HX_REQUEST="true")
+    assert plain.status_code == 200
+    offered = plain.context["log_form"].fields["answers_request"].choices
+    assert [value for value, _label in offered] == ["", str(kept.pk), str(solved.pk)]
+    resolving = client.post(
+        url,
+        {**body, "log-answers_request": str(solved.pk), "log-resolves_request": "on"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resolving.status_code == 200
+    offered = resolving.context["log_form"].fields["answers_request"].choices
+    assert [value for value, _label in offered] == ["", str(kept.pk)]
+    assert f'<option value="{solved.pk}"' not in resolving.content.decode()
+    assert f'<option value="{kept.pk}"' in resolving.content.decode()
+
+
 def test_the_export_lists_the_visible_requests_with_their_clocks(
     client_for, account, outsider, clock
 ):
