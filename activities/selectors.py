@@ -14,7 +14,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -187,12 +186,19 @@ def my_work(
     # Never touched first, then the longest overdue.
     owed_touch.sort(key=lambda a: (a.touch_due_on or date.min, a.name))
     flagged = [account for account in mine if account.lost_key_contact]
-    # What accounts.coverage.open_departures reads of each person.
-    people = Stakeholder.objects.only("account_id", "name", "buying_role", "is_primary", "left_on")
-    prefetch_related_objects(flagged, Prefetch("stakeholders", queryset=people.order_by("name")))
+    # Their people, with what accounts.coverage.open_departures reads of each, grouped here:
+    # prefetched onto the accounts, the same rows took 4 ms instead of 1 (bench/README.md).
+    people: dict[int, list[Stakeholder]] = {account.pk: [] for account in flagged}
+    if people:
+        for person in (
+            Stakeholder.objects.filter(account_id__in=list(people))
+            .only("account_id", "name", "buying_role", "is_primary", "left_on")
+            .order_by("name", "pk")
+        ):
+            people[person.account_id].append(person)
     departures = []
     for account in flagged:  # by name
-        gone = open_departures(list(account.stakeholders.all()))
+        gone = open_departures(people[account.pk])
         if gone:
             departures.append((account, gone))
     horizon = today + timedelta(days=qbr_lead_days())
