@@ -187,7 +187,7 @@ def my_work(
     owed_touch.sort(key=lambda a: (a.touch_due_on or date.min, a.name))
     flagged = [account for account in mine if account.lost_key_contact]
     # Their people, with what accounts.coverage.open_departures reads of each, grouped here:
-    # prefetched onto the accounts, the same rows took 4 ms instead of 1 (bench/README.md).
+    # prefetching the same rows onto the accounts cost about 1 ms more (bench/README.md).
     people: dict[int, list[Stakeholder]] = {account.pk: [] for account in flagged}
     if people:
         for person in (
