@@ -22,7 +22,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stakeholder
-from accounts.selectors import Access, account_permits, accounts_for_user, on_accounts_for_user
+from accounts.selectors import Access, account_permits, on_accounts_for_user
 from accounts.services import stakeholder_create
 from activities.invites import InviteRefused, invites_parse
 from activities.models import (
@@ -326,11 +326,10 @@ class _Batch:
         if accounts:
             return accounts, stakeholders
         domains = {_domain(e) for e in emails} - PUBLIC_DOMAINS
-        editable = accounts_for_user(user, action=Access.EDIT)
+        known = AccountEmailDomain.objects.filter(domain__in=domains)
         accounts = set(
-            AccountEmailDomain.objects.filter(domain__in=domains, account__in=editable)
-            .values_list("account_id", flat=True)
-        )  # fmt: skip
+            on_accounts_for_user(known, user, Access.EDIT).values_list("account_id", flat=True)
+        )
         return accounts, []
 
     def account(self, pk: int) -> Account:
