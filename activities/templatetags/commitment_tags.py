@@ -3,7 +3,6 @@ draw dozens of them a page (My work, the account page, the commitments and reque
 the template language spent most of the page's time (bench/README.md, "My work"). Each tag
 gives the HTML its template gave, each value escaped once, the sentences the catalogue's."""
 
-import functools
 from datetime import date
 
 from django import template
@@ -11,11 +10,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
-from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path
+from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path, translated_once
 
 register = template.Library()
 
@@ -36,11 +35,11 @@ FOLLOW_UP_MODES = (
 )
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language: str | None) -> dict:
-    """The rows' fixed words in `language`, the active language when they are asked for (the
-    key): translated once, not ten times a row (a lazy label was translated twice each time
-    it was escaped; gettext was half of an item's row). The sentences keep their placeholders."""
+@translated_once
+def words() -> dict:
+    """The rows' fixed words, translated once per language, not ten times a row (a lazy label
+    was translated twice each time it was escaped; gettext was half of an item's row). The
+    sentences keep their placeholders."""
     return {
         "modes": tuple((url_name, escaped(label)) for url_name, label in FOLLOW_UP_MODES),
         "done": escaped(pgettext("button", "Done")),
@@ -61,10 +60,6 @@ def _words(language: str | None) -> dict:
         "in_time": escaped(gettext("answered in time")),
         "late": escaped(gettext("answered late")),
     }
-
-
-def words() -> dict:
-    return _words(get_language())
 
 
 def follow_up_links(commitment, row=None, show_account=False) -> str:

@@ -4,12 +4,10 @@ way such rows are drawn (docs/architecture.md): `account_row` gives the HTML the
 gave, each value escaped once, the sentences the catalogue's, the fixed words translated once
 per language."""
 
-import functools
-
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from kam.templatetags.kam_tags import (
     DASH,
@@ -17,15 +15,16 @@ from kam.templatetags.kam_tags import (
     escaped,
     health_badge,
     pk_path,
+    translated_once,
     whole_amount,
 )
 
 register = template.Library()
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language: str | None) -> dict:
-    """The row's fixed words in `language` (the active one when asked: the key)."""
+@translated_once
+def _words() -> dict:
+    """The row's fixed words, translated once per language."""
     return {
         "select": gettext("Select %(name)s"),
         "review": escaped(gettext("review asked")),
@@ -82,7 +81,7 @@ def _next_touch(account, today, default_cadence, words) -> str:
 def account_row(account, columns, today, default_cadence) -> str:
     """{% account_row account columns today default_cadence %}: one row of the accounts list,
     its cells those of `columns` (the chosen columns, in the list's order)."""
-    words = _words(get_language())
+    words = _words()
     name = escaped(account.name)
     select = words["select"] % {"name": name}
     cells = [

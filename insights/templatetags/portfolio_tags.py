@@ -1,10 +1,8 @@
-import functools
-
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from kam.templatetags.kam_tags import (
     DASH,
@@ -12,16 +10,16 @@ from kam.templatetags.kam_tags import (
     escaped,
     health_badge,
     pk_path,
+    translated_once,
     whole_amount,
 )
 
 register = template.Library()
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language: str | None) -> dict:
-    """The cells' sentences in `language` (the active one when asked: the key), translated once
-    per language, not twice a cell."""
+@translated_once
+def _words() -> dict:
+    """The cells' sentences, translated once per language, not twice a cell."""
     return {"met": gettext("%(met)s met"), "missed": gettext("%(missed)s missed")}
 
 
@@ -34,7 +32,7 @@ def sla_cells(row) -> str:
     third of the cached dashboard's template time (bench/README.md, "Templates"); joined as
     text, each value escaped once (kam_tags.escaped), as the rows drawn by the dozen are
     (docs/architecture.md), not through format_html per cell."""
-    words = _words(get_language())
+    words = _words()
     cells = []
     for window, missed_url in row.window_cells:
         for clock in window.clocks:

@@ -47,6 +47,20 @@ def options(choices, selected=None) -> str:
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703 - values and labels escaped
 
 
+def translated_once(build):
+    """`@translated_once def words(): return {...}`: the fixed words of rows drawn by the dozen,
+    built (translated) once per language and then read from a cache keyed by the active
+    language, not translated again for every row (docs/architecture.md, "One way a row drawn
+    by the dozen is drawn")."""
+    cached = functools.lru_cache(maxsize=16)(lambda language: build())
+
+    @functools.wraps(build)
+    def words() -> dict:
+        return cached(get_language())
+
+    return words
+
+
 def escaped(value) -> str:
     """conditional_escape without its lazy-string wrapper (most of its time over 1,400 options),
     for HTML joined as text in a loop and marked safe once: HTML that says it is safe as it is,
