@@ -147,12 +147,6 @@ def sort_header(context, sort, key: str, label, target: str = "", classes: str =
 
 
 @register.filter
-def next_touch_due(account, default_cadence_days: int):
-    """{{ account|next_touch_due:default_cadence }} — the model fact, for templates."""
-    return account.next_touch_due(default_cadence_days)
-
-
-@register.filter
 def iso_date(value):
     """{{ notice.params.due_on|iso_date|date:"SHORT_DATE_FORMAT" }}: a date kept as ISO text in
     JSON (notification and reminder params) back to a date, so `date` can format it (it gives
