@@ -102,6 +102,10 @@ TABLE_OPPORTUNITY_FIELDS = (
 )  # fmt: skip
 # KAMs the load table shows (and links); its CSV has every KAM.
 LOAD_ROWS = 20
+# Up to this many open opportunities in view, the largest are found by sorting them all
+# (_opportunity_rows): at 20,000 accounts 205 took 3.9 ms that way and 8.2 by the index, 5,024
+# took 18.9 and 7.9.
+SORTED_WHOLE_MAX = 1000
 TREND_MONTHS = 12
 BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
 
@@ -473,9 +477,9 @@ def portfolio_summary(
     else:
         pipeline = pipeline_group_rows(opportunities)
     summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(pipeline, rates)
-    # One KAM's book (the KAM's own view, or a leader's KAM filter) holds a few hundred.
-    one_book = not user.sees_all_accounts or filters.owner_id is not None
-    summary.opportunity_rows = _opportunity_rows(opportunities, rates, one_book=one_book)
+    summary.opportunity_rows = _opportunity_rows(
+        opportunities, rates, sort_whole=summary.pipeline_open <= SORTED_WHOLE_MAX
+    )
     # 10. commitments overdue and the accounts that have them (the view's summary rows, or its
     # commitments)
     if view is not None:
@@ -503,7 +507,7 @@ def portfolio_summary(
     summary.sla_tiers, summary.sla_kams = _sla_rows(
         breakdown, tiers, filters, names, kam_rows=kam_rows
     )
-    summary.sla_kams_total = len(breakdown.by_kam)
+    summary.sla_kams_total = len(breakdown.kam_counts)
     summary.computed_at = timezone.now()
     return summary
 
@@ -653,16 +657,17 @@ def _pipeline_totals(pipeline: list[dict], rates) -> tuple[Decimal, int]:
     return weighted_total.quantize(CENT), open_count
 
 
-def _opportunity_rows(opportunities, rates, *, one_book: bool) -> list[OpportunityRow]:
-    """The largest open opportunities by weighted amount: one query. Over the whole portfolio
+def _opportunity_rows(opportunities, rates, *, sort_whole: bool) -> list[OpportunityRow]:
+    """The largest open opportunities by weighted amount: one query. Over many opportunities
     the candidates are the first TABLE_ROWS of each currency by its own weighted amount
     (conversion keeps the order within a currency; a currency without a rate sorts last, by
     id, as NULL does), read off the opportunity_open_weighted index instead of converting and
-    sorting every open opportunity (21 ms at 20,000 accounts). The open opportunities of
-    `one_book`, one KAM's accounts (a few hundred), are sorted whole: the union of a branch per
-    currency, each joining the accounts in view, took longer to plan (2.2 ms) than to run."""
+    sorting every open opportunity (21 ms at 20,000 accounts). A view with few of them
+    (`sort_whole`: one KAM's book, or a narrow filter) has them sorted whole: the union of a
+    branch per currency, each joining the accounts in view, took longer to build and plan than
+    sorting a few hundred (bench/README.md, "Computed dashboards")."""
     weighted = converted(F("amount") * F("probability") / 100, rates)
-    if one_book:
+    if sort_whole:
         candidates = opportunities
     else:
         firsts = [
@@ -1025,14 +1030,14 @@ def _sla_rows(
             )
         )
 
-    def kam_order(item):
-        pct = item[1][max(WINDOWS)].first_response.pct
-        return (pct is None, pct if pct is not None else 0, names.get(item[0]) or "")
+    def kam_order(owner_id):
+        pct = breakdown.kam_first_response_pct(owner_id, max(WINDOWS))
+        return (pct is None, pct if pct is not None else 0, names.get(owner_id) or "")
 
     rows = []
     # Links on the rows the page shows only, as on the load table (the CSV has every KAM).
-    kams = sorted(breakdown.by_kam.items(), key=kam_order)[:kam_rows]
-    for index, (owner_id, windows) in enumerate(kams):
+    kams = sorted(breakdown.kam_counts, key=kam_order)[:kam_rows]
+    for index, owner_id in enumerate(kams):
         row_filters = PortfolioFilters(
             owner_id=owner_id,
             tier_id=filters.tier_id,
@@ -1044,7 +1049,7 @@ def _sla_rows(
             SlaRow(
                 key=owner_id,
                 name=names.get(owner_id, ""),
-                windows=windows,
+                windows=breakdown.kam_windows(owner_id),
                 accounts=accounts,
                 missed=missed,
             )

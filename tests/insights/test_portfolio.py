@@ -300,7 +300,7 @@ def test_largest_opportunities_are_every_open_ones_sorted_by_converted_weighted_
 ):
     """The ten first of each currency are the candidates: the same ten, in the same order, as
     converting and sorting every open opportunity (ties by id; no rate: last, by id), which is
-    what one KAM's book does."""
+    what a view with few of them does."""
     with transaction.atomic():
         ExchangeRate.objects.create(
             currency="USD", rate=Decimal("5.5"), valid_from=date(2025, 1, 1)
@@ -325,10 +325,10 @@ def test_largest_opportunities_are_every_open_ones_sorted_by_converted_weighted_
                 stage=stage,
             )
         rates = rates_on(date.today())
-        # Both ways to the candidates give the same rows: the first of each currency (the
-        # whole portfolio) and every open one (one KAM's book).
-        rows = _opportunity_rows(open_opportunities(), rates, one_book=False)
-        assert rows == _opportunity_rows(open_opportunities(), rates, one_book=True)
+        # Both ways to the candidates give the same rows: the first of each currency (many
+        # open opportunities) and every open one (a few, SORTED_WHOLE_MAX).
+        rows = _opportunity_rows(open_opportunities(), rates, sort_whole=False)
+        assert rows == _opportunity_rows(open_opportunities(), rates, sort_whole=True)
 
         def converted_weighted(o):
             return rates.convert(o.amount * o.probability / 100, o.currency)

@@ -19,6 +19,7 @@ from activities.models import ClientRequest, SlaOutcome
 from activities.services import qbr_hold, qbr_schedule
 from insights import services as insights_services
 from insights.sla import (
+    WINDOWS,
     Compliance,
     account_sla,
     breached_requests,
@@ -219,6 +220,17 @@ def test_the_breakdown_sums_to_the_same_figures_in_one_query(
         breakdown = sla_breakdown(requests, NOW)
     assert breakdown.by_tier == sla_compliance_by_tier(requests, NOW)
     assert breakdown.by_kam == sla_compliance_by_kam(requests, NOW)
+    # What the dashboard sorts its KAMs by, read off the counts without building them.
+    assert {
+        (kam_id, days): breakdown.kam_first_response_pct(kam_id, days)
+        for kam_id in breakdown.kam_counts
+        for days in WINDOWS
+    } == {
+        (kam_id, days): windows[days].first_response.pct
+        for kam_id, windows in breakdown.by_kam.items()
+        for days in WINDOWS
+    }
+    assert any(breakdown.kam_first_response_pct(kam_id, 90) for kam_id in breakdown.kam_counts)
 
 
 def test_more_requests_cost_no_more_queries(portfolio_requests, django_assert_num_queries):
