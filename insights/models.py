@@ -69,7 +69,14 @@ class PortfolioSlice(SliceRow):
 
     class Meta:
         indexes = [
-            models.Index(fields=["day", "dimension", "value"], name="portfolio_slice_lookup"),
+            # Also the load per KAM and tier (kam_tier_live_accounts), read from the index
+            # alone in (KAM, tier) order: 13.6 → 8.4 ms at 100,000 accounts, where hashing the
+            # 37,000 rows of 1,400 KAMs read from the table took longer (bench/README.md).
+            models.Index(
+                fields=["day", "dimension", "value", "tier_id"],
+                include=["live_accounts"],
+                name="portfolio_slice_load",
+            ),
         ]
 
 

@@ -103,9 +103,11 @@ TABLE_OPPORTUNITY_FIELDS = (
 # KAMs the load table shows (and links); its CSV has every KAM.
 LOAD_ROWS = 20
 # Up to this many open opportunities in view, the largest are found by sorting them all
-# (_opportunity_rows): at 20,000 accounts 205 took 3.9 ms that way and 8.2 by the index, 5,024
-# took 18.9 and 7.9.
-SORTED_WHOLE_MAX = 1000
+# (_opportunity_rows), in ms sorted whole / by the index: 205 (a tier, industry and region at
+# 20,000 accounts) 3.9 / 8.2, 1,238 (the same at 100,000) 8.4 / 34.4, 2,840 (an industry and
+# region at 100,000) 20.7 / 29.3, 5,024 (an industry at 20,000) 18.9 / 7.9, 25,160 (the same at
+# 100,000) 50.4 / 10.3.
+SORTED_WHOLE_MAX = 3000
 TREND_MONTHS = 12
 BANDS = [HealthBand.HEALTHY, HealthBand.WATCH, HealthBand.AT_RISK, HealthBand.UNKNOWN]
 
@@ -665,7 +667,7 @@ def _opportunity_rows(opportunities, rates, *, sort_whole: bool) -> list[Opportu
     sorting every open opportunity (21 ms at 20,000 accounts). A view with few of them
     (`sort_whole`: one KAM's book, or a narrow filter) has them sorted whole: the union of a
     branch per currency, each joining the accounts in view, took longer to build and plan than
-    sorting a few hundred (bench/README.md, "Computed dashboards")."""
+    sorting a few hundred (bench/README.md, "Where a page is above its floor")."""
     weighted = converted(F("amount") * F("probability") / 100, rates)
     if sort_whole:
         candidates = opportunities
