@@ -310,8 +310,8 @@ class SlaBreakdown:
     """Per tier and per KAM from one query (the dashboard): each (tier, KAM) pair is counted
     once in SQL and the sums are made here. Each KAM's counts are kept as they came
     (`kam_counts`, WINDOWS × COUNTS in order): the page draws 20 KAMs of 1,400 at 100,000
-    accounts, and building every KAM's SlaCompliance took longer than the statement's half
-    (bench/README.md); `kam_windows` builds one, `by_kam` every one."""
+    accounts, and building every KAM's figures took 11 of this function's 37 ms there
+    (bench/README.md); `kam_windows` builds one KAM's, `by_kam` every one's."""
 
     by_tier: dict[int | None, dict[int, SlaCompliance]]
     kam_counts: dict[int, Sequence[int]]
@@ -323,7 +323,8 @@ class SlaBreakdown:
         """kam_windows(kam_id)[days].first_response.pct, from the counts alone."""
         at = WINDOWS.index(days) * len(COUNTS)
         counts = self.kam_counts[kam_id]
-        return met_pct(counts[at + COUNTS.index("fr_met")], counts[at + COUNTS.index("fr_missed")])
+        met, missed = counts[at + COUNTS.index("fr_met")], counts[at + COUNTS.index("fr_missed")]
+        return met_pct(met or 0, missed or 0)
 
     @cached_property
     def by_kam(self) -> dict[int, dict[int, SlaCompliance]]:
