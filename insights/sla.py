@@ -314,7 +314,7 @@ class SlaBreakdown:
     (bench/README.md); `kam_windows` builds one KAM's, `by_kam` every one's."""
 
     by_tier: dict[int | None, dict[int, SlaCompliance]]
-    kam_counts: dict[int, Sequence[int]]
+    kam_counts: dict[int, Sequence[int | None]]
 
     def kam_windows(self, kam_id: int) -> dict[int, SlaCompliance]:
         return _windows_of(self.kam_counts[kam_id], WINDOWS)
@@ -331,7 +331,7 @@ class SlaBreakdown:
         return {kam_id: self.kam_windows(kam_id) for kam_id in self.kam_counts}
 
 
-def _windows_of(counts: Sequence[int], windows: tuple) -> dict[int, SlaCompliance]:
+def _windows_of(counts: Sequence[int | None], windows: tuple) -> dict[int, SlaCompliance]:
     """Each window's SlaCompliance from its counts in order (COUNTS for each window)."""
     return {
         days: _compliance_of(days, *counts[i * len(COUNTS) : (i + 1) * len(COUNTS)])
@@ -370,7 +370,7 @@ def sla_breakdown(
         params += part_params
     sums = ", ".join(f"SUM({key})::integer" for key in keys)
     by_tier: dict[int | None, dict[int, SlaCompliance]] = {}
-    kam_counts: dict[int, Sequence[int]] = {}
+    kam_counts: dict[int, Sequence[int | None]] = {}
     if not sql:
         return SlaBreakdown(by_tier, kam_counts)
     with connection.cursor() as cursor:

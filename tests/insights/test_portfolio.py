@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from accounts.currency import rates_on
 from accounts.models import Account, ExchangeRate, HealthMonth
 from accounts.services import account_revenue_refresh
+from insights import portfolio
 from insights.portfolio import (
     PortfolioFilters,
     _opportunity_rows,
@@ -128,6 +129,31 @@ def test_tables_list_the_accounts_behind_the_figures(data, leader):
         ("Alpha upsell", Decimal("500.00")),
         ("Bravo cross-sell", Decimal("100.00")),
     ]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "industry=Retail", "industry=Retail&region=Sul", "tier=key", "kam"]
+)
+def test_both_ways_to_the_largest_opportunities_give_the_same_rows_in_every_view(
+    data, leader, kam_user, monkeypatch, query
+):
+    """A view's largest opportunities are the same rows whether its open ones are sorted whole
+    (few of them, SORTED_WHOLE_MAX) or found per currency off the index (many): each view
+    computed both ways, the filters joining the accounts in view to each currency's branch."""
+    user = kam_user if query == "kam" else leader
+    options = portfolio_options(user)
+    query = query.replace("tier=key", f"tier={data['tiers']['key'].pk}").replace("kam", "")
+    filters, _notices = portfolio_filters_from_query(QueryDict(query), options)
+
+    def rows(sorted_whole_max):
+        monkeypatch.setattr(portfolio, "SORTED_WHOLE_MAX", sorted_whole_max)
+        summary = portfolio_summary(user, filters, options=options)
+        return [(r.opportunity.pk, r.weighted, r.amount) for r in summary.opportunity_rows]
+
+    whole = rows(10_000)
+    assert rows(-1) == whole
+    if user == leader and not query:
+        assert len(whole) == 2  # the whole portfolio's two open opportunities
 
 
 def test_load_per_kam_flags_tiers_over_their_maximum(data, leader, kam_user, outsider):
