@@ -305,11 +305,6 @@ class PortfolioSummarySerializer(serializers.Serializer):
         }
 
 
-def visible_accounts(context):
-
-    return accounts_for_user(context["request"].user)
-
-
 class ScopedField(serializers.PrimaryKeyRelatedField):
     """An id resolved in `model`'s rows the caller may see (get_queryset); any other id reads
     as "does not exist". The unscoped queryset only tells the schema what the id points at."""
@@ -327,7 +322,7 @@ class VisibleAccountField(ScopedField):
     model = Account
 
     def get_queryset(self):
-        return visible_accounts(self.context).select_related("owner")
+        return accounts_for_user(self.context["request"].user).select_related("owner")
 
 
 class VisibleStakeholderField(ScopedField):

@@ -64,8 +64,8 @@ from insights.models import (
     SliceDimension,
     SliceRow,
 )
-from insights.sla import COUNTS as SLA_COUNTS
-from insights.sla import WINDOWS, sla_settled_group_rows
+from insights.sla import FIGURES as SLA_FIGURES
+from insights.sla import sla_settled_group_rows
 from kam.bulk import rows_inserted
 from plans.selectors import open_opportunities
 
@@ -86,7 +86,6 @@ BATCH = 5000
 DRIFT_LOGGED = 20
 # pg_advisory_xact_lock key of every write to the slices ("KAMslice").
 LOCK_KEY = 0x4B414D736C696365
-SLA_FIGURES = tuple(f"w{days}_{count}" for days in WINDOWS for count in SLA_COUNTS)
 
 
 def account_group_rows(

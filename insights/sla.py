@@ -53,6 +53,15 @@ WINDOWS = (30, 90)
 COUNTS = ("requests", "fr_met", "fr_missed", "res_met", "res_missed")
 
 
+def figure_names(windows: Iterable[int]) -> tuple[str, ...]:
+    """The counts of `windows` by name ("w30_requests", …), window by window, COUNTS each."""
+    return tuple(f"w{days}_{count}" for days in windows for count in COUNTS)
+
+
+# Every window's counts, in the order the dashboard's summary rows and SlaBreakdown keep them.
+FIGURES = figure_names(WINDOWS)
+
+
 @dataclass(frozen=True)
 class Compliance:
     """One clock over a window: met, missed and pending requests."""
@@ -108,10 +117,6 @@ def _counts(now: datetime, windows: Iterable[int]) -> dict:
     return aggregates
 
 
-def _compliance(row: Mapping, days: int) -> SlaCompliance:
-    return _compliance_of(days, *(row.get(f"w{days}_{count}") for count in COUNTS))
-
-
 def _compliance_of(
     days: int, total: int, fr_met: int, fr_missed: int, res_met: int, res_missed: int
 ) -> SlaCompliance:
@@ -128,7 +133,7 @@ def _compliance_of(
 
 def _per_window(row: Mapping, windows: tuple) -> dict[int, SlaCompliance]:
     """Each window's SlaCompliance from a row of _counts."""
-    return {days: _compliance(row, days) for days in windows}
+    return _windows_of([row.get(name) for name in figure_names(windows)], windows)
 
 
 def _windowed(requests_qs: QuerySet[ClientRequest], now: datetime, windows) -> QuerySet:
@@ -141,7 +146,7 @@ def sla_compliance(
 ) -> SlaCompliance:
     """Compliance of `requests_qs` received in the last `days` days: one query."""
     row = _windowed(requests_qs, now, [days]).aggregate(**_counts(now, [days]))
-    return _compliance(row, days)
+    return _per_window(row, (days,))[days]
 
 
 def sla_compliance_windows(
@@ -309,7 +314,7 @@ def _unsettled_rows(requests_qs: QuerySet[ClientRequest], now: datetime) -> Quer
 class SlaBreakdown:
     """Per tier and per KAM from one query (the dashboard): each (tier, KAM) pair is counted
     once in SQL and the sums are made here. Each KAM's counts are kept as they came
-    (`kam_counts`, WINDOWS × COUNTS in order): the page draws 20 KAMs of 1,400 at 100,000
+    (`kam_counts`, in FIGURES order): the page draws 20 KAMs of 1,400 at 100,000
     accounts, and building every KAM's figures took 11 of this function's 37 ms there
     (bench/README.md); `kam_windows` builds one KAM's, `by_kam` every one's."""
 
@@ -321,9 +326,9 @@ class SlaBreakdown:
 
     def kam_first_response_pct(self, kam_id: int, days: int) -> float | None:
         """kam_windows(kam_id)[days].first_response.pct, from the counts alone."""
-        at = WINDOWS.index(days) * len(COUNTS)
         counts = self.kam_counts[kam_id]
-        met, missed = counts[at + COUNTS.index("fr_met")], counts[at + COUNTS.index("fr_missed")]
+        met = counts[FIGURES.index(f"w{days}_fr_met")]
+        missed = counts[FIGURES.index(f"w{days}_fr_missed")]
         return met_pct(met or 0, missed or 0)
 
     @cached_property
@@ -359,7 +364,6 @@ def sla_breakdown(
         ]
     else:
         parts = [_unsettled_rows(requests_qs, now), settled]
-    keys = [f"w{days}_{count}" for days in WINDOWS for count in COUNTS]
     sql, params = [], []
     for part in parts:
         try:
@@ -368,7 +372,7 @@ def sla_breakdown(
             continue
         sql.append(f"({part_sql})")
         params += part_params
-    sums = ", ".join(f"SUM({key})::integer" for key in keys)
+    sums = ", ".join(f"SUM({name})::integer" for name in FIGURES)
     by_tier: dict[int | None, dict[int, SlaCompliance]] = {}
     kam_counts: dict[int, Sequence[int | None]] = {}
     if not sql:
@@ -444,9 +448,8 @@ def account_sla(account, now: datetime, windows: Iterable[int] = WINDOWS) -> Acc
                 window["fr_missed"] += first_response == SlaOutcome.MISSED
                 window["res_met"] += resolution == SlaOutcome.MET
                 window["res_missed"] += resolution == SlaOutcome.MISSED
-    row = {f"w{days}_{name}": value for days in windows for name, value in counts[days].items()}
     return AccountSla(
-        windows=_per_window(row, windows),
+        windows={days: _compliance_of(days, *counts[days].values()) for days in windows},
         open_breached=open_breached,
         open_requests=open_requests,
     )

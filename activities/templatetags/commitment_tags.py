@@ -14,7 +14,14 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Commitment, CommitmentStatus
-from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path, translated_once
+from kam.templatetags.kam_tags import (
+    DASH,
+    badge,
+    drawn_date,
+    escaped,
+    pk_path,
+    translated_once,
+)
 
 register = template.Library()
 
@@ -307,7 +314,7 @@ def change_label(change) -> str:
 def change_value(value, field):
     """Dates recorded as ISO text read as local dates; statuses as their labels."""
     if value in (None, ""):
-        return "—"
+        return DASH
     if field == "due_date":
         try:
             return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")

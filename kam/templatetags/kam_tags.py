@@ -243,7 +243,7 @@ def money_whole(amount, currency: str):
 
 def _money(amount, currency: str, *, whole: bool) -> str:
     if amount is None or amount == "":
-        return "—"
+        return DASH
     try:
         number = Decimal(str(amount))
     except InvalidOperation:
