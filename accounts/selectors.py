@@ -272,6 +272,12 @@ def sees_every_account(user) -> bool:
     return _Link.EVERY in _granting_links(user, Access.VIEW)
 
 
+def sees_owned_and_team_accounts(user) -> bool:
+    """Whether accounts_for_user(user) is exactly the accounts `user` owns and those they are on
+    the team of (the same rule, without a query): a KAM's."""
+    return _granting_links(user, Access.VIEW) == {_Link.OWNER, _Link.TEAM}
+
+
 # Each distinct (industry, region) of every account, by a walk of account_industry_region_idx:
 # one index probe per pair (a few dozen) where DISTINCT read every account (7 ms at 20,000
 # accounts, 35–80 ms at 100,000, on every accounts list and dashboard view).

@@ -1,7 +1,8 @@
 """The portfolio dashboard's summary rows (insights.portfolio_slices, docs/portfolio.md).
 
 Each row is what `insights.portfolio_slices.account_group_rows` answers for the accounts of one
-*slice* of the portfolio (every account, one KAM's, one industry's or one region's), grouped by
+*slice* of the portfolio (every account, one KAM's, one industry's or one region's, or the
+accounts a user is on the team of without owning them), grouped by
 tier, health band, Pareto class and currency, for one business day. Sums stay in each currency; the
 page converts them with the day's rates. The rows are kept current as data changes: database
 triggers *mark* the slices whose accounts changed (no rule is written in SQL), and the marked
@@ -18,6 +19,9 @@ class SliceDimension(models.TextChoices):
     OWNER = "owner", _("KAM")
     INDUSTRY = "industry", _("industry")
     REGION = "region", _("region")
+    # The accounts a user is on the team of and does not own: with their KAM slice, every
+    # account a KAM sees (the two never share an account).
+    TEAM = "team", _("account team")
 
 
 # A mark with this dimension asks for every slice (a tier's cadence or the scoring
@@ -39,8 +43,8 @@ class SliceRow(models.Model):
 
     day = models.DateField()
     dimension = models.CharField(max_length=10, choices=SliceDimension.choices)
-    # The owner's id as text, or the industry or region ("" for accounts without one, and for
-    # the whole portfolio).
+    # The owner's or team member's id as text, or the industry or region ("" for accounts
+    # without one, and for the whole portfolio).
     value = models.CharField(max_length=100)
     # Plain ids and values, no foreign keys: a deleted tier marks every slice instead.
     tier_id = models.IntegerField(null=True)

@@ -18,8 +18,9 @@ What the figures are built from (docs/portfolio.md explains each one):
   `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
 - the denormalised tier, Pareto class, health band and last touch on the account row;
 - one health row per account and month (accounts.HealthMonth) for the 12-month trend;
-- for a leader's whole portfolio, one KAM, one industry or one region (any of them narrowed by
-  a tier), the summary rows of insights.portfolio_slices, kept current as data changes;
+- for a leader's whole portfolio, one KAM, one industry or one region, and for a KAM's own
+  accounts (any of them narrowed by a tier), the summary rows of insights.portfolio_slices,
+  kept current as data changes;
 - the account rules of accounts.models.AccountQuerySet (live, touch and QBR overdue,
   renewals, health bands, Pareto classes), which the accounts list filters with too, so that
   every figure's link (`drill(...)`) lists exactly the accounts it counts.
@@ -62,12 +63,15 @@ from accounts.selectors import (
     current_config,
     industries_and_regions_for_user,
     sees_every_account,
+    sees_owned_and_team_accounts,
 )
 from activities.models import ClientRequest, Commitment
 from insights.models import SliceDimension
 from insights.portfolio_slices import (
     AMOUNTS,
+    PORTFOLIO_VIEW,
     RENEWAL_DAYS,
+    Slices,
     account_group_rows,
     commitment_group_rows,
     commitment_slice_rows,
@@ -432,7 +436,7 @@ def portfolio_summary(
     # view when it has them (3a whether they are current, 3b the rows), else one pass over
     # its accounts
     view = _slice_view(user, filters)
-    groups = None if view is None else slice_rows(*view, today=today, tier_id=filters.tier_id)
+    groups = None if view is None else slice_rows(view, today=today, tier_id=filters.tier_id)
     if groups is None:  # no summary rows for this view, or for this day any more
         view = None
         groups = account_group_rows(
@@ -455,14 +459,14 @@ def portfolio_summary(
     )
     live_accounts = accounts.live()
     # 4. the Pareto curve (stored for the whole portfolio and each tier)
-    if view is not None and view[0] == SliceDimension.PORTFOLIO:
+    if view == PORTFOLIO_VIEW:
         buckets = pareto_slice_rows(today=today, tier_id=filters.tier_id)
     else:
         buckets = pareto_bucket_rows(live_accounts, rates)
     summary.pareto = _pareto_bars(buckets, summary)
     # 5. median health and share at risk per month (stored for the whole portfolio)
     first = _months_back(today, TREND_MONTHS)
-    if view == (SliceDimension.PORTFOLIO, "") and filters.tier_id is None:
+    if view == PORTFOLIO_VIEW and filters.tier_id is None:
         counts = trend_slice_rows(today=today, since=first)
     else:
         counts = health_month_counts(scoped(HealthMonth.objects.all()), since=first)
@@ -475,7 +479,7 @@ def portfolio_summary(
     # largest opportunities
     opportunities = scoped(open_opportunities(), "plan__account")
     if view is not None:
-        pipeline = pipeline_slice_rows(*view, today=today, tier_id=filters.tier_id)
+        pipeline = pipeline_slice_rows(view, today=today, tier_id=filters.tier_id)
     else:
         pipeline = pipeline_group_rows(opportunities)
     summary.pipeline_weighted.value, summary.pipeline_open = _pipeline_totals(pipeline, rates)
@@ -485,7 +489,7 @@ def portfolio_summary(
     # 10. commitments overdue and the accounts that have them (the view's summary rows, or its
     # commitments)
     if view is not None:
-        overdue = commitment_slice_rows(*view, today=today, tier_id=filters.tier_id)
+        overdue = commitment_slice_rows(view, today=today, tier_id=filters.tier_id)
     else:
         overdue = commitment_group_rows(scoped(Commitment.objects.all()), today)
     # Per tier: the accounts add up, an account has one tier.
@@ -504,7 +508,7 @@ def portfolio_summary(
     now = timezone.now()
     settled = None
     if view is not None and business_date(now) == today:
-        settled = sla_slice_rows(*view, today=today, tier_id=filters.tier_id)
+        settled = sla_slice_rows(view, today=today, tier_id=filters.tier_id)
     breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
     summary.sla_tiers, summary.sla_kams = _sla_rows(
         breakdown, tiers, filters, names, kam_rows=kam_rows
@@ -514,12 +518,13 @@ def portfolio_summary(
     return summary
 
 
-def _slice_view(user, filters: PortfolioFilters) -> tuple[str, str] | None:
-    """The summary rows that answer this view (insights.portfolio_slices): (dimension, value).
-    None when the view must read its accounts: a KAM's own portfolio, or two of KAM, industry
-    and region at once (a tier narrows the rows of any slice)."""
-    if not sees_every_account(user):
-        return None
+def _slice_view(user, filters: PortfolioFilters) -> Slices | None:
+    """The summary rows that answer this view (insights.portfolio_slices): the slices whose
+    rows add up to it. For a leader, the whole portfolio or one KAM's, industry's or region's
+    slice; for a KAM, their KAM slice and their team slice (their own accounts alone with the
+    KAM filter on themselves). None when the view must read its accounts: two of KAM, industry
+    and region at once, or a KAM's view narrowed by industry, region or another KAM (a tier
+    narrows the rows of any slice)."""
     narrowing = [
         (dimension, value)
         for dimension, value in (
@@ -529,9 +534,16 @@ def _slice_view(user, filters: PortfolioFilters) -> tuple[str, str] | None:
         )
         if value
     ]
-    if len(narrowing) > 1:
+    if sees_every_account(user):
+        if len(narrowing) > 1:
+            return None
+        return (narrowing[0],) if narrowing else PORTFOLIO_VIEW
+    if not sees_owned_and_team_accounts(user):
         return None
-    return narrowing[0] if narrowing else (SliceDimension.PORTFOLIO, "")
+    own = (SliceDimension.OWNER, str(user.pk))
+    if not narrowing:
+        return (own, (SliceDimension.TEAM, str(user.pk)))
+    return (own,) if narrowing == [own] else None
 
 
 def _convert(groups: list[dict], rates) -> None:
@@ -912,12 +924,12 @@ def _load_counts(view, groups, live_accounts, *, filters, today: date) -> dict:
     query), from every KAM's (one query) for the whole portfolio, else from the accounts (one
     query)."""
     counts = defaultdict(lambda: defaultdict(int))
-    if view is not None and view[0] == SliceDimension.OWNER:
+    if view is not None and len(view) == 1 and view[0][0] == SliceDimension.OWNER:
         for group in groups:
             if group["live_accounts"]:
-                counts[int(view[1])][group["tier_id"]] += group["live_accounts"]
+                counts[int(view[0][1])][group["tier_id"]] += group["live_accounts"]
         return counts
-    if view is not None and view[0] == SliceDimension.PORTFOLIO:
+    if view == PORTFOLIO_VIEW:
         rows = kam_tier_live_accounts(today=today, tier_id=filters.tier_id)
     else:
         rows = live_accounts.values_list("owner_id", "tier_id").annotate(Count("pk")).order_by()

@@ -10,13 +10,15 @@ page used to run over every account, restricted to the slice's accounts:
 - `PortfolioSlaSlice` (`insights.sla.sla_settled_group_rows`): the client requests' SLA
   compliance per tier and KAM, the part of it that stays put during the day (the page reads
   the rest live).
-A slice is one KAM's, one industry's or one region's accounts, or the whole portfolio, which is
-summed from the KAM slices (each account has one KAM); a tier narrows the rows of any slice;
-the load per KAM is read from the KAM slices. Not slices, computed whole and stored for the
+A slice is one KAM's, one industry's or one region's accounts, the accounts a user is on the
+team of without owning them, or the whole portfolio, which is summed from the KAM slices (each
+account has one KAM); a tier narrows the rows of any slice; the load per KAM is read from the KAM
+slices. A view reads the sum of one or more slices: a KAM's own dashboard is their KAM slice and
+their team slice, which share no account. Not slices, computed whole and stored for the
 whole portfolio: the Pareto curves (`pareto_bucket_rows`, and one per tier) and the health
 trend's counts (`health_month_counts`, per month).
 
-- Database triggers mark what a write touched (migrations insights/0002–0005); `slice_rows`
+- Database triggers mark what a write touched (migrations insights/0002–0010); `slice_rows`
   computes the marks of the slice it is about to read before reading it, and
   `portfolio_slices_refresh` (every minute from beat) does so for every mark, so that a page
   rarely has any to do.
@@ -76,12 +78,16 @@ GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
 COUNTS = ("live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
 FIGURES = (*COUNTS, *AMOUNTS, "as_of")
-# The account column each dimension slices by.
+# The account field each dimension slices by (the team: the members' ids, through the team).
 SLICE_FIELD = {
     SliceDimension.OWNER: "owner_id",
     SliceDimension.INDUSTRY: "industry",
     SliceDimension.REGION: "region",
+    SliceDimension.TEAM: "team",
 }
+# The slices whose rows add up to a view's: (dimension, value) each.
+Slices = tuple[tuple[str, str], ...]
+PORTFOLIO_VIEW: Slices = ((SliceDimension.PORTFOLIO, ""),)
 BATCH = 5000
 DRIFT_LOGGED = 20
 # pg_advisory_xact_lock key of every write to the slices ("KAMslice").
@@ -199,30 +205,36 @@ def health_month_counts(
 # --- reading ----------------------------------------------------------------------------------
 
 
-def slice_rows(
-    dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> list[dict] | None:
-    """The rows of one slice as `account_group_rows` gives them (only tier `tier_id`'s when
-    given); `value` is "" for the whole portfolio. Brings the slice up to date first: two
-    queries when nothing changed. None when a later day is built already (a page that took
-    its date just before midnight): the caller reads the accounts instead."""
-    # 1. the latest day built from `today` on, and whether the slice is marked
+def slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> list[dict] | None:
+    """The rows of the view made of `slices` as `account_group_rows` gives them, the slices'
+    rows side by side (only tier `tier_id`'s when given); the whole portfolio is
+    ((SliceDimension.PORTFOLIO, ""),). Brings the slices up to date first: two queries when
+    nothing changed. None when a later day is built already (a page that took its date just
+    before midnight): the caller reads the accounts instead."""
+    marks = _marks_of(slices)
+    # 1. the latest day built from `today` on, and whether a slice of the view is marked
     state = (
         PortfolioSliceBuild.objects.filter(day__gte=today)
         .order_by("-day")
-        .annotate(marked=Exists(PortfolioSliceMark.objects.filter(_marks_of(dimension, value))))
+        .annotate(marked=Exists(PortfolioSliceMark.objects.filter(marks)))
         .values_list("day", "marked")
         .first()
     )
     if state is not None and state[0] > today:
         return None
-    if (state is None or state[1]) and _bring_up_to_date(today, _marks_of(dimension, value)) < 0:
+    if (state is None or state[1]) and _bring_up_to_date(today, marks) < 0:
         return None
-    rows = PortfolioSlice.objects.filter(day=today, dimension=dimension, value=value)
-    if tier_id is not None:
-        rows = rows.filter(tier_id=tier_id)
     # 2. the rows
-    return list(rows.values(*GROUP_FIELDS, *FIGURES))
+    return list(_view_rows(PortfolioSlice, slices, today, tier_id).values(*GROUP_FIELDS, *FIGURES))
+
+
+def _view_rows(model: type[SliceRow], slices: Slices, today: date, tier_id: int | None):
+    """The stored rows of `model` for the view made of `slices` (only tier `tier_id`'s)."""
+    in_view = Q()
+    for dimension, value in slices:
+        in_view |= Q(dimension=dimension, value=value)
+    rows = model.objects.filter(in_view, day=today)
+    return rows if tier_id is None else rows.filter(tier_id=tier_id)
 
 
 def live_revenue_stored(currency: str, today: date):
@@ -240,7 +252,7 @@ def live_revenue_stored(currency: str, today: date):
         )
         .filter(
             Exists(PortfolioSliceBuild.objects.filter(day=today)),
-            ~Exists(PortfolioSliceMark.objects.filter(_marks_of(SliceDimension.PORTFOLIO, ""))),
+            ~Exists(PortfolioSliceMark.objects.filter(_marks_of(PORTFOLIO_VIEW))),
         )
         .aggregate(total=Sum("live_revenue"), rows=Count("pk"))
     )
@@ -249,37 +261,25 @@ def live_revenue_stored(currency: str, today: date):
     return row["total"] if row["total"] is not None else Decimal(0)
 
 
-def pipeline_slice_rows(
-    dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> list[dict]:
-    """pipeline_group_rows of one slice (only tier `tier_id`'s when given), as stored: one
-    query. Read after slice_rows of the same slice, which brings it up to date."""
-    rows = PortfolioPipelineSlice.objects.filter(day=today, dimension=dimension, value=value)
-    if tier_id is not None:
-        rows = rows.filter(tier_id=tier_id)
+def pipeline_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> list[dict]:
+    """pipeline_group_rows of the view made of `slices` (only tier `tier_id`'s when given), as
+    stored: one query. Read after slice_rows of the same view, which brings it up to date."""
+    rows = _view_rows(PortfolioPipelineSlice, slices, today, tier_id)
     return list(rows.values("tier_id", "currency", "weighted", "open"))
 
 
-def commitment_slice_rows(
-    dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> list[dict]:
-    """commitment_group_rows of one slice (only tier `tier_id`'s when given), as stored: one
-    query. Read after slice_rows of the same slice, which brings it up to date."""
-    rows = PortfolioCommitmentSlice.objects.filter(day=today, dimension=dimension, value=value)
-    if tier_id is not None:
-        rows = rows.filter(tier_id=tier_id)
+def commitment_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> list[dict]:
+    """commitment_group_rows of the view made of `slices` (only tier `tier_id`'s when given),
+    as stored: one query. Read after slice_rows of the same view, which brings it up to date."""
+    rows = _view_rows(PortfolioCommitmentSlice, slices, today, tier_id)
     return list(rows.values("tier_id", "overdue", "accounts"))
 
 
-def sla_slice_rows(
-    dimension: str, value: str, *, today: date, tier_id: int | None = None
-) -> QuerySet:
-    """sla_settled_group_rows of one slice (only tier `tier_id`'s when given), as stored: a
-    query that insights.sla.sla_breakdown reads with its own. Read after slice_rows of the
-    same slice, which brings it up to date."""
-    rows = PortfolioSlaSlice.objects.filter(day=today, dimension=dimension, value=value)
-    if tier_id is not None:
-        rows = rows.filter(tier_id=tier_id)
+def sla_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> QuerySet:
+    """sla_settled_group_rows of the view made of `slices` (only tier `tier_id`'s when given),
+    as stored: a query that insights.sla.sla_breakdown reads with its own. Read after
+    slice_rows of the same view, which brings it up to date."""
+    rows = _view_rows(PortfolioSlaSlice, slices, today, tier_id)
     return rows.values("tier_id", "kam_id", *SLA_FIGURES).order_by()
 
 
@@ -322,15 +322,17 @@ def kam_tier_live_accounts(
     ]
 
 
-def _marks_of(dimension: str, value: str) -> Q:
-    """The marks that make a slice out of date: its own, or for the whole portfolio any KAM's
-    (it is their sum), the Pareto curves' and the trend's; a mark of every slice; and any
-    account's (which slices it stands for is looked up when it is taken)."""
-    if dimension == SliceDimension.PORTFOLIO:
-        mine = Q(dimension__in=[SliceDimension.OWNER, PARETO, TREND])
-    else:
-        mine = Q(dimension=dimension, value=value)
-    return mine | Q(dimension__in=[EVERY_SLICE, ACCOUNT])
+def _marks_of(slices: Slices) -> Q:
+    """The marks that make a view's slices out of date: their own, or for the whole portfolio
+    any KAM's (it is their sum), the Pareto curves' and the trend's; a mark of every slice; and
+    any account's (which slices it stands for is looked up when it is taken)."""
+    marks = Q(dimension__in=[EVERY_SLICE, ACCOUNT])
+    for dimension, value in slices:
+        if dimension == SliceDimension.PORTFOLIO:
+            marks |= Q(dimension__in=[SliceDimension.OWNER, PARETO, TREND])
+        else:
+            marks |= Q(dimension=dimension, value=value)
+    return marks
 
 
 # --- keeping them current -----------------------------------------------------------------------
@@ -371,17 +373,23 @@ class _RowSet:
         return (*self.sums, *self.maxima)
 
 
-def _slice_filter(dimension: str, values: set[str] | None, prefix: str = "") -> tuple[dict, tuple]:
+def _slice_filter(dimension: str, values: set[str] | None, prefix: str = "") -> tuple[Q, tuple]:
     """The filter to the accounts of slices `values` of `dimension` (all when None) and the
-    field to group by, both relative to `prefix` (the path to the account)."""
+    field to group by, both relative to `prefix` (the path to the account). A team slice joins
+    the team, one row per member, without the accounts the member owns: one condition on the
+    joined member, so that the filter and the grouping read the same join."""
     if dimension == SliceDimension.PORTFOLIO:
-        return {}, ()
-    field = SLICE_FIELD[dimension]
-    if values is None:
-        return {}, (field,)
-    if dimension == SliceDimension.OWNER:
-        values = {int(value) for value in values}
-    return {f"{prefix}{field}__in": values}, (field,)
+        return Q(), ()
+    field = f"{prefix}{SLICE_FIELD[dimension]}"
+    narrowed = Q()
+    if dimension == SliceDimension.TEAM:
+        owner = F(f"{prefix}owner_id")
+        narrowed = Q(**{f"{field}__lt": owner}) | Q(**{f"{field}__gt": owner})
+    if values is not None:
+        if dimension in (SliceDimension.OWNER, SliceDimension.TEAM):
+            values = {int(value) for value in values}
+        narrowed &= Q(**{f"{field}__in": values})
+    return narrowed, (SLICE_FIELD[dimension],)
 
 
 def _per_slice(rows: list[dict], by: tuple[str, ...], prefix: str = "") -> list[tuple[str, dict]]:
@@ -393,7 +401,7 @@ def _account_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values)
     default_cadence_days, tiers = inputs
     rows = account_group_rows(
-        Account.objects.filter(**narrowed),
+        Account.objects.filter(narrowed),
         today,
         default_cadence_days=default_cadence_days,
         tiers=tiers,
@@ -404,19 +412,19 @@ def _account_rows(today, dimension, values, inputs):
 
 def _pipeline_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "plan__account__")
-    rows = pipeline_group_rows(open_opportunities().filter(**narrowed), by=by)
+    rows = pipeline_group_rows(open_opportunities().filter(narrowed), by=by)
     return _per_slice(rows, by, "plan__account__")
 
 
 def _commitment_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "account__")
-    rows = commitment_group_rows(Commitment.objects.filter(**narrowed), today, by=by)
+    rows = commitment_group_rows(Commitment.objects.filter(narrowed), today, by=by)
     return _per_slice(rows, by, "account__")
 
 
 def _sla_rows(today, dimension, values, inputs):
     narrowed, by = _slice_filter(dimension, values, "account__")
-    rows = sla_settled_group_rows(ClientRequest.objects.filter(**narrowed), today, by=by)
+    rows = sla_settled_group_rows(ClientRequest.objects.filter(narrowed), today, by=by)
     return _per_slice(rows, by, "account__")
 
 
@@ -517,9 +525,10 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
 
 def _accounts_resolved() -> None:
     """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
-    written) into marks of their slices as they are now, under the lock: an account moved
-    meanwhile marked both its old and new slices itself, and a change committed after this
-    keeps its own mark. Each account's summary columns are computed again with it.
+    written) into marks of their slices as they are now (their team members' too), under the
+    lock: an account moved meanwhile marked both its old and new slices itself, a member who
+    left marked their team slice, and a change committed after this keeps its own mark. Each
+    account's summary columns are computed again with it.
 
     More than BATCH marks (a bulk import, the migration that added the columns): every
     account's columns and one mark of every slice, which the next refresh builds in full, as
@@ -539,14 +548,17 @@ def _accounts_resolved() -> None:
     account_rollups_update(ids)
     keys = set()
     for start in range(0, len(ids), BATCH):
-        for owner_id, industry, region in Account.objects.filter(
+        # One row per team member (one with None for an account without a team).
+        for owner_id, industry, region, member_id in Account.objects.filter(
             pk__in=ids[start : start + BATCH]
-        ).values_list("owner_id", "industry", "region"):
+        ).values_list("owner_id", "industry", "region", "team"):
             keys |= {
                 (SliceDimension.OWNER, str(owner_id)),
                 (SliceDimension.INDUSTRY, industry),
                 (SliceDimension.REGION, region),
             }
+            if member_id is not None:
+                keys.add((SliceDimension.TEAM, str(member_id)))
     rows_inserted(
         PortfolioSliceMark,
         [PortfolioSliceMark(dimension=dimension, value=value) for dimension, value in keys],

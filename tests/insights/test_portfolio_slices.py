@@ -7,6 +7,7 @@ dashboard's figures equal the accounts list's counts behind their links, and the
 finds nothing to repair. Then the check's drift report, the marks, a new day, the command and
 the tasks."""
 
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ from accounts.models import (
     Tier,
     business_date,
 )
-from accounts.selectors import LIVE, current_config
+from accounts.selectors import LIVE, accounts_for_user, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
 from activities.selectors import commitments_overdue_q
@@ -179,8 +180,14 @@ write = st.one_of(
     ),
     st.tuples(st.just("answer_requests"), st.integers(0, 50), st.integers(0, 96)),
     st.tuples(st.just("resolve_requests"), st.integers(0, 50), st.integers(0, 40 * 24)),
+    # A KAM joins or leaves an account's team (joining the team of an account they own is
+    # allowed: it is in their KAM slice only).
+    st.tuples(st.just("join_team"), st.integers(0, 50), st.integers(0, 2)),
+    st.tuples(st.just("leave_team"), st.integers(0, 50), st.integers(0, 2)),
     st.tuples(
-        st.just("read"), st.sampled_from(["portfolio", "owner", "industry", "region"]), st.none()
+        st.just("read"),
+        st.sampled_from(["portfolio", "owner", "industry", "region", "kam"]),
+        st.none(),
     ),
 )
 
@@ -310,6 +317,10 @@ def _apply(step, kams, tiers, today, leader) -> None:
         AccountPlan.objects.filter(account__in=rows).update(
             status="archived" if value else "active"
         )
+    elif kind == "join_team":
+        rows.get().team.add(kams[value])
+    elif kind == "leave_team":
+        rows.get().team.remove(kams[value])
     elif kind == "delete":
         QBR.objects.filter(account__in=rows).delete()
         Commitment.objects.filter(account__in=rows).delete()
@@ -319,7 +330,11 @@ def _apply(step, kams, tiers, today, leader) -> None:
 
 
 def _read_as_leader(dimension, kams, leader, today) -> None:
-    """What a leader's page reads, which brings the slices it reads up to date."""
+    """What a leader's page reads, or a KAM's own ("kam"), which brings the slices it reads up
+    to date."""
+    if dimension == "kam":
+        portfolio_summary(kams[0], PortfolioFilters(), today=today)
+        return
     filters = {
         "portfolio": PortfolioFilters(),
         "owner": PortfolioFilters(owner_id=kams[0].pk),
@@ -337,13 +352,36 @@ def _grouped(rows) -> list[tuple]:
 
 
 def _views(kams, tiers):
-    """(slice dimension, value, tier id, the same accounts as a filter)."""
-    views = [("portfolio", "", None, {})]
-    views += [("portfolio", "", tier.pk, {"tier_id": tier.pk}) for tier in tiers]
-    views += [("owner", str(kam.pk), None, {"owner_id": kam.pk}) for kam in kams]
-    views += [("industry", value, None, {"industry": value}) for value in INDUSTRIES]
-    views += [("region", value, None, {"region": value}) for value in REGIONS]
-    views += [("industry", "Retail", tiers[0].pk, {"industry": "Retail", "tier_id": tiers[0].pk})]
+    """(the slices whose rows add up to the view, tier id, the view's accounts)."""
+    every = Account.objects.all()
+    views = [((("portfolio", ""),), None, every)]
+    views += [((("portfolio", ""),), tier.pk, every.filter(tier=tier)) for tier in tiers]
+    views += [((("owner", str(kam.pk)),), None, every.filter(owner=kam)) for kam in kams]
+    views += [((("industry", value),), None, every.filter(industry=value)) for value in INDUSTRIES]
+    views += [((("region", value),), None, every.filter(region=value)) for value in REGIONS]
+    views += [
+        ((("industry", "Retail"),), tiers[0].pk, every.filter(industry="Retail", tier=tiers[0]))
+    ]
+    for kam in kams:
+        team = every.filter(pk__in=kam.team_accounts.values("pk")).exclude(owner=kam)
+        views += [((("team", str(kam.pk)),), None, team)]
+        mine = every.filter(pk__in=accounts_for_user(kam).values("pk"))
+        own = (("owner", str(kam.pk)), ("team", str(kam.pk)))
+        views += [(own, None, mine), (own, tiers[1].pk, mine.filter(tier=tiers[1]))]
+    return views
+
+
+def _dashboards(kams, tiers, leader):
+    """(user, filters, the same accounts as the list's filters) of the views read from summary
+    rows: a leader's and each KAM's own."""
+    views = [(leader, {})]
+    views += [(leader, {"tier_id": tier.pk}) for tier in tiers]
+    views += [(leader, {"owner_id": kam.pk}) for kam in kams]
+    views += [(leader, {"industry": value}) for value in INDUSTRIES]
+    views += [(leader, {"region": value}) for value in REGIONS]
+    views += [(leader, {"industry": "Retail", "tier_id": tiers[0].pk})]
+    for kam in kams:
+        views += [(kam, {}), (kam, {"tier_id": tiers[1].pk}), (kam, {"owner_id": kam.pk})]
     return views
 
 
@@ -389,18 +427,15 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
         assert account_rollups_drift() == []
 
         config = current_config()
-        for dimension, value, tier_id, narrowed in _views(kams, tiers):
-            accounts_in_view = Account.objects.filter(
-                **{("tier" if key == "tier_id" else key): val for key, val in narrowed.items()}
-            )
+        for slices, tier_id, accounts_in_view in _views(kams, tiers):
             computed = account_group_rows(
                 accounts_in_view,
                 today,
                 default_cadence_days=config.default_touch_cadence_days,
                 tiers=Tier.objects.all(),
             )
-            read = slice_rows(dimension, value, today=today, tier_id=tier_id)
-            assert _grouped(read) == _grouped(computed), (dimension, value, tier_id)
+            read = slice_rows(slices, today=today, tier_id=tier_id)
+            assert _grouped(read) == _grouped(computed), (slices, tier_id)
             pipeline = (
                 open_opportunities()
                 .filter(plan__account__in=accounts_in_view)
@@ -408,18 +443,18 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 .annotate(weighted=Sum(F("amount") * F("probability")), count=Count("pk"))
             )
             per_currency = defaultdict(lambda: [0, 0])
-            for row in pipeline_slice_rows(dimension, value, today=today, tier_id=tier_id):
+            for row in pipeline_slice_rows(slices, today=today, tier_id=tier_id):
                 per_currency[row["currency"]][0] += row["weighted"]
                 per_currency[row["currency"]][1] += row["open"]
             assert sorted((currency, *sums) for currency, sums in per_currency.items()) == (
                 sorted(pipeline)
-            ), (dimension, value, tier_id)
-            if dimension == "portfolio" and tier_id is None:
+            ), (slices, tier_id)
+            if slices == (("portfolio", ""),) and tier_id is None:
                 since = today.replace(day=1) - timedelta(days=366)
                 assert sorted(trend_slice_rows(today=today, since=since)) == sorted(
                     health_month_counts(HealthMonth.objects.all(), since=since)
                 )
-            if dimension == "portfolio":
+            if slices == (("portfolio", ""),):
                 assert pareto_slice_rows(today=today, tier_id=tier_id) == pareto_bucket_rows(
                     accounts_in_view.live(), rates_on(today)
                 ), ("pareto", tier_id)
@@ -433,33 +468,32 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 day_start + timedelta(seconds=second),
                 day_end - timedelta(microseconds=1),
             ):
-                stored = sla_slice_rows(dimension, value, today=today, tier_id=tier_id)
+                stored = sla_slice_rows(slices, today=today, tier_id=tier_id)
                 assert sla_breakdown(requests, now, settled=stored) == sla_breakdown(
                     requests, now
-                ), ("sla", dimension, value, tier_id, now)
+                ), ("sla", slices, tier_id, now)
             overdue = Commitment.objects.overdue(today).filter(account__in=accounts_in_view)
-            stored = commitment_slice_rows(dimension, value, today=today, tier_id=tier_id)
+            stored = commitment_slice_rows(slices, today=today, tier_id=tier_id)
             assert {
                 "overdue": sum(row["overdue"] for row in stored),
                 "accounts": sum(row["accounts"] for row in stored),
             } == {
                 "overdue": overdue.count(),
                 "accounts": overdue.values("account_id").distinct().count(),
-            }, (dimension, value, tier_id)
+            }, (slices, tier_id)
 
-        options = portfolio_options(leader)
-        for _dimension, _value, _tier, narrowed in _views(kams, tiers):
+        for user, narrowed in _dashboards(kams, tiers, leader):
             filters = PortfolioFilters(
                 owner_id=narrowed.get("owner_id"),
                 tier_id=narrowed.get("tier_id"),
                 industry=narrowed.get("industry", ""),
                 region=narrowed.get("region", ""),
             )
-            summary = portfolio_summary(leader, filters, today=today, options=options)
+            summary = portfolio_summary(user, filters, today=today)
 
-            def listed(narrowed=narrowed, **rule):
+            def listed(narrowed=narrowed, user=user, **rule):
                 return account_list_rows(
-                    leader,
+                    user,
                     today=today,
                     default_cadence_days=config.default_touch_cadence_days,
                     **narrowed,
@@ -481,9 +515,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
             assert summary.pipeline_open == (
                 open_opportunities()
                 .filter(
-                    plan__account__in=account_list_rows(leader, today=today, **narrowed).values(
-                        "pk"
-                    )
+                    plan__account__in=account_list_rows(user, today=today, **narrowed).values("pk")
                 )
                 .count()
             )
@@ -597,6 +629,80 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     assert marked_by(
         lambda: Commitment.objects.filter(account=account).update(status="cancelled")
     ) == (slices)
+
+
+def test_a_team_change_marks_the_member_and_an_account_write_marks_its_team(book, kams):
+    """A member added or removed marks their team slice; a write to an account marks the team
+    slices of its members as well as its own slices (an owner change moves it in or out of a
+    member's team slice); an account's mark stands for its members' team slices when taken."""
+    account = Account.objects.filter(owner=kams[0]).first()
+
+    def marked_by(write) -> set:
+        PortfolioSliceMark.objects.all().delete()
+        write()
+        return set(PortfolioSliceMark.objects.values_list("dimension", "value"))
+
+    assert marked_by(lambda: account.team.add(kams[1], kams[2])) == {
+        ("team", str(kams[1].pk)),
+        ("team", str(kams[2].pk)),
+    }
+    own = {
+        ("owner", str(kams[0].pk)),
+        ("industry", account.industry),
+        ("region", account.region),
+    }
+    members = {("team", str(kams[1].pk)), ("team", str(kams[2].pk))}
+    assert (
+        marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
+        == own | members
+    )
+    assert marked_by(
+        lambda: Account.objects.filter(pk=account.pk).update(owner=kams[1])
+    ) == own | members | {("owner", str(kams[1].pk))}
+    assert marked_by(lambda: account.team.remove(kams[2])) == {("team", str(kams[2].pk))}
+    # What an account's own tables mark (its account) becomes its members' marks too.
+    marked_by(lambda: CommitmentFactory(account=account, due_date=book - timedelta(days=1)))
+    account_marks_taken()
+    assert ("team", str(kams[1].pk)) in set(
+        PortfolioSliceMark.objects.values_list("dimension", "value")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kam_on_the_team_of_an_account_while_it_is_written_is_counted(book, kams):
+    """A member added while another transaction writes the account, not yet committed: the
+    member's mark waits for that write (a share lock on the account), so the refresh that takes
+    the mark reads it. Two real connections."""
+    account = Account.objects.filter(owner=kams[0]).first()
+    writer, joiner = connect(), connect()
+    try:
+        writer.autocommit = joiner.autocommit = False
+        with writer.cursor() as cursor:
+            cursor.execute(
+                "UPDATE accounts_account SET health_band = %s WHERE id = %s",
+                [HealthBand.AT_RISK, account.pk],
+            )
+        joined = threading.Thread(
+            target=lambda: joiner.cursor().execute(
+                "INSERT INTO accounts_account_team (account_id, user_id) VALUES (%s, %s)",
+                [account.pk, kams[2].pk],
+            )
+        )
+        joined.start()
+        joined.join(timeout=1)
+        assert joined.is_alive()  # waiting for the write to the account
+        writer.commit()
+        joined.join(timeout=5)
+        joiner.commit()
+        portfolio_slices_refresh()
+        rows = slice_rows((("team", str(kams[2].pk)),), today=book)
+        assert [(row["health_band"], row["live_accounts"]) for row in rows] == [
+            (HealthBand.AT_RISK, 1)
+        ]
+        assert portfolio_slices_check(today=book).drift == []
+    finally:
+        writer.close()
+        joiner.close()
 
 
 def test_an_accounts_mark_stands_for_its_slices_when_taken(book, kams, leader):
@@ -750,9 +856,9 @@ def test_the_sla_figures_add_up_at_every_edge_of_the_day(tiers, kams, settings, 
         moments = sorted(m for m in moments if day_start <= m < day_end)
         for now in moments:
             live = sla_breakdown(requests, now)
-            for dimension, value in (("portfolio", ""), ("owner", str(kams[0].pk))):
-                stored = sla_slice_rows(dimension, value, today=today)
-                assert sla_breakdown(requests, now, settled=stored) == live, (dimension, now)
+            for slices in ((("portfolio", ""),), (("owner", str(kams[0].pk)),)):
+                stored = sla_slice_rows(slices, today=today)
+                assert sla_breakdown(requests, now, settled=stored) == live, (slices, now)
         # The figures do move during the day: the moments are not all alike.
         assert sla_breakdown(requests, day_start) != sla_breakdown(requests, day_end - minute)
 

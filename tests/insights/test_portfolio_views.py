@@ -305,6 +305,34 @@ def test_dashboard_has_a_fixed_query_count_for_each_kind_of_view(
     assert not response.context["notices"]
 
 
+@pytest.mark.parametrize(
+    "filters,queries",
+    [
+        # Their KAM slice and their team slice, then the load per KAM from their accounts.
+        ({}, 19),
+        ({"tier": "key"}, 19),
+        # Their KAM slice alone, the load from its rows.
+        ({"owner": "kam"}, 18),
+        # Their accounts read.
+        ({"industry": "Retail"}, 18),
+    ],
+)
+def test_a_kams_own_dashboard_has_a_fixed_query_count(
+    client_for, kam_user, team_member, data, filters, queries, django_assert_num_queries
+):
+    client = client_for(kam_user)
+    query = dict(filters)
+    if "owner" in query:
+        query["owner"] = kam_user.pk
+    if "tier" in query:
+        query["tier"] = data["tiers"]["key"].pk
+    client.get(reverse("portfolio"))  # warm-up (and the day's summary rows)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("portfolio"), query)
+    assert response.status_code == 200
+    assert not response.context["notices"]
+
+
 def test_htmx_fragment_has_the_same_query_count(
     client_for, leader, data, django_assert_num_queries
 ):
