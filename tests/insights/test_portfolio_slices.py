@@ -364,10 +364,13 @@ def _views(kams, tiers):
     ]
     for kam in kams:
         team = every.filter(pk__in=kam.team_accounts.values("pk")).exclude(owner=kam)
-        views += [((("team", str(kam.pk)),), None, team)]
         mine = every.filter(pk__in=accounts_for_user(kam).values("pk"))
-        own = (("owner", str(kam.pk)), ("team", str(kam.pk)))
-        views += [(own, None, mine), (own, tiers[1].pk, mine.filter(tier=tiers[1]))]
+        views += [
+            ((("team", str(kam.pk)),), None, team),
+            ((("owner", str(kam.pk)), ("team", str(kam.pk))), None, mine),
+        ]
+    own = (("owner", str(kams[0].pk)), ("team", str(kams[0].pk)))
+    views += [(own, tiers[1].pk, every.filter(pk__in=accounts_for_user(kams[0]), tier=tiers[1]))]
     return views
 
 
@@ -380,8 +383,8 @@ def _dashboards(kams, tiers, leader):
     views += [(leader, {"industry": value}) for value in INDUSTRIES]
     views += [(leader, {"region": value}) for value in REGIONS]
     views += [(leader, {"industry": "Retail", "tier_id": tiers[0].pk})]
-    for kam in kams:
-        views += [(kam, {}), (kam, {"tier_id": tiers[1].pk}), (kam, {"owner_id": kam.pk})]
+    views += [(kam, {}) for kam in kams]
+    views += [(kams[0], {"tier_id": tiers[1].pk}), (kams[0], {"owner_id": kams[0].pk})]
     return views
 
 
