@@ -308,7 +308,9 @@ def kam_tier_live_accounts(
 ) -> list[tuple[int, int, int]]:
     """(owner id, tier id, live accounts) of every KAM with live accounts, from the KAM slices
     (only tier `tier_id` when given): one query. Read after slice_rows of the whole portfolio,
-    which brings every KAM slice up to date."""
+    which brings every KAM slice up to date. In the order of `portfolio_slice_load`, so that
+    the sum is read off that index in order: unordered, PostgreSQL chose to read the table and
+    hash (100,000 accounts, team slices included: 19.8 ms; 11.8 in order)."""
     rows = PortfolioSlice.objects.filter(
         day=today, dimension=SliceDimension.OWNER, live_accounts__gt=0
     )
@@ -318,7 +320,7 @@ def kam_tier_live_accounts(
         (int(owner), tier, count)
         for owner, tier, count in rows.values_list("value", "tier_id")
         .annotate(count=Sum("live_accounts"))
-        .order_by()
+        .order_by("value", "tier_id")
     ]
 
 
