@@ -5,35 +5,26 @@ import importlib
 from django.db import migrations, models
 
 # Team slices: the accounts a user is on the team of without owning them, so that a KAM's own
-# dashboard reads their KAM slice and their team slice instead of their accounts.
+# dashboard reads their KAM slice and their team slice instead of their accounts
+# (docs/portfolio.md, "Summary rows", the team slices: why a member added takes a share lock).
 #
-# - The accounts' trigger function (migration 0007) also marks the team slices of every member
-#   of the accounts a statement wrote, old and new rows: an update of the owner moves an account
-#   in or out of a member's team slice, any other change moves its figures.
-# - The team table marks the team slice of each member added or removed.
-# - A member added first takes a share lock on the accounts they join, so that a write to one of
-#   those accounts that is not committed yet (whose trigger could not see the new member) is
-#   committed before the member's mark is: the refresh that takes the mark reads that write. A
-#   write that comes after waits for the lock and, its trigger reading a new snapshot, sees the
-#   member and marks them itself.
+# - The accounts' trigger function (migration 0007) also marks the team slices of the members
+#   of the accounts a statement inserted or updated (an owner change moves an account in or out
+#   of a member's team slice, any other change moves its figures). A deleted account has no
+#   members left: the team rows go first (their foreign key), and mark them.
+# - The team table marks the team slice of each member added or removed; a member added first
+#   takes a share lock on the accounts they join.
 _0004 = importlib.import_module("insights.migrations.0004_portfolio_pareto_buckets")
 _0007 = importlib.import_module("insights.migrations.0007_accounts_trigger_linear")
 TEAM_KEYS = """
         INSERT INTO insights_portfolioslicemark (dimension, value)
-        SELECT DISTINCT 'team', member.user_id::text FROM {rows} AS changed
+        SELECT DISTINCT 'team', member.user_id::text FROM new_rows AS changed
         JOIN accounts_account_team AS member ON member.account_id = changed.id;"""
-
-
-def _accounts_function(keys: str) -> str:
-    return _0004.ACCOUNTS_FUNCTION.format(
-        old_keys=keys.format(rows="old_rows"),
-        new_keys=keys.format(rows="new_rows"),
-        pareto=_0007.PARETO_WHEN.format(mark=_0004.PARETO_MARK),
-    )
-
-
-WITH_TEAM = _accounts_function(_0004.KEYS + TEAM_KEYS)
-WITHOUT_TEAM = _accounts_function(_0004.KEYS)
+WITH_TEAM = _0004.ACCOUNTS_FUNCTION.format(
+    old_keys=_0004.KEYS.format(rows="old_rows"),
+    new_keys=_0004.KEYS.format(rows="new_rows") + TEAM_KEYS,
+    pareto=_0007.PARETO_WHEN.format(mark=_0004.PARETO_MARK),
+)
 NAME = "insights_slices_mark_team"
 _0003 = importlib.import_module("insights.migrations.0003_portfolio_pipeline_and_commitment_slices")
 TEAM_FUNCTION = """
@@ -60,6 +51,14 @@ DROP_TEAM_TRIGGERS = (
     )
     + f"DROP FUNCTION {NAME}();"
 )
+# Backwards, the code before knows no team slice: its marks and rows go.
+FORGET_TEAM_SLICES = """
+DELETE FROM insights_portfolioslicemark WHERE dimension = 'team';
+DELETE FROM insights_portfolioslice WHERE dimension = 'team';
+DELETE FROM insights_portfolioslaslice WHERE dimension = 'team';
+DELETE FROM insights_portfoliopipelineslice WHERE dimension = 'team';
+DELETE FROM insights_portfoliocommitmentslice WHERE dimension = 'team';
+"""
 DIMENSIONS = [
     ("portfolio", "whole portfolio"),
     ("owner", "KAM"),
@@ -89,8 +88,11 @@ class Migration(migrations.Migration):
                 "portfolioslice",
             )
         ),
-        migrations.RunSQL(WITH_TEAM, WITHOUT_TEAM),
+        migrations.RunSQL(WITH_TEAM, _0007.LINEAR),
         migrations.RunSQL(TEAM_TRIGGERS, DROP_TEAM_TRIGGERS),
         # The days built have no team rows: build the day again on the next read or refresh.
-        migrations.RunSQL("DELETE FROM insights_portfolioslicebuild", migrations.RunSQL.noop),
+        migrations.RunSQL(
+            "DELETE FROM insights_portfolioslicebuild",
+            FORGET_TEAM_SLICES,
+        ),
     ]

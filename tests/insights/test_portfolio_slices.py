@@ -110,6 +110,8 @@ account_spec = st.fixed_dictionaries(
         "prev_12m": st.integers(0, 90_000),
         "touched_days_ago": st.one_of(st.none(), st.integers(0, 120)),
         "renewal_in": st.one_of(st.none(), st.integers(-10, 120)),
+        # The KAMs on its team (its owner may be one of them).
+        "team": st.lists(st.integers(0, 2), max_size=2, unique=True),
     }
 )
 # What a write changes on one account (`index` picks it among those that exist).
@@ -204,6 +206,7 @@ def _create(spec, kams, tiers, today) -> Account:
         pareto_class=spec["pareto"],
         renewal_date=None if spec["renewal_in"] is None else today + timedelta(spec["renewal_in"]),
     )
+    account.team.set([kams[index] for index in spec.get("team", [])])
     touched = spec["touched_days_ago"]
     Account.objects.filter(pk=account.pk).update(
         revenue_last_12m=spec["last_12m"],
@@ -220,7 +223,7 @@ def _apply(step, kams, tiers, today, leader) -> None:
         _create(target, kams, tiers, today)
         return
     if kind == "read":
-        _read_as_leader(target, kams, leader, today)
+        _read(target, kams, leader, today)
         return
     if kind == "rate":
         ExchangeRate.objects.update_or_create(
@@ -329,7 +332,7 @@ def _apply(step, kams, tiers, today, leader) -> None:
         rows.delete()
 
 
-def _read_as_leader(dimension, kams, leader, today) -> None:
+def _read(dimension, kams, leader, today) -> None:
     """What a leader's page reads, or a KAM's own ("kam"), which brings the slices it reads up
     to date."""
     if dimension == "kam":
@@ -672,31 +675,45 @@ def test_a_team_change_marks_the_member_and_an_account_write_marks_its_team(book
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_kam_on_the_team_of_an_account_while_it_is_written_is_counted(book, kams):
-    """A member added while another transaction writes the account, not yet committed: the
-    member's mark waits for that write (a share lock on the account), so the refresh that takes
-    the mark reads it. Two real connections."""
+@pytest.mark.parametrize("first", ["write", "join"])
+def test_a_kam_joining_the_team_of_an_account_while_it_is_written_is_counted(book, kams, first):
+    """A member added while another transaction writes the account, on two real connections.
+    The write first: the member's mark waits for it (a share lock on the account), so the
+    refresh that takes the mark reads it. The member first: the write waits for the member's
+    transaction and its trigger, reading a new snapshot, marks the member itself."""
     account = Account.objects.filter(owner=kams[0]).first()
     writer, joiner = connect(), connect()
+    statements = {
+        writer: (
+            "UPDATE accounts_account SET health_band = %s WHERE id = %s",
+            [HealthBand.AT_RISK, account.pk],
+        ),
+        joiner: (
+            "INSERT INTO accounts_account_team (account_id, user_id) VALUES (%s, %s)",
+            [account.pk, kams[2].pk],
+        ),
+    }
+    ahead, behind = (writer, joiner) if first == "write" else (joiner, writer)
+    failed = []
+
+    def run_behind():
+        try:
+            with behind.cursor() as cursor:
+                cursor.execute(*statements[behind])
+        except Exception as error:  # reported by the assertion below
+            failed.append(error)
+
     try:
-        writer.autocommit = joiner.autocommit = False
-        with writer.cursor() as cursor:
-            cursor.execute(
-                "UPDATE accounts_account SET health_band = %s WHERE id = %s",
-                [HealthBand.AT_RISK, account.pk],
-            )
-        joined = threading.Thread(
-            target=lambda: joiner.cursor().execute(
-                "INSERT INTO accounts_account_team (account_id, user_id) VALUES (%s, %s)",
-                [account.pk, kams[2].pk],
-            )
-        )
-        joined.start()
-        joined.join(timeout=1)
-        assert joined.is_alive()  # waiting for the write to the account
-        writer.commit()
-        joined.join(timeout=5)
-        joiner.commit()
+        with ahead.cursor() as cursor:
+            cursor.execute(*statements[ahead])
+        waiting = threading.Thread(target=run_behind)
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive()  # waiting for the transaction ahead
+        ahead.commit()
+        waiting.join(timeout=5)
+        assert not waiting.is_alive() and failed == []
+        behind.commit()
         portfolio_slices_refresh()
         rows = slice_rows((("team", str(kams[2].pk)),), today=book)
         assert [(row["health_band"], row["live_accounts"]) for row in rows] == [
@@ -1020,6 +1037,35 @@ def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_wait
     page = client_for(leader).get(reverse("account_list"), {"commitments": "overdue"})
     assert [row.pk for row in page.context["page"]] == [account.pk]
     assert not PortfolioSliceMark.objects.filter(dimension="account").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_a_refresh_holds_the_lock_the_dashboard_reads_the_accounts_instead_of_waiting(
+    book, kams, leader
+):
+    """The nightly check holds the lock for seconds at 100,000 accounts: a dashboard whose
+    slices are marked meanwhile reads its accounts (the same figures) instead of waiting, and
+    the marks stay for the refresh. Committed transactions: another connection holds the lock,
+    as the minute task would."""
+    Account.objects.filter(owner=kams[0]).update(health_band=HealthBand.AT_RISK)
+    views = [(leader, PortfolioFilters()), (kams[0], PortfolioFilters())]
+    refresh = connect()
+    try:
+        with refresh.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [portfolio_slices.LOCK_KEY])
+        while_locked = [portfolio_summary(user, filters, today=book) for user, filters in views]
+        assert PortfolioSliceMark.objects.filter(dimension="owner").exists()
+    finally:
+        refresh.close()
+    after = [portfolio_summary(user, filters, today=book) for user, filters in views]
+    assert not PortfolioSliceMark.objects.filter(dimension="owner").exists()
+    for locked, read in zip(while_locked, after, strict=True):
+        assert (locked.accounts.value, locked.at_risk.value, locked.revenue.value) == (
+            read.accounts.value,
+            read.at_risk.value,
+            read.revenue.value,
+        )
+    assert after[0].at_risk.value == 2
 
 
 def test_the_account_pages_share_reads_the_rows_only_while_they_are_current(book, kams):
