@@ -495,8 +495,8 @@ def portfolio_summary(
     # Per tier: the accounts add up, an account has one tier.
     summary.commitments_overdue.value = sum(row["overdue"] for row in overdue)
     summary.commitments_overdue.accounts = sum(row["accounts"] for row in overdue)
-    # 11. accounts per KAM and tier against the tier policy (none for a KAM's summary rows:
-    # the load is theirs)
+    # 11. accounts per KAM and tier against the tier policy (none for one KAM's slice: the
+    # load is theirs)
     names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     order = _load_order(counts, names, tiers)
