@@ -48,6 +48,8 @@ from insights.models import (
 )
 from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
 from insights.portfolio_slices import (
+    AMOUNTS,
+    COUNTS,
     GROUP_FIELDS,
     RENEWAL_DAYS,
     account_group_rows,
@@ -348,10 +350,20 @@ def _read(dimension, kams, leader, today) -> None:
 
 
 def _grouped(rows) -> list[tuple]:
-    return sorted(
-        (tuple(str(row[field]) for field in GROUP_FIELDS), row)
-        for row in ({key: row[key] for key in row if key != "value"} for row in rows)
-    )
+    """The rows by their group fields; the rows of one group from several slices (a KAM's and
+    their team slice) added up as SQL adds the accounts (a sum of nothing is NULL)."""
+    merged = {}
+    for row in rows:
+        key = tuple(str(row[field]) for field in GROUP_FIELDS)
+        row = {name: value for name, value in row.items() if name != "value"}
+        into = merged.setdefault(key, row)
+        if into is row:
+            continue
+        for figure in (*COUNTS, *AMOUNTS):
+            if row[figure] is not None:
+                into[figure] = row[figure] + (into[figure] or 0)
+        into["as_of"] = max((d for d in (into["as_of"], row["as_of"]) if d), default=None)
+    return sorted(merged.items())
 
 
 def _views(kams, tiers):
