@@ -471,7 +471,10 @@ def tiering_day(day: date) -> date:
 def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) -> None:
     """Write the recommendation fields of every account in one UPDATE from arrays:
     bulk_update's CASE WHEN per account and field took minutes at 100,000 accounts
-    (bench/README.md)."""
+    (bench/README.md). Accounts whose recommendation is unchanged are not rewritten (their
+    `recommended_at` stays the moment it was made): rewriting every account every night left
+    the table two versions of each row larger for every statement that reads it whole, and
+    marked every summary row for nothing."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -487,6 +490,10 @@ def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) ->
                         %s::bigint[])
                 AS v (id, pareto_class, tier_score, recommended_tier_id, reviewed, tier_id)
             WHERE a.id = v.id
+              AND (a.pareto_class, a.tier_score, a.recommended_tier_id,
+                   a.recommendation_config_id, a.recommendation_reviewed, a.tier_id)
+                  IS DISTINCT FROM
+                  (v.pareto_class, v.tier_score, v.recommended_tier_id, %s, v.reviewed, v.tier_id)
             """,
             [
                 config.pk,
@@ -497,5 +504,6 @@ def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) ->
                 [a.recommended_tier_id for a in accounts],
                 [a.recommendation_reviewed for a in accounts],
                 [a.tier_id for a in accounts],
+                config.pk,
             ],
         )
