@@ -344,7 +344,8 @@ def _marks_of(slices: Slices) -> Q:
 
 def _lock(*, wait: bool = True) -> bool:
     """Take the summary rows' lock for this transaction; without `wait`, only if it is free
-    (False when someone else holds it)."""
+    (False when someone else holds it). Held to the end of the transaction: the callers' own
+    (`transaction.atomic`), as requests are not one transaction each (no ATOMIC_REQUESTS)."""
     with connection.cursor() as cursor:
         if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])

@@ -407,7 +407,6 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
         account.tier_score = result.score
         account.recommended_tier_id = recommended.pk
         account.recommendation_config_id = config.pk
-        account.recommended_at = now
         if account.tier_id is None:
             account.tier_id = recommended.pk
             account.recommendation_reviewed = True
@@ -424,7 +423,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
                 )
             )
         changed.append(account)
-    _accounts_tier_update(changed, config=config, recommended_at=now)
+    rewritten = _accounts_tier_update(changed, config=config, recommended_at=now)
     if changes:
         # Open client requests of accounts that just got their first tier follow its targets.
         requests_deadlines_refresh(account_ids=[change.account_id for change in changes])
@@ -448,6 +447,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
     )
     return {
         "accounts": len(changed),
+        "rewritten": rewritten,
         "initial": initial,
         "mismatches": mismatches,
         "as_of": day.isoformat(),
@@ -468,13 +468,13 @@ def tiering_day(day: date) -> date:
     return day
 
 
-def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) -> None:
+def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) -> int:
     """Write the recommendation fields of every account in one UPDATE from arrays:
     bulk_update's CASE WHEN per account and field took minutes at 100,000 accounts
     (bench/README.md). Accounts whose recommendation is unchanged are not rewritten (their
-    `recommended_at` stays the moment it was made): rewriting every account every night left
-    the table two versions of each row larger for every statement that reads it whole, and
-    marked every summary row for nothing."""
+    `recommended_at` stays the moment it last changed): rewriting every account every night
+    left the table two versions of each row larger for every statement that reads it whole, and
+    marked every summary row for nothing. Returns the accounts rewritten."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -507,3 +507,4 @@ def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) ->
                 config.pk,
             ],
         )
+        return cursor.rowcount

@@ -88,11 +88,9 @@ class Migration(migrations.Migration):
                 "portfolioslice",
             )
         ),
-        migrations.RunSQL(WITH_TEAM, _0007.LINEAR),
+        # Backwards, once no trigger writes a team mark any more.
+        migrations.RunSQL(WITH_TEAM, _0007.LINEAR + FORGET_TEAM_SLICES),
         migrations.RunSQL(TEAM_TRIGGERS, DROP_TEAM_TRIGGERS),
         # The days built have no team rows: build the day again on the next read or refresh.
-        migrations.RunSQL(
-            "DELETE FROM insights_portfolioslicebuild",
-            FORGET_TEAM_SLICES,
-        ),
+        migrations.RunSQL("DELETE FROM insights_portfolioslicebuild", migrations.RunSQL.noop),
     ]

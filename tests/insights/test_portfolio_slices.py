@@ -1065,10 +1065,14 @@ def test_while_a_refresh_holds_the_lock_the_dashboard_reads_the_accounts_instead
     try:
         with refresh.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [portfolio_slices.LOCK_KEY])
+        with connection.cursor() as cursor:  # a page that waited fails instead of hanging
+            cursor.execute("SET lock_timeout = '5s'")
         while_locked = [portfolio_summary(user, filters, today=book) for user, filters in views]
         assert PortfolioSliceMark.objects.filter(dimension="owner").exists()
     finally:
         refresh.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
     after = [portfolio_summary(user, filters, today=book) for user, filters in views]
     assert not PortfolioSliceMark.objects.filter(dimension="owner").exists()
     for locked, read in zip(while_locked, after, strict=True):

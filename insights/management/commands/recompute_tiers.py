@@ -26,6 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Tiers recommended for {summary['accounts']} accounts as of {summary['as_of']}: "
-                f"{summary['initial']} got their first tier, {summary['mismatches']} await review."
+                f"{summary['rewritten']} changed, {summary['initial']} got their first tier, "
+                f"{summary['mismatches']} await review."
             )
         )
