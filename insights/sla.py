@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -60,6 +59,11 @@ def figure_names(windows: Iterable[int]) -> tuple[str, ...]:
 
 # Every window's counts, in the order the dashboard's summary rows and SlaBreakdown keep them.
 FIGURES = figure_names(WINDOWS)
+# Where each window's first responses met and missed stand in FIGURES.
+_FIRST_RESPONSE_AT = {
+    days: (FIGURES.index(f"w{days}_fr_met"), FIGURES.index(f"w{days}_fr_missed"))
+    for days in WINDOWS
+}
 
 
 @dataclass(frozen=True)
@@ -316,7 +320,7 @@ class SlaBreakdown:
     once in SQL and the sums are made here. Each KAM's counts are kept as they came
     (`kam_counts`, in FIGURES order): the page draws 20 KAMs of 1,400 at 100,000
     accounts, and building every KAM's figures took 11 of this function's 37 ms there
-    (bench/README.md); `kam_windows` builds one KAM's, `by_kam` every one's."""
+    (bench/README.md); `kam_windows` builds one KAM's."""
 
     by_tier: dict[int | None, dict[int, SlaCompliance]]
     kam_counts: dict[int, Sequence[int | None]]
@@ -327,13 +331,8 @@ class SlaBreakdown:
     def kam_first_response_pct(self, kam_id: int, days: int) -> float | None:
         """kam_windows(kam_id)[days].first_response.pct, from the counts alone."""
         counts = self.kam_counts[kam_id]
-        met = counts[FIGURES.index(f"w{days}_fr_met")]
-        missed = counts[FIGURES.index(f"w{days}_fr_missed")]
-        return met_pct(met or 0, missed or 0)
-
-    @cached_property
-    def by_kam(self) -> dict[int, dict[int, SlaCompliance]]:
-        return {kam_id: self.kam_windows(kam_id) for kam_id in self.kam_counts}
+        met, missed = _FIRST_RESPONSE_AT[days]
+        return met_pct(counts[met] or 0, counts[missed] or 0)
 
 
 def _windows_of(counts: Sequence[int | None], windows: tuple) -> dict[int, SlaCompliance]:
