@@ -569,6 +569,13 @@ def book(now, tiers, kams):
     return today
 
 
+def _marked_by(write) -> set:
+    """The marks `write` leaves, from none."""
+    PortfolioSliceMark.objects.all().delete()
+    write()
+    return set(PortfolioSliceMark.objects.values_list("dimension", "value"))
+
+
 def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams, tiers):
     account = Account.objects.filter(owner=kams[0], industry="").get()
     Account.objects.filter(pk=account.pk).update(
@@ -589,62 +596,57 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     Tier.objects.filter(rank=1).update(qbr_cadence_days=45)
     assert PortfolioSliceMark.objects.filter(dimension="*").exists()
 
-    def marked_by(write) -> set:
-        PortfolioSliceMark.objects.all().delete()
-        write()
-        return set(PortfolioSliceMark.objects.values_list("dimension", "value"))
-
     slices = {("account", str(account.pk))}
     plan = AccountPlanFactory(account=account)
     opportunity = OpportunityFactory(plan=plan)
-    assert marked_by(lambda: OpportunityFactory(plan=plan)) == slices
+    assert _marked_by(lambda: OpportunityFactory(plan=plan)) == slices
     assert (
-        marked_by(lambda: Opportunity.objects.filter(pk=opportunity.pk).update(stage="won"))
+        _marked_by(lambda: Opportunity.objects.filter(pk=opportunity.pk).update(stage="won"))
         == slices
     )
     assert (
-        marked_by(lambda: AccountPlan.objects.filter(pk=plan.pk).update(status="archived"))
+        _marked_by(lambda: AccountPlan.objects.filter(pk=plan.pk).update(status="archived"))
         == slices
     )
-    assert marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
-    assert marked_by(lambda: CommitmentFactory(account=account)) == slices
+    assert _marked_by(lambda: Opportunity.objects.filter(plan=plan).delete()) == slices
+    assert _marked_by(lambda: CommitmentFactory(account=account)) == slices
     request = make_request(account, received_at=timezone.now())
     assert (
-        marked_by(
+        _marked_by(
             lambda: ClientRequest.objects.filter(pk=request.pk).update(
                 first_response_at=F("received_at")
             )
         )
         == slices
     )
-    assert marked_by(lambda: ClientRequest.objects.filter(pk=request.pk).delete()) == slices
-    assert marked_by(lambda: make_request(account, received_at=timezone.now())) == slices
+    assert _marked_by(lambda: ClientRequest.objects.filter(pk=request.pk).delete()) == slices
+    assert _marked_by(lambda: make_request(account, received_at=timezone.now())) == slices
     # The Pareto curves: by what they read only.
-    touched = marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
+    touched = _marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
     assert ("pareto", "") not in touched
     for change in ({"revenue_last_12m": 7}, {"status": "churned"}, {"currency": "USD"}):
-        assert ("pareto", "") in marked_by(
+        assert ("pareto", "") in _marked_by(
             lambda change=change: Account.objects.filter(pk=account.pk).update(**change)
         )
     # No tier stays no tier (NULLs compare equal); a tier given or taken is a change. Every
     # account at once, as the nightly jobs write them.
     Account.objects.filter(pk=account.pk).update(tier=None)
     every = Account.objects.all()
-    assert ("pareto", "") not in marked_by(lambda: every.filter(pk=account.pk).update(tier=None))
-    assert ("pareto", "") not in marked_by(
+    assert ("pareto", "") not in _marked_by(lambda: every.filter(pk=account.pk).update(tier=None))
+    assert ("pareto", "") not in _marked_by(
         lambda: every.update(revenue_last_12m=F("revenue_last_12m"))
     )
-    assert ("pareto", "") in marked_by(lambda: every.filter(pk=account.pk).update(tier=tiers[0]))
-    assert marked_by(
+    assert ("pareto", "") in _marked_by(lambda: every.filter(pk=account.pk).update(tier=tiers[0]))
+    assert _marked_by(
         lambda: ExchangeRate.objects.create(currency="EUR", rate=6, valid_from=book)
     ) == {("pareto", "")}
     month = book.replace(day=1)
-    assert marked_by(
+    assert _marked_by(
         lambda: HealthMonth.objects.create(
             account=account, month=month, day=book, score=40, band=HealthBand.WATCH
         )
     ) == {("trend", month.isoformat())}
-    assert marked_by(
+    assert _marked_by(
         lambda: Commitment.objects.filter(account=account).update(status="cancelled")
     ) == (slices)
 
@@ -655,12 +657,7 @@ def test_a_team_change_marks_the_member_and_an_account_write_marks_its_team(book
     member's team slice); an account's mark stands for its members' team slices when taken."""
     account = Account.objects.filter(owner=kams[0]).first()
 
-    def marked_by(write) -> set:
-        PortfolioSliceMark.objects.all().delete()
-        write()
-        return set(PortfolioSliceMark.objects.values_list("dimension", "value"))
-
-    assert marked_by(lambda: account.team.add(kams[1], kams[2])) == {
+    assert _marked_by(lambda: account.team.add(kams[1], kams[2])) == {
         ("team", str(kams[1].pk)),
         ("team", str(kams[2].pk)),
     }
@@ -671,15 +668,15 @@ def test_a_team_change_marks_the_member_and_an_account_write_marks_its_team(book
     }
     members = {("team", str(kams[1].pk)), ("team", str(kams[2].pk))}
     assert (
-        marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
+        _marked_by(lambda: Account.objects.filter(pk=account.pk).update(last_touch_at=None))
         == own | members
     )
-    assert marked_by(
+    assert _marked_by(
         lambda: Account.objects.filter(pk=account.pk).update(owner=kams[1])
     ) == own | members | {("owner", str(kams[1].pk))}
-    assert marked_by(lambda: account.team.remove(kams[2])) == {("team", str(kams[2].pk))}
+    assert _marked_by(lambda: account.team.remove(kams[2])) == {("team", str(kams[2].pk))}
     # What an account's own tables mark (its account) becomes its members' marks too.
-    marked_by(lambda: CommitmentFactory(account=account, due_date=book - timedelta(days=1)))
+    _marked_by(lambda: CommitmentFactory(account=account, due_date=book - timedelta(days=1)))
     account_marks_taken()
     assert ("team", str(kams[1].pk)) in set(
         PortfolioSliceMark.objects.values_list("dimension", "value")
