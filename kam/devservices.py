@@ -47,11 +47,13 @@ def _free_port(preferred: int) -> int:
 
 
 # The embedded PostgreSQL (pgserver) ships without the contrib extensions; the search's text
-# configurations are then made without `unaccent` (kam/migrations/0005).
+# configurations are then made without `unaccent` (kam/migrations/0005), and the accounts
+# list's search has no trigram index (accounts/migrations/0040).
 UNACCENT_MISSING = (
-    "The embedded PostgreSQL has no 'unaccent' extension: search matches accents exactly "
-    '("negociacao" does not find "negociação"). Set DATABASE_URL to a PostgreSQL with its '
-    "contrib extensions for accent-insensitive search."
+    "The embedded PostgreSQL has no 'unaccent' or 'pg_trgm' extension: search matches accents "
+    'exactly ("negociacao" does not find "negociação") and the accounts list\'s search reads '
+    "every account. Set DATABASE_URL to a PostgreSQL with its contrib extensions for "
+    "accent-insensitive search and the list's search by index."
 )
 
 

@@ -29,28 +29,35 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db)
 
 
-_UNACCENT: list[bool] = []  # whether the test database's PostgreSQL has the extension
+# The contrib extensions some features use where PostgreSQL has them, and whether the test
+# database's PostgreSQL has them all.
+CONTRIB = ("unaccent", "pg_trgm")
+_CONTRIB: list[bool] = []
 
 
 @pytest.fixture(autouse=True)
-def _needs_unaccent(request):
-    """Tests marked needs_unaccent check accent-insensitive search, which needs PostgreSQL's
-    `unaccent` extension (kam/migrations/0005). The embedded PostgreSQL of `make test` has
-    none: there they are skipped, saying so; in CI, whose PostgreSQL has it, a missing
+def _needs_contrib(request):
+    """Tests marked needs_contrib check what PostgreSQL's contrib extensions give: accent-
+    insensitive search (`unaccent`, kam/migrations/0005) and the accounts list's search by
+    index (`pg_trgm`, accounts/migrations/0040). The embedded PostgreSQL of `make test` has
+    none: there they are skipped, saying so; in CI, whose PostgreSQL has them, a missing
     extension is a failure, as a missing Chromium is for the browser tests."""
-    if request.node.get_closest_marker("needs_unaccent") is None:
+    if request.node.get_closest_marker("needs_contrib") is None:
         return
-    if not _UNACCENT:
+    if not _CONTRIB:
         from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")
-            _UNACCENT.append(cursor.fetchone() is not None)
-    if _UNACCENT[0]:
+        from kam.search import extension_available
+
+        _CONTRIB.append(all(extension_available(connection, name) for name in CONTRIB))
+    if _CONTRIB[0]:
         return
-    message = "this PostgreSQL has no 'unaccent' extension (the embedded one has none)"
+    message = (
+        f"this PostgreSQL lacks the contrib extensions {', '.join(CONTRIB)} "
+        "(the embedded one has none)"
+    )
     if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI's PostgreSQL must have it")
+        pytest.fail(f"{message}; CI's PostgreSQL must have them")
     pytest.skip(f"{message}: set DATABASE_URL to a PostgreSQL with its contrib extensions")
 
 

@@ -9,6 +9,8 @@ index (`unaccent()` the function is only stable and could not be used there)."""
 
 from django.db import migrations
 
+from kam.search import extension_available
+
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
 
 DROP = """
@@ -38,9 +40,7 @@ ALTER TEXT SEARCH CONFIGURATION simple_unaccent
 
 
 def unaccent_available(connection) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")
-        return cursor.fetchone() is not None
+    return extension_available(connection, "unaccent")
 
 
 def create(apps, schema_editor):

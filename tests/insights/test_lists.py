@@ -475,6 +475,27 @@ def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
     assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
 
 
+@pytest.mark.needs_contrib
+def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(client_for, leader):
+    """`q` matches a part of the name or the legal name anywhere in it; the count reads the
+    two trigram indexes of accounts/migrations/0040 (their expressions are the ones Django
+    writes for icontains) instead of every account (bench/README.md). With sequential scans
+    switched off, a pattern with a leading wildcard can only be served by them."""
+    AccountFactory(name="Metalúrgica Norte", legal_name="MN Indústria SA")
+    AccountFactory(name="Vale Verde", legal_name="Metalurgica VV Ltda")
+    AccountFactory(name="Outra", legal_name="Outra SA")
+    response = client_for(leader).get(URL, {"q": "TALUR"})
+    assert response.status_code == 200
+    assert [a.name for a in response.context["page"]] == ["Vale Verde"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"q": "etalúrg"})
+    assert [a.name for a in response.context["page"]] == ["Metalúrgica Norte"]
+    count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
+    plan = plan_without(count, "enable_seqscan")
+    assert "Bitmap Index Scan on account_name_trgm_idx" in plan
+    assert "Bitmap Index Scan on account_legal_name_trgm_idx" in plan
+
+
 def test_each_row_draws_its_columns_escaped_with_the_touch_rule(client_for, kam_user, config):
     """account_row (insights/templatetags/account_list_tags.py) draws the list's rows in Python:
     the name escaped once, "overdue since" exactly when Account.touch_overdue says so, a
