@@ -48,9 +48,8 @@ def _interaction(entry) -> str:
         f'      <span class="small text-body-secondary">'
         f"{escaped(interaction.get_category_display())}</span>\n      </div>"
     )
-    people = interaction.stakeholders.all()
-    if people:
-        names = ", ".join(escaped(person) for person in people)
+    if entry.people:  # accounts.timeline.with_people
+        names = ", ".join(escaped(name) for name in entry.people)
         html += f'\n      <div class="small">{escaped(gettext("With"))} {names}</div>'
     if interaction.notes:
         collapsible = ""

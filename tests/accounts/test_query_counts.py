@@ -269,25 +269,25 @@ def history_account(account, leader, config, now):
     [
         # 1 session, 2 user, 3 the account (+ owner, parent, tier, recommended tier),
         # 4 stakeholders (+ reports_to), 5 timeline entries (+ actor, interaction, logged_by,
-        # commitment and its owners, stakeholder, milestone, QBR, playbook, request), between
-        # SET LOCAL join_collapse_limit and its RESET (accounts.timeline: +2), 6 stakeholders
-        # of the interactions on the page, 7 current scoring config, 8 revenue of this account,
-        # 9 revenue of the same-currency portfolio (from the dashboard's summary rows, current
+        # commitment and its owners, stakeholder, milestone, QBR, playbook, request, the names
+        # of the people at each interaction), between SET LOCAL join_collapse_limit and its
+        # RESET (accounts.timeline: +2), 6 current scoring config, 7 revenue of this account,
+        # 8 revenue of the same-currency portfolio (from the dashboard's summary rows, current
         # here: while an account's change has them out of date, +1, the accounts summed),
-        # 10 latest rating per criterion (+ set_by),
-        # 11 the latest health score (+ config, the trend's days and scores), 12 tier changes
-        # (+ tiers, changed_by), 13 satisfaction answers (+ stakeholder), 14 team (the quick
-        # log's next-step owners too), 15 subsidiaries, 16 quick log: the open requests it may
-        # answer, 17 the active plan if its review is overdue, 18 the agreed items overdue or
-        # due this week (+ owners), 19 the SLA card (the account's client requests counted per
-        # window, one aggregate), 20 the next QBR planned (the tier card shows it instead of
-        # the due date), 21 the upcoming planned meetings (+ owner), 22 unread notifications
-        ("account_detail", 24),
-        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request, between SET
-        # LOCAL join_collapse_limit and its RESET: +2), 5 stakeholders of the interactions on
-        # the page, 6 stakeholders, 7 quick log: team for the next-step owners, 8 quick log: the
-        # open requests, 9 unread notifications
-        ("account_timeline", 11),
+        # 9 latest rating per criterion (+ set_by),
+        # 10 the latest health score (+ config, the trend's days and scores), 11 tier changes
+        # (+ tiers, changed_by), 12 satisfaction answers (+ stakeholder), 13 team (the quick
+        # log's next-step owners too), 14 subsidiaries, 15 quick log: the open requests it may
+        # answer, 16 the active plan if its review is overdue, 17 the agreed items overdue or
+        # due this week (+ owners), 18 the SLA card (the account's client requests counted per
+        # window, one aggregate), 19 the next QBR planned (the tier card shows it instead of
+        # the due date), 20 the upcoming planned meetings (+ owner), 21 unread notifications
+        ("account_detail", 23),
+        # 1 session, 2 user, 3 the account, 4 timeline entries (+ client request, the people at
+        # each interaction, between SET LOCAL join_collapse_limit and its RESET: +2),
+        # 5 stakeholders, 6 quick log: team for the next-step owners, 7 quick log: the open
+        # requests, 8 unread notifications
+        ("account_timeline", 10),
     ],
 )
 def test_account_pages_have_a_fixed_number_of_queries(

@@ -57,6 +57,25 @@ def test_the_panel_shows_at_most_the_last_five(client_for, kam_user, account, pe
     assert [e.interaction.summary for e in entries] == [f"Meeting {d:02d}" for d in range(5)]
 
 
+def test_the_people_at_an_interaction_are_named_by_name_escaped_on_the_timeline_and_panel(
+    client_for, kam_user, account, people
+):
+    """The "With …" line of an interaction's entry: everyone present, by name, each escaped,
+    on the timeline page and in the panel (accounts.timeline.with_people); an entry of another
+    kind, or one whose interaction had nobody, has none."""
+    ana, bruno = people
+    odd = StakeholderFactory(account=account, name="Zeca <b>& Co</b>")
+    _log(account, kam_user, "All three", 2, [odd, bruno, ana])
+    _log(account, kam_user, "Nobody named", 1, [])
+    expected = "With Ana Lima, Bruno Costa, Zeca &lt;b&gt;&amp; Co&lt;/b&gt;</div>"
+    client = client_for(kam_user)
+    timeline = client.get(reverse("account_timeline", args=[account.pk])).content.decode()
+    assert timeline.count(expected) == 1
+    assert timeline.count("With ") == 1  # not on "Nobody named"
+    panel = client.get(_url(ana), headers={"HX-Request": "true"}).content.decode()
+    assert expected in panel
+
+
 def test_without_interactions_the_panel_says_so(client_for, team_member, people):
     html = client_for(team_member).get(_url(people[1])).content.decode()
     assert "No interaction with Bruno Costa logged yet." in html
@@ -72,9 +91,9 @@ def test_an_outsider_gets_404_and_a_person_of_another_account_is_404(
 
 
 # 1 session, 2 user, 3 the account (access), 4 the person, 5 the interaction entries
-# (+ interaction, logged by), 6 everyone present at them; no unread-notice count (a fragment
+# (+ interaction, logged by, the names of everyone present); no unread-notice count (a fragment
 # draws no bell, and the context processor counts only when one is drawn)
-PANEL_QUERIES = 6
+PANEL_QUERIES = 5
 
 
 def test_the_panel_has_a_fixed_number_of_queries(

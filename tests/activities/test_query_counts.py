@@ -202,7 +202,7 @@ def test_the_accounts_follow_through_list_has_a_fixed_number_of_queries(
     assert 'id="follow-up-' in large.content.decode()
 
 
-QUICK_LOG_POST_QUERIES = 23
+QUICK_LOG_POST_QUERIES = 22
 
 
 def test_the_quick_log_post_has_a_fixed_number_of_queries(
@@ -244,8 +244,8 @@ def test_the_quick_log_post_has_a_fixed_number_of_queries(
     # timeline entry, 12 the next step, 13 its event, 14 its timeline entry, 15 the account's
     # last touch, 16-17 the people's last interaction (locked, then moved), 18 the rescore's
     # outbox row; then the fresh form (the same team and, as this log answered none, the same
-    # open requests); the timeline: 20-23 its entries between SET LOCAL and RESET, with the
-    # people of its interactions. No bell: a fragment does not draw it.
+    # open requests); the timeline: 20-22 its entries (with the names of the people at its
+    # interactions) between SET LOCAL and RESET. No bell: a fragment does not draw it.
     with django_assert_num_queries(QUICK_LOG_POST_QUERIES):
         small = post(1, people)
     assert small.status_code == 200
