@@ -8,7 +8,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 
 from accounts import selectors
@@ -353,6 +355,32 @@ def test_accounts_for_user_and_account_permits_agree(request, linked_accounts, p
         if account_permits(user, account, action)
     }
     assert listed == answered
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("persona", EVERY_PERSONA)
+def test_get_account_for_user_answers_as_accounts_for_user(
+    request, linked_accounts, persona, action
+):
+    """404 for an account out of sight, 403 for one in sight but not for `action`, the row
+    otherwise: the same answers as the querysets. Whether the user is on the account's team
+    is asked in the same read only where the team can decide it (not for leaders and admins)."""
+    user = _persona(request, persona)
+    visible = set(accounts_for_user(user).values_list("pk", flat=True))
+    allowed = set(accounts_for_user(user, action).values_list("pk", flat=True))
+    for account in linked_accounts:
+        with CaptureQueriesContext(connection) as queries:
+            if account.pk not in visible:
+                with pytest.raises(Http404):
+                    get_account_for_user(user, account.pk, action=action)
+            elif account.pk not in allowed:
+                with pytest.raises(PermissionDenied):
+                    get_account_for_user(user, account.pk, action=action)
+            else:
+                assert get_account_for_user(user, account.pk, action=action) == account
+        assert len(queries) == 1
+        asked_team = "accounts_account_team" in queries[0]["sql"]
+        assert asked_team is (persona in ("outsider", "kam_user", "team_member"))
 
 
 @pytest.mark.parametrize("action", ACTIONS)
