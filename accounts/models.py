@@ -531,6 +531,9 @@ class Account(models.Model):
         default=0,
         editable=False,
     )
+    # The day of the refresh that last wrote the windows (computed for the first time, or
+    # moved): the refresh leaves an account whose windows did not move alone. The day the
+    # windows are as of is the last refresh's (RevenueRefresh), the same for every account.
     revenue_as_of = models.DateField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -947,6 +950,23 @@ class RevenueRecord(models.Model):
     def window(self, day: date) -> str | None:
         """The 12-month window this record counts in as of `day` (accounts.revenue.window_of)."""
         return revenue.window_of(self.booked_on, day)
+
+
+class RevenueRefresh(models.Model):
+    """A run of the accounts' revenue windows (accounts.services.account_revenue_refresh): the
+    day the windows were computed as of, once per day, so the dashboard can say it without each
+    account being rewritten every night to carry the date."""
+
+    day = models.DateField(_("date"), unique=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+    accounts_changed = models.PositiveIntegerField(_("accounts changed"))
+
+    class Meta:
+        verbose_name = _("revenue refresh")
+        verbose_name_plural = _("revenue refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.accounts_changed})"
 
 
 class RatingCriterion(models.TextChoices):

@@ -37,6 +37,7 @@ from accounts.models import (
     HealthScore,
     QualitativeRating,
     RatingCriterion,
+    RevenueRefresh,
     SatisfactionEntry,
     SavedView,
     ScoringConfig,
@@ -218,9 +219,10 @@ def account_change_refusals(user, account: Account, *, owner=None, team=None) ->
 def get_account_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Account:
     """The account, or 404 when it does not exist or `user` may not see it; 403 when they see
     it but may not do `action` on it. Read by its key with whether `user` is on its team (when
-    that can decide it, _team_decides), then judged by account_permits (the rule accounts_for_user applies as a queryset): narrowing
-    the read by accounts_for_user's set of ids cost a KAM 1.3 ms of building the statement on
-    every page of an account (bench/README.md)."""
+    that can decide it, _team_decides), then judged by account_permits (the rule
+    accounts_for_user applies as a queryset): narrowing the read by accounts_for_user's set of
+    ids cost a KAM 1.3 ms of building the statement on every page of an account
+    (bench/README.md)."""
     queryset = Account.objects.select_related("owner", "parent", "tier", "recommended_tier")
     asks_team = _team_decides(user, action)
     if asks_team:
@@ -359,6 +361,16 @@ class RevenueSummary:
     def trend_pct(self) -> Decimal | None:
         growth = revenue.growth_pct(self.last_12_months, self.previous_12_months)
         return None if growth is None else growth.quantize(TENTH)
+
+
+def revenue_windows_as_of() -> date | None:
+    """The day the accounts' revenue windows are computed as of: the last refresh's (None
+    before the first). One query."""
+    return (
+        RevenueRefresh.objects.order_by("-refreshed_at", "-pk")
+        .values_list("day", flat=True)
+        .first()
+    )
 
 
 def account_revenue_summary(

@@ -69,7 +69,6 @@ class PortfolioSlice(SliceRow):
     cohort_base = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     cohort_current = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     cohort_kept = models.DecimalField(max_digits=20, decimal_places=2, null=True)
-    as_of = models.DateField(null=True)
 
     class Meta:
         indexes = [

@@ -14,8 +14,8 @@ and their team's accounts. It runs a fixed number of set-based queries whatever 
 amounts in a currency without a rate are left out and `summary.rates.missing` says which.
 
 What the figures are built from (docs/portfolio.md explains each one):
-- revenue windows copied nightly onto each account (Account.revenue_last_12m/prev_12m, as of
-  `summary.revenue_as_of`, by accounts.services.account_revenue_refresh);
+- revenue windows copied nightly onto each account (Account.revenue_last_12m/prev_12m, by
+  accounts.services.account_revenue_refresh, as of its last run's day: `summary.revenue_as_of`);
 - the denormalised tier, Pareto class, health band and last touch on the account row;
 - one health row per account and month (accounts.HealthMonth) for the 12-month trend;
 - for a leader's whole portfolio, one KAM, one industry or one region, and for a KAM's own
@@ -62,6 +62,7 @@ from accounts.selectors import (
     accounts_for_user,
     current_config,
     industries_and_regions_for_user,
+    revenue_windows_as_of,
     sees_every_account,
     sees_owned_and_team_accounts,
 )
@@ -450,7 +451,7 @@ def portfolio_summary(
         today=today,
         filters=filters,
         rates=rates,
-        revenue_as_of=max((g["as_of"] for g in groups if g["as_of"]), default=None),
+        revenue_as_of=revenue_windows_as_of(),
         **_kpi_figures(groups, filters),
         pareto_classes=_pareto_classes(groups, filters),
         tiers=_tier_rows(groups, tiers, filters),

@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -77,7 +77,7 @@ PARETO_BARS = 20
 GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
 COUNTS = ("live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
-FIGURES = (*COUNTS, *AMOUNTS, "as_of")
+FIGURES = (*COUNTS, *AMOUNTS)
 # The account field each dimension slices by (the team: the members' ids, through the team).
 SLICE_FIELD = {
     SliceDimension.OWNER: "owner_id",
@@ -124,7 +124,6 @@ def account_group_rows(
             cohort_base=Sum(previous, filter=cohort),
             cohort_current=Sum(last, filter=cohort),
             cohort_kept=Sum(Least(last, previous), filter=cohort),
-            as_of=Max("revenue_as_of"),
         )
         .order_by()
     )
@@ -357,13 +356,12 @@ def _lock(*, wait: bool = True) -> bool:
 @dataclass(frozen=True)
 class _RowSet:
     """One kind of summary row: its model, the fields that key a row within a slice, the
-    figures summed (and maximised) to make the whole portfolio from the KAM slices, and how
-    the rows of some slices are computed from the accounts."""
+    figures (summed to make the whole portfolio from the KAM slices), and how the rows of some
+    slices are computed from the accounts."""
 
     model: type[SliceRow]
     keys: tuple[str, ...]
-    sums: tuple[str, ...]
-    maxima: tuple[str, ...]
+    figures: tuple[str, ...]
     # (today, dimension, values or None for all, rule inputs) -> [(slice value, row)]
     compute: Callable[..., list[tuple[str, dict]]]
 
@@ -372,10 +370,6 @@ class _RowSet:
             self.model(day=today, dimension=dimension, value=value, **row)
             for value, row in self.compute(today, dimension, values, inputs)
         ]
-
-    @property
-    def figures(self) -> tuple[str, ...]:
-        return (*self.sums, *self.maxima)
 
 
 def _slice_filter(dimension: str, values: set[str] | None, prefix: str = "") -> tuple[Q, tuple]:
@@ -434,12 +428,10 @@ def _sla_rows(today, dimension, values, inputs):
 
 
 ROW_SETS = (
-    _RowSet(PortfolioSlice, GROUP_FIELDS, (*COUNTS, *AMOUNTS), ("as_of",), _account_rows),
-    _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), (), _commitment_rows),
-    _RowSet(
-        PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), (), _pipeline_rows
-    ),
-    _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, (), _sla_rows),
+    _RowSet(PortfolioSlice, GROUP_FIELDS, FIGURES, _account_rows),
+    _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
+    _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),
+    _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, _sla_rows),
 )
 
 
@@ -591,8 +583,7 @@ def _portfolio_summed(today: date, row_set: _RowSet) -> int:
         row_set.model.objects.filter(day=today, dimension=SliceDimension.OWNER)
         .values(*row_set.keys)
         .annotate(
-            **{f"sum_{figure}": Sum(figure) for figure in row_set.sums},
-            **{f"max_{figure}": Max(figure) for figure in row_set.maxima},
+            **{f"sum_{figure}": Sum(figure) for figure in row_set.figures},
         )
         .order_by()
     )
@@ -602,8 +593,7 @@ def _portfolio_summed(today: date, row_set: _RowSet) -> int:
             dimension=SliceDimension.PORTFOLIO,
             value="",
             **{key: row[key] for key in row_set.keys},
-            **{figure: row[f"sum_{figure}"] for figure in row_set.sums},
-            **{figure: row[f"max_{figure}"] for figure in row_set.maxima},
+            **{figure: row[f"sum_{figure}"] for figure in row_set.figures},
         )
         for row in rows
     ]

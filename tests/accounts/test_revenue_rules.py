@@ -7,13 +7,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import revenue
-from accounts.models import Account, RevenueRecord
+from accounts.models import Account, RevenueRecord, RevenueRefresh
 from accounts.revenue import growth_pct, margin_pct, share_pct, window_of, windows
-from accounts.selectors import account_revenue_summary
+from accounts.selectors import account_revenue_summary, revenue_windows_as_of
 from accounts.services import account_revenue_refresh
 from api.selectors import api_accounts
 from insights.health_inputs import health_inputs, tier_inputs
@@ -99,7 +100,8 @@ def test_window_totals_and_the_nightly_copy_agree_with_each_records_window(accou
             expected["last"],
             expected["previous"],
         )
-        assert stored.revenue_as_of == day
+        assert stored.revenue_as_of is not None  # computed, by this refresh or an earlier one
+    assert revenue_windows_as_of() == day
 
 
 @rule_settings
@@ -169,3 +171,48 @@ def test_growth_pct(last, previous, growth):
 )
 def test_margin_pct(costed, cost, margin):
     assert margin_pct(costed, cost) == margin
+
+
+def _row_versions() -> dict[int, str]:
+    """Each account's row version (xmin): it changes when the row is written, even to the same
+    values."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM accounts_account")
+        return dict(cursor.fetchall())
+
+
+def test_the_nightly_copy_writes_only_the_accounts_whose_windows_moved(accounts):
+    """A night's refresh rewrites the accounts whose windows moved (a record leaving the
+    12 months) and those never computed, no other; the day the windows are as of is the last
+    refresh's whatever it wrote, and it keeps how many accounts it changed."""
+    leaving, staying, _churned = accounts
+    RevenueRecordFactory(account=leaving, booked_on=DAY - timedelta(days=364), amount=100)
+    RevenueRecordFactory(account=staying, booked_on=DAY - timedelta(days=30), amount=50)
+    assert revenue_windows_as_of() is None
+    assert account_revenue_refresh(day=DAY) == 3  # never computed: every account
+    before = _row_versions()
+
+    tomorrow = DAY + timedelta(days=1)
+    assert account_revenue_refresh(day=tomorrow) == 1
+    after = _row_versions()
+    assert [pk for pk in before if before[pk] != after[pk]] == [leaving.pk]
+    leaving.refresh_from_db()
+    staying.refresh_from_db()
+    assert (leaving.revenue_last_12m, leaving.revenue_prev_12m) == (0, 100)
+    assert (leaving.revenue_as_of, staying.revenue_as_of) == (tomorrow, DAY)
+    assert revenue_windows_as_of() == tomorrow
+
+    # Nothing moves the next night: no account written, the day still moves on.
+    assert account_revenue_refresh(day=tomorrow + timedelta(days=1)) == 0
+    assert _row_versions() == after
+    assert revenue_windows_as_of() == tomorrow + timedelta(days=1)
+    # An account created since, with no revenue, is computed once (its share can be shown).
+    new = AccountFactory(owner=leaving.owner, currency="BRL")
+    assert account_revenue_refresh(day=tomorrow + timedelta(days=1)) == 1
+    new.refresh_from_db()
+    assert new.revenue_as_of == tomorrow + timedelta(days=1)
+    assert list(RevenueRefresh.objects.order_by("day").values_list("day", "accounts_changed")) == [
+        (DAY, 3),
+        (tomorrow, 1),
+        (tomorrow + timedelta(days=1), 1),  # the rerun of a day keeps its last count
+    ]

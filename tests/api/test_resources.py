@@ -396,14 +396,15 @@ def test_portfolio_summary_query_count_does_not_grow(
     # costs is pinned in tests/insights/test_portfolio_slices.py).
     portfolio_slices_refresh()
     # The dashboard's selector (insights.portfolio): 3 for the filter options (owners, tiers,
-    # industries and regions), 13 for the figures (rates, configuration, are the summary rows
-    # current, the rows, Pareto, trend, at-risk rows, renewals, pipeline and its rows,
-    # commitments, load, and the SLA compliance per tier and KAM).
-    with django_assert_num_queries(16):
+    # industries and regions), 14 for the figures (rates, configuration, are the summary rows
+    # current, the rows, the day the revenue windows are as of, Pareto, trend, at-risk rows,
+    # renewals, pipeline and its rows, commitments, load, and the SLA compliance per tier and
+    # KAM).
+    with django_assert_num_queries(17):
         assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 1
     _grow(kam_user, 2)
     portfolio_slices_refresh()
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert client.get("/api/v1/portfolio/summary/").json()["accounts"] == 3
 
 

@@ -362,7 +362,6 @@ def _grouped(rows) -> list[tuple]:
         for figure in (*COUNTS, *AMOUNTS):
             if row[figure] is not None:
                 into[figure] = row[figure] + (into[figure] or 0)
-        into["as_of"] = max((d for d in (into["as_of"], row["as_of"]) if d), default=None)
     return sorted(merged.items())
 
 
@@ -977,13 +976,13 @@ def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_change
     for changed in (1, 5):
         ids = list(Account.objects.order_by("pk").values_list("pk", flat=True)[:changed])
         Account.objects.filter(pk__in=ids).update(revenue_last_12m=F("revenue_last_12m") + 1)
-        # 13 as when nothing changed; then a savepoint, the lock, is a later day built, is the
+        # 14 as when nothing changed; then a savepoint, the lock, is a later day built, is the
         # day built, is every slice marked, the accounts' marks, the marks, configuration and
         # tiers (9); the rates, the Pareto curves (1 + tiers), their delete and insert; per
         # kind of slice row: compute, delete, insert, sum the KAMs, delete and insert the whole
         # portfolio (the book has no commitments, opportunities or client requests: nothing
         # to insert for those, 6 + 4 + 4 + 4); the marks deleted, the savepoint released
-        with django_assert_num_queries(13 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 2):
+        with django_assert_num_queries(14 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 2):
             summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
         assert summary.accounts.value == 6
 
