@@ -219,15 +219,16 @@ def account_change_refusals(user, account: Account, *, owner=None, team=None) ->
 def get_account_for_user(user, pk: int, *, action: Access = Access.VIEW) -> Account:
     """The account, or 404 when it does not exist or `user` may not see it; 403 when they see
     it but may not do `action` on it. Read by its key with whether `user` is on its team (when
-    that can decide it, _team_decides), then judged by account_permits (the rule
+    that can decide it, _asking_team), then judged by account_permits (the rule
     accounts_for_user applies as a queryset): narrowing the read by accounts_for_user's set of
     ids cost a KAM 1.3 ms of building the statement on every page of an account
     (bench/README.md)."""
-    queryset = Account.objects.select_related("owner", "parent", "tier", "recommended_tier")
-    asks_team = _team_decides(user, action)
-    if asks_team:
-        on_team = Account.team.through.objects.filter(account=OuterRef("pk"), user_id=user.pk)
-        queryset = queryset.annotate(access_on_team=Exists(on_team))
+    queryset, asks_team = _asking_team(
+        Account.objects.select_related("owner", "parent", "tier", "recommended_tier"),
+        user,
+        action,
+        via="pk",
+    )
     account = get_object_or_404(queryset, pk=pk)
     if asks_team:
         account._access_on_team = (user.pk, account.access_on_team)
@@ -243,10 +244,7 @@ def get_row_for_user(
     """A row hanging off an account (a commitment, a QBR, a plan row…) from `rows`, a queryset
     already narrowed to what `user` sees, with its account joined at `via` ("plan__account"):
     404 when it is not there; 403 when `user` may not do `action` on its account."""
-    asks_team = _team_decides(user, action)
-    if asks_team:
-        on_team = Account.team.through.objects.filter(account=OuterRef(via), user_id=user.pk)
-        rows = rows.annotate(access_on_team=Exists(on_team))
+    rows, asks_team = _asking_team(rows, user, action, via=via)
     row = get_object_or_404(rows, pk=pk)
     account = row
     for name in via.split("__"):
@@ -257,11 +255,16 @@ def get_row_for_user(
     return row
 
 
-def _team_decides(user, action: Access) -> bool:
-    """Whether being on an account's team can decide if `user` sees it or does `action` on it:
-    not for a role that reaches every account, whose reads skip the team question (0.4 ms of
-    building the statement on every page of an account, bench/README.md)."""
-    return _Link.TEAM in (_granting_links(user, Access.VIEW) | _granting_links(user, action))
+def _asking_team(rows: QuerySet, user, action: Access, *, via: str) -> tuple[QuerySet, bool]:
+    """`rows` with `access_on_team` (is `user` on the team of the account at `via`) when being
+    on the team can decide whether `user` sees the account or does `action` on it, and whether
+    it was asked: not for a role that reaches every account, whose reads skip the question
+    (0.4 ms of building the statement on every page of an account, bench/README.md)."""
+    links = _granting_links(user, Access.VIEW) | _granting_links(user, action)
+    if _Link.TEAM not in links:
+        return rows, False
+    on_team = Account.team.through.objects.filter(account=OuterRef(via), user_id=user.pk)
+    return rows.annotate(access_on_team=Exists(on_team)), True
 
 
 # The list's status filter also takes "live" (accounts.models.LIVE_STATUSES): what the

@@ -3,13 +3,13 @@ API. Stable entry points:
 
     options = portfolio_options(user)                       # 3 queries: owners, tiers, places
     filters, notices = portfolio_filters_from_query(query, options)   # no query
-    summary = portfolio_summary(user, filters, options=options)       # 12 or 13 queries
+    summary = portfolio_summary(user, filters, options=options)       # 13 or 14 queries
 
 `portfolio_summary(user, filters, *, today=None, options=None, kam_rows=None) -> PortfolioSummary`
 (`kam_rows`: the rows of the two per-KAM tables built, every KAM when None) reads only
 accounts `user` may see (accounts_for_user); leaders and admins see everyone, a KAM their own
 and their team's accounts. It runs a fixed number of set-based queries whatever the data size
-(15 or 16 with the options): no loop over accounts. Amounts are in
+(16 or 17 with the options): no loop over accounts. Amounts are in
 `summary.rates.reporting_currency` converted with the rates in force today (accounts.currency);
 amounts in a currency without a rate are left out and `summary.rates.missing` says which.
 
@@ -409,8 +409,8 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
     kam_rows: int | None = None,
 ) -> PortfolioSummary:
-    """Every figure of the dashboard for the accounts `user` sees that match `filters`: twelve
-    or thirteen queries (numbered below), plus three for `options` when not given. One
+    """Every figure of the dashboard for the accounts `user` sees that match `filters`: thirteen
+    or fourteen queries (numbered below), plus three for `options` when not given. One
     function per block of the page; the account rules (live, touch and QBR overdue, renewals,
     bands, Pareto classes) are AccountQuerySet's, as on the accounts list the figures link
     to. The two per-KAM tables hold their first `kam_rows` rows (every KAM when None), in
@@ -451,6 +451,7 @@ def portfolio_summary(
         today=today,
         filters=filters,
         rates=rates,
+        # 4. the day the revenue windows are as of (the last refresh's)
         revenue_as_of=revenue_windows_as_of(),
         **_kpi_figures(groups, filters),
         pareto_classes=_pareto_classes(groups, filters),
@@ -459,24 +460,24 @@ def portfolio_summary(
         pareto_b_pct=float(config.pareto_b_pct),
     )
     live_accounts = accounts.live()
-    # 4. the Pareto curve (stored for the whole portfolio and each tier)
+    # 5. the Pareto curve (stored for the whole portfolio and each tier)
     if view == PORTFOLIO_VIEW:
         buckets = pareto_slice_rows(today=today, tier_id=filters.tier_id)
     else:
         buckets = pareto_bucket_rows(live_accounts, rates)
     summary.pareto = _pareto_bars(buckets, summary)
-    # 5. median health and share at risk per month (stored for the whole portfolio)
+    # 6. median health and share at risk per month (stored for the whole portfolio)
     first = _months_back(today, TREND_MONTHS)
     if view == PORTFOLIO_VIEW and filters.tier_id is None:
         counts = trend_slice_rows(today=today, since=first)
     else:
         counts = health_month_counts(scoped(HealthMonth.objects.all()), since=first)
     summary.trend = _health_trend(counts)
-    # 6. accounts in the at-risk health band, largest revenue first, with their latest reasons
+    # 7. accounts in the at-risk health band, largest revenue first, with their latest reasons
     summary.at_risk_rows = _at_risk_rows(live_accounts, revenue)
-    # 7. the next renewals
+    # 8. the next renewals
     summary.renewal_rows = _renewal_rows(accounts, today, revenue)
-    # 8. the weighted pipeline (the view's summary rows, or its open opportunities), 9. its
+    # 9. the weighted pipeline (the view's summary rows, or its open opportunities), 10. its
     # largest opportunities
     opportunities = scoped(open_opportunities(), "plan__account")
     if view is not None:
@@ -487,7 +488,7 @@ def portfolio_summary(
     summary.opportunity_rows = _opportunity_rows(
         opportunities, rates, sort_whole=summary.pipeline_open <= SORTED_WHOLE_MAX
     )
-    # 10. commitments overdue and the accounts that have them (the view's summary rows, or its
+    # 11. commitments overdue and the accounts that have them (the view's summary rows, or its
     # commitments)
     if view is not None:
         overdue = commitment_slice_rows(view, today=today, tier_id=filters.tier_id)
@@ -496,14 +497,14 @@ def portfolio_summary(
     # Per tier: the accounts add up, an account has one tier.
     summary.commitments_overdue.value = sum(row["overdue"] for row in overdue)
     summary.commitments_overdue.accounts = sum(row["accounts"] for row in overdue)
-    # 11. accounts per KAM and tier against the tier policy (none for one KAM's slice: the
+    # 12. accounts per KAM and tier against the tier policy (none for one KAM's slice: the
     # load is theirs)
     names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     order = _load_order(counts, names, tiers)
     summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
     summary.load_total = len(order)
-    # 12. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
+    # 13. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
     # statement: the view's summary rows (what stays put during the day) plus the rest read
     # live; with no summary rows, every request of the window
     now = timezone.now()

@@ -49,12 +49,10 @@ def _free_port(preferred: int) -> int:
 # The embedded PostgreSQL (pgserver) ships without the contrib extensions; the search's text
 # configurations are then made without `unaccent` (kam/migrations/0005), and the accounts
 # list's search has no trigram index (accounts/migrations/0040).
-UNACCENT_MISSING = (
-    "The embedded PostgreSQL has no 'unaccent' or 'pg_trgm' extension: search matches accents "
-    'exactly ("negociacao" does not find "negociação") and the accounts list\'s search reads '
-    "every account. Set DATABASE_URL to a PostgreSQL with its contrib extensions for "
-    "accent-insensitive search and the list's search by index."
-)
+CONTRIB_MISSING = {
+    "unaccent": 'search matches accents exactly ("negociacao" does not find "negociação")',
+    "pg_trgm": "the accounts list's search for a part of a name reads every account",
+}
 
 
 @contextmanager
@@ -67,9 +65,14 @@ def embedded_postgres():
         exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'kam';")
         if "1 row" not in exists:
             server.psql("CREATE DATABASE kam;")
-        unaccent = server.psql("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent';")
-        if "1 row" not in unaccent:
-            print(UNACCENT_MISSING, flush=True)
+        available = server.psql("SELECT name FROM pg_available_extensions;")
+        for name, without in CONTRIB_MISSING.items():
+            if f" {name}\n" not in available:
+                print(
+                    f"The embedded PostgreSQL has no '{name}' extension: {without}. Set "
+                    "DATABASE_URL to a PostgreSQL with its contrib extensions for it.",
+                    flush=True,
+                )
         socket_dir = server.get_uri().split("host=", 1)[1]
         yield f"postgresql://postgres:@/kam?host={socket_dir}"
     finally:

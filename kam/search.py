@@ -51,14 +51,6 @@ def search_vector(*groups: tuple[str, tuple]) -> SearchVector:
     return reduce(lambda left, right: left + right, parts)
 
 
-def extension_available(connection, name: str) -> bool:
-    """Whether the PostgreSQL of `connection` ships the contrib extension `name` (the embedded
-    server of `make run` has none): the migrations that use one make it only where it is."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = %s", [name])
-        return cursor.fetchone() is not None
-
-
 def query_words(text: str) -> list[str]:
     words = [word.strip(_EDGE) for word in _WORD.findall(text or "")]
     return [word for word in words if word][:MAX_WORDS]

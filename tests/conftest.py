@@ -47,9 +47,11 @@ def _needs_contrib(request):
     if not _CONTRIB:
         from django.db import connection
 
-        from kam.search import extension_available
-
-        _CONTRIB.append(all(extension_available(connection, name) for name in CONTRIB))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = ANY(%s)", [list(CONTRIB)]
+            )
+            _CONTRIB.append(cursor.fetchone()[0] == len(CONTRIB))
     if _CONTRIB[0]:
         return
     message = (

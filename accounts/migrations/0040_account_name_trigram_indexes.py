@@ -12,16 +12,20 @@ statement with the same results, reading every account."""
 
 from django.db import migrations
 
-from kam.search import extension_available
-
 INDEXES = {
     "account_name_trgm_idx": "name",
     "account_legal_name_trgm_idx": "legal_name",
 }
 
 
+def trigram_available(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        return cursor.fetchone() is not None
+
+
 def create(apps, schema_editor):
-    if not extension_available(schema_editor.connection, "pg_trgm"):
+    if not trigram_available(schema_editor.connection):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, column in INDEXES.items():

@@ -9,8 +9,6 @@ index (`unaccent()` the function is only stable and could not be used there)."""
 
 from django.db import migrations
 
-from kam.search import extension_available
-
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
 
 DROP = """
@@ -40,7 +38,9 @@ ALTER TEXT SEARCH CONFIGURATION simple_unaccent
 
 
 def unaccent_available(connection) -> bool:
-    return extension_available(connection, "unaccent")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")
+        return cursor.fetchone() is not None
 
 
 def create(apps, schema_editor):

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts.services import account_revenue_refresh
 from insights.services import health_months_rebuild
@@ -6,9 +7,10 @@ from insights.services import health_months_rebuild
 
 class Command(BaseCommand):
     help = (
-        "Refresh what the portfolio dashboard reads: every account's revenue windows (as the "
-        "nightly job does) and, with --health-months, the monthly health rows rebuilt from the "
-        "daily scores (after loading scores in bulk)."
+        "Refresh what the portfolio dashboard reads: the accounts' revenue windows as of today "
+        "(as the nightly job does: the accounts whose windows moved are written) and, with "
+        "--health-months, the monthly health rows rebuilt from the daily scores (after loading "
+        "scores in bulk)."
     )
 
     def add_arguments(self, parser):
@@ -16,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, health_months: bool = False, **options):
         changed = account_revenue_refresh()
-        self.stdout.write(f"Revenue windows refreshed on {changed} accounts.")
+        self.stdout.write(
+            f"Revenue windows as of {timezone.localdate()}: {changed} accounts' windows changed."
+        )
         if health_months:
             rows = health_months_rebuild()
             self.stdout.write(f"{rows} monthly health rows rebuilt.")
