@@ -29,37 +29,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db)
 
 
-# The contrib extensions some features use where PostgreSQL has them, and whether the test
-# database's PostgreSQL has them all.
-CONTRIB = ("unaccent", "pg_trgm")
-_CONTRIB: list[bool] = []
+# The contrib extensions of the test database's PostgreSQL (read once).
+_AVAILABLE: set[str] = set()
 
 
 @pytest.fixture(autouse=True)
 def _needs_contrib(request):
-    """Tests marked needs_contrib check what PostgreSQL's contrib extensions give: accent-
-    insensitive search (`unaccent`, kam/migrations/0005) and the accounts list's search by
-    index (`pg_trgm`, accounts/migrations/0040). The embedded PostgreSQL of `make test` has
-    none: there they are skipped, saying so; in CI, whose PostgreSQL has them, a missing
-    extension is a failure, as a missing Chromium is for the browser tests."""
-    if request.node.get_closest_marker("needs_contrib") is None:
+    """Tests marked needs_contrib("unaccent", …) check what a PostgreSQL contrib extension
+    gives: accent-insensitive search (`unaccent`, kam/migrations/0005) or the accounts list's
+    search by index (`pg_trgm`, accounts/migrations/0040). The embedded PostgreSQL of `make
+    test` has none: there they are skipped, saying which is missing; in CI, whose PostgreSQL
+    has them, a missing extension is a failure, as a missing Chromium is for the browser
+    tests."""
+    marker = request.node.get_closest_marker("needs_contrib")
+    if marker is None:
         return
-    if not _CONTRIB:
+    if not _AVAILABLE:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_available_extensions WHERE name = ANY(%s)", [list(CONTRIB)]
-            )
-            _CONTRIB.append(cursor.fetchone()[0] == len(CONTRIB))
-    if _CONTRIB[0]:
+            cursor.execute("SELECT name FROM pg_available_extensions")
+            _AVAILABLE.update(name for (name,) in cursor.fetchall())
+    assert marker.args, "needs_contrib names the extensions the test needs"
+    missing = [name for name in marker.args if name not in _AVAILABLE]
+    if not missing:
         return
-    message = (
-        f"this PostgreSQL lacks the contrib extensions {', '.join(CONTRIB)} "
-        "(the embedded one has none)"
-    )
+    message = f"this PostgreSQL has no {', '.join(missing)} extension (the embedded one has none)"
     if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI's PostgreSQL must have them")
+        pytest.fail(f"{message}; CI's PostgreSQL must have it")
     pytest.skip(f"{message}: set DATABASE_URL to a PostgreSQL with its contrib extensions")
 
 

@@ -11,7 +11,7 @@ from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, InteractionFactory, UserFactory
 
 # Accents and stems: kam/migrations/0005 needs unaccent for these (tests/conftest.py).
-pytestmark = pytest.mark.needs_contrib
+pytestmark = pytest.mark.needs_contrib("unaccent")
 
 
 @pytest.mark.parametrize("ui_language", ["en", "pt-br"])

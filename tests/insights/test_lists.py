@@ -475,7 +475,7 @@ def test_the_qbr_overdue_filter_reads_its_covering_index(client_for, leader):
     assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
 
 
-@pytest.mark.needs_contrib
+@pytest.mark.needs_contrib("pg_trgm")
 def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(client_for, leader):
     """`q` matches a part of the name or the legal name anywhere in it; the count reads the
     two trigram indexes of accounts/migrations/0040 (their expressions are the ones Django

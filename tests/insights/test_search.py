@@ -14,7 +14,7 @@ from tests.insights.sla_data import make_request
 from tests.plans.factories import AccountPlanFactory
 
 # Accents and stems: kam/migrations/0005 needs unaccent for these (tests/conftest.py).
-pytestmark = pytest.mark.needs_contrib
+pytestmark = pytest.mark.needs_contrib("unaccent")
 
 RECEIVED = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 

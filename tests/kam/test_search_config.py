@@ -15,7 +15,7 @@ def _as(sql: str, suffix: str) -> str:
     return sql.replace("pt_unaccent", f"pt_{suffix}").replace("simple_unaccent", f"simple_{suffix}")
 
 
-@pytest.mark.needs_contrib
+@pytest.mark.needs_contrib("unaccent")
 @pytest.mark.parametrize("with_unaccent", [True, False])
 def test_the_configurations_apply_with_and_without_unaccent(with_unaccent):
     """Both variants are valid PostgreSQL; only the one with `unaccent` makes an accented
