@@ -1,9 +1,11 @@
 """A connection of its own to the test database (or another database of the same server), for
 tests that need a second session: to hold a lock while the code under test runs, or to look at
-a database the suite does not use."""
+a database the suite does not use; and the row versions of a table, to tell which rows a job
+rewrote."""
 
 import psycopg2
 from django.conf import settings
+from django.db import connection
 
 
 def connect(dbname: str | None = None, *, autocommit: bool = False):
@@ -18,3 +20,12 @@ def connect(dbname: str | None = None, *, autocommit: bool = False):
     )
     conn.autocommit = autocommit
     return conn
+
+
+def row_versions(table: str, *columns: str) -> dict[int, tuple]:
+    """{id: (xmin, *columns)} of every row of `table`: a row's version (xmin) changes whenever
+    it is written, even with the values it had."""
+    selected = ", ".join(("id", "xmin::text", *columns))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {selected} FROM {table}")  # noqa: S608 - names of the tests
+        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}

@@ -51,14 +51,22 @@ TRIGGERS = (
     + function("insights_slices_mark_commitments", PLAN_ACCOUNTS)
     + triggers("activities_commitment", "insights_slices_mark_commitments")
 )
+
+
+def drop_triggers(table: str, name: str) -> str:
+    """What triggers(table, name) made, dropped."""
+    return "".join(
+        f"DROP TRIGGER {name}_{event} ON {table};" for event in ("insert", "update", "delete")
+    )
+
+
 DROP_TRIGGERS = "".join(
-    f"DROP TRIGGER {name}_{event} ON {table};"
+    drop_triggers(table, name)
     for table, name in (
         ("plans_opportunity", "insights_slices_mark_opportunities"),
         ("plans_accountplan", "insights_slices_mark_plans"),
         ("activities_commitment", "insights_slices_mark_commitments"),
     )
-    for event in ("insert", "update", "delete")
 ) + (
     "DROP FUNCTION insights_slices_mark_opportunities();"
     "DROP FUNCTION insights_slices_mark_plans();"

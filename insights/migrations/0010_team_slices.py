@@ -44,13 +44,7 @@ BEGIN
 END $$;
 """
 TEAM_TRIGGERS = TEAM_FUNCTION + _0003.triggers("accounts_account_team", NAME)
-DROP_TEAM_TRIGGERS = (
-    "".join(
-        f"DROP TRIGGER {NAME}_{event} ON accounts_account_team;"
-        for event in ("insert", "update", "delete")
-    )
-    + f"DROP FUNCTION {NAME}();"
-)
+DROP_TEAM_TRIGGERS = _0003.drop_triggers("accounts_account_team", NAME) + f"DROP FUNCTION {NAME}();"
 # Backwards, the code before knows no team slice: its marks and rows go.
 FORGET_TEAM_SLICES = """
 DELETE FROM insights_portfolioslicemark WHERE dimension = 'team';

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from accounts.selectors import account_revenue_summary, revenue_windows_as_of
 from accounts.services import account_revenue_refresh
 from api.selectors import api_accounts
 from insights.health_inputs import health_inputs, tier_inputs
+from tests.database import row_versions
 from tests.factories import AccountFactory, RevenueRecordFactory
 
 DAY = date(2026, 3, 10)
@@ -173,14 +173,6 @@ def test_margin_pct(costed, cost, margin):
     assert margin_pct(costed, cost) == margin
 
 
-def _row_versions() -> dict[int, str]:
-    """Each account's row version (xmin): it changes when the row is written, even to the same
-    values."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, xmin::text FROM accounts_account")
-        return dict(cursor.fetchall())
-
-
 def test_the_nightly_copy_writes_only_the_accounts_whose_windows_moved(accounts):
     """A night's refresh rewrites the accounts whose windows moved (a record leaving the
     12 months) and those never computed, no other; the day the windows are as of is the last
@@ -190,11 +182,11 @@ def test_the_nightly_copy_writes_only_the_accounts_whose_windows_moved(accounts)
     RevenueRecordFactory(account=staying, booked_on=DAY - timedelta(days=30), amount=50)
     assert revenue_windows_as_of() is None
     assert account_revenue_refresh(day=DAY) == 3  # never computed: every account
-    before = _row_versions()
+    before = row_versions("accounts_account")
 
     tomorrow = DAY + timedelta(days=1)
     assert account_revenue_refresh(day=tomorrow) == 1
-    after = _row_versions()
+    after = row_versions("accounts_account")
     assert [pk for pk in before if before[pk] != after[pk]] == [leaving.pk]
     leaving.refresh_from_db()
     staying.refresh_from_db()
@@ -204,7 +196,7 @@ def test_the_nightly_copy_writes_only_the_accounts_whose_windows_moved(accounts)
 
     # Nothing moves the next night: no account written, the day still moves on.
     assert account_revenue_refresh(day=tomorrow + timedelta(days=1)) == 0
-    assert _row_versions() == after
+    assert row_versions("accounts_account") == after
     assert revenue_windows_as_of() == tomorrow + timedelta(days=1)
     # An account created since, with no revenue, is computed once (its share can be shown).
     new = AccountFactory(owner=leaving.owner, currency="BRL")

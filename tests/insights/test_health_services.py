@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from activities.models import Notification
 from activities.services import NextStep, interaction_log
 from insights import services as insights_services
 from insights.health_inputs import health_inputs, tier_inputs
+from tests.database import row_versions
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
 
 
@@ -66,9 +66,7 @@ def test_tiers_recompute_rewrites_only_the_accounts_whose_recommendation_changed
     _big, _mid, small = portfolio
 
     def versions():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id, xmin::text, recommended_at FROM accounts_account")
-            return {row[0]: row[1:] for row in cursor.fetchall()}
+        return row_versions("accounts_account", "recommended_at")
 
     assert insights_services.tiers_recompute()["rewritten"] == 3
     first = versions()

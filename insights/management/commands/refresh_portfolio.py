@@ -17,10 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--health-months", action="store_true")
 
     def handle(self, *args, health_months: bool = False, **options):
-        changed = account_revenue_refresh()
-        self.stdout.write(
-            f"Revenue windows as of {timezone.localdate()}: {changed} accounts' windows changed."
-        )
+        day = timezone.localdate()
+        changed = account_revenue_refresh(day=day)
+        self.stdout.write(f"Revenue windows as of {day}: {changed} accounts' windows changed.")
         if health_months:
             rows = health_months_rebuild()
             self.stdout.write(f"{rows} monthly health rows rebuilt.")
