@@ -445,6 +445,10 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="accounts",
     )
+    # The tier's rank, copied by database triggers (migration 0042) whenever the account's tier
+    # or a tier's rank changes, so the list sorted by tier reads account_tier_rank_idx in
+    # order instead of joining the tiers and sorting every account (bench/README.md).
+    tier_rank = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     # Written by the nightly tiering job (insights.services.tiers_recompute).
     pareto_class = models.CharField(_("Pareto class"), max_length=1, blank=True, editable=False)
     tier_score = models.PositiveSmallIntegerField(
@@ -611,6 +615,15 @@ class Account(models.Model):
             # index only.
             models.Index(fields=["owner", "name", "id"], name="account_owner_idx"),
             models.Index(fields=["tier", "name", "id"], name="account_tier_idx"),
+            # The list's tier sort, each direction (no tier last either way, then name and id),
+            # as the health sort's below: 100,000 accounts, page 500, 57 → 1.5 ms of SQL.
+            models.Index(fields=["tier_rank", "name", "id"], name="account_tier_rank_idx"),
+            models.Index(
+                models.F("tier_rank").desc(nulls_last=True),
+                models.F("name"),
+                models.F("id"),
+                name="account_tier_rank_desc_idx",
+            ),
             # The list's last-touch sort, each direction (insights.selectors: NULLs last either
             # way, then name and id): page 1 reads 25 entries and page 500 12,500 instead of
             # sorting every account (11 → 1 and 16 → 2 ms at 20,000 accounts). The ascending

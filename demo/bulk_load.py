@@ -293,8 +293,8 @@ def load_accounts(
     rng: random.Random, scored: int, churned: int, kam_ids: list[int], today: date, now: datetime
 ) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT key, id FROM accounts_tier")
-        tier_ids = dict(cursor.fetchall())
+        cursor.execute("SELECT key, id, rank FROM accounts_tier")
+        tiers = {key: (pk, rank) for key, pk, rank in cursor.fetchall()}
 
     def rows():
         # Churned accounts are interleaved (every k-th row), as they would be in real life.
@@ -335,7 +335,8 @@ def load_accounts(
                 "",
                 "",
                 "f",
-                tier_ids[tier_key] if tier_key else None,
+                # The rank too: the loader writes with triggers off (migration accounts/0042).
+                *(tiers[tier_key] if tier_key else (None, None)),
             )
 
     columns = [
@@ -364,6 +365,7 @@ def load_accounts(
         "pareto_class",
         "recommendation_reviewed",
         "tier_id",
+        "tier_rank",
     ]
     copy_rows("accounts_account", columns, rows())
 

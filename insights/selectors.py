@@ -22,7 +22,7 @@ ACCOUNT_SORT_KEYS = {
     "industry": SortKey("industry", nullable=False),
     "owner": SortKey("owner__full_name", nullable=False),
     "status": SortKey("status", nullable=False),
-    "tier": SortKey("tier__rank"),
+    "tier": SortKey("tier_rank"),
     "health": SortKey("health_score"),
     "last_touch": SortKey("last_touch_at"),
     "renewal": SortKey("renewal_date"),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -263,3 +264,33 @@ def test_departures_and_new_assignments_agree_for_many_rows_and_one(db, accounts
             a.pk for a in rows if a.owner_assigned_within(today, days)
         }
         transaction.set_rollback(True)
+
+
+def test_an_accounts_tier_rank_follows_its_tier_and_the_tiers_rank(db):
+    """Account.tier_rank (the list's tier sort) is kept by triggers (migration 0042) for
+    every writer: a new account, save() with a new tier or with a stale rank in memory, a bulk
+    update, and a tier whose rank changes."""
+    scoring_defaults_ensure()
+    top, second = Tier.objects.order_by("rank")[:2]
+
+    def rank_of(account):
+        return Account.objects.values_list("tier_rank", flat=True).get(pk=account.pk)
+
+    account = AccountFactory(tier=top)
+    assert rank_of(account) == top.rank
+    account.tier = second
+    account.save()
+    assert rank_of(account) == second.rank
+    account.tier_rank = top.rank  # stale in memory: written back, set again from the tier
+    account.save()
+    assert rank_of(account) == second.rank
+    Account.objects.filter(pk=account.pk).update(tier=None)
+    assert rank_of(account) is None
+    untiered = AccountFactory(tier=None)
+    assert rank_of(untiered) is None
+    Account.objects.filter(pk=account.pk).update(tier=second)
+    second.rank = 9
+    second.save()
+    assert rank_of(account) == 9
+    assert rank_of(AccountFactory(tier=second)) == 9
+    assert not Account.objects.exclude(tier=None).exclude(tier_rank=F("tier__rank")).exists()

@@ -125,6 +125,10 @@ def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was(
     assert not live.filter(health_score__isnull=True).exists()
     assert not live.filter(pareto_class="").exists()
     assert not Account.objects.exclude(revenue_as_of=timezone.localdate()).exists()
+    # Loaded with triggers off, each account carries its tier's rank as the triggers would set.
+    assert Account.objects.exclude(tier=None).exists()
+    assert not Account.objects.exclude(tier=None).exclude(tier_rank=F("tier__rank")).exists()
+    assert not Account.objects.filter(tier=None).exclude(tier_rank=None).exists()
     assert set(ExchangeRate.objects.values_list("currency", flat=True)) == {"USD", "EUR"}
     with connection.cursor() as cursor:
         cursor.execute(

@@ -139,6 +139,32 @@ def test_the_health_sort_reads_its_index_in_either_direction(client_for, leader,
 
 
 @pytest.mark.parametrize(
+    ("sort", "index"),
+    [("tier", "account_tier_rank_idx"), ("-tier", "account_tier_rank_desc_idx")],
+)
+def test_the_tier_sort_orders_by_rank_then_name_with_no_tier_last(
+    client_for, leader, config, sort, index
+):
+    """By the tier's rank (1 is the top tier), ties by name, accounts without a tier last
+    either way; the page is read from an index on the rank the account row carries (migration
+    accounts/0042) instead of joining the tiers and sorting."""
+    tiers = list(Tier.objects.order_by("rank"))
+    for name, tier in [("Delta", tiers[1]), ("Alpha", None), ("Echo", tiers[0]),
+                       ("Bravo", tiers[1]), ("Charlie", tiers[0])]:  # fmt: skip
+        AccountFactory(name=name, tier=tier)
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"sort": sort})
+    assert response.status_code == 200
+    by_rank = [["Charlie", "Echo"], ["Bravo", "Delta"]]
+    if sort.startswith("-"):
+        by_rank.reverse()
+    assert _names(response) == [*by_rank[0], *by_rank[1], "Alpha"]
+    page = next(q["sql"] for q in queries if " LIMIT " in q["sql"] and "tier_rank" in q["sql"])
+    plan = plan_without(page, "enable_sort", "enable_seqscan")
+    assert f"using {index} on accounts_account" in plan
+
+
+@pytest.mark.parametrize(
     ("query", "index"),
     [
         ({"pipeline": "open"}, "account_open_pipeline_idx"),
