@@ -19,7 +19,7 @@ FORWARD = """
 UPDATE accounts_account AS a SET tier_rank = t.rank
 FROM accounts_tier AS t WHERE t.id = a.tier_id;
 
-CREATE FUNCTION accounts_account_tier_rank() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION accounts_account_tier_rank() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.tier_rank := (SELECT rank FROM accounts_tier WHERE id = NEW.tier_id);
     RETURN NEW;
@@ -29,7 +29,7 @@ CREATE TRIGGER accounts_account_tier_rank
     BEFORE INSERT OR UPDATE OF tier_id, tier_rank ON accounts_account
     FOR EACH ROW EXECUTE FUNCTION accounts_account_tier_rank();
 
-CREATE FUNCTION accounts_tier_rank_to_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION accounts_tier_rank_to_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE accounts_account SET tier_rank = NEW.rank
     WHERE tier_id = NEW.id AND tier_rank IS DISTINCT FROM NEW.rank;
