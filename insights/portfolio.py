@@ -436,7 +436,7 @@ def portfolio_summary(
     # 3. the figures per tier, band, stored Pareto class and currency: the summary rows of the
     # view when it has them (3a whether they are current, 3b the rows), else one pass over
     # its accounts
-    view = _slice_view(user, filters)
+    view = view_slices(user, filters)
     groups = None if view is None else slice_rows(view, today=today, tier_id=filters.tier_id)
     if groups is None:  # no summary rows for this view, or for this day any more
         view = None
@@ -520,7 +520,7 @@ def portfolio_summary(
     return summary
 
 
-def _slice_view(user, filters: PortfolioFilters) -> Slices | None:
+def view_slices(user, filters: PortfolioFilters) -> Slices | None:
     """The summary rows that answer this view (insights.portfolio_slices): the slices whose
     rows add up to it. For a leader, the whole portfolio or one KAM's, industry's or region's
     slice; for a KAM, their KAM slice and their team slice (their own accounts alone with the

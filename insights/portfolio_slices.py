@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -236,6 +236,41 @@ def _view_rows(model: type[SliceRow], slices: Slices, today: date, tier_id: int 
         in_view |= Q(dimension=dimension, value=value)
     rows = model.objects.filter(in_view, day=today)
     return rows if tier_id is None else rows.filter(tier_id=tier_id)
+
+
+def count_stored(
+    slices: Slices,
+    count: str,
+    *,
+    today: date,
+    tier_id: int | None = None,
+    band: str = "",
+    pareto_class: str = "",
+) -> int | None:
+    """The accounts list's count of one figure of COUNTS over the view made of `slices`,
+    narrowed by a tier, a health band (AccountQuerySet.in_band) and a Pareto class, columns of
+    every row: the stored rows' sum when they are current for `today` (the day built and
+    nothing marked that they depend on, `_marks_of`), one query; None when they are not (the
+    caller counts the accounts). Reads only, as live_revenue_stored."""
+    rows = _view_rows(PortfolioSlice, slices, today, tier_id)
+    if band:
+        rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
+    if pareto_class:
+        rows = rows.filter(pareto_class=pareto_class)
+    state = (
+        PortfolioSliceBuild.objects.filter(day=today)
+        .annotate(
+            marked=Exists(PortfolioSliceMark.objects.filter(_marks_of(slices))),
+            total=Subquery(
+                rows.order_by().values("day").annotate(total=Sum(count)).values("total")
+            ),
+        )
+        .values_list("marked", "total")
+        .first()
+    )
+    if state is None or state[0]:
+        return None
+    return state[1] or 0
 
 
 def live_revenue_stored(currency: str, today: date):

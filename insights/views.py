@@ -62,7 +62,12 @@ from insights.portfolio_tables import (
 )
 from insights.qbr_prep import qbr_prep_pack
 from insights.search import KIND_KEYS, global_search
-from insights.selectors import account_list_rows, account_revenue, account_sorting
+from insights.selectors import (
+    account_list_count_stored,
+    account_list_rows,
+    account_revenue,
+    account_sorting,
+)
 from insights.sla import account_sla
 from kam.access import admin_required
 from kam.downloads import name_download
@@ -122,7 +127,10 @@ def account_list(request):
         # The same rows as the page, every page of them.
         headers, export_rows = account_rows(rows)
         return table_response(request.GET["export"], headers, export_rows, filename="accounts")
-    page = DeferredJoinPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The count from the dashboard's summary rows when they hold it (no query when they
+    # cannot), else a COUNT of the rows.
+    count = account_list_count_stored(user, today=today, **params)
+    page = DeferredJoinPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for account in page.object_list:
         # The dashboard's conversion (accounts.currency), for the page's rows.

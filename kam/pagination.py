@@ -1,6 +1,7 @@
 """Pagination for long sorted lists (the accounts list at 20,000 accounts)."""
 
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 
 
 class DeferredJoinPaginator(Paginator):
@@ -15,7 +16,20 @@ class DeferredJoinPaginator(Paginator):
     and a misestimated filter (a search matching half the accounts) can turn its joins into
     nested loops over every row, on every page; here only the ids are sorted and the joins touch
     the page's 25 rows (bench/README.md). Same rows, same order and number of queries as
-    Paginator; querysets with annotations are paginated as Paginator does."""
+    Paginator; querysets with annotations are paginated as Paginator does.
+
+    `count`, when the caller knows it (the accounts list's from the dashboard's summary rows),
+    replaces the COUNT statement."""
+
+    def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        if self._known_count is not None:
+            return self._known_count
+        return super().count
 
     def page(self, number):
         queryset = self.object_list

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +47,12 @@ from insights.models import (
     PortfolioSliceBuild,
     PortfolioSliceMark,
 )
-from insights.portfolio import PortfolioFilters, portfolio_options, portfolio_summary
+from insights.portfolio import (
+    PortfolioFilters,
+    portfolio_options,
+    portfolio_summary,
+    view_slices,
+)
 from insights.portfolio_slices import (
     AMOUNTS,
     COUNTS,
@@ -66,7 +72,7 @@ from insights.portfolio_slices import (
     slice_rows,
     trend_slice_rows,
 )
-from insights.selectors import account_list_rows
+from insights.selectors import account_list_count_stored, account_list_rows
 from insights.sla import sla_breakdown, sla_day_bounds
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
@@ -518,6 +524,24 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 ).count()
 
             assert summary.accounts.value == listed(status=LIVE)
+            # The list's count read from the summary rows the dashboard has just brought up to
+            # date is the count of its rows, for each figure alone and narrowed by any band
+            # and Pareto class (a tier is in `narrowed`).
+            if view_slices(user, filters) is not None:
+                narrowers = [{}, *({"band": band} for band in HealthBand.values)]
+                narrowers += [{"pareto_class": cls} for cls in ("A", "B", "C")]
+                narrowers.append({"band": HealthBand.AT_RISK, "pareto_class": "A"})
+                for rule in (
+                    {"status": LIVE},
+                    {"touch_overdue": True},
+                    {"qbr_overdue": True},
+                    {"renewal_within_days": RENEWAL_DAYS},
+                ):
+                    for narrower in narrowers:
+                        stored = account_list_count_stored(
+                            user, today=today, **narrowed, **rule, **narrower
+                        )
+                        assert stored == listed(**rule, **narrower), (user, narrowed, rule)
             assert summary.at_risk.value == listed(status=LIVE, band=HealthBand.AT_RISK)
             assert summary.touch_overdue.value == listed(touch_overdue=True)
             assert summary.qbr_overdue.value == listed(qbr_overdue=True)
@@ -1093,3 +1117,33 @@ def test_the_account_pages_share_reads_the_rows_only_while_they_are_current(book
     assert live_revenue_stored("BRL", book) is None  # marked
     portfolio_slices_refresh()
     assert live_revenue_stored("BRL", book) == live_brl.aggregate(t=Sum("revenue_last_12m"))["t"]
+
+
+def test_the_lists_count_reads_the_rows_only_while_they_are_current(book, kams, client_for, leader):
+    """The accounts list's count of a dashboard figure (account_list_count_stored) is the
+    summary rows' while they are current: the page runs as many statements as before (the
+    rows' sum instead of the COUNT) and shows the rows' number. Once an account changes it
+    says it does not know (None) and the page counts its rows: one statement more."""
+    query = {"touch": "overdue"}
+    overdue = account_list_rows(leader, today=book, touch_overdue=True).count()
+    assert overdue == 3  # touched 30, 40 and 50 days ago
+    assert account_list_count_stored(leader, today=book, touch_overdue=True) == overdue
+    assert account_list_count_stored(leader, today=book, touch_overdue=True, band="at_risk") == 0
+    # Not one figure, or not a view the rows are kept for: no query, the page counts.
+    assert account_list_count_stored(leader, today=book, touch_overdue=True, search="x") is None
+    assert account_list_count_stored(leader, today=book) is None
+    both = {"touch_overdue": True, "qbr_overdue": True}
+    assert account_list_count_stored(leader, today=book, **both) is None
+    narrowed = {"industry": INDUSTRIES[1], "region": REGIONS[1]}
+    assert account_list_count_stored(leader, today=book, status=LIVE, **narrowed) is None
+    client = client_for(leader)
+    with CaptureQueriesContext(connection) as current:
+        response = client.get("/accounts/", query)
+    assert response.context["page"].paginator.count == overdue
+    assert not any('COUNT(*) AS "__count" FROM "accounts_account"' in q["sql"] for q in current)
+    Account.objects.filter(pk=Account.objects.order_by("pk").first().pk).update(last_touch_at=None)
+    assert account_list_count_stored(leader, today=book, touch_overdue=True) is None  # marked
+    with CaptureQueriesContext(connection) as marked:
+        response = client.get("/accounts/", query)
+    assert response.context["page"].paginator.count == overdue + 1
+    assert len(marked) == len(current) + 1
