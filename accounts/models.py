@@ -448,7 +448,9 @@ class Account(models.Model):
     # The tier's rank, copied by database triggers (migration 0042) whenever the account's tier
     # or a tier's rank changes, so the list sorted by tier reads account_tier_rank_idx in
     # order instead of joining the tiers and sorting every account (bench/README.md).
-    tier_rank = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    tier_rank = models.PositiveSmallIntegerField(
+        _("tier rank"), null=True, blank=True, editable=False
+    )
     # Written by the nightly tiering job (insights.services.tiers_recompute).
     pareto_class = models.CharField(_("Pareto class"), max_length=1, blank=True, editable=False)
     tier_score = models.PositiveSmallIntegerField(

@@ -251,26 +251,30 @@ def count_stored(
     narrowed by a tier, a health band (AccountQuerySet.in_band) and a Pareto class, columns of
     every row: the stored rows' sum when they are current for `today` (the day built and
     nothing marked that they depend on, `_marks_of`), one query; None when they are not (the
-    caller counts the accounts). Reads only, as live_revenue_stored."""
+    caller counts the accounts), or when a later day is built already. Reads only, as
+    live_revenue_stored."""
     rows = _view_rows(PortfolioSlice, slices, today, tier_id)
     if band:
         rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
     if pareto_class:
         rows = rows.filter(pareto_class=pareto_class)
+    # The latest day built from `today` on: a later one (the list took its date just before
+    # midnight) marks that day's rows, not `today`'s, which are then no longer kept current.
     state = (
-        PortfolioSliceBuild.objects.filter(day=today)
+        PortfolioSliceBuild.objects.filter(day__gte=today)
+        .order_by("-day")
         .annotate(
             marked=Exists(PortfolioSliceMark.objects.filter(_marks_of(slices))),
             total=Subquery(
                 rows.order_by().values("day").annotate(total=Sum(count)).values("total")
             ),
         )
-        .values_list("marked", "total")
+        .values_list("day", "marked", "total")
         .first()
     )
-    if state is None or state[0]:
+    if state is None or state[0] > today or state[1]:
         return None
-    return state[1] or 0
+    return state[2] or 0
 
 
 def live_revenue_stored(currency: str, today: date):

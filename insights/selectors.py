@@ -1,7 +1,9 @@
 """Reads over every app: the accounts list with its filters (the drill-down of every dashboard
 figure)."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -131,43 +133,44 @@ def account_list_rows(
     return rows.order_by(*account_sorting(rates).parse(sort).order_by())
 
 
-def account_list_count_stored(
-    user,
-    *,
-    today: date,
-    search: str = "",
-    status: str = "",
-    owner_id: int | None = None,
-    industry: str = "",
-    region: str = "",
-    tier_id: int | None = None,
-    band: str = "",
-    pareto_class: str = "",
-    touch_overdue: bool = False,
-    qbr_overdue: bool = False,
-    renewal_within_days: int | None = None,
-    commitments_overdue: bool = False,
-    open_pipeline: bool = False,
-    revenue: str = "",
-    sla_missed_days: int | None = None,
-    sort: str = "name",  # account_list_rows' arguments as the list's form gives them
-) -> int | None:
-    """How many accounts account_list_rows gives for these filters (whatever the sort), from
-    the dashboard's summary rows (insights.portfolio_slices.count_stored), when a figure of
-    them counts exactly those accounts: live accounts, touch overdue, QBR overdue or renewals
-    within RENEWAL_DAYS (one of them), narrowed by a tier, a health band or a Pareto class,
-    for a view the rows are kept for (the dashboard's: view_slices). One query; None when the
-    filters are not such a figure (no query) or the rows are not current: the caller counts
-    the accounts. The counts that read most accounts are these (QBR overdue: 55 ms at 100,000
-    accounts, bench/README.md)."""
-    if search or commitments_overdue or open_pipeline or revenue or sla_missed_days:
+# The accounts list's filters (account_list_rows' arguments) a count from the summary rows
+# understands; any other filter set means the list counts its rows.
+STORED_COUNT_FILTERS = frozenset(
+    {
+        "status",
+        "owner_id",
+        "industry",
+        "region",
+        "tier_id",
+        "band",
+        "pareto_class",
+        "touch_overdue",
+        "qbr_overdue",
+        "renewal_within_days",
+        "sort",
+    }
+)
+
+
+def account_list_count_stored(user, filters: Mapping[str, Any], *, today: date) -> int | None:
+    """How many accounts account_list_rows gives for `filters` (its arguments, as the list's
+    form gives them; the sort changes no count), from the dashboard's summary rows
+    (insights.portfolio_slices.count_stored), when a figure of them counts exactly those
+    accounts: live accounts, touch overdue, QBR overdue or renewals within RENEWAL_DAYS (one
+    of them), narrowed by a tier, a health band or a Pareto class, for a view the rows are kept
+    for (the dashboard's: view_slices). One query; None when the filters are not such a figure
+    (no query) or the rows are not current: the caller counts the accounts. The counts that
+    read most accounts are these (QBR overdue: 55 ms at 100,000 accounts, bench/README.md)."""
+    if any(value for name, value in filters.items() if name not in STORED_COUNT_FILTERS):
         return None
+    status = filters.get("status") or ""
+    renewal_within_days = filters.get("renewal_within_days")
     figures = [
         count
         for count, asked in (
             ("live_accounts", status == LIVE),
-            ("touch", touch_overdue),
-            ("qbr", qbr_overdue),
+            ("touch", filters.get("touch_overdue")),
+            ("qbr", filters.get("qbr_overdue")),
             ("renewals", renewal_within_days == RENEWAL_DAYS),
         )
         if asked
@@ -176,14 +179,22 @@ def account_list_count_stored(
         return None
     if renewal_within_days not in (None, RENEWAL_DAYS):
         return None
-    slices = view_slices(
-        user,
-        PortfolioFilters(owner_id=owner_id, tier_id=tier_id, industry=industry, region=region),
+    narrowing = PortfolioFilters(
+        owner_id=filters.get("owner_id"),
+        tier_id=filters.get("tier_id"),
+        industry=filters.get("industry") or "",
+        region=filters.get("region") or "",
     )
+    slices = view_slices(user, narrowing)
     if slices is None:
         return None
     return count_stored(
-        slices, figures[0], today=today, tier_id=tier_id, band=band, pareto_class=pareto_class
+        slices,
+        figures[0],
+        today=today,
+        tier_id=narrowing.tier_id,
+        band=filters.get("band") or "",
+        pareto_class=filters.get("pareto_class") or "",
     )
 
 

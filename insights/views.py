@@ -122,14 +122,16 @@ def account_list(request):
     default_cadence = current_config().default_touch_cadence_days
     today = business_date()
     rates = rates_on(today)
-    rows = account_list_rows(user, default_cadence_days=default_cadence, rates=rates, **params)
+    rows = account_list_rows(
+        user, today=today, default_cadence_days=default_cadence, rates=rates, **params
+    )
     if request.GET.get("export") in FORMATS:
         # The same rows as the page, every page of them.
         headers, export_rows = account_rows(rows)
         return table_response(request.GET["export"], headers, export_rows, filename="accounts")
     # The count from the dashboard's summary rows when they hold it (no query when they
     # cannot), else a COUNT of the rows.
-    count = account_list_count_stored(user, today=today, **params)
+    count = account_list_count_stored(user, params, today=today)
     page = DeferredJoinPaginator(rows, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     for account in page.object_list:

@@ -1,12 +1,15 @@
 """Each account carries its tier's rank (Account.tier_rank), kept by two triggers, so the
-accounts list sorted by tier reads account_tier_rank_idx (or its descending twin) in order: at 100,000 accounts its page
-500 joined the tiers and sorted every account (57 ms of SQL; 1.5 ms from the index,
-bench/README.md).
+accounts list sorted by tier reads account_tier_rank_idx (or its descending twin) in order: at
+100,000 accounts its page 500 joined the tiers and sorted every account (57 ms of SQL; 1.5 ms
+from the index, bench/README.md).
 
 - An account's row takes its tier's rank whenever it is inserted or its tier is written
   (`UPDATE OF tier_id`: Django's save() writes every column, so a stale rank written back
-  with it is set again).
-- A tier whose rank changes (the scoring configuration's page) passes it to its accounts.
+  with it is set again). The tier's row is read `FOR SHARE`, so a rank changing at the same
+  moment is waited for rather than missed.
+- A tier whose rank changes passes it to its accounts. No page changes a tier's rank today
+  (the configuration page edits the tiers' thresholds and policies); the admin, a shell or a
+  later page may.
 
 Triggers rather than the services: every writer of an account's tier (the services, the
 importer, the API, a bulk update) and of a tier's rank is covered, and the column can never
@@ -21,7 +24,7 @@ FROM accounts_tier AS t WHERE t.id = a.tier_id;
 
 CREATE OR REPLACE FUNCTION accounts_account_tier_rank() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.tier_rank := (SELECT rank FROM accounts_tier WHERE id = NEW.tier_id);
+    NEW.tier_rank := (SELECT rank FROM accounts_tier WHERE id = NEW.tier_id FOR SHARE);
     RETURN NEW;
 END
 $$;
@@ -59,7 +62,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="account",
             name="tier_rank",
-            field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
+            field=models.PositiveSmallIntegerField(
+                blank=True, editable=False, null=True, verbose_name="tier rank"
+            ),
         ),
         migrations.RunSQL(FORWARD, BACKWARD),
         migrations.AddIndex(

@@ -128,6 +128,36 @@ def test_the_pipeline_and_overdue_filters_take_the_account_marks_in_fixed_querie
         assert {row.pk for row in page.object_list} == {account.pk for account in accounts}
 
 
+def test_a_dashboard_figures_list_counts_from_the_summary_rows_in_fixed_queries(
+    client_for, leader, kam_user, outsider, config, now, django_assert_num_queries
+):
+    """?touch=overdue is a dashboard figure: while the summary rows are current its count is
+    their sum, the statement in place of the COUNT; once an account is written, the rows'
+    sum finds a mark and the page counts its accounts, one statement more, however many."""
+    client = client_for(leader)
+    url = reverse("account_list") + "?touch=overdue"
+    _grow_account_list(kam_user, outsider, start=0, units=3)
+    portfolio_slices_refresh()
+    client.get(url)  # warm-up
+    # 1–12 as the leader's list above (the tiers' touch cadences read once more, 13), with 8
+    # the summary rows' sum (whether the day is built and unmarked, and the figure's total).
+    with django_assert_num_queries(13):
+        current = client.get(url).context["page"]
+    assert current.paginator.count == current.paginator.object_list.count() > 0
+    for written in (1, 4):
+        Account.objects.filter(pk__in=Account.objects.order_by("pk").values("pk")[:written]).update(
+            last_touch_at=None
+        )
+        # 8 the sum, None: marked; then the COUNT.
+        with django_assert_num_queries(14):
+            page = client.get(url).context["page"]
+        assert page.paginator.count == page.paginator.object_list.count()  # the rows'
+        portfolio_slices_refresh()
+        with django_assert_num_queries(13):
+            current = client.get(url).context["page"]
+        assert current.paginator.count == current.paginator.object_list.count()
+
+
 # --- account overview and timeline ------------------------------------------------------------
 
 

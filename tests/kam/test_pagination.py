@@ -52,6 +52,20 @@ def test_deferred_join_pages_keep_filters_and_joins(leader, accounts, django_ass
     assert all(a.status == "at_risk" for a in page)
 
 
+def test_a_count_given_to_the_paginator_replaces_its_count_statement(
+    leader, accounts, django_assert_num_queries
+):
+    rows = account_list_rows(leader, sort="name")
+    known = DeferredJoinPaginator(rows, 5, orphans=1, count=len(accounts))
+    with django_assert_num_queries(0):
+        assert (known.count, known.num_pages) == (21, 4)
+    with django_assert_num_queries(1):  # the page's rows: no COUNT
+        last = [a.pk for a in known.page(4)]
+    assert last == [a.pk for a in Paginator(rows, 5, orphans=1).page(4)]
+    with django_assert_num_queries(1):  # none given: Paginator's COUNT
+        assert DeferredJoinPaginator(rows, 5).count == 21
+
+
 def test_owner_filter_lists_the_kams_owning_visible_accounts(
     kam_user, team_member, outsider, leader, accounts
 ):

@@ -24,7 +24,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
-from accounts.models import TimelineEntry
+from accounts.models import Account, TimelineEntry
 from activities.models import Commitment, CommitmentSource
 from kam.celery import app as celery_app
 from kam.models import OutboxTask
@@ -386,6 +386,9 @@ def test_upgrade_from_the_previous_release_keeps_every_row(migrator):
     assert entries.get(kind="milestone").milestone.title == "Contract signed"
     assert_timeline_content_type_moved(people["timeline_type"].pk)
     assert_waiting_tasks_renamed(tasks, account_id=rows["account"].pk)
+    # The account carries its tier's rank (migration accounts/0042 filled it in).
+    upgraded = Account.objects.select_related("tier").get(pk=rows["account"].pk)
+    assert upgraded.tier_rank == upgraded.tier.rank is not None
 
 
 def assert_actions_became_agreed_items(plan_rows: dict, people: dict, rows: dict, activity):
