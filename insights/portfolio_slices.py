@@ -37,7 +37,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum
@@ -214,13 +213,7 @@ def slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> li
     accounts instead of waiting."""
     marks = _marks_of(slices)
     # 1. the latest day built from `today` on, and whether a slice of the view is marked
-    state = (
-        PortfolioSliceBuild.objects.filter(day__gte=today)
-        .order_by("-day")
-        .annotate(marked=Exists(PortfolioSliceMark.objects.filter(marks)))
-        .values_list("day", "marked")
-        .first()
-    )
+    state = _latest_build(marks, today).values_list("day", "marked").first()
     if state is not None and state[0] > today:
         return None
     if (state is None or state[1]) and _bring_up_to_date(today, marks, wait=False) < 0:
@@ -238,6 +231,35 @@ def _view_rows(model: type[SliceRow], slices: Slices, today: date, tier_id: int 
     return rows if tier_id is None else rows.filter(tier_id=tier_id)
 
 
+def _latest_build(marks: Q, today: date) -> QuerySet:
+    """The days built from `today` on, latest first, each with whether one of `marks` stands
+    (`marked`). A later day than `today` (a page that took its date just before midnight) takes
+    the marks, so `today`'s rows are then no longer kept current."""
+    return (
+        PortfolioSliceBuild.objects.filter(day__gte=today)
+        .order_by("-day")
+        .annotate(marked=Exists(PortfolioSliceMark.objects.filter(marks)))
+    )
+
+
+def _sum_if_current(slices: Slices, rows: QuerySet, figure: str, *, today: date):
+    """`figure` summed over `rows` (stored rows of the view made of `slices`, for `today`) when
+    the view's rows are current: `today` is the latest day built and nothing it depends on is
+    marked (`_marks_of`). One query: (False, None) when they are not current, else (True, the
+    sum; None when there is no row to sum). Reads only: bringing the rows up to date is the
+    dashboard's and the minute task's."""
+    total = rows.order_by().values("day").annotate(total=Sum(figure)).values("total")
+    state = (
+        _latest_build(_marks_of(slices), today)
+        .annotate(total=Subquery(total))
+        .values_list("day", "marked", "total")
+        .first()
+    )
+    if state is None or state[0] > today or state[1]:
+        return False, None
+    return True, state[2]
+
+
 def count_stored(
     slices: Slices,
     count: str,
@@ -249,56 +271,27 @@ def count_stored(
 ) -> int | None:
     """The accounts list's count of one figure of COUNTS over the view made of `slices`,
     narrowed by a tier, a health band (AccountQuerySet.in_band) and a Pareto class, columns of
-    every row: the stored rows' sum when they are current for `today` (the day built and
-    nothing marked that they depend on, `_marks_of`), one query; None when they are not (the
-    caller counts the accounts), or when a later day is built already. Reads only, as
-    live_revenue_stored."""
+    every row: the stored rows' sum when they are current (`_sum_if_current`), one query; None
+    when they are not (the caller counts the accounts)."""
     rows = _view_rows(PortfolioSlice, slices, today, tier_id)
     if band:
         rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
     if pareto_class:
         rows = rows.filter(pareto_class=pareto_class)
-    # The latest day built from `today` on: a later one (the list took its date just before
-    # midnight) marks that day's rows, not `today`'s, which are then no longer kept current.
-    state = (
-        PortfolioSliceBuild.objects.filter(day__gte=today)
-        .order_by("-day")
-        .annotate(
-            marked=Exists(PortfolioSliceMark.objects.filter(_marks_of(slices))),
-            total=Subquery(
-                rows.order_by().values("day").annotate(total=Sum(count)).values("total")
-            ),
-        )
-        .values_list("day", "marked", "total")
-        .first()
-    )
-    if state is None or state[0] > today or state[1]:
-        return None
-    return state[2] or 0
+    current, total = _sum_if_current(slices, rows, count, today=today)
+    return (total or 0) if current else None
 
 
 def live_revenue_stored(currency: str, today: date):
     """The live accounts' revenue (last 12 months) in `currency`, summed from the whole
-    portfolio's summary rows when they are current for `today` (the day built and nothing
-    marked that they depend on, `_marks_of`): one query over a few rows, where summing the
-    accounts reads every one of the currency (23 ms at 100,000 accounts, bench/README.md). The
-    same sum as the accounts' (`account_group_rows`' live_revenue). None when the rows are not
-    current or hold nothing of the currency: the caller sums the accounts
-    (accounts.selectors.account_revenue_summary). Reads only: bringing the rows up to date is
-    the dashboard's and the minute task's."""
-    row = (
-        PortfolioSlice.objects.filter(
-            day=today, dimension=SliceDimension.PORTFOLIO, value="", currency=currency
-        )
-        .filter(
-            Exists(PortfolioSliceBuild.objects.filter(day=today)),
-            ~Exists(PortfolioSliceMark.objects.filter(_marks_of(PORTFOLIO_VIEW))),
-        )
-        .aggregate(total=Sum("live_revenue"), rows=Count("pk"))
-    )
-    if not row["rows"]:
-        return None
-    return row["total"] if row["total"] is not None else Decimal(0)
+    portfolio's summary rows when they are current (`_sum_if_current`): one query over a few
+    rows, where summing the accounts reads every one of the currency (23 ms at 100,000
+    accounts, bench/README.md). The same sum as the accounts' (`account_group_rows`'
+    live_revenue). None when the rows are not current or hold no live revenue of the currency:
+    the caller sums the accounts (accounts.selectors.account_revenue_summary)."""
+    rows = _view_rows(PortfolioSlice, PORTFOLIO_VIEW, today, None).filter(currency=currency)
+    _current, total = _sum_if_current(PORTFOLIO_VIEW, rows, "live_revenue", today=today)
+    return total
 
 
 def pipeline_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> list[dict]:
