@@ -1505,7 +1505,13 @@ class SatisfactionEntry(models.Model):
 
     @property
     def as_percent(self) -> float:
-        return self.score * 10.0 if self.kind == self.Kind.NPS else (self.score - 1) * 25.0
+        return self.percent_of(self.kind, self.score)
+
+    @classmethod
+    def percent_of(cls, kind: str, score: int) -> float:
+        """An answer on the 0–100 scale: NPS 0–10 times ten, CSAT 1–5 as 0, 25 … 100 (the
+        health inputs read kind and score as columns, without building the entry)."""
+        return score * 10.0 if kind == cls.Kind.NPS else (score - 1) * 25.0
 
 
 class HealthMonth(models.Model):

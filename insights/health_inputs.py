@@ -79,13 +79,16 @@ def end_of_day(day: date) -> datetime:
 
 # One function per query below, each keyed by account id, over a chunk of account ids; every
 # reading is as of the end of `day`. health_inputs puts them together: nine queries a chunk.
+# Each row comes as a tuple of the columns its values_list names, in that order: the nightly
+# run reads about seven rows per account, and a dict per row cost a third of the inputs'
+# Python (bench/README.md, "Nightly health at 100,000 accounts").
 
 
-def account_rows(account_ids: list[int]) -> dict[int, dict]:
-    """The accounts with their tier cadences, renewal and QBR baseline dates."""
+def account_rows(account_ids: list[int]) -> dict[int, tuple]:
+    """(status, renewal date, contract start, created at, the tier's touch and QBR cadences)."""
     return {
-        row["pk"]: row
-        for row in Account.objects.filter(InArray(F("pk"), account_ids)).values(
+        row[0]: row[1:]
+        for row in Account.objects.filter(InArray(F("pk"), account_ids)).values_list(
             "pk",
             "status",
             "renewal_date",
@@ -97,14 +100,14 @@ def account_rows(account_ids: list[int]) -> dict[int, dict]:
     }
 
 
-def touch_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
-    """Last touch (`last`), and mean `sentiment` and `count` of interactions over the window.
+def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
+    """(last touch, mean sentiment over the window, interactions over the window).
     Only columns of the (account, occurred_at) index that includes sentiment, so it is an
     index-only scan: rows are counted on the (never null) occurred_at, not on the id."""
     day_end = end_of_day(day)
     since = day_end - timedelta(days=WINDOW_DAYS)
     return {
-        row["account_id"]: row
+        row[0]: row[1:]
         for row in Interaction.objects.filter(
             InArray(F("account_id"), account_ids), occurred_at__lt=day_end
         )
@@ -114,66 +117,73 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
             sentiment=Avg("sentiment", filter=Q(occurred_at__gte=since)),
             count=Count("occurred_at", filter=Q(occurred_at__gte=since)),
         )
+        .values_list("account_id", "last", "sentiment", "count")
     }
 
 
-def coverage_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
-    """Stakeholder coverage as of `day`: people active, holding each key role, engaged in the
-    window, and gone from each key role (health_inputs counts a role as departed while nobody
-    active holds it)."""
+# The key roles whose departure counts while nobody active holds them.
+KEY_ROLES = (
+    ("decision_maker", Q(buying_role=BuyingRole.DECISION_MAKER)),
+    ("champion", Q(buying_role=BuyingRole.CHAMPION)),
+    ("primary", Q(is_primary=True)),
+)
+
+
+def coverage_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
+    """Stakeholder coverage as of `day`: (people active, engaged in the window, each key role's
+    active holders, each key role's people gone), the roles in KEY_ROLES order. health_inputs
+    counts a role as departed while nobody active holds it."""
     since = end_of_day(day) - timedelta(days=WINDOW_DAYS)
     active = Q(left_on__isnull=True) | Q(left_on__gt=day)
     gone = Q(left_on__lte=day)
+    held = {f"held_{name}": Count("pk", filter=active & role) for name, role in KEY_ROLES}
+    left = {f"gone_{name}": Count("pk", filter=gone & role) for name, role in KEY_ROLES}
+    roles = len(KEY_ROLES)
     return {
-        row["account_id"]: row
+        row[0]: (row[1], row[2], row[3 : 3 + roles], row[3 + roles :])
         for row in Stakeholder.objects.filter(InArray(F("account_id"), account_ids))
         .values("account_id")
         .annotate(
             active=Count("pk", filter=active),
-            decision_makers=Count("pk", filter=active & Q(buying_role=BuyingRole.DECISION_MAKER)),
-            champions=Count("pk", filter=active & Q(buying_role=BuyingRole.CHAMPION)),
-            primaries=Count("pk", filter=active & Q(is_primary=True)),
             engaged=Count("pk", filter=active & Q(last_interaction_at__gte=since)),
-            gone_decision_makers=Count(
-                "pk", filter=gone & Q(buying_role=BuyingRole.DECISION_MAKER)
-            ),
-            gone_champions=Count("pk", filter=gone & Q(buying_role=BuyingRole.CHAMPION)),
-            gone_primaries=Count("pk", filter=gone & Q(is_primary=True)),
+            **held,
+            **left,
         )
+        .values_list("account_id", "active", "engaged", *held, *left)
     }
 
 
 def satisfaction_inputs(account_ids: list[int], day: date) -> dict[int, float]:
     """The latest satisfaction answer of the last year, as a percentage."""
     return {
-        entry.account_id: entry.as_percent
-        for entry in SatisfactionEntry.objects.filter(
+        account_id: SatisfactionEntry.percent_of(kind, score)
+        for account_id, kind, score in SatisfactionEntry.objects.filter(
             InArray(F("account_id"), account_ids),
             recorded_on__lte=day,
             recorded_on__gt=day - timedelta(days=365),
         )
         .order_by("account_id", "-recorded_on", "-pk")
         .distinct("account_id")
-        .only("account_id", "kind", "score")
+        .values_list("account_id", "kind", "score")
     }
 
 
-def revenue_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
-    """`last` and `previous` 12-month revenue (RevenueRecord.objects.window_totals)."""
+def revenue_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
+    """(last, previous) 12-month revenue (RevenueRecord.objects.window_totals)."""
     return {
-        row["account_id"]: row
-        for row in RevenueRecord.objects.filter(
-            InArray(F("account_id"), account_ids)
-        ).window_totals(day)
+        row[0]: row[1:]
+        for row in RevenueRecord.objects.filter(InArray(F("account_id"), account_ids))
+        .window_totals(day)
+        .values_list("account_id", "last", "previous")
     }
 
 
-def commitment_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
-    """Our side's commitments: `kept` (done, due in the window) and `overdue` as of `day`
-    (Commitment.objects.overdue's rule). Counted on the never-null due_date so the
+def commitment_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
+    """Our side's commitments: (kept: done, due in the window; overdue as of `day`,
+    Commitment.objects.overdue's rule). Counted on the never-null due_date so the
     (account, status, due_date) index that includes the owner is enough."""
     return {
-        row["account_id"]: row
+        row[0]: row[1:]
         for row in Commitment.objects.filter(
             InArray(F("account_id"), account_ids), owner_user__isnull=False
         )
@@ -189,6 +199,7 @@ def commitment_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
             ),
             overdue=Count("due_date", filter=commitment_overdue_q(day)),
         )
+        .values_list("account_id", "kept", "overdue")
     }
 
 
@@ -217,17 +228,10 @@ def sla_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
     return {pk: windows[WINDOW_DAYS] for pk, windows in rows.items()}
 
 
-def _open_departures(who: dict) -> int:
-    """Key roles (decision maker, champion, primary contact) someone left and nobody holds."""
-    return sum(
-        1
-        for gone_key, held_key in (
-            ("gone_decision_makers", "decision_makers"),
-            ("gone_champions", "champions"),
-            ("gone_primaries", "primaries"),
-        )
-        if who.get(gone_key) and not who.get(held_key)
-    )
+NO_TOUCH = (None, None, 0)
+NO_PEOPLE = (0, 0, (0,) * len(KEY_ROLES), (0,) * len(KEY_ROLES))
+NO_REVENUE = (ZERO, ZERO)
+NO_COMMITMENTS = (0, 0)
 
 
 def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
@@ -245,43 +249,47 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     sla = sla_inputs(account_ids, day)
     tz = business_tz()  # once, not three times per account
     inputs = {}
-    for pk, account in accounts.items():
-        touch = touches.get(pk, {})
-        who = people.get(pk, {})
-        money = revenue.get(pk, {})
-        promises = commitments.get(pk, {})
-        last = touch.get("last")
-        renewal = account["renewal_date"]
+    for pk, (
+        status,
+        renewal,
+        contract_start,
+        created_at,
+        touch_cadence,
+        qbr_cadence,
+    ) in accounts.items():
+        last, sentiment, interactions = touches.get(pk, NO_TOUCH)
+        active, engaged, held, gone = people.get(pk, NO_PEOPLE)
+        revenue_last, revenue_previous = revenue.get(pk, NO_REVENUE)
+        kept, overdue = commitments.get(pk, NO_COMMITMENTS)
         requests = sla.get(pk)
-        qbr_tracked = account["status"] in QBR_TRACKED_STATUSES
+        qbr_tracked = status in QBR_TRACKED_STATUSES
         qbr_days_overdue, qbr_basis = None, QbrDue.LAST_QBR
         if qbr_tracked:
-            held = last_qbr.get(pk)
+            held_at = last_qbr.get(pk)
             # As of `day`, so from the QBRs held by then rather than Account.last_qbr_held_at.
             due = qbr_due(
-                last_held_on=timezone.localdate(held, tz) if held else None,
-                contract_start=account["contract_start"],
-                created_on=timezone.localdate(account["created_at"], tz),
-                cadence_days=account["tier__qbr_cadence_days"],
+                last_held_on=timezone.localdate(held_at, tz) if held_at else None,
+                contract_start=contract_start,
+                created_on=timezone.localdate(created_at, tz),
+                cadence_days=qbr_cadence,
             )
             qbr_days_overdue, qbr_basis = due.days_overdue(day), due.basis
-        inputs[pk] = HealthInputs(
+        account_inputs = inputs[pk] = HealthInputs(
             days_since_touch=(day - timezone.localdate(last, tz)).days if last else None,
-            touch_cadence_days=account["tier__touch_cadence_days"],
-            active_stakeholders=who.get("active", 0),
-            has_decision_maker=bool(who.get("decision_makers")),
-            has_champion=bool(who.get("champions")),
-            engaged_stakeholders_90d=who.get("engaged", 0),
-            open_departures=_open_departures(who),
-            sentiment_avg_90d=float(touch["sentiment"])
-            if touch.get("sentiment") is not None
-            else None,
-            interactions_90d=touch.get("count", 0),
+            touch_cadence_days=touch_cadence,
+            active_stakeholders=active,
+            has_decision_maker=bool(held[0]),  # KEY_ROLES order
+            has_champion=bool(held[1]),
+            engaged_stakeholders_90d=engaged,
+            # Key roles someone left and nobody active holds.
+            open_departures=sum(1 for was, now in zip(gone, held, strict=True) if was and not now),
+            sentiment_avg_90d=None if sentiment is None else float(sentiment),
+            interactions_90d=interactions,
             satisfaction_pct=satisfaction.get(pk),
-            revenue_last_12m=money.get("last", ZERO),
-            revenue_prev_12m=money.get("previous", ZERO),
-            commitments_kept_90d=promises.get("kept", 0),
-            commitments_overdue=promises.get("overdue", 0),
+            revenue_last_12m=revenue_last,
+            revenue_prev_12m=revenue_previous,
+            commitments_kept_90d=kept,
+            commitments_overdue=overdue,
             days_to_renewal=(renewal - day).days if renewal else None,
             qbr_tracked=qbr_tracked,
             qbr_days_overdue=qbr_days_overdue,
@@ -290,11 +298,11 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             open_high_risks=high_risks.get(pk, 0),
         )
         if requests is not None:
-            inputs[pk].sla_requests_90d = requests.requests
-            inputs[pk].sla_responses_met = requests.first_response.met
-            inputs[pk].sla_responses_missed = requests.first_response.missed
-            inputs[pk].sla_resolutions_met = requests.resolution.met
-            inputs[pk].sla_resolutions_missed = requests.resolution.missed
+            account_inputs.sla_requests_90d = requests.requests
+            account_inputs.sla_responses_met = requests.first_response.met
+            account_inputs.sla_responses_missed = requests.first_response.missed
+            account_inputs.sla_resolutions_met = requests.resolution.met
+            account_inputs.sla_resolutions_missed = requests.resolution.missed
     return inputs
 
 
