@@ -136,16 +136,16 @@ def coverage_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     since = end_of_day(day) - timedelta(days=WINDOW_DAYS)
     active = Q(left_on__isnull=True) | Q(left_on__gt=day)
     gone = Q(left_on__lte=day)
-    held = {f"held_{name}": Count("pk", filter=active & role) for name, role in KEY_ROLES}
-    left = {f"gone_{name}": Count("pk", filter=gone & role) for name, role in KEY_ROLES}
+    held = {f"held_{name}": Count("account_id", filter=active & role) for name, role in KEY_ROLES}
+    left = {f"gone_{name}": Count("account_id", filter=gone & role) for name, role in KEY_ROLES}
     roles = len(KEY_ROLES)
     return {
         row[0]: (row[1], row[2], row[3 : 3 + roles], row[3 + roles :])
         for row in Stakeholder.objects.filter(InArray(F("account_id"), account_ids))
         .values("account_id")
         .annotate(
-            active=Count("pk", filter=active),
-            engaged=Count("pk", filter=active & Q(last_interaction_at__gte=since)),
+            active=Count("account_id", filter=active),
+            engaged=Count("account_id", filter=active & Q(last_interaction_at__gte=since)),
             **held,
             **left,
         )

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 
@@ -232,17 +233,22 @@ def open_high_risk_counts(account_ids: Iterable[int]) -> dict[int, int]:
     """Open risks with severity ≥ 4 on each account's active plan (one query).
 
     Only accounts WITH an active plan are keys (0 when it has no such risk): an account
-    missing from the result has no plan, so the risk input is unknown, not zero."""
-    rows = (
-        AccountPlan.objects.filter(account_id__in=list(account_ids), status=PlanStatus.ACTIVE)
-        .annotate(
-            high=Count(
-                "risks",
-                filter=Q(risks__status=RiskStatus.OPEN, risks__severity__gte=HIGH_SEVERITY),
-            )
+    missing from the result has no plan, so the risk input is unknown, not zero. Each plan's
+    risks are counted by a probe of the (plan, status, severity) index: joined to the plans,
+    PostgreSQL hashed every risk of the portfolio for each chunk of the nightly health
+    (12 ms of a 1,000-account chunk at 100,000 accounts, bench/README.md)."""
+    high = (
+        Risk.objects.filter(
+            plan=OuterRef("pk"), status=RiskStatus.OPEN, severity__gte=HIGH_SEVERITY
         )
-        .values_list("account_id", "high")
+        .order_by()
+        .values("plan")
+        .annotate(count=Count("*"))
+        .values("count")
     )
+    rows = AccountPlan.objects.filter(
+        account_id__in=list(account_ids), status=PlanStatus.ACTIVE
+    ).values_list("account_id", Coalesce(Subquery(high), 0))
     return dict(rows)
 
 
