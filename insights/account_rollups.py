@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, F, Min
 
 from activities.models import Commitment
-from insights.health_inputs import InArray
+from kam.lookups import InArray
 from plans.selectors import open_opportunities
 
 COLUMNS = ("open_opportunities", "earliest_commitment_due")

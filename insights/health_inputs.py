@@ -4,7 +4,7 @@ accounts, whatever its size (no per-account loops)."""
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Lookup, Max, Q
+from django.db.models import Avg, Count, F, Max, Q
 from django.utils import timezone
 
 from accounts.models import (
@@ -33,24 +33,11 @@ from activities.models import (
     commitment_overdue_q,
 )
 from insights.sla import sla_compliance_by_account
+from kam.lookups import InArray
 from plans.selectors import open_high_risk_counts
 
 ZERO = Decimal(0)
 WINDOW_DAYS = 90
-
-
-class InArray(Lookup):
-    """`column = ANY(%s)` with the ids as one array parameter, for a chunk's queries:
-    `account_id__in=ids` prepares and sends each of the 1,000 ids as its own parameter, in
-    Python, in every query (bench/README.md). Same rows, same plans.
-    Use it as a filter: InArray(F("account_id"), ids)."""
-
-    lookup_name = "in_array"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, list(self.rhs))
 
 
 def health_config(config: ScoringConfig) -> HealthConfig:

@@ -28,7 +28,6 @@ from accounts.services import scoring_defaults_ensure
 from activities.models import Notification
 from activities.services import notifications_send, requests_deadlines_refresh
 from insights.health_inputs import (
-    InArray,
     health_config,
     health_inputs,
     tier_config,
@@ -38,6 +37,7 @@ from insights.health_inputs import (
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
 from kam.bulk import rows_updated
+from kam.lookups import InArray
 from kam.models import AuditEvent
 from kam.outbox import outbox_enqueue
 

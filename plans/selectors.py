@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from accounts.models import Account
 from accounts.selectors import on_accounts_for_user
 from activities.models import Commitment, CommitmentStatus
+from kam.lookups import InArray
 from plans.models import (
     CLOSED_STAGES,
     HIGH_SEVERITY,
@@ -247,7 +248,7 @@ def open_high_risk_counts(account_ids: Iterable[int]) -> dict[int, int]:
         .values("count")
     )
     rows = AccountPlan.objects.filter(
-        account_id__in=list(account_ids), status=PlanStatus.ACTIVE
+        InArray(F("account_id"), account_ids), status=PlanStatus.ACTIVE
     ).values_list("account_id", Coalesce(Subquery(high), 0))
     return dict(rows)
 
