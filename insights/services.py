@@ -149,8 +149,7 @@ def health_recompute(
                 )
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
-    if not newest:  # a backfill: the next day scored counts its change from this one
-        _next_previous_scores_update(account_ids, day=day)
+    _next_previous_scores_update(account_ids, day=day)
     _health_months_upsert(rows, day=day)
     if newest:
         notifications_send(notices=drops + _health_notices_settle(rows, owners, day=day, now=now))
@@ -267,8 +266,10 @@ def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
     """Scoring an earlier day (a backfill, `recompute_health --date`) changes the score the
     next scored day counts its change from: that row's previous score follows, so the card's
     change is always the difference of the two scores the history shows (HealthScore.change).
-    The nightly run scores the newest day: there is no later row, and health_recompute does
-    not look for one (12 ms a chunk of 1,000 at 100,000 accounts)."""
+    The nightly run scores the newest day: there is no later row and nothing changes. It still
+    looks (12 ms a chunk of 1,000 at 100,000 accounts): "today" is the current time zone's, a
+    user's for the recompute button, so a day scored later in the business time zone can exist
+    (bench/README.md)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """

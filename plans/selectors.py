@@ -247,9 +247,11 @@ def open_high_risk_counts(account_ids: Iterable[int]) -> dict[int, int]:
         .annotate(count=Count("*"))
         .values("count")
     )
-    rows = AccountPlan.objects.filter(
-        InArray(F("account_id"), account_ids), status=PlanStatus.ACTIVE
-    ).values_list("account_id", Coalesce(Subquery(high), 0))
+    rows = (
+        AccountPlan.objects.filter(InArray(F("account_id"), account_ids), status=PlanStatus.ACTIVE)
+        .order_by()
+        .values_list("account_id", Coalesce(Subquery(high), 0))
+    )
     return dict(rows)
 
 
