@@ -4,6 +4,7 @@ point 3: "+24" between 57 and 80)."""
 import importlib
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -27,32 +28,26 @@ def _score(account, day, score, previous=None):
     )
 
 
-def test_rescoring_an_earlier_day_moves_the_next_days_previous_score(account, now):
+@pytest.mark.parametrize(
+    ("scored", "later"),
+    [(-1, 0), (0, 1)],
+    ids=["a backfill of yesterday", "today in a time zone behind the business one"],
+)
+def test_scoring_a_day_moves_the_next_scored_days_previous_score(account, now, scored, later):
+    """A day scored again (a backfill with today's data) changes the score the next scored day
+    counts its change from. The recompute button scores the user's today: west of the business
+    time zone that can be the day before one the nightly run has already scored."""
     today = timezone.localdate()
-    yesterday = today - timedelta(days=1)
-    # Stored as the nightly runs wrote them: 56 yesterday, 80 today counted from 56.
-    _score(account, yesterday, 56)
-    latest = _score(account, today, 80, previous=56)
-    # Yesterday is scored again (a backfill with today's data): its score changes.
-    insights_services.health_recompute(account_ids=[account.pk], day=yesterday)
-    rescored = HealthScore.objects.get(account=account, day=yesterday).score
+    day = today + timedelta(days=scored)
+    # Stored as the nightly runs wrote them: 56, then 80 counted from 56.
+    _score(account, day, 56)
+    next_day = _score(account, today + timedelta(days=later), 80, previous=56)
+    insights_services.health_recompute(account_ids=[account.pk], day=day)
+    rescored = HealthScore.objects.get(account=account, day=day).score
     assert rescored != 56  # else this test would prove nothing
-    latest.refresh_from_db()
-    assert latest.previous_score == rescored
-    assert latest.change == 80 - rescored
-
-
-def test_scoring_today_in_a_time_zone_behind_corrects_the_day_already_scored_after_it(account, now):
-    """The recompute button scores the user's today; west of the business time zone that can
-    be the day before one the nightly run has already scored, whose previous score follows."""
-    today = timezone.localdate()
-    tomorrow = today + timedelta(days=1)  # the business time zone's today, scored at night
-    later = _score(account, tomorrow, 80, previous=56)
-    insights_services.health_recompute(account_ids=[account.pk], day=today)
-    scored = HealthScore.objects.get(account=account, day=today).score
-    assert scored != 56  # else this test would prove nothing
-    later.refresh_from_db()
-    assert later.previous_score == scored
+    next_day.refresh_from_db()
+    assert next_day.previous_score == rescored
+    assert next_day.change == 80 - rescored
 
 
 def test_the_repair_migration_puts_each_previous_score_in_step_with_the_history(account, now):
