@@ -1503,14 +1503,10 @@ class SatisfactionEntry(models.Model):
         answer: insights.playbooks)."""
         return self.kind == self.Kind.NPS and self.score <= NPS_DETRACTOR_MAX
 
-    @property
-    def as_percent(self) -> float:
-        return self.percent_of(self.kind, self.score)
-
     @classmethod
     def percent_of(cls, kind: str, score: int) -> float:
-        """An answer on the 0–100 scale: NPS 0–10 times ten, CSAT 1–5 as 0, 25 … 100 (the
-        health inputs read kind and score as columns, without building the entry)."""
+        """An answer on the 0–100 scale: NPS 0–10 times ten, CSAT 1–5 as 0, 25 … 100. From the
+        two columns: the health inputs read them without building the entry."""
         return score * 10.0 if kind == cls.Kind.NPS else (score - 1) * 25.0
 
 

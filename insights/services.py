@@ -113,8 +113,8 @@ def health_recompute(
     }
     owners = {pk: owner_id for pk, (owner_id, _band) in stored.items()}
     now = timezone.now()
-    # Today is the newest day a score can be for (_check_day). Notices speak of the account as
-    # it is: only today's scoring sends them (a backfill of past days is history, not news).
+    # Notices speak of the account as it is: only today's scoring sends them and copies the
+    # score to the account row (a backfill of past days is history, not news).
     newest = day == timezone.localdate()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
