@@ -3,7 +3,7 @@ import operator
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -30,7 +30,13 @@ from django.utils.translation import pgettext_lazy
 
 from accounts import revenue
 from accounts.business_hours import BusinessCalendar
-from kam.dates import date_in_range, date_range_check, datetime_range_check
+from kam.dates import (
+    business_date,
+    business_tz,
+    date_in_range,
+    date_range_check,
+    datetime_range_check,
+)
 from kam.models import Role
 from kam.search import search_vector
 
@@ -76,17 +82,6 @@ DEFAULT_RESOLUTION_HOURS = {"urgent": 24, "high": 48, "normal": 90, "low": 180}
 # activities.QBRStatus.PLANNED: QBRs live in a higher layer, read here through the reverse
 # relation `Account.qbrs` without importing them.
 _QBR_PLANNED = "planned"
-
-
-def business_tz() -> ZoneInfo:
-    """The business time zone (settings.TIME_ZONE). Account rules count days in it whatever
-    time zone the viewer picked, so every page gives the same answer at the same moment."""
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def business_date(moment: datetime | None = None) -> date:
-    """The date of `moment` (now by default) in the business time zone."""
-    return timezone.localdate(moment, business_tz())
 
 
 @dataclass(frozen=True)

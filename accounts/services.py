@@ -40,6 +40,7 @@ from accounts.scoring import (
 from accounts.selectors import REFUSALS, Access, account_permits, accounts_for_user
 from accounts.timeline import timeline_record
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
+from kam.dates import business_date, business_day_start
 from kam.models import User
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
@@ -83,7 +84,7 @@ def _check_reports_to(stakeholder: Stakeholder) -> None:
 
 
 def _check_left_on(stakeholder: Stakeholder) -> None:
-    if stakeholder.left_on and stakeholder.left_on > timezone.localdate():
+    if stakeholder.left_on and stakeholder.left_on > business_date():
         raise ValidationError({"left_on": _("The departure date cannot be in the future.")})
 
 
@@ -165,9 +166,7 @@ def stakeholder_mark_left(*, stakeholder: Stakeholder, left_on: date, actor) -> 
 
 
 def _record_departure(stakeholder: Stakeholder, actor) -> None:
-    occurred_at = timezone.make_aware(
-        timezone.datetime.combine(stakeholder.left_on, timezone.datetime.min.time())
-    )
+    occurred_at = business_day_start(stakeholder.left_on)
     timeline_record(
         account=stakeholder.account,
         kind=TimelineKind.STAKEHOLDER_LEFT,
@@ -348,9 +347,7 @@ def milestone_create(
     timeline_record(
         account=account,
         kind=TimelineKind.MILESTONE,
-        occurred_at=timezone.make_aware(
-            timezone.datetime.combine(happened_on, timezone.datetime.min.time())
-        ),
+        occurred_at=business_day_start(happened_on),
         actor=actor,
         milestone=milestone,
     )
@@ -402,7 +399,7 @@ def account_revenue_refresh(*, day: date | None = None) -> int:
     set to `day`): 2.7 % of them a night on the 100,000-account demo, where carrying the date
     on every account rewrote every row and marked every summary row out of date
     (bench/README.md). Run nightly; returns the accounts written."""
-    day = day or timezone.localdate()
+    day = day or business_date()
     totals, totals_params = RevenueRecord.objects.window_totals(day).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -607,7 +604,7 @@ def satisfaction_record(
 ) -> SatisfactionEntry:
     if stakeholder is not None and stakeholder.account_id != account.pk:
         raise ValidationError({"stakeholder": _("Choose someone from this account.")})
-    if recorded_on > timezone.localdate():
+    if recorded_on > business_date():
         raise ValidationError({"recorded_on": _("The date cannot be in the future.")})
     entry = SatisfactionEntry(
         account=account,

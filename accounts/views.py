@@ -44,6 +44,7 @@ from accounts.selectors import (
 from accounts.timeline import stakeholder_last_interactions
 from kam.access import admin_required, leader_required
 from kam.audit import audit_events
+from kam.dates import business_date
 from kam.forms import AuditFilterForm
 from kam.params import next_param
 
@@ -157,7 +158,7 @@ def account_page_context(request, account, tab: str, **context):
         "tab": tab,
         "stakeholders": stakeholders,
         "departures": open_departures(stakeholders),
-        "today": timezone.localdate(),
+        "today": business_date(),
         **context,
     }
 
@@ -428,7 +429,7 @@ def working_calendar_list(request):
 def _calendar_page(request, calendar, form, holiday_form=None, *, status=200):
     context = {"calendar": calendar, "form": form}
     if calendar is not None:
-        today = timezone.localdate(timezone=ZoneInfo(calendar.time_zone))
+        today = timezone.localdate(timezone=ZoneInfo(calendar.time_zone))  # noqa: TID251 the calendar's own zone
         context.update(
             holiday_form=holiday_form or CompanyHolidayForm(calendar=calendar),
             holidays=CompanyHoliday.objects.filter(

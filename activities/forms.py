@@ -13,6 +13,7 @@ from activities.models import (
     RequestPriority,
     Sentiment,
 )
+from kam.dates import business_date
 from kam.forms import date_field, datetime_field
 from kam.models import User
 
@@ -140,7 +141,7 @@ class NextStepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owner_choices
         self.initial.setdefault("owner", default_owner)
-        self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
+        self.initial.setdefault("due_date", business_date() + timedelta(days=7))
 
     def clean(self):
         cleaned = super().clean()

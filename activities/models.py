@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
-from kam.dates import date_in_range, date_range_check, datetime_in_range, datetime_range_check
+from kam.dates import (
+    business_date,
+    date_in_range,
+    date_range_check,
+    datetime_in_range,
+    datetime_range_check,
+)
 from kam.search import search_vector
 
 
@@ -215,7 +221,7 @@ class QBR(models.Model):
 
     @property
     def held_on(self) -> date | None:
-        return timezone.localdate(self.held_at) if self.held_at else None
+        return business_date(self.held_at) if self.held_at else None
 
     def starts_at(self):
         """The scheduled moment (aware), or None for an all-day review."""

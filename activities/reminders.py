@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from accounts.models import Account, Tier, business_date
+from accounts.models import Account, Tier
 from accounts.services import PLAYBOOKS_TASK
 from activities.models import (
     ClientRequest,
@@ -55,6 +55,7 @@ from activities.selectors import (
     qbr_lead_days,
 )
 from activities.services import notifications_send
+from kam.dates import business_date
 from kam.mail import email_message
 from kam.models import Role, User
 from kam.outbox import outbox_enqueue

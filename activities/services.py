@@ -35,6 +35,7 @@ from activities.models import (
 from activities.sla import request_deadlines
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
 from kam.bulk import rows_updated
+from kam.dates import business_date
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -238,7 +239,7 @@ def interactions_log(*, items: Sequence[NewInteraction]) -> list[Interaction]:
     # The accounts' health reflects the new touch within seconds, not at night; through the
     # outbox, so a Redis outage delays the rescore but never fails the log (kam/outbox.py).
     touched = sorted({item.account.pk for item in items})
-    outbox_enqueue("insights.tasks.health_chunk", touched, timezone.localdate().isoformat())
+    outbox_enqueue("insights.tasks.health_chunk", touched, business_date().isoformat())
     return rows
 
 
@@ -256,7 +257,7 @@ def _check_interaction(item: NewInteraction, *, now: datetime) -> None:
     _check_next_steps(
         item.account,
         item.next_steps,
-        not_before=timezone.localdate(item.occurred_at),
+        not_before=business_date(item.occurred_at),
         too_early=_("The due date cannot be before the interaction."),
     )
     request = item.answers_request
@@ -362,7 +363,7 @@ def interaction_undo(*, interaction: Interaction, actor) -> None:
     Stakeholder.objects.filter(pk__in=stakeholder_ids).update(
         last_interaction_at=latest(stakeholders=OuterRef("pk"))
     )
-    outbox_enqueue("insights.tasks.health_chunk", [account.pk], timezone.localdate().isoformat())
+    outbox_enqueue("insights.tasks.health_chunk", [account.pk], business_date().isoformat())
 
 
 def _request_unstamp(request: ClientRequest, interaction: Interaction, *, actor) -> None:
@@ -831,7 +832,7 @@ def qbr_hold(
     _check_next_steps(
         account,
         next_steps,
-        not_before=timezone.localdate(held_at),
+        not_before=business_date(held_at),
         too_early=_("The due date cannot be before the QBR."),
     )
     locked.status = QBRStatus.HELD

@@ -7,13 +7,14 @@ from django.utils import timezone
 from activities.reminders import reminders_send, sla_check
 from activities.services import requests_deadlines_refresh
 from kam.celery import idempotent_task
+from kam.dates import business_date
 
 
 @idempotent_task(time_limit=900)
 def send_reminders(day: str | None = None) -> dict[str, int]:
     """QBR reminders, escalations and commitment digests. Safe to retry or run twice: each
     reminder is claimed before it is sent (activities.reminders)."""
-    today = date.fromisoformat(day) if day else timezone.localdate()
+    today = date.fromisoformat(day) if day else business_date()
     return reminders_send(today=today)
 
 

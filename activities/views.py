@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.coverage import open_departures
-from accounts.models import business_date
 from accounts.selectors import (
     Access,
     account_choices,
@@ -76,6 +75,7 @@ from activities.selectors import (
     qbr_schedule_status,
     with_clocks,
 )
+from kam.dates import business_date
 from kam.downloads import name_download
 from kam.params import next_param, parse_int
 
@@ -383,7 +383,7 @@ def _commitment_row(request, commitment, *, undo: bool, done: str):
     messages.success(request, done)
     context = {
         "commitment": commitment,
-        "today": timezone.localdate(),
+        "today": business_date(),
         "undo": undo,
         "show_account": bool(request.POST.get("show_account")),
     }
@@ -658,7 +658,7 @@ def qbr_detail(request, pk: int):
         "hold_form": form,
         "next_steps": next_steps,
         "commitments": qbr.commitments.select_related("owner_user", "owner_stakeholder"),
-        "today": timezone.localdate(),
+        "today": business_date(),
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "activities/qbr_detail.html", context, status=status)
@@ -733,7 +733,7 @@ def calendar_feed(request, token: str):
         user__is_active=True,
     )
     user = row.user
-    qbrs, commitments = calendar_items(user, timezone.localdate())
+    qbrs, commitments = calendar_items(user, business_date())
     body = build_calendar(
         user, qbrs=qbrs, commitments=commitments, absolute_url=request.build_absolute_uri
     )

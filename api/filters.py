@@ -27,6 +27,7 @@ from activities.models import (
     RequestPriority,
     RequestStatus,
 )
+from kam.dates import business_date
 from plans.models import PlanStatus
 
 MAX_ID = 2**63 - 1
@@ -189,7 +190,7 @@ class CommitmentFilter(filters.FilterSet):
     plan = id_filter("plan_id", _("Account plan id (its actions)"))
 
     def filter_overdue(self, queryset, name, value):
-        today = timezone.localdate()
+        today = business_date()
         return queryset.overdue(today) if value else queryset.not_overdue(today)
 
 

@@ -22,6 +22,7 @@ from api import filters, selectors, serializers
 from api.pagination import NewestFirstCursor
 from insights.playbooks import StepSpec, playbook_delete, playbook_save
 from insights.portfolio import portfolio_filters_from_query, portfolio_options, portfolio_summary
+from kam.dates import business_date
 from plans import services as plan_services
 from plans.models import Objective, Opportunity, Risk
 
@@ -154,7 +155,7 @@ class AccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     ordering = ["name"]
 
     def get_queryset(self):
-        return selectors.api_accounts(self.request.user, timezone.localdate())
+        return selectors.api_accounts(self.request.user, business_date())
 
     @extend_schema(
         summary="Create an account",
@@ -308,7 +309,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return selectors.api_commitments(self.request.user)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "today": timezone.localdate()}
+        return {**super().get_serializer_context(), "today": business_date()}
 
     @extend_schema(
         summary="Add an agreed item",

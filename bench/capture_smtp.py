@@ -33,6 +33,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
+from kam.dates import business_date
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -224,7 +226,6 @@ def postgres_cpu(since: dict[int, float] | None = None) -> dict[int, float]:
 def health_left(since) -> tuple[float, int]:
     """The health rescores the run's batches left to the outbox's drain (capture.tasks): run
     now, in this process, to show what they cost; their rows stay for the drain."""
-    from django.utils import timezone
 
     from insights.services import health_recompute
     from kam.models import OutboxTask
@@ -235,7 +236,7 @@ def health_left(since) -> tuple[float, int]:
     accounts = sorted({pk for args in rows.values_list("args", flat=True) for pk in args[0]})
     began = time.monotonic()
     if accounts:
-        health_recompute(account_ids=accounts, day=timezone.localdate())
+        health_recompute(account_ids=accounts, day=business_date())
     return time.monotonic() - began, len(accounts)
 
 

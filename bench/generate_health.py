@@ -27,6 +27,8 @@ from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
+from kam.dates import business_date
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -106,7 +108,7 @@ def main() -> None:
     parser.add_argument("--today", type=date.fromisoformat, help="anchor day (default: today)")
     args = parser.parse_args()
 
-    today = args.today or timezone.localdate()
+    today = args.today or business_date()
     anchor = timezone.make_aware(datetime.combine(today, dtime.min))  # local midnight
     rng = random.Random(args.seed)
     started = time.perf_counter()

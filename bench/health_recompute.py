@@ -36,6 +36,8 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+from kam.dates import business_date
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -46,7 +48,6 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, HealthScore  # noqa: E402
 from accounts.services import scoring_defaults_ensure  # noqa: E402
@@ -408,7 +409,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    day = timezone.localdate()
+    day = business_date()
     environment(args.chunk_size)
     if not args.keep:
         # Back to the night before: no score for today yet, and every account row showing

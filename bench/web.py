@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from kam.dates import business_date
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -476,9 +478,7 @@ def scenarios(args, leader, kam) -> list[Scenario]:
                 "next_steps-MIN_NUM_FORMS": "0",
                 "next_steps-MAX_NUM_FORMS": "1000",
                 "next_steps-0-title": f"Send the proposal {n}" if n % 2 else "",
-                "next_steps-0-due_date": (
-                    timezone.localdate() + timezone.timedelta(days=7)
-                ).isoformat(),
+                "next_steps-0-due_date": (business_date() + timezone.timedelta(days=7)).isoformat(),
                 "next_steps-0-owner": f"u{kam_user.pk}" if n % 2 else "",
             }
 

@@ -76,6 +76,7 @@ from demo.qbrs import demo_qbrs_seed
 from demo.requests import demo_requests_seed
 from insights.playbooks import playbook_defaults_ensure, playbooks_evaluate
 from insights.services import health_recompute, tiers_recompute
+from kam.dates import business_date
 from kam.models import Role, User
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, documented in README
@@ -122,7 +123,7 @@ def demo_seed(*, language: str | None = None) -> dict[str, int]:
 @transaction.atomic
 def _demo_seed() -> dict[str, int]:
     users = demo_users_seed()
-    today = timezone.localdate()
+    today = business_date()
     now = timezone.now()
     master = random.Random(DEMO_SEED)
     accounts: dict[str, Account] = {}

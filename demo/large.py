@@ -42,6 +42,7 @@ from insights import services as insights_services
 from insights.account_rollups import account_rollups_update
 from insights.playbooks import playbook_defaults_ensure
 from insights.portfolio_slices import portfolio_slices_forget
+from kam.dates import business_date
 
 LARGE_COUNTS = {
     "accounts": 20_000,
@@ -117,7 +118,7 @@ def demo_large_seed(
     """Load the large demo; returns the row counts of what it loaded."""
 
     counts = large_counts(scale_factor)
-    today = today or timezone.localdate()
+    today = today or business_date()
     anchor = timezone.make_aware(datetime.combine(today, dtime.min))  # local midnight
     rng = random.Random(seed)
     started = time.perf_counter()

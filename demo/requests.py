@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import Account
 from activities.models import ClientRequest
 from activities.services import request_create, request_resolve, request_respond
+from kam.dates import business_date
 
 # The subject (translated while seeding), with the channel and priority it usually comes with.
 SUBJECTS = [
@@ -53,7 +54,7 @@ def _at(day, hour: int, minute: int = 0) -> datetime:
 
 def _request(account, rng, people, now, *, fate: str) -> None:
     subject, channel, priority = rng.choice(SUBJECTS)
-    today = timezone.localdate(now)
+    today = business_date(now)
     if fate == "fresh":
         received = min(now - timedelta(minutes=30), _at(today, 9, rng.choice([0, 15, 40])))
     else:

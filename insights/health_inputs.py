@@ -1,7 +1,7 @@
 """Set-based gathering of tiering and health inputs: a fixed number of queries per chunk of
 accounts, whatever its size (no per-account loops)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Max, Q
@@ -18,7 +18,6 @@ from accounts.models import (
     ScoringConfig,
     Stakeholder,
     Tier,
-    business_tz,
     qbr_due,
 )
 from accounts.revenue import margin_pct
@@ -33,6 +32,7 @@ from activities.models import (
     commitment_overdue_q,
 )
 from insights.sla import sla_compliance_by_account
+from kam.dates import business_date, business_day_start
 from kam.lookups import InArray
 from plans.selectors import open_high_risk_counts
 
@@ -61,7 +61,7 @@ def tier_config(config: ScoringConfig) -> TierConfig:
 
 
 def end_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return business_day_start(day + timedelta(days=1))
 
 
 # One function per query below, each keyed by account id, over a chunk of account ids; every
@@ -234,7 +234,6 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
     high_risks = open_high_risk_counts(account_ids)
     last_qbr = last_qbr_held(account_ids, day)
     sla = sla_inputs(account_ids, day)
-    tz = business_tz()  # once, not three times per account
     inputs = {}
     for pk, (
         status,
@@ -255,14 +254,14 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
             held_at = last_qbr.get(pk)
             # As of `day`, so from the QBRs held by then rather than Account.last_qbr_held_at.
             due = qbr_due(
-                last_held_on=timezone.localdate(held_at, tz) if held_at else None,
+                last_held_on=business_date(held_at) if held_at else None,
                 contract_start=contract_start,
-                created_on=timezone.localdate(created_at, tz),
+                created_on=business_date(created_at),
                 cadence_days=qbr_cadence,
             )
             qbr_days_overdue, qbr_basis = due.days_overdue(day), due.basis
         account_inputs = inputs[pk] = HealthInputs(
-            days_since_touch=(day - timezone.localdate(last, tz)).days if last else None,
+            days_since_touch=(day - business_date(last)).days if last else None,
             touch_cadence_days=touch_cadence,
             active_stakeholders=active,
             has_decision_maker=bool(held[0]),  # KEY_ROLES order

@@ -17,7 +17,7 @@ right after an event that can start an episode (the services queue
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -56,6 +56,7 @@ from kam.audit import (
     created,
     snapshot,
 )
+from kam.dates import business_date, business_day_start
 from kam.models import AuditEvent, Role, User
 
 # ---------------------------------------------------------------------------------------------
@@ -101,8 +102,8 @@ def _holding(playbook: Playbook, accounts: QuerySet, today: date, cadence: int) 
         # every such request is resolved. Evaluated for another day: as that day ended.
         moment = (
             timezone.now()
-            if today >= timezone.localdate()
-            else timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+            if today >= business_date()
+            else business_day_start(today + timedelta(days=1))
         )
         breached = ClientRequest.objects.open().filter(
             first_response_breached_q(moment) | resolution_breached_q(moment)
@@ -283,7 +284,7 @@ def playbooks_evaluate(
     of firings opened: the firings with their accounts, the accounts' teams, and one INSERT per
     1,000 rows of their items, the items' history events and timeline entries, the firings'
     timeline entries and audit events (commitments_create_many)."""
-    today = today or timezone.localdate()
+    today = today or business_date()
     playbooks = _active_playbooks(playbook_ids)
     counts = {"playbooks": len(playbooks), "fired": 0, "cleared": 0, "items": 0}
     if not playbooks or (account_ids is not None and not account_ids):

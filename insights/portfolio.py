@@ -55,7 +55,6 @@ from accounts.models import (
     HealthMonth,
     HealthScore,
     Tier,
-    business_date,
 )
 from accounts.selectors import (
     LIVE,
@@ -87,6 +86,7 @@ from insights.portfolio_slices import (
     trend_slice_rows,
 )
 from insights.sla import WINDOWS, SlaBreakdown, SlaCompliance, sla_breakdown
+from kam.dates import business_date
 from kam.models import Role, User, user_choices
 from plans.models import Opportunity
 from plans.selectors import open_opportunities

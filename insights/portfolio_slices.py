@@ -44,7 +44,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.currency import Rates, converted, rates_on
-from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier, business_date
+from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier
 from accounts.selectors import current_config
 from activities.models import ClientRequest, Commitment
 from insights.account_rollups import COLUMNS as ROLLUP_COLUMNS
@@ -68,6 +68,7 @@ from insights.models import (
 from insights.sla import FIGURES as SLA_FIGURES
 from insights.sla import sla_settled_group_rows
 from kam.bulk import rows_inserted
+from kam.dates import business_date
 from plans.selectors import open_opportunities
 
 logger = logging.getLogger(__name__)

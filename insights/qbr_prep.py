@@ -24,6 +24,7 @@ from activities.models import (
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
 from insights.selectors import account_revenue
 from insights.sla import SlaCompliance, breached_requests, sla_compliance
+from kam.dates import business_date, business_day_start
 from plans.selectors import qbr_plan_summary
 
 SLA_DAYS = 90
@@ -90,7 +91,7 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     since = last_qbr.held_on if last_qbr else None
     kept = Q(status=CommitmentStatus.DONE)
     if since is not None:
-        kept &= Q(done_at__date__gte=since)
+        kept &= Q(done_at__gte=business_day_start(since))
     wanted = commitment_overdue_q(today) | kept
     if last_qbr is not None:
         wanted |= Q(source_qbr=last_qbr)
@@ -114,7 +115,7 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
             c
             for c in commitments
             if c.status == CommitmentStatus.DONE
-            and (since is None or timezone.localdate(c.done_at) >= since)
+            and (since is None or business_date(c.done_at) >= since)
         ],
         overdue=[c for c in commitments if c.is_overdue(today)],
         from_last_qbr=[c for c in commitments if last_qbr and c.source_qbr_id == last_qbr.pk],

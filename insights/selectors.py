@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.currency import Rates, converted
-from accounts.models import Account, Tier, business_date
+from accounts.models import Account, Tier
 from accounts.selectors import LIVE, RevenueSummary, account_revenue_summary, accounts_for_user
 from activities.models import ClientRequest
 from activities.selectors import commitments_overdue_q
@@ -20,6 +20,7 @@ from insights.portfolio_slices import (
     count_stored,
     live_revenue_stored,
 )
+from kam.dates import business_date
 from kam.sorting import Sorting, SortKey
 from plans.selectors import open_pipeline_q
 

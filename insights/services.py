@@ -37,6 +37,7 @@ from insights.health_inputs import (
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
 from kam.bulk import rows_updated
+from kam.dates import business_date
 from kam.lookups import InArray
 from kam.models import AuditEvent
 from kam.outbox import outbox_enqueue
@@ -89,7 +90,7 @@ def _audit_rate(exchange_rate: ExchangeRate, actor, action: str, changes: dict) 
 
 
 def _check_day(day: date) -> None:
-    if day > timezone.localdate():
+    if day > business_date():
         raise ValidationError({"day": _("A score cannot be computed for a future date.")})
 
 
@@ -115,7 +116,7 @@ def health_recompute(
     now = timezone.now()
     # Notices speak of the account as it is: only today's scoring sends them and copies the
     # score to the account row (a backfill of past days is history, not news).
-    newest = day == timezone.localdate()
+    newest = day == business_date()
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
         result = compute_health(account_inputs, rules)
@@ -392,7 +393,7 @@ def tiers_recompute(*, day: date | None = None) -> dict[str, int]:
     portfolio has no revenue in them but has some before (an imported history, such as the
     Maven data set's 2017 deals), the window ends on the last day with revenue instead, and
     `as_of` in the result says so: otherwise every account would be a C with no revenue."""
-    day = tiering_day(day or timezone.localdate())
+    day = tiering_day(day or business_date())
     config = scoring_defaults_ensure()
     results = recommend_tiers(tier_inputs(day), tier_config(config))
     tiers = tiers_by_key()

@@ -34,7 +34,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
-from accounts.models import business_date, business_tz
 from activities.models import (
     ClientRequest,
     SlaOutcome,
@@ -47,6 +46,7 @@ from activities.models import (
     resolution_falls_due_q,
     resolution_met_q,
 )
+from kam.dates import business_date, business_tz
 
 WINDOWS = (30, 90)
 # The counts of one window, as `_counts` names them after its "w<days>_" prefix.

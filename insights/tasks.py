@@ -3,7 +3,6 @@
 from datetime import date
 
 from celery import group, shared_task
-from django.utils import timezone
 
 from accounts import services
 from insights import playbooks
@@ -12,6 +11,7 @@ from insights.portfolio import portfolio_cache_reset, portfolio_cache_warm
 from insights.portfolio_slices import portfolio_slices_check as slices_check
 from insights.portfolio_slices import portfolio_slices_refresh as slices_refresh
 from kam.celery import idempotent_task
+from kam.dates import business_date
 
 
 @idempotent_task(time_limit=600)
@@ -32,7 +32,7 @@ def nightly_scoring(day: str | None = None) -> int:
     dashboard sums, then health fanned out in chunks so any number of workers share it (each
     chunk also updates its accounts' month rows for the dashboard trend). Returns the number of
     chunks queued."""
-    day = day or timezone.localdate().isoformat()
+    day = day or business_date().isoformat()
     insights_services.tiers_recompute(day=date.fromisoformat(day))
     services.account_revenue_refresh(day=date.fromisoformat(day))
     portfolio_cache_reset()  # new tiers and revenue windows: no dashboard from yesterday
@@ -65,7 +65,7 @@ def portfolio_slices_check() -> int:
 def evaluate_playbooks(day: str | None = None) -> dict:
     """Nightly, after scoring: every playbook for every account (insights.playbooks). Safe to
     rerun and on two workers at once: an episode fires once."""
-    today = date.fromisoformat(day) if day else timezone.localdate()
+    today = date.fromisoformat(day) if day else business_date()
     return playbooks.playbooks_evaluate(today=today)
 
 
@@ -73,4 +73,4 @@ def evaluate_playbooks(day: str | None = None) -> dict:
 def playbooks_evaluate_accounts(account_ids: list[int]) -> dict:
     """Right after an event on these accounts (queued through the outbox by the services that
     record it: a departure, an NPS answer, a new owner, a band change)."""
-    return playbooks.playbooks_evaluate(today=timezone.localdate(), account_ids=account_ids)
+    return playbooks.playbooks_evaluate(today=business_date(), account_ids=account_ids)

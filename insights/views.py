@@ -25,7 +25,7 @@ from accounts.forms import (
     RatingForm,
     SatisfactionForm,
 )
-from accounts.models import ExchangeRate, RatingCriterion, business_date
+from accounts.models import ExchangeRate, RatingCriterion
 from accounts.selectors import (
     Access,
     account_health,
@@ -70,6 +70,7 @@ from insights.selectors import (
 )
 from insights.sla import account_sla
 from kam.access import admin_required
+from kam.dates import business_date
 from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
 from kam.models import user_choices
@@ -192,16 +193,16 @@ def account_detail(request, pk: int):
         account,
         "overview",
         stakeholders=stakeholders,
-        revenue=account_revenue(account, timezone.localdate()),
+        revenue=account_revenue(account, business_date()),
         rating_rows=_rating_rows(current_ratings(account)),
-        health=account_health(account, timezone.localdate()),
+        health=account_health(account, business_date()),
         sla=account_sla(account, timezone.now()),
-        satisfaction_form=SatisfactionForm(initial={"recorded_on": timezone.localdate()}),
+        satisfaction_form=SatisfactionForm(initial={"recorded_on": business_date()}),
         default_cadence=default_cadence,
         next_touch_due=account.next_touch_due(default_cadence),
         touch_overdue=account.touch_overdue(business_date(), default_cadence),
         qbr_next=qbr_next_planned(account, business_date()) if account.is_qbr_tracked else None,
-        stale_plan=account_stale_plan(account, timezone.localdate()),
+        stale_plan=account_stale_plan(account, business_date()),
         coverage=stakeholder_coverage(stakeholders, timezone.now()),
         team=team,
         subsidiaries=list(account.subsidiaries.order_by("name")),
@@ -249,7 +250,7 @@ def account_timeline(request, pk: int):
 @require_POST
 def health_recompute_now(request, pk: int):
     account = get_account_for_user(request.user, pk, action=Access.EDIT)
-    services.health_recompute_all(day=timezone.localdate(), account_id=account.pk)
+    services.health_recompute_all(day=business_date(), account_id=account.pk)
     messages.success(request, _("Health recomputed with the current configuration."))
     return redirect(account)
 
@@ -324,7 +325,7 @@ def exchange_rates(request):
             "rates": ExchangeRate.objects.select_related("set_by").order_by(
                 "currency", "-valid_from"
             ),
-            "in_use": rates_on(timezone.localdate()).shown,
+            "in_use": rates_on(business_date()).shown,
         },
         status=422 if form.errors else 200,
     )
@@ -341,7 +342,7 @@ def exchange_rate_delete(request, rate_pk: int):
 
 def _prep_context(request, pk: int) -> dict:
     qbr = get_qbr_for_user(request.user, pk)
-    pack = qbr_prep_pack(qbr, timezone.localdate())
+    pack = qbr_prep_pack(qbr, business_date())
     return {
         "account": qbr.account,
         "tab": "qbrs",

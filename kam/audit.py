@@ -5,12 +5,13 @@ as a person reads them); the page at /configuration/audit/ lists them for admins
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kam.dates import business_day_start
 from kam.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -149,7 +150,7 @@ def audit_events(
     if account:
         events = events.filter(account_id=account)
     if since:
-        events = events.filter(at__date__gte=since)
+        events = events.filter(at__gte=business_day_start(since))
     if until:
-        events = events.filter(at__date__lte=until)
+        events = events.filter(at__lt=business_day_start(until + timedelta(days=1)))
     return events

@@ -14,12 +14,13 @@ import calendar
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from kam.audit import Action, audit_record, changes_between
+from kam.dates import business_day_start
 from kam.models import AuditEvent, RetentionKind, RetentionPolicy
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def months_before(day: date, months: int) -> date:
 
 def cutoff_for(today: date, months: int) -> RetentionCutoff:
     day = months_before(today, months)
-    return RetentionCutoff(day=day, moment=timezone.make_aware(datetime.combine(day, time.min)))
+    return RetentionCutoff(day=day, moment=business_day_start(day))
 
 
 def retention_policies() -> list[RetentionPolicy]:

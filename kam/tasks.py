@@ -1,8 +1,8 @@
 from datetime import date
 
 from celery import shared_task
-from django.utils import timezone
 
+from kam.dates import business_date
 from kam.outbox import outbox_drain as drain
 from kam.outbox import outbox_prune
 from kam.retention import retention_apply
@@ -29,5 +29,5 @@ def apply_retention(today: str | None = None) -> dict[str, int]:
     """Nightly from beat: let go of the data past its retention (kam.retention); the same
     service as `manage.py apply_retention`. `today` is an ISO date, the business day when
     omitted."""
-    day = date.fromisoformat(today) if today else timezone.localdate()
+    day = date.fromisoformat(today) if today else business_date()
     return retention_apply(today=day)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Currency
-from kam.dates import date_in_range, date_range_check
+from kam.dates import business_date, date_in_range, date_range_check
 from kam.search import search_vector
 
 # A plan nobody has reviewed for a quarter is flagged as stale.
@@ -160,7 +160,7 @@ class AccountPlan(models.Model):
     def reviewed_on(self) -> date:
         """The last review, or the day the plan was made when it was never reviewed."""
         moment = self.last_reviewed_at or self.created_at or timezone.now()
-        return timezone.localdate(moment)
+        return business_date(moment)
 
     def days_since_review(self, today: date) -> int:
         return (today - self.reviewed_on()).days

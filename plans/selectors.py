@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from accounts.models import Account
 from accounts.selectors import on_accounts_for_user
 from activities.models import Commitment, CommitmentStatus
+from kam.dates import business_day_start
 from kam.lookups import InArray
 from plans.models import (
     CLOSED_STAGES,
@@ -171,8 +172,8 @@ def stale_plans(accounts: QuerySet[Account], today: date) -> QuerySet[AccountPla
     return (
         AccountPlan.objects.filter(account__in=accounts, status=PlanStatus.ACTIVE)
         .filter(
-            Q(last_reviewed_at__date__lt=cutoff)
-            | Q(last_reviewed_at__isnull=True, created_at__date__lt=cutoff)
+            Q(last_reviewed_at__lt=business_day_start(cutoff))
+            | Q(last_reviewed_at__isnull=True, created_at__lt=business_day_start(cutoff))
         )
         .select_related("account", "account__owner", "reviewed_by")
         .order_by("last_reviewed_at", "created_at")
@@ -225,7 +226,9 @@ def qbr_plan_summary(account: Account, since_date: date) -> dict:
             .order_by("expected_close", "pk")
         ),
         "changes_since": list(
-            plan.changes.filter(changed_at__date__gte=since_date).select_related("user")
+            plan.changes.filter(changed_at__gte=business_day_start(since_date)).select_related(
+                "user"
+            )
         ),
     }
 

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +18,7 @@ from accounts.views import form_errors_into
 from activities.models import Commitment
 from activities.selectors import account_team
 from kam.access import admin_required
+from kam.dates import business_date
 from kam.params import parse_int
 from plans import services
 from plans.forms import (
@@ -88,7 +88,7 @@ def _account_page(account, tab: str, **context) -> dict:
         "account": account,
         "tab": tab,
         "departures": open_departures(account_page_stakeholders(account)),
-        "today": timezone.localdate(),
+        "today": business_date(),
         **context,
     }
 
@@ -110,7 +110,7 @@ def _item_form(kind: ItemKind, plan, team, request, *, data=None, instance=None,
 
 def _plan_context(request, account, plan, *, bound_form=None, bound_kind: str = "") -> dict:
     """The plan page: progress, SWOT, the five sections with their add forms, other plans."""
-    today = timezone.localdate()
+    today = business_date()
     rows = plan_rows(plan)
     for action in rows.actions:
         action.overdue = action.is_overdue(today)
@@ -172,7 +172,7 @@ def plan_detail(request, pk: int, plan_pk: int):
 
 
 def _default_period():
-    today = timezone.localdate()
+    today = business_date()
     return today.replace(month=1, day=1), today.replace(month=12, day=31)
 
 

@@ -44,6 +44,7 @@ from dataio.values import (
     to_decimal,
     to_int,
 )
+from kam.dates import business_date
 from plans import services as plan_services
 from plans.models import (
     AccountPlan,
@@ -501,7 +502,7 @@ class DealImporter(Importer):
             current = plans.get(plan.account_id)
             if current is None or (plan.is_active and not current.is_active):
                 plans[plan.account_id] = plan
-        today = timezone.localdate()
+        today = business_date()
         accounts = Account.objects.in_bulk(account_ids - plans.keys())
         for account_id in sorted(account_ids - plans.keys()):
             plans[account_id] = plan_services.plan_create(

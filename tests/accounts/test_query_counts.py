@@ -34,6 +34,7 @@ from activities.services import (
 )
 from insights.portfolio_slices import portfolio_slices_refresh
 from insights.services import health_recompute
+from kam.dates import business_date
 from kam.models import Role
 from plans.models import AccountPlan
 from tests.factories import AccountFactory, CommitmentFactory, RevenueRecordFactory, UserFactory
@@ -114,7 +115,7 @@ def test_the_pipeline_and_overdue_filters_take_the_account_marks_in_fixed_querie
     # marks (none).
     with django_assert_num_queries(11 + 4):
         assert not client.get(url).context["page"].object_list
-    overdue_day = timezone.localdate() - timedelta(days=3)
+    overdue_day = business_date() - timedelta(days=3)
     for written in (1, 4):
         accounts = list(Account.objects.order_by("pk")[:written])
         for account in accounts:
@@ -198,7 +199,7 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         account=account, actor=owner, name=f"Gone {index:02d}", buying_role="champion"
     )
     stakeholder_mark_left(
-        stakeholder=gone, left_on=timezone.localdate() - timedelta(days=index), actor=owner
+        stakeholder=gone, left_on=business_date() - timedelta(days=index), actor=owner
     )
     occurred_at = now - timedelta(hours=1)
     interaction_log(
@@ -211,12 +212,12 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         next_steps=[
             NextStep(
                 title=f"Proposal {index:02d}",
-                due_date=timezone.localdate() + timedelta(days=index),
+                due_date=business_date() + timedelta(days=index),
                 owner_user=member,
             ),
             NextStep(
                 title=f"Client data {index:02d}",
-                due_date=timezone.localdate() + timedelta(days=index),
+                due_date=business_date() + timedelta(days=index),
                 owner_stakeholder=report,
             ),
         ],
@@ -225,14 +226,14 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         commitment=Commitment.objects.get(title=f"Proposal {index:02d}"), actor=member
     )
     qbr_hold(
-        qbr=qbr_schedule(account=account, actor=owner, scheduled_on=timezone.localdate()),
+        qbr=qbr_schedule(account=account, actor=owner, scheduled_on=business_date()),
         actor=owner,
         held_at=now - timedelta(minutes=30),
     )
     milestone_create(
         account=account,
         actor=owner,
-        happened_on=timezone.localdate(),
+        happened_on=business_date(),
         title=f"Milestone {index:02d}",
     )
     client_request = request_create(
@@ -256,15 +257,13 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         score=1 + index % 5,
     )
     AccountFactory(name=f"Subsidiary {index:02d}", owner=owner, parent=account)
-    RevenueRecordFactory(
-        account=account, booked_on=timezone.localdate() - timedelta(days=20 * index)
-    )
+    RevenueRecordFactory(account=account, booked_on=business_date() - timedelta(days=20 * index))
     satisfaction_record(
         account=account,
         actor=owner,
         kind="nps",
         score=index % 11,
-        recorded_on=timezone.localdate() - timedelta(days=index),
+        recorded_on=business_date() - timedelta(days=index),
         stakeholder=boss,
     )
     tier_recommendation_review(
@@ -274,7 +273,7 @@ def _add_history_unit(account, leader, owner, tiers, index: int) -> None:
         tier=tiers[index % len(tiers)],
         reason=f"Reason {index:02d}",
     )
-    health_recompute(account_ids=[account.pk], day=timezone.localdate())
+    health_recompute(account_ids=[account.pk], day=business_date())
     # A playbook episode on the timeline (started and already over, so each unit has its own).
     firing = PlaybookFiring.objects.create(
         playbook=Playbook.objects.get_or_create(name="Recovery", trigger="qbr_overdue")[0],

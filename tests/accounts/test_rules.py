@@ -22,13 +22,13 @@ from accounts.models import (
     BuyingRole,
     HealthBand,
     Tier,
-    business_date,
 )
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, QBRStatus
 from activities.selectors import my_work, qbr_due_rows
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.selectors import account_list_rows
+from kam.dates import business_date
 from kam.models import Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 

@@ -2,8 +2,6 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from accounts.models import Account
 from accounts.selectors import (
     account_revenue_summary,
@@ -11,6 +9,7 @@ from accounts.selectors import (
     industries_and_regions_for_user,
 )
 from accounts.services import account_revenue_refresh
+from kam.dates import business_date
 from tests.factories import AccountFactory, RevenueRecordFactory
 
 
@@ -28,7 +27,7 @@ def test_kam_sees_owned_and_team_accounts_once(kam_user, team_member, outsider):
 
 
 def test_portfolio_share_compares_the_nightly_revenue_windows(kam_user):
-    today = timezone.localdate()
+    today = business_date()
     account = AccountFactory(owner=kam_user, currency="BRL")
     other = AccountFactory(owner=kam_user, currency="BRL")
     dollars = AccountFactory(owner=kam_user, currency="USD")

@@ -22,6 +22,7 @@ from activities.models import (
     QBRStatus,
 )
 from insights import urls as insights_urls
+from kam.dates import business_date
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
 SEES_THE_ACCOUNT = ["kam_user", "team_member", "leader", "admin_user"]
@@ -89,13 +90,13 @@ INVITE = (
 @pytest.fixture
 def scene(account, kam_user, now):
     stakeholder = StakeholderFactory(account=account, name="Carla Chefe")
-    due = timezone.localdate() + timedelta(days=3)
+    due = business_date() + timedelta(days=3)
     done = CommitmentFactory(account=account, title="Send the deck", due_date=due)
     services.commitment_complete(commitment=done, actor=kam_user)
     qbr = services.qbr_schedule(
         account=account,
         actor=kam_user,
-        scheduled_on=timezone.localdate(),
+        scheduled_on=business_date(),
         stakeholders=[stakeholder],
         agenda="Review the year",
     )
@@ -136,7 +137,7 @@ def _url(name: str, scene) -> str:
 def _payload(name: str, scene) -> dict:
     """A POST body that succeeds for anyone allowed to make it."""
     owner = scene.account.owner
-    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    due = (business_date() + timedelta(days=7)).isoformat()
     if name == "interaction_create":
         return {
             "log-kind": "meeting",
@@ -184,7 +185,7 @@ def _payload(name: str, scene) -> dict:
     if name == "commitment_cancel":
         return {"reason": "The client dropped the project"}
     if name == "commitment_reschedule":
-        return {"due_date": (timezone.localdate() + timedelta(days=20)).isoformat(),
+        return {"due_date": (business_date() + timedelta(days=20)).isoformat(),
                 "reason": "The client asked for more time"}  # fmt: skip
     if name == "commitment_reassign":
         return {"owner": f"s{scene.stakeholder.pk}"}
@@ -232,7 +233,7 @@ def _was_written(name: str, scene) -> bool:
     commitment = scene.commitment_for(name)
     commitment.refresh_from_db()
     if name == "commitment_reschedule":
-        return commitment.due_date == timezone.localdate() + timedelta(days=20)
+        return commitment.due_date == business_date() + timedelta(days=20)
     if name == "commitment_reassign":
         return commitment.owner_stakeholder_id == scene.stakeholder.pk
     if name == "commitment_edit":
@@ -423,7 +424,7 @@ def test_log_search_finds_the_kams_own_account(client_for, team_member, account)
 def test_my_work_never_shows_another_kams_commitments(
     client_for, kam_user, team_member, outsider, account, foreign_account, now
 ):
-    today = timezone.localdate()
+    today = business_date()
     client_person = StakeholderFactory(account=foreign_account, name="Fiona Foreign")
     CommitmentFactory(account=foreign_account, title="Outsider overdue", due_date=date(2026, 3, 1))
     CommitmentFactory(account=foreign_account, title="Outsider upcoming", due_date=today)

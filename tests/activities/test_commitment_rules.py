@@ -18,6 +18,7 @@ from activities.models import Commitment, CommitmentStatus
 from activities.selectors import commitments_overdue_q
 from api.filters import CommitmentFilter
 from insights.health_inputs import health_inputs
+from kam.dates import business_date
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
 
 BASE = date(2026, 3, 10)
@@ -81,7 +82,7 @@ def _make(accounts, rows) -> list[Commitment]:
 def test_overdue_queryset_and_filters_agree_with_the_row_answer(accounts, rows, clock):
     with time_machine.travel(_instant(*clock), tick=False):
         made = _make(accounts, rows)
-        today = timezone.localdate()
+        today = business_date()
         expected = {c.pk for c in made if c.is_overdue(today)}
 
         assert set(Commitment.objects.overdue(today).values_list("pk", flat=True)) == expected
@@ -113,7 +114,7 @@ def test_templates_and_health_inputs_use_the_same_answer(accounts, rows, clock):
     request = RequestFactory().get("/")
     with time_machine.travel(_instant(*clock), tick=False):
         made = _make(accounts, rows)
-        today = timezone.localdate()
+        today = business_date()
         for commitment in made:
             shown = template.render(Context({"c": commitment, "today": today}))
             assert shown == ("1" if commitment.is_overdue(today) else "0")

@@ -27,6 +27,7 @@ from activities.selectors import account_follow_through, my_work
 from activities.views import MY_WORK_ROWS
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.qbr_prep import qbr_prep_pack
+from kam.dates import business_date
 from plans import services as plan_services
 from plans.models import PlanChange
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory
@@ -48,7 +49,7 @@ def late_action(plan, kam_user, now):
         actor=kam_user,
         title="Send the savings study",
         owner_user=kam_user,
-        due_date=timezone.localdate() - timedelta(days=1),
+        due_date=business_date() - timedelta(days=1),
     )
 
 
@@ -58,7 +59,7 @@ def late_action(plan, kam_user, now):
 def test_a_late_plan_action_is_overdue_in_my_work_the_overview_the_prep_pack_and_dashboard(
     late_action, account, kam_user, leader, now
 ):
-    today = timezone.localdate()
+    today = business_date()
     assert late_action.source == CommitmentSource.PLAN
     assert [c.title for c in my_work(kam_user, today).overdue] == ["Send the savings study"]
     assert [c.title for c in account_follow_through(account, today).overdue] == [
@@ -111,7 +112,7 @@ def test_my_work_lists_ours_that_i_own_and_the_clients_on_accounts_i_own_only(
     """my_commitments: an item is mine to follow when I own it, or when the client owns it on
     an account I own; not the client's on an account I am only on the team of, nor a
     teammate's. The same for a leader, who sees every account."""
-    today = timezone.localdate()
+    today = business_date()
     contact = StakeholderFactory(account=account)
     CommitmentFactory(account=account, title="Mine", owner_user=kam_user, due_date=today)
     CommitmentFactory(
@@ -137,7 +138,7 @@ def test_my_work_lists_ours_that_i_own_and_the_clients_on_accounts_i_own_only(
 
 
 def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
-    today = timezone.localdate()
+    today = business_date()
     client_side = StakeholderFactory(account=account, name="Carla Cliente")
     for title, days in [("Late", -2), ("Today", 0), ("In five days", 5), ("In ten days", 10)]:
         CommitmentFactory(
@@ -164,7 +165,7 @@ def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
 def test_a_long_group_shows_its_most_urgent_items_and_the_rest_on_demand(
     client_for, account, kam_user, now
 ):
-    today = timezone.localdate()
+    today = business_date()
     for n in range(MY_WORK_ROWS + 5):
         CommitmentFactory(
             account=account,
@@ -197,13 +198,13 @@ def test_reschedule_needs_a_reason_and_keeps_it_on_the_item_and_plan_history(
 ):
     client = client_for(kam_user)
     url = reverse("commitment_reschedule", args=[late_action.pk])
-    new_due = (timezone.localdate() + timedelta(days=10)).isoformat()
+    new_due = (business_date() + timedelta(days=10)).isoformat()
 
     refused = client.post(url, {"due_date": new_due, "row": ""}, **HTMX)
     assert refused.status_code == 422
     assert refused["HX-Retarget"] == f"#follow-up-{late_action.pk}"
     late_action.refresh_from_db()
-    assert late_action.due_date == timezone.localdate() - timedelta(days=1)
+    assert late_action.due_date == business_date() - timedelta(days=1)
 
     saved = client.post(url, {"due_date": new_due, "reason": "Waiting for their data"}, **HTMX)
     assert saved.status_code == 200
@@ -290,7 +291,7 @@ def test_escalation_waits_for_the_tier_grace_then_tells_the_leader_once(
 ):
     kam_user.manager = leader
     kam_user.save()
-    today = timezone.localdate()
+    today = business_date()
     strategic = AccountFactory(owner=kam_user, tier=tiers["strategic"])  # grace 1 day
     growth = AccountFactory(owner=kam_user, tier=tiers["growth"])  # grace 3 days
     for account in (strategic, growth):
@@ -308,7 +309,7 @@ def test_escalation_waits_for_the_tier_grace_then_tells_the_leader_once(
 
 
 def test_a_reschedule_starts_a_new_escalation_clock(tiers, kam_user, leader, now):
-    today = timezone.localdate()
+    today = business_date()
     account = AccountFactory(owner=kam_user, tier=tiers["strategic"])
     item = CommitmentFactory(account=account, owner_user=kam_user, due_date=today - timedelta(3))
     assert reminders_send(today=today)[ReminderKind.ITEM_ESCALATED] == 1
@@ -324,11 +325,11 @@ def test_client_items_remind_the_owner_to_chase_once(tiers, kam_user, account, n
         account=account,
         owner_user=None,
         owner_stakeholder=person,
-        due_date=timezone.localdate(),
+        due_date=business_date(),
         title="Send the volume forecast",
     )
-    assert reminders_send(today=timezone.localdate())[ReminderKind.CLIENT_ITEM_CHASE] == 1
-    assert reminders_send(today=timezone.localdate())[ReminderKind.CLIENT_ITEM_CHASE] == 0
+    assert reminders_send(today=business_date())[ReminderKind.CLIENT_ITEM_CHASE] == 1
+    assert reminders_send(today=business_date())[ReminderKind.CLIENT_ITEM_CHASE] == 0
     reminder = Reminder.objects.get(kind=ReminderKind.CLIENT_ITEM_CHASE)
     assert reminder.recipient == kam_user
     assert CommitmentEvent.objects.filter(verb="chased").count() == 1
@@ -374,7 +375,7 @@ def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
     client_for, kam_user, outsider, account, now
 ):
     client = client_for(kam_user)
-    due = (timezone.localdate() + timedelta(days=4)).isoformat()
+    due = (business_date() + timedelta(days=4)).isoformat()
     response = client.post(
         reverse("agreed_item_create"),
         {"item-account": account.pk, "item-title": "Send the price table", "item-due_date": due},

@@ -3,15 +3,15 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from activities.models import Notification
 from activities.services import notifications_mark_read
+from kam.dates import business_date
 
 
 def _notify(user):
     return Notification.objects.create(
-        user=user, kind=Notification.Kind.QBR_DUE, day=timezone.localdate()
+        user=user, kind=Notification.Kind.QBR_DUE, day=business_date()
     )
 
 

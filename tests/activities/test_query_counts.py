@@ -11,6 +11,7 @@ from accounts.models import Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, Notification, PlannedMeeting, QBRStatus
 from activities.services import request_create, request_respond
+from kam.dates import business_date
 from kam.models import Role
 from tests.activities.test_views import quick_log_data
 from tests.factories import AccountFactory, CommitmentFactory, StakeholderFactory, UserFactory
@@ -22,7 +23,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
     never touched, with an upcoming commitment of the KAM's; the outsider's account with
     commitments of its own; and an unread notification. The own account's last QBR was held
     400 days ago: overdue whatever its tier."""
-    today = timezone.localdate()
+    today = business_date()
     tiers = list(Tier.objects.order_by("rank"))
     for index in range(start, start + units):
         own = AccountFactory(
@@ -151,7 +152,7 @@ def _grow_follow_through(account, kam_user, plan, start: int, units: int) -> Non
     from activities.services import commitment_cancel
     from plans.services import action_create
 
-    today = timezone.localdate()
+    today = business_date()
     for index in range(start, start + units):
         client_person = StakeholderFactory(account=account, name=f"Client {index:02d}")
         CommitmentFactory(
@@ -225,7 +226,7 @@ def test_the_quick_log_post_has_a_fixed_number_of_queries(
             )  # fmt: skip
 
     def post(n: int, people):
-        due = timezone.localdate() + timedelta(days=7)
+        due = business_date() + timedelta(days=7)
         data = quick_log_data(
             stakeholders=people,
             steps=[(f"Send the proposal {n}", f"u{kam_user.pk}", due)],

@@ -11,6 +11,7 @@ from accounts.models import Account, ScoringConfig, TimelineEntry
 from accounts.services import scoring_defaults_ensure
 from activities.models import Commitment, CommitmentStatus, Interaction
 from activities.services import NextStep, interaction_log
+from kam.dates import business_date
 from tests.factories import StakeholderFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -59,7 +60,7 @@ def _timeline_oob(page: str) -> str:
 def test_quick_log_with_htmx_saves_and_swaps_the_new_entry_into_the_timeline(
     client_for, kam_user, account, ana, bruno, now
 ):
-    due = timezone.localdate() + timedelta(days=7)
+    due = business_date() + timedelta(days=7)
     data = quick_log_data(
         stakeholders=[ana, bruno],
         steps=[("Send the renewal proposal", f"u{kam_user.pk}", due)],
@@ -91,7 +92,7 @@ def test_quick_log_with_htmx_saves_and_swaps_the_new_entry_into_the_timeline(
 def test_quick_log_next_step_can_be_owned_by_a_client_stakeholder(
     client_for, team_member, account, ana, now
 ):
-    due = timezone.localdate() + timedelta(days=3)
+    due = business_date() + timedelta(days=3)
     data = quick_log_data(steps=[("Share the usage report", f"s{ana.pk}", due)])
     response = client_for(team_member).post(
         reverse("interaction_create", args=[account.pk]), data, **HTMX
@@ -114,7 +115,7 @@ def _bad_posts(s):
     """name → (POST body, error text the page must show)."""
     in_two_days = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     week_ago = (timezone.localtime() - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
-    today = timezone.localdate()
+    today = business_date()
     return {
         "no-summary": (quick_log_data(summary=""), "This field is required."),
         "in-the-future": (
@@ -210,7 +211,7 @@ def commitment(account, kam_user, now):
         next_steps=[
             NextStep(
                 title="Send the pricing sheet",
-                due_date=timezone.localdate() + timedelta(days=2),
+                due_date=business_date() + timedelta(days=2),
                 owner_user=kam_user,
             )
         ],

@@ -18,6 +18,7 @@ from activities.services import (
     request_respond,
 )
 from insights.services import health_recompute_all, tiers_recompute
+from kam.dates import business_date
 from plans import services as plan_services
 from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
@@ -192,7 +193,7 @@ def score(today: date) -> None:
 @pytest.fixture
 def book(account, kam_user, now):
     """The conftest account with a book of business, scored."""
-    today = timezone.localdate()
+    today = business_date()
     book = build_book(account, kam_user, today)
     score(today)
     book.account.refresh_from_db()

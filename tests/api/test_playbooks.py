@@ -3,12 +3,12 @@ change and delete them (403 for anyone else, nothing written); bad input is a 40
 field; a playbook's firings list only the accounts the caller sees."""
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Account, Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import Playbook, PlaybookFiring
 from insights.playbooks import StepSpec, playbook_save, playbooks_evaluate
+from kam.dates import business_date
 from tests.factories import AccountFactory
 
 URL = "/api/v1/playbooks/"
@@ -124,7 +124,7 @@ def test_firings_list_only_the_accounts_the_caller_sees(
     mine = AccountFactory(owner=kam_user)
     theirs = AccountFactory(owner=outsider)
     Account.objects.update(health_band="at_risk")
-    playbooks_evaluate(today=timezone.localdate())
+    playbooks_evaluate(today=business_date())
     assert PlaybookFiring.objects.count() == 2
 
     def accounts_seen(user):

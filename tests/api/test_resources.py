@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from activities.models import QBR, Commitment
 from insights.portfolio_slices import portfolio_slices_refresh
+from kam.dates import business_date
 from plans.models import AccountPlan, Objective, PlanChange
 from tests.api.conftest import build_book, score
 from tests.factories import AccountFactory
@@ -94,7 +95,7 @@ def test_every_list_is_pinned():
 
 
 def _grow(owner, count: int) -> None:
-    today = timezone.localdate()
+    today = business_date()
     for _index in range(count):
         build_book(AccountFactory(owner=owner), owner, today)
     score(today)
@@ -340,7 +341,7 @@ def test_archived_plans_refuse_changes(api_as, kam_user, book):
 def test_health_score_has_components_with_reasons_in_words(api_as, kam_user, book):
     body = api_as(kam_user).get("/api/v1/health-scores/", {"account": book.account.pk}).json()
     latest = body["results"][0]
-    assert latest["day"] == timezone.localdate().isoformat()
+    assert latest["day"] == business_date().isoformat()
     assert latest["score"] == book.account.health_score
     assert latest["previous_score"] is not None
     keys = {component["key"] for component in latest["components"]}

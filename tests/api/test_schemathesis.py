@@ -14,7 +14,6 @@ import pytest
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -30,6 +29,7 @@ from accounts.models import Account
 from activities.models import Commitment, Playbook
 from api.services import api_token_create
 from insights.playbooks import playbook_defaults_ensure
+from kam.dates import business_date
 from plans.models import AccountPlan, Objective, Opportunity, Risk
 from tests.api.conftest import build_book, score
 from tests.factories import AccountFactory
@@ -76,7 +76,7 @@ def demo(leader, kam_user, team_member, outsider, settings):
     """Two KAMs' books, scored; an account not scored yet; a token for the leader and one for
     the KAM."""
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]  # schemathesis' WSGI host
-    today = timezone.localdate()
+    today = business_date()
     first = AccountFactory(name="Acme Industrial", owner=kam_user)
     first.team.add(team_member)
     books = [build_book(first, kam_user, today)]

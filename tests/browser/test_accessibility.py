@@ -25,6 +25,7 @@ from activities.services import interaction_log, qbr_schedule
 from capture.services import logging_address_regenerate, message_process, message_receive
 from dataio.services import import_job_create, import_job_preview
 from insights.services import health_recompute, tiers_recompute
+from kam.dates import business_date
 from tests.browser.conftest import ARTIFACTS, wait_until_quiet
 from tests.browser.labels import t
 from tests.capture.conftest import forward_of, make_email
@@ -121,7 +122,7 @@ def _scene(language: str) -> dict[str, int]:
         reports_to=boss,
     )
     now = timezone.now()
-    today = timezone.localdate()
+    today = business_date()
     interaction_log(
         account=account,
         actor=admin,
@@ -385,6 +386,6 @@ def test_the_account_page_writes_money_and_dates_the_brazilian_way(
     page.goto(f"/accounts/{ids['account']}/")
     revenue = page.get_by_role("region", name=t(ui_language, "Revenue"))
     expect(revenue).to_contain_text(re.compile(r"R\$\s1\.481\.472,00"))  # 12 × 123.456,00
-    scored_on = timezone.localdate().strftime("%d/%m/%Y")
+    scored_on = business_date().strftime("%d/%m/%Y")
     health = page.get_by_role("region", name=t(ui_language, "Account health"))
     expect(health).to_contain_text(scored_on)

@@ -4,10 +4,10 @@ progress bars and htmx swaps work under it, and Chromium reports no violation.""
 import re
 from datetime import date, timedelta
 
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from insights import services as insights_services
+from kam.dates import business_date
 from kam.models import Role
 from plans import services as plan_services
 from tests.browser.conftest import expect_chart_drawn, wait_until_quiet
@@ -27,14 +27,14 @@ def test_the_main_pages_run_under_the_csp_without_a_violation(page, login, trans
     StakeholderFactory(
         account=account, name="Carl Champion", buying_role="champion", reports_to=boss
     )
-    RevenueRecordFactory(account=account, booked_on=timezone.localdate() - timedelta(days=20))
+    RevenueRecordFactory(account=account, booked_on=business_date() - timedelta(days=20))
     plan = plan_services.plan_create(
         account=account,
         actor=admin,
         status="active",
         title="Acme plan",
-        period_start=date(timezone.localdate().year, 1, 1),
-        period_end=date(timezone.localdate().year, 12, 31),
+        period_start=date(business_date().year, 1, 1),
+        period_end=date(business_date().year, 12, 31),
     )
     plan_services.objective_create(
         plan=plan, actor=admin, description="Cut downtime", metric="h",
@@ -42,7 +42,7 @@ def test_the_main_pages_run_under_the_csp_without_a_violation(page, login, trans
     )  # fmt: skip
     insights_services.tiers_recompute()
     for days_ago in (2, 1, 0):
-        insights_services.health_recompute_all(day=timezone.localdate() - timedelta(days=days_ago))
+        insights_services.health_recompute_all(day=business_date() - timedelta(days=days_ago))
 
     violations = []
     page.on(

@@ -27,6 +27,7 @@ from activities.services import qbr_schedule
 from insights.playbooks import playbook_defaults_ensure
 from insights.services import health_recompute
 from insights.tasks import playbooks_evaluate_accounts
+from kam.dates import business_date
 from kam.models import OutboxTask, Role
 from plans import services as plan_services
 from tests.browser.conftest import screenshot
@@ -47,7 +48,7 @@ def test_a_late_plan_action_is_chased_and_rescheduled_with_a_reason(
     )
     account = AccountFactory(name="Acme Brasil", owner=owner)
     plan = AccountPlanFactory(account=account, status="active")
-    today = timezone.localdate()
+    today = business_date()
     action = plan_services.action_create(
         plan=plan, actor=owner, title=ACTION, owner_user=owner, due_date=today - timedelta(days=1)
     )
@@ -123,7 +124,7 @@ def test_a_strategic_request_breaches_across_a_weekend_and_owner_then_leader_hea
     account = AccountFactory(
         name="Acme Brasil", owner=owner, tier=Tier.objects.get(key="strategic")
     )
-    friday = _working_friday_before(timezone.localdate() - timedelta(days=7))
+    friday = _working_friday_before(business_date() - timedelta(days=7))
     login("karina@example.com", PASSWORD)
     page.goto(f"/accounts/{account.pk}/requests/")
     form = page.locator("form", has=page.get_by_role("button", name=_("Record request")))
@@ -156,7 +157,7 @@ def test_a_strategic_request_breaches_across_a_weekend_and_owner_then_leader_hea
     expect(page.get_by_role("main")).to_contain_text("Copy of the November invoice")
 
     # The health explanation shows the SLA component with its reason.
-    health_recompute(account_ids=[account.pk], day=timezone.localdate())
+    health_recompute(account_ids=[account.pk], day=business_date())
     page.goto(f"/accounts/{account.pk}/")
     components = page.get_by_role("table", name=_("Health components, weakest first"))
     expect(components).to_contain_text(_("Response times (SLA)"))
@@ -195,7 +196,7 @@ def test_the_champion_departure_playbook_puts_its_steps_in_my_work(
     )
     login("karina@example.com", PASSWORD)
     page.goto(f"/accounts/{account.pk}/stakeholders/{champion.pk}/edit/")
-    page.get_by_label(_("Left the company on")).fill(timezone.localdate().isoformat())
+    page.get_by_label(_("Left the company on")).fill(business_date().isoformat())
     page.get_by_role("button", name=_("Save"), exact=True).click()
     page.wait_for_url(lambda url: "/edit/" not in url)
 

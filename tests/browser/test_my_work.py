@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from activities.services import request_create
+from kam.dates import business_date
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, CommitmentFactory, UserFactory
@@ -22,7 +23,7 @@ def _busy_kam(language: str):
     """Twelve overdue items (a list far longer than a screen), three accounts never touched
     (owed a touch), four requests awaiting an answer and a few items due later."""
     kam = UserFactory(email="karina@example.com", full_name="Karina Almeida", language=language)
-    today = timezone.localdate()
+    today = business_date()
     accounts = [AccountFactory(name=f"Conta {letter}", owner=kam) for letter in "ABC"]
     for index in range(12):
         CommitmentFactory(

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import HealthScore, Tier, TierChange
 from accounts.services import scoring_defaults_ensure, tier_recommendation_review
 from activities.models import Notification
+from kam.dates import business_date
 from kam.models import Role
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
@@ -23,7 +24,7 @@ def _numbers_account(owner, leader):
     """Acme Brasil: a contract of 400 days and no QBR held; health 57 yesterday and 80 today;
     first tier Growth, overridden to Strategic, and today's review keeps Strategic against
     the recommendation Growth; three drop notices about it and twelve about other accounts."""
-    today, now = timezone.localdate(), timezone.now()
+    today, now = business_date(), timezone.now()
     config = scoring_defaults_ensure()
     tiers = {tier.key: tier for tier in Tier.objects.all()}
     account = AccountFactory(

@@ -4,9 +4,9 @@ the UI, and two people saving the same plan at once without losing either's work
 import re
 from datetime import date, timedelta
 
-from django.utils import timezone
 from playwright.sync_api import expect
 
+from kam.dates import business_date
 from plans import services
 from plans.models import AccountPlan
 from tests.browser.conftest import log_in, new_page, screenshot
@@ -106,7 +106,7 @@ def test_kam_builds_a_plan_and_the_history_lists_every_change(page, login, trans
     expect(row).to_contain_text("Identified")
     expect(row).to_contain_text("50%")
 
-    due = timezone.localdate() + timedelta(days=30)
+    due = business_date() + timedelta(days=30)
     actions = _add(
         page,
         "Actions",

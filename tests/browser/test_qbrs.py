@@ -4,13 +4,14 @@ pack; its next steps appear in My work; the PDF opens."""
 import re
 from datetime import timedelta
 
-from django.utils import timezone, translation
+from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.services import stakeholder_create
 from activities.models import QBR, CommitmentStatus
 from activities.services import qbr_schedule
 from insights.services import health_recompute
+from kam.dates import business_date
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, AccountFactory, CommitmentFactory, UserFactory
 
@@ -31,7 +32,7 @@ def _account_ready_for_a_qbr(owner):
         buying_role="champion",
         reports_to=boss,
     )
-    today = timezone.localdate()
+    today = business_date()
     CommitmentFactory(
         account=account, title="Fix the invoice errors", due_date=today - timedelta(days=5)
     )
@@ -45,7 +46,7 @@ def _account_ready_for_a_qbr(owner):
 def test_kam_schedules_preps_and_holds_a_qbr_then_sees_its_next_step(page, login, transactional_db):
     owner = UserFactory(email="karina@example.com", full_name="Karina Almeida")
     account = _account_ready_for_a_qbr(owner)
-    today = timezone.localdate()
+    today = business_date()
     due = today + timedelta(days=7)
     login("karina@example.com", PASSWORD)
 
@@ -152,7 +153,7 @@ def test_prep_pack_speaks_the_users_language(page, login, transactional_db):
     assert all(english != portuguese for english, portuguese in translated.items())
     owner = UserFactory(email="karina@example.com", full_name="Karina Almeida", language="pt-br")
     account = _account_ready_for_a_qbr(owner)
-    qbr = qbr_schedule(account=account, actor=owner, scheduled_on=timezone.localdate())
+    qbr = qbr_schedule(account=account, actor=owner, scheduled_on=business_date())
     login("karina@example.com", PASSWORD)
     page.goto(f"/qbrs/{qbr.pk}/prep/")
 

@@ -13,6 +13,7 @@ from accounts.models import Account, HealthScore, Tier
 from accounts.services import scoring_defaults_ensure
 from activities.services import interaction_log
 from insights import services as insights_services
+from kam.dates import business_date
 from tests.browser.conftest import screenshot
 from tests.browser.labels import t
 from tests.factories import (
@@ -92,7 +93,7 @@ def test_leader_goes_from_the_at_risk_count_to_the_account_and_accepts_its_tier(
         email="leo@example.com", full_name="Leo Leader", role="leader", language=ui_language
     )
     account = AccountFactory(name="Big Client")
-    RevenueRecordFactory(account=account, booked_on=timezone.localdate(), amount=500_000)
+    RevenueRecordFactory(account=account, booked_on=business_date(), amount=500_000)
     AccountFactory(name="Calm Client")  # healthy: not in the at-risk list
     insights_services.tiers_recompute()
     lowest = Tier.objects.order_by("-rank").first()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from activities.services import interaction_log
+from kam.dates import business_date
 from plans import services as plan_services
 from plans.models import Opportunity
 from tests.browser.conftest import screenshot, wait_for
@@ -23,7 +24,7 @@ LANGUAGES = ["en", "pt-br"]
 
 
 def _plan(account, owner):
-    year = timezone.localdate().year
+    year = business_date().year
     return plan_services.plan_create(
         account=account, actor=owner, status="active", title="Acme plan",
         period_start=date(year, 1, 1), period_end=date(year, 12, 31),

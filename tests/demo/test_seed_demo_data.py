@@ -20,6 +20,7 @@ from activities.models import (
     PlaybookFiring,
 )
 from demo.demo import demo_counts, demo_seed
+from kam.dates import business_date
 from kam.models import User
 
 # Rough rates, only to compare accounts booked in different currencies.
@@ -81,7 +82,7 @@ def test_accounts_span_industries_currencies_statuses_and_groups(demo_accounts):
     groups = [a for a in demo_accounts if a.subsidiaries.all()]
     assert 3 <= len(groups) <= 4
     assert all(2 <= len(g.subsidiaries.all()) <= 4 for g in groups)
-    today = timezone.localdate()
+    today = business_date()
     assert any(
         a.renewal_date and today <= a.renewal_date <= today + timedelta(days=90)
         for a in demo_accounts
@@ -130,7 +131,7 @@ def test_every_account_has_an_org_chart_and_one_active_primary_contact(demo_acco
 
 
 def test_karina_has_accounts_whose_key_contact_left_with_no_successor(demo_accounts, karina):
-    today = timezone.localdate()
+    today = business_date()
     flagged = {}
     for account in demo_accounts:
         if account.owner == karina:
@@ -143,7 +144,7 @@ def test_karina_has_accounts_whose_key_contact_left_with_no_successor(demo_accou
 
 
 def test_karina_has_overdue_open_and_done_commitments(seeded, karina):
-    today = timezone.localdate()
+    today = business_date()
     hers = Commitment.objects.filter(owner_user=karina)
     assert hers.filter(status=CommitmentStatus.OPEN, due_date__lt=today).exists()
     assert hers.filter(status=CommitmentStatus.OPEN, due_date__gte=today).exists()
@@ -190,7 +191,7 @@ def test_commitments_are_owned_by_the_team_or_the_clients_people(seeded, db):
                 if commitment.source_interaction
                 else commitment.source_qbr.held_at
             )
-        assert commitment.due_date >= timezone.localdate(source_at)
+        assert commitment.due_date >= business_date(source_at)
         if commitment.status == CommitmentStatus.DONE:
             assert commitment.done_at >= source_at
     # One list of agreed items: the interactions' and QBRs' next steps and the plans' actions.
@@ -215,7 +216,7 @@ def test_a_year_of_interactions_with_a_few_accounts_owed_a_touch(demo_accounts):
 
 
 def test_the_top_fifth_of_accounts_carries_most_of_the_revenue(demo_accounts):
-    year_ago = timezone.localdate() - timedelta(days=365)
+    year_ago = business_date() - timedelta(days=365)
     rows = Account.objects.filter(pk__in=[a.pk for a in demo_accounts]).annotate(
         revenue=Sum("revenue_records__amount", filter=Q(revenue_records__booked_on__gt=year_ago))
     )
@@ -257,7 +258,7 @@ def test_demo_has_healthy_watch_and_at_risk_accounts_with_reasons(demo_accounts)
 
     bands = Counter(a.health_band for a in demo_accounts if a.status != AccountStatus.CHURNED)
     assert bands["healthy"] and bands["watch"] and bands["at_risk"]
-    worst = HealthScore.objects.filter(day=timezone.localdate()).order_by("score").first()
+    worst = HealthScore.objects.filter(day=business_date()).order_by("score").first()
     assert all(component["reason"]["code"] for component in worst.components)
 
 
@@ -271,7 +272,7 @@ def test_demo_has_a_pending_tier_review(seeded, db):
 def test_demo_has_180_days_of_history_with_a_visible_drop(demo_accounts):
     from accounts.models import HealthScore
 
-    today = timezone.localdate()
+    today = business_date()
     history = HealthScore.objects.filter(day__gt=today - timedelta(days=180))
     assert history.values("day").distinct().count() == 180
     drops = 0
@@ -292,7 +293,7 @@ def test_demo_has_plans_a_few_stale_and_whitespace(seeded, db):
 
     active = AccountPlan.objects.filter(status="active")
     assert active.count() >= 10
-    assert 1 <= stale_plans(Account.objects.all(), timezone.localdate()).count() < active.count()
+    assert 1 <= stale_plans(Account.objects.all(), business_date()).count() < active.count()
     assert WhitespaceCell.objects.filter(state="opportunity").exists()
 
 
@@ -302,7 +303,7 @@ def test_demo_has_qbr_history_with_ratings_and_qbrs_due_and_overdue(seeded, db):
 
     assert QBR.objects.filter(status="held", rating__isnull=False).count() >= 20
     assert QBR.objects.filter(status="planned").exists()
-    today = timezone.localdate()
+    today = business_date()
     due = [due_on for _account, due_on in qbr_due_rows(Account.objects.all(), today)]
     assert any(due_on < today for due_on in due)  # overdue: escalation material
     assert any(today <= due_on <= today + timedelta(days=14) for due_on in due)  # due soon

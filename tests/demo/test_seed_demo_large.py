@@ -8,7 +8,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
-from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -23,6 +22,7 @@ from demo.bulk_load import LARGE_TABLES, LOADED_TABLES
 from demo.large import DEMO_KAMS, SCALES, STAKEHOLDERS_MIN, STAKEHOLDERS_SPREAD, large_counts
 from insights.models import PortfolioSliceBuild
 from insights.portfolio_slices import portfolio_slices_refresh
+from kam.dates import business_date
 from kam.models import User
 from plans.models import AccountPlan, Opportunity
 
@@ -97,7 +97,7 @@ def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was(
     live = Account.objects.exclude(status="churned")
     # A year of history, and today's scores computed by the nightly service.
     assert HealthScore.objects.count() == accounts * 365 + live.count()
-    assert HealthScore.objects.filter(day=timezone.localdate()).count() == live.count()
+    assert HealthScore.objects.filter(day=business_date()).count() == live.count()
     per_account = Stakeholder.objects.values("account").distinct().count()
     assert per_account == accounts
     assert (
@@ -124,7 +124,7 @@ def test_seed_demo_large_loads_the_exact_counts_and_leaves_the_schema_as_it_was(
     # What the nightly jobs leave: latest score on the account, tiers, portfolio aggregates.
     assert not live.filter(health_score__isnull=True).exists()
     assert not live.filter(pareto_class="").exists()
-    assert not Account.objects.exclude(revenue_as_of=timezone.localdate()).exists()
+    assert not Account.objects.exclude(revenue_as_of=business_date()).exists()
     # Loaded with triggers off, each account carries its tier's rank as the triggers would set.
     assert Account.objects.exclude(tier=None).exists()
     assert not Account.objects.exclude(tier=None).exclude(tier_rank=F("tier__rank")).exists()

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Account, ExchangeRate, HealthMonth, HealthScore, Tier
 from accounts.services import account_revenue_refresh, scoring_defaults_ensure
 from activities.models import QBR
+from kam.dates import business_date
 from tests.factories import AccountFactory, CommitmentFactory, RevenueRecordFactory
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
 
@@ -32,7 +33,7 @@ def build_portfolio(*, kam_user, outsider, team_member, leader) -> dict:
     tiers = {tier.key: tier for tier in Tier.objects.all()}
     Tier.objects.filter(key="key").update(max_accounts_per_kam=1)
     now = timezone.now()
-    today = timezone.localdate()
+    today = business_date()
     assert today == TODAY
 
     def account(name, **fields):

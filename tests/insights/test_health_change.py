@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import HealthScore
 from accounts.services import scoring_defaults_ensure
 from insights import services as insights_services
+from kam.dates import business_date
 
 REPAIR = importlib.import_module("accounts.migrations.0021_health_previous_score_repair").REPAIR
 
@@ -37,7 +37,7 @@ def test_scoring_a_day_moves_the_next_scored_days_previous_score(account, now, s
     """A day scored again (a backfill with today's data) changes the score the next scored day
     counts its change from. The recompute button scores the user's today: west of the business
     time zone that can be the day before one the nightly run has already scored."""
-    today = timezone.localdate()
+    today = business_date()
     day = today + timedelta(days=scored)
     # Stored as the nightly runs wrote them: 56, then 80 counted from 56.
     _score(account, day, 56)
@@ -51,7 +51,7 @@ def test_scoring_a_day_moves_the_next_scored_days_previous_score(account, now, s
 
 
 def test_the_repair_migration_puts_each_previous_score_in_step_with_the_history(account, now):
-    today = timezone.localdate()
+    today = business_date()
     _score(account, today - timedelta(days=9), 40)
     _score(account, today - timedelta(days=2), 57, previous=38)  # stale: the row before is 40
     latest = _score(account, today, 80, previous=56)  # the issue's "+24" from 57
@@ -68,7 +68,7 @@ def test_the_repair_migration_puts_each_previous_score_in_step_with_the_history(
 def test_the_card_and_the_api_show_the_change_between_the_two_figures_shown(
     client_for, kam_user, account, now
 ):
-    today = timezone.localdate()
+    today = business_date()
     _score(account, today - timedelta(days=1), 57)
     _score(account, today, 80, previous=57)
     client = client_for(kam_user)

@@ -14,6 +14,7 @@ from activities.models import Notification
 from activities.selectors import notification_groups
 from activities.services import notifications_mark_read, notifications_send
 from insights import services as insights_services
+from kam.dates import business_date
 from tests.factories import AccountFactory
 
 Kind = Notification.Kind
@@ -36,7 +37,7 @@ def _config(band: str) -> ScoringConfig:
 
 def _score(account, band: str, day=None) -> HealthScore:
     """Score `account` for `day` (today by default) so that it lands in `band`."""
-    day = day or timezone.localdate()
+    day = day or business_date()
     insights_services.health_recompute(account_ids=[account.pk], day=day, config=_config(band))
     score = HealthScore.objects.get(account=account, day=day)
     assert score.band == band
@@ -58,7 +59,7 @@ def _stored(account, day, band: str, score: int) -> None:
 
 @pytest.fixture
 def yesterday():
-    return timezone.localdate() - timedelta(days=1)
+    return business_date() - timedelta(days=1)
 
 
 def test_two_runs_of_the_job_leave_one_drop_notice(account, kam_user, yesterday):
@@ -158,7 +159,7 @@ def _notice(user, account, day, **params):
 def test_the_same_subject_is_notified_once_while_unread_and_again_once_read(
     account, kam_user, yesterday
 ):
-    today = timezone.localdate()
+    today = business_date()
     notifications_send(notices=[_notice(kam_user, account, yesterday, to="watch", score=69)])
     notifications_send(notices=[_notice(kam_user, account, today, to="at_risk", score=35)])
     (notice,) = Notification.objects.all()
@@ -174,7 +175,7 @@ def test_the_same_subject_is_notified_once_while_unread_and_again_once_read(
 
 
 def test_the_list_groups_a_runs_notices_by_kind_then_account(client_for, kam_user, account):
-    today = timezone.localdate()
+    today = business_date()
     others = [AccountFactory(name=f"Client {n:02}", owner=kam_user) for n in range(12)]
     for n, other in enumerate(others):
         Notification.objects.create(

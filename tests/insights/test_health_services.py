@@ -17,6 +17,7 @@ from activities.models import Notification
 from activities.services import NextStep, interaction_log
 from insights import services as insights_services
 from insights.health_inputs import health_inputs, tier_inputs
+from kam.dates import business_date
 from tests.database import row_versions
 from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
 
@@ -24,7 +25,7 @@ from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFac
 @pytest.fixture
 def portfolio(kam_user):
     """Three accounts with very different revenue, one well looked after."""
-    today = timezone.localdate()
+    today = business_date()
     big = AccountFactory(name="Big", owner=kam_user, renewal_date=today + timedelta(days=200))
     mid = AccountFactory(name="Mid", owner=kam_user)
     small = AccountFactory(name="Small", owner=kam_user)
@@ -111,7 +112,7 @@ def test_an_override_needs_a_reason(portfolio, leader):
 
 def test_health_recompute_twice_leaves_one_score_per_account_per_day(portfolio):
     insights_services.tiers_recompute()
-    today = timezone.localdate()
+    today = business_date()
     assert insights_services.health_recompute_all(day=today) == 3
     first = {s.account_id: s.pk for s in HealthScore.objects.all()}
     call_command("recompute_health")
@@ -128,7 +129,7 @@ def test_threads_share_the_chunks_and_score_as_one_thread_does(portfolio, monkey
         functools.partial(insights_services.account_id_chunks, chunk_size=1),
     )
     insights_services.tiers_recompute()
-    today = timezone.localdate()
+    today = business_date()
     assert insights_services.health_recompute_all(day=today, threads=2) == 3
     threaded = set(HealthScore.objects.filter(day=today).values_list("pk", "account_id", "score"))
     assert len(threaded) == 3
@@ -139,7 +140,7 @@ def test_threads_share_the_chunks_and_score_as_one_thread_does(portfolio, monkey
 def test_the_score_stores_its_explanation_and_config_version(portfolio):
     big, *_ = portfolio
     insights_services.tiers_recompute()
-    insights_services.health_recompute_all(day=timezone.localdate(), account_id=big.pk)
+    insights_services.health_recompute_all(day=business_date(), account_id=big.pk)
     score = HealthScore.objects.get(account=big)
     assert score.config == scoring_defaults_ensure()
     codes = {c["key"]: c["reason"]["code"] for c in score.components}
@@ -151,8 +152,8 @@ def test_the_score_stores_its_explanation_and_config_version(portfolio):
 
 def test_a_future_date_is_refused(portfolio):
     with pytest.raises(ValidationError):
-        insights_services.health_recompute_all(day=timezone.localdate() + timedelta(days=1))
-    future = (timezone.localdate() + timedelta(days=1)).isoformat()
+        insights_services.health_recompute_all(day=business_date() + timedelta(days=1))
+    future = (business_date() + timedelta(days=1)).isoformat()
     with pytest.raises(CommandError, match="future"):
         call_command("recompute_health", "--date", future)
 
@@ -160,7 +161,7 @@ def test_a_future_date_is_refused(portfolio):
 def test_dropping_a_band_notifies_the_owner_once(portfolio, kam_user):
     big, *_ = portfolio
     insights_services.tiers_recompute()
-    today = timezone.localdate()
+    today = business_date()
     HealthScore.objects.create(
         account=big,
         day=today - timedelta(days=1),
@@ -250,7 +251,7 @@ def test_a_health_chunk_runs_through_a_real_worker(celery_worker_process, portfo
 
     insights_services.tiers_recompute()
     ids = [account.pk for account in portfolio]
-    day = timezone.localdate().isoformat()
+    day = business_date().isoformat()
     result = health_chunk.apply_async(args=[ids, day], queue=celery_worker_process)
     assert result.get(timeout=60) == 3
     assert HealthScore.objects.filter(account_id__in=ids).count() == 3
@@ -264,7 +265,7 @@ def test_open_high_severity_risks_on_the_active_plan_lower_the_risk_component(po
     RiskFactory(plan=plan, severity=5)
     RiskFactory(plan=plan, severity=2)
     AccountPlanFactory(account=mid)
-    insights_services.health_recompute_all(day=timezone.localdate())
+    insights_services.health_recompute_all(day=business_date())
     risks = {
         score.account_id: next(c for c in score.components if c["key"] == "risks")
         for score in HealthScore.objects.all()
@@ -280,7 +281,7 @@ def test_an_overdue_qbr_lowers_the_qbr_component_and_holding_one_restores_it(por
 
     big, *_ = portfolio
     insights_services.tiers_recompute()
-    today = timezone.localdate()
+    today = business_date()
     Account.objects.filter(pk=big.pk).update(contract_start=today - timedelta(days=400))
     insights_services.health_recompute_all(day=today, account_id=big.pk)
     qbr = next(c for c in HealthScore.objects.get(account=big).components if c["key"] == "qbr")
@@ -293,7 +294,7 @@ def test_an_overdue_qbr_lowers_the_qbr_component_and_holding_one_restores_it(por
 
 
 def test_tiers_look_at_the_last_year_or_at_the_last_day_with_revenue_if_it_is_older(kam_user):
-    today = timezone.localdate()
+    today = business_date()
     account = AccountFactory(owner=kam_user)
     assert insights_services.tiering_day(today) == today  # no revenue at all
     old = RevenueRecordFactory(account=account, booked_on=today - timedelta(days=800))
@@ -306,7 +307,7 @@ def test_tiers_look_at_the_last_year_or_at_the_last_day_with_revenue_if_it_is_ol
 def test_health_inputs_take_nine_queries_and_tier_inputs_three(
     portfolio, django_assert_num_queries
 ):
-    today = timezone.localdate()
+    today = business_date()
     ids = [account.pk for account in portfolio]
     # 1 accounts, 2 touches, 3 stakeholder coverage, 4 satisfaction, 5 revenue windows,
     # 6 commitments, 7 open high risks, 8 last QBR held, 9 client requests' SLA compliance

@@ -2,11 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Account, HealthScore, SatisfactionEntry, ScoringConfig, Tier
 from accounts.services import REQUEST_DEADLINES_TASK, scoring_defaults_ensure
 from insights import services as insights_services
+from kam.dates import business_date
 from kam.models import OutboxTask
 from tests.factories import AccountFactory, RevenueRecordFactory
 
@@ -108,14 +108,14 @@ def test_a_stale_configuration_form_is_refused_with_a_message(client_for, admin_
 def test_recompute_now_scores_the_account(client_for, kam_user, account):
     response = client_for(kam_user).post(reverse("health_recompute", args=[account.pk]))
     assert response.status_code == 302
-    assert HealthScore.objects.filter(account=account, day=timezone.localdate()).count() == 1
+    assert HealthScore.objects.filter(account=account, day=business_date()).count() == 1
     page = client_for(kam_user).get(reverse("account_detail", args=[account.pk]))
     assert "Engagement recency" in page.content.decode()
 
 
 def test_satisfaction_answer_is_saved_and_a_bad_one_is_refused(client_for, kam_user, account):
     client = client_for(kam_user)
-    today = timezone.localdate().isoformat()
+    today = business_date().isoformat()
     url = reverse("satisfaction_create", args=[account.pk])
     client.post(url, {"kind": "csat", "score": 9, "recorded_on": today})
     assert SatisfactionEntry.objects.count() == 0

@@ -30,6 +30,7 @@ from accounts.services import (
 )
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.selectors import account_sorting
+from kam.dates import business_date
 from kam.models import AuditEvent, Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
@@ -529,7 +530,7 @@ def test_each_row_draws_its_columns_escaped_with_the_touch_rule(client_for, kam_
     Pareto class beside the tier when its own column is hidden."""
     from django.utils import timezone
 
-    today = timezone.localdate()
+    today = business_date()
     fresh = AccountFactory(name="Fresh & <Co>", owner=kam_user, last_touch_at=timezone.now())
     stale = AccountFactory(
         name="Stale", owner=kam_user, last_touch_at=timezone.now().replace(year=2020)

@@ -3,12 +3,12 @@ firings; bad input is refused naming the field; everyone else gets 403."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Account, Tier
 from accounts.services import scoring_defaults_ensure
 from activities.models import Playbook, PlaybookFiring, StepOwner
 from insights.playbooks import StepSpec, playbook_defaults_ensure, playbook_save, playbooks_evaluate
+from kam.dates import business_date
 from kam.models import AuditEvent
 from tests.factories import AccountFactory
 
@@ -130,7 +130,7 @@ def test_an_admin_edits_disables_and_sees_the_recent_firings(client_for, admin_u
     )
     account = AccountFactory(name="Falling Corp")
     Account.objects.filter(pk=account.pk).update(health_band="at_risk")
-    playbooks_evaluate(today=timezone.localdate())
+    playbooks_evaluate(today=business_date())
     client = client_for(admin_user)
 
     page = client.get(reverse("playbook_edit", args=[playbook.pk]))

@@ -34,6 +34,7 @@ from insights.playbooks import (
     playbooks_evaluate,
 )
 from insights.services import health_recompute
+from kam.dates import business_date
 from kam.models import AuditEvent, OutboxTask, Role
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
@@ -67,7 +68,7 @@ def make_playbook(trigger, *, band="", days=None, tiers=None, steps=None, actor=
 
 
 def evaluate(**kwargs):
-    return playbooks_evaluate(today=timezone.localdate(), **kwargs)
+    return playbooks_evaluate(today=business_date(), **kwargs)
 
 
 def open_firings(account):
@@ -89,7 +90,7 @@ def _champion_leaves(account, round_):
     if round_ == 0:
         StakeholderFactory(account=account, buying_role="champion", name="First champion")
     account.stakeholders.filter(buying_role="champion", left_on__isnull=True).update(
-        left_on=timezone.localdate()
+        left_on=business_date()
     )
 
 
@@ -100,7 +101,7 @@ def _champion_named(account, round_):
 def _renews_in(days):
     def apply(account, round_):
         Account.objects.filter(pk=account.pk).update(
-            renewal_date=timezone.localdate() + timedelta(days=days)
+            renewal_date=business_date() + timedelta(days=days)
         )
 
     return apply
@@ -131,7 +132,7 @@ def _nps(score):
             account=account,
             kind="nps",
             score=score,
-            recorded_on=timezone.localdate() - timedelta(days=10 - round_),  # newest last
+            recorded_on=business_date() - timedelta(days=10 - round_),  # newest last
         )
 
     return apply
@@ -280,7 +281,7 @@ def test_each_step_becomes_an_item_with_the_owner_its_role_names(only_ours, now,
     Account.objects.update(health_band="at_risk")
 
     assert evaluate()["items"] == 6
-    today = timezone.localdate()
+    today = business_date()
     items = {c.title: c for c in Commitment.objects.filter(account=managed)}
     assert items["Owner step"].owner_user == kam_user
     assert items["Owner step"].due_date == today + timedelta(days=2)
@@ -336,7 +337,7 @@ def test_the_default_champion_departure_fires_when_a_champion_is_marked_as_left(
     )
     OutboxTask.objects.all().delete()
     account_services.stakeholder_mark_left(
-        stakeholder=champion, left_on=timezone.localdate(), actor=kam_user
+        stakeholder=champion, left_on=business_date(), actor=kam_user
     )
     queued = OutboxTask.objects.get(task=TASK)
     assert queued.args == [[account.pk]]
@@ -354,7 +355,7 @@ def test_the_default_champion_departure_fires_when_a_champion_is_marked_as_left(
             "Ligação do líder com o patrocinador executivo",
         ]
     )
-    assert firing.items.get(due_date=timezone.localdate() + timedelta(days=10)).owner_user == leader
+    assert firing.items.get(due_date=business_date() + timedelta(days=10)).owner_user == leader
 
 
 # --- once: reruns and two workers at once ---------------------------------------------------
@@ -421,11 +422,11 @@ def test_the_services_that_record_an_event_queue_the_evaluation(now, account, ka
     person = account_services.stakeholder_create(account=account, actor=kam_user, name="Pia")
     assert queued() == [[account.pk]]
     account_services.stakeholder_mark_left(
-        stakeholder=person, left_on=timezone.localdate(), actor=kam_user
+        stakeholder=person, left_on=business_date(), actor=kam_user
     )
     assert queued() == [[account.pk]]
     account_services.satisfaction_record(
-        account=account, actor=kam_user, kind="nps", score=3, recorded_on=timezone.localdate()
+        account=account, actor=kam_user, kind="nps", score=3, recorded_on=business_date()
     )
     assert queued() == [[account.pk]]
     account_services.account_update(
@@ -438,10 +439,10 @@ def test_the_services_that_record_an_event_queue_the_evaluation(now, account, ka
 
 def test_a_band_change_from_the_health_job_queues_the_evaluation(now, account):
     OutboxTask.objects.all().delete()
-    health_recompute(account_ids=[account.pk], day=timezone.localdate())
+    health_recompute(account_ids=[account.pk], day=business_date())
     assert OutboxTask.objects.filter(task=TASK, args=[[account.pk]]).exists()
     OutboxTask.objects.all().delete()
-    health_recompute(account_ids=[account.pk], day=timezone.localdate())  # same band again
+    health_recompute(account_ids=[account.pk], day=business_date())  # same band again
     assert not OutboxTask.objects.filter(task=TASK).exists()
 
 
@@ -460,7 +461,7 @@ def test_the_task_evaluates_only_the_accounts_it_is_given(only_ours, now):
 def _queries_for(count: int) -> int:
     Account.objects.all().delete()
     accounts = AccountFactory.create_batch(count)
-    Account.objects.update(health_band="at_risk", renewal_date=timezone.localdate())
+    Account.objects.update(health_band="at_risk", renewal_date=business_date())
     evaluate()  # every episode open: the run measured opens nothing and clears two
     Account.objects.filter(pk__in=[a.pk for a in accounts[:2]]).update(health_band="healthy")
     with CaptureQueriesContext(connection) as queries:

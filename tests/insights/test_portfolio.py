@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.http import QueryDict
-from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +22,7 @@ from insights.portfolio import (
     portfolio_summary,
 )
 from insights.services import health_months_rebuild, health_recompute
+from kam.dates import business_date
 from plans.selectors import open_opportunities
 from tests.factories import AccountFactory, RevenueRecordFactory
 from tests.insights.portfolio_data import build_portfolio
@@ -267,7 +267,7 @@ def test_revenue_refresh_copies_both_windows_and_clears_old_ones(now, kam_user):
 
 def test_health_recompute_keeps_each_months_latest_score(now, kam_user):
     account = AccountFactory(owner=kam_user)
-    today = timezone.localdate()
+    today = business_date()
     health_recompute(account_ids=[account.pk], day=today)
     row = HealthMonth.objects.get(account=account)
     assert (row.month, row.day) == (date(2026, 3, 1), today)

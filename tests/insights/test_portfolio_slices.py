@@ -26,15 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.currency import rates_on
-from accounts.models import (
-    Account,
-    AccountStatus,
-    ExchangeRate,
-    HealthBand,
-    HealthMonth,
-    Tier,
-    business_date,
-)
+from accounts.models import Account, AccountStatus, ExchangeRate, HealthBand, HealthMonth, Tier
 from accounts.selectors import LIVE, accounts_for_user, current_config
 from accounts.services import scoring_defaults_ensure
 from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
@@ -74,6 +66,7 @@ from insights.portfolio_slices import (
 )
 from insights.selectors import account_list_count_stored, account_list_rows
 from insights.sla import sla_breakdown, sla_day_bounds
+from kam.dates import business_date
 from kam.models import Role
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities, open_pipeline_q

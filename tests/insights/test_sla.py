@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import weasyprint
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +30,7 @@ from insights.sla import (
     sla_compliance_by_tier,
     sla_compliance_windows,
 )
+from kam.dates import business_date
 from kam.models import Role
 from tests.factories import AccountFactory, UserFactory
 from tests.insights.sla_data import make_request
@@ -269,7 +270,7 @@ def test_breached_requests_since_a_moment(account):
 def test_health_recompute_scores_the_sla_component_and_explains_it(account, now):
     scoring_defaults_ensure()
     other = AccountFactory(owner=account.owner)
-    today = timezone.localdate()
+    today = business_date()
     # Both clocks met; both missed (answered late, still unresolved past 24 h); and one outside
     # the 90 days that does not count.
     make_request(

@@ -42,6 +42,7 @@ from api.services import api_token_create
 from capture.models import InboundMessage
 from dataio.services import import_job_create
 from insights.playbooks import StepSpec, playbook_save
+from kam.dates import business_date
 from kam.models import Role
 from plans import services as plan_services
 from plans.models import AccountPlan, Objective
@@ -381,11 +382,11 @@ def scene(account, kam_user, leader, now):
     qbr = activity_services.qbr_schedule(
         account=account,
         actor=kam_user,
-        scheduled_on=timezone.localdate() + timedelta(days=7),
+        scheduled_on=business_date() + timedelta(days=7),
         stakeholders=[stakeholder],
         agenda="Review the year",
     )
-    commitment = CommitmentFactory(account=account, due_date=timezone.localdate())
+    commitment = CommitmentFactory(account=account, due_date=business_date())
     config = scoring_defaults_ensure()
     tier = Tier.objects.order_by("rank").first()
     working_calendar = WorkingCalendar.objects.create(
@@ -403,7 +404,7 @@ def scene(account, kam_user, leader, now):
         opportunity=OpportunityFactory(plan=plan),
         action=ActionFactory(plan=plan),
         health_score=HealthScore.objects.create(
-            account=account, day=timezone.localdate(), score=70, band="healthy",
+            account=account, day=business_date(), score=70, band="healthy",
             components=[], config=config,
         ),
         tier_change=TierChange.objects.create(

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, Tier
 from accounts.services import scoring_defaults_ensure
 from insights import services as insights_services
+from kam.dates import business_date
 from kam.models import AuditEvent
 from plans import services as plan_services
 from tests.factories import AccountFactory, RevenueRecordFactory, UserFactory
@@ -143,7 +143,7 @@ def test_plan_changes_are_recorded_under_their_plan(account, kam_user, now):
 
 @pytest.fixture
 def two_tiers(kam_user):
-    today = timezone.localdate()
+    today = business_date()
     big = AccountFactory(name="Big", owner=kam_user)
     small = AccountFactory(name="Small", owner=kam_user)
     for account, amount in ((big, 900_000), (small, 10_000)):

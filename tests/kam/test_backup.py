@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from activities import services as activity_services
 from insights import services as insights_services
+from kam.dates import business_date
 from plans import services as plan_services
 from tests.conftest import _database_url
 from tests.database import connect
@@ -83,7 +84,7 @@ def seeded(transactional_db, kam_user, team_member, now):
         plan=plan, actor=kam_user, description="Grow", metric="BRL", baseline=1, target=2
     )
     insights_services.tiers_recompute()
-    insights_services.health_recompute_all(day=timezone.localdate())
+    insights_services.health_recompute_all(day=business_date())
     return account
 
 

@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -19,7 +18,7 @@ from accounts.models import Account
 from activities.models import QBR, Commitment
 from activities.services import calendar_token_regenerate, qbr_schedule
 from insights.services import health_recompute_all
-from kam.dates import EARLIEST, LATEST, date_in_range, datetime_in_range
+from kam.dates import EARLIEST, LATEST, business_date, date_in_range, datetime_in_range
 from plans.models import AccountPlan
 from tests.factories import CommitmentFactory
 
@@ -194,7 +193,7 @@ def test_the_last_day_allowed_breaks_no_page_feed_or_job(client, client_for, kam
     qbr_schedule(account=account, actor=kam_user, scheduled_on=LATEST)
     token = calendar_token_regenerate(user=kam_user)
 
-    assert health_recompute_all(day=timezone.localdate()) >= 1
+    assert health_recompute_all(day=business_date()) >= 1
     feed = client.get(reverse("calendar_feed", args=[token.token]))
     assert feed.status_code == 200
     assert b"Far away" in feed.content
@@ -225,4 +224,4 @@ def test_a_moment_anywhere_in_the_calendar_is_in_range_or_refused(moment, offset
     except ValidationError as refused:
         assert refused.code == "date_out_of_range"
     else:
-        assert EARLIEST <= timezone.localdate(moment) <= LATEST
+        assert EARLIEST <= business_date(moment) <= LATEST

@@ -29,6 +29,7 @@ from accounts.models import Account, HealthScore, TimelineEntry
 from accounts.services import scoring_defaults_ensure
 from activities.models import Interaction
 from kam.celery import app as celery_app
+from kam.dates import business_date
 from kam.models import OutboxTask, Role
 from kam.outbox import outbox_drain
 from plans import services as plan_services
@@ -150,7 +151,7 @@ def test_a_worker_killed_mid_recompute_then_a_rerun_leaves_one_score_per_account
     scoring_defaults_ensure()
     ids = _accounts(60, owner)
     chunks = [ids[i : i + 10] for i in range(0, 60, 10)]
-    today = timezone.localdate().isoformat()
+    today = business_date().isoformat()
 
     # Hold a lock on the third chunk's accounts: the worker scores chunks 1 and 2, then blocks
     # inside chunk 3's transaction (its scores written, not committed) until it is killed.
@@ -273,7 +274,7 @@ def test_with_redis_down_pages_render_logs_are_kept_and_the_work_runs_when_it_is
             queue=settings.CELERY_TASK_DEFAULT_QUEUE, ignore_result=True,
         )  # fmt: skip
     score = _wait_until(lambda: HealthScore.objects.filter(account=account).first())
-    assert score.day == timezone.localdate()
+    assert score.day == business_date()
     pending.refresh_from_db()
     assert pending.sent_at is not None
     assert pending.attempts == 3  # after the commit, the drain while down, the drain now

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
+from kam.dates import business_date
 from kam.models import User, user_choices
 from kam.templatetags.kam_tags import money, money_whole
 from tests.factories import RevenueRecordFactory, UserFactory
@@ -84,7 +85,7 @@ def test_the_account_page_shows_money_and_dates_in_the_readers_format(
     kam_user.save()
     account.renewal_date = date(2026, 11, 23)
     account.save()
-    RevenueRecordFactory(account=account, booked_on=timezone.localdate(), amount=Decimal("1234.56"))
+    RevenueRecordFactory(account=account, booked_on=business_date(), amount=Decimal("1234.56"))
     page = client_for(kam_user).get(reverse("account_detail", args=[account.pk])).content.decode()
     assert revenue in page  # last 12 months and lifetime
     assert renewal in page

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.currency import rates_on
 from accounts.selectors import account_owners_for_user
 from insights.selectors import ACCOUNT_SORT_KEYS, REVENUE, account_list_rows
+from kam.dates import business_date
 from kam.pagination import DeferredJoinPaginator
 from tests.factories import AccountFactory
 
@@ -21,7 +22,7 @@ def accounts(kam_user, team_member):
                 name=f"Account {n % 7}",  # ties, broken by id
                 owner=kam_user if n % 3 else team_member,
                 last_touch_at=None if n % 5 == 0 else now - timedelta(days=n % 4),
-                renewal_date=None if n % 4 == 0 else timezone.localdate() + timedelta(days=n % 6),
+                renewal_date=None if n % 4 == 0 else business_date() + timedelta(days=n % 6),
                 health_score=None if n % 6 == 0 else n % 5 * 20,
                 status="at_risk" if n % 2 else "active",
                 revenue_last_12m=n % 3 * 1000,
@@ -36,7 +37,7 @@ def accounts(kam_user, team_member):
 def test_deferred_join_pages_match_plain_pagination_for_every_sort(
     leader, accounts, key, direction
 ):
-    rows = account_list_rows(leader, sort=direction + key, rates=rates_on(timezone.localdate()))
+    rows = account_list_rows(leader, sort=direction + key, rates=rates_on(business_date()))
     plain, deferred = Paginator(rows, 5, orphans=1), DeferredJoinPaginator(rows, 5, orphans=1)
     assert deferred.num_pages == plain.num_pages == 4
     for number in plain.page_range:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from activities import services as activity_services
+from kam.dates import business_date
 from plans import services as plan_services
 from tests.factories import PASSWORD, StakeholderFactory, UserFactory
 
@@ -276,7 +277,7 @@ def test_a_form_body_over_the_limit_is_refused(client_for, kam_user, settings):
 def test_script_posted_through_the_quick_log_comes_back_escaped(client_for, account, kam_user, now):
     stakeholder = StakeholderFactory(account=account, name="Carla Chefe")
     client = client_for(kam_user)
-    due = (timezone.localdate() + timedelta(days=3)).isoformat()
+    due = (business_date() + timedelta(days=3)).isoformat()
     response = client.post(
         reverse("interaction_create", args=[account.pk]),
         {

@@ -3,6 +3,7 @@ QBR prep pack and the health score rely on."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from plans import services
+from plans.models import AccountPlan
 from plans.selectors import (
     account_stale_plan,
     get_plan_for_user,
@@ -93,6 +95,21 @@ def test_stale_plans_lists_active_plans_not_reviewed_for_90_days(kam_user, now):
         # The account page's banner reads the same rule, one account at a time.
         assert account_stale_plan(plan.account, TODAY) == (plan if plan in result else None)
     assert account_stale_plan(draft.account, TODAY) is None
+
+
+def test_a_plan_reviewed_late_in_the_evening_is_stale_on_the_same_day_on_every_page(plan):
+    """Plan.reviewed_on (the plan page) and stale_plans (the lists, the account banner) count
+    from the same day: the review at 22:30 in São Paulo, 10:30 the next day in Tokyo."""
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    reviewed = datetime(2026, 3, 10, 22, 30, tzinfo=sao_paulo)
+    AccountPlan.objects.filter(pk=plan.pk).update(last_reviewed_at=reviewed)
+    plan.refresh_from_db()
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert plan.reviewed_on() == TODAY
+        for days in (89, 90, 91):
+            today = TODAY + timedelta(days=days)
+            listed = stale_plans(Account.objects.all(), today).filter(pk=plan.pk).exists()
+            assert plan.is_stale(today) is listed is (days >= 90), days
 
 
 def test_stale_plans_only_covers_the_accounts_given(kam_user, now):

@@ -1,9 +1,9 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from activities.reminders import reminders_send
+from kam.dates import business_date
 
 
 class Command(BaseCommand):
@@ -15,6 +15,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, day=None, **options):
-        sent = reminders_send(today=day or timezone.localdate())
+        sent = reminders_send(today=day or business_date())
         for kind, count in sent.items():
             self.stdout.write(f"{kind}: {count}")

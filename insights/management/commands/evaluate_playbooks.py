@@ -2,9 +2,9 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from insights.playbooks import playbooks_evaluate
+from kam.dates import business_date
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="Evaluate as of this day (YYYY-MM-DD); default today.")
 
     def handle(self, *args, **options):
-        today = timezone.localdate()
+        today = business_date()
         if options.get("date"):
             try:
                 today = date.fromisoformat(options["date"])

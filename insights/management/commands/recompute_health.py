@@ -2,9 +2,9 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from insights.services import HEALTH_THREADS, health_recompute_all
+from kam.dates import business_date
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            day = date.fromisoformat(options["date"]) if options["date"] else timezone.localdate()
+            day = date.fromisoformat(options["date"]) if options["date"] else business_date()
         except ValueError as error:
             raise CommandError(f"--date: expected YYYY-MM-DD, got {options['date']!r}") from error
         try:

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from accounts.services import account_revenue_refresh
 from insights.services import health_months_rebuild
+from kam.dates import business_date
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--health-months", action="store_true")
 
     def handle(self, *args, health_months: bool = False, **options):
-        day = timezone.localdate()
+        day = business_date()
         changed = account_revenue_refresh(day=day)
         self.stdout.write(f"Revenue windows as of {day}: {changed} accounts' windows changed.")
         if health_months:

@@ -1,8 +1,8 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from kam.dates import business_date
 from kam.retention import retention_apply
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             today = date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError as error:
             raise CommandError(f"--today: {error}") from error
-        done = retention_apply(today=today or timezone.localdate())
+        done = retention_apply(today=today or business_date())
         if not done:
             self.stdout.write("No retention limit is set.")
         for kind, rows in done.items():
