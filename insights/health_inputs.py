@@ -72,7 +72,9 @@ def end_of_day(day: date) -> datetime:
 
 
 def account_rows(account_ids: list[int]) -> dict[int, tuple]:
-    """(status, renewal date, contract start, created at, the tier's touch and QBR cadences)."""
+    """(status, renewal date, contract start, created at, the tier's touch and QBR cadences,
+    owner, stored health band): the last two for the scoring's notices and playbook check, so
+    the chunk's accounts are read once."""
     return {
         row[0]: row[1:]
         for row in Account.objects.filter(InArray(F("pk"), account_ids)).values_list(
@@ -83,6 +85,8 @@ def account_rows(account_ids: list[int]) -> dict[int, tuple]:
             "created_at",
             "tier__touch_cadence_days",
             "tier__qbr_cadence_days",
+            "owner_id",
+            "health_band",
         )
     }
 
@@ -221,11 +225,14 @@ NO_REVENUE = (ZERO, ZERO)
 NO_COMMITMENTS = (0, 0)
 
 
-def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
+def health_inputs(
+    account_ids: list[int], day: date, accounts: dict[int, tuple] | None = None
+) -> dict[int, HealthInputs]:
     """Inputs as of the end of `day`, in nine queries for any number of accounts (one per
     function above, plus the open high-severity risks on the active plan, read as they are
-    now: plans keep no per-day risk history; accounts without a plan are absent)."""
-    accounts = account_rows(account_ids)
+    now: plans keep no per-day risk history; accounts without a plan are absent). `accounts`:
+    the chunk's account_rows when the caller has read them already."""
+    accounts = account_rows(account_ids) if accounts is None else accounts
     touches = touch_inputs(account_ids, day)
     people = coverage_inputs(account_ids, day)
     satisfaction = satisfaction_inputs(account_ids, day)
@@ -242,6 +249,8 @@ def health_inputs(account_ids: list[int], day: date) -> dict[int, HealthInputs]:
         created_at,
         touch_cadence,
         qbr_cadence,
+        _owner,
+        _band,
     ) in accounts.items():
         last, sentiment, interactions = touches.get(pk, NO_TOUCH)
         active, engaged, held, gone = people.get(pk, NO_PEOPLE)

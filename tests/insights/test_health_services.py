@@ -320,3 +320,18 @@ def test_health_inputs_take_nine_queries_and_tier_inputs_three(
     # 1 revenue windows, 2 latest ratings, 3 live accounts
     with django_assert_num_queries(3):
         assert len(tier_inputs(today)) == 3
+
+
+def test_scoring_a_chunk_takes_the_same_statements_for_one_account_or_many(
+    portfolio, django_assert_num_queries
+):
+    """health_recompute's statements do not grow with the chunk: its savepoint and release,
+    the inputs' nine (the accounts read once), the previous scores, the scores' upsert, the
+    next scored day's previous score, the month rows, the open health notices, the notices'
+    savepoint and release, the account rows, and the playbook check queued in the outbox (the
+    bands moved: first scores)."""
+    today, config = business_date(), scoring_defaults_ensure()
+    first, *others = (account.pk for account in portfolio)
+    for chunk in ([first], others):
+        with django_assert_num_queries(20):
+            insights_services.health_recompute(account_ids=chunk, day=today, config=config)
