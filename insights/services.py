@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
-import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Func, JSONField, OuterRef, Subquery, Value
@@ -37,7 +36,7 @@ from insights.health_inputs import (
 )
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
-from kam.bulk import rows_updated
+from kam.bulk import documents, rows_updated, typed_rows
 from kam.dates import business_date
 from kam.lookups import InArray
 from kam.models import AuditEvent
@@ -226,22 +225,24 @@ def _json_path_array(field: str, path: str) -> Func:
 
 def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -> None:
     """Insert the chunk's scores, or update them in place on a rerun (what
-    bulk_create(update_conflicts=True) on (account, day) does), sending the rows as one JSON
-    document instead of building a model instance and ten parameters per row. orjson writes
-    it: the standard library's json.dumps took as long as scoring the accounts (18 ms a
-    chunk of 1,000 against 3, bench/README.md, "Nightly health at 100,000 accounts"; orjson
+    bulk_create(update_conflicts=True) on (account, day) does), sending each row as a JSON
+    document (kam.bulk) instead of building a model instance and ten parameters per row. orjson
+    writes them: the standard library's json.dumps took as long as scoring the accounts (18 ms
+    a chunk of 1,000 against 3, bench/README.md, "Nightly health at 100,000 accounts"; orjson
     given the ComponentScore dataclasses instead of their dicts was no faster)."""
+    record = (
+        "account_id bigint, score smallint, band varchar, components jsonb,"
+        " previous_score smallint, movers jsonb"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO accounts_healthscore
                 (account_id, day, score, band, components, previous_score, movers, config_id,
                  computed_at)
             SELECT r.account_id, %(day)s, r.score, r.band, r.components, r.previous_score,
                    r.movers, %(config)s, %(computed_at)s
-            FROM jsonb_to_recordset(%(rows)s::jsonb) AS r (
-                account_id bigint, score smallint, band varchar, components jsonb,
-                previous_score smallint, movers jsonb)
+            FROM {typed_rows(record, "%(rows)s")}
             ON CONFLICT (account_id, day) DO UPDATE SET
                 score = EXCLUDED.score,
                 band = EXCLUDED.band,
@@ -250,12 +251,12 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
                 movers = EXCLUDED.movers,
                 config_id = EXCLUDED.config_id,
                 computed_at = EXCLUDED.computed_at
-            """,
+            """,  # noqa: S608 - the FROM items are kam.bulk's, values as parameters  # nosec B608
             {
                 "day": day,
                 "config": config.pk,
                 "computed_at": computed_at,
-                "rows": orjson.dumps(rows).decode(),
+                "rows": documents(rows),
             },
         )
 
