@@ -413,6 +413,7 @@ class Account(models.Model):
         verbose_name=_("owner KAM"),
         on_delete=models.PROTECT,
         related_name="owned_accounts",
+        db_index=False,
     )
     team = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -439,6 +440,7 @@ class Account(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="accounts",
+        db_index=False,
     )
     # The tier's rank, copied by database triggers (migration 0042) whenever the account's tier
     # or a tier's rank changes, so the list sorted by tier reads account_tier_rank_idx in
@@ -914,7 +916,9 @@ class RevenueRecord(models.Model):
         ORDER = "order", _("Order")
         INVOICE = "invoice", _("Invoice")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue_records")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="revenue_records", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INVOICE)
     booked_on = models.DateField(_("date"), validators=[date_in_range])
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
@@ -989,7 +993,9 @@ class RatingCriterion(models.TextChoices):
 class QualitativeRating(models.Model):
     """A KAM's 1–5 judgement on one criterion. Every change is a new row: history is kept."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ratings")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
     criterion = models.CharField(_("criterion"), max_length=30, choices=RatingCriterion.choices)
     score = models.PositiveSmallIntegerField(
         _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -1457,7 +1463,9 @@ class SatisfactionEntry(models.Model):
         NPS = "nps", _("NPS (0–10)")
         CSAT = "csat", _("CSAT (1–5)")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="satisfaction")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="satisfaction", db_index=False
+    )
     kind = models.CharField(_("survey"), max_length=4, choices=Kind.choices)
     score = models.PositiveSmallIntegerField(_("score"))
     recorded_on = models.DateField(_("date"), validators=[date_in_range])
@@ -1510,7 +1518,11 @@ class HealthMonth(models.Model):
     insights.services.health_recompute so the portfolio trend reads 12 rows per account
     instead of 365 daily scores."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_months")
+    # No index of its own, as HealthScore's: the nightly run writes each account's row, and
+    # (account, month) below serves every lookup by account.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="health_months", db_index=False
+    )
     month = models.DateField(help_text="First day of the month.")
     day = models.DateField(help_text="The day the score is from.")
     score = models.PositiveSmallIntegerField(null=True)
@@ -1608,7 +1620,9 @@ class TimelineEntry(models.Model):
     It lives with the account (the lowest layer that every writer can import); the rows it
     links in activities are named by string, so no import points up."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="timeline", db_index=False
+    )
     kind = models.CharField(max_length=30, choices=TimelineKind.choices)
     occurred_at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -1866,6 +1880,7 @@ class CompanyHoliday(models.Model):
         on_delete=models.CASCADE,
         related_name="company_holidays",
         help_text=_("Empty: every calendar."),
+        db_index=False,
     )
     date = models.DateField(_("date"), validators=[date_in_range])
     name = models.CharField(_("name"), max_length=120)
@@ -1897,6 +1912,7 @@ class SavedView(models.Model):
         verbose_name=_("owner"),
         on_delete=models.CASCADE,
         related_name="saved_views",
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=80)
     query = models.CharField(_("filters"), max_length=2000, blank=True)

@@ -48,7 +48,9 @@ class InteractionCategory(models.TextChoices):
 
 
 class Interaction(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="interactions")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     kind = models.CharField(_("type"), max_length=10, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField(_("date"), validators=[datetime_in_range])
     stakeholders = models.ManyToManyField(
@@ -150,7 +152,9 @@ class QBR(models.Model):
     """A quarterly business review with the client: planned, then held (with an outcome, a
     rating and next steps that become commitments) or cancelled."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="qbrs")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="qbrs", db_index=False
+    )
     scheduled_on = models.DateField(_("date"), validators=[date_in_range])
     scheduled_time = models.TimeField(_("time"), null=True, blank=True)
     status = models.CharField(
@@ -326,7 +330,9 @@ class Commitment(models.Model):
     actions, a playbook's steps, a client request). One table, so one rule for overdue, one
     history, one list (docs/architecture.md)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="commitments")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="commitments", db_index=False
+    )
     title = models.CharField(_("what"), max_length=300)
     owner_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -335,6 +341,7 @@ class Commitment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="commitments",
+        db_index=False,
     )
     owner_stakeholder = models.ForeignKey(
         Stakeholder,
@@ -387,6 +394,7 @@ class Commitment(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="actions",
+        db_index=False,
     )
     objective = models.ForeignKey(
         "plans.Objective",
@@ -540,7 +548,9 @@ class CommitmentEvent(models.Model):
         ESCALATED = "escalated", _("Escalated to the leader")
         CHASED = "chased", _("Reminder to chase the client")
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     verb = models.CharField(max_length=12, choices=Verb.choices)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -756,7 +766,9 @@ class ClientRequest(models.Model):
     the request is created and recomputed by activities.services when what they depend on
     changes (received_at, priority, the tier's policy, the account's tier)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="client_requests")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="client_requests", db_index=False
+    )
     requester = models.ForeignKey(
         Stakeholder,
         verbose_name=_("requested by"),
@@ -1011,7 +1023,10 @@ class Notification(models.Model):
         SLA_BREACH = "sla_breach", _("Request SLA breached")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -1390,7 +1405,9 @@ class PlaybookFiring(models.Model):
     hold (its steps become agreed items), cleared when it stops. At most one open firing per
     (playbook, account), held by the database, so reruns and concurrent workers fire once."""
 
-    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="firings")
+    playbook = models.ForeignKey(
+        Playbook, on_delete=models.CASCADE, related_name="firings", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_firings")
     # What makes this episode distinct within the trigger (e.g. "owner:12" for a new
     # assignment: another owner is another episode).
@@ -1448,9 +1465,14 @@ class PlannedMeeting(models.Model):
     prompt on My work after it ends, until logged or dismissed. `uid` is the invite's UID,
     unique per owner (each of us receives our own copy)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="planned_meetings")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="planned_meetings", db_index=False
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="planned_meetings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="planned_meetings",
+        db_index=False,
     )
     uid = models.CharField(max_length=1000)
     sequence = models.PositiveIntegerField(default=0)

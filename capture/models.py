@@ -62,7 +62,10 @@ class SenderAlias(models.Model):
     verified it in the Django admin (there is no verification-by-email flow)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sender_aliases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sender_aliases",
+        db_index=False,
     )
     email = models.EmailField(_("email"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
@@ -113,7 +116,9 @@ class CaptureRule(models.Model):
     """Open a client request for every inbound client email on the account (sender_email
     empty), or only for mail from one sender."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="capture_rules")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="capture_rules", db_index=False
+    )
     sender_email = models.EmailField(_("sender email"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -169,6 +174,7 @@ class InboundMessage(models.Model):
         null=True,
         blank=True,
         related_name="inbound_messages",
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.RECEIVED

@@ -63,6 +63,7 @@ class AccountPlan(models.Model):
         on_delete=models.CASCADE,
         related_name="plans",
         verbose_name=_("account"),
+        db_index=False,
     )
     title = models.CharField(_("title"), max_length=200)
     period_start = models.DateField(_("period start"), validators=[date_in_range])
@@ -318,7 +319,9 @@ HIGH_SEVERITY = 4
 class Risk(models.Model):
     """A retention risk."""
 
-    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="risks")
+    plan = models.ForeignKey(
+        AccountPlan, on_delete=models.CASCADE, related_name="risks", db_index=False
+    )
     title = models.CharField(_("risk"), max_length=200)
     severity = _one_to_five(_("severity"))
     likelihood = _one_to_five(_("likelihood"))
@@ -502,7 +505,9 @@ class PlanChange(models.Model):
         ARCHIVED = "archived", _("Archived")
         COPIED = "copied", _("Started from the previous period")
 
-    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="changes")
+    plan = models.ForeignKey(
+        AccountPlan, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -529,7 +534,7 @@ class BusinessUnit(models.Model):
     """A division of the client, a row of the whitespace matrix."""
 
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="business_units"
+        "accounts.Account", on_delete=models.CASCADE, related_name="business_units", db_index=False
     )
     name = models.CharField(_("business unit"), max_length=200)
 
@@ -558,7 +563,9 @@ class WhitespaceCell(models.Model):
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.CASCADE, related_name="whitespace_cells"
     )
-    business_unit = models.ForeignKey(BusinessUnit, on_delete=models.CASCADE, related_name="cells")
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.CASCADE, related_name="cells", db_index=False
+    )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cells")
     state = models.CharField(_("state"), max_length=12, choices=WhitespaceState.choices)
     opportunity = models.ForeignKey(
