@@ -13,30 +13,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name="account",
-            name="owner",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="owned_accounts",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="owner KAM",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="account",
-            name="tier",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="accounts",
-                to="accounts.tier",
-                verbose_name="tier",
-            ),
-        ),
-        migrations.AlterField(
             model_name="companyholiday",
             name="calendar",
             field=models.ForeignKey(

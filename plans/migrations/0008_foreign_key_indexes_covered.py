@@ -11,16 +11,29 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="accountplan",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="plans",
-                to="accounts.account",
-                verbose_name="account",
-            ),
+        # AlterField would drop every single-column index on account_id, the partial unique
+        # plan_one_active_per_account too: only the key's own index goes.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="accountplan",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plans",
+                        to="accounts.account",
+                        verbose_name="account",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "plans_accountplan_account_id_f788f734"',
+                    reverse_sql='CREATE INDEX "plans_accountplan_account_id_f788f734"'
+                    ' ON "plans_accountplan" ("account_id")',
+                ),
+            ],
         ),
         migrations.AlterField(
             model_name="businessunit",
