@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import (
     business_date,
+    business_tz,
     date_in_range,
     date_range_check,
     datetime_in_range,
@@ -228,10 +229,13 @@ class QBR(models.Model):
         return business_date(self.held_at) if self.held_at else None
 
     def starts_at(self):
-        """The scheduled moment (aware), or None for an all-day review."""
+        """The scheduled moment (aware, the day and time read in the business time zone, as
+        every date is), or None for an all-day review."""
         if self.scheduled_time is None:
             return None
-        return timezone.make_aware(datetime.combine(self.scheduled_on, self.scheduled_time))
+        return timezone.make_aware(
+            datetime.combine(self.scheduled_on, self.scheduled_time), business_tz()
+        )
 
     def next_due(self, cadence_days: int | None) -> date | None:
         """For a held QBR, when the next one is due under `cadence_days`

@@ -33,8 +33,6 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
-from kam.dates import business_date
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -228,6 +226,7 @@ def health_left(since) -> tuple[float, int]:
     now, in this process, to show what they cost; their rows stay for the drain."""
 
     from insights.services import health_recompute
+    from kam.dates import business_date
     from kam.models import OutboxTask
 
     rows = OutboxTask.objects.filter(

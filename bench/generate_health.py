@@ -27,8 +27,6 @@ from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from kam.dates import business_date
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -70,6 +68,7 @@ from demo.bulk_load import (  # noqa: E402
     scalar,
     set_column_defaults,
 )
+from kam.dates import business_date  # noqa: E402
 
 
 def ensure_database() -> None:

@@ -36,8 +36,6 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from kam.dates import business_date
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -53,6 +51,7 @@ from accounts.models import Account, HealthScore  # noqa: E402
 from accounts.services import scoring_defaults_ensure  # noqa: E402
 from activities.models import Notification  # noqa: E402
 from insights import services as health_services  # noqa: E402
+from kam.dates import business_date  # noqa: E402
 
 settings.DEBUG = False  # no query log, as in production (see the module docstring)
 

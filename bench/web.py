@@ -33,8 +33,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from kam.dates import business_date
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
@@ -52,6 +50,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, Tier  # noqa: E402
 from insights.portfolio_slices import portfolio_slices_refresh  # noqa: E402
+from kam.dates import business_date  # noqa: E402
 from kam.models import User  # noqa: E402
 
 settings.DEBUG = False

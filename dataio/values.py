@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kam.dates import date_in_range
+from kam.dates import business_tz, date_in_range
 
 # Cells that mean "no value" in exports from other tools.
 NULLS = {"", "null", "none", "n/a", "na", "-", "#n/a", "nan"}
@@ -107,7 +107,9 @@ def to_datetime(value: object, label: str) -> datetime | None:
             moment = datetime.combine(to_date(raw, label), time(12))
     in_range(moment, label)
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        # A time without a zone is the business zone's, whether the file is imported in the
+        # request (small files) or on a worker.
+        moment = timezone.make_aware(moment, business_tz())
     return moment
 
 

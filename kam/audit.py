@@ -5,13 +5,12 @@ as a person reads them); the page at /configuration/audit/ lists them for admins
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kam.dates import business_day_start
 from kam.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -149,8 +148,10 @@ def audit_events(
         events = events.filter(actor=actor)
     if account:
         events = events.filter(account_id=account)
+    # The log shows each moment in the viewer's time zone, so its From and To are the viewer's
+    # days too (`__date` in the current zone): the one place days are not the business zone's.
     if since:
-        events = events.filter(at__gte=business_day_start(since))
+        events = events.filter(at__date__gte=since)
     if until:
-        events = events.filter(at__lt=business_day_start(until + timedelta(days=1)))
+        events = events.filter(at__date__lte=until)
     return events

@@ -4,6 +4,20 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
+# would drop every single-column index of the column (a partial unique one too, such as
+# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
+# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+INDEXES = [
+    ("accounts_companyholiday", "calendar_id", "accounts_companyholiday_calendar_id_2ccb263a"),
+    ("accounts_healthmonth", "account_id", "accounts_healthmonth_account_id_4cdbc564"),
+    ("accounts_qualitativerating", "account_id", "accounts_qualitativerating_account_id_ef1e7bdd"),
+    ("accounts_revenuerecord", "account_id", "accounts_revenuerecord_account_id_b2a45a74"),
+    ("accounts_satisfactionentry", "account_id", "accounts_satisfactionentry_account_id_d5c78feb"),
+    ("accounts_savedview", "owner_id", "accounts_savedview_owner_id_35701fde"),
+    ("activities_timelineentry", "account_id", "activities_timelineentry_account_id_4ae2ab07"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,79 +26,92 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="companyholiday",
-            name="calendar",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                help_text="Empty: every calendar.",
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="company_holidays",
-                to="accounts.workingcalendar",
-                verbose_name="calendar",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="healthmonth",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="health_months",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qualitativerating",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="ratings",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="revenuerecord",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="revenue_records",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="satisfactionentry",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="satisfaction",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="savedview",
-            name="owner",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="saved_views",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="owner",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="timelineentry",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="timeline",
-                to="accounts.account",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="companyholiday",
+                    name="calendar",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        help_text="Empty: every calendar.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="company_holidays",
+                        to="accounts.workingcalendar",
+                        verbose_name="calendar",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="healthmonth",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="health_months",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qualitativerating",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ratings",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="revenuerecord",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revenue_records",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="satisfactionentry",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="satisfaction",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="savedview",
+                    name="owner",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_views",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="timelineentry",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline",
+                        to="accounts.account",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
+                    reverse_sql=[
+                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
+                        for table, column, name in INDEXES
+                    ],
+                ),
+            ],
         ),
     ]

@@ -4,6 +4,28 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
+# would drop every single-column index of the column (a partial unique one too, such as
+# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
+# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+INDEXES = [
+    ("activities_clientrequest", "account_id", "activities_clientrequest_account_id_099e33d4"),
+    ("activities_commitment", "account_id", "activities_commitment_account_id_acf9d43e"),
+    ("activities_commitment", "owner_user_id", "activities_commitment_owner_user_id_225a0318"),
+    ("activities_commitment", "plan_id", "activities_commitment_plan_id_03b4a044"),
+    (
+        "activities_commitmentevent",
+        "commitment_id",
+        "activities_commitmentevent_commitment_id_2ccdc6a4",
+    ),
+    ("activities_interaction", "account_id", "activities_interaction_account_id_68b3387b"),
+    ("activities_notification", "user_id", "activities_notification_user_id_291c1ed9"),
+    ("activities_plannedmeeting", "account_id", "activities_plannedmeeting_account_id_4dd2ce73"),
+    ("activities_plannedmeeting", "owner_id", "activities_plannedmeeting_owner_id_656904aa"),
+    ("activities_playbookfiring", "playbook_id", "activities_playbookfiring_playbook_id_d256688d"),
+    ("activities_qbr", "account_id", "activities_qbr_account_id_869b5d78"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,120 +36,133 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="clientrequest",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="client_requests",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="commitment",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="commitments",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="commitment",
-            name="owner_user",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="commitments",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="owner (our side)",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="commitment",
-            name="plan",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="actions",
-                to="plans.accountplan",
-                verbose_name="account plan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="commitmentevent",
-            name="commitment",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="events",
-                to="activities.commitment",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="interaction",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="interactions",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="notification",
-            name="user",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="notifications",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedmeeting",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="planned_meetings",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="plannedmeeting",
-            name="owner",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="planned_meetings",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="playbookfiring",
-            name="playbook",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="firings",
-                to="activities.playbook",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="qbr",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="qbrs",
-                to="accounts.account",
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="clientrequest",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="client_requests",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="commitment",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commitments",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="commitment",
+                    name="owner_user",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commitments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner (our side)",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="commitment",
+                    name="plan",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="plans.accountplan",
+                        verbose_name="account plan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="commitmentevent",
+                    name="commitment",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="activities.commitment",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="interaction",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="user",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedmeeting",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="planned_meetings",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="plannedmeeting",
+                    name="owner",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="planned_meetings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="playbookfiring",
+                    name="playbook",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="firings",
+                        to="activities.playbook",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="qbr",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="qbrs",
+                        to="accounts.account",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
+                    reverse_sql=[
+                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
+                        for table, column, name in INDEXES
+                    ],
+                ),
+            ],
         ),
     ]

@@ -4,6 +4,16 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
+# would drop every single-column index of the column (a partial unique one too, such as
+# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
+# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+INDEXES = [
+    ("capture_capturerule", "account_id", "capture_capturerule_account_id_f70af085"),
+    ("capture_inboundmessage", "user_id", "capture_inboundmessage_user_id_51f2d45f"),
+    ("capture_senderalias", "user_id", "capture_senderalias_user_id_eac945d3"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,36 +23,49 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="capturerule",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="capture_rules",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="inboundmessage",
-            name="user",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="inbound_messages",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
-        migrations.AlterField(
-            model_name="senderalias",
-            name="user",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="sender_aliases",
-                to=settings.AUTH_USER_MODEL,
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="capturerule",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="capture_rules",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="inboundmessage",
+                    name="user",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbound_messages",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="senderalias",
+                    name="user",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sender_aliases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
+                    reverse_sql=[
+                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
+                        for table, column, name in INDEXES
+                    ],
+                ),
+            ],
         ),
     ]

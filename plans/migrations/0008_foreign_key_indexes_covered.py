@@ -3,6 +3,18 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
+# would drop every single-column index of the column (a partial unique one too, such as
+# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
+# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+INDEXES = [
+    ("plans_accountplan", "account_id", "plans_accountplan_account_id_f788f734"),
+    ("plans_businessunit", "account_id", "plans_businessunit_account_id_87e44a2e"),
+    ("plans_planchange", "plan_id", "plans_planchange_plan_id_4e47e87e"),
+    ("plans_risk", "plan_id", "plans_risk_plan_id_390f66f7"),
+    ("plans_whitespacecell", "business_unit_id", "plans_whitespacecell_business_unit_id_f4f93c9e"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -11,10 +23,48 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # AlterField would drop every single-column index on account_id, the partial unique
-        # plan_one_active_per_account too: only the key's own index goes.
         migrations.SeparateDatabaseAndState(
             state_operations=[
+                migrations.AlterField(
+                    model_name="businessunit",
+                    name="account",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="business_units",
+                        to="accounts.account",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="planchange",
+                    name="plan",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="plans.accountplan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="risk",
+                    name="plan",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risks",
+                        to="plans.accountplan",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="whitespacecell",
+                    name="business_unit",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cells",
+                        to="plans.businessunit",
+                    ),
+                ),
                 migrations.AlterField(
                     model_name="accountplan",
                     name="account",
@@ -29,50 +79,12 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "plans_accountplan_account_id_f788f734"',
-                    reverse_sql='CREATE INDEX "plans_accountplan_account_id_f788f734"'
-                    ' ON "plans_accountplan" ("account_id")',
+                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
+                    reverse_sql=[
+                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
+                        for table, column, name in INDEXES
+                    ],
                 ),
             ],
-        ),
-        migrations.AlterField(
-            model_name="businessunit",
-            name="account",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="business_units",
-                to="accounts.account",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="planchange",
-            name="plan",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="changes",
-                to="plans.accountplan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="risk",
-            name="plan",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="risks",
-                to="plans.accountplan",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="whitespacecell",
-            name="business_unit",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="cells",
-                to="plans.businessunit",
-            ),
         ),
     ]

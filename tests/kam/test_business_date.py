@@ -3,7 +3,7 @@
 the next day: what they do is dated, scored and counted on São Paulo's day, as the nightly jobs
 and every other page do."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import HealthScore
+from activities.models import QBR
+from dataio.values import to_datetime
 from insights.tasks import health_chunk
 from kam.dates import business_date, business_day_start
 from kam.models import OutboxTask
@@ -61,3 +63,12 @@ def test_recompute_now_from_tokyo_scores_the_business_day(client_for, kam_in_tok
     assert list(HealthScore.objects.filter(account=account).values_list("day", flat=True)) == [DAY]
     account.refresh_from_db()
     assert account.health_score is not None  # today's score, copied to the account row
+
+
+def test_times_without_a_zone_are_the_business_zones_whoever_reads_them(account):
+    """A QBR's scheduled day and time (the calendar feed, the hold form) and an imported time
+    without a zone (a small file imports in the request, a large one on a worker)."""
+    qbr = QBR(account=account, scheduled_on=DAY, scheduled_time=time(7))
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert qbr.starts_at() == datetime(2026, 3, 10, 7, tzinfo=SAO_PAULO)
+        assert to_datetime("2026-03-10 07:00", "when") == datetime(2026, 3, 10, 7, tzinfo=SAO_PAULO)
