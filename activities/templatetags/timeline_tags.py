@@ -5,10 +5,12 @@ activities/partials/timeline_items.html drew entry by entry, each value escaped 
 sentences the catalogue's."""
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, truncatewords
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from kam.dates import business_date
 from kam.templatetags.kam_tags import badge, drawn_date, escaped, pk_path
 
 register = template.Library()
@@ -187,6 +189,21 @@ KIND_HTML = {
 }
 
 
+# Entries of a day, not of a moment (a milestone's day, a departure's): placed at the day's
+# start in the business time zone and drawn as that day, which a viewer's zone would shift.
+DAY_KINDS = frozenset({"milestone", "stakeholder_left"})
+
+
+def _when(entry) -> tuple[str, str]:
+    """The entry's time element: its datetime attribute and the text drawn."""
+    if entry.kind in DAY_KINDS:
+        day = business_date(entry.occurred_at)
+        return day.isoformat(), escaped(date_filter(day, "SHORT_DATE_FORMAT"))
+    return drawn_date(entry.occurred_at, "c"), drawn_date(
+        entry.occurred_at, "SHORT_DATETIME_FORMAT"
+    )
+
+
 @register.simple_tag
 def timeline_entries(entries) -> str:
     """{% timeline_entries entries %}: each entry of a timeline page (accounts.timeline
@@ -199,12 +216,12 @@ def timeline_entries(entries) -> str:
             f' id="interaction-{escaped(entry.interaction_id)}"' if kind == "interaction" else ""
         )
         draw = KIND_HTML.get(kind)
-        iso = drawn_date(entry.occurred_at, "c")
+        iso, drawn = _when(entry)
         items.append(
             f'<li class="timeline-entry list-group-item" data-kind="{escaped(kind)}"{anchor}>\n'
             '  <div class="d-flex flex-wrap gap-2 align-items-baseline">\n'
             f'    <time class="small text-body-secondary" datetime="{iso}">'
-            f"{drawn_date(entry.occurred_at, 'SHORT_DATETIME_FORMAT')}</time>\n"
+            f"{drawn}</time>\n"
             f"      {draw(entry) if draw else '</div>'}\n</li>"
         )
     return mark_safe("\n".join(items))  # noqa: S308  # nosec B308 B703 - each value escaped

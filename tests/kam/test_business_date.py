@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import HealthScore
+from accounts.services import milestone_create
 from activities.models import QBR
 from dataio.values import to_datetime
 from insights.tasks import health_chunk
@@ -72,3 +73,19 @@ def test_times_without_a_zone_are_the_business_zones_whoever_reads_them(account)
     with timezone.override(ZoneInfo("Asia/Tokyo")):
         assert qbr.starts_at() == datetime(2026, 3, 10, 7, tzinfo=SAO_PAULO)
         assert to_datetime("2026-03-10 07:00", "when") == datetime(2026, 3, 10, 7, tzinfo=SAO_PAULO)
+
+
+def test_a_milestone_is_drawn_on_its_day_for_a_viewer_west_of_the_business_zone(
+    client_for, kam_user, account
+):
+    """Placed at the day's start in São Paulo, it would read "the day before, 21:00" in
+    Mexico City with a moment's date and time."""
+    kam_user.time_zone = "America/Mexico_City"
+    kam_user.save()
+    milestone_create(account=account, actor=kam_user, happened_on=DAY, title="First contract")
+    page = client_for(kam_user).get(reverse("account_timeline", args=[account.pk]))
+    html = page.content.decode()
+    entry = html[html.index('data-kind="milestone"') :]
+    entry = entry[: entry.index("</li>")]
+    assert f'datetime="{DAY.isoformat()}"' in entry
+    assert "21:00" not in entry and "9:00" not in entry
