@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import (
     business_date,
-    business_tz,
+    business_moment,
     date_in_range,
     date_range_check,
     datetime_in_range,
@@ -233,9 +233,7 @@ class QBR(models.Model):
         every date is), or None for an all-day review."""
         if self.scheduled_time is None:
             return None
-        return timezone.make_aware(
-            datetime.combine(self.scheduled_on, self.scheduled_time), business_tz()
-        )
+        return business_moment(datetime.combine(self.scheduled_on, self.scheduled_time))
 
     def next_due(self, cadence_days: int | None) -> date | None:
         """For a held QBR, when the next one is due under `cadence_days`

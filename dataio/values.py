@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kam.dates import business_tz, date_in_range
+from kam.dates import business_moment, date_in_range
 
 # Cells that mean "no value" in exports from other tools.
 NULLS = {"", "null", "none", "n/a", "na", "-", "#n/a", "nan"}
@@ -109,7 +109,7 @@ def to_datetime(value: object, label: str) -> datetime | None:
     if timezone.is_naive(moment):
         # A time without a zone is the business zone's, whether the file is imported in the
         # request (small files) or on a worker.
-        moment = timezone.make_aware(moment, business_tz())
+        moment = business_moment(moment)
     return moment
 
 

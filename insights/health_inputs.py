@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Max, Q
-from django.utils import timezone
 
 from accounts.models import (
     QBR_TRACKED_STATUSES,
@@ -32,7 +31,7 @@ from activities.models import (
     commitment_overdue_q,
 )
 from insights.sla import sla_compliance_by_account
-from kam.dates import business_date, business_day_start
+from kam.dates import as_of, business_date, business_day_end
 from kam.lookups import InArray
 from plans.selectors import open_high_risk_counts
 
@@ -58,10 +57,6 @@ def tier_config(config: ScoringConfig) -> TierConfig:
         thresholds=tuple((t["key"], t["min_score"]) for t in tiers[:-1]),
         fallback_tier=tiers[-1]["key"],
     )
-
-
-def end_of_day(day: date) -> datetime:
-    return business_day_start(day + timedelta(days=1))
 
 
 # One function per query below, each keyed by account id, over a chunk of account ids; every
@@ -95,7 +90,7 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     """(last touch, mean sentiment over the window, interactions over the window).
     Only columns of the (account, occurred_at) index that includes sentiment, so it is an
     index-only scan: rows are counted on the (never null) occurred_at, not on the id."""
-    day_end = end_of_day(day)
+    day_end = business_day_end(day)
     since = day_end - timedelta(days=WINDOW_DAYS)
     return {
         row[0]: row[1:]
@@ -124,7 +119,7 @@ def coverage_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     """Stakeholder coverage as of `day`: (people active, engaged in the window, each key role's
     active holders, each key role's people gone), the roles in KEY_ROLES order. health_inputs
     counts a role as departed while nobody active holds it."""
-    since = end_of_day(day) - timedelta(days=WINDOW_DAYS)
+    since = business_day_end(day) - timedelta(days=WINDOW_DAYS)
     active = Q(left_on__isnull=True) | Q(left_on__gt=day)
     gone = Q(left_on__lte=day)
     held = {f"held_{name}": Count("account_id", filter=active & role) for name, role in KEY_ROLES}
@@ -200,7 +195,7 @@ def last_qbr_held(account_ids: list[int], day: date) -> dict[int, datetime]:
         QBR.objects.filter(
             InArray(F("account_id"), account_ids),
             status=QBRStatus.HELD,
-            held_at__lt=end_of_day(day),
+            held_at__lt=business_day_end(day),
         )
         .values("account_id")
         .annotate(last=Max("held_at"))
@@ -212,9 +207,10 @@ def sla_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
     """SLA compliance of the requests received in the WINDOW_DAYS up to the end of `day`
     (insights.sla's rule), as of then, or as of now while `day` is today: a clock due later
     today is not missed yet."""
-    as_of = min(end_of_day(day), timezone.now())
     rows = sla_compliance_by_account(
-        ClientRequest.objects.filter(InArray(F("account_id"), account_ids)), as_of, [WINDOW_DAYS]
+        ClientRequest.objects.filter(InArray(F("account_id"), account_ids)),
+        as_of(day),
+        [WINDOW_DAYS],
     )
     return {pk: windows[WINDOW_DAYS] for pk, windows in rows.items()}
 

@@ -56,7 +56,7 @@ from kam.audit import (
     created,
     snapshot,
 )
-from kam.dates import business_date, business_day_start
+from kam.dates import as_of, business_date
 from kam.models import AuditEvent, Role, User
 
 # ---------------------------------------------------------------------------------------------
@@ -100,11 +100,7 @@ def _holding(playbook: Playbook, accounts: QuerySet, today: date, cadence: int) 
         # Holds while a request of the account is still open with a clock past its target
         # (first response or resolution: the SLA rules of activities.models); clears once
         # every such request is resolved. Evaluated for another day: as that day ended.
-        moment = (
-            timezone.now()
-            if today >= business_date()
-            else business_day_start(today + timedelta(days=1))
-        )
+        moment = as_of(today)
         breached = ClientRequest.objects.open().filter(
             first_response_breached_q(moment) | resolution_breached_q(moment)
         )

@@ -36,7 +36,7 @@ from insights.health_inputs import (
 )
 from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
-from kam.bulk import documents, rows_updated, typed_rows
+from kam.bulk import documents, record, rows_updated, typed_rows
 from kam.dates import business_date
 from kam.lookups import InArray
 from kam.models import AuditEvent
@@ -230,9 +230,11 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
     writes them: the standard library's json.dumps took as long as scoring the accounts (18 ms
     a chunk of 1,000 against 3, bench/README.md, "Nightly health at 100,000 accounts"; orjson
     given the ComponentScore dataclasses instead of their dicts was no faster)."""
-    record = (
-        "account_id bigint, score smallint, band varchar, components jsonb,"
-        " previous_score smallint, movers jsonb"
+    columns = record(
+        [
+            HealthScore._meta.get_field(name)
+            for name in ("account", "score", "band", "components", "previous_score", "movers")
+        ]
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -242,7 +244,7 @@ def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -
                  computed_at)
             SELECT r.account_id, %(day)s, r.score, r.band, r.components, r.previous_score,
                    r.movers, %(config)s, %(computed_at)s
-            FROM {typed_rows(record, "%(rows)s")}
+            FROM {typed_rows(columns, "%(rows)s")}
             ON CONFLICT (account_id, day) DO UPDATE SET
                 score = EXCLUDED.score,
                 band = EXCLUDED.band,

@@ -31,10 +31,10 @@ def documents(rows: Iterable[dict]) -> list[str]:
     return [orjson.dumps(row, default=str).decode() for row in rows]
 
 
-def typed_rows(record: str, parameter: str = "%s") -> str:
+def typed_rows(columns: str, parameter: str = "%s") -> str:
     """The FROM items that turn `parameter` (documents(rows), a text array) into rows `r` with
-    the columns and types of `record` ("id bigint, score smallint, …")."""
-    return f"unnest({parameter}::text[]) AS d, jsonb_to_record(d::jsonb) AS r ({record})"
+    the columns and types of `columns` (record(fields): "id bigint, score smallint, …")."""
+    return f"unnest({parameter}::text[]) AS d, jsonb_to_record(d::jsonb) AS r ({columns})"
 
 
 def _written(sql: str, rows: Sequence, fields) -> int:
@@ -52,7 +52,8 @@ def _written(sql: str, rows: Sequence, fields) -> int:
     return written
 
 
-def _record(fields) -> str:
+def record(fields) -> str:
+    """The columns of `fields` with their types, for typed_rows."""
     quote = connection.ops.quote_name
     return ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
 
@@ -73,7 +74,7 @@ def rows_inserted(model, rows: Sequence) -> int:
     columns = ", ".join(quote(field.column) for field in fields)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model  # nosec B608
-        f"SELECT {columns} FROM {typed_rows(_record(fields))}"
+        f"SELECT {columns} FROM {typed_rows(record(fields))}"
     )
     return _written(sql, rows, fields)
 
@@ -87,7 +88,7 @@ def rows_updated(model, rows: Sequence, field_names: Sequence[str]) -> int:
     assignments = ", ".join(f"{quote(f.column)} = r.{quote(f.column)}" for f in fields)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} AS m SET {assignments} "  # noqa: S608 - names from the model  # nosec B608
-        f"FROM {typed_rows(_record([pk, *fields]))} "
+        f"FROM {typed_rows(record([pk, *fields]))} "
         f"WHERE m.{quote(pk.column)} = r.{quote(pk.column)}"
     )
     return _written(sql, rows, [pk, *fields])

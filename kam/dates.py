@@ -37,7 +37,7 @@ OUT_OF_RANGE = _("Enter a date between %(earliest)s and %(latest)s.")
 def business_tz() -> ZoneInfo:
     """The business time zone (settings.TIME_ZONE). Days are counted in it whatever time zone
     the viewer picked (pages, forms, the API, jobs), so every page, job and person gives the
-    same answer at the same moment; the viewer's zone only shows moments (times of day)."""
+    same answer at the same moment; the viewer's zone shows moments (docs/architecture.md)."""
     return ZoneInfo(settings.TIME_ZONE)
 
 
@@ -48,9 +48,26 @@ def business_date(moment: datetime | None = None) -> date:
     return timezone.localdate(moment, business_tz())  # noqa: TID251 the one call
 
 
+def business_moment(naive: datetime) -> datetime:
+    """A date and time without a zone (a QBR's scheduled time, an imported time) read in the
+    business time zone."""
+    return timezone.make_aware(naive, business_tz())
+
+
 def business_day_start(day: date) -> datetime:
-    """The moment `day` begins in the business time zone (its end: the next day's start)."""
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()), business_tz())
+    """The moment `day` begins in the business time zone."""
+    return business_moment(datetime.combine(day, datetime.min.time()))
+
+
+def business_day_end(day: date) -> datetime:
+    """The moment `day` ends in the business time zone: the next day's start."""
+    return business_day_start(day + timedelta(days=1))
+
+
+def as_of(day: date) -> datetime:
+    """The moment a reading "as of `day`" is taken: the end of `day`, or now while `day` has
+    not ended (a clock due later today is not missed yet)."""
+    return min(business_day_end(day), timezone.now())
 
 
 def in_range(day: date) -> bool:

@@ -4,10 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
-# would drop every single-column index of the column (a partial unique one too, such as
-# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
-# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+from kam.migration_ops import key_indexes_dropped
+
+# The keys' own indexes, dropped by name (kam.migration_ops.key_indexes_dropped).
 INDEXES = [
     ("activities_clientrequest", "account_id", "activities_clientrequest_account_id_099e33d4"),
     ("activities_commitment", "account_id", "activities_commitment_account_id_acf9d43e"),
@@ -36,8 +35,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        key_indexes_dropped(
+            [
                 migrations.AlterField(
                     model_name="clientrequest",
                     name="account",
@@ -155,14 +154,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
-                    reverse_sql=[
-                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
-                        for table, column, name in INDEXES
-                    ],
-                ),
-            ],
+            INDEXES,
         ),
     ]

@@ -5,7 +5,6 @@ activities/partials/timeline_items.html drew entry by entry, each value escaped 
 sentences the catalogue's."""
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, truncatewords
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -198,7 +197,7 @@ def _when(entry) -> tuple[str, str]:
     """The entry's time element: its datetime attribute and the text drawn."""
     if entry.kind in DAY_KINDS:
         day = business_date(entry.occurred_at)
-        return day.isoformat(), escaped(date_filter(day, "SHORT_DATE_FORMAT"))
+        return day.isoformat(), drawn_date(day, "SHORT_DATE_FORMAT")
     return drawn_date(entry.occurred_at, "c"), drawn_date(
         entry.occurred_at, "SHORT_DATETIME_FORMAT"
     )

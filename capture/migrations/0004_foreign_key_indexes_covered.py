@@ -4,10 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
-# would drop every single-column index of the column (a partial unique one too, such as
-# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
-# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+from kam.migration_ops import key_indexes_dropped
+
+# The keys' own indexes, dropped by name (kam.migration_ops.key_indexes_dropped).
 INDEXES = [
     ("capture_capturerule", "account_id", "capture_capturerule_account_id_f70af085"),
     ("capture_inboundmessage", "user_id", "capture_inboundmessage_user_id_51f2d45f"),
@@ -23,8 +22,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        key_indexes_dropped(
+            [
                 migrations.AlterField(
                     model_name="capturerule",
                     name="account",
@@ -58,14 +57,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
-                    reverse_sql=[
-                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
-                        for table, column, name in INDEXES
-                    ],
-                ),
-            ],
+            INDEXES,
         ),
     ]

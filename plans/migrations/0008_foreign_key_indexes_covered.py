@@ -3,10 +3,9 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Each key's own index, dropped by name (the reverse builds it again): AlterField(db_index=False)
-# would drop every single-column index of the column (a partial unique one too, such as
-# plan_one_active_per_account) and drop and re-add the foreign key, checking every row under
-# an exclusive lock (docs/architecture.md, "One way to write many rows at once").
+from kam.migration_ops import key_indexes_dropped
+
+# The keys' own indexes, dropped by name (kam.migration_ops.key_indexes_dropped).
 INDEXES = [
     ("plans_accountplan", "account_id", "plans_accountplan_account_id_f788f734"),
     ("plans_businessunit", "account_id", "plans_businessunit_account_id_87e44a2e"),
@@ -23,8 +22,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
+        key_indexes_dropped(
+            [
                 migrations.AlterField(
                     model_name="businessunit",
                     name="account",
@@ -77,14 +76,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    [f'DROP INDEX IF EXISTS "{name}"' for _table, _column, name in INDEXES],
-                    reverse_sql=[
-                        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ("{column}")'
-                        for table, column, name in INDEXES
-                    ],
-                ),
-            ],
+            INDEXES,
         ),
     ]
