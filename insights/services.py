@@ -6,9 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Func, JSONField, OuterRef, Subquery, Value
+from django.db.models import F, Func, JSONField, OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,7 @@ from kam.dates import business_date
 from kam.lookups import InArray
 from kam.models import AuditEvent
 from kam.outbox import outbox_enqueue
+from kam.runtime import gc_paused
 
 # Chunks scored at once by the command and the button. A chunk spends about half its time in
 # PostgreSQL, so two threads keep a 2-core machine busy: one computes in Python while the
@@ -95,6 +98,7 @@ def _check_day(day: date) -> None:
 
 
 @transaction.atomic
+@gc_paused()
 def health_recompute(
     *, account_ids: list[int], day: date, config: ScoringConfig | None = None
 ) -> int:
@@ -106,7 +110,7 @@ def health_recompute(
     rules = health_config(config)
     accounts = account_rows(account_ids)
     inputs = health_inputs(account_ids, day, accounts)
-    previous = {row["account_id"]: row for row in _latest_scores_before(account_ids, day)}
+    previous = {row[0]: row[1:] for row in _latest_scores_before(account_ids, day)}
     owners = {pk: owner_id for pk, (*_inputs, owner_id, _band) in accounts.items()}
     now = timezone.now()
     # Notices speak of the account as it is: only today's scoring sends them and copies the
@@ -115,24 +119,24 @@ def health_recompute(
     rows, drops = [], []
     for account_id, account_inputs in inputs.items():
         result = compute_health(account_inputs, rules)
-        before = previous.get(account_id)
-        before_components = (
-            dict(zip(before["keys"], before["scores"], strict=True)) if before else None
-        )
+        before_score = before_band = before_components = None
+        if account_id in previous:
+            before_score, before_band, keys, scores = previous[account_id]
+            before_components = dict(zip(orjson.loads(keys), orjson.loads(scores), strict=True))
         rows.append(
             {
                 "account_id": account_id,
                 "score": result.score,
                 "band": result.band,
                 "components": [c.as_dict() for c in result.components],
-                "previous_score": before["score"] if before else None,
+                "previous_score": before_score,
                 "movers": health_movers(result, before_components),
             }
         )
         if (
             newest
-            and before
-            and BAND_ORDER[result.band] < BAND_ORDER[before["band"]]
+            and before_band
+            and BAND_ORDER[result.band] < BAND_ORDER[before_band]
             and result.band != "unknown"
         ):
             drops.append(
@@ -140,7 +144,7 @@ def health_recompute(
                     user_id=owners[account_id],
                     account_id=account_id,
                     kind=Notification.Kind.HEALTH_BAND_DROP,
-                    params={"from": before["band"], "to": result.band, "score": result.score},
+                    params={"from": before_band, "to": result.band, "score": result.score},
                     day=day,
                 )
             )
@@ -198,11 +202,13 @@ def _health_notices_settle(rows: list[dict], owners: dict, *, day: date, now) ->
 
 
 def _latest_scores_before(account_ids: list[int], day: date):
-    """Each account's latest score before `day`, with its component keys and scores only.
+    """Each account's latest score before `day`: (account, score, band, its component keys,
+    their scores), the last two as JSON arrays in text for orjson.
 
     One index probe per account on (account, day): a DISTINCT ON over the chunk would read
     and sort every earlier score of every account, so its cost grew with each day of history.
-    The two small arrays replace decoding each stored explanation in full."""
+    The two small arrays replace decoding each stored explanation in full, and orjson reads
+    them in a fraction of the time Django's JSONField (the standard library's json) took."""
     latest = (
         HealthScore.objects.filter(account_id=OuterRef("pk"), day__lt=day)
         .order_by("-day")
@@ -210,17 +216,20 @@ def _latest_scores_before(account_ids: list[int], day: date):
     )
     return HealthScore.objects.filter(
         pk__in=Account.objects.filter(InArray(F("pk"), account_ids)).values(latest=Subquery(latest))
-    ).values(
+    ).values_list(
         "account_id",
         "score",
         "band",
-        keys=_json_path_array("components", "$[*].key"),
-        scores=_json_path_array("components", "$[*].score"),
+        _json_path_array("components", "$[*].key"),
+        _json_path_array("components", "$[*].score"),
     )
 
 
-def _json_path_array(field: str, path: str) -> Func:
-    return Func(F(field), Value(path), function="jsonb_path_query_array", output_field=JSONField())
+def _json_path_array(field: str, path: str) -> Cast:
+    return Cast(
+        Func(F(field), Value(path), function="jsonb_path_query_array", output_field=JSONField()),
+        TextField(),
+    )
 
 
 def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -> None:
