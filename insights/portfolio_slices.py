@@ -69,6 +69,7 @@ from insights.sla import FIGURES as SLA_FIGURES
 from insights.sla import sla_settled_group_rows
 from kam.bulk import rows_inserted
 from kam.dates import business_date
+from kam.runtime import gc_paused
 from plans.selectors import open_opportunities
 
 logger = logging.getLogger(__name__)
@@ -469,6 +470,7 @@ ROW_SETS = (
 
 
 @transaction.atomic
+@gc_paused()
 def _bring_up_to_date(today: date, marked: Q | None = None, *, wait: bool = True) -> int:
     """Under the lock: the day's rows in full if they are not built (or every slice is
     marked), else the slices of the `marked` marks (every mark when None) computed again, and
@@ -784,6 +786,7 @@ def _slice_label(row_key: tuple) -> str:
 
 
 @transaction.atomic
+@gc_paused()
 def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     """Every row computed again from the accounts (the whole portfolio's too, rather than
     summed) and compared with the stored one; the rows that differ are repaired and reported

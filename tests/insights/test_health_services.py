@@ -1,6 +1,7 @@
 """Tiering and health services against the real database (and one real Celery worker)."""
 
 import functools
+import gc
 from datetime import timedelta
 from decimal import Decimal
 
@@ -118,6 +119,30 @@ def test_health_recompute_twice_leaves_one_score_per_account_per_day(portfolio):
     call_command("recompute_health")
     assert HealthScore.objects.filter(day=today).count() == 3
     assert {s.account_id: s.pk for s in HealthScore.objects.all()} == first  # updated in place
+
+
+def test_a_chunk_scores_without_the_garbage_collector_and_leaves_no_cycles(portfolio):
+    """The chunk pauses the collector (kam.runtime.gc_paused), which is safe only while what it
+    builds needs none: nothing is left for the collector once it is done."""
+    accounts = [AccountFactory(owner=portfolio[0].owner) for _ in range(40)]
+    ids = [account.pk for account in [*portfolio, *accounts]]
+    today = business_date()
+    insights_services.health_recompute(account_ids=ids, day=today)  # statements compiled once
+    collections = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        insights_services.health_recompute(account_ids=ids, day=today - timedelta(days=1))
+        assert gc.isenabled()
+        assert collections == []
+        assert gc.collect() == 0
+    finally:
+        gc.callbacks.remove(count)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,6 +7,7 @@ dashboard's figures equal the accounts list's counts behind their links, and the
 finds nothing to repair. Then the check's drift report, the marks, a new day, the command and
 the tasks."""
 
+import gc
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
@@ -821,6 +822,18 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
     assert PortfolioSliceBuild.objects.get(day=book).drift == 3
     assert portfolio_slices_check().drift == []
     assert PortfolioSliceBuild.objects.get(day=book).drift == 0
+
+
+def test_the_refresh_and_the_check_leave_nothing_for_the_paused_collector(book, kams):
+    """Both run with the garbage collector paused (kam.runtime.gc_paused), which is safe only
+    while they leave no reference cycles behind."""
+    Account.objects.filter(owner=kams[0]).update(health_band=HealthBand.AT_RISK)
+    gc.collect()
+    assert portfolio_slices_refresh() > 0
+    assert gc.isenabled()
+    assert gc.collect() == 0
+    portfolio_slices_check()
+    assert gc.collect() == 0
 
 
 def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, kams):
