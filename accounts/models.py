@@ -1516,9 +1516,11 @@ class SatisfactionEntry(models.Model):
 
 
 class HealthMonth(models.Model):
-    """Each account's health at the end of a month (the latest score of that month), kept by
-    insights.services.health_recompute so the portfolio trend reads 12 rows per account
-    instead of 365 daily scores."""
+    """Each account's health at the end of a month (the score of its latest scored day of that
+    month), kept by insights.services.health_recompute so the portfolio trend reads 12 rows
+    per account instead of 365 daily scores. Written only when the score or band moves: which
+    day is the month's latest is read from the daily scores, so a night whose score is
+    yesterday's writes nothing here."""
 
     # No index of its own, as HealthScore's: the nightly run writes each account's row, and
     # (account, month) below serves every lookup by account.
@@ -1526,7 +1528,6 @@ class HealthMonth(models.Model):
         Account, on_delete=models.CASCADE, related_name="health_months", db_index=False
     )
     month = models.DateField(help_text="First day of the month.")
-    day = models.DateField(help_text="The day the score is from.")
     score = models.PositiveSmallIntegerField(null=True)
     band = models.CharField(max_length=10, choices=HealthBand.choices)
 

@@ -167,9 +167,7 @@ def build_portfolio(*, kam_user, outsider, team_member, leader) -> dict:
         (echo, date(2026, 3, 1), 35, "at_risk"),
         (alpha, date(2025, 2, 1), 10, "at_risk"),  # 13 months ago: out of the trend
     ]:
-        HealthMonth.objects.create(
-            account=acct, month=month, day=month + timedelta(days=20), score=score, band=band
-        )
+        HealthMonth.objects.create(account=acct, month=month, score=score, band=band)
     # Bravo's latest score explains itself: engagement and commitments are weakest.
     HealthScore.objects.create(
         account=bravo,

@@ -1,6 +1,7 @@
 """Portfolio figures (insights.portfolio) on a hand-made portfolio: every figure worked out by
 hand in tests/accounts/portfolio_data.py."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,8 +13,10 @@ from hypothesis import strategies as st
 
 from accounts.currency import rates_on
 from accounts.models import Account, ExchangeRate, HealthMonth
+from accounts.scoring import band_for, compute_health
 from accounts.services import account_revenue_refresh
 from insights import portfolio
+from insights import services as insights_services
 from insights.portfolio import (
     PortfolioFilters,
     _opportunity_rows,
@@ -24,6 +27,7 @@ from insights.portfolio import (
 from insights.services import health_months_rebuild, health_recompute
 from kam.dates import business_date
 from plans.selectors import open_opportunities
+from tests.database import row_versions
 from tests.factories import AccountFactory, RevenueRecordFactory
 from tests.insights.portfolio_data import build_portfolio
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
@@ -265,24 +269,45 @@ def test_revenue_refresh_copies_both_windows_and_clears_old_ones(now, kam_user):
     assert (account.revenue_last_12m, account.revenue_prev_12m) == (0, 0)
 
 
-def test_health_recompute_keeps_each_months_latest_score(now, kam_user):
+def test_health_recompute_keeps_each_months_latest_score(now, kam_user, monkeypatch):
     account = AccountFactory(owner=kam_user)
     today = business_date()
-    health_recompute(account_ids=[account.pk], day=today)
-    row = HealthMonth.objects.get(account=account)
-    assert (row.month, row.day) == (date(2026, 3, 1), today)
-    # Scoring an earlier day of the month (a backfill) leaves the later row alone.
-    health_recompute(account_ids=[account.pk], day=today - timedelta(days=3))
-    row.refresh_from_db()
-    assert row.day == today
-    health_recompute(account_ids=[account.pk], day=date(2026, 2, 27))
-    health_recompute(account_ids=[account.pk], day=date(2026, 2, 3))
-    months = dict(HealthMonth.objects.filter(account=account).values_list("month", "day"))
-    assert months == {date(2026, 3, 1): today, date(2026, 2, 1): date(2026, 2, 27)}
+
+    def score(day: date, score: int) -> None:
+        """Score `day` as the scoring does, with the account's score set to `score`."""
+
+        def scored(inputs, config):
+            return replace(
+                compute_health(inputs, config), score=score, band=band_for(score, config)
+            )
+
+        monkeypatch.setattr(insights_services, "compute_health", scored)
+        health_recompute(account_ids=[account.pk], day=day)
+
+    def months() -> dict:
+        return dict(HealthMonth.objects.filter(account=account).values_list("month", "score"))
+
+    score(today - timedelta(days=3), 40)
+    assert months() == {date(2026, 3, 1): 40}
+    score(today, 60)
+    assert months() == {date(2026, 3, 1): 60}
+    # A backfill of an earlier day of the month leaves the later day's score.
+    score(today - timedelta(days=1), 30)
+    assert months() == {date(2026, 3, 1): 60}
+    # A night whose score is the stored one writes nothing.
+    versions = row_versions("accounts_healthmonth")
+    score(today, 60)
+    assert row_versions("accounts_healthmonth") == versions
+    # The latest day rescored moves the month; a month without a row gets one.
+    score(today, 65)
+    score(date(2026, 2, 3), 20)
+    score(date(2026, 2, 27), 25)
+    score(date(2026, 2, 3), 10)
+    assert months() == {date(2026, 3, 1): 65, date(2026, 2, 1): 25}
     # Rebuilt from the daily scores, the same rows come back.
     HealthMonth.objects.all().delete()
     assert health_months_rebuild() == 2
-    assert dict(HealthMonth.objects.values_list("month", "day")) == months
+    assert months() == {date(2026, 3, 1): 65, date(2026, 2, 1): 25}
 
 
 def test_summary_reads_a_fixed_number_of_queries(data, leader, django_assert_num_queries):

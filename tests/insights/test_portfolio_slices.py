@@ -281,7 +281,7 @@ def _apply(step, kams, tiers, today, leader) -> None:
         HealthMonth.objects.update_or_create(
             account=rows.get(),
             month=month,
-            defaults={"day": month, "score": score, "band": band},
+            defaults={"score": score, "band": band},
         )
     elif kind == "commitment":
         CommitmentFactory(account=rows.get(), due_date=today + timedelta(value))
@@ -660,7 +660,7 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     month = book.replace(day=1)
     assert _marked_by(
         lambda: HealthMonth.objects.create(
-            account=account, month=month, day=book, score=40, band=HealthBand.WATCH
+            account=account, month=month, score=40, band=HealthBand.WATCH
         )
     ) == {("trend", month.isoformat())}
     assert _marked_by(
