@@ -1522,7 +1522,7 @@ class HealthMonth(models.Model):
     day is the month's latest is read from the daily scores, so a night whose score is
     yesterday's writes nothing here."""
 
-    # No index of its own, as HealthScore's: the nightly run writes each account's row, and
+    # No index of its own, as HealthScore's: the nightly run writes the rows that moved, and
     # (account, month) below serves every lookup by account.
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="health_months", db_index=False

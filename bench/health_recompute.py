@@ -255,6 +255,28 @@ def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder, thre
         log(f"  {position:>2}. {name:<38} {took:7.2f} s")
 
 
+def months_as_before(day, ids: list[int] | None = None) -> None:
+    """The month rows of `day`'s month as they were before `day` was scored (of the accounts
+    `ids`, or all): each account's latest score of the month before `day`, none on the 1st."""
+    month = day.replace(day=1)
+    only = "AND account_id = ANY(%(ids)s)" if ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM accounts_healthmonth WHERE month = %(month)s {only}",  # noqa: S608
+            {"month": month, "ids": ids},
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO accounts_healthmonth (account_id, month, score, band)
+            SELECT DISTINCT ON (account_id) account_id, %(month)s, score, band
+            FROM accounts_healthscore
+            WHERE day >= %(month)s AND day < %(day)s {only}
+            ORDER BY account_id, day DESC
+            """,  # noqa: S608 - a fixed condition, values as parameters
+            {"month": month, "day": day, "ids": ids},
+        )
+
+
 def explain(recorder: ChunkRecorder, top: int, day, before: dict | None) -> None:
     """Replay the statements of run 1's middle chunk, in order, under EXPLAIN (ANALYZE,
     BUFFERS) in a transaction that is rolled back, after putting the chunk back as it was
@@ -269,6 +291,7 @@ def explain(recorder: ChunkRecorder, top: int, day, before: dict | None) -> None
             Notification.objects.filter(account_id__in=ids, day=day).delete()
             for pk, (score, band) in before.items():
                 Account.objects.filter(pk=pk).update(health_score=score, health_band=band)
+            months_as_before(day, ids)
         with connection.cursor() as cursor:
             for position, ((name, took), (sql, params)) in enumerate(
                 zip(chunk["statements"], chunk["texts"], strict=True), 1
@@ -411,8 +434,8 @@ def main() -> None:
     day = business_date()
     environment(args.chunk_size)
     if not args.keep:
-        # Back to the night before: no score for today yet, and every account row showing
-        # yesterday's stored score, as the previous nightly run left it.
+        # Back to the night before: no score for today yet, and every account row and month
+        # row showing yesterday's stored score, as the previous nightly run left them.
         HealthScore.objects.filter(day=day).delete()
         Notification.objects.filter(kind=Notification.Kind.HEALTH_BAND_DROP, day=day).delete()
         if args.after_a_night:
@@ -432,6 +455,7 @@ def main() -> None:
                 """,
                 [day - timedelta(days=1)],
             )
+        months_as_before(day)
     with connection.cursor() as cursor:  # start from clean tables, like a nightly run
         cursor.execute(
             "VACUUM ANALYZE accounts_account, accounts_healthscore, activities_notification"

@@ -150,7 +150,7 @@ def health_recompute(
             )
     _health_scores_upsert(rows, day=day, config=config, computed_at=now)
     _next_previous_scores_update(account_ids, day=day)
-    _health_months_upsert(rows, day=day)
+    _health_months_upsert(rows, day=day, newest=newest)
     if newest:
         notifications_send(notices=drops + _health_notices_settle(rows, owners, day=day, now=now))
         # The list and filters read the latest score from the account row.
@@ -304,14 +304,30 @@ def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
         )
 
 
-def _health_months_upsert(rows: list[dict], *, day: date) -> None:
+# pg_advisory_xact_lock key space (two int4 keys) of the month rows: (this, the month's ordinal).
+HEALTH_MONTH_LOCK = 0x4B4D4D  # "KMM"
+
+
+def _health_months_upsert(rows: list[dict], *, day: date, newest: bool) -> None:
     """Each account's month row takes `day`'s score and band unless a later day of the month is
     scored already (a backfill leaves the later day's row alone), and only where they differ
     from the row's: most nights most scores are yesterday's (at 100,000 accounts a chunk's
     statement 17-19 ms when it rewrote every row, 7 when it writes none; the later days are one
-    index probe per account on the daily scores' (account, day))."""
+    index probe per account on the daily scores' (account, day)).
+
+    The statement sees what was committed when it began, so two days of one month scored at
+    once (a backfill during the night's run) could each miss the other's scores and leave the
+    earlier day's score on the row. A lock on the month orders them: the newest day's chunks
+    share it, any other day's take it alone and wait for those chunks to commit (or make them
+    wait), so whichever writes second sees the other's rows."""
     month = day.replace(day=1)
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)"
+            if newest
+            else "SELECT pg_advisory_xact_lock(%s, %s)",
+            [HEALTH_MONTH_LOCK, month.toordinal()],
+        )
         cursor.execute(
             """
             INSERT INTO accounts_healthmonth AS m (account_id, month, score, band)

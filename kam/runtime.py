@@ -24,7 +24,8 @@ def gc_paused() -> Iterator[None]:
     builds as it goes and the pause cannot grow the process: the health chunk and the
     dashboard's summary rows (their tests count what the collector finds afterwards: nothing).
     The playbooks' evaluation leaves cycles (80,000 objects at 20,000 accounts) and runs with
-    the collector on."""
+    the collector on. Nothing else may switch the collector during a pause: the last pause to
+    end switches it back on if it was on when the first began."""
     global _depth, _was_enabled
     with _lock:
         if _depth == 0:

@@ -127,7 +127,9 @@ def test_a_chunk_scores_without_the_garbage_collector_and_leaves_no_cycles(portf
     accounts = [AccountFactory(owner=portfolio[0].owner) for _ in range(40)]
     ids = [account.pk for account in [*portfolio, *accounts]]
     today = business_date()
-    insights_services.health_recompute(account_ids=ids, day=today)  # statements compiled once
+    # Yesterday first: today's run then reads previous scores, sends notices and copies the
+    # scores to the accounts, every path of the nightly chunk.
+    insights_services.health_recompute(account_ids=ids, day=today - timedelta(days=1))
     collections = []
 
     def count(phase, info):
@@ -137,9 +139,11 @@ def test_a_chunk_scores_without_the_garbage_collector_and_leaves_no_cycles(portf
     gc.collect()
     gc.callbacks.append(count)
     try:
-        insights_services.health_recompute(account_ids=ids, day=today - timedelta(days=1))
+        insights_services.health_recompute(account_ids=ids, day=today)
         assert gc.isenabled()
-        assert collections == []
+        # Once the pause ends, the collector may catch up once; scoring with it on started
+        # one every few accounts (three times here).
+        assert len(collections) <= 1
         assert gc.collect() == 0
     finally:
         gc.callbacks.remove(count)
@@ -352,11 +356,11 @@ def test_scoring_a_chunk_takes_the_same_statements_for_one_account_or_many(
 ):
     """health_recompute's statements do not grow with the chunk: its savepoint and release,
     the inputs' nine (the accounts read once), the previous scores, the scores' upsert, the
-    next scored day's previous score, the month rows, the open health notices, the notices'
-    savepoint and release, the account rows, and the playbook check queued in the outbox (the
-    bands moved: first scores)."""
+    next scored day's previous score, the month's lock and rows, the open health notices, the
+    notices' savepoint and release, the account rows, and the playbook check queued in the
+    outbox (the bands moved: first scores)."""
     today, config = business_date(), scoring_defaults_ensure()
     first, *others = (account.pk for account in portfolio)
     for chunk in ([first], others):
-        with django_assert_num_queries(20):
+        with django_assert_num_queries(21):
             insights_services.health_recompute(account_ids=chunk, day=today, config=config)

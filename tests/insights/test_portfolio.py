@@ -1,11 +1,13 @@
 """Portfolio figures (insights.portfolio) on a hand-made portfolio: every figure worked out by
 hand in tests/accounts/portfolio_data.py."""
 
+import threading
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db_connection
 from django.db import transaction
 from django.http import QueryDict
 from hypothesis import HealthCheck, example, given, settings
@@ -27,7 +29,7 @@ from insights.portfolio import (
 from insights.services import health_months_rebuild, health_recompute
 from kam.dates import business_date
 from plans.selectors import open_opportunities
-from tests.database import row_versions
+from tests.database import connect, row_versions
 from tests.factories import AccountFactory, RevenueRecordFactory
 from tests.insights.portfolio_data import build_portfolio
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
@@ -308,6 +310,64 @@ def test_health_recompute_keeps_each_months_latest_score(now, kam_user, monkeypa
     HealthMonth.objects.all().delete()
     assert health_months_rebuild() == 2
     assert months() == {date(2026, 3, 1): 65, date(2026, 2, 1): 25}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backfill_during_the_nights_run_waits_and_leaves_the_later_days_month_row(
+    now, kam_user, monkeypatch
+):
+    """The night's chunk (another connection: it holds the month's shared lock and has written
+    today's score, not committed yet) and a backfill of yesterday that scores differently: the
+    backfill waits for the chunk to commit, then sees today's score and leaves the month row
+    that holds it."""
+    account = AccountFactory(owner=kam_user)
+    today = business_date()
+    scores = iter([50, 10])
+
+    def scored(inputs, config):
+        score = next(scores)
+        return replace(compute_health(inputs, config), score=score, band=band_for(score, config))
+
+    monkeypatch.setattr(insights_services, "compute_health", scored)
+    health_recompute(account_ids=[account.pk], day=today - timedelta(days=2))
+    month = today.replace(day=1)
+    night = connect()
+    try:
+        with night.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)",
+                [insights_services.HEALTH_MONTH_LOCK, month.toordinal()],
+            )
+            cursor.execute(
+                """
+                INSERT INTO accounts_healthscore (account_id, day, score, band, components,
+                    movers, config_id, computed_at)
+                SELECT account_id, %s, 99, 'healthy', components, '[]', config_id, now()
+                FROM accounts_healthscore WHERE account_id = %s
+                """,
+                [today, account.pk],
+            )
+            cursor.execute(
+                "UPDATE accounts_healthmonth SET score = 99, band = 'healthy'"
+                " WHERE account_id = %s AND month = %s",
+                [account.pk, month],
+            )
+        backfill = threading.Thread(
+            target=lambda: (
+                health_recompute(account_ids=[account.pk], day=today - timedelta(days=1)),
+                db_connection.close(),
+            )
+        )
+        backfill.start()
+        backfill.join(1)
+        assert backfill.is_alive(), "the backfill waits for the night's chunk"
+        night.commit()
+        backfill.join(10)
+        assert not backfill.is_alive()
+    finally:
+        night.close()
+    row = HealthMonth.objects.get(account=account, month=month)
+    assert (row.score, row.band) == (99, "healthy")
 
 
 def test_summary_reads_a_fixed_number_of_queries(data, leader, django_assert_num_queries):

@@ -60,6 +60,7 @@ from insights.portfolio_slices import (
     pareto_slice_rows,
     pipeline_slice_rows,
     portfolio_slices_check,
+    portfolio_slices_forget,
     portfolio_slices_refresh,
     sla_slice_rows,
     slice_rows,
@@ -69,6 +70,7 @@ from insights.selectors import account_list_count_stored, account_list_rows
 from insights.sla import sla_breakdown, sla_day_bounds
 from kam.dates import business_date
 from kam.models import Role
+from kam.runtime import gc_paused
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities, open_pipeline_q
 from tests.database import connect
@@ -826,14 +828,19 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
 
 def test_the_refresh_and_the_check_leave_nothing_for_the_paused_collector(book, kams):
     """Both run with the garbage collector paused (kam.runtime.gc_paused), which is safe only
-    while they leave no reference cycles behind."""
-    Account.objects.filter(owner=kams[0]).update(health_band=HealthBand.AT_RISK)
+    while they leave no reference cycles behind: counted with the collector still paused, so
+    that no collection of its own clears them first. A day's build, marked slices, the check."""
     gc.collect()
-    assert portfolio_slices_refresh() > 0
+    with gc_paused():
+        portfolio_slices_forget()
+        assert portfolio_slices_refresh() > 0
+        assert gc.collect() == 0
+        Account.objects.filter(owner=kams[0]).update(health_band=HealthBand.AT_RISK)
+        assert portfolio_slices_refresh() > 0
+        assert gc.collect() == 0
+        portfolio_slices_check()
+        assert gc.collect() == 0
     assert gc.isenabled()
-    assert gc.collect() == 0
-    portfolio_slices_check()
-    assert gc.collect() == 0
 
 
 def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, kams):
