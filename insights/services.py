@@ -9,8 +9,7 @@ from decimal import Decimal
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Func, JSONField, OuterRef, Subquery, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,35 +200,33 @@ def _health_notices_settle(rows: list[dict], owners: dict, *, day: date, now) ->
     ]
 
 
-def _latest_scores_before(account_ids: list[int], day: date):
+def _latest_scores_before(account_ids: list[int], day: date) -> list[tuple]:
     """Each account's latest score before `day`: (account, score, band, its component keys,
     their scores), the last two as JSON arrays in text for orjson.
 
-    One index probe per account on (account, day): a DISTINCT ON over the chunk would read
-    and sort every earlier score of every account, so its cost grew with each day of history.
-    The two small arrays replace decoding each stored explanation in full, and orjson reads
-    them in a fraction of the time Django's JSONField (the standard library's json) took."""
-    latest = (
-        HealthScore.objects.filter(account_id=OuterRef("pk"), day__lt=day)
-        .order_by("-day")
-        .values("pk")[:1]
-    )
-    return HealthScore.objects.filter(
-        pk__in=Account.objects.filter(InArray(F("pk"), account_ids)).values(latest=Subquery(latest))
-    ).values_list(
-        "account_id",
-        "score",
-        "band",
-        _json_path_array("components", "$[*].key"),
-        _json_path_array("components", "$[*].score"),
-    )
-
-
-def _json_path_array(field: str, path: str) -> Cast:
-    return Cast(
-        Func(F(field), Value(path), function="jsonb_path_query_array", output_field=JSONField()),
-        TextField(),
-    )
+    One index probe per account on (account, day), whose row is read where the probe finds it
+    (a LATERAL join: a subquery of the ids, then the rows by primary key, took two lookups an
+    account, 28-29 ms a chunk of 1,000 at 100,000 accounts against 15-19); a DISTINCT ON over
+    the chunk would read and sort every earlier score of every account, so its cost grew with
+    each day of history. The two small arrays replace decoding each stored explanation in
+    full, and orjson reads them in a fraction of the time Django's JSONField (the standard
+    library's json) took."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.account_id, x.score, x.band,
+                   jsonb_path_query_array(x.components, '$[*].key')::text,
+                   jsonb_path_query_array(x.components, '$[*].score')::text
+            FROM unnest(%(ids)s::bigint[]) AS a (account_id)
+            CROSS JOIN LATERAL (
+                SELECT x.score, x.band, x.components FROM accounts_healthscore AS x
+                WHERE x.account_id = a.account_id AND x.day < %(day)s
+                ORDER BY x.day DESC LIMIT 1
+            ) AS x
+            """,
+            {"ids": list(account_ids), "day": day},
+        )
+        return cursor.fetchall()
 
 
 def _health_scores_upsert(rows: list[dict], *, day: date, config, computed_at) -> None:
