@@ -296,7 +296,10 @@ def explain(recorder: ChunkRecorder, top: int, day, before: dict | None) -> None
             for position, ((name, took), (sql, params)) in enumerate(
                 zip(chunk["statements"], chunk["texts"], strict=True), 1
             ):
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "WITH")):
+                    cursor.execute(sql, params)  # a savepoint, its release, a lock: replayed as is
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params)
                 plans.append((position, name, took, [row[0] for row in cursor.fetchall()]))
         transaction.set_rollback(True)  # EXPLAIN ANALYZE of a write really writes
     state = "as before run 1" if before is not None else "as left by the last run (--keep)"
