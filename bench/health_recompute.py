@@ -83,7 +83,9 @@ def scalar(sql: str, params=None):
 
 def statement_label(sql: str) -> str:
     verb = sql.lstrip().split(None, 1)[0].upper()
-    pattern = {"INSERT": r'INTO "?(\w+)', "UPDATE": r'UPDATE "?(\w+)'}.get(verb, r'FROM "?(\w+)')
+    pattern = {"INSERT": r'INTO "?(\w+)', "UPDATE": r'UPDATE "?(\w+)'}.get(
+        verb, r'(?:FROM|JOIN) (?!unnest\b|LATERAL\b)"?(\w+)'
+    )  # a LATERAL read names its table after FROM unnest(…): that table
     match = re.search(pattern, sql)
     return f"{verb} {match.group(1) if match else '?'}"
 

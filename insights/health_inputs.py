@@ -61,7 +61,7 @@ def tier_config(config: ScoringConfig) -> TierConfig:
 
 # One function per query below, each keyed by account id, over a chunk of account ids; every
 # reading is as of the end of `day`. health_inputs puts them together: nine queries a chunk.
-# Each row comes as a tuple of the columns its values_list names, in that order: the nightly
+# Each row comes as a tuple of the columns its values_list (or SELECT) names, in order: the nightly
 # run reads about seven rows per account, and a dict per row cost a third of the inputs'
 # Python (bench/README.md, "Nightly health at 100,000 accounts").
 
@@ -91,8 +91,9 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     account, the last touch by one backward probe of the (account, occurred_at) index and the
     window's rows alone (LATERAL joins, which the ORM does not write): grouping the chunk's
     interactions read every earlier one of each account, about 50 each at 100,000 accounts
-    (9-10 → 5 ms a chunk of 1,000). Index only: the index includes sentiment, and rows are
-    counted on the (never null) occurred_at. Accounts never touched by then are absent."""
+    (9-10 → 5 ms of server time a chunk of 1,000 under EXPLAIN ANALYZE). Index only: the
+    index includes sentiment, and rows are counted on the (never null) occurred_at. Accounts
+    never touched by then are absent."""
     day_end = business_day_end(day)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -18,9 +18,14 @@ from activities.models import Notification
 from activities.services import NextStep, interaction_log
 from insights import services as insights_services
 from insights.health_inputs import health_inputs, tier_inputs
-from kam.dates import business_date
+from kam.dates import business_date, business_day_end
 from tests.database import row_versions
-from tests.factories import AccountFactory, RevenueRecordFactory, StakeholderFactory
+from tests.factories import (
+    AccountFactory,
+    InteractionFactory,
+    RevenueRecordFactory,
+    StakeholderFactory,
+)
 
 
 @pytest.fixture
@@ -331,6 +336,57 @@ def test_tiers_look_at_the_last_year_or_at_the_last_day_with_revenue_if_it_is_ol
     assert insights_services.tiers_recompute()["as_of"] == old.booked_on.isoformat()
     RevenueRecordFactory(account=account, booked_on=today - timedelta(days=300))
     assert insights_services.tiering_day(today) == today
+
+
+def test_the_touch_inputs_count_the_window_to_its_edges(kam_user):
+    """The window is the 90 days up to the end of the day: an interaction at its first instant
+    counts, one a microsecond before sets only the last touch, one at the end of the day is
+    tomorrow's; an account touched only before the window has no sentiment and no count, one
+    never touched has no last touch."""
+    day = business_date() - timedelta(days=5)
+    end = business_day_end(day)
+    since = end - timedelta(days=90)
+    windowed, earlier, never = (AccountFactory(owner=kam_user) for _ in range(3))
+    for account, moment, sentiment in [
+        (windowed, since, 2),
+        (windowed, since + timedelta(days=10), -1),
+        (windowed, since - timedelta(microseconds=1), -2),
+        (windowed, end, 2),
+        (earlier, since - timedelta(days=1), 1),
+    ]:
+        InteractionFactory(account=account, occurred_at=moment, sentiment=sentiment)
+    inputs = health_inputs([windowed.pk, earlier.pk, never.pk], day)
+    assert (inputs[windowed.pk].interactions_90d, inputs[windowed.pk].sentiment_avg_90d) == (2, 0.5)
+    assert inputs[windowed.pk].days_since_touch == (day - business_date(since)).days - 10
+    assert (inputs[earlier.pk].interactions_90d, inputs[earlier.pk].sentiment_avg_90d) == (0, None)
+    assert inputs[earlier.pk].days_since_touch == 90  # the day before the window began
+    assert inputs[never.pk].days_since_touch is None
+
+
+def test_the_previous_score_is_the_latest_before_the_day(portfolio):
+    """A chunk's movers and change count from the latest score before the day scored, not from
+    the day's own row (a rerun) nor an older one."""
+    account, *_ = portfolio
+    today = business_date()
+    for back, score in [(3, 30), (1, 60), (0, 90)]:
+        HealthScore.objects.create(
+            account=account,
+            day=today - timedelta(days=back),
+            score=score,
+            band="watch",
+            components=[{"key": "engagement", "score": score}],
+            config=scoring_defaults_ensure(),
+        )
+    ((account_id, score, band, keys, scores),) = insights_services._latest_scores_before(
+        [account.pk], today
+    )
+    assert (account_id, score, band, keys, scores) == (
+        account.pk,
+        60,
+        "watch",
+        '["engagement"]',
+        "[60]",
+    )
 
 
 def test_health_inputs_take_nine_queries_and_tier_inputs_three(
