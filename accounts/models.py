@@ -721,6 +721,16 @@ class Account(models.Model):
                 include=["earliest_commitment_due"],
                 name="account_commitment_due_idx",
             ),
+            # A Pareto class (AccountQuerySet.in_pareto_class, the dashboard's Pareto
+            # drill-down with revenue > 0) in the list's order: its count and its page read the
+            # class's range of this, index only, where PostgreSQL read every account row for
+            # each (class A, 25,700 of 100,000 accounts: count 46 → 3 ms, page 500 70 → 4,
+            # bench/README.md). All key columns, no INCLUDE: B-tree deduplication keeps the
+            # entries of a row's versions compact under the nightly updates.
+            models.Index(
+                fields=["pareto_class", "name", "id", "revenue_last_12m"],
+                name="account_pareto_idx",
+            ),
         ]
 
     def __str__(self) -> str:

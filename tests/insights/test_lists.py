@@ -192,6 +192,26 @@ def test_the_pipeline_and_overdue_filters_read_their_index_in_the_lists_order(
     assert "Sort" not in plan and "Index Scan" in plan
 
 
+def test_a_pareto_class_with_revenue_reads_its_range_of_the_pareto_index(client_for, leader):
+    """The dashboard's Pareto drill-down (class A, revenue in the last 12 months): its count and
+    its page read the class's entries of account_pareto_idx in the list's order, index only,
+    where PostgreSQL read every account row for each (bench/README.md)."""
+    AccountFactory.create_batch(3)
+    Account.objects.update(pareto_class="A", revenue_last_12m=100)
+    AccountFactory(name="Class B")  # not in the class
+    Account.objects.filter(name="Class B").update(pareto_class="B", revenue_last_12m=100)
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"pareto": "A", "revenue": "last_12m"})
+    assert len(response.context["page"]) == 3
+    assert "Class B" not in _names(response)
+    count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
+    page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
+    for sql in (count, page):
+        plan = plan_without(sql, "enable_sort", "enable_seqscan", "enable_bitmapscan")
+        assert "Index Only Scan using account_pareto_idx on accounts_account" in plan
+        assert "Sort" not in plan
+
+
 def plan_without(sql: str, *methods: str) -> str:
     """EXPLAIN of `sql` with the planner's `methods` (enable_sort…) switched off."""
     with connection.cursor() as cursor:
