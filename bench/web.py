@@ -603,11 +603,12 @@ def main() -> None:
         return
 
     if not args.no_vacuum:
-        # Tables as autovacuum keeps them in production: a run right after a bulk write (the
-        # nightly health, an import, a seed, another benchmark) would otherwise read every
-        # updated row's heap page where an index-only scan reads the index alone (a count of
-        # every account: 2 → 16 ms after the health benchmark), and autovacuum may be off on a
-        # test machine's server.
+        # Tables as autovacuum keeps them in production (the accounts with their own threshold,
+        # migration accounts/0046, bench/README.md "Vacuumed after a night"): a run right
+        # after a bulk write (the nightly health, an import, a seed, another benchmark) would
+        # otherwise read every updated row's heap page where an index-only scan reads the index
+        # alone (a count of every account: 2 → 16 ms after the health benchmark), and
+        # autovacuum may be off on a test machine's server.
         # The summary rows are brought up to date first, as the minute task keeps them: the
         # marks a seed or the health benchmark left are taken (and deleted) here, not by the
         # first measured dashboard, whose deleted marks every later one would walk past.
