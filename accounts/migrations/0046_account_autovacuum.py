@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     # or tier recommendation moved, 2-12 % of them on the demos: with the stock threshold no
     # vacuum followed, and until one does, every index-only read of the accounts (the list's
     # counts and pages, the dashboard's figures) also reads the heap page of each row rewritten.
-    # At 100,000 accounts after a night the leader's lists took 65-83 ms instead of 40-49
-    # (bench/README.md, "Vacuumed after a night"; docs/deploy.md).
+    # At 100,000 accounts after a night the leader's list in each sort order took 66-83 ms (p50)
+    # instead of 37-58 (bench/README.md, "Vacuumed after a night"; docs/deploy.md).
     operations = [
         migrations.RunSQL(
             "ALTER TABLE accounts_account SET "
