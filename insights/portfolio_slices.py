@@ -484,7 +484,8 @@ def _bring_up_to_date(today: date, marked: Q | None = None, *, wait: bool = True
     built = PortfolioSliceBuild.objects.filter(day=today).exists()
     if not built or PortfolioSliceMark.objects.filter(dimension=EVERY_SLICE).exists():
         return _build(today)
-    _accounts_resolved()
+    if _accounts_resolved():  # so many accounts marked that every slice is marked
+        return _build(today)
     marks = PortfolioSliceMark.objects.all()
     if marked is not None:
         marks = marks.filter(marked)
@@ -556,7 +557,7 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
     return rows_inserted(PortfolioTrendCount, counts)
 
 
-def _accounts_resolved() -> None:
+def _accounts_resolved() -> bool:
     """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
     written) into marks of their slices as they are now (their team members' too), under the
     lock: an account moved meanwhile marked both its old and new slices itself, a member who
@@ -567,16 +568,17 @@ def _accounts_resolved() -> None:
     account's columns and one mark of every slice, which the next refresh builds in full, as
     it would compute nearly every slice anyway (taking 100,000 account marks: 2.8 s so, 25 s
     looking up each account's slices). The marks are deleted first, so the columns computed
-    next see every change they stood for."""
+    next see every change they stood for. True then: a refresh taking the marks builds every
+    slice at once (it computed the mark of every slice as a slice and failed before)."""
     marks = PortfolioSliceMark.objects.filter(dimension=ACCOUNT)
     taken = list(marks.values_list("pk", "value")[: BATCH + 1])
     if not taken:
-        return
+        return False
     if len(taken) > BATCH:
         marks.delete()
         account_rollups_update()
         PortfolioSliceMark.objects.create(dimension=EVERY_SLICE, value="")
-        return
+        return True
     ids = sorted({int(value) for _pk, value in taken})
     account_rollups_update(ids)
     keys = set()

@@ -1061,6 +1061,24 @@ def test_many_account_marks_are_taken_as_every_account_and_every_slice(book, mon
     assert portfolio_slices_check().drift == []
 
 
+def test_a_refresh_that_finds_many_account_marks_builds_every_slice(book, monkeypatch):
+    """The same past BATCH when the minute refresh (or a dashboard read) is the first to take
+    the marks: it marked every slice and then computed that mark as if it were a slice
+    (KeyError '*'), so every refresh failed until a list took the marks first."""
+    monkeypatch.setattr(portfolio_slices, "BATCH", 2)
+    accounts = list(Account.objects.order_by("pk")[:3])
+    for account in accounts:
+        CommitmentFactory(account=account, due_date=book - timedelta(days=1))
+
+    assert portfolio_slices_refresh() > 0
+
+    assert not PortfolioSliceMark.objects.exists()
+    assert set(Account.objects.with_overdue_commitments(book).values_list("pk", flat=True)) == {
+        account.pk for account in accounts
+    }
+    assert portfolio_slices_check().drift == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_waiting(
     book, client_for, leader
