@@ -228,16 +228,26 @@ class AccountQuerySet(models.QuerySet):
         return Q(pk__in=cls.qbrs_planned_ahead(today).values("account_id"))
 
     @classmethod
-    def qbr_overdue_q(cls, today: date) -> Q:
-        """Account.qbr_overdue as a condition."""
+    def qbr_overdue_q(cls, today: date, *, stored: bool = False) -> Q:
+        """Account.qbr_overdue as a condition. `stored`: the due date from the column the
+        rollups keep (`qbr_due_date`, qbr_due_expression's value) instead of the expression;
+        read after insights.portfolio_slices.account_marks_taken, as with_open_pipeline."""
+        due = F("qbr_due_date") if stored else cls.qbr_due_expression()
         return (
             Q(status__in=QBR_TRACKED_STATUSES)
             & ~cls.qbr_planned_ahead_q(today)
-            & Q(LessThan(cls.qbr_due_expression(), Value(today)))
+            & Q(LessThan(due, Value(today)))
         )
 
     def qbr_overdue(self, today: date) -> "AccountQuerySet":
         return self.filter(self.qbr_overdue_q(today))
+
+    def with_qbr_overdue(self, today: date) -> "AccountQuerySet":
+        """qbr_overdue from the stored due date (`qbr_due_date`, kept by
+        insights.account_rollups): the accounts list's filter, whose count and page read
+        account_qbr_due_idx in the list's order instead of working out every live account's
+        due date."""
+        return self.filter(self.qbr_overdue_q(today, stored=True))
 
     def qbr_unscheduled(self, today: date) -> "AccountQuerySet":
         """QBR-tracked accounts with nothing planned from `today` on, with `next_qbr_due_on`: the
@@ -523,6 +533,13 @@ class Account(models.Model):
     # The earliest due date among the open agreed items: overdue ones exist when it is before
     # today, so the value does not move at midnight.
     earliest_commitment_due = models.DateField(null=True, blank=True, editable=False)
+    # When the next QBR falls due (Account.qbr_due_on, as AccountQuerySet.qbr_due_expression
+    # works it out in SQL: the last QBR held, else the contract start, else the creation, plus
+    # the tier's cadence), kept the same way: an account inserted, or updated in those columns
+    # or its tier, marks the account (the trigger of migration insights/0012); a tier's cadence
+    # written marks every slice, whose build computes every account. It does not move at
+    # midnight either.
+    qbr_due_date = models.DateField(null=True, blank=True, editable=False)
     # Revenue windows in the account's currency, written by the nightly job
     # (accounts.services.account_revenue_refresh) so the portfolio dashboard sums 20,000
     # accounts instead of a million revenue records.
@@ -694,15 +711,14 @@ class Account(models.Model):
                 include=["revenue_last_12m"],
                 name="account_currency_revenue_idx",
             ),
-            # "QBR overdue" (AccountQuerySet.qbr_overdue: the list's filter, its count and its
-            # page) reads the live accounts' QBR dates and names from this, an index-only scan,
-            # instead of every account row (count and page at 100,000 accounts: 160 + 246 →
-            # 74 + 126 ms, bench/README.md). None of its columns changes in the nightly health
-            # and revenue updates, which stay HOT.
+            # "QBR overdue" in the list's order (AccountQuerySet.with_qbr_overdue, from the
+            # stored due date): page 500 reads the first matches of this in name order and the
+            # count every entry, index only, where working out each live account's due date
+            # from its dates and tier, then sorting the overdue ones' names, took 47 + 81 ms at
+            # 100,000 accounts (bench/README.md). Key columns only, deduplicated (the comment on
+            # account_pareto_idx).
             models.Index(
-                fields=["status"],
-                include=["id", "tier", "last_qbr_held_at", "contract_start", "created_at", "name"],
-                name="account_qbr_due_idx",
+                fields=["name", "id", "status", "qbr_due_date"], name="account_qbr_due_idx"
             ),
             # The list's "open pipeline" filter (AccountQuerySet.with_open_pipeline): its count
             # is an index-only scan and its first page by name reads 25 entries, instead of

@@ -111,14 +111,15 @@ def account_list_rows(
         # the whole portfolio; worked out per row from the joined tier, the filter reads it all.
         tiers = list(Tier.objects.only("pk", "touch_cadence_days"))
         rows = rows.touch_overdue(today, default_cadence_days, tiers=tiers)
-    if qbr_overdue:
-        rows = rows.qbr_overdue(today)
     if renewal_within_days is not None:
         rows = rows.renewal_within(today, renewal_within_days)
-    # Both read columns kept from the accounts' agreed items and plans: the accounts written
-    # since they were last computed are computed first (insights.account_rollups); while a
-    # refresh holds them, the rules are read instead (slower, the same accounts).
-    current = (commitments_overdue or open_pipeline) and account_marks_taken()
+    # These read columns kept from the accounts' agreed items, plans and QBR dates: the
+    # accounts written since they were last computed are computed first
+    # (insights.account_rollups); while a refresh holds them, the rules are read instead
+    # (slower, the same accounts).
+    current = (commitments_overdue or open_pipeline or qbr_overdue) and account_marks_taken()
+    if qbr_overdue:
+        rows = rows.with_qbr_overdue(today) if current else rows.qbr_overdue(today)
     if commitments_overdue:
         rows = (
             rows.with_overdue_commitments(today)

@@ -136,6 +136,10 @@ write = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 50), st.none()),
     st.tuples(st.just("bulk_band"), st.integers(0, 2), st.sampled_from(HealthBand.values)),
     st.tuples(st.just("cadence"), st.integers(0, 2), st.integers(1, 60)),
+    # What an account's QBR due date reads (the list's stored Account.qbr_due_date).
+    st.tuples(st.just("qbr_cadence"), st.integers(0, 2), st.integers(1, 400)),
+    st.tuples(st.just("held"), st.integers(0, 50), st.one_of(st.none(), st.integers(0, 400))),
+    st.tuples(st.just("contract"), st.integers(0, 50), st.one_of(st.none(), st.integers(11, 400))),
     st.tuples(st.just("new"), account_spec, st.none()),
     st.tuples(
         st.just("opportunity"),
@@ -242,6 +246,9 @@ def _apply(step, kams, tiers, today, leader) -> None:
     if kind == "cadence":
         Tier.objects.filter(pk=tiers[target].pk).update(touch_cadence_days=value)
         return
+    if kind == "qbr_cadence":
+        Tier.objects.filter(pk=tiers[target].pk).update(qbr_cadence_days=value)
+        return
     ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     if not ids:
         return
@@ -260,6 +267,11 @@ def _apply(step, kams, tiers, today, leader) -> None:
             "last_touch_at": None if value is None else MOMENT - timedelta(days=value)
         },
         "renewal": lambda: {"renewal_date": None if value is None else today + timedelta(value)},
+        "held": lambda: {
+            "last_qbr_held_at": None if value is None else MOMENT - timedelta(days=value)
+        },
+        # At least 11 days back: a renewal is never before the contract start.
+        "contract": lambda: {"contract_start": None if value is None else today - timedelta(value)},
     }
     if kind in changes:
         rows.update(**changes[kind]())
@@ -421,9 +433,9 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
         for step in writes:
             _apply(step, kams, tiers, today, leader)
 
-        # The list's pipeline and overdue commitment filters read the accounts' summary
-        # columns, which the list brings up to date first: the same accounts as the rules, on
-        # any day (the stored earliest due date does not move at midnight).
+        # The list's pipeline, overdue commitment and QBR overdue filters read the accounts'
+        # summary columns, which the list brings up to date first: the same accounts as the
+        # rules, on any day (the stored due dates do not move at midnight).
         def listed_ids(**rule):
             return set(
                 account_list_rows(leader, today=rule.pop("day", today), **rule).values_list(
@@ -431,6 +443,11 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 )
             )
 
+        # QBR overdue first: the first list read takes the marks the writes left.
+        for day in (today - timedelta(days=21), today, today + timedelta(days=90)):
+            assert listed_ids(qbr_overdue=True, day=day) == set(
+                Account.objects.qbr_overdue(day).values_list("pk", flat=True)
+            ), day
         assert listed_ids(open_pipeline=True) == set(
             Account.objects.filter(open_pipeline_q()).values_list("pk", flat=True)
         )
@@ -668,6 +685,45 @@ def test_a_write_marks_the_old_and_new_slices_of_every_row_it_changes(book, kams
     assert _marked_by(
         lambda: Commitment.objects.filter(account=account).update(status="cancelled")
     ) == (slices)
+
+
+def test_what_a_qbr_due_date_reads_marks_the_account_and_nothing_else_does(book, tiers):
+    """Account.qbr_due_date is kept by insights.account_rollups: the accounts' trigger marks an
+    account whose last QBR, contract start, creation or tier a statement changes (and every
+    account inserted), the tiers' trigger the accounts of a tier whose QBR cadence changes.
+    The nightly health's and revenue windows' updates mark none."""
+    portfolio_slices_refresh()
+
+    def marked() -> set[int]:
+        return {
+            int(value)
+            for value in PortfolioSliceMark.objects.filter(dimension="account").values_list(
+                "value", flat=True
+            )
+        }
+
+    first, second = Account.objects.order_by("pk")[:2]
+    Account.objects.update(health_score=F("pk") % 100, revenue_last_12m=5, pareto_class="A")
+    assert marked() == set()
+    Account.objects.filter(pk=first.pk).update(contract_start=book - timedelta(days=400))
+    Account.objects.filter(pk=second.pk).update(last_qbr_held_at=timezone.now())
+    assert marked() == {first.pk, second.pk}
+    PortfolioSliceMark.objects.all().delete()
+    Account.objects.filter(pk=first.pk).update(tier=tiers[2])
+    assert marked() == {first.pk}
+    PortfolioSliceMark.objects.all().delete()
+    Tier.objects.filter(pk=tiers[2].pk).update(name="Renamed")
+    assert marked() == set()
+    Tier.objects.filter(pk=tiers[2].pk).update(qbr_cadence_days=7)
+    assert marked() == set(Account.objects.filter(tier=tiers[2]).values_list("pk", flat=True))
+    assert first.pk in marked()
+    new = AccountFactory()
+    assert new.pk in marked()
+
+    portfolio_slices_refresh()
+    assert account_rollups_drift() == []
+    due = dict(Account.objects.with_qbr_due().values_list("pk", "next_qbr_due_on"))
+    assert dict(Account.objects.values_list("pk", "qbr_due_date")) == due
 
 
 def test_a_team_change_marks_the_member_and_an_account_write_marks_its_team(book, kams):
