@@ -536,9 +536,9 @@ class Account(models.Model):
     # When the next QBR falls due (Account.qbr_due_on, as AccountQuerySet.qbr_due_expression
     # works it out in SQL: the last QBR held, else the contract start, else the creation, plus
     # the tier's cadence), kept the same way: an account inserted, or updated in those columns
-    # or its tier, marks the account (the trigger of migration insights/0012); a tier's cadence
-    # written marks every slice, whose build computes every account. It does not move at
-    # midnight either.
+    # or its tier, marks the account, and a tier's QBR cadence written marks its accounts (the
+    # triggers of migration insights/0012). It does not move at midnight either; a new business
+    # time zone moves it (docs/portfolio.md, "The check").
     qbr_due_date = models.DateField(null=True, blank=True, editable=False)
     # Revenue windows in the account's currency, written by the nightly job
     # (accounts.services.account_revenue_refresh) so the portfolio dashboard sums 20,000

@@ -242,8 +242,8 @@ def _nightly(today: date) -> None:
     requests_deadlines_refresh(stopped=True)
     services.account_revenue_refresh(day=today)
     insights_services.health_months_rebuild()
-    # The accounts' open opportunities and earliest open commitment, which the lists filter on
-    # (the loaded plans and commitments marked nothing, the triggers being off).
+    # The accounts' open opportunities, earliest open commitment and QBR due date, which the
+    # lists filter on (the loaded rows marked nothing, the triggers being off).
     account_rollups_update()
     # The load ran with the triggers off (and TRUNCATE fires none): the dashboard's summary
     # rows are computed again in full on their next read.

@@ -559,10 +559,10 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
 
 def _accounts_resolved() -> bool:
     """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
-    written) into marks of their slices as they are now (their team members' too), under the
-    lock: an account moved meanwhile marked both its old and new slices itself, a member who
-    left marked their team slice, and a change committed after this keeps its own mark. Each
-    account's summary columns are computed again with it.
+    written; the account's own QBR dates or tier) into marks of their slices as they are now
+    (their team members' too), under the lock: an account moved meanwhile marked both its old
+    and new slices itself, a member who left marked their team slice, and a change committed
+    after this keeps its own mark. Each account's summary columns are computed again with it.
 
     More than BATCH marks (a bulk import, the migration that added the columns): every
     account's columns and one mark of every slice, which the next refresh builds in full, as
@@ -688,9 +688,10 @@ def _build(today: date) -> int:
 @transaction.atomic
 def account_marks_taken() -> bool:
     """Take the marks of accounts (a QBR, opportunity, plan, commitment or client request
-    written): their summary columns computed again (insights.account_rollups), their slices
-    marked for the next refresh. What a list that filters on those columns runs first, so it
-    lists the accounts as they are now: one query when nothing is marked.
+    written; the account's own QBR dates or tier): their summary columns computed again
+    (insights.account_rollups), their slices marked for the next refresh. What a list that
+    filters on those columns runs first, so it lists the accounts as they are now: one query
+    when nothing is marked.
 
     Without waiting: while a refresh, a day build or the check holds the lock (a build takes
     seconds at 100,000 accounts), nothing is taken and False says the columns may be behind, so

@@ -162,7 +162,8 @@ def account_list_count_stored(user, filters: Mapping[str, Any], *, today: date) 
     of them), narrowed by a tier, a health band or a Pareto class, for a view the rows are kept
     for (the dashboard's: view_slices). One query; None when the filters are not such a figure
     (no query) or the rows are not current: the caller counts the accounts. The counts that
-    read most accounts are these (QBR overdue: 55 ms at 100,000 accounts, bench/README.md)."""
+    read most accounts are these (QBR overdue by its rule: 55 ms at 100,000 accounts,
+    bench/README.md)."""
     if any(value for name, value in filters.items() if name not in STORED_COUNT_FILTERS):
         return None
     status = filters.get("status") or ""
