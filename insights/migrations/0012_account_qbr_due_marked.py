@@ -14,6 +14,7 @@ from django.db import migrations
 # from the rule (no rule written again here).
 _0004 = importlib.import_module("insights.migrations.0004_portfolio_pareto_buckets")
 _0007 = importlib.import_module("insights.migrations.0007_accounts_trigger_linear")
+_0008 = importlib.import_module("insights.migrations.0008_account_rollups_marked")
 _0010 = importlib.import_module("insights.migrations.0010_team_slices")
 ACCOUNT_MARKS = """
     IF TG_OP = 'INSERT' THEN
@@ -54,10 +55,6 @@ DROP_TIER_CADENCE = """
 DROP TRIGGER insights_mark_tier_accounts ON accounts_tier;
 DROP FUNCTION insights_mark_tier_accounts();
 """
-MARK_EVERY_ACCOUNT = """
-INSERT INTO insights_portfolioslicemark (dimension, value)
-SELECT 'account', id::text FROM accounts_account
-"""
 
 
 class Migration(migrations.Migration):
@@ -69,5 +66,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(WITH_ACCOUNT_MARKS, _0010.WITH_TEAM),
         migrations.RunSQL(TIER_CADENCE, DROP_TIER_CADENCE),
-        migrations.RunSQL(MARK_EVERY_ACCOUNT, migrations.RunSQL.noop),
+        migrations.RunSQL(_0008.MARK_EVERY_ACCOUNT, migrations.RunSQL.noop),
     ]
