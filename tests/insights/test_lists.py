@@ -522,10 +522,12 @@ def test_the_qbr_overdue_filter_reads_the_stored_due_date_in_the_lists_order(cli
     count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
     page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
     assert '"qbr_due_date" <' in count and '"qbr_due_date" <' in page
-    # Statistics of these rows, not of whatever an earlier test left: the plan follows them.
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE accounts_account, accounts_tier, activities_qbr")
-    plan = plan_without(page, "enable_sort", "enable_seqscan", "enable_bitmapscan")
+    # With a few fresh rows (no visibility map yet) an index-only scan costs the planner what an
+    # index scan of the name index plus the rows does: plain index scans are switched off too,
+    # so the list's order can only come from an index that holds every column the filter reads.
+    plan = plan_without(
+        page, "enable_sort", "enable_seqscan", "enable_bitmapscan", "enable_indexscan"
+    )
     assert "Index Only Scan using account_qbr_due_idx on accounts_account" in plan
     assert "Sort" not in plan
 
