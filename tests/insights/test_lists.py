@@ -210,7 +210,11 @@ def test_a_pareto_class_with_revenue_reads_its_range_of_the_pareto_index(client_
     count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
     page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
     for sql in (count, page):
-        plan = plan_without(sql, "enable_sort", "enable_seqscan", "enable_bitmapscan")
+        # Plain index scans off too, as for the QBR filter below: with a few fresh rows an
+        # index scan of another index plus the rows can cost the planner the same.
+        plan = plan_without(
+            sql, "enable_sort", "enable_seqscan", "enable_bitmapscan", "enable_indexscan"
+        )
         assert "Index Only Scan using account_pareto_idx on accounts_account" in plan
         assert "Sort" not in plan
 
