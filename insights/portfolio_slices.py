@@ -484,8 +484,9 @@ def _bring_up_to_date(today: date, marked: Q | None = None, *, wait: bool = True
     built = PortfolioSliceBuild.objects.filter(day=today).exists()
     if not built or PortfolioSliceMark.objects.filter(dimension=EVERY_SLICE).exists():
         return _build(today)
-    if _accounts_resolved():  # so many accounts marked that every slice is marked
-        return _build(today)
+    written = _accounts_resolved(build_on=today)
+    if written is not None:  # so many accounts marked that the day was built in full
+        return written
     marks = PortfolioSliceMark.objects.all()
     if marked is not None:
         marks = marks.filter(marked)
@@ -557,28 +558,32 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
     return rows_inserted(PortfolioTrendCount, counts)
 
 
-def _accounts_resolved() -> bool:
+def _accounts_resolved(*, build_on: date | None = None) -> int | None:
     """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
     written; the account's own QBR dates or tier) into marks of their slices as they are now
     (their team members' too), under the lock: an account moved meanwhile marked both its old
     and new slices itself, a member who left marked their team slice, and a change committed
     after this keeps its own mark. Each account's summary columns are computed again with it.
 
-    More than BATCH marks (a bulk import, the migration that added the columns): every
-    account's columns and one mark of every slice, which the next refresh builds in full, as
-    it would compute nearly every slice anyway (taking 100,000 account marks: 2.8 s so, 25 s
-    looking up each account's slices). The marks are deleted first, so the columns computed
-    next see every change they stood for. True then: a refresh taking the marks builds every
-    slice at once (it computed the mark of every slice as a slice and failed before)."""
+    More than BATCH marks (a bulk import, a migration that added a column): every account's
+    columns and one mark of every slice, which the next refresh builds in full, as it would
+    compute nearly every slice anyway (taking 100,000 account marks: 2.8 s so, 25 s looking up
+    each account's slices). The marks are deleted first, so the columns computed next see
+    every change they stood for. A refresh taking them (`build_on`, its day) builds that day
+    in full at once instead, which computes every account's columns and takes every mark, and
+    gets the rows written back (it computed the mark of every slice as a slice and failed
+    before); None otherwise."""
     marks = PortfolioSliceMark.objects.filter(dimension=ACCOUNT)
     taken = list(marks.values_list("pk", "value")[: BATCH + 1])
     if not taken:
-        return False
+        return None
     if len(taken) > BATCH:
+        if build_on is not None:
+            return _build(build_on)
         marks.delete()
         account_rollups_update()
         PortfolioSliceMark.objects.create(dimension=EVERY_SLICE, value="")
-        return True
+        return None
     ids = sorted({int(value) for _pk, value in taken})
     account_rollups_update(ids)
     keys = set()
@@ -601,6 +606,7 @@ def _accounts_resolved() -> bool:
         [PortfolioSliceMark(dimension=dimension, value=value) for dimension, value in keys],
     )
     _forget([pk for pk, _value in taken])
+    return None
 
 
 def _forget(mark_ids: list[int]) -> None:
