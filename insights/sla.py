@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from activities.models import (
     ClientRequest,
@@ -270,33 +270,69 @@ def sla_settled_group_rows(
     )
 
 
-def _unsettled_counts(now: datetime, day_start: datetime, day_end: datetime, windows) -> dict:
-    """_counts of what the settled part leaves out: the window's requests outside
-    `_settled_range` in full, and the clocks of those inside it that fall due today."""
-    aggregates = {}
-    for days in windows:
-        window = request_received_within_q(now, days)
-        settled = _settled_range(day_start, day_end, days)
-        outside = window & ~settled
-        fr_due = settled & first_response_falls_due_q(day_start, day_end)
-        res_due = settled & resolution_falls_due_q(day_start, day_end)
-        aggregates |= {
-            f"w{days}_requests": Count("pk", filter=outside),
-            f"w{days}_fr_met": Count("pk", filter=outside & first_response_met_q()),
-            f"w{days}_fr_missed": Count(
-                "pk", filter=(outside | fr_due) & first_response_breached_q(now)
-            ),
-            f"w{days}_res_met": Count("pk", filter=outside & resolution_met_q()),
-            f"w{days}_res_missed": Count(
-                "pk", filter=(outside | res_due) & resolution_breached_q(now)
-            ),
-        }
-    return aggregates
+def _flagged(
+    requests_qs: QuerySet[ClientRequest],
+    now: datetime,
+    windows: Mapping[int, Q],
+    falls_due: Mapping[int, tuple[Q, Q]],
+) -> tuple[str, list]:
+    """SQL and parameters of `requests_qs` as one row per request ("tier_id", "kam_id" and the
+    counts of FIGURES as 1 or 0, or NULL where a rule cannot tell, which a SUM skips as a
+    COUNT's filter does), for sla_breakdown to add up. `windows` says which requests each
+    window counts; `falls_due`, per window, the first-response and resolution clocks counted as
+    missed too once past due (the summary rows' clocks falling due today). Each rule is a
+    column of an inner query, compiled once, and the counts are made of those columns: with a
+    condition per count the ORM compiled each rule up to four times, 6 ms a statement."""
+    flags = {
+        "f_fr_met": first_response_met_q(),
+        "f_fr_missed": first_response_breached_q(now),
+        "f_res_met": resolution_met_q(),
+        "f_res_missed": resolution_breached_q(now),
+    }
+    counts = []
+    for days, window in windows.items():
+        flags[f"f_in{days}"] = window
+        fr_missed = res_missed = f"f_in{days}"
+        if days in falls_due:
+            flags[f"f_fr_due{days}"], flags[f"f_res_due{days}"] = falls_due[days]
+            fr_missed, res_missed = (
+                f"(f_in{days} OR f_fr_due{days})",
+                f"(f_in{days} OR f_res_due{days})",
+            )
+        counts += [
+            f"f_in{days}",
+            f"f_in{days} AND f_fr_met",
+            f"{fr_missed} AND f_fr_missed",
+            f"f_in{days} AND f_res_met",
+            f"{res_missed} AND f_res_missed",
+        ]
+    inner, params = (
+        _by_tier_and_kam(requests_qs)
+        .annotate(
+            **{
+                name: ExpressionWrapper(condition, output_field=BooleanField())
+                for name, condition in flags.items()
+            }
+        )
+        .query.sql_with_params()
+    )
+    columns = ", ".join(
+        f"COUNT(*) FILTER (WHERE {count})::integer AS {name}"
+        for count, name in zip(counts, figure_names(tuple(windows)), strict=True)
+    )
+    # The names are this module's; the inner query is the ORM's compiled SQL.
+    return (
+        f"SELECT tier_id, kam_id, {columns} FROM ({inner}) AS flagged "  # noqa: S608  # nosec B608
+        "GROUP BY tier_id, kam_id",
+        params,
+    )
 
 
-def _unsettled_rows(requests_qs: QuerySet[ClientRequest], now: datetime) -> QuerySet:
-    """Per tier and KAM, what `_unsettled_counts` counts: one query that reads, by index, the
-    requests received at the windows' edges and today, and the open clocks falling due today."""
+def _unsettled(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str, list]:
+    """_flagged of what the settled part leaves out: one query that reads, by index, the
+    requests received at the windows' edges and today, and the open clocks falling due today;
+    it counts those outside `_settled_range` in full, and of those inside it the clocks that
+    fall due today."""
     day_start, day_end = sla_day_bounds(business_date(now))
     read = (
         Q(received_at__gte=day_start)
@@ -307,14 +343,23 @@ def _unsettled_rows(requests_qs: QuerySet[ClientRequest], now: datetime) -> Quer
         read |= Q(received_at__gt=now - timedelta(days=days)) & Q(
             received_at__lt=day_end - timedelta(days=days)
         )
+    windows, falls_due = {}, {}
+    for days in WINDOWS:
+        settled = _settled_range(day_start, day_end, days)
+        windows[days] = request_received_within_q(now, days) & ~settled
+        falls_due[days] = (
+            settled & first_response_falls_due_q(day_start, day_end),
+            settled & resolution_falls_due_q(day_start, day_end),
+        )
     # Joined to the accounts as the stored part is. Looking each account up with a correlated
     # subquery instead reads fewer rows, but its estimated cost crosses PostgreSQL's stock
     # jit_above_cost at 100,000 accounts, and compiling the counts took 53 ms of a 90 ms
     # statement (bench/README.md).
-    return (
-        _by_tier_and_kam(requests_qs.received_within(now, max(WINDOWS)).filter(read))
-        .annotate(**_unsettled_counts(now, day_start, day_end, WINDOWS))
-        .order_by()
+    return _flagged(
+        requests_qs.received_within(now, max(WINDOWS)).filter(read).order_by(),
+        now,
+        windows,
+        falls_due,
     )
 
 
@@ -356,21 +401,21 @@ def sla_breakdown(
     """Compliance per account tier and per KAM over each window (WINDOWS): one query. With
     `settled`, the rows `sla_settled_group_rows` gave for `now`'s business day (the summary
     rows, as a query of "tier_id", "kam_id" and the counts), it reads only what they leave out
-    (module docstring) and adds them. The counts are grouped by (tier, KAM), then summed per
-    tier and per KAM by PostgreSQL (GROUPING SETS, which the ORM does not write): a few
-    hundred rows reach Python instead of every (tier, KAM) pair. Integer keys and no join to
+    (module docstring) and adds them. Each request read counts 1 or 0 (`_flagged`), and its
+    counts and the summary rows are summed per tier and per KAM by PostgreSQL (GROUPING SETS,
+    which the ORM does not write): a few hundred rows reach Python instead of every (tier,
+    KAM) pair. Integer keys and no join to
     the users: PostgreSQL hashes the groups, where grouping by the KAM's name too sorted every
     request (on disk at 20,000 accounts); the caller has the names."""
     if settled is None:
-        parts = [
-            _by_tier_and_kam(_windowed(requests_qs, now, WINDOWS)).annotate(**_counts(now, WINDOWS))
-        ]
+        windows = {days: request_received_within_q(now, days) for days in WINDOWS}
+        parts = [lambda: _flagged(_windowed(requests_qs, now, WINDOWS), now, windows, {})]
     else:
-        parts = [_unsettled_rows(requests_qs, now), settled]
+        parts = [lambda: _unsettled(requests_qs, now), settled.query.sql_with_params]
     sql, params = [], []
     for part in parts:
         try:
-            part_sql, part_params = part.query.sql_with_params()
+            part_sql, part_params = part()
         except EmptyResultSet:  # .none(): nothing to count
             continue
         sql.append(f"({part_sql})")
