@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -77,6 +77,7 @@ from insights.portfolio_slices import (
     commitment_slice_rows,
     health_month_counts,
     kam_tier_live_accounts,
+    load_group_rows,
     pareto_bucket_rows,
     pareto_slice_rows,
     pipeline_group_rows,
@@ -934,7 +935,10 @@ def _load_counts(view, groups, live_accounts, *, filters, today: date) -> dict:
     if view == PORTFOLIO_VIEW:
         rows = kam_tier_live_accounts(today=today, tier_id=filters.tier_id)
     else:
-        rows = live_accounts.values_list("owner_id", "tier_id").annotate(Count("pk")).order_by()
+        rows = [
+            (row["owner_id"], row["tier_id"], row["live_accounts"])
+            for row in load_group_rows(live_accounts, by=("owner_id",))
+        ]
     for owner_id, tier_id, count in rows:
         counts[owner_id][tier_id] = count
     return counts

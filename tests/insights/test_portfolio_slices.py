@@ -9,7 +9,7 @@ the tasks."""
 
 import gc
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -565,6 +565,20 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 if row.tier_id and "tier_id" not in narrowed:
                     assert row.accounts.value == listed(status=LIVE, tier_id=row.tier_id)
             assert sum(row.accounts.value for row in summary.load) == summary.accounts.value
+            # The load per KAM and tier: each KAM's live accounts in view, per tier and in all.
+            live_in_view = account_list_rows(user, today=today, **narrowed, status=LIVE)
+            assert {
+                (row.owner_id, cell.tier_id): cell.accounts.value
+                for row in summary.load
+                for cell in row.cells
+                if cell.accounts.value
+            } == Counter(live_in_view.exclude(tier=None).values_list("owner_id", "tier_id")), (
+                user,
+                narrowed,
+            )
+            assert {row.owner_id: row.accounts.value for row in summary.load} == Counter(
+                live_in_view.values_list("owner_id", flat=True)
+            ), (user, narrowed)
             assert summary.commitments_overdue.accounts == listed(commitments_overdue=True)
             assert summary.pipeline_open == (
                 open_opportunities()
@@ -1074,8 +1088,9 @@ def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_change
         # tiers (9); the rates, the Pareto curves (1 + tiers), their delete and insert; per
         # kind of slice row: compute, delete, insert, sum the KAMs, delete and insert the whole
         # portfolio (the book has no commitments, opportunities or client requests: nothing
-        # to insert for those, 6 + 4 + 4 + 4); the marks deleted, the savepoint released
-        with django_assert_num_queries(14 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 2):
+        # to insert for those; the accounts and their load, 6 + 4 + 4 + 4 + 6); the marks
+        # deleted, the savepoint released
+        with django_assert_num_queries(14 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4 + 6) + 2):
             summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
         assert summary.accounts.value == 6
 
