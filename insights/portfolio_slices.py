@@ -351,14 +351,17 @@ def kam_tier_live_accounts(
     *, today: date, tier_id: int | None = None
 ) -> list[tuple[int, int, int]]:
     """(owner id, tier id, live accounts) of every KAM with live accounts, from the KAM slices
-    (only tier `tier_id` when given): one query. Read after slice_rows of the whole portfolio,
-    which brings every KAM slice up to date."""
+    (only tier `tier_id` when given): one query, in the index's order (the order of ties in the
+    load table). Read after slice_rows of the whole portfolio, which brings every KAM slice up
+    to date."""
     rows = PortfolioLoadSlice.objects.filter(day=today, dimension=SliceDimension.OWNER)
     if tier_id is not None:
         rows = rows.filter(tier_id=tier_id)
     return [
         (int(owner), tier, count)
-        for owner, tier, count in rows.values_list("value", "tier_id", "live_accounts")
+        for owner, tier, count in rows.values_list("value", "tier_id", "live_accounts").order_by(
+            "value", "tier_id"
+        )
     ]
 
 

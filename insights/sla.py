@@ -276,9 +276,9 @@ def _flagged(
     windows: Mapping[int, Q],
     falls_due: Mapping[int, tuple[Q, Q]],
 ) -> tuple[str, list]:
-    """SQL and parameters of `requests_qs` as one row per request ("tier_id", "kam_id" and the
-    counts of FIGURES as 1 or 0, or NULL where a rule cannot tell, which a SUM skips as a
-    COUNT's filter does), for sla_breakdown to add up. `windows` says which requests each
+    """SQL and parameters of `requests_qs` counted per (tier, KAM): "tier_id", "kam_id" and the
+    counts of FIGURES (a rule that cannot tell, NULL, counts as not met, as a COUNT's filter
+    did), for sla_breakdown to add up. `windows` says which requests each
     window counts; `falls_due`, per window, the first-response and resolution clocks counted as
     missed too once past due (the summary rows' clocks falling due today). Each rule is a
     column of an inner query, compiled once, and the counts are made of those columns: with a
@@ -401,12 +401,13 @@ def sla_breakdown(
     """Compliance per account tier and per KAM over each window (WINDOWS): one query. With
     `settled`, the rows `sla_settled_group_rows` gave for `now`'s business day (the summary
     rows, as a query of "tier_id", "kam_id" and the counts), it reads only what they leave out
-    (module docstring) and adds them. Each request read counts 1 or 0 (`_flagged`), and its
-    counts and the summary rows are summed per tier and per KAM by PostgreSQL (GROUPING SETS,
-    which the ORM does not write): a few hundred rows reach Python instead of every (tier,
-    KAM) pair. Integer keys and no join to
-    the users: PostgreSQL hashes the groups, where grouping by the KAM's name too sorted every
-    request (on disk at 20,000 accounts); the caller has the names."""
+    (module docstring) and adds them. The requests read are counted per (tier, KAM)
+    (`_flagged`: each rule a column, the counts made of the columns), and those counts and the
+    summary rows are summed per tier and per KAM by PostgreSQL (GROUPING SETS, which the ORM
+    does not write): a few hundred rows reach Python instead of every (tier, KAM) pair.
+    Integer keys and no join to the users: PostgreSQL hashes the groups, where grouping by the
+    KAM's name too sorted every request (on disk at 20,000 accounts); the caller has the
+    names."""
     if settled is None:
         windows = {days: request_received_within_q(now, days) for days in WINDOWS}
         parts = [lambda: _flagged(_windowed(requests_qs, now, WINDOWS), now, windows, {})]

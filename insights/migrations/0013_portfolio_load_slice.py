@@ -1,8 +1,18 @@
 """The live accounts per slice and tier (insights.models.PortfolioLoadSlice), which the load per
-KAM reads. The days built have none: they are forgotten, and the next read or refresh builds
-the day in full (as migration 0003 did for the pipeline and commitment rows)."""
+KAM reads. The days built get theirs from their PortfolioSlice rows (the same counts, summed
+over band, Pareto class and currency), so the dashboard needs no rebuild; a day the old code
+builds or refreshes while the web machines are reloaded is rebuilt by the release's upgrade
+step (docs/deploy.md)."""
 
 from django.db import migrations, models
+
+FILL = """
+INSERT INTO insights_portfolioloadslice (day, dimension, value, tier_id, live_accounts)
+SELECT day, dimension, value, tier_id, SUM(live_accounts)
+  FROM insights_portfolioslice
+ GROUP BY day, dimension, value, tier_id
+HAVING SUM(live_accounts) > 0
+"""
 
 
 class Migration(migrations.Migration):
@@ -57,5 +67,5 @@ class Migration(migrations.Migration):
                 name="portfolio_load_lookup",
             ),
         ),
-        migrations.RunSQL("DELETE FROM insights_portfolioslicebuild", migrations.RunSQL.noop),
+        migrations.RunSQL(FILL, migrations.RunSQL.noop),
     ]

@@ -35,6 +35,7 @@ from activities.selectors import commitments_overdue_q
 from insights import portfolio_slices, tasks
 from insights.account_rollups import account_rollups_drift
 from insights.models import (
+    PortfolioLoadSlice,
     PortfolioSlaSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
@@ -876,10 +877,16 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
     PortfolioSlice.objects.filter(pk=slice_row.pk).update(live_accounts=99)
     portfolio_row = PortfolioSlice.objects.filter(dimension="portfolio").first()
     portfolio_row.delete()
+    load_row = PortfolioLoadSlice.objects.filter(dimension="region").first()
+    PortfolioLoadSlice.objects.filter(pk=load_row.pk).update(live_accounts=77)
 
     result = portfolio_slices_check()
 
-    assert len(result.drift) == 3
+    assert len(result.drift) == 4
+    assert any(
+        line.startswith(f"region={load_row.value} ") and "live_accounts 77 → " in line
+        for line in result.drift
+    )
     assert any(
         line.startswith(f"owner={slice_row.value} ") and "live_accounts 99 → " in line
         for line in result.drift
@@ -890,8 +897,8 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
     assert any(
         line.startswith("portfolio= ") and "live_accounts None → " in line for line in result.drift
     )
-    assert "3 drifted and were repaired" in caplog.text
-    assert PortfolioSliceBuild.objects.get(day=book).drift == 3
+    assert "4 drifted and were repaired" in caplog.text
+    assert PortfolioSliceBuild.objects.get(day=book).drift == 4
     assert portfolio_slices_check().drift == []
     assert PortfolioSliceBuild.objects.get(day=book).drift == 0
 
