@@ -496,9 +496,8 @@ def _bring_up_to_date(today: date, marked: Q | None = None, *, wait: bool = True
     built = PortfolioSliceBuild.objects.filter(day=today).exists()
     if not built or PortfolioSliceMark.objects.filter(dimension=EVERY_SLICE).exists():
         return _build(today)
-    written = _accounts_resolved(build_on=today)
-    if written is not None:  # so many accounts marked that the day was built in full
-        return written
+    if not _accounts_resolved():  # so many accounts marked that the day is built in full
+        return _build(today)
     marks = PortfolioSliceMark.objects.all()
     if marked is not None:
         marks = marks.filter(marked)
@@ -570,32 +569,23 @@ def _trend_computed(today: date, months: set[date] | None = None) -> int:
     return rows_inserted(PortfolioTrendCount, counts)
 
 
-def _accounts_resolved(*, build_on: date | None = None) -> int | None:
+def _accounts_resolved() -> bool:
     """Turn the marks of accounts (a QBR, opportunity, plan, commitment or client request
     written; the account's own QBR dates or tier) into marks of their slices as they are now
     (their team members' too), under the lock: an account moved meanwhile marked both its old
     and new slices itself, a member who left marked their team slice, and a change committed
     after this keeps its own mark. Each account's summary columns are computed again with it.
 
-    More than BATCH marks (a bulk import, a migration that added a column): every account's
-    columns and one mark of every slice, which the next refresh builds in full, as it would
-    compute nearly every slice anyway (taking 100,000 account marks: 2.8 s so, 25 s looking up
-    each account's slices). The marks are deleted first, so the columns computed next see
-    every change they stood for. A refresh taking them (`build_on`, its day) builds that day
-    in full at once instead, which computes every account's columns and takes every mark, and
-    gets the rows written back (it computed the mark of every slice as a slice and failed
-    before); None otherwise."""
+    False, taking nothing, when more than BATCH accounts are marked (a bulk import, a migration
+    that added a column): the caller then takes them all at once, a refresh by building the
+    day (which computes every account's columns and takes every mark), the others with
+    `_every_account_marked`."""
     marks = PortfolioSliceMark.objects.filter(dimension=ACCOUNT)
     taken = list(marks.values_list("pk", "value")[: BATCH + 1])
     if not taken:
-        return None
+        return True
     if len(taken) > BATCH:
-        if build_on is not None:
-            return _build(build_on)
-        marks.delete()
-        account_rollups_update()
-        PortfolioSliceMark.objects.create(dimension=EVERY_SLICE, value="")
-        return None
+        return False
     ids = sorted({int(value) for _pk, value in taken})
     account_rollups_update(ids)
     keys = set()
@@ -618,7 +608,24 @@ def _accounts_resolved(*, build_on: date | None = None) -> int | None:
         [PortfolioSliceMark(dimension=dimension, value=value) for dimension, value in keys],
     )
     _forget([pk for pk, _value in taken])
-    return None
+    return True
+
+
+def _every_account_marked() -> None:
+    """More than BATCH account marks, outside a day build: every account's columns and one mark
+    of every slice, which the next refresh builds in full, as it would compute nearly every
+    slice anyway (taking 100,000 account marks: 2.8 s so, 25 s looking up each account's
+    slices). The marks are deleted first, so the columns computed next see every change they
+    stood for."""
+    PortfolioSliceMark.objects.filter(dimension=ACCOUNT).delete()
+    account_rollups_update()
+    PortfolioSliceMark.objects.create(dimension=EVERY_SLICE, value="")
+
+
+def _accounts_taken() -> None:
+    """The marks of accounts taken, one by one or (more than BATCH) all at once."""
+    if not _accounts_resolved():
+        _every_account_marked()
 
 
 def _forget(mark_ids: list[int]) -> None:
@@ -716,7 +723,7 @@ def account_marks_taken() -> bool:
     that the list reads the rules themselves for this request instead of waiting."""
     if not _lock(wait=False):
         return False
-    _accounts_resolved()
+    _accounts_taken()
     return True
 
 
@@ -820,7 +827,7 @@ def portfolio_slices_check(*, today: date | None = None) -> SliceCheck:
     inputs = _rule_inputs()
     fresh = {row_set: _every_row(today, row_set, inputs, portfolio=True) for row_set in ROW_SETS}
     curves, counts = _pareto_curves(today, inputs[1]), _trend_counts(today)
-    _accounts_resolved()  # what was written while this ran
+    _accounts_taken()  # what was written while this ran
     moving = set(PortfolioSliceMark.objects.values_list("dimension", "value"))
     if any(dimension in (SliceDimension.OWNER, EVERY_SLICE) for dimension, _value in moving):
         moving.add((SliceDimension.PORTFOLIO, ""))
