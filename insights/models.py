@@ -79,8 +79,8 @@ class PortfolioSlice(SliceRow):
 
 
 class PortfolioLoadSlice(SliceRow):
-    """The live accounts of one slice and day per account tier (`load_group_rows`): what the
-    dashboard's load per KAM reads from the KAM slices, a row per KAM and tier where
+    """The live accounts of one KAM slice and day per account tier (`load_group_rows`; kept for
+    the KAM slices only): what the dashboard's load per KAM reads, a row per KAM and tier where
     PortfolioSlice splits each further by band, Pareto class and currency (5,400 rows instead
     of 37,600 at 100,000 accounts: bench/README.md)."""
 

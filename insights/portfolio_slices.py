@@ -10,8 +10,8 @@ page used to run over every account, restricted to the slice's accounts:
 - `PortfolioSlaSlice` (`insights.sla.sla_settled_group_rows`): the client requests' SLA
   compliance per tier and KAM, the part of it that stays put during the day (the page reads
   the rest live);
-- `PortfolioLoadSlice` (`load_group_rows`): the live accounts per tier, which the load per KAM
-  reads from the KAM slices.
+- `PortfolioLoadSlice` (`load_group_rows`): the live accounts per tier, kept for the KAM
+  slices only (what the load per KAM reads).
 A slice is one KAM's, one industry's or one region's accounts, the accounts a user is on the
 team of without owning them, or the whole portfolio, which is summed from the KAM slices (each
 account has one KAM); a tier narrows the rows of any slice. A view reads the sum of one or
@@ -396,14 +396,21 @@ def _lock(*, wait: bool = True) -> bool:
 @dataclass(frozen=True)
 class _RowSet:
     """One kind of summary row: its model, the fields that key a row within a slice, the
-    figures (summed to make the whole portfolio from the KAM slices), and how the rows of some
-    slices are computed from the accounts."""
+    figures (summed to make the whole portfolio from the KAM slices), how the rows of some
+    slices are computed from the accounts, and the kinds of slice it is kept for (every kind
+    unless said: the whole portfolio's summed from the KAM slices when it is one of them)."""
 
     model: type[SliceRow]
     keys: tuple[str, ...]
     figures: tuple[str, ...]
     # (today, dimension, values or None for all, rule inputs) -> [(slice value, row)]
     compute: Callable[..., list[tuple[str, dict]]]
+    dimensions: tuple[str, ...] = tuple(SliceDimension.values)
+
+    @property
+    def summed(self) -> bool:
+        """Whether the whole portfolio's rows are kept (summed from the KAM slices')."""
+        return SliceDimension.PORTFOLIO in self.dimensions
 
     def computed(self, today, dimension, values, inputs) -> list:
         return [
@@ -477,7 +484,14 @@ ROW_SETS = (
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
     _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),
     _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, _sla_rows),
-    _RowSet(PortfolioLoadSlice, ("tier_id",), ("live_accounts",), _load_rows),
+    # Read for the KAM slices only (the load per KAM of the whole portfolio or a tier).
+    _RowSet(
+        PortfolioLoadSlice,
+        ("tier_id",),
+        ("live_accounts",),
+        _load_rows,
+        dimensions=(SliceDimension.OWNER,),
+    ),
 )
 
 
@@ -511,12 +525,14 @@ def _bring_up_to_date(today: date, marked: Q | None = None, *, wait: bool = True
         written += _trend_computed(today, {date.fromisoformat(month) for month in months})
     for row_set in ROW_SETS:
         for marked_dimension, values in by_dimension.items():
+            if marked_dimension not in row_set.dimensions:
+                continue
             rows = row_set.computed(today, marked_dimension, values, inputs)
             row_set.model.objects.filter(
                 day=today, dimension=marked_dimension, value__in=values
             ).delete()
             written += rows_inserted(row_set.model, rows)
-        if SliceDimension.OWNER in by_dimension:
+        if SliceDimension.OWNER in by_dimension and row_set.summed:
             written += _portfolio_summed(today, row_set)
     _forget([pk for pk, _dimension, _value in taken])
     return written
@@ -664,9 +680,10 @@ def _portfolio_summed(today: date, row_set: _RowSet) -> int:
 
 
 def _every_row(today: date, row_set: _RowSet, inputs, *, portfolio: bool) -> list:
-    """Every slice's rows from the accounts; the whole portfolio's too when `portfolio` (the
-    check computes them independently of the KAM slices they are summed from)."""
-    dimensions = [d for d in SliceDimension.values if portfolio or d != SliceDimension.PORTFOLIO]
+    """Every slice's rows from the accounts (of the kinds of slice the rows are kept for); the
+    whole portfolio's too when `portfolio` (the check computes them independently of the KAM
+    slices they are summed from)."""
+    dimensions = [d for d in row_set.dimensions if portfolio or d != SliceDimension.PORTFOLIO]
     return [
         row for dimension in dimensions for row in row_set.computed(today, dimension, None, inputs)
     ]
@@ -691,7 +708,8 @@ def _build(today: date) -> int:
         rows = _every_row(today, row_set, inputs, portfolio=False)
         row_set.model.objects.filter(day=today).delete()
         written += rows_inserted(row_set.model, rows)
-        written += _portfolio_summed(today, row_set)
+        if row_set.summed:
+            written += _portfolio_summed(today, row_set)
     _forget(taken)
     kept = today - timedelta(days=1)
     models = (*(row_set.model for row_set in ROW_SETS), PortfolioParetoBucket, PortfolioTrendCount)

@@ -877,14 +877,14 @@ def test_the_check_reports_and_repairs_rows_that_drifted(book, caplog):
     PortfolioSlice.objects.filter(pk=slice_row.pk).update(live_accounts=99)
     portfolio_row = PortfolioSlice.objects.filter(dimension="portfolio").first()
     portfolio_row.delete()
-    load_row = PortfolioLoadSlice.objects.filter(dimension="region").first()
+    load_row = PortfolioLoadSlice.objects.filter(dimension="owner").first()
     PortfolioLoadSlice.objects.filter(pk=load_row.pk).update(live_accounts=77)
 
     result = portfolio_slices_check()
 
     assert len(result.drift) == 4
     assert any(
-        line.startswith(f"region={load_row.value} ") and "live_accounts 77 → " in line
+        line.startswith(f"owner={load_row.value} ") and "live_accounts 77 → " in line
         for line in result.drift
     )
     assert any(
@@ -1095,9 +1095,9 @@ def test_a_read_after_writes_costs_the_same_queries_however_many_accounts_change
         # tiers (9); the rates, the Pareto curves (1 + tiers), their delete and insert; per
         # kind of slice row: compute, delete, insert, sum the KAMs, delete and insert the whole
         # portfolio (the book has no commitments, opportunities or client requests: nothing
-        # to insert for those; the accounts and their load, 6 + 4 + 4 + 4 + 6); the marks
-        # deleted, the savepoint released
-        with django_assert_num_queries(14 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4 + 6) + 2):
+        # to insert for those; the accounts, 6 + 4 + 4 + 4); the load, kept for the KAM slices
+        # alone: compute, delete, insert (3); the marks deleted, the savepoint released
+        with django_assert_num_queries(14 + 9 + (1 + (1 + tiers) + 2) + (6 + 4 + 4 + 4) + 3 + 2):
             summary = portfolio_summary(leader, PortfolioFilters(), today=book, options=options)
         assert summary.accounts.value == 6
 
