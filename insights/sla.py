@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
 from activities.models import (
     ClientRequest,
@@ -49,7 +49,7 @@ from activities.models import (
 from kam.dates import business_date, business_tz
 
 WINDOWS = (30, 90)
-# The counts of one window, as `_counts` names them after its "w<days>_" prefix.
+# The counts of one window, as figure_names names them after their "w<days>_" prefix.
 COUNTS = ("requests", "fr_met", "fr_missed", "res_met", "res_missed")
 
 
@@ -110,21 +110,6 @@ class SlaCompliance:
         return (self.first_response, self.resolution)
 
 
-def _counts(now: datetime, windows: Iterable[int]) -> dict:
-    """Count(...) per window and outcome; the pending ones are the rest of the window."""
-    aggregates = {}
-    for days in windows:
-        window = request_received_within_q(now, days)
-        aggregates |= {
-            f"w{days}_requests": Count("pk", filter=window),
-            f"w{days}_fr_met": Count("pk", filter=window & first_response_met_q()),
-            f"w{days}_fr_missed": Count("pk", filter=window & first_response_breached_q(now)),
-            f"w{days}_res_met": Count("pk", filter=window & resolution_met_q()),
-            f"w{days}_res_missed": Count("pk", filter=window & resolution_breached_q(now)),
-        }
-    return aggregates
-
-
 def _compliance_of(
     days: int, total: int, fr_met: int, fr_missed: int, res_met: int, res_missed: int
 ) -> SlaCompliance:
@@ -139,22 +124,45 @@ def _compliance_of(
     )
 
 
-def _per_window(row: Mapping, windows: tuple) -> dict[int, SlaCompliance]:
-    """Each window's SlaCompliance from a row of _counts."""
-    return _windows_of([row.get(name) for name in figure_names(windows)], windows)
-
-
 def _windowed(requests_qs: QuerySet[ClientRequest], now: datetime, windows) -> QuerySet:
     """Only the rows of the longest window are read (the account index on received_at)."""
     return requests_qs.received_within(now, max(windows)).order_by()
+
+
+def _counted(
+    requests_qs: QuerySet[ClientRequest],
+    now: datetime,
+    windows: Mapping[int, Q],
+    by: Mapping[str, str],
+) -> list[tuple]:
+    """The rows of `_flagged` (no clock falling due); none for a `.none()` queryset."""
+    try:
+        sql, params = _flagged(requests_qs, now, windows, {}, by=by)
+    except EmptyResultSet:  # .none(): nothing to count
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _received_counts(
+    requests_qs: QuerySet[ClientRequest], now: datetime, windows: tuple, by: Mapping[str, str]
+) -> list[tuple]:
+    """`_counted` of the requests received in each window up to `now`: `by`'s values, then
+    each window's COUNTS, one row per group (one row in all without `by`)."""
+    return _counted(
+        _windowed(requests_qs, now, windows),
+        now,
+        {days: request_received_within_q(now, days) for days in windows},
+        by,
+    )
 
 
 def sla_compliance(
     requests_qs: QuerySet[ClientRequest], now: datetime, days: int = 30
 ) -> SlaCompliance:
     """Compliance of `requests_qs` received in the last `days` days: one query."""
-    row = _windowed(requests_qs, now, [days]).aggregate(**_counts(now, [days]))
-    return _per_window(row, (days,))[days]
+    return sla_compliance_windows(requests_qs, now, (days,))[days]
 
 
 def sla_compliance_windows(
@@ -162,34 +170,16 @@ def sla_compliance_windows(
 ) -> dict[int, SlaCompliance]:
     """sla_compliance for several windows at once: one query."""
     windows = tuple(windows)
-    row = _windowed(requests_qs, now, windows).aggregate(**_counts(now, windows))
-    return _per_window(row, windows)
-
-
-def _grouped_counts(
-    requests_qs: QuerySet[ClientRequest], now: datetime, fields: list[str], windows: tuple
-) -> QuerySet:
-    """The counts of _counts per group of `fields`: one row each."""
-    return (
-        _windowed(requests_qs, now, windows)
-        .values(*fields)
-        .annotate(**_counts(now, windows))
-        .order_by()
-    )
-
-
-def _grouped(
-    requests_qs: QuerySet[ClientRequest], now: datetime, fields: list[str], windows
-) -> list[tuple[dict, dict[int, SlaCompliance]]]:
-    windows = tuple(windows)
-    return [
-        ({field: row[field] for field in fields}, _per_window(row, windows))
-        for row in _grouped_counts(requests_qs, now, fields, windows)
-    ]
+    rows = _received_counts(requests_qs, now, windows, {})
+    return _windows_of(rows[0] if rows else (0,) * len(figure_names(windows)), windows)
 
 
 def _by(requests_qs, now, field, windows) -> dict[int | None, dict[int, SlaCompliance]]:
-    return {key[field]: value for key, value in _grouped(requests_qs, now, [field], windows)}
+    windows = tuple(windows)
+    return {
+        key: _windows_of(counts, windows)
+        for key, *counts in _received_counts(requests_qs, now, windows, {"key": field})
+    }
 
 
 def sla_compliance_by_account(
@@ -230,44 +220,28 @@ def _settled_range(day_start: datetime, day_end: datetime, days: int) -> Q:
     return Q(received_at__gte=day_end - timedelta(days=days), received_at__lt=day_start)
 
 
-def _settled_counts(day_start: datetime, day_end: datetime, windows: tuple) -> dict:
-    """_counts of the settled part: the requests of `_settled_range`, their clocks met or
-    missed as they stand at `day_start` (a clock still pending then is not counted here)."""
-    aggregates = {}
-    for days in windows:
-        settled = _settled_range(day_start, day_end, days)
-        aggregates |= {
-            f"w{days}_requests": Count("pk", filter=settled),
-            f"w{days}_fr_met": Count("pk", filter=settled & first_response_met_q()),
-            f"w{days}_fr_missed": Count(
-                "pk", filter=settled & first_response_breached_q(day_start)
-            ),
-            f"w{days}_res_met": Count("pk", filter=settled & resolution_met_q()),
-            f"w{days}_res_missed": Count("pk", filter=settled & resolution_breached_q(day_start)),
-        }
-    return aggregates
-
-
-def _by_tier_and_kam(requests_qs: QuerySet[ClientRequest], by: tuple[str, ...] = ()) -> QuerySet:
-    return requests_qs.values(
-        *(f"account__{field}" for field in by),
-        tier_id=F("account__tier_id"),
-        kam_id=F("account__owner_id"),
-    )
+# The columns the dashboard's SLA counts are grouped by: the account's tier and KAM.
+TIER_AND_KAM = {"tier_id": "account__tier_id", "kam_id": "account__owner_id"}
 
 
 def sla_settled_group_rows(
     requests_qs: QuerySet[ClientRequest], day: date, *, by: tuple[str, ...] = ()
 ) -> list[dict]:
     """The settled part of business day `day`'s counts (module docstring) per account tier and
-    KAM ("tier_id", "kam_id"), and per `by` account fields first: one query. Stored per day
-    by the dashboard's summary rows."""
+    KAM ("tier_id", "kam_id"), and per `by` account fields first ("account__<field>"): one
+    query. Stored per day by the dashboard's summary rows. The settled requests' clocks are
+    met or missed as they stand at the day's start (a clock still pending then is not
+    counted here)."""
     day_start, day_end = sla_day_bounds(day)
-    return list(
-        _by_tier_and_kam(requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))), by)
-        .annotate(**_settled_counts(day_start, day_end, WINDOWS))
-        .order_by()
+    groups = {f"account__{field}": f"account__{field}" for field in by} | TIER_AND_KAM
+    rows = _counted(
+        requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))).order_by(),
+        day_start,
+        {days: _settled_range(day_start, day_end, days) for days in WINDOWS},
+        groups,
     )
+    names = (*groups, *FIGURES)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _flagged(
@@ -275,14 +249,19 @@ def _flagged(
     now: datetime,
     windows: Mapping[int, Q],
     falls_due: Mapping[int, tuple[Q, Q]],
+    *,
+    by: Mapping[str, str],
 ) -> tuple[str, list]:
-    """SQL and parameters of `requests_qs` counted per (tier, KAM): "tier_id", "kam_id" and the
-    counts of FIGURES (a rule that cannot tell, NULL, counts as not met, as a COUNT's filter
-    did), for sla_breakdown to add up. `windows` says which requests each
-    window counts; `falls_due`, per window, the first-response and resolution clocks counted as
-    missed too once past due (the summary rows' clocks falling due today). Each rule is a
-    column of an inner query, compiled once, and the counts are made of those columns: with a
-    condition per count the ORM compiled each rule up to four times, 6 ms a statement."""
+    """SQL and parameters of `requests_qs` counted per group of `by` (a column name for each
+    ClientRequest field path it groups by, in order; no GROUP BY without one, so one row
+    whatever the rows): the group's columns, then each window's COUNTS, as figure_names names
+    them (a rule that cannot tell, NULL, counts as not met). `windows` says which requests
+    each window counts; `falls_due`, per window, the first-response and resolution clocks
+    counted as missed too once past due (the summary rows' clocks falling due today). Every
+    SLA count of this module is made here: each rule is a column of an inner query, compiled
+    once, and the counts are made of those columns; with a condition per count the ORM
+    compiled each rule up to four times (6 ms a statement for the dashboard's, 29 ms of
+    Python a chunk of the nightly health's, bench/README.md)."""
     flags = {
         "f_fr_met": first_response_met_q(),
         "f_fr_missed": first_response_breached_q(now),
@@ -306,8 +285,9 @@ def _flagged(
             f"f_in{days} AND f_res_met",
             f"{res_missed} AND f_res_missed",
         ]
+    # The group columns as g0, g1…: a field path is no column name (account__tier_id).
     inner, params = (
-        _by_tier_and_kam(requests_qs)
+        requests_qs.values(**{f"g{i}": F(path) for i, path in enumerate(by.values())})
         .annotate(
             **{
                 name: ExpressionWrapper(condition, output_field=BooleanField())
@@ -316,14 +296,19 @@ def _flagged(
         )
         .query.sql_with_params()
     )
+    quote = connection.ops.quote_name
+    groups = [f"g{i} AS {quote(name)}" for i, name in enumerate(by)]
     columns = ", ".join(
-        f"COUNT(*) FILTER (WHERE {count})::integer AS {name}"
-        for count, name in zip(counts, figure_names(tuple(windows)), strict=True)
+        groups
+        + [
+            f"COUNT(*) FILTER (WHERE {count})::integer AS {name}"
+            for count, name in zip(counts, figure_names(tuple(windows)), strict=True)
+        ]
     )
-    # The names are this module's; the inner query is the ORM's compiled SQL.
+    group_by = f" GROUP BY {', '.join(f'g{i}' for i in range(len(by)))}" if by else ""
+    # The names are this module's and its callers'; the inner query is the ORM's compiled SQL.
     return (
-        f"SELECT tier_id, kam_id, {columns} FROM ({inner}) AS flagged "  # noqa: S608  # nosec B608
-        "GROUP BY tier_id, kam_id",
+        f"SELECT {columns} FROM ({inner}) AS flagged{group_by}",  # noqa: S608  # nosec B608
         params,
     )
 
@@ -360,6 +345,7 @@ def _unsettled(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str
         now,
         windows,
         falls_due,
+        by=TIER_AND_KAM,
     )
 
 
@@ -410,7 +396,11 @@ def sla_breakdown(
     names."""
     if settled is None:
         windows = {days: request_received_within_q(now, days) for days in WINDOWS}
-        parts = [lambda: _flagged(_windowed(requests_qs, now, WINDOWS), now, windows, {})]
+        parts = [
+            lambda: _flagged(
+                _windowed(requests_qs, now, WINDOWS), now, windows, {}, by=TIER_AND_KAM
+            )
+        ]
     else:
         parts = [lambda: _unsettled(requests_qs, now), settled.query.sql_with_params]
     sql, params = [], []
