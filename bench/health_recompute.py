@@ -46,6 +46,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from machine import speed_line  # noqa: E402  (bench/machine.py, beside this script)
 
 from accounts.models import Account, HealthScore  # noqa: E402
 from accounts.services import scoring_defaults_ensure  # noqa: E402
@@ -388,6 +389,7 @@ def environment(chunk_size: int | None) -> None:
         log(f"  {name:<20} {scalar(f'SHOW {name}')}")
     log(f"HEALTH_CHUNK_SIZE      {chunk_size or health_services.HEALTH_CHUNK_SIZE}")
     log(f"load average           {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    log(speed_line())
     log("\n== Data")
     for table in TABLES:
         log(f"{table:<40} {scalar(f'SELECT count(*) FROM {table}'):>10,}")  # noqa: S608
@@ -538,6 +540,7 @@ def main() -> None:
             pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(35)
             log(f"\n== cProfile of {len(chunks)} more chunks, by {sort}")
             log(out.getvalue())
+    log(f"\n{speed_line()}")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from machine import speed_line  # noqa: E402  (bench/machine.py, beside this script)
 
 from accounts.models import Account, Tier  # noqa: E402
 from insights.portfolio_slices import portfolio_slices_refresh  # noqa: E402
@@ -620,6 +621,7 @@ def main() -> None:
         log(f"summary rows brought up to date, VACUUM (ANALYZE) of the database: {elapsed:.1f} s")
     log(f"database {settings.DATABASES['default']['NAME']}: "
         f"{Account.objects.count()} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
+    log(speed_line())
     cpu_started = os.times()
     server = Server(args.port, args.workers)
     try:
@@ -676,6 +678,7 @@ def main() -> None:
     )  # fmt: skip
     log(f"\nCPU: this process (client, SQL check) {own:.1f} s; gunicorn {workers:.1f} s; "
         f"{loadavg()}")  # fmt: skip
+    log(speed_line())
 
 
 if __name__ == "__main__":
