@@ -609,9 +609,9 @@ class RequestStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-# THE SLA rules. Each is a condition here (ClientRequestQuerySet applies it, and aggregates can
-# count with it: `Count("pk", filter=first_response_met_q())`) next to the ClientRequest method
-# that answers it for one row; tests/activities/test_request_rules.py checks they agree.
+# THE SLA rules. Each is a condition here (ClientRequestQuerySet filters with it; insights.sla
+# counts with it, a column counted FILTER (WHERE …)) next to the ClientRequest method that
+# answers it for one row; tests/activities/test_request_rules.py checks they agree.
 # A due moment is the last one still on time: answered at the due moment is met.
 
 

@@ -260,8 +260,8 @@ def _flagged(
     counted as missed too once past due (the summary rows' clocks falling due today). Every
     SLA count of this module is made here: each rule is a column of an inner query, compiled
     once, and the counts are made of those columns; with a condition per count the ORM
-    compiled each rule up to four times (6 ms a statement for the dashboard's, 29 ms of
-    Python a chunk of the nightly health's, bench/README.md)."""
+    compiled each rule up to four times (6 ms of Python a statement for the dashboard's,
+    bench/README.md)."""
     flags = {
         "f_fr_met": first_response_met_q(),
         "f_fr_missed": first_response_breached_q(now),
@@ -285,9 +285,12 @@ def _flagged(
             f"f_in{days} AND f_res_met",
             f"{res_missed} AND f_res_missed",
         ]
-    # The group columns as g0, g1…: a field path is no column name (account__tier_id).
+    # The group columns as g0, g1…: a field path is no column name (account__tier_id). Without
+    # any, the key alone (.values() would select every column of the request).
+    groups = {f"g{i}": F(path) for i, path in enumerate(by.values())}
     inner, params = (
-        requests_qs.values(**{f"g{i}": F(path) for i, path in enumerate(by.values())})
+        (requests_qs.values(**groups) if groups else requests_qs.values("pk"))
+        .order_by()
         .annotate(
             **{
                 name: ExpressionWrapper(condition, output_field=BooleanField())

@@ -41,25 +41,29 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=SP)
 
 # (received days before NOW, response due h, answered after h or None, resolution due h,
 # resolved after h or None)
-request_rows = st.lists(
-    st.tuples(
-        st.integers(min_value=0, max_value=100),
-        st.integers(min_value=1, max_value=30),
-        st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
-        st.integers(min_value=1, max_value=60),
-        st.one_of(st.none(), st.integers(min_value=0, max_value=70)),
-    ),
-    max_size=8,
+request_row = st.tuples(
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=1, max_value=30),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
+    st.integers(min_value=1, max_value=60),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=70)),
 )
+request_rows = st.lists(request_row, max_size=8)
 rule_settings = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
 def _make_rows(account, rows) -> list[ClientRequest]:
+    return _make_grouped_rows([account], [(0, row) for row in rows])
+
+
+def _make_grouped_rows(accounts, rows) -> list[ClientRequest]:
+    """`rows`: (index of the account in `accounts`, request_row)."""
     ClientRequest.objects.all().delete()
     made = []
-    for days_ago, response_due, answered, resolution_due, resolved in rows:
+    for index, (days_ago, response_due, answered, resolution_due, resolved) in rows:
+        account = accounts[index]
         received = NOW - timedelta(days=days_ago, hours=1)
         # Nothing is answered after NOW: the clock cannot read the future.
         answered = (
@@ -161,6 +165,52 @@ def test_nothing_received_means_no_percentage(account):
     assert result.requests == 0
     assert result.first_response.pct is None
     assert result.resolution.pct is None
+
+
+@pytest.fixture
+def four_accounts(db):
+    """Two KAMs, each with two accounts; strategic, key and untiered accounts."""
+    scoring_defaults_ensure()
+    strategic, key = Tier.objects.get(key="strategic"), Tier.objects.get(key="key")
+    ana, bruno = UserFactory(role=Role.KAM), UserFactory(role=Role.KAM)
+    return [
+        AccountFactory(owner=ana, tier=strategic),
+        AccountFactory(owner=ana, tier=key),
+        AccountFactory(owner=bruno, tier=strategic),
+        AccountFactory(owner=bruno, tier=None),
+    ]
+
+
+@rule_settings
+@given(rows=st.lists(st.tuples(st.integers(min_value=0, max_value=3), request_row), max_size=12))
+def test_grouped_counts_agree_with_the_row_answers(four_accounts, rows):
+    """Per account, tier and KAM, and the dashboard's breakdown: both clocks of both windows
+    as each request's own rules count them in Python, on random requests of several groups."""
+    made = _make_grouped_rows(four_accounts, rows)
+    requests = ClientRequest.objects.all()
+    grouped = {
+        "account": (sla_compliance_by_account(requests, NOW), lambda r: r.account_id),
+        "tier": (sla_compliance_by_tier(requests, NOW), lambda r: r.account.tier_id),
+        "kam": (sla_compliance_by_kam(requests, NOW), lambda r: r.account.owner_id),
+    }
+    for name, (counted, key_of) in grouped.items():
+        keys = {key_of(r) for r in made if r.received_within(NOW, max(WINDOWS))}
+        assert set(counted) == keys, name
+        for key in keys:
+            theirs = [r for r in made if key_of(r) == key]
+            for days in WINDOWS:
+                first, resolution = _expected(theirs, days, NOW)
+                received = sum(1 for r in theirs if r.received_within(NOW, days))
+                result = counted[key][days]
+                assert (result.requests, result.first_response, result.resolution) == (
+                    received,
+                    first,
+                    resolution,
+                ), (name, key, days)
+    breakdown = sla_breakdown(requests, NOW)
+    assert breakdown.by_tier == grouped["tier"][0]
+    kams = {kam_id: breakdown.kam_windows(kam_id) for kam_id in breakdown.kam_counts}
+    assert kams == grouped["kam"][0]
 
 
 @pytest.fixture
