@@ -25,7 +25,7 @@ from accounts.models import (
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
-from kam.forms import DateInput, date_field
+from kam.forms import DateInput, FlatChoices, date_field
 from kam.models import Role, User, user_choices
 from kam.params import BIGINT_MAX, parse_int
 
@@ -201,7 +201,7 @@ class AccountFilterForm(forms.Form):
 
     def __init__(self, *args, owners, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", _("Any owner")), *owners]
+        self.fields["owner"].choices = FlatChoices([("", _("Any owner")), *owners])
         self.fields["industry"].choices = [("", _("Any industry"))] + [(i, i) for i in industries]
         self.fields["region"].choices = [("", _("Any region"))] + [(r, r) for r in regions]
         self.fields["renewal"].choices = [("", _("Any date"))] + [

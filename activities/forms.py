@@ -14,7 +14,7 @@ from activities.models import (
     Sentiment,
 )
 from kam.dates import business_date
-from kam.forms import date_field, datetime_field
+from kam.forms import FlatChoices, date_field, datetime_field
 from kam.models import User
 
 
@@ -237,7 +237,7 @@ class AgreedItemForm(CompactForm):
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [("", _("Choose an account")), *accounts]
+        self.fields["account"].choices = FlatChoices([("", _("Choose an account")), *accounts])
 
 
 FOLLOW_UP_FORMS = {
