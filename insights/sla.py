@@ -26,7 +26,7 @@ answers (tests/insights/test_portfolio_slices.py checks it on random requests an
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -124,38 +124,30 @@ def _compliance_of(
     )
 
 
-def _windowed(requests_qs: QuerySet[ClientRequest], now: datetime, windows) -> QuerySet:
-    """Only the rows of the longest window are read (the account index on received_at)."""
-    return requests_qs.received_within(now, max(windows)).order_by()
+def _received(
+    requests_qs: QuerySet[ClientRequest], now: datetime, windows: tuple, by: Mapping[str, str]
+) -> tuple[str, list]:
+    """`_flagged` of the requests received in each window up to `now`: `by`'s values, then
+    each window's COUNTS, one row per group (one row in all without `by`)."""
+    return _flagged(
+        # Only the rows of the longest window are read (the account index on received_at).
+        requests_qs.received_within(now, max(windows)),
+        now,
+        {days: request_received_within_q(now, days) for days in windows},
+        {},
+        by=by,
+    )
 
 
-def _counted(
-    requests_qs: QuerySet[ClientRequest],
-    now: datetime,
-    windows: Mapping[int, Q],
-    by: Mapping[str, str],
-) -> list[tuple]:
-    """The rows of `_flagged` (no clock falling due); none for a `.none()` queryset."""
+def _fetched(statement: Callable[[], tuple[str, list]]) -> list[tuple]:
+    """The rows of a `_flagged` statement; none for a `.none()` queryset."""
     try:
-        sql, params = _flagged(requests_qs, now, windows, {}, by=by)
+        sql, params = statement()
     except EmptyResultSet:  # .none(): nothing to count
         return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _received_counts(
-    requests_qs: QuerySet[ClientRequest], now: datetime, windows: tuple, by: Mapping[str, str]
-) -> list[tuple]:
-    """`_counted` of the requests received in each window up to `now`: `by`'s values, then
-    each window's COUNTS, one row per group (one row in all without `by`)."""
-    return _counted(
-        _windowed(requests_qs, now, windows),
-        now,
-        {days: request_received_within_q(now, days) for days in windows},
-        by,
-    )
 
 
 def sla_compliance(
@@ -170,7 +162,7 @@ def sla_compliance_windows(
 ) -> dict[int, SlaCompliance]:
     """sla_compliance for several windows at once: one query."""
     windows = tuple(windows)
-    rows = _received_counts(requests_qs, now, windows, {})
+    rows = _fetched(lambda: _received(requests_qs, now, windows, {}))
     return _windows_of(rows[0] if rows else (0,) * len(figure_names(windows)), windows)
 
 
@@ -178,7 +170,7 @@ def _by(requests_qs, now, field, windows) -> dict[int | None, dict[int, SlaCompl
     windows = tuple(windows)
     return {
         key: _windows_of(counts, windows)
-        for key, *counts in _received_counts(requests_qs, now, windows, {"key": field})
+        for key, *counts in _fetched(lambda: _received(requests_qs, now, windows, {"key": field}))
     }
 
 
@@ -234,11 +226,14 @@ def sla_settled_group_rows(
     counted here)."""
     day_start, day_end = sla_day_bounds(day)
     groups = {f"account__{field}": f"account__{field}" for field in by} | TIER_AND_KAM
-    rows = _counted(
-        requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))).order_by(),
-        day_start,
-        {days: _settled_range(day_start, day_end, days) for days in WINDOWS},
-        groups,
+    rows = _fetched(
+        lambda: _flagged(
+            requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))),
+            day_start,
+            {days: _settled_range(day_start, day_end, days) for days in WINDOWS},
+            {},
+            by=groups,
+        )
     )
     names = (*groups, *FIGURES)
     return [dict(zip(names, row, strict=True)) for row in rows]
@@ -344,7 +339,7 @@ def _unsettled(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str
     # jit_above_cost at 100,000 accounts, and compiling the counts took 53 ms of a 90 ms
     # statement (bench/README.md).
     return _flagged(
-        requests_qs.received_within(now, max(WINDOWS)).filter(read).order_by(),
+        requests_qs.received_within(now, max(WINDOWS)).filter(read),
         now,
         windows,
         falls_due,
@@ -398,12 +393,7 @@ def sla_breakdown(
     KAM's name too sorted every request (on disk at 20,000 accounts); the caller has the
     names."""
     if settled is None:
-        windows = {days: request_received_within_q(now, days) for days in WINDOWS}
-        parts = [
-            lambda: _flagged(
-                _windowed(requests_qs, now, WINDOWS), now, windows, {}, by=TIER_AND_KAM
-            )
-        ]
+        parts = [lambda: _received(requests_qs, now, WINDOWS, TIER_AND_KAM)]
     else:
         parts = [lambda: _unsettled(requests_qs, now), settled.query.sql_with_params]
     sql, params = [], []
