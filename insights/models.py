@@ -60,6 +60,9 @@ class PortfolioSlice(SliceRow):
     health_band = models.CharField(max_length=10)
     pareto_class = models.CharField(max_length=1)
     currency = models.CharField(max_length=3)
+    # Every account of the group, whatever its status: the accounts list's count without a
+    # status filter (insights.selectors.account_list_count_stored).
+    accounts = models.IntegerField(db_default=0)
     live_accounts = models.IntegerField()
     live_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     touch = models.IntegerField()

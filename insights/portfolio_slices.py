@@ -79,7 +79,7 @@ logger = logging.getLogger(__name__)
 RENEWAL_DAYS = 90
 PARETO_BARS = 20
 GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
-COUNTS = ("live_accounts", "touch", "qbr", "renewals")
+COUNTS = ("accounts", "live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
 FIGURES = (*COUNTS, *AMOUNTS)
 # The account field each dimension slices by (the team: the members' ids, through the team).
@@ -106,10 +106,10 @@ def account_group_rows(
     tiers: Iterable[Tier],
     by: tuple[str, ...] = (),
 ) -> list[dict]:
-    """Live accounts and revenue, touch and QBR overdue, renewals and the retention cohort per
-    (tier, band, Pareto class, currency), and per `by` fields first: one query. Amounts stay in
-    each currency (a CASE per account cost more; the caller converts the sums). `tiers` are
-    every tier, with their touch cadences."""
+    """Accounts (every status), live accounts and revenue, touch and QBR overdue, renewals and
+    the retention cohort per (tier, band, Pareto class, currency), and per `by` fields first:
+    one query. Amounts stay in each currency (a CASE per account cost more; the caller converts
+    the sums). `tiers` are every tier, with their touch cadences."""
     live = AccountQuerySet.live_q()
     cohort = Q(revenue_prev_12m__gt=0)
     touch_q = AccountQuerySet.touch_overdue_q(today, default_cadence_days, tiers=list(tiers))
@@ -119,6 +119,7 @@ def account_group_rows(
     return list(
         accounts.values(*by, *GROUP_FIELDS)
         .annotate(
+            accounts=Count("pk"),
             live_accounts=Count("pk", filter=live),
             live_revenue=Sum(last, filter=live),
             touch=Count("pk", filter=touch_q),

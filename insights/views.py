@@ -260,8 +260,26 @@ def portfolio(request):
     """The portfolio dashboard; an htmx request for #portfolio-results gets the figures only."""
     options = portfolio_options(request.user)
     filters, notices = portfolio_filters_from_query(request.GET, options)
+
+    def draw(summary) -> str:
+        """The figures (what depends on the summary and the filters alone, no request): kept
+        in the cache entry with them, so a page served from it draws nothing again."""
+        return render_to_string(
+            "accounts/portfolio.html#figures",
+            {
+                "summary": summary,
+                "chart": portfolio_chart_data(summary),
+                "export_query": urlencode(filters.as_query()),
+                "refresh_query": urlencode({**filters.as_query(), "refresh": "1"}),
+            },
+        )
+
     summary = portfolio_summary_cached(
-        request.user, filters, options=options, refresh=request.GET.get("refresh") == "1"
+        request.user,
+        filters,
+        options=options,
+        refresh=request.GET.get("refresh") == "1",
+        draw=draw,
     )
     template = "accounts/portfolio.html"
     if request.htmx and request.htmx.target == "portfolio-results":
@@ -271,12 +289,10 @@ def portfolio(request):
         template,
         {
             "summary": summary,
+            "figures": summary.drawn[timezone.get_current_timezone_name()],
             "options": options,
             "filters": filters,
             "notices": notices,
-            "chart": portfolio_chart_data(summary),
-            "export_query": urlencode(filters.as_query()),
-            "refresh_query": urlencode({**filters.as_query(), "refresh": "1"}),
         },
     )
 

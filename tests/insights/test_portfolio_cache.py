@@ -4,9 +4,11 @@ when Redis is unreachable."""
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils.formats import time_format
 
 from insights.portfolio import portfolio_cache_reset
 from tests.factories import AccountFactory
@@ -142,3 +144,44 @@ def test_the_cache_keeps_the_kam_rows_the_page_draws_and_the_csv_has_every_kam(
 def _csv_rows(response) -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
+
+
+def test_a_page_from_the_cache_draws_nothing_again_and_each_time_zone_its_own(
+    client, leader, admin_user, data, monkeypatch
+):
+    """The entry keeps the figures as the page drew them, per time zone: a page served from it
+    does not draw them again (drawing would fail here), and a viewer in another time zone gets
+    them drawn in theirs ("Figures as of" their time), kept beside the first."""
+    leader.time_zone, admin_user.time_zone = "America/Sao_Paulo", "Asia/Tokyo"
+    leader.save(update_fields=["time_zone"])
+    admin_user.save(update_fields=["time_zone"])
+    client.force_login(leader)
+    first = client.get(reverse("portfolio"))
+    assert list(first.context["summary"].drawn) == ["America/Sao_Paulo"]
+
+    import insights.views
+
+    drawn = insights.views.portfolio_chart_data
+    monkeypatch.setattr(insights.views, "portfolio_chart_data", lambda summary: 1 / 0)
+    second = client.get(reverse("portfolio"))
+    assert second.context["summary"].from_cache
+    assert second.context["figures"] == first.context["figures"]
+    assert first.context["figures"] in second.content.decode()
+    monkeypatch.setattr(insights.views, "portfolio_chart_data", drawn)
+
+    client.force_login(admin_user)  # the same audience (everyone), another time zone
+    tokyo = client.get(reverse("portfolio"))
+    assert tokyo.context["summary"].from_cache
+    assert set(tokyo.context["summary"].drawn) == {"America/Sao_Paulo", "Asia/Tokyo"}
+    computed_at = first.context["summary"].computed_at
+
+    def as_of(zone) -> str:
+        return f"Figures as of {time_format(computed_at.astimezone(ZoneInfo(zone)))}."
+
+    assert as_of("Asia/Tokyo") in tokyo.content.decode()
+    assert as_of("America/Sao_Paulo") in first.content.decode()
+    assert as_of("Asia/Tokyo") != as_of("America/Sao_Paulo")
+    # both kept: the first viewer's page still comes from the entry without drawing
+    monkeypatch.setattr(insights.views, "portfolio_chart_data", lambda summary: 1 / 0)
+    client.force_login(leader)
+    assert client.get(reverse("portfolio")).context["figures"] == first.context["figures"]

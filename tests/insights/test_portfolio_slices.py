@@ -546,6 +546,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                 narrowers += [{"pareto_class": cls} for cls in ("A", "B", "C")]
                 narrowers.append({"band": HealthBand.AT_RISK, "pareto_class": "A"})
                 for rule in (
+                    {},  # every account, whatever its status
                     {"status": LIVE},
                     {"touch_overdue": True},
                     {"qbr_overdue": True},
@@ -1239,10 +1240,13 @@ def test_the_lists_count_reads_the_rows_only_while_they_are_current(book, client
     touch = {"touch_overdue": True, "sort": "-health"}
     assert account_list_count_stored(leader, touch, today=book) == overdue
     assert account_list_count_stored(leader, {**touch, "band": "at_risk"}, today=book) == 0
+    # No filter: every account, whatever its status (the leader's list as it opens).
+    every = account_list_rows(leader, today=book).count()
+    assert account_list_count_stored(leader, {"sort": "name"}, today=book) == every
     # Not one figure, or another filter, or not a view the rows are kept for: no query, the
     # page counts.
     for filters in (
-        {},
+        {"status": "churned"},
         {**touch, "search": "x"},
         {**touch, "qbr_overdue": True},
         {**touch, "a_filter_added_later": "x"},
