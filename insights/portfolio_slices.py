@@ -82,6 +82,9 @@ GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
 COUNTS = ("accounts", "live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
 FIGURES = (*COUNTS, *AMOUNTS)
+# count_stored's name for PortfolioCommitmentSlice.accounts: the accounts with an overdue
+# agreed item (the list's "commitments overdue").
+COMMITMENT_ACCOUNTS = "commitment_accounts"
 # The account field each dimension slices by (the team: the members' ids, through the team).
 SLICE_FIELD = {
     SliceDimension.OWNER: "owner_id",
@@ -281,11 +284,18 @@ def count_stored(
     band: str = "",
     pareto_class: str = "",
 ) -> int | None:
-    """The accounts list's count of one figure of COUNTS over the view made of `slices`,
-    narrowed by a tier, a health band (AccountQuerySet.in_band) and a Pareto class, columns of
-    every row: the stored rows' sum when they are current (`_sum_if_current`), one query; None
-    when they are not (the caller counts the accounts)."""
-    rows = _view_rows(PortfolioSlice, slices, today, tier_id)
+    """The accounts list's count of one figure of COUNTS, or of COMMITMENT_ACCOUNTS (the
+    accounts with an overdue agreed item), over the view made of `slices`, narrowed by a tier,
+    a health band (AccountQuerySet.in_band) and a Pareto class (the commitment rows are per
+    tier only: None with a band or class): the stored rows' sum when they are current
+    (`_sum_if_current`), one query; None when they are not (the caller counts the accounts)."""
+    if count == COMMITMENT_ACCOUNTS:
+        if band or pareto_class:
+            return None
+        rows = _view_rows(PortfolioCommitmentSlice, slices, today, tier_id)
+        count = "accounts"
+    else:
+        rows = _view_rows(PortfolioSlice, slices, today, tier_id)
     if band:
         rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
     if pareto_class:

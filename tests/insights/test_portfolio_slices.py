@@ -557,6 +557,14 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                             user, {**narrowed, **rule, **narrower}, today=today
                         )
                         assert stored == listed(**rule, **narrower), (user, narrowed, rule)
+                # The accounts with an overdue agreed item: rows per tier, no band or class.
+                overdue = {"commitments_overdue": True}
+                assert account_list_count_stored(
+                    user, {**narrowed, **overdue}, today=today
+                ) == listed(**overdue), (user, narrowed)
+                for narrower in narrowers[1:]:
+                    filters = {**narrowed, **overdue, **narrower}
+                    assert account_list_count_stored(user, filters, today=today) is None
             assert summary.at_risk.value == listed(status=LIVE, band=HealthBand.AT_RISK)
             assert summary.touch_overdue.value == listed(touch_overdue=True)
             assert summary.qbr_overdue.value == listed(qbr_overdue=True)
@@ -1267,3 +1275,23 @@ def test_the_lists_count_reads_the_rows_only_while_they_are_current(book, client
         response = client.get("/accounts/", query)
     assert response.context["page"].paginator.count == overdue + 1
     assert len(marked) == len(current) + 1
+
+
+def test_the_lists_count_of_commitments_overdue_counts_accounts_not_items(book, leader):
+    """The list of accounts with an overdue agreed item counts from the commitment rows'
+    accounts (not their items), per tier only: with a band or Pareto class it counts."""
+    first, second = Account.objects.order_by("pk")[:2]
+    for account, items in ((first, 2), (second, 1)):
+        for _ in range(items):
+            CommitmentFactory(account=account, due_date=book - timedelta(days=3))
+    portfolio_slices_refresh()
+    overdue = {"commitments_overdue": True}
+    listed = account_list_rows(leader, today=book, **overdue).count()
+    assert listed >= 2
+    assert Commitment.objects.overdue(book).count() > listed
+    assert account_list_count_stored(leader, overdue, today=book) == listed
+    tier = first.tier_id
+    assert account_list_count_stored(leader, {**overdue, "tier_id": tier}, today=book) == (
+        account_list_rows(leader, today=book, tier_id=tier, **overdue).count()
+    )
+    assert account_list_count_stored(leader, {**overdue, "band": "at_risk"}, today=book) is None
