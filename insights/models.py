@@ -61,8 +61,9 @@ class PortfolioSlice(SliceRow):
     pareto_class = models.CharField(max_length=1)
     currency = models.CharField(max_length=3)
     # Every account of the group, whatever its status: the accounts list's count without a
-    # status filter (insights.selectors.account_list_count_stored).
-    accounts = models.IntegerField(db_default=0)
+    # status filter (insights.selectors.account_list_count_stored). NULL in a row the code of
+    # the release before it wrote while the web machines reloaded: the list then counts.
+    accounts = models.IntegerField(null=True)
     live_accounts = models.IntegerField()
     live_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     touch = models.IntegerField()

@@ -33,7 +33,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -379,9 +379,13 @@ class PortfolioSummary:
     from_cache: bool = False
     load_total: int = 0  # KAMs in the load table (`load` may hold only the first rows)
     sla_kams_total: int = 0  # KAMs in the SLA table (`sla_kams` likewise)
-    # The figures as the page draws them, per time zone (the language is in the cache key):
-    # kept in the cache entry with them (portfolio_summary_cached's `draw`).
-    drawn: dict[str, str] = field(default_factory=dict)
+    # Which computation these figures are (their drawing, cached apart, names it).
+    computation: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The tiers of the load table's columns, as its rows' cells are (the figures' own).
+    load_tiers: list[Tier] = field(default_factory=list)
+    # The figures as the page draws them in the viewer's time zone (portfolio_summary_cached's
+    # `draw`; kept in the cache beside the entry).
+    drawn: str = ""
 
     @property
     def unconverted(self) -> list[str]:
@@ -508,6 +512,7 @@ def portfolio_summary(
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     order = _load_order(counts, names, tiers)
     summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
+    summary.load_tiers = list(tiers.values())
     summary.load_total = len(order)
     # 13. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
     # statement: the view's summary rows (what stays put during the day) plus the rest read
@@ -723,8 +728,8 @@ def _opportunity_rows(opportunities, rates, *, sort_whole: bool) -> list[Opportu
 # PORTFOLIO_CACHE_SECONDS in the shared (Redis) cache, per audience (everyone, or one KAM),
 # filters, day and language, and the page says when they were computed, with a Refresh button.
 # A generation number in the key lets the nightly job and rate changes drop every entry at once.
-# An entry also keeps the figures as the page drew them, so a page served from it draws
-# nothing again. Redis down costs only speed: every cache error falls back to computing.
+# Beside each entry, the figures as the page drew them (per time zone), so a page served from
+# it draws nothing again. Redis down costs only speed: every cache error falls back to computing.
 
 GENERATION_KEY = "portfolio:generation"
 
@@ -742,8 +747,8 @@ def portfolio_cache_reset() -> None:
 
 
 # The shape of a cached PortfolioSummary, in its key: a change of what an entry holds (2: the
-# KAM tables cut to their drawn rows; 3: the figures drawn) must not read entries stored by
-# code before it.
+# KAM tables cut to their drawn rows; 3: the load's tiers, the figures drawn beside it) must
+# not read entries stored by code before it.
 SUMMARY_SHAPE = "3"
 
 
@@ -775,18 +780,19 @@ def portfolio_summary_cached(
     holds the rows the page draws of the per-KAM tables (`kam_rows`): at 100,000 accounts the
     load and SLA rows of 1,400 KAMs made an entry of 820 KB that took longer to unpickle than
     the rest of the page (bench/README.md); their CSVs compute every row (portfolio_export).
-    With `draw` (the page's: the figures' HTML of a summary), `summary.drawn` holds what it
-    drew in the current time zone, kept in the entry too: a page served from the cache does
-    not draw the same figures again (9 ms of templates at 20,000 accounts). The cache key
-    names this shape (SUMMARY_SHAPE)."""
+    With `draw` (the page's: the figures' HTML of a summary), `summary.drawn` is what it drew
+    in the current time zone, kept beside the entry under a key of its own with the
+    computation it drew (read with the entry, in one round trip): a page served from the cache
+    does not draw the same figures again (9 ms of templates at 20,000 accounts), and figures
+    drawn from an older entry are drawn again. The cache key names this shape
+    (SUMMARY_SHAPE)."""
     seconds = settings.PORTFOLIO_CACHE_SECONDS
     today = business_date()
-    zone = timezone.get_current_timezone_name()
 
     def computed() -> PortfolioSummary:
         summary = portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
         if draw is not None:
-            summary.drawn[zone] = draw(summary)
+            summary.drawn = draw(summary)
         return summary
 
     if seconds <= 0:
@@ -799,25 +805,35 @@ def portfolio_summary_cached(
             cache.add(GENERATION_KEY, generation, None)
             generation = cache.get(GENERATION_KEY, generation)
         key = _cache_key(user, filters, today, generation)
-        cached = None if refresh else cache.get(key)
+        drawn_key = f"{key}:drawn:{timezone.get_current_timezone_name()}"
+        found = {} if refresh else cache.get_many([key, drawn_key] if draw else [key])
     except RedisError:
         logger.warning("Portfolio cache unreachable; computing", exc_info=True)
         return computed()
+    cached = found.get(key)
     if cached is not None:
         cached.from_cache = True
-        if draw is None or zone in cached.drawn:
+        if draw is None:
             return cached
-        # Computed without drawing (the warm task, a CSV) or drawn in another time zone: drawn
-        # now and kept for the rest of the entry's time.
-        cached.drawn[zone] = draw(cached)
+        drawn_from, cached.drawn = found.get(drawn_key, (None, ""))
+        if drawn_from == cached.computation:
+            return cached
+        # Computed without drawing (the warm task, a CSV), first viewed in this time zone, or
+        # drawn from an entry since refreshed: drawn now, kept for the rest of the entry's time.
+        cached.drawn = draw(cached)
+        age = max(0, int((timezone.now() - cached.computed_at).total_seconds()))
+        to_store = {drawn_key: (cached.computation, cached.drawn)} if age < seconds else {}
+        seconds -= age
         summary = cached
-        seconds -= int((timezone.now() - cached.computed_at).total_seconds())
-        if seconds <= 0:
-            return summary
     else:
         summary = computed()
+        # The entry without its drawing (kept under its own key).
+        to_store = {key: replace(summary, drawn="")}
+        if draw is not None:
+            to_store[drawn_key] = (summary.computation, summary.drawn)
     try:
-        cache.set(key, summary, seconds)
+        if to_store:
+            cache.set_many(to_store, seconds)
     except RedisError:
         logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
     return summary

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -257,20 +257,26 @@ def _latest_build(marks: Q, today: date) -> QuerySet:
     )
 
 
-def _sum_if_current(slices: Slices, rows: QuerySet, figure: str, *, today: date):
+def _sum_if_current(
+    slices: Slices, rows: QuerySet, figure: str, *, today: date, whole: bool = False
+):
     """`figure` summed over `rows` (stored rows of the view made of `slices`, for `today`) when
     the view's rows are current: `today` is the latest day built and nothing it depends on is
-    marked (`_marks_of`). One query: (False, None) when they are not current, else (True, the
-    sum; None when there is no row to sum). Reads only: bringing the rows up to date is the
-    dashboard's and the minute task's."""
+    marked (`_marks_of`); with `whole`, also no row lacks the figure (a row the code of a
+    release before it wrote, _RowSet.added). One query: (False, None) when they are not
+    current, else (True, the sum; None when there is no row to sum). Reads only: bringing the
+    rows up to date is the dashboard's and the minute task's."""
     total = rows.order_by().values("day").annotate(total=Sum(figure)).values("total")
     state = (
         _latest_build(_marks_of(slices), today)
-        .annotate(total=Subquery(total))
-        .values_list("day", "marked", "total")
+        .annotate(
+            total=Subquery(total),
+            lacking=Exists(rows.filter(**{figure: None})) if whole else Value(False),
+        )
+        .values_list("day", "marked", "total", "lacking")
         .first()
     )
-    if state is None or state[0] > today or state[1]:
+    if state is None or state[0] > today or state[1] or state[3]:
         return False, None
     return True, state[2]
 
@@ -300,7 +306,7 @@ def count_stored(
         rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
     if pareto_class:
         rows = rows.filter(pareto_class=pareto_class)
-    current, total = _sum_if_current(slices, rows, count, today=today)
+    current, total = _sum_if_current(slices, rows, count, today=today, whole=True)
     return (total or 0) if current else None
 
 
@@ -417,6 +423,9 @@ class _RowSet:
     # (today, dimension, values or None for all, rule inputs) -> [(slice value, row)]
     compute: Callable[..., list[tuple[str, dict]]]
     dimensions: tuple[str, ...] = tuple(SliceDimension.values)
+    # Figures a row written by the code of a release before them lacks (NULL): the whole
+    # portfolio's sum of them is NULL too when a KAM slice's row lacks them, not a partial sum.
+    added: tuple[str, ...] = ()
 
     @property
     def summed(self) -> bool:
@@ -491,7 +500,7 @@ def _sla_rows(today, dimension, values, inputs):
 
 
 ROW_SETS = (
-    _RowSet(PortfolioSlice, GROUP_FIELDS, FIGURES, _account_rows),
+    _RowSet(PortfolioSlice, GROUP_FIELDS, FIGURES, _account_rows, added=("accounts",)),
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
     _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),
     _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, _sla_rows),
@@ -673,9 +682,17 @@ def _portfolio_summed(today: date, row_set: _RowSet) -> int:
         .values(*row_set.keys)
         .annotate(
             **{f"sum_{figure}": Sum(figure) for figure in row_set.figures},
+            **{
+                f"lacking_{figure}": Count("pk", filter=Q(**{figure: None}))
+                for figure in row_set.added
+            },
         )
         .order_by()
     )
+    for row in rows:
+        for figure in row_set.added:
+            if row[f"lacking_{figure}"]:
+                row[f"sum_{figure}"] = None
     summed = [
         row_set.model(
             day=today,

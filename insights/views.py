@@ -289,7 +289,7 @@ def portfolio(request):
         template,
         {
             "summary": summary,
-            "figures": summary.drawn[timezone.get_current_timezone_name()],
+            "figures": summary.drawn,
             "options": options,
             "filters": filters,
             "notices": notices,

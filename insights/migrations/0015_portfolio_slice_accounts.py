@@ -1,9 +1,10 @@
 """Every account of a summary row's group, whatever its status (PortfolioSlice.accounts): the
 accounts list without a status filter counts from the rows instead of reading every account.
-The days built have no such count: the next read or refresh builds the day again. The column
-has a database default, so rows the code before writes while the web machines reload say 0
-until the day is rebuilt (docs/deploy.md, "Upgrading": `portfolio_slices --rebuild` once the
-last machine is reloaded; the nightly check repairs them otherwise)."""
+The days built have no such count: the next read or refresh builds the day again. Rows the code
+of the release before writes while the web machines reload (a dashboard view brings its rows up
+to date) leave it NULL, and the list counts its accounts instead of reading a sum that lacks
+them (insights.portfolio_slices: _RowSet.added, count_stored); the next day's build, a rebuild
+(`portfolio_slices --rebuild`, docs/deploy.md) or the nightly check fills them."""
 
 from django.db import migrations, models
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="portfolioslice",
             name="accounts",
-            field=models.IntegerField(db_default=0),
+            field=models.IntegerField(null=True),
         ),
         migrations.RunSQL("DELETE FROM insights_portfolioslicebuild", migrations.RunSQL.noop),
     ]

@@ -149,31 +149,32 @@ def _csv_rows(response) -> list[list[str]]:
 def test_a_page_from_the_cache_draws_nothing_again_and_each_time_zone_its_own(
     client, leader, admin_user, data, monkeypatch
 ):
-    """The entry keeps the figures as the page drew them, per time zone: a page served from it
-    does not draw them again (drawing would fail here), and a viewer in another time zone gets
-    them drawn in theirs ("Figures as of" their time), kept beside the first."""
+    """Beside the entry, the cache keeps the figures as the page drew them, per time zone: a
+    page served from it does not draw them again (drawing would fail here), a viewer in another
+    time zone gets them drawn in theirs ("Figures as of" their time) without the first
+    viewer's being drawn again, and figures drawn from an entry since refreshed are drawn
+    again."""
     leader.time_zone, admin_user.time_zone = "America/Sao_Paulo", "Asia/Tokyo"
     leader.save(update_fields=["time_zone"])
     admin_user.save(update_fields=["time_zone"])
     client.force_login(leader)
     first = client.get(reverse("portfolio"))
-    assert list(first.context["summary"].drawn) == ["America/Sao_Paulo"]
+    computed_at = first.context["summary"].computed_at
 
-    import insights.views
+    def fails(summary):
+        raise AssertionError("drawn again")
 
-    drawn = insights.views.portfolio_chart_data
-    monkeypatch.setattr(insights.views, "portfolio_chart_data", lambda summary: 1 / 0)
+    drawn = "insights.views.portfolio_chart_data"
+    monkeypatch.setattr(drawn, fails)
     second = client.get(reverse("portfolio"))
     assert second.context["summary"].from_cache
     assert second.context["figures"] == first.context["figures"]
     assert first.context["figures"] in second.content.decode()
-    monkeypatch.setattr(insights.views, "portfolio_chart_data", drawn)
+    monkeypatch.undo()
 
     client.force_login(admin_user)  # the same audience (everyone), another time zone
     tokyo = client.get(reverse("portfolio"))
     assert tokyo.context["summary"].from_cache
-    assert set(tokyo.context["summary"].drawn) == {"America/Sao_Paulo", "Asia/Tokyo"}
-    computed_at = first.context["summary"].computed_at
 
     def as_of(zone) -> str:
         return f"Figures as of {time_format(computed_at.astimezone(ZoneInfo(zone)))}."
@@ -181,7 +182,29 @@ def test_a_page_from_the_cache_draws_nothing_again_and_each_time_zone_its_own(
     assert as_of("Asia/Tokyo") in tokyo.content.decode()
     assert as_of("America/Sao_Paulo") in first.content.decode()
     assert as_of("Asia/Tokyo") != as_of("America/Sao_Paulo")
-    # both kept: the first viewer's page still comes from the entry without drawing
-    monkeypatch.setattr(insights.views, "portfolio_chart_data", lambda summary: 1 / 0)
+    monkeypatch.setattr(drawn, fails)
+    assert client.get(reverse("portfolio")).context["figures"] == tokyo.context["figures"]
     client.force_login(leader)
     assert client.get(reverse("portfolio")).context["figures"] == first.context["figures"]
+    monkeypatch.undo()
+
+    # Refreshed by the leader: the Tokyo figures drawn from the older entry are drawn again.
+    AccountFactory(owner=leader, health_band="at_risk", health_score=10)
+    client.get(reverse("portfolio"), {"refresh": "1"})
+    client.force_login(admin_user)
+    again = client.get(reverse("portfolio"))
+    assert again.context["summary"].from_cache
+    assert again.context["summary"].computation != first.context["summary"].computation
+    assert again.context["figures"] != tokyo.context["figures"]
+    assert at_risk(again) == 3
+
+
+def test_the_load_table_has_a_column_per_tier_drawn_or_cached(client_for, leader, data):
+    """The load table's tier columns come with the figures (the tiers their cells are of)."""
+    client = client_for(leader)
+    for response in (client.get(reverse("portfolio")), client.get(reverse("portfolio"))):
+        page = response.content.decode()
+        tiers = response.context["summary"].load_tiers
+        assert tiers
+        for tier in tiers:
+            assert f"{tier} <span" in page

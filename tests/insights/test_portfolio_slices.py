@@ -1295,3 +1295,29 @@ def test_the_lists_count_of_commitments_overdue_counts_accounts_not_items(book, 
         account_list_rows(leader, today=book, tier_id=tier, **overdue).count()
     )
     assert account_list_count_stored(leader, {**overdue, "band": "at_risk"}, today=book) is None
+
+
+def test_rows_lacking_the_accounts_count_are_not_summed_for_the_list(book, kams, leader):
+    """A summary row the code of the release before wrote (while the web machines reloaded)
+    lacks the count of every account (NULL): the list counts its rows instead of showing a
+    partial sum, the whole portfolio's sum of a lacking KAM row is NULL too, and the nightly
+    check fills them."""
+    portfolio_slices_refresh()
+    every = account_list_rows(leader, today=book).count()
+    owner = {"owner_id": kams[0].pk}
+    assert account_list_count_stored(leader, {}, today=book) == every
+    assert account_list_count_stored(leader, owner, today=book) == (
+        account_list_rows(leader, today=book, **owner).count()
+    )
+    PortfolioSlice.objects.filter(day=book, dimension="owner", value=str(kams[0].pk)).update(
+        accounts=None
+    )
+    assert account_list_count_stored(leader, owner, today=book) is None
+    # Another KAM's slice computed again sums the whole portfolio again, with the lacking row.
+    Account.objects.filter(owner=kams[1]).update(name="Renamed")
+    portfolio_slices_refresh()
+    assert PortfolioSlice.objects.filter(day=book, dimension="portfolio", accounts=None).exists()
+    assert account_list_count_stored(leader, {}, today=book) is None
+    assert portfolio_slices_check().drift
+    assert account_list_count_stored(leader, {}, today=book) == every
+    assert account_list_count_stored(leader, owner, today=book) is not None
