@@ -670,8 +670,14 @@ class Account(models.Model):
                 name="account_health_sort_asc_idx",
             ),
             # The accounts list's default order (name, then id): page 1 reads 25 entries
-            # instead of sorting every account (bench/README.md).
-            models.Index(fields=["name", "id"], name="account_name_idx"),
+            # instead of sorting every account (bench/README.md). The legal name too, so that
+            # the list's search (a part of either name, account_list_rows) can be tested on the
+            # index's entries in this order: a search that matches most accounts ("Ltda") counts
+            # and pages them index only, where PostgreSQL read every account row and sorted
+            # the matches by name for page 500 (the trigram indexes serve a search that matches
+            # few). A key column of a deterministic collation, not INCLUDE: the index stays
+            # deduplicated (`bt_metap(...).allequalimage` is true).
+            models.Index(fields=["name", "id", "legal_name"], name="account_name_idx"),
             # The filters' industries and regions for someone who sees every account: one
             # probe per distinct pair (accounts.selectors.industries_and_regions_for_user)
             # instead of reading every account on each list and dashboard view.
@@ -716,7 +722,7 @@ class Account(models.Model):
             # count every entry, index only, where working out each live account's due date
             # from its dates and tier, then sorting the overdue ones' names, took 47 + 81 ms at
             # 100,000 accounts (bench/README.md). Key columns only, deduplicated (the comment on
-            # account_pareto_idx).
+            # account_name_idx).
             models.Index(
                 fields=["name", "id", "status", "qbr_due_date"], name="account_qbr_due_idx"
             ),
@@ -741,8 +747,10 @@ class Account(models.Model):
             # drill-down with revenue > 0) in the list's order: its count and its page read the
             # class's range of this, index only, where PostgreSQL read every account row for
             # each (class A, 25,700 of 100,000 accounts: count 46 → 3 ms, page 500 70 → 4,
-            # bench/README.md). All key columns, no INCLUDE: B-tree deduplication keeps the
-            # entries of a row's versions compact under the nightly updates.
+            # bench/README.md). All key columns, no INCLUDE; but a numeric key column (the
+            # revenue) rules out B-tree deduplication as INCLUDE does (PostgreSQL's
+            # `bt_metap(...).allequalimage` is false for this index), so a row's versions each
+            # keep an entry here until vacuum removes them.
             models.Index(
                 fields=["pareto_class", "name", "id", "revenue_last_12m"],
                 name="account_pareto_idx",

@@ -540,8 +540,10 @@ def test_the_qbr_overdue_filter_reads_the_stored_due_date_in_the_lists_order(cli
 def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(client_for, leader):
     """`q` matches a part of the name or the legal name anywhere in it; the count reads the
     two trigram indexes of accounts/migrations/0040 (their expressions are the ones Django
-    writes for icontains) instead of every account (bench/README.md). With sequential scans
-    switched off, a pattern with a leading wildcard can only be served by them."""
+    writes for icontains) instead of every account (bench/README.md). With sequential and
+    index-only scans switched off (account_name_idx holds both names, for a search that matches
+    most accounts: the test below), a pattern with a leading wildcard can only be served by
+    them."""
     AccountFactory(name="Metalúrgica Norte", legal_name="MN Indústria SA")
     AccountFactory(name="Vale Verde", legal_name="Metalurgica VV Ltda")
     AccountFactory(name="Outra", legal_name="Outra SA")
@@ -552,9 +554,34 @@ def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(clie
         response = client_for(leader).get(URL, {"q": "etalúrg"})
     assert [a.name for a in response.context["page"]] == ["Metalúrgica Norte"]
     count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
-    plan = plan_without(count, "enable_seqscan")
+    plan = plan_without(count, "enable_seqscan", "enable_indexonlyscan")
     assert "Bitmap Index Scan on account_name_trgm_idx" in plan
     assert "Bitmap Index Scan on account_legal_name_trgm_idx" in plan
+
+
+def test_a_search_that_matches_most_accounts_is_paged_off_the_name_index_alone(client_for, leader):
+    """A part of a name in most names ("Ltda"): the page's ids come from account_name_idx in
+    the list's order, the search tested on the index's own name and legal name (index only,
+    no sort), where PostgreSQL read every account row and sorted the matches for page 500
+    (bench/README.md). For the page, plain index, bitmap and sequential scans and sorts are
+    switched off: only an index holding both names and the order can serve it. The count
+    reads the same index whole (bitmap and sequential scans off: with a few fresh rows, no
+    visibility map yet, the planner may cost a plain index scan of it the same)."""
+    AccountFactory(name="Alfa Ltda", legal_name="Alfa Comércio Ltda")
+    AccountFactory(name="Beta", legal_name="Beta Serviços Ltda")
+    AccountFactory(name="Gama", legal_name="Gama SA")
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(leader).get(URL, {"q": "ltda"})
+    assert [a.name for a in response.context["page"]] == ["Alfa Ltda", "Beta"]
+    count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
+    page = next(q["sql"] for q in queries if q["sql"].startswith(PAGE_OF_ACCOUNTS))
+    plan = plan_without(count, "enable_seqscan", "enable_bitmapscan")
+    assert "using account_name_idx on accounts_account" in plan
+    plan = plan_without(
+        page, "enable_sort", "enable_seqscan", "enable_bitmapscan", "enable_indexscan"
+    )
+    assert "Index Only Scan using account_name_idx on accounts_account" in plan
+    assert "Sort" not in plan
 
 
 def test_each_row_draws_its_columns_escaped_with_the_touch_rule(client_for, kam_user, config):
