@@ -625,7 +625,8 @@ class Account(models.Model):
         # and the filter options' probe of each KAM read (at 100,000 accounts the touch-overdue
         # count 34 ms without the tier's, 14 with; the KAMs' probe 4 and 2–3 ms). An INCLUDE
         # index cannot deduplicate and grows under those updates (bench/README.md, "Nightly
-        # health at 100,000 accounts").
+        # health at 100,000 accounts"), nor can one with a numeric key column; the indexes that
+        # cannot are listed in tests/kam/test_indexes.py (NOT_DEDUPLICATED).
         indexes = [
             GinIndex(fields=["search_vector"], name="account_search_idx"),
             # A KAM's accounts (accounts_for_user, the owner filter, the owner's PROTECT check)

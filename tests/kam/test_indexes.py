@@ -56,3 +56,42 @@ def test_no_single_column_index_is_covered_by_a_longer_one(db):
         if row[0].startswith(APP_TABLE_PREFIXES) and row[0] not in automatic and row[:2] not in KEPT
     ]
     assert covered == []
+
+
+# The accounts' B-tree indexes that cannot deduplicate, each chosen knowingly: a row rewritten by
+# the nightly jobs (a score, a band, the revenue windows) without a HOT update leaves an entry in
+# every index, and only a deduplicating index keeps a row's versions in one compact entry until
+# vacuum (bench/README.md, "An INCLUDE index does not stay small"). INCLUDE columns rule it out,
+# and so does a key column whose type has no "equal image" (numeric: 1.0 and 1.00 are equal but
+# stored differently).
+NOT_DEDUPLICATED = {
+    "account_commitment_due_idx": "INCLUDE (earliest_commitment_due)",
+    "account_currency_revenue_idx": "INCLUDE (revenue_last_12m)",
+    "account_pareto_idx": "revenue_last_12m, numeric, as a key column",
+}
+DEDUPLICATION = """
+    SELECT c.relname,
+           i.indnatts = i.indnkeyatts AND bool_and(proc.oid IS NOT NULL) AS deduplicates
+    FROM pg_index AS i
+    JOIN pg_class AS c ON c.oid = i.indexrelid
+    JOIN pg_am AS am ON am.oid = c.relam AND am.amname = 'btree'
+    CROSS JOIN LATERAL unnest(i.indclass::oid[]) AS key (opclass)
+    JOIN pg_opclass AS oc ON oc.oid = key.opclass
+    LEFT JOIN pg_amproc AS proc
+        ON proc.amprocfamily = oc.opcfamily AND proc.amprocnum = 4
+        AND proc.amproclefttype = oc.opcintype AND proc.amprocrighttype = oc.opcintype
+    WHERE i.indrelid = 'accounts_account'::regclass
+    GROUP BY c.relname, i.indnatts, i.indnkeyatts
+"""
+
+
+def test_the_accounts_indexes_deduplicate_but_those_chosen_not_to(db):
+    """What PostgreSQL's `bt_metap(index).allequalimage` says (pageinspect, a contrib extension,
+    not needed here), read from the catalog: no INCLUDE columns, and every key column's operator
+    family has the B-tree "equal image" support function (number 4). The collations are the
+    database's deterministic ones."""
+    with connection.cursor() as cursor:
+        cursor.execute(DEDUPLICATION)
+        deduplicates = dict(cursor.fetchall())
+    assert "account_name_idx" in deduplicates  # the query reads the accounts' indexes
+    assert {name for name, yes in deduplicates.items() if not yes} == set(NOT_DEDUPLICATED)
