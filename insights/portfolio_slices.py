@@ -257,21 +257,20 @@ def _latest_build(marks: Q, today: date) -> QuerySet:
     )
 
 
-def _sum_if_current(
-    slices: Slices, rows: QuerySet, figure: str, *, today: date, whole: bool = False
-):
+def _sum_if_current(slices: Slices, rows: QuerySet, figure: str, *, today: date):
     """`figure` summed over `rows` (stored rows of the view made of `slices`, for `today`) when
     the view's rows are current: `today` is the latest day built and nothing it depends on is
-    marked (`_marks_of`); with `whole`, also no row lacks the figure (a row the code of a
-    release before it wrote, _RowSet.added). One query: (False, None) when they are not
-    current, else (True, the sum; None when there is no row to sum). Reads only: bringing the
-    rows up to date is the dashboard's and the minute task's."""
+    marked (`_marks_of`), and, for a figure its row set lists as added (_RowSet.added), no row
+    lacks it (a row the code of a release before it wrote). One query: (False, None) when they
+    are not current, else (True, the sum; None when there is no row to sum). Reads only:
+    bringing the rows up to date is the dashboard's and the minute task's."""
+    added = any(figure in row_set.added for row_set in ROW_SETS if row_set.model is rows.model)
     total = rows.order_by().values("day").annotate(total=Sum(figure)).values("total")
     state = (
         _latest_build(_marks_of(slices), today)
         .annotate(
             total=Subquery(total),
-            lacking=Exists(rows.filter(**{figure: None})) if whole else Value(False),
+            lacking=Exists(rows.filter(**{figure: None})) if added else Value(False),
         )
         .values_list("day", "marked", "total", "lacking")
         .first()
@@ -306,7 +305,7 @@ def count_stored(
         rows = rows.filter(health_band__in=AccountQuerySet.band_values(band))
     if pareto_class:
         rows = rows.filter(pareto_class=pareto_class)
-    current, total = _sum_if_current(slices, rows, count, today=today, whole=True)
+    current, total = _sum_if_current(slices, rows, count, today=today)
     return (total or 0) if current else None
 
 
