@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, Value, When
+from django.db.models import DecimalField, F, Func
 from django.db.models.expressions import Combinable
 
 from accounts.models import Currency, ExchangeRate
@@ -64,16 +64,39 @@ def rates_on(day: date) -> Rates:
     return Rates(reporting_currency=reporting, day=day, in_use=in_use)
 
 
+MONEY = DecimalField(max_digits=24, decimal_places=2)
+
+
+class Converted(Func):
+    """`amount` times the rate of its row's currency, as one expression node:
+    `CASE currency WHEN 'EUR' THEN (amount) * 1.08 … ELSE NULL END`. The same CASE built of
+    `When` and `Value` nodes is copied, resolved, hashed and compiled node by node wherever a
+    query uses it (the dashboard builds five, the list's revenue sort one): 0.9 → 0.45 ms
+    to build a list query sorted by it with three rates (bench/README.md, "Where a page is
+    above its floor"). `rates` is a tuple of (currency, rate) pairs, hashable as an
+    expression's arguments must be."""
+
+    output_field = MONEY
+
+    def __init__(self, amount, currency, *, rates: tuple[tuple[str, Decimal], ...]):
+        super().__init__(amount, currency)
+        self.rates = rates
+
+    def as_sql(self, compiler, connection, **extra_context):
+        amount, currency = self.get_source_expressions()
+        amount_sql, amount_params = compiler.compile(amount)
+        currency_sql, currency_params = compiler.compile(currency)
+        sql, params = [f"CASE {currency_sql}"], [*currency_params]
+        for code, rate in self.rates:
+            sql.append(f"WHEN %s THEN ({amount_sql}) * %s")
+            params += [code, *amount_params, rate]
+        sql.append("ELSE NULL END")
+        return " ".join(sql), tuple(params)
+
+
 def converted(amount: str | Combinable, rates: Rates, *, currency_field: str = "currency"):
     """SQL: `amount` (a field name or expression) in the reporting currency; NULL (left out of
     sums) for a currency without a rate."""
     amount = F(amount) if isinstance(amount, str) else amount
-    money = DecimalField(max_digits=24, decimal_places=2)
-    return Case(
-        *(
-            When(**{currency_field: rate.currency}, then=amount * Value(rate.rate))
-            for rate in rates.in_use.values()
-        ),
-        default=Value(None),
-        output_field=money,
-    )
+    pairs = tuple((rate.currency, rate.rate) for rate in rates.in_use.values())
+    return Converted(amount, F(currency_field), rates=pairs)

@@ -230,7 +230,16 @@ def drill(filters: PortfolioFilters, **extra) -> str:
     """The accounts list filtered to the accounts behind a figure: the dashboard's filters
     plus `extra` (accounts list parameters)."""
     query = {**filters.as_query(), **{k: str(v) for k, v in extra.items() if v not in (None, "")}}
-    return _account_list_path(get_script_prefix()) + ("?" + urlencode(query) if query else "")
+    path = _account_list_path(get_script_prefix())
+    return path + "?" + "&".join(map(_query_pair, query.items())) if query else path
+
+
+@functools.lru_cache(maxsize=1024)
+def _query_pair(pair: tuple[str, str]) -> str:
+    """One `key=value` of a drill-down URL, encoded as urlencode does: the dashboard links some
+    120 figures to the list with the same few pairs, and encoding them anew took 3 of its 40 ms
+    (bench/README.md, "Where a page is above its floor")."""
+    return urlencode((pair,))
 
 
 @functools.cache

@@ -5,11 +5,13 @@ import threading
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection as db_connection
 from django.db import transaction
 from django.http import QueryDict
+from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +24,7 @@ from insights import services as insights_services
 from insights.portfolio import (
     PortfolioFilters,
     _opportunity_rows,
+    drill,
     portfolio_filters_from_query,
     portfolio_options,
     portfolio_summary,
@@ -40,6 +43,28 @@ def data(now, kam_user, outsider, team_member, leader):
     return build_portfolio(
         kam_user=kam_user, outsider=outsider, team_member=team_member, leader=leader
     )
+
+
+text = st.text(min_size=0, max_size=12)
+
+
+@settings(max_examples=200)
+@given(
+    owner=st.one_of(st.none(), st.integers(1, 10**6)),
+    industry=text,
+    region=text,
+    extra=st.dictionaries(st.sampled_from(["status", "band", "tier", "pareto", "sort"]), text),
+)
+def test_a_drill_down_link_is_the_list_with_the_filters_and_its_own_parameters_url_encoded(
+    owner, industry, region, extra
+):
+    """drill encodes each key=value pair once and keeps it (insights.portfolio._query_pair):
+    the link is what urlencode gives for the dashboard's filters with the figure's parameters
+    over them, empty values left out, whatever the text."""
+    filters = PortfolioFilters(owner_id=owner, industry=industry, region=region)
+    query = {**filters.as_query(), **{key: value for key, value in extra.items() if value}}
+    expected = reverse("account_list") + (f"?{urlencode(query)}" if query else "")
+    assert drill(filters, **extra) == expected
 
 
 def test_leader_sees_every_figure_of_the_whole_portfolio(data, leader):
