@@ -83,6 +83,8 @@ class Converted(Func):
         self.rates = rates
 
     def as_sql(self, compiler, connection, **extra_context):
+        if not self.rates:  # no currency to convert (a CASE needs a WHEN)
+            return "NULL", ()
         amount, currency = self.get_source_expressions()
         amount_sql, amount_params = compiler.compile(amount)
         currency_sql, currency_params = compiler.compile(currency)

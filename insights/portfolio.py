@@ -236,9 +236,9 @@ def drill(filters: PortfolioFilters, **extra) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _query_pair(pair: tuple[str, str]) -> str:
-    """One `key=value` of a drill-down URL, encoded as urlencode does: the dashboard links some
-    120 figures to the list with the same few pairs, and encoding them anew took 3 of its 40 ms
-    (bench/README.md, "Where a page is above its floor")."""
+    """One `key=value` of a drill-down URL, encoded as urlencode does: the dashboard links 120
+    to 200 figures to the list (the filtered views fewer) with the same few pairs, and encoding
+    them anew took 3 of its 40 ms (bench/README.md, "Where a page is above its floor")."""
     return urlencode((pair,))
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 
-from accounts.currency import converted, rates_on
+from accounts.currency import Converted, converted, rates_on
 from accounts.models import Account, ExchangeRate
 from tests.factories import AccountFactory
 
@@ -29,14 +29,19 @@ def test_converted_amounts_match_the_rates_in_python_and_a_currency_without_a_ra
     rows = Account.objects.annotate(
         revenue=converted("revenue_last_12m", rates),
         per_head=converted(F("revenue_last_12m") / F("employees"), rates),
-    ).values_list("currency", "revenue", "per_head")
-    found = {currency: (revenue, per_head) for currency, revenue, per_head in rows}
+        # An amount with parameters of its own, as the weighted pipeline's (amount × probability
+        # / 100): they come in its place in each WHEN.
+        weighted=converted(F("revenue_last_12m") * F("employees") / 100, rates),
+    ).values_list("currency", "revenue", "per_head", "weighted")
+    found = {currency: tuple(values) for currency, *values in rows}
 
-    assert found["EUR"] == (None, None)
+    assert found["EUR"] == (None, None, None)
     for currency in ("BRL", "USD"):
-        revenue, per_head = found[currency]
-        assert revenue.quantize(Decimal("0.01")) == rates.convert(amounts[currency], currency)
-        assert per_head.quantize(Decimal("0.01")) == rates.convert(amounts[currency] / 40, currency)
+        revenue, per_head, weighted = found[currency]
+        amount = amounts[currency]
+        assert revenue.quantize(Decimal("0.01")) == rates.convert(amount, currency)
+        assert per_head.quantize(Decimal("0.01")) == rates.convert(amount / 40, currency)
+        assert weighted.quantize(Decimal("0.01")) == rates.convert(amount * 40 / 100, currency)
     # Summed, the currency without a rate adds nothing (NULL), as the dashboard's totals say.
     total = Account.objects.aggregate(total=Sum(converted("revenue_last_12m", rates)))["total"]
     assert total.quantize(Decimal("0.01")) == (
@@ -44,3 +49,9 @@ def test_converted_amounts_match_the_rates_in_python_and_a_currency_without_a_ra
     )
     # The rate in force on the day, not a later one.
     assert found["USD"][0] == Decimal("333.33") * Decimal("5.1234")
+
+
+def test_with_no_rate_at_all_every_amount_is_null(db):
+    AccountFactory(currency="BRL", revenue_last_12m=Decimal("10"))
+    none = Converted(F("revenue_last_12m"), F("currency"), rates=())
+    assert list(Account.objects.annotate(r=none).values_list("r", flat=True)) == [None]
