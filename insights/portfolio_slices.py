@@ -264,7 +264,7 @@ def _sum_if_current(slices: Slices, rows: QuerySet, figure: str, *, today: date)
     lacks it (a row the code of a release before it wrote). One query: (False, None) when they
     are not current, else (True, the sum; None when there is no row to sum). Reads only:
     bringing the rows up to date is the dashboard's and the minute task's."""
-    added = any(figure in row_set.added for row_set in ROW_SETS if row_set.model is rows.model)
+    added = figure in ADDED_FIGURES.get(rows.model, ())
     total = rows.order_by().values("day").annotate(total=Sum(figure)).values("total")
     state = (
         _latest_build(_marks_of(slices), today)
@@ -512,6 +512,8 @@ ROW_SETS = (
         dimensions=(SliceDimension.OWNER,),
     ),
 )
+# Per summary model, the figures a row of the release before lacks (_RowSet.added).
+ADDED_FIGURES = {row_set.model: row_set.added for row_set in ROW_SETS if row_set.added}
 
 
 @transaction.atomic
