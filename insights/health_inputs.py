@@ -1,11 +1,12 @@
 """Set-based gathering of tiering and health inputs: a fixed number of queries per chunk of
 accounts, whatever its size (no per-account loops)."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q
+from django.db.models.functions import TruncDate
 
 from accounts.models import (
     QBR_TRACKED_STATUSES,
@@ -31,7 +32,7 @@ from activities.models import (
     commitment_overdue_q,
 )
 from insights.sla import sla_compliance_by_account
-from kam.dates import as_of, business_date, business_day_end
+from kam.dates import as_of, business_day_end, business_tz
 from kam.lookups import InArray
 from plans.selectors import open_high_risk_counts
 
@@ -67,9 +68,9 @@ def tier_config(config: ScoringConfig) -> TierConfig:
 
 
 def account_rows(account_ids: list[int]) -> dict[int, tuple]:
-    """(status, renewal date, contract start, created at, the tier's touch and QBR cadences,
-    owner, stored health band): the last two for the scoring's notices and playbook check, so
-    the chunk's accounts are read once."""
+    """(status, renewal date, contract start, the business date it was created on, the tier's
+    touch and QBR cadences, owner, stored health band): the last two for the scoring's notices
+    and playbook check, so the chunk's accounts are read once."""
     return {
         row[0]: row[1:]
         for row in Account.objects.filter(InArray(F("pk"), account_ids)).values_list(
@@ -77,7 +78,7 @@ def account_rows(account_ids: list[int]) -> dict[int, tuple]:
             "status",
             "renewal_date",
             "contract_start",
-            "created_at",
+            TruncDate("created_at", tzinfo=business_tz()),
             "tier__touch_cadence_days",
             "tier__qbr_cadence_days",
             "owner_id",
@@ -87,18 +88,25 @@ def account_rows(account_ids: list[int]) -> dict[int, tuple]:
 
 
 def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
-    """(last touch, mean sentiment over the window, interactions over the window). Per
-    account, the last touch by one backward probe of the (account, occurred_at) index and the
-    window's rows alone (LATERAL joins, which the ORM does not write): grouping the chunk's
-    interactions read every earlier one of each account, about 50 each at 100,000 accounts
-    (9-10 → 5 ms of server time a chunk of 1,000 under EXPLAIN ANALYZE). Index only: the
-    index includes sentiment, and rows are counted on the (never null) occurred_at. Accounts
-    never touched by then are absent."""
+    """(the business date of the last touch, mean sentiment over the window, interactions over
+    the window). Per account, the last touch by one backward probe of the (account,
+    occurred_at) index and the window's rows alone (LATERAL joins, which the ORM does not
+    write): grouping the chunk's interactions read every earlier one of each account, about 50
+    each at 100,000 accounts (9-10 → 5 ms of server time a chunk of 1,000 under EXPLAIN
+    ANALYZE). Index only: the index includes sentiment, and rows are counted on the (never
+    null) occurred_at. Accounts never touched by then are absent.
+
+    Dates here and in account_rows and last_qbr_held are the business dates PostgreSQL gives
+    (`AT TIME ZONE`, TruncDate, as AccountQuerySet.qbr_due_expression): converting each
+    moment in Python (kam.dates.business_date, about three an account) took 2-3 ms of the
+    inputs' 30 ms of Python a chunk of 1,000 (bench/README.md, "Nightly health at 100,000
+    accounts"). tests/insights/test_health_input_dates.py holds them to business_date."""
     day_end = business_day_end(day)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT a.account_id, touched.last, window_rows.sentiment, window_rows.count
+            SELECT a.account_id, (touched.last AT TIME ZONE %(zone)s)::date,
+                   window_rows.sentiment, window_rows.count
             FROM unnest(%(ids)s::bigint[]) AS a (account_id)
             CROSS JOIN LATERAL (
                 SELECT max(i.occurred_at) AS last FROM activities_interaction AS i
@@ -116,6 +124,7 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
                 "ids": list(account_ids),
                 "end": day_end,
                 "since": day_end - timedelta(days=WINDOW_DAYS),
+                "zone": str(business_tz()),
             },
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
@@ -203,8 +212,8 @@ def commitment_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     }
 
 
-def last_qbr_held(account_ids: list[int], day: date) -> dict[int, datetime]:
-    """When the last QBR was held, by the end of `day`."""
+def last_qbr_held(account_ids: list[int], day: date) -> dict[int, date]:
+    """The business date the last QBR was held on, by the end of `day`."""
     return dict(
         QBR.objects.filter(
             InArray(F("account_id"), account_ids),
@@ -212,7 +221,7 @@ def last_qbr_held(account_ids: list[int], day: date) -> dict[int, datetime]:
             held_at__lt=business_day_end(day),
         )
         .values("account_id")
-        .annotate(last=Max("held_at"))
+        .annotate(last=TruncDate(Max("held_at"), tzinfo=business_tz()))
         .values_list("account_id", "last")
     )
 
@@ -256,13 +265,13 @@ def health_inputs(
         status,
         renewal,
         contract_start,
-        created_at,
+        created_on,
         touch_cadence,
         qbr_cadence,
         _owner,
         _band,
     ) in accounts.items():
-        last, sentiment, interactions = touches.get(pk, NO_TOUCH)
+        touched_on, sentiment, interactions = touches.get(pk, NO_TOUCH)
         active, engaged, held, gone = people.get(pk, NO_PEOPLE)
         revenue_last, revenue_previous = revenue.get(pk, NO_REVENUE)
         kept, overdue = commitments.get(pk, NO_COMMITMENTS)
@@ -270,17 +279,16 @@ def health_inputs(
         qbr_tracked = status in QBR_TRACKED_STATUSES
         qbr_days_overdue, qbr_basis = None, QbrDue.LAST_QBR
         if qbr_tracked:
-            held_at = last_qbr.get(pk)
             # As of `day`, so from the QBRs held by then rather than Account.last_qbr_held_at.
             due = qbr_due(
-                last_held_on=business_date(held_at) if held_at else None,
+                last_held_on=last_qbr.get(pk),
                 contract_start=contract_start,
-                created_on=business_date(created_at),
+                created_on=created_on,
                 cadence_days=qbr_cadence,
             )
             qbr_days_overdue, qbr_basis = due.days_overdue(day), due.basis
         account_inputs = inputs[pk] = HealthInputs(
-            days_since_touch=(day - business_date(last)).days if last else None,
+            days_since_touch=(day - touched_on).days if touched_on else None,
             touch_cadence_days=touch_cadence,
             active_stakeholders=active,
             has_decision_maker=bool(held[0]),  # KEY_ROLES order
