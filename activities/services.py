@@ -36,6 +36,7 @@ from activities.sla import request_deadlines
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
 from kam.bulk import rows_updated
 from kam.dates import business_date
+from kam.lookups import int_array
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -275,15 +276,15 @@ def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     column = connection.ops.quote_name(model._meta.get_field(field).column)
     # Names from the model, values as parameters:
-    lock = f"SELECT 1 FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608  # nosec B608
+    lock = f"SELECT 1 FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"  # noqa: S608  # nosec B608
     update = (
         f"UPDATE {table} AS t SET {column} = GREATEST(COALESCE(t.{column}, v.at), v.at) "  # noqa: S608  # nosec B608
         "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v (id, at) WHERE t.id = v.id"
     )
     with connection.cursor() as cursor:
         if len(keys) > 1:
-            cursor.execute(lock, [keys])
-        cursor.execute(update, [keys, [moments[pk] for pk in keys]])
+            cursor.execute(lock, [int_array(keys)])
+        cursor.execute(update, [int_array(keys), [moments[pk] for pk in keys]])
 
 
 # How long after logging an interaction its author may take it back (the Undo offered in the

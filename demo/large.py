@@ -43,6 +43,7 @@ from insights.account_rollups import account_rollups_update
 from insights.playbooks import playbook_defaults_ensure
 from insights.portfolio_slices import portfolio_slices_forget
 from kam.dates import business_date
+from kam.lookups import int_array
 
 LARGE_COUNTS = {
     "accounts": 20_000,
@@ -224,7 +225,7 @@ def _assign_demo_kams(user_ids: list[int], per_kam: int) -> None:
              unnest(%s::bigint[]) WITH ORDINALITY AS d (user_id, k)
         WHERE a.id = r.id AND r.n %% %s = (d.k - 1) * (%s / %s) AND r.n < %s * %s
         """,
-        [user_ids, stride, stride, len(user_ids), per_kam, stride],
+        [int_array(user_ids), stride, stride, len(user_ids), per_kam, stride],
     )
 
 

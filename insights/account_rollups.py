@@ -23,7 +23,7 @@ from django.db.models import Count, F, Min
 
 from accounts.models import Account
 from activities.models import Commitment
-from kam.lookups import InArray
+from kam.lookups import InArray, int_array
 from plans.selectors import open_opportunities
 
 COLUMNS = ("open_opportunities", "earliest_commitment_due", "qbr_due_date")
@@ -41,7 +41,7 @@ def _computed_sql(account_ids: list[int] | None) -> tuple[str, list]:
         opportunities = opportunities.filter(InArray(F("plan__account_id"), account_ids))
         commitments = commitments.filter(InArray(F("account_id"), account_ids))
         due_dates = due_dates.filter(InArray(F("pk"), account_ids))
-        where, where_params = "WHERE x.id = ANY(%s::bigint[])", [list(account_ids)]
+        where, where_params = "WHERE x.id = ANY(%s::bigint[])", [int_array(account_ids)]
     open_sql, open_params = (
         opportunities.values(for_account=F("plan__account_id"))
         .annotate(n=Count("pk"))

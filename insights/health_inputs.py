@@ -33,7 +33,7 @@ from activities.models import (
 )
 from insights.sla import sla_compliance_by_account
 from kam.dates import as_of, business_day_end, business_tz
-from kam.lookups import InArray
+from kam.lookups import InArray, int_array
 from plans.selectors import open_high_risk_counts
 
 ZERO = Decimal(0)
@@ -121,7 +121,7 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
             WHERE touched.last IS NOT NULL
             """,
             {
-                "ids": list(account_ids),
+                "ids": int_array(account_ids),
                 "end": day_end,
                 "since": day_end - timedelta(days=WINDOW_DAYS),
                 "zone": str(business_tz()),

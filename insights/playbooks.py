@@ -57,6 +57,7 @@ from kam.audit import (
     snapshot,
 )
 from kam.dates import as_of, business_date
+from kam.lookups import int_array
 from kam.models import AuditEvent, Role, User
 
 # ---------------------------------------------------------------------------------------------
@@ -175,10 +176,10 @@ def _insert_firings(rows: list[tuple[int, int, str, int]], now) -> list[_Opened]
             """,
             [
                 now,
-                [row[0] for row in rows],
-                [row[1] for row in rows],
+                int_array(row[0] for row in rows),
+                int_array(row[1] for row in rows),
                 [row[2] for row in rows],
-                [row[3] for row in rows],
+                int_array(row[3] for row in rows),
             ],
         )
         return [_Opened(*row) for row in cursor.fetchall()]

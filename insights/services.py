@@ -39,7 +39,7 @@ from insights.portfolio import portfolio_cache_reset
 from kam.audit import Action, audit_record, created, snapshot
 from kam.bulk import documents, record, rows_updated, typed_rows
 from kam.dates import business_date
-from kam.lookups import InArray
+from kam.lookups import InArray, int_array
 from kam.models import AuditEvent
 from kam.outbox import outbox_enqueue
 from kam.runtime import gc_paused
@@ -224,7 +224,7 @@ def _latest_scores_before(account_ids: list[int], day: date) -> list[tuple]:
                 ORDER BY x.day DESC LIMIT 1
             ) AS x
             """,
-            {"ids": list(account_ids), "day": day},
+            {"ids": int_array(account_ids), "day": day},
         )
         return cursor.fetchall()
 
@@ -297,7 +297,7 @@ def _next_previous_scores_update(account_ids: list[int], *, day: date) -> None:
               AND d.account_id = later.account_id AND d.day = %(day)s
               AND n.previous_score IS DISTINCT FROM d.score
             """,
-            {"day": day, "ids": list(account_ids)},
+            {"day": day, "ids": int_array(account_ids)},
         )
 
 
@@ -349,8 +349,8 @@ def _health_months_upsert(rows: list[dict], *, day: date, newest: bool) -> None:
                 "month": month,
                 "next_month": (month + timedelta(days=32)).replace(day=1),
                 "day": day,
-                "ids": [row["account_id"] for row in rows],
-                "scores": [row["score"] for row in rows],
+                "ids": int_array(row["account_id"] for row in rows),
+                "scores": int_array(row["score"] for row in rows),
                 "bands": [row["band"] for row in rows],
             },
         )
@@ -381,7 +381,7 @@ def _account_health_update(rows: list[dict]) -> None:
     their primary key: joined to the arrays alone, at 20,000 accounts it hashed every account
     of the table for each chunk (a sequential scan; the statement 56-69 ms a chunk against
     13-25; at 100,000 it already probed)."""
-    ids = [row["account_id"] for row in rows]
+    ids = int_array(row["account_id"] for row in rows)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -390,7 +390,7 @@ def _account_health_update(rows: list[dict]) -> None:
             WHERE a.id = v.id AND a.id = ANY(%s::bigint[])
               AND (a.health_score, a.health_band) IS DISTINCT FROM (v.score, v.band)
             """,
-            [ids, [row["score"] for row in rows], [row["band"] for row in rows], ids],
+            [ids, int_array(row["score"] for row in rows), [row["band"] for row in rows], ids],
         )
 
 
@@ -550,12 +550,12 @@ def _accounts_tier_update(accounts: list[Account], *, config, recommended_at) ->
             [
                 config.pk,
                 recommended_at,
-                [a.pk for a in accounts],
+                int_array(a.pk for a in accounts),
                 [a.pareto_class for a in accounts],
-                [a.tier_score for a in accounts],
-                [a.recommended_tier_id for a in accounts],
+                int_array(a.tier_score for a in accounts),
+                int_array(a.recommended_tier_id for a in accounts),
                 [a.recommendation_reviewed for a in accounts],
-                [a.tier_id for a in accounts],
+                int_array(a.tier_id for a in accounts),
                 config.pk,
             ],
         )

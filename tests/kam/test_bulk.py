@@ -1,14 +1,19 @@
 """kam.bulk: many rows in one statement, every value as the ORM would have written it."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Account, RevenueRecord
 from activities.models import Notification
 from kam import bulk
+from kam.lookups import int_array
 
 
 def test_rows_inserted_writes_every_value_as_bulk_create_would(account, kam_user):
@@ -85,3 +90,40 @@ def test_rows_updated_with_no_rows_runs_nothing(db):
     with CaptureQueriesContext(connection) as queries:
         assert bulk.rows_updated(Account, [], ["name"]) == 0
     assert len(queries) == 0
+
+
+# Any text a row can hold: line breaks, quotes, backslashes, braces, commas, every plane.
+texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(texts, st.dictionaries(texts, texts, max_size=3)), max_size=6))
+def test_documents_come_back_as_the_rows_they_were_whatever_the_text(db, rows):
+    """One document a line (kam.bulk.documents): a line break, quote or backslash inside a
+    value never splits or changes a row."""
+    sent = [{"ref": ref, "params": params} for ref, params in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.ref, r.params FROM {bulk.typed_rows('ref text, params jsonb')}",  # noqa: S608 - kam.bulk's FROM items, values as parameters
+            [bulk.documents(sent)],
+        )
+        back = [(ref, json.loads(params)) for ref, params in cursor.fetchall()]
+    assert back == [(row["ref"], row["params"]) for row in sent]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=50))
+def test_an_int_array_is_read_as_the_integers_sent(db, values):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::bigint[]", [int_array(values)])
+        assert cursor.fetchone()[0] == values
+
+
+@pytest.mark.parametrize("value", ["1}, {2", "1; DROP TABLE accounts_account", 1.5j])
+def test_an_int_array_takes_nothing_but_integers(value):
+    with pytest.raises((TypeError, ValueError)):
+        int_array([1, value])
