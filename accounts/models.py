@@ -22,7 +22,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Coalesce, Lower, TruncDate
+from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import LessThan
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,7 @@ from accounts import revenue
 from accounts.business_hours import BusinessCalendar
 from kam.dates import (
     business_date,
+    business_date_of,
     business_tz,
     date_in_range,
     date_range_check,
@@ -201,11 +202,10 @@ class AccountQuerySet(models.QuerySet):
     def qbr_due_expression() -> ExpressionWrapper:
         """qbr_due_from in SQL, from the account row (last_qbr_held_at is kept by
         activities.services.qbr_hold): no aggregate over every QBR."""
-        zone = business_tz()
         baseline = Coalesce(
-            TruncDate("last_qbr_held_at", tzinfo=zone),
+            business_date_of("last_qbr_held_at"),
             F("contract_start"),
-            TruncDate("created_at", tzinfo=zone),
+            business_date_of("created_at"),
             output_field=DateField(),
         )
         cadence = Coalesce(F("tier__qbr_cadence_days"), Value(DEFAULT_QBR_CADENCE_DAYS))

@@ -36,7 +36,7 @@ from activities.sla import request_deadlines
 from kam.audit import Action, as_text, audit_record, changes_between, created, snapshot
 from kam.bulk import rows_updated
 from kam.dates import business_date
-from kam.lookups import int_array
+from kam.lookups import InArray, int_array
 from kam.outbox import outbox_enqueue
 from kam.validation import clean_row
 
@@ -281,10 +281,11 @@ def _move_forward(model, field: str, moments: dict[int, datetime]) -> None:
         f"UPDATE {table} AS t SET {column} = GREATEST(COALESCE(t.{column}, v.at), v.at) "  # noqa: S608  # nosec B608
         "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v (id, at) WHERE t.id = v.id"
     )
+    ids = int_array(keys)
     with connection.cursor() as cursor:
         if len(keys) > 1:
-            cursor.execute(lock, [int_array(keys)])
-        cursor.execute(update, [int_array(keys), [moments[pk] for pk in keys]])
+            cursor.execute(lock, [ids])
+        cursor.execute(update, [ids, [moments[pk] for pk in keys]])
 
 
 # How long after logging an interaction its author may take it back (the Undo offered in the
@@ -1210,7 +1211,7 @@ def requests_deadlines_refresh(
     rows = ClientRequest.objects.all() if stopped else ClientRequest.objects.open()
     rows = rows.select_related("account__tier").order_by("pk")
     if account_ids is not None:
-        rows = rows.filter(account_id__in=list(account_ids))
+        rows = rows.filter(InArray(F("account_id"), account_ids))
     changed = []
     fields = [
         "first_response_due_at",

@@ -53,6 +53,7 @@ from accounts.services import scoring_defaults_ensure  # noqa: E402
 from activities.models import Notification  # noqa: E402
 from insights import services as health_services  # noqa: E402
 from kam.dates import business_date  # noqa: E402
+from kam.lookups import int_array  # noqa: E402
 
 settings.DEBUG = False  # no query log, as in production (see the module docstring)
 
@@ -262,11 +263,11 @@ def months_as_before(day, ids: list[int] | None = None) -> None:
     """The month rows of `day`'s month as they were before `day` was scored (of the accounts
     `ids`, or all): each account's latest score of the month before `day`, none on the 1st."""
     month = day.replace(day=1)
-    only = "AND account_id = ANY(%(ids)s)" if ids is not None else ""
+    only = "AND account_id = ANY(%(ids)s::bigint[])" if ids is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM accounts_healthmonth WHERE month = %(month)s {only}",  # noqa: S608
-            {"month": month, "ids": ids},
+            {"month": month, "ids": None if ids is None else int_array(ids)},
         )
         cursor.execute(
             f"""

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q
-from django.db.models.functions import TruncDate
 
 from accounts.models import (
     QBR_TRACKED_STATUSES,
@@ -32,7 +31,7 @@ from activities.models import (
     commitment_overdue_q,
 )
 from insights.sla import sla_compliance_by_account
-from kam.dates import as_of, business_day_end, business_tz
+from kam.dates import as_of, business_date_of, business_day_end, business_tz
 from kam.lookups import InArray, int_array
 from plans.selectors import open_high_risk_counts
 
@@ -78,7 +77,7 @@ def account_rows(account_ids: list[int]) -> dict[int, tuple]:
             "status",
             "renewal_date",
             "contract_start",
-            TruncDate("created_at", tzinfo=business_tz()),
+            business_date_of("created_at"),
             "tier__touch_cadence_days",
             "tier__qbr_cadence_days",
             "owner_id",
@@ -97,7 +96,7 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     null) occurred_at. Accounts never touched by then are absent.
 
     Dates here and in account_rows and last_qbr_held are the business dates PostgreSQL gives
-    (`AT TIME ZONE`, TruncDate, as AccountQuerySet.qbr_due_expression): converting each
+    (kam.dates.business_date_of, and its raw form here): converting each
     moment in Python (kam.dates.business_date, about three an account) took 2-3 ms of the
     inputs' 30 ms of Python a chunk of 1,000 (bench/README.md, "Nightly health at 100,000
     accounts"). tests/insights/test_health_input_dates.py holds them to business_date."""
@@ -221,7 +220,7 @@ def last_qbr_held(account_ids: list[int], day: date) -> dict[int, date]:
             held_at__lt=business_day_end(day),
         )
         .values("account_id")
-        .annotate(last=TruncDate(Max("held_at"), tzinfo=business_tz()))
+        .annotate(last=business_date_of(Max("held_at")))
         .values_list("account_id", "last")
     )
 

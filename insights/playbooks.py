@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from accounts.models import (
@@ -57,7 +57,7 @@ from kam.audit import (
     snapshot,
 )
 from kam.dates import as_of, business_date
-from kam.lookups import int_array
+from kam.lookups import InArray, int_array
 from kam.models import AuditEvent, Role, User
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def playbook_conditions(
     the trigger holds on `today`."""
     accounts = Account.objects.live()
     if account_ids is not None:
-        accounts = accounts.filter(pk__in=list(account_ids))
+        accounts = accounts.filter(InArray(F("pk"), account_ids))
     tier_ids = [tier.pk for tier in playbook.tiers.all()]
     if tier_ids:
         accounts = accounts.filter(tier_id__in=tier_ids)
@@ -154,7 +154,7 @@ def _open_firings(playbooks: list[Playbook], account_ids: Sequence[int] | None):
         cleared_at__isnull=True, playbook_id__in=[p.pk for p in playbooks]
     )
     if account_ids is not None:
-        firings = firings.filter(account_id__in=list(account_ids))
+        firings = firings.filter(InArray(F("account_id"), account_ids))
     return firings.values_list("pk", "playbook_id", "account_id", "episode_key")
 
 

@@ -72,6 +72,7 @@ from insights.sla import FIGURES as SLA_FIGURES
 from insights.sla import sla_settled_group_rows
 from kam.bulk import rows_inserted
 from kam.dates import business_date
+from kam.lookups import InArray
 from kam.runtime import gc_paused
 from plans.selectors import open_opportunities
 
@@ -629,7 +630,7 @@ def _accounts_resolved() -> bool:
     for start in range(0, len(ids), BATCH):
         # One row per team member (one with None for an account without a team).
         for owner_id, industry, region, member_id in (
-            Account.objects.filter(pk__in=ids[start : start + BATCH])
+            Account.objects.filter(InArray(F("pk"), ids[start : start + BATCH]))
             .order_by()
             .values_list("owner_id", "industry", "region", "team")
         ):

@@ -4,7 +4,6 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +12,6 @@ from hypothesis import strategies as st
 from accounts.models import Account, RevenueRecord
 from activities.models import Notification
 from kam import bulk
-from kam.lookups import int_array
 
 
 def test_rows_inserted_writes_every_value_as_bulk_create_would(account, kam_user):
@@ -111,19 +109,3 @@ def test_documents_come_back_as_the_rows_they_were_whatever_the_text(db, rows):
         )
         back = [(ref, json.loads(params)) for ref, params in cursor.fetchall()]
     assert back == [(row["ref"], row["params"]) for row in sent]
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(values=st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=50))
-def test_an_int_array_is_read_as_the_integers_sent(db, values):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT %s::bigint[]", [int_array(values)])
-        assert cursor.fetchone()[0] == values
-
-
-@pytest.mark.parametrize("value", ["1}, {2", "1; DROP TABLE accounts_account", 1.5j])
-def test_an_int_array_takes_nothing_but_integers(value):
-    with pytest.raises((TypeError, ValueError)):
-        int_array([1, value])
