@@ -463,6 +463,7 @@ def portfolio_summary(
             today,
             default_cadence_days=config.default_touch_cadence_days,
             tiers=tiers.values(),
+            few=narrowed,
         )
     _convert(groups, rates)
     summary = PortfolioSummary(

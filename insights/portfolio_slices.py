@@ -109,15 +109,19 @@ def account_group_rows(
     default_cadence_days: int,
     tiers: Iterable[Tier],
     by: tuple[str, ...] = (),
+    few: bool = False,
 ) -> list[dict]:
     """Accounts (every status), live accounts and revenue, touch and QBR overdue, renewals and
     the retention cohort per (tier, band, Pareto class, currency), and per `by` fields first:
     one query. Amounts stay in each currency (a CASE per account cost more; the caller converts
-    the sums). `tiers` are every tier, with their touch cadences."""
+    the sums). `tiers` are every tier, with their touch cadences. `few`: `accounts` are a
+    narrowed view computed on request (several filters at once, which the summary rows do not
+    hold), whose planned QBRs are read for them alone (AccountQuerySet.qbr_planned_ahead_q's
+    `among`); a slice's build and the whole portfolio read every planned QBR once."""
     live = AccountQuerySet.live_q()
     cohort = Q(revenue_prev_12m__gt=0)
     touch_q = AccountQuerySet.touch_overdue_q(today, default_cadence_days, tiers=list(tiers))
-    qbr_q = AccountQuerySet.qbr_overdue_q(today)
+    qbr_q = AccountQuerySet.qbr_overdue_q(today, among=accounts if few else None)
     renewal_q = AccountQuerySet.renewal_within_q(today, RENEWAL_DAYS)
     last, previous = F("revenue_last_12m"), F("revenue_prev_12m")
     return list(

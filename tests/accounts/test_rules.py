@@ -18,6 +18,7 @@ from accounts.models import (
     LIVE_STATUSES,
     QBR_TRACKED_STATUSES,
     Account,
+    AccountQuerySet,
     AccountStatus,
     BuyingRole,
     HealthBand,
@@ -138,6 +139,9 @@ def test_each_rule_gives_the_same_accounts_for_many_rows_as_for_one(
         assert due == {a.pk: a.qbr_due_on() for a in rows}
         qbr_overdue = {a.pk for a in rows if a.qbr_overdue(today)}
         assert _ids(mine.qbr_overdue(today)) == qbr_overdue
+        # Read for these accounts alone (a narrowed dashboard view): the same accounts.
+        among = mine.filter(AccountQuerySet.qbr_overdue_q(today, among=mine))
+        assert _ids(among) == qbr_overdue
         # The reminders and My work read the due dates of the accounts with nothing planned.
         assert {a.pk for a, due_on in qbr_due_rows(mine, today) if due_on < today} == qbr_overdue
         owed = my_work(owner, today, default_cadence_days=DEFAULT_CADENCE).owed_touch
