@@ -226,9 +226,10 @@ class AccountQuerySet(models.QuerySet):
         """A QBR planned for today or later. An uncorrelated set of account ids (hashed once
         per query) rather than a subquery per account, so it is cheap inside aggregates.
         `among`: the accounts the condition is tested on, when they are a few (a dashboard
-        view with several filters): the set then holds their planned QBRs alone, read by
+        view with filters combined): the set then holds their planned QBRs alone, read by
         index, instead of every planned QBR of the portfolio (26,438 at 100,000 accounts; the
-        view's figures 8 → 1 ms of SQL). Same accounts either way."""
+        view's figures 8 → 1 ms of SQL). Same answer for the rows of `among`, and only for
+        them: on any other row a planned QBR would read as none."""
         planned = cls.qbrs_planned_ahead(today)
         if among is not None:
             planned = planned.filter(account__in=among.values("pk"))

@@ -457,13 +457,17 @@ def portfolio_summary(
     view = view_slices(user, filters)
     groups = None if view is None else slice_rows(view, today=today, tier_id=filters.tier_id)
     if groups is None:  # no summary rows for this view, or for this day any more
+        # A view no summary row holds (filters combined, a KAM's with a filter) is a few
+        # accounts: its planned QBRs are read for them alone. A slice's view read here while
+        # its rows are out of date (a region, a tier: thousands) keeps the portfolio's set.
+        few = narrowed and view is None
         view = None
         groups = account_group_rows(
             accounts,
             today,
             default_cadence_days=config.default_touch_cadence_days,
             tiers=tiers.values(),
-            few=narrowed,
+            few=few,
         )
     _convert(groups, rates)
     summary = PortfolioSummary(

@@ -139,9 +139,10 @@ def test_each_rule_gives_the_same_accounts_for_many_rows_as_for_one(
         assert due == {a.pk: a.qbr_due_on() for a in rows}
         qbr_overdue = {a.pk for a in rows if a.qbr_overdue(today)}
         assert _ids(mine.qbr_overdue(today)) == qbr_overdue
-        # Read for these accounts alone (a narrowed dashboard view): the same accounts.
-        among = mine.filter(AccountQuerySet.qbr_overdue_q(today, among=mine))
-        assert _ids(among) == qbr_overdue
+        # Read for some of these accounts alone (a narrowed dashboard view): the same ones.
+        part = mine.filter(pk__in=[a.pk for a in rows[::2]])
+        among = part.filter(AccountQuerySet.qbr_overdue_q(today, among=part))
+        assert _ids(among) == qbr_overdue & {a.pk for a in rows[::2]}
         # The reminders and My work read the due dates of the accounts with nothing planned.
         assert {a.pk for a, due_on in qbr_due_rows(mine, today) if due_on < today} == qbr_overdue
         owed = my_work(owner, today, default_cadence_days=DEFAULT_CADENCE).owed_touch
