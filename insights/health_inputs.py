@@ -96,10 +96,10 @@ def touch_inputs(account_ids: list[int], day: date) -> dict[int, tuple]:
     null) occurred_at. Accounts never touched by then are absent.
 
     Dates here and in account_rows and last_qbr_held are the business dates PostgreSQL gives
-    (kam.dates.business_date_of, and its raw form here): converting each
-    moment in Python (kam.dates.business_date, about three an account) took 2-3 ms of the
-    inputs' 30 ms of Python a chunk of 1,000 (bench/README.md, "Nightly health at 100,000
-    accounts"). tests/insights/test_health_input_dates.py holds them to business_date."""
+    (kam.dates.business_date_of, and its raw form here): converting each moment in Python
+    (kam.dates.business_date, about three an account) took 2-3 ms of the inputs' 30 ms of
+    Python a chunk of 1,000 (bench/README.md, "Nightly health at 100,000 accounts").
+    tests/insights/test_health_input_dates.py holds them to business_date."""
     day_end = business_day_end(day)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -30,9 +30,9 @@ def documents(rows: Iterable[dict]) -> str:
     text. The documents go one per line in one text, the statement's parameter for
     typed_rows: a JSON document written in one line has no line break of its own (JSON
     escapes one inside a string; no orjson option that indents, nor an orjson.Fragment, which
-    it copies as it is, may be used here), and one text is one value to quote and send, where a list
-    of 1,000 documents was adapted element by element in Python (the nightly chunk's scores:
-    3.9 → 1.7 ms of Python in the statement's execute, bench/README.md)."""
+    it copies as it is, may be used here), and one text is one value to quote and send, where
+    a list of 1,000 documents was adapted element by element in Python (the nightly chunk's
+    scores: 3.9 → 1.7 ms of Python in the statement's execute, bench/README.md)."""
     return b"\n".join([orjson.dumps(row, default=str) for row in rows]).decode()
 
 
