@@ -327,6 +327,45 @@ def machine_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds() -> dict[int, tuple[str, float]]:
+    """Every process's command line and CPU time used so far (/proc), by process id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    result = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        result[int(entry.name)] = (command, (int(fields[11]) + int(fields[12])) / tick)
+    return result
+
+
+def cpu_by_part(before: dict, after: dict, *, queue: str, database: str) -> dict[str, float]:
+    """CPU used between two process_cpu_seconds() readings, summed per part of the run (the
+    processes alive at the second reading; the worker's keep their connections open)."""
+    own = os.getpid()
+    parts: dict[str, float] = defaultdict(float)
+    for pid, (command, seconds) in after.items():
+        used = seconds - before.get(pid, (command, 0.0))[1]
+        if pid == own:
+            part = "this process (dispatch and results)"
+        elif queue in command:
+            part = "Celery worker processes"
+        elif command.startswith("postgres: ") and f" {database} " in command:
+            part = "PostgreSQL backends of this database"
+        elif command.startswith("postgres: "):
+            part = "PostgreSQL, other (autovacuum, WAL, other databases)"
+        elif "redis-server" in command:
+            part = "Redis"
+        else:
+            part = "anything else on the machine"
+        parts[part] += used
+    return parts
+
+
 def worker_run(day, workers: int, chunk_size: int | None) -> int:
     """The nightly fan-out as production runs it (insights.tasks.nightly_scoring): one Celery
     worker with `workers` processes (prefork) takes a health_chunk task per chunk from the
@@ -359,6 +398,7 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
             chunk_size=chunk_size or health_services.HEALTH_CHUNK_SIZE
         )
         cpu_started = machine_cpu_seconds()
+        processes_before = process_cpu_seconds()
         started = time.perf_counter()
         result = group(
             health_chunk.s(chunk, day.isoformat()).set(queue=queue) for chunk in chunks
@@ -366,6 +406,12 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
         count = sum(result.get(timeout=1800))
         elapsed = time.perf_counter() - started
         cpu = machine_cpu_seconds() - cpu_started
+        parts = cpu_by_part(
+            processes_before,
+            process_cpu_seconds(),
+            queue=queue,
+            database=connection.settings_dict["NAME"],
+        )
     finally:
         worker.terminate()
         worker.wait(60)
@@ -375,6 +421,8 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
     log(f"total                  {elapsed:.2f} s (dispatch to the last result)")
     log(f"accounts/second        {count / elapsed:,.0f}")
     log(f"machine CPU busy       {cpu:.2f} s of {os.cpu_count() * elapsed:.2f} s available")
+    for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+        log(f"  {part:<54} {seconds:6.2f} s")
     log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     return count
 

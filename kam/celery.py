@@ -3,13 +3,25 @@
 import os
 
 from celery import Celery, shared_task
-from django.db import OperationalError
+from celery.signals import task_postrun, task_prerun
+from django.db import OperationalError, close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
 
 app = Celery("kam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _connections_as_around_a_request(task=None, **kwargs) -> None:
+    """Before and after each task, what Django does before and after a request: close a
+    connection past CONN_MAX_AGE or broken, keep the others (settings.CELERY_DB_REUSE_MAX says
+    why Celery's own closing is turned down). Not for a task run eagerly in the caller's
+    process: its connection is the caller's."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 def idempotent_task(*, time_limit: int):

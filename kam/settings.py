@@ -233,6 +233,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection before and after every task unless told
+# to reuse it (celery/fixups/django.py, "DB_REUSE_MAX"): each task then paid a new PostgreSQL
+# backend (a process forked, cold catalog caches), 100 of them for the nightly health at
+# 100,000 accounts. Reused here for this many tasks; kam.celery closes a connection around each
+# task as Django does around a request instead (CONN_MAX_AGE reached, or unusable).
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
