@@ -354,7 +354,11 @@ def cpu_by_part(before: dict, after: dict, *, queue: str, database: str) -> dict
             part = "this process (dispatch and results)"
         elif queue in command:
             part = "Celery worker processes"
-        elif command.startswith("postgres: ") and f" {database} " in command:
+        elif (
+            command.startswith("postgres: ")
+            and "autovacuum" not in command
+            and (f" {database} " in command)
+        ):
             part = "PostgreSQL backends of this database"
         elif command.startswith("postgres: "):
             part = "PostgreSQL, other (autovacuum, WAL, other databases)"
@@ -423,6 +427,10 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
     log(f"machine CPU busy       {cpu:.2f} s of {os.cpu_count() * elapsed:.2f} s available")
     for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
         log(f"  {part:<54} {seconds:6.2f} s")
+    # Processes that ended meanwhile (a connection closed, a short autovacuum), interrupts and
+    # time the hypervisor took.
+    unattributed = cpu - sum(parts.values())
+    log(f"  {'not attributed (ended meanwhile, interrupts, steal)':<54} {unattributed:6.2f} s")
     log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     return count
 

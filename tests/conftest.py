@@ -185,12 +185,14 @@ def db_rows(db):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
+def celery_worker_process(request, transactional_db):
     """Start `celery worker` on a queue of its own, pointed at the test database (a
-    transactional test: the worker must see committed rows)."""
+    transactional test: the worker must see committed rows); its connections carry the queue's
+    name as their application_name. Parametrized indirectly, a dict of environment variables
+    for the worker."""
     queue = f"kam-test-{uuid.uuid4().hex[:8]}"
     db = settings.DATABASES["default"]
-    env = {**os.environ, "CELERY_QUEUE": queue}
+    env = {**os.environ, "CELERY_QUEUE": queue, "PGAPPNAME": queue, **getattr(request, "param", {})}
     env["DATABASE_URL"] = _database_url(db)
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "kam", "worker", "--pool", "solo",
