@@ -125,7 +125,7 @@ class ChunkRecorder:
             }
             self._wrap_commit_once()
             pid = scalar("SELECT pg_backend_pid()")  # not counted: the wrapper is not on yet
-            self.backend_start.setdefault(pid, backend_cpu_seconds(pid))
+            self.backend_start.setdefault(pid, cpu_seconds(pid))
             started = time.perf_counter()
             try:
                 with connection.execute_wrapper(self):
@@ -133,7 +133,7 @@ class ChunkRecorder:
             finally:
                 current = self.local.current
                 current["seconds"] = time.perf_counter() - started
-                self.backend_seconds[pid] = backend_cpu_seconds(pid)
+                self.backend_seconds[pid] = cpu_seconds(pid)
                 with self.lock:
                     if current.pop("keep"):
                         current["number"] = number + 1
@@ -181,8 +181,9 @@ class ChunkRecorder:
                     current["texts"].append((sql, params))
 
 
-def backend_cpu_seconds(pid: int) -> float:
-    """CPU time used so far by a PostgreSQL backend (same machine)."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process of this machine (a PostgreSQL backend, a worker):
+    user + system time from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -329,17 +330,15 @@ def machine_cpu_seconds() -> float:
 
 def process_cpu_seconds() -> dict[int, tuple[str, float]]:
     """Every process's command line and CPU time used so far (/proc), by process id."""
-    tick = os.sysconf("SC_CLK_TCK")
     result = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            result[int(entry.name)] = (command, cpu_seconds(int(entry.name)))
         except OSError:  # gone meanwhile
             continue
-        result[int(entry.name)] = (command, (int(fields[11]) + int(fields[12])) / tick)
     return result
 
 

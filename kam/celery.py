@@ -15,12 +15,12 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _connections_as_around_a_request(task=None, **kwargs) -> None:
+def _connections_as_around_a_request(task, **kwargs) -> None:
     """Before and after each task, what Django does before and after a request: close a
     connection past CONN_MAX_AGE or broken, keep the others (settings.CELERY_DB_REUSE_MAX says
     why Celery's own closing is turned down). Not for a task run eagerly in the caller's
     process: its connection is the caller's."""
-    if task is not None and not getattr(task.request, "is_eager", False):
+    if not task.request.is_eager:
         close_old_connections()
 
 
