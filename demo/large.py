@@ -180,8 +180,7 @@ def demo_large_seed(
         bulk_load.check_foreign_keys(tables)
     with Step("accounts: latest health score", out):
         bulk_load.load_health_latest(today - timedelta(days=1))
-    with Step("nightly: tiers, today's health, portfolio aggregates", out):
-        _nightly(today)
+    _nightly(today, out)
     # Last, so that the visibility map is set after the nightly updates (index-only scans).
     with Step("VACUUM ANALYZE", out):
         for table in [*tables, "accounts_healthmonth"]:
@@ -229,23 +228,30 @@ def _assign_demo_kams(user_ids: list[int], per_kam: int) -> None:
     )
 
 
-def _nightly(today: date) -> None:
-    """What the nightly jobs leave behind, computed by the same services."""
+def _nightly(today: date, out) -> None:
+    """What the nightly jobs leave behind, computed by the same services, each timed."""
 
-    execute("ANALYZE")  # the services' queries need statistics of the loaded tables
-    insights_services.tiers_recompute(day=today)
+    with Step("nightly: ANALYZE", out):
+        execute("ANALYZE")  # the services' queries need statistics of the loaded tables
+    with Step("nightly: tiers", out):
+        insights_services.tiers_recompute(day=today)
     # Today's scores from the real inputs, so the latest explanations, movers and band drops
     # are what the app computes (the history before today is synthetic).
-    insights_services.health_recompute_all(day=today)
+    with Step("nightly: today's health", out):
+        insights_services.health_recompute_all(day=today)
     # Every request's clocks (the stopped ones too: the loader only set calendar hours) in
     # business hours of the account's calendar with its tier's targets, as request_create sets
     # them; the loaded answer and resolution moments then fall before or after them.
-    requests_deadlines_refresh(stopped=True)
-    services.account_revenue_refresh(day=today)
-    insights_services.health_months_rebuild()
+    with Step("nightly: client request clocks", out):
+        requests_deadlines_refresh(stopped=True)
+    with Step("nightly: revenue windows", out):
+        services.account_revenue_refresh(day=today)
+    with Step("nightly: monthly health", out):
+        insights_services.health_months_rebuild()
     # The accounts' open opportunities, earliest open commitment and QBR due date, which the
     # lists filter on (the loaded rows marked nothing, the triggers being off).
-    account_rollups_update()
+    with Step("nightly: account rollups", out):
+        account_rollups_update()
     # The load ran with the triggers off (and TRUNCATE fires none): the dashboard's summary
     # rows are computed again in full on their next read.
     portfolio_slices_forget()

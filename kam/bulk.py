@@ -1,10 +1,11 @@
 """Many rows of one model written in one statement, each row sent as its own JSON document,
 one a line of one text: what the nightly and bulk paths use (summary rows, the health job's
-scores and notices, captured mail) instead of bulk_create and bulk_update, which prepare every
-value of every row in Python, and for bulk_update build a CASE WHEN per row and field that
-PostgreSQL then evaluates per row too (a day build of the summary rows took 5.9 s at 20,000
-accounts with bulk_create, 3.3 s so: bench/README.md). Forms, services writing a few rows and
-the importers' batches keep the ORM's.
+scores and notices, captured mail, the client requests' clocks) instead of bulk_create and
+bulk_update, which prepare every value of every row in Python, and for bulk_update build a
+CASE WHEN per row and field that PostgreSQL then evaluates per row too (a day build of the
+summary rows took 5.9 s at 20,000 accounts with bulk_create, 3.3 s so; the 40,000 clocks of
+the 20,000-account demo 48.8 s with bulk_update, 13.7 s so: bench/README.md). Forms, services
+writing a few rows and the importers' batches keep the ORM's.
 
     rows_inserted(Model, unsaved_instances)           # INSERT … SELECT FROM typed_rows(…)
     rows_updated(Model, saved_instances, ["field"])   # UPDATE … FROM typed_rows(…)
