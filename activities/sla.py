@@ -6,7 +6,11 @@ Pure: a calendar, moments and hours in, moments out; no ORM, no clock."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from accounts.business_hours import BusinessCalendar, add_business_hours, business_hours_between
+from accounts.business_hours import (
+    BusinessCalendar,
+    add_business_hours_each,
+    business_hours_between,
+)
 
 # Warn the owner when this share of a target has elapsed (before the breach).
 WARNING_SHARE = 0.75
@@ -30,15 +34,21 @@ def request_deadlines(
     """When each clock is due and when its warning falls (WARNING_SHARE of the target), counted
     in business hours from `received_at` (a request received outside hours starts its clock
     when the calendar next opens)."""
+    response, response_warning, resolution, resolution_warning = add_business_hours_each(
+        calendar,
+        received_at,
+        [
+            response_hours,
+            response_hours * WARNING_SHARE,
+            resolution_hours,
+            resolution_hours * WARNING_SHARE,
+        ],
+    )
     return Deadlines(
-        first_response_due_at=add_business_hours(calendar, received_at, response_hours),
-        first_response_warning_at=add_business_hours(
-            calendar, received_at, response_hours * WARNING_SHARE
-        ),
-        resolution_due_at=add_business_hours(calendar, received_at, resolution_hours),
-        resolution_warning_at=add_business_hours(
-            calendar, received_at, resolution_hours * WARNING_SHARE
-        ),
+        first_response_due_at=response,
+        first_response_warning_at=response_warning,
+        resolution_due_at=resolution,
+        resolution_warning_at=resolution_warning,
     )
 
 

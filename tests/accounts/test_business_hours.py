@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from accounts.business_hours import (
     BusinessCalendar,
     add_business_hours,
+    add_business_hours_each,
     business_hours_between,
     holiday_language,
     next_opening,
@@ -292,3 +293,45 @@ def test_hours_added_are_the_hours_between(calendar, data, hours):
     assert business_hours_between(calendar, start, deadline) == pytest.approx(
         float(hours), abs=1e-6
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    calendar=st.sampled_from([SP, RJ, AM, SP_EVERY_DAY]),
+    start=st.datetimes(
+        min_value=datetime(2015, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
+    hours=st.lists(
+        st.one_of(
+            st.integers(min_value=0, max_value=400),
+            st.decimals(min_value=0, max_value=400, places=2),
+            st.floats(min_value=0, max_value=400, allow_nan=False, allow_infinity=False),
+        ),
+        max_size=5,
+    ),
+)
+def test_several_targets_in_one_walk_are_each_target_alone(calendar, start, hours):
+    # A request's four clocks come from one walk over the windows (activities.sla); each must
+    # be the moment a plain walk for that target alone finds, whatever their order, from any
+    # start (outside working hours too).
+    assert add_business_hours_each(calendar, start, hours) == [
+        _walk_alone(calendar, start, each) for each in hours
+    ]
+    assert [add_business_hours(calendar, start, each) for each in hours] == [
+        _walk_alone(calendar, start, each) for each in hours
+    ]
+
+
+def _walk_alone(calendar: BusinessCalendar, start: datetime, hours) -> datetime:
+    """The reference: day by day from the start's local day, each window's working time taken
+    until `hours` are spent."""
+    remaining = timedelta(microseconds=round(Decimal(str(hours)) * 3_600_000_000))
+    day = start.astimezone(calendar.zone).date()
+    while True:
+        window = calendar.working_window(day)
+        if window is not None and max(start, window[0]) < window[1]:
+            begin = max(start, window[0])
+            if remaining <= window[1] - begin:
+                return (begin + remaining).astimezone(calendar.zone)
+            remaining -= window[1] - begin
+        day += timedelta(days=1)
