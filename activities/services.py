@@ -1218,7 +1218,7 @@ def requests_deadlines_refresh(
     # The columns the clocks read, and the account's tier id rather than the account itself
     # (its every column, read for each request): the tiers are a handful, read once.
     rows = (
-        rows.annotate(tier_of_account=F("account__tier_id"))
+        rows.annotate(tier_id=F("account__tier_id"))
         .only("account_id", "priority", "received_at", "first_response_at", *fields)
         .order_by("pk")
     )
@@ -1230,12 +1230,15 @@ def requests_deadlines_refresh(
 
     def flush() -> None:
         calendars = calendars_by_account({r.account_id for r in batch})
+        # A tier created since the tiers were read (and already given to an account).
+        if new := {r.tier_id for r in batch} - tiers.keys() - {None}:
+            tiers.update(Tier.objects.in_bulk(new))
         for request in batch:
             before = [getattr(request, name) for name in fields]
             _apply_deadlines(
                 request,
                 calendars[request.account_id],
-                tiers.get(request.tier_of_account),
+                tiers.get(request.tier_id),
                 response=stopped or request.first_response_at is None,
             )
             if [getattr(request, name) for name in fields] != before:

@@ -15,8 +15,10 @@ owns 70 accounts spread over every tier and status.
 
 Everything is bulk-loaded by demo.bulk_load (COPY and INSERT ... SELECT over generate_series,
 secondary indexes dropped and rebuilt, foreign keys checked once at the end), then the
-nightly services run once as they would overnight: tiers_recompute, health_recompute_all
-for today and the portfolio aggregates. The data depend on the seed and the anchor day only.
+nightly services run once as they would overnight, each timed: tiers_recompute,
+health_recompute_all for today, the client requests' clocks, the revenue windows, the monthly
+health rows and the accounts' rollups (the portfolio's summary rows are computed on their next
+read). The data depend on the seed and the anchor day only.
 `scale_factor` shrinks or grows every count (the tests load a few dozen accounts).
 
 It replaces every account in the database (TRUNCATE ... CASCADE): the command refuses a
