@@ -47,7 +47,7 @@ from accounts.models import (
 )
 from accounts.scoring import DEFAULT_HEALTH_WEIGHTS, DEFAULT_TIER_WEIGHTS
 from kam.audit import OBJECT_TYPES
-from kam.models import AuditEvent, Role, User
+from kam.models import AuditEvent, User
 from kam.sorting import Sort, Sorting, SortKey
 
 ZERO = Decimal("0")
@@ -279,12 +279,14 @@ def account_choices(accounts: QuerySet[Account]) -> list[tuple[int, str]]:
 
 
 def account_owners_for_user(user) -> QuerySet:
-    """The KAMs who own an account `user` sees, for the owner filter. A probe of the owner
-    index per KAM: joining every visible account and de-duplicating the user rows took
-    a full pass per query at 20,000 accounts (bench/README.md)."""
+    """Whoever owns an account `user` sees, whatever their role now (a KAM made a leader keeps
+    their accounts until they are handed over): the owner filter of the accounts list and of
+    the dashboard, whose load table names them. A probe of the owner index per user: joining
+    every visible account and de-duplicating the user rows took a full pass per query at
+    20,000 accounts (bench/README.md)."""
 
     owns = accounts_for_user(user).filter(owner=OuterRef("pk"))
-    return User.objects.filter(Exists(owns), role=Role.KAM)
+    return User.objects.filter(Exists(owns))
 
 
 def sees_every_account(user) -> bool:

@@ -59,6 +59,7 @@ from accounts.models import (
 )
 from accounts.selectors import (
     LIVE,
+    account_owners_for_user,
     accounts_for_user,
     current_config,
     industries_and_regions_for_user,
@@ -155,8 +156,7 @@ class PortfolioOptions:
 def portfolio_options(user) -> PortfolioOptions:
     """What the filters offer: the owners, industries and regions of the accounts `user` sees,
     and every tier (three queries)."""
-    visible = accounts_for_user(user)
-    owners = user_choices(User.objects.filter(pk__in=visible.values("owner_id")))
+    owners = user_choices(account_owners_for_user(user))
     industries, regions = industries_and_regions_for_user(user)
     return PortfolioOptions(
         owners=owners,

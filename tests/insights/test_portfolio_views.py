@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Account, ExchangeRate
 from insights.portfolio import PortfolioFilters, portfolio_summary
+from kam.models import Role
 from tests.insights.portfolio_data import build_portfolio
 
 
@@ -157,6 +158,26 @@ def test_every_figure_links_to_exactly_the_accounts_behind_it(client_for, leader
     assert listed(client, s.commitments_overdue.url) == {"Alpha", "Bravo"}
     assert listed(client, s.nrr_pct.url) == {"Alpha", "Bravo", "Charlie", "Delta"}
     assert listed(client, s.pareto_classes["A"].url) == {"Alpha"}
+
+
+def test_an_owner_who_is_no_longer_a_kam_is_offered_and_linked_as_on_the_list(
+    client_for, leader, outsider, data
+):
+    # Echo's owner became a leader (a role changed, an account not yet handed over): the
+    # dashboard's owner filter and load table and the accounts list's owner filter offer the
+    # same owners, so the load row's link lists exactly Echo.
+    outsider.role = Role.LEADER
+    outsider.save(update_fields=["role"])
+    client = client_for(leader)
+    response = client.get(reverse("portfolio"))
+    dashboard_owners = response.context["options"].owners
+    list_owners = client.get(reverse("account_list")).context["filters"].fields["owner"]
+    assert [(str(pk), name) for pk, name in dashboard_owners] == [
+        (str(value), str(label)) for value, label in list_owners.choices if value != ""
+    ]
+    assert outsider.pk in dict(dashboard_owners)
+    (row,) = [row for row in response.context["summary"].load if row.owner_id == outsider.pk]
+    assert listed(client, row.accounts.url) == {"Echo"}
 
 
 def count_figures(summary):
