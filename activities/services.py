@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.business_hours import BusinessCalendar
 from accounts.models import Account, Stakeholder, Tier, TimelineKind, sla_hours
-from accounts.selectors import calendar_for_account, calendars_by_account
+from accounts.selectors import calendar_for_account, calendars_of
 from accounts.services import StaleEdit
 from accounts.timeline import timeline_record, timeline_record_many
 from activities.invites import CANCEL, Invite, invites_parse
@@ -1215,30 +1215,28 @@ def requests_deadlines_refresh(
         "resolution_warning_at",
     ]
     rows = ClientRequest.objects.all() if stopped else ClientRequest.objects.open()
-    # The columns the clocks read, and the account's tier id rather than the account itself
-    # (its every column, read for each request): the tiers are a handful, read once.
-    rows = (
-        rows.annotate(tier_id=F("account__tier_id"))
-        .only("account_id", "priority", "received_at", "first_response_at", *fields)
-        .order_by("pk")
-    )
+    # The columns the clocks read; a batch's accounts are read once for their calendars and
+    # tiers (not each request's whole account row).
+    rows = rows.only("account_id", "priority", "received_at", "first_response_at", *fields)
+    rows = rows.order_by("pk")
     if account_ids is not None:
         rows = rows.filter(InArray(F("account_id"), account_ids))
-    tiers = Tier.objects.in_bulk()
     changed = []
     batch: list[ClientRequest] = []
 
     def flush() -> None:
-        calendars = calendars_by_account({r.account_id for r in batch})
-        # A tier created since the tiers were read (and already given to an account).
-        if new := {r.tier_id for r in batch} - tiers.keys() - {None}:
-            tiers.update(Tier.objects.in_bulk(new))
+        accounts = list(
+            Account.objects.filter(pk__in={r.account_id for r in batch}).only("owner_id", "tier_id")
+        )
+        calendars = calendars_of(accounts)
+        tier_of = {account.pk: account.tier_id for account in accounts}
+        tiers = Tier.objects.in_bulk(set(tier_of.values()) - {None})
         for request in batch:
             before = [getattr(request, name) for name in fields]
             _apply_deadlines(
                 request,
                 calendars[request.account_id],
-                tiers.get(request.tier_id),
+                tiers.get(tier_of[request.account_id]),
                 response=stopped or request.first_response_at is None,
             )
             if [getattr(request, name) for name in fields] != before:
