@@ -218,6 +218,18 @@ def timed_run(
     return count, elapsed, recorder
 
 
+# The target: 100,000 accounts scored in 10 s by one worker process (its threads included).
+TARGET_ACCOUNTS, TARGET_SECONDS = 100_000, 10.0
+
+
+def target_line(count: int, elapsed: float, note: str = "") -> str:
+    """The run against the target, at its rate: `count` accounts in `elapsed` seconds."""
+    allowed = TARGET_SECONDS * count / TARGET_ACCOUNTS
+    verdict = "ok" if elapsed <= allowed else "SLOW"
+    return (f"target                 {TARGET_ACCOUNTS:,} accounts in {TARGET_SECONDS:.0f} s: "
+            f"{allowed:.2f} s for {count:,}; {verdict}{note}")  # fmt: skip
+
+
 def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder, threads: int) -> None:
     chunks = recorder.chunks
     per_chunk = [len(c["statements"]) for c in chunks]
@@ -229,6 +241,7 @@ def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder, thre
     log(f"total                  {elapsed:.2f} s")
     log(f"load average after     {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     log(f"accounts/second        {count / elapsed:,.0f}")
+    log(target_line(count, elapsed))
     log(
         f"SQL statements/chunk   min {min(per_chunk)}, max {max(per_chunk)}"
         f" (distinct counts: {sorted(set(per_chunk))})"
@@ -423,6 +436,7 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
     log(f"chunks                 {len(chunks)} (largest {max(len(c) for c in chunks)})")
     log(f"total                  {elapsed:.2f} s (dispatch to the last result)")
     log(f"accounts/second        {count / elapsed:,.0f}")
+    log(target_line(count, elapsed, "" if workers == 1 else " (the target is for one process)"))
     log(f"machine CPU busy       {cpu:.2f} s of {os.cpu_count() * elapsed:.2f} s available")
     for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
         log(f"  {part:<54} {seconds:6.2f} s")

@@ -20,6 +20,7 @@ htmx form does); --no-writes skips them."""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -283,6 +284,7 @@ def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict
 
 
 FLOOR_RATIO = 1.5  # a page's p50 over (its SQL run directly + the empty view's p50)
+GROWTH_RATIO = 1.5  # a page's p95 on this database over its p95 on the smaller one (--against)
 
 
 def print_result(result: dict) -> None:
@@ -300,6 +302,44 @@ def print_result(result: dict) -> None:
         f"{result['sql_p50']:7.1f} {queries:>7} {result['cpu_p50']:7.1f} "
         f"{result['target']:>6} {verdict:<4} {floor} {result['load']}"
     )
+
+
+def print_growth(results: list[dict], path: Path) -> None:
+    """Each scenario's p95 here against its p95 in the run saved to `path` (`--save`, on the
+    20,000-account demo), and its statements against that run's: the target that a page at
+    100,000 accounts keeps its p95 within GROWTH_RATIO of its 20,000-account figure and runs
+    the same statements."""
+    saved = json.loads(path.read_text())
+    before = {row["name"]: row for row in saved["results"]}
+    log(f"\nagainst {path} ({saved['accounts']} accounts, {saved['speed']}):")
+    log(f"{'scenario':<44} {'p95':>7} {'there':>7} {'ratio':>5} {'':<4} "
+        f"{'queries':>7} {'there':>7}")  # fmt: skip
+    kept = []
+    for result in results:
+        there = before.get(result["name"])
+        if there is None:
+            log(f"{result['name']:<44} not in {path}")
+            continue
+        ratio = result["p95"] / there["p95"]
+        here_queries, there_queries = tuple(result["queries"]), tuple(there["queries"])
+        same = here_queries == there_queries
+        if ratio <= GROWTH_RATIO and same:
+            kept.append(result["name"])
+        log(f"{result['name']:<44} {result['p95']:7.1f} {there['p95']:7.1f} {ratio:5.2f} "
+            f"{'ok' if ratio <= GROWTH_RATIO else 'GREW':<4} "
+            f"{'-'.join(map(str, sorted(set(here_queries)))):>7} "
+            f"{'-'.join(map(str, sorted(set(there_queries)))):>7} "
+            f"{'' if same else 'queries differ'}")  # fmt: skip
+    compared = [r for r in results if r["name"] in before]
+    log(f"{len(kept)} of {len(compared)} scenarios keep their p95 within {GROWTH_RATIO}x of "
+        f"{path}'s and run as many statements")  # fmt: skip
+
+
+def save_results(results: list[dict], path: Path, accounts: int, speed: str) -> None:
+    """This run's figures for a later run's `--against` (on the 100,000-account demo)."""
+    rows = [{key: r[key] for key in ("name", "p50", "p95", "queries")} for r in results]
+    path.write_text(json.dumps({"accounts": accounts, "speed": speed, "results": rows}, indent=1))
+    log(f"figures saved to {path}")
 
 
 SEARCHES = {
@@ -594,9 +634,21 @@ def main() -> None:
         action="store_true",
         help="only list the indexes (and whole-table reads) each scenario's plans use",
     )
+    parser.add_argument(
+        "--save", type=Path, metavar="FILE", help="write each scenario's p50, p95 and statements"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help=f"compare each p95 and statement count with a run saved by --save "
+        f"(within {GROWTH_RATIO}x, the same statements)",
+    )
     parser.add_argument("--as", dest="email", default="leader@example.com")
     parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
     args = parser.parse_args()
+    if args.against and not args.against.is_file():
+        parser.error(f"--against {args.against}: no such file (write it with --save)")
     if args.explain:
         explain(args.explain, args.email, args.top)
         return
@@ -624,9 +676,11 @@ def main() -> None:
     # run on another database with the same REDIS_URL (the other demo, minutes before) would
     # otherwise serve its figures here. The warm-up requests store this database's.
     portfolio_cache_reset()
+    accounts = Account.objects.count()
     log(f"database {settings.DATABASES['default']['NAME']}: "
-        f"{Account.objects.count()} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
-    log(speed_line())
+        f"{accounts} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
+    speed = speed_line()
+    log(speed)
     cpu_started = os.times()
     server = Server(args.port, args.workers)
     try:
@@ -671,6 +725,10 @@ def main() -> None:
             log(f"{len(results) - len(high)} of {len(results)} scenarios within {FLOOR_RATIO}x "
                 f"their floor (SQL run directly + empty view)"
                 + (f"; above: {', '.join(high)}" if high else ""))  # fmt: skip
+        if args.against:
+            print_growth(results, args.against)
+        if args.save:
+            save_results(results, args.save, accounts, speed)
     finally:
         server.stop()
     if "dashboard" in args.only and not args.no_sql:
