@@ -33,7 +33,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -43,6 +43,7 @@ from django.core.cache import caches
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
@@ -392,9 +393,6 @@ class PortfolioSummary:
     computation: str = field(default_factory=lambda: uuid.uuid4().hex)
     # The tiers of the load table's columns, as its rows' cells are (the figures' own).
     load_tiers: list[Tier] = field(default_factory=list)
-    # The figures as the page draws them in the viewer's time zone (portfolio_summary_cached's
-    # `draw`; kept in the cache beside the entry).
-    drawn: str = ""
 
     @property
     def unconverted(self) -> list[str]:
@@ -761,9 +759,10 @@ def portfolio_cache_reset() -> None:
 
 
 # The shape of a cached PortfolioSummary, in its key: a change of what an entry holds (2: the
-# KAM tables cut to their drawn rows; 3: the load's tiers, the figures drawn beside it) must
-# not read entries stored by code before it.
-SUMMARY_SHAPE = "3"
+# KAM tables cut to their drawn rows; 3: the load's tiers, the figures drawn beside it; 4: the
+# computation under the key, the summary under a key of its own) must not read entries stored
+# by code before it.
+SUMMARY_SHAPE = "4"
 
 
 def _cache_key(user, filters: PortfolioFilters, today: date, generation: str) -> str:
@@ -787,30 +786,55 @@ def portfolio_summary_cached(
     *,
     options: PortfolioOptions | None = None,
     refresh: bool = False,
-    draw: Callable[[PortfolioSummary], str] | None = None,
 ) -> PortfolioSummary:
     """portfolio_summary through the shared cache (see above); `refresh` recomputes and
     stores. The summary says when it was computed and whether it came from the cache. It
     holds the rows the page draws of the per-KAM tables (`kam_rows`): at 100,000 accounts the
     load and SLA rows of 1,400 KAMs made an entry of 820 KB that took longer to unpickle than
-    the rest of the page (bench/README.md); their CSVs compute every row (portfolio_export).
-    With `draw` (the page's: the figures' HTML of a summary), `summary.drawn` is what it drew
-    in the current time zone, kept beside the entry under a key of its own with the
-    computation it drew (read with the entry, in one round trip): a page served from the cache
-    does not draw the same figures again (9 ms of templates at 20,000 accounts), and figures
-    drawn from an older entry are drawn again. The cache key names this shape
-    (SUMMARY_SHAPE)."""
+    the rest of the page (bench/README.md); their CSVs compute every row (portfolio_export)."""
+    summary, _figures = _cached(user, filters, options=options, refresh=refresh, draw=None)
+    return summary
+
+
+def portfolio_figures_cached(
+    user,
+    filters: PortfolioFilters,
+    *,
+    options: PortfolioOptions | None = None,
+    refresh: bool = False,
+    draw: Callable[[PortfolioSummary], str],
+) -> tuple[PortfolioSummary, str]:
+    """The page's: the summary (as portfolio_summary_cached) and its figures drawn by `draw`
+    (the figures' HTML of a summary) in the current time zone. The drawing is kept beside the
+    entry under a key of its own with the computation it drew, and the entry's key holds that
+    computation alone, the summary a key of its own: a page served from the cache reads the
+    two small values in one round trip and neither draws the figures again (9 ms of templates
+    at 20,000 accounts) nor unpickles the summary (its 88 model instances and 3,400 objects,
+    a fifth of the page, bench/README.md); the summary returned is then read only if it is
+    used (a SimpleLazyObject). Figures drawn from an entry since refreshed are drawn again."""
+    return _cached(user, filters, options=options, refresh=refresh, draw=draw)
+
+
+def _cached(
+    user,
+    filters: PortfolioFilters,
+    *,
+    options: PortfolioOptions | None,
+    refresh: bool,
+    draw: Callable[[PortfolioSummary], str] | None,
+) -> tuple[PortfolioSummary, str]:
     seconds = settings.PORTFOLIO_CACHE_SECONDS
     today = business_date()
 
     def computed() -> PortfolioSummary:
-        summary = portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
-        if draw is not None:
-            summary.drawn = draw(summary)
-        return summary
+        return portfolio_summary(user, filters, today=today, options=options, kam_rows=LOAD_ROWS)
+
+    def drawn_now(summary: PortfolioSummary) -> str:
+        return "" if draw is None else draw(summary)
 
     if seconds <= 0:
-        return computed()
+        summary = computed()
+        return summary, drawn_now(summary)
     cache = _shared_cache()
     try:
         generation = cache.get(GENERATION_KEY)
@@ -819,38 +843,58 @@ def portfolio_summary_cached(
             cache.add(GENERATION_KEY, generation, None)
             generation = cache.get(GENERATION_KEY, generation)
         key = _cache_key(user, filters, today, generation)
+        summary_key = f"{key}:summary"
         drawn_key = f"{key}:drawn:{timezone.get_current_timezone_name()}"
-        found = {} if refresh else cache.get_many([key, drawn_key] if draw else [key])
+        found = {} if refresh else cache.get_many([key, drawn_key] if draw else [summary_key])
+        computation = found.get(key)
+        drawn_from, figures = found.get(drawn_key, (None, ""))
+        if draw is not None and computation is not None and drawn_from == computation:
+            return SimpleLazyObject(lambda: _stored_summary(summary_key, computed)), figures
+        cached = found.get(summary_key) if draw is None else None
+        if draw is not None and computation is not None:
+            cached = cache.get(summary_key)
+            if cached is not None and cached.computation != computation:
+                cached = None  # stored by a refresh between the two reads: drawn anew
     except RedisError:
         logger.warning("Portfolio cache unreachable; computing", exc_info=True)
-        return computed()
-    cached = found.get(key)
+        summary = computed()
+        return summary, drawn_now(summary)
     if cached is not None:
         cached.from_cache = True
         if draw is None:
-            return cached
-        drawn_from, cached.drawn = found.get(drawn_key, (None, ""))
-        if drawn_from == cached.computation:
-            return cached
+            return cached, ""
         # Computed without drawing (the warm task, a CSV), first viewed in this time zone, or
         # drawn from an entry since refreshed: drawn now, kept for the rest of the entry's time.
-        cached.drawn = draw(cached)
+        summary, figures = cached, draw(cached)
         age = max(0, int((timezone.now() - cached.computed_at).total_seconds()))
-        to_store = {drawn_key: (cached.computation, cached.drawn)} if age < seconds else {}
+        to_store = {drawn_key: (cached.computation, figures)} if age < seconds else {}
         seconds -= age
-        summary = cached
     else:
         summary = computed()
-        # The entry without its drawing (kept under its own key).
-        to_store = {key: replace(summary, drawn="")}
+        figures = drawn_now(summary)
+        to_store = {key: summary.computation, summary_key: summary}
         if draw is not None:
-            to_store[drawn_key] = (summary.computation, summary.drawn)
+            to_store[drawn_key] = (summary.computation, figures)
     try:
         if to_store:
             cache.set_many(to_store, seconds)
     except RedisError:
         logger.warning("Portfolio cache unreachable; not stored", exc_info=True)
-    return summary
+    return summary, figures
+
+
+def _stored_summary(summary_key: str, computed: Callable[[], PortfolioSummary]):
+    """The cached summary whose figures a page drew from the cache, read when it is used; if
+    it has expired or Redis is gone meanwhile, computed."""
+    try:
+        stored = _shared_cache().get(summary_key)
+    except RedisError:
+        logger.warning("Portfolio cache unreachable; computing", exc_info=True)
+        stored = None
+    if stored is None:
+        return computed()
+    stored.from_cache = True
+    return stored
 
 
 def portfolio_cache_warm() -> int:

@@ -49,6 +49,7 @@ from activities.selectors import (
 )
 from insights import services
 from insights.portfolio import (
+    portfolio_figures_cached,
     portfolio_filters_from_query,
     portfolio_options,
     portfolio_summary,
@@ -274,7 +275,7 @@ def portfolio(request):
             },
         )
 
-    summary = portfolio_summary_cached(
+    summary, figures = portfolio_figures_cached(
         request.user,
         filters,
         options=options,
@@ -289,7 +290,7 @@ def portfolio(request):
         template,
         {
             "summary": summary,
-            "figures": summary.drawn,
+            "figures": figures,
             "options": options,
             "filters": filters,
             "notices": notices,

@@ -7,10 +7,11 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils.formats import time_format
 
-from insights.portfolio import portfolio_cache_reset
+from insights.portfolio import GENERATION_KEY, portfolio_cache_reset
 from tests.factories import AccountFactory
 from tests.insights.portfolio_data import build_portfolio
 
@@ -197,6 +198,36 @@ def test_a_page_from_the_cache_draws_nothing_again_and_each_time_zone_its_own(
     assert again.context["summary"].computation != first.context["summary"].computation
     assert again.context["figures"] != tokyo.context["figures"]
     assert at_risk(again) == 3
+
+
+def test_a_page_served_from_the_cache_does_not_read_its_summary(
+    client_for, leader, data, monkeypatch
+):
+    """With its figures drawn in this time zone, a page from the cache reads the computation
+    and the drawing, not the summary, which unpickling cost a fifth of the page: the summary
+    it returns is read only when used, and computed if it is gone meanwhile."""
+    client = client_for(leader)
+    first = client.get(reverse("portfolio"))
+
+    def fails(*args):
+        raise AssertionError("the summary was read")
+
+    monkeypatch.setattr("insights.portfolio._stored_summary", fails)
+    second = client.get(reverse("portfolio"))
+    assert second.status_code == 200
+    assert second.context["figures"] == first.context["figures"]
+    monkeypatch.undo()
+    assert second.context["summary"].from_cache  # read now, when used
+    assert second.context["summary"].computation == first.context["summary"].computation
+
+    # Its summary expired (this test's generation's entries only).
+    redis = caches["shared"]._cache.get_client(write=True)
+    generation = caches["shared"].get(GENERATION_KEY)
+    assert redis.delete(*redis.keys(f"*:{generation}:*:summary")) == 1
+    third = client.get(reverse("portfolio"))
+    assert third.context["figures"] == first.context["figures"]
+    assert not third.context["summary"].from_cache  # gone from the cache: computed
+    assert at_risk(third) == 2
 
 
 def test_the_load_table_has_a_column_per_tier_drawn_or_cached(client_for, leader, data):
