@@ -222,12 +222,16 @@ def timed_run(
 TARGET_ACCOUNTS, TARGET_SECONDS = 100_000, 10.0
 
 
-def target_line(count: int, elapsed: float, note: str = "") -> str:
-    """The run against the target, at its rate: `count` accounts in `elapsed` seconds."""
-    allowed = TARGET_SECONDS * count / TARGET_ACCOUNTS
-    verdict = "ok" if elapsed <= allowed else "SLOW"
-    return (f"target                 {TARGET_ACCOUNTS:,} accounts in {TARGET_SECONDS:.0f} s: "
-            f"{allowed:.2f} s for {count:,}; {verdict}{note}")  # fmt: skip
+def target_line(count: int, elapsed: float, processes: int = 1) -> str:
+    """The run against the target: a verdict for one process on the 100,000-account demo
+    (98,000 live accounts), otherwise the time this rate gives for 100,000 accounts alone (a
+    smaller demo's fixed costs weigh more; two processes are the near-linear check)."""
+    projected = elapsed * TARGET_ACCOUNTS / count
+    line = (f"target                 {TARGET_ACCOUNTS:,} accounts in {TARGET_SECONDS:.0f} s, "
+            "one process: ")  # fmt: skip
+    if processes == 1 and count >= 0.9 * TARGET_ACCOUNTS:
+        return line + ("ok" if elapsed <= TARGET_SECONDS else "SLOW")
+    return line + f"{projected:.1f} s for {TARGET_ACCOUNTS:,} at this rate"
 
 
 def report(label: str, count: int, elapsed: float, recorder: ChunkRecorder, threads: int) -> None:
@@ -436,7 +440,7 @@ def worker_run(day, workers: int, chunk_size: int | None) -> int:
     log(f"chunks                 {len(chunks)} (largest {max(len(c) for c in chunks)})")
     log(f"total                  {elapsed:.2f} s (dispatch to the last result)")
     log(f"accounts/second        {count / elapsed:,.0f}")
-    log(target_line(count, elapsed, "" if workers == 1 else " (the target is for one process)"))
+    log(target_line(count, elapsed, workers))
     log(f"machine CPU busy       {cpu:.2f} s of {os.cpu_count() * elapsed:.2f} s available")
     for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
         log(f"  {part:<54} {seconds:6.2f} s")

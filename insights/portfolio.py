@@ -389,7 +389,7 @@ class PortfolioSummary:
     from_cache: bool = False
     load_total: int = 0  # KAMs in the load table (`load` may hold only the first rows)
     sla_kams_total: int = 0  # KAMs in the SLA table (`sla_kams` likewise)
-    # Which computation these figures are (their drawing, cached apart, names it).
+    # Which computation these figures are (the entry's key and its drawing name it).
     computation: str = field(default_factory=lambda: uuid.uuid4().hex)
     # The tiers of the load table's columns, as its rows' cells are (the figures' own).
     load_tiers: list[Tier] = field(default_factory=list)
@@ -740,8 +740,11 @@ def _opportunity_rows(opportunities, rates, *, sort_whole: bool) -> list[Opportu
 # PORTFOLIO_CACHE_SECONDS in the shared (Redis) cache, per audience (everyone, or one KAM),
 # filters, day and language, and the page says when they were computed, with a Refresh button.
 # A generation number in the key lets the nightly job and rate changes drop every entry at once.
-# Beside each entry, the figures as the page drew them (per time zone), so a page served from
-# it draws nothing again. Redis down costs only speed: every cache error falls back to computing.
+# An entry is three keys: the key names the computation, `<key>:summary` holds the summary, and
+# `<key>:drawn:<time zone>` the figures as the page drew them with the computation they drew;
+# a page whose drawing is current reads the first and the last (one round trip) and neither
+# draws nor unpickles anything more. Redis down costs only speed: every cache error falls back
+# to computing.
 
 GENERATION_KEY = "portfolio:generation"
 
@@ -805,13 +808,12 @@ def portfolio_figures_cached(
     draw: Callable[[PortfolioSummary], str],
 ) -> tuple[PortfolioSummary, str]:
     """The page's: the summary (as portfolio_summary_cached) and its figures drawn by `draw`
-    (the figures' HTML of a summary) in the current time zone. The drawing is kept beside the
-    entry under a key of its own with the computation it drew, and the entry's key holds that
-    computation alone, the summary a key of its own: a page served from the cache reads the
-    two small values in one round trip and neither draws the figures again (9 ms of templates
-    at 20,000 accounts) nor unpickles the summary (its 88 model instances and 3,400 objects,
-    a fifth of the page, bench/README.md); the summary returned is then read only if it is
-    used (a SimpleLazyObject). Figures drawn from an entry since refreshed are drawn again."""
+    (the figures' HTML of a summary) in the current time zone, kept beside the entry with the
+    computation they drew. A page whose drawing is current reads the computation and the
+    drawing in one round trip, and neither draws the figures again (9 ms of templates at
+    20,000 accounts) nor unpickles the summary (up to a fifth of the page, bench/README.md):
+    the summary it returns is read only if used (a SimpleLazyObject). Figures drawn from an
+    entry since refreshed are drawn again."""
     return _cached(user, filters, options=options, refresh=refresh, draw=draw)
 
 
@@ -845,22 +847,37 @@ def _cached(
         key = _cache_key(user, filters, today, generation)
         summary_key = f"{key}:summary"
         drawn_key = f"{key}:drawn:{timezone.get_current_timezone_name()}"
-        found = {} if refresh else cache.get_many([key, drawn_key] if draw else [summary_key])
-        computation = found.get(key)
-        drawn_from, figures = found.get(drawn_key, (None, ""))
-        if draw is not None and computation is not None and drawn_from == computation:
-            return SimpleLazyObject(lambda: _stored_summary(summary_key, computed)), figures
-        cached = found.get(summary_key) if draw is None else None
-        if draw is not None and computation is not None:
-            cached = cache.get(summary_key)
-            if cached is not None and cached.computation != computation:
-                cached = None  # stored by a refresh between the two reads: drawn anew
+        computation, figures, cached = None, "", None
+        if draw is None and not refresh:
+            cached = _stored_summary(summary_key)
+        elif not refresh:
+            found = cache.get_many([key, drawn_key])
+            computation = found.get(key)
+            drawn_from, figures = found.get(drawn_key, (None, ""))
+            if computation is not None and drawn_from == computation:
+
+                def stored() -> PortfolioSummary:
+                    """Read when used. Gone meanwhile, replaced by a refresh since, or Redis
+                    gone: computed, not stored (a refresh's entry is newer)."""
+                    try:
+                        summary = _stored_summary(summary_key)
+                    except RedisError:
+                        logger.warning("Portfolio cache unreachable; computing", exc_info=True)
+                        summary = None
+                    if summary is None or summary.computation != computation:
+                        return computed()
+                    return summary
+
+                return SimpleLazyObject(stored), figures
+            if computation is not None:
+                # Its summary (the entry's key and summary are written at once: a refresh
+                # since the first read makes both newer, and that summary is drawn).
+                cached = _stored_summary(summary_key)
     except RedisError:
         logger.warning("Portfolio cache unreachable; computing", exc_info=True)
         summary = computed()
         return summary, drawn_now(summary)
     if cached is not None:
-        cached.from_cache = True
         if draw is None:
             return cached, ""
         # Computed without drawing (the warm task, a CSV), first viewed in this time zone, or
@@ -883,17 +900,12 @@ def _cached(
     return summary, figures
 
 
-def _stored_summary(summary_key: str, computed: Callable[[], PortfolioSummary]):
-    """The cached summary whose figures a page drew from the cache, read when it is used; if
-    it has expired or Redis is gone meanwhile, computed."""
-    try:
-        stored = _shared_cache().get(summary_key)
-    except RedisError:
-        logger.warning("Portfolio cache unreachable; computing", exc_info=True)
-        stored = None
-    if stored is None:
-        return computed()
-    stored.from_cache = True
+def _stored_summary(summary_key: str) -> PortfolioSummary | None:
+    """The cached summary under `summary_key`, marked as from the cache, or None. Redis errors
+    are the caller's."""
+    stored = _shared_cache().get(summary_key)
+    if stored is not None:
+        stored.from_cache = True
     return stored
 
 
