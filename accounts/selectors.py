@@ -639,15 +639,6 @@ def calendar_for_account(account: Account) -> BusinessCalendar:
     return calendar_for_user(account.owner_id)
 
 
-def calendars_by_account(account_ids: Iterable[int]) -> dict[int, BusinessCalendar]:
-    """{account id: calendar} for many accounts in three queries whatever their number: the
-    accounts' owners, then calendars_of. Unknown ids are left out."""
-    ids = sorted(set(account_ids))
-    if not ids:
-        return {}
-    return calendars_of(Account.objects.filter(pk__in=ids).only("owner_id"))
-
-
 def calendars_of(accounts: Iterable[Account]) -> dict[int, BusinessCalendar]:
     """{account id: calendar} for accounts already read (their owner_id is enough): the
     calendars of their owners (calendars_for_users, two queries)."""

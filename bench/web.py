@@ -288,8 +288,7 @@ GROWTH_RATIO = 1.5  # a page's p95 on this database over its p95 on the smaller 
 
 
 def print_result(result: dict) -> None:
-    low, high = result["queries"]
-    queries = f"{low}" if low == high else f"{low}-{high}"
+    queries = _counts(*result["queries"])
     verdict = "ok" if result["p95"] <= result["target"] else "SLOW"
     floor = ""
     if "direct" in result:

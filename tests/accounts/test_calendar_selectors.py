@@ -9,6 +9,7 @@ from django.db import IntegrityError
 
 from accounts.business_hours import BusinessCalendar
 from accounts.models import (
+    Account,
     CalendarMembership,
     CompanyHoliday,
     WorkingCalendar,
@@ -16,8 +17,8 @@ from accounts.models import (
 )
 from accounts.selectors import (
     calendar_for_account,
-    calendars_by_account,
     calendars_for_users,
+    calendars_of,
     fallback_calendar,
     holidays_ahead,
 )
@@ -91,7 +92,7 @@ def test_without_a_default_calendar_the_fallback_is_national_in_the_business_zon
     assert fallback_calendar().subdivision is None
 
 
-def test_calendars_by_account_takes_three_queries_whatever_the_number_of_accounts(
+def test_calendars_of_accounts_read_takes_two_queries_whatever_their_number(
     django_assert_num_queries, default_calendar, manaus
 ):
     in_manaus = UserFactory.create_batch(3, role=Role.KAM)
@@ -101,19 +102,22 @@ def test_calendars_by_account_takes_three_queries_whatever_the_number_of_account
     CompanyHoliday.objects.create(calendar=manaus, date=date(2026, 10, 24), name="Manaus day")
     manaus_accounts = [AccountFactory(owner=user).pk for user in in_manaus for _ in range(4)]
     other_accounts = [AccountFactory(owner=user).pk for user in elsewhere for _ in range(4)]
+    accounts = list(
+        Account.objects.filter(pk__in=[*manaus_accounts, *other_accounts]).only("owner_id")
+    )
 
-    # 1: the accounts' owners; 2: the calendars with their members; 3: the company holidays.
-    with django_assert_num_queries(3):
-        found = calendars_by_account([*manaus_accounts, *other_accounts, 999_999_999])
+    # 1: the calendars with their members; 2: the company holidays.
+    with django_assert_num_queries(2):
+        found = calendars_of(accounts)
 
     assert set(found) == {*manaus_accounts, *other_accounts}
     assert {found[pk].time_zone for pk in manaus_accounts} == {"America/Manaus"}
     assert {found[pk].extra_holidays for pk in manaus_accounts} == {frozenset({date(2026, 10, 24)})}
     assert {found[pk] for pk in other_accounts} == {default_calendar.as_business_calendar()}
-    with django_assert_num_queries(3):
-        calendars_by_account(manaus_accounts[:1])
+    with django_assert_num_queries(2):
+        calendars_of(accounts[:1])
     with django_assert_num_queries(0):
-        assert calendars_by_account([]) == {}
+        assert calendars_of([]) == {}
 
 
 def test_calendars_for_users_keys_the_default_as_none(kam_user, manaus, default_calendar):
