@@ -22,7 +22,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Concat, Lower, Upper
 from django.db.models.lookups import LessThan
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +69,8 @@ class HealthBand(models.TextChoices):
 LIVE_STATUSES = (AccountStatus.PROSPECT, AccountStatus.ACTIVE, AccountStatus.AT_RISK)
 # Accounts whose QBRs are tracked: prospects have none yet, churned ones no more.
 QBR_TRACKED_STATUSES = (AccountStatus.ACTIVE, AccountStatus.AT_RISK)
+# Between the two names in Account.name_search: a search box's text has no line break.
+NAME_SEARCH_SEPARATOR = "\n"
 # When an account has no tier, a QBR is due this many days after the last one. ScoringConfig
 # carries no QBR cadence of its own, so this is the one default (the "maintain"-style tiers in
 # accounts.defaults run 90 to 365 days; 90 keeps untiered accounts from being forgotten).
@@ -159,6 +161,18 @@ class AccountQuerySet(models.QuerySet):
 
     def qbr_tracked(self) -> "AccountQuerySet":
         return self.filter(status__in=QBR_TRACKED_STATUSES)
+
+    # -- name --------------------------------------------------------------------------------
+    def name_contains(self, text: str) -> "AccountQuerySet":
+        """The accounts whose name or legal name holds `text` anywhere, whatever its case: the
+        one rule of the accounts list's search, the API's `q` and the account picker of "Log
+        interaction". Tested on `name_search` (both names upper-cased once, when they change),
+        where testing UPPER() of each name on every row made a text in every name ("Ltda") cost
+        three times as much to count (bench/README.md). PostgreSQL upper-cases `text` as it did
+        the names. The separator is removed from `text`, so that nothing matches across the
+        two names."""
+        text = text.replace(NAME_SEARCH_SEPARATOR, "")
+        return self.filter(name_search__contains=Upper(Value(text)))
 
     # -- touch -----------------------------------------------------------------------------
     @staticmethod
@@ -572,6 +586,18 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What AccountQuerySet.name_contains tests: the name and the legal name upper-cased,
+    # recomputed by PostgreSQL when either changes (an account's other updates leave it as it
+    # is, and cost one UPPER() of each name).
+    name_search = models.GeneratedField(
+        expression=Concat(
+            Upper("name"), Value(NAME_SEARCH_SEPARATOR), Upper("legal_name"),
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        editable=False,
+    )  # fmt: skip
     # Accounts, stakeholders, plans, interactions and requests are found by the global search
     # (kam/search.py, insights/search.py); recomputed by PostgreSQL when a text changes.
     search_vector = models.GeneratedField(
@@ -682,14 +708,14 @@ class Account(models.Model):
                 name="account_health_sort_asc_idx",
             ),
             # The accounts list's default order (name, then id): page 1 reads 25 entries
-            # instead of sorting every account (bench/README.md). The legal name too, so that
-            # the list's search (a part of either name, account_list_rows) can be tested on the
-            # index's entries in this order: a search that matches most accounts ("Ltda") counts
-            # and pages them index only, where PostgreSQL read every account row and sorted
-            # the matches by name for page 500 (the trigram indexes serve a search that matches
-            # few). A key column of a deterministic collation, not INCLUDE: the index stays
-            # deduplicated (`bt_metap(...).allequalimage` is true).
-            models.Index(fields=["name", "id", "legal_name"], name="account_name_idx"),
+            # instead of sorting every account (bench/README.md). The upper-cased names too, so
+            # that the list's search (name_contains) can be tested on the index's entries in
+            # this order: a search that matches most accounts ("Ltda") counts and pages them
+            # index only, where PostgreSQL read every account row and sorted the matches by
+            # name for page 500 (the trigram index of accounts/migrations/0049 serves a search
+            # that matches few). A key column of a deterministic collation, not INCLUDE: the
+            # index stays deduplicated (`bt_metap(...).allequalimage` is true).
+            models.Index(fields=["name", "id", "name_search"], name="account_name_idx"),
             # The filters' industries and regions for someone who sees every account: one
             # probe per distinct pair (accounts.selectors.industries_and_regions_for_user)
             # instead of reading every account on each list and dashboard view.

@@ -173,7 +173,7 @@ def log_pick_account(request):
     query = request.GET.get("q", "").strip()
     accounts = accounts_for_user(request.user).order_by("name")
     if query:
-        accounts = accounts.filter(name__icontains=query)
+        accounts = accounts.name_contains(query)
     context = {"accounts": accounts[:20], "q": query}
     template = "activities/log_pick_account.html"
     if request.htmx:

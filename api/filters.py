@@ -9,7 +9,6 @@ from datetime import UTC
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
@@ -151,7 +150,7 @@ class AccountFilter(filters.FilterSet):
     updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(legal_name__icontains=value))
+        return queryset.name_contains(value)
 
     def filter_band(self, queryset, name, value):
         # "unknown" includes accounts not scored yet, as on the accounts list.

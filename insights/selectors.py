@@ -90,7 +90,7 @@ def account_list_rows(
     today = today or business_date()
     rows = accounts_for_user(user).select_related("owner", "tier")
     if search:
-        rows = rows.filter(Q(name__icontains=search) | Q(legal_name__icontains=search))
+        rows = rows.name_contains(search)
     if status == LIVE:
         rows = rows.live()
     elif status:

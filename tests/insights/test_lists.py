@@ -537,13 +537,13 @@ def test_the_qbr_overdue_filter_reads_the_stored_due_date_in_the_lists_order(cli
 
 
 @pytest.mark.needs_contrib("pg_trgm")
-def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(client_for, leader):
-    """`q` matches a part of the name or the legal name anywhere in it; the count reads the
-    two trigram indexes of accounts/migrations/0040 (their expressions are the ones Django
-    writes for icontains) instead of every account (bench/README.md). With sequential and
-    index-only scans switched off (account_name_idx holds both names, for a search that matches
-    most accounts: the test below), a pattern with a leading wildcard can only be served by
-    them."""
+def test_the_search_finds_a_part_of_either_name_through_its_trigram_index(client_for, leader):
+    """`q` matches a part of the name or the legal name anywhere in it, whatever its case
+    (AccountQuerySet.name_contains); the count reads the trigram index on the upper-cased names
+    (accounts/migrations/0049) instead of every account (bench/README.md). With sequential and
+    index-only scans switched off (account_name_idx holds the upper-cased names, for a search
+    that matches most accounts: the test below), a pattern with a leading wildcard can only be
+    served by it."""
     AccountFactory(name="Metalúrgica Norte", legal_name="MN Indústria SA")
     AccountFactory(name="Vale Verde", legal_name="Metalurgica VV Ltda")
     AccountFactory(name="Outra", legal_name="Outra SA")
@@ -555,13 +555,38 @@ def test_the_search_finds_a_part_of_either_name_through_its_trigram_indexes(clie
     assert [a.name for a in response.context["page"]] == ["Metalúrgica Norte"]
     count = next(q["sql"] for q in queries if q["sql"].startswith(COUNT_OF_ACCOUNTS))
     plan = plan_without(count, "enable_seqscan", "enable_indexonlyscan")
-    assert "Bitmap Index Scan on account_name_trgm_idx" in plan
-    assert "Bitmap Index Scan on account_legal_name_trgm_idx" in plan
+    assert "Bitmap Index Scan on account_name_search_trgm_idx" in plan
+
+
+def test_the_name_search_is_one_rule_on_either_name_and_never_across_them(kam_user):
+    """name_contains, the rule of the list, the API's `q` and the log form's picker: a part of
+    the name or of the legal name, any case, accents kept; `%` and `_` are plain characters;
+    a text that would span the end of the name and the start of the legal name matches
+    nothing, the separator in it included. The stored column follows a rename."""
+    both = AccountFactory(name="Alfa Ltda", legal_name="Beta Comércio 100%_SA", owner=kam_user)
+    other = AccountFactory(name="Gama", legal_name="Delta SA", owner=kam_user)
+    names = Account.objects.filter(pk__in=[both.pk, other.pk])
+
+    def found(text):
+        return sorted(a.name for a in names.name_contains(text))
+
+    assert found("ltda") == ["Alfa Ltda"]
+    assert found("COMÉRCIO") == ["Alfa Ltda"]
+    assert found("comercio") == []  # accents are kept, as the list always did
+    assert found("100%_") == ["Alfa Ltda"]
+    assert found("1_0") == []
+    assert found("%") == ["Alfa Ltda"]
+    assert found("sa") == ["Alfa Ltda", "Gama"]
+    assert found("") == ["Alfa Ltda", "Gama"]
+    assert found("LtdaBeta") == found("Ltda\nBeta") == found("Ltda Beta") == []
+    Account.objects.filter(pk=other.pk).update(name="Épsilon")
+    assert found("épsilon") == ["Épsilon"]
+    assert found("gama") == []
 
 
 def test_a_search_that_matches_most_accounts_is_paged_off_the_name_index_alone(client_for, leader):
     """A part of a name in most names ("Ltda"): the page's ids come from account_name_idx in
-    the list's order, the search tested on the index's own name and legal name (index only,
+    the list's order, the search tested on the index's own upper-cased names (index only,
     no sort), where PostgreSQL read every account row and sorted the matches for page 500
     (bench/README.md). For the page, plain index, bitmap and sequential scans and sorts are
     switched off: only an index holding both names and the order can serve it. The count,

@@ -1,0 +1,77 @@
+"""The accounts' search on one stored text: `name_search`, the name and the legal name
+upper-cased (AccountQuerySet.name_contains). The search tested `UPPER(name) LIKE … OR
+UPPER(legal_name) LIKE …` on every account it read, which for a text in every name ("Ltda")
+was three times the cost of reading them (bench/README.md). The list's name index carries the
+new column instead of the legal name, and one trigram index on it replaces the two on the
+upper-cased names (accounts/migrations/0040), where PostgreSQL has `pg_trgm`: one index fewer
+for every account update to write."""
+
+import importlib
+
+import django.db.models.functions.text
+from django.db import migrations, models
+
+trigram_available = importlib.import_module(
+    "accounts.migrations.0040_account_name_trigram_indexes"
+).trigram_available
+
+OLD_INDEXES = {
+    "account_name_trgm_idx": "UPPER(name::text)",
+    "account_legal_name_trgm_idx": "UPPER(legal_name::text)",
+}
+NEW_INDEXES = {"account_name_search_trgm_idx": "name_search"}
+
+
+def replace(schema_editor, *, drop: dict, create: dict) -> None:
+    for name in drop:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    if not trigram_available(schema_editor.connection):
+        return  # no index: the search reads every account, as before (0040)
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name, expression in create.items():
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON accounts_account "
+            f"USING gin ({expression} gin_trgm_ops)"
+        )
+
+
+def forwards(apps, schema_editor):
+    replace(schema_editor, drop=OLD_INDEXES, create=NEW_INDEXES)
+
+
+def backwards(apps, schema_editor):
+    replace(schema_editor, drop=NEW_INDEXES, create=OLD_INDEXES)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0048_account_name_idx_legal_name"),
+    ]
+
+    operations = [
+        # The trigram index goes first on the way back: it reads the column removed there.
+        migrations.RunPython(migrations.RunPython.noop, backwards),
+        migrations.RemoveIndex(
+            model_name="account",
+            name="account_name_idx",
+        ),
+        migrations.AddField(
+            model_name="account",
+            name="name_search",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.text.Concat(
+                    django.db.models.functions.text.Upper("name"),
+                    models.Value("\n"),
+                    django.db.models.functions.text.Upper("legal_name"),
+                    output_field=models.TextField(),
+                ),
+                output_field=models.TextField(),
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="account",
+            index=models.Index(fields=["name", "id", "name_search"], name="account_name_idx"),
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
