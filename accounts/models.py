@@ -169,9 +169,10 @@ class AccountQuerySet(models.QuerySet):
         interaction". Tested on `name_search` (both names upper-cased once, when they change),
         where testing UPPER() of each name on every row made a text in every name ("Ltda") cost
         three times as much to count (bench/README.md). PostgreSQL upper-cases `text` as it did
-        the names. The separator is removed from `text`, so that nothing matches across the
-        two names."""
-        text = text.replace(NAME_SEARCH_SEPARATOR, "")
+        the names. A text with the separator in it matches nothing (it would match across the
+        two names)."""
+        if NAME_SEARCH_SEPARATOR in text:
+            return self.none()
         return self.filter(name_search__contains=Upper(Value(text)))
 
     # -- touch -----------------------------------------------------------------------------
@@ -587,8 +588,10 @@ class Account(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # What AccountQuerySet.name_contains tests: the name and the legal name upper-cased,
-    # recomputed by PostgreSQL when either changes (an account's other updates leave it as it
-    # is, and cost one UPPER() of each name).
+    # recomputed by PostgreSQL on each write of the row (two UPPER()s). account_name_idx holds
+    # it beside the name: at most about 2.6 kB an entry with both names at their longest in
+    # four-byte characters, under B-tree's 2,704 bytes as long as upper-casing does not lengthen
+    # a text (libc collations, the default; check before raising either max_length).
     name_search = models.GeneratedField(
         expression=Concat(
             Upper("name"), Value(NAME_SEARCH_SEPARATOR), Upper("legal_name"),

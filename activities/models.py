@@ -318,7 +318,7 @@ class CommitmentQuerySet(models.QuerySet):
     def as_rows(self) -> "CommitmentQuerySet":
         """What a list of agreed items draws (commitment_row.html and its controls): the item,
         its account's name and its owner's name, in one query. Whole account and user rows
-        (an account is 42 columns, its search vector among them) made reading My work's 180
+        (an account is 43 columns, its search vector among them) made reading My work's 180
         open items about a third slower (bench/README.md, "Templates")."""
         return self.select_related("account", "owner_user", "owner_stakeholder").only(
             *ROW_FIELDS, "account__name", "owner_user__full_name", "owner_user__email",

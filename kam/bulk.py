@@ -72,7 +72,11 @@ def rows_inserted(model, rows: Sequence) -> int:
     """Insert the unsaved `rows` (instances of `model`, primary keys left to the database),
     their auto_now and auto_now_add dates set as bulk_create sets them. Returns the rows
     inserted."""
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and not field.generated
+    ]
     stamped = [
         f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]

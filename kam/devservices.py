@@ -50,7 +50,7 @@ def _free_port(preferred: int) -> int:
 
 # The embedded PostgreSQL (pgserver) ships without the contrib extensions; the search's text
 # configurations are then made without `unaccent` (kam/migrations/0005), and the accounts
-# list's search has no trigram index (accounts/migrations/0040).
+# list's search has no trigram index (accounts/migrations/0049).
 CONTRIB_MISSING = {
     "unaccent": 'search matches accents exactly ("negociacao" does not find "negociação")',
     "pg_trgm": "the accounts list's search for a part of a name reads every account",

@@ -37,7 +37,7 @@ _AVAILABLE: set[str] = set()
 def _needs_contrib(request):
     """Tests marked needs_contrib("unaccent", …) check what a PostgreSQL contrib extension
     gives: accent-insensitive search (`unaccent`, kam/migrations/0005) or the accounts list's
-    search by index (`pg_trgm`, accounts/migrations/0040). The embedded PostgreSQL of `make
+    search by index (`pg_trgm`, accounts/migrations/0049). The embedded PostgreSQL of `make
     test` has none: there they are skipped, saying which is missing; in CI, whose PostgreSQL
     has them, a missing extension is a failure, as a missing Chromium is for the browser
     tests."""

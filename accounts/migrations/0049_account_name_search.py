@@ -35,12 +35,23 @@ def replace(schema_editor, *, drop: dict, create: dict) -> None:
         )
 
 
-def forwards(apps, schema_editor):
-    replace(schema_editor, drop=OLD_INDEXES, create=NEW_INDEXES)
+def drop_old(apps, schema_editor):
+    replace(schema_editor, drop=OLD_INDEXES, create={})
 
 
-def backwards(apps, schema_editor):
-    replace(schema_editor, drop=NEW_INDEXES, create=OLD_INDEXES)
+def create_old(apps, schema_editor):
+    replace(schema_editor, drop={}, create=OLD_INDEXES)
+
+
+def create_new(apps, schema_editor):
+    replace(schema_editor, drop={}, create=NEW_INDEXES)
+    # The rewritten table has no statistics of the new column, and autovacuum does not analyze
+    # after a rewrite: the planner needs them to tell a rare text from one in every name.
+    schema_editor.execute("ANALYZE accounts_account")
+
+
+def drop_new(apps, schema_editor):
+    replace(schema_editor, drop=NEW_INDEXES, create={})
 
 
 class Migration(migrations.Migration):
@@ -49,8 +60,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The trigram index goes first on the way back: it reads the column removed there.
-        migrations.RunPython(migrations.RunPython.noop, backwards),
+        # The old trigram indexes go before the column is added (adding it rewrites the table
+        # and every index on it); the new one is dropped before the column on the way back.
+        migrations.RunPython(drop_old, create_old),
         migrations.RemoveIndex(
             model_name="account",
             name="account_name_idx",
@@ -73,5 +85,5 @@ class Migration(migrations.Migration):
             model_name="account",
             index=models.Index(fields=["name", "id", "name_search"], name="account_name_idx"),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.RunPython(create_new, drop_new),
     ]

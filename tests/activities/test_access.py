@@ -421,6 +421,21 @@ def test_log_search_finds_the_kams_own_account(client_for, team_member, account)
     assert [a.name for a in response.context["accounts"]] == ["Acme Industrial"]
 
 
+def test_log_search_finds_an_account_by_a_part_of_its_legal_name_and_shows_it(
+    client_for, kam_user, account
+):
+    """The picker's search is the accounts list's (AccountQuerySet.name_contains): a part of
+    the legal name in any case finds the account, whose legal name is shown under its name so
+    the match is seen."""
+    account.legal_name = "Acme Indústria e Comércio Ltda"
+    account.save()
+    response = client_for(kam_user).get(
+        reverse("log_pick_account"), {"q": "e comércio ltd"}, HTTP_HX_REQUEST="true"
+    )
+    assert [a.name for a in response.context["accounts"]] == ["Acme Industrial"]
+    assert "Acme Indústria e Comércio Ltda" in response.content.decode()
+
+
 def test_my_work_never_shows_another_kams_commitments(
     client_for, kam_user, team_member, outsider, account, foreign_account, now
 ):
