@@ -11,47 +11,25 @@ import importlib
 import django.db.models.functions.text
 from django.db import migrations, models
 
-trigram_available = importlib.import_module(
-    "accounts.migrations.0040_account_name_trigram_indexes"
-).trigram_available
-
-OLD_INDEXES = {
-    "account_name_trgm_idx": "UPPER(name::text)",
-    "account_legal_name_trgm_idx": "UPPER(legal_name::text)",
-}
-NEW_INDEXES = {"account_name_search_trgm_idx": "name_search"}
-
-
-def replace(schema_editor, *, drop: dict, create: dict) -> None:
-    for name in drop:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-    if not trigram_available(schema_editor.connection):
-        return  # no index: the search reads every account, as before (0040)
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, expression in create.items():
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON accounts_account "
-            f"USING gin ({expression} gin_trgm_ops)"
-        )
-
-
-def drop_old(apps, schema_editor):
-    replace(schema_editor, drop=OLD_INDEXES, create={})
-
-
-def create_old(apps, schema_editor):
-    replace(schema_editor, drop={}, create=OLD_INDEXES)
+# The two trigram indexes on the upper-cased names, made and dropped as 0040 does.
+_0040 = importlib.import_module("accounts.migrations.0040_account_name_trigram_indexes")
 
 
 def create_new(apps, schema_editor):
-    replace(schema_editor, drop={}, create=NEW_INDEXES)
-    # The rewritten table has no statistics of the new column, and autovacuum does not analyze
-    # after a rewrite: the planner needs them to tell a rare text from one in every name.
+    """The trigram index on name_search where PostgreSQL has pg_trgm (as 0040); then ANALYZE:
+    the rewritten table has no statistics of the new column, and autovacuum does not analyze
+    after a rewrite, while the planner needs them to tell a rare text from one in every name."""
+    if _0040.trigram_available(schema_editor.connection):
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema_editor.execute(
+            "CREATE INDEX IF NOT EXISTS account_name_search_trgm_idx ON accounts_account "
+            "USING gin (name_search gin_trgm_ops)"
+        )
     schema_editor.execute("ANALYZE accounts_account")
 
 
 def drop_new(apps, schema_editor):
-    replace(schema_editor, drop=NEW_INDEXES, create={})
+    schema_editor.execute("DROP INDEX IF EXISTS account_name_search_trgm_idx")
 
 
 class Migration(migrations.Migration):
@@ -62,7 +40,7 @@ class Migration(migrations.Migration):
     operations = [
         # The old trigram indexes go before the column is added (adding it rewrites the table
         # and every index on it); the new one is dropped before the column on the way back.
-        migrations.RunPython(drop_old, create_old),
+        migrations.RunPython(_0040.drop, _0040.create),
         migrations.RemoveIndex(
             model_name="account",
             name="account_name_idx",
