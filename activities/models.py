@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Account, HealthBand, Stakeholder, Tier, qbr_due_from
 from kam.dates import (
     business_date,
+    business_day_start,
     business_moment,
     date_in_range,
     date_range_check,
@@ -697,9 +698,19 @@ def resolution_outcome_expr(now: datetime) -> Case:
     return _outcome(resolution_met_q(), resolution_breached_q(now))
 
 
+def request_window_start(now: datetime, days: int) -> datetime:
+    """The first moment of the `days`-day compliance window at `now`: the start of the business
+    day `days` days before `now`'s. The window is those `days` whole business days and today up
+    to `now` (as a CRM's "last N days" counts, from the start of a day): a figure moves during
+    the day with today's requests and clocks only, never because a request received a month
+    ago at this hour has dropped out, and the dashboard's stored part holds every earlier
+    day of it (insights.sla)."""
+    return business_day_start(business_date(now) - timedelta(days=days))
+
+
 def request_received_within_q(now: datetime, days: int) -> Q:
-    """Received in the `days` days up to `now` (the compliance window)."""
-    return Q(received_at__gt=now - timedelta(days=days), received_at__lte=now)
+    """Received in the compliance window of `days` days at `now` (request_window_start)."""
+    return Q(received_at__gte=request_window_start(now, days), received_at__lte=now)
 
 
 def first_response_warning_q(now: datetime) -> Q:
@@ -983,7 +994,8 @@ class ClientRequest(models.Model):
         return self.is_first_response_breached(now) or self.is_resolution_breached(now)
 
     def received_within(self, now: datetime, days: int) -> bool:
-        return now - timedelta(days=days) < self.received_at <= now
+        """request_received_within_q for one row."""
+        return request_window_start(now, days) <= self.received_at <= now
 
     def first_response_outcome(self, now: datetime) -> str:
         """SlaOutcome of the first-response clock at `now` (first_response_outcome_expr)."""

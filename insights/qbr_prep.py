@@ -20,6 +20,7 @@ from activities.models import (
     CommitmentStatus,
     QBRStatus,
     commitment_overdue_q,
+    request_window_start,
 )
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
 from insights.selectors import account_revenue
@@ -104,7 +105,7 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     stakeholders = account_page_stakeholders(account)
     now = timezone.now()
     requests = ClientRequest.objects.filter(account=account)
-    breached_since = last_qbr.held_at if last_qbr else now - timedelta(days=SLA_DAYS)
+    breached_since = last_qbr.held_at if last_qbr else request_window_start(now, SLA_DAYS)
 
     return PrepPack(
         qbr=qbr,

@@ -6,7 +6,8 @@ One rule, activities.models: a clock is *met* (first_response_met_q / resolution
 moment) or *pending* (open inside its target), the same answer as
 ClientRequest.first_response_outcome(now) / resolution_outcome(now). Pending clocks are not
 counted: the percentage is met ÷ (met + missed), None when nothing is counted. The window is the
-requests received in the `days` days up to `now` (request_received_within_q).
+requests received in the `days` whole business days before `now`'s and today up to `now`
+(request_received_within_q, request_window_start).
 
 Every function is one query, whatever the number of requests, accounts, tiers or KAMs.
 
@@ -14,12 +15,13 @@ The dashboard's breakdown per tier and KAM is split in two for its summary rows
 (insights.portfolio_slices): what stays put during a business day (`sla_settled_group_rows`,
 stored per day) and what can move with the clock, read live (`sla_breakdown(settled=...)`). For
 the day that runs from `day_start` to `day_end`, whatever the moment `now` inside it:
-- a request received in [day_end − window, day_start) is in the window all day; its closed
-  clocks are met or missed for good, and so is an open clock due before `day_start`. An open
-  clock due later is pending at `day_start`, and stays pending all day unless it falls due
-  before `day_end` (`first_response_falls_due_q`): those few are read live.
-- the rest of the window, read live: the requests received in (now − window, day_end − window)
-  (the window's start moves with `now`) and from `day_start` on.
+- a request received in the window's whole days, from the start of the day `window` days
+  before to `day_start`, is in the window all day; its closed clocks are met or missed for
+  good, and so is an open clock due before `day_start`. An open clock due later is pending at
+  `day_start`, and stays pending all day unless it falls due before `day_end`
+  (`first_response_falls_due_q`): those few are read live.
+- the rest of the window, read live: the requests received from `day_start` on. The window's
+  start is a day's start, so it does not move during the day.
 The two parts are counted with the same rules and add up to what one query over the window
 answers (tests/insights/test_portfolio_slices.py checks it on random requests and moments)."""
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -46,7 +48,7 @@ from activities.models import (
     resolution_falls_due_q,
     resolution_met_q,
 )
-from kam.dates import business_date, business_tz
+from kam.dates import business_date, business_day_end, business_day_start
 
 WINDOWS = (30, 90)
 # The counts of one window, as figure_names names them after their "w<days>_" prefix.
@@ -197,19 +199,17 @@ def sla_compliance_by_kam(
 
 def sla_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The first moment of business day `day` and of the next (24 hours but on a DST change),
-    in UTC: a window is `now` (UTC) minus so many 24-hour days, and the bounds are moved back
-    by windows in the same way (in the business time zone, subtracting days keeps the wall
-    clock and would shift by the DST change)."""
-    tz = business_tz()
-    return (
-        datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
+    in UTC."""
+    return business_day_start(day).astimezone(UTC), business_day_end(day).astimezone(UTC)
+
+
+def _settled_range(day: date, days: int) -> Q:
+    """The requests in the `days` window all day long on business day `day`, whatever the
+    moment in the day: its whole days (request_window_start of any moment of `day`)."""
+    return Q(
+        received_at__gte=business_day_start(day - timedelta(days=days)),
+        received_at__lt=business_day_start(day),
     )
-
-
-def _settled_range(day_start: datetime, day_end: datetime, days: int) -> Q:
-    """The requests in the `days` window all day long, whatever the moment in the day."""
-    return Q(received_at__gte=day_end - timedelta(days=days), received_at__lt=day_start)
 
 
 # The columns the dashboard's SLA counts are grouped by: the account's tier and KAM.
@@ -224,13 +224,13 @@ def sla_settled_group_rows(
     query. Stored per day by the dashboard's summary rows. The settled requests' clocks are
     met or missed as they stand at the day's start (a clock still pending then is not
     counted here)."""
-    day_start, day_end = sla_day_bounds(day)
+    day_start = business_day_start(day)
     groups = {f"account__{field}": f"account__{field}" for field in by} | TIER_AND_KAM
     rows = _fetched(
         lambda: _flagged(
-            requests_qs.filter(_settled_range(day_start, day_end, max(WINDOWS))),
+            requests_qs.filter(_settled_range(day, max(WINDOWS))),
             day_start,
-            {days: _settled_range(day_start, day_end, days) for days in WINDOWS},
+            {days: _settled_range(day, days) for days in WINDOWS},
             {},
             by=groups,
         )
@@ -313,22 +313,19 @@ def _flagged(
 
 def _unsettled(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str, list]:
     """_flagged of what the settled part leaves out: one query that reads, by index, the
-    requests received at the windows' edges and today, and the open clocks falling due today;
-    it counts those outside `_settled_range` in full, and of those inside it the clocks that
-    fall due today."""
-    day_start, day_end = sla_day_bounds(business_date(now))
+    requests received today and the open clocks falling due today; it counts those outside
+    `_settled_range` (today's) in full, and of those inside it the clocks that fall due
+    today."""
+    today = business_date(now)
+    day_start, day_end = sla_day_bounds(today)
     read = (
         Q(received_at__gte=day_start)
         | first_response_falls_due_q(day_start, day_end)
         | resolution_falls_due_q(day_start, day_end)
     )
-    for days in WINDOWS:
-        read |= Q(received_at__gt=now - timedelta(days=days)) & Q(
-            received_at__lt=day_end - timedelta(days=days)
-        )
     windows, falls_due = {}, {}
     for days in WINDOWS:
-        settled = _settled_range(day_start, day_end, days)
+        settled = _settled_range(today, days)
         windows[days] = request_received_within_q(now, days) & ~settled
         falls_due[days] = (
             settled & first_response_falls_due_q(day_start, day_end),

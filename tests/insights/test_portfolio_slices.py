@@ -30,7 +30,14 @@ from accounts.currency import rates_on
 from accounts.models import Account, AccountStatus, ExchangeRate, HealthBand, HealthMonth, Tier
 from accounts.selectors import LIVE, accounts_for_user, current_config
 from accounts.services import scoring_defaults_ensure
-from activities.models import QBR, ClientRequest, Commitment, CommitmentStatus, QBRStatus
+from activities.models import (
+    QBR,
+    ClientRequest,
+    Commitment,
+    CommitmentStatus,
+    QBRStatus,
+    request_window_start,
+)
 from activities.selectors import commitments_overdue_q
 from insights import portfolio_slices, tasks
 from insights.account_rollups import account_rollups_drift
@@ -944,6 +951,7 @@ def _requests_at_every_edge(account, day_start, day_end, now) -> None:
     received = [day_start - timedelta(days=10), day_start - minute, day_start + minute]
     for days in (30, 90):
         for edge in (
+            request_window_start(now, days),  # the window's first moment
             day_end - timedelta(days=days),
             now - timedelta(days=days),
             day_start - timedelta(days=days),

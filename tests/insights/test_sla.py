@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from accounts.health_text import component_label, reason_text
 from accounts.models import HealthScore, Tier
 from accounts.services import scoring_defaults_ensure
-from activities.models import ClientRequest, SlaOutcome
+from activities.models import ClientRequest, SlaOutcome, request_window_start
 from activities.services import qbr_hold, qbr_schedule
 from insights import services as insights_services
 from insights.sla import (
@@ -158,6 +158,33 @@ def test_the_window_counts_requests_received_in_the_last_n_days(account):
     assert windows[30].first_response == Compliance(met=1, missed=0, pending=0)
     assert windows[90].first_response == Compliance(met=1, missed=1, pending=0)
     assert windows[90].first_response.pct == 50.0
+
+
+def test_the_window_runs_from_the_start_of_the_day_n_days_ago_whatever_the_hour(settings, account):
+    """The 30-day window at any moment of 10 March is 8 February from midnight (business time
+    zone) to that moment: a request received a month ago in the evening does not drop out of
+    the figures at that hour of the day."""
+    settings.TIME_ZONE = "America/Sao_Paulo"
+    first = datetime(2026, 2, 8, 0, 0, tzinfo=SP)
+    inside = make_request(account, received_at=first, response_after_h=1)
+    evening = make_request(account, received_at=first + timedelta(hours=20), response_after_h=1)
+    before = make_request(account, received_at=first - timedelta(minutes=1), response_after_h=1)
+    start_of_day, late_evening = datetime(2026, 3, 10, 0, 1, tzinfo=SP), NOW + timedelta(hours=11)
+    for now in (start_of_day, NOW, late_evening):
+        assert request_window_start(now, 30) == first
+        assert sla_compliance(ClientRequest.objects.all(), now, days=30).requests == 2, now
+        received = ClientRequest.objects.received_within(now, 30)
+        assert set(received) == {inside, evening}, now
+        assert [r.received_within(now, 30) for r in (inside, evening, before)] == [
+            True,
+            True,
+            False,
+        ]
+    # The day before, the window started a day earlier and ended that day.
+    assert (
+        sla_compliance(ClientRequest.objects.all(), start_of_day - timedelta(minutes=2)).requests
+        == 3
+    )
 
 
 def test_nothing_received_means_no_percentage(account):
