@@ -129,3 +129,30 @@ document.addEventListener("click", (event) => {
   panel.scrollIntoView({ block: "start" });
   panel.querySelector("form select, form input:not([type=hidden]), form textarea")?.focus();
 });
+
+// An htmx request that failed left the page as it was: an error answer htmx does not swap
+// (every one but 422, which carries the form's errors: the htmx-config of base.html) or no
+// answer at all. Say so in the messages region, in the page's language (partials/
+// messages.html), instead of a click with no visible result; the form keeps what was typed.
+function showRequestError(text) {
+  const region = document.getElementById("messages");
+  if (!region || !text) return;
+  const alert = document.createElement("div");
+  alert.className = "alert alert-danger alert-dismissible fade show";
+  alert.setAttribute("role", "alert");
+  alert.textContent = text;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "btn-close";
+  close.dataset.bsDismiss = "alert";
+  close.setAttribute("aria-label", region.dataset.closeLabel || "");
+  alert.append(close);
+  region.replaceChildren(alert);
+}
+document.addEventListener("htmx:responseError", (event) => {
+  const text = document.getElementById("messages")?.dataset.requestFailed;
+  showRequestError(text?.replace("{status}", String(event.detail.xhr.status)));
+});
+document.addEventListener("htmx:sendError", () => {
+  showRequestError(document.getElementById("messages")?.dataset.requestUnreachable);
+});

@@ -3,7 +3,7 @@
 be undone; the summary counts its characters; long notes on the timeline fold and unfold."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 import pytest
@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.services import stakeholder_create
 from activities.models import Interaction
 from activities.services import interaction_log
-from plans.services import business_unit_create
+from plans.services import business_unit_create, plan_create
 from tests.browser.conftest import BROWSER_LOCALES, log_in
 from tests.browser.labels import t
 from tests.browser.test_accessibility import (
@@ -203,3 +203,44 @@ def test_a_whitespace_cell_saved_in_place_says_so_at_the_top(page, login, transa
     )
     # The cell's class comes with htmx's settle step, a moment after the swap: wait for it.
     expect(page.locator("td.ws-opportunity")).to_have_count(1)
+
+
+def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
+    page, login, transactional_db
+):
+    """An htmx save answered with an error htmx does not swap (not a 422 with the form's
+    errors), or not answered at all, is said in the messages region; the form keeps what was
+    typed. Here the account is handed to another KAM while the form is open (404), then the
+    network fails."""
+    owner, account = _karina("en")
+    plan = plan_create(
+        account=account,
+        actor=owner,
+        title="Acme 2026",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+    )
+    login("karina@example.com", PASSWORD)
+    page.goto(plan.get_absolute_url())
+    risks = page.get_by_role("region", name=re.compile(r"^Retention risks\b"))
+    risks.get_by_role("button", name="Add risk").first.click()
+    form = risks.locator("form").filter(has=page.get_by_role("button", name="Add risk"))
+    field = form.get_by_label(re.compile(r"^\s*Risk\s*\*?\s*$"))
+    field.fill("Competitor pilot at the Campinas plant")
+
+    # The route answers before the server is asked: the network failed.
+    page.route("**/plans/**", lambda route: route.abort())
+    form.get_by_role("button", name="Add risk").click()
+    expect(page.locator("#messages").get_by_role("alert")).to_have_text(
+        "The server could not be reached. Nothing you entered was lost: try again in a moment."
+    )
+    page.unroute("**/plans/**")
+
+    account.owner = UserFactory(email="bruno@example.com")
+    account.save()
+    form.get_by_role("button", name="Add risk").click()
+    expect(page.locator("#messages").get_by_role("alert")).to_contain_text(
+        "The server could not complete this (error 404)."
+    )
+    expect(field).to_have_value("Competitor pilot at the Campinas plant")
+    assert not account.plans.get().risks.exists()
