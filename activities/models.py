@@ -915,8 +915,8 @@ class ClientRequest(models.Model):
                 name="client_request_account_idx",
             ),
             # The dashboard's SLA figures read live only what its summary rows cannot hold: the
-            # requests at the window's edges and of today, and the open clocks falling due
-            # today (insights.sla.sla_breakdown).
+            # requests of today and the open clocks falling due today
+            # (insights.sla.sla_breakdown).
             models.Index(fields=["received_at"], name="client_request_received_idx"),
             models.Index(
                 fields=["first_response_due_at"],

@@ -226,9 +226,10 @@ def last_qbr_held(account_ids: list[int], day: date) -> dict[int, date]:
 
 
 def sla_inputs(account_ids: list[int], day: date) -> dict[int, dict]:
-    """SLA compliance of the requests received in the WINDOW_DAYS up to the end of `day`
-    (insights.sla's rule), as of then, or as of now while `day` is today: a clock due later
-    today is not missed yet."""
+    """SLA compliance of the requests received in the WINDOW_DAYS window of `day` (insights.sla's
+    rule: from the start of the day WINDOW_DAYS before), as of its end, or as of now while `day`
+    is today: a clock due later today is not missed yet. Scored on that day or later, the same
+    requests."""
     rows = sla_compliance_by_account(
         ClientRequest.objects.filter(InArray(F("account_id"), account_ids)),
         as_of(day),

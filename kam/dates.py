@@ -74,9 +74,11 @@ def business_day_end(day: date) -> datetime:
 
 
 def as_of(day: date) -> datetime:
-    """The moment a reading "as of `day`" is taken: the end of `day`, or now while `day` has
-    not ended (a clock due later today is not missed yet)."""
-    return min(business_day_end(day), timezone.now())
+    """The moment a reading "as of `day`" is taken: the last moment of `day` (a microsecond
+    before the next day starts, so still `day` in the business time zone: the SLA windows
+    start from its date), or now while `day` has not ended (a clock due later today is not
+    missed yet)."""
+    return min(business_day_end(day) - timedelta(microseconds=1), timezone.now())
 
 
 def in_range(day: date) -> bool:

@@ -131,12 +131,17 @@ document.addEventListener("click", (event) => {
 });
 
 // An htmx request that failed left the page as it was: an error answer htmx does not swap
-// (every one but 422, which carries the form's errors: the htmx-config of base.html) or no
-// answer at all. Say so in the messages region, in the page's language (partials/
-// messages.html), instead of a click with no visible result; the form keeps what was typed.
-function showRequestError(text) {
+// (every one but 422, which carries the form's errors: the htmx-config of base.html; the
+// opportunity board swaps its 409 itself) or no answer at all. A form's request (a save, a
+// filter) says so in the messages region, in the page's language (partials/messages.html),
+// instead of a click with no visible result; the form keeps what was typed. A background read
+// (polling, the search palette) tries again by itself and says nothing.
+function showRequestError(event, text) {
   const region = document.getElementById("messages");
-  if (!region || !text) return;
+  const fromForm = event.detail.elt?.closest?.("form");
+  if (!region || !text || (event.detail.requestConfig?.verb === "get" && !fromForm)) return;
+  const shown = [...region.querySelectorAll(".alert")].some((alert) => alert.textContent === text);
+  if (shown) return;
   const alert = document.createElement("div");
   alert.className = "alert alert-danger alert-dismissible fade show";
   alert.setAttribute("role", "alert");
@@ -147,12 +152,12 @@ function showRequestError(text) {
   close.dataset.bsDismiss = "alert";
   close.setAttribute("aria-label", region.dataset.closeLabel || "");
   alert.append(close);
-  region.replaceChildren(alert);
+  region.append(alert);
 }
 document.addEventListener("htmx:responseError", (event) => {
   const text = document.getElementById("messages")?.dataset.requestFailed;
-  showRequestError(text?.replace("{status}", String(event.detail.xhr.status)));
+  showRequestError(event, text?.replace("{status}", String(event.detail.xhr.status)));
 });
-document.addEventListener("htmx:sendError", () => {
-  showRequestError(document.getElementById("messages")?.dataset.requestUnreachable);
+document.addEventListener("htmx:sendError", (event) => {
+  showRequestError(event, document.getElementById("messages")?.dataset.requestUnreachable);
 });

@@ -185,6 +185,18 @@ PT_BR = {
     "Erased contact #{id}": "Contato apagado #{id}",
     "Erased on {date}": "Apagado em {date}",
     "Personal data of {name}": "Dados pessoais de {name}",
+    # A failed htmx save is said (kam.js)
+    "Retention risks": "Riscos de retenção",
+    "Add risk": "Adicionar risco",
+    "Risk": "Risco",
+    "Close": "Fechar",
+    "The server could not be reached. Nothing you entered was lost: try again in a moment.": (
+        "Não foi possível falar com o servidor. Nada do que você digitou foi perdido: tente de "
+        "novo em instantes."
+    ),
+    "The server could not complete this (error {status}).": (
+        "O servidor não conseguiu concluir esta ação (erro {status})."
+    ),
 }
 
 

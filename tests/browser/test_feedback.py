@@ -205,14 +205,16 @@ def test_a_whitespace_cell_saved_in_place_says_so_at_the_top(page, login, transa
     expect(page.locator("td.ws-opportunity")).to_have_count(1)
 
 
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
 def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
-    page, login, transactional_db
+    page, login, transactional_db, ui_language
 ):
     """An htmx save answered with an error htmx does not swap (not a 422 with the form's
-    errors), or not answered at all, is said in the messages region; the form keeps what was
-    typed. Here the account is handed to another KAM while the form is open (404), then the
-    network fails."""
-    owner, account = _karina("en")
+    errors), or not answered at all, is said in the messages region in the reader's language;
+    the form keeps what was typed. Here the network fails, then the account is handed to
+    another KAM while the form is open (404)."""
+    _ = partial(t, ui_language)
+    owner, account = _karina(ui_language)
     plan = plan_create(
         account=account,
         actor=owner,
@@ -222,25 +224,27 @@ def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
     )
     login("karina@example.com", PASSWORD)
     page.goto(plan.get_absolute_url())
-    risks = page.get_by_role("region", name=re.compile(r"^Retention risks\b"))
-    risks.get_by_role("button", name="Add risk").first.click()
-    form = risks.locator("form").filter(has=page.get_by_role("button", name="Add risk"))
-    field = form.get_by_label(re.compile(r"^\s*Risk\s*\*?\s*$"))
+    risks = page.get_by_role("region", name=re.compile(rf"^{_('Retention risks')}\b"))
+    risks.get_by_role("button", name=_("Add risk")).first.click()
+    form = risks.locator("form").filter(has=page.get_by_role("button", name=_("Add risk")))
+    field = form.get_by_label(re.compile(rf"^\s*{_('Risk')}\s*\*?\s*$"))
     field.fill("Competitor pilot at the Campinas plant")
+    alert = page.locator("#messages").get_by_role("alert")
 
     # The route answers before the server is asked: the network failed.
     page.route("**/plans/**", lambda route: route.abort())
-    form.get_by_role("button", name="Add risk").click()
-    expect(page.locator("#messages").get_by_role("alert")).to_have_text(
-        "The server could not be reached. Nothing you entered was lost: try again in a moment."
+    form.get_by_role("button", name=_("Add risk")).click()
+    expect(alert).to_have_text(
+        _("The server could not be reached. Nothing you entered was lost: try again in a moment.")
     )
+    expect(alert.get_by_role("button", name=_("Close"))).to_be_visible()
     page.unroute("**/plans/**")
 
     account.owner = UserFactory(email="bruno@example.com")
     account.save()
-    form.get_by_role("button", name="Add risk").click()
-    expect(page.locator("#messages").get_by_role("alert")).to_contain_text(
-        "The server could not complete this (error 404)."
+    form.get_by_role("button", name=_("Add risk")).click()
+    expect(alert.last).to_contain_text(
+        _("The server could not complete this (error {status}).", status=404)
     )
     expect(field).to_have_value("Competitor pilot at the Campinas plant")
     assert not account.plans.get().risks.exists()

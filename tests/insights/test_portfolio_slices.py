@@ -944,9 +944,10 @@ def test_a_marked_slice_is_refreshed_by_the_check_not_reported_as_drift(book, ka
 
 
 def _requests_at_every_edge(account, day_start, day_end, now) -> None:
-    """Requests received at each edge of the stored part (the windows' starts as the day runs,
-    today's start) with clocks open, answered or resolved, on time or late, falling due just
-    before or after each moment that matters."""
+    """Requests received at each edge of the stored part (each window's start,
+    request_window_start, and the moments a sliding window would start at, an hour off for a
+    DST change; today's start) with clocks open, answered or resolved, on time or late,
+    falling due just before or after each moment that matters."""
     minute = timedelta(minutes=1)
     received = [day_start - timedelta(days=10), day_start - minute, day_start + minute]
     for days in (30, 90):

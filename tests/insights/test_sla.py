@@ -18,6 +18,7 @@ from accounts.services import scoring_defaults_ensure
 from activities.models import ClientRequest, SlaOutcome, request_window_start
 from activities.services import qbr_hold, qbr_schedule
 from insights import services as insights_services
+from insights.health_inputs import sla_inputs
 from insights.sla import (
     WINDOWS,
     Compliance,
@@ -30,7 +31,7 @@ from insights.sla import (
     sla_compliance_by_tier,
     sla_compliance_windows,
 )
-from kam.dates import business_date
+from kam.dates import business_date, business_day_end, business_day_start
 from kam.models import Role
 from tests.factories import AccountFactory, UserFactory
 from tests.insights.sla_data import make_request
@@ -342,6 +343,21 @@ def test_breached_requests_since_a_moment(account):
 
 
 # --- the health component, from the bulk inputs to the explanation -----------------------------
+
+
+def test_a_day_scored_later_counts_the_requests_of_its_own_window(account):
+    """The health input of a past day (a backfill, `recompute_health --date`) counts the
+    requests of that day's 90-day window, from the start of the day 90 days before it, as the
+    nightly run and the dashboard did on that day; not the next day's window."""
+    yesterday = business_date() - timedelta(days=1)
+    first = business_day_start(yesterday - timedelta(days=90))
+    make_request(account, received_at=first, response_after_h=1)
+    make_request(account, received_at=first - timedelta(minutes=1), response_after_h=1)
+    make_request(account, received_at=business_day_end(yesterday), response_after_h=1)  # today
+    counted = sla_inputs([account.pk], yesterday)[account.pk]
+    assert counted.requests == 1
+    last_moment = business_day_end(yesterday) - timedelta(microseconds=1)
+    assert counted == sla_compliance(ClientRequest.objects.all(), last_moment, days=90)
 
 
 def test_health_recompute_scores_the_sla_component_and_explains_it(account, now):
