@@ -31,7 +31,13 @@ def _add(page, section_title: str, add_label: str, fields: dict[str, str]):
             field.select_option(label=value)
         else:
             field.fill(value)
-    form.get_by_role("button", name=add_label).click()
+    # The save's answer, named when it fails: an error answer htmx does not swap (or none
+    # within the timeout) otherwise shows only as a row that never appears.
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and response.url.endswith("/new/")
+    ) as answer:
+        form.get_by_role("button", name=add_label).click()
+    assert answer.value.status == 200, (section_title, answer.value.status, answer.value.text())
     return _section(page, section_title)
 
 
