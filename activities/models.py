@@ -698,14 +698,19 @@ def resolution_outcome_expr(now: datetime) -> Case:
     return _outcome(resolution_met_q(), resolution_breached_q(now))
 
 
+def request_window_start_on(day: date, days: int) -> datetime:
+    """The first moment of the `days`-day compliance window at any moment of business day
+    `day`: the start of the business day `days` days before. The window is those `days` whole
+    business days and today up to the moment (as a CRM's "last N days" counts, from the start
+    of a day): a figure moves during the day with today's requests and clocks only, never
+    because a request received a month ago at this hour has dropped out, and the dashboard's
+    stored part holds every earlier day of it (insights.sla)."""
+    return business_day_start(day - timedelta(days=days))
+
+
 def request_window_start(now: datetime, days: int) -> datetime:
-    """The first moment of the `days`-day compliance window at `now`: the start of the business
-    day `days` days before `now`'s. The window is those `days` whole business days and today up
-    to `now` (as a CRM's "last N days" counts, from the start of a day): a figure moves during
-    the day with today's requests and clocks only, never because a request received a month
-    ago at this hour has dropped out, and the dashboard's stored part holds every earlier
-    day of it (insights.sla)."""
-    return business_day_start(business_date(now) - timedelta(days=days))
+    """request_window_start_on the business day of `now`."""
+    return request_window_start_on(business_date(now), days)
 
 
 def request_received_within_q(now: datetime, days: int) -> Q:

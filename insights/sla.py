@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -44,6 +44,7 @@ from activities.models import (
     first_response_met_q,
     request_open_q,
     request_received_within_q,
+    request_window_start_on,
     resolution_breached_q,
     resolution_falls_due_q,
     resolution_met_q,
@@ -205,10 +206,9 @@ def sla_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def _settled_range(day: date, days: int) -> Q:
     """The requests in the `days` window all day long on business day `day`, whatever the
-    moment in the day: its whole days (request_window_start of any moment of `day`)."""
+    moment in the day: its whole days (request_window_start_on)."""
     return Q(
-        received_at__gte=business_day_start(day - timedelta(days=days)),
-        received_at__lt=business_day_start(day),
+        received_at__gte=request_window_start_on(day, days), received_at__lt=business_day_start(day)
     )
 
 

@@ -136,10 +136,12 @@ document.addEventListener("click", (event) => {
 // filter) says so in the messages region, in the page's language (partials/messages.html),
 // instead of a click with no visible result; the form keeps what was typed. A background read
 // (polling, the search palette) tries again by itself and says nothing.
-function showRequestError(event, text) {
+function showRequestError(event, key) {
   const region = document.getElementById("messages");
   const fromForm = event.detail.elt?.closest?.("form");
-  if (!region || !text || (event.detail.requestConfig?.verb === "get" && !fromForm)) return;
+  if (!region || (event.detail.requestConfig?.verb === "get" && !fromForm)) return;
+  const text = region.dataset[key]?.replace("{status}", String(event.detail.xhr?.status));
+  if (!text) return;
   const shown = [...region.querySelectorAll(".alert")].some((alert) => alert.textContent === text);
   if (shown) return;
   const alert = document.createElement("div");
@@ -154,10 +156,5 @@ function showRequestError(event, text) {
   alert.append(close);
   region.append(alert);
 }
-document.addEventListener("htmx:responseError", (event) => {
-  const text = document.getElementById("messages")?.dataset.requestFailed;
-  showRequestError(event, text?.replace("{status}", String(event.detail.xhr.status)));
-});
-document.addEventListener("htmx:sendError", (event) => {
-  showRequestError(event, document.getElementById("messages")?.dataset.requestUnreachable);
-});
+document.addEventListener("htmx:responseError", (event) => showRequestError(event, "requestFailed"));
+document.addEventListener("htmx:sendError", (event) => showRequestError(event, "requestUnreachable"));

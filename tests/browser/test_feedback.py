@@ -3,7 +3,7 @@
 be undone; the summary counts its characters; long notes on the timeline fold and unfold."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.services import stakeholder_create
 from activities.models import Interaction
 from activities.services import interaction_log
-from plans.services import business_unit_create, plan_create
+from plans.services import business_unit_create
 from tests.browser.conftest import BROWSER_LOCALES, log_in
 from tests.browser.labels import t
 from tests.browser.test_accessibility import (
@@ -25,7 +25,7 @@ from tests.browser.test_accessibility import (
     _sideways_scroll,
 )
 from tests.factories import PASSWORD, AccountFactory, UserFactory
-from tests.plans.factories import ProductFactory
+from tests.plans.factories import AccountPlanFactory, ProductFactory
 
 
 def _karina(language):
@@ -214,14 +214,8 @@ def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
     the form keeps what was typed. Here the network fails, then the account is handed to
     another KAM while the form is open (404)."""
     _ = partial(t, ui_language)
-    owner, account = _karina(ui_language)
-    plan = plan_create(
-        account=account,
-        actor=owner,
-        title="Acme 2026",
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 12, 31),
-    )
+    _owner, account = _karina(ui_language)
+    plan = AccountPlanFactory(account=account)
     login("karina@example.com", PASSWORD)
     page.goto(plan.get_absolute_url())
     risks = page.get_by_role("region", name=re.compile(rf"^{_('Retention risks')}\b"))
