@@ -25,9 +25,10 @@ from accounts.models import (
 )
 from accounts.scoring import HEALTH_COMPONENTS, TIER_CRITERIA
 from accounts.selectors import REFUSALS, Access, account_permits
-from kam.forms import DateInput, FlatChoices, date_field
-from kam.models import Role, User, user_choices
+from kam.forms import DateInput, date_field
+from kam.models import User
 from kam.params import BIGINT_MAX, parse_int
+from kam.people import PeopleSelect, PeopleSelectMultiple, PersonField, people_in_scope
 
 
 def _ids(value) -> set[str]:
@@ -50,16 +51,18 @@ class AccountForm(forms.ModelForm):
             "first_purchase_date": DateInput(),
             "competitors": forms.Textarea(attrs={"rows": 2}),
             "needs": forms.Textarea(attrs={"rows": 4}),
-            "team": forms.SelectMultiple(attrs={"size": 5}),
+            "owner": PeopleSelect("kams"),
+            "team": PeopleSelectMultiple("active"),
         }
 
     def __init__(self, *args, user, parents, **kwargs):
         super().__init__(*args, **kwargs)
-        people = User.objects.filter(is_active=True).order_by("full_name")
-        self.fields["owner"].queryset = people.filter(role=Role.KAM) | people.filter(
+        # The owner is a KAM (or stays whoever owns it now), the team anyone active: what the
+        # pickers' searches offer (kam.people).
+        self.fields["owner"].queryset = people_in_scope("kams", user) | User.objects.filter(
             pk=getattr(self.instance, "owner_id", None)
         )
-        self.fields["team"].queryset = people
+        self.fields["team"].queryset = people_in_scope("active", user)
         self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
         # A new account is asked about as if `user` owned it: a KAM creates accounts for
         # themselves (and picks their team); handing one over is a leader's call.
@@ -127,8 +130,10 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any status")), ("live", _("Any but churned")), *AccountStatus.choices],
     )
-    # The KAMs as (pk, name) pairs (kam.models.user_choices), not a model row per person.
-    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    # Whoever owns an account the user sees: a people picker (kam.people).
+    owner = PersonField(
+        scope="owners", label=_("Owner"), required=False, empty_label=_("Any owner")
+    )
     industry = forms.ChoiceField(label=_("Industry"), required=False)
     tier = forms.ModelChoiceField(
         label=_("Tier"), required=False, queryset=Tier.objects.all(), empty_label=_("Any tier")
@@ -199,9 +204,11 @@ class AccountFilterForm(forms.Form):
     # Not filters: how the rows are shown, and where they came from.
     DISPLAY_FIELDS = ("sort", "cols", "view")
 
-    def __init__(self, *args, owners, industries, regions=(), **kwargs):
+    def __init__(self, *args, user, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = FlatChoices([("", _("Any owner")), *owners])
+        self.fields["owner"].for_user(user)
+        self.fields["owner"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["owner"].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["industry"].choices = [("", _("Any industry"))] + [(i, i) for i in industries]
         self.fields["region"].choices = [("", _("Any region"))] + [(r, r) for r in regions]
         self.fields["renewal"].choices = [("", _("Any date"))] + [
@@ -215,7 +222,7 @@ class AccountFilterForm(forms.Form):
         return {
             "search": data.get("q", ""),
             "status": data.get("status", ""),
-            "owner_id": data.get("owner"),
+            "owner_id": data["owner"].pk if data.get("owner") else None,
             "industry": data.get("industry", ""),
             "region": data.get("region", ""),
             "tier_id": data["tier"].pk if data.get("tier") else None,
@@ -311,16 +318,14 @@ class AccountBulkForm(forms.Form):
         ],
     )
     accounts = IdListField(label=_("Accounts"))
-    owner = forms.ModelChoiceField(
-        label=_("New owner"),
-        required=False,
-        queryset=User.objects.filter(is_active=True, role=Role.KAM).order_by("full_name"),
-        empty_label=_("Choose the new owner"),
+    owner = PersonField(
+        scope="kams", label=_("New owner"), required=False, empty_label=_("Choose the new owner")
     )
 
-    def owner_choices(self) -> list[tuple[int, str]]:
-        """The new owners the list's select offers (kam_tags.options draws them)."""
-        return user_choices(self.fields["owner"].queryset)
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("auto_id", "bulk-%s")  # beside the filter form's fields on the list
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].for_user(user)
 
     def clean(self):
         cleaned = super().clean()

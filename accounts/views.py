@@ -388,7 +388,7 @@ AUDIT_PAGE_SIZE = 50
 def audit_log(request):
     """Who changed what and when (admins): accounts, stakeholders, plans, tiers and the scoring
     configuration, newest first, filtered and paginated."""
-    filters = AuditFilterForm(request.GET or None)
+    filters = AuditFilterForm(request.GET or None, user=request.user)
     params = filters.cleaned_data if filters.is_valid() else {}
     page = Paginator(audit_events(**params), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -8,17 +8,19 @@ cp package.json "$tmp/"
 (cd "$tmp" && npm install --no-audit --no-fund --silent)
 nm="$tmp/node_modules"
 v=static/vendor
-mkdir -p $v/bootstrap $v/htmx $v/chartjs $v/cytoscape $v/bootstrap-icons/fonts
+mkdir -p $v/bootstrap $v/htmx $v/chartjs $v/cytoscape $v/tom-select $v/bootstrap-icons/fonts
 cp "$nm/bootstrap/dist/css/bootstrap.min.css" "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" $v/bootstrap/
 cp "$nm/htmx.org/dist/htmx.min.js" $v/htmx/
 cp "$nm/chart.js/dist/chart.umd.min.js" $v/chartjs/
 cp "$nm/cytoscape/dist/cytoscape.min.js" $v/cytoscape/
+# The people picker (kam/people.py): the complete build (its plugins included) and its Bootstrap 5 theme.
+cp "$nm/tom-select/dist/js/tom-select.complete.min.js" "$nm/tom-select/dist/css/tom-select.bootstrap5.min.css" $v/tom-select/
 cp "$nm/bootstrap-icons/font/bootstrap-icons.min.css" $v/bootstrap-icons/
 cp "$nm/bootstrap-icons/font/fonts/"bootstrap-icons.woff* $v/bootstrap-icons/fonts/
 # The source maps are not shipped: drop the comments naming them, or collectstatic's manifest
 # storage (DEBUG off: `make run`, production) stops at the missing .map files.
 sed -i '/^\/[/*]# sourceMappingURL=/d' $v/bootstrap/* $v/htmx/* $v/chartjs/* $v/cytoscape/* \
-  $v/bootstrap-icons/*.css
+  $v/tom-select/* $v/bootstrap-icons/*.css
 # What the pages load: Bootstrap and its icons without the rules no template uses, one file
 # (bin/purge-css.mjs; tests/kam/test_static_assets.py fails when a template uses a class it lacks).
 # The full files above stay as its input and for reference; no page links them.
@@ -28,7 +30,7 @@ node "$tmp/purge-css.mjs" "$PWD"
 mkdir -p tests/browser/vendor
 cp "$nm/axe-core/axe.min.js" tests/browser/vendor/
 echo "axe-core $(node -p "require('$nm/axe-core/package.json').version")" > tests/browser/vendor/VERSIONS
-for pkg in bootstrap bootstrap-icons chart.js cytoscape htmx.org; do
+for pkg in bootstrap bootstrap-icons chart.js cytoscape htmx.org tom-select; do
   echo "$pkg $(node -p "require('$nm/$pkg/package.json').version")"
 done > $v/VERSIONS
 rm -rf "$tmp"

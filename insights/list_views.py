@@ -105,7 +105,7 @@ def account_bulk(request):
     """One action on the ticked accounts; every change all or nothing (accounts.services), then
     back to the list as it was (`next`)."""
     back = next_param(request, default=reverse("account_list"))
-    form = AccountBulkForm(request.POST)
+    form = AccountBulkForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, _("Nothing was done — %(errors)s") % {"errors": _errors(form)})
         return redirect(back)

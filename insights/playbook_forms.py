@@ -7,7 +7,7 @@ from accounts.models import Tier
 from activities.models import MAX_OFFSET_DAYS, Playbook, StepOwner
 from insights.playbooks import StepSpec
 from kam.forms import UnixNewlinesMixin
-from kam.models import User
+from kam.people import PersonField
 
 
 class PlaybookForm(UnixNewlinesMixin, forms.ModelForm):
@@ -38,16 +38,14 @@ class PlaybookStepForm(forms.Form):
     owner_role = forms.ChoiceField(
         label=_("Owner"), choices=StepOwner.choices, initial=StepOwner.ACCOUNT_OWNER
     )
-    user = forms.ModelChoiceField(label=_("Named user"), queryset=None, required=False)
+    user = PersonField(scope="active", label=_("Named user"), required=False)
     due_offset_days = forms.IntegerField(
         label=_("Due after (days)"), min_value=0, max_value=MAX_OFFSET_DAYS, initial=0
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by(
-            "full_name", "email"
-        )
+        self.fields["user"].for_user(user)
 
     def clean(self):
         cleaned = super().clean()

@@ -47,7 +47,12 @@ def _apply_errors(error: ValidationError, form, steps) -> None:
 def _edit(request, playbook: Playbook | None):
     initial_steps = step_initial(playbook) if playbook else []
     form = PlaybookForm(request.POST or None, instance=playbook)
-    steps = PlaybookSteps(request.POST or None, initial=initial_steps, prefix="steps")
+    steps = PlaybookSteps(
+        request.POST or None,
+        initial=initial_steps,
+        prefix="steps",
+        form_kwargs={"user": request.user},
+    )
     if request.method == "POST" and form.is_valid() and steps.is_valid():
         try:
             saved = playbook_save(

@@ -1,9 +1,9 @@
 """The portfolio dashboard's figures (DESIGN.md §2.6), for the page, its CSV exports and the
 API. Stable entry points:
 
-    options = portfolio_options(user)                       # 3 queries: owners, tiers, places
-    filters, notices = portfolio_filters_from_query(query, options)   # no query
-    summary = portfolio_summary(user, filters, options=options)       # 13 or 14 queries
+    options = portfolio_options(user)                       # 2 queries: tiers, places
+    filters, notices = portfolio_filters_from_query(query, options)   # 1 with a KAM, else 0
+    summary = portfolio_summary(user, filters, options=options)       # 14 or 15 queries
 
 `portfolio_summary(user, filters, *, today=None, options=None, kam_rows=None) -> PortfolioSummary`
 (`kam_rows`: the rows of the two per-KAM tables built, every KAM when None) reads only
@@ -91,7 +91,9 @@ from insights.portfolio_slices import (
 )
 from insights.sla import WINDOWS, SlaBreakdown, SlaCompliance, sla_breakdown
 from kam.dates import business_date
+from kam.lookups import InArray
 from kam.models import Role, User, user_choices
+from kam.params import parse_int
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
 
@@ -148,19 +150,25 @@ class PortfolioFilters:
 
 @dataclass(frozen=True)
 class PortfolioOptions:
-    owners: list[tuple[int, str]]
+    user: User
     tiers: list[Tier]
     industries: list[str]
     regions: list[str]
 
+    def owner_name(self, owner_id: int) -> str | None:
+        """The name of `owner_id` when they own an account `user` sees (one query), else
+        None. The KAM filter is a people picker (kam.people, scope "owners"): the page lists
+        no owners, and a chosen one is checked by this query."""
+        found = user_choices(account_owners_for_user(self.user).filter(pk=owner_id))
+        return found[0][1] if found else None
+
 
 def portfolio_options(user) -> PortfolioOptions:
-    """What the filters offer: the owners, industries and regions of the accounts `user` sees,
-    and every tier (three queries)."""
-    owners = user_choices(account_owners_for_user(user))
+    """What the filters offer: the industries and regions of the accounts `user` sees, and
+    every tier (two queries); the owners are found by the KAM filter's picker."""
     industries, regions = industries_and_regions_for_user(user)
     return PortfolioOptions(
-        owners=owners,
+        user=user,
         tiers=list(Tier.objects.order_by("rank")),
         industries=industries,
         regions=regions,
@@ -190,13 +198,17 @@ def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[Port
         elif raw:
             values[key] = str(raw[0]).strip()
     known = {
-        "owner": {str(pk) for pk, _name in options.owners},
         "tier": {str(tier.pk) for tier in options.tiers},
         "industry": set(options.industries),
         "region": set(options.regions),
     }
     for key, value in values.items():
-        if value not in known[key]:
+        if key == "owner":
+            owner_id = parse_int(value)
+            is_known = owner_id is not None and options.owner_name(owner_id) is not None
+        else:
+            is_known = value in known[key]
+        if not is_known:
             notices.append(
                 _("Unknown %(filter)s “%(value)s”.") % {"filter": labels[key], "value": value[:60]}
             )
@@ -425,8 +437,8 @@ def portfolio_summary(
     options: PortfolioOptions | None = None,
     kam_rows: int | None = None,
 ) -> PortfolioSummary:
-    """Every figure of the dashboard for the accounts `user` sees that match `filters`: thirteen
-    or fourteen queries (numbered below), plus three for `options` when not given. One
+    """Every figure of the dashboard for the accounts `user` sees that match `filters`: fourteen
+    or fifteen queries (numbered below), plus two for `options` when not given. One
     function per block of the page; the account rules (live, touch and QBR overdue, renewals,
     bands, Pareto classes) are AccountQuerySet's, as on the accounts list the figures link
     to. The two per-KAM tables hold their first `kam_rows` rows (every KAM when None), in
@@ -520,12 +532,7 @@ def portfolio_summary(
     summary.commitments_overdue.accounts = sum(row["accounts"] for row in overdue)
     # 12. accounts per KAM and tier against the tier policy (none for one KAM's slice: the
     # load is theirs)
-    names = dict(options.owners)  # every owner of an account in view
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
-    order = _load_order(counts, names, tiers)
-    summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
-    summary.load_tiers = list(tiers.values())
-    summary.load_total = len(order)
     # 13. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
     # statement: the view's summary rows (what stays put during the day) plus the rest read
     # live; with no summary rows, every request of the window
@@ -534,6 +541,14 @@ def portfolio_summary(
     if view is not None and business_date(now) == today:
         settled = sla_slice_rows(view, today=today, tier_id=filters.tier_id)
     breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
+    # 14. the names of the KAMs of the two tables (both are ordered by name after their figures)
+    names = dict(
+        user_choices(User.objects.filter(InArray(F("pk"), counts.keys() | breakdown.kam_counts)))
+    )
+    order = _load_order(counts, names, tiers)
+    summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
+    summary.load_tiers = list(tiers.values())
+    summary.load_total = len(order)
     summary.sla_tiers, summary.sla_kams = _sla_rows(
         breakdown, tiers, filters, names, kam_rows=kam_rows
     )

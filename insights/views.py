@@ -29,7 +29,6 @@ from accounts.models import ExchangeRate, RatingCriterion
 from accounts.selectors import (
     Access,
     account_health,
-    account_owners_for_user,
     account_page_stakeholders,
     current_config,
     current_ratings,
@@ -74,7 +73,6 @@ from kam.access import admin_required
 from kam.dates import business_date
 from kam.downloads import name_download
 from kam.exports import FORMATS, table_response
-from kam.models import user_choices
 from kam.pagination import DeferredJoinPaginator
 from kam.params import cursor_param
 from kam.search import search_query
@@ -90,12 +88,7 @@ def account_filter_form(user, data) -> AccountFilterForm:
     """The accounts list's filter form with the options `user` has (owners, industries, regions
     of the accounts they see): the list and its saved views validate against it."""
     industries, regions = industries_and_regions_for_user(user)
-    return AccountFilterForm(
-        data,
-        owners=user_choices(account_owners_for_user(user)),
-        industries=industries,
-        regions=regions,
-    )
+    return AccountFilterForm(data, user=user, industries=industries, regions=regions)
 
 
 @require_GET
@@ -154,7 +147,7 @@ def account_list(request):
         "active_view": active_view,
         "notices": notices,
         "reporting_currency": rates.reporting_currency,
-        "bulk_form": AccountBulkForm(),
+        "bulk_form": AccountBulkForm(user=request.user),
         # The account rules count days in the business time zone (accounts.models).
         "today": today,
         "default_cadence": default_cadence,

@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from kam.audit import OBJECT_TYPES
 from kam.dates import DATE_INPUT_ATTRS, DATETIME_INPUT_ATTRS, date_in_range, datetime_in_range
 from kam.mail import email_message
-from kam.models import AuditEvent, User
+from kam.models import AuditEvent
 from kam.params import BIGINT_MAX
+from kam.people import PersonField
 
 
 class FormRenderer(Jinja2):
@@ -230,20 +231,19 @@ class AuditFilterForm(forms.Form):
 
     object_type = forms.ChoiceField(label=_("What"), required=False)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    actor = forms.ModelChoiceField(label=_("Who"), queryset=None, required=False)
+    actor = PersonField(scope="everyone", label=_("Who"), required=False, empty_label=_("All"))
     account = forms.IntegerField(
         label=_("Account id"), required=False, min_value=1, max_value=BIGINT_MAX
     )
     since = date_field(label=_("From"), required=False)
     until = date_field(label=_("To"), required=False)
 
-    def __init__(self, *args, **kwargs):
-
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
         self.fields["object_type"].choices = everything + list(OBJECT_TYPES.items())
         self.fields["action"].choices = everything + AuditEvent.Action.choices
-        self.fields["actor"].queryset = User.objects.order_by("full_name", "email")
+        self.fields["actor"].for_user(user)
         for field in self.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = (

@@ -23,16 +23,12 @@ def default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
-def user_choices(users) -> list[tuple[int, str]]:
-    """(pk, name) of `users` in the users' order, the name as User.__str__ gives it: the
-    options of a select of people, read as three columns instead of a model row per person
-    (kam_tags.options draws them)."""
-    return [
-        (pk, full_name or email)
-        for pk, full_name, email in users.order_by(*User._meta.ordering).values_list(
-            "pk", "full_name", "email"
-        )
-    ]
+def user_choices(users, limit: int | None = None) -> list[tuple[int, str]]:
+    """(pk, name) of `users` in the users' order (the first `limit` of them), the name as
+    User.__str__ gives it: the options of a select of people, read as three columns instead
+    of a model row per person."""
+    rows = users.order_by(*User._meta.ordering).values_list("pk", "full_name", "email")
+    return [(pk, full_name or email) for pk, full_name, email in rows[:limit]]
 
 
 class UserManager(BaseUserManager):

@@ -43,6 +43,7 @@ urlpatterns = [
     *auth_urls,
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
+    path("people/<slug:scope>/", views.people_search, name="people_search"),
     path("admin/", admin.site.urls),
     path("configuration/retention/", views.retention_policies_edit, name="retention_policies"),
     path("api/", include("api.urls")),

@@ -15,6 +15,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext, to_locale
 
 from kam.dates import DATE_INPUT_ATTRS
+from kam.people import PeopleSelect
 
 register = template.Library()
 
@@ -45,6 +46,15 @@ def options(choices, selected=None) -> str:
         selected_attr = " selected" if text == chosen else ""
         parts.append(f'<option value="{shown}"{selected_attr}>{label}</option>')
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703 - values and labels escaped
+
+
+@register.simple_tag
+def people_select(scope: str, name: str, value, *, id: str, empty: str) -> str:
+    """{% people_select "owners" "owner" chosen_id id="…" empty=label %}: a people picker
+    (kam.people.PeopleSelect) where a filter is not a form field: the chosen person only, the
+    others found by the picker's search of `scope`; `empty` is the option of nobody."""
+    attrs = {"id": id, "class": "form-select form-select-sm"}
+    return PeopleSelect(scope, attrs=attrs, empty_label=empty).render(name, value)
 
 
 def translated_once(build):

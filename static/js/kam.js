@@ -1,4 +1,5 @@
-// Small progressive enhancements; every form also works without JavaScript.
+// Small progressive enhancements; every form also works without JavaScript (a people picker
+// then keeps its current choice: choosing someone else needs the search below).
 document.addEventListener("change", (event) => {
   const field = event.target;
   if (field.matches("select[data-autosubmit]")) field.form.requestSubmit();
@@ -158,3 +159,49 @@ function showRequestError(event, key) {
 }
 document.addEventListener("htmx:responseError", (event) => showRequestError(event, "requestFailed"));
 document.addEventListener("htmx:sendError", (event) => showRequestError(event, "requestUnreachable"));
+
+// People pickers (kam/people.py): a select of people holds only the people chosen; Tom Select
+// turns it into a search box that asks the server (data-people, the scope's search) for the
+// names that match what is typed, the first ones by name as soon as it opens. The select keeps
+// the value, so the form, its htmx triggers and its validation are unchanged.
+function initPeoplePickers(root) {
+  if (typeof TomSelect === "undefined") return;
+  root.querySelectorAll("select[data-people]").forEach((select) => {
+    if (select.tomselect) return;
+    const hasEmpty = !select.multiple && select.querySelector('option[value=""]') !== null;
+    new TomSelect(select, {
+      valueField: "value",
+      labelField: "text",
+      searchField: [],
+      score: () => () => 1, // the server matched the name or the e-mail: show what it sent
+      maxOptions: null,
+      preload: "focus",
+      loadThrottle: 250,
+      allowEmptyOption: hasEmpty,
+      plugins: select.multiple ? ["remove_button"] : hasEmpty ? ["clear_button"] : [],
+      shouldLoad: () => true,
+      load(query, callback) {
+        const picker = this;
+        fetch(`${select.dataset.people}?q=${encodeURIComponent(query)}`, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        })
+          .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+          .then((data) => {
+            picker.clearOptions(); // the last search's people, except those chosen
+            picker.dropdown_content.toggleAttribute("data-more", Boolean(data.more));
+            callback(data.results);
+          })
+          .catch(() => callback());
+      },
+      render: {
+        no_results: (data, escape) => `<div class="no-results">${escape(select.dataset.peopleEmpty)}</div>`,
+      },
+      onInitialize() {
+        this.dropdown_content.dataset.moreText = select.dataset.peopleMore;
+      },
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => initPeoplePickers(document));
+document.addEventListener("htmx:load", (event) => initPeoplePickers(event.target));

@@ -73,7 +73,7 @@ def _grow_account_list(kam_user, outsider, start: int, units: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("persona", "rows_per_unit", "queries"), [("kam_user", 3, 11), ("leader", 4, 12)]
+    ("persona", "rows_per_unit", "queries"), [("kam_user", 3, 10), ("leader", 4, 10)]
 )
 def test_account_list_page_one_has_a_fixed_number_of_queries(
     request, client_for, kam_user, outsider, config, now, persona, rows_per_unit, queries,
@@ -86,12 +86,12 @@ def test_account_list_page_one_has_a_fixed_number_of_queries(
     client.get(url)  # warm-up
 
     # 1 session, 2 user, 3 the saved views the user may open, 4 industries for the industry
-    # filter, 5 owner filter options (pk and name), 6 current scoring config (default touch
-    # cadence), 7 exchange rates (the revenue column, converted as on the dashboard),
-    # 8 the count, from the summary rows (insights.selectors.account_list_count_stored),
-    # 9 the page of accounts (+ owner, tier), 10 unread notifications (navigation bell),
-    # 11 tier filter options; for leaders, 12 the KAMs an account may be handed over to (the
-    # bulk reassign, pk and name).
+    # filter, 5 current scoring config (default touch cadence), 6 exchange rates (the revenue
+    # column, converted as on the dashboard), 7 the count, from the summary rows
+    # (insights.selectors.account_list_count_stored), 8 the page of accounts (+ owner, tier),
+    # 9 unread notifications (navigation bell), 10 tier filter options. No owner is read for
+    # the owner filter nor for the leader's bulk reassignment: both are people pickers
+    # (kam.people), whose search reads them (tests/kam/test_people.py).
     with django_assert_num_queries(queries):
         small = client.get(url)
     assert len(small.context["page"].object_list) == 2 * rows_per_unit
@@ -121,10 +121,10 @@ def test_the_pipeline_and_overdue_filters_take_the_account_marks_in_fixed_querie
     url = reverse("account_list") + "?pipeline=open&commitments=overdue"
     _grow_account_list(kam_user, outsider, start=0, units=3)
     client.get(url)  # warm-up
-    # 1–12 as the leader's list above but for 9, no page to read when the count is 0; in a
-    # savepoint (a transaction in production) 12 the summary rows' lock and 13 the account
-    # marks (none).
-    with django_assert_num_queries(11 + 4):
+    # 1–10 as the leader's list above but for 8, no page to read when the count is 0; in a
+    # savepoint (a transaction in production) the summary rows' lock and the account marks
+    # (none).
+    with django_assert_num_queries(9 + 4):
         assert not client.get(url).context["page"].object_list
     overdue_day = business_date() - timedelta(days=3)
     for written in (1, 4):
@@ -135,7 +135,7 @@ def test_the_pipeline_and_overdue_filters_take_the_account_marks_in_fixed_querie
             OpportunityFactory(plan=plan or AccountPlanFactory(account=account), stage="proposal")
         # And the page again; then their columns computed, their KAM, industry and region,
         # those marked for the dashboard's refresh, the account marks taken deleted.
-        with django_assert_num_queries(12 + 4 + 4):
+        with django_assert_num_queries(10 + 4 + 4):
             page = client.get(url).context["page"]
         assert {row.pk for row in page.object_list} == {account.pk for account in accounts}
 
@@ -151,9 +151,9 @@ def test_a_dashboard_figures_list_counts_from_the_summary_rows_in_fixed_queries(
     _grow_account_list(kam_user, outsider, start=0, units=3)
     portfolio_slices_refresh()
     client.get(url)  # warm-up
-    # 1–12 as the leader's list above (the tiers' touch cadences read once more, 13), with 8
+    # 1–10 as the leader's list above (the tiers' touch cadences read once more, 11), with 7
     # the summary rows' sum (whether the day is built and unmarked, and the figure's total).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         current = client.get(url).context["page"]
     assert current.paginator.count == current.paginator.object_list.count() > 0
     for written in (1, 4):
@@ -161,11 +161,11 @@ def test_a_dashboard_figures_list_counts_from_the_summary_rows_in_fixed_queries(
             last_touch_at=None
         )
         # 8 the sum, None: marked; then the COUNT.
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(12):
             page = client.get(url).context["page"]
         assert page.paginator.count == page.paginator.object_list.count()  # the rows'
         portfolio_slices_refresh()
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(11):
             current = client.get(url).context["page"]
         assert current.paginator.count == current.paginator.object_list.count()
 
