@@ -132,7 +132,11 @@ class AccountFilterForm(forms.Form):
     )
     # Whoever owns an account the user sees: a people picker (kam.people).
     owner = PersonField(
-        scope="owners", label=_("Owner"), required=False, empty_label=_("Any owner")
+        scope="owners",
+        label=_("Owner"),
+        required=False,
+        empty_label=_("Any owner"),
+        attrs={"class": "form-select form-select-sm"},
     )
     industry = forms.ChoiceField(label=_("Industry"), required=False)
     tier = forms.ModelChoiceField(
@@ -207,8 +211,6 @@ class AccountFilterForm(forms.Form):
     def __init__(self, *args, user, industries, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].for_user(user)
-        self.fields["owner"].widget.attrs["class"] = "form-select form-select-sm"
-        self.fields["owner"].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["industry"].choices = [("", _("Any industry"))] + [(i, i) for i in industries]
         self.fields["region"].choices = [("", _("Any region"))] + [(r, r) for r in regions]
         self.fields["renewal"].choices = [("", _("Any date"))] + [
@@ -319,7 +321,11 @@ class AccountBulkForm(forms.Form):
     )
     accounts = IdListField(label=_("Accounts"))
     owner = PersonField(
-        scope="kams", label=_("New owner"), required=False, empty_label=_("Choose the new owner")
+        scope="kams",
+        label=_("New owner"),
+        required=False,
+        empty_label=_("Choose the new owner"),
+        attrs={"class": "form-select form-select-sm"},
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -3,6 +3,7 @@ import zoneinfo
 
 from django.contrib import messages
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -108,3 +109,18 @@ class HtmxMessagesMiddleware:
             and response.get("Content-Type", "").startswith("text/html")
             and not any(header in response for header in self.NAVIGATES)
         )
+
+
+class HtmxVaryMiddleware:
+    """A page and its htmx fragment share a URL: a filter's answer is the figures only, and
+    the filter puts its URL in the address bar. `Vary: HX-Request` keeps the browser's cache
+    from answering the back button with the fragment (a dashboard left by a link and come back
+    to showed its figures without the navigation and the filters)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
+        return response

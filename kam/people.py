@@ -124,9 +124,9 @@ class _ScopedPeople:
     """A field of people of `scope`: `for_user(user)` sets whom it accepts (one query when
     cleaned), the people the picker's search answers that user."""
 
-    def __init__(self, *, scope: str, **kwargs):
+    def __init__(self, *, scope: str, attrs=None, **kwargs):
         kwargs.setdefault("queryset", User.objects.none())
-        kwargs.setdefault("widget", self.widget_class(scope))
+        kwargs.setdefault("widget", self.widget_class(scope, attrs=attrs))
         super().__init__(**kwargs)
         self.scope = scope
 

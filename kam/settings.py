@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kam.middleware.HtmxVaryMiddleware",
     # After the messages and htmx middlewares: see its docstring.
     "kam.middleware.HtmxMessagesMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.

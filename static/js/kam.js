@@ -175,6 +175,7 @@ function initPeoplePickers(root) {
       searchField: [],
       score: () => () => 1, // the server matched the name or the e-mail: show what it sent
       maxOptions: null,
+      closeAfterSelect: true,
       preload: "focus",
       loadThrottle: 250,
       allowEmptyOption: hasEmpty,
@@ -205,3 +206,15 @@ function initPeoplePickers(root) {
 }
 document.addEventListener("DOMContentLoaded", () => initPeoplePickers(document));
 document.addEventListener("htmx:load", (event) => initPeoplePickers(event.target));
+// The back button: htmx puts back its copy of the page, pickers as they were drawn but without
+// their script. Each is made from its select again.
+document.addEventListener("htmx:historyRestore", () => {
+  document.querySelectorAll("select[data-people]").forEach((select) => {
+    if (select.tomselect) return;
+    select.nextElementSibling?.matches(".ts-wrapper") && select.nextElementSibling.remove();
+    select.classList.remove("tomselected", "ts-hidden-accessible");
+    select.removeAttribute("tabindex");
+    document.querySelector(`label[for="${select.id}-ts-control"]`)?.setAttribute("for", select.id);
+  });
+  initPeoplePickers(document);
+});

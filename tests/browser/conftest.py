@@ -103,6 +103,17 @@ def login(page, ui_language):
     return do_login
 
 
+def choose_person(page, label: str, name: str) -> None:
+    """Choose `name` in the people picker labelled `label` (kam/people.py): type the first word
+    of the name into its search and click the person it finds."""
+    picker = page.get_by_role("combobox", name=label)
+    # Its text box is moved out of sight while a person is shown; focus opens it, as a click
+    # on the control does.
+    picker.focus()
+    picker.fill(name.split()[0])
+    page.get_by_role("option", name=name, exact=True).click()
+
+
 def wait_for(page, condition: str, what: str, arg=None) -> None:
     """Wait until the JavaScript `condition` (a function of `arg`) holds in the page; fail
     naming `what` if it does not within the timeout."""

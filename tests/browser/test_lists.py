@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Account, ExchangeRate
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_person, screenshot
 from tests.browser.labels import t
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
@@ -99,7 +99,7 @@ def test_leader_hands_two_accounts_over_and_exports_them(page, login, portfolio,
     page.goto("/accounts/?q=a")
     for name in ("Alpha", "Bravo"):
         page.get_by_role("checkbox", name=t(ui_language, "Select {name}", name=name)).check()
-    page.get_by_label(t(ui_language, "New owner")).select_option(label="Rafael Novo")
+    choose_person(page, t(ui_language, "New owner"), "Rafael Novo")
     page.get_by_role("button", name=t(ui_language, "Reassign owner")).click()
     expect(page.get_by_role("alert")).to_contain_text(
         t(ui_language, "{count} accounts handed over to {owner}.", count=2, owner="Rafael Novo")

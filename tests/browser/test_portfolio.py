@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import expect_chart_drawn, screenshot
+from tests.browser.conftest import choose_person, expect_chart_drawn, screenshot
 from tests.factories import PASSWORD, UserFactory
 from tests.insights.portfolio_data import build_portfolio
 
@@ -62,3 +62,11 @@ def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(
     expect(page.locator("#account-results")).to_contain_text("1 account")
     expect(account_names(page)).to_have_text(["Bravo"])
     screenshot(page, "portfolio-at-risk-list")
+
+    # The KAM filter is a people picker: it finds a KAM by part of the name, and the figures
+    # follow (Bravo, the Norte account at risk, is Olivia's).
+    page.go_back()
+    choose_person(page, "KAM", "Olivia Owner")
+    expect(page).to_have_url(re.compile(rf"/portfolio/\?.*owner={kam_user.pk}"))
+    expect(page.locator("#kpi-at-risk")).to_have_text("1 account with health at risk")
+    screenshot(page, "portfolio-kam-picker")
