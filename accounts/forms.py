@@ -62,8 +62,10 @@ class AccountForm(forms.ModelForm):
         self.fields["owner"].queryset = people_in_scope("kams", user) | User.objects.filter(
             pk=getattr(self.instance, "owner_id", None)
         )
+        self.fields["owner"].empty_label = None  # an account always has one: none chosen yet
         self.fields["team"].queryset = people_in_scope("active", user)
         self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].empty_label = _("No parent account")
         # A new account is asked about as if `user` owned it: a KAM creates accounts for
         # themselves (and picks their team); handing one over is a leader's call.
         subject = self.instance if self.instance.pk else Account(owner=user)

@@ -200,6 +200,9 @@ function initPeoplePickers(root) {
       },
       onInitialize() {
         this.dropdown_content.dataset.moreText = select.dataset.peopleMore;
+        // The search box is the field now (the label names it); the select only carries the
+        // value, out of sight and out of the accessibility tree.
+        select.setAttribute("aria-hidden", "true");
       },
     });
   });
@@ -214,6 +217,7 @@ document.addEventListener("htmx:historyRestore", () => {
     select.nextElementSibling?.matches(".ts-wrapper") && select.nextElementSibling.remove();
     select.classList.remove("tomselected", "ts-hidden-accessible");
     select.removeAttribute("tabindex");
+    select.removeAttribute("aria-hidden");
     document.querySelector(`label[for="${select.id}-ts-control"]`)?.setAttribute("for", select.id);
   });
   initPeoplePickers(document);

@@ -4,6 +4,11 @@ The Portuguese strings are written out here, not fetched from the catalogue at r
 missing or wrong translation must make a journey fail, not fall back to English."""
 
 PT_BR = {
+    # The people pickers (kam/people.py)
+    "Account team": "Equipe da conta",
+    "No one found": "Ninguém encontrado",
+    "Account saved.": "Conta salva.",
+    "More people match: type more of the name.": "Há mais pessoas: digite mais do nome.",
     # Capture triage (issue 17)
     "Capture log": "Registro de captura",
     "Needs an account": "Precisa de uma conta",

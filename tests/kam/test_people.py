@@ -39,7 +39,9 @@ def test_the_search_answers_the_first_people_by_name_and_says_there_are_more(
     client_for, leader, django_assert_max_num_queries
 ):
     for number in range(SEARCH_LIMIT + 5):
-        UserFactory(full_name=f"KAM {number:03d}", role=Role.KAM)
+        UserFactory(
+            full_name=f"KAM {number:03d}", email=f"kam{number:03d}@example.com", role=Role.KAM
+        )
     client = client_for(leader)
     client.get(reverse("people_search", args=["kams"]))  # the session is read once
     with django_assert_max_num_queries(3):  # session, user, the people

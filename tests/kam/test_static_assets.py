@@ -19,7 +19,7 @@ from kam import devservices
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENDOR = BASE_DIR / "static" / "vendor"
-PURGED = VENDOR / "bootstrap-and-icons.purged.min.css"
+PURGED = VENDOR / "vendor.min.css"
 
 
 def _production_static_storage() -> str:
@@ -125,7 +125,7 @@ def test_no_script_blocks_the_parser_and_one_vendor_stylesheet_loads(client):
     assert all(" defer" in tag or " async" in tag for tag in scripts), scripts
     stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
     assert stylesheets == [
-        "/static/vendor/bootstrap-and-icons.purged.min.css",
+        "/static/vendor/vendor.min.css",
         "/static/css/kam.css",
     ]
 

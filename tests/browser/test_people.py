@@ -1,0 +1,49 @@
+"""The people pickers in a real Chromium, in English and Portuguese: the account form's team
+is chosen by typing part of each name, a search that finds no one says so, and one that finds
+more people than it sends says to type more (kam/people.py, static/js/kam.js)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Account
+from kam.models import Role
+from kam.people import SEARCH_LIMIT
+from tests.browser.conftest import choose_person, screenshot
+from tests.browser.labels import t
+from tests.factories import PASSWORD, AccountFactory, UserFactory
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_a_kam_picks_the_account_team_by_name(page, login, transactional_db, ui_language):
+    owner = UserFactory(
+        email="kam@example.com", full_name="Karina KAM", role=Role.KAM, language=ui_language
+    )
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    joana = UserFactory(full_name="Joana Araújo", role=Role.KAM)
+    pedro = UserFactory(full_name="Pedro Lima", role=Role.LEADER)
+    for number in range(SEARCH_LIMIT + 1):
+        UserFactory(full_name=f"Zeca {number:02d}", role=Role.KAM)
+
+    login("kam@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/edit/")
+    team = t(ui_language, "Account team")
+    choose_person(page, team, "Joana Araújo")
+    choose_person(page, team, "Pedro Lima")
+
+    # Nobody by that name: the list says so.
+    picker = page.get_by_role("combobox", name=team)
+    picker.fill("Xavier")
+    expect(page.locator(".ts-dropdown .no-results")).to_have_text(t(ui_language, "No one found"))
+    # More people than one answer holds: the end of the list says to type more.
+    picker.fill("Zeca")
+    expect(page.get_by_role("option", name="Zeca 00")).to_be_visible()
+    expect(page.locator(".ts-dropdown-content[data-more]")).to_have_attribute(
+        "data-more-text", t(ui_language, "More people match: type more of the name.")
+    )
+    screenshot(page, f"people-picker-more-{ui_language}")
+    picker.fill("")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("button", name=t(ui_language, "Save"), exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text(t(ui_language, "Account saved."))
+    assert set(Account.objects.get(pk=account.pk).team.all()) == {joana, pedro}
