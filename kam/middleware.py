@@ -3,8 +3,8 @@ import zoneinfo
 
 from django.contrib import messages
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from kam.params import InvalidParameter

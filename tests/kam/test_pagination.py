@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.currency import rates_on
