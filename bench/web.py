@@ -511,6 +511,15 @@ def scenarios(args, leader, kam) -> list[Scenario]:
             result.append(
                 Scenario(f"search page {who}, every query", session, TARGET["search"], urls)
             )
+        # The people pickers' search as a name is typed (kam.people): the leader's owner filter
+        # (whoever owns an account they see: 1,400 at 100,000 accounts) and the KAMs an account
+        # may be handed over to; the first request is the list opened before typing.
+        for scope in ("owners", "kams"):
+            urls = [
+                f"/people/{scope}/?{urlencode({'q': text})}"
+                for text in ("", "a", "ana", "silva", "maria souza")
+            ]
+            result.append(Scenario(f"people search leader {scope}", leader, TARGET["search"], urls))
     if "quicklog" in args.only and not args.no_writes:
         urls = [f"/accounts/{pk}/log/" for pk in own]
 

@@ -132,6 +132,9 @@ class PortfolioFilters:
     tier_id: int | None = None
     industry: str = ""
     region: str = ""
+    # The chosen KAM's name, as read when the filter was checked (for the KAM filter's picker);
+    # not part of what the filters are.
+    owner_name: str = field(default="", compare=False)
 
     def as_query(self) -> dict[str, str]:
         """The filters as URL parameters, for the page URL and the accounts-list links."""
@@ -202,10 +205,12 @@ def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[Port
         "industry": set(options.industries),
         "region": set(options.regions),
     }
+    owner_name = None
     for key, value in values.items():
         if key == "owner":
             owner_id = parse_int(value)
-            is_known = owner_id is not None and options.owner_name(owner_id) is not None
+            owner_name = options.owner_name(owner_id) if owner_id is not None else None
+            is_known = owner_name is not None
         else:
             is_known = value in known[key]
         if not is_known:
@@ -221,6 +226,7 @@ def portfolio_filters_from_query(query, options: PortfolioOptions) -> tuple[Port
             tier_id=int(values["tier"]) if "tier" in values else None,
             industry=values.get("industry", ""),
             region=values.get("region", ""),
+            owner_name=owner_name or "",
         ),
         [],
     )
@@ -541,10 +547,10 @@ def portfolio_summary(
     if view is not None and business_date(now) == today:
         settled = sla_slice_rows(view, today=today, tier_id=filters.tier_id)
     breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
-    # 14. the names of the KAMs of the two tables (both are ordered by name after their figures)
-    names = dict(
-        user_choices(User.objects.filter(InArray(F("pk"), counts.keys() | breakdown.kam_counts)))
-    )
+    # 14. the names of the KAMs of the two tables (both are ordered by name after their
+    # figures); none to read when no KAM has an account in view
+    kam_ids = counts.keys() | breakdown.kam_counts.keys()
+    names = dict(user_choices(User.objects.filter(InArray(F("pk"), kam_ids)))) if kam_ids else {}
     order = _load_order(counts, names, tiers)
     summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
     summary.load_tiers = list(tiers.values())

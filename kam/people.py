@@ -77,13 +77,15 @@ register_scope("everyone", lambda user: User.objects.all(), roles=[Role.ADMIN])
 class PeopleSelect(forms.Select):
     """The select of a field of people (PersonField, PeopleField): its options are the people
     chosen (one query for their names, none when nobody is), the others are found by the
-    picker. Without JavaScript it keeps the current choice. `empty_label`: the option of
-    nobody, when the select is not drawn for a field (a field's own empty_label otherwise)."""
+    picker. Without JavaScript it keeps the current choice. Where the select is not drawn for
+    a field: `empty_label`, the option of nobody (a field's own empty_label otherwise), and
+    `names`, the chosen people's names when the caller has read them already."""
 
-    def __init__(self, scope: str, attrs=None, empty_label=None):
+    def __init__(self, scope: str, attrs=None, empty_label=None, names=None):
         super().__init__(attrs)
         self.scope = scope
         self.empty_label = empty_label
+        self.names = names or {}
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -96,7 +98,10 @@ class PeopleSelect(forms.Select):
 
     def optgroups(self, name, value, attrs=None):
         ids = [number for number in (parse_int(str(v)) for v in value) if number is not None]
-        names = dict(user_choices(User.objects.filter(pk__in=ids))) if ids else {}
+        missing = [pk for pk in ids if pk not in self.names]
+        names = dict(self.names)
+        if missing:
+            names.update(user_choices(User.objects.filter(pk__in=missing)))
         options = []
         empty_label = self.empty_label
         if empty_label is None:

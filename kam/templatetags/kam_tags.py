@@ -49,12 +49,14 @@ def options(choices, selected=None) -> str:
 
 
 @register.simple_tag
-def people_select(scope: str, name: str, value, *, id: str, empty: str) -> str:
-    """{% people_select "owners" "owner" chosen_id id="…" empty=label %}: a people picker
-    (kam.people.PeopleSelect) where a filter is not a form field: the chosen person only, the
-    others found by the picker's search of `scope`; `empty` is the option of nobody."""
+def people_select(scope: str, name: str, value, *, id: str, empty: str, chosen: str = "") -> str:
+    """{% people_select "owners" "owner" chosen_id id="…" empty=label chosen=name %}: a
+    people picker (kam.people.PeopleSelect) where a filter is not a form field: the chosen
+    person only (`chosen`, their name when the view has it; read otherwise), the others found
+    by the picker's search of `scope`; `empty` is the option of nobody."""
     attrs = {"id": id, "class": "form-select form-select-sm"}
-    return PeopleSelect(scope, attrs=attrs, empty_label=empty).render(name, value)
+    names = {value: chosen} if value and chosen else None
+    return PeopleSelect(scope, attrs=attrs, empty_label=empty, names=names).render(name, value)
 
 
 def translated_once(build):
