@@ -631,7 +631,7 @@ class WorkingCalendarForm(forms.ModelForm):
         label=_("Members"),
         queryset=User.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=PeopleSelectMultiple("active"),
         help_text=_(
             "The users whose accounts this calendar covers. A user in another calendar moves "
             "to this one."
@@ -643,7 +643,7 @@ class WorkingCalendarForm(forms.ModelForm):
         fields = ["name", "time_zone", "opens", "closes", "subdivision", "is_default"]
         widgets = {"opens": TimeInput(), "closes": TimeInput()}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subdivision"].choices = [
             ("", _("None: national holidays only")),
@@ -655,9 +655,7 @@ class WorkingCalendarForm(forms.ModelForm):
             (_("Brazil"), [(zone, zone) for zone in brazil]),
             (_("Other time zones"), [(zone, zone) for zone in others]),
         ]
-        self.fields["members"].queryset = User.objects.filter(is_active=True).order_by(
-            "full_name", "email"
-        )
+        self.fields["members"].queryset = people_in_scope("active", user)
         if self.instance.pk:
             self.initial.setdefault("weekdays", sorted(self.instance.weekdays))
             self.initial.setdefault(

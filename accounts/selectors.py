@@ -282,9 +282,8 @@ def account_owners_for_user(user) -> QuerySet:
     """Whoever owns an account `user` sees, whatever their role now (a KAM made a leader keeps
     their accounts until they are handed over): the people picker scope "owners" (kam.people)
     of the owner filter of the accounts list and of the dashboard. A probe of the owner index
-    per user: joining
-    every visible account and de-duplicating the user rows took a full pass per query at
-    20,000 accounts (bench/README.md)."""
+    per user: joining every visible account and de-duplicating the user rows took a full pass
+    per query at 20,000 accounts (bench/README.md)."""
 
     owns = accounts_for_user(user).filter(owner=OuterRef("pk"))
     return User.objects.filter(Exists(owns))

@@ -456,7 +456,7 @@ def _save_calendar(request, calendar, form):
 @require_http_methods(["GET", "POST"])
 @admin_required
 def working_calendar_create(request):
-    form = WorkingCalendarForm(request.POST or None)
+    form = WorkingCalendarForm(request.POST or None, user=request.user)
     if (
         request.method == "POST"
         and form.is_valid()
@@ -471,7 +471,9 @@ def working_calendar_create(request):
 def working_calendar_edit(request, pk: int):
     calendar = get_object_or_404(WorkingCalendar, pk=pk)
     # The form edits a copy: the page's heading and preview keep the stored values.
-    form = WorkingCalendarForm(request.POST or None, instance=copy.copy(calendar))
+    form = WorkingCalendarForm(
+        request.POST or None, instance=copy.copy(calendar), user=request.user
+    )
     if (
         request.method == "POST"
         and form.is_valid()
@@ -500,7 +502,7 @@ def company_holiday_add(request, pk: int):
                 % {"name": holiday.name, "day": date_format(holiday.date, "SHORT_DATE_FORMAT")},
             )
             return redirect("working_calendar_edit", pk=calendar.pk)
-    form = WorkingCalendarForm(instance=calendar)
+    form = WorkingCalendarForm(instance=calendar, user=request.user)
     return _calendar_page(request, calendar, form, holiday_form, status=422)
 
 

@@ -21,9 +21,9 @@ cp "$nm/bootstrap-icons/font/fonts/"bootstrap-icons.woff* $v/bootstrap-icons/fon
 # storage (DEBUG off: `make run`, production) stops at the missing .map files.
 sed -i '/^\/[/*]# sourceMappingURL=/d' $v/bootstrap/* $v/htmx/* $v/chartjs/* $v/cytoscape/* \
   $v/tom-select/* $v/bootstrap-icons/*.css
-# What the pages load: Bootstrap and its icons without the rules no template uses, one file
-# (bin/purge-css.mjs; tests/kam/test_static_assets.py fails when a template uses a class it lacks).
-# The full files above stay as its input and for reference; no page links them.
+# The one vendor stylesheet the pages load: Bootstrap and its icons without the rules no template
+# uses, and Tom Select's theme (bin/purge-css.mjs; tests/kam/test_static_assets.py fails when a
+# template uses a class it lacks). The CSS files above stay as its input; no page links them.
 cp bin/purge-css.mjs "$tmp/"
 node "$tmp/purge-css.mjs" "$PWD"
 # axe-core is for the browser tests only (tests/browser/test_accessibility.py), never served.

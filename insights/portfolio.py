@@ -60,7 +60,6 @@ from accounts.models import (
 )
 from accounts.selectors import (
     LIVE,
-    account_owners_for_user,
     accounts_for_user,
     current_config,
     industries_and_regions_for_user,
@@ -94,6 +93,7 @@ from kam.dates import business_date
 from kam.lookups import InArray
 from kam.models import Role, User, user_choices
 from kam.params import parse_int
+from kam.people import people_in_scope
 from plans.models import Opportunity
 from plans.selectors import open_opportunities
 
@@ -162,7 +162,7 @@ class PortfolioOptions:
         """The name of `owner_id` when they own an account `user` sees (one query), else
         None. The KAM filter is a people picker (kam.people, scope "owners"): the page lists
         no owners, and a chosen one is checked by this query."""
-        found = user_choices(account_owners_for_user(self.user).filter(pk=owner_id))
+        found = user_choices(people_in_scope("owners", self.user).filter(pk=owner_id))
         return found[0][1] if found else None
 
 

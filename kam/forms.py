@@ -80,9 +80,8 @@ class FormRenderer(Jinja2):
 
 class FlatChoices(BaseChoiceIterator):
     """Choices a field keeps as they are given: (value, label) pairs, no groups. A list set as a
-    field's `choices` is normalised by Django pair by pair every time a form is built: 4 ms for
-    the 1,400 KAMs of the accounts list's owner filter at 100,000 accounts, on every list
-    page (bench/README.md)."""
+    field's `choices` is normalised by Django pair by pair every time a form is built (4 ms for
+    a list of 1,400 pairs, bench/README.md): My work's accounts to log against."""
 
     def __init__(self, pairs):
         self.pairs = list(pairs)

@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kam.models import Role, User, user_choices
 from kam.params import parse_int
+from kam.search import query_words
 
 # The most people one search answers: the first ones by name, and "more" says there are others.
 SEARCH_LIMIT = 50
@@ -32,14 +35,17 @@ class PeopleScope:
     """`users(user)`: the people the scope offers `user`. `roles`: who may use it at all."""
 
     users: Callable[[User], QuerySet[User]]
-    roles: tuple[str, ...] = tuple(Role.values)
+    roles: tuple[str, ...]
 
 
 _SCOPES: dict[str, PeopleScope] = {}
 
 
 def register_scope(name: str, users: Callable[[User], QuerySet[User]], roles=None) -> None:
-    _SCOPES[name] = PeopleScope(users, tuple(roles) if roles else tuple(Role.values))
+    """Scope `name`: `users(user)` for the users of `roles` (every role when None)."""
+    if name in _SCOPES:
+        raise ValueError(f"People scope {name!r} is registered already.")
+    _SCOPES[name] = PeopleScope(users, tuple(Role.values if roles is None else roles))
 
 
 def people_in_scope(name: str, user) -> QuerySet[User]:
@@ -51,18 +57,20 @@ def people_in_scope(name: str, user) -> QuerySet[User]:
     return scope.users(user)
 
 
-def scope_known(name: str) -> bool:
-    return name in _SCOPES
-
-
-def scope_allowed(name: str, user) -> bool:
-    return user.role in _SCOPES[name].roles
+def people_to_search(name: str, user) -> QuerySet[User]:
+    """people_in_scope for the search of a URL: an unknown scope is not found (Http404), one
+    that is not `user`'s to use is refused (PermissionDenied)."""
+    if name not in _SCOPES:
+        raise Http404
+    if user.role not in _SCOPES[name].roles:
+        raise PermissionDenied
+    return people_in_scope(name, user)
 
 
 def people_matching(users: QuerySet[User], text: str) -> tuple[list[tuple[int, str]], bool]:
     """The first SEARCH_LIMIT of `users` by name whose name or e-mail contains every word of
     `text` (case and accents ignored), as (pk, name); and whether there are more."""
-    for word in text.split()[:5]:
+    for word in query_words(text):
         users = users.filter(Q(full_name__unaccent__icontains=word) | Q(email__icontains=word))
     found = user_choices(users, limit=SEARCH_LIMIT + 1)
     return found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
@@ -77,9 +85,11 @@ register_scope("everyone", lambda user: User.objects.all(), roles=[Role.ADMIN])
 class PeopleSelect(forms.Select):
     """The select of a field of people (PersonField, PeopleField): its options are the people
     chosen (one query for their names, none when nobody is), the others are found by the
-    picker. Without JavaScript it keeps the current choice. Where the select is not drawn for
-    a field: `empty_label`, the option of nobody (a field's own empty_label otherwise), and
-    `names`, the chosen people's names when the caller has read them already."""
+    picker. Without JavaScript it keeps the current choice. A name is read from the field's
+    queryset only, so a value sent from outside the scope is not drawn (nor named). Where the
+    select is not drawn for a field: `empty_label`, the option of nobody (a field's own
+    empty_label otherwise), and `names`, the chosen people's names as the caller checked
+    them; without a field, no one else is drawn."""
 
     def __init__(self, scope: str, attrs=None, empty_label=None, names=None):
         super().__init__(attrs)
@@ -94,14 +104,23 @@ class PeopleSelect(forms.Select):
         context["widget"]["attrs"]["data-people-more"] = str(
             _("More people match: type more of the name.")
         )
+        context["widget"]["attrs"]["data-people-clear"] = str(_("Clear"))
+        context["widget"]["attrs"]["data-people-remove"] = str(_("Remove"))
         return context
+
+    def use_required_attribute(self, initial) -> bool:
+        # Django's Select reads the first choice to decide, which for a field is a query of
+        # the whole scope. The form checks a required field on the server; the picker's
+        # search box is what the user fills in, not this select.
+        return False
 
     def optgroups(self, name, value, attrs=None):
         ids = [number for number in (parse_int(str(v)) for v in value) if number is not None]
         missing = [pk for pk in ids if pk not in self.names]
         names = dict(self.names)
-        if missing:
-            names.update(user_choices(User.objects.filter(pk__in=missing)))
+        scope = getattr(self.choices, "queryset", None)  # the field's people, when drawn for one
+        if missing and scope is not None:
+            names.update(user_choices(scope.filter(pk__in=missing)))
         options = []
         empty_label = self.empty_label
         if empty_label is None:
@@ -114,38 +133,19 @@ class PeopleSelect(forms.Select):
         return [(None, options, 0)]
 
 
-class PeopleSelectMultiple(PeopleSelect):
-    allow_multiple_selected = True
-
-    def value_from_datadict(self, data, files, name):
-        getter = getattr(data, "getlist", None)
-        return getter(name) if getter else data.get(name)
-
-    def value_omitted_from_data(self, data, files, name):
-        return False
+class PeopleSelectMultiple(PeopleSelect, forms.SelectMultiple):
+    pass
 
 
-class _ScopedPeople:
-    """A field of people of `scope`: `for_user(user)` sets whom it accepts (one query when
-    cleaned), the people the picker's search answers that user."""
+class PersonField(forms.ModelChoiceField):
+    """One person of `scope`: `for_user(user)` sets whom it accepts (one query when cleaned),
+    the people the picker's search answers that user. Drawn as a PeopleSelect."""
 
     def __init__(self, *, scope: str, attrs=None, **kwargs):
         kwargs.setdefault("queryset", User.objects.none())
-        kwargs.setdefault("widget", self.widget_class(scope, attrs=attrs))
+        kwargs.setdefault("widget", PeopleSelect(scope, attrs=attrs))
         super().__init__(**kwargs)
         self.scope = scope
 
     def for_user(self, user) -> None:
         self.queryset = people_in_scope(self.scope, user)
-
-
-class PersonField(_ScopedPeople, forms.ModelChoiceField):
-    """One person, drawn as a PeopleSelect."""
-
-    widget_class = PeopleSelect
-
-
-class PeopleField(_ScopedPeople, forms.ModelMultipleChoiceField):
-    """Several people, drawn as a PeopleSelectMultiple."""
-
-    widget_class = PeopleSelectMultiple

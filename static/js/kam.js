@@ -168,7 +168,9 @@ function initPeoplePickers(root) {
   if (typeof TomSelect === "undefined") return;
   root.querySelectorAll("select[data-people]").forEach((select) => {
     if (select.tomselect) return;
+    forgetDeadPicker(select);
     const hasEmpty = !select.multiple && select.querySelector('option[value=""]') !== null;
+    let request = null; // the search under way: a newer one cancels it
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
@@ -179,17 +181,23 @@ function initPeoplePickers(root) {
       preload: "focus",
       loadThrottle: 250,
       allowEmptyOption: hasEmpty,
-      plugins: select.multiple ? ["remove_button"] : hasEmpty ? ["clear_button"] : [],
+      plugins: select.multiple
+        ? { remove_button: { title: select.dataset.peopleRemove } }
+        : hasEmpty ? { clear_button: { title: select.dataset.peopleClear } } : {},
       shouldLoad: () => true,
       load(query, callback) {
         const picker = this;
+        request?.abort();
+        request = new AbortController();
         fetch(`${select.dataset.people}?q=${encodeURIComponent(query)}`, {
           headers: { Accept: "application/json" },
           credentials: "same-origin",
+          signal: request.signal,
         })
           .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
           .then((data) => {
-            picker.clearOptions(); // the last search's people, except those chosen
+            // The last search's people go, but those chosen and the option of nobody.
+            picker.clearOptions((option, value) => value === "" || picker.items.includes(value));
             picker.dropdown_content.toggleAttribute("data-more", Boolean(data.more));
             callback(data.results);
           })
@@ -207,18 +215,17 @@ function initPeoplePickers(root) {
     });
   });
 }
+
+// The back button within a page: htmx puts back its copy of the page, where a picker is as it
+// was drawn but without its script. Its copy goes and the picker is made again from its select.
+function forgetDeadPicker(select) {
+  if (!select.classList.contains("tomselected")) return;
+  if (select.nextElementSibling?.matches(".ts-wrapper")) select.nextElementSibling.remove();
+  select.classList.remove("tomselected", "ts-hidden-accessible");
+  select.removeAttribute("tabindex");
+  select.removeAttribute("aria-hidden");
+  document.querySelector(`label[for="${select.id}-ts-control"]`)?.setAttribute("for", select.id);
+}
 document.addEventListener("DOMContentLoaded", () => initPeoplePickers(document));
 document.addEventListener("htmx:load", (event) => initPeoplePickers(event.target));
-// The back button: htmx puts back its copy of the page, pickers as they were drawn but without
-// their script. Each is made from its select again.
-document.addEventListener("htmx:historyRestore", () => {
-  document.querySelectorAll("select[data-people]").forEach((select) => {
-    if (select.tomselect) return;
-    select.nextElementSibling?.matches(".ts-wrapper") && select.nextElementSibling.remove();
-    select.classList.remove("tomselected", "ts-hidden-accessible");
-    select.removeAttribute("tabindex");
-    select.removeAttribute("aria-hidden");
-    document.querySelector(`label[for="${select.id}-ts-control"]`)?.setAttribute("for", select.id);
-  });
-  initPeoplePickers(document);
-});
+document.addEventListener("htmx:historyRestore", () => initPeoplePickers(document));

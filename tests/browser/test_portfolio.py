@@ -70,3 +70,13 @@ def test_leader_reads_the_dashboard_and_opens_the_at_risk_accounts(
     expect(page).to_have_url(re.compile(rf"/portfolio/\?.*owner={kam_user.pk}"))
     expect(page.locator("#kpi-at-risk")).to_have_text("1 account with health at risk")
     screenshot(page, "portfolio-kam-picker")
+    # The option of no one is still offered after a search...
+    page.get_by_role("combobox", name="KAM").focus()
+    expect(page.get_by_role("option", name="Every KAM")).to_be_visible()
+    page.keyboard.press("Escape")
+    # ...and the back button within the page (htmx puts back its copy of the page before the
+    # KAM was chosen) leaves a picker that works.
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"owner=\d"))
+    choose_person(page, "KAM", "Oscar Outsider")
+    expect(page).to_have_url(re.compile(rf"owner={outsider.pk}"))

@@ -2,6 +2,8 @@
 asks, the forms accept exactly those people, and a page draws only the people chosen."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.forms import AccountFilterForm
@@ -157,3 +159,42 @@ def test_the_account_form_saves_a_team_chosen_by_the_picker(client_for, account,
     assert response.status_code == 302, response.context["form"].errors
     assert list(account.team.all()) == [joined]
     assert "New Teammate" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_person_outside_the_scope_is_neither_drawn_nor_named(client_for, account, outsider):
+    """A picker names the people chosen from its field's scope only: an id put in the URL or
+    posted is not drawn, so its name does not leak (nor is it shown as chosen)."""
+    gone = UserFactory(full_name="Gone Admin", role=Role.ADMIN, is_active=False)
+    client = client_for(outsider)  # sees no account: owns none, on no team
+    for person in (gone, account.owner):
+        page = client.get(reverse("account_list"), {"owner": person.pk})
+        assert page.context["notices"]  # the filter is refused...
+        assert f'value="{person.pk}"' not in page.content.decode()  # ...and not drawn
+        assert str(person) not in page.content.decode()
+    dashboard = client.get(reverse("portfolio"), {"owner": account.owner.pk}).content.decode()
+    assert str(account.owner) not in dashboard
+
+
+@pytest.mark.django_db
+def test_the_account_form_never_reads_the_people_it_could_offer(
+    client_for, account, kam_user, leader
+):
+    for number in range(20):
+        UserFactory(full_name=f"Someone {number}", role=Role.KAM)
+    url = reverse("account_edit", args=[account.pk])
+    for user in (kam_user, leader):  # the owner locked, and open to change
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as context:
+            page = client.get(url).content.decode()
+        assert "Someone" not in page
+        # The scopes filter on is_active: no statement reads the people of one without naming
+        # the ids it wants (the names of the owner and the team, in their scopes).
+        whole_scopes = [
+            q["sql"]
+            for q in context.captured_queries
+            if (where := q["sql"].partition('FROM "kam_user" WHERE ')[2])
+            and '"kam_user"."is_active"' in where
+            and '"kam_user"."id" IN' not in where
+        ]
+        assert whole_scopes == []
