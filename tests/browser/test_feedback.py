@@ -221,6 +221,8 @@ def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
     risks = page.get_by_role("region", name=re.compile(rf"^{_('Retention risks')}\b"))
     risks.get_by_role("button", name=_("Add risk")).first.click()
     form = risks.locator("form").filter(has=page.get_by_role("button", name=_("Add risk")))
+    # The form has finished opening (Bootstrap's collapse adds "show" when its animation ends).
+    expect(page.locator("#add-risks")).to_have_class(re.compile(r"\bshow\b"))
     field = form.get_by_label(re.compile(rf"^\s*{_('Risk')}\s*\*?\s*$"))
     field.fill("Competitor pilot at the Campinas plant")
     alert = page.locator("#messages").get_by_role("alert")

@@ -24,6 +24,9 @@ def _add(page, section_title: str, add_label: str, fields: dict[str, str]):
     section.get_by_role("button", name=add_label).first.click()
     form = section.locator("form").filter(has=page.get_by_role("button", name=add_label))
     expect(form).to_be_visible()
+    # The form has finished opening (Bootstrap's collapse adds "show" when its animation ends).
+    opening = form.locator("xpath=ancestor::div[contains(@class, 'collapse')][1]")
+    expect(opening).to_have_class(re.compile(r"\bshow\b"))
     for label, value in fields.items():
         # Required fields' labels end in “*”: match the whole label, not a part of another.
         field = form.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
