@@ -4,13 +4,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import django
 import pytest
 from babel.messages.pofile import read_po
 from django.utils import translation
 
 from accounts.models import Account, Stakeholder
 from dataio.exports import opportunity_rows
+from plans.forms import WhitespaceCellForm
 from plans.models import AccountPlan, Opportunity
+from tests.factories import AccountFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PO_FILE = BASE_DIR / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
@@ -92,3 +95,27 @@ def test_a_touch_is_an_interacao_and_contato_is_kept_for_people():
     assert [m.id for m in touches if "contat" in str(m.string).lower()] == []
     assert "contato" in catalog.get("Primary contact").string.lower()
     assert _in_portuguese(Account._meta.get_field("tax_id").verbose_name) == "CNPJ"
+
+
+# Django's own words: a string of Django's English catalogue that its Brazilian Portuguese one
+# lacks is shown to a user in English unless this project translates it.
+DJANGO_LOCALE = Path(django.__file__).parent / "conf" / "locale"
+# Those this project never shows: the 404 page draws its own words, not the exception's; no
+# binary field is edited in a form.
+NEVER_SHOWN = {"No %s matches the given query.", "“%(value)s” is not a valid binary value."}
+
+
+def test_every_django_string_without_portuguese_is_translated_here_or_never_shown():
+    ours = {m.id for m in _catalog(PO_FILE) if m.id and _is_translated(m)}
+    english = {m.id for m in _catalog(DJANGO_LOCALE / "en/LC_MESSAGES/django.po") if m.id}
+    portuguese = _catalog(DJANGO_LOCALE / "pt_BR/LC_MESSAGES/django.po")
+    translated = {m.id for m in portuguese if m.id and _is_translated(m)}
+    assert sorted(map(str, english - translated - ours - NEVER_SHOWN)) == []
+
+
+def test_the_empty_choice_of_a_select_is_in_portuguese(kam_user):
+    account = AccountFactory(owner=kam_user)
+    with translation.override("pt-br"):
+        html = str(WhitespaceCellForm(account=account)["product"])
+    assert "- Selecione uma opção -" in html
+    assert "Select an option" not in html
