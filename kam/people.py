@@ -83,13 +83,13 @@ register_scope("everyone", lambda user: User.objects.all(), roles=[Role.ADMIN])
 
 
 class PeopleSelect(forms.Select):
-    """The select of a field of people (PersonField, PeopleField): its options are the people
-    chosen (one query for their names, none when nobody is), the others are found by the
-    picker. Without JavaScript it keeps the current choice. A name is read from the field's
-    queryset only, so a value sent from outside the scope is not drawn (nor named). Where the
-    select is not drawn for a field: `empty_label`, the option of nobody (a field's own
-    empty_label otherwise), and `names`, the chosen people's names as the caller checked
-    them; without a field, no one else is drawn."""
+    """The select of a field of people (a PersonField, or a model form's field given this widget):
+    its options are the people chosen (one query for their names, none when nobody is), the
+    others are found by the picker. Without JavaScript it keeps the current choice. A name is
+    read from the field's queryset only, so a value sent from outside the scope is not drawn
+    (nor named). Where the select is not drawn for a field: `empty_label`, the option of nobody
+    (a field's own empty_label otherwise), and `names`, the chosen people's names as the caller
+    checked them; without a field, no one else is drawn."""
 
     def __init__(self, scope: str, attrs=None, empty_label=None, names=None):
         super().__init__(attrs)
@@ -103,6 +103,9 @@ class PeopleSelect(forms.Select):
         context["widget"]["attrs"]["data-people-empty"] = str(_("No one found"))
         context["widget"]["attrs"]["data-people-more"] = str(
             _("More people match: type more of the name.")
+        )
+        context["widget"]["attrs"]["data-people-failed"] = str(
+            _("The search failed: reload the page and try again.")
         )
         context["widget"]["attrs"]["data-people-clear"] = str(_("Clear"))
         context["widget"]["attrs"]["data-people-remove"] = str(_("Remove"))

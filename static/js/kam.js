@@ -171,6 +171,7 @@ function initPeoplePickers(root) {
     forgetDeadPicker(select);
     const hasEmpty = !select.multiple && select.querySelector('option[value=""]') !== null;
     let request = null; // the search under way: a newer one cancels it
+    let failed = false; // the last search had no answer (the server, the network, a session gone)
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
@@ -196,24 +197,40 @@ function initPeoplePickers(root) {
         })
           .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
           .then((data) => {
-            // The last search's people go, but those chosen and the option of nobody.
-            picker.clearOptions((option, value) => value === "" || picker.items.includes(value));
-            picker.dropdown_content.toggleAttribute("data-more", Boolean(data.more));
+            failed = false;
+            showResults(picker, Boolean(data.more), false);
             callback(data.results);
           })
-          .catch(() => callback());
+          .catch((error) => {
+            if (error?.name === "AbortError") return callback(); // a newer search took over
+            // No answer is not "no one": the list says the search failed, and shows no one
+            // from the search before as if they matched this one.
+            failed = true;
+            showResults(picker, false, true);
+            callback();
+          });
       },
       render: {
-        no_results: (data, escape) => `<div class="no-results">${escape(select.dataset.peopleEmpty)}</div>`,
+        no_results: (data, escape) =>
+          `<div class="no-results">${escape(failed ? select.dataset.peopleFailed : select.dataset.peopleEmpty)}</div>`,
       },
       onInitialize() {
         this.dropdown_content.dataset.moreText = select.dataset.peopleMore;
+        this.dropdown_content.dataset.failedText = select.dataset.peopleFailed;
         // The search box is the field now (the label names it); the select only carries the
         // value, out of sight and out of the accessibility tree.
         select.setAttribute("aria-hidden", "true");
       },
     });
   });
+}
+
+// A search's answer replaces the last one's people, but those chosen and the option of nobody;
+// the end of the list says when more people match, or that the search failed.
+function showResults(picker, more, failed) {
+  picker.clearOptions((option, value) => value === "" || picker.items.includes(value));
+  picker.dropdown_content.toggleAttribute("data-more", more);
+  picker.dropdown_content.toggleAttribute("data-failed", failed);
 }
 
 // The back button within a page: htmx puts back its copy of the page, where a picker is as it

@@ -9,6 +9,9 @@ PT_BR = {
     "No one found": "Ninguém encontrado",
     "Account saved.": "Conta salva.",
     "More people match: type more of the name.": "Há mais pessoas: digite mais do nome.",
+    "The search failed: reload the page and try again.": (
+        "A busca falhou: recarregue a página e tente de novo."
+    ),
     # Capture triage (issue 17)
     "Capture log": "Registro de captura",
     "Needs an account": "Precisa de uma conta",

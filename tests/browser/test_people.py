@@ -1,6 +1,7 @@
 """The people pickers in a real Chromium, in English and Portuguese: the account form's team
 is chosen by typing part of each name, a search that finds no one says so, and one that finds
-more people than it sends says to type more (kam/people.py, static/js/kam.js)."""
+more people than it sends says to type more, and one that gets no answer says it failed rather
+than that no one matched (kam/people.py, static/js/kam.js)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -47,3 +48,30 @@ def test_a_kam_picks_the_account_team_by_name(page, login, transactional_db, ui_
     page.get_by_role("button", name=t(ui_language, "Save"), exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text(t(ui_language, "Account saved."))
     assert set(Account.objects.get(pk=account.pk).team.all()) == {joana, pedro}
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_a_search_without_an_answer_says_it_failed(page, login, transactional_db, ui_language):
+    owner = UserFactory(
+        email="kam@example.com", full_name="Karina KAM", role=Role.KAM, language=ui_language
+    )
+    account = AccountFactory(name="Acme Brasil", owner=owner)
+    UserFactory(full_name="Joana Araújo", role=Role.KAM)
+    UserFactory(full_name="Jorge Souza", role=Role.KAM)
+
+    login("kam@example.com", PASSWORD)
+    page.goto(f"/accounts/{account.pk}/edit/")
+    team = t(ui_language, "Account team")
+    picker = page.get_by_role("combobox", name=team)
+    picker.focus()
+    picker.fill("Jo")
+    expect(page.get_by_role("option", name="Joana Araújo")).to_be_visible()
+
+    # The session ends (signed out in another tab): the search is answered by the sign-in page.
+    page.context.clear_cookies()
+    picker.fill("Jorge")
+    expect(page.locator(".ts-dropdown .no-results")).to_have_text(
+        t(ui_language, "The search failed: reload the page and try again.")
+    )
+    # The people of the search before are not shown as if they matched this one.
+    expect(page.get_by_role("option", name="Joana Araújo")).to_have_count(0)
