@@ -217,6 +217,10 @@ function initPeoplePickers(root) {
       onInitialize() {
         this.dropdown_content.dataset.moreText = select.dataset.peopleMore;
         this.dropdown_content.dataset.failedText = select.dataset.peopleFailed;
+        // The search box's own change (a name typed, then left without choosing anyone) is
+        // not a change of the form: only the select's is. A form that sends itself on change
+        // (the accounts list) would otherwise reload as it was, back on its first page.
+        this.control_input.addEventListener("change", (event) => event.stopPropagation());
         // The search box is the field now (the label names it); the select only carries the
         // value, out of sight and out of the accessibility tree.
         select.setAttribute("aria-hidden", "true");

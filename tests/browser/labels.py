@@ -6,6 +6,7 @@ missing or wrong translation must make a journey fail, not fall back to English.
 PT_BR = {
     # The people pickers (kam/people.py)
     "Account team": "Equipe da conta",
+    "Owner": "Responsável",
     "No one found": "Ninguém encontrado",
     "Account saved.": "Conta salva.",
     "More people match: type more of the name.": "Há mais pessoas: digite mais do nome.",

@@ -1,7 +1,8 @@
 """The people pickers in a real Chromium, in English and Portuguese: the account form's team
 is chosen by typing part of each name, a search that finds no one says so, and one that finds
-more people than it sends says to type more, and one that gets no answer says it failed rather
-than that no one matched (kam/people.py, static/js/kam.js)."""
+more people than it sends says to type more, one that gets no answer says it failed rather
+than that no one matched, and a search left without choosing anyone does not reload the list
+(kam/people.py, static/js/kam.js)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -75,3 +76,27 @@ def test_a_search_without_an_answer_says_it_failed(page, login, transactional_db
     )
     # The people of the search before are not shown as if they matched this one.
     expect(page.get_by_role("option", name="Joana Araújo")).to_have_count(0)
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_leaving_a_search_without_choosing_leaves_the_list_as_it_was(
+    page, login, transactional_db, ui_language
+):
+    UserFactory(email="leader@example.com", role=Role.LEADER, language=ui_language)
+    karina = UserFactory(full_name="Karina KAM", role=Role.KAM)
+    AccountFactory(name="Acme Brasil", owner=karina, status="active")
+    login("leader@example.com", PASSWORD)
+    page.goto("/accounts/")
+    lists = []
+    page.on("request", lambda r: lists.append(r.url) if "/accounts/?" in r.url else None)
+
+    picker = page.get_by_role("combobox", name=t(ui_language, "Owner"), exact=True)
+    picker.focus()
+    with page.expect_response(lambda r: "/people/" in r.url and "Xavier" in r.url):
+        picker.fill("Xavier")
+    page.get_by_role("heading", level=1).click()  # the search is left, no one chosen
+    # The next change of the form is the first request of the list: leaving the search sent
+    # none (it reloaded the list as it was, back on its first page).
+    with page.expect_response(lambda r: "/accounts/?" in r.url and "status=active" in r.url):
+        page.locator("#id_status").select_option("active")
+    assert len(lists) == 1 and "status=active" in lists[0]
