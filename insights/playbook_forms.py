@@ -1,13 +1,14 @@
 """The playbook editor's forms: the playbook itself and its steps (a capped formset)."""
 
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
 from activities.models import MAX_OFFSET_DAYS, Playbook, StepOwner
 from insights.playbooks import StepSpec
 from kam.forms import UnixNewlinesMixin
-from kam.people import PersonField
+from kam.people import PersonField, name_chosen_once
 
 
 class PlaybookForm(UnixNewlinesMixin, forms.ModelForm):
@@ -59,6 +60,12 @@ class PlaybookStepForm(forms.Form):
 
 
 class PlaybookStepFormSet(forms.BaseFormSet):
+    @cached_property
+    def forms(self) -> list[PlaybookStepForm]:
+        forms_ = super().forms
+        name_chosen_once(forms_, "user")  # one query for the named users of every step
+        return forms_
+
     def filled_forms(self) -> list[PlaybookStepForm]:
         """The filled rows, in order (the service numbers its errors by this order)."""
         return [f for f in self.forms if f.cleaned_data.get("title")]

@@ -118,7 +118,7 @@ class PeopleSelect(forms.Select):
         return False
 
     def optgroups(self, name, value, attrs=None):
-        ids = [number for number in (parse_int(str(v)) for v in value) if number is not None]
+        ids = _chosen_ids(value)
         missing = [pk for pk in ids if pk not in self.names]
         names = dict(self.names)
         scope = getattr(self.choices, "queryset", None)  # the field's people, when drawn for one
@@ -138,6 +138,25 @@ class PeopleSelect(forms.Select):
 
 class PeopleSelectMultiple(PeopleSelect, forms.SelectMultiple):
     pass
+
+
+def _chosen_ids(value) -> list[int]:
+    """The people ids of a field's value (one or a list, numbers or their text); others go."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [number for number in (parse_int(str(v)) for v in values) if number is not None]
+
+
+def name_chosen_once(forms_of_a_set, field_name: str) -> None:
+    """Name the people chosen in `field_name` across the forms of a formset by one query, so
+    that no form's select reads its own (a query a row otherwise). Their fields share one
+    scope: the names are read through the first form's queryset, as each select would."""
+    fields = [form.fields[field_name] for form in forms_of_a_set]
+    if not fields:
+        return
+    ids = {pk for form in forms_of_a_set for pk in _chosen_ids(form[field_name].value())}
+    names = dict(user_choices(fields[0].queryset.filter(pk__in=ids))) if ids else {}
+    for field in fields:
+        field.widget.names = names
 
 
 class PersonField(forms.ModelChoiceField):

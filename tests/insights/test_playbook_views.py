@@ -2,6 +2,8 @@
 firings; bad input is refused naming the field; everyone else gets 403."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account, Tier
@@ -10,7 +12,7 @@ from activities.models import Playbook, PlaybookFiring, StepOwner
 from insights.playbooks import StepSpec, playbook_defaults_ensure, playbook_save, playbooks_evaluate
 from kam.dates import business_date
 from kam.models import AuditEvent
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, UserFactory
 
 
 def _post(steps=(), **fields):
@@ -159,3 +161,33 @@ def test_an_admin_edits_disables_and_sees_the_recent_firings(client_for, admin_u
     assert PlaybookFiring.objects.filter(playbook=playbook).count() == 1
     listing = client.get(reverse("playbook_list")).content.decode()
     assert "Rescue now" in listing and "Enable" in listing
+
+
+def _edit_page_queries(client, playbook):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("playbook_edit", args=[playbook.pk]))
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+def test_the_editor_names_its_steps_users_in_one_query(client_for, admin_user):
+    """Each named-user step draws its user's name: one query for all the steps, not one a step
+    (kam.people.name_chosen_once)."""
+    client = client_for(admin_user)
+    users = [UserFactory(full_name=f"Named {number}") for number in range(4)]
+    playbook = Playbook.objects.create(name="Renewal push", trigger="renewal_within", days=90)
+
+    def steps(count):
+        return [
+            StepSpec(title=f"Step {n}", owner_role=StepOwner.NAMED_USER, due_offset_days=n,
+                     user=users[n])
+            for n in range(count)
+        ]  # fmt: skip
+
+    playbook_save(actor=admin_user, playbook=playbook, steps=steps(1), tiers=[])
+    _response, one = _edit_page_queries(client, playbook)
+    playbook_save(actor=admin_user, playbook=playbook, steps=steps(4), tiers=[])
+    response, four = _edit_page_queries(client, playbook)
+    assert four == one
+    html = response.content.decode()
+    assert all(f">{user.full_name}</option>" in html for user in users)
