@@ -199,12 +199,20 @@ class CompactForm(forms.Form):
             field.widget.attrs.setdefault("class", f"{css} {css}-sm")
 
 
-class RescheduleForm(CompactForm):
+class FollowUpForm(CompactForm):
+    """A change to one agreed item from under its row: it carries the item's version as the
+    user saw it, so a save after someone else's change is refused instead of applied over it
+    (activities.services.StaleEdit)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+
+class RescheduleForm(FollowUpForm):
     due_date = date_field(label=_("New due date"))
     reason = forms.CharField(label=_("Why it moves"), max_length=500)
 
 
-class ReassignForm(CompactForm):
+class ReassignForm(FollowUpForm):
     owner = forms.ChoiceField(label=_("New owner"))
     reason = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
 
@@ -214,11 +222,11 @@ class ReassignForm(CompactForm):
         self.initial.setdefault("owner", current)
 
 
-class ItemEditForm(CompactForm):
+class ItemEditForm(FollowUpForm):
     title = forms.CharField(label=_("What"), max_length=300)
 
 
-class CancelForm(CompactForm):
+class CancelForm(FollowUpForm):
     reason = forms.CharField(label=_("Why it is cancelled"), max_length=500)
 
 

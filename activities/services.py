@@ -730,9 +730,15 @@ def commitment_reopen(*, commitment: Commitment, actor, reason: str = "") -> Com
 
 
 @transaction.atomic
-def commitment_cancel(*, commitment: Commitment, actor, reason: str = "") -> Commitment:
-    """Cancel an open item; the reason is required and kept on its history."""
+def commitment_cancel(
+    *, commitment: Commitment, actor, reason: str = "", expected_version: int | None = None
+) -> Commitment:
+    """Cancel an open item; the reason is required and kept on its history. Cancelling it
+    again changes nothing; one done meanwhile is refused (reopen it first), and with
+    `expected_version`, so is one anybody saved since (StaleEdit)."""
     reason = _check_reason(reason, message=_("Say why it is cancelled."))
+    if _locked(commitment, expected_version).status == CommitmentStatus.DONE:
+        raise ValidationError(_("This item is done: reopen it before cancelling it."))
     changed = Commitment.objects.filter(pk=commitment.pk, status=CommitmentStatus.OPEN).update(
         status=CommitmentStatus.CANCELLED, version=F("version") + 1
     )

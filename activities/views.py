@@ -437,18 +437,27 @@ def _follow_up_form(commitment, mode: str, data=None):
             if commitment.owner_user_id
             else f"s{commitment.owner_stakeholder_id}"
         )
-        form = ReassignForm(data, owner_choices=choices, current=current)
+        initial = {"version": commitment.version}
+        form = ReassignForm(data, owner_choices=choices, current=current, initial=initial)
         return form, team, stakeholders
-    initial = {"due_date": commitment.due_date, "title": commitment.title}
+    initial = {
+        "due_date": commitment.due_date,
+        "title": commitment.title,
+        "version": commitment.version,
+    }
     return FOLLOW_UP_FORMS[mode](data, initial=initial), [], []
 
 
 def _follow_up_save(request, commitment, mode: str, form, team, stakeholders):
     data = form.cleaned_data
-    expected = commitment.version
+    # The version the form was drawn with: a change saved since is not overwritten.
+    expected = commitment.version if data.get("version") is None else data["version"]
     if mode == "cancel":
         return services.commitment_cancel(
-            commitment=commitment, actor=request.user, reason=data["reason"]
+            commitment=commitment,
+            actor=request.user,
+            reason=data["reason"],
+            expected_version=expected,
         )
     fields = {}
     if mode == "reschedule":

@@ -6,6 +6,7 @@ reminder for what the client owns."""
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -266,6 +267,52 @@ def test_a_concurrent_edit_is_caught_not_overwritten(kam_user, account, now):
         )
     item.refresh_from_db()
     assert item.title == "Theirs"
+
+
+@pytest.mark.parametrize(
+    ("mode", "change"),
+    [
+        ("commitment_edit", {"title": "Mine"}),
+        ("commitment_reschedule", {"due_date": "2030-01-10", "reason": "They asked"}),
+        ("commitment_cancel", {"reason": "Not needed"}),
+    ],
+)
+def test_a_change_from_a_row_drawn_before_another_save_is_refused(
+    client_for, kam_user, account, now, mode, change
+):
+    """Two tabs: the form drawn in the first carries the item's version; a save in the second
+    meanwhile makes the first's save a refusal that says so, never an overwrite."""
+    item = CommitmentFactory(account=account, owner_user=kam_user, title="First")
+    client = client_for(kam_user)
+    url = reverse(mode, args=[item.pk])
+    drawn = client.get(url, **HTMX).content.decode()
+    assert f'name="version" value="{item.version}"' in drawn
+    services.commitment_update(commitment=item, actor=kam_user, title="Theirs")
+
+    refused = client.post(url, {**change, "version": str(item.version)}, **HTMX)
+    assert refused.status_code == 422
+    assert "Someone else changed this item while you were editing" in refused.content.decode()
+    item.refresh_from_db()
+    assert (item.title, item.status) == ("Theirs", CommitmentStatus.OPEN)
+    assert item.due_date.isoformat() != "2030-01-10"
+
+
+def test_an_item_done_meanwhile_is_not_reported_cancelled(client_for, kam_user, account, now):
+    item = CommitmentFactory(account=account, owner_user=kam_user, title="Send the study")
+    client = client_for(kam_user)
+    client.get(reverse("commitment_cancel", args=[item.pk]), **HTMX)  # drawn in one tab
+    services.commitment_complete(commitment=item, actor=kam_user)  # done in another
+
+    refused = client.post(
+        reverse("commitment_cancel", args=[item.pk]), {"reason": "Not needed"}, **HTMX
+    )
+    assert refused.status_code == 422
+    assert "Cancelled" not in refused.content.decode()
+    item.refresh_from_db()
+    assert item.status == CommitmentStatus.DONE
+    # Without a version (the API's way), a done item is refused all the same.
+    with pytest.raises(ValidationError, match="reopen it before cancelling it"):
+        services.commitment_cancel(commitment=item, actor=kam_user, reason="Not needed")
 
 
 def test_complete_and_reopen_are_on_the_history(kam_user, account, now):
