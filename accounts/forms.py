@@ -365,10 +365,19 @@ class StakeholderForm(forms.ModelForm):
             "influence": forms.NumberInput(attrs={"min": 1, "max": 5}),
         }
 
+    # The version the form was drawn with (an edit's): a save made meanwhile is not overwritten.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reports_to"].queryset = account.stakeholders.exclude(pk=self.instance.pk)
         self.fields["left_on"].help_text = _("Set when the person leaves the company.")
+        if self.instance.pk:
+            self.initial.setdefault("version", self.instance.version)
+
+    def person_fields(self) -> dict:
+        """The person's fields as cleaned, without the version (the service's check)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class RatingForm(forms.Form):

@@ -1164,6 +1164,9 @@ class Stakeholder(models.Model):
     last_interaction_at = models.DateTimeField(
         _("last interaction"), null=True, blank=True, editable=False
     )
+    # Bumped by every save (accounts.services.stakeholder_update): an edit opened before
+    # another's save is refused, not applied over it.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by insights.services.stakeholder_erase (LGPD erasure on request): the row stays so
     # interactions, org charts and counts keep their shape; its personal data is gone and no

@@ -116,11 +116,17 @@ ERASED_REFUSAL = gettext_lazy(
 
 
 @transaction.atomic
-def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakeholder:
+def stakeholder_update(
+    *, stakeholder: Stakeholder, actor, expected_version: int | None = None, **fields
+) -> Stakeholder:
+    """Save the person's fields; with `expected_version` (the form's), only if nobody saved
+    them since (StaleEdit, nothing written). Every save bumps the version."""
     locked = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
     if locked.is_erased:
         # Nobody fills an erased person in again by mistake (form, API, importer).
         raise ValidationError(ERASED_REFUSAL)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(locked)
     was_active = locked.left_on is None
     before = snapshot(locked, fields)
     for name, value in fields.items():
@@ -128,6 +134,7 @@ def stakeholder_update(*, stakeholder: Stakeholder, actor, **fields) -> Stakehol
     _check_reports_to(locked)
     _check_left_on(locked)
     clean_row(locked)
+    locked.version += 1
     locked.save()
     if changes := changes_between(before, snapshot(locked, fields)):
         _audit_stakeholder(locked, actor, Action.UPDATED, changes)

@@ -215,7 +215,7 @@ def stakeholder_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             person = services.stakeholder_create(
-                account=account, actor=request.user, **form.cleaned_data
+                account=account, actor=request.user, **form.person_fields()
             )
         except ValidationError as error:
             form_errors_into(form, error)
@@ -242,8 +242,13 @@ def stakeholder_edit(request, pk: int, stakeholder_pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.stakeholder_update(
-                stakeholder=stakeholder, actor=request.user, **form.cleaned_data
+                stakeholder=stakeholder,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version"),
+                **form.person_fields(),
             )
+        except services.StaleEdit as stale:
+            _flag_their_values(form, stale.current)
         except ValidationError as error:
             form_errors_into(form, error)
         else:
@@ -255,6 +260,30 @@ def stakeholder_edit(request, pk: int, stakeholder_pk: int):
         account_page_context(request, account, "stakeholders", form=form, stakeholder=stakeholder),
         status=422 if form.errors else 200,
     )
+
+
+def _flag_their_values(form, current) -> None:
+    """After a refused save of a person: each field where what was saved meanwhile differs
+    from this form says their value (this user's stays typed), and the form now carries the
+    current version, so saving again is a choice made knowing theirs."""
+    for name in form.person_fields():
+        theirs, mine = getattr(current, name), form.cleaned_data[name]
+        if theirs != mine:
+            shown = theirs if theirs not in (None, "") else "—"
+            if hasattr(current, f"get_{name}_display"):
+                shown = getattr(current, f"get_{name}_display")() or "—"
+            form.add_error(
+                name,
+                _("Changed meanwhile by someone else to: “%(value)s”. Your value is kept here.")
+                % {"value": shown},
+            )
+    form.add_error(
+        None,
+        _("Someone else saved this person while you were editing. Their values are shown "
+          "under the fields they differ in; yours are kept. Review and save again."),
+    )  # fmt: skip
+    form.data = form.data.copy()
+    form.data["version"] = current.version
 
 
 @require_POST

@@ -432,7 +432,7 @@ def load_stakeholders(p: dict) -> int:
         """
         INSERT INTO accounts_stakeholder
             (name, title, department, email, phone, buying_role, influence, stance, is_primary,
-             left_on, notes, external_id, created_at, account_id)
+             left_on, notes, external_id, created_at, account_id, version)
         SELECT (%(first_names)s::text[])
                    [1 + floor(pg_temp.u(a.idx * 16 + s, 19) * %(n_first)s)::int]
                || ' ' || (%(surnames)s::text[])
@@ -453,7 +453,8 @@ def load_stakeholders(p: dict) -> int:
                CASE WHEN pg_temp.u(a.idx * 16 + s, 16) < 0.07
                     THEN %(today)s - (1 + floor(pg_temp.u(a.idx * 16 + s, 17) * 700)::int)
                END,
-               '', '', %(anchor)s - pg_temp.u(a.idx * 16 + s, 18) * interval '1000 days', a.id
+               '', '', %(anchor)s - pg_temp.u(a.idx * 16 + s, 18) * interval '1000 days', a.id,
+               1
         FROM bench_acc a
         CROSS JOIN LATERAL generate_series(
             1, %(stakeholders_min)s + floor(pg_temp.u(a.idx, 10) * %(stakeholders_spread)s)::int) s

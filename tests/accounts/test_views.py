@@ -89,6 +89,47 @@ def test_an_edit_without_a_conflict_saves_and_bumps_the_version(client_for, kam_
     assert Account.objects.values_list("industry", "version").get(pk=account.pk) == ("Energy", 2)
 
 
+def _person(person, **changes) -> dict:
+    data = {
+        "name": person.name,
+        "email": person.email,
+        "buying_role": person.buying_role,
+        "influence": person.influence,
+        "stance": person.stance,
+        "version": person.version,
+    }
+    return {**data, **changes}
+
+
+def test_a_person_edited_in_two_tabs_keeps_the_first_save(client_for, kam_user, account):
+    """Two tabs on one person: the second save, drawn before the first, is refused with the
+    first's values beside the fields; nothing of the first is lost. Saving again after review
+    goes through."""
+    person = stakeholder_create(account=account, actor=kam_user, name="Maria Castro")
+    url = reverse("stakeholder_edit", args=[account.pk, person.pk])
+    client = client_for(kam_user)
+    drawn = client.get(url).content.decode()
+    assert f'name="version" value="{person.version}"' in drawn
+    first = _person(person, email="maria.castro@example.com", stance="advocate")
+    second = _person(person, email="", stance="neutral", influence=5)
+
+    assert client.post(url, first).status_code == 302
+    refused = client.post(url, second)
+    assert refused.status_code == 422
+    page = html.unescape(refused.content.decode())
+    assert "Someone else saved this person while you were editing" in page
+    assert "maria.castro@example.com" in page
+    person.refresh_from_db()
+    assert (person.email, person.stance, person.influence) == (
+        "maria.castro@example.com", "advocate", first["influence"]
+    )  # fmt: skip
+
+    reviewed = {**second, "version": refused.context["form"].data["version"]}
+    assert client.post(url, reviewed).status_code == 302
+    person.refresh_from_db()
+    assert (person.stance, person.influence) == ("neutral", 5)
+
+
 # --- timeline ---------------------------------------------------------------------------------
 
 
