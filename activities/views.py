@@ -130,9 +130,8 @@ def my_work_page(request):
 def agreed_item_create(request):
     """My work's quick add: an item I owe on one of my accounts. htmx gets the new row (or the
     form with its errors, 422); without JavaScript, back to My work."""
-    form = AgreedItemForm(
-        request.POST, accounts=account_choices(my_accounts(request.user)), prefix="item"
-    )
+    accounts = account_choices(my_accounts(request.user))
+    form = AgreedItemForm(request.POST, accounts=accounts, prefix="item")
     if form.is_valid():
         account = get_account_for_user(
             request.user, form.cleaned_data["account"], action=Access.EDIT
@@ -150,11 +149,24 @@ def agreed_item_create(request):
         else:
             messages.success(request, _("Added to your agreed items."))
             if request.htmx:
-                return render(
-                    request,
+                # The new row, and the form again without its title (out of band): the same
+                # click again is a form to fill in, not the same item added twice.
+                fresh = AgreedItemForm(
+                    accounts=accounts,
+                    initial={"account": account.pk, "due_date": form.cleaned_data["due_date"]},
+                    prefix="item",
+                )
+                row = render_to_string(
                     "activities/partials/commitment_row.html",
                     {"commitment": item, "today": business_date(), "show_account": True},
+                    request=request,
                 )
+                again = render_to_string(
+                    "activities/partials/agreed_item_form.html",
+                    {"add_form": fresh, "oob": True},
+                    request=request,
+                )
+                return HttpResponse(row + again)
             return redirect("my_work")
     if request.htmx:
         response = render(

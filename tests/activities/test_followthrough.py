@@ -3,6 +3,7 @@ agreed item. One rule for overdue, one write path (activities.services) with a k
 changes in place from every row, escalation to the leader after the tier's grace, and a chase
 reminder for what the client owns."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -431,7 +432,15 @@ def test_my_work_quick_add_creates_an_item_on_one_of_my_accounts(
     assert response.status_code == 200
     item = Commitment.objects.get(title="Send the price table")
     assert (item.account, item.owner_user, item.source) == (account, kam_user, "manual")
-    assert f'id="commitment-{item.pk}"' in response.content.decode()
+    body = response.content.decode()
+    assert f'id="commitment-{item.pk}"' in body
+    # The form comes back (out of band) without the title, the account and date kept, and its
+    # button off while a request is under way: a second click cannot add the item twice.
+    again = re.search(r'<form id="agreed-item-form"[^>]*>.*?</form>', body, re.S).group(0)
+    assert 'hx-swap-oob="true"' in again and "hx-disabled-elt" in again
+    assert "Send the price table" not in again
+    assert f'<option value="{account.pk}" selected>' in again
+    assert f'value="{due}"' in again
 
     # Someone else's account is not a choice: refused on the field, nothing written.
     foreign = AccountFactory(owner=outsider)
