@@ -2,7 +2,12 @@
 // then keeps its current choice: choosing someone else needs the search below).
 document.addEventListener("change", (event) => {
   const field = event.target;
-  if (field.matches("select[data-autosubmit]")) field.form.requestSubmit();
+  if (!field.matches("select[data-autosubmit]")) return;
+  // The language form goes back to the page as it is now: htmx may have changed its address
+  // (filters pushed to the URL) since the form was drawn.
+  const next = field.form.querySelector('input[name="next"]');
+  if (next) next.value = window.location.pathname + window.location.search;
+  field.form.requestSubmit();
 });
 
 // Quick log: "Add another next step" clones the last row and bumps the formset counter.

@@ -103,10 +103,11 @@ def login(page, ui_language):
     return do_login
 
 
-def choose_person(page, label: str, name: str) -> None:
-    """Choose `name` in the people picker labelled `label` (kam/people.py): type the first word
-    of the name into its search and click the person it finds."""
-    picker = page.get_by_role("combobox", name=label)
+def choose_person(page, label: str, name: str, *, exact: bool = False) -> None:
+    """Choose `name` in the people picker labelled `label` (kam/people.py; `exact`: that label
+    alone, not one containing it): type the first word of the name into its search and click
+    the person it finds."""
+    picker = page.get_by_role("combobox", name=label, exact=exact)
     # Its text box is moved out of sight while a person is shown; focus opens it, as a click
     # on the control does.
     picker.focus()

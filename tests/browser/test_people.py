@@ -4,6 +4,8 @@ more people than it sends says to type more, one that gets no answer says it fai
 than that no one matched, and a search left without choosing anyone does not reload the list
 (kam/people.py, static/js/kam.js)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -100,3 +102,43 @@ def test_leaving_a_search_without_choosing_leaves_the_list_as_it_was(
     with page.expect_response(lambda r: "/accounts/?" in r.url and "status=active" in r.url):
         page.locator("#id_status").select_option("active")
     assert len(lists) == 1 and "status=active" in lists[0]
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_back_within_the_list_shows_the_filters_its_accounts_were_chosen_by(
+    page, login, transactional_db, ui_language
+):
+    """Owner, then status, then back: the list is the owner's, and so are the filters shown;
+    the next change keeps the owner (htmx's copy of the page kept the fields as first drawn)."""
+    UserFactory(email="leader@example.com", role=Role.LEADER, language=ui_language)
+    karina = UserFactory(full_name="Karina KAM", role=Role.KAM)
+    rafael = UserFactory(full_name="Rafael Novo", role=Role.KAM)
+    AccountFactory(name="Acme Brasil", owner=karina, status="active")
+    AccountFactory(name="Beta Ltda", owner=karina, status="at_risk")
+    AccountFactory(name="Gama SA", owner=rafael, status="active")
+    login("leader@example.com", PASSWORD)
+    page.goto("/accounts/")
+    names = page.locator("#account-results tbody td.account-name a")
+    owner = t(ui_language, "Owner")
+
+    choose_person(page, owner, "Karina KAM", exact=True)
+    expect(names).to_have_text(["Acme Brasil", "Beta Ltda"])
+    page.locator("#id_status").select_option("at_risk")
+    expect(names).to_have_text(["Beta Ltda"])
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"owner={karina.pk}"))
+    expect(names).to_have_text(["Acme Brasil", "Beta Ltda"])
+    expect(page.locator("#account-filters .ts-control .item")).to_have_text("Karina KAM")
+    expect(page.locator("#id_status")).to_have_value("")
+    page.go_forward()
+    expect(names).to_have_text(["Beta Ltda"])
+    expect(page.locator("#id_status")).to_have_value("at_risk")
+    expect(page.locator("#account-filters .ts-control .item")).to_have_text("Karina KAM")
+
+    # Back again, and the next filter keeps the owner the list shows.
+    page.go_back()
+    expect(names).to_have_text(["Acme Brasil", "Beta Ltda"])
+    page.locator("#id_status").select_option("active")
+    expect(names).to_have_text(["Acme Brasil"])
+    expect(page).to_have_url(re.compile(rf"status=active.*owner={karina.pk}"))
