@@ -142,3 +142,9 @@ def test_back_within_the_list_shows_the_filters_its_accounts_were_chosen_by(
     page.locator("#id_status").select_option("active")
     expect(names).to_have_text(["Acme Brasil"])
     expect(page).to_have_url(re.compile(rf"status=active.*owner={karina.pk}"))
+
+    # Switching the language comes back to the list as it is now, not as first opened.
+    page.locator("#language-select").select_option("pt-br" if ui_language == "en" else "en")
+    expect(page.locator("html")).not_to_have_attribute("lang", ui_language)
+    expect(page).to_have_url(re.compile(rf"status=active.*owner={karina.pk}"))
+    expect(names).to_have_text(["Acme Brasil"])
