@@ -177,11 +177,19 @@ function initPeoplePickers(root) {
     const hasEmpty = !select.multiple && select.querySelector('option[value=""]') !== null;
     let request = null; // the search under way: a newer one cancels it
     let failed = false; // the last search had no answer (the server, the network, a session gone)
+    let found = new Set(); // the people the last search answered, by value
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
       searchField: [],
-      score: () => () => 1, // the server matched the name or the e-mail: show what it sent
+      // The server matched the name or the e-mail: while a name is typed, the list is what it
+      // sent (not the person chosen before, nor the option of nobody, above the matches,
+      // where Enter would take them); with nothing typed, the option of nobody comes first.
+      score: (search) => (item) => {
+        if (!search.trim()) return item.value === "" ? 2 : 1;
+        return found.has(String(item.value)) ? 1 : 0;
+      },
+      sortField: [{ field: "$score" }, { field: "$order" }],
       maxOptions: null,
       closeAfterSelect: true,
       preload: "focus",
@@ -203,6 +211,7 @@ function initPeoplePickers(root) {
           .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
           .then((data) => {
             failed = false;
+            found = new Set(data.results.map((person) => String(person.value)));
             showResults(picker, Boolean(data.more), false);
             callback(data.results);
           })
@@ -211,6 +220,7 @@ function initPeoplePickers(root) {
             // No answer is not "no one": the list says the search failed, and shows no one
             // from the search before as if they matched this one.
             failed = true;
+            found = new Set();
             showResults(picker, false, true);
             callback();
           });

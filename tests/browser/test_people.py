@@ -148,3 +148,38 @@ def test_back_within_the_list_shows_the_filters_its_accounts_were_chosen_by(
     expect(page.locator("html")).not_to_have_attribute("lang", ui_language)
     expect(page).to_have_url(re.compile(rf"status=active.*owner={karina.pk}"))
     expect(names).to_have_text(["Acme Brasil"])
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_a_name_typed_then_enter_chooses_the_first_person_found(
+    page, login, transactional_db, ui_language
+):
+    """The person chosen before and the option of nobody are not listed above the matches,
+    where Enter would take them: Enter takes the first person the search found."""
+    UserFactory(email="leader@example.com", role=Role.LEADER, language=ui_language)
+    karina = UserFactory(full_name="Karina KAM", role=Role.KAM)
+    rafael = UserFactory(full_name="Rafael Novo", role=Role.KAM)
+    account = AccountFactory(name="Acme Brasil", owner=karina)
+    AccountFactory(name="Gama SA", owner=rafael)
+    login("leader@example.com", PASSWORD)
+
+    page.goto("/accounts/")
+    picker = page.get_by_role("combobox", name=t(ui_language, "Owner"), exact=True)
+    picker.focus()
+    # With nothing typed, the option of nobody comes first.
+    expect(page.locator("#id_owner-ts-dropdown .option").first).to_have_attribute("data-value", "")
+    with page.expect_response(lambda r: "/people/" in r.url and "Rafael" in r.url):
+        picker.fill("Rafael")
+    expect(page.locator("#id_owner-ts-dropdown .option")).to_have_count(1)
+    picker.press("Enter")
+    expect(page).to_have_url(re.compile(rf"owner={rafael.pk}"))
+    expect(page.locator("#account-results tbody td.account-name a")).to_have_text(["Gama SA"])
+
+    # The account form's owner: Karina now, Rafael typed and Enter.
+    page.goto(f"/accounts/{account.pk}/edit/")
+    owner = page.locator("#id_owner-ts-control")
+    owner.focus()
+    with page.expect_response(lambda r: "/people/" in r.url and "Rafael" in r.url):
+        owner.fill("Rafael")
+    owner.press("Enter")
+    expect(page.locator("#id_owner + .ts-wrapper .item")).to_have_text("Rafael Novo")
