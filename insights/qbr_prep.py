@@ -25,7 +25,7 @@ from activities.models import (
 from activities.selectors import QbrSchedule, account_qbrs_list, qbr_schedule_status
 from insights.selectors import account_revenue
 from insights.sla import SlaCompliance, breached_requests, sla_compliance
-from kam.dates import business_date, business_day_start
+from kam.dates import as_of, business_date, business_day_end, business_day_start
 from plans.selectors import qbr_plan_summary
 
 SLA_DAYS = 90
@@ -90,10 +90,14 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
     ]
     last_qbr = max(earlier, key=lambda q: q.held_at, default=None)
     since = last_qbr.held_on if last_qbr else None
-    kept = Q(status=CommitmentStatus.DONE)
+    # The period runs from the review before to this one's date: a held QBR's pack stops on
+    # the day it was held (what was done or due later came after it); one still to be held
+    # runs to today.
+    until = min(qbr.held_on or today, today)
+    kept = Q(status=CommitmentStatus.DONE, done_at__lt=business_day_end(until))
     if since is not None:
         kept &= Q(done_at__gte=business_day_start(since))
-    wanted = commitment_overdue_q(today) | kept
+    wanted = commitment_overdue_q(until) | kept
     if last_qbr is not None:
         wanted |= Q(source_qbr=last_qbr)
     commitments = list(
@@ -101,24 +105,31 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
         .select_related("owner_user", "owner_stakeholder")
         .order_by("due_date", "pk")
     )
+    # Done in the period (the query also brings the last QBR's next steps, done whenever), in
+    # the order they were delivered.
+    done = sorted(
+        (
+            c
+            for c in commitments
+            if c.status == CommitmentStatus.DONE
+            and (since or date.min) <= business_date(c.done_at) <= until
+        ),
+        key=lambda c: (c.done_at, c.pk),
+    )
     health = account_health(account, today)
     stakeholders = account_page_stakeholders(account)
-    now = timezone.now()
+    # Response times as they stood at the end of the period (now, for a QBR still to hold).
+    moment = as_of(until)
     requests = ClientRequest.objects.filter(account=account)
-    breached_since = last_qbr.held_at if last_qbr else request_window_start(now, SLA_DAYS)
+    breached_since = last_qbr.held_at if last_qbr else request_window_start(moment, SLA_DAYS)
 
     return PrepPack(
         qbr=qbr,
         today=today,
         since=since,
         last_qbr=last_qbr,
-        done=[
-            c
-            for c in commitments
-            if c.status == CommitmentStatus.DONE
-            and (since is None or business_date(c.done_at) >= since)
-        ],
-        overdue=[c for c in commitments if c.is_overdue(today)],
+        done=done,
+        overdue=[c for c in commitments if c.is_overdue(until)],
         from_last_qbr=[c for c in commitments if last_qbr and c.source_qbr_id == last_qbr.pk],
         health=health,
         trend_points=_spark_points(health["trend"]),
@@ -127,14 +138,14 @@ def qbr_prep_pack(qbr: QBR, today: date) -> PrepPack:
         revenue=account_revenue(account, today),
         schedule=schedule,
         plan_section=qbr_plan_summary(account, since or today - timedelta(days=90)),
-        sla=sla_compliance(requests, now, days=SLA_DAYS),
+        sla=sla_compliance(requests, moment, days=SLA_DAYS),
         breached_requests=[
             BreachedRequest(
                 request,
-                request.is_first_response_breached(now),
-                request.is_resolution_breached(now),
+                request.is_first_response_breached(moment),
+                request.is_resolution_breached(moment),
             )
-            for request in breached_requests(requests, now, since=breached_since)
+            for request in breached_requests(requests, moment, since=breached_since)
         ],
         breached_since=breached_since,
     )

@@ -1,7 +1,7 @@
 """The QBR prep pack: live data, printable HTML and a PDF, in the reader's language; and the
 fixed number of queries of the QBR list and the prep pack (STYLE.md: Data)."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import weasyprint
@@ -14,6 +14,7 @@ from activities.models import CommitmentStatus, QBRStatus
 from activities.services import NextStep, commitment_complete, qbr_hold, qbr_schedule
 from insights.portfolio_slices import portfolio_slices_refresh
 from tests.factories import CommitmentFactory, RevenueRecordFactory, StakeholderFactory
+from tests.insights.sla_data import make_request
 from tests.plans.factories import (
     AccountPlanFactory,
     ObjectiveFactory,
@@ -162,6 +163,76 @@ def test_the_prep_pack_of_the_first_qbr_covers_everything_on_record(
     assert (pack.last_qbr, pack.since) == (None, None)
     assert [c.title for c in pack.done] == ["Kick-off deck"]
     assert "No QBR held yet" in response.content.decode()
+
+
+def _done(account, title: str, due_date: date, done_on: date):
+    commitment = CommitmentFactory(account=account, title=title, due_date=due_date)
+    commitment.status = CommitmentStatus.DONE
+    commitment.done_at = timezone.make_aware(datetime.combine(done_on, time(11, 0)))
+    commitment.save()
+    return commitment
+
+
+def test_a_held_qbrs_pack_covers_the_period_up_to_that_qbr_only(client_for, kam_user, account, now):
+    """The QBR of 28 November 2025 (the one before on 1 December 2024), read on 10 March
+    2026: what was done or fell due after 28 November belongs to the next QBR, and what was
+    delivered is listed in the order it was done."""
+    earlier = qbr_hold(
+        qbr=qbr_schedule(account=account, actor=kam_user, scheduled_on=date(2024, 12, 1)),
+        actor=kam_user,
+        held_at=timezone.make_aware(datetime(2024, 12, 1, 10, 0)),
+    )
+    held = qbr_hold(
+        qbr=qbr_schedule(account=account, actor=kam_user, scheduled_on=date(2025, 11, 28)),
+        actor=kam_user,
+        held_at=timezone.make_aware(datetime(2025, 11, 28, 10, 0)),
+    )
+    _done(account, "Before the period", date(2024, 11, 1), date(2024, 11, 20))
+    _done(account, "Delivered second", date(2025, 3, 1), date(2025, 10, 1))
+    _done(account, "Delivered first", date(2025, 9, 1), date(2025, 3, 1))
+    _done(account, "Delivered on the QBR's day", date(2025, 11, 28), date(2025, 11, 28))
+    _done(account, "Delivered after the QBR", date(2025, 10, 1), date(2026, 1, 10))
+    CommitmentFactory(account=account, title="Late at the QBR", due_date=date(2025, 11, 1))
+    CommitmentFactory(account=account, title="Due after the QBR", due_date=date(2026, 1, 15))
+    make_request(
+        account,
+        received_at=timezone.make_aware(datetime(2025, 6, 2, 9, 0)),
+        response_after_h=9,
+        subject="Missed before the QBR",
+    )
+    make_request(
+        account,
+        received_at=timezone.make_aware(datetime(2026, 1, 5, 9, 0)),
+        response_after_h=9,
+        subject="Missed after the QBR",
+    )
+
+    response = client_for(kam_user).get(reverse("qbr_prep", args=[held.pk]))
+
+    pack = response.context["pack"]
+    assert (pack.last_qbr, pack.since) == (earlier, date(2024, 12, 1))
+    assert [c.title for c in pack.done] == [
+        "Delivered first",
+        "Delivered second",
+        "Delivered on the QBR's day",
+    ]
+    assert [c.title for c in pack.overdue] == ["Late at the QBR"]
+    assert [row.request.subject for row in pack.breached_requests] == ["Missed before the QBR"]
+    page = response.content.decode()
+    assert "Delivered after the QBR" not in page
+    assert "Due after the QBR" not in page
+    assert "Missed after the QBR" not in page
+
+
+def test_a_planned_qbrs_pack_runs_to_today(client_for, kam_user, account, now):
+    """A QBR planned for next month: its period runs to today, not to its date."""
+    _done(account, "Delivered today", TODAY, TODAY)
+    CommitmentFactory(account=account, title="Late today", due_date=TODAY - timedelta(days=1))
+    CommitmentFactory(account=account, title="Due today", due_date=TODAY)
+    planned = qbr_schedule(account=account, actor=kam_user, scheduled_on=TODAY + timedelta(days=30))
+    pack = client_for(kam_user).get(reverse("qbr_prep", args=[planned.pk])).context["pack"]
+    assert [c.title for c in pack.done] == ["Delivered today"]
+    assert [c.title for c in pack.overdue] == ["Late today"]
 
 
 # --- fixed query counts ----------------------------------------------------------------------
