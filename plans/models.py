@@ -23,6 +23,10 @@ from kam.search import search_vector
 # A plan nobody has reviewed for a quarter is flagged as stale.
 STALE_AFTER_DAYS = 90
 
+# A value or price of 0 or more: said on the field (forms, the admin, the API) before the
+# database's constraint would refuse it.
+NOT_NEGATIVE = MinValueValidator(0, message=_("Enter a value of 0 or more."))
+
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -36,7 +40,12 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     series = models.CharField(_("series"), max_length=100, blank=True)
     list_price = models.DecimalField(
-        _("list price"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("list price"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[NOT_NEGATIVE],
     )
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.BRL
@@ -50,6 +59,7 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(list_price__isnull=True) | Q(list_price__gte=0),
                 name="product_price_not_negative",
+                violation_error_message=_("The list price must be 0 or more."),
             ),
         ]
 
@@ -266,9 +276,15 @@ class ValueHypothesis(models.Model):
         related_name="hypotheses",
     )
     hypothesis = models.TextField(_("hypothesis"))
-    expected_value = models.DecimalField(_("expected value"), max_digits=14, decimal_places=2)
+    expected_value = models.DecimalField(
+        _("expected value"), max_digits=14, decimal_places=2, validators=[NOT_NEGATIVE]
+    )
     realised_value = models.DecimalField(
-        _("realised value"), max_digits=14, decimal_places=2, default=Decimal(0)
+        _("realised value"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[NOT_NEGATIVE],
     )
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.BRL
@@ -283,6 +299,7 @@ class ValueHypothesis(models.Model):
             models.CheckConstraint(
                 condition=Q(expected_value__gte=0, realised_value__gte=0),
                 name="hypothesis_values_not_negative",
+                violation_error_message=_("The expected and realised values must be 0 or more."),
             ),
         ]
 

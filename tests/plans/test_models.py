@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -11,8 +12,10 @@ from plans.models import AccountPlan, Objective, Opportunity
 from tests.plans.factories import (
     AccountPlanFactory,
     ActionFactory,
+    HypothesisFactory,
     ObjectiveFactory,
     OpportunityFactory,
+    ProductFactory,
     RiskFactory,
 )
 
@@ -55,6 +58,92 @@ def test_the_database_refuses_a_period_that_ends_before_it_starts(account):
         AccountPlanFactory(
             account=account, period_start=date(2026, 6, 1), period_end=date(2026, 1, 1)
         )
+
+
+# A row breaking a check constraint on a value a person types, and the field its refusal is
+# said on: every form, the admin and full_clean word it on that field, never by the
+# constraint's name ("Constraint “hypothesis_values_not_negative” is violated.").
+BROKEN_ROWS = {
+    "hypothesis_values_not_negative (expected)": (
+        lambda plan: HypothesisFactory.build(
+            objective=ObjectiveFactory(plan=plan), expected_value=Decimal(-100)
+        ),
+        "expected_value",
+    ),
+    "hypothesis_values_not_negative (realised)": (
+        lambda plan: HypothesisFactory.build(
+            objective=ObjectiveFactory(plan=plan), realised_value=Decimal(-1)
+        ),
+        "realised_value",
+    ),
+    "product_price_not_negative": (
+        lambda plan: ProductFactory.build(list_price=Decimal(-1)),
+        "list_price",
+    ),
+    "opportunity_amount_not_neg": (
+        lambda plan: OpportunityFactory.build(plan=plan, amount=Decimal(-1)),
+        "amount",
+    ),
+    "opportunity_probability_0_to_100": (
+        lambda plan: OpportunityFactory.build(plan=plan, probability=101),
+        "probability",
+    ),
+    "risk_severity_1_to_5": (lambda plan: RiskFactory.build(plan=plan, severity=6), "severity"),
+    "risk_likelihood_1_to_5": (
+        lambda plan: RiskFactory.build(plan=plan, likelihood=0),
+        "likelihood",
+    ),
+    "objective_target_differs_from_baseline": (
+        lambda plan: ObjectiveFactory.build(plan=plan, baseline=Decimal(5), target=Decimal(5)),
+        "target",
+    ),
+    "plan_period_ordered": (
+        lambda plan: AccountPlanFactory.build(
+            account=plan.account,
+            status="draft",
+            period_start=date(2026, 6, 1),
+            period_end=date(2026, 1, 1),
+        ),
+        "period_end",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "field"), BROKEN_ROWS.values(), ids=BROKEN_ROWS.keys())
+def test_a_broken_value_rule_is_said_on_its_field_in_words(plan, make, field):
+    row = make(plan)
+    with pytest.raises(ValidationError) as refused:
+        row.full_clean()
+    errors = refused.value.message_dict
+    assert list(errors) == [field]
+    assert not any("Constraint" in message for message in errors[field])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda plan: HypothesisFactory.build(
+                objective=ObjectiveFactory(plan=plan), expected_value=Decimal(-1)
+            ),
+            "The expected and realised values must be 0 or more.",
+        ),
+        (
+            lambda plan: ProductFactory.build(list_price=Decimal(-1)),
+            "The list price must be 0 or more.",
+        ),
+    ],
+    ids=["hypothesis", "product"],
+)
+def test_the_not_negative_constraints_name_their_fields_wherever_they_are_checked(
+    plan, make, message
+):
+    """Checked alone (as the API checks a row before writing it: api.serializers.check_row),
+    the constraint says which values, not its name."""
+    row = make(plan)
+    with pytest.raises(ValidationError) as refused:
+        row.validate_constraints()
+    assert refused.value.messages == [message]
 
 
 def test_the_database_refuses_an_action_linked_to_two_things(plan):

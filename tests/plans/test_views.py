@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from plans import services
-from plans.models import AccountPlan, Objective, Opportunity, PlanChange, WhitespaceCell
+from plans.models import (
+    AccountPlan,
+    Objective,
+    Opportunity,
+    PlanChange,
+    ValueHypothesis,
+    WhitespaceCell,
+)
 from tests.plans.factories import ProductFactory
 
 OBJECTIVE = {
@@ -61,6 +68,31 @@ def test_adding_an_opportunity_with_probability_over_100_is_422_on_the_probabili
     assert response.status_code == 422
     assert list(response.context["add_forms"]["opportunities"].errors) == ["probability"]
     assert not Opportunity.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["expected_value", "realised_value"])
+def test_a_negative_hypothesis_value_is_422_on_its_field_in_words(
+    client_for, kam_user, plan, field
+):
+    objective = Objective.objects.create(
+        plan=plan, description="Cut downtime", metric="Hours", baseline=40, target=10
+    )
+    data = {
+        "hypotheses-objective": objective.pk,
+        "hypotheses-hypothesis": "Sensors on line 2",
+        "hypotheses-expected_value": "1000",
+        "hypotheses-realised_value": "0",
+        "hypotheses-currency": "BRL",
+        f"hypotheses-{field}": "-100",
+    }
+    response = _add(client_for(kam_user), plan, "hypotheses", data)
+    assert response.status_code == 422
+    form = response.context["add_forms"]["hypotheses"]
+    assert form.errors == {field: ["Enter a value of 0 or more."]}
+    page = response.content.decode()
+    assert "hypothesis_values_not_negative" not in page
+    assert "Constraint" not in page
+    assert not ValueHypothesis.objects.exists()
 
 
 def test_an_action_owner_off_the_team_is_422_on_the_owner_field(
