@@ -280,6 +280,16 @@ def commitment_overdue_q(today: date) -> Q:
     return Q(status=CommitmentStatus.OPEN, due_date__lt=today)
 
 
+def commitment_to_chase_q(today: date) -> Q:
+    """The one definition of a client's item "to chase with the client": owned by the client's
+    side, still open and come due: due `today` or before (overdue, or due today). An item due
+    later is not owed yet: the KAM chases on the day it falls due, when the chase reminder goes
+    (activities.reminders). My work and the account page's follow-through card count these;
+    Commitment.is_to_chase answers the same for one row (tests/activities/test_commitment_rules.py
+    checks that they agree)."""
+    return Q(status=CommitmentStatus.OPEN, owner_stakeholder__isnull=False, due_date__lte=today)
+
+
 # The agreed item's own columns a row draws (CommitmentQuerySet.as_rows); its follow-up
 # forms load the item again through the access check.
 ROW_FIELDS = (
@@ -311,6 +321,10 @@ class CommitmentQuerySet(models.QuerySet):
                 due_date__lt=today - timedelta(days=tier.escalation_grace_days),
             )
         return self.filter(late, status=CommitmentStatus.OPEN)
+
+    def to_chase(self, today: date) -> "CommitmentQuerySet":
+        """The client's items come due: Commitment.is_to_chase as a filter."""
+        return self.filter(commitment_to_chase_q(today))
 
     def due_between(self, first: date, last: date) -> "CommitmentQuerySet":
         """Open and due from `first` to `last` (inclusive)."""
@@ -505,6 +519,15 @@ class Commitment(models.Model):
     def is_overdue(self, today: date) -> bool:
         """Still open and due before `today` (commitment_overdue_q for one row)."""
         return self.status == CommitmentStatus.OPEN and self.due_date < today
+
+    def is_to_chase(self, today: date) -> bool:
+        """The client owns it, it is open and it has come due (commitment_to_chase_q for many
+        rows)."""
+        return (
+            self.owner_stakeholder_id is not None
+            and self.status == CommitmentStatus.OPEN
+            and self.due_date <= today
+        )
 
     def is_past_grace(self, today: date) -> bool:
         """Overdue by more than its account tier's escalation grace: the leader is told

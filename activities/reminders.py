@@ -199,8 +199,7 @@ def escalation_candidates(today: date) -> list[Candidate]:
 def chase_candidates(today: date) -> list[Candidate]:
     """Items the client owns that have come due, to the account owner (one query)."""
     rows = (
-        Commitment.objects.open()
-        .filter(owner_stakeholder__isnull=False, due_date__lte=today)
+        Commitment.objects.to_chase(today)
         .select_related("account", "account__owner", "owner_stakeholder")
         .order_by("account_id", "due_date", "pk")
     )

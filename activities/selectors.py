@@ -126,8 +126,8 @@ class MyWork:
 
     @property
     def to_chase(self) -> int:
-        """Items the client owns, due or overdue: the KAM chases them."""
-        return sum(1 for c in self.overdue + self.due_today if c.owner_stakeholder_id is not None)
+        """The client's items to chase (Commitment.is_to_chase), as the account page counts."""
+        return sum(1 for c in self.overdue + self.upcoming if c.is_to_chase(self.today))
 
 
 def my_accounts(user) -> QuerySet[Account]:
@@ -385,15 +385,17 @@ def commitments_overdue_q(today: date) -> Q:
 @dataclass
 class FollowThrough:
     """An account's agreed items that need attention: overdue, due within a week, and how
-    many of those the client owns (to chase). Every source counts (commitments, plan actions,
-    QBR next steps, playbook steps): they are one model."""
+    many of those are the client's to chase (Commitment.is_to_chase, as My work counts). Every
+    source counts (commitments, plan actions, QBR next steps, playbook steps): they are one
+    model."""
 
     overdue: list[Commitment]
     this_week: list[Commitment]
+    today: date
 
     @property
     def to_chase(self) -> int:
-        return sum(1 for c in self.overdue + self.this_week if c.owner_stakeholder_id)
+        return sum(1 for c in self.overdue + self.this_week if c.is_to_chase(self.today))
 
 
 def account_follow_through(account: Account, today: date) -> FollowThrough:
@@ -407,6 +409,7 @@ def account_follow_through(account: Account, today: date) -> FollowThrough:
     return FollowThrough(
         overdue=[c for c in rows if c.is_overdue(today)],
         this_week=[c for c in rows if not c.is_overdue(today)],
+        today=today,
     )
 
 

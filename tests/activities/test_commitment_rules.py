@@ -1,7 +1,8 @@
 """One rule for "overdue commitment" (open and due before today): the QuerySet, the account
 filter, the API filter, the template filter and the health input give the per-row answer of
 Commitment.is_overdue, whatever the statuses, due dates and clock (around midnight in
-São Paulo, where the local date and the UTC date differ)."""
+São Paulo, where the local date and the UTC date differ). Likewise one rule for a client's
+item "to chase" (Commitment.is_to_chase)."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -140,6 +141,34 @@ def test_templates_and_health_inputs_use_the_same_answer(accounts, rows, clock):
 )
 def test_is_overdue_on_an_unsaved_commitment(status, due, overdue):
     assert Commitment(status=status, due_date=due).is_overdue(BASE) is overdue
+
+
+@rule_settings
+@given(rows=commitment_rows, clock=clocks)
+def test_to_chase_queryset_agrees_with_the_row_answer(accounts, rows, clock):
+    """ "To chase with the client" (My work, the account page, the chase reminder) is one rule:
+    the queryset names exactly the items Commitment.is_to_chase names."""
+    with time_machine.travel(_instant(*clock), tick=False):
+        made = _make(accounts, rows)
+        today = business_date()
+        expected = {c.pk for c in made if c.is_to_chase(today)}
+        assert set(Commitment.objects.to_chase(today).values_list("pk", flat=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "due", "theirs", "to_chase"),
+    [
+        (CommitmentStatus.OPEN, BASE - timedelta(days=1), True, True),
+        (CommitmentStatus.OPEN, BASE, True, True),  # due today: chase it today
+        (CommitmentStatus.OPEN, BASE + timedelta(days=3), True, False),  # not owed yet
+        (CommitmentStatus.OPEN, BASE - timedelta(days=1), False, False),  # ours, not theirs
+        (CommitmentStatus.DONE, BASE - timedelta(days=1), True, False),
+        (CommitmentStatus.CANCELLED, BASE - timedelta(days=1), True, False),
+    ],
+)
+def test_is_to_chase_on_an_unsaved_commitment(status, due, theirs, to_chase):
+    commitment = Commitment(status=status, due_date=due, owner_stakeholder_id=1 if theirs else None)
+    assert commitment.is_to_chase(BASE) is to_chase
 
 
 @pytest.mark.parametrize("minutes", [-30, 30])  # 23:30 the day before, then 00:30 on BASE

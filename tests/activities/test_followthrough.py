@@ -164,6 +164,30 @@ def test_my_work_groups_by_urgency(client_for, account, kam_user, now):
         assert f'id="{heading}"' in body
 
 
+def test_my_work_and_the_account_page_agree_on_what_to_chase_with_the_client(
+    client_for, account, kam_user, now
+):
+    """The client's items due yesterday and today have come due: both screens count those two
+    to chase; due in 3 or 10 days, not yet (the account page lists the one in 3 days as due
+    this week, without counting it to chase)."""
+    today = business_date()
+    client_side = StakeholderFactory(account=account, name="Carla Cliente")
+    for days in (-1, 0, 3, 10):
+        CommitmentFactory(
+            account=account,
+            title=f"Client item in {days} days",
+            owner_user=None,
+            owner_stakeholder=client_side,
+            due_date=today + timedelta(days=days),
+        )
+    assert my_work(kam_user, today).to_chase == 2
+    assert account_follow_through(account, today).to_chase == 2
+    client = client_for(kam_user)
+    for url in (reverse("my_work"), reverse("account_detail", args=[account.pk])):
+        page = client.get(url).content.decode()
+        assert "2 to chase with the client" in page, url
+
+
 def test_a_long_group_shows_its_most_urgent_items_and_the_rest_on_demand(
     client_for, account, kam_user, now
 ):
