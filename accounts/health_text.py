@@ -3,7 +3,7 @@ codes and parameters that accounts.scoring stores with each score."""
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 COMPONENT_LABELS = {
     "engagement": _("Engagement recency"),
@@ -19,56 +19,100 @@ COMPONENT_LABELS = {
 }
 
 TEMPLATES = {
-    "engagement_never": _(
-        "No interaction logged yet; this tier expects one every %(cadence)s days."
+    # A reason with a count reads singular for 1 (ngettext_lazy: the named parameter picks the
+    # form). With two counts, the one that can be 1 picks it: a late touch is at least two
+    # days old (it is later than a cadence of at least one day).
+    "engagement_never": ngettext_lazy(
+        "No interaction logged yet; this tier expects one every %(cadence)s day.",
+        "No interaction logged yet; this tier expects one every %(cadence)s days.",
+        "cadence",
     ),
-    "engagement_on_cadence": _(
-        "Last interaction %(days)s days ago; this tier expects one every %(cadence)s days."
+    "engagement_on_cadence": ngettext_lazy(
+        "Last interaction %(days)s day ago; this tier expects one every %(cadence)s days.",
+        "Last interaction %(days)s days ago; this tier expects one every %(cadence)s days.",
+        "days",
     ),
-    "engagement_late": _(
-        "No interaction for %(days)s days; this tier expects one every %(cadence)s days."
+    "engagement_late": ngettext_lazy(
+        "No interaction for %(days)s days; this tier expects one every %(cadence)s day.",
+        "No interaction for %(days)s days; this tier expects one every %(cadence)s days.",
+        "cadence",
     ),
     "coverage_none": _("No active stakeholders are mapped."),
     "coverage_ok": _("Decision maker and champion named; %(engaged)s people engaged in 90 days."),
-    "coverage_single_thread": _("Single-threaded: %(engaged)s person engaged in 90 days."),
-    "sentiment": _("Average sentiment %(average)s over %(count)s interactions in 90 days."),
+    "coverage_single_thread": ngettext_lazy(
+        "Single-threaded: %(engaged)s person engaged in 90 days.",
+        "Single-threaded: %(engaged)s people engaged in 90 days.",
+        "engaged",
+    ),
+    "sentiment": ngettext_lazy(
+        "Average sentiment %(average)s over %(count)s interaction in 90 days.",
+        "Average sentiment %(average)s over %(count)s interactions in 90 days.",
+        "count",
+    ),
     "sentiment_no_data": _("Left out: no interactions in the last 90 days to read sentiment from."),
     "satisfaction": _("Latest satisfaction %(score)s/100."),
     "satisfaction_no_data": _("Left out: no NPS or CSAT recorded in the last year."),
     "revenue_trend": _("Revenue of the last 12 months %(change_pct)s %% against the 12 before."),
     "revenue_new": _("Left out: revenue only in the last 12 months, nothing to compare with."),
     "revenue_no_data": _("Left out: no revenue recorded in the last two years."),
-    "commitments": _("%(kept)s commitments kept in 90 days, %(overdue)s overdue."),
+    "commitments": ngettext_lazy(
+        "%(kept)s commitment kept in 90 days, %(overdue)s overdue.",
+        "%(kept)s commitments kept in 90 days, %(overdue)s overdue.",
+        "kept",
+    ),
     "commitments_no_data": _("Left out: no commitments due in the last 90 days."),
     "qbr_not_tracked": _("Left out: QBRs are held with active accounts only."),
-    "qbr_on_cadence": _("QBRs on cadence; the next is due in %(days)s days."),
-    "qbr_overdue": _("QBR overdue by %(days)s days."),
+    "qbr_on_cadence": ngettext_lazy(
+        "QBRs on cadence; the next is due in %(days)s day.",
+        "QBRs on cadence; the next is due in %(days)s days.",
+        "days",
+    ),
+    "qbr_overdue": ngettext_lazy(
+        "QBR overdue by %(days)s day.", "QBR overdue by %(days)s days.", "days"
+    ),
     # Before the first QBR: (reason code, clock basis) in reason_text.
-    ("qbr_first_due", "contract_start"): _(
-        "No QBR held yet; counted from the contract start, the first is due in %(days)s days."
+    ("qbr_first_due", "contract_start"): ngettext_lazy(
+        "No QBR held yet; counted from the contract start, the first is due in %(days)s day.",
+        "No QBR held yet; counted from the contract start, the first is due in %(days)s days.",
+        "days",
     ),
-    ("qbr_first_due", "created"): _(
-        "No QBR held yet; counted from the account's creation, the first is due in %(days)s days."
+    ("qbr_first_due", "created"): ngettext_lazy(
+        "No QBR held yet; counted from the account's creation, the first is due in %(days)s day.",
+        "No QBR held yet; counted from the account's creation, the first is due in %(days)s days.",
+        "days",
     ),
-    ("qbr_first_overdue", "contract_start"): _(
-        "No QBR held yet; counted from the contract start, the first is %(days)s days overdue."
+    ("qbr_first_overdue", "contract_start"): ngettext_lazy(
+        "No QBR held yet; counted from the contract start, the first is %(days)s day overdue.",
+        "No QBR held yet; counted from the contract start, the first is %(days)s days overdue.",
+        "days",
     ),
-    ("qbr_first_overdue", "created"): _(
-        "No QBR held yet; counted from the account's creation, the first is %(days)s days overdue."
+    ("qbr_first_overdue", "created"): ngettext_lazy(
+        "No QBR held yet; counted from the account's creation, the first is %(days)s day overdue.",
+        "No QBR held yet; counted from the account's creation, the first is %(days)s days overdue.",
+        "days",
     ),
     "risks_no_plan": _("Left out: no active account plan to read risks from."),
     "risks_none": _("No open high-severity risks."),
-    "risks_open": _("%(count)s open high-severity risks."),
-    "renewal_no_date": _("Left out: no renewal date."),
-    "renewal_passed": _("Renewal date passed %(days)s days ago."),
-    "renewal_close": _("Renewal in %(days)s days."),
-    "renewal_far": _("Renewal in %(days)s days."),
-    "sla": _(
-        "%(late)s of %(responses)s requests answered late and %(late_resolved)s of "
-        "%(resolutions)s resolved late in 90 days (%(pct)s %% on time; targets from the tier)."
+    "risks_open": ngettext_lazy(
+        "%(count)s open high-severity risk.", "%(count)s open high-severity risks.", "count"
     ),
-    "sla_pending": _(
-        "Left out: %(count)s requests in the last 90 days, all still within their targets."
+    "renewal_no_date": _("Left out: no renewal date."),
+    "renewal_passed": ngettext_lazy(
+        "Renewal date passed %(days)s day ago.", "Renewal date passed %(days)s days ago.", "days"
+    ),
+    "renewal_close": ngettext_lazy("Renewal in %(days)s day.", "Renewal in %(days)s days.", "days"),
+    "renewal_far": ngettext_lazy("Renewal in %(days)s day.", "Renewal in %(days)s days.", "days"),
+    "sla": ngettext_lazy(
+        "%(late)s of %(responses)s request answered late and %(late_resolved)s of "
+        "%(resolutions)s resolved late in 90 days (%(pct)s %% on time; targets from the tier).",
+        "%(late)s of %(responses)s requests answered late and %(late_resolved)s of "
+        "%(resolutions)s resolved late in 90 days (%(pct)s %% on time; targets from the tier).",
+        "responses",
+    ),
+    "sla_pending": ngettext_lazy(
+        "Left out: %(count)s request in the last 90 days, still within its targets.",
+        "Left out: %(count)s requests in the last 90 days, all still within their targets.",
+        "count",
     ),
     "sla_no_data": _("Left out: no client requests in the last 90 days."),
 }
@@ -100,7 +144,7 @@ def reason_text(reason: dict) -> str:
     params = {k: number_format(v) if isinstance(v, float) else v for k, v in params.items()}
     if sign:
         params["change_pct"] = sign + params["change_pct"]
-    return str(template) % params
+    return str(template % params)
 
 
 def component_label(key: str) -> str:

@@ -4,6 +4,8 @@ Pure functions: no database, no clock."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.coverage import THREAD_WINDOW_DAYS, open_departures, stakeholder_coverage
 from accounts.models import BuyingRole, Stakeholder
@@ -157,3 +159,23 @@ def test_coverage_lists_who_holds_each_role_and_what_is_missing():
         BuyingRole.USER,
     ]
     assert coverage.active_count == 3
+
+
+@pytest.mark.parametrize(
+    ("stakeholders", "sentence"),
+    [
+        (
+            [person("Ana", heard_days_ago=3)],
+            "1 active stakeholder; 1 heard from in the last 90 days.",
+        ),
+        (
+            [person("Ana", heard_days_ago=3), person("Bruno")],
+            "2 active stakeholders; 1 heard from in the last 90 days.",
+        ),
+    ],
+)
+def test_the_coverage_panel_counts_one_active_stakeholder_in_the_singular(stakeholders, sentence):
+    coverage = stakeholder_coverage(stakeholders, NOW)
+    with translation.override("en"):
+        panel = render_to_string("accounts/partials/coverage_panel.html", {"coverage": coverage})
+    assert sentence in panel

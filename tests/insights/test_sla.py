@@ -386,7 +386,7 @@ def test_health_recompute_scores_the_sla_component_and_explains_it(account, now)
         )
     with translation.override("pt-br"):
         assert reason_text(component["reason"]) == (
-            "1 de 2 pedidos respondidos com atraso e 1 de 2 resolvidos com atraso em "
+            "1 de 2 pedidos respondidos com atraso e 1 de 2 com resolução atrasada em "
             "90 dias (50 % no prazo; metas do nível)."
         )
         assert component_label("sla") == "Tempo de resposta (SLA)"

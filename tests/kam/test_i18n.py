@@ -6,11 +6,16 @@ from pathlib import Path
 
 import django
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.health_text import reason_text
 from accounts.models import Account, Stakeholder
 from dataio.exports import opportunity_rows
+from insights.sla import Compliance
 from plans.forms import WhitespaceCellForm
 from plans.models import AccountPlan, Opportunity
 from tests.factories import AccountFactory
@@ -119,3 +124,58 @@ def test_the_empty_choice_of_a_select_is_in_portuguese(kam_user):
         html = str(WhitespaceCellForm(account=account)["product"])
     assert "- Selecione uma opção -" in html
     assert "Select an option" not in html
+
+
+# Count sentences read singular for 1 in Portuguese too (ngettext / blocktranslate count). The
+# Portuguese proposed for them, filling only what the committed catalogue lacks: last in
+# LOCALE_PATHS, so once the .po carries an entry, that entry is the one tested.
+PROPOSED_PLURALS = {
+    (
+        "%(met)s met · %(missed)s missed · %(pending)s pending",
+        "%(met)s met · %(missed)s missed · %(pending)s pending",
+    ): (
+        "%(met)s no prazo · %(missed)s fora do prazo · %(pending)s pendente",
+        "%(met)s no prazo · %(missed)s fora do prazo · %(pending)s pendentes",
+    ),
+    (
+        "%(kept)s commitment kept in 90 days, %(overdue)s overdue.",
+        "%(kept)s commitments kept in 90 days, %(overdue)s overdue.",
+    ): (
+        "%(kept)s compromisso cumprido em 90 dias, %(overdue)s em atraso.",
+        "%(kept)s compromissos cumpridos em 90 dias, %(overdue)s em atraso.",
+    ),
+}
+
+
+@pytest.fixture
+def proposed_plurals(tmp_path, settings):
+    catalog = Catalog(locale="pt_BR")
+    for ids, strings in PROPOSED_PLURALS.items():
+        catalog.add(ids, strings)
+    folder = tmp_path / "pt_BR" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "django.mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS, tmp_path]
+
+
+@pytest.mark.parametrize(("pending", "said"), [(1, "1 pendente<"), (2, "2 pendentes<")])
+def test_the_sla_cell_says_pending_in_the_singular_for_one(proposed_plurals, pending, said):
+    with translation.override("pt-br"):
+        cell = render_to_string(
+            "accounts/partials/sla_cell.html", {"c": Compliance(met=3, missed=1, pending=pending)}
+        )
+    assert "3 no prazo · 1 fora do prazo · " + said in cell
+
+
+@pytest.mark.parametrize(
+    ("kept", "said"),
+    [
+        (1, "1 compromisso cumprido em 90 dias, 1 em atraso."),
+        (2, "2 compromissos cumpridos em 90 dias, 1 em atraso."),
+    ],
+)
+def test_commitments_kept_read_singular_for_one_in_portuguese(proposed_plurals, kept, said):
+    with translation.override("pt-br"):
+        text = reason_text({"code": "commitments", "params": {"kept": kept, "overdue": 1}})
+    assert text == said
