@@ -63,7 +63,14 @@ class AccountForm(forms.ModelForm):
             pk=getattr(self.instance, "owner_id", None)
         )
         self.fields["owner"].empty_label = None  # an account always has one: none chosen yet
+        # Members chosen before stay choosable when no longer active (a person who left the
+        # company): the form keeps them until someone removes them, rather than dropping them
+        # from the team on an unrelated save.
         self.fields["team"].queryset = people_in_scope("active", user)
+        if self.instance.pk:
+            self.fields["team"].queryset |= User.objects.filter(
+                pk__in=self.instance.team.values("pk")
+            )
         self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].empty_label = _("No parent account")
         # A new account is asked about as if `user` owned it: a KAM creates accounts for

@@ -46,7 +46,7 @@ class PlaybookStepForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].for_user(user)
+        self.fields["user"].for_user(user, keep=[self.initial.get("user")])
 
     def clean(self):
         cleaned = super().clean()

@@ -169,5 +169,11 @@ class PersonField(forms.ModelChoiceField):
         super().__init__(**kwargs)
         self.scope = scope
 
-    def for_user(self, user) -> None:
+    def for_user(self, user, *, keep=()) -> None:
+        """Accept the scope's people for `user`, and those of `keep` (ids): the person chosen
+        before, who stays choosable once out of the scope (no longer active) rather than being
+        silently dropped when the form is saved unchanged."""
         self.queryset = people_in_scope(self.scope, user)
+        keep = [pk for pk in keep if pk]
+        if keep:
+            self.queryset |= User.objects.filter(pk__in=keep)

@@ -271,3 +271,28 @@ def test_a_broken_cursor_is_a_bad_request_naming_it(client_for, kam_user, long_h
     )
     assert response.status_code == 400
     assert "“before_at” must be a date and time" in response.content.decode()
+
+
+def test_a_team_member_no_longer_active_stays_on_the_team_through_an_edit(
+    client_for, kam_user, team_member, account
+):
+    """Who left the company is still shown on the team in the form, and an edit of something
+    else keeps them: only removing them in the picker takes them off."""
+    account.team.add(team_member)
+    team_member.is_active = False
+    team_member.save(update_fields=["is_active"])
+    account.refresh_from_db()
+    client = client_for(kam_user)
+    url = reverse("account_edit", args=[account.pk])
+    drawn = html.unescape(client.get(url).content.decode())
+    assert f'<option value="{team_member.pk}" selected>{team_member.full_name}</option>' in drawn
+
+    saved = client.post(url, _profile(account, industry="Retail"))
+    assert saved.status_code == 302
+    account.refresh_from_db()
+    assert account.industry == "Retail"
+    assert list(account.team.all()) == [team_member]
+
+    removed = client.post(url, _profile(account, team=[]))
+    assert removed.status_code == 302
+    assert not account.team.exists()

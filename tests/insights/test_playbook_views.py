@@ -191,3 +191,23 @@ def test_the_editor_names_its_steps_users_in_one_query(client_for, admin_user):
     assert four == one
     html = response.content.decode()
     assert all(f">{user.full_name}</option>" in html for user in users)
+
+
+def test_a_step_named_for_someone_no_longer_active_shows_them_and_saves_unchanged(
+    client_for, admin_user
+):
+    client = client_for(admin_user)
+    gone = UserFactory(full_name="Zeca Inativo")
+    playbook = Playbook.objects.create(name="Renewal push", trigger="renewal_within", days=90)
+    step = StepSpec(title="Call the client", owner_role=StepOwner.NAMED_USER, user=gone)
+    playbook_save(actor=admin_user, playbook=playbook, steps=[step])
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+
+    drawn = client.get(reverse("playbook_edit", args=[playbook.pk])).content.decode()
+    assert f'<option value="{gone.pk}" selected>Zeca Inativo</option>' in drawn
+    posted = _post(steps=[("Call the client", StepOwner.NAMED_USER, gone, 0)])
+    posted["steps-INITIAL_FORMS"] = "1"  # as the editor draws it: one step saved
+    saved = client.post(reverse("playbook_edit", args=[playbook.pk]), posted)
+    assert saved.status_code == 302
+    assert playbook.steps.get().user == gone
