@@ -146,3 +146,39 @@ def test_the_phone_pages_with_the_log_button_and_the_open_quick_log_pass_axe(
     problems["account-quick-log-open"] = _axe_violations(phone)
     _screenshot(phone, "account-quick-log-open", ui_language)
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+LONG_URL = (
+    "https://acme.sharepoint.com/sites/KeyAccounts/Shared%20Documents/2026/Proposta-comercial-"
+    "revisada-com-condicoes-especiais-de-pagamento-e-SLA-estendido-versao-final-aprovada.pdf"
+)
+PAGE_WIDER_THAN_SCREEN = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+@BOTH_LANGUAGES
+def test_a_long_link_and_the_requests_toolbar_keep_the_page_within_the_screen(
+    phone, login, phone_scene, ui_language
+):
+    """A pasted link has nowhere to break: it wraps anyway rather than widening the page past
+    the phone's screen; the requests tab's toolbar wraps too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from activities.services import interaction_log, request_create
+
+    kam = phone_scene.owner
+    interaction_log(
+        account=phone_scene, actor=kam, kind="meeting", occurred_at=timezone.now(),
+        summary=f"Sent the proposal: {LONG_URL}",
+    )  # fmt: skip
+    request_create(
+        account=phone_scene, actor=kam, subject=f"Copy of {LONG_URL}",
+        received_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    login("karina@example.com", PASSWORD)
+    for path in ("", "timeline/", "requests/"):
+        phone.goto(f"/accounts/{phone_scene.pk}/{path}")
+        expect(phone.get_by_text("Sent the proposal" if path != "requests/" else "Copy of",
+                                 exact=False).first).to_be_visible()  # fmt: skip
+        assert phone.evaluate(PAGE_WIDER_THAN_SCREEN) <= 0, f"/{path} is wider than the screen"
