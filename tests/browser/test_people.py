@@ -183,3 +183,23 @@ def test_a_name_typed_then_enter_chooses_the_first_person_found(
         owner.fill("Rafael")
     owner.press("Enter")
     expect(page.locator("#id_owner + .ts-wrapper .item")).to_have_text("Rafael Novo")
+
+
+@pytest.mark.parametrize("ui_language", ["en"])
+def test_a_picker_keeps_its_height_when_it_gets_the_focus(
+    page, login, transactional_db, ui_language
+):
+    """In a narrow column (the audit trail's "who"), a picker with a person chosen keeps one
+    line when its search box opens, so the button below does not move under the pointer."""
+    UserFactory(email="admin@example.com", role=Role.ADMIN, language=ui_language)
+    UserFactory(full_name="Luciana Lideranca-Comercial de Oliveira", role=Role.LEADER)
+    login("admin@example.com", PASSWORD)
+    page.goto("/configuration/audit/")
+    choose_person(page, "Who", "Luciana Lideranca-Comercial de Oliveira", exact=True)
+    wrapper = page.locator(".ts-wrapper").first
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", level=1).click()
+    blurred = wrapper.bounding_box()["height"]
+    page.get_by_role("combobox", name="Who", exact=True).focus()
+    expect(page.locator(".ts-wrapper.focus").first).to_be_visible()
+    assert wrapper.bounding_box()["height"] == blurred
