@@ -160,6 +160,12 @@ def bad_request(request, exception):
         if is_api_request(request):
             return api_error(exception.message, 400)
         return render(request, "400.html", {"message": exception.message}, status=400)
+    if isinstance(exception, RequestDataTooBig) and not is_api_request(request):
+        # The body was never read, so what the page sent is not in the request: a 413 that
+        # says what to do (kam.js words it for a form sent by htmx).
+        message = _("This is too large to save: go back and shorten the longest text (2.5 MB "
+                    "in all at most).")  # fmt: skip
+        return render(request, "400.html", {"message": message}, status=413)
     if not is_api_request(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):

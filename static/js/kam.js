@@ -146,6 +146,8 @@ function showRequestError(event, key) {
   const region = document.getElementById("messages");
   const fromForm = event.detail.elt?.closest?.("form");
   if (!region || (event.detail.requestConfig?.verb === "get" && !fromForm)) return;
+  // A body over the server's limit (413): what to do about it, not just that it failed.
+  if (event.detail.xhr?.status === 413) key = "requestTooLarge";
   const text = region.dataset[key]?.replace("{status}", String(event.detail.xhr?.status));
   if (!text) return;
   const shown = [...region.querySelectorAll(".alert")].some((alert) => alert.textContent === text);

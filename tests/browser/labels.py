@@ -7,6 +7,11 @@ PT_BR = {
     # The people pickers (kam/people.py)
     "Account team": "Equipe da conta",
     "Owner": "Responsável",
+    "This is too large to save: shorten the longest text (2.5 MB in all at most). "
+    "Nothing you entered was lost.": (
+        "Isto é grande demais para salvar: encurte o texto mais longo (no máximo 2,5 MB no "
+        "total). Nada do que você digitou foi perdido."
+    ),
     "No one found": "Ninguém encontrado",
     "Account saved.": "Conta salva.",
     "More people match: type more of the name.": "Há mais pessoas: digite mais do nome.",

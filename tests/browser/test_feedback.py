@@ -244,3 +244,28 @@ def test_a_save_the_server_refuses_or_never_gets_says_so_and_keeps_the_input(
     )
     expect(field).to_have_value("Competitor pilot at the Campinas plant")
     assert not account.plans.get().risks.exists()
+
+
+@pytest.mark.parametrize("ui_language", ["en", "pt-br"])
+def test_a_save_too_large_to_send_says_what_to_shorten(page, login, transactional_db, ui_language):
+    """A body over the server's limit (2.5 MB: a pasted document in a text field) is refused
+    with a 413, said as what to do about it; the form keeps what was typed."""
+    _ = partial(t, ui_language)
+    _owner, account = _karina(ui_language)
+    plan = AccountPlanFactory(account=account)
+    login("karina@example.com", PASSWORD)
+    page.goto(plan.get_absolute_url())
+    risks = page.get_by_role("region", name=re.compile(rf"^{_('Retention risks')}\b"))
+    risks.get_by_role("button", name=_("Add risk")).first.click()
+    form = risks.locator("form").filter(has=page.get_by_role("button", name=_("Add risk")))
+    expect(page.locator("#add-risks")).to_have_class(re.compile(r"\bshow\b"))
+    form.get_by_label(re.compile(rf"^\s*{_('Risk')}\s*\*?\s*$")).fill("Competitor pilot")
+    pasted = form.locator("textarea[name$='mitigation']")
+    pasted.fill("x" * 2_700_000)
+    form.get_by_role("button", name=_("Add risk")).click()
+    expect(page.locator("#messages").get_by_role("alert")).to_have_text(
+        _("This is too large to save: shorten the longest text (2.5 MB in all at most). "
+          "Nothing you entered was lost.")
+    )  # fmt: skip
+    assert pasted.evaluate("field => field.value.length") == 2_700_000
+    assert not account.plans.get().risks.exists()

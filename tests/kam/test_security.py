@@ -1,6 +1,7 @@
 """Browser-facing hardening: Content-Security-Policy with no inline script or style, login
 throttling (django-axes) keyed on the email, password validators, escaping of user text."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -271,7 +272,11 @@ def test_a_form_body_over_the_limit_is_refused(client_for, kam_user, settings):
     response = client.post(
         reverse("account_create"), {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
     )
-    assert response.status_code == 400
+    # Said as what it is and what to do, in the user's page: a 413 with the page around it.
+    assert response.status_code == 413
+    page = html.unescape(response.content.decode())
+    assert "This is too large to save: go back and shorten the longest text" in page
+    assert 'id="messages"' in page and "data-request-too-large" in page
 
 
 def test_script_posted_through_the_quick_log_comes_back_escaped(client_for, account, kam_user, now):
