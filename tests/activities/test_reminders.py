@@ -127,7 +127,7 @@ def test_the_reminder_is_in_the_owners_language(clock, qbr_account, kam_user):
     with translation.override("pt-br"):
         long_date = formats.date_format(DUE, "DATE_FORMAT")
         short_date = formats.date_format(DUE, "SHORT_DATE_FORMAT")
-    assert long_date == "15 de Abril de 2026"
+    assert long_date == "15 de abril de 2026"
     assert short_date in email.subject
     assert long_date in email.body
     assert "April" not in email.body

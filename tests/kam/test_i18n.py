@@ -179,3 +179,17 @@ def test_commitments_kept_read_singular_for_one_in_portuguese(proposed_plurals, 
     with translation.override("pt-br"):
         text = reason_text({"code": "commitments", "params": {"kept": kept, "overdue": 1}})
     assert text == said
+
+
+def test_a_date_in_words_writes_the_month_in_lower_case_in_portuguese():
+    """Brazilian Portuguese writes month names in lower case within a sentence; Django's own
+    catalogue capitalises them (kam/words.py)."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    with translation.override("pt-br"):
+        assert date_format(date(2026, 12, 18)) == "18 de dezembro de 2026"
+        assert date_format(date(2026, 3, 2), "E") == "março"
+    with translation.override("en"):
+        assert date_format(date(2026, 12, 18)) == "Dec. 18, 2026"
