@@ -212,7 +212,9 @@ class AccountFilterForm(forms.Form):
         label=_("Columns"), required=False, choices=ACCOUNT_LIST_COLUMNS
     )
     # Hidden by the list: which saved view the filters came from (accounts.SavedView).
-    view = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
+    view = forms.IntegerField(
+        label=_("Saved view"), required=False, min_value=1, max_value=BIGINT_MAX
+    )
 
     # Not filters: how the rows are shown, and where they came from.
     DISPLAY_FIELDS = ("sort", "cols", "view")

@@ -198,3 +198,11 @@ def test_the_account_form_never_reads_the_people_it_could_offer(
             and '"kam_user"."id" IN' not in where
         ]
         assert whole_scopes == []
+
+
+def test_every_filter_of_the_accounts_list_has_a_label_to_name_it_when_refused():
+    """A refused parameter is named by its label in the notice ("Ignored because not valid
+    here: …"), in the reader's language: none falls back to its raw name."""
+    from accounts.forms import AccountFilterForm
+
+    assert [name for name, field in AccountFilterForm.base_fields.items() if not field.label] == []
