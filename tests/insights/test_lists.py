@@ -657,3 +657,16 @@ def test_each_row_draws_its_columns_escaped_with_the_touch_rule(client_for, kam_
     assert rows["Gone"].rstrip().endswith("<td>—</td>")  # no next touch for a churned account
     assert "review asked" in rows["Stale"] and "(A)</span>" in rows["Stale"]
     assert ">never</span>" in rows["Never"]
+
+
+def test_a_filter_of_one_value_sent_two_is_ignored_and_named(client_for, leader, kam_user):
+    """?owner=1&owner=2 (an edited link): the list does not quietly use one of them; it ignores
+    the owner filter and says so, as the dashboard refuses it."""
+    other = UserFactory(full_name="Rafael Novo", role=Role.KAM)
+    AccountFactory(name="Acme", owner=kam_user)
+    AccountFactory(name="Bravo", owner=other)
+    response = client_for(leader).get(f"{URL}?owner={kam_user.pk}&owner={other.pk}&status=live")
+    assert response.status_code == 200
+    assert "Ignored because not valid here: Owner." in response.content.decode()
+    names = {row.name for row in response.context["page"]}
+    assert names == {"Acme", "Bravo"}
