@@ -137,7 +137,7 @@ class PeopleSelect(forms.Select):
 
 
 class PeopleSelectMultiple(PeopleSelect, forms.SelectMultiple):
-    pass
+    """PeopleSelect for a field of several people (an account's team): no option of nobody."""
 
 
 def _chosen_ids(value) -> list[int]:

@@ -175,7 +175,6 @@ function initPeoplePickers(root) {
   if (typeof TomSelect === "undefined") return;
   root.querySelectorAll("select[data-people]").forEach((select) => {
     if (select.tomselect) return;
-    forgetDeadPicker(select);
     const hasEmpty = !select.multiple && select.querySelector('option[value=""]') !== null;
     let request = null; // the search under way: a newer one cancels it
     let failed = false; // the last search had no answer (the server, the network, a session gone)
@@ -254,16 +253,8 @@ function showResults(picker, more, failed) {
   picker.dropdown_content.toggleAttribute("data-failed", failed);
 }
 
-// The back button within a page: htmx puts back its copy of the page, where a picker is as it
-// was drawn but without its script. Its copy goes and the picker is made again from its select.
-function forgetDeadPicker(select) {
-  if (!select.classList.contains("tomselected")) return;
-  if (select.nextElementSibling?.matches(".ts-wrapper")) select.nextElementSibling.remove();
-  select.classList.remove("tomselected", "ts-hidden-accessible");
-  select.removeAttribute("tabindex");
-  select.removeAttribute("aria-hidden");
-  document.querySelector(`label[for="${select.id}-ts-control"]`)?.setAttribute("for", select.id);
-}
+// A page with a picker whose address htmx changes (the accounts list, the dashboard) sets
+// hx-history="false": back and forward ask the server for it, and its pickers are made on
+// htmx:load like any content htmx brings. htmx's own copy of a page would hold dead pickers.
 document.addEventListener("DOMContentLoaded", () => initPeoplePickers(document));
 document.addEventListener("htmx:load", (event) => initPeoplePickers(event.target));
-document.addEventListener("htmx:historyRestore", () => initPeoplePickers(document));
