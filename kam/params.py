@@ -15,7 +15,9 @@ view's default."""
 import re
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -126,3 +128,10 @@ def next_param(request, *, default: str, name: str = "next") -> str:
     ):
         return url
     return default
+
+
+def upload_limit() -> str:
+    """The most a form's body may hold (settings.DATA_UPLOAD_MAX_MEMORY_SIZE), as the reader
+    writes sizes: "2.5 MB", "2,5 MB". What a refusal of a larger one says (kam.views,
+    partials/messages.html)."""
+    return filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kam.access import admin_required
 from kam.forms import EmailAuthenticationForm, LanguageForm, RetentionPolicyForm
 from kam.health import broker_status, database_status
-from kam.params import InvalidParameter, next_param
+from kam.params import InvalidParameter, next_param, upload_limit
 from kam.people import people_matching, people_to_search
 from kam.retention import registered_kinds, retention_policies, retention_policy_save
 
@@ -158,8 +158,8 @@ def bad_request(request, exception):
     if isinstance(exception, RequestDataTooBig) and not is_api_request(request):
         # The body was never read, so what the page sent is not in the request: a 413 that
         # says what to do (kam.js words it for a form sent by htmx).
-        message = _("This is too large to save: go back and shorten the longest text (2.5 MB "
-                    "in all at most).")  # fmt: skip
+        message = _("This is too large to save: go back and shorten the longest text "
+                    "(%(size)s in all at most).") % {"size": upload_limit()}  # fmt: skip
         return render(request, "400.html", {"message": message}, status=413)
     if not is_api_request(request):
         return defaults.bad_request(request, exception)

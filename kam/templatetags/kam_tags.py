@@ -15,6 +15,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext, to_locale
 
 from kam.dates import DATE_INPUT_ATTRS
+from kam.params import upload_limit
 from kam.people import PeopleSelect
 
 register = template.Library()
@@ -57,6 +58,13 @@ def people_select(scope: str, name: str, value, *, id: str, empty: str, chosen: 
     attrs = {"id": id, "class": "form-select form-select-sm"}
     names = {value: chosen} if value and chosen else None
     return PeopleSelect(scope, attrs=attrs, empty_label=empty, names=names).render(name, value)
+
+
+@register.simple_tag(name="upload_limit")
+def upload_limit_tag() -> str:
+    """{% upload_limit as limit %}: the most a form's body may hold, as the reader writes sizes
+    (kam.params.upload_limit)."""
+    return upload_limit()
 
 
 def translated_once(build):
