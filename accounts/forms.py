@@ -28,7 +28,7 @@ from accounts.selectors import REFUSALS, Access, account_permits
 from kam.forms import DateInput, date_field
 from kam.models import User
 from kam.params import BIGINT_MAX, parse_int
-from kam.people import PeopleSelect, PeopleSelectMultiple, PersonField, people_in_scope
+from kam.people import PeopleSelect, PeopleSelectMultiple, PersonField, people_choosable
 
 
 def _ids(value) -> set[str]:
@@ -59,18 +59,14 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The owner is a KAM (or stays whoever owns it now), the team anyone active: what the
         # pickers' searches offer (kam.people).
-        self.fields["owner"].queryset = people_in_scope("kams", user) | User.objects.filter(
-            pk=getattr(self.instance, "owner_id", None)
+        # Those chosen before stay choosable once out of the scope (a person who left the
+        # company): kept until someone removes them, not dropped on an unrelated save.
+        self.fields["owner"].queryset = people_choosable(
+            "kams", user, [getattr(self.instance, "owner_id", None)]
         )
         self.fields["owner"].empty_label = None  # an account always has one: none chosen yet
-        # Members chosen before stay choosable when no longer active (a person who left the
-        # company): the form keeps them until someone removes them, rather than dropping them
-        # from the team on an unrelated save.
-        self.fields["team"].queryset = people_in_scope("active", user)
-        if self.instance.pk:
-            self.fields["team"].queryset |= User.objects.filter(
-                pk__in=self.instance.team.values("pk")
-            )
+        team = self.instance.team.values("pk") if self.instance.pk else ()
+        self.fields["team"].queryset = people_choosable("active", user, team)
         self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].empty_label = _("No parent account")
         # A new account is asked about as if `user` owned it: a KAM creates accounts for
@@ -685,7 +681,8 @@ class WorkingCalendarForm(forms.ModelForm):
             (_("Brazil"), [(zone, zone) for zone in brazil]),
             (_("Other time zones"), [(zone, zone) for zone in others]),
         ]
-        self.fields["members"].queryset = people_in_scope("active", user)
+        members = self.instance.members.values("pk") if self.instance.pk else ()
+        self.fields["members"].queryset = people_choosable("active", user, members)
         if self.instance.pk:
             self.initial.setdefault("weekdays", sorted(self.instance.weekdays))
             self.initial.setdefault(

@@ -57,6 +57,18 @@ def people_in_scope(name: str, user) -> QuerySet[User]:
     return scope.users(user)
 
 
+def people_choosable(name: str, user, keep=()) -> QuerySet[User]:
+    """What a field of people accepts: the people scope `name` offers `user`, and those of
+    `keep` (ids, or a query of them): the people chosen before, who stay choosable once out of
+    the scope (no longer active) instead of being dropped when the form is saved unchanged."""
+    people = people_in_scope(name, user)
+    if not isinstance(keep, QuerySet):
+        keep = [pk for pk in keep if pk]
+        if not keep:
+            return people
+    return people | User.objects.filter(pk__in=keep)
+
+
 def people_to_search(name: str, user) -> QuerySet[User]:
     """people_in_scope for the search of a URL: an unknown scope is not found (Http404), one
     that is not `user`'s to use is refused (PermissionDenied)."""
@@ -170,10 +182,6 @@ class PersonField(forms.ModelChoiceField):
         self.scope = scope
 
     def for_user(self, user, *, keep=()) -> None:
-        """Accept the scope's people for `user`, and those of `keep` (ids): the person chosen
-        before, who stays choosable once out of the scope (no longer active) rather than being
-        silently dropped when the form is saved unchanged."""
-        self.queryset = people_in_scope(self.scope, user)
-        keep = [pk for pk in keep if pk]
-        if keep:
-            self.queryset |= User.objects.filter(pk__in=keep)
+        """Accept the scope's people for `user`, and the person chosen before (`keep`, ids):
+        people_choosable."""
+        self.queryset = people_choosable(self.scope, user, keep)

@@ -252,3 +252,27 @@ def test_the_weekday_mask_reads_back(db):
 def test_a_member_of_no_calendar_is_counted_in_the_default(account, kam_user, sao_paulo):
     UserFactory(role=Role.KAM)
     assert calendar_for_account(account) == sao_paulo.as_business_calendar()
+
+
+def test_a_member_no_longer_active_stays_in_the_calendar_through_an_edit(
+    client_for, admin_user, team_member
+):
+    """Who left the company is still shown among the members, and an edit of the hours keeps
+    them (kam.people.people_choosable)."""
+    manaus = services.working_calendar_save(
+        actor=admin_user, name="Manaus", time_zone="America/Manaus", opens=time(8),
+        closes=time(17), weekdays=[0, 1, 2, 3, 4], subdivision="AM", members=[team_member],
+    )  # fmt: skip
+    team_member.is_active = False
+    team_member.save(update_fields=["is_active"])
+    url = reverse("working_calendar_edit", args=[manaus.pk])
+    drawn = client_for(admin_user).get(url).content.decode()
+    assert f'<option value="{team_member.pk}" selected>' in drawn
+
+    saved = client_for(admin_user).post(
+        url, calendar_post(members=[str(team_member.pk)], closes="16:00")
+    )
+    assert saved.status_code == 302
+    manaus.refresh_from_db()
+    assert manaus.closes == time(16)
+    assert list(manaus.members.all()) == [team_member]
