@@ -233,7 +233,9 @@ class AccountFilterForm(forms.Form):
             if getlist is None or getattr(field.widget, "allow_multiple_selected", False):
                 continue
             if len([value for value in getlist(name) if value != ""]) > 1:
-                self.add_error(name, _("Choose only one value."))
+                self.add_error(
+                    name, _("Only one %(filter)s can be chosen.") % {"filter": field.label}
+                )
         return cleaned
 
     def list_filters(self) -> dict:
