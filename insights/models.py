@@ -152,6 +152,26 @@ class PortfolioSlaSlice(SliceRow):
         ]
 
 
+class PortfolioSlaDueSlice(SliceRow):
+    """The open clocks of one slice's settled requests (insights.sla.sla_settled_group_rows)
+    that fall due during the business day (insights.sla.sla_falling_due_group_rows), per
+    account tier, KAM and due moment: per window, the first-response and resolution clocks. Each
+    is missed from its due moment on, so the page counts those due before `now` without reading
+    the requests (or their accounts for the tier and KAM)."""
+
+    kam_id = models.IntegerField()
+    due_at = models.DateTimeField()
+    w30_fr_due = models.IntegerField()
+    w30_res_due = models.IntegerField()
+    w90_fr_due = models.IntegerField()
+    w90_res_due = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "dimension", "value"], name="portfolio_sla_due_lookup"),
+        ]
+
+
 class PortfolioParetoBucket(models.Model):
     """One bar of the dashboard's Pareto curve for one day: the live accounts ranked by revenue
     (converted with the day's rates) cut into buckets of equal count. Not a slice: a rank needs

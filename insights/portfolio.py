@@ -540,13 +540,14 @@ def portfolio_summary(
     # load is theirs)
     counts = _load_counts(view, groups, live_accounts, filters=filters, today=today)
     # 13. SLA compliance of the client requests per tier and per KAM, 30 and 90 days, in one
-    # statement: the view's summary rows (what stays put during the day) plus the rest read
-    # live; with no summary rows, every request of the window
+    # statement: the view's summary rows (what stays put during the day, and the open clocks
+    # falling due today) plus the requests received today, read live; with no summary rows,
+    # every request of the window
     now = timezone.now()
-    settled = None
+    stored = None
     if view is not None and business_date(now) == today:
-        settled = sla_slice_rows(view, today=today, tier_id=filters.tier_id)
-    breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, settled=settled)
+        stored = sla_slice_rows(view, today=today, tier_id=filters.tier_id)
+    breakdown = sla_breakdown(scoped(ClientRequest.objects.all()), now, stored=stored)
     # 14. the names of the KAMs of the two tables (both are ordered by name after their
     # figures); none to read when no KAM has an account in view
     kam_ids = counts.keys() | breakdown.kam_counts.keys()

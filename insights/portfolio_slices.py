@@ -8,8 +8,10 @@ page used to run over every account, restricted to the slice's accounts:
 - `PortfolioPipelineSlice` (`pipeline_group_rows`): the open pipeline per tier and currency;
 - `PortfolioCommitmentSlice` (`commitment_group_rows`): the overdue commitments per tier;
 - `PortfolioSlaSlice` (`insights.sla.sla_settled_group_rows`): the client requests' SLA
-  compliance per tier and KAM, the part of it that stays put during the day (the page reads
-  the rest live);
+  compliance per tier and KAM, the part of it that stays put during the day, and
+  `PortfolioSlaDueSlice` (`insights.sla.sla_falling_due_group_rows`): the open clocks of those
+  requests that fall due during the day, per tier, KAM and due moment (the page counts those
+  past due and reads the requests received today live);
 - `PortfolioLoadSlice` (`load_group_rows`): the live accounts per tier, kept for the KAM
   slices only (what the load per KAM reads).
 A slice is one KAM's, one industry's or one region's accounts, the accounts a user is on the
@@ -60,6 +62,7 @@ from insights.models import (
     PortfolioLoadSlice,
     PortfolioParetoBucket,
     PortfolioPipelineSlice,
+    PortfolioSlaDueSlice,
     PortfolioSlaSlice,
     PortfolioSlice,
     PortfolioSliceBuild,
@@ -68,8 +71,9 @@ from insights.models import (
     SliceDimension,
     SliceRow,
 )
+from insights.sla import FALLING_DUE as SLA_FALLING_DUE
 from insights.sla import FIGURES as SLA_FIGURES
-from insights.sla import sla_settled_group_rows
+from insights.sla import SlaStored, sla_falling_due_group_rows, sla_settled_group_rows
 from kam.bulk import rows_inserted
 from kam.dates import business_date
 from kam.lookups import InArray
@@ -341,12 +345,18 @@ def commitment_slice_rows(slices: Slices, *, today: date, tier_id: int | None = 
     return list(rows.values("tier_id", "overdue", "accounts"))
 
 
-def sla_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> QuerySet:
-    """sla_settled_group_rows of the view made of `slices` (only tier `tier_id`'s when given),
-    as stored: a query that insights.sla.sla_breakdown reads with its own. Read after
-    slice_rows of the same view, which brings it up to date."""
-    rows = _view_rows(PortfolioSlaSlice, slices, today, tier_id)
-    return rows.values("tier_id", "kam_id", *SLA_FIGURES).order_by()
+def sla_slice_rows(slices: Slices, *, today: date, tier_id: int | None = None) -> SlaStored:
+    """sla_settled_group_rows and sla_falling_due_group_rows of the view made of `slices`
+    (only tier `tier_id`'s when given), as stored: queries that insights.sla.sla_breakdown
+    reads with its own. Read after slice_rows of the same view, which brings it up to date."""
+    return SlaStored(
+        settled=_view_rows(PortfolioSlaSlice, slices, today, tier_id)
+        .values("tier_id", "kam_id", *SLA_FIGURES)
+        .order_by(),
+        falling_due=_view_rows(PortfolioSlaDueSlice, slices, today, tier_id)
+        .values("tier_id", "kam_id", "due_at", *SLA_FALLING_DUE)
+        .order_by(),
+    )
 
 
 def pareto_slice_rows(*, today: date, tier_id: int | None = None) -> list[tuple]:
@@ -504,11 +514,18 @@ def _sla_rows(today, dimension, values, inputs):
     return _per_slice(rows, by, "account__")
 
 
+def _sla_due_rows(today, dimension, values, inputs):
+    narrowed, by = _slice_filter(dimension, values, "account__")
+    rows = sla_falling_due_group_rows(ClientRequest.objects.filter(narrowed), today, by=by)
+    return _per_slice(rows, by, "account__")
+
+
 ROW_SETS = (
     _RowSet(PortfolioSlice, GROUP_FIELDS, FIGURES, _account_rows, added=("accounts",)),
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
     _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),
     _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, _sla_rows),
+    _RowSet(PortfolioSlaDueSlice, ("tier_id", "kam_id", "due_at"), SLA_FALLING_DUE, _sla_due_rows),
     # Read for the KAM slices only (the load per KAM of the whole portfolio or a tier).
     _RowSet(
         PortfolioLoadSlice,

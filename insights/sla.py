@@ -19,15 +19,19 @@ the day that runs from `day_start` to `day_end`, whatever the moment `now` insid
   before to `day_start`, is in the window all day; its closed clocks are met or missed for
   good, and so is an open clock due before `day_start`. An open clock due later is pending at
   `day_start`, and stays pending all day unless it falls due before `day_end`
-  (`first_response_falls_due_q`): those few are read live.
+  (`first_response_falls_due_q`): those are stored too, with their due moment
+  (`sla_falling_due_group_rows`), and counted as missed once `now` has passed it.
 - the rest of the window, read live: the requests received from `day_start` on. The window's
   start is a day's start, so it does not move during the day.
+A clock answered or resolved during the day is a row written: the summary rows of its account
+are computed again (insights.portfolio_slices), and it leaves the clocks falling due.
 The two parts are counted with the same rules and add up to what one query over the window
 answers (tests/insights/test_portfolio_slices.py checks it on random requests and moments)."""
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -137,7 +141,6 @@ def _received(
         requests_qs.received_within(now, max(windows)),
         now,
         {days: request_received_within_q(now, days) for days in windows},
-        {},
         by=by,
     )
 
@@ -231,7 +234,6 @@ def sla_settled_group_rows(
             requests_qs.filter(_settled_range(day, max(WINDOWS))),
             day_start,
             {days: _settled_range(day, days) for days in WINDOWS},
-            {},
             by=groups,
         )
     )
@@ -239,11 +241,74 @@ def sla_settled_group_rows(
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+# Each window's open clocks falling due, as the summary rows name them: first responses, then
+# resolutions.
+CLOCKS = ("fr", "res")
+FALLING_DUE = tuple(f"w{days}_{clock}_due" for days in WINDOWS for clock in CLOCKS)
+
+
+def sla_falling_due_group_rows(
+    requests_qs: QuerySet[ClientRequest], day: date, *, by: tuple[str, ...] = ()
+) -> list[dict]:
+    """The open clocks of the settled requests that fall due during business day `day`
+    (module docstring), grouped as sla_settled_group_rows groups (per `by` account fields,
+    then "tier_id" and "kam_id") and by due moment ("due_at"): per window, the first-response
+    and resolution clocks (FALLING_DUE). One query. Stored per day by the dashboard's summary
+    rows; sla_breakdown counts those due before `now` as missed, as resolution_breached_q
+    does an open clock past due."""
+    day_start, day_end = sla_day_bounds(day)
+    groups = {f"account__{field}": f"account__{field}" for field in by} | TIER_AND_KAM
+    clocks = {
+        "fr": (first_response_falls_due_q(day_start, day_end), "first_response_due_at"),
+        "res": (resolution_falls_due_q(day_start, day_end), "resolution_due_at"),
+    }
+    flags = {f"f_{clock}": falls for clock, (falls, _due_at) in clocks.items()}
+    flags |= {f"f_in{days}": _settled_range(day, days) for days in WINDOWS}
+    columns = {f"g{i}": F(path) for i, path in enumerate(groups.values())}
+    columns |= {f"at_{clock}": F(due_at) for clock, (_falls, due_at) in clocks.items()}
+    try:
+        inner, params = (
+            requests_qs.filter(_settled_range(day, max(WINDOWS)))
+            .filter(functools.reduce(operator.or_, (falls for falls, _due_at in clocks.values())))
+            .values(**columns)
+            .order_by()
+            .annotate(
+                **{
+                    name: ExpressionWrapper(condition, output_field=BooleanField())
+                    for name, condition in flags.items()
+                }
+            )
+            .query.sql_with_params()
+        )
+    except EmptyResultSet:  # .none(): nothing to count
+        return []
+    quote = connection.ops.quote_name
+    counts = [
+        f"COUNT(*) FILTER (WHERE c.clock = '{clock}' AND f_in{days})::integer"
+        f" AS w{days}_{clock}_due"
+        for days in WINDOWS
+        for clock in clocks
+    ]
+    keys = [f"g{i}" for i in range(len(groups))]
+    select = [f"g{i} AS {quote(name)}" for i, name in enumerate(groups)] + ["c.due_at", *counts]
+    clock_rows = ", ".join(f"('{clock}', at_{clock}, f_{clock})" for clock in clocks)
+    with connection.cursor() as cursor:
+        # The names and clock keys are this function's; the inner query is the ORM's SQL.
+        cursor.execute(
+            f"SELECT {', '.join(select)} FROM ({inner}) AS flagged "  # noqa: S608  # nosec B608
+            f"CROSS JOIN LATERAL (VALUES {clock_rows}) AS c (clock, due_at, due) "
+            f"WHERE c.due GROUP BY {', '.join([*keys, 'c.due_at'])}",
+            params,
+        )
+        rows = cursor.fetchall()
+    names = (*groups, "due_at", *FALLING_DUE)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
 def _flagged(
     requests_qs: QuerySet[ClientRequest],
     now: datetime,
     windows: Mapping[int, Q],
-    falls_due: Mapping[int, tuple[Q, Q]],
     *,
     by: Mapping[str, str],
 ) -> tuple[str, list]:
@@ -251,11 +316,10 @@ def _flagged(
     ClientRequest field path it groups by, in order; no GROUP BY without one, so one row
     whatever the rows): the group's columns, then each window's COUNTS, as figure_names names
     them (a rule that cannot tell, NULL, counts as not met). `windows` says which requests
-    each window counts; `falls_due`, per window, the first-response and resolution clocks
-    counted as missed too once past due (the summary rows' clocks falling due today). Every
-    SLA count of this module is made here: each rule is a column of an inner query, compiled
-    once, and the counts are made of those columns; with a condition per count the ORM
-    compiled each rule up to four times (6 ms of Python a statement for the dashboard's,
+    each window counts. Every SLA count of this module is made here: each rule is a column
+    of an inner query, compiled once, and the counts are made of those columns; with a
+    condition per count the ORM compiled each rule up to four times (6 ms of Python a
+    statement for the dashboard's,
     bench/README.md)."""
     flags = {
         "f_fr_met": first_response_met_q(),
@@ -266,19 +330,12 @@ def _flagged(
     counts = []
     for days, window in windows.items():
         flags[f"f_in{days}"] = window
-        fr_missed = res_missed = f"f_in{days}"
-        if days in falls_due:
-            flags[f"f_fr_due{days}"], flags[f"f_res_due{days}"] = falls_due[days]
-            fr_missed, res_missed = (
-                f"(f_in{days} OR f_fr_due{days})",
-                f"(f_in{days} OR f_res_due{days})",
-            )
         counts += [
             f"f_in{days}",
             f"f_in{days} AND f_fr_met",
-            f"{fr_missed} AND f_fr_missed",
+            f"f_in{days} AND f_fr_missed",
             f"f_in{days} AND f_res_met",
-            f"{res_missed} AND f_res_missed",
+            f"f_in{days} AND f_res_missed",
         ]
     # The group columns as g0, g1…: a field path is no column name (account__tier_id). Without
     # any, the key alone (.values() would select every column of the request).
@@ -311,37 +368,42 @@ def _flagged(
     )
 
 
-def _unsettled(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str, list]:
-    """_flagged of what the settled part leaves out: one query that reads, by index, the
-    requests received today and the open clocks falling due today; it counts those outside
-    `_settled_range` (today's) in full, and of those inside it the clocks that fall due
-    today."""
-    today = business_date(now)
-    day_start, day_end = sla_day_bounds(today)
-    read = (
-        Q(received_at__gte=day_start)
-        | first_response_falls_due_q(day_start, day_end)
-        | resolution_falls_due_q(day_start, day_end)
-    )
-    windows, falls_due = {}, {}
-    for days in WINDOWS:
-        settled = _settled_range(today, days)
-        windows[days] = request_received_within_q(now, days) & ~settled
-        falls_due[days] = (
-            settled & first_response_falls_due_q(day_start, day_end),
-            settled & resolution_falls_due_q(day_start, day_end),
-        )
-    # Joined to the accounts as the stored part is. Looking each account up with a correlated
-    # subquery instead reads fewer rows, but its estimated cost crosses PostgreSQL's stock
-    # jit_above_cost at 100,000 accounts, and compiling the counts took 53 ms of a 90 ms
-    # statement (bench/README.md).
+def _received_today(requests_qs: QuerySet[ClientRequest], now: datetime) -> tuple[str, list]:
+    """_flagged of what the stored rows leave out (module docstring): the requests received
+    from the start of `now`'s business day, read by index, in full. Joined to the accounts as
+    the stored part is. Looking each account up with a correlated subquery instead reads fewer
+    rows, but its estimated cost crossed PostgreSQL's stock jit_above_cost at 100,000
+    accounts, and compiling the counts took 53 ms of a 90 ms statement (bench/README.md)."""
+    day_start = business_day_start(business_date(now))
     return _flagged(
-        requests_qs.received_within(now, max(WINDOWS)).filter(read),
+        requests_qs.received_within(now, max(WINDOWS)).filter(received_at__gte=day_start),
         now,
-        windows,
-        falls_due,
+        {days: request_received_within_q(now, days) for days in WINDOWS},
         by=TIER_AND_KAM,
     )
+
+
+def _fallen_due(falling_due: QuerySet, now: datetime) -> tuple[str, list]:
+    """The stored clocks falling due today (SlaStored.falling_due) that `now` has passed, as
+    missed, in the columns of _flagged's counts per tier and KAM."""
+    sql, params = falling_due.filter(due_at__lt=now).query.sql_with_params()
+    missed = {
+        f"w{days}_{clock}_missed": f"w{days}_{clock}_due" for days in WINDOWS for clock in CLOCKS
+    }
+    columns = ", ".join(f"{missed.get(name, '0')} AS {name}" for name in FIGURES)
+    # The names are this module's; the inner query is the ORM's compiled SQL.
+    return f"SELECT tier_id, kam_id, {columns} FROM ({sql}) AS due", params  # noqa: S608  # nosec B608
+
+
+@dataclass(frozen=True)
+class SlaStored:
+    """The dashboard's stored SLA rows of one view and business day (module docstring;
+    insights.portfolio_slices.sla_slice_rows), each a query: `settled`, of "tier_id", "kam_id"
+    and FIGURES (sla_settled_group_rows); `falling_due`, of "tier_id", "kam_id", "due_at" and
+    FALLING_DUE (sla_falling_due_group_rows)."""
+
+    settled: QuerySet
+    falling_due: QuerySet
 
 
 @dataclass(frozen=True)
@@ -377,22 +439,26 @@ def sla_breakdown(
     requests_qs: QuerySet[ClientRequest],
     now: datetime,
     *,
-    settled: QuerySet | None = None,
+    stored: SlaStored | None = None,
 ) -> SlaBreakdown:
     """Compliance per account tier and per KAM over each window (WINDOWS): one query. With
-    `settled`, the rows `sla_settled_group_rows` gave for `now`'s business day (the summary
-    rows, as a query of "tier_id", "kam_id" and the counts), it reads only what they leave out
-    (module docstring) and adds them. The requests read are counted per (tier, KAM)
+    `stored`, the summary rows of `now`'s business day (SlaStored), it reads only what they
+    leave out, the requests received today (module docstring), and adds them, with the clocks
+    falling due today that `now` has passed. The requests read are counted per (tier, KAM)
     (`_flagged`: each rule a column, the counts made of the columns), and those counts and the
     summary rows are summed per tier and per KAM by PostgreSQL (GROUPING SETS, which the ORM
     does not write): a few hundred rows reach Python instead of every (tier, KAM) pair.
     Integer keys and no join to the users: PostgreSQL hashes the groups, where grouping by the
     KAM's name too sorted every request (on disk at 20,000 accounts); the caller has the
     names."""
-    if settled is None:
+    if stored is None:
         parts = [lambda: _received(requests_qs, now, WINDOWS, TIER_AND_KAM)]
     else:
-        parts = [lambda: _unsettled(requests_qs, now), settled.query.sql_with_params]
+        parts = [
+            lambda: _received_today(requests_qs, now),
+            stored.settled.query.sql_with_params,
+            lambda: _fallen_due(stored.falling_due, now),
+        ]
     sql, params = [], []
     for part in parts:
         try:
