@@ -942,9 +942,10 @@ class ClientRequest(models.Model):
                 ],
                 name="client_request_account_idx",
             ),
-            # The dashboard's SLA figures read live only what its summary rows cannot hold: the
-            # requests of today and the open clocks falling due today
-            # (insights.sla.sla_breakdown).
+            # The dashboard's SLA figures read live only what its summary rows cannot hold, the
+            # requests of today (insights.sla.sla_breakdown); the summary rows read the open
+            # clocks falling due during the day when they are built
+            # (insights.sla.sla_falling_due_group_rows).
             models.Index(fields=["received_at"], name="client_request_received_idx"),
             models.Index(
                 fields=["first_response_due_at"],
