@@ -29,6 +29,7 @@ What the figures are built from (docs/portfolio.md explains each one):
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import uuid
 from collections import defaultdict
@@ -552,10 +553,9 @@ def portfolio_summary(
     # figures); none to read when no KAM has an account in view
     kam_ids = counts.keys() | breakdown.kam_counts.keys()
     names = dict(user_choices(User.objects.filter(InArray(F("pk"), kam_ids)))) if kam_ids else {}
-    order = _load_order(counts, names, tiers)
-    summary.load = _load_rows(order[:kam_rows], names, tiers, filters)
+    summary.load = _load_rows(_load_order(counts, names, tiers, kam_rows), names, tiers, filters)
     summary.load_tiers = list(tiers.values())
-    summary.load_total = len(order)
+    summary.load_total = len(counts)
     summary.sla_tiers, summary.sla_kams = _sla_rows(
         breakdown, tiers, filters, names, kam_rows=kam_rows
     )
@@ -1084,16 +1084,26 @@ def _over_policy(by_tier: dict, tiers: dict[int, Tier]) -> list[int]:
     ]
 
 
-def _load_order(counts: dict, names: dict[int, str], tiers: dict[int, Tier]) -> list[tuple]:
-    """Every KAM's (owner id, {tier: accounts}): over-policy KAMs first, then the most
-    loaded, then by name."""
-    return sorted(
+def _first(items, key, count: int | None) -> list:
+    """sorted(items, key=key)[:count], every item when `count` is None: the first rows of a
+    table of every KAM without sorting the rest (heapq.nsmallest, the same order, ties
+    included)."""
+    return sorted(items, key=key) if count is None else heapq.nsmallest(count, items, key=key)
+
+
+def _load_order(
+    counts: dict, names: dict[int, str], tiers: dict[int, Tier], count: int | None = None
+) -> list[tuple]:
+    """The first `count` KAMs' (every KAM's when None) (owner id, {tier: accounts}):
+    over-policy KAMs first, then the most loaded, then by name."""
+    return _first(
         counts.items(),
-        key=lambda item: (
+        lambda item: (
             not _over_policy(item[1], tiers),
             -sum(item[1].values()),
             names.get(item[0]) or "",
         ),
+        count,
     )
 
 
@@ -1187,7 +1197,7 @@ def _sla_rows(
 
     rows = []
     # Links on the rows the page shows only, as on the load table (the CSV has every KAM).
-    kams = sorted(breakdown.kam_counts, key=kam_order)[:kam_rows]
+    kams = _first(breakdown.kam_counts, kam_order, kam_rows)
     for index, owner_id in enumerate(kams):
         row_filters = PortfolioFilters(
             owner_id=owner_id,
