@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from insights.search import KIND_KEYS, global_search
+from accounts.models import Stakeholder
+from activities.models import Interaction
+from insights.search import KIND_KEYS, KINDS, _frequent_kinds, global_search
 from kam.search import query_words, search_query
 from tests.factories import AccountFactory, InteractionFactory, StakeholderFactory
 from tests.insights.sla_data import make_request
@@ -121,6 +123,45 @@ def test_frequent_words_read_in_order_find_what_the_index_finds(leader_search, m
         "Negociações anuais",
     ]
     assert plain(read_in_order, "requests") == ["Negociação de prazo"]
+
+
+def test_a_frequent_surname_is_read_in_order_too(leader_search, monkeypatch):
+    # Stakeholders are read in order for a frequent word as interactions are (a common surname
+    # or job title), with the same matches as through the index.
+    account = AccountFactory(name="Acme Brasil")
+    for name in ["Ana Souza", "Bruno Souza", "Carla Lima", "Davi Souza"]:
+        StakeholderFactory(account=account, name=name)
+    through_the_index = leader_search("souza")
+    monkeypatch.setattr("insights.search.FREQUENT_SHARE", 0.0)  # every word is "frequent"
+    monkeypatch.setattr("insights.search.CANDIDATES", 3)
+    read_in_order = leader_search("souza")
+    assert plain(read_in_order, "stakeholders") == plain(through_the_index, "stakeholders")
+    assert sorted(plain(read_in_order, "stakeholders")) == [
+        "Ana Souza",
+        "Bruno Souza",
+        "Davi Souza",
+    ]
+
+
+def test_the_words_of_a_name_meet_by_chance_those_of_a_text_as_a_phrase():
+    # Each of two words is in 6 % of the rows, which PostgreSQL estimates as 10-15 % (a word's
+    # query is its stem or itself, the last one a prefix): frequent alone. Together, in a text
+    # they are taken as a phrase (as frequent as the rarer word: read in order); in a name as
+    # met by chance (their shares multiplied, under FREQUENT_SHARE: through the index,
+    # insights.search._frequent_kinds). Stakeholders are read in order too (SCAN_KINDS).
+    account = AccountFactory()
+    names = ["Ana Prado"] * 60 + ["Bia Conceição"] * 60 + ["Caio Lima"] * 880
+    Stakeholder.objects.bulk_create(
+        Stakeholder(account=account, name=name, email=f"p{n}@example.com")
+        for n, name in enumerate(names)
+    )
+    Interaction.objects.bulk_create(
+        InteractionFactory.build(account=account, summary=name, notes="") for name in names
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_stakeholder, activities_interaction")
+        assert _frequent_kinds(cursor, KINDS, "ana") == {"stakeholders", "interactions"}
+        assert _frequent_kinds(cursor, KINDS, "ana conceição") == {"interactions"}
 
 
 def test_names_english_words_and_stop_words_match_as_typed(leader_search):
