@@ -289,12 +289,19 @@ class AccountQuerySet(models.QuerySet):
         return Q(status__in=QBR_TRACKED_STATUSES) & ~Q(Exists(planned))
 
     # -- pipeline and agreed items (columns kept by insights.account_rollups) ---------------
+    @staticmethod
+    def open_pipeline_q() -> Q:
+        """With an open opportunity in a plan that is not archived (plans.selectors
+        .open_pipeline_q), from the column the rollups keep: with_open_pipeline, and the
+        dashboard's summary rows that count those accounts for the list."""
+        return Q(open_opportunities__gt=0)
+
     def with_open_pipeline(self) -> "AccountQuerySet":
         """Accounts with an open opportunity in a plan that is not archived
         (plans.selectors.open_pipeline_q), from the column the rollups keep; read after
         insights.portfolio_slices.account_marks_taken (tests/insights/test_account_rollups.py
         checks that the two agree)."""
-        return self.filter(open_opportunities__gt=0)
+        return self.filter(self.open_pipeline_q())
 
     def with_overdue_commitments(self, today: date) -> "AccountQuerySet":
         """Accounts with an overdue agreed item (activities.selectors.commitments_overdue_q),

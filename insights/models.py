@@ -64,6 +64,9 @@ class PortfolioSlice(SliceRow):
     # status filter (insights.selectors.account_list_count_stored). NULL in a row the code of
     # the release before it wrote while the web machines reloaded: the list then counts.
     accounts = models.IntegerField(null=True)
+    # The accounts of the group with an open pipeline (AccountQuerySet.open_pipeline_q),
+    # whatever their status: the list's count of that filter. NULL as `accounts` is.
+    pipeline_accounts = models.IntegerField(null=True)
     live_accounts = models.IntegerField()
     live_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     touch = models.IntegerField()

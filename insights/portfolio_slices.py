@@ -84,7 +84,7 @@ logger = logging.getLogger(__name__)
 RENEWAL_DAYS = 90
 PARETO_BARS = 20
 GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
-COUNTS = ("accounts", "live_accounts", "touch", "qbr", "renewals")
+COUNTS = ("accounts", "pipeline_accounts", "live_accounts", "touch", "qbr", "renewals")
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
 FIGURES = (*COUNTS, *AMOUNTS)
 # count_stored's name for PortfolioCommitmentSlice.accounts: the accounts with an overdue
@@ -115,8 +115,9 @@ def account_group_rows(
     by: tuple[str, ...] = (),
     few: bool = False,
 ) -> list[dict]:
-    """Accounts (every status), live accounts and revenue, touch and QBR overdue, renewals and
-    the retention cohort per (tier, band, Pareto class, currency), and per `by` fields first:
+    """Accounts (every status; those with an open pipeline), live accounts and revenue, touch
+    and QBR overdue, renewals and the retention cohort per (tier, band, Pareto class,
+    currency), and per `by` fields first:
     one query. Amounts stay in each currency (a CASE per account cost more; the caller converts
     the sums). `tiers` are every tier, with their touch cadences. `few`: `accounts` are a view
     no summary row holds (filters combined, a KAM's with a filter), whose planned QBRs are read
@@ -133,6 +134,7 @@ def account_group_rows(
         accounts.values(*by, *GROUP_FIELDS)
         .annotate(
             accounts=Count("pk"),
+            pipeline_accounts=Count("pk", filter=AccountQuerySet.open_pipeline_q()),
             live_accounts=Count("pk", filter=live),
             live_revenue=Sum(last, filter=live),
             touch=Count("pk", filter=touch_q),
@@ -521,7 +523,13 @@ def _sla_due_rows(today, dimension, values, inputs):
 
 
 ROW_SETS = (
-    _RowSet(PortfolioSlice, GROUP_FIELDS, FIGURES, _account_rows, added=("accounts",)),
+    _RowSet(
+        PortfolioSlice,
+        GROUP_FIELDS,
+        FIGURES,
+        _account_rows,
+        added=("accounts", "pipeline_accounts"),
+    ),
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
     _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),
     _RowSet(PortfolioSlaSlice, ("tier_id", "kam_id"), SLA_FIGURES, _sla_rows),

@@ -558,6 +558,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                     {"touch_overdue": True},
                     {"qbr_overdue": True},
                     {"renewal_within_days": RENEWAL_DAYS},
+                    {"open_pipeline": True},  # whatever the status
                 ):
                     for narrower in narrowers:
                         stored = account_list_count_stored(
