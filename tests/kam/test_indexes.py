@@ -1,16 +1,16 @@
 """No table of the app keeps an index that another of its indexes already covers: every index is
 written with each row (the nightly health, imports, the quick log), and a foreign key's own
 index (Django's default) is redundant where the column leads a composite index or unique
-constraint. Such keys say `db_index=False`, but for the two KEPT below. Django's own
+constraint. Such keys say `db_index=False`, but for the one KEPT below. Django's own
 many-to-many tables are left as Django makes them (their first key's index is covered by the
 pair's unique constraint; only a through model of our own could drop it)."""
 
 from django.apps import apps
 from django.db import connection
 
-# Measured to earn their place beside (owner, name, id) and (tier, name, id): accounts.models,
-# Account.owner; bench/README.md, "One index per need on the accounts".
-KEPT = {("accounts_account", "owner_id"), ("accounts_account", "tier_id")}
+# Measured to earn its place beside (owner, name, id): accounts.models, Account.Meta.indexes;
+# bench/README.md, "One index per need on the accounts".
+KEPT = {("accounts_account", "owner_id")}
 APP_TABLE_PREFIXES = (
     "accounts_",
     "activities_",
