@@ -319,8 +319,7 @@ def _flagged(
     each window counts. Every SLA count of this module is made here: each rule is a column
     of an inner query, compiled once, and the counts are made of those columns; with a
     condition per count the ORM compiled each rule up to four times (6 ms of Python a
-    statement for the dashboard's,
-    bench/README.md)."""
+    statement for the dashboard's, bench/README.md)."""
     flags = {
         "f_fr_met": first_response_met_q(),
         "f_fr_missed": first_response_breached_q(now),
