@@ -45,7 +45,7 @@ from accounts.timeline import stakeholder_last_interactions
 from kam.access import admin_required, leader_required
 from kam.audit import audit_events
 from kam.dates import business_date
-from kam.forms import AuditFilterForm
+from kam.forms import AuditFilterForm, changed_meanwhile, stale_edit_redrawn
 from kam.params import next_param
 
 PAGE_SIZE = 25
@@ -128,8 +128,7 @@ def account_edit(request, pk: int):
                 _("Someone else saved this account while you were editing. Their version is "
                   "shown below; your changes are still in the form — review and save again."),
             )  # fmt: skip
-            form.data = form.data.copy()
-            form.data["version"] = conflict.version
+            stale_edit_redrawn(form, conflict.version)
         except ValidationError as error:
             form_errors_into(form, error)
         else:
@@ -272,18 +271,13 @@ def _flag_their_values(form, current) -> None:
             shown = theirs if theirs not in (None, "") else "—"
             if hasattr(current, f"get_{name}_display"):
                 shown = getattr(current, f"get_{name}_display")() or "—"
-            form.add_error(
-                name,
-                _("Changed meanwhile by someone else to: “%(value)s”. Your value is kept here.")
-                % {"value": shown},
-            )
+            changed_meanwhile(form, name, shown)
     form.add_error(
         None,
         _("Someone else saved this person while you were editing. Their values are shown "
           "under the fields they differ in; yours are kept. Review and save again."),
     )  # fmt: skip
-    form.data = form.data.copy()
-    form.data["version"] = current.version
+    stale_edit_redrawn(form, current.version)
 
 
 @require_POST

@@ -167,6 +167,23 @@ class DateTimeInput(forms.DateTimeInput):
         )
 
 
+def stale_edit_redrawn(form, version: int, *, field: str = "version") -> None:
+    """After a save refused because someone else saved first (StaleEdit): the form, drawn again
+    as the user typed it, now carries the version stored since, so saving again is a choice
+    made knowing theirs. Its data becomes a copy the caller may change (their values merged)."""
+    form.data = form.data.copy()
+    form.data[form.add_prefix(field)] = version
+
+
+def changed_meanwhile(form, name: str, theirs: str) -> None:
+    """Flag field `name` of a refused save with the value someone else saved meanwhile."""
+    form.add_error(
+        name,
+        _("Changed meanwhile by someone else to: “%(value)s”. Your value is kept here.")
+        % {"value": theirs},
+    )
+
+
 def date_field(**kwargs) -> forms.DateField:
     """A plain form's date field with the models' range (kam.dates)."""
     return forms.DateField(widget=DateInput(), validators=[date_in_range], **kwargs)

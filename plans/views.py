@@ -19,6 +19,7 @@ from activities.models import Commitment
 from activities.selectors import account_team
 from kam.access import admin_required
 from kam.dates import business_date
+from kam.forms import changed_meanwhile, stale_edit_redrawn
 from kam.params import parse_int
 from plans import services
 from plans.forms import (
@@ -209,7 +210,7 @@ def _merge_their_changes(form, current, *, expected: int) -> None:
     """After a refused save: fields only the other person changed take their value in the
     form; fields this user changed stay as typed; a field both changed is flagged with their
     value. The form then carries the current version, so saving again keeps both."""
-    form.data = form.data.copy()
+    stale_edit_redrawn(form, current.version)
     for name, base in plan_fields_changed_since(current, expected).items():
         if name not in form.fields:
             continue
@@ -218,18 +219,13 @@ def _merge_their_changes(form, current, *, expected: int) -> None:
         if services.as_text(mine) == base:
             form.data[name] = theirs.isoformat() if hasattr(theirs, "isoformat") else theirs
         elif services.as_text(mine) != services.as_text(theirs):
-            form.add_error(
-                name,
-                _("Changed meanwhile by someone else to: “%(value)s”. Your value is kept here.")
-                % {"value": services.as_text(theirs) or "—"},
-            )
+            changed_meanwhile(form, name, services.as_text(theirs) or "—")
     form.add_error(
         None,
         _("Someone else changed this plan while you were editing. Their changes are merged "
           "into the form and shown beside it; your own changes are kept. Review and save "
           "again."),
     )  # fmt: skip
-    form.data["version"] = current.version
 
 
 @require_http_methods(["GET", "POST"])
@@ -389,8 +385,7 @@ def plan_item_edit(request, pk: int, plan_pk: int, kind: str, item_pk: int):
                 _("Someone else saved this while you were editing. Their version is shown "
                   "beside the form; your changes are still in the form — review and save again."),
             )  # fmt: skip
-            form.data = form.data.copy()
-            form.data[form.add_prefix("version")] = stale.current.version
+            stale_edit_redrawn(form, stale.current.version)
         except ValidationError as error:
             form_errors_into(form, error)
         else:
