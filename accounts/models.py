@@ -451,10 +451,10 @@ class Account(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
-    # The owner's and the tier's keys keep their own index beside (owner, name, id) and (tier,
-    # name, id): with few values they deduplicate to a third of the size, the touch filter ORs
-    # a bitmap of each tier's accounts and the filter options probe each KAM's (bench/README.md,
-    # "One index per need on the accounts"; tests/kam/test_indexes.py lets these two be).
+    # The owner's key keeps its own index beside (owner, name, id): with few values it
+    # deduplicates to a third of the size, and the filter options probe each KAM's; the tier's
+    # own index became (tier, last_touch_at), which the touch filter reads (bench/README.md,
+    # "One index per need on the accounts"; tests/kam/test_indexes.py lets the owner's be).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner KAM"),
