@@ -25,6 +25,14 @@ from kam.wsgi import application as django_application
 
 settings.DEBUG = False
 
+# bench/web.py --larger serves two databases side by side on one Redis: each server's shared
+# cache keys get a prefix of their own, so neither reads the dashboards the other cached.
+if os.environ.get("BENCH_CACHE_PREFIX"):
+    from django.core.cache import caches
+
+    settings.CACHES["shared"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]
+    caches["shared"].key_prefix = os.environ["BENCH_CACHE_PREFIX"]
+
 from django.http import HttpResponse  # noqa: E402 - after the app is loaded
 from django.urls import path  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""Page speed at 20,000 accounts, measured server side under gunicorn (see bench/README.md).
+"""Page speed at 20,000 and 100,000 accounts, measured server side under gunicorn (see
+bench/README.md).
 
     DJANGO_DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/kam_large_bench \
         .venv/bin/python bench/web.py
@@ -15,7 +16,14 @@ The load averages are printed with every scenario: the machine is shared.
 Requests rotate over different accounts (the leader's pages over a deterministic sample of
 all accounts, the KAM's over their own), so the figures are not one account's cached pages.
 The quick log POSTs write interactions (as a KAM on their own accounts, as the account page's
-htmx form does); --no-writes skips them."""
+htmx form does); --no-writes skips them.
+
+--larger kam_xl_bench measures the 100,000-account demo beside it: a second gunicorn on that
+database, each scenario sent there right after it is sent here, and each p95 and statement
+count compared with this database's. Measured back to back, the two figures see the same
+speed of the machine, which drifts by a third and more within the hour (bench/README.md, "How
+much a run varies"); two runs one after the other, `--save` then `--against`, compare two
+different hours."""
 
 from __future__ import annotations
 
@@ -31,8 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -44,6 +54,7 @@ django.setup()
 
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -77,9 +88,9 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 class Server:
-    def __init__(self, port: int, workers: int):
+    def __init__(self, port: int, workers: int, env: dict | None = None):
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DJANGO_DEBUG": "true", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "DJANGO_DEBUG": "true", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.log_path = Path(tempfile.gettempdir()) / f"kam-bench-web-{port}.log"
         self.log_file = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -287,7 +298,7 @@ FLOOR_RATIO = 1.5  # a page's p50 over (its SQL run directly + the empty view's 
 GROWTH_RATIO = 1.5  # a page's p95 on this database over its p95 on the smaller one (--against)
 
 
-def print_result(result: dict) -> None:
+def print_result(result: dict, tag: str = "") -> None:
     queries = _counts(*result["queries"])
     verdict = "ok" if result["p95"] <= result["target"] else "SLOW"
     floor = ""
@@ -296,8 +307,9 @@ def print_result(result: dict) -> None:
         result["ratio"] = ratio
         floor = (f"{result['direct']:7.1f} {result['empty']:6.1f} {ratio:5.2f} "
                  f"{'ok' if ratio <= FLOOR_RATIO else 'HIGH':<4}")  # fmt: skip
+    name = f"{result['name']} {tag}" if tag else result["name"]
     log(
-        f"{result['name']:<44} {result['p50']:7.1f} {result['p95']:7.1f} {result['max']:7.1f} "
+        f"{name:<44} {result['p50']:7.1f} {result['p95']:7.1f} {result['max']:7.1f} "
         f"{result['sql_p50']:7.1f} {queries:>7} {result['cpu_p50']:7.1f} "
         f"{result['target']:>6} {verdict:<4} {floor} {result['load']}"
     )
@@ -305,20 +317,27 @@ def print_result(result: dict) -> None:
 
 def print_growth(results: list[dict], path: Path) -> None:
     """Each scenario's p95 here against its p95 in the run saved to `path` (`--save`, on the
-    20,000-account demo), and its statement counts against that run's: the target that a page
-    at 100,000 accounts keeps its p95 within GROWTH_RATIO of its 20,000-account figure and runs
+    20,000-account demo), and its statement counts against that run's (compare_growth)."""
+    saved = json.loads(path.read_text())
+    compare_growth(results, saved["results"], f"{path} ({saved['accounts']} accounts, "
+                   f"{saved['speed']})", str(path))  # fmt: skip
+
+
+def compare_growth(results: list[dict], smaller: list[dict], heading: str, label: str) -> None:
+    """Each scenario's p95 in `results` against its p95 in `smaller` (the same scenarios on the
+    20,000-account demo), and its statement counts against those: the target that a page at
+    100,000 accounts keeps its p95 within GROWTH_RATIO of its 20,000-account figure and runs
     as many statements. A scenario's counts are a range over its requests (the account page
     runs 22 or 23 by account); ranges that overlap are the same counts of a different sample."""
-    saved = json.loads(path.read_text())
-    before = {row["name"]: row for row in saved["results"]}
-    log(f"\nagainst {path} ({saved['accounts']} accounts, {saved['speed']}):")
+    before = {row["name"]: row for row in smaller}
+    log(f"\nagainst {heading}:")
     log(f"{'scenario':<44} {'p95':>7} {'there':>7} {'ratio':>5} {'':<4} "
         f"{'queries':>7} {'there':>7}")  # fmt: skip
     kept, off = [], []
     for result in results:
         there = before.get(result["name"])
         if there is None:
-            log(f"{result['name']:<44} not in {path}")
+            log(f"{result['name']:<44} not in {label}")
             off.append(result["name"])
             continue
         ratio = result["p95"] / there["p95"]
@@ -332,9 +351,9 @@ def print_growth(results: list[dict], path: Path) -> None:
     measured = {result["name"] for result in results}
     missing = [name for name in before if name not in measured]
     if missing:
-        log(f"in {path}, not measured here: {', '.join(missing)}")
+        log(f"in {label}, not measured here: {', '.join(missing)}")
     log(f"{len(kept)} of {len(results) + len(missing)} scenarios keep their p95 within "
-        f"{GROWTH_RATIO}x of {path}'s and run as many statements"
+        f"{GROWTH_RATIO}x of {label}'s and run as many statements"
         + (f"; not: {', '.join(off + missing)}" if off or missing else ""))  # fmt: skip
 
 
@@ -661,9 +680,18 @@ def main() -> None:
         help=f"compare each p95 and statement count with a run saved by --save "
         f"(within {GROWTH_RATIO}x, the same statements)",
     )
+    parser.add_argument(
+        "--larger",
+        metavar="DATABASE",
+        help="also measure every scenario on DATABASE (same server as DATABASE_URL: the "
+        "100,000-account demo) right after this database, with its own gunicorn, and compare "
+        f"each p95 and statement count with this one's (within {GROWTH_RATIO}x)",
+    )
     parser.add_argument("--as", dest="email", default="leader@example.com")
     parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
     args = parser.parse_args()
+    if args.larger and args.larger == settings.DATABASES["default"]["NAME"]:
+        parser.error("--larger: name another database than DATABASE_URL's")
     if args.against and not args.against.is_file():
         parser.error(f"--against {args.against}: no such file (write it with --save)")
     if args.save and not args.save.resolve().parent.is_dir():
@@ -675,81 +703,58 @@ def main() -> None:
         list_indexes(args)
         return
 
-    if not args.no_vacuum:
-        # Tables as autovacuum keeps them in production (the accounts with their own threshold,
-        # migration accounts/0046, bench/README.md "Vacuumed after a night"): a run right
-        # after a bulk write (the nightly health, an import, a seed, another benchmark) would
-        # otherwise read every updated row's heap page where an index-only scan reads the index
-        # alone (a count of every account: 2 → 16 ms after the health benchmark), and
-        # autovacuum may be off on a test machine's server.
-        # The summary rows are brought up to date first, as the minute task keeps them: the
-        # marks a seed or the health benchmark left are taken (and deleted) here, not by the
-        # first measured dashboard, whose deleted marks every later one would walk past.
-        started = time.perf_counter()
-        portfolio_slices_refresh()
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
-        elapsed = time.perf_counter() - started
-        log(f"summary rows brought up to date, VACUUM (ANALYZE) of the database: {elapsed:.1f} s")
-    # A cache generation of this run's own: the dashboard's cache keys name no database, so a
-    # run on another database with the same REDIS_URL (the other demo, minutes before) would
-    # otherwise serve its figures here. The warm-up requests store this database's.
-    portfolio_cache_reset()
-    accounts = Account.objects.count()
-    log(f"database {settings.DATABASES['default']['NAME']}: "
-        f"{accounts} accounts; {loadavg()}; {os.cpu_count()} CPUs")  # fmt: skip
+    sides = [Side(None, None, args.port)]
+    if args.larger:
+        # A cache key prefix of its own: both servers use the one Redis (bench/bench_wsgi.py).
+        sides.append(Side(args.larger, f"kam-bench-{uuid.uuid4().hex[:12]}", args.port + 1))
+    for side in sides:
+        with side.database():
+            side.prepare(args)
     speed = speed_line()
     log(speed)
     cpu_started = os.times()
-    server = Server(args.port, args.workers)
     try:
-        for _ in range(args.workers * 2):  # let every worker load the app before timing
-            requests.get(f"{server.url}/healthz", timeout=60)
-        leader = login(server.url, "leader@example.com")
-        kam = login(server.url, "kam@example.com")
-        log(f"gunicorn {args.workers} workers on {server.url}; {args.warmup} warm-up + "
-            f"{args.requests} measured requests per scenario; ms, server side")  # fmt: skip
-        users = {
-            id(leader): User.objects.get(email="leader@example.com"),
-            id(kam): User.objects.get(email="kam@example.com"),
-        }
-        empty = {}
-        if not args.no_floor:
-            for name, session in (("leader", leader), ("kam", kam)):
-                floor = Scenario(f"empty view {name}", session, 0, ["/bench/empty/"])
-                found = run_scenario(server.url, floor, args.warmup, args.requests)
-                empty[id(session)] = found
-                log(f"empty view through the middleware, {name}: "
-                    f"p50 {found['p50']:.2f} ms, p95 {found['p95']:.2f} ms")  # fmt: skip
+        for side in sides:
+            side.start(args)
+        log(f"gunicorn {args.workers} workers per database; {args.warmup} warm-up + "
+            f"{args.requests} measured requests per scenario; ms, server side"
+            + ("; each scenario on the larger database right after this one" if args.larger
+               else ""))  # fmt: skip
         log(f"{'scenario':<44} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>7} {'queries':>7} "
             f"{'cpu p50':>7} {'target':>6} {'':<4} "
             f"{'direct':>7} {'empty':>6} {'ratio':>5}")  # fmt: skip
-        results = []
-        for scenario in scenarios(args, leader, kam):
-            if args.match and args.match not in scenario.name:
+        paired = [side.scenarios for side in sides]
+        for group in zip(*paired, strict=True):
+            if args.match and args.match not in group[0].name:
                 continue
-            result = run_scenario(server.url, scenario, args.warmup, args.requests)
-            if not args.no_floor:
-                result["direct"] = sql_direct(
-                    scenario, users[id(scenario.session)], args.floor_samples
-                )
-                result["empty"] = empty[id(scenario.session)]["p50"]
-            print_result(result)
-            results.append(result)
-        slow = [r["name"] for r in results if r["p95"] > r["target"]]
-        log(f"\n{len(results) - len(slow)} of {len(results)} scenarios within target"
-            + (f"; slow: {', '.join(slow)}" if slow else ""))  # fmt: skip
-        high = [r["name"] for r in results if r.get("ratio", 0) > FLOOR_RATIO]
-        if not args.no_floor:
-            log(f"{len(results) - len(high)} of {len(results)} scenarios within {FLOOR_RATIO}x "
-                f"their floor (SQL run directly + empty view)"
-                + (f"; above: {', '.join(high)}" if high else ""))  # fmt: skip
+            for side, scenario in zip(sides, group, strict=True):
+                result = run_scenario(side.server.url, scenario, args.warmup, args.requests)
+                if not args.no_floor:
+                    with side.database():
+                        result["direct"] = sql_direct(
+                            scenario, side.users[id(scenario.session)], args.floor_samples
+                        )
+                    result["empty"] = side.empty[id(scenario.session)]["p50"]
+                print_result(result, side.tag)
+                side.results.append(result)
+        for side in sides:
+            side.summary(args)
+        results = sides[0].results
         if args.save:
-            save_results(results, args.save, accounts, speed)
+            save_results(results, args.save, sides[0].accounts, speed)
         if args.against:
             print_growth(results, args.against)
+        if args.larger:
+            compare_growth(
+                sides[1].results,
+                results,
+                f"the same scenarios on {sides[0].name} ({sides[0].accounts} accounts), each "
+                f"measured right before",
+                sides[0].name,
+            )
     finally:
-        server.stop()
+        for side in sides:
+            side.stop()
     if "dashboard" in args.only and not args.no_sql:
         dashboard_sql(args)
     used = os.times()
@@ -761,6 +766,116 @@ def main() -> None:
     log(f"\nCPU: this process (client, SQL check) {own:.1f} s; gunicorn {workers:.1f} s; "
         f"{loadavg()}")  # fmt: skip
     log(speed_line())
+
+
+class Side:
+    """One database the run measures (--larger: two, side by side on the same PostgreSQL
+    server), with its own gunicorn, logins and results."""
+
+    def __init__(self, name: str | None, cache_prefix: str | None, port: int):
+        self.name = name or settings.DATABASES["default"]["NAME"]
+        self.other = name is not None  # not the configured database
+        self.cache_prefix = cache_prefix
+        self.port = port
+        self.server = None
+        self.results, self.empty, self.users, self.scenarios = [], {}, {}, []
+        self.accounts = 0
+        self.tag = ""
+
+    @contextmanager
+    def database(self):
+        """This process's connection, and its shared cache's keys, on this side's database
+        for the block (the configured one needs nothing)."""
+        if not self.other:
+            yield
+            return
+        cache = caches["shared"]
+        saved, saved_prefix = connection.settings_dict["NAME"], cache.key_prefix
+        connection.close()
+        connection.settings_dict["NAME"], cache.key_prefix = self.name, self.cache_prefix
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"], cache.key_prefix = saved, saved_prefix
+
+    def prepare(self, args) -> None:
+        if not args.no_vacuum:
+            # Tables as autovacuum keeps them in production (the accounts with their own
+            # threshold, migration accounts/0046, bench/README.md "Vacuumed after a night"): a
+            # run right after a bulk write (the nightly health, an import, a seed, another
+            # benchmark) would otherwise read every updated row's heap page where an
+            # index-only scan reads the index alone (a count of every account: 2 → 16 ms after
+            # the health benchmark), and autovacuum may be off on a test machine's server.
+            # The summary rows are brought up to date first, as the minute task keeps them:
+            # the marks a seed or the health benchmark left are taken (and deleted) here, not
+            # by the first measured dashboard, whose deleted marks every later one would walk
+            # past.
+            started = time.perf_counter()
+            portfolio_slices_refresh()
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM (ANALYZE)")
+            elapsed = time.perf_counter() - started
+            log(f"{self.name}: summary rows brought up to date, VACUUM (ANALYZE): "
+                f"{elapsed:.1f} s")  # fmt: skip
+        # A cache generation of this run's own: the dashboard's cache keys name no database,
+        # so a run on another database with the same REDIS_URL (the other demo, minutes
+        # before) would otherwise serve its figures here. The warm-up requests store this
+        # database's.
+        portfolio_cache_reset()
+        self.accounts = Account.objects.count()
+        if self.other:
+            self.tag = f"@{self.accounts:,}"
+        log(f"database {self.name}: {self.accounts} accounts; {loadavg()}; "
+            f"{os.cpu_count()} CPUs")  # fmt: skip
+
+    def start(self, args) -> None:
+        env = {}
+        if self.other:
+            env = {
+                "DATABASE_URL": settings_url(self.name),
+                "BENCH_CACHE_PREFIX": self.cache_prefix,
+            }
+        self.server = Server(self.port, args.workers, env)
+        for _ in range(args.workers * 2):  # let every worker load the app before timing
+            requests.get(f"{self.server.url}/healthz", timeout=60)
+        leader = login(self.server.url, "leader@example.com")
+        kam = login(self.server.url, "kam@example.com")
+        with self.database():
+            self.users = {
+                id(leader): User.objects.get(email="leader@example.com"),
+                id(kam): User.objects.get(email="kam@example.com"),
+            }
+            self.scenarios = scenarios(args, leader, kam)
+        if not args.no_floor:
+            for name, session in (("leader", leader), ("kam", kam)):
+                floor = Scenario(f"empty view {name}", session, 0, ["/bench/empty/"])
+                found = run_scenario(self.server.url, floor, args.warmup, args.requests)
+                self.empty[id(session)] = found
+                log(f"{self.name}: empty view through the middleware, {name}: "
+                    f"p50 {found['p50']:.2f} ms, p95 {found['p95']:.2f} ms")  # fmt: skip
+
+    def summary(self, args) -> None:
+        results = self.results
+        slow = [r["name"] for r in results if r["p95"] > r["target"]]
+        log(f"\n{self.name} ({self.accounts} accounts): {len(results) - len(slow)} of "
+            f"{len(results)} scenarios within target"
+            + (f"; slow: {', '.join(slow)}" if slow else ""))  # fmt: skip
+        high = [r["name"] for r in results if r.get("ratio", 0) > FLOOR_RATIO]
+        if not args.no_floor:
+            log(f"{len(results) - len(high)} of {len(results)} scenarios within {FLOOR_RATIO}x "
+                f"their floor (SQL run directly + empty view)"
+                + (f"; above: {', '.join(high)}" if high else ""))  # fmt: skip
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def settings_url(name: str) -> str:
+    """DATABASE_URL with its database replaced by `name` (the same server and user)."""
+    parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kam"))
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 if __name__ == "__main__":
