@@ -67,6 +67,12 @@ class PortfolioSlice(SliceRow):
     # The accounts of the group with an open pipeline (AccountQuerySet.open_pipeline_q),
     # whatever their status: the list's count of that filter. NULL as `accounts` is.
     pipeline_accounts = models.IntegerField(null=True)
+    # The accounts of the group in each status (accounts.models.AccountStatus): the list's
+    # count of a status filter (insights.portfolio_slices.STATUS_COUNTS). NULL as `accounts` is.
+    prospect_accounts = models.IntegerField(null=True)
+    active_accounts = models.IntegerField(null=True)
+    at_risk_accounts = models.IntegerField(null=True)
+    churned_accounts = models.IntegerField(null=True)
     live_accounts = models.IntegerField()
     live_revenue = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     touch = models.IntegerField()

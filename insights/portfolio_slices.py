@@ -48,7 +48,14 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.currency import Rates, converted, rates_on
-from accounts.models import Account, AccountQuerySet, HealthBand, HealthMonth, Tier
+from accounts.models import (
+    Account,
+    AccountQuerySet,
+    AccountStatus,
+    HealthBand,
+    HealthMonth,
+    Tier,
+)
 from accounts.selectors import current_config
 from activities.models import ClientRequest, Commitment
 from insights.account_rollups import COLUMNS as ROLLUP_COLUMNS
@@ -84,7 +91,17 @@ logger = logging.getLogger(__name__)
 RENEWAL_DAYS = 90
 PARETO_BARS = 20
 GROUP_FIELDS = ("tier_id", "health_band", "pareto_class", "currency")
-COUNTS = ("accounts", "pipeline_accounts", "live_accounts", "touch", "qbr", "renewals")
+# The accounts of each status (the list's status filter): PortfolioSlice's `<status>_accounts`.
+STATUS_COUNTS = {status: f"{status}_accounts" for status in AccountStatus.values}
+COUNTS = (
+    "accounts",
+    "pipeline_accounts",
+    *STATUS_COUNTS.values(),
+    "live_accounts",
+    "touch",
+    "qbr",
+    "renewals",
+)
 AMOUNTS = ("live_revenue", "renewals_revenue", "cohort_base", "cohort_current", "cohort_kept")
 FIGURES = (*COUNTS, *AMOUNTS)
 # count_stored's name for PortfolioCommitmentSlice.accounts: the accounts with an overdue
@@ -115,7 +132,8 @@ def account_group_rows(
     by: tuple[str, ...] = (),
     few: bool = False,
 ) -> list[dict]:
-    """Accounts (every status; those with an open pipeline), live accounts and revenue, touch
+    """Accounts (every status; those with an open pipeline; those of each status), live
+    accounts and revenue, touch
     and QBR overdue, renewals and the retention cohort per (tier, band, Pareto class,
     currency), and per `by` fields first:
     one query. Amounts stay in each currency (a CASE per account cost more; the caller converts
@@ -135,6 +153,10 @@ def account_group_rows(
         .annotate(
             accounts=Count("pk"),
             pipeline_accounts=Count("pk", filter=AccountQuerySet.open_pipeline_q()),
+            **{
+                count: Count("pk", filter=Q(status=status))
+                for status, count in STATUS_COUNTS.items()
+            },
             live_accounts=Count("pk", filter=live),
             live_revenue=Sum(last, filter=live),
             touch=Count("pk", filter=touch_q),
@@ -528,7 +550,7 @@ ROW_SETS = (
         GROUP_FIELDS,
         FIGURES,
         _account_rows,
-        added=("accounts", "pipeline_accounts"),
+        added=("accounts", "pipeline_accounts", *STATUS_COUNTS.values()),
     ),
     _RowSet(PortfolioCommitmentSlice, ("tier_id",), ("overdue", "accounts"), _commitment_rows),
     _RowSet(PortfolioPipelineSlice, ("tier_id", "currency"), ("weighted", "open"), _pipeline_rows),

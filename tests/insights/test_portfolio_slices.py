@@ -559,6 +559,7 @@ def test_summary_rows_agree_with_their_accounts_and_the_list_after_any_writes(
                     {"qbr_overdue": True},
                     {"renewal_within_days": RENEWAL_DAYS},
                     {"open_pipeline": True},  # whatever the status
+                    *({"status": status} for status in AccountStatus.values),
                 ):
                     for narrower in narrowers:
                         stored = account_list_count_stored(
@@ -1263,10 +1264,13 @@ def test_the_lists_count_reads_the_rows_only_while_they_are_current(book, client
     # No filter: every account, whatever its status (the leader's list as it opens).
     every = account_list_rows(leader, today=book).count()
     assert account_list_count_stored(leader, {"sort": "name"}, today=book) == every
+    # One status: the rows' count of that status.
+    churned = account_list_rows(leader, today=book, status="churned").count()
+    assert account_list_count_stored(leader, {"status": "churned"}, today=book) == churned
     # Not one figure, or another filter, or not a view the rows are kept for: no query, the
     # page counts.
     for filters in (
-        {"status": "churned"},
+        {"status": "churned", "touch_overdue": True},
         {**touch, "search": "x"},
         {**touch, "qbr_overdue": True},
         {**touch, "a_filter_added_later": "x"},
