@@ -94,6 +94,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["full_name", "email"]
+        # The people pickers' search (kam.people) reads the people in this order and stops at
+        # the first SEARCH_LIMIT of the scope: without it, every user of the scope was read and
+        # sorted (the leader's owner filter at 100,000 accounts: 1,403 owners, 3.3 ms, against
+        # 0.3 with it; bench/README.md).
+        indexes = [models.Index(fields=["full_name", "email"], name="user_name_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
