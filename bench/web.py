@@ -19,11 +19,11 @@ The quick log POSTs write interactions (as a KAM on their own accounts, as the a
 htmx form does); --no-writes skips them.
 
 --larger kam_xl_bench measures the 100,000-account demo beside it: a second gunicorn on that
-database, each scenario sent there right after it is sent here, and each p95 and statement
-count compared with this database's. Measured back to back, the two figures see the same
-speed of the machine, which drifts by a third and more within the hour (bench/README.md, "How
-much a run varies"); two runs one after the other, `--save` then `--against`, compare two
-different hours."""
+database, each scenario's measured requests sent to the two in turn, and each p95 and
+statement count compared with this database's. Measured request by request side by side, the
+two figures see the same speed of the machine, which drifts by a third and more within the
+hour (bench/README.md, "How much a run varies"); two runs one after the other, `--save` then
+`--against`, compare two different hours."""
 
 from __future__ import annotations
 
@@ -265,33 +265,44 @@ def plan_indexes(scenario: Scenario, user) -> tuple[set[str], set[str]]:
     return indexes, scanned
 
 
-def run_scenario(base: str, scenario: Scenario, warmup: int, count: int) -> dict:
-    if scenario.method == "GET":
-        # Each page the measured requests ask for, once, unmeasured: the rows it reads in
-        # memory, as a database server's cache holds what is read every day. The machines this
-        # runs on drop the operating system's cache pages nobody read for a minute (the
-        # kernel's DAMON reclaim), and PostgreSQL's own 128 MB hold little of it: without this
-        # pass, a page that rotates over accounts read each account's rows from disk (the
-        # account page: 27–34 ms of SQL a request against 9–10 run directly, bench/README.md).
-        for n in range(warmup, warmup + min(count, len(scenario.urls))):
+def run_scenarios(runs: list[tuple[str, Scenario]], warmup: int, count: int) -> list[dict]:
+    """Each (server, scenario) of `runs` warmed up, then their measured requests sent in turn,
+    one of each at a time (--larger: the same page on both databases, so that both see the
+    machine at the same moments)."""
+    for base, scenario in runs:
+        if scenario.method == "GET":
+            # Each page the measured requests ask for, once, unmeasured: the rows it reads in
+            # memory, as a database server's cache holds what is read every day. The machines
+            # this runs on drop the operating system's cache pages nobody read for a minute
+            # (the kernel's DAMON reclaim), and PostgreSQL's own 128 MB hold little of it:
+            # without this pass, a page that rotates over accounts read each account's rows
+            # from disk (the account page: 27–34 ms of SQL a request against 9–10 run
+            # directly, bench/README.md).
+            for n in range(warmup, warmup + min(count, len(scenario.urls))):
+                scenario.send(base, n)
+        for n in range(warmup):
             scenario.send(base, n)
-    for n in range(warmup):
-        scenario.send(base, n)
-    rows = []
+    measured = [[] for _ in runs]
     for n in range(count):
-        rows.append(bench_header(scenario.send(base, warmup + n)))
-    ms = [row[0] for row in rows]
-    return {
-        "name": scenario.name,
-        "p50": percentile(ms, 50),
-        "p95": percentile(ms, 95),
-        "max": max(ms),
-        "sql_p50": statistics.median(row[1] for row in rows),
-        "queries": (min(row[2] for row in rows), max(row[2] for row in rows)),
-        "cpu_p50": statistics.median(row[3] for row in rows),
-        "target": scenario.target_ms,
-        "load": loadavg(),
-    }
+        for rows, (base, scenario) in zip(measured, runs, strict=True):
+            rows.append(bench_header(scenario.send(base, warmup + n)))
+    results = []
+    for rows, (_base, scenario) in zip(measured, runs, strict=True):
+        ms = [row[0] for row in rows]
+        results.append(
+            {
+                "name": scenario.name,
+                "p50": percentile(ms, 50),
+                "p95": percentile(ms, 95),
+                "max": max(ms),
+                "sql_p50": statistics.median(row[1] for row in rows),
+                "queries": (min(row[2] for row in rows), max(row[2] for row in rows)),
+                "cpu_p50": statistics.median(row[3] for row in rows),
+                "target": scenario.target_ms,
+                "load": loadavg(),
+            }
+        )
+    return results
 
 
 FLOOR_RATIO = 1.5  # a page's p50 over (its SQL run directly + the empty view's p50)
@@ -716,9 +727,22 @@ def main() -> None:
     try:
         for side in sides:
             side.start(args)
+        if not args.no_floor:
+            for name in ("leader", "kam"):
+                runs = [
+                    (side.server.url, Scenario(f"empty view {name}", side.sessions[name], 0,
+                                               ["/bench/empty/"]))
+                    for side in sides
+                ]  # fmt: skip
+                for side, found in zip(
+                    sides, run_scenarios(runs, args.warmup, args.requests), strict=True
+                ):
+                    side.empty[id(side.sessions[name])] = found
+                    log(f"{side.name}: empty view through the middleware, {name}: "
+                        f"p50 {found['p50']:.2f} ms, p95 {found['p95']:.2f} ms")  # fmt: skip
         log(f"gunicorn {args.workers} workers per database; {args.warmup} warm-up + "
             f"{args.requests} measured requests per scenario; ms, server side"
-            + ("; each scenario on the larger database right after this one" if args.larger
+            + ("; each scenario's requests sent to both databases in turn" if args.larger
                else ""))  # fmt: skip
         log(f"{'scenario':<44} {'p50':>7} {'p95':>7} {'max':>7} {'sql p50':>7} {'queries':>7} "
             f"{'cpu p50':>7} {'target':>6} {'':<4} "
@@ -727,8 +751,11 @@ def main() -> None:
         for group in zip(*paired, strict=True):
             if args.match and args.match not in group[0].name:
                 continue
-            for side, scenario in zip(sides, group, strict=True):
-                result = run_scenario(side.server.url, scenario, args.warmup, args.requests)
+            runs = [
+                (side.server.url, scenario) for side, scenario in zip(sides, group, strict=True)
+            ]
+            measured = run_scenarios(runs, args.warmup, args.requests)
+            for side, scenario, result in zip(sides, group, measured, strict=True):
                 if not args.no_floor:
                     with side.database():
                         result["direct"] = sql_direct(
@@ -748,8 +775,8 @@ def main() -> None:
             compare_growth(
                 sides[1].results,
                 results,
-                f"the same scenarios on {sides[0].name} ({sides[0].accounts} accounts), each "
-                f"measured right before",
+                f"the same scenarios on {sides[0].name} ({sides[0].accounts} accounts), "
+                f"measured side by side",
                 sides[0].name,
             )
     finally:
@@ -779,6 +806,7 @@ class Side:
         self.port = port
         self.server = None
         self.results, self.empty, self.users, self.scenarios = [], {}, {}, []
+        self.sessions = {}
         self.accounts = 0
         self.tag = ""
 
@@ -847,13 +875,7 @@ class Side:
                 id(kam): User.objects.get(email="kam@example.com"),
             }
             self.scenarios = scenarios(args, leader, kam)
-        if not args.no_floor:
-            for name, session in (("leader", leader), ("kam", kam)):
-                floor = Scenario(f"empty view {name}", session, 0, ["/bench/empty/"])
-                found = run_scenario(self.server.url, floor, args.warmup, args.requests)
-                self.empty[id(session)] = found
-                log(f"{self.name}: empty view through the middleware, {name}: "
-                    f"p50 {found['p50']:.2f} ms, p95 {found['p95']:.2f} ms")  # fmt: skip
+        self.sessions = {"leader": leader, "kam": kam}
 
     def summary(self, args) -> None:
         results = self.results
