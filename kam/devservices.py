@@ -52,7 +52,8 @@ def _free_port(preferred: int) -> int:
 # configurations are then made without `unaccent` (kam/migrations/0005), and the accounts
 # list's search has no trigram index (accounts/migrations/0049).
 CONTRIB_MISSING = {
-    "unaccent": 'search matches accents exactly ("negociacao" does not find "negociação")',
+    "unaccent": 'search and the people pickers match accents exactly ("negociacao" does not '
+    'find "negociação")',
     "pg_trgm": "the accounts list's search for a part of a name reads every account",
 }
 

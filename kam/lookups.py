@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from operator import index
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Lookup
+from django.db.models import Func, Lookup, TextField
 
 
 def int_array(values: Iterable[int | None]) -> str:
@@ -38,3 +38,15 @@ class InArray(Lookup):
             raise EmptyResultSet  # as `__in=[]` does: nothing can match, no statement is sent
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, ids)
+
+
+class Unaccented(Func):
+    """A text without its accents, for a match that ignores them (the people pickers' search):
+    `kam_unaccent`, the unaccent extension's `unaccent()` where PostgreSQL has it, the text as
+    it is where it has not (migration kam/0009; the embedded PostgreSQL of `make run` has no
+    contrib extensions), so the same statement runs on both, as the search's text
+    configurations do (kam/0005). Django's own `__unaccent` lookup calls `unaccent()` itself,
+    which does not exist there."""
+
+    function = "kam_unaccent"
+    output_field = TextField()

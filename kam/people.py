@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.lookups import IContains
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kam.lookups import Unaccented
 from kam.models import Role, User, user_choices
 from kam.params import parse_int
 from kam.search import query_words
@@ -83,7 +85,8 @@ def people_matching(users: QuerySet[User], text: str) -> tuple[list[tuple[int, s
     """The first SEARCH_LIMIT of `users` by name whose name or e-mail contains every word of
     `text` (case and accents ignored), as (pk, name); and whether there are more."""
     for word in query_words(text):
-        users = users.filter(Q(full_name__unaccent__icontains=word) | Q(email__icontains=word))
+        name_contains = IContains(Unaccented(F("full_name")), Unaccented(Value(word)))
+        users = users.filter(Q(name_contains) | Q(email__icontains=word))
     found = user_choices(users, limit=SEARCH_LIMIT + 1)
     return found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
 

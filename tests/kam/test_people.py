@@ -1,6 +1,8 @@
 """The people pickers (kam/people.py): the search answers a scope's people for the user who
 asks, the forms accept exactly those people, and a page draws only the people chosen."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -227,3 +229,20 @@ def test_the_search_reads_the_people_in_name_order_from_their_index(client_for, 
     plan = plan_without(people, "enable_sort", "enable_seqscan")
     assert "user_name_idx on kam_user" in plan
     assert "Sort" not in plan
+
+
+@pytest.mark.django_db
+def test_without_the_unaccent_extension_the_search_matches_accents_exactly(client_for, leader):
+    """The embedded PostgreSQL of `make run` has no `unaccent`: there kam_unaccent is the text
+    as it is (migration kam/0009), and the search answers, matching accents exactly, where
+    `unaccent()` itself did not exist and every search with a text answered 500."""
+    migration = importlib.import_module("kam.migrations.0009_kam_unaccent")
+    assert migration.unaccent_installed(connection)  # this database has the extension
+    UserFactory(full_name="João Araújo", email="jaraujo@example.com")
+    client = client_for(leader)
+    assert _names(_search(client, "kams", "joao")) == ["João Araújo"]
+    with connection.cursor() as cursor:  # as on a PostgreSQL without it (rolled back after)
+        cursor.execute(migration.function_sql(with_unaccent=False))
+    assert _search(client, "kams", "joao")["results"] == []
+    assert _names(_search(client, "kams", "João")) == ["João Araújo"]
+    assert _names(_search(client, "kams", "araú")) == ["João Araújo"]
