@@ -695,12 +695,14 @@ def main() -> None:
         "--larger",
         metavar="DATABASE",
         help="also measure every scenario on DATABASE (same server as DATABASE_URL: the "
-        "100,000-account demo) right after this database, with its own gunicorn, and compare "
-        f"each p95 and statement count with this one's (within {GROWTH_RATIO}x)",
+        "100,000-account demo) with its own gunicorn, the requests sent to the two in turn, and "
+        f"compare each p95 and statement count with this one's (within {GROWTH_RATIO}x)",
     )
     parser.add_argument("--as", dest="email", default="leader@example.com")
     parser.add_argument("--top", type=int, default=3, help="statements to EXPLAIN")
     args = parser.parse_args()
+    if args.larger and "DATABASE_URL" not in os.environ:
+        parser.error("--larger: set DATABASE_URL, whose server holds both databases")
     if args.larger and args.larger == settings.DATABASES["default"]["NAME"]:
         parser.error("--larger: name another database than DATABASE_URL's")
     if args.against and not args.against.is_file():
@@ -896,7 +898,7 @@ class Side:
 
 def settings_url(name: str) -> str:
     """DATABASE_URL with its database replaced by `name` (the same server and user)."""
-    parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kam"))
+    parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 

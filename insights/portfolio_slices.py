@@ -133,15 +133,13 @@ def account_group_rows(
     few: bool = False,
 ) -> list[dict]:
     """Accounts (every status; those with an open pipeline; those of each status), live
-    accounts and revenue, touch
-    and QBR overdue, renewals and the retention cohort per (tier, band, Pareto class,
-    currency), and per `by` fields first:
-    one query. Amounts stay in each currency (a CASE per account cost more; the caller converts
-    the sums). `tiers` are every tier, with their touch cadences. `few`: `accounts` are a view
-    no summary row holds (filters combined, a KAM's with a filter), whose planned QBRs are read
-    for them alone (AccountQuerySet.qbr_planned_ahead_q's `among`); a slice's build, a slice's
-    view read while its rows are out of date and the whole portfolio read every planned QBR
-    once."""
+    accounts and revenue, touch and QBR overdue, renewals and the retention cohort per (tier,
+    band, Pareto class, currency), and per `by` fields first: one query. Amounts stay in each
+    currency (a CASE per account cost more; the caller converts the sums). `tiers` are every
+    tier, with their touch cadences. `few`: `accounts` are a view no summary row holds (filters
+    combined, a KAM's with a filter), whose planned QBRs are read for them alone
+    (AccountQuerySet.qbr_planned_ahead_q's `among`); a slice's build, a slice's view read while
+    its rows are out of date and the whole portfolio read every planned QBR once."""
     live = AccountQuerySet.live_q()
     cohort = Q(revenue_prev_12m__gt=0)
     touch_q = AccountQuerySet.touch_overdue_q(today, default_cadence_days, tiers=list(tiers))

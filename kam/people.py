@@ -83,7 +83,8 @@ def people_to_search(name: str, user) -> QuerySet[User]:
 
 def people_matching(users: QuerySet[User], text: str) -> tuple[list[tuple[int, str]], bool]:
     """The first SEARCH_LIMIT of `users` by name whose name or e-mail contains every word of
-    `text` (case and accents ignored), as (pk, name); and whether there are more."""
+    `text` (case ignored, and accents where PostgreSQL has `unaccent`: kam.lookups.Unaccented),
+    as (pk, name); and whether there are more."""
     for word in query_words(text):
         name_contains = IContains(Unaccented(F("full_name")), Unaccented(Value(word)))
         users = users.filter(Q(name_contains) | Q(email__icontains=word))

@@ -1,7 +1,8 @@
 """A connection of its own to the test database (or another database of the same server), for
 tests that need a second session: to hold a lock while the code under test runs, or to look at
-a database the suite does not use; and the row versions of a table, to tell which rows a job
-rewrote."""
+a database the suite does not use; the row versions of a table, to tell which rows a job
+rewrote; and the plan of a statement with some of the planner's methods off, to tell which
+index can serve it."""
 
 import psycopg2
 from django.conf import settings
@@ -29,3 +30,14 @@ def row_versions(table: str, *columns: str) -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {selected} FROM {table}")  # noqa: S608 - names of the tests
         return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+
+
+def plan_without(sql: str, *methods: str) -> str:
+    """EXPLAIN of `sql` with the planner's `methods` (enable_sort…) switched off."""
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(f"SET {method} = off" for method in methods))
+        try:
+            cursor.execute(f"EXPLAIN {sql}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("; ".join(f"RESET {method}" for method in methods))

@@ -33,6 +33,7 @@ from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.selectors import account_sorting
 from kam.dates import business_date
 from kam.models import AuditEvent, Role
+from tests.database import plan_without
 from tests.factories import AccountFactory, StakeholderFactory, UserFactory
 
 URL = "/accounts/"
@@ -227,17 +228,6 @@ def vacuumed_plan_without(sql: str, *methods: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) accounts_account")
     return plan_without(sql, *methods)
-
-
-def plan_without(sql: str, *methods: str) -> str:
-    """EXPLAIN of `sql` with the planner's `methods` (enable_sort…) switched off."""
-    with connection.cursor() as cursor:
-        cursor.execute("; ".join(f"SET {method} = off" for method in methods))
-        try:
-            cursor.execute(f"EXPLAIN {sql}")
-            return "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("; ".join(f"RESET {method}" for method in methods))
 
 
 def test_a_filter_keeps_the_sort_and_the_columns(client_for, kam_user, revenue_accounts):

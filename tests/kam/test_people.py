@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts.forms import AccountFilterForm
 from kam.models import Role
 from kam.people import SEARCH_LIMIT, people_in_scope
+from tests.database import plan_without
 from tests.factories import AccountFactory, UserFactory
-from tests.insights.test_lists import plan_without
 
 
 def _search(client, scope: str, text: str = "", status: int = 200):
