@@ -117,6 +117,7 @@ class PeopleSelect(forms.Select):
         context = super().get_context(name, value, attrs)
         context["widget"]["attrs"]["data-people"] = reverse("people_search", args=[self.scope])
         context["widget"]["attrs"]["data-people-empty"] = str(_("No one found"))
+        context["widget"]["attrs"]["data-people-searching"] = str(_("Searching…"))
         context["widget"]["attrs"]["data-people-more"] = str(
             _("More people match: type more of the name.")
         )

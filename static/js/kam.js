@@ -179,21 +179,28 @@ function initPeoplePickers(root) {
     let request = null; // the search under way: a newer one cancels it
     let failed = false; // the last search had no answer (the server, the network, a session gone)
     let found = new Set(); // the people the last search answered, by value
+    let answered = null; // the text that search was for
     new TomSelect(select, {
       valueField: "value",
       labelField: "text",
       searchField: [],
       // The server matched the name or the e-mail: while a name is typed, the list is what it
-      // sent (not the person chosen before, nor the option of nobody, above the matches,
-      // where Enter would take them); with nothing typed, the option of nobody comes first.
+      // sent for that text (not the person chosen before, nor the option of nobody, above the
+      // matches, where Enter would take them; nor, while the search for what was just typed is
+      // under way, the people an earlier text found); with nothing typed, the option of nobody
+      // comes first.
       score: (search) => (item) => {
         if (!search.trim()) return item.value === "" ? 2 : 1;
+        if (search !== answered) return 0;
         return found.has(String(item.value)) ? 1 : 0;
       },
       sortField: [{ field: "$score" }, { field: "$order" }],
       maxOptions: null,
       closeAfterSelect: true,
       preload: "focus",
+      // The list follows each key at once (an earlier search's people leave it, the search
+      // under way shows); the server is asked once the typing pauses.
+      refreshThrottle: 0,
       loadThrottle: 250,
       allowEmptyOption: hasEmpty,
       plugins: select.multiple
@@ -213,6 +220,7 @@ function initPeoplePickers(root) {
           .then((data) => {
             failed = false;
             found = new Set(data.results.map((person) => String(person.value)));
+            answered = query;
             showResults(picker, Boolean(data.more), false);
             callback(data.results);
           })
@@ -222,11 +230,14 @@ function initPeoplePickers(root) {
             // from the search before as if they matched this one.
             failed = true;
             found = new Set();
+            answered = query;
             showResults(picker, false, true);
             callback();
           });
       },
       render: {
+        loading: (data, escape) =>
+          `<div class="searching" role="status"><span class="spinner-border spinner-border-sm me-2" aria-hidden="true"></span>${escape(select.dataset.peopleSearching)}</div>`,
         no_results: (data, escape) =>
           `<div class="no-results">${escape(failed ? select.dataset.peopleFailed : select.dataset.peopleEmpty)}</div>`,
       },

@@ -13,6 +13,7 @@ PT_BR = {
         "total). Nada do que você digitou foi perdido."
     ),
     "No one found": "Ninguém encontrado",
+    "Searching…": "Buscando…",
     "Account saved.": "Conta salva.",
     "More people match: type more of the name.": "Há mais pessoas: digite mais do nome.",
     "The search failed: reload the page and try again.": (

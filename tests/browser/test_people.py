@@ -175,14 +175,55 @@ def test_a_name_typed_then_enter_chooses_the_first_person_found(
     expect(page).to_have_url(re.compile(rf"owner={rafael.pk}"))
     expect(page.locator("#account-results tbody td.account-name a")).to_have_text(["Gama SA"])
 
-    # The account form's owner: Karina now, Rafael typed and Enter.
+    # The account form's owner: Karina now. Enter pressed as "Rafael" is typed, before its
+    # search can answer (the same turn of the page's script), takes no one: the people the
+    # first search found (Karina, the one chosen, first) have left the list, which says it is
+    # searching.
     page.goto(f"/accounts/{account.pk}/edit/")
     owner = page.locator("#id_owner-ts-control")
     owner.focus()
-    with page.expect_response(lambda r: "/people/" in r.url and "Rafael" in r.url):
-        owner.fill("Rafael")
+    expect(page.get_by_role("option", name="Rafael Novo")).to_be_visible()
+    listed, value = page.evaluate(
+        """() => {
+            const input = document.querySelector("#id_owner-ts-control");
+            input.value = "Rafael";
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            const listed = document.querySelectorAll("#id_owner-ts-dropdown .option").length;
+            input.dispatchEvent(
+                new KeyboardEvent("keydown", { key: "Enter", keyCode: 13, bubbles: true })
+            );
+            return [listed, document.querySelector("#id_owner").value];
+        }"""
+    )
+    assert (listed, value) == (0, str(karina.pk))
+    expect(page.locator("#id_owner-ts-dropdown .searching")).to_have_text(
+        t(ui_language, "Searching…")
+    )
+    # Once it answers, Enter takes the first person found.
+    expect(page.locator("#id_owner-ts-dropdown .option")).to_have_text(["Rafael Novo"])
     owner.press("Enter")
     expect(page.locator("#id_owner + .ts-wrapper .item")).to_have_text("Rafael Novo")
+
+
+@pytest.mark.parametrize("ui_language", ["en"])
+def test_a_name_typed_again_is_searched_again(page, login, transactional_db, ui_language):
+    """A text searched before, typed again after another, lists the people it finds (not an
+    empty list waiting for an answer that was never asked, nor the other text's people): each
+    answer's list forgets the texts searched before it (Tom Select's clearOptions), so the
+    text is asked again."""
+    UserFactory(email="leader@example.com", role=Role.LEADER, language=ui_language)
+    AccountFactory(owner=UserFactory(full_name="Karina KAM", role=Role.KAM))
+    AccountFactory(owner=UserFactory(full_name="Rafael Novo", role=Role.KAM))
+    login("leader@example.com", PASSWORD)
+    page.goto("/accounts/")
+    picker = page.get_by_role("combobox", name=t(ui_language, "Owner"), exact=True)
+    picker.focus()
+    for name in ("Rafael", "Karina", "Rafael"):
+        with page.expect_response(lambda r, name=name: "/people/" in r.url and name in r.url):
+            picker.fill(name)
+        expect(page.locator("#id_owner-ts-dropdown .option")).to_have_text(
+            ["Rafael Novo" if name == "Rafael" else "Karina KAM"]
+        )
 
 
 @pytest.mark.parametrize("ui_language", ["en"])
