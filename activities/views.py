@@ -85,34 +85,31 @@ def _read_or_write(request) -> Access:
     return Access.EDIT if request.method == "POST" else Access.VIEW
 
 
-# Agreed items a group of My work shows before its "Show all N items" link.
-MY_WORK_ROWS = 20
-
-
 @require_GET
 def my_work_page(request):
     # The business date and the default cadence the account list and the dashboard use, so
-    # the three agree on who is owed a touch.
+    # the three agree on who is owed a touch. A long group of agreed items draws its first
+    # items (the most urgent: they are by due date) and a link to the rest: ?show=<group>
+    # draws that group whole (htmx swaps in its list).
     today = business_date()
     work = my_work(
-        request.user, today, default_cadence_days=current_config().default_touch_cadence_days
+        request.user,
+        today,
+        default_cadence_days=current_config().default_touch_cadence_days,
+        show=request.GET.get("show", ""),
     )
     # The last figure is the card's place on a phone, where My work is one column ordered by
     # urgency (my_work.html explains the order).
+    headings = {
+        "overdue": (_("Overdue"), _("Nothing overdue. Well done."), "danger", 1),
+        "today": (_("Due today"), _("Nothing due today."), "warning", 4),
+        "week": (_("This week"), _("Nothing else due this week."), "primary", 7),
+        "later": (_("Next two weeks"), _("Nothing else due in the next two weeks."),
+                  "secondary", 8),
+    }  # fmt: skip
     groups = [
-        ("overdue", _("Overdue"), work.overdue, _("Nothing overdue. Well done."), "danger", 1),
-        ("today", _("Due today"), work.due_today, _("Nothing due today."), "warning", 4),
-        ("week", _("This week"), work.this_week, _("Nothing else due this week."), "primary", 7),
-        ("later", _("Next two weeks"), work.later, _("Nothing else due in the next two weeks."),
-         "secondary", 8),
-    ]  # fmt: skip
-    # A long group shows its first MY_WORK_ROWS items (the most urgent: they are by due date)
-    # and a link to the rest: ?show=<group> draws that group whole (htmx swaps in its list).
-    # A hundred agreed items drawn with their buttons made this start page take 180 ms.
-    show = request.GET.get("show", "")
-    groups = [
-        (key, heading, items if key == show else items[:MY_WORK_ROWS], len(items), *rest)
-        for key, heading, items, *rest in groups
+        (key, heading, work.items[key], work.counts[key], *rest)
+        for key, (heading, *rest) in headings.items()
     ]
     add_form = AgreedItemForm(
         accounts=work.account_choices,

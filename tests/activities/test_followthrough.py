@@ -25,8 +25,7 @@ from activities.models import (
     ReminderKind,
 )
 from activities.reminders import reminders_send
-from activities.selectors import account_follow_through, my_work
-from activities.views import MY_WORK_ROWS
+from activities.selectors import MY_WORK_ROWS, account_follow_through, my_work
 from insights.portfolio import PortfolioFilters, portfolio_summary
 from insights.qbr_prep import qbr_prep_pack
 from kam.dates import business_date
@@ -207,6 +206,7 @@ def test_a_long_group_shows_its_most_urgent_items_and_the_rest_on_demand(
     assert "Late item 20" not in body and "Late item 24" not in body
     total = MY_WORK_ROWS + 5
     assert f'<span class="badge text-bg-danger">{total}</span>' in body  # the count is all
+    assert f"{total} overdue</a>" in body  # and so is the summary's at the top
     assert f"Show all {total} items" in body
     assert 'href="?show=overdue#overdue-heading"' in body
     whole = client.get(reverse("my_work"), {"show": "overdue"}, **HTMX).content.decode()

@@ -104,7 +104,7 @@ def _grow_my_work(kam_user, outsider, start: int, units: int) -> None:
         )
 
 
-MY_WORK_QUERIES = 11
+MY_WORK_QUERIES = 12
 FOLLOW_THROUGH_QUERIES = 7
 
 
@@ -118,12 +118,13 @@ def test_my_work_has_a_fixed_number_of_queries(
     client.get(url)  # warm-up
 
     # 1 session, 2 user, 3 current scoring config (default touch cadence),
-    # 4 my open commitments due within 14 days (+ account, owners), 5 my accounts (+ tier;
-    # the quick add's choices, each flagged owed a touch, key contact gone, QBR unscheduled
-    # with its due date), 6 the stakeholders of those with a key contact gone, 7 my requests
-    # awaiting an answer (+ account, owner, requester), 8-9 their owners' working calendars
-    # (calendars, company holidays: accounts.selectors.calendars_of), 10 my meetings over
-    # and not logged or dismissed (+ account), 11 unread notifications (bell)
+    # 4 my open commitments due within 14 days (the date and flags of each), 5 those drawn
+    # (+ account, owners), 6 my accounts (+ tier; the quick add's choices, each flagged owed a
+    # touch, key contact gone, QBR unscheduled with its due date), 7 the stakeholders of those
+    # with a key contact gone, 8 my requests awaiting an answer (+ account, owner, requester),
+    # 9-10 their owners' working calendars (calendars, company holidays:
+    # accounts.selectors.calendars_of), 11 my meetings over and not logged or dismissed
+    # (+ account), 12 unread notifications (bell)
     with django_assert_num_queries(MY_WORK_QUERIES):
         small = client.get(url)
     work = small.context["work"]
@@ -141,6 +142,7 @@ def test_my_work_has_a_fixed_number_of_queries(
     dues = [r.first_response_due_at for r in work.requests_awaiting]
     assert dues == sorted(dues)
     assert (len(work.overdue), len(work.upcoming)) == (6, 12)
+    assert sum(work.counts.values()) == 18
     assert (len(work.owed_touch), len(work.departures)) == (12, 6)
     assert len(work.qbrs_due) == 6
     assert len(work.meetings_to_log) == 12
