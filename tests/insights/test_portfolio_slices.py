@@ -1196,6 +1196,10 @@ def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_wait
         assert [row.pk for row in page.context["page"]] == [account.pk]
         assert PortfolioSliceMark.objects.filter(dimension="account").exists()
     finally:
+        # Released before the next request: a closed connection's backend lets its locks go
+        # only as it ends, which the next request could beat.
+        with refresh.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [portfolio_slices.LOCK_KEY])
         refresh.close()
     page = client_for(leader).get(reverse("account_list"), {"commitments": "overdue"})
     assert [row.pk for row in page.context["page"]] == [account.pk]
@@ -1221,6 +1225,10 @@ def test_while_a_refresh_holds_the_lock_the_dashboard_reads_the_accounts_instead
         while_locked = [portfolio_summary(user, filters, today=book) for user, filters in views]
         assert PortfolioSliceMark.objects.filter(dimension="owner").exists()
     finally:
+        # Released before the next request: a closed connection's backend lets its locks go
+        # only as it ends, which the next request could beat.
+        with refresh.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [portfolio_slices.LOCK_KEY])
         refresh.close()
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
