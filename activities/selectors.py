@@ -128,7 +128,6 @@ class MyWork:
     qbrs_due: list[tuple[Account, date]] = field(default_factory=list)
     requests_awaiting: list[ClientRequest] = field(default_factory=list)
     meetings_to_log: list[PlannedMeeting] = field(default_factory=list)
-    today: date | None = None
     # (pk, name) of my accounts by name: the quick add's select (accounts.selectors
     # .account_choices's pairs).
     account_choices: list[tuple[int, str]] = field(default_factory=list)
@@ -280,7 +279,6 @@ def my_work(
         departures=departures,
         account_choices=[(account.pk, account.name) for account in mine],
         qbrs_due=sorted(qbrs_due, key=lambda row: (row[1], row[0].name)),
-        today=today,
         requests_awaiting=requests_awaiting(user, now or timezone.now()),
         meetings_to_log=meetings_to_log(user, now or timezone.now()),
     )

@@ -81,7 +81,7 @@ from kam.models import Role
 from kam.runtime import gc_paused
 from plans.models import AccountPlan, Opportunity
 from plans.selectors import open_opportunities, open_pipeline_q
-from tests.database import connect
+from tests.database import connect, release_and_close
 from tests.factories import AccountFactory, CommitmentFactory, UserFactory
 from tests.insights.sla_data import make_request
 from tests.plans.factories import AccountPlanFactory, OpportunityFactory
@@ -1196,11 +1196,7 @@ def test_while_a_refresh_holds_the_lock_the_list_reads_the_rules_instead_of_wait
         assert [row.pk for row in page.context["page"]] == [account.pk]
         assert PortfolioSliceMark.objects.filter(dimension="account").exists()
     finally:
-        # Released before the next request: a closed connection's backend lets its locks go
-        # only as it ends, which the next request could beat.
-        with refresh.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [portfolio_slices.LOCK_KEY])
-        refresh.close()
+        release_and_close(refresh, portfolio_slices.LOCK_KEY)
     page = client_for(leader).get(reverse("account_list"), {"commitments": "overdue"})
     assert [row.pk for row in page.context["page"]] == [account.pk]
     assert not PortfolioSliceMark.objects.filter(dimension="account").exists()
@@ -1225,11 +1221,7 @@ def test_while_a_refresh_holds_the_lock_the_dashboard_reads_the_accounts_instead
         while_locked = [portfolio_summary(user, filters, today=book) for user, filters in views]
         assert PortfolioSliceMark.objects.filter(dimension="owner").exists()
     finally:
-        # Released before the next request: a closed connection's backend lets its locks go
-        # only as it ends, which the next request could beat.
-        with refresh.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [portfolio_slices.LOCK_KEY])
-        refresh.close()
+        release_and_close(refresh, portfolio_slices.LOCK_KEY)
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     after = [portfolio_summary(user, filters, today=book) for user, filters in views]
