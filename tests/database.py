@@ -1,9 +1,8 @@
 """A connection of its own to the test database (or another database of the same server), for
 tests that need a second session: to hold a lock while the code under test runs (and release
-it, release_and_close), or to look at
-a database the suite does not use; the row versions of a table, to tell which rows a job
-rewrote; and the plan of a statement with some of the planner's methods off, to tell which
-index can serve it."""
+it, release_and_close), or to look at a database the suite does not use; the row versions of a
+table, to tell which rows a job rewrote; and the plan of a statement with some of the
+planner's methods off, to tell which index can serve it."""
 
 import psycopg2
 from django.conf import settings
