@@ -128,7 +128,9 @@ class Worker:
         env = {**os.environ, "DJANGO_DEBUG": "true", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [
-                str(BASE_DIR / ".venv/bin/celery"),
+                sys.executable,  # this script's Python, as bench/web.py serves with it
+                "-m",
+                "celery",
                 "-A",
                 "kam",
                 "worker",

@@ -3,6 +3,9 @@ bench/health_recompute.py at the start and at the end of a run. Machines of one 
 and one machine's speed drifts within the hour (bench/README.md, "How much a run varies"): two
 runs' figures compare only alongside this."""
 
+import platform
+import sys
+import sysconfig
 import time
 
 LOOP = 10_000_000
@@ -18,5 +21,22 @@ def python_loop_seconds() -> float:
     return time.perf_counter() - started
 
 
+def interpreter() -> str:
+    """This Python and the build options that make it faster (bench/README.md, "The
+    interpreter"): profile-guided optimisation (--enable-optimizations) and link-time
+    optimisation (--with-lto), as the python:3.12-slim image and the distributions' packages are
+    built, and a plain `pyenv install` is not. Read from the options CPython was configured
+    with; a distribution that optimises by other means (Debian's own build steps) shows as
+    "configured without them"."""
+    options = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    built = [flag for flag in ("--enable-optimizations", "--with-lto") if flag in options]
+    how = f"configured with {' '.join(built)}" if built else "configured without PGO or LTO"
+    name = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{name} ({how}) from {sys.base_prefix}"
+
+
 def speed_line() -> str:
-    return f"machine speed: a Python loop of ten million additions {python_loop_seconds():.2f} s"
+    return (
+        f"machine speed: a Python loop of ten million additions {python_loop_seconds():.2f} s; "
+        f"{interpreter()}"
+    )

@@ -95,7 +95,11 @@ class Server:
         self.log_file = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
-                str(BASE_DIR / ".venv/bin/gunicorn"),
+                # gunicorn under the Python running this script (bench/README.md, "The
+                # interpreter": the venv of an optimised build serves the pages it measures)
+                sys.executable,
+                "-m",
+                "gunicorn",
                 "bench.bench_wsgi:application",
                 "--chdir",
                 str(BASE_DIR),
