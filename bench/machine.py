@@ -12,8 +12,9 @@ LOOP = 10_000_000
 
 
 def python_loop_seconds() -> float:
-    """Seconds a pure-Python loop of ten million additions takes (about 1 s on a fast 2-core
-    machine of the kind bench/README.md describes, 2 s on a slow one)."""
+    """Seconds a pure-Python loop of ten million additions takes (0.25-0.3 s on a fast hour of
+    a 2-core machine of the kind bench/README.md describes, 0.4-1.1 s on slow ones; less on an
+    optimised build of Python than on a plain one: compare runs on the same interpreter)."""
     started = time.perf_counter()
     total = 0
     for number in range(LOOP):
