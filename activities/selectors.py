@@ -43,6 +43,9 @@ from activities.sla import business_hours_left
 from kam.models import User
 
 UPCOMING_DAYS = 14
+# "This week" for agreed items: due after today and within this many days (My work's group,
+# the account page's follow-through).
+WEEK_DAYS = 7
 # How long before a QBR falls due its owner is reminded (the tiers carry no lead time of
 # their own); QBR_REMINDER_LEAD_DAYS in settings overrides it.
 QBR_REMINDER_LEAD_DAYS = 14
@@ -105,11 +108,11 @@ MY_WORK_ROWS = 20
 
 def urgency_group(due_date: date, overdue: bool, today: date) -> str:
     """An open agreed item's group on My work: overdue (commitment_overdue_q), due today, due
-    within seven days, or later."""
+    within WEEK_DAYS, or later."""
     if overdue:
         return "overdue"
     days = (due_date - today).days
-    return "today" if days <= 0 else "week" if days <= 7 else "later"
+    return "today" if days <= 0 else "week" if days <= WEEK_DAYS else "later"
 
 
 @dataclass
@@ -142,7 +145,7 @@ class MyWork:
 
     @property
     def this_week(self) -> list[Commitment]:
-        """Due after today and within seven days."""
+        """Due after today and within WEEK_DAYS."""
         return self.items["week"]
 
     @property
@@ -466,7 +469,7 @@ def account_follow_through(account: Account, today: date) -> FollowThrough:
     """One query."""
     rows = list(
         account.commitments.open()
-        .filter(due_date__lte=today + timedelta(days=7))
+        .filter(due_date__lte=today + timedelta(days=WEEK_DAYS))
         .as_rows()
         .order_by("due_date", "pk")
     )
